@@ -1,0 +1,145 @@
+//! The demo dataset: a seeded, realistic year of B2B deal flow.
+//!
+//! Deals move between stages as a Markov chain whose *true* rates are the constants
+//! below, so the analytics can later be checked to recover them. Each visit to an open
+//! stage lasts an exponential time with the stated mean; whatever would happen after
+//! "now" has not happened yet, so those deals are still open.
+
+use super::event::StageChange;
+use super::ids::{Id, IdGen, Rng};
+use super::opportunity::Opportunity;
+use super::pipeline::{from_template, Lang, Template};
+use super::workspace::Workspace;
+use chrono::{DateTime, Duration, Utc};
+
+/// Columns: Qualification, Needs analysis, Demo, Negotiation, Won, Lost.
+/// Row i: where a deal in open stage i goes next. Rows sum to 1.
+/// Includes skips (Qualification → Demo, Demo → Won), back-moves (re-nurture) and losses.
+pub const TRUE_TRANSITIONS: [[f64; 6]; 4] = [
+    [0.00, 0.60, 0.10, 0.00, 0.00, 0.30], // Qualification
+    [0.05, 0.00, 0.65, 0.00, 0.00, 0.30], // Needs analysis
+    [0.00, 0.10, 0.00, 0.55, 0.05, 0.30], // Demo
+    [0.00, 0.00, 0.10, 0.00, 0.60, 0.30], // Negotiation
+];
+
+/// Mean days a visit to each open stage lasts.
+pub const TRUE_MEAN_DWELL_DAYS: [f64; 4] = [6.0, 10.0, 8.0, 12.0];
+
+/// Share of lost deals that are later reopened into Qualification (about a month later).
+pub const REOPEN_LOST_SHARE: f64 = 0.04;
+
+/// Deals are created uniformly over this many days before "now".
+pub const HISTORY_DAYS: i64 = 365;
+
+const OWNERS: [(&str, &str); 5] =
+    [("Alice Chen", "陈静"), ("Bob Li", "李强"), ("Carol Wang", "王芳"), ("David Zhao", "赵磊"), ("Eva Liu", "刘洋")];
+const SOURCES: [(&str, &str); 5] =
+    [("Website", "官网"), ("Referral", "转介绍"), ("Trade show", "展会"), ("Outbound", "电话拓客"), ("Partner", "合作伙伴")];
+const ACCOUNTS: [&str; 24] = [
+    "Acme Robotics", "Blue River Foods", "Cedar Logistics", "Delta Clinics", "Everbright Solar", "Fintrail Bank",
+    "Golden Harbor Hotels", "Helix Biotech", "Ironwood Mining", "Jade Textiles", "Kestrel Airlines", "Lumen Schools",
+    "Maple Retail", "Northwind Traders", "Orion Media", "Pioneer Farms", "Quartz Semiconductors", "Redleaf Insurance",
+    "Summit Construction", "Tidewater Shipping", "Unity Hospitals", "Vertex Software", "Willow Pharma", "Zenith Motors",
+];
+const PRODUCTS: [(&str, &str); 5] = [
+    ("CRM licences", "CRM 授权"),
+    ("Data platform", "数据平台"),
+    ("Support plan", "维保服务"),
+    ("Onboarding project", "实施项目"),
+    ("Analytics add-on", "分析模块"),
+];
+
+fn exp_days(rng: &mut Rng, mean: f64) -> f64 {
+    -mean * (1.0 - rng.next_f64()).ln()
+}
+
+fn next_state(rng: &mut Rng, row: &[f64; 6]) -> usize {
+    let u = rng.next_f64();
+    let mut acc = 0.0;
+    for (j, p) in row.iter().enumerate() {
+        acc += p;
+        if u < acc {
+            return j;
+        }
+    }
+    5
+}
+
+/// `n` deals created over the past year, as seen at `now`.
+pub fn generate(n: usize, seed: u64, now: DateTime<Utc>, lang: Lang) -> Workspace {
+    let mut ids = IdGen::new(seed ^ 0xD3E0);
+    let mut rng = Rng::new(seed);
+    let pipeline = from_template(Template::B2b, lang, &mut ids);
+    let stage_ids: Vec<Id> = pipeline.stages.iter().map(|s| s.id.clone()).collect();
+    let zh = lang == Lang::Zh;
+    let pick = |pair: &(&'static str, &'static str)| if zh { pair.1 } else { pair.0 }.to_string();
+    let mut deals = Vec::with_capacity(n);
+    let mut events = Vec::with_capacity(n * 4);
+    for _ in 0..n {
+        let created = now - Duration::seconds(rng.below((HISTORY_DAYS * 86_400) as u64) as i64);
+        let account = rng.pick(&ACCOUNTS).to_string();
+        let product = pick(rng.pick(&PRODUCTS));
+        let id = ids.next_id();
+        // Log-uniform between 2k and 200k, rounded to whole hundreds.
+        let amount = (2_000f64 * 100f64.powf(rng.next_f64()) / 100.0).round() as i64 * 100 * 100;
+        let mut state = 0usize;
+        let mut at = created;
+        events.push(StageChange {
+            id: ids.next_id(),
+            opportunity: id.clone(),
+            from: None,
+            to: stage_ids[0].clone(),
+            at,
+            note: String::new(),
+        });
+        loop {
+            let next_at;
+            let next;
+            if state < 4 {
+                next_at = at + Duration::seconds((exp_days(&mut rng, TRUE_MEAN_DWELL_DAYS[state]) * 86_400.0) as i64 + 3_600);
+                next = next_state(&mut rng, &TRUE_TRANSITIONS[state]);
+            } else if state == 5 && rng.next_f64() < REOPEN_LOST_SHARE {
+                next_at = at + Duration::days(20 + rng.below(20) as i64);
+                next = 0;
+            } else {
+                break;
+            }
+            if next_at > now {
+                break;
+            }
+            events.push(StageChange {
+                id: ids.next_id(),
+                opportunity: id.clone(),
+                from: Some(stage_ids[state].clone()),
+                to: stage_ids[next].clone(),
+                at: next_at,
+                note: String::new(),
+            });
+            state = next;
+            at = next_at;
+        }
+        let lost_reason = if state == 5 {
+            pick(rng.pick(&[("Price", "价格"), ("Chose a competitor", "选择了竞争对手"), ("No budget", "没有预算")]))
+        } else {
+            String::new()
+        };
+        deals.push(Opportunity {
+            id,
+            pipeline: pipeline.id.clone(),
+            title: format!("{account} · {product}"),
+            contact: String::new(),
+            account,
+            amount: Some(amount),
+            currency: if zh { "CNY" } else { "USD" }.to_string(),
+            owner: pick(rng.pick(&OWNERS)),
+            source: pick(rng.pick(&SOURCES)),
+            created_at: created,
+            updated_at: at,
+            expected_close: Some((created + Duration::days(60 + rng.below(60) as i64)).date_naive()),
+            stage: stage_ids[state].clone(),
+            lost_reason,
+            notes: String::new(),
+        });
+    }
+    Workspace::from_records(vec![pipeline], deals, events)
+}

@@ -1,0 +1,47 @@
+//! Every way a command can be refused. The UI turns each into a translated, specific
+//! message; nothing is stored when a command is refused.
+
+use super::money::AmountError;
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum DomainError {
+    // Deal form
+    TitleRequired,
+    TooLong { field: Field, max: usize },
+    Amount(AmountError),
+    UnknownCurrency(String),
+    InvalidDate(String),
+    // Moves
+    UnknownDeal,
+    UnknownPipeline,
+    UnknownStage,
+    StageArchived,
+    AlreadyInStage,
+    // Stage editor
+    PipelineNameRequired,
+    StageNameRequired { position: usize },
+    DuplicateStageName(String),
+    ProbabilityOutOfRange { stage: String },
+    NeedsOpenStage,
+    NeedsOneWonStage,
+    NeedsOneLostStage,
+    TerminalStagesLast,
+    StageHasDeals { stage: String, deals: usize },
+    StageKindChangedWithDeals { stage: String },
+}
+
+/// Form fields, so messages can be shown next to the right input.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Field {
+    Title,
+    Account,
+    Contact,
+    Amount,
+    Currency,
+    Owner,
+    Source,
+    ExpectedClose,
+    Notes,
+    Stage,
+    PipelineName,
+}

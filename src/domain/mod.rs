@@ -1,0 +1,17 @@
+//! Pure domain: types, commands and the append-only event log. No web dependencies.
+
+pub mod demo;
+pub mod error;
+pub mod event;
+pub mod ids;
+pub mod money;
+pub mod opportunity;
+pub mod pipeline;
+pub mod workspace;
+
+pub use error::{DomainError, Field};
+pub use event::StageChange;
+pub use ids::{Id, IdGen, Rng};
+pub use opportunity::{DealDraft, DealFields, Opportunity};
+pub use pipeline::{from_template, Lang, Pipeline, Stage, StageKind, Template};
+pub use workspace::{Change, Command, Ctx, Rejection, Workspace};

@@ -1,0 +1,166 @@
+//! Amounts are integer minor units (cents / 分) so sums are exact. All supported
+//! currencies have two decimal places, which keeps parsing and display simple.
+
+/// Largest accepted amount: 10^13 minor units (100 billion in major units). Anything
+/// bigger is almost certainly a typo and would distort every funnel figure.
+pub const MAX_AMOUNT_MINOR: i64 = 10_000_000_000_000;
+
+pub const CURRENCIES: [&str; 6] = ["CNY", "USD", "EUR", "GBP", "JPY", "HKD"];
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum AmountError {
+    NotANumber,
+    Negative,
+    TooManyDecimals,
+    TooLarge,
+}
+
+/// Parses what a person types into an amount field: "12,345.60", "¥ 8000", "$1,200".
+/// Empty input means "no amount yet" (Ok(None)).
+pub fn parse_amount(input: &str) -> Result<Option<i64>, AmountError> {
+    let cleaned: String = input
+        .trim()
+        .chars()
+        .filter(|c| !matches!(c, ',' | '_' | ' ' | '\u{a0}' | '¥' | '￥' | '$' | '€' | '£'))
+        .collect();
+    if cleaned.is_empty() {
+        return Ok(None);
+    }
+    if cleaned.starts_with('-') {
+        return Err(AmountError::Negative);
+    }
+    let (whole, frac) = match cleaned.split_once('.') {
+        Some((w, f)) => (w, f),
+        None => (cleaned.as_str(), ""),
+    };
+    let digits = |s: &str| s.chars().all(|c| c.is_ascii_digit());
+    if (whole.is_empty() && frac.is_empty()) || !digits(whole) || !digits(frac) {
+        return Err(AmountError::NotANumber);
+    }
+    if frac.len() > 2 {
+        return Err(AmountError::TooManyDecimals);
+    }
+    if whole.len() > 14 {
+        return Err(AmountError::TooLarge);
+    }
+    let whole: i64 = if whole.is_empty() { 0 } else { whole.parse().map_err(|_| AmountError::TooLarge)? };
+    let frac_minor: i64 = match frac.len() {
+        0 => 0,
+        1 => frac.parse::<i64>().unwrap_or(0) * 10,
+        _ => frac.parse::<i64>().unwrap_or(0),
+    };
+    let minor = whole
+        .checked_mul(100)
+        .and_then(|v| v.checked_add(frac_minor))
+        .ok_or(AmountError::TooLarge)?;
+    if minor > MAX_AMOUNT_MINOR {
+        return Err(AmountError::TooLarge);
+    }
+    Ok(Some(minor))
+}
+
+pub fn currency_symbol(code: &str) -> &str {
+    match code {
+        "CNY" => "¥",
+        "USD" => "$",
+        "EUR" => "€",
+        "GBP" => "£",
+        "JPY" => "JP¥",
+        "HKD" => "HK$",
+        other => other,
+    }
+}
+
+/// "1234567" -> "1,234,567".
+fn group_thousands(n: u64) -> String {
+    let s = n.to_string();
+    let mut out = String::with_capacity(s.len() + s.len() / 3);
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// Full amount with cents when there are any: "$1,234.50", "¥8,000".
+pub fn format_amount(minor: i64, currency: &str) -> String {
+    let sign = if minor < 0 { "-" } else { "" };
+    let abs = minor.unsigned_abs();
+    let (whole, cents) = (abs / 100, abs % 100);
+    let sym = currency_symbol(currency);
+    if cents == 0 {
+        format!("{sign}{sym}{}", group_thousands(whole))
+    } else {
+        format!("{sign}{sym}{}.{cents:02}", group_thousands(whole))
+    }
+}
+
+/// Amount as an editable string without symbol or grouping: "1234.5" style, exact.
+pub fn amount_to_input(minor: i64) -> String {
+    if minor % 100 == 0 {
+        (minor / 100).to_string()
+    } else {
+        format!("{}.{:02}", minor / 100, minor % 100)
+    }
+}
+
+/// Compact form for column headers and cards: "$12.3k", "¥1.2M".
+pub fn format_compact(minor: i64, currency: &str) -> String {
+    let major = minor as f64 / 100.0;
+    let sym = currency_symbol(currency);
+    let abs = major.abs();
+    if abs >= 1e9 {
+        format!("{sym}{:.1}B", major / 1e9)
+    } else if abs >= 1e6 {
+        format!("{sym}{:.1}M", major / 1e6)
+    } else if abs >= 1e4 {
+        format!("{sym}{:.1}k", major / 1e3)
+    } else {
+        format_amount((major.round() as i64) * 100, currency)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_what_people_type() {
+        assert_eq!(parse_amount(""), Ok(None));
+        assert_eq!(parse_amount("  "), Ok(None));
+        assert_eq!(parse_amount("12,345.60"), Ok(Some(1_234_560)));
+        assert_eq!(parse_amount("¥ 8000"), Ok(Some(800_000)));
+        assert_eq!(parse_amount("$1,200"), Ok(Some(120_000)));
+        assert_eq!(parse_amount("0.5"), Ok(Some(50)));
+        assert_eq!(parse_amount(".05"), Ok(Some(5)));
+        assert_eq!(parse_amount("7."), Ok(Some(700)));
+    }
+
+    #[test]
+    fn rejects_bad_amounts_with_a_reason() {
+        assert_eq!(parse_amount("-5"), Err(AmountError::Negative));
+        assert_eq!(parse_amount("abc"), Err(AmountError::NotANumber));
+        assert_eq!(parse_amount("1.2.3"), Err(AmountError::NotANumber));
+        assert_eq!(parse_amount("."), Err(AmountError::NotANumber));
+        assert_eq!(parse_amount("1.234"), Err(AmountError::TooManyDecimals));
+        assert_eq!(parse_amount("100000000001"), Err(AmountError::TooLarge));
+        assert_eq!(parse_amount("99999999999999999999999"), Err(AmountError::TooLarge));
+        assert_eq!(parse_amount("100000000000"), Ok(Some(MAX_AMOUNT_MINOR)));
+    }
+
+    #[test]
+    fn formats_amounts() {
+        assert_eq!(format_amount(123_456_789, "USD"), "$1,234,567.89");
+        assert_eq!(format_amount(800_000, "CNY"), "¥8,000");
+        assert_eq!(format_amount(5, "EUR"), "€0.05");
+        assert_eq!(format_amount(0, "GBP"), "£0");
+        assert_eq!(format_compact(1_234_500, "USD"), "$12.3k");
+        assert_eq!(format_compact(250_000_000, "CNY"), "¥2.5M");
+        assert_eq!(format_compact(999_900, "USD"), "$9,999");
+        assert_eq!(amount_to_input(1_234_560), "12345.60");
+        assert_eq!(amount_to_input(800_000), "8000");
+        assert_eq!(parse_amount(&amount_to_input(1_234_565)), Ok(Some(1_234_565)));
+    }
+}

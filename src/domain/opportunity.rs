@@ -1,0 +1,167 @@
+//! An opportunity (商机) and the raw form input that creates or edits one.
+
+use super::error::{DomainError, Field};
+use super::ids::Id;
+use super::money::{self, parse_amount, CURRENCIES};
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Opportunity {
+    pub id: Id,
+    pub pipeline: Id,
+    pub title: String,
+    pub account: String,
+    pub contact: String,
+    /// Integer minor units; None while the amount is not known yet.
+    pub amount: Option<i64>,
+    pub currency: String,
+    pub owner: String,
+    pub source: String,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub expected_close: Option<NaiveDate>,
+    /// Derived from the event log (see `Workspace::derive_stages`); stored only as a cache.
+    pub stage: Id,
+    pub lost_reason: String,
+    pub notes: String,
+}
+
+/// What the deal form holds: plain text exactly as typed.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct DealDraft {
+    pub title: String,
+    pub account: String,
+    pub contact: String,
+    pub amount: String,
+    pub currency: String,
+    pub owner: String,
+    pub source: String,
+    pub expected_close: String,
+    pub notes: String,
+}
+
+/// The validated content of a draft.
+#[derive(Clone, Debug, PartialEq)]
+pub struct DealFields {
+    pub title: String,
+    pub account: String,
+    pub contact: String,
+    pub amount: Option<i64>,
+    pub currency: String,
+    pub owner: String,
+    pub source: String,
+    pub expected_close: Option<NaiveDate>,
+    pub notes: String,
+}
+
+const SHORT_MAX: usize = 200;
+const NOTES_MAX: usize = 10_000;
+
+impl DealDraft {
+    pub fn from_deal(d: &Opportunity) -> Self {
+        DealDraft {
+            title: d.title.clone(),
+            account: d.account.clone(),
+            contact: d.contact.clone(),
+            amount: d.amount.map(money::amount_to_input).unwrap_or_default(),
+            currency: d.currency.clone(),
+            owner: d.owner.clone(),
+            source: d.source.clone(),
+            expected_close: d.expected_close.map(|d| d.to_string()).unwrap_or_default(),
+            notes: d.notes.clone(),
+        }
+    }
+
+    /// All problems at once, each tied to its field, so the form can show them together.
+    pub fn validate(&self) -> Result<DealFields, Vec<(Field, DomainError)>> {
+        let mut errors = Vec::new();
+        let mut short = |field: Field, value: &str| -> String {
+            let v = value.trim().to_string();
+            if v.chars().count() > SHORT_MAX {
+                errors.push((field, DomainError::TooLong { field, max: SHORT_MAX }));
+            }
+            v
+        };
+        let title = short(Field::Title, &self.title);
+        let account = short(Field::Account, &self.account);
+        let contact = short(Field::Contact, &self.contact);
+        let owner = short(Field::Owner, &self.owner);
+        let source = short(Field::Source, &self.source);
+        if title.is_empty() {
+            errors.push((Field::Title, DomainError::TitleRequired));
+        }
+        let amount = parse_amount(&self.amount).unwrap_or_else(|e| {
+            errors.push((Field::Amount, DomainError::Amount(e)));
+            None
+        });
+        let currency = self.currency.trim().to_uppercase();
+        let currency = if currency.is_empty() { "CNY".to_string() } else { currency };
+        if !CURRENCIES.contains(&currency.as_str()) {
+            errors.push((Field::Currency, DomainError::UnknownCurrency(currency.clone())));
+        }
+        let expected_close = match self.expected_close.trim() {
+            "" => None,
+            s => match NaiveDate::parse_from_str(s, "%Y-%m-%d") {
+                Ok(d) => Some(d),
+                Err(_) => {
+                    errors.push((Field::ExpectedClose, DomainError::InvalidDate(s.to_string())));
+                    None
+                }
+            },
+        };
+        let notes = self.notes.trim().to_string();
+        if notes.chars().count() > NOTES_MAX {
+            errors.push((Field::Notes, DomainError::TooLong { field: Field::Notes, max: NOTES_MAX }));
+        }
+        if !errors.is_empty() {
+            return Err(errors);
+        }
+        Ok(DealFields { title, account, contact, amount, currency, owner, source, expected_close, notes })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::money::AmountError;
+
+    fn draft() -> DealDraft {
+        DealDraft { title: "ERP rollout".into(), amount: "12,000".into(), currency: "usd".into(), ..Default::default() }
+    }
+
+    #[test]
+    fn valid_draft_is_normalised() {
+        let f = draft().validate().unwrap();
+        assert_eq!(f.amount, Some(1_200_000));
+        assert_eq!(f.currency, "USD");
+        assert_eq!(f.expected_close, None);
+    }
+
+    #[test]
+    fn every_problem_is_reported_against_its_field() {
+        let d = DealDraft {
+            title: "  ".into(),
+            amount: "-3".into(),
+            currency: "XYZ".into(),
+            expected_close: "31/02/2025".into(),
+            owner: "x".repeat(201),
+            ..Default::default()
+        };
+        let errs = d.validate().unwrap_err();
+        assert!(errs.contains(&(Field::Title, DomainError::TitleRequired)));
+        assert!(errs.contains(&(Field::Amount, DomainError::Amount(AmountError::Negative))));
+        assert!(errs.contains(&(Field::Currency, DomainError::UnknownCurrency("XYZ".into()))));
+        assert!(errs.contains(&(Field::ExpectedClose, DomainError::InvalidDate("31/02/2025".into()))));
+        assert!(errs.contains(&(Field::Owner, DomainError::TooLong { field: Field::Owner, max: 200 })));
+        assert_eq!(errs.len(), 5);
+    }
+
+    #[test]
+    fn impossible_calendar_dates_are_rejected() {
+        let d = DealDraft { expected_close: "2025-02-30".into(), ..draft() };
+        assert!(d.validate().is_err());
+        let d = DealDraft { expected_close: "2024-02-29".into(), ..draft() };
+        assert!(d.validate().is_ok());
+    }
+}

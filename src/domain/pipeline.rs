@@ -1,0 +1,226 @@
+//! A pipeline is an ordered list of stages. Stage definitions carry the entry and exit
+//! criteria a team agrees on: the seed article's first step of funnel management.
+
+use super::ids::{Id, IdGen};
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum StageKind {
+    Open,
+    Won,
+    Lost,
+}
+
+impl StageKind {
+    pub fn is_terminal(self) -> bool {
+        !matches!(self, StageKind::Open)
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Stage {
+    pub id: Id,
+    pub name: String,
+    pub kind: StageKind,
+    /// Default win probability in whole percent (0..=100), as a manager sets it.
+    pub probability: u8,
+    pub description: String,
+    pub entry_criteria: Vec<String>,
+    pub exit_criteria: Vec<String>,
+    /// Removed from the board but kept so that history that mentions it stays readable.
+    #[serde(default)]
+    pub archived: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Pipeline {
+    pub id: Id,
+    pub name: String,
+    pub stages: Vec<Stage>,
+}
+
+impl Pipeline {
+    pub fn stage(&self, id: &Id) -> Option<&Stage> {
+        self.stages.iter().find(|s| &s.id == id)
+    }
+
+    /// Stages shown on the board, in pipeline order.
+    pub fn active_stages(&self) -> impl Iterator<Item = &Stage> {
+        self.stages.iter().filter(|s| !s.archived)
+    }
+
+    /// Where a new deal starts unless the user picks otherwise.
+    pub fn first_open_stage(&self) -> Option<&Stage> {
+        self.active_stages().find(|s| s.kind == StageKind::Open)
+    }
+
+    pub fn position(&self, id: &Id) -> Option<usize> {
+        self.stages.iter().position(|s| &s.id == id)
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Template {
+    /// 认知 → 意向 → 评估 → 决策: stages named after what the customer is doing.
+    CustomerJourney,
+    /// 初步沟通 → 需求分析 → 方案演示 → 商务谈判: a classic B2B sales cycle.
+    B2b,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub enum Lang {
+    #[default]
+    En,
+    Zh,
+}
+
+struct TemplateStage {
+    en: &'static str,
+    zh: &'static str,
+    kind: StageKind,
+    probability: u8,
+    desc: (&'static str, &'static str),
+    entry: &'static [(&'static str, &'static str)],
+    exit: &'static [(&'static str, &'static str)],
+}
+
+const JOURNEY: &[TemplateStage] = &[
+    TemplateStage {
+        en: "Awareness",
+        zh: "认知",
+        kind: StageKind::Open,
+        probability: 10,
+        desc: ("The customer knows about us and a problem we solve.", "客户知道我们以及我们能解决的问题。"),
+        entry: &[("Contact made with a named person", "已与具体联系人建立联系")],
+        exit: &[("Customer confirms the problem matters to them", "客户确认该问题对其重要")],
+    },
+    TemplateStage {
+        en: "Interest",
+        zh: "意向",
+        kind: StageKind::Open,
+        probability: 25,
+        desc: ("The customer wants to learn how we would solve it.", "客户希望了解我们的解决方式。"),
+        entry: &[("Customer confirms the problem matters to them", "客户确认该问题对其重要")],
+        exit: &[("A meeting with the decision maker is booked", "已约定与决策人会面")],
+    },
+    TemplateStage {
+        en: "Evaluation",
+        zh: "评估",
+        kind: StageKind::Open,
+        probability: 50,
+        desc: ("The customer compares options and checks fit and budget.", "客户比较方案，评估匹配度与预算。"),
+        entry: &[
+            ("Decision maker identified", "已确认决策人"),
+            ("Budget range known", "已了解预算范围"),
+        ],
+        exit: &[("Customer names us as preferred option", "客户将我们列为首选方案")],
+    },
+    TemplateStage {
+        en: "Decision",
+        zh: "决策",
+        kind: StageKind::Open,
+        probability: 75,
+        desc: ("Terms, price and signature are being settled.", "正在确定条款、价格与签约。"),
+        entry: &[("Proposal accepted in principle", "方案已获原则性认可")],
+        exit: &[("Contract signed", "合同已签署")],
+    },
+];
+
+const B2B: &[TemplateStage] = &[
+    TemplateStage {
+        en: "Qualification",
+        zh: "初步沟通",
+        kind: StageKind::Open,
+        probability: 10,
+        desc: ("First conversation: is there a need, a budget and a buyer?", "初次沟通：是否有需求、预算和购买人？"),
+        entry: &[("Inbound request or outbound reply", "收到咨询或外呼得到回应")],
+        exit: &[("Need, budget and timeline confirmed", "需求、预算与时间表已确认")],
+    },
+    TemplateStage {
+        en: "Needs analysis",
+        zh: "需求分析",
+        kind: StageKind::Open,
+        probability: 25,
+        desc: ("Understand requirements and stakeholders in depth.", "深入了解需求与相关决策人。"),
+        entry: &[("Need, budget and timeline confirmed", "需求、预算与时间表已确认")],
+        exit: &[("Written requirements agreed with the customer", "与客户确认书面需求")],
+    },
+    TemplateStage {
+        en: "Demo",
+        zh: "方案演示",
+        kind: StageKind::Open,
+        probability: 50,
+        desc: ("Show the solution against the agreed requirements.", "针对已确认的需求演示方案。"),
+        entry: &[
+            ("Written requirements agreed", "书面需求已确认"),
+            ("Decision maker attends", "决策人参加演示"),
+        ],
+        exit: &[("Customer asks for a quote", "客户索要报价")],
+    },
+    TemplateStage {
+        en: "Negotiation",
+        zh: "商务谈判",
+        kind: StageKind::Open,
+        probability: 75,
+        desc: ("Price, terms and contract are negotiated.", "就价格、条款与合同进行谈判。"),
+        entry: &[("Quote sent", "已发送报价")],
+        exit: &[("Contract signed", "合同已签署")],
+    },
+];
+
+const WON: TemplateStage = TemplateStage {
+    en: "Won",
+    zh: "赢单",
+    kind: StageKind::Won,
+    probability: 100,
+    desc: ("Contract signed.", "合同已签署。"),
+    entry: &[("Signed contract or purchase order", "已签合同或采购订单")],
+    exit: &[],
+};
+
+const LOST: TemplateStage = TemplateStage {
+    en: "Lost",
+    zh: "输单",
+    kind: StageKind::Lost,
+    probability: 0,
+    desc: ("The customer chose another option or stopped.", "客户选择了其他方案或终止。"),
+    entry: &[("Lost reason recorded", "已记录输单原因")],
+    exit: &[],
+};
+
+fn pick(lang: Lang, pair: (&'static str, &'static str)) -> String {
+    match lang {
+        Lang::En => pair.0.to_string(),
+        Lang::Zh => pair.1.to_string(),
+    }
+}
+
+pub fn template_name(template: Template, lang: Lang) -> String {
+    match template {
+        Template::CustomerJourney => pick(lang, ("Customer journey", "客户旅程")),
+        Template::B2b => pick(lang, ("B2B sales", "B2B 销售")),
+    }
+}
+
+/// Builds a pipeline from a template, with stage names in the given language.
+pub fn from_template(template: Template, lang: Lang, ids: &mut IdGen) -> Pipeline {
+    let open = match template {
+        Template::CustomerJourney => JOURNEY,
+        Template::B2b => B2B,
+    };
+    let stages = open
+        .iter()
+        .chain([&WON, &LOST])
+        .map(|t| Stage {
+            id: ids.next_id(),
+            name: pick(lang, (t.en, t.zh)),
+            kind: t.kind,
+            probability: t.probability,
+            description: pick(lang, t.desc),
+            entry_criteria: t.entry.iter().map(|p| pick(lang, *p)).collect(),
+            exit_criteria: t.exit.iter().map(|p| pick(lang, *p)).collect(),
+            archived: false,
+        })
+        .collect();
+    Pipeline { id: ids.next_id(), name: template_name(template, lang), stages }
+}

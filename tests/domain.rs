@@ -1,0 +1,388 @@
+//! Domain behaviour: the event log is the truth, moves in every direction are recorded,
+//! and refused commands change nothing.
+
+use chrono::{DateTime, Duration, TimeZone, Utc};
+use funnelscope::domain::*;
+
+fn t0() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 3, 1, 9, 0, 0).unwrap()
+}
+
+struct World {
+    ws: Workspace,
+    ids: IdGen,
+    now: DateTime<Utc>,
+}
+
+impl World {
+    fn new() -> Self {
+        let mut w = World { ws: Workspace::default(), ids: IdGen::new(42), now: t0() };
+        w.run(Command::CreatePipeline { template: Template::B2b, lang: Lang::En }).unwrap();
+        w
+    }
+    fn run(&mut self, cmd: Command) -> Result<Vec<Change>, Rejection> {
+        let mut ctx = Ctx { now: self.now, ids: &mut self.ids };
+        let changes = self.ws.plan(cmd, &mut ctx)?;
+        self.ws.commit(changes.clone());
+        Ok(changes)
+    }
+    fn pipeline(&self) -> &Pipeline {
+        &self.ws.pipelines[0]
+    }
+    fn stage(&self, name: &str) -> Id {
+        self.pipeline().stages.iter().find(|s| s.name == name).unwrap().id.clone()
+    }
+    fn add_deal(&mut self, title: &str) -> Id {
+        let draft = DealDraft { title: title.into(), amount: "1000".into(), ..Default::default() };
+        let pid = self.pipeline().id.clone();
+        self.run(Command::CreateDeal { pipeline: pid, stage: None, draft }).unwrap();
+        self.ws.deals.last().unwrap().id.clone()
+    }
+    fn move_to(&mut self, deal: &Id, stage: &str) -> Result<Vec<Change>, Rejection> {
+        self.now += Duration::days(1);
+        let to = self.stage(stage);
+        self.run(Command::MoveDeal { deal: deal.clone(), to, note: String::new(), lost_reason: String::new() })
+    }
+    fn stage_name_of(&self, deal: &Id) -> String {
+        let d = self.ws.deal(deal).unwrap();
+        self.pipeline().stage(&d.stage).unwrap().name.clone()
+    }
+}
+
+#[test]
+fn templates_have_four_open_stages_then_won_and_lost() {
+    let mut ids = IdGen::new(1);
+    for (t, first) in [(Template::B2b, "初步沟通"), (Template::CustomerJourney, "认知")] {
+        let p = from_template(t, Lang::Zh, &mut ids);
+        let kinds: Vec<StageKind> = p.stages.iter().map(|s| s.kind).collect();
+        use StageKind::*;
+        assert_eq!(kinds, vec![Open, Open, Open, Open, Won, Lost]);
+        assert_eq!(p.stages[0].name, first);
+        assert!(p.stages.iter().all(|s| !s.entry_criteria.is_empty()));
+        let probs: Vec<u8> = p.stages.iter().map(|s| s.probability).collect();
+        assert_eq!(probs, vec![10, 25, 50, 75, 100, 0]);
+    }
+}
+
+#[test]
+fn new_deal_starts_in_first_stage_with_a_creation_event() {
+    let mut w = World::new();
+    let d = w.add_deal("ERP");
+    assert_eq!(w.stage_name_of(&d), "Qualification");
+    let h = w.ws.history(&d);
+    assert_eq!(h.len(), 1);
+    assert_eq!(h[0].from, None);
+    assert_eq!(h[0].at, t0());
+}
+
+#[test]
+fn forward_skip_back_lost_and_reopen_are_all_recorded() {
+    let mut w = World::new();
+    let d = w.add_deal("ERP");
+    w.move_to(&d, "Needs analysis").unwrap();
+    w.move_to(&d, "Negotiation").unwrap(); // skip Demo
+    w.move_to(&d, "Demo").unwrap(); // back: re-nurture
+    w.move_to(&d, "Lost").unwrap();
+    w.move_to(&d, "Qualification").unwrap(); // reopen a terminal deal
+    w.move_to(&d, "Won").unwrap();
+    let names: Vec<String> = w
+        .ws
+        .history(&d)
+        .iter()
+        .map(|e| w.pipeline().stage(&e.to).unwrap().name.clone())
+        .collect();
+    assert_eq!(names, ["Qualification", "Needs analysis", "Negotiation", "Demo", "Lost", "Qualification", "Won"]);
+    assert_eq!(w.stage_name_of(&d), "Won");
+    // Each event's `from` is the previous event's `to`.
+    let h = w.ws.history(&d);
+    for pair in h.windows(2) {
+        assert_eq!(pair[1].from.as_ref(), Some(&pair[0].to));
+    }
+}
+
+#[test]
+fn current_stage_is_derivable_from_the_log_alone() {
+    let mut w = World::new();
+    let a = w.add_deal("A");
+    let b = w.add_deal("B");
+    w.move_to(&a, "Demo").unwrap();
+    w.move_to(&b, "Lost").unwrap();
+    w.move_to(&a, "Needs analysis").unwrap();
+    let mut stale = w.ws.deals.clone();
+    for d in &mut stale {
+        d.stage = Id::from("garbage");
+    }
+    // Shuffled log order must not matter when times differ.
+    let mut events = w.ws.events.clone();
+    events.reverse();
+    let rebuilt = Workspace::from_records(w.ws.pipelines.clone(), stale, events);
+    for d in &w.ws.deals {
+        assert_eq!(rebuilt.deal(&d.id).unwrap().stage, d.stage);
+    }
+    assert_eq!(w.stage_name_of(&a), "Needs analysis");
+}
+
+#[test]
+fn equal_timestamps_resolve_to_the_later_log_entry() {
+    let mut w = World::new();
+    let d = w.add_deal("A");
+    let to = w.stage("Demo");
+    // Same `now` as creation: the move must still come after the creation event.
+    w.run(Command::MoveDeal { deal: d.clone(), to, note: String::new(), lost_reason: String::new() }).unwrap();
+    let h = w.ws.history(&d);
+    assert!(h[1].at > h[0].at, "moves are kept strictly after the previous event");
+    let rebuilt = Workspace::from_records(w.ws.pipelines.clone(), w.ws.deals.clone(), w.ws.events.clone());
+    assert_eq!(rebuilt.deal(&d).unwrap().stage, w.stage("Demo"));
+}
+
+#[test]
+fn a_clock_behind_the_last_event_still_appends_after_it() {
+    let mut w = World::new();
+    let d = w.add_deal("A");
+    w.move_to(&d, "Demo").unwrap();
+    w.now -= Duration::days(10); // another device with a slow clock
+    w.move_to(&d, "Negotiation").unwrap();
+    assert_eq!(w.stage_name_of(&d), "Negotiation");
+    let h = w.ws.history(&d);
+    assert!(h[2].at > h[1].at);
+}
+
+#[test]
+fn moving_to_lost_keeps_the_reason_and_reopening_clears_it() {
+    let mut w = World::new();
+    let d = w.add_deal("A");
+    let lost = w.stage("Lost");
+    w.run(Command::MoveDeal { deal: d.clone(), to: lost, note: "call in Q3".into(), lost_reason: "Price".into() })
+        .unwrap();
+    assert_eq!(w.ws.deal(&d).unwrap().lost_reason, "Price");
+    assert_eq!(w.ws.history(&d)[1].note, "Price — call in Q3");
+    w.move_to(&d, "Demo").unwrap();
+    assert_eq!(w.ws.deal(&d).unwrap().lost_reason, "");
+}
+
+#[test]
+fn refused_moves_change_nothing() {
+    let mut w = World::new();
+    let d = w.add_deal("A");
+    let before = w.ws.clone();
+    assert_eq!(w.move_to(&d, "Qualification").unwrap_err()[0].1, DomainError::AlreadyInStage);
+    let err = w
+        .run(Command::MoveDeal { deal: d.clone(), to: Id::from("nope"), note: String::new(), lost_reason: String::new() })
+        .unwrap_err();
+    assert_eq!(err[0].1, DomainError::UnknownStage);
+    let err = w
+        .run(Command::MoveDeal { deal: Id::from("nope"), to: w.stage("Demo"), note: String::new(), lost_reason: String::new() })
+        .unwrap_err();
+    assert_eq!(err[0].1, DomainError::UnknownDeal);
+    assert_eq!(w.ws, before);
+}
+
+#[test]
+fn invalid_deal_form_creates_nothing() {
+    let mut w = World::new();
+    let before = w.ws.clone();
+    let pid = w.pipeline().id.clone();
+    let draft = DealDraft { title: "".into(), amount: "12abc".into(), ..Default::default() };
+    let err = w.run(Command::CreateDeal { pipeline: pid, stage: None, draft }).unwrap_err();
+    let fields: Vec<Field> = err.iter().map(|e| e.0).collect();
+    assert_eq!(fields, vec![Field::Title, Field::Amount]);
+    assert_eq!(w.ws, before);
+}
+
+#[test]
+fn editing_a_deal_keeps_its_stage_and_history() {
+    let mut w = World::new();
+    let d = w.add_deal("A");
+    w.move_to(&d, "Demo").unwrap();
+    w.now += Duration::hours(1);
+    let mut draft = DealDraft::from_deal(w.ws.deal(&d).unwrap());
+    draft.title = "A (renamed)".into();
+    draft.amount = "2,500.50".into();
+    w.run(Command::UpdateDeal { deal: d.clone(), draft }).unwrap();
+    let deal = w.ws.deal(&d).unwrap();
+    assert_eq!(deal.title, "A (renamed)");
+    assert_eq!(deal.amount, Some(250_050));
+    assert_eq!(deal.updated_at, w.now);
+    assert_eq!(w.stage_name_of(&d), "Demo");
+    assert_eq!(w.ws.history(&d).len(), 2);
+}
+
+#[test]
+fn deal_can_be_created_directly_in_a_chosen_stage() {
+    let mut w = World::new();
+    let pid = w.pipeline().id.clone();
+    let demo = w.stage("Demo");
+    let draft = DealDraft { title: "Late entry".into(), ..Default::default() };
+    w.run(Command::CreateDeal { pipeline: pid, stage: Some(demo.clone()), draft }).unwrap();
+    assert_eq!(w.ws.deals[0].stage, demo);
+    assert_eq!(w.ws.deals[0].amount, None);
+}
+
+mod stage_editor {
+    use super::*;
+
+    #[test]
+    fn rename_reorder_add_and_set_probability() {
+        let mut w = World::new();
+        let mut p = w.pipeline().clone();
+        p.stages[0].name = "  Discovery ".into();
+        p.stages.swap(1, 2);
+        p.stages[3].probability = 80;
+        let mut extra = p.stages[0].clone();
+        extra.id = Id::from("new-stage");
+        extra.name = "Proposal".into();
+        extra.entry_criteria = vec!["  Budget approved ".into(), "   ".into()];
+        p.stages.insert(4, extra);
+        w.run(Command::SavePipeline(p)).unwrap();
+        let names: Vec<&str> = w.pipeline().stages.iter().map(|s| s.name.as_str()).collect();
+        assert_eq!(names, ["Discovery", "Demo", "Needs analysis", "Negotiation", "Proposal", "Won", "Lost"]);
+        assert_eq!(w.pipeline().stages[3].probability, 80);
+        assert_eq!(w.pipeline().stages[4].entry_criteria, vec!["Budget approved".to_string()]);
+    }
+
+    #[test]
+    fn removing_an_unused_stage_deletes_it_and_a_used_one_is_archived() {
+        let mut w = World::new();
+        let d = w.add_deal("A");
+        w.move_to(&d, "Demo").unwrap();
+        w.move_to(&d, "Negotiation").unwrap();
+        let demo = w.stage("Demo");
+        let mut p = w.pipeline().clone();
+        p.stages.retain(|s| s.name != "Demo" && s.name != "Needs analysis");
+        w.run(Command::SavePipeline(p)).unwrap();
+        let p = w.pipeline();
+        assert!(p.stages.iter().all(|s| s.name != "Needs analysis"), "never used: gone");
+        let kept = p.stage(&demo).expect("history mentions Demo: kept");
+        assert!(kept.archived);
+        assert_eq!(p.active_stages().count(), 4);
+    }
+
+    #[test]
+    fn refuses_to_remove_a_stage_that_holds_deals() {
+        let mut w = World::new();
+        w.add_deal("A");
+        w.add_deal("B");
+        let before = w.ws.clone();
+        let mut p = w.pipeline().clone();
+        p.stages.remove(0);
+        let err = w.run(Command::SavePipeline(p)).unwrap_err();
+        assert_eq!(err, vec![(Field::Stage, DomainError::StageHasDeals { stage: "Qualification".into(), deals: 2 })]);
+        assert_eq!(w.ws, before);
+    }
+
+    #[test]
+    fn refuses_invalid_stage_lists() {
+        let mut w = World::new();
+        let base = w.pipeline().clone();
+        let check = |w: &mut World, p: Pipeline, want: DomainError| {
+            let err = w.run(Command::SavePipeline(p)).unwrap_err();
+            assert!(err.iter().any(|e| e.1 == want), "{err:?} should contain {want:?}");
+        };
+        let mut p = base.clone();
+        p.stages[1].name = "qualification".into();
+        check(&mut w, p, DomainError::DuplicateStageName("qualification".into()));
+        let mut p = base.clone();
+        p.stages[2].name = " ".into();
+        check(&mut w, p, DomainError::StageNameRequired { position: 3 });
+        let mut p = base.clone();
+        p.stages[0].probability = 101;
+        check(&mut w, p, DomainError::ProbabilityOutOfRange { stage: "Qualification".into() });
+        let mut p = base.clone();
+        p.stages.retain(|s| s.kind != StageKind::Won);
+        check(&mut w, p, DomainError::NeedsOneWonStage);
+        let mut p = base.clone();
+        p.stages.retain(|s| s.kind == StageKind::Open);
+        check(&mut w, p, DomainError::NeedsOneLostStage);
+        let mut p = base.clone();
+        p.stages.retain(|s| s.kind != StageKind::Open);
+        check(&mut w, p, DomainError::NeedsOpenStage);
+        let mut p = base.clone();
+        p.stages.swap(3, 4);
+        check(&mut w, p, DomainError::TerminalStagesLast);
+        let mut p = base.clone();
+        p.name = "".into();
+        check(&mut w, p, DomainError::PipelineNameRequired);
+        assert_eq!(w.ws.pipelines[0], base);
+    }
+}
+
+mod demo_dataset {
+    use super::*;
+    use funnelscope::domain::demo::{self, TRUE_TRANSITIONS};
+    use std::collections::{HashMap, HashSet};
+
+    fn now() -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 11, 27, 12, 0, 0).unwrap()
+    }
+
+    #[test]
+    fn is_deterministic_and_realistic() {
+        let a = demo::generate(300, 7, now(), Lang::En);
+        assert_eq!(a, demo::generate(300, 7, now(), Lang::En));
+        assert_eq!(a.deals.len(), 300);
+        let p = &a.pipelines[0];
+        let pos = |id: &Id| p.position(id).unwrap();
+        let (mut back, mut skip, mut reopen) = (0, 0, 0);
+        for e in &a.events {
+            let Some(from) = &e.from else { continue };
+            let (f, t) = (pos(from), pos(&e.to));
+            if f == 5 && t == 0 {
+                reopen += 1;
+            } else if t < f {
+                back += 1;
+            } else if t > f + 1 && t < 4 || (f == 2 && t == 4) {
+                skip += 1;
+            }
+        }
+        assert!(back >= 5 && skip >= 5 && reopen >= 1, "back {back} skip {skip} reopen {reopen}");
+        let by_stage = a.deals_by_stage();
+        let count = |i: usize| by_stage.get(&p.stages[i].id).map_or(0, |v| v.len());
+        assert!(count(4) >= 40, "won {}", count(4));
+        assert!(count(5) >= 60, "lost {}", count(5));
+        assert!((0..4).map(count).sum::<usize>() >= 10, "some deals still open");
+        let owners: HashSet<&str> = a.deals.iter().map(|d| d.owner.as_str()).collect();
+        let sources: HashSet<&str> = a.deals.iter().map(|d| d.source.as_str()).collect();
+        assert!(owners.len() >= 4 && sources.len() >= 4);
+        assert!(a.events.iter().all(|e| e.at <= now() && e.at >= now() - Duration::days(400)));
+    }
+
+    #[test]
+    fn every_deal_history_is_a_chain_in_time_order() {
+        let ws = demo::generate(300, 11, now(), Lang::Zh);
+        assert_eq!(ws.pipelines[0].stages[0].name, "初步沟通");
+        for d in &ws.deals {
+            let h = ws.history(&d.id);
+            assert_eq!(h[0].from, None);
+            for pair in h.windows(2) {
+                assert!(pair[1].at > pair[0].at);
+                assert_eq!(pair[1].from.as_ref(), Some(&pair[0].to));
+            }
+            assert_eq!(h.last().unwrap().to, d.stage);
+        }
+    }
+
+    /// Counting observed transitions over many deals recovers the documented matrix;
+    /// each estimate must land within 4 standard errors of the truth.
+    #[test]
+    fn documented_rates_are_what_the_generator_does() {
+        let ws = demo::generate(20_000, 3, now(), Lang::En);
+        let p = &ws.pipelines[0];
+        let mut counts: HashMap<(usize, usize), f64> = HashMap::new();
+        let mut totals = [0f64; 4];
+        for e in &ws.events {
+            let Some(from) = &e.from else { continue };
+            let (f, t) = (p.position(from).unwrap(), p.position(&e.to).unwrap());
+            if f < 4 {
+                *counts.entry((f, t)).or_default() += 1.0;
+                totals[f] += 1.0;
+            }
+        }
+        for (i, row) in TRUE_TRANSITIONS.iter().enumerate() {
+            for (j, &truth) in row.iter().enumerate() {
+                let est = counts.get(&(i, j)).copied().unwrap_or(0.0) / totals[i];
+                let se = (truth * (1.0 - truth) / totals[i]).sqrt().max(1e-9);
+                assert!((est - truth).abs() <= 4.0 * se + 1e-12, "{i}->{j}: est {est:.4} truth {truth} se {se:.4}");
+            }
+        }
+    }
+}
