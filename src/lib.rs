@@ -1,1 +1,10 @@
+//! Funnelscope: a sales-opportunity funnel that runs entirely in the browser.
+//! `domain` and `i18n` are pure and tested natively; `storage` and `ui` are wasm-only.
+
 pub mod domain;
+pub mod i18n;
+
+#[cfg(target_arch = "wasm32")]
+pub mod storage;
+#[cfg(target_arch = "wasm32")]
+pub mod ui;

@@ -317,8 +317,8 @@ mod demo_dataset {
 
     #[test]
     fn is_deterministic_and_realistic() {
-        let a = demo::generate(300, 7, now(), Lang::En);
-        assert_eq!(a, demo::generate(300, 7, now(), Lang::En));
+        let a = demo::generate(300, 7, 7, now(), Lang::En);
+        assert_eq!(a, demo::generate(300, 7, 7, now(), Lang::En));
         assert_eq!(a.deals.len(), 300);
         let p = &a.pipelines[0];
         let pos = |id: &Id| p.position(id).unwrap();
@@ -340,6 +340,21 @@ mod demo_dataset {
         assert!(count(4) >= 40, "won {}", count(4));
         assert!(count(5) >= 60, "lost {}", count(5));
         assert!((0..4).map(count).sum::<usize>() >= 10, "some deals still open");
+    }
+
+    #[test]
+    fn the_apps_demo_has_open_deals_in_every_stage() {
+        let a = demo::generate(300, demo::DEMO_SEED, 1, now(), Lang::En);
+        let p = &a.pipelines[0];
+        let by_stage = a.deals_by_stage();
+        for s in &p.stages {
+            assert!(by_stage.get(&s.id).map_or(0, |v| v.len()) >= 3, "{} has fewer than 3 deals", s.name);
+        }
+        // The flow is fixed by the seed; ids are not.
+        let b = demo::generate(300, demo::DEMO_SEED, 2, now(), Lang::En);
+        assert_ne!(a.deals[0].id, b.deals[0].id);
+        assert_eq!(a.deals[0].title, b.deals[0].title);
+        assert_eq!(a.events.len(), b.events.len());
         let owners: HashSet<&str> = a.deals.iter().map(|d| d.owner.as_str()).collect();
         let sources: HashSet<&str> = a.deals.iter().map(|d| d.source.as_str()).collect();
         assert!(owners.len() >= 4 && sources.len() >= 4);
@@ -348,7 +363,7 @@ mod demo_dataset {
 
     #[test]
     fn every_deal_history_is_a_chain_in_time_order() {
-        let ws = demo::generate(300, 11, now(), Lang::Zh);
+        let ws = demo::generate(300, 11, 11, now(), Lang::Zh);
         assert_eq!(ws.pipelines[0].stages[0].name, "初步沟通");
         for d in &ws.deals {
             let h = ws.history(&d.id);
@@ -365,7 +380,7 @@ mod demo_dataset {
     /// each estimate must land within 4 standard errors of the truth.
     #[test]
     fn documented_rates_are_what_the_generator_does() {
-        let ws = demo::generate(20_000, 3, now(), Lang::En);
+        let ws = demo::generate(20_000, 3, 3, now(), Lang::En);
         let p = &ws.pipelines[0];
         let mut counts: HashMap<(usize, usize), f64> = HashMap::new();
         let mut totals = [0f64; 4];
@@ -385,4 +400,16 @@ mod demo_dataset {
             }
         }
     }
+}
+
+#[test]
+fn moves_are_classified_for_the_timeline() {
+    let mut w = World::new();
+    let d = w.add_deal("A");
+    for s in ["Needs analysis", "Negotiation", "Demo", "Lost", "Qualification", "Won", "Lost"] {
+        w.move_to(&d, s).unwrap();
+    }
+    let kinds: Vec<MoveKind> = w.ws.history(&d).iter().map(|e| classify(w.pipeline(), e)).collect();
+    use MoveKind::*;
+    assert_eq!(kinds, vec![Created, Forward, Skip(1), Back, Lost, Reopen, Won, Other]);
 }

@@ -23,12 +23,12 @@ pub const TRUE_TRANSITIONS: [[f64; 6]; 4] = [
 ];
 
 /// Mean days a visit to each open stage lasts.
-pub const TRUE_MEAN_DWELL_DAYS: [f64; 4] = [6.0, 10.0, 8.0, 12.0];
+pub const TRUE_MEAN_DWELL_DAYS: [f64; 4] = [9.0, 14.0, 12.0, 18.0];
 
 /// Share of lost deals that are later reopened into Qualification (about a month later).
 pub const REOPEN_LOST_SHARE: f64 = 0.04;
 
-/// Deals are created uniformly over this many days before "now".
+/// Deals are created over this many days before "now", more of them recently.
 pub const HISTORY_DAYS: i64 = 365;
 
 const OWNERS: [(&str, &str); 5] =
@@ -65,9 +65,14 @@ fn next_state(rng: &mut Rng, row: &[f64; 6]) -> usize {
     5
 }
 
-/// `n` deals created over the past year, as seen at `now`.
-pub fn generate(n: usize, seed: u64, now: DateTime<Utc>, lang: Lang) -> Workspace {
-    let mut ids = IdGen::new(seed ^ 0xD3E0);
+/// The seed the app's "Load demo dataset" uses: every team sees the same story.
+pub const DEMO_SEED: u64 = 2026;
+
+/// `n` deals created over the past year, as seen at `now`. The flow depends only on
+/// `seed` (times are relative to `now`); `id_seed` makes the records' ids, so loading the
+/// demo twice gives two independent copies rather than clashing ids.
+pub fn generate(n: usize, seed: u64, id_seed: u64, now: DateTime<Utc>, lang: Lang) -> Workspace {
+    let mut ids = IdGen::new(id_seed);
     let mut rng = Rng::new(seed);
     let pipeline = from_template(Template::B2b, lang, &mut ids);
     let stage_ids: Vec<Id> = pipeline.stages.iter().map(|s| s.id.clone()).collect();
@@ -76,7 +81,9 @@ pub fn generate(n: usize, seed: u64, now: DateTime<Utc>, lang: Lang) -> Workspac
     let mut deals = Vec::with_capacity(n);
     let mut events = Vec::with_capacity(n * 4);
     for _ in 0..n {
-        let created = now - Duration::seconds(rng.below((HISTORY_DAYS * 86_400) as u64) as i64);
+        // A growing team: deal creation rises linearly over the year (density ∝ recency).
+        let age_share = 1.0 - rng.next_f64().sqrt();
+        let created = now - Duration::seconds((age_share * (HISTORY_DAYS * 86_400) as f64) as i64);
         let account = rng.pick(&ACCOUNTS).to_string();
         let product = pick(rng.pick(&PRODUCTS));
         let id = ids.next_id();

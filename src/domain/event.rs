@@ -16,3 +16,44 @@ pub struct StageChange {
     pub at: DateTime<Utc>,
     pub note: String,
 }
+
+/// How a move relates to the pipeline's order, for the timeline and the analytics.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MoveKind {
+    Created,
+    Forward,
+    /// Forward past `n` stages without entering them.
+    Skip(usize),
+    /// To an earlier open stage: re-nurture.
+    Back,
+    /// Out of Won or Lost into an open stage.
+    Reopen,
+    Won,
+    Lost,
+    /// Between terminal stages (Won ⇄ Lost) or involving a stage that no longer exists.
+    Other,
+}
+
+use super::pipeline::{Pipeline, StageKind};
+
+pub fn classify(pipeline: &Pipeline, e: &StageChange) -> MoveKind {
+    let Some(from) = &e.from else { return MoveKind::Created };
+    let (Some(fs), Some(ts)) = (pipeline.stage(from), pipeline.stage(&e.to)) else { return MoveKind::Other };
+    match (fs.kind, ts.kind) {
+        (StageKind::Open, StageKind::Won) => MoveKind::Won,
+        (StageKind::Open, StageKind::Lost) => MoveKind::Lost,
+        (k, StageKind::Open) if k.is_terminal() => MoveKind::Reopen,
+        (StageKind::Open, StageKind::Open) => {
+            // Count only stages on the board: archived ones are not "skipped".
+            let order: Vec<&Id> = pipeline.active_stages().map(|s| &s.id).collect();
+            let pos = |id: &Id| order.iter().position(|x| *x == id);
+            match (pos(from), pos(&e.to)) {
+                (Some(f), Some(t)) if t == f + 1 => MoveKind::Forward,
+                (Some(f), Some(t)) if t > f => MoveKind::Skip(t - f - 1),
+                (Some(_), Some(_)) => MoveKind::Back,
+                _ => MoveKind::Other,
+            }
+        }
+        _ => MoveKind::Other,
+    }
+}

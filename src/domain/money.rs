@@ -164,3 +164,28 @@ mod tests {
         assert_eq!(parse_amount(&amount_to_input(1_234_565)), Ok(Some(1_234_565)));
     }
 }
+
+/// Sums amounts per currency (deals without an amount add nothing), sorted by currency
+/// code so the display is stable.
+pub fn totals_by_currency<'a>(items: impl IntoIterator<Item = (&'a str, Option<i64>)>) -> Vec<(String, i64)> {
+    let mut sums: std::collections::BTreeMap<&str, i64> = std::collections::BTreeMap::new();
+    for (cur, amount) in items {
+        if let Some(a) = amount {
+            let sum = sums.entry(cur).or_default();
+            *sum = sum.saturating_add(a);
+        }
+    }
+    sums.into_iter().map(|(c, v)| (c.to_string(), v)).collect()
+}
+
+#[cfg(test)]
+mod totals_tests {
+    use super::*;
+
+    #[test]
+    fn sums_per_currency_and_skips_missing_amounts() {
+        let t = totals_by_currency([("USD", Some(100)), ("CNY", Some(5)), ("USD", None), ("USD", Some(250))]);
+        assert_eq!(t, vec![("CNY".to_string(), 5), ("USD".to_string(), 350)]);
+        assert!(totals_by_currency([("USD", None)]).is_empty());
+    }
+}

@@ -1,0 +1,241 @@
+//! All UI text, English and 简体中文. A typed table: adding a key without both
+//! translations does not compile. Placeholders are `{name}`, filled by `fill`.
+
+use crate::domain::money::AmountError;
+use crate::domain::{DomainError, Field, Lang};
+
+macro_rules! texts {
+    ($($key:ident => $en:literal, $zh:literal;)*) => {
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+        pub enum K { $($key),* }
+
+        impl K {
+            pub const ALL: &'static [K] = &[$(K::$key),*];
+        }
+
+        pub fn tr(lang: Lang, k: K) -> &'static str {
+            match (lang, k) {
+                $((Lang::En, K::$key) => $en, (Lang::Zh, K::$key) => $zh,)*
+            }
+        }
+    };
+}
+
+texts! {
+    Tagline => "sales funnel", "商机漏斗";
+    Loading => "Opening your pipeline…", "正在打开商机漏斗…";
+    Pipeline => "Pipeline", "漏斗";
+    MainNavigation => "Main", "主导航";
+    Board => "Board", "看板";
+    StageDefinitions => "Stage definitions", "阶段定义";
+    NewPipeline => "New pipeline", "新建漏斗";
+    AddDeal => "Add deal", "新建商机";
+    AddDealToStage => "Add deal to {stage}", "在「{stage}」新建商机";
+    Language => "Language", "语言";
+    Dismiss => "Dismiss", "关闭";
+    MemoryOnlyTitle => "Not saved on this device.", "无法保存到本设备。";
+    MemoryOnlyBody => "The browser would not open its database (IndexedDB), for example in a private window. Funnelscope keeps working in memory; everything is lost when this tab closes.", "浏览器无法打开数据库（IndexedDB），例如在无痕窗口中。Funnelscope 仍可在内存中使用，但关闭此标签页后数据将丢失。";
+    WriteFailed => "Your last change could not be saved and was not applied", "上一次修改未能保存，因此没有生效";
+    ChangeConflicted => "A queued change no longer applied after an earlier one and was skipped.", "一项排队中的修改与之前的修改冲突，已跳过。";
+    OneDeal => "1 deal", "1 个商机";
+    NDeals => "{n} deals", "{n} 个商机";
+    NoDealsHere => "No deals in this stage", "此阶段暂无商机";
+    MoveTo => "Move to…", "移动到…";
+    MoveDealTo => "Move {deal} to stage", "将「{deal}」移动到阶段";
+    DaysInStageHint => "Time since the deal entered its current stage", "进入当前阶段以来的时间";
+    Today => "today", "今天";
+    OneDay => "1 day", "1 天";
+    NDays => "{n} days", "{n} 天";
+    MoveDialogTitle => "Move “{deal}” to {stage}", "将「{deal}」移动到「{stage}」";
+    FromStage => "Currently in {stage}", "当前阶段：{stage}";
+    EntryCriteriaFor => "Entry criteria for {stage}", "「{stage}」的进入标准";
+    NoCriteria => "This stage has no entry criteria yet. Define them under Stage definitions.", "此阶段尚未定义进入标准，可在「阶段定义」中设置。";
+    CriteriaConfirmed => "{done} of {all} criteria confirmed", "已确认 {done} / {all} 项标准";
+    LostReason => "Lost reason", "输单原因";
+    MoveNote => "Note (optional)", "备注（可选）";
+    Cancel => "Cancel", "取消";
+    ConfirmMove => "Move", "确认移动";
+    NewDeal => "New deal", "新建商机";
+    EditDeal => "Edit deal", "编辑商机";
+    DealTitle => "Deal title", "商机名称";
+    Account => "Account", "客户";
+    Contact => "Contact", "联系人";
+    Amount => "Amount", "金额";
+    Currency => "Currency", "币种";
+    ExpectedClose => "Expected close date", "预计成交日期";
+    Owner => "Owner", "负责人";
+    Source => "Source", "来源";
+    Stage => "Stage", "阶段";
+    Notes => "Notes", "备注";
+    SaveDeal => "Save deal", "保存商机";
+    CreatedAt => "Created", "创建时间";
+    DealNotFound => "This deal does not exist (it may belong to data that was not loaded).", "找不到该商机（可能属于未加载的数据）。";
+    BackToBoard => "← Back to board", "← 返回看板";
+    StageHistory => "Stage history", "阶段历史";
+    MoveCreated => "Created in {to}", "创建于「{to}」";
+    MoveForward => "{from} → {to}", "{from} → {to}";
+    MoveSkip => "{from} → {to} (skipped {n} stage(s))", "{from} → {to}（跳过 {n} 个阶段）";
+    MoveBack => "Moved back {from} → {to} (re-nurture)", "退回 {from} → {to}（重新培育）";
+    MoveReopen => "Reopened {from} → {to}", "重新打开 {from} → {to}";
+    MoveWon => "Won ({from} → {to})", "赢单（{from} → {to}）";
+    MoveLost => "Lost ({from} → {to})", "输单（{from} → {to}）";
+    MoveOther => "{from} → {to}", "{from} → {to}";
+    AfterDaysIn => "after {n} in {stage}", "在「{stage}」停留 {n}";
+    StageEditorIntro => "Agree on what each stage means: when a deal may enter it and what must be true before it leaves. Won and Lost come last.", "先就每个阶段的含义达成一致：商机何时可以进入、离开前必须满足什么。赢单和输单排在最后。";
+    PipelineName => "Pipeline name", "漏斗名称";
+    StageName => "Stage name", "阶段名称";
+    StageKindLabel => "Type", "类型";
+    KindOpen => "Open", "进行中";
+    KindWon => "Won", "赢单";
+    KindLost => "Lost", "输单";
+    WinProbability => "Win probability %", "赢单概率 %";
+    MoveStageUp => "Move {stage} up", "上移「{stage}」";
+    MoveStageDown => "Move {stage} down", "下移「{stage}」";
+    RemoveStage => "Remove {stage}", "删除「{stage}」";
+    Description => "Description", "说明";
+    EntryCriteria => "Entry criteria", "进入标准";
+    ExitCriteria => "Exit criteria", "退出标准";
+    OnePerLine => "One per line", "每行一项";
+    AddStage => "Add stage", "添加阶段";
+    DiscardChanges => "Discard changes", "放弃修改";
+    SaveStages => "Save stages", "保存阶段";
+    StagesSaved => "Stages saved.", "阶段已保存。";
+    NewStageName => "New stage", "新阶段";
+    WelcomeTitle => "Your sales funnel, in a minute", "一分钟建立你的商机漏斗";
+    WelcomeLead => "A funnel tracks how deals flow, not just what reps did: every stage change is recorded, so conversion, dwell time and bottlenecks come from data instead of gut feeling.", "漏斗关注商机如何流动，而不只是销售做了什么：每次阶段变化都会被记录，转化率、停留时间和瓶颈都来自数据，而不是感觉。";
+    PrivacyNote => "Everything stays in this browser. Nothing is sent anywhere.", "所有数据只保存在本浏览器中，不会发送到任何地方。";
+    JourneyTitle => "Customer journey", "客户旅程";
+    JourneyBody => "Stages named after what the customer is doing: aware, interested, evaluating, deciding.", "按客户所处的状态划分阶段：认知、意向、评估、决策。";
+    UseJourney => "Use customer journey template", "使用客户旅程模板";
+    B2bTitle => "B2B sales", "B2B 销售";
+    B2bBody => "A classic B2B cycle: qualification, needs analysis, demo, negotiation.", "经典 B2B 销售流程：初步沟通、需求分析、方案演示、商务谈判。";
+    UseB2b => "Use B2B template", "使用 B2B 模板";
+    DemoTitle => "Demo dataset", "演示数据";
+    DemoBody => "About 300 deals over the past 12 months, with skips, back-moves, wins and losses, five owners and five sources.", "过去 12 个月约 300 个商机，包含跳阶段、退回、赢单和输单，5 位负责人和 5 个来源。";
+    LoadDemo => "Load demo dataset", "加载演示数据";
+    // Validation messages
+    ErrTitleRequired => "Give the deal a title.", "请填写商机名称。";
+    ErrTooLong => "Too long: at most {max} characters.", "内容过长：最多 {max} 个字符。";
+    ErrAmountNotNumber => "Amount must be a number, like 12,500 or 12500.50.", "金额必须是数字，例如 12,500 或 12500.50。";
+    ErrAmountNegative => "Amount cannot be negative.", "金额不能为负数。";
+    ErrAmountDecimals => "Amount can have at most 2 decimal places.", "金额最多保留 2 位小数。";
+    ErrAmountTooLarge => "Amount is too large (at most 100,000,000,000).", "金额过大（最多 100,000,000,000）。";
+    ErrUnknownCurrency => "Unknown currency “{v}”.", "未知币种「{v}」。";
+    ErrInvalidDate => "“{v}” is not a valid date (use YYYY-MM-DD).", "「{v}」不是有效日期（格式 YYYY-MM-DD）。";
+    ErrUnknownDeal => "That deal no longer exists.", "该商机已不存在。";
+    ErrUnknownPipeline => "That pipeline no longer exists.", "该漏斗已不存在。";
+    ErrUnknownStage => "That stage does not exist in this pipeline.", "该阶段不属于此漏斗。";
+    ErrStageArchived => "That stage was removed from the pipeline.", "该阶段已从漏斗中删除。";
+    ErrAlreadyInStage => "The deal is already in that stage.", "商机已在该阶段。";
+    ErrPipelineNameRequired => "Give the pipeline a name.", "请填写漏斗名称。";
+    ErrStageNameRequired => "Stage {n} needs a name.", "第 {n} 个阶段需要名称。";
+    ErrDuplicateStageName => "Two stages are called “{v}”; stage names must be unique.", "有两个阶段都叫「{v}」，阶段名称不能重复。";
+    ErrProbability => "Win probability of “{v}” must be a whole number from 0 to 100.", "「{v}」的赢单概率必须是 0 到 100 的整数。";
+    ErrNeedsOpenStage => "Keep at least one open stage.", "至少保留一个进行中的阶段。";
+    ErrNeedsOneWon => "Exactly one stage must be of type Won.", "必须有且只有一个「赢单」类型的阶段。";
+    ErrNeedsOneLost => "Exactly one stage must be of type Lost.", "必须有且只有一个「输单」类型的阶段。";
+    ErrTerminalLast => "Won and Lost must come after all open stages.", "赢单和输单必须排在所有进行中阶段之后。";
+    ErrStageHasDeals => "“{v}” still holds {n} deal(s): move them to another stage first.", "「{v}」中还有 {n} 个商机，请先将其移到其他阶段。";
+    ErrKindChangeWithDeals => "“{v}” holds deals, so its type cannot change.", "「{v}」中有商机，不能修改其类型。";
+}
+
+/// Replaces `{name}` placeholders.
+pub fn fill(template: &str, values: &[(&str, String)]) -> String {
+    let mut out = template.to_string();
+    for (k, v) in values {
+        out = out.replace(&format!("{{{k}}}"), v);
+    }
+    out
+}
+
+/// A specific, translated message for every refusal.
+pub fn error_message(lang: Lang, e: &DomainError) -> String {
+    let t = |k| tr(lang, k);
+    let v = |k, s: &str| fill(t(k), &[("v", s.to_string())]);
+    match e {
+        DomainError::TitleRequired => t(K::ErrTitleRequired).into(),
+        DomainError::TooLong { max, .. } => fill(t(K::ErrTooLong), &[("max", max.to_string())]),
+        DomainError::Amount(AmountError::NotANumber) => t(K::ErrAmountNotNumber).into(),
+        DomainError::Amount(AmountError::Negative) => t(K::ErrAmountNegative).into(),
+        DomainError::Amount(AmountError::TooManyDecimals) => t(K::ErrAmountDecimals).into(),
+        DomainError::Amount(AmountError::TooLarge) => t(K::ErrAmountTooLarge).into(),
+        DomainError::UnknownCurrency(c) => v(K::ErrUnknownCurrency, c),
+        DomainError::InvalidDate(d) => v(K::ErrInvalidDate, d),
+        DomainError::UnknownDeal => t(K::ErrUnknownDeal).into(),
+        DomainError::UnknownPipeline => t(K::ErrUnknownPipeline).into(),
+        DomainError::UnknownStage => t(K::ErrUnknownStage).into(),
+        DomainError::StageArchived => t(K::ErrStageArchived).into(),
+        DomainError::AlreadyInStage => t(K::ErrAlreadyInStage).into(),
+        DomainError::PipelineNameRequired => t(K::ErrPipelineNameRequired).into(),
+        DomainError::StageNameRequired { position } => fill(t(K::ErrStageNameRequired), &[("n", position.to_string())]),
+        DomainError::DuplicateStageName(n) => v(K::ErrDuplicateStageName, n),
+        DomainError::ProbabilityOutOfRange { stage } => v(K::ErrProbability, stage),
+        DomainError::NeedsOpenStage => t(K::ErrNeedsOpenStage).into(),
+        DomainError::NeedsOneWonStage => t(K::ErrNeedsOneWon).into(),
+        DomainError::NeedsOneLostStage => t(K::ErrNeedsOneLost).into(),
+        DomainError::TerminalStagesLast => t(K::ErrTerminalLast).into(),
+        DomainError::StageHasDeals { stage, deals } => {
+            fill(t(K::ErrStageHasDeals), &[("v", stage.clone()), ("n", deals.to_string())])
+        }
+        DomainError::StageKindChangedWithDeals { stage } => v(K::ErrKindChangeWithDeals, stage),
+    }
+}
+
+/// Which field label goes with a field, for messages listed away from the form.
+pub fn field_label(f: Field) -> K {
+    match f {
+        Field::Title => K::DealTitle,
+        Field::Account => K::Account,
+        Field::Contact => K::Contact,
+        Field::Amount => K::Amount,
+        Field::Currency => K::Currency,
+        Field::Owner => K::Owner,
+        Field::Source => K::Source,
+        Field::ExpectedClose => K::ExpectedClose,
+        Field::Notes => K::Notes,
+        Field::Stage => K::Stage,
+        Field::PipelineName => K::PipelineName,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Keys whose text is the same in both languages on purpose (arrows, symbols).
+    const SAME_IN_BOTH: &[K] = &[K::MoveForward, K::MoveOther];
+
+    #[test]
+    fn every_key_is_translated_and_non_empty() {
+        for &k in K::ALL {
+            let (en, zh) = (tr(Lang::En, k), tr(Lang::Zh, k));
+            assert!(!en.trim().is_empty() && !zh.trim().is_empty(), "{k:?}");
+            if !SAME_IN_BOTH.contains(&k) {
+                assert_ne!(en, zh, "{k:?} is not translated");
+                assert!(zh.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c)), "{k:?} has no Chinese text: {zh}");
+            }
+        }
+    }
+
+    #[test]
+    fn placeholders_match_between_languages() {
+        let names = |s: &str| {
+            let mut v: Vec<String> = s.split('{').skip(1).filter_map(|p| p.split_once('}').map(|x| x.0.to_string())).collect();
+            v.sort();
+            v
+        };
+        for &k in K::ALL {
+            assert_eq!(names(tr(Lang::En, k)), names(tr(Lang::Zh, k)), "{k:?}");
+        }
+    }
+
+    #[test]
+    fn error_messages_are_specific() {
+        let e = DomainError::StageHasDeals { stage: "Demo".into(), deals: 3 };
+        assert_eq!(error_message(Lang::En, &e), "“Demo” still holds 3 deal(s): move them to another stage first.");
+        assert_eq!(error_message(Lang::Zh, &e), "「Demo」中还有 3 个商机，请先将其移到其他阶段。");
+        let e = DomainError::InvalidDate("2025-02-30".into());
+        assert!(error_message(Lang::En, &e).contains("2025-02-30"));
+        assert_eq!(fill("{a}-{b}-{a}", &[("a", "x".into()), ("b", "y".into())]), "x-y-x");
+    }
+}

@@ -1,0 +1,115 @@
+//! The only place that talks to browser storage.
+//!
+//! IndexedDB is the store of record: one object store per record type, keyed by stable
+//! id. The database version *is* the schema version and every version bump is one entry
+//! in `MIGRATIONS`, applied in order from whatever version a browser already has.
+//! localStorage (gloo-storage) only holds small preferences.
+
+mod prefs;
+
+pub use prefs::Prefs;
+
+use crate::domain::{Change, Opportunity, Pipeline, StageChange, Workspace};
+use idb::{Database, DatabaseEvent, Factory, KeyPath, ObjectStoreParams, TransactionMode, TransactionResult};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use wasm_bindgen::JsValue;
+
+const DB_NAME: &str = "funnelscope";
+const PIPELINES: &str = "pipelines";
+const DEALS: &str = "deals";
+const EVENTS: &str = "events";
+const ALL_STORES: [&str; 3] = [PIPELINES, DEALS, EVENTS];
+
+/// Ordered schema migrations. Entry i upgrades version i to version i + 1.
+const MIGRATIONS: &[fn(&Database) -> Result<(), idb::Error>] = &[migrate_v0_to_v1];
+
+pub const SCHEMA_VERSION: u32 = MIGRATIONS.len() as u32;
+
+fn migrate_v0_to_v1(db: &Database) -> Result<(), idb::Error> {
+    for name in ALL_STORES {
+        let mut params = ObjectStoreParams::new();
+        params.key_path(Some(KeyPath::new_single("id")));
+        db.create_object_store(name, params)?;
+    }
+    Ok(())
+}
+
+pub struct Store {
+    db: Database,
+}
+
+fn js_err(e: impl std::fmt::Display) -> String {
+    e.to_string()
+}
+
+fn to_js<T: Serialize>(v: &T) -> Result<JsValue, String> {
+    v.serialize(&serde_wasm_bindgen::Serializer::json_compatible()).map_err(js_err)
+}
+
+fn from_js_all<T: DeserializeOwned>(store: &str, values: Vec<JsValue>) -> Result<Vec<T>, String> {
+    values
+        .into_iter()
+        .enumerate()
+        .map(|(i, v)| serde_wasm_bindgen::from_value(v).map_err(|e| format!("{store} record {}: {e}", i + 1)))
+        .collect()
+}
+
+impl Store {
+    /// Opens (creating or upgrading) the database. Fails in browsers that refuse
+    /// IndexedDB, e.g. some private modes; the app then runs in memory.
+    pub async fn open() -> Result<Store, String> {
+        let factory = Factory::new().map_err(js_err)?;
+        let mut request = factory.open(DB_NAME, Some(SCHEMA_VERSION)).map_err(js_err)?;
+        request.on_upgrade_needed(|event| {
+            let (Ok(db), Ok(old)) = (event.database(), event.old_version()) else { return };
+            for migrate in MIGRATIONS.iter().skip(old as usize) {
+                if let Err(e) = migrate(&db) {
+                    web_sys::console::error_1(&format!("migration failed: {e}").into());
+                    return;
+                }
+            }
+        });
+        let db = request.await.map_err(js_err)?;
+        Ok(Store { db })
+    }
+
+    pub async fn load(&self) -> Result<Workspace, String> {
+        let tx = self.db.transaction(&ALL_STORES, TransactionMode::ReadOnly).map_err(js_err)?;
+        // Issue every request before awaiting any, so the transaction stays active.
+        let get = |name: &str| tx.object_store(name).and_then(|s| s.get_all(None, None)).map_err(js_err);
+        let (p, d, e) = (get(PIPELINES)?, get(DEALS)?, get(EVENTS)?);
+        let pipelines: Vec<Pipeline> = from_js_all(PIPELINES, p.await.map_err(js_err)?)?;
+        let deals: Vec<Opportunity> = from_js_all(DEALS, d.await.map_err(js_err)?)?;
+        let mut events: Vec<StageChange> = from_js_all(EVENTS, e.await.map_err(js_err)?)?;
+        // Keyed stores return records in id order; the log's order is time order.
+        events.sort_by(|a, b| a.at.cmp(&b.at));
+        Ok(Workspace::from_records(pipelines, deals, events))
+    }
+
+    /// Writes all changes of one command in a single transaction: all or nothing.
+    pub async fn apply(&self, changes: &[Change]) -> Result<(), String> {
+        let tx = self.db.transaction(&ALL_STORES, TransactionMode::ReadWrite).map_err(js_err)?;
+        for c in changes {
+            let (store, value) = match c {
+                Change::PutPipeline(p) => (PIPELINES, to_js(p)?),
+                Change::PutDeal(d) => (DEALS, to_js(d)?),
+                Change::AppendEvent(e) => (EVENTS, to_js(e)?),
+            };
+            let store = tx.object_store(store).map_err(js_err)?;
+            // `add` for events: the log is append-only, an existing id is an error.
+            let issued = match c {
+                Change::AppendEvent(_) => store.add(&value, None).map(|_| ()),
+                _ => store.put(&value, None).map(|_| ()),
+            };
+            if let Err(e) = issued {
+                let _ = tx.abort();
+                return Err(js_err(e));
+            }
+        }
+        match tx.commit().map_err(js_err)?.await.map_err(js_err)? {
+            TransactionResult::Committed => Ok(()),
+            TransactionResult::Aborted => Err("the browser aborted the write".to_string()),
+        }
+    }
+}

@@ -1,0 +1,27 @@
+//! Small preferences in localStorage. Losing them is harmless, so read errors fall back
+//! to defaults.
+
+use crate::domain::Lang;
+use gloo_storage::{LocalStorage, Storage};
+use serde::{Deserialize, Serialize};
+
+const KEY: &str = "funnelscope.prefs";
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Prefs {
+    pub lang: Option<Lang>,
+    /// Pipeline shown last, so a reload returns to the same board.
+    pub pipeline: Option<String>,
+    #[serde(default)]
+    pub theme: Option<String>,
+}
+
+impl Prefs {
+    pub fn load() -> Prefs {
+        LocalStorage::get(KEY).unwrap_or_default()
+    }
+
+    pub fn save(&self) {
+        let _ = LocalStorage::set(KEY, self);
+    }
+}

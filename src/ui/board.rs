@@ -1,0 +1,211 @@
+//! The Kanban board: a column per stage, cards that can be dragged between columns or
+//! moved with the "Move to…" control (the keyboard way, equally complete).
+
+use super::format;
+use super::state::{use_app, DealFormMode, MoveIntent};
+use super::{href, View};
+use crate::domain::money::format_amount;
+use crate::domain::{Id, StageKind};
+use crate::i18n::{fill, K};
+use leptos::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+struct Card {
+    id: Id,
+    title: String,
+    account: String,
+    amount: String,
+    owner: String,
+    days: i64,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+struct Column {
+    id: Id,
+    name: String,
+    kind: StageKind,
+    total: String,
+    cards: Vec<Card>,
+}
+
+#[component]
+pub fn Board() -> impl IntoView {
+    let app = use_app();
+    let columns = Memo::new(move |_| {
+        let now = super::state::now();
+        let pid = app.pipeline.get();
+        app.ws.with(|ws| {
+            let Some(p) = pid.and_then(|id| ws.pipeline(&id)) else { return Vec::new() };
+            let last = ws.last_events();
+            let by_stage = ws.deals_by_stage();
+            p.active_stages()
+                .map(|s| {
+                    let deals = by_stage.get(&s.id).cloned().unwrap_or_default();
+                    let deals: Vec<_> = deals.into_iter().filter(|d| d.pipeline == p.id).collect();
+                    let mut cards: Vec<Card> = deals
+                        .iter()
+                        .map(|d| Card {
+                            id: d.id.clone(),
+                            title: d.title.clone(),
+                            account: d.account.clone(),
+                            amount: d.amount.map(|a| format_amount(a, &d.currency)).unwrap_or_default(),
+                            owner: d.owner.clone(),
+                            days: last.get(&d.id).map_or(0, |e| (now - e.at).num_days()),
+                        })
+                        .collect();
+                    // Open stages: longest-waiting first, that is what needs attention.
+                    // Won/Lost: most recently closed first.
+                    if s.kind.is_terminal() {
+                        cards.sort_by(|a, b| a.days.cmp(&b.days).then_with(|| a.title.cmp(&b.title)));
+                    } else {
+                        cards.sort_by(|a, b| b.days.cmp(&a.days).then_with(|| a.title.cmp(&b.title)));
+                    }
+                    Column {
+                        id: s.id.clone(),
+                        name: s.name.clone(),
+                        kind: s.kind,
+                        total: format::totals(deals.iter().copied()),
+                        cards,
+                    }
+                })
+                .collect::<Vec<_>>()
+        })
+    });
+    let stage_options = Memo::new(move |_| {
+        columns.with(|cs| cs.iter().map(|c| (c.id.clone(), c.name.clone())).collect::<Vec<_>>())
+    });
+    view! {
+        <h1 class="sr-only">{move || app.t(K::Board)}</h1>
+        <div class="board">
+            <For each=move || columns.get() key=|c| (c.id.clone(), c.name.clone()) let(col)>
+                <StageColumn id=col.id name=col.name kind=col.kind columns=columns stage_options=stage_options/>
+            </For>
+        </div>
+    }
+}
+
+#[component]
+fn StageColumn(
+    id: Id,
+    name: String,
+    kind: StageKind,
+    columns: Memo<Vec<Column>>,
+    stage_options: Memo<Vec<(Id, String)>>,
+) -> impl IntoView {
+    let app = use_app();
+    let col_id = id.clone();
+    let data = Memo::new(move |_| columns.with(|cs| cs.iter().find(|c| c.id == col_id).cloned()));
+    let count = move || data.with(|d| d.as_ref().map_or(0, |c| c.cards.len()));
+    let total = move || data.with(|d| d.as_ref().map(|c| c.total.clone()).unwrap_or_default());
+    let cards = move || data.with(|d| d.as_ref().map(|c| c.cards.clone()).unwrap_or_default());
+    let over = RwSignal::new(false);
+    let drop_id = id.clone();
+    let on_drop = move |ev: web_sys::DragEvent| {
+        ev.prevent_default();
+        over.set(false);
+        if let Some(deal) = app.dragging.get_untracked() {
+            app.dragging.set(None);
+            let already_here = data.with_untracked(|d| d.as_ref().is_some_and(|c| c.cards.iter().any(|k| k.id == deal)));
+            if !already_here {
+                app.moving.set(Some(MoveIntent { deal, to: drop_id.clone() }));
+            }
+        }
+    };
+    let add_id = id.clone();
+    let add_label = {
+        let name = name.clone();
+        move || fill(app.t(K::AddDealToStage), &[("stage", name.clone())])
+    };
+    let kind_class = match kind {
+        StageKind::Open => "column",
+        StageKind::Won => "column won",
+        StageKind::Lost => "column lost",
+    };
+    let heading_id = format!("col-{id}");
+    let heading_id2 = heading_id.clone();
+    view! {
+        <section
+            class=kind_class
+            class:drop-target=move || over.get()
+            aria-labelledby=heading_id2
+            on:dragover=move |ev: web_sys::DragEvent| {
+                ev.prevent_default();
+                over.set(true);
+            }
+            on:dragleave=move |_| over.set(false)
+            on:drop=on_drop
+        >
+            <header class="column-head">
+                <h2 id=heading_id>{name.clone()}</h2>
+                <button class="icon" aria-label=add_label.clone() title=add_label
+                    on:click=move |_| app.deal_form.set(Some(DealFormMode::New { stage: Some(add_id.clone()) }))>"+"</button>
+                <p class="column-stats">
+                    <span class="count">{move || match count() {
+                        1 => app.t(K::OneDeal).to_string(),
+                        n => fill(app.t(K::NDeals), &[("n", n.to_string())]),
+                    }}</span>
+                    <span class="total">{total}</span>
+                </p>
+            </header>
+            <ul class="cards" role="list">
+                <For each=cards key=|c| c.clone() let(card)>
+                    <DealCard card=card stage=id.clone() stage_options=stage_options/>
+                </For>
+            </ul>
+            <Show when=move || count() == 0>
+                <p class="empty">{move || app.t(K::NoDealsHere)}</p>
+            </Show>
+        </section>
+    }
+}
+
+#[component]
+fn DealCard(card: Card, stage: Id, stage_options: Memo<Vec<(Id, String)>>) -> impl IntoView {
+    let app = use_app();
+    let Card { id, title, account, amount, owner, days } = card;
+    let drag_id = id.clone();
+    let move_id = id.clone();
+    let move_label = {
+        let title = title.clone();
+        move || fill(app.t(K::MoveDealTo), &[("deal", title.clone())])
+    };
+    let on_move = move |ev: leptos::ev::Event| {
+        let to = event_target_value(&ev);
+        if !to.is_empty() {
+            app.moving.set(Some(MoveIntent { deal: move_id.clone(), to: Id(to) }));
+        }
+        // Back to the placeholder, so choosing the same stage again still fires.
+        if let Some(sel) = ev.target().and_then(|t| wasm_bindgen::JsCast::dyn_into::<web_sys::HtmlSelectElement>(t).ok()) {
+            sel.set_value("");
+        }
+    };
+    let others = move || stage_options.get().into_iter().filter(|(s, _)| *s != stage).collect::<Vec<_>>();
+    view! {
+        <li class="card" draggable="true" aria-label=title.clone()
+            on:dragstart=move |ev: web_sys::DragEvent| {
+                if let Some(dt) = ev.data_transfer() {
+                    let _ = dt.set_data("text/plain", drag_id.as_str());
+                    dt.set_effect_allowed("move");
+                }
+                app.dragging.set(Some(drag_id.clone()));
+            }
+            on:dragend=move |_| app.dragging.set(None)
+        >
+            <a class="card-title" href=href(View::Deal(id.clone())) draggable="false">{title.clone()}</a>
+            <div class="card-account">{account}</div>
+            <div class="card-meta">
+                <span class="amount">{amount}</span>
+                <span class="owner">{owner}</span>
+            </div>
+            <div class="card-foot">
+                <span class="age" title=move || app.t(K::DaysInStageHint)>
+                    {move || format::days(days, app.lang.get())}
+                </span>
+                <select class="move-select" aria-label=move_label on:change=on_move>
+                    <option value="" selected>{move || app.t(K::MoveTo)}</option>
+                    {move || others().into_iter().map(|(sid, sname)| view! { <option value=sid.0>{sname}</option> }).collect_view()}
+                </select>
+            </div>
+        </li>
+    }
+}

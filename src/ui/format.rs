@@ -1,0 +1,45 @@
+//! Display helpers that need the browser (locale-aware dates) or the i18n table.
+
+use crate::domain::money::{format_compact, totals_by_currency};
+use crate::domain::{Lang, Opportunity};
+use crate::i18n::{fill, tr, K};
+use chrono::{DateTime, NaiveDate, Utc};
+
+fn locale(lang: Lang) -> &'static str {
+    match lang {
+        Lang::En => "en-GB",
+        Lang::Zh => "zh-CN",
+    }
+}
+
+/// Date and time in the user's time zone, e.g. "27 Nov 2026, 14:05".
+pub fn datetime(at: DateTime<Utc>, lang: Lang) -> String {
+    let d = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(at.timestamp_millis() as f64));
+    let opts = js_sys::Object::new();
+    for (k, v) in [("year", "numeric"), ("month", "short"), ("day", "numeric"), ("hour", "2-digit"), ("minute", "2-digit")] {
+        let _ = js_sys::Reflect::set(&opts, &k.into(), &v.into());
+    }
+    d.to_locale_string(locale(lang), &opts).into()
+}
+
+pub fn date(d: NaiveDate) -> String {
+    d.format("%Y-%m-%d").to_string()
+}
+
+/// "today", "1 day", "12 days" (or Chinese).
+pub fn days(n: i64, lang: Lang) -> String {
+    match n {
+        i64::MIN..=0 => tr(lang, K::Today).to_string(),
+        1 => tr(lang, K::OneDay).to_string(),
+        n => fill(tr(lang, K::NDays), &[("n", n.to_string())]),
+    }
+}
+
+/// Compact per-currency totals: "$12.3k + ¥80k"; "—" when no deal has an amount.
+pub fn totals<'a>(deals: impl IntoIterator<Item = &'a Opportunity>) -> String {
+    let t = totals_by_currency(deals.into_iter().map(|d| (d.currency.as_str(), d.amount)));
+    if t.is_empty() {
+        return "—".into();
+    }
+    t.iter().map(|(c, v)| format_compact(*v, c)).collect::<Vec<_>>().join(" + ")
+}

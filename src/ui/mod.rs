@@ -1,0 +1,184 @@
+//! Leptos components. No business rules here: views read the workspace through the
+//! state context and send commands; everything they compute comes from the pure core.
+
+mod board;
+mod deal_detail;
+mod deal_form;
+mod format;
+mod move_dialog;
+mod stage_editor;
+mod state;
+mod welcome;
+
+use crate::domain::{Id, Lang};
+use crate::i18n::K;
+use leptos::prelude::*;
+use leptos_router::components::Router;
+use leptos_router::hooks::{use_navigate, use_query_map};
+pub use state::{use_app, AppState};
+use state::StorageStatus;
+
+pub fn mount() {
+    console_error_panic_hook::set_once();
+    leptos::mount::mount_to_body(App);
+}
+
+/// Screens are addressed by query string (`?view=deal&deal=…`) rather than by path, so
+/// the app works from any static server and sub-path, and a reload finds `index.html`.
+#[derive(Clone, Debug, PartialEq)]
+pub enum View {
+    Board,
+    Deal(Id),
+    Stages,
+    Welcome,
+}
+
+impl View {
+    pub fn href(&self, base: &str) -> String {
+        match self {
+            View::Board => format!("{base}?view=board"),
+            View::Deal(id) => format!("{base}?view=deal&deal={id}"),
+            View::Stages => format!("{base}?view=stages"),
+            View::Welcome => format!("{base}?view=welcome"),
+        }
+    }
+}
+
+/// Navigates within the app.
+pub fn use_go() -> impl Fn(View) + Clone {
+    let navigate = use_navigate();
+    let app = use_app();
+    move |v: View| navigate(&v.href(&app.base_path.get_value()), Default::default())
+}
+
+pub fn href(v: View) -> String {
+    v.href(&use_app().base_path.get_value())
+}
+
+#[component]
+fn App() -> impl IntoView {
+    let app = AppState::new();
+    provide_context(app);
+    leptos::task::spawn_local(app.init());
+    Effect::new(move |_| {
+        let lang = if app.lang.get() == Lang::Zh { "zh-CN" } else { "en" };
+        if let Some(html) = document().document_element() {
+            let _ = html.set_attribute("lang", lang);
+        }
+        document().set_title(&format!("Funnelscope · {}", app.t(K::Tagline)));
+    });
+    view! {
+        <Router>
+            <Shell/>
+        </Router>
+    }
+}
+
+#[component]
+fn Shell() -> impl IntoView {
+    let app = use_app();
+    let query = use_query_map();
+    let view = Memo::new(move |_| {
+        let q = query.get();
+        match (q.get("view").as_deref(), q.get("deal")) {
+            (Some("deal"), Some(id)) => View::Deal(Id(id)),
+            (Some("stages"), _) => View::Stages,
+            (Some("welcome"), _) => View::Welcome,
+            _ => View::Board,
+        }
+    });
+    let has_pipelines = move || app.ws.with(|ws| !ws.pipelines.is_empty());
+    let main = move || {
+        if app.storage.get() == StorageStatus::Opening {
+            return view! { <p class="loading" role="status">{app.t(K::Loading)}</p> }.into_any();
+        }
+        match view.get() {
+            View::Welcome => view! { <welcome::Welcome/> }.into_any(),
+            _ if !has_pipelines() => view! { <welcome::Welcome/> }.into_any(),
+            View::Board => view! { <board::Board/> }.into_any(),
+            View::Deal(id) => view! { <deal_detail::DealDetail id=id/> }.into_any(),
+            View::Stages => view! { <stage_editor::StageEditor/> }.into_any(),
+        }
+    };
+    view! {
+        <Header/>
+        <Banners/>
+        <main id="main">{main}</main>
+        <move_dialog::MoveDialog/>
+        <deal_form::DealForm/>
+    }
+}
+
+#[component]
+fn Header() -> impl IntoView {
+    let app = use_app();
+    let pipelines = Memo::new(move |_| {
+        app.ws.with(|ws| ws.pipelines.iter().map(|p| (p.id.clone(), p.name.clone())).collect::<Vec<_>>())
+    });
+    let has_pipeline = move || app.pipeline.with(|p| p.is_some()) && !pipelines.with(|p| p.is_empty());
+    let on_pipeline = move |ev| {
+        let id = event_target_value(&ev);
+        app.select_pipeline(Some(Id(id)));
+    };
+    let on_lang = move |ev| {
+        let lang = if event_target_value(&ev) == "zh" { Lang::Zh } else { Lang::En };
+        app.set_lang(lang);
+    };
+    view! {
+        <header class="topbar">
+            <a class="brand" href=href(View::Board)>
+                <span class="brand-mark" aria-hidden="true">"▼"</span>
+                "Funnelscope"
+            </a>
+            <Show when=has_pipeline>
+                <label class="pipeline-picker">
+                    <span class="sr-only">{move || app.t(K::Pipeline)}</span>
+                    <select aria-label=move || app.t(K::Pipeline) on:change=on_pipeline
+                        prop:value=move || app.pipeline.get().map(|i| i.0).unwrap_or_default()>
+                        <For each=move || pipelines.get() key=|p| p.clone() let((id, name))>
+                            <option value=id.0.clone() selected=move || app.pipeline.get().as_ref() == Some(&id)>{name}</option>
+                        </For>
+                    </select>
+                </label>
+                <nav class="nav" aria-label=move || app.t(K::MainNavigation)>
+                    <a href=href(View::Board)>{move || app.t(K::Board)}</a>
+                    <a href=href(View::Stages)>{move || app.t(K::StageDefinitions)}</a>
+                    <a href=href(View::Welcome)>{move || app.t(K::NewPipeline)}</a>
+                </nav>
+                <button class="primary" on:click=move |_| app.deal_form.set(Some(state::DealFormMode::New { stage: None }))>
+                    {move || app.t(K::AddDeal)}
+                </button>
+            </Show>
+            <select class="lang" aria-label=move || app.t(K::Language) on:change=on_lang>
+                <option value="en" selected=move || app.lang.get() == Lang::En>"English"</option>
+                <option value="zh" selected=move || app.lang.get() == Lang::Zh>"简体中文"</option>
+            </select>
+        </header>
+    }
+}
+
+#[component]
+fn Banners() -> impl IntoView {
+    let app = use_app();
+    let memory_only = move || match app.storage.get() {
+        StorageStatus::MemoryOnly(reason) => Some(view! {
+            <div class="banner warn" role="alert">
+                <strong>{app.t(K::MemoryOnlyTitle)}</strong>
+                " " {app.t(K::MemoryOnlyBody)}
+                <span class="detail">" (" {reason} ")"</span>
+            </div>
+        }),
+        _ => None,
+    };
+    let write_error = move || {
+        app.write_error.get().map(|msg| {
+            view! {
+                <div class="banner error" role="alert">
+                    <span>{msg}</span>
+                    <button on:click=move |_| app.write_error.set(None)>{app.t(K::Dismiss)}</button>
+                </div>
+            }
+        })
+    };
+    view! { {memory_only} {write_error} }
+}

@@ -1,0 +1,212 @@
+//! Stage definitions: the team agrees here on names, order, default probabilities and
+//! entry/exit criteria. Edits are a draft until saved; the domain validates the whole
+//! pipeline (and refuses to drop stages that still hold deals).
+
+use super::state::use_app;
+use crate::domain::{Command, Id, Pipeline, Stage, StageKind};
+use crate::i18n::{error_message, fill, K};
+use leptos::prelude::*;
+
+fn editable(p: &Pipeline) -> Pipeline {
+    Pipeline { stages: p.active_stages().cloned().collect(), ..p.clone() }
+}
+
+// `split`, not `lines`: a trailing empty line must survive while the user is typing.
+fn lines(s: &str) -> Vec<String> {
+    s.split('\n').map(str::to_string).collect()
+}
+
+#[component]
+pub fn StageEditor() -> impl IntoView {
+    let app = use_app();
+    let current = move || {
+        let pid = app.pipeline.get();
+        app.ws.with_untracked(|ws| pid.and_then(|id| ws.pipeline(&id)).map(editable))
+    };
+    let draft = RwSignal::new(current());
+    // Switching pipelines starts a fresh draft.
+    Effect::new(move |_| draft.set(current()));
+    let errors = RwSignal::new(Vec::<String>::new());
+    let saved = RwSignal::new(false);
+    let touch = move || {
+        saved.set(false);
+        errors.set(Vec::new());
+    };
+    let update_stage = move |id: &Id, f: &dyn Fn(&mut Stage)| {
+        draft.update(|d| {
+            if let Some(s) = d.as_mut().and_then(|p| p.stages.iter_mut().find(|s| &s.id == id)) {
+                f(s);
+            }
+        });
+        touch();
+    };
+    let add_stage = move |_| {
+        let id = app.new_id();
+        let name = app.t(K::NewStageName).to_string();
+        draft.update(|d| {
+            if let Some(p) = d {
+                let at = p.stages.iter().position(|s| s.kind.is_terminal()).unwrap_or(p.stages.len());
+                p.stages.insert(
+                    at,
+                    Stage {
+                        id,
+                        name,
+                        kind: StageKind::Open,
+                        probability: 50,
+                        description: String::new(),
+                        entry_criteria: Vec::new(),
+                        exit_criteria: Vec::new(),
+                        archived: false,
+                    },
+                );
+            }
+        });
+        touch();
+    };
+    let save = move |_| {
+        let Some(p) = draft.get_untracked() else { return };
+        match app.dispatch(Command::SavePipeline(p)) {
+            Ok(()) => {
+                errors.set(Vec::new());
+                saved.set(true);
+            }
+            Err(es) => {
+                let lang = app.lang.get_untracked();
+                errors.set(es.iter().map(|(_, e)| error_message(lang, e)).collect());
+            }
+        }
+    };
+    let discard = move |_| {
+        draft.set(current());
+        touch();
+    };
+    let ids = move || draft.with(|d| d.as_ref().map(|p| p.stages.iter().map(|s| s.id.clone()).collect::<Vec<_>>()).unwrap_or_default());
+    view! {
+        <section class="page stage-editor">
+            <h1>{move || app.t(K::StageDefinitions)}</h1>
+            <p class="muted">{move || app.t(K::StageEditorIntro)}</p>
+            <label class="field narrow">
+                <span>{move || app.t(K::PipelineName)}</span>
+                <input type="text" prop:value=move || draft.with(|d| d.as_ref().map(|p| p.name.clone()).unwrap_or_default())
+                    on:input=move |ev| { draft.update(|d| if let Some(p) = d { p.name = event_target_value(&ev) }); touch(); }/>
+            </label>
+            <ol class="stage-list">
+                <For each=ids key=|id| id.clone() let(id)>
+                    <StageRow id=id draft=draft update_stage=update_stage touch=touch/>
+                </For>
+            </ol>
+            <div class="actions left">
+                <button type="button" on:click=add_stage>{move || app.t(K::AddStage)}</button>
+                <button type="button" on:click=discard>{move || app.t(K::DiscardChanges)}</button>
+                <button type="button" class="primary" on:click=save>{move || app.t(K::SaveStages)}</button>
+            </div>
+            <Show when=move || saved.get()>
+                <p class="ok" role="status">{move || app.t(K::StagesSaved)}</p>
+            </Show>
+            <Show when=move || !errors.with(|e| e.is_empty())>
+                <ul class="errors" role="alert">
+                    {move || errors.get().into_iter().map(|e| view! { <li>{e}</li> }).collect_view()}
+                </ul>
+            </Show>
+        </section>
+    }
+}
+
+#[component]
+fn StageRow(
+    id: Id,
+    draft: RwSignal<Option<Pipeline>>,
+    update_stage: impl Fn(&Id, &dyn Fn(&mut Stage)) + Copy + Send + Sync + 'static,
+    touch: impl Fn() + Copy + Send + Sync + 'static,
+) -> impl IntoView {
+    let app = use_app();
+    let sid = id.clone();
+    let stage = Memo::new(move |_| draft.with(|d| d.as_ref().and_then(|p| p.stage(&sid).cloned())));
+    let get = move |f: fn(&Stage) -> String| move || stage.with(|s| s.as_ref().map(f).unwrap_or_default());
+    let name = get(|s| s.name.clone());
+    let label = move |k: K| move || fill(app.t(k), &[("stage", name())]);
+    let shift = move |id: Id, delta: isize| {
+        draft.update(|d| {
+            if let Some(p) = d {
+                if let Some(i) = p.stages.iter().position(|s| s.id == id) {
+                    let j = i as isize + delta;
+                    if j >= 0 && (j as usize) < p.stages.len() {
+                        p.stages.swap(i, j as usize);
+                    }
+                }
+            }
+        });
+        touch();
+    };
+    let (up_id, down_id, rm_id) = (id.clone(), id.clone(), id.clone());
+    let remove = move |_| {
+        draft.update(|d| {
+            if let Some(p) = d {
+                p.stages.retain(|s| s.id != rm_id);
+            }
+        });
+        touch();
+    };
+    let set = move |f: fn(&mut Stage, String)| {
+        let id = id.clone();
+        move |ev: leptos::ev::Event| {
+            let v = event_target_value(&ev);
+            update_stage(&id, &|s| f(s, v.clone()));
+        }
+    };
+    let kind_value = move || match stage.with(|s| s.as_ref().map(|s| s.kind)) {
+        Some(StageKind::Won) => "won",
+        Some(StageKind::Lost) => "lost",
+        _ => "open",
+    };
+    view! {
+        <li class="stage-row">
+            <div class="row-head">
+                <label class="field grow">
+                    <span>{move || app.t(K::StageName)}</span>
+                    <input type="text" prop:value=name on:input=set(|s, v| s.name = v)/>
+                </label>
+                <label class="field">
+                    <span>{move || app.t(K::StageKindLabel)}</span>
+                    <select prop:value=kind_value on:change=set(|s, v| s.kind = match v.as_str() {
+                        "won" => StageKind::Won,
+                        "lost" => StageKind::Lost,
+                        _ => StageKind::Open,
+                    })>
+                        <option value="open" selected=move || kind_value() == "open">{move || app.t(K::KindOpen)}</option>
+                        <option value="won" selected=move || kind_value() == "won">{move || app.t(K::KindWon)}</option>
+                        <option value="lost" selected=move || kind_value() == "lost">{move || app.t(K::KindLost)}</option>
+                    </select>
+                </label>
+                <label class="field small">
+                    <span>{move || app.t(K::WinProbability)}</span>
+                    <input type="number" min="0" max="100" step="1"
+                        prop:value=get(|s| s.probability.to_string())
+                        // Out-of-range or non-numeric input becomes 255 so validation names it.
+                        on:input=set(|s, v| s.probability = v.trim().parse::<u32>().map_or(255, |n| n.min(255) as u8))/>
+                </label>
+                <div class="row-buttons">
+                    <button type="button" class="icon" aria-label=label(K::MoveStageUp) on:click=move |_| shift(up_id.clone(), -1)>"↑"</button>
+                    <button type="button" class="icon" aria-label=label(K::MoveStageDown) on:click=move |_| shift(down_id.clone(), 1)>"↓"</button>
+                    <button type="button" class="icon danger" aria-label=label(K::RemoveStage) on:click=remove>"✕"</button>
+                </div>
+            </div>
+            <label class="field">
+                <span>{move || app.t(K::Description)}</span>
+                <textarea rows="2" prop:value=get(|s| s.description.clone()) on:input=set(|s, v| s.description = v)></textarea>
+            </label>
+            <div class="grid2">
+                <label class="field">
+                    <span>{move || app.t(K::EntryCriteria)}</span>
+                    <textarea rows="3" placeholder=move || app.t(K::OnePerLine)
+                        prop:value=get(|s| s.entry_criteria.join("\n")) on:input=set(|s, v| s.entry_criteria = lines(&v))></textarea>
+                </label>
+                <label class="field">
+                    <span>{move || app.t(K::ExitCriteria)}</span>
+                    <textarea rows="3" placeholder=move || app.t(K::OnePerLine)
+                        prop:value=get(|s| s.exit_criteria.join("\n")) on:input=set(|s, v| s.exit_criteria = lines(&v))></textarea>
+                </label>
+            </div>
+        </li>
+    }
+}

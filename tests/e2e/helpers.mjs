@@ -1,0 +1,58 @@
+// Shared e2e helpers: every test watches for requests leaving the app's origin.
+import { test as base, expect } from '@playwright/test';
+
+export const test = base.extend({
+  page: async ({ page, baseURL }, use) => {
+    const origin = new URL(baseURL).origin;
+    const foreign = [];
+    const errors = [];
+    page.on('request', (req) => {
+      const url = req.url();
+      if (!url.startsWith(origin) && !url.startsWith('data:') && !url.startsWith('blob:')) foreign.push(url);
+    });
+    page.on('pageerror', (err) => errors.push(String(err)));
+    await use(page);
+    expect(foreign, 'requests outside the app origin').toEqual([]);
+    expect(errors, 'uncaught page errors (a wasm panic would show here)').toEqual([]);
+  },
+});
+
+export { expect };
+
+/** Opens the app and waits until the wasm has rendered. */
+export async function openApp(page, path = './') {
+  await page.goto(path);
+  await expect(page.getByRole('link', { name: /Funnelscope/ })).toBeVisible();
+}
+
+export const column = (page, name) => page.getByRole('region', { name, exact: true });
+export const card = (scope, title) => scope.getByRole('listitem', { name: title, exact: true });
+
+/** Card titles per column, in board order: a complete picture of the board. */
+export async function boardSnapshot(page) {
+  return page.evaluate(() =>
+    [...document.querySelectorAll('.board .column')].map((col) => ({
+      stage: col.querySelector('h2').textContent,
+      stats: col.querySelector('.column-stats').textContent,
+      cards: [...col.querySelectorAll('.card')].map((c) => c.getAttribute('aria-label')),
+    })),
+  );
+}
+
+export async function addDeal(page, fields) {
+  await page.getByRole('button', { name: 'Add deal', exact: true }).click();
+  const dialog = page.getByRole('dialog', { name: 'New deal' });
+  for (const [label, value] of Object.entries(fields)) {
+    await dialog.getByLabel(label, { exact: true }).fill(value);
+  }
+  await dialog.getByRole('button', { name: 'Save deal' }).click();
+  await expect(dialog).toBeHidden();
+}
+
+export async function confirmMove(page, dealTitle, stage, { note } = {}) {
+  const dialog = page.getByRole('dialog', { name: `Move “${dealTitle}” to ${stage}` });
+  await expect(dialog).toBeVisible();
+  if (note) await dialog.getByLabel('Note (optional)').fill(note);
+  await dialog.getByRole('button', { name: 'Move', exact: true }).click();
+  await expect(dialog).toBeHidden();
+}

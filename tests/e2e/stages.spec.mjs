@@ -1,0 +1,59 @@
+// The stage editor: rename, add with criteria, reorder, probabilities; refusals are specific.
+import { test, expect, openApp, column, card, addDeal } from './helpers.mjs';
+
+test('stage definitions can be edited and the board and move dialog follow', async ({ page }) => {
+  await openApp(page);
+  await page.getByRole('button', { name: 'Use B2B template' }).click();
+  await addDeal(page, { 'Deal title': 'Harbor CRM' });
+  await page.getByRole('link', { name: 'Stage definitions' }).click();
+  await expect(page.getByRole('heading', { name: 'Stage definitions', level: 1 })).toBeVisible();
+
+  const names = page.getByRole('textbox', { name: 'Stage name' });
+  await expect(names).toHaveCount(6);
+  await names.nth(0).fill('Discovery');
+
+  await page.getByRole('button', { name: 'Add stage' }).click();
+  await expect(names).toHaveCount(7);
+  await names.nth(4).fill('Proposal');
+  await page.getByRole('textbox', { name: 'Entry criteria' }).nth(4).fill('Budget approved\nProposal sent');
+  await page.getByRole('spinbutton', { name: 'Win probability %' }).nth(4).fill('85');
+  await page.getByRole('button', { name: 'Move Demo down' }).click();
+
+  // Removing a stage that holds a deal is refused with a specific message.
+  await page.getByRole('button', { name: 'Remove Discovery' }).click();
+  await page.getByRole('button', { name: 'Save stages' }).click();
+  await expect(page.getByText('“Qualification” still holds 1 deal(s): move them to another stage first.')).toBeVisible();
+  await page.getByRole('button', { name: 'Discard changes' }).click();
+  await expect(names).toHaveCount(6);
+
+  await names.nth(0).fill('Discovery');
+  await page.getByRole('button', { name: 'Add stage' }).click();
+  await names.nth(4).fill('Proposal');
+  await page.getByRole('textbox', { name: 'Entry criteria' }).nth(4).fill('Budget approved\nProposal sent');
+  await page.getByRole('button', { name: 'Move Demo down' }).click();
+  await page.getByRole('spinbutton', { name: 'Win probability %' }).nth(0).fill('150');
+  await page.getByRole('button', { name: 'Save stages' }).click();
+  await expect(page.getByText('Win probability of “Discovery” must be a whole number from 0 to 100.')).toBeVisible();
+  await page.getByRole('spinbutton', { name: 'Win probability %' }).nth(0).fill('15');
+  await page.getByRole('button', { name: 'Save stages' }).click();
+  await expect(page.getByRole('status')).toHaveText('Stages saved.');
+
+  await page.getByRole('link', { name: 'Board', exact: true }).click();
+  const heads = await page.locator('.column h2').allTextContents();
+  expect(heads).toEqual(['Discovery', 'Needs analysis', 'Negotiation', 'Demo', 'Proposal', 'Won', 'Lost']);
+  await expect(card(column(page, 'Discovery'), 'Harbor CRM')).toBeVisible();
+
+  // The new stage's entry criteria appear when a deal is moved there.
+  await page.getByRole('combobox', { name: 'Move Harbor CRM to stage' }).selectOption({ label: 'Proposal' });
+  const dialog = page.getByRole('dialog', { name: 'Move “Harbor CRM” to Proposal' });
+  await expect(dialog.getByRole('checkbox', { name: 'Budget approved' })).toBeVisible();
+  await expect(dialog.getByRole('checkbox', { name: 'Proposal sent' })).toBeVisible();
+  await dialog.getByRole('checkbox', { name: 'Budget approved' }).check();
+  await expect(dialog.getByText('1 of 2 criteria confirmed')).toBeVisible();
+  await dialog.getByRole('button', { name: 'Move', exact: true }).click();
+  await expect(card(column(page, 'Proposal'), 'Harbor CRM')).toBeVisible();
+
+  await page.reload();
+  expect(await page.locator('.column h2').allTextContents()).toEqual(heads);
+  await expect(card(column(page, 'Proposal'), 'Harbor CRM')).toBeVisible();
+});
