@@ -67,6 +67,8 @@ texts! {
     Source => "Source", "来源";
     Stage => "Stage", "阶段";
     Notes => "Notes", "备注";
+    Tags => "Tags (comma-separated)", "标签（逗号分隔）";
+    TagsShort => "Tags", "标签";
     SaveDeal => "Save deal", "保存商机";
     CreatedAt => "Created", "创建时间";
     DealNotFound => "This deal does not exist (it may belong to data that was not loaded).", "找不到该商机（可能属于未加载的数据）。";
@@ -193,6 +195,7 @@ pub fn field_label(f: Field) -> K {
         Field::Source => K::Source,
         Field::ExpectedClose => K::ExpectedClose,
         Field::Notes => K::Notes,
+        Field::Tags => K::Tags,
         Field::Stage => K::Stage,
         Field::PipelineName => K::PipelineName,
     }

@@ -1,6 +1,7 @@
 //! Funnelscope: a sales-opportunity funnel that runs entirely in the browser.
 //! `domain` and `i18n` are pure and tested natively; `storage` and `ui` are wasm-only.
 
+pub mod analytics;
 pub mod domain;
 pub mod i18n;
 

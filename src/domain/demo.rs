@@ -146,6 +146,7 @@ pub fn generate(n: usize, seed: u64, id_seed: u64, now: DateTime<Utc>, lang: Lan
             stage: stage_ids[state].clone(),
             lost_reason,
             notes: String::new(),
+            tags: vec![product],
         });
     }
     Workspace::from_records(vec![pipeline], deals, events)

@@ -42,6 +42,7 @@ pub enum Field {
     Source,
     ExpectedClose,
     Notes,
+    Tags,
     Stage,
     PipelineName,
 }

@@ -25,6 +25,9 @@ pub struct Opportunity {
     pub stage: Id,
     pub lost_reason: String,
     pub notes: String,
+    /// Free labels such as a product line; the analytics can filter by them.
+    #[serde(default)]
+    pub tags: Vec<String>,
 }
 
 /// What the deal form holds: plain text exactly as typed.
@@ -39,6 +42,8 @@ pub struct DealDraft {
     pub source: String,
     pub expected_close: String,
     pub notes: String,
+    /// Comma-separated (either , or ，).
+    pub tags: String,
 }
 
 /// The validated content of a draft.
@@ -53,6 +58,7 @@ pub struct DealFields {
     pub source: String,
     pub expected_close: Option<NaiveDate>,
     pub notes: String,
+    pub tags: Vec<String>,
 }
 
 const SHORT_MAX: usize = 200;
@@ -70,6 +76,7 @@ impl DealDraft {
             source: d.source.clone(),
             expected_close: d.expected_close.map(|d| d.to_string()).unwrap_or_default(),
             notes: d.notes.clone(),
+            tags: d.tags.join(", "),
         }
     }
 
@@ -114,10 +121,18 @@ impl DealDraft {
         if notes.chars().count() > NOTES_MAX {
             errors.push((Field::Notes, DomainError::TooLong { field: Field::Notes, max: NOTES_MAX }));
         }
+        let mut tags: Vec<String> = Vec::new();
+        for t in self.tags.split([',', '，']).map(str::trim).filter(|t| !t.is_empty()) {
+            if t.chars().count() > SHORT_MAX {
+                errors.push((Field::Tags, DomainError::TooLong { field: Field::Tags, max: SHORT_MAX }));
+            } else if !tags.iter().any(|x| x == t) {
+                tags.push(t.to_string());
+            }
+        }
         if !errors.is_empty() {
             return Err(errors);
         }
-        Ok(DealFields { title, account, contact, amount, currency, owner, source, expected_close, notes })
+        Ok(DealFields { title, account, contact, amount, currency, owner, source, expected_close, notes, tags })
     }
 }
 

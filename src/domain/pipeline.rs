@@ -27,6 +27,10 @@ pub struct Stage {
     pub description: String,
     pub entry_criteria: Vec<String>,
     pub exit_criteria: Vec<String>,
+    /// A deal waiting longer than this in the stage is "stuck". None: use the stage's
+    /// own 90th-percentile dwell time.
+    #[serde(default)]
+    pub stuck_after_days: Option<u32>,
     /// Removed from the board but kept so that history that mentions it stays readable.
     #[serde(default)]
     pub archived: bool,
@@ -219,6 +223,7 @@ pub fn from_template(template: Template, lang: Lang, ids: &mut IdGen) -> Pipelin
             description: pick(lang, t.desc),
             entry_criteria: t.entry.iter().map(|p| pick(lang, *p)).collect(),
             exit_criteria: t.exit.iter().map(|p| pick(lang, *p)).collect(),
+            stuck_after_days: None,
             archived: false,
         })
         .collect();

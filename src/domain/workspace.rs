@@ -128,6 +128,7 @@ impl Workspace {
                     source: f.source,
                     expected_close: f.expected_close,
                     notes: f.notes,
+                    tags: f.tags,
                     updated_at: ctx.now,
                     ..old.clone()
                 };
@@ -195,6 +196,7 @@ impl Workspace {
             stage: stage.clone(),
             lost_reason: String::new(),
             notes: f.notes,
+            tags: f.tags,
         };
         let created = StageChange {
             id: ctx.ids.next_id(),

@@ -100,6 +100,7 @@ pub fn DealDetail(id: Id) -> impl IntoView {
                     {row(K::ExpectedClose, d.expected_close.map(format::date).unwrap_or_default())}
                     {row(K::CreatedAt, format::datetime(d.created_at, app.lang.get()))}
                     {row(K::LostReason, d.lost_reason.clone())}
+                    {row(K::TagsShort, d.tags.join(", "))}
                 </dl>
                 <Show when={let n = d.notes.clone(); move || !n.is_empty()}>
                     <h2>{move || app.t(K::Notes)}</h2>

@@ -115,6 +115,7 @@ fn DealFormDialog(mode: DealFormMode) -> impl IntoView {
                     {text_field(Field::ExpectedClose, K::ExpectedClose, |d| &d.expected_close, |d, v| d.expected_close = v, "date", None)}
                     {text_field(Field::Owner, K::Owner, |d| &d.owner, |d, v| d.owner = v, "text", Some("owner-options"))}
                     {text_field(Field::Source, K::Source, |d| &d.source, |d, v| d.source = v, "text", Some("source-options"))}
+                    {text_field(Field::Tags, K::Tags, |d| &d.tags, |d, v| d.tags = v, "text", None)}
                     <Show when=move || is_new>
                         <div class="field">
                             <label for="deal-stage">{move || app.t(K::Stage)}</label>

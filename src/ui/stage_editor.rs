@@ -56,6 +56,7 @@ pub fn StageEditor() -> impl IntoView {
                         description: String::new(),
                         entry_criteria: Vec::new(),
                         exit_criteria: Vec::new(),
+                        stuck_after_days: None,
                         archived: false,
                     },
                 );

@@ -1,0 +1,9 @@
+//! Funnel analytics on the stage-change log: pure, no web dependencies, shared by the
+//! browser app and the native CLI.
+
+pub mod flow;
+pub mod report;
+pub mod stats;
+
+pub use flow::{DealFilter, Flow};
+pub use report::*;
