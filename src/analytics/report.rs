@@ -383,7 +383,8 @@ pub fn report_on(flow: &Flow, q: &Query) -> Report {
             let mut ages: Vec<f64> = open.iter().map(|o| o.1).collect();
             ages.sort_by(f64::total_cmp);
             let stuck_after = s.stuck_after_days.map(f64::from).or(p90);
-            open.sort_by(|a, b| b.1.total_cmp(&a.1));
+            // Oldest first; equal ages in id order so the list never depends on input order.
+            open.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| flow.deals[a.0].id.cmp(&flow.deals[b.0].id)));
             let stuck = match stuck_after {
                 Some(limit) if s.kind == StageKind::Open => open
                     .iter()

@@ -1,0 +1,409 @@
+//! Hand-computed fixtures for every analytics definition (see docs/analytics.md).
+
+use chrono::{DateTime, Duration, TimeZone, Utc};
+use funnelscope::analytics::stats::{naive_km, Outcome, Subject};
+use funnelscope::analytics::*;
+use funnelscope::domain::*;
+
+fn t0() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap()
+}
+fn day(d: i64) -> DateTime<Utc> {
+    t0() + Duration::days(d)
+}
+
+/// Stage indices of the B2B template: 0 Qualification, 1 Needs analysis, 2 Demo,
+/// 3 Negotiation, 4 Won, 5 Lost.
+struct Fixture {
+    ws: Workspace,
+    ids: IdGen,
+}
+
+impl Fixture {
+    fn new() -> Self {
+        let mut ids = IdGen::new(5);
+        let p = from_template(Template::B2b, Lang::En, &mut ids);
+        Fixture { ws: Workspace { pipelines: vec![p], ..Default::default() }, ids }
+    }
+    fn p(&self) -> &Pipeline {
+        &self.ws.pipelines[0]
+    }
+    /// `path`: (day, stage index) in time order; the first entry creates the deal.
+    fn deal(&mut self, title: &str, amount: Option<i64>, owner: &str, path: &[(i64, usize)]) -> Id {
+        let id = self.ids.next_id();
+        let stages: Vec<Id> = self.p().stages.iter().map(|s| s.id.clone()).collect();
+        let mut from = None;
+        for &(d, s) in path {
+            self.ws.events.push(StageChange {
+                id: self.ids.next_id(),
+                opportunity: id.clone(),
+                from: from.clone(),
+                to: stages[s].clone(),
+                at: day(d),
+                note: String::new(),
+            });
+            from = Some(stages[s].clone());
+        }
+        self.ws.deals.push(Opportunity {
+            id: id.clone(),
+            pipeline: self.p().id.clone(),
+            title: title.into(),
+            account: String::new(),
+            contact: String::new(),
+            amount,
+            currency: "USD".into(),
+            owner: owner.into(),
+            source: "Web".into(),
+            created_at: day(path[0].0),
+            updated_at: day(path[0].0),
+            expected_close: None,
+            stage: stages[path.last().unwrap().1].clone(),
+            lost_reason: String::new(),
+            notes: String::new(),
+            tags: vec![if amount.is_some() { "priced".into() } else { "unpriced".into() }],
+        });
+        id
+    }
+    fn run(&self, q: &Query) -> Report {
+        report(&self.ws, self.p(), q)
+    }
+}
+
+/// A: Q0 → N10 → D20 → Ng30 → W45 (1000)
+/// B: Q0 → D5 (skips N) → L15 (2000)
+/// C: Q0 → N4 → Q6 (back) → N8 → D18, open (no amount)
+/// D: Q50 → L60 → Q70 (reopened), open (500)
+/// E: Q90, open (300)
+fn five_deals() -> Fixture {
+    let mut f = Fixture::new();
+    f.deal("A", Some(1000), "ann", &[(0, 0), (10, 1), (20, 2), (30, 3), (45, 4)]);
+    f.deal("B", Some(2000), "bob", &[(0, 0), (5, 2), (15, 5)]);
+    f.deal("C", None, "ann", &[(0, 0), (4, 1), (6, 0), (8, 1), (18, 2)]);
+    f.deal("D", Some(500), "bob", &[(50, 0), (60, 5), (70, 0)]);
+    f.deal("E", Some(300), "ann", &[(90, 0)]);
+    f
+}
+
+fn stage<'a>(r: &'a Report, name: &str) -> &'a StageReport {
+    r.stages.iter().find(|s| s.name == name).unwrap()
+}
+
+fn close(a: Option<f64>, b: f64) -> bool {
+    a.is_some_and(|a| (a - b).abs() < 1e-9)
+}
+
+#[test]
+fn snapshot_counts_deals_and_money_where_they_are_now() {
+    let r = five_deals().run(&Query::new(day(100)));
+    assert_eq!(r.deals, 5);
+    assert_eq!(r.currency, "USD");
+    let snap = |n| stage(&r, n).snapshot.clone();
+    assert_eq!((snap("Qualification").deals, snap("Qualification").amount), (2, 800));
+    assert_eq!((snap("Demo").deals, snap("Demo").amount), (1, 0));
+    assert_eq!((snap("Won").deals, snap("Won").amount), (1, 1000));
+    assert_eq!((snap("Lost").deals, snap("Lost").amount), (1, 2000));
+    assert_eq!(snap("Needs analysis").deals, 0);
+}
+
+#[test]
+fn funnel_counts_reached_stages_and_drop_off() {
+    let r = five_deals().run(&Query::new(day(100)));
+    let f = |n| stage(&r, n).funnel.clone().unwrap();
+    let reached: Vec<usize> =
+        ["Qualification", "Needs analysis", "Demo", "Negotiation", "Won"].iter().map(|n| f(n).reached).collect();
+    assert_eq!(reached, vec![5, 3, 3, 1, 1], "B's skip passes through Needs analysis");
+    assert!(close(f("Qualification").drop_off, 0.4));
+    assert!(close(f("Needs analysis").drop_off, 0.0));
+    assert!(close(f("Demo").drop_off, 2.0 / 3.0));
+    assert_eq!(f("Won").drop_off, None);
+    assert_eq!(f("Demo").amount, 3000);
+    assert!(stage(&r, "Lost").funnel.is_none());
+}
+
+#[test]
+fn strict_mode_counts_only_actual_entries() {
+    let mut q = Query::new(day(100));
+    q.mode = ReachMode::Strict;
+    let r = five_deals().run(&q);
+    assert_eq!(stage(&r, "Needs analysis").funnel.as_ref().unwrap().reached, 2);
+    let c = stage(&r, "Qualification").conversion.clone().unwrap();
+    assert_eq!((c.cohort, c.reached_next), (5, 2));
+    assert!(close(c.next_to_date, 0.4));
+}
+
+#[test]
+fn cohort_conversion_to_date_and_closed_only() {
+    let r = five_deals().run(&Query::new(day(100)));
+    let c = |n| stage(&r, n).conversion.clone().unwrap();
+    let q = c("Qualification");
+    assert_eq!((q.cohort, q.reached_next, q.won, q.lost, q.lost_before_next), (5, 3, 1, 1, 0));
+    assert!(close(q.next_to_date, 0.6) && close(q.next_closed, 1.0));
+    assert!(close(q.won_to_date, 0.2) && close(q.won_closed, 0.5));
+    let d = c("Demo");
+    assert_eq!((d.cohort, d.reached_next, d.won, d.lost, d.lost_before_next), (3, 1, 1, 1, 1));
+    assert!(close(d.next_to_date, 1.0 / 3.0) && close(d.next_closed, 0.5));
+    let n = c("Negotiation");
+    assert_eq!((n.cohort, n.reached_next), (1, 1));
+    // C went back to Qualification and forward again: counted once.
+    assert_eq!(c("Needs analysis").cohort, 3);
+    assert!(stage(&r, "Won").conversion.is_none());
+}
+
+#[test]
+fn dwell_percentiles_open_ages_and_stuck_deals() {
+    let r = five_deals().run(&Query::new(day(100)));
+    let q = stage(&r, "Qualification").dwell.clone();
+    // Completed Qualification visits: 10, 5, 4, 2, 10 days.
+    assert_eq!(q.completed, 5);
+    assert!(close(q.p50, 5.0) && close(q.p75, 10.0) && close(q.p90, 10.0));
+    assert_eq!(q.open, 2);
+    assert!(close(q.open_median_age, 20.0)); // D 30 days, E 10 days
+    assert_eq!(q.stuck.iter().map(|s| s.title.as_str()).collect::<Vec<_>>(), vec!["D"]);
+    assert!((q.stuck[0].age_days - 30.0).abs() < 1e-9);
+    let n = stage(&r, "Needs analysis").dwell.clone();
+    assert_eq!(n.completed, 3);
+    assert!(close(n.p50, 10.0));
+    let d = stage(&r, "Demo").dwell.clone();
+    assert_eq!(d.stuck.len(), 1);
+    assert_eq!(d.stuck[0].title, "C");
+    // A stage's own limit overrides its p90.
+    let mut f = five_deals();
+    f.ws.pipelines[0].stages[0].stuck_after_days = Some(5);
+    let r = f.run(&Query::new(day(100)));
+    let titles: Vec<String> = stage(&r, "Qualification").dwell.stuck.iter().map(|s| s.title.clone()).collect();
+    assert_eq!(titles, vec!["D", "E"]);
+}
+
+#[test]
+fn win_within_t_days_uses_competing_risks() {
+    let r = five_deals().run(&Query::new(day(100)));
+    let w = stage(&r, "Demo").win_within.clone().unwrap();
+    assert_eq!(w.n, 3);
+    // Demo entries: A won after 25 days, B lost after 10, C open 82 days (censored).
+    // t=10: lost 1/3; t=25: won (2/3)·(1/2) = 1/3.
+    let h30 = &w.horizons[0];
+    assert_eq!(h30.days, 30);
+    assert!((h30.won - 1.0 / 3.0).abs() < 1e-9 && (h30.lost - 1.0 / 3.0).abs() < 1e-9);
+    assert!(h30.won_low <= h30.won && h30.won <= h30.won_high);
+    // A naive Kaplan–Meier (lost = censored) would claim 50%.
+    let subjects = [
+        Subject { time: 25.0, outcome: Outcome::Event },
+        Subject { time: 10.0, outcome: Outcome::Competing },
+        Subject { time: 82.0, outcome: Outcome::Censored },
+    ];
+    assert!((naive_km(&subjects, 30.0) - 0.5).abs() < 1e-9);
+    assert!(naive_km(&subjects, 30.0) > h30.won);
+}
+
+#[test]
+fn bottlenecks_name_the_stage_and_compare_with_the_pipeline() {
+    let r = five_deals().run(&Query::new(day(100)));
+    let d = r.bottlenecks.drop_off.clone().unwrap();
+    assert_eq!(d.stage, "Demo");
+    assert!((d.rate - 0.5).abs() < 1e-9);
+    assert!((d.pipeline_rate - 8.0 / 9.0).abs() < 1e-9);
+    let w = r.bottlenecks.dwell.clone().unwrap();
+    assert_eq!(w.stage, "Negotiation");
+    assert!((w.median_days - 15.0).abs() < 1e-9);
+    assert!((w.pipeline_median_days - 10.0).abs() < 1e-9);
+}
+
+#[test]
+fn sales_velocity() {
+    let r = five_deals().run(&Query::new(day(100)));
+    let v = r.velocity;
+    assert_eq!((v.open_deals, v.closed, v.won), (3, 2, 1));
+    assert!(close(v.win_rate, 0.5) && close(v.avg_won_amount, 1000.0) && close(v.avg_cycle_days, 45.0));
+    assert!(close(v.per_day, 3.0 * 0.5 * 1000.0 / 45.0));
+}
+
+#[test]
+fn periods_select_cohorts() {
+    let mut q = Query::new(day(100));
+    q.period = Some(Period { start: day(0), end: day(10) });
+    let r = five_deals().run(&q);
+    assert_eq!(stage(&r, "Qualification").funnel.as_ref().unwrap().reached, 3, "created in the period");
+    assert_eq!(stage(&r, "Qualification").conversion.as_ref().unwrap().cohort, 3);
+    // A first reached Needs analysis on day 10: outside [0, 10).
+    assert_eq!(stage(&r, "Needs analysis").conversion.as_ref().unwrap().cohort, 2);
+    assert_eq!(r.velocity.closed, 0);
+}
+
+#[test]
+fn as_of_replays_the_log_without_later_events() {
+    let r = five_deals().run(&Query::new(day(35)));
+    assert_eq!(r.deals, 3, "D and E did not exist yet");
+    assert_eq!(stage(&r, "Negotiation").snapshot.deals, 1);
+    assert_eq!(stage(&r, "Won").snapshot.deals, 0);
+}
+
+#[test]
+fn filters_by_owner_and_tag() {
+    let mut q = Query::new(day(100));
+    q.filter.owner = Some("bob".into());
+    let r = five_deals().run(&q);
+    assert_eq!(r.deals, 2);
+    q.filter = DealFilter { tag: Some("unpriced".into()), ..Default::default() };
+    let r = five_deals().run(&q);
+    assert_eq!(r.deals, 1);
+    assert_eq!(stage(&r, "Demo").snapshot.deals, 1);
+}
+
+#[test]
+fn reopened_won_deal_and_missing_amounts() {
+    let mut f = Fixture::new();
+    f.deal("R", None, "x", &[(0, 0), (5, 4), (9, 1), (12, 5)]); // won, reopened, lost
+    let r = f.run(&Query::new(day(20)));
+    assert_eq!(stage(&r, "Lost").snapshot.deals, 1);
+    assert_eq!(r.velocity.won, 0);
+    assert_eq!(r.velocity.avg_won_amount, None);
+    let w = stage(&r, "Qualification").win_within.clone().unwrap();
+    // The first close after entering Qualification was the win on day 5.
+    assert!((w.horizons[0].won - 1.0).abs() < 1e-9);
+}
+
+#[test]
+fn empty_pipeline_has_no_nan_anywhere() {
+    let f = Fixture::new();
+    let r = f.run(&Query::new(day(1)));
+    assert_eq!(r.deals, 0);
+    for s in &r.stages {
+        if let Some(c) = &s.conversion {
+            assert_eq!((c.next_to_date, c.won_closed), (None, None));
+        }
+        assert_eq!(s.dwell.p50, None);
+        if let Some(w) = &s.win_within {
+            assert!(w.horizons.iter().all(|h| h.won == 0.0 && h.won_low == 0.0));
+        }
+    }
+    assert!(r.bottlenecks.drop_off.is_none() && r.bottlenecks.dwell.is_none());
+    assert_eq!(r.velocity.per_day, None);
+}
+
+#[test]
+fn ties_in_time_follow_log_order() {
+    let mut f = Fixture::new();
+    f.deal("T", Some(1), "x", &[(0, 0), (3, 1), (3, 2)]);
+    let r = f.run(&Query::new(day(10)));
+    assert_eq!(stage(&r, "Demo").snapshot.deals, 1);
+    assert_eq!(stage(&r, "Needs analysis").dwell.completed, 1);
+    assert!(close(stage(&r, "Needs analysis").dwell.p50, 0.0));
+}
+
+mod recovers_the_demo_truth {
+    use super::*;
+    use funnelscope::domain::demo::{self, TRUE_TRANSITIONS};
+
+    /// P(first close is Won | a deal enters open stage i), from the documented Markov chain:
+    /// h = P_open·h + P_won, solved by fixed-point iteration (it converges: every row
+    /// leaks at least 30% to Lost).
+    fn true_win_probability() -> [f64; 4] {
+        let mut h = [0.0; 4];
+        for _ in 0..500 {
+            let mut next = [0.0; 4];
+            for i in 0..4 {
+                next[i] = TRUE_TRANSITIONS[i][4] + (0..4).map(|j| TRUE_TRANSITIONS[i][j] * h[j]).sum::<f64>();
+            }
+            h = next;
+        }
+        h
+    }
+
+    #[test]
+    fn win_probabilities_of_the_demo_dataset_fall_inside_their_95_percent_intervals() {
+        let now = Utc.with_ymd_and_hms(2026, 11, 27, 12, 0, 0).unwrap();
+        let ws = demo::generate(300, demo::DEMO_SEED, 1, now, Lang::En);
+        let mut q = Query::new(now);
+        q.mode = ReachMode::Strict; // entries only: the chain's "enters stage i"
+        q.horizons = vec![365];
+        let r = report(&ws, &ws.pipelines[0], &q);
+        let truth = true_win_probability();
+        for (i, s) in r.stages.iter().filter(|s| s.kind == StageKind::Open).enumerate() {
+            let h = &s.win_within.as_ref().unwrap().horizons[0];
+            println!("{}: truth {:.3}, estimate {:.3} [{:.3}, {:.3}]", s.name, truth[i], h.won, h.won_low, h.won_high);
+            assert!(h.won_low <= truth[i] && truth[i] <= h.won_high, "{}: {truth:?} vs {h:?}", s.name);
+        }
+    }
+}
+
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// Random histories: each deal walks through random stages at increasing days.
+    fn histories() -> impl Strategy<Value = Vec<Vec<(i64, usize)>>> {
+        let step = (1i64..30, 0usize..6);
+        let deal = (0i64..200, proptest::collection::vec(step, 0..8)).prop_map(|(start, steps)| {
+            let mut t = start;
+            let mut path = vec![(t, 0usize)];
+            for (dt, s) in steps {
+                t += dt;
+                if path.last().unwrap().1 != s {
+                    path.push((t, s));
+                }
+            }
+            path
+        });
+        proptest::collection::vec(deal, 0..40)
+    }
+
+    fn build(paths: &[Vec<(i64, usize)>]) -> Fixture {
+        let mut f = Fixture::new();
+        for (i, p) in paths.iter().enumerate() {
+            f.deal(&format!("d{i}"), if i % 3 == 0 { None } else { Some(i as i64 * 100) }, "o", p);
+        }
+        f
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 96, ..ProptestConfig::default() })]
+
+        #[test]
+        fn funnel_never_widens_and_rates_stay_in_unit_interval(paths in histories(), strict in any::<bool>()) {
+            let f = build(&paths);
+            let mut q = Query::new(day(400));
+            if strict { q.mode = ReachMode::Strict; }
+            let r = f.run(&q);
+            let funnel: Vec<usize> = r.stages.iter().filter_map(|s| s.funnel.as_ref().map(|x| x.reached)).collect();
+            if !strict {
+                prop_assert!(funnel.windows(2).all(|w| w[0] >= w[1]), "{:?}", funnel);
+            }
+            for s in &r.stages {
+                if let Some(c) = &s.conversion {
+                    for v in [c.next_to_date, c.next_closed, c.won_to_date, c.won_closed].into_iter().flatten() {
+                        prop_assert!((0.0..=1.0).contains(&v));
+                    }
+                }
+                if let Some(fs) = &s.funnel {
+                    if let Some(d) = fs.drop_off { prop_assert!(d <= 1.0 && (strict || d >= 0.0)); }
+                }
+                if let Some(w) = &s.win_within {
+                    let mut prev = (0.0, 0.0);
+                    for h in &w.horizons {
+                        prop_assert!(h.won + h.lost <= 1.0 + 1e-9);
+                        prop_assert!(h.won >= prev.0 - 1e-12 && h.lost >= prev.1 - 1e-12);
+                        prop_assert!(h.won_low <= h.won + 1e-12 && h.won <= h.won_high + 1e-12);
+                        prev = (h.won, h.lost);
+                    }
+                }
+            }
+        }
+
+        #[test]
+        fn results_do_not_depend_on_event_input_order(paths in histories(), seed in any::<u64>()) {
+            let f = build(&paths);
+            let q = Query::new(day(400));
+            let before = f.run(&q);
+            let mut shuffled = f.ws.clone();
+            let mut rng = funnelscope::domain::Rng::new(seed);
+            for i in (1..shuffled.events.len()).rev() {
+                let j = rng.below(i as u64 + 1) as usize;
+                shuffled.events.swap(i, j);
+            }
+            shuffled.deals.reverse();
+            let after = report(&shuffled, &shuffled.pipelines[0], &q);
+            prop_assert_eq!(before.stages, after.stages.clone());
+            prop_assert_eq!(before.velocity, after.velocity);
+        }
+    }
+}
