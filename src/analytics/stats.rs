@@ -82,21 +82,25 @@ impl Incidence {
             surv *= 1.0 - (d1 + d2) / nj;
             rows.push((t, f1, f2, s_before, nj, d1 + d2, d1));
         }
-        // Delta-method variance of F1 at each step time t_k.
+        // Delta-method variance of F1 at each step time t_k:
+        //   Σ_j≤k (F_k − F_j)² a_j + b_j − 2 (F_k − F_j) c_j
+        // expanded into prefix sums so the whole curve costs O(steps), not O(steps²).
+        let (mut sa, mut sfa, mut sffa, mut sb, mut sc, mut sfc) = (0.0, 0.0, 0.0, 0.0, 0.0, 0.0);
         let steps = rows
             .iter()
-            .enumerate()
-            .map(|(k, &(t, f1_t, f2_t, _, _, _, _))| {
-                let mut var = 0.0;
-                for &(_, f1_j, _, s_prev, nj, dj, d1j) in &rows[..=k] {
-                    let diff = f1_t - f1_j;
-                    if nj > dj {
-                        var += diff * diff * dj / (nj * (nj - dj));
-                    }
-                    var += s_prev * s_prev * d1j * (nj - d1j) / (nj * nj * nj);
-                    var -= 2.0 * diff * s_prev * d1j / (nj * nj);
-                }
-                (t, f1_t, f2_t, var.max(0.0))
+            .map(|&(t, f1_j, f2_j, s_prev, nj, dj, d1j)| {
+                let a = if nj > dj { dj / (nj * (nj - dj)) } else { 0.0 };
+                let b = s_prev * s_prev * d1j * (nj - d1j) / (nj * nj * nj);
+                let c = s_prev * d1j / (nj * nj);
+                sa += a;
+                sfa += f1_j * a;
+                sffa += f1_j * f1_j * a;
+                sb += b;
+                sc += c;
+                sfc += f1_j * c;
+                let fk = f1_j;
+                let var = fk * fk * sa - 2.0 * fk * sfa + sffa + sb - 2.0 * fk * sc + 2.0 * sfc;
+                (t, f1_j, f2_j, var.max(0.0))
             })
             .collect();
         Incidence { steps, n }

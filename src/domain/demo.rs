@@ -68,10 +68,38 @@ fn next_state(rng: &mut Rng, row: &[f64; 6]) -> usize {
 /// The seed the app's "Load demo dataset" uses: every team sees the same story.
 pub const DEMO_SEED: u64 = 2026;
 
+/// A deal-flow model: the Markov chain deals follow between the four open stages.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Chain {
+    pub transitions: [[f64; 6]; 4],
+    pub mean_dwell_days: [f64; 4],
+    pub reopen_lost_share: f64,
+}
+
+/// The demo dataset's chain (the documented truth above).
+pub const DEMO_CHAIN: Chain =
+    Chain { transitions: TRUE_TRANSITIONS, mean_dwell_days: TRUE_MEAN_DWELL_DAYS, reopen_lost_share: REOPEN_LOST_SHARE };
+
+/// A busier chain for benchmarks: many back-and-forth moves, about 10 events per deal.
+pub const BUSY_CHAIN: Chain = Chain {
+    transitions: [
+        [0.00, 0.88, 0.06, 0.00, 0.00, 0.06],
+        [0.40, 0.00, 0.56, 0.00, 0.00, 0.04],
+        [0.00, 0.45, 0.00, 0.48, 0.03, 0.04],
+        [0.00, 0.00, 0.50, 0.00, 0.44, 0.06],
+    ],
+    mean_dwell_days: [2.0, 3.0, 2.0, 3.0],
+    reopen_lost_share: 0.3,
+};
+
 /// `n` deals created over the past year, as seen at `now`. The flow depends only on
 /// `seed` (times are relative to `now`); `id_seed` makes the records' ids, so loading the
 /// demo twice gives two independent copies rather than clashing ids.
 pub fn generate(n: usize, seed: u64, id_seed: u64, now: DateTime<Utc>, lang: Lang) -> Workspace {
+    generate_chain(&DEMO_CHAIN, n, seed, id_seed, now, lang)
+}
+
+pub fn generate_chain(chain: &Chain, n: usize, seed: u64, id_seed: u64, now: DateTime<Utc>, lang: Lang) -> Workspace {
     let mut ids = IdGen::new(id_seed);
     let mut rng = Rng::new(seed);
     let pipeline = from_template(Template::B2b, lang, &mut ids);
@@ -103,9 +131,9 @@ pub fn generate(n: usize, seed: u64, id_seed: u64, now: DateTime<Utc>, lang: Lan
             let next_at;
             let next;
             if state < 4 {
-                next_at = at + Duration::seconds((exp_days(&mut rng, TRUE_MEAN_DWELL_DAYS[state]) * 86_400.0) as i64 + 3_600);
-                next = next_state(&mut rng, &TRUE_TRANSITIONS[state]);
-            } else if state == 5 && rng.next_f64() < REOPEN_LOST_SHARE {
+                next_at = at + Duration::seconds((exp_days(&mut rng, chain.mean_dwell_days[state]) * 86_400.0) as i64 + 3_600);
+                next = next_state(&mut rng, &chain.transitions[state]);
+            } else if state == 5 && rng.next_f64() < chain.reopen_lost_share {
                 next_at = at + Duration::days(20 + rng.below(20) as i64);
                 next = 0;
             } else {

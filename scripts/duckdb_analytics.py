@@ -1,0 +1,172 @@
+#!/usr/bin/env python3
+"""Independent check of the funnel analytics: the same figures computed with DuckDB SQL.
+
+Usage: duckdb_analytics.py <funnel-binary> <export.json> <as-of YYYY-MM-DD> [--bench]
+
+It writes the export's tables with `funnel tables`, loads them into an in-memory DuckDB,
+computes snapshot, funnel, cohort conversion, dwell quantiles, win-within-T (Aalen-Johansen)
+and velocity in SQL (reached mode, no period, no filter), and compares every figure with
+`funnel report --format json`. With --bench it also times both engines on the loaded data
+(median of 5 runs each) and prints the ratio.
+"""
+import json, subprocess, sys, tempfile, time, datetime, statistics
+
+import duckdb
+
+SQL = """
+CREATE OR REPLACE TEMP TABLE st AS
+  SELECT id, pos, kind,
+    CASE WHEN NOT archived AND kind = 'open' THEN row_number() OVER (PARTITION BY (NOT archived AND kind = 'open') ORDER BY pos) - 1 END AS open_rank
+  FROM stages;
+CREATE OR REPLACE TEMP TABLE st2 AS
+  SELECT id, pos, kind,
+    coalesce(open_rank, CASE WHEN kind = 'won' AND NOT (SELECT archived FROM stages s WHERE s.id = st.id)
+      THEN (SELECT count(*) FROM st WHERE open_rank IS NOT NULL) END) AS rnk
+  FROM st;
+CREATE OR REPLACE TEMP TABLE ev AS
+  SELECT e.deal, e.t, e.seq, s.pos, s.kind, s.rnk,
+    row_number() OVER w AS k, lead(e.t) OVER w AS next_t, count(*) OVER (PARTITION BY e.deal) AS n
+  FROM events e JOIN st2 s ON s.id = e.stage JOIN deals d ON d.id = e.deal
+  WHERE e.t <= $as_of
+  WINDOW w AS (PARTITION BY e.deal ORDER BY e.t, e.seq);
+CREATE OR REPLACE TEMP TABLE cur AS
+  SELECT ev.deal, ev.pos, ev.kind, ev.t AS t_last, d.amount,
+    (SELECT min(t) FROM ev e2 WHERE e2.deal = ev.deal) AS t_first
+  FROM ev JOIN deals d ON d.id = ev.deal WHERE ev.k = ev.n;
+CREATE OR REPLACE TEMP TABLE ranks AS SELECT DISTINCT rnk AS r FROM st2 WHERE rnk IS NOT NULL;
+-- first reach of rank r: the first event (by t, seq) whose stage rank is >= r
+CREATE OR REPLACE TEMP TABLE reach AS
+  SELECT ev.deal, r.r, min(ev.k) AS k0 FROM ev JOIN ranks r ON ev.rnk >= r.r GROUP BY ev.deal, r.r;
+CREATE OR REPLACE TEMP TABLE origin AS
+  SELECT reach.deal, reach.r, ev.t AS t0, reach.k0 FROM reach JOIN ev ON ev.deal = reach.deal AND ev.k = reach.k0;
+CREATE OR REPLACE TEMP TABLE subj AS
+  SELECT o.r, o.deal,
+    coalesce((term.t - o.t0), ($as_of - o.t0)) / 86400.0 AS time,
+    CASE WHEN term.kind = 'won' THEN 1 WHEN term.kind = 'lost' THEN 2 ELSE 0 END AS outcome
+  FROM origin o
+  LEFT JOIN LATERAL (
+    SELECT ev.t, ev.kind FROM ev WHERE ev.deal = o.deal AND ev.k >= o.k0 AND ev.kind IN ('won', 'lost')
+    ORDER BY ev.k LIMIT 1) term ON true
+  WHERE o.r < (SELECT max(rnk) FROM st2);
+"""
+
+QUERIES = {
+    "snapshot": "SELECT pos, count(*) AS n, coalesce(sum(amount), 0) AS amt FROM cur GROUP BY pos",
+    "funnel": "SELECT r, count(*) AS n FROM reach GROUP BY r",
+    "conversion": """
+      SELECT o.r, count(*) AS cohort,
+        count(nx.deal) AS reached_next,
+        count(*) FILTER (WHERE c.kind = 'won') AS won,
+        count(*) FILTER (WHERE c.kind = 'lost') AS lost,
+        count(*) FILTER (WHERE c.kind = 'lost' AND nx.deal IS NULL) AS lost_before_next
+      FROM origin o JOIN cur c ON c.deal = o.deal
+      LEFT JOIN reach nx ON nx.deal = o.deal AND nx.r = o.r + 1
+      WHERE o.r < (SELECT max(rnk) FROM st2)
+      GROUP BY o.r""",
+    "dwell": """
+      SELECT pos, count(*) AS n,
+        quantile_cont((next_t - t) / 86400.0, 0.5) AS p50,
+        quantile_cont((next_t - t) / 86400.0, 0.75) AS p75,
+        quantile_cont((next_t - t) / 86400.0, 0.9) AS p90
+      FROM ev WHERE next_t IS NOT NULL GROUP BY pos""",
+    "cif": """
+      WITH tab AS (
+        SELECT r, time, count(*) FILTER (WHERE outcome = 1) AS d1, count(*) FILTER (WHERE outcome = 2) AS d2, count(*) AS cnt
+        FROM subj GROUP BY r, time),
+      risk AS (
+        SELECT *, sum(cnt) OVER (PARTITION BY r ORDER BY time DESC ROWS UNBOUNDED PRECEDING) AS n_at FROM tab),
+      ev_times AS (SELECT * FROM risk WHERE d1 + d2 > 0),
+      surv AS (
+        SELECT *, coalesce(exp(sum(ln(greatest(1 - (d1 + d2) / n_at, 1e-300)))
+          OVER (PARTITION BY r ORDER BY time ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)), 1) AS s_prev
+        FROM ev_times),
+      h AS (SELECT unnest([30, 60, 90]) AS days)
+      SELECT surv.r, h.days,
+        coalesce(sum(s_prev * d1 / n_at) FILTER (WHERE time <= h.days), 0) AS won,
+        coalesce(sum(s_prev * d2 / n_at) FILTER (WHERE time <= h.days), 0) AS lost
+      FROM surv CROSS JOIN h GROUP BY surv.r, h.days""",
+    "velocity": """
+      SELECT count(*) FILTER (WHERE kind = 'open') AS open_deals,
+        count(*) FILTER (WHERE kind <> 'open') AS closed,
+        count(*) FILTER (WHERE kind = 'won') AS won,
+        avg(amount) FILTER (WHERE kind = 'won' AND amount IS NOT NULL) AS avg_won,
+        avg((t_last - t_first) / 86400.0) FILTER (WHERE kind = 'won') AS cycle
+      FROM cur""",
+}
+
+
+def compute(con, as_of):
+    con.execute(SQL.replace("$as_of", str(as_of)))
+    return {name: con.execute(q).fetchall() for name, q in QUERIES.items()}
+
+
+def close(a, b, what, errors, tol=1e-6):
+    if a is None and b is None:
+        return
+    if a is None or b is None or abs(a - b) > tol * max(1.0, abs(a), abs(b)):
+        errors.append(f"{what}: duckdb {a} vs funnel {b}")
+
+
+def compare(sql, rep, errors):
+    stages = rep["stages"]
+    by_pos = {i: s for i, s in enumerate(stages)}
+    for pos, n, amt in sql["snapshot"]:
+        close(n, by_pos[pos]["snapshot"]["deals"], f"snapshot deals {by_pos[pos]['name']}", errors)
+        close(amt, by_pos[pos]["snapshot"]["amount"], f"snapshot amount {by_pos[pos]['name']}", errors)
+    ranked = [s for s in stages if s["funnel"] is not None]
+    for r, n in sql["funnel"]:
+        close(n, ranked[r]["funnel"]["reached"], f"funnel reached {ranked[r]['name']}", errors)
+    for r, cohort, nxt, won, lost, lbn in sql["conversion"]:
+        c = ranked[r]["conversion"]
+        for key, v in [("cohort", cohort), ("reached_next", nxt), ("won", won), ("lost", lost), ("lost_before_next", lbn)]:
+            close(v, c[key], f"conversion {key} {ranked[r]['name']}", errors)
+    for pos, n, p50, p75, p90 in sql["dwell"]:
+        d = by_pos[pos]["dwell"]
+        close(n, d["completed"], f"dwell n {by_pos[pos]['name']}", errors)
+        for key, v in [("p50", p50), ("p75", p75), ("p90", p90)]:
+            close(v, d[key], f"dwell {key} {by_pos[pos]['name']}", errors)
+    for r, days, won, lost in sql["cif"]:
+        h = next(h for h in ranked[r]["win_within"]["horizons"] if h["days"] == days)
+        close(won, h["won"], f"win within {days}d {ranked[r]['name']}", errors)
+        close(lost, h["lost"], f"lost within {days}d {ranked[r]['name']}", errors)
+    (open_deals, closed, won, avg_won, cycle), = sql["velocity"]
+    v = rep["velocity"]
+    for key, a in [("open_deals", open_deals), ("closed", closed), ("won", won), ("avg_won_amount", avg_won), ("avg_cycle_days", cycle)]:
+        close(a, v[key], f"velocity {key}", errors)
+
+
+def main():
+    funnel, export, as_of_day = sys.argv[1:4]
+    bench = "--bench" in sys.argv
+    as_of = int(datetime.datetime.strptime(as_of_day, "%Y-%m-%d").replace(tzinfo=datetime.timezone.utc).timestamp())
+    with tempfile.TemporaryDirectory() as tmp:
+        subprocess.run([funnel, "tables", export, tmp], check=True)
+        con = duckdb.connect()
+        for t in ["stages", "deals", "events"]:
+            con.execute(f"CREATE TABLE {t} AS SELECT * FROM read_csv('{tmp}/{t}.csv', header=true, auto_detect=true)")
+        sql = compute(con, as_of)
+        rep = json.loads(subprocess.run([funnel, "report", export, "--as-of", as_of_day, "--format", "json"],
+                                        check=True, capture_output=True, text=True).stdout)
+        errors = []
+        compare(sql, rep, errors)
+        checked = sum(len(v) for v in sql.values())
+        if errors:
+            print(f"duckdb cross-check: {len(errors)} figures differ", *errors[:20], sep="\n  ")
+            sys.exit(1)
+        print(f"duckdb cross-check: {checked} result rows, every figure matches ({rep['deals']} deals)")
+        if bench:
+            times = []
+            for _ in range(5):
+                t = time.perf_counter()
+                compute(con, as_of)
+                times.append((time.perf_counter() - t) * 1000)
+            duck = statistics.median(times)
+            out = json.loads(subprocess.run([funnel, "bench", export, "--as-of", as_of_day, "--runs", "5"],
+                                            check=True, capture_output=True, text=True).stdout)
+            ours = out["median_ms"]
+            print(f"bench {out['deals']} deals / {out['events']} events: funnelscope {ours:.1f} ms, "
+                  f"duckdb {duck:.1f} ms, ratio {ours / duck:.3f} (target <= 0.333)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,304 @@
+//! `funnel`: the same analytics as the app, on the command line.
+//!
+//!   funnel report <export.json> [--pipeline NAME] [--as-of YYYY-MM-DD] [--period A..B]
+//!                 [--compare A..B] [--owner X] [--source X] [--tag X] [--strict]
+//!                 [--horizon DAYS] [--format table|json]
+//!   funnel generate --deals N [--busy] [--seed S] [--as-of YYYY-MM-DD] [--out FILE]
+//!   funnel bench <export.json> [--runs N] [--as-of YYYY-MM-DD]
+//!   funnel tables <export.json> <dir>   (plain CSV tables, for the DuckDB cross-check)
+//!
+//! Periods are half-open, A inclusive and B exclusive (ISO dates). See docs/analytics.md
+//! for every figure's definition and the JSON fields.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use funnelscope::analytics::{report, Period, Query, ReachMode, Report};
+use funnelscope::domain::{demo, money, Lang, StageKind, Workspace};
+use funnelscope::io::{export_json, import_json};
+use std::process::ExitCode;
+use std::time::Instant;
+
+struct Args {
+    positional: Vec<String>,
+    flags: Vec<(String, Option<String>)>,
+}
+
+impl Args {
+    fn parse(raw: impl Iterator<Item = String>) -> Args {
+        let mut positional = Vec::new();
+        let mut flags = Vec::new();
+        let raw: Vec<String> = raw.collect();
+        let mut i = 0;
+        while i < raw.len() {
+            let a = &raw[i];
+            if let Some(name) = a.strip_prefix("--") {
+                let takes_value = !matches!(name, "strict" | "busy");
+                let value = if takes_value && i + 1 < raw.len() {
+                    i += 1;
+                    Some(raw[i].clone())
+                } else {
+                    None
+                };
+                flags.push((name.to_string(), value));
+            } else {
+                positional.push(a.clone());
+            }
+            i += 1;
+        }
+        Args { positional, flags }
+    }
+    fn get(&self, name: &str) -> Option<&str> {
+        self.flags.iter().find(|f| f.0 == name).and_then(|f| f.1.as_deref())
+    }
+    fn has(&self, name: &str) -> bool {
+        self.flags.iter().any(|f| f.0 == name)
+    }
+}
+
+fn date(s: &str) -> Result<DateTime<Utc>, String> {
+    NaiveDate::parse_from_str(s, "%Y-%m-%d")
+        .map(|d| d.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc())
+        .map_err(|_| format!("not a date (YYYY-MM-DD): {s}"))
+}
+
+fn period(s: &str) -> Result<Period, String> {
+    let (a, b) = s.split_once("..").ok_or_else(|| format!("a period is START..END, got {s}"))?;
+    let p = Period { start: date(a)?, end: date(b)? };
+    if p.end <= p.start {
+        return Err(format!("period {s} ends before it starts"));
+    }
+    Ok(p)
+}
+
+fn load(path: &str) -> Result<Workspace, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("{path}: {e}"))?;
+    import_json(&text).map_err(|e| format!("{path}: {e}"))
+}
+
+fn query(args: &Args) -> Result<Query, String> {
+    let as_of = match args.get("as-of") {
+        Some(d) => date(d)?,
+        None => Utc::now(),
+    };
+    let mut q = Query::new(as_of);
+    q.period = args.get("period").map(period).transpose()?;
+    q.mode = if args.has("strict") { ReachMode::Strict } else { ReachMode::Reached };
+    q.filter.owner = args.get("owner").map(str::to_string);
+    q.filter.source = args.get("source").map(str::to_string);
+    q.filter.tag = args.get("tag").map(str::to_string);
+    if let Some(h) = args.get("horizon") {
+        let days: u32 = h.parse().map_err(|_| format!("--horizon takes whole days, got {h}"))?;
+        q.horizons.push(days);
+    }
+    Ok(q)
+}
+
+fn pct(v: Option<f64>) -> String {
+    v.map(|x| format!("{:.1}%", x * 100.0)).unwrap_or_else(|| "—".into())
+}
+
+fn days(v: Option<f64>) -> String {
+    v.map(|x| format!("{x:.1}")).unwrap_or_else(|| "—".into())
+}
+
+fn print_table(r: &Report) {
+    let cur = &r.currency;
+    println!("as of {}  ·  {} deals  ·  mode {:?}  ·  money in {cur}", r.as_of.format("%Y-%m-%d"), r.deals, r.mode);
+    if let Some(p) = r.period {
+        println!("period {} .. {}", p.start.format("%Y-%m-%d"), p.end.format("%Y-%m-%d"));
+    }
+    println!(
+        "{:<18} {:>6} {:>12} {:>7} {:>7} {:>8} {:>8} {:>8} {:>8} {:>6} {:>6} {:>6} {:>5} {:>6} {:>8}",
+        "stage", "now", "amount", "reached", "drop", "→next", "→next·c", "→won", "→won·c", "p50", "p75", "p90", "stuck", "cohort", "win≤30d"
+    );
+    for s in &r.stages {
+        let (reached, drop) = s.funnel.as_ref().map_or(("—".into(), "—".into()), |f| (f.reached.to_string(), pct(f.drop_off)));
+        let c = s.conversion.clone().unwrap_or_default();
+        let win30 = s.win_within.as_ref().and_then(|w| w.horizons.first()).map_or("—".into(), |h| format!("{:.1}%", h.won * 100.0));
+        let small = if s.conversion.is_some() && c.cohort < funnelscope::analytics::SMALL_SAMPLE { "*" } else { "" };
+        println!(
+            "{:<18} {:>6} {:>12} {:>7} {:>7} {:>8} {:>8} {:>8} {:>8} {:>6} {:>6} {:>6} {:>5} {:>6} {:>8}",
+            s.name,
+            s.snapshot.deals,
+            money::format_compact(s.snapshot.amount, cur),
+            reached,
+            drop,
+            pct(c.next_to_date),
+            pct(c.next_closed),
+            pct(c.won_to_date),
+            pct(c.won_closed),
+            days(s.dwell.p50),
+            days(s.dwell.p75),
+            days(s.dwell.p90),
+            if s.kind == StageKind::Open { s.dwell.stuck.len().to_string() } else { "—".into() },
+            if s.conversion.is_some() { format!("{}{small}", c.cohort) } else { "—".into() },
+            win30,
+        );
+    }
+    println!("(·c = closed deals only; * = fewer than {} deals)", funnelscope::analytics::SMALL_SAMPLE);
+    if let Some(b) = &r.bottlenecks.drop_off {
+        println!(
+            "biggest drop-off: {} keeps {:.1}% of closed deals vs {:.1}% across the pipeline (n={})",
+            b.stage,
+            b.rate * 100.0,
+            b.pipeline_rate * 100.0,
+            b.n
+        );
+    }
+    if let Some(b) = &r.bottlenecks.dwell {
+        println!("slowest stage: {} median {:.1} days vs {:.1} pipeline-wide (n={})", b.stage, b.median_days, b.pipeline_median_days, b.n);
+    }
+    let v = &r.velocity;
+    println!(
+        "velocity: {} open × {} win rate × {} avg won ÷ {} days = {} per day",
+        v.open_deals,
+        pct(v.win_rate),
+        v.avg_won_amount.map_or("—".into(), |a| money::format_amount(a.round() as i64, cur)),
+        days(v.avg_cycle_days),
+        v.per_day.map_or("—".into(), |a| money::format_amount(a.round() as i64, cur)),
+    );
+}
+
+fn print_comparison(a: &Report, b: &Report) {
+    println!("{:<18} {:>10} {:>10} {:>8}   {:>10} {:>10} {:>8}", "stage", "→won·c A", "→won·c B", "Δ pts", "p50 A", "p50 B", "Δ days");
+    for (x, y) in a.stages.iter().zip(&b.stages) {
+        let wa = x.conversion.as_ref().and_then(|c| c.won_closed);
+        let wb = y.conversion.as_ref().and_then(|c| c.won_closed);
+        let dw = match (wa, wb) {
+            (Some(p), Some(q)) => format!("{:+.1}", (q - p) * 100.0),
+            _ => "—".into(),
+        };
+        let dd = match (x.dwell.p50, y.dwell.p50) {
+            (Some(p), Some(q)) => format!("{:+.1}", q - p),
+            _ => "—".into(),
+        };
+        println!("{:<18} {:>10} {:>10} {:>8}   {:>10} {:>10} {:>8}", x.name, pct(wa), pct(wb), dw, days(x.dwell.p50), days(y.dwell.p50), dd);
+    }
+}
+
+fn pick_pipeline<'a>(ws: &'a Workspace, name: Option<&str>) -> Result<&'a funnelscope::domain::Pipeline, String> {
+    match name {
+        Some(n) => ws.pipelines.iter().find(|p| p.name == n || p.id.as_str() == n).ok_or_else(|| format!("no pipeline named {n}")),
+        None => ws.pipelines.first().ok_or_else(|| "the file has no pipeline".to_string()),
+    }
+}
+
+/// One pipeline as three CSV tables. Names and titles are left out: the cross-check needs
+/// ids, times and amounts only.
+fn write_tables(ws: &Workspace, p: &funnelscope::domain::Pipeline, dir: &str) -> std::io::Result<()> {
+    use std::fmt::Write as _;
+    std::fs::create_dir_all(dir)?;
+    let mut out = String::from("id,pos,kind,archived\n");
+    for (i, s) in p.stages.iter().enumerate() {
+        let kind = match s.kind {
+            StageKind::Open => "open",
+            StageKind::Won => "won",
+            StageKind::Lost => "lost",
+        };
+        let _ = writeln!(out, "{},{i},{kind},{}", s.id, s.archived);
+    }
+    std::fs::write(format!("{dir}/stages.csv"), &out)?;
+    out = String::from("id,amount,currency\n");
+    for d in ws.deals.iter().filter(|d| d.pipeline == p.id) {
+        let _ = writeln!(out, "{},{},{}", d.id, d.amount.map(|a| a.to_string()).unwrap_or_default(), d.currency);
+    }
+    std::fs::write(format!("{dir}/deals.csv"), &out)?;
+    out = String::from("deal,stage,t,seq\n");
+    for (i, e) in ws.events.iter().enumerate() {
+        let _ = writeln!(out, "{},{},{},{i}", e.opportunity, e.to, e.at.timestamp());
+    }
+    std::fs::write(format!("{dir}/events.csv"), &out)
+}
+
+fn run(args: Args) -> Result<(), String> {
+    let cmd = args.positional.first().map(String::as_str).unwrap_or("");
+    match cmd {
+        "report" => {
+            let path = args.positional.get(1).ok_or("usage: funnel report <export.json> [options]")?;
+            let ws = load(path)?;
+            let p = pick_pipeline(&ws, args.get("pipeline"))?;
+            let q = query(&args)?;
+            let r = report(&ws, p, &q);
+            let compare = match args.get("compare") {
+                Some(c) => Some(report(&ws, p, &Query { period: Some(period(c)?), ..q.clone() })),
+                None => None,
+            };
+            if args.get("format") == Some("json") {
+                let out = match &compare {
+                    Some(b) => serde_json::json!({ "report": r, "compare": b }),
+                    None => serde_json::json!(r),
+                };
+                println!("{}", serde_json::to_string_pretty(&out).map_err(|e| e.to_string())?);
+            } else {
+                print_table(&r);
+                if let Some(b) = &compare {
+                    println!();
+                    print_comparison(&r, b);
+                }
+            }
+            Ok(())
+        }
+        "generate" => {
+            let n: usize = args.get("deals").unwrap_or("1000").parse().map_err(|_| "--deals takes a number")?;
+            let seed: u64 = args.get("seed").unwrap_or("1").parse().map_err(|_| "--seed takes a number")?;
+            let as_of = args.get("as-of").map(date).transpose()?.unwrap_or_else(Utc::now);
+            let chain = if args.has("busy") { demo::BUSY_CHAIN } else { demo::DEMO_CHAIN };
+            let ws = demo::generate_chain(&chain, n, seed, seed, as_of, Lang::En);
+            let text = export_json(&ws, as_of);
+            match args.get("out") {
+                Some(path) => std::fs::write(path, text).map_err(|e| format!("{path}: {e}"))?,
+                None => println!("{text}"),
+            }
+            eprintln!("generated {} deals, {} events", ws.deals.len(), ws.events.len());
+            Ok(())
+        }
+        "bench" => {
+            let path = args.positional.get(1).ok_or("usage: funnel bench <export.json>")?;
+            let runs: usize = args.get("runs").unwrap_or("5").parse().map_err(|_| "--runs takes a number")?;
+            let t = Instant::now();
+            let ws = load(path)?;
+            eprintln!("load+parse: {:.0} ms", t.elapsed().as_secs_f64() * 1000.0);
+            let p = pick_pipeline(&ws, None)?;
+            let q = query(&args)?;
+            let mut times = Vec::new();
+            let mut build_ms = Vec::new();
+            for _ in 0..runs {
+                let t = Instant::now();
+                let flow = funnelscope::analytics::Flow::build(&ws, p, q.as_of, &q.filter);
+                build_ms.push(t.elapsed().as_secs_f64() * 1000.0);
+                let r = funnelscope::analytics::report_on(&flow, &q);
+                times.push(t.elapsed().as_secs_f64() * 1000.0);
+                std::hint::black_box(r);
+            }
+            build_ms.sort_by(f64::total_cmp);
+            eprintln!("of which building the columnar flow: {:.1} ms (median)", build_ms[build_ms.len() / 2]);
+            times.sort_by(f64::total_cmp);
+            println!(
+                "{{\"deals\": {}, \"events\": {}, \"runs\": {runs}, \"min_ms\": {:.1}, \"median_ms\": {:.1}}}",
+                ws.deals.len(),
+                ws.events.len(),
+                times[0],
+                times[times.len() / 2]
+            );
+            Ok(())
+        }
+        "tables" => {
+            let (Some(path), Some(dir)) = (args.positional.get(1), args.positional.get(2)) else {
+                return Err("usage: funnel tables <export.json> <dir>".into());
+            };
+            let ws = load(path)?;
+            let p = pick_pipeline(&ws, args.get("pipeline"))?;
+            write_tables(&ws, p, dir).map_err(|e| format!("{dir}: {e}"))
+        }
+        _ => Err("usage: funnel report|generate|bench|tables … (see the top of src/bin/funnel.rs or README.md)".into()),
+    }
+}
+
+fn main() -> ExitCode {
+    match run(Args::parse(std::env::args().skip(1))) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("funnel: {e}");
+            ExitCode::from(2)
+        }
+    }
+}

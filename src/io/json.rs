@@ -1,0 +1,153 @@
+//! The workspace as one versioned JSON document (documented in docs/export-format.md).
+
+use crate::domain::{Opportunity, Pipeline, StageChange, Workspace};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use std::collections::HashSet;
+use std::fmt;
+
+pub const FORMAT: &str = "funnelscope";
+pub const FORMAT_VERSION: u32 = 1;
+
+#[derive(Serialize)]
+struct ExportRef<'a> {
+    format: &'static str,
+    version: u32,
+    exported_at: DateTime<Utc>,
+    pipelines: &'a [Pipeline],
+    deals: &'a [Opportunity],
+    events: &'a [StageChange],
+}
+
+#[derive(Deserialize)]
+struct Header {
+    format: Option<String>,
+    version: Option<u32>,
+}
+
+#[derive(Deserialize)]
+struct Export {
+    pipelines: Vec<Pipeline>,
+    deals: Vec<Opportunity>,
+    events: Vec<StageChange>,
+}
+
+pub fn export_json(ws: &Workspace, exported_at: DateTime<Utc>) -> String {
+    let doc = ExportRef {
+        format: FORMAT,
+        version: FORMAT_VERSION,
+        exported_at,
+        pipelines: &ws.pipelines,
+        deals: &ws.deals,
+        events: &ws.events,
+    };
+    serde_json::to_string_pretty(&doc).unwrap_or_default()
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum ImportError {
+    /// Not JSON at all, or cut short: with line and column.
+    Syntax { line: usize, column: usize, message: String },
+    NotOurs,
+    FutureVersion(u32),
+    /// Valid JSON of ours with a wrong field: serde's path and message.
+    Invalid { line: usize, column: usize, message: String },
+    DuplicateId { what: &'static str, id: String },
+    UnknownReference { event: String, what: &'static str, id: String },
+}
+
+impl fmt::Display for ImportError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ImportError::Syntax { line, column, message } => write!(f, "not valid JSON at line {line}, column {column}: {message}"),
+            ImportError::NotOurs => write!(f, "this JSON is not a Funnelscope export (no \"format\": \"funnelscope\")"),
+            ImportError::FutureVersion(v) => write!(f, "export version {v} is newer than this app understands ({FORMAT_VERSION})"),
+            ImportError::Invalid { line, column, message } => write!(f, "line {line}, column {column}: {message}"),
+            ImportError::DuplicateId { what, id } => write!(f, "two {what} have the id {id}"),
+            ImportError::UnknownReference { event, what, id } => write!(f, "event {event} points to an unknown {what} {id}"),
+        }
+    }
+}
+
+pub fn import_json(text: &str) -> Result<Workspace, ImportError> {
+    let header: Header = serde_json::from_str(text).map_err(|e| {
+        if e.is_syntax() || e.is_eof() {
+            ImportError::Syntax { line: e.line(), column: e.column(), message: e.to_string() }
+        } else {
+            ImportError::NotOurs
+        }
+    })?;
+    if header.format.as_deref() != Some(FORMAT) {
+        return Err(ImportError::NotOurs);
+    }
+    match header.version {
+        Some(v) if v > FORMAT_VERSION => return Err(ImportError::FutureVersion(v)),
+        None => return Err(ImportError::NotOurs),
+        _ => {}
+    }
+    let doc: Export = serde_json::from_str(text)
+        .map_err(|e| ImportError::Invalid { line: e.line(), column: e.column(), message: e.to_string() })?;
+    let mut seen = HashSet::new();
+    for (what, ids) in [
+        ("pipelines", doc.pipelines.iter().map(|p| &p.id).collect::<Vec<_>>()),
+        ("deals", doc.deals.iter().map(|d| &d.id).collect()),
+        ("events", doc.events.iter().map(|e| &e.id).collect()),
+    ] {
+        seen.clear();
+        for id in ids {
+            if !seen.insert(id) {
+                return Err(ImportError::DuplicateId { what, id: id.to_string() });
+            }
+        }
+    }
+    let deals: HashSet<_> = doc.deals.iter().map(|d| &d.id).collect();
+    let stages: HashSet<_> = doc.pipelines.iter().flat_map(|p| p.stages.iter().map(|s| &s.id)).collect();
+    for e in &doc.events {
+        if !deals.contains(&e.opportunity) {
+            return Err(ImportError::UnknownReference { event: e.id.to_string(), what: "deal", id: e.opportunity.to_string() });
+        }
+        for s in e.from.iter().chain([&e.to]) {
+            if !stages.contains(s) {
+                return Err(ImportError::UnknownReference { event: e.id.to_string(), what: "stage", id: s.to_string() });
+            }
+        }
+    }
+    // The file keeps the log's append order; readers order by time, ties by that order.
+    Ok(Workspace::from_records(doc.pipelines, doc.deals, doc.events))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{demo, Lang};
+    use chrono::TimeZone;
+
+    fn now() -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 11, 1, 0, 0, 0).unwrap()
+    }
+
+    #[test]
+    fn round_trip_is_identical() {
+        let ws = demo::generate(50, 1, 1, now(), Lang::Zh);
+        let back = import_json(&export_json(&ws, now())).unwrap();
+        assert_eq!(back, ws);
+    }
+
+    #[test]
+    fn refuses_what_is_not_a_valid_export() {
+        assert!(matches!(import_json("{\"format\": \"funnelscope\", "), Err(ImportError::Syntax { line: 1, .. })));
+        assert_eq!(import_json("[1, 2]"), Err(ImportError::NotOurs));
+        assert_eq!(import_json("{\"hello\": 1}"), Err(ImportError::NotOurs));
+        assert_eq!(import_json("{\"format\": \"funnelscope\", \"version\": 9}"), Err(ImportError::FutureVersion(9)));
+        let ws = demo::generate(3, 1, 1, now(), Lang::En);
+        let text = export_json(&ws, now());
+        let broken = text.replacen(&ws.events[0].opportunity.to_string(), "nobody", 1);
+        assert!(matches!(import_json(&broken), Err(ImportError::UnknownReference { what: "deal", .. })));
+        let dup = text.replacen(&ws.deals[1].id.to_string(), &ws.deals[0].id.to_string(), 1);
+        assert!(matches!(import_json(&dup), Err(ImportError::DuplicateId { .. }) | Err(ImportError::UnknownReference { .. })));
+        let bad_amount = text.replacen("\"amount\": ", "\"amount\": \"x\", \"was\": ", 1);
+        let err = import_json(&bad_amount).unwrap_err();
+        assert!(matches!(err, ImportError::Invalid { .. }), "{err:?}");
+        assert!(err.to_string().contains("line"), "{err}");
+    }
+}

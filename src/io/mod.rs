@@ -1,0 +1,5 @@
+//! Import and export. Pure: strings in, strings out, validated before anything changes.
+
+pub mod json;
+
+pub use json::{export_json, import_json, ImportError, FORMAT, FORMAT_VERSION};
