@@ -121,6 +121,18 @@ fn funnel_counts_reached_stages_and_drop_off() {
 }
 
 #[test]
+fn the_deals_behind_a_funnel_bar_are_those_it_counts() {
+    let f = five_deals();
+    let q = Query::new(day(100));
+    let flow = Flow::build(&f.ws, f.p(), q.as_of, &q.filter);
+    let needs = f.p().stages[1].id.to_string();
+    let mut titles: Vec<String> = deals_reaching(&flow, &q, &needs).into_iter().map(|d| d.1).collect();
+    titles.sort();
+    assert_eq!(titles, vec!["A", "B", "C"]);
+    assert_eq!(titles.len(), stage(&f.run(&q), "Needs analysis").funnel.as_ref().unwrap().reached);
+}
+
+#[test]
 fn strict_mode_counts_only_actual_entries() {
     let mut q = Query::new(day(100));
     q.mode = ReachMode::Strict;
@@ -406,4 +418,14 @@ mod properties {
             prop_assert_eq!(before.velocity, after.velocity);
         }
     }
+}
+
+#[test]
+fn period_helpers() {
+    let p = Period::last_days(day(100), 30);
+    assert_eq!(p.end - p.start, Duration::days(30));
+    assert!(p.start < day(100) && day(100) < p.end);
+    let prev = p.previous();
+    assert_eq!(prev.end, p.start);
+    assert_eq!(prev.end - prev.start, Duration::days(30));
 }

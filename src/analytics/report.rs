@@ -30,6 +30,17 @@ pub struct Period {
 }
 
 impl Period {
+    /// The last `days` days up to and including `now`.
+    pub fn last_days(now: DateTime<Utc>, days: i64) -> Period {
+        let end = now + chrono::Duration::seconds(1);
+        Period { start: end - chrono::Duration::days(days), end }
+    }
+
+    /// The period of the same length just before this one (for side-by-side comparison).
+    pub fn previous(&self) -> Period {
+        Period { start: self.start - (self.end - self.start), end: self.start }
+    }
+
     fn contains(&self, t: i64) -> bool {
         self.start.timestamp() <= t && t < self.end.timestamp()
     }
@@ -209,6 +220,47 @@ fn mean(sum: f64, n: usize) -> Option<f64> {
     (n > 0).then(|| sum / n as f64)
 }
 
+/// For each rank, the index of the event by which deal `d` first reached it.
+fn first_reach(flow: &Flow, d: usize, mode: ReachMode, first: &mut [Option<usize>]) {
+    first.iter_mut().for_each(|f| *f = None);
+    for i in flow.events_of(d) {
+        let Some(r) = flow.stages[flow.ev_stage[i] as usize].rank else { continue };
+        match mode {
+            ReachMode::Strict => {
+                if first[r].is_none() {
+                    first[r] = Some(i);
+                }
+            }
+            ReachMode::Reached => {
+                // Ranks below r are set whenever r is: stop at the first one already set.
+                for rr in (0..=r).rev() {
+                    if first[rr].is_some() {
+                        break;
+                    }
+                    first[rr] = Some(i);
+                }
+            }
+        }
+    }
+}
+
+/// The deals behind a funnel bar: created in the period and reached `stage` (by id).
+pub fn deals_reaching(flow: &Flow, q: &Query, stage: &str) -> Vec<(String, String)> {
+    let Some(r) = flow.stages.iter().find(|s| s.id.as_str() == stage).and_then(|s| s.rank) else { return Vec::new() };
+    let mut first = vec![None; flow.ranks];
+    (0..flow.deals.len())
+        .filter(|&d| {
+            let evs = flow.events_of(d);
+            if evs.is_empty() || !q.in_period(flow.ev_time[evs.start]) {
+                return false;
+            }
+            first_reach(flow, d, q.mode, &mut first);
+            first[r].is_some()
+        })
+        .map(|d| (flow.deals[d].id.to_string(), flow.deals[d].title.clone()))
+        .collect()
+}
+
 /// Runs the whole report for one pipeline.
 pub fn report(ws: &Workspace, pipeline: &Pipeline, q: &Query) -> Report {
     let flow = Flow::build(ws, pipeline, q.as_of, &q.filter);
@@ -220,7 +272,6 @@ pub fn report_on(flow: &Flow, q: &Query) -> Report {
     let ns = flow.stages.len();
     let ranks = flow.ranks;
     let kind_of = |s: u16| flow.stages[s as usize].kind;
-    let rank_of = |s: u16| flow.stages[s as usize].rank;
 
     let mut snapshot = vec![Snapshot::default(); ns];
     let mut funnel_n = vec![0usize; ranks];
@@ -250,26 +301,7 @@ pub fn report_on(flow: &Flow, q: &Query) -> Report {
         snapshot[cur as usize].deals += 1;
         snapshot[cur as usize].amount += amount.unwrap_or(0);
 
-        // First reach of every rank (index of the event that reached it).
-        first.iter_mut().for_each(|f| *f = None);
-        for i in evs.clone() {
-            let Some(r) = rank_of(flow.ev_stage[i]) else { continue };
-            match q.mode {
-                ReachMode::Strict => {
-                    if first[r].is_none() {
-                        first[r] = Some(i);
-                    }
-                }
-                ReachMode::Reached => {
-                    for rr in (0..=r).rev() {
-                        if first[rr].is_some() {
-                            break;
-                        }
-                        first[rr] = Some(i);
-                    }
-                }
-            }
-        }
+        first_reach(flow, d, q.mode, &mut first);
         // The first Won/Lost event at or after each event.
         next_terminal.clear();
         next_terminal.resize(evs.len(), None);

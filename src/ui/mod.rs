@@ -1,7 +1,10 @@
 //! Leptos components. No business rules here: views read the workspace through the
 //! state context and send commands; everything they compute comes from the pure core.
 
+pub mod bench;
 mod board;
+mod charts;
+mod dashboard;
 mod deal_detail;
 mod deal_form;
 mod format;
@@ -30,6 +33,7 @@ pub enum View {
     Board,
     Deal(Id),
     Stages,
+    Analytics,
     Welcome,
 }
 
@@ -39,6 +43,7 @@ impl View {
             View::Board => format!("{base}?view=board"),
             View::Deal(id) => format!("{base}?view=deal&deal={id}"),
             View::Stages => format!("{base}?view=stages"),
+            View::Analytics => format!("{base}?view=analytics"),
             View::Welcome => format!("{base}?view=welcome"),
         }
     }
@@ -59,6 +64,7 @@ pub fn href(v: View) -> String {
 fn App() -> impl IntoView {
     let app = AppState::new();
     provide_context(app);
+    bench::register(app);
     leptos::task::spawn_local(app.init());
     Effect::new(move |_| {
         let lang = if app.lang.get() == Lang::Zh { "zh-CN" } else { "en" };
@@ -83,6 +89,7 @@ fn Shell() -> impl IntoView {
         match (q.get("view").as_deref(), q.get("deal")) {
             (Some("deal"), Some(id)) => View::Deal(Id(id)),
             (Some("stages"), _) => View::Stages,
+            (Some("analytics"), _) => View::Analytics,
             (Some("welcome"), _) => View::Welcome,
             _ => View::Board,
         }
@@ -98,6 +105,7 @@ fn Shell() -> impl IntoView {
             View::Board => view! { <board::Board/> }.into_any(),
             View::Deal(id) => view! { <deal_detail::DealDetail id=id/> }.into_any(),
             View::Stages => view! { <stage_editor::StageEditor/> }.into_any(),
+            View::Analytics => view! { <dashboard::Dashboard/> }.into_any(),
         }
     };
     view! {
@@ -142,6 +150,7 @@ fn Header() -> impl IntoView {
                 </label>
                 <nav class="nav" aria-label=move || app.t(K::MainNavigation)>
                     <a href=href(View::Board)>{move || app.t(K::Board)}</a>
+                    <a href=href(View::Analytics)>{move || app.t(K::Analytics)}</a>
                     <a href=href(View::Stages)>{move || app.t(K::StageDefinitions)}</a>
                     <a href=href(View::Welcome)>{move || app.t(K::NewPipeline)}</a>
                 </nav>

@@ -1,0 +1,57 @@
+//! Measurement hooks for the e2e harness (`window.wasmBindings.*`). They time the real
+//! code paths with `performance.now()` and return JSON; nothing here is used by the UI.
+
+use super::state::AppState;
+use crate::analytics::{report_on, Flow, Query};
+use crate::domain::{demo, Lang};
+use leptos::prelude::*;
+use std::cell::RefCell;
+use wasm_bindgen::prelude::*;
+
+thread_local! {
+    static APP: RefCell<Option<AppState>> = const { RefCell::new(None) };
+}
+
+pub fn register(app: AppState) {
+    APP.with(|a| *a.borrow_mut() = Some(app));
+}
+
+fn ms() -> f64 {
+    web_sys::window().and_then(|w| w.performance()).map(|p| p.now()).unwrap_or(0.0)
+}
+
+/// Full analytics on a generated busy history of `deals` deals (≈10 events each).
+#[wasm_bindgen]
+pub fn bench_analytics(deals: u32) -> String {
+    let now = super::state::now();
+    let ws = demo::generate_chain(&demo::BUSY_CHAIN, deals as usize, 7, 7, now, Lang::En);
+    let p = &ws.pipelines[0];
+    let q = Query::new(now);
+    let t0 = ms();
+    let flow = Flow::build(&ws, p, q.as_of, &q.filter);
+    let t1 = ms();
+    let r = report_on(&flow, &q);
+    let t2 = ms();
+    format!(
+        "{{\"deals\":{},\"events\":{},\"build_ms\":{:.1},\"report_ms\":{:.1},\"total_ms\":{:.1},\"stages\":{}}}",
+        ws.deals.len(),
+        ws.events.len(),
+        t1 - t0,
+        t2 - t1,
+        t2 - t0,
+        r.stages.len()
+    )
+}
+
+/// Replaces the in-memory workspace with `deals` demo deals (not stored), for board timing.
+#[wasm_bindgen]
+pub fn bench_load_board(deals: u32) {
+    let ws = demo::generate(deals as usize, demo::DEMO_SEED, 9, super::state::now(), Lang::En);
+    APP.with(|a| {
+        if let Some(app) = *a.borrow() {
+            let id = ws.pipelines[0].id.clone();
+            app.ws.set(ws);
+            app.select_pipeline(Some(id));
+        }
+    });
+}

@@ -1,0 +1,361 @@
+//! The analytics dashboard: the pure `analytics::report` over the live workspace, so it
+//! recomputes as soon as a deal moves. Filters, period and comparison are view state.
+
+use super::charts::{DwellChart, FunnelChart, WinCurves};
+use super::state::{now, use_app};
+use super::{href, View};
+use crate::analytics::{deals_reaching, report, Conversion, DealFilter, Flow, Period, Query, ReachMode, Report, SMALL_SAMPLE};
+use crate::domain::money::format_amount;
+use crate::i18n::{fill, K};
+use leptos::prelude::*;
+use std::collections::BTreeSet;
+
+fn pct(v: Option<f64>) -> String {
+    v.map(|x| format!("{:.1}%", x * 100.0)).unwrap_or_else(|| "—".into())
+}
+
+fn delta(a: Option<f64>, b: Option<f64>) -> String {
+    match (a, b) {
+        (Some(a), Some(b)) => format!("{:+.1}", (a - b) * 100.0),
+        _ => "—".into(),
+    }
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum Preset {
+    All,
+    Days(i64),
+}
+
+#[component]
+pub fn Dashboard() -> impl IntoView {
+    let app = use_app();
+    let preset = RwSignal::new(Preset::All);
+    let compare = RwSignal::new(false);
+    let strict = RwSignal::new(false);
+    let owner = RwSignal::new(String::new());
+    let source = RwSignal::new(String::new());
+    let tag = RwSignal::new(String::new());
+    let custom_t = RwSignal::new(45u32);
+    let picked = RwSignal::new(None::<(String, String)>);
+
+    let query = Memo::new(move |_| {
+        let as_of = now();
+        let mut q = Query::new(as_of);
+        q.period = match preset.get() {
+            Preset::All => None,
+            Preset::Days(d) => Some(Period::last_days(as_of, d)),
+        };
+        q.mode = if strict.get() { ReachMode::Strict } else { ReachMode::Reached };
+        let opt = |s: String| (!s.is_empty()).then_some(s);
+        q.filter = DealFilter { owner: opt(owner.get()), source: opt(source.get()), tag: opt(tag.get()) };
+        let mut horizons = vec![30, 60, 90, custom_t.get().clamp(1, 3650)];
+        horizons.sort_unstable();
+        horizons.dedup();
+        q.horizons = horizons;
+        q
+    });
+    let run = move |q: &Query| {
+        let pid = app.pipeline.get()?;
+        app.ws.with(|ws| ws.pipeline(&pid).map(|p| report(ws, p, q)))
+    };
+    let current = Memo::new(move |_| run(&query.get()));
+    let previous = Memo::new(move |_| {
+        let q = query.get();
+        match (compare.get(), q.period) {
+            (true, Some(p)) => run(&Query { period: Some(p.previous()), ..q }),
+            _ => None,
+        }
+    });
+    let options = Memo::new(move |_| {
+        app.ws.with(|ws| {
+            let mut o = (BTreeSet::new(), BTreeSet::new(), BTreeSet::new());
+            for d in &ws.deals {
+                o.0.insert(d.owner.clone());
+                o.1.insert(d.source.clone());
+                o.2.extend(d.tags.iter().cloned());
+            }
+            for s in [&mut o.0, &mut o.1] {
+                s.remove("");
+            }
+            (o.0.into_iter().collect::<Vec<_>>(), o.1.into_iter().collect::<Vec<_>>(), o.2.into_iter().collect::<Vec<_>>())
+        })
+    });
+    let picked_deals = Memo::new(move |_| {
+        let (stage, name) = picked.get()?;
+        let q = query.get();
+        let pid = app.pipeline.get()?;
+        let deals = app.ws.with(|ws| {
+            ws.pipeline(&pid).map(|p| deals_reaching(&Flow::build(ws, p, q.as_of, &q.filter), &q, &stage))
+        })?;
+        Some((name, deals))
+    });
+    let on_pick = Callback::new(move |s: (String, String)| picked.set(Some(s)));
+    let max_days = Signal::derive(move || query.with(|q| q.horizons.iter().copied().max().unwrap_or(90)));
+
+    let select = move |label: K, sig: RwSignal<String>, pick: fn(&(Vec<String>, Vec<String>, Vec<String>)) -> &Vec<String>| {
+        view! {
+            <label class="field">
+                <span>{move || app.t(label)}</span>
+                <select on:change=move |ev| sig.set(event_target_value(&ev))>
+                    <option value="" selected=move || sig.with(String::is_empty)>{move || app.t(K::Everyone)}</option>
+                    {move || options.with(|o| pick(o).clone()).into_iter().map(|v| {
+                        let (v2, label) = (v.clone(), v.clone());
+                        view! { <option value=v selected=move || sig.with(|s| *s == v2)>{label}</option> }
+                    }).collect_view()}
+                </select>
+            </label>
+        }
+    };
+    let on_preset = move |ev| {
+        let v = event_target_value(&ev);
+        preset.set(v.parse::<i64>().map(Preset::Days).unwrap_or(Preset::All));
+    };
+
+    view! {
+        <section class="page dashboard">
+            <h1>{move || app.t(K::Analytics)}</h1>
+            <div class="controls">
+                <label class="field">
+                    <span>{move || app.t(K::Period)}</span>
+                    <select on:change=on_preset>
+                        <option value="all">{move || app.t(K::AllTime)}</option>
+                        <option value="30">{move || app.t(K::Last30)}</option>
+                        <option value="90">{move || app.t(K::Last90)}</option>
+                        <option value="365">{move || app.t(K::Last365)}</option>
+                    </select>
+                </label>
+                {select(K::Owner, owner, |o| &o.0)}
+                {select(K::Source, source, |o| &o.1)}
+                {select(K::TagsShort, tag, |o| &o.2)}
+                <label class="field small">
+                    <span>{move || app.t(K::CustomHorizon)}</span>
+                    <input type="number" min="1" max="3650" prop:value=move || custom_t.get().to_string()
+                        on:change=move |ev| {
+                            if let Ok(v) = event_target_value(&ev).trim().parse::<u32>() {
+                                custom_t.set(v.clamp(1, 3650));
+                            }
+                        }/>
+                </label>
+                <label class="check">
+                    <input type="checkbox" prop:checked=move || strict.get() on:change=move |ev| strict.set(event_target_checked(&ev))/>
+                    <span>{move || app.t(K::StrictMode)}</span>
+                </label>
+                <label class="check">
+                    <input type="checkbox" prop:checked=move || compare.get() prop:disabled=move || preset.get() == Preset::All
+                        on:change=move |ev| compare.set(event_target_checked(&ev))/>
+                    <span>{move || app.t(K::ComparePrevious)}</span>
+                </label>
+            </div>
+            {move || current.with(|r| r.as_ref().map(|r| r.deals == 0)).unwrap_or(true).then(|| view! {
+                <p class="muted" role="status">{app.t(K::NoDataYet)}</p>
+            })}
+            <Callouts report=current/>
+            <h2>{move || app.t(K::FunnelChart)}</h2>
+            <p class="muted small">{move || app.t(K::FunnelExplain)}</p>
+            <FunnelChart report=current on_pick=on_pick/>
+            {move || picked_deals.get().map(|(name, deals)| view! {
+                <div class="picked" role="region" aria-label=fill(app.t(K::DealsBehind), &[("stage", name.clone())])>
+                    <h3>{fill(app.t(K::DealsBehind), &[("stage", name.clone())])} " (" {deals.len()} ")"</h3>
+                    <button class="icon" aria-label=app.t(K::Dismiss) on:click=move |_| picked.set(None)>"✕"</button>
+                    <ul class="deal-list">
+                        {deals.into_iter().take(200).map(|(id, title)| view! {
+                            <li><a href=href(View::Deal(crate::domain::Id(id)))>{title}</a></li>
+                        }).collect_view()}
+                    </ul>
+                </div>
+            })}
+            <h2>{move || app.t(K::ConversionTable)}</h2>
+            <ConversionTable current=current previous=previous on_pick=on_pick/>
+            <h2>{move || app.t(K::DwellChart)}</h2>
+            <p class="muted small">{move || app.t(K::DwellExplain)}</p>
+            <DwellChart report=current/>
+            <h2>{move || app.t(K::WinCurvesChart)}</h2>
+            <p class="muted small">{move || app.t(K::WinExplain)}</p>
+            <WinCurves report=current max_days=max_days/>
+            <WinTable report=current/>
+            <h2>{move || app.t(K::StuckDeals)}</h2>
+            <StuckList report=current/>
+        </section>
+    }
+}
+
+#[component]
+fn Callouts(report: Memo<Option<Report>>) -> impl IntoView {
+    let app = use_app();
+    move || {
+        let r = report.get()?;
+        let drop = r.bottlenecks.drop_off.clone().map(|b| {
+            fill(app.t(K::DropOffCallout), &[("stage", b.stage), ("p", pct(Some(b.rate))), ("q", pct(Some(b.pipeline_rate))), ("n", b.n.to_string())])
+        });
+        let dwell = r.bottlenecks.dwell.clone().map(|b| {
+            fill(
+                app.t(K::DwellCallout),
+                &[("stage", b.stage), ("d", format!("{:.1}", b.median_days)), ("q", format!("{:.1}", b.pipeline_median_days)), ("n", b.n.to_string())],
+            )
+        });
+        let v = &r.velocity;
+        let money = |x: Option<f64>| x.map_or("—".into(), |a| format_amount(a.round() as i64, &r.currency));
+        let velocity = fill(
+            app.t(K::VelocityCallout),
+            &[
+                ("open", v.open_deals.to_string()),
+                ("win", pct(v.win_rate)),
+                ("avg", money(v.avg_won_amount)),
+                ("days", v.avg_cycle_days.map_or("—".into(), |d| format!("{d:.1}"))),
+                ("per_day", money(v.per_day)),
+            ],
+        );
+        Some(view! {
+            <div class="callouts">
+                <article class="callout">
+                    <h3>{app.t(K::BiggestDropOff)}</h3>
+                    <p>{drop.unwrap_or_else(|| app.t(K::NotEnoughData).into())}</p>
+                </article>
+                <article class="callout">
+                    <h3>{app.t(K::SlowestStage)}</h3>
+                    <p>{dwell.unwrap_or_else(|| app.t(K::NotEnoughData).into())}</p>
+                </article>
+                <article class="callout" title=app.t(K::VelocityTip)>
+                    <h3>{app.t(K::SalesVelocity)}</h3>
+                    <p class="big">{money(v.per_day)} {app.t(K::PerDay)}</p>
+                    <p class="small muted">{velocity}</p>
+                </article>
+            </div>
+        })
+    }
+}
+
+#[component]
+fn ConversionTable(current: Memo<Option<Report>>, previous: Memo<Option<Report>>, on_pick: Callback<(String, String)>) -> impl IntoView {
+    let app = use_app();
+    move || {
+        let r = current.get()?;
+        let prev = previous.get();
+        let cmp = prev.is_some();
+        let rows = r
+            .stages
+            .iter()
+            .filter_map(|s| s.conversion.clone().map(|c| (s.id.clone(), s.name.clone(), c)))
+            .map(|(id, name, c)| {
+                let p: Option<Conversion> = prev.as_ref().and_then(|p| p.stages.iter().find(|x| x.id == id).and_then(|x| x.conversion.clone()));
+                let small = c.cohort < SMALL_SAMPLE;
+                let cell = |v: Option<f64>, num: usize, den: usize| {
+                    let tip = fill(app.t(K::RateTip), &[("a", num.to_string()), ("b", den.to_string())]);
+                    view! { <td title=tip class="num">{pct(v)}</td> }
+                };
+                let pick = {
+                    let (id, name) = (id.clone(), name.clone());
+                    move |_| on_pick.run((id.clone(), name.clone()))
+                };
+                view! {
+                    <tr class:small-sample=small>
+                        <th scope="row"><button class="link" on:click=pick>{name.clone()}</button></th>
+                        <td class="num" title=move || if small { fill(app.t(K::SmallSampleTip), &[("n", SMALL_SAMPLE.to_string())]) } else { String::new() }>
+                            {c.cohort} {small.then_some(" ⚠")}
+                        </td>
+                        {cell(c.next_to_date, c.reached_next, c.cohort)}
+                        {cell(c.next_closed, c.reached_next, c.reached_next + c.lost_before_next)}
+                        {cell(c.won_to_date, c.won, c.cohort)}
+                        {cell(c.won_closed, c.won, c.won + c.lost)}
+                        {cmp.then(|| view! {
+                            <td class="num delta">{delta(c.next_closed, p.as_ref().and_then(|p| p.next_closed))}</td>
+                            <td class="num delta">{delta(c.won_closed, p.as_ref().and_then(|p| p.won_closed))}</td>
+                        })}
+                    </tr>
+                }
+            })
+            .collect_view();
+        Some(view! {
+            <div class="table-wrap">
+                <table class="data">
+                    <thead>
+                        <tr>
+                            <th scope="col">{app.t(K::Stage)}</th>
+                            <th scope="col" title=app.t(K::CohortTip)>{app.t(K::Cohort)}</th>
+                            <th scope="col">{app.t(K::ToNextToDate)}</th>
+                            <th scope="col">{app.t(K::ToNextClosed)}</th>
+                            <th scope="col">{app.t(K::ToWonToDate)}</th>
+                            <th scope="col">{app.t(K::ToWonClosed)}</th>
+                            {cmp.then(|| view! {
+                                <th scope="col">{app.t(K::DeltaNext)}</th>
+                                <th scope="col">{app.t(K::DeltaWon)}</th>
+                            })}
+                        </tr>
+                    </thead>
+                    <tbody>{rows}</tbody>
+                </table>
+            </div>
+        })
+    }
+}
+
+#[component]
+fn WinTable(report: Memo<Option<Report>>) -> impl IntoView {
+    let app = use_app();
+    move || {
+        let r = report.get()?;
+        let horizons: Vec<u32> = r.stages.iter().find_map(|s| s.win_within.as_ref()).map(|w| w.horizons.iter().map(|h| h.days).collect()).unwrap_or_default();
+        let rows = r
+            .stages
+            .iter()
+            .filter_map(|s| s.win_within.as_ref().map(|w| (s.name.clone(), w.clone())))
+            .map(|(name, w)| {
+                let small = w.n < SMALL_SAMPLE;
+                view! {
+                    <tr class:small-sample=small>
+                        <th scope="row">{name}</th>
+                        <td class="num">{w.n} {small.then_some(" ⚠")}</td>
+                        {w.horizons.iter().map(|h| {
+                            let tip = fill(app.t(K::WinCellTip), &[("lo", format!("{:.1}%", h.won_low * 100.0)), ("hi", format!("{:.1}%", h.won_high * 100.0)), ("lost", format!("{:.1}%", h.lost * 100.0))]);
+                            view! { <td class="num" title=tip>{format!("{:.1}%", h.won * 100.0)} <span class="ci">{format!(" [{:.0}–{:.0}]", h.won_low * 100.0, h.won_high * 100.0)}</span></td> }
+                        }).collect_view()}
+                    </tr>
+                }
+            })
+            .collect_view();
+        Some(view! {
+            <div class="table-wrap">
+                <table class="data" aria-label=app.t(K::WinTable)>
+                    <thead>
+                        <tr>
+                            <th scope="col">{app.t(K::Stage)}</th>
+                            <th scope="col">"n"</th>
+                            {horizons.into_iter().map(|d| view! { <th scope="col">{fill(app.t(K::WithinDays), &[("n", d.to_string())])}</th> }).collect_view()}
+                        </tr>
+                    </thead>
+                    <tbody>{rows}</tbody>
+                </table>
+            </div>
+        })
+    }
+}
+
+#[component]
+fn StuckList(report: Memo<Option<Report>>) -> impl IntoView {
+    let app = use_app();
+    move || {
+        let r = report.get()?;
+        let items: Vec<_> = r
+            .stages
+            .iter()
+            .flat_map(|s| s.dwell.stuck.iter().map(move |d| (s.name.clone(), s.dwell.stuck_after.unwrap_or(0.0), d.clone())))
+            .collect();
+        if items.is_empty() {
+            return Some(view! { <p class="muted">{app.t(K::NoStuckDeals)}</p> }.into_any());
+        }
+        Some(
+            view! {
+                <ul class="stuck-list" aria-label=app.t(K::StuckDeals)>
+                    {items.into_iter().take(100).map(|(stage, limit, d)| view! {
+                        <li>
+                            <a href=href(View::Deal(crate::domain::Id(d.id.clone())))>{d.title.clone()}</a>
+                            <span class="muted">{fill(app.t(K::StuckLine), &[("stage", stage), ("d", format!("{:.0}", d.age_days)), ("limit", format!("{limit:.0}"))])}</span>
+                        </li>
+                    }).collect_view()}
+                </ul>
+            }
+            .into_any(),
+        )
+    }
+}

@@ -1,0 +1,57 @@
+// The analytics dashboard on the demo dataset: figures present, deals behind a bar,
+// recompute after a move, both languages.
+import { test, expect, openApp } from './helpers.mjs';
+
+test('dashboard shows funnel, conversion, dwell and win-within-T, and follows the board', async ({ page }) => {
+  await openApp(page);
+  await page.getByRole('button', { name: 'Load demo dataset' }).click();
+  await expect.poll(async () => page.locator('.card').count()).toBe(300);
+  const t0 = await page.evaluate(() => performance.now());
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Analytics' }).click();
+  await expect(page.getByRole('heading', { name: 'Analytics', level: 1 })).toBeVisible();
+  const qual = page.getByRole('button', { name: /^Qualification: \d+ deals reached$/ });
+  await expect(qual).toBeVisible();
+  console.log(`dashboard first render on 300 deals: ${((await page.evaluate(() => performance.now())) - t0).toFixed(0)} ms`);
+
+  // Every demo deal starts in Qualification, so the first bar counts all 300.
+  await expect(page.getByRole('button', { name: 'Qualification: 300 deals reached' })).toBeVisible();
+  await expect(page.getByText('Biggest drop-off')).toBeVisible();
+  await expect(page.getByText(/Sales velocity/)).toBeVisible();
+
+  // The conversion table and win-within-T table carry computed numbers.
+  const conv = page.locator('table.data').first();
+  await expect(conv.getByRole('row')).toHaveCount(5); // header + 4 open stages
+  await expect(conv.getByRole('row').nth(1).getByRole('cell').first()).toHaveText('300');
+  const winTable = page.getByRole('table', { name: 'Win within T days, with 95% interval' });
+  await expect(winTable.getByRole('columnheader', { name: '≤ 30 days' })).toBeVisible();
+  await expect(winTable.getByRole('columnheader', { name: '≤ 45 days' })).toBeVisible();
+
+  // Clicking a bar lists the deals behind it.
+  await page.getByRole('button', { name: /^Negotiation: \d+ deals reached$/ }).click();
+  const behind = page.getByRole('region', { name: 'Deals that reached Negotiation' });
+  const label = await page.getByRole('button', { name: /^Negotiation: \d+ deals reached$/ }).getAttribute('aria-label');
+  const n = Number(label.match(/(\d+) deals/)[1]);
+  await expect(behind.getByRole('listitem')).toHaveCount(n);
+
+  // Filters narrow every figure.
+  await page.getByRole('combobox', { name: 'Owner' }).selectOption('Alice Chen');
+  await expect(page.getByRole('button', { name: /^Qualification: \d+ deals reached$/ })).not.toHaveAccessibleName('Qualification: 300 deals reached');
+  await page.getByRole('combobox', { name: 'Owner' }).selectOption('');
+
+  // A move on the board is reflected at once.
+  const wonBar = page.getByRole('button', { name: /^Won: \d+ deals reached$/ });
+  const wonBefore = Number((await wonBar.getAttribute('aria-label')).match(/(\d+) deals/)[1]);
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Board' }).click();
+  const first = page.getByRole('region', { name: 'Qualification', exact: true }).getByRole('listitem').first();
+  await first.getByRole('combobox').selectOption({ label: 'Won' });
+  await page.getByRole('dialog').getByRole('button', { name: 'Move', exact: true }).click();
+  await expect(page.getByRole('dialog')).toBeHidden();
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Analytics' }).click();
+  await expect(page.getByRole('button', { name: `Won: ${wonBefore + 1} deals reached` })).toBeVisible();
+
+  // Chinese labels.
+  await page.getByRole('combobox', { name: 'Language' }).selectOption('简体中文');
+  await expect(page.getByRole('heading', { name: '数据分析', level: 1 })).toBeVisible();
+  await expect(page.getByRole('heading', { name: 'T 天内赢单的概率' })).toBeVisible();
+  await page.screenshot({ path: 'tests/e2e/artifacts/dashboard-zh.png', fullPage: true });
+});
