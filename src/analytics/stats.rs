@@ -209,7 +209,7 @@ mod tests {
     fn interval_covers_the_truth_about_95_percent_of_the_time() {
         let mut rng = Rng::new(99);
         let (mean, horizon) = (20.0, 15.0);
-        let truth = 0.4 * (1.0 - (-horizon / mean as f64).exp());
+        let truth = 0.4 * (1.0 - (-horizon / mean).exp());
         let mut covered = 0;
         let reps = 400;
         for _ in 0..reps {

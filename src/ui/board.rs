@@ -164,20 +164,10 @@ fn DealCard(card: Card, stage: Id, stage_options: Memo<Vec<(Id, String)>>) -> im
     let app = use_app();
     let Card { id, title, account, amount, owner, days } = card;
     let drag_id = id.clone();
-    let move_id = id.clone();
+    let on_move = super::move_dialog::on_move_select(id.clone());
     let move_label = {
         let title = title.clone();
         move || fill(app.t(K::MoveDealTo), &[("deal", title.clone())])
-    };
-    let on_move = move |ev: leptos::ev::Event| {
-        let to = event_target_value(&ev);
-        if !to.is_empty() {
-            app.moving.set(Some(MoveIntent { deal: move_id.clone(), to: Id(to) }));
-        }
-        // Back to the placeholder, so choosing the same stage again still fires.
-        if let Some(sel) = ev.target().and_then(|t| wasm_bindgen::JsCast::dyn_into::<web_sys::HtmlSelectElement>(t).ok()) {
-            sel.set_value("");
-        }
     };
     let others = move || stage_options.get().into_iter().filter(|(s, _)| *s != stage).collect::<Vec<_>>();
     view! {

@@ -1,7 +1,7 @@
 //! One deal: its fields and its full stage history as a timeline.
 
 use super::format;
-use super::state::{use_app, DealFormMode, MoveIntent};
+use super::state::{use_app, DealFormMode};
 use super::{href, View};
 use crate::domain::money::format_amount;
 use crate::domain::{classify, Id, MoveKind};
@@ -48,16 +48,7 @@ pub fn DealDetail(id: Id) -> impl IntoView {
             (steps, others)
         })
     });
-    let move_id = id.clone();
-    let on_move = move |ev: leptos::ev::Event| {
-        let to = event_target_value(&ev);
-        if !to.is_empty() {
-            app.moving.set(Some(MoveIntent { deal: move_id.clone(), to: Id(to) }));
-        }
-        if let Some(sel) = ev.target().and_then(|t| wasm_bindgen::JsCast::dyn_into::<web_sys::HtmlSelectElement>(t).ok()) {
-            sel.set_value("");
-        }
-    };
+    let on_move = super::move_dialog::on_move_select(id.clone());
     let edit_id = id.clone();
     move || {
         let Some(d) = deal.get() else {

@@ -1,10 +1,25 @@
 //! Confirms a move and shows the target stage's entry criteria, so the team's agreed
 //! definition is in front of the rep at the moment of the move (drag or "Move to…").
 
-use super::state::use_app;
-use crate::domain::{Command, StageKind};
+use super::state::{use_app, MoveIntent};
+use crate::domain::{Command, Id, StageKind};
 use crate::i18n::{fill, K};
 use leptos::prelude::*;
+
+/// The `on:change` handler of a "Move to…" select: opens this dialog for the chosen stage.
+pub fn on_move_select(deal: Id) -> impl Fn(leptos::ev::Event) + Clone + 'static {
+    let app = use_app();
+    move |ev: leptos::ev::Event| {
+        let to = event_target_value(&ev);
+        if !to.is_empty() {
+            app.moving.set(Some(MoveIntent { deal: deal.clone(), to: Id(to) }));
+        }
+        // Back to the placeholder, so choosing the same stage again still fires.
+        if let Some(sel) = ev.target().and_then(|t| wasm_bindgen::JsCast::dyn_into::<web_sys::HtmlSelectElement>(t).ok()) {
+            sel.set_value("");
+        }
+    }
+}
 
 #[derive(Clone, PartialEq)]
 struct MoveView {
