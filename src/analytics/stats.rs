@@ -208,7 +208,7 @@ mod tests {
     #[test]
     fn interval_covers_the_truth_about_95_percent_of_the_time() {
         let mut rng = Rng::new(99);
-        let (mean, horizon) = (20.0, 15.0);
+        let (mean, horizon): (f64, f64) = (20.0, 15.0);
         let truth = 0.4 * (1.0 - (-horizon / mean).exp());
         let mut covered = 0;
         let reps = 400;
