@@ -124,7 +124,7 @@ fn funnel_counts_reached_stages_and_drop_off() {
 fn the_deals_behind_a_funnel_bar_are_those_it_counts() {
     let f = five_deals();
     let q = Query::new(day(100));
-    let flow = Flow::build(&f.ws, f.p(), q.as_of, &q.filter);
+    let flow = Flow::build(&f.ws, f.p());
     let needs = f.p().stages[1].id.to_string();
     let mut titles: Vec<String> = deals_reaching(&flow, &q, &needs).into_iter().map(|d| d.1).collect();
     titles.sort();

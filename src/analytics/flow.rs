@@ -1,16 +1,17 @@
-//! A columnar, per-deal-sorted view of one pipeline's history as of a date: the layout
-//! every analytics pass reads. Events of one deal sit next to each other (CSR layout),
-//! times are integer seconds, stages are small indices; no strings on the hot path.
+//! An indexed, integer-only view of one pipeline's history: the layout every analytics
+//! pass reads. Each deal's events are kept in time order as (seconds, stage index); ids,
+//! owners, sources, tags and currencies are interned. The index can be built once and
+//! then kept current by `apply`ing each stored change, so the app never re-reads the
+//! string-keyed workspace on a move.
 
-use crate::domain::{Id, Pipeline, StageKind, Workspace};
-use chrono::{DateTime, Utc};
+use crate::domain::{Change, Id, Opportunity, Pipeline, StageChange, StageKind, Workspace};
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 
 /// FxHash (as in rustc): ids are random already, so a fast non-cryptographic hash is
-/// safe here and roughly halves the cost of grouping a million events by deal.
+/// safe here.
 #[derive(Default)]
-struct Fx(u64);
+pub struct Fx(u64);
 
 impl Hasher for Fx {
     fn write(&mut self, bytes: &[u8]) {
@@ -25,7 +26,7 @@ impl Hasher for Fx {
     }
 }
 
-type FxMap<K, V> = HashMap<K, V, BuildHasherDefault<Fx>>;
+pub type FxMap<K, V> = HashMap<K, V, BuildHasherDefault<Fx>>;
 
 /// Which deals take part.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -33,14 +34,6 @@ pub struct DealFilter {
     pub owner: Option<String>,
     pub source: Option<String>,
     pub tag: Option<String>,
-}
-
-impl DealFilter {
-    pub fn accepts(&self, d: &crate::domain::Opportunity) -> bool {
-        self.owner.as_ref().is_none_or(|o| &d.owner == o)
-            && self.source.as_ref().is_none_or(|s| &d.source == s)
-            && self.tag.as_ref().is_none_or(|t| d.tags.iter().any(|x| x == t))
-    }
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -59,33 +52,57 @@ pub struct StageInfo {
 pub struct DealRow {
     pub id: Id,
     pub title: String,
-    /// Amount in minor units when the deal is in the report's currency.
     pub amount: Option<i64>,
+    pub currency: u32,
+    pub owner: u32,
+    pub source: u32,
+    pub tags: Vec<u32>,
+}
+
+/// Interned strings (owners, sources, tags, currencies share one table).
+#[derive(Clone, Debug, Default)]
+pub struct Labels {
+    names: Vec<String>,
+    lookup: FxMap<String, u32>,
+}
+
+impl Labels {
+    pub fn intern(&mut self, s: &str) -> u32 {
+        if let Some(&i) = self.lookup.get(s) {
+            return i;
+        }
+        let i = self.names.len() as u32;
+        self.names.push(s.to_string());
+        self.lookup.insert(s.to_string(), i);
+        i
+    }
+    pub fn find(&self, s: &str) -> Option<u32> {
+        self.lookup.get(s).copied()
+    }
+    pub fn name(&self, i: u32) -> &str {
+        &self.names[i as usize]
+    }
 }
 
 #[derive(Clone, Debug)]
 pub struct Flow {
+    pub pipeline: Id,
     pub stages: Vec<StageInfo>,
     /// Number of ranks: open stages + Won.
     pub ranks: usize,
     /// Stage index of each rank.
     pub rank_stage: Vec<usize>,
     pub deals: Vec<DealRow>,
-    /// Events of deal i are `ev_start[i]..ev_start[i + 1]`, in time order.
-    pub ev_start: Vec<u32>,
-    pub ev_time: Vec<i64>,
-    pub ev_stage: Vec<u16>,
-    pub as_of: i64,
-    pub currency: String,
-    /// Deals whose amount is in another currency (left out of money figures).
-    pub other_currency_deals: usize,
+    /// Per deal: (time in seconds, stage index), in time order (ties keep log order).
+    pub events: Vec<Vec<(i64, u16)>>,
+    pub labels: Labels,
+    stage_lookup: FxMap<Id, u16>,
+    deal_lookup: FxMap<Id, u32>,
 }
 
 impl Flow {
-    /// Everything known about `pipeline` at `as_of` (events after it are ignored, as if
-    /// they had not happened yet; deals with no event by then do not exist yet).
-    pub fn build(ws: &Workspace, pipeline: &Pipeline, as_of: DateTime<Utc>, filter: &DealFilter) -> Flow {
-        let as_of_s = as_of.timestamp();
+    /// Indexes one pipeline of a workspace.
+    pub fn build(ws: &Workspace, pipeline: &Pipeline) -> Flow {
         let mut ranks = 0;
         let mut rank_stage = Vec::new();
         let mut stages: Vec<StageInfo> = pipeline
@@ -112,80 +129,76 @@ impl Flow {
             rank_stage.push(i);
             ranks += 1;
         }
-        let stage_index: FxMap<&str, u16> =
-            pipeline.stages.iter().enumerate().map(|(i, s)| (s.id.as_str(), i as u16)).collect();
-
-        // The report's currency is the most common one among the selected deals.
-        let selected: Vec<&crate::domain::Opportunity> =
-            ws.deals.iter().filter(|d| d.pipeline == pipeline.id && filter.accepts(d)).collect();
-        let mut currency_counts: HashMap<&str, usize> = HashMap::new();
-        for d in &selected {
-            *currency_counts.entry(d.currency.as_str()).or_default() += 1;
+        let stage_lookup = pipeline.stages.iter().enumerate().map(|(i, s)| (s.id.clone(), i as u16)).collect();
+        let mut flow = Flow {
+            pipeline: pipeline.id.clone(),
+            stages,
+            ranks,
+            rank_stage,
+            deals: Vec::new(),
+            events: Vec::new(),
+            labels: Labels::default(),
+            stage_lookup,
+            deal_lookup: FxMap::default(),
+        };
+        for d in ws.deals.iter().filter(|d| d.pipeline == pipeline.id) {
+            flow.put_deal(d);
         }
-        let currency = currency_counts
-            .iter()
-            .max_by(|a, b| a.1.cmp(b.1).then_with(|| b.0.cmp(a.0)))
-            .map(|(c, _)| c.to_string())
-            .unwrap_or_default();
-        let deal_index: FxMap<&str, u32> =
-            selected.iter().enumerate().map(|(i, d)| (d.id.as_str(), i as u32)).collect();
-
-        // Counting sort of the events into per-deal slices, keeping log order for ties.
-        let mut counts = vec![0u32; selected.len() + 1];
-        let mut keep: Vec<(u32, u16)> = Vec::with_capacity(ws.events.len());
-        let mut keep_idx: Vec<u32> = Vec::with_capacity(ws.events.len());
-        for (i, e) in ws.events.iter().enumerate() {
-            if e.at.timestamp() > as_of_s {
-                continue;
-            }
-            let (Some(&d), Some(&s)) = (deal_index.get(e.opportunity.as_str()), stage_index.get(e.to.as_str())) else {
-                continue;
-            };
-            counts[d as usize + 1] += 1;
-            keep.push((d, s));
-            keep_idx.push(i as u32);
+        for e in &ws.events {
+            flow.push_event(e);
         }
-        for i in 1..counts.len() {
-            counts[i] += counts[i - 1];
-        }
-        let ev_start = counts.clone();
-        let mut fill = counts;
-        let n = keep.len();
-        let mut ev_time = vec![0i64; n];
-        let mut ev_stage = vec![0u16; n];
-        for (k, &(d, s)) in keep.iter().enumerate() {
-            let slot = fill[d as usize] as usize;
-            fill[d as usize] += 1;
-            ev_time[slot] = ws.events[keep_idx[k] as usize].at.timestamp();
-            ev_stage[slot] = s;
-        }
-        // Sort each deal's slice by time (stable: equal times keep log order).
-        for d in 0..selected.len() {
-            let (a, b) = (ev_start[d] as usize, ev_start[d + 1] as usize);
-            if (a..b.saturating_sub(1)).any(|i| ev_time[i] > ev_time[i + 1]) {
-                let mut pairs: Vec<(i64, u16)> = (a..b).map(|i| (ev_time[i], ev_stage[i])).collect();
-                pairs.sort_by_key(|p| p.0);
-                for (j, (t, s)) in pairs.into_iter().enumerate() {
-                    ev_time[a + j] = t;
-                    ev_stage[a + j] = s;
-                }
-            }
-        }
-        let mut other_currency_deals = 0;
-        let deals = selected
-            .iter()
-            .map(|d| {
-                let in_currency = d.currency == currency;
-                if !in_currency && d.amount.is_some() {
-                    other_currency_deals += 1;
-                }
-                DealRow { id: d.id.clone(), title: d.title.clone(), amount: if in_currency { d.amount } else { None } }
-            })
-            .collect();
-        Flow { stages, ranks, rank_stage, deals, ev_start, ev_time, ev_stage, as_of: as_of_s, currency, other_currency_deals }
+        flow
     }
 
-    pub fn events_of(&self, deal: usize) -> std::ops::Range<usize> {
-        self.ev_start[deal] as usize..self.ev_start[deal + 1] as usize
+    fn put_deal(&mut self, d: &Opportunity) {
+        let row = DealRow {
+            id: d.id.clone(),
+            title: d.title.clone(),
+            amount: d.amount,
+            currency: self.labels.intern(&d.currency),
+            owner: self.labels.intern(&d.owner),
+            source: self.labels.intern(&d.source),
+            tags: d.tags.iter().map(|t| self.labels.intern(t)).collect(),
+        };
+        match self.deal_lookup.get(&d.id) {
+            Some(&i) => self.deals[i as usize] = row,
+            None => {
+                self.deal_lookup.insert(d.id.clone(), self.deals.len() as u32);
+                self.deals.push(row);
+                self.events.push(Vec::new());
+            }
+        }
+    }
+
+    /// Adds an event at its place in time (usually the end). Events of other pipelines'
+    /// deals are ignored.
+    fn push_event(&mut self, e: &StageChange) {
+        let (Some(&d), Some(&s)) = (self.deal_lookup.get(&e.opportunity), self.stage_lookup.get(&e.to)) else { return };
+        let t = e.at.timestamp();
+        let evs = &mut self.events[d as usize];
+        let at = evs.partition_point(|x| x.0 <= t);
+        evs.insert(at, (t, s));
+    }
+
+    /// Keeps the index current after a stored change. Returns false when the change needs
+    /// a rebuild instead (this pipeline's stages changed).
+    pub fn apply(&mut self, change: &Change) -> bool {
+        match change {
+            Change::PutPipeline(p) => p.id != self.pipeline,
+            Change::PutDeal(d) => {
+                if d.pipeline == self.pipeline {
+                    self.put_deal(d);
+                }
+                true
+            }
+            Change::AppendEvent(e) => {
+                self.push_event(e);
+                true
+            }
+        }
+    }
+
+    pub fn event_count(&self) -> usize {
+        self.events.iter().map(Vec::len).sum()
     }
 }

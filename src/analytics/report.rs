@@ -2,8 +2,8 @@
 //! "win within T days", bottlenecks and sales velocity, all from one pass over the
 //! event log. Definitions are documented in docs/analytics.md.
 
-use super::flow::{DealFilter, Flow};
-use super::stats::{quantile_sorted, Incidence, Outcome, Subject};
+use super::flow::{DealFilter, Flow, FxMap};
+use super::stats::{quantile_sorted, Incidence, Outcome};
 use crate::domain::{Pipeline, StageKind, Workspace};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -220,11 +220,11 @@ fn mean(sum: f64, n: usize) -> Option<f64> {
     (n > 0).then(|| sum / n as f64)
 }
 
-/// For each rank, the index of the event by which deal `d` first reached it.
-fn first_reach(flow: &Flow, d: usize, mode: ReachMode, first: &mut [Option<usize>]) {
+/// For each rank, the index (into `evs`) of the event by which the deal first reached it.
+fn first_reach(flow: &Flow, evs: &[(i64, u16)], mode: ReachMode, first: &mut [Option<usize>]) {
     first.iter_mut().for_each(|f| *f = None);
-    for i in flow.events_of(d) {
-        let Some(r) = flow.stages[flow.ev_stage[i] as usize].rank else { continue };
+    for (i, &(_, s)) in evs.iter().enumerate() {
+        let Some(r) = flow.stages[s as usize].rank else { continue };
         match mode {
             ReachMode::Strict => {
                 if first[r].is_none() {
@@ -244,17 +244,43 @@ fn first_reach(flow: &Flow, d: usize, mode: ReachMode, first: &mut [Option<usize
     }
 }
 
+/// The filter resolved to interned label ids; `None` inside means "matches nothing".
+struct Selection {
+    owner: Option<Option<u32>>,
+    source: Option<Option<u32>>,
+    tag: Option<Option<u32>>,
+}
+
+impl Selection {
+    fn new(flow: &Flow, f: &DealFilter) -> Self {
+        let find = |v: &Option<String>| v.as_ref().map(|s| flow.labels.find(s));
+        Selection { owner: find(&f.owner), source: find(&f.source), tag: find(&f.tag) }
+    }
+    fn accepts(&self, d: &crate::analytics::flow::DealRow) -> bool {
+        self.owner.is_none_or(|o| o == Some(d.owner))
+            && self.source.is_none_or(|s| s == Some(d.source))
+            && self.tag.is_none_or(|t| t.is_some_and(|t| d.tags.contains(&t)))
+    }
+}
+
+/// A deal's events known at `as_of`.
+fn known(evs: &[(i64, u16)], as_of: i64) -> &[(i64, u16)] {
+    &evs[..evs.partition_point(|e| e.0 <= as_of)]
+}
+
 /// The deals behind a funnel bar: created in the period and reached `stage` (by id).
 pub fn deals_reaching(flow: &Flow, q: &Query, stage: &str) -> Vec<(String, String)> {
     let Some(r) = flow.stages.iter().find(|s| s.id.as_str() == stage).and_then(|s| s.rank) else { return Vec::new() };
+    let sel = Selection::new(flow, &q.filter);
+    let as_of = q.as_of.timestamp();
     let mut first = vec![None; flow.ranks];
     (0..flow.deals.len())
         .filter(|&d| {
-            let evs = flow.events_of(d);
-            if evs.is_empty() || !q.in_period(flow.ev_time[evs.start]) {
+            let evs = known(&flow.events[d], as_of);
+            if evs.is_empty() || !sel.accepts(&flow.deals[d]) || !q.in_period(evs[0].0) {
                 return false;
             }
-            first_reach(flow, d, q.mode, &mut first);
+            first_reach(flow, evs, q.mode, &mut first);
             first[r].is_some()
         })
         .map(|d| (flow.deals[d].id.to_string(), flow.deals[d].title.clone()))
@@ -263,75 +289,159 @@ pub fn deals_reaching(flow: &Flow, q: &Query, stage: &str) -> Vec<(String, Strin
 
 /// Runs the whole report for one pipeline.
 pub fn report(ws: &Workspace, pipeline: &Pipeline, q: &Query) -> Report {
-    let flow = Flow::build(ws, pipeline, q.as_of, &q.filter);
-    report_on(&flow, q)
+    report_on(&Flow::build(ws, pipeline), q)
 }
 
-/// The report on an already built flow (so a UI can reuse the flow across queries).
+/// The report on an index (which the app keeps current instead of rebuilding it).
 pub fn report_on(flow: &Flow, q: &Query) -> Report {
-    let ns = flow.stages.len();
-    let ranks = flow.ranks;
-    let kind_of = |s: u16| flow.stages[s as usize].kind;
+    let mut b = ReportBuilder::new(flow, q);
+    b.step(flow, usize::MAX);
+    b.finish(flow)
+}
 
-    let mut snapshot = vec![Snapshot::default(); ns];
-    let mut funnel_n = vec![0usize; ranks];
-    let mut funnel_amt = vec![0i64; ranks];
-    let mut conv = vec![Conversion::default(); ranks];
-    let mut samples: Vec<Vec<f64>> = vec![Vec::new(); ns];
-    let mut open_visits: Vec<Vec<(usize, f64)>> = vec![Vec::new(); ns];
-    let mut subjects: Vec<Vec<Subject>> = vec![Vec::new(); ranks];
-    let mut vel = Velocity::default();
-    let (mut won_amount_sum, mut won_amount_n, mut cycle_sum) = (0.0, 0usize, 0.0);
-    let mut existing = 0;
+/// The report computed in slices of deals, so a UI can spread a large computation over
+/// several frames and show progress. `step` then `finish` with the same flow and query.
+pub struct ReportBuilder {
+    q: Query,
+    as_of: i64,
+    sel: Selection,
+    currency: Option<u32>,
+    next: usize,
+    snapshot: Vec<Snapshot>,
+    funnel_n: Vec<usize>,
+    funnel_amt: Vec<i64>,
+    conv: Vec<Conversion>,
+    /// Completed visit lengths per stage, in seconds.
+    samples: Vec<Vec<i64>>,
+    open_visits: Vec<Vec<(usize, i64)>>,
+    /// Per rank: (seconds from first reach to the outcome or to as-of, outcome).
+    subjects: Vec<Vec<(i64, Outcome)>>,
+    vel: Velocity,
+    won_amount_sum: f64,
+    won_amount_n: usize,
+    cycle_sum: f64,
+    existing: usize,
+    other_currency_deals: usize,
+    first: Vec<Option<usize>>,
+    next_terminal: Vec<Option<usize>>,
+}
 
-    let mut first: Vec<Option<usize>> = vec![None; ranks];
-    let mut next_terminal: Vec<Option<usize>> = Vec::new();
-    for d in 0..flow.deals.len() {
-        let evs = flow.events_of(d);
-        if evs.is_empty() {
-            continue;
+impl ReportBuilder {
+    pub fn new(flow: &Flow, q: &Query) -> Self {
+        let sel = Selection::new(flow, &q.filter);
+        // Money figures use the most common currency among the selected deals.
+        let mut counts: FxMap<u32, usize> = FxMap::default();
+        for d in flow.deals.iter().filter(|d| sel.accepts(d)) {
+            *counts.entry(d.currency).or_default() += 1;
         }
-        existing += 1;
-        let amount = flow.deals[d].amount;
-        let created = flow.ev_time[evs.start];
-        let last = evs.end - 1;
-        let cur = flow.ev_stage[last];
+        let currency = counts
+            .into_iter()
+            .max_by(|a, b| a.1.cmp(&b.1).then_with(|| flow.labels.name(b.0).cmp(flow.labels.name(a.0))))
+            .map(|c| c.0);
+        let (ns, ranks) = (flow.stages.len(), flow.ranks);
+        ReportBuilder {
+            q: q.clone(),
+            as_of: q.as_of.timestamp(),
+            sel,
+            currency,
+            next: 0,
+            snapshot: vec![Snapshot::default(); ns],
+            funnel_n: vec![0; ranks],
+            funnel_amt: vec![0; ranks],
+            conv: vec![Conversion::default(); ranks],
+            samples: vec![Vec::new(); ns],
+            open_visits: vec![Vec::new(); ns],
+            subjects: vec![Vec::new(); ranks],
+            vel: Velocity::default(),
+            won_amount_sum: 0.0,
+            won_amount_n: 0,
+            cycle_sum: 0.0,
+            existing: 0,
+            other_currency_deals: 0,
+            first: vec![None; ranks],
+            next_terminal: Vec::new(),
+        }
+    }
+
+    /// Share of deals processed so far, 0..=1.
+    pub fn progress(&self, flow: &Flow) -> f64 {
+        if flow.deals.is_empty() {
+            1.0
+        } else {
+            self.next as f64 / flow.deals.len() as f64
+        }
+    }
+
+    /// Processes up to `max_deals` more deals; true when all are done.
+    pub fn step(&mut self, flow: &Flow, max_deals: usize) -> bool {
+        let end = self.next.saturating_add(max_deals).min(flow.deals.len());
+        for d in self.next..end {
+            self.deal(flow, d);
+        }
+        self.next = end;
+        self.next >= flow.deals.len()
+    }
+
+    fn deal(&mut self, flow: &Flow, d: usize) {
+        let row = &flow.deals[d];
+        if !self.sel.accepts(row) {
+            return;
+        }
+        let evs = known(&flow.events[d], self.as_of);
+        if evs.is_empty() {
+            return;
+        }
+        let q = &self.q;
+        let kind_of = |s: u16| flow.stages[s as usize].kind;
+        let ranks = flow.ranks;
+        self.existing += 1;
+        let amount = if Some(row.currency) == self.currency {
+            row.amount
+        } else {
+            if row.amount.is_some() {
+                self.other_currency_deals += 1;
+            }
+            None
+        };
+        let created = evs[0].0;
+        let last = evs.len() - 1;
+        let cur = evs[last].1;
         let cur_kind = kind_of(cur);
 
-        snapshot[cur as usize].deals += 1;
-        snapshot[cur as usize].amount += amount.unwrap_or(0);
+        self.snapshot[cur as usize].deals += 1;
+        self.snapshot[cur as usize].amount += amount.unwrap_or(0);
 
-        first_reach(flow, d, q.mode, &mut first);
+        first_reach(flow, evs, q.mode, &mut self.first);
         // The first Won/Lost event at or after each event.
-        next_terminal.clear();
-        next_terminal.resize(evs.len(), None);
+        self.next_terminal.clear();
+        self.next_terminal.resize(evs.len(), None);
         let mut upcoming = None;
-        for i in evs.clone().rev() {
-            if kind_of(flow.ev_stage[i]).is_terminal() {
+        for i in (0..evs.len()).rev() {
+            if kind_of(evs[i].1).is_terminal() {
                 upcoming = Some(i);
             }
-            next_terminal[i - evs.start] = upcoming;
+            self.next_terminal[i] = upcoming;
         }
 
         // Funnel: deals created in the period.
         if q.in_period(created) {
             for r in 0..ranks {
-                if first[r].is_some() {
-                    funnel_n[r] += 1;
-                    funnel_amt[r] += amount.unwrap_or(0);
+                if self.first[r].is_some() {
+                    self.funnel_n[r] += 1;
+                    self.funnel_amt[r] += amount.unwrap_or(0);
                 }
             }
         }
 
         for r in 0..ranks {
-            let Some(origin) = first[r] else { continue };
-            let t0 = flow.ev_time[origin];
+            let Some(origin) = self.first[r] else { continue };
+            let t0 = evs[origin].0;
             if !q.in_period(t0) || flow.stages[flow.rank_stage[r]].kind != StageKind::Open {
                 continue;
             }
-            let c = &mut conv[r];
+            let c = &mut self.conv[r];
             c.cohort += 1;
-            let reached_next = r + 1 < ranks && first[r + 1].is_some();
+            let reached_next = r + 1 < ranks && self.first[r + 1].is_some();
             if reached_next {
                 c.reached_next += 1;
             }
@@ -345,144 +455,147 @@ pub fn report_on(flow: &Flow, q: &Query) -> Report {
                 }
                 StageKind::Open => {}
             }
-            let subject = match next_terminal[origin - evs.start] {
-                Some(j) => Subject {
-                    time: (flow.ev_time[j] - t0) as f64 / DAY,
-                    outcome: if kind_of(flow.ev_stage[j]) == StageKind::Won { Outcome::Event } else { Outcome::Competing },
-                },
-                None => Subject { time: (flow.as_of - t0) as f64 / DAY, outcome: Outcome::Censored },
+            let subject = match self.next_terminal[origin] {
+                Some(j) => (evs[j].0 - t0, if kind_of(evs[j].1) == StageKind::Won { Outcome::Event } else { Outcome::Competing }),
+                None => (self.as_of - t0, Outcome::Censored),
             };
-            subjects[r].push(subject);
+            self.subjects[r].push(subject);
         }
 
         // Dwell: every visit is one sample.
-        for i in evs.clone() {
-            let s = flow.ev_stage[i] as usize;
+        for i in 0..evs.len() {
+            let s = evs[i].1 as usize;
             if i < last {
-                if q.in_period(flow.ev_time[i]) {
-                    samples[s].push((flow.ev_time[i + 1] - flow.ev_time[i]) as f64 / DAY);
+                if q.in_period(evs[i].0) {
+                    self.samples[s].push(evs[i + 1].0 - evs[i].0);
                 }
             } else if cur_kind == StageKind::Open {
-                open_visits[s].push((d, (flow.as_of - flow.ev_time[i]) as f64 / DAY));
+                self.open_visits[s].push((d, self.as_of - evs[i].0));
             }
         }
 
         // Velocity.
         if cur_kind == StageKind::Open {
-            vel.open_deals += 1;
-        } else if q.in_period(flow.ev_time[last]) {
-            vel.closed += 1;
+            self.vel.open_deals += 1;
+        } else if q.in_period(evs[last].0) {
+            self.vel.closed += 1;
             if cur_kind == StageKind::Won {
-                vel.won += 1;
-                cycle_sum += (flow.ev_time[last] - created) as f64 / DAY;
+                self.vel.won += 1;
+                self.cycle_sum += (evs[last].0 - created) as f64 / DAY;
                 if let Some(a) = amount {
-                    won_amount_sum += a as f64;
-                    won_amount_n += 1;
+                    self.won_amount_sum += a as f64;
+                    self.won_amount_n += 1;
                 }
             }
         }
     }
 
-    vel.win_rate = ratio(vel.won, vel.closed);
-    vel.avg_won_amount = mean(won_amount_sum, won_amount_n);
-    vel.avg_cycle_days = mean(cycle_sum, vel.won);
-    vel.per_day = match (vel.win_rate, vel.avg_won_amount, vel.avg_cycle_days) {
-        (Some(w), Some(a), Some(c)) if c > 0.0 => Some(vel.open_deals as f64 * w * a / c),
-        _ => None,
-    };
-
-    for c in conv.iter_mut() {
-        c.next_to_date = ratio(c.reached_next, c.cohort);
-        c.next_closed = ratio(c.reached_next, c.reached_next + c.lost_before_next);
-        c.won_to_date = ratio(c.won, c.cohort);
-        c.won_closed = ratio(c.won, c.won + c.lost);
-    }
-
-    let mut all_open_stage_samples = Vec::new();
-    let stages: Vec<StageReport> = flow
-        .stages
-        .iter()
-        .enumerate()
-        .filter(|(_, s)| !s.archived)
-        .map(|(si, s)| {
-            let mut v = std::mem::take(&mut samples[si]);
-            v.sort_by(f64::total_cmp);
-            if s.kind == StageKind::Open {
-                all_open_stage_samples.extend_from_slice(&v);
-            }
-            let p90 = quantile_sorted(&v, 0.9);
-            let mut open = std::mem::take(&mut open_visits[si]);
-            let mut ages: Vec<f64> = open.iter().map(|o| o.1).collect();
-            ages.sort_by(f64::total_cmp);
-            let stuck_after = s.stuck_after_days.map(f64::from).or(p90);
-            // Oldest first; equal ages in id order so the list never depends on input order.
-            open.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| flow.deals[a.0].id.cmp(&flow.deals[b.0].id)));
-            let stuck = match stuck_after {
-                Some(limit) if s.kind == StageKind::Open => open
-                    .iter()
-                    .filter(|o| o.1 > limit)
-                    .map(|&(d, age)| StuckDeal {
-                        id: flow.deals[d].id.to_string(),
-                        title: flow.deals[d].title.clone(),
-                        age_days: age,
-                    })
-                    .collect(),
-                _ => Vec::new(),
-            };
-            let dwell = Dwell {
-                completed: v.len(),
-                p50: quantile_sorted(&v, 0.5),
-                p75: quantile_sorted(&v, 0.75),
-                p90,
-                open: ages.len(),
-                open_median_age: quantile_sorted(&ages, 0.5),
-                stuck_after,
-                stuck,
-            };
-            let funnel = s.rank.map(|r| FunnelStep {
-                reached: funnel_n[r],
-                amount: funnel_amt[r],
-                drop_off: (r + 1 < ranks && funnel_n[r] > 0).then(|| 1.0 - funnel_n[r + 1] as f64 / funnel_n[r] as f64),
-            });
-            let open_rank = s.rank.filter(|_| s.kind == StageKind::Open);
-            let conversion = open_rank.map(|r| conv[r].clone());
-            let win_within = open_rank.map(|r| {
-                let inc = Incidence::estimate(&subjects[r]);
-                let horizons = q
-                    .horizons
-                    .iter()
-                    .map(|&days| {
-                        let (won, won_low, won_high) = inc.with_interval(days as f64);
-                        Horizon { days, won, won_low, won_high, lost: inc.at(days as f64).1 }
-                    })
-                    .collect();
-                WinWithin { n: inc.n, horizons, curve: curve_points(&inc) }
-            });
-            StageReport {
-                id: s.id.to_string(),
-                name: s.name.clone(),
-                kind: s.kind,
-                snapshot: snapshot[si].clone(),
-                funnel,
-                conversion,
-                dwell,
-                win_within,
-            }
-        })
-        .collect();
-
-    all_open_stage_samples.sort_by(f64::total_cmp);
-    let bottlenecks = bottlenecks(&stages, &all_open_stage_samples);
-    Report {
-        as_of: q.as_of,
-        period: q.period,
-        mode: q.mode,
-        currency: flow.currency.clone(),
-        other_currency_deals: flow.other_currency_deals,
-        deals: existing,
-        stages,
-        bottlenecks,
-        velocity: vel,
+    pub fn finish(mut self, flow: &Flow) -> Report {
+        let mut vel = self.vel;
+        vel.win_rate = ratio(vel.won, vel.closed);
+        vel.avg_won_amount = mean(self.won_amount_sum, self.won_amount_n);
+        vel.avg_cycle_days = mean(self.cycle_sum, vel.won);
+        vel.per_day = match (vel.win_rate, vel.avg_won_amount, vel.avg_cycle_days) {
+            (Some(w), Some(a), Some(c)) if c > 0.0 => Some(vel.open_deals as f64 * w * a / c),
+            _ => None,
+        };
+        for c in self.conv.iter_mut() {
+            c.next_to_date = ratio(c.reached_next, c.cohort);
+            c.next_closed = ratio(c.reached_next, c.reached_next + c.lost_before_next);
+            c.won_to_date = ratio(c.won, c.cohort);
+            c.won_closed = ratio(c.won, c.won + c.lost);
+        }
+        let ranks = flow.ranks;
+        let q = &self.q;
+        let days = |secs: &[i64]| -> Vec<f64> { secs.iter().map(|&s| s as f64 / DAY).collect() };
+        let mut all_open_stage_samples: Vec<i64> = Vec::new();
+        let stages: Vec<StageReport> = flow
+            .stages
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| !s.archived)
+            .map(|(si, s)| {
+                // Integer sort: exact and much faster than sorting floats.
+                let mut secs = std::mem::take(&mut self.samples[si]);
+                secs.sort_unstable();
+                if s.kind == StageKind::Open {
+                    all_open_stage_samples.extend_from_slice(&secs);
+                }
+                let v = days(&secs);
+                let p90 = quantile_sorted(&v, 0.9);
+                let mut open = std::mem::take(&mut self.open_visits[si]);
+                let mut ages: Vec<i64> = open.iter().map(|o| o.1).collect();
+                ages.sort_unstable();
+                let stuck_after = s.stuck_after_days.map(f64::from).or(p90);
+                // Oldest first; equal ages in id order so the list never depends on input order.
+                open.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| flow.deals[a.0].id.cmp(&flow.deals[b.0].id)));
+                let stuck = match stuck_after {
+                    Some(limit) if s.kind == StageKind::Open => open
+                        .iter()
+                        .filter(|o| o.1 as f64 / DAY > limit)
+                        .map(|&(d, age)| StuckDeal {
+                            id: flow.deals[d].id.to_string(),
+                            title: flow.deals[d].title.clone(),
+                            age_days: age as f64 / DAY,
+                        })
+                        .collect(),
+                    _ => Vec::new(),
+                };
+                let dwell = Dwell {
+                    completed: v.len(),
+                    p50: quantile_sorted(&v, 0.5),
+                    p75: quantile_sorted(&v, 0.75),
+                    p90,
+                    open: ages.len(),
+                    open_median_age: quantile_sorted(&days(&ages), 0.5),
+                    stuck_after,
+                    stuck,
+                };
+                let funnel = s.rank.map(|r| FunnelStep {
+                    reached: self.funnel_n[r],
+                    amount: self.funnel_amt[r],
+                    drop_off: (r + 1 < ranks && self.funnel_n[r] > 0)
+                        .then(|| 1.0 - self.funnel_n[r + 1] as f64 / self.funnel_n[r] as f64),
+                });
+                let open_rank = s.rank.filter(|_| s.kind == StageKind::Open);
+                let conversion = open_rank.map(|r| self.conv[r].clone());
+                let win_within = open_rank.map(|r| {
+                    let inc = Incidence::from_seconds(std::mem::take(&mut self.subjects[r]));
+                    let horizons = q
+                        .horizons
+                        .iter()
+                        .map(|&days| {
+                            let (won, won_low, won_high) = inc.with_interval(days as f64);
+                            Horizon { days, won, won_low, won_high, lost: inc.at(days as f64).1 }
+                        })
+                        .collect();
+                    WinWithin { n: inc.n, horizons, curve: curve_points(&inc) }
+                });
+                StageReport {
+                    id: s.id.to_string(),
+                    name: s.name.clone(),
+                    kind: s.kind,
+                    snapshot: self.snapshot[si].clone(),
+                    funnel,
+                    conversion,
+                    dwell,
+                    win_within,
+                }
+            })
+            .collect();
+        all_open_stage_samples.sort_unstable();
+        let bottlenecks = bottlenecks(&stages, &days(&all_open_stage_samples));
+        Report {
+            as_of: q.as_of,
+            period: q.period,
+            mode: q.mode,
+            currency: self.currency.map(|c| flow.labels.name(c).to_string()).unwrap_or_default(),
+            other_currency_deals: self.other_currency_deals,
+            deals: self.existing,
+            stages,
+            bottlenecks,
+            velocity: vel,
+        }
     }
 }
 

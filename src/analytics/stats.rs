@@ -49,7 +49,20 @@ impl Incidence {
     /// events; the tests check that and the interval's coverage by simulation.
     pub fn estimate(subjects: &[Subject]) -> Incidence {
         let mut s: Vec<Subject> = subjects.iter().copied().filter(|x| x.time.is_finite()).collect();
-        s.sort_by(|a, b| a.time.total_cmp(&b.time));
+        s.sort_unstable_by(|a, b| a.time.total_cmp(&b.time));
+        Incidence::from_sorted(&s)
+    }
+
+    /// The same estimate from integer times in seconds (sorted here with one integer key,
+    /// which is what the report uses on large histories).
+    pub fn from_seconds(mut subjects: Vec<(i64, Outcome)>) -> Incidence {
+        subjects.sort_unstable_by_key(|s| s.0);
+        let s: Vec<Subject> = subjects.into_iter().map(|(t, outcome)| Subject { time: t as f64 / 86_400.0, outcome }).collect();
+        Incidence::from_sorted(&s)
+    }
+
+    /// `s` must be sorted by time.
+    fn from_sorted(s: &[Subject]) -> Incidence {
         let n = s.len();
         // Per distinct time: (t, n at risk, d event, d competing).
         let mut table: Vec<(f64, f64, f64, f64)> = Vec::new();

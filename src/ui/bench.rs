@@ -28,7 +28,7 @@ pub fn bench_analytics(deals: u32) -> String {
     let p = &ws.pipelines[0];
     let q = Query::new(now);
     let t0 = ms();
-    let flow = Flow::build(&ws, p, q.as_of, &q.filter);
+    let flow = Flow::build(&ws, p);
     let t1 = ms();
     let r = report_on(&flow, &q);
     let t2 = ms();

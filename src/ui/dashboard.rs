@@ -86,7 +86,7 @@ pub fn Dashboard() -> impl IntoView {
         let q = query.get();
         let pid = app.pipeline.get()?;
         let deals = app.ws.with(|ws| {
-            ws.pipeline(&pid).map(|p| deals_reaching(&Flow::build(ws, p, q.as_of, &q.filter), &q, &stage))
+            ws.pipeline(&pid).map(|p| deals_reaching(&Flow::build(ws, p), &q, &stage))
         })?;
         Some((name, deals))
     });
