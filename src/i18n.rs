@@ -40,6 +40,7 @@ texts! {
     OneDeal => "1 deal", "1 个商机";
     NDeals => "{n} deals", "{n} 个商机";
     NoDealsHere => "No deals in this stage", "此阶段暂无商机";
+    ShowMore => "Show {n} more ({hidden} hidden)", "再显示 {n} 个（还有 {hidden} 个）";
     MoveTo => "Move to…", "移动到…";
     MoveDealTo => "Move {deal} to stage", "将「{deal}」移动到阶段";
     DaysInStageHint => "Time since the deal entered its current stage", "进入当前阶段以来的时间";
@@ -126,6 +127,7 @@ texts! {
     CustomHorizon => "Custom T (days)", "自定义 T（天）";
     StrictMode => "Count only actual entries (strict)", "只统计实际进入（严格模式）";
     ComparePrevious => "Compare with the previous period", "与上一时间段对比";
+    Computing => "Computing…", "正在计算…";
     NoDataYet => "No deals match these filters yet.", "当前筛选条件下还没有商机。";
     FunnelChart => "Funnel", "漏斗";
     FunnelExplain => "Deals created in the period that reached each stage (a skip passes through the stages it skips). Click a bar to list its deals.", "时间段内创建、到达各阶段的商机数（跳过的阶段也算到达）。点击条形可查看对应商机。";

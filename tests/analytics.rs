@@ -402,6 +402,32 @@ mod properties {
         }
 
         #[test]
+        fn a_kept_index_and_a_sliced_computation_give_the_same_report(paths in histories(), slice in 1usize..7) {
+            let f = build(&paths);
+            let q = Query::new(day(400));
+            let whole = f.run(&q);
+            // The index as the app keeps it: built empty, then fed every stored change.
+            let mut empty = f.ws.clone();
+            empty.deals.clear();
+            empty.events.clear();
+            let mut flow = Flow::build(&empty, f.p());
+            for d in &f.ws.deals {
+                prop_assert!(flow.apply(&Change::PutDeal(d.clone())));
+            }
+            for e in &f.ws.events {
+                prop_assert!(flow.apply(&Change::AppendEvent(e.clone())));
+            }
+            let mut b = ReportBuilder::new(&flow, &q);
+            let mut steps = 0;
+            while !b.step(&flow, slice) {
+                steps += 1;
+                prop_assert!(b.progress(&flow) < 1.0);
+            }
+            prop_assert!(steps + 1 >= paths.len() / slice);
+            prop_assert_eq!(b.finish(&flow), whole);
+        }
+
+        #[test]
         fn results_do_not_depend_on_event_input_order(paths in histories(), seed in any::<u64>()) {
             let f = build(&paths);
             let q = Query::new(day(400));
@@ -418,6 +444,17 @@ mod properties {
             prop_assert_eq!(before.velocity, after.velocity);
         }
     }
+}
+
+#[test]
+fn a_change_to_the_pipeline_itself_asks_for_a_rebuild() {
+    let f = five_deals();
+    let mut flow = Flow::build(&f.ws, f.p());
+    assert!(!flow.apply(&Change::PutPipeline(f.p().clone())));
+    let mut other = f.p().clone();
+    other.id = Id::from("other");
+    assert!(flow.apply(&Change::PutPipeline(other)));
+    assert_eq!(flow.event_count(), 17);
 }
 
 #[test]

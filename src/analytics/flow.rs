@@ -52,6 +52,7 @@ pub struct StageInfo {
 pub struct DealRow {
     pub id: Id,
     pub title: String,
+    pub account: String,
     pub amount: Option<i64>,
     pub currency: u32,
     pub owner: u32,
@@ -154,6 +155,7 @@ impl Flow {
         let row = DealRow {
             id: d.id.clone(),
             title: d.title.clone(),
+            account: d.account.clone(),
             amount: d.amount,
             currency: self.labels.intern(&d.currency),
             owner: self.labels.intern(&d.owner),

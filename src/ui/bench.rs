@@ -4,7 +4,6 @@
 use super::state::AppState;
 use crate::analytics::{report_on, Flow, Query};
 use crate::domain::{demo, Lang};
-use leptos::prelude::*;
 use std::cell::RefCell;
 use wasm_bindgen::prelude::*;
 
@@ -49,9 +48,41 @@ pub fn bench_load_board(deals: u32) {
     let ws = demo::generate(deals as usize, demo::DEMO_SEED, 9, super::state::now(), Lang::En);
     APP.with(|a| {
         if let Some(app) = *a.borrow() {
-            let id = ws.pipelines[0].id.clone();
-            app.ws.set(ws);
-            app.select_pipeline(Some(id));
+            app.replace_workspace(ws);
         }
     });
+}
+
+/// Moves the longest-waiting deal of the first open stage one stage forward through the
+/// normal command path (stored in IndexedDB like any move) and returns the target stage's
+/// id ("" if none).
+#[wasm_bindgen]
+pub fn bench_move() -> String {
+    use crate::domain::Command;
+    use leptos::prelude::WithUntracked;
+    APP.with(|a| {
+        let Some(app) = *a.borrow() else { return String::new() };
+        let cmd = app.ws.with_untracked(|ws| {
+            let p = ws.pipelines.first()?;
+            let first = p.first_open_stage()?;
+            let next = p.stages.get(p.position(&first.id)? + 1)?.id.clone();
+            let d = ws.deals.iter().find(|d| d.stage == first.id)?;
+            Some((d.id.clone(), next))
+        });
+        match cmd {
+            Some((deal, to)) => {
+                let target = to.to_string();
+                let ok = app.dispatch(Command::MoveDeal { deal, to, note: String::new(), lost_reason: String::new() }).is_ok();
+                if ok { target } else { String::new() }
+            }
+            None => String::new(),
+        }
+    })
+}
+
+/// performance.now() at which the last stored change was committed to memory.
+#[wasm_bindgen]
+pub fn bench_last_commit_ms() -> f64 {
+    use leptos::prelude::GetValue;
+    APP.with(|a| a.borrow().map(|app| app.last_commit_ms.get_value()).unwrap_or(0.0))
 }

@@ -4,7 +4,8 @@
 use super::format;
 use super::state::{use_app, DealFormMode, MoveIntent};
 use super::{href, View};
-use crate::domain::money::format_amount;
+use crate::domain::money::{format_amount, totals_by_currency};
+use std::collections::HashMap;
 use crate::domain::{Id, StageKind};
 use crate::i18n::{fill, K};
 use leptos::prelude::*;
@@ -24,61 +25,82 @@ struct Column {
     id: Id,
     name: String,
     kind: StageKind,
+    count: usize,
     total: String,
+    /// The first `limit` cards in display order; the rest are behind "Show more".
     cards: Vec<Card>,
 }
+
+/// Cards rendered per column until the user asks for more: keeps a 10k-deal board fast.
+const PAGE: usize = 50;
 
 #[component]
 pub fn Board() -> impl IntoView {
     let app = use_app();
+    let limits = RwSignal::new(HashMap::<Id, usize>::new());
+    // Read from the kept analytics index: each deal's last event gives its stage and the
+    // time it entered it, without touching the string-keyed workspace.
     let columns = Memo::new(move |_| {
-        let now = super::state::now();
-        let pid = app.pipeline.get();
-        app.ws.with(|ws| {
-            let Some(p) = pid.and_then(|id| ws.pipeline(&id)) else { return Vec::new() };
-            let last = ws.last_events();
-            let by_stage = ws.deals_by_stage();
-            p.active_stages()
-                .map(|s| {
-                    let deals = by_stage.get(&s.id).cloned().unwrap_or_default();
-                    let deals: Vec<_> = deals.into_iter().filter(|d| d.pipeline == p.id).collect();
-                    let mut cards: Vec<Card> = deals
+        let now = super::state::now().timestamp();
+        let limits = limits.get();
+        app.with_index(|flow| {
+            let mut members: Vec<Vec<(i64, usize)>> = vec![Vec::new(); flow.stages.len()];
+            for (d, evs) in flow.events.iter().enumerate() {
+                if let Some(&(t, s)) = evs.last() {
+                    members[s as usize].push((t, d));
+                }
+            }
+            flow.stages
+                .iter()
+                .enumerate()
+                .filter(|(_, s)| !s.archived)
+                .map(|(si, s)| {
+                    let m = &mut members[si];
+                    // Open stages: longest-waiting first. Won/Lost: most recently closed first.
+                    if s.kind.is_terminal() {
+                        m.sort_unstable_by(|a, b| b.0.cmp(&a.0).then_with(|| flow.deals[a.1].title.cmp(&flow.deals[b.1].title)));
+                    } else {
+                        m.sort_unstable_by(|a, b| a.0.cmp(&b.0).then_with(|| flow.deals[a.1].title.cmp(&flow.deals[b.1].title)));
+                    }
+                    let limit = limits.get(&s.id).copied().unwrap_or(PAGE);
+                    let cards = m
                         .iter()
-                        .map(|d| Card {
-                            id: d.id.clone(),
-                            title: d.title.clone(),
-                            account: d.account.clone(),
-                            amount: d.amount.map(|a| format_amount(a, &d.currency)).unwrap_or_default(),
-                            owner: d.owner.clone(),
-                            days: last.get(&d.id).map_or(0, |e| (now - e.at).num_days()),
+                        .take(limit)
+                        .map(|&(t, d)| {
+                            let row = &flow.deals[d];
+                            Card {
+                                id: row.id.clone(),
+                                title: row.title.clone(),
+                                account: row.account.clone(),
+                                amount: row.amount.map(|a| format_amount(a, flow.labels.name(row.currency))).unwrap_or_default(),
+                                owner: flow.labels.name(row.owner).to_string(),
+                                days: (now - t).div_euclid(86_400),
+                            }
                         })
                         .collect();
-                    // Open stages: longest-waiting first, that is what needs attention.
-                    // Won/Lost: most recently closed first.
-                    if s.kind.is_terminal() {
-                        cards.sort_by(|a, b| a.days.cmp(&b.days).then_with(|| a.title.cmp(&b.title)));
-                    } else {
-                        cards.sort_by(|a, b| b.days.cmp(&a.days).then_with(|| a.title.cmp(&b.title)));
-                    }
+                    let totals = totals_by_currency(m.iter().map(|&(_, d)| (flow.labels.name(flow.deals[d].currency), flow.deals[d].amount)));
                     Column {
                         id: s.id.clone(),
                         name: s.name.clone(),
                         kind: s.kind,
-                        total: format::totals(deals.iter().copied()),
+                        count: m.len(),
+                        total: format::totals_text(&totals),
                         cards,
                     }
                 })
                 .collect::<Vec<_>>()
         })
+        .unwrap_or_default()
     });
     let stage_options = Memo::new(move |_| {
         columns.with(|cs| cs.iter().map(|c| (c.id.clone(), c.name.clone())).collect::<Vec<_>>())
     });
+    let show_more = Callback::new(move |id: Id| limits.update(|l| *l.entry(id).or_insert(PAGE) += 100));
     view! {
         <h1 class="sr-only">{move || app.t(K::Board)}</h1>
         <div class="board">
             <For each=move || columns.get() key=|c| (c.id.clone(), c.name.clone()) let(col)>
-                <StageColumn id=col.id name=col.name kind=col.kind columns=columns stage_options=stage_options/>
+                <StageColumn id=col.id name=col.name kind=col.kind columns=columns stage_options=stage_options show_more=show_more/>
             </For>
         </div>
     }
@@ -91,11 +113,13 @@ fn StageColumn(
     kind: StageKind,
     columns: Memo<Vec<Column>>,
     stage_options: Memo<Vec<(Id, String)>>,
+    show_more: Callback<Id>,
 ) -> impl IntoView {
     let app = use_app();
     let col_id = id.clone();
     let data = Memo::new(move |_| columns.with(|cs| cs.iter().find(|c| c.id == col_id).cloned()));
-    let count = move || data.with(|d| d.as_ref().map_or(0, |c| c.cards.len()));
+    let count = move || data.with(|d| d.as_ref().map_or(0, |c| c.count));
+    let hidden = move || data.with(|d| d.as_ref().map_or(0, |c| c.count - c.cards.len()));
     let total = move || data.with(|d| d.as_ref().map(|c| c.total.clone()).unwrap_or_default());
     let cards = move || data.with(|d| d.as_ref().map(|c| c.cards.clone()).unwrap_or_default());
     let over = RwSignal::new(false);
@@ -112,6 +136,7 @@ fn StageColumn(
         }
     };
     let add_id = id.clone();
+    let more_id = id.clone();
     let add_label = {
         let name = name.clone();
         move || fill(app.t(K::AddDealToStage), &[("stage", name.clone())])
@@ -154,6 +179,12 @@ fn StageColumn(
             </ul>
             <Show when=move || count() == 0>
                 <p class="empty">{move || app.t(K::NoDealsHere)}</p>
+            </Show>
+            <Show when=move || { hidden() > 0 }>
+                <button class="more" on:click={
+                    let id = more_id.clone();
+                    move |_| show_more.run(id.clone())
+                }>{move || fill(app.t(K::ShowMore), &[("n", hidden().min(100).to_string()), ("hidden", hidden().to_string())])}</button>
             </Show>
         </section>
     }

@@ -4,11 +4,24 @@
 use super::charts::{DwellChart, FunnelChart, WinCurves};
 use super::state::{now, use_app};
 use super::{href, View};
-use crate::analytics::{deals_reaching, report, Conversion, DealFilter, Flow, Period, Query, ReachMode, Report, SMALL_SAMPLE};
+use crate::analytics::{deals_reaching, Conversion, DealFilter, Period, Query, ReachMode, Report, ReportBuilder, SMALL_SAMPLE};
 use crate::domain::money::format_amount;
 use crate::i18n::{fill, K};
 use leptos::prelude::*;
 use std::collections::BTreeSet;
+
+/// Deals per slice: about 10 ms of work in the browser on a busy history.
+const SLICE: usize = 10_000;
+
+/// Lets the browser paint and handle input before the next slice.
+async fn yield_to_browser() {
+    let promise = js_sys::Promise::new(&mut |resolve, _| {
+        if let Some(w) = web_sys::window() {
+            let _ = w.set_timeout_with_callback(&resolve);
+        }
+    });
+    let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
+}
 
 fn pct(v: Option<f64>) -> String {
     v.map(|x| format!("{:.1}%", x * 100.0)).unwrap_or_else(|| "—".into())
@@ -55,18 +68,56 @@ pub fn Dashboard() -> impl IntoView {
         q.horizons = horizons;
         q
     });
-    let run = move |q: &Query| {
-        let pid = app.pipeline.get()?;
-        app.ws.with(|ws| ws.pipeline(&pid).map(|p| report(ws, p, q)))
-    };
-    let current = Memo::new(move |_| run(&query.get()));
-    let previous = Memo::new(move |_| {
+    // The report (and the comparison period's) on the kept index, computed in slices of
+    // deals: small pipelines finish in one slice; large ones yield to the browser between
+    // slices and show progress. A newer query or a move abandons the running computation.
+    let results = RwSignal::new((None::<Report>, None::<Report>));
+    let progress = RwSignal::new(None::<f64>);
+    let generation = StoredValue::new(0u64);
+    Effect::new(move |_| {
         let q = query.get();
-        match (compare.get(), q.period) {
-            (true, Some(p)) => run(&Query { period: Some(p.previous()), ..q }),
+        let prev_q = match (compare.get(), q.period) {
+            (true, Some(p)) => Some(Query { period: Some(p.previous()), ..q.clone() }),
             _ => None,
-        }
+        };
+        app.index_rev.track();
+        let gen = generation.get_value() + 1;
+        generation.set_value(gen);
+        leptos::task::spawn_local(async move {
+            let builders = app.with_index_untracked(|f| {
+                (ReportBuilder::new(f, &q), prev_q.as_ref().map(|pq| ReportBuilder::new(f, pq)))
+            });
+            let Some((mut a, mut b)) = builders else {
+                results.set((None, None));
+                return;
+            };
+            loop {
+                let step = app.with_index_untracked(|f| {
+                    let done_a = a.step(f, SLICE);
+                    let done_b = b.as_mut().is_none_or(|b| b.step(f, SLICE));
+                    (done_a && done_b, a.progress(f))
+                });
+                match step {
+                    None => return,
+                    Some((true, _)) => break,
+                    Some((false, p)) => {
+                        progress.set(Some(p));
+                        yield_to_browser().await;
+                        if generation.get_value() != gen {
+                            return;
+                        }
+                    }
+                }
+            }
+            let done = app.with_index_untracked(|f| (a.finish(f), b.map(|b| b.finish(f))));
+            if let Some((ra, rb)) = done {
+                results.set((Some(ra), rb));
+            }
+            progress.set(None);
+        });
     });
+    let current = Memo::new(move |_| results.with(|r| r.0.clone()));
+    let previous = Memo::new(move |_| results.with(|r| r.1.clone()));
     let options = Memo::new(move |_| {
         app.ws.with(|ws| {
             let mut o = (BTreeSet::new(), BTreeSet::new(), BTreeSet::new());
@@ -84,10 +135,7 @@ pub fn Dashboard() -> impl IntoView {
     let picked_deals = Memo::new(move |_| {
         let (stage, name) = picked.get()?;
         let q = query.get();
-        let pid = app.pipeline.get()?;
-        let deals = app.ws.with(|ws| {
-            ws.pipeline(&pid).map(|p| deals_reaching(&Flow::build(ws, p), &q, &stage))
-        })?;
+        let deals = app.with_index(|f| deals_reaching(f, &q, &stage))?;
         Some((name, deals))
     });
     let on_pick = Callback::new(move |s: (String, String)| picked.set(Some(s)));
@@ -147,7 +195,13 @@ pub fn Dashboard() -> impl IntoView {
                     <span>{move || app.t(K::ComparePrevious)}</span>
                 </label>
             </div>
-            {move || current.with(|r| r.as_ref().map(|r| r.deals == 0)).unwrap_or(true).then(|| view! {
+            {move || progress.get().map(|p| view! {
+                <div class="progress" role="status">
+                    <span>{app.t(K::Computing)}</span>
+                    <progress max="100" value=format!("{:.0}", p * 100.0)>{format!("{:.0}%", p * 100.0)}</progress>
+                </div>
+            })}
+            {move || current.with(|r| r.as_ref().is_some_and(|r| r.deals == 0)).then(|| view! {
                 <p class="muted" role="status">{app.t(K::NoDataYet)}</p>
             })}
             <Callouts report=current/>

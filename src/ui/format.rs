@@ -1,7 +1,7 @@
 //! Display helpers that need the browser (locale-aware dates) or the i18n table.
 
-use crate::domain::money::{format_compact, totals_by_currency};
-use crate::domain::{Lang, Opportunity};
+use crate::domain::money::format_compact;
+use crate::domain::Lang;
 use crate::i18n::{fill, tr, K};
 use chrono::{DateTime, NaiveDate, Utc};
 
@@ -36,10 +36,9 @@ pub fn days(n: i64, lang: Lang) -> String {
 }
 
 /// Compact per-currency totals: "$12.3k + ¥80k"; "—" when no deal has an amount.
-pub fn totals<'a>(deals: impl IntoIterator<Item = &'a Opportunity>) -> String {
-    let t = totals_by_currency(deals.into_iter().map(|d| (d.currency.as_str(), d.amount)));
-    if t.is_empty() {
+pub fn totals_text(totals: &[(String, i64)]) -> String {
+    if totals.is_empty() {
         return "—".into();
     }
-    t.iter().map(|(c, v)| format_compact(*v, c)).collect::<Vec<_>>().join(" + ")
+    totals.iter().map(|(c, v)| format_compact(*v, c)).collect::<Vec<_>>().join(" + ")
 }

@@ -94,14 +94,17 @@ fn Shell() -> impl IntoView {
             _ => View::Board,
         }
     });
-    let has_pipelines = move || app.ws.with(|ws| !ws.pipelines.is_empty());
+    // A memo, so that the screen is rebuilt only when this answer changes, not on every
+    // change to the workspace.
+    let has_pipelines = Memo::new(move |_| app.ws.with(|ws| !ws.pipelines.is_empty()));
+    let opening = Memo::new(move |_| app.storage.get() == StorageStatus::Opening);
     let main = move || {
-        if app.storage.get() == StorageStatus::Opening {
+        if opening.get() {
             return view! { <p class="loading" role="status">{app.t(K::Loading)}</p> }.into_any();
         }
         match view.get() {
             View::Welcome => view! { <welcome::Welcome/> }.into_any(),
-            _ if !has_pipelines() => view! { <welcome::Welcome/> }.into_any(),
+            _ if !has_pipelines.get() => view! { <welcome::Welcome/> }.into_any(),
             View::Board => view! { <board::Board/> }.into_any(),
             View::Deal(id) => view! { <deal_detail::DealDetail id=id/> }.into_any(),
             View::Stages => view! { <stage_editor::StageEditor/> }.into_any(),

@@ -5,6 +5,7 @@
 //! committed workspace, persisted, and only then committed to the signal, so the screen
 //! never shows something the database does not have.
 
+use crate::analytics::Flow;
 use crate::domain::{demo, Change, Command, Ctx, Id, IdGen, Lang, Rejection, Workspace};
 use crate::i18n::{tr, K};
 use crate::storage::{Prefs, Store};
@@ -52,9 +53,16 @@ pub struct AppState {
     pub deal_form: RwSignal<Option<DealFormMode>>,
     /// The page's own path, so links work when the app is served under a sub-path.
     pub base_path: StoredValue<String>,
+    /// The analytics index of the selected pipeline, kept current change by change;
+    /// `index_rev` changes whenever it does (StoredValue itself is not reactive).
+    index: StoredValue<Option<Flow>>,
+    pub index_rev: RwSignal<u64>,
     store: StoredValue<Option<Rc<Store>>, LocalStorage>,
     ids: StoredValue<IdGen>,
     queue: StoredValue<VecDeque<Job>>,
+    /// performance.now() when the last stored change was applied to memory (for the e2e
+    /// harness's recompute-and-render timing).
+    pub last_commit_ms: StoredValue<f64>,
     draining: StoredValue<bool>,
 }
 
@@ -102,9 +110,12 @@ impl AppState {
             moving: RwSignal::new(None),
             deal_form: RwSignal::new(None),
             base_path: StoredValue::new(base_path),
+            index: StoredValue::new(None),
+            index_rev: RwSignal::new(0),
             store: StoredValue::new_local(None),
             ids: StoredValue::new(IdGen::new(random_seed())),
             queue: StoredValue::new(VecDeque::new()),
+            last_commit_ms: StoredValue::new(0.0),
             draining: StoredValue::new(false),
         }
     }
@@ -142,8 +153,34 @@ impl AppState {
         self.select_pipeline(valid);
     }
 
+    /// Reads the kept analytics index (tracking its changes). None without a pipeline.
+    pub fn with_index<R>(&self, f: impl FnOnce(&Flow) -> R) -> Option<R> {
+        self.index_rev.track();
+        self.index.with_value(|i| i.as_ref().map(f))
+    }
+
+    /// The index without tracking, for code that already tracks `index_rev`.
+    pub fn with_index_untracked<R>(&self, f: impl FnOnce(&Flow) -> R) -> Option<R> {
+        self.index.with_value(|i| i.as_ref().map(f))
+    }
+
+    fn rebuild_index(&self) {
+        let pid = self.pipeline.get_untracked();
+        let flow = self.ws.with_untracked(|ws| pid.and_then(|id| ws.pipeline(&id)).map(|p| Flow::build(ws, p)));
+        self.index.set_value(flow);
+        self.index_rev.update(|r| *r += 1);
+    }
+
+    /// Replaces the whole workspace in memory (benchmarks): the index is rebuilt.
+    pub fn replace_workspace(&self, ws: Workspace) {
+        let first = ws.pipelines.first().map(|p| p.id.clone());
+        self.ws.set(ws);
+        self.select_pipeline(first);
+    }
+
     pub fn select_pipeline(&self, id: Option<Id>) {
         self.pipeline.set(id.clone());
+        self.rebuild_index();
         let mut prefs = Prefs::load();
         prefs.pipeline = id.map(|i| i.0);
         prefs.save();
@@ -223,9 +260,19 @@ impl AppState {
                         }
                         _ => None,
                     });
+                    let at = web_sys::window().and_then(|w| w.performance()).map(|p| p.now()).unwrap_or(0.0);
+                    self.last_commit_ms.set_value(at);
+                    let kept = self.index.try_update_value(|i| match i {
+                        Some(flow) => changes.iter().fold(true, |ok, c| flow.apply(c) && ok),
+                        None => false,
+                    });
                     self.ws.update(|ws| ws.commit(changes));
                     if new_pipeline.is_some() {
                         self.select_pipeline(new_pipeline);
+                    } else if kept == Some(true) {
+                        self.index_rev.update(|r| *r += 1);
+                    } else {
+                        self.rebuild_index();
                     }
                 }
                 Err(e) => {

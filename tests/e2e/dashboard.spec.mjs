@@ -1,11 +1,11 @@
 // The analytics dashboard on the demo dataset: figures present, deals behind a bar,
 // recompute after a move, both languages.
-import { test, expect, openApp } from './helpers.mjs';
+import { test, expect, openApp, dealCount } from './helpers.mjs';
 
 test('dashboard shows funnel, conversion, dwell and win-within-T, and follows the board', async ({ page }) => {
   await openApp(page);
   await page.getByRole('button', { name: 'Load demo dataset' }).click();
-  await expect.poll(async () => page.locator('.card').count()).toBe(300);
+  await expect.poll(async () => dealCount(page)).toBe(300);
   const t0 = await page.evaluate(() => performance.now());
   await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Analytics' }).click();
   await expect(page.getByRole('heading', { name: 'Analytics', level: 1 })).toBeVisible();

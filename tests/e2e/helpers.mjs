@@ -39,6 +39,13 @@ export async function boardSnapshot(page) {
   );
 }
 
+/** Deals on the board according to the column headers (cards beyond 50 per column are
+ *  behind "Show more"). */
+export async function dealCount(page) {
+  const stats = await page.locator('.board .column .count').allTextContents();
+  return stats.reduce((n, s) => n + Number((s.match(/\d+/) || ['0'])[0]), 0);
+}
+
 export async function addDeal(page, fields) {
   await page.getByRole('button', { name: 'Add deal', exact: true }).click();
   const dialog = page.getByRole('dialog', { name: 'New deal' });
