@@ -144,6 +144,7 @@ texts! {
     ToWonClosed => "→ won (closed only)", "→ 赢单（仅已结束）";
     DeltaNext => "Δ next (pts)", "Δ 下一阶段（百分点）";
     DeltaWon => "Δ won (pts)", "Δ 赢单（百分点）";
+    DeltaDwell => "Δ median days in stage", "Δ 阶段停留中位天数";
     RateTip => "{a} ÷ {b} deals", "{a} ÷ {b} 个商机";
     SmallSampleTip => "Fewer than {n} deals: treat this figure with care", "少于 {n} 个商机：该数值仅供参考";
     DwellChart => "Time in stage", "阶段停留时间";

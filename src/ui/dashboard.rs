@@ -290,9 +290,11 @@ fn ConversionTable(current: Memo<Option<Report>>, previous: Memo<Option<Report>>
         let rows = r
             .stages
             .iter()
-            .filter_map(|s| s.conversion.clone().map(|c| (s.id.clone(), s.name.clone(), c)))
-            .map(|(id, name, c)| {
-                let p: Option<Conversion> = prev.as_ref().and_then(|p| p.stages.iter().find(|x| x.id == id).and_then(|x| x.conversion.clone()));
+            .filter_map(|s| s.conversion.clone().map(|c| (s.id.clone(), s.name.clone(), c, s.dwell.p50)))
+            .map(|(id, name, c, p50)| {
+                let prev_stage = prev.as_ref().and_then(|p| p.stages.iter().find(|x| x.id == id));
+                let p: Option<Conversion> = prev_stage.and_then(|x| x.conversion.clone());
+                let prev_p50 = prev_stage.and_then(|x| x.dwell.p50);
                 let small = c.cohort < SMALL_SAMPLE;
                 let cell = |v: Option<f64>, num: usize, den: usize| {
                     let tip = fill(app.t(K::RateTip), &[("a", num.to_string()), ("b", den.to_string())]);
@@ -315,6 +317,10 @@ fn ConversionTable(current: Memo<Option<Report>>, previous: Memo<Option<Report>>
                         {cmp.then(|| view! {
                             <td class="num delta">{delta(c.next_closed, p.as_ref().and_then(|p| p.next_closed))}</td>
                             <td class="num delta">{delta(c.won_closed, p.as_ref().and_then(|p| p.won_closed))}</td>
+                            <td class="num delta">{match (p50, prev_p50) {
+                                (Some(a), Some(b)) => format!("{:+.1}", a - b),
+                                _ => "—".to_string(),
+                            }}</td>
                         })}
                     </tr>
                 }
@@ -334,6 +340,7 @@ fn ConversionTable(current: Memo<Option<Report>>, previous: Memo<Option<Report>>
                             {cmp.then(|| view! {
                                 <th scope="col">{app.t(K::DeltaNext)}</th>
                                 <th scope="col">{app.t(K::DeltaWon)}</th>
+                                <th scope="col">{app.t(K::DeltaDwell)}</th>
                             })}
                         </tr>
                     </thead>

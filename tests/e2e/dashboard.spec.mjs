@@ -33,6 +33,14 @@ test('dashboard shows funnel, conversion, dwell and win-within-T, and follows th
   const n = Number(label.match(/(\d+) deals/)[1]);
   await expect(behind.getByRole('listitem')).toHaveCount(n);
 
+  // Two periods side by side: the table gains Δ columns (this period minus the previous).
+  await page.getByRole('combobox', { name: 'Period' }).selectOption({ label: 'Last 90 days' });
+  await page.getByRole('checkbox', { name: 'Compare with the previous period' }).check();
+  await expect(conv.getByRole('columnheader', { name: 'Δ won (pts)' })).toBeVisible();
+  await expect(conv.getByRole('columnheader', { name: 'Δ median days in stage' })).toBeVisible();
+  await expect(conv.getByRole('row').nth(1).getByRole('cell').nth(5)).toHaveText(/^[+-]\d+\.\d$|^—$/);
+  await page.getByRole('combobox', { name: 'Period' }).selectOption({ label: 'All time' });
+
   // Filters narrow every figure.
   await page.getByRole('combobox', { name: 'Owner' }).selectOption('Alice Chen');
   await expect(page.getByRole('button', { name: /^Qualification: \d+ deals reached$/ })).not.toHaveAccessibleName('Qualification: 300 deals reached');
