@@ -4,6 +4,7 @@
 pub mod analytics;
 pub mod domain;
 pub mod i18n;
+pub mod forecast;
 pub mod io;
 
 #[cfg(target_arch = "wasm32")]

@@ -1,73 +1,12 @@
 //! Hand-computed fixtures for every analytics definition (see docs/analytics.md).
 
-use chrono::{DateTime, Duration, TimeZone, Utc};
+mod common;
+
+use chrono::{Duration, TimeZone, Utc};
+use common::{day, Fixture};
 use funnelscope::analytics::stats::{naive_km, Outcome, Subject};
 use funnelscope::analytics::*;
 use funnelscope::domain::*;
-
-fn t0() -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap()
-}
-fn day(d: i64) -> DateTime<Utc> {
-    t0() + Duration::days(d)
-}
-
-/// Stage indices of the B2B template: 0 Qualification, 1 Needs analysis, 2 Demo,
-/// 3 Negotiation, 4 Won, 5 Lost.
-struct Fixture {
-    ws: Workspace,
-    ids: IdGen,
-}
-
-impl Fixture {
-    fn new() -> Self {
-        let mut ids = IdGen::new(5);
-        let p = from_template(Template::B2b, Lang::En, &mut ids);
-        Fixture { ws: Workspace { pipelines: vec![p], ..Default::default() }, ids }
-    }
-    fn p(&self) -> &Pipeline {
-        &self.ws.pipelines[0]
-    }
-    /// `path`: (day, stage index) in time order; the first entry creates the deal.
-    fn deal(&mut self, title: &str, amount: Option<i64>, owner: &str, path: &[(i64, usize)]) -> Id {
-        let id = self.ids.next_id();
-        let stages: Vec<Id> = self.p().stages.iter().map(|s| s.id.clone()).collect();
-        let mut from = None;
-        for &(d, s) in path {
-            self.ws.events.push(StageChange {
-                id: self.ids.next_id(),
-                opportunity: id.clone(),
-                from: from.clone(),
-                to: stages[s].clone(),
-                at: day(d),
-                note: String::new(),
-            });
-            from = Some(stages[s].clone());
-        }
-        self.ws.deals.push(Opportunity {
-            id: id.clone(),
-            pipeline: self.p().id.clone(),
-            title: title.into(),
-            account: String::new(),
-            contact: String::new(),
-            amount,
-            currency: "USD".into(),
-            owner: owner.into(),
-            source: "Web".into(),
-            created_at: day(path[0].0),
-            updated_at: day(path[0].0),
-            expected_close: None,
-            stage: stages[path.last().unwrap().1].clone(),
-            lost_reason: String::new(),
-            notes: String::new(),
-            tags: vec![if amount.is_some() { "priced".into() } else { "unpriced".into() }],
-        });
-        id
-    }
-    fn run(&self, q: &Query) -> Report {
-        report(&self.ws, self.p(), q)
-    }
-}
 
 /// A: Q0 → N10 → D20 → Ng30 → W45 (1000)
 /// B: Q0 → D5 (skips N) → L15 (2000)

@@ -43,6 +43,8 @@ pub struct StageInfo {
     pub kind: StageKind,
     pub archived: bool,
     pub stuck_after_days: Option<u32>,
+    /// The manager's default win probability, percent.
+    pub probability: u8,
     /// Position in the progress order (open stages in board order, then Won). Lost and
     /// archived stages have none: entering them reaches nothing.
     pub rank: Option<usize>,
@@ -58,6 +60,9 @@ pub struct DealRow {
     pub owner: u32,
     pub source: u32,
     pub tags: Vec<u32>,
+    /// Expected close date as a Unix time (midnight UTC).
+    pub expected_close: Option<i64>,
+    pub category: crate::domain::ForecastCategory,
 }
 
 /// Interned strings (owners, sources, tags, currencies share one table).
@@ -79,6 +84,12 @@ impl Labels {
     }
     pub fn find(&self, s: &str) -> Option<u32> {
         self.lookup.get(s).copied()
+    }
+    pub fn len(&self) -> usize {
+        self.names.len()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.names.is_empty()
     }
     pub fn name(&self, i: u32) -> &str {
         &self.names[i as usize]
@@ -115,6 +126,7 @@ impl Flow {
                 kind: s.kind,
                 archived: s.archived,
                 stuck_after_days: s.stuck_after_days,
+                probability: s.probability,
                 rank: None,
             })
             .collect();
@@ -161,6 +173,8 @@ impl Flow {
             owner: self.labels.intern(&d.owner),
             source: self.labels.intern(&d.source),
             tags: d.tags.iter().map(|t| self.labels.intern(t)).collect(),
+            expected_close: d.expected_close.and_then(|c| c.and_hms_opt(0, 0, 0)).map(|c| c.and_utc().timestamp()),
+            category: d.forecast_category,
         };
         match self.deal_lookup.get(&d.id) {
             Some(&i) => self.deals[i as usize] = row,
@@ -198,6 +212,11 @@ impl Flow {
                 true
             }
         }
+    }
+
+    /// How many interned labels there are (owners, sources, tags, currencies).
+    pub fn labels_len(&self) -> usize {
+        self.labels.len()
     }
 
     pub fn event_count(&self) -> usize {

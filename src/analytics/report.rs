@@ -245,18 +245,18 @@ fn first_reach(flow: &Flow, evs: &[(i64, u16)], mode: ReachMode, first: &mut [Op
 }
 
 /// The filter resolved to interned label ids; `None` inside means "matches nothing".
-struct Selection {
+pub(crate) struct Selection {
     owner: Option<Option<u32>>,
     source: Option<Option<u32>>,
     tag: Option<Option<u32>>,
 }
 
 impl Selection {
-    fn new(flow: &Flow, f: &DealFilter) -> Self {
+    pub(crate) fn new(flow: &Flow, f: &DealFilter) -> Self {
         let find = |v: &Option<String>| v.as_ref().map(|s| flow.labels.find(s));
         Selection { owner: find(&f.owner), source: find(&f.source), tag: find(&f.tag) }
     }
-    fn accepts(&self, d: &crate::analytics::flow::DealRow) -> bool {
+    pub(crate) fn accepts(&self, d: &crate::analytics::flow::DealRow) -> bool {
         self.owner.is_none_or(|o| o == Some(d.owner))
             && self.source.is_none_or(|s| s == Some(d.source))
             && self.tag.is_none_or(|t| t.is_some_and(|t| d.tags.contains(&t)))
@@ -264,7 +264,7 @@ impl Selection {
 }
 
 /// A deal's events known at `as_of`.
-fn known(evs: &[(i64, u16)], as_of: i64) -> &[(i64, u16)] {
+pub(crate) fn known(evs: &[(i64, u16)], as_of: i64) -> &[(i64, u16)] {
     &evs[..evs.partition_point(|e| e.0 <= as_of)]
 }
 

@@ -127,6 +127,20 @@ impl Incidence {
         }
     }
 
+    /// ∫₀ʰ F(t) dt of the event CIF (a step function), in days: the expected number of
+    /// "won days" — used for deals created uniformly during a horizon.
+    pub fn integral(&self, h: f64) -> f64 {
+        let mut total = 0.0;
+        for (k, s) in self.steps.iter().enumerate() {
+            if s.0 >= h {
+                break;
+            }
+            let next = self.steps.get(k + 1).map_or(h, |n| n.0.min(h));
+            total += s.1 * (next - s.0);
+        }
+        total
+    }
+
     /// Event CIF at `t` with a 95% interval. The interval is computed on the
     /// log(-log) scale so it stays inside [0, 1] even for small samples.
     pub fn with_interval(&self, t: f64) -> (f64, f64, f64) {
@@ -246,6 +260,16 @@ mod tests {
         }
         let rate = covered as f64 / reps as f64;
         assert!((0.91..=0.985).contains(&rate), "coverage {rate}");
+    }
+
+    #[test]
+    fn integral_of_the_step_function() {
+        use Outcome::*;
+        // F = 0.5 from t=2 (one of two wins at 2), 1.0 from t=4.
+        let inc = Incidence::estimate(&[subj(2.0, Event), subj(4.0, Event)]);
+        assert!((inc.integral(10.0) - (0.5 * 2.0 + 1.0 * 6.0)).abs() < 1e-12);
+        assert!((inc.integral(3.0) - 0.5).abs() < 1e-12);
+        assert_eq!(inc.integral(1.0), 0.0);
     }
 
     #[test]

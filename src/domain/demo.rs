@@ -7,7 +7,7 @@
 
 use super::event::StageChange;
 use super::ids::{Id, IdGen, Rng};
-use super::opportunity::Opportunity;
+use super::opportunity::{ForecastCategory, Opportunity};
 use super::pipeline::{from_template, Lang, Template};
 use super::workspace::Workspace;
 use chrono::{DateTime, Duration, Utc};
@@ -175,6 +175,12 @@ pub fn generate_chain(chain: &Chain, n: usize, seed: u64, id_seed: u64, now: Dat
             lost_reason,
             notes: String::new(),
             tags: vec![product],
+            // Reps call late-stage deals: commit most Negotiation deals, best-case some Demos.
+            forecast_category: match state {
+                3 if rng.next_f64() < 0.7 => ForecastCategory::Commit,
+                2 | 3 if rng.next_f64() < 0.5 => ForecastCategory::BestCase,
+                _ => ForecastCategory::Pipeline,
+            },
         });
     }
     Workspace::from_records(vec![pipeline], deals, events)

@@ -6,6 +6,20 @@ use super::money::{self, parse_amount, CURRENCIES};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
+/// The rep's own call on a deal, as in Salesforce/HubSpot forecast categories.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum ForecastCategory {
+    /// Open, not yet called.
+    #[default]
+    Pipeline,
+    /// Could close this period if things go well.
+    BestCase,
+    /// The rep commits to closing it this period.
+    Commit,
+    /// Left out of the forecast.
+    Omitted,
+}
+
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Opportunity {
     pub id: Id,
@@ -28,6 +42,8 @@ pub struct Opportunity {
     /// Free labels such as a product line; the analytics can filter by them.
     #[serde(default)]
     pub tags: Vec<String>,
+    #[serde(default)]
+    pub forecast_category: ForecastCategory,
 }
 
 /// What the deal form holds: plain text exactly as typed.
@@ -44,6 +60,7 @@ pub struct DealDraft {
     pub notes: String,
     /// Comma-separated (either , or ，).
     pub tags: String,
+    pub forecast_category: ForecastCategory,
 }
 
 /// The validated content of a draft.
@@ -59,6 +76,7 @@ pub struct DealFields {
     pub expected_close: Option<NaiveDate>,
     pub notes: String,
     pub tags: Vec<String>,
+    pub forecast_category: ForecastCategory,
 }
 
 const SHORT_MAX: usize = 200;
@@ -77,6 +95,7 @@ impl DealDraft {
             expected_close: d.expected_close.map(|d| d.to_string()).unwrap_or_default(),
             notes: d.notes.clone(),
             tags: d.tags.join(", "),
+            forecast_category: d.forecast_category,
         }
     }
 
@@ -132,7 +151,8 @@ impl DealDraft {
         if !errors.is_empty() {
             return Err(errors);
         }
-        Ok(DealFields { title, account, contact, amount, currency, owner, source, expected_close, notes, tags })
+        let forecast_category = self.forecast_category;
+        Ok(DealFields { title, account, contact, amount, currency, owner, source, expected_close, notes, tags, forecast_category })
     }
 }
 

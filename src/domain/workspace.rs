@@ -129,6 +129,7 @@ impl Workspace {
                     expected_close: f.expected_close,
                     notes: f.notes,
                     tags: f.tags,
+                    forecast_category: f.forecast_category,
                     updated_at: ctx.now,
                     ..old.clone()
                 };
@@ -197,6 +198,7 @@ impl Workspace {
             lost_reason: String::new(),
             notes: f.notes,
             tags: f.tags,
+            forecast_category: f.forecast_category,
         };
         let created = StageChange {
             id: ctx.ids.next_id(),

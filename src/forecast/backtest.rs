@@ -1,0 +1,160 @@
+//! How accurate each method would have been: replay the log as of the start of each past
+//! month, forecast that month with what was known then, and compare with what was won.
+//! Only stage history is replayed; field values (amounts, expected close dates, stage
+//! probabilities) are today's, because edits to them are not in the log. The reps' commit
+//! call is not backtested for the same reason: its history is not recorded.
+
+use super::{forecast_with, ForecastQuery, Model, WhatIf, MIN_SUBJECTS};
+use crate::analytics::flow::Flow;
+use crate::analytics::report::{known, Selection};
+use crate::analytics::DealFilter;
+use chrono::{DateTime, Datelike, Months, NaiveDate, Utc};
+use serde::Serialize;
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct PeriodResult {
+    pub start: DateTime<Utc>,
+    pub end: DateTime<Utc>,
+    pub actual: f64,
+    pub data_driven: f64,
+    pub weighted: f64,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct MethodScore {
+    /// Mean absolute percentage error over periods with revenue.
+    pub mape: Option<f64>,
+    /// Σ(forecast − actual) ÷ Σ actual: positive means over-forecasting.
+    pub bias: Option<f64>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Bucket {
+    pub from: f64,
+    pub to: f64,
+    pub mean_predicted: f64,
+    pub realized: f64,
+    pub n: usize,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct StageCalibration {
+    pub stage: usize,
+    pub name: String,
+    pub set: u8,
+    /// Share of deals entering the stage that were eventually won (competing-risk, one
+    /// year), from the history as of the backtest's end.
+    pub realized: Option<f64>,
+    pub n: usize,
+    pub suggested: Option<u8>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Backtest {
+    pub periods: Vec<PeriodResult>,
+    pub data_driven: MethodScore,
+    pub weighted: MethodScore,
+    pub calibration: Vec<Bucket>,
+    pub stages: Vec<StageCalibration>,
+}
+
+fn month_start(t: i64) -> NaiveDate {
+    let d = DateTime::from_timestamp(t, 0).unwrap_or_default().date_naive();
+    NaiveDate::from_ymd_opt(d.year(), d.month(), 1).unwrap_or(d)
+}
+
+fn ts(d: NaiveDate) -> i64 {
+    d.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc().timestamp()
+}
+
+fn score(periods: &[PeriodResult], pick: fn(&PeriodResult) -> f64) -> MethodScore {
+    let with_revenue: Vec<&PeriodResult> = periods.iter().filter(|p| p.actual > 0.0).collect();
+    let mape = (!with_revenue.is_empty())
+        .then(|| with_revenue.iter().map(|p| (pick(p) - p.actual).abs() / p.actual).sum::<f64>() / with_revenue.len() as f64);
+    let actual: f64 = periods.iter().map(|p| p.actual).sum();
+    let bias = (actual > 0.0).then(|| periods.iter().map(|p| pick(p) - p.actual).sum::<f64>() / actual);
+    MethodScore { mape, bias }
+}
+
+/// Backtests the `months` whole months before the month of `as_of`.
+pub fn backtest(flow: &Flow, as_of: i64, months: u32, filter: &DealFilter) -> Backtest {
+    let sel = Selection::new(flow, filter);
+    let this_month = month_start(as_of);
+    let mut periods = Vec::new();
+    let mut predictions: Vec<(f64, bool)> = Vec::new();
+    for k in (1..=months).rev() {
+        let (Some(start), Some(end)) = (this_month.checked_sub_months(Months::new(k)), this_month.checked_sub_months(Months::new(k - 1)))
+        else {
+            continue;
+        };
+        let (t0, t1) = (ts(start), ts(end));
+        let q = ForecastQuery { as_of: t0, until: t1, trials: 0, seed: 0, filter: filter.clone(), what_if: WhatIf::default() };
+        let model = Model::estimate(flow, t0, filter);
+        let f = forecast_with(flow, &model, &q);
+        let currency = flow.labels.find(&f.currency);
+        // What was actually won in the period, as known today.
+        let mut actual = 0.0;
+        let mut won_in_period = vec![false; flow.deals.len()];
+        for (d, row) in flow.deals.iter().enumerate() {
+            if !sel.accepts(row) {
+                continue;
+            }
+            let evs = known(&flow.events[d], as_of);
+            let won = evs.iter().any(|&(t, s)| t >= t0 && t < t1 && flow.stages[s as usize].kind == crate::domain::StageKind::Won);
+            if won {
+                won_in_period[d] = true;
+                if Some(row.currency) == currency {
+                    actual += row.amount.unwrap_or(0) as f64;
+                }
+            }
+        }
+        predictions.extend(f.deals.iter().map(|s| (s.probability, won_in_period[s.deal])));
+        periods.push(PeriodResult {
+            start: DateTime::from_timestamp(t0, 0).unwrap_or_default(),
+            end: DateTime::from_timestamp(t1, 0).unwrap_or_default(),
+            actual,
+            data_driven: f.expected_open + f.expected_new,
+            weighted: f.weighted,
+        });
+    }
+    let calibration = (0..10)
+        .filter_map(|b| {
+            let (from, to) = (b as f64 / 10.0, (b + 1) as f64 / 10.0);
+            let inside: Vec<&(f64, bool)> =
+                predictions.iter().filter(|p| p.0 >= from && (p.0 < to || (b == 9 && p.0 <= 1.0))).collect();
+            (!inside.is_empty()).then(|| Bucket {
+                from,
+                to,
+                mean_predicted: inside.iter().map(|p| p.0).sum::<f64>() / inside.len() as f64,
+                realized: inside.iter().filter(|p| p.1).count() as f64 / inside.len() as f64,
+                n: inside.len(),
+            })
+        })
+        .collect();
+    let now_model = Model::estimate(flow, as_of, filter);
+    let stages = flow
+        .stages
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| s.kind == crate::domain::StageKind::Open && !s.archived)
+        .map(|(i, s)| {
+            let c = &now_model.stage[i][0];
+            let realized = (c.n > 0).then(|| c.inc.at(365.0).0);
+            StageCalibration {
+                stage: i,
+                name: s.name.clone(),
+                set: s.probability,
+                realized,
+                n: c.n,
+                suggested: realized.filter(|_| c.n >= MIN_SUBJECTS).map(|r| (r * 100.0).round() as u8),
+            }
+        })
+        .collect();
+    Backtest {
+        data_driven: score(&periods, |p| p.data_driven),
+        weighted: score(&periods, |p| p.weighted),
+        periods,
+        calibration,
+        stages,
+    }
+}

@@ -1,0 +1,377 @@
+//! Revenue forecasts from the event log: per-deal win probabilities conditioned on stage
+//! and age in stage, a seeded Monte Carlo range that includes deals not created yet, the
+//! two classic methods side by side, backtests, calibration and what-if.
+
+pub mod backtest;
+pub mod model;
+
+use crate::analytics::flow::Flow;
+use crate::analytics::report::{known, Selection};
+use crate::analytics::DealFilter;
+use crate::domain::{ForecastCategory, Rng, StageKind};
+pub use model::{Model, DAY, LANDMARKS, MIN_SUBJECTS};
+use serde::Serialize;
+
+/// Below this many closed deals the UI explains what is missing instead of numbers.
+pub const MIN_CLOSED_DEALS: usize = 30;
+
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct WhatIf {
+    /// (stage index, percentage points) added to that stage's conversion to the next.
+    pub conversion: Option<(usize, f64)>,
+    /// (stage index, days) taken off the time deals spend in that stage.
+    pub faster: Option<(usize, f64)>,
+    /// Extra deals entering the first stage now.
+    pub extra_deals: u32,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct ForecastQuery {
+    pub as_of: i64,
+    /// End of the forecast period (exclusive); the period starts at `as_of`.
+    pub until: i64,
+    pub trials: usize,
+    pub seed: u64,
+    pub filter: DealFilter,
+    pub what_if: WhatIf,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub enum Reason {
+    /// Share of similar deals (same stage, same age) that won within the period.
+    Stage,
+    /// Longer in the stage than 90% of past visits.
+    Overdue,
+    /// Quicker than the typical visit so far.
+    Fresh,
+    /// Amount far above the median won deal (≥ 3×).
+    LargeAmount,
+    /// The owner's closed deals win clearly more / less often than the team's.
+    OwnerStrong,
+    OwnerWeak,
+    SourceStrong,
+    SourceWeak,
+    /// The stage had too little history: pooled estimate.
+    Pooled,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct DealScore {
+    pub deal: usize,
+    pub id: String,
+    pub title: String,
+    pub stage: String,
+    pub amount: Option<i64>,
+    pub probability: f64,
+    pub expected: f64,
+    pub age_days: f64,
+    pub typical_days: Option<f64>,
+    pub reasons: Vec<Reason>,
+    pub at_risk: bool,
+    pub pooled: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Forecast {
+    pub horizon_days: f64,
+    pub currency: String,
+    /// Σ probability × amount of open deals.
+    pub expected_open: f64,
+    /// Expected revenue from deals created and won within the period.
+    pub expected_new: f64,
+    pub p10: f64,
+    pub p50: f64,
+    pub p90: f64,
+    pub mc_mean: f64,
+    /// Standard deviation of the simulated totals.
+    pub mc_sd: f64,
+    pub trials: usize,
+    /// Weighted pipeline: Σ amount × stage probability over deals expected to close in
+    /// the period.
+    pub weighted: f64,
+    pub commit: f64,
+    pub best_case: f64,
+    pub deals: Vec<DealScore>,
+    pub closed_deals: usize,
+    pub pooled_deals: usize,
+}
+
+fn currency_of(flow: &Flow, sel: &Selection) -> Option<u32> {
+    let mut counts = std::collections::BTreeMap::new();
+    for d in flow.deals.iter().filter(|d| sel.accepts(d)) {
+        *counts.entry(d.currency).or_insert(0usize) += 1;
+    }
+    counts.into_iter().max_by(|a, b| a.1.cmp(&b.1).then_with(|| flow.labels.name(b.0).cmp(flow.labels.name(a.0)))).map(|c| c.0)
+}
+
+/// Chance a deal reaches the next stage from `stage` (closed-only ratio over past visits
+/// that left it): used to scale probabilities in the conversion what-if.
+fn stage_step_rate(flow: &Flow, model_as_of: i64, sel: &Selection, stage: usize) -> Option<f64> {
+    let rank = flow.stages[stage].rank?;
+    let (mut fwd, mut total) = (0usize, 0usize);
+    for (d, row) in flow.deals.iter().enumerate() {
+        if !sel.accepts(row) {
+            continue;
+        }
+        let evs = known(&flow.events[d], model_as_of);
+        for w in evs.windows(2) {
+            if w[0].1 as usize == stage {
+                total += 1;
+                if flow.stages[w[1].1 as usize].rank.is_some_and(|r| r > rank) {
+                    fwd += 1;
+                }
+            }
+        }
+    }
+    (total > 0).then(|| fwd as f64 / total as f64)
+}
+
+/// The whole forecast for the period [as_of, until).
+pub fn forecast(flow: &Flow, q: &ForecastQuery) -> Forecast {
+    let model = Model::estimate(flow, q.as_of, &q.filter);
+    forecast_with(flow, &model, q)
+}
+
+pub fn forecast_with(flow: &Flow, model: &Model, q: &ForecastQuery) -> Forecast {
+    let sel = Selection::new(flow, &q.filter);
+    let currency = currency_of(flow, &sel);
+    let h = ((q.until - q.as_of) as f64 / DAY).max(0.0);
+    // What-if adjustments, applied to deals at or before the chosen stage.
+    let conv_scale = q.what_if.conversion.and_then(|(s, pts)| {
+        let base = stage_step_rate(flow, q.as_of, &sel, s)?;
+        (base > 0.0).then(|| (((base + pts / 100.0).clamp(0.0, 1.0)) / base, flow.stages[s].rank))
+    });
+    let faster = q.what_if.faster.map(|(s, d)| (flow.stages[s].rank, d));
+    let affected = |rank: Option<usize>, at: Option<usize>| match (rank, at) {
+        (Some(r), Some(a)) => r <= a,
+        _ => false,
+    };
+    let rate = |rec: &(usize, usize)| (rec.1 >= 10).then(|| rec.0 as f64 / rec.1 as f64);
+    let overall = rate(&model.overall_record);
+    let mut deals = Vec::new();
+    let (mut weighted, mut commit, mut best_case) = (0.0, 0.0, 0.0);
+    for (d, row) in flow.deals.iter().enumerate() {
+        if !sel.accepts(row) {
+            continue;
+        }
+        let evs = known(&flow.events[d], q.as_of);
+        let Some(&(entered, s)) = evs.last() else { continue };
+        let stage = &flow.stages[s as usize];
+        if stage.kind != StageKind::Open || row.category == ForecastCategory::Omitted {
+            continue;
+        }
+        let amount = if Some(row.currency) == currency { row.amount } else { None };
+        let age = (q.as_of - entered) as f64 / DAY;
+        let (curve, pooled) = model.curve_for(s as usize, age);
+        let extra_days = match faster {
+            Some((at, days)) if affected(stage.rank, at) => days,
+            _ => 0.0,
+        };
+        let mut p = curve.inc.at(h + extra_days).0;
+        if let Some((scale, at)) = conv_scale {
+            if affected(stage.rank, at) {
+                p = (p * scale).min(1.0);
+            }
+        }
+        let in_period = row.expected_close.is_some_and(|c| c >= q.as_of - DAY as i64 && c < q.until);
+        if in_period {
+            let a = amount.unwrap_or(0) as f64;
+            weighted += a * stage.probability as f64 / 100.0;
+            match row.category {
+                ForecastCategory::Commit => {
+                    commit += a;
+                    best_case += a;
+                }
+                ForecastCategory::BestCase => best_case += a,
+                _ => {}
+            }
+        }
+        let mut reasons = vec![Reason::Stage];
+        let p90 = model.dwell_p90[s as usize];
+        let p50 = model.dwell_p50[s as usize];
+        let overdue = p90.is_some_and(|l| age > l);
+        if overdue {
+            reasons.push(Reason::Overdue);
+        } else if p50.is_some_and(|m| age < m * 0.5) {
+            reasons.push(Reason::Fresh);
+        }
+        if let (Some(a), Some(m)) = (amount, model.median_won_amount) {
+            if a as f64 >= 3.0 * m {
+                reasons.push(Reason::LargeAmount);
+            }
+        }
+        if let (Some(o), Some(all)) = (rate(&model.owner_record[row.owner as usize]), overall) {
+            if o >= all + 0.1 {
+                reasons.push(Reason::OwnerStrong);
+            } else if o <= all - 0.1 {
+                reasons.push(Reason::OwnerWeak);
+            }
+        }
+        if let (Some(o), Some(all)) = (rate(&model.source_record[row.source as usize]), overall) {
+            if o >= all + 0.1 {
+                reasons.push(Reason::SourceStrong);
+            } else if o <= all - 0.1 {
+                reasons.push(Reason::SourceWeak);
+            }
+        }
+        if pooled {
+            reasons.push(Reason::Pooled);
+        }
+        // At risk: waited past the stage's 90th percentile, or half as likely as a fresh
+        // deal in the same stage.
+        let fresh_p = model.curve_for(s as usize, 0.0).0.inc.at(h).0;
+        let at_risk = overdue || (fresh_p > 0.0 && p < 0.5 * fresh_p);
+        deals.push(DealScore {
+            deal: d,
+            id: row.id.to_string(),
+            title: row.title.clone(),
+            stage: stage.name.clone(),
+            amount,
+            probability: p,
+            expected: p * amount.unwrap_or(0) as f64,
+            age_days: age,
+            typical_days: p50,
+            reasons,
+            at_risk,
+            pooled,
+        });
+    }
+    let expected_open: f64 = deals.iter().map(|d| d.expected).sum();
+    // New deals: created at the historical rate (plus the what-if's extra deals now), won
+    // by the end of the period following the lead-to-win curve, worth a past won amount.
+    let mean_won = if model.won_amounts.is_empty() {
+        0.0
+    } else {
+        model.won_amounts.iter().sum::<i64>() as f64 / model.won_amounts.len() as f64
+    };
+    let lambda = model.creations_per_day;
+    let extra = q.what_if.extra_deals as f64;
+    let expected_new = (lambda * model.creation.inc.integral(h) + extra * model.creation.inc.at(h).0) * mean_won;
+    let sim = simulate(&deals, model, h, q.what_if.extra_deals, q.trials, q.seed);
+    Forecast {
+        horizon_days: h,
+        currency: currency.map(|c| flow.labels.name(c).to_string()).unwrap_or_default(),
+        expected_open,
+        expected_new,
+        p10: sim.p10,
+        p50: sim.p50,
+        p90: sim.p90,
+        mc_mean: sim.mean,
+        mc_sd: sim.sd,
+        trials: q.trials,
+        weighted,
+        commit,
+        best_case,
+        pooled_deals: deals.iter().filter(|d| d.pooled).count(),
+        deals,
+        closed_deals: model.closed_deals,
+    }
+}
+
+pub struct Simulation {
+    pub mean: f64,
+    pub sd: f64,
+    pub p10: f64,
+    pub p50: f64,
+    pub p90: f64,
+}
+
+/// Poisson draw (Knuth for small means, normal approximation above 30).
+fn poisson(rng: &mut Rng, mean: f64) -> u64 {
+    if mean <= 0.0 {
+        return 0;
+    }
+    if mean > 30.0 {
+        let (u1, u2) = (rng.next_f64().max(1e-12), rng.next_f64());
+        let z = (-2.0 * u1.ln()).sqrt() * (2.0 * std::f64::consts::PI * u2).cos();
+        return (mean + z * mean.sqrt()).round().max(0.0) as u64;
+    }
+    let limit = (-mean).exp();
+    let (mut k, mut p) = (0u64, 1.0);
+    loop {
+        p *= rng.next_f64();
+        if p <= limit {
+            return k;
+        }
+        k += 1;
+    }
+}
+
+/// Seeded Monte Carlo of revenue won in the period: every open deal wins with its
+/// probability; new deals arrive (Poisson) and win by the period's end following the
+/// lead-to-win curve, each worth a resampled past won amount.
+pub fn simulate(deals: &[DealScore], model: &Model, h: f64, extra_deals: u32, trials: usize, seed: u64) -> Simulation {
+    if trials == 0 {
+        return Simulation { mean: 0.0, sd: 0.0, p10: 0.0, p50: 0.0, p90: 0.0 };
+    }
+    let mut rng = Rng::new(seed);
+    // Integer thresholds: one 32-bit comparison per deal and trial, two draws per u64.
+    let entries: Vec<(u32, f64)> = deals
+        .iter()
+        .filter(|d| d.amount.unwrap_or(0) > 0 && d.probability > 0.0)
+        .map(|d| (((d.probability.min(1.0)) * u32::MAX as f64) as u32, d.amount.unwrap_or(0) as f64))
+        .collect();
+    let lambda_h = model.creations_per_day * h;
+    let amounts = &model.won_amounts;
+    let mut totals = Vec::with_capacity(trials);
+    for _ in 0..trials {
+        let mut total = 0.0;
+        let mut pairs = entries.chunks_exact(2);
+        for pair in &mut pairs {
+            let r = rng.next_u64();
+            if ((r >> 32) as u32) < pair[0].0 {
+                total += pair[0].1;
+            }
+            if (r as u32) < pair[1].0 {
+                total += pair[1].1;
+            }
+        }
+        if let [last] = pairs.remainder() {
+            if ((rng.next_u64() >> 32) as u32) < last.0 {
+                total += last.1;
+            }
+        }
+        if !amounts.is_empty() {
+            let arrivals = poisson(&mut rng, lambda_h);
+            for _ in 0..arrivals {
+                let remaining = h * (1.0 - rng.next_f64());
+                if rng.next_f64() < model.creation.inc.at(remaining).0 {
+                    total += amounts[rng.below(amounts.len() as u64) as usize] as f64;
+                }
+            }
+            let p_extra = model.creation.inc.at(h).0;
+            for _ in 0..extra_deals {
+                if rng.next_f64() < p_extra {
+                    total += amounts[rng.below(amounts.len() as u64) as usize] as f64;
+                }
+            }
+        }
+        totals.push(total);
+    }
+    let mean = totals.iter().sum::<f64>() / trials as f64;
+    let sd = (totals.iter().map(|t| (t - mean) * (t - mean)).sum::<f64>() / trials as f64).sqrt();
+    totals.sort_unstable_by(f64::total_cmp);
+    let q = |p: f64| totals[((trials - 1) as f64 * p).round() as usize];
+    Simulation { mean, sd, p10: q(0.1), p50: q(0.5), p90: q(0.9) }
+}
+
+/// Where to invest coaching: the extra expected revenue a one-point better conversion
+/// at each open stage would bring this period, largest first.
+pub fn rank_improvements(flow: &Flow, q: &ForecastQuery) -> Vec<(usize, f64)> {
+    let model = Model::estimate(flow, q.as_of, &q.filter);
+    let base = forecast_with(flow, &model, &ForecastQuery { trials: 0, ..q.clone() });
+    let base_total = base.expected_open + base.expected_new;
+    let mut out: Vec<(usize, f64)> = flow
+        .stages
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| s.kind == StageKind::Open && !s.archived)
+        .map(|(i, _)| {
+            let wq = ForecastQuery { trials: 0, what_if: WhatIf { conversion: Some((i, 1.0)), ..WhatIf::default() }, ..q.clone() };
+            let f = forecast_with(flow, &model, &wq);
+            (i, f.expected_open + f.expected_new - base_total)
+        })
+        .collect();
+    out.sort_by(|a, b| b.1.total_cmp(&a.1));
+    out
+}
