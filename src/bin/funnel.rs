@@ -6,6 +6,8 @@
 //!   funnel generate --deals N [--busy] [--seed S] [--as-of YYYY-MM-DD] [--out FILE]
 //!   funnel bench <export.json> [--runs N] [--as-of YYYY-MM-DD]
 //!   funnel tables <export.json> <dir>   (plain CSV tables, for the DuckDB cross-check)
+//!   funnel forecast <export.json> [--as-of YYYY-MM-DD] [--until YYYY-MM-DD | --days N]
+//!                 [--trials N] [--seed S] [--backtest MONTHS] [--format table|json]
 //!
 //! Periods are half-open, A inclusive and B exclusive (ISO dates). See docs/analytics.md
 //! for every figure's definition and the JSON fields.
@@ -282,6 +284,60 @@ fn run(args: Args) -> Result<(), String> {
                 median(&mut full),
                 median(&mut on_index)
             );
+            Ok(())
+        }
+        "forecast" => {
+            let path = args.positional.get(1).ok_or("usage: funnel forecast <export.json> [options]")?;
+            let ws = load(path)?;
+            let p = pick_pipeline(&ws, args.get("pipeline"))?;
+            let q = query(&args)?;
+            let as_of = q.as_of.timestamp();
+            let until = match (args.get("until"), args.get("days")) {
+                (Some(d), _) => date(d)?.timestamp(),
+                (None, Some(n)) => as_of + n.parse::<i64>().map_err(|_| "--days takes a number")? * 86_400,
+                (None, None) => as_of + 30 * 86_400,
+            };
+            if until <= as_of {
+                return Err("the forecast period must end after --as-of".into());
+            }
+            let trials: usize = args.get("trials").unwrap_or("10000").parse().map_err(|_| "--trials takes a number")?;
+            let seed: u64 = args.get("seed").unwrap_or("1").parse().map_err(|_| "--seed takes a number")?;
+            let flow = funnelscope::analytics::Flow::build(&ws, p);
+            let fq = funnelscope::forecast::ForecastQuery { as_of, until, trials, seed, filter: q.filter.clone(), what_if: Default::default() };
+            let t = Instant::now();
+            let f = funnelscope::forecast::forecast(&flow, &fq);
+            let ms = t.elapsed().as_secs_f64() * 1000.0;
+            let months: u32 = args.get("backtest").unwrap_or("6").parse().map_err(|_| "--backtest takes a number of months")?;
+            let bt = funnelscope::forecast::backtest::backtest(&flow, as_of, months, &q.filter);
+            let ranked = funnelscope::forecast::rank_improvements(&flow, &fq);
+            if args.get("format") == Some("json") {
+                let out = serde_json::json!({ "forecast": f, "backtest": bt, "one_point_improvement": ranked.iter().map(|(s, v)| serde_json::json!({"stage": flow.stages[*s].name, "revenue": v})).collect::<Vec<_>>() });
+                println!("{}", serde_json::to_string_pretty(&out).map_err(|e| e.to_string())?);
+            } else {
+                let cur = &f.currency;
+                let m = |v: f64| money::format_amount(v.round() as i64, cur);
+                println!("forecast {:.0} days from {} ({} trials, {ms:.0} ms)", f.horizon_days, q.as_of.format("%Y-%m-%d"), f.trials);
+                println!("  expected  {}  = {} from open deals + {} from new deals", m(f.expected_open + f.expected_new), m(f.expected_open), m(f.expected_new));
+                println!("  range     P10 {}  P50 {}  P90 {}", m(f.p10), m(f.p50), m(f.p90));
+                println!("  weighted pipeline {}   commit {}   best case {}", m(f.weighted), m(f.commit), m(f.best_case));
+                if f.closed_deals < funnelscope::forecast::MIN_CLOSED_DEALS {
+                    println!("  only {} closed deals: too little history to trust these figures", f.closed_deals);
+                }
+                println!("backtest (month by month, as known at each month's start):");
+                for p in &bt.periods {
+                    println!("  {}  actual {:>12}  data-driven {:>12}  weighted {:>12}", p.start.format("%Y-%m"), m(p.actual), m(p.data_driven), m(p.weighted));
+                }
+                let pm = |s: &funnelscope::forecast::backtest::MethodScore| format!("MAPE {} bias {}", pct(s.mape), s.bias.map_or("—".into(), |b| format!("{:+.1}%", b * 100.0)));
+                println!("  data-driven {}   weighted pipeline {}", pm(&bt.data_driven), pm(&bt.weighted));
+                println!("stage probabilities (set → realized, suggested):");
+                for s in &bt.stages {
+                    println!("  {:<18} {:>3}% → {}  {}", s.name, s.set, pct(s.realized), s.suggested.map_or("—".into(), |v| format!("{v}%")));
+                }
+                println!("where a 1-point better conversion adds most this period:");
+                for (s, v) in ranked.iter().take(4) {
+                    println!("  {:<18} +{}", flow.stages[*s].name, m(*v));
+                }
+            }
             Ok(())
         }
         "tables" => {

@@ -268,6 +268,19 @@ pub fn forecast_with(flow: &Flow, model: &Model, q: &ForecastQuery) -> Forecast 
     }
 }
 
+impl Forecast {
+    /// Fills in the Monte Carlo figures from a simulation run separately (in slices).
+    pub fn with_simulation(mut self, sim: &Simulation, trials: usize) -> Forecast {
+        self.p10 = sim.p10;
+        self.p50 = sim.p50;
+        self.p90 = sim.p90;
+        self.mc_mean = sim.mean;
+        self.mc_sd = sim.sd;
+        self.trials = trials;
+        self
+    }
+}
+
 pub struct Simulation {
     pub mean: f64,
     pub sd: f64,
@@ -299,60 +312,88 @@ fn poisson(rng: &mut Rng, mean: f64) -> u64 {
 
 /// Seeded Monte Carlo of revenue won in the period: every open deal wins with its
 /// probability; new deals arrive (Poisson) and win by the period's end following the
-/// lead-to-win curve, each worth a resampled past won amount.
+/// lead-to-win curve, each worth a resampled past won amount. Runs in slices of trials so
+/// a UI can show progress.
+pub struct Simulator<'a> {
+    /// (32-bit win threshold, amount in minor units) per deal that can add revenue.
+    entries: Vec<(u32, i64)>,
+    model: &'a Model,
+    h: f64,
+    extra_deals: u32,
+    rng: Rng,
+    totals: Vec<f64>,
+}
+
+impl<'a> Simulator<'a> {
+    pub fn new(deals: &[DealScore], model: &'a Model, h: f64, extra_deals: u32, seed: u64) -> Self {
+        let entries = deals
+            .iter()
+            .filter(|d| d.amount.unwrap_or(0) > 0 && d.probability > 0.0)
+            .map(|d| ((d.probability.min(1.0) * u32::MAX as f64) as u32, d.amount.unwrap_or(0)))
+            .collect();
+        Simulator { entries, model, h, extra_deals, rng: Rng::new(seed), totals: Vec::new() }
+    }
+
+    pub fn done(&self) -> usize {
+        self.totals.len()
+    }
+
+    /// Runs `n` more trials.
+    pub fn run(&mut self, n: usize) {
+        let lambda_h = self.model.creations_per_day * self.h;
+        let amounts = &self.model.won_amounts;
+        let creation = &self.model.creation.inc;
+        let p_extra = creation.at(self.h).0;
+        let rng = &mut self.rng;
+        for _ in 0..n {
+            // One 32-bit comparison per deal, two draws per 64-bit random number, and no
+            // branch: a win adds the amount through a mask (wins are coin flips, so a branch
+            // would be mispredicted half the time).
+            let mut won: i64 = 0;
+            let mut pairs = self.entries.chunks_exact(2);
+            for pair in &mut pairs {
+                let r = rng.next_u64();
+                won += pair[0].1 & -((((r >> 32) as u32) < pair[0].0) as i64);
+                won += pair[1].1 & -(((r as u32) < pair[1].0) as i64);
+            }
+            if let [last] = pairs.remainder() {
+                won += last.1 & -((((rng.next_u64() >> 32) as u32) < last.0) as i64);
+            }
+            let mut total = won as f64;
+            if !amounts.is_empty() {
+                for _ in 0..poisson(rng, lambda_h) {
+                    let remaining = self.h * (1.0 - rng.next_f64());
+                    if rng.next_f64() < creation.at(remaining).0 {
+                        total += amounts[rng.below(amounts.len() as u64) as usize] as f64;
+                    }
+                }
+                for _ in 0..self.extra_deals {
+                    if rng.next_f64() < p_extra {
+                        total += amounts[rng.below(amounts.len() as u64) as usize] as f64;
+                    }
+                }
+            }
+            self.totals.push(total);
+        }
+    }
+
+    pub fn result(mut self) -> Simulation {
+        let trials = self.totals.len();
+        if trials == 0 {
+            return Simulation { mean: 0.0, sd: 0.0, p10: 0.0, p50: 0.0, p90: 0.0 };
+        }
+        let mean = self.totals.iter().sum::<f64>() / trials as f64;
+        let sd = (self.totals.iter().map(|t| (t - mean) * (t - mean)).sum::<f64>() / trials as f64).sqrt();
+        self.totals.sort_unstable_by(f64::total_cmp);
+        let q = |p: f64| self.totals[((trials - 1) as f64 * p).round() as usize];
+        Simulation { mean, sd, p10: q(0.1), p50: q(0.5), p90: q(0.9) }
+    }
+}
+
 pub fn simulate(deals: &[DealScore], model: &Model, h: f64, extra_deals: u32, trials: usize, seed: u64) -> Simulation {
-    if trials == 0 {
-        return Simulation { mean: 0.0, sd: 0.0, p10: 0.0, p50: 0.0, p90: 0.0 };
-    }
-    let mut rng = Rng::new(seed);
-    // Integer thresholds: one 32-bit comparison per deal and trial, two draws per u64.
-    let entries: Vec<(u32, f64)> = deals
-        .iter()
-        .filter(|d| d.amount.unwrap_or(0) > 0 && d.probability > 0.0)
-        .map(|d| (((d.probability.min(1.0)) * u32::MAX as f64) as u32, d.amount.unwrap_or(0) as f64))
-        .collect();
-    let lambda_h = model.creations_per_day * h;
-    let amounts = &model.won_amounts;
-    let mut totals = Vec::with_capacity(trials);
-    for _ in 0..trials {
-        let mut total = 0.0;
-        let mut pairs = entries.chunks_exact(2);
-        for pair in &mut pairs {
-            let r = rng.next_u64();
-            if ((r >> 32) as u32) < pair[0].0 {
-                total += pair[0].1;
-            }
-            if (r as u32) < pair[1].0 {
-                total += pair[1].1;
-            }
-        }
-        if let [last] = pairs.remainder() {
-            if ((rng.next_u64() >> 32) as u32) < last.0 {
-                total += last.1;
-            }
-        }
-        if !amounts.is_empty() {
-            let arrivals = poisson(&mut rng, lambda_h);
-            for _ in 0..arrivals {
-                let remaining = h * (1.0 - rng.next_f64());
-                if rng.next_f64() < model.creation.inc.at(remaining).0 {
-                    total += amounts[rng.below(amounts.len() as u64) as usize] as f64;
-                }
-            }
-            let p_extra = model.creation.inc.at(h).0;
-            for _ in 0..extra_deals {
-                if rng.next_f64() < p_extra {
-                    total += amounts[rng.below(amounts.len() as u64) as usize] as f64;
-                }
-            }
-        }
-        totals.push(total);
-    }
-    let mean = totals.iter().sum::<f64>() / trials as f64;
-    let sd = (totals.iter().map(|t| (t - mean) * (t - mean)).sum::<f64>() / trials as f64).sqrt();
-    totals.sort_unstable_by(f64::total_cmp);
-    let q = |p: f64| totals[((trials - 1) as f64 * p).round() as usize];
-    Simulation { mean, sd, p10: q(0.1), p50: q(0.5), p90: q(0.9) }
+    let mut sim = Simulator::new(deals, model, h, extra_deals, seed);
+    sim.run(trials);
+    sim.result()
 }
 
 /// Where to invest coaching: the extra expected revenue a one-point better conversion

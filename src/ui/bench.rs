@@ -86,3 +86,38 @@ pub fn bench_last_commit_ms() -> f64 {
     use leptos::prelude::GetValue;
     APP.with(|a| a.borrow().map(|app| app.last_commit_ms.get_value()).unwrap_or(0.0))
 }
+
+/// Monte Carlo timing: `trials` simulated periods over `open_deals` open deals (random
+/// probabilities and amounts), with new deals from the demo history's model.
+#[wasm_bindgen]
+pub fn bench_monte_carlo(open_deals: u32, trials: u32) -> String {
+    use crate::domain::Rng;
+    use crate::forecast::{DealScore, Model, Simulator};
+    let now = super::state::now();
+    let ws = demo::generate(300, demo::DEMO_SEED, 1, now, Lang::En);
+    let flow = Flow::build(&ws, &ws.pipelines[0]);
+    let model = Model::estimate(&flow, now.timestamp(), &Default::default());
+    let mut rng = Rng::new(11);
+    let deals: Vec<DealScore> = (0..open_deals as usize)
+        .map(|d| DealScore {
+            deal: d,
+            id: String::new(),
+            title: String::new(),
+            stage: String::new(),
+            amount: Some(100_000 + rng.below(10_000_000) as i64),
+            probability: rng.next_f64(),
+            expected: 0.0,
+            age_days: 0.0,
+            typical_days: None,
+            reasons: Vec::new(),
+            at_risk: false,
+            pooled: false,
+        })
+        .collect();
+    let t0 = ms();
+    let mut sim = Simulator::new(&deals, &model, 30.0, 0, 7);
+    sim.run(trials as usize);
+    let r = sim.result();
+    let t1 = ms();
+    format!("{{\"open_deals\":{open_deals},\"trials\":{trials},\"ms\":{:.1},\"p50\":{:.0}}}", t1 - t0, r.p50)
+}

@@ -92,6 +92,12 @@ pub fn DealDetail(id: Id) -> impl IntoView {
                     {row(K::CreatedAt, format::datetime(d.created_at, app.lang.get()))}
                     {row(K::LostReason, d.lost_reason.clone())}
                     {row(K::TagsShort, d.tags.join(", "))}
+                    {row(K::ForecastCategoryLabel, app.t(match d.forecast_category {
+                        crate::domain::ForecastCategory::Pipeline => K::CatPipeline,
+                        crate::domain::ForecastCategory::BestCase => K::CatBestCase,
+                        crate::domain::ForecastCategory::Commit => K::CatCommit,
+                        crate::domain::ForecastCategory::Omitted => K::CatOmitted,
+                    }).to_string())}
                 </dl>
                 <Show when={let n = d.notes.clone(); move || !n.is_empty()}>
                     <h2>{move || app.t(K::Notes)}</h2>

@@ -3,7 +3,7 @@
 
 use super::state::{use_app, DealFormMode};
 use crate::domain::money::CURRENCIES;
-use crate::domain::{Command, DealDraft, DomainError, Field, Id};
+use crate::domain::{Command, DealDraft, DomainError, Field, ForecastCategory, Id};
 use crate::i18n::{error_message, K};
 use leptos::prelude::*;
 use std::collections::BTreeSet;
@@ -116,6 +116,21 @@ fn DealFormDialog(mode: DealFormMode) -> impl IntoView {
                     {text_field(Field::Owner, K::Owner, |d| &d.owner, |d, v| d.owner = v, "text", Some("owner-options"))}
                     {text_field(Field::Source, K::Source, |d| &d.source, |d, v| d.source = v, "text", Some("source-options"))}
                     {text_field(Field::Tags, K::Tags, |d| &d.tags, |d, v| d.tags = v, "text", None)}
+                    <div class="field">
+                        <label for="deal-category">{move || app.t(K::ForecastCategoryLabel)}</label>
+                        <select id="deal-category" on:change=move |ev| draft.update(|d| d.forecast_category = match event_target_value(&ev).as_str() {
+                            "best" => ForecastCategory::BestCase,
+                            "commit" => ForecastCategory::Commit,
+                            "omitted" => ForecastCategory::Omitted,
+                            _ => ForecastCategory::Pipeline,
+                        })>
+                            {[(ForecastCategory::Pipeline, "pipeline", K::CatPipeline), (ForecastCategory::BestCase, "best", K::CatBestCase),
+                              (ForecastCategory::Commit, "commit", K::CatCommit), (ForecastCategory::Omitted, "omitted", K::CatOmitted)]
+                                .into_iter()
+                                .map(|(c, v, k)| view! { <option value=v selected=move || draft.with(|d| d.forecast_category == c)>{move || app.t(k)}</option> })
+                                .collect_view()}
+                        </select>
+                    </div>
                     <Show when=move || is_new>
                         <div class="field">
                             <label for="deal-stage">{move || app.t(K::Stage)}</label>

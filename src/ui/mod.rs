@@ -7,6 +7,7 @@ mod charts;
 mod dashboard;
 mod deal_detail;
 mod deal_form;
+mod forecast;
 mod format;
 mod move_dialog;
 mod stage_editor;
@@ -34,6 +35,7 @@ pub enum View {
     Deal(Id),
     Stages,
     Analytics,
+    Forecast,
     Welcome,
 }
 
@@ -44,6 +46,7 @@ impl View {
             View::Deal(id) => format!("{base}?view=deal&deal={id}"),
             View::Stages => format!("{base}?view=stages"),
             View::Analytics => format!("{base}?view=analytics"),
+            View::Forecast => format!("{base}?view=forecast"),
             View::Welcome => format!("{base}?view=welcome"),
         }
     }
@@ -90,6 +93,7 @@ fn Shell() -> impl IntoView {
             (Some("deal"), Some(id)) => View::Deal(Id(id)),
             (Some("stages"), _) => View::Stages,
             (Some("analytics"), _) => View::Analytics,
+            (Some("forecast"), _) => View::Forecast,
             (Some("welcome"), _) => View::Welcome,
             _ => View::Board,
         }
@@ -109,6 +113,7 @@ fn Shell() -> impl IntoView {
             View::Deal(id) => view! { <deal_detail::DealDetail id=id/> }.into_any(),
             View::Stages => view! { <stage_editor::StageEditor/> }.into_any(),
             View::Analytics => view! { <dashboard::Dashboard/> }.into_any(),
+            View::Forecast => view! { <forecast::ForecastPage/> }.into_any(),
         }
     };
     view! {
@@ -154,6 +159,7 @@ fn Header() -> impl IntoView {
                 <nav class="nav" aria-label=move || app.t(K::MainNavigation)>
                     <a href=href(View::Board)>{move || app.t(K::Board)}</a>
                     <a href=href(View::Analytics)>{move || app.t(K::Analytics)}</a>
+                    <a href=href(View::Forecast)>{move || app.t(K::Forecast)}</a>
                     <a href=href(View::Stages)>{move || app.t(K::StageDefinitions)}</a>
                     <a href=href(View::Welcome)>{move || app.t(K::NewPipeline)}</a>
                 </nav>

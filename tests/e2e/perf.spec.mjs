@@ -52,3 +52,10 @@ test('board with 10k deals: first render and card moves', async ({ page }) => {
   console.log(`card move with 10000 deals: recompute + render ${med('render').toFixed(1)} ms median; with the IndexedDB write ${med('total').toFixed(1)} ms (renders: ${times.map((x) => x.render.toFixed(1)).join(', ')})`);
   expect(times.length).toBe(7);
 });
+
+test('Monte Carlo: 10,000 trials × 5,000 open deals in wasm', async ({ page }) => {
+  await openApp(page);
+  const out = await page.evaluate(() => JSON.parse(window.wasmBindings.bench_monte_carlo(5000, 10000)));
+  console.log(`wasm Monte Carlo: ${out.trials} trials × ${out.open_deals} open deals: ${out.ms} ms`);
+  expect(out.p50).toBeGreaterThan(0);
+});

@@ -1,0 +1,521 @@
+//! The forecast page: data-driven range next to the classic methods, per-deal scores,
+//! backtest, calibration (with one-click corrected stage probabilities) and what-if.
+//! All numbers come from `crate::forecast` on the kept analytics index.
+
+use super::state::{now, use_app};
+use super::{href, View};
+use crate::domain::money::format_amount;
+use crate::domain::{Command, Id};
+use crate::forecast::backtest::{backtest, Backtest};
+use crate::forecast::{forecast_with, rank_improvements, Forecast, ForecastQuery, Model, Reason, Simulator, WhatIf, MIN_CLOSED_DEALS};
+use crate::i18n::{fill, K};
+use chrono::{Datelike, NaiveDate};
+use leptos::prelude::*;
+
+const TRIALS: usize = 10_000;
+const TRIAL_SLICE: usize = 2_000;
+const BACKTEST_MONTHS: u32 = 6;
+
+#[derive(Clone, Copy, PartialEq)]
+enum Horizon {
+    Days30,
+    RestOfMonth,
+    RestOfQuarter,
+    Days90,
+}
+
+fn horizon_end(h: Horizon, as_of: chrono::DateTime<chrono::Utc>) -> i64 {
+    let d = as_of.date_naive();
+    let start_of = |y: i32, m: u32| NaiveDate::from_ymd_opt(y, m, 1).and_then(|d| d.and_hms_opt(0, 0, 0)).map(|t| t.and_utc().timestamp());
+    let next_month = |months_ahead: u32| {
+        let m0 = d.month0() + months_ahead;
+        start_of(d.year() + (m0 / 12) as i32, m0 % 12 + 1)
+    };
+    let t = as_of.timestamp();
+    match h {
+        Horizon::Days30 => Some(t + 30 * 86_400),
+        Horizon::Days90 => Some(t + 90 * 86_400),
+        Horizon::RestOfMonth => next_month(1),
+        Horizon::RestOfQuarter => next_month(3 - d.month0() % 3),
+    }
+    .unwrap_or(t + 30 * 86_400)
+}
+
+#[derive(Clone, PartialEq)]
+struct Results {
+    forecast: Forecast,
+    backtest: Backtest,
+    ranking: Vec<(usize, f64)>,
+    stage_names: Vec<String>,
+}
+
+async fn yield_to_browser() {
+    let promise = js_sys::Promise::new(&mut |resolve, _| {
+        if let Some(w) = web_sys::window() {
+            let _ = w.set_timeout_with_callback(&resolve);
+        }
+    });
+    let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum SortBy {
+    Probability,
+    Expected,
+    Amount,
+    Age,
+}
+
+#[component]
+pub fn ForecastPage() -> impl IntoView {
+    let app = use_app();
+    let horizon = RwSignal::new(Horizon::RestOfMonth);
+    let conv_stage = RwSignal::new(String::new());
+    let conv_points = RwSignal::new(5.0f64);
+    let fast_stage = RwSignal::new(String::new());
+    let fast_days = RwSignal::new(5.0f64);
+    let extra = RwSignal::new(0u32);
+    let sort = RwSignal::new(SortBy::Expected);
+    let results = RwSignal::new(None::<Results>);
+    let progress = RwSignal::new(None::<f64>);
+    let generation = StoredValue::new(0u64);
+    let open_stages = Memo::new(move |_| {
+        app.with_index(|f| {
+            f.stages
+                .iter()
+                .enumerate()
+                .filter(|(_, s)| s.kind == crate::domain::StageKind::Open && !s.archived)
+                .map(|(i, s)| (i, s.name.clone()))
+                .collect::<Vec<_>>()
+        })
+        .unwrap_or_default()
+    });
+
+    Effect::new(move |_| {
+        let as_of = now();
+        let until = horizon_end(horizon.get(), as_of);
+        let parse = |s: String| s.parse::<usize>().ok();
+        let what_if = WhatIf {
+            conversion: parse(conv_stage.get()).map(|s| (s, conv_points.get())),
+            faster: parse(fast_stage.get()).map(|s| (s, fast_days.get())),
+            extra_deals: extra.get(),
+        };
+        app.index_rev.track();
+        let gen = generation.get_value() + 1;
+        generation.set_value(gen);
+        let q = ForecastQuery { as_of: as_of.timestamp(), until, trials: 0, seed: 2026, filter: Default::default(), what_if };
+        leptos::task::spawn_local(async move {
+            // Point estimates, backtest and ranking at once; the Monte Carlo in slices.
+            let base = app.with_index_untracked(|flow| {
+                let model = Model::estimate(flow, q.as_of, &q.filter);
+                let f = forecast_with(flow, &model, &q);
+                let bt = backtest(flow, q.as_of, BACKTEST_MONTHS, &q.filter);
+                let ranking = rank_improvements(flow, &q);
+                let names = flow.stages.iter().map(|s| s.name.clone()).collect::<Vec<_>>();
+                (model, f, bt, ranking, names)
+            });
+            let Some((model, f, bt, ranking, stage_names)) = base else {
+                results.set(None);
+                return;
+            };
+            let mut sim = Simulator::new(&f.deals, &model, f.horizon_days, q.what_if.extra_deals, q.seed);
+            while sim.done() < TRIALS {
+                sim.run(TRIAL_SLICE.min(TRIALS - sim.done()));
+                if sim.done() < TRIALS {
+                    progress.set(Some(sim.done() as f64 / TRIALS as f64));
+                    yield_to_browser().await;
+                    if generation.get_value() != gen {
+                        return;
+                    }
+                }
+            }
+            let forecast = f.with_simulation(&sim.result(), TRIALS);
+            results.set(Some(Results { forecast, backtest: bt, ranking, stage_names }));
+            progress.set(None);
+        });
+    });
+
+    let money = move |v: f64| {
+        results.with(|r| r.as_ref().map(|r| format_amount(v.round() as i64, &r.forecast.currency))).unwrap_or_default()
+    };
+    // A memo: the page below is rebuilt only when this answer changes, not on every result.
+    let enough = Memo::new(move |_| results.with(|r| r.as_ref().map(|r| r.forecast.closed_deals >= MIN_CLOSED_DEALS)));
+    let number_input = move |label: K, sig: RwSignal<f64>| {
+        view! {
+            <label class="field small">
+                <span>{move || app.t(label)}</span>
+                <input type="number" min="0" step="1" prop:value=move || sig.get().to_string()
+                    on:change=move |ev| {
+                        if let Ok(v) = event_target_value(&ev).trim().parse::<f64>() {
+                            sig.set(v.clamp(0.0, 365.0));
+                        }
+                    }/>
+            </label>
+        }
+    };
+    let stage_select = move |label: K, sig: RwSignal<String>| {
+        view! {
+            <label class="field">
+                <span>{move || app.t(label)}</span>
+                <select on:change=move |ev| sig.set(event_target_value(&ev))>
+                    <option value="" selected=move || sig.with(String::is_empty)>{move || app.t(K::NoChange)}</option>
+                    {move || open_stages.get().into_iter().map(|(i, name)| {
+                        view! { <option value=i.to_string() selected=move || sig.get() == i.to_string()>{name}</option> }
+                    }).collect_view()}
+                </select>
+            </label>
+        }
+    };
+
+    view! {
+        <section class="page forecast">
+            <h1>{move || app.t(K::Forecast)}</h1>
+            <div class="controls">
+                <label class="field">
+                    <span>{move || app.t(K::ForecastPeriod)}</span>
+                    <select on:change=move |ev| horizon.set(match event_target_value(&ev).as_str() {
+                        "30" => Horizon::Days30,
+                        "90" => Horizon::Days90,
+                        "quarter" => Horizon::RestOfQuarter,
+                        _ => Horizon::RestOfMonth,
+                    })>
+                        <option value="month" selected>{move || app.t(K::RestOfMonth)}</option>
+                        <option value="quarter">{move || app.t(K::RestOfQuarter)}</option>
+                        <option value="30">{move || app.t(K::Next30)}</option>
+                        <option value="90">{move || app.t(K::Next90)}</option>
+                    </select>
+                </label>
+            </div>
+            {move || progress.get().map(|p| view! {
+                <div class="progress" role="status">
+                    <span>{app.t(K::Simulating)}</span>
+                    <progress max="100" value=format!("{:.0}", p * 100.0)>{format!("{:.0}%", p * 100.0)}</progress>
+                </div>
+            })}
+            {move || match enough.get() {
+                None => None,
+                Some(false) => Some(view! {
+                    <div class="callout" role="status">
+                        <h2>{app.t(K::NotEnoughHistoryTitle)}</h2>
+                        <p>{fill(app.t(K::NotEnoughHistoryBody), &[
+                            ("n", results.with(|r| r.as_ref().map(|r| r.forecast.closed_deals).unwrap_or(0)).to_string()),
+                            ("min", MIN_CLOSED_DEALS.to_string()),
+                        ])}</p>
+                    </div>
+                }.into_any()),
+                Some(true) => Some(view! {
+                    <Summary results=results money=money/>
+                    <h2>{app.t(K::WhatIf)}</h2>
+                    <div class="controls">
+                        {stage_select(K::ImproveConversionAt, conv_stage)}
+                        {number_input(K::ByPoints, conv_points)}
+                        {stage_select(K::ShortenDwellAt, fast_stage)}
+                        {number_input(K::ByDays, fast_days)}
+                        <label class="field small">
+                            <span>{app.t(K::ExtraDeals)}</span>
+                            <input type="number" min="0" max="100000" prop:value=move || extra.get().to_string()
+                                on:change=move |ev| {
+                                    if let Ok(v) = event_target_value(&ev).trim().parse::<u32>() {
+                                        extra.set(v.min(100_000));
+                                    }
+                                }/>
+                        </label>
+                    </div>
+                    <Ranking results=results money=money/>
+                    <h2>{app.t(K::DealScores)}</h2>
+                    <DealScores results=results sort=sort money=money/>
+                    <h2>{app.t(K::Backtest)}</h2>
+                    <p class="muted small">{app.t(K::BacktestExplain)}</p>
+                    <BacktestTable results=results money=money/>
+                    <h2>{app.t(K::Calibration)}</h2>
+                    <Reliability results=results/>
+                    <StageCalibration results=results/>
+                }.into_any()),
+            }}
+        </section>
+    }
+}
+
+#[component]
+fn Summary(results: RwSignal<Option<Results>>, money: impl Fn(f64) -> String + Copy + Send + Sync + 'static) -> impl IntoView {
+    let app = use_app();
+    move || {
+        results.get().map(|r| {
+            let f = r.forecast;
+            let total = f.expected_open + f.expected_new;
+            view! {
+                <div class="callouts">
+                    <article class="callout" title=fill(app.t(K::ExpectedTip), &[("n", f.deals.len().to_string())])>
+                        <h3>{app.t(K::ExpectedRevenue)}</h3>
+                        <p class="big">{money(total)}</p>
+                        <p class="small muted">{fill(app.t(K::OpenPlusNew), &[("open", money(f.expected_open)), ("new", money(f.expected_new))])}</p>
+                    </article>
+                    <article class="callout" title=fill(app.t(K::RangeTip), &[("t", f.trials.to_string())])>
+                        <h3>{app.t(K::Range)}</h3>
+                        <p class="big">{format!("{} – {}", money(f.p10), money(f.p90))}</p>
+                        <p class="small muted">{fill(app.t(K::MedianLine), &[("p50", money(f.p50)), ("t", f.trials.to_string())])}</p>
+                    </article>
+                    <article class="callout" title=app.t(K::WeightedTip)>
+                        <h3>{app.t(K::WeightedPipeline)}</h3>
+                        <p class="big">{money(f.weighted)}</p>
+                        <p class="small muted">{fill(app.t(K::CommitLine), &[("commit", money(f.commit)), ("best", money(f.best_case))])}</p>
+                    </article>
+                </div>
+                {(f.pooled_deals > 0).then(|| view! {
+                    <p class="banner warn" role="note">{fill(app.t(K::PooledWarning), &[("n", f.pooled_deals.to_string())])}</p>
+                })}
+            }
+        })
+    }
+}
+
+#[component]
+fn Ranking(results: RwSignal<Option<Results>>, money: impl Fn(f64) -> String + Copy + Send + Sync + 'static) -> impl IntoView {
+    let app = use_app();
+    move || {
+        results.get().map(|r| {
+            view! {
+                <h3>{app.t(K::WhereToCoach)}</h3>
+                <ol class="ranking" aria-label=app.t(K::WhereToCoach)>
+                    {r.ranking.iter().map(|&(s, v)| view! {
+                        <li>{fill(app.t(K::CoachLine), &[("stage", r.stage_names[s].clone()), ("v", money(v))])}</li>
+                    }).collect_view()}
+                </ol>
+            }
+        })
+    }
+}
+
+fn reason_text(app: super::AppState, r: Reason, d: &crate::forecast::DealScore, h: f64) -> String {
+    let t = |k| app.t(k);
+    match r {
+        Reason::Stage => fill(t(K::ReasonStage), &[("p", format!("{:.0}%", d.probability * 100.0)), ("stage", d.stage.clone()), ("d", format!("{h:.0}"))]),
+        Reason::Overdue => fill(t(K::ReasonOverdue), &[("d", format!("{:.0}", d.age_days)), ("typ", d.typical_days.map_or("—".into(), |x| format!("{x:.0}")))]),
+        Reason::Fresh => fill(t(K::ReasonFresh), &[("d", format!("{:.0}", d.age_days)), ("typ", d.typical_days.map_or("—".into(), |x| format!("{x:.0}")))]),
+        Reason::LargeAmount => t(K::ReasonLarge).into(),
+        Reason::OwnerStrong => t(K::ReasonOwnerStrong).into(),
+        Reason::OwnerWeak => t(K::ReasonOwnerWeak).into(),
+        Reason::SourceStrong => t(K::ReasonSourceStrong).into(),
+        Reason::SourceWeak => t(K::ReasonSourceWeak).into(),
+        Reason::Pooled => t(K::ReasonPooled).into(),
+    }
+}
+
+#[component]
+fn DealScores(results: RwSignal<Option<Results>>, sort: RwSignal<SortBy>, money: impl Fn(f64) -> String + Copy + Send + Sync + 'static) -> impl IntoView {
+    let app = use_app();
+    let header = move |k: K, by: SortBy| {
+        view! {
+            <th scope="col" aria-sort=move || if sort.get() == by { "descending" } else { "none" }>
+                <button class="link" on:click=move |_| sort.set(by)>{app.t(k)}</button>
+            </th>
+        }
+    };
+    move || {
+        results.get().map(|r| {
+            let h = r.forecast.horizon_days;
+            let mut deals = r.forecast.deals.clone();
+            let key = |d: &crate::forecast::DealScore| match sort.get() {
+                SortBy::Probability => d.probability,
+                SortBy::Expected => d.expected,
+                SortBy::Amount => d.amount.unwrap_or(0) as f64,
+                SortBy::Age => d.age_days,
+            };
+            deals.sort_by(|a, b| key(b).total_cmp(&key(a)).then_with(|| a.title.cmp(&b.title)));
+            view! {
+                <div class="table-wrap">
+                    <table class="data scores" aria-label=app.t(K::DealScores)>
+                        <thead>
+                            <tr>
+                                <th scope="col">{app.t(K::DealTitle)}</th>
+                                <th scope="col">{app.t(K::Stage)}</th>
+                                {header(K::Probability, SortBy::Probability)}
+                                {header(K::ExpectedValue, SortBy::Expected)}
+                                {header(K::Amount, SortBy::Amount)}
+                                {header(K::DaysInStage, SortBy::Age)}
+                                <th scope="col">{app.t(K::Reasons)}</th>
+                            </tr>
+                        </thead>
+                        <tbody>
+                            {deals.into_iter().take(300).map(|d| {
+                                let reasons = d.reasons.iter().map(|&x| reason_text(app, x, &d, h)).collect::<Vec<_>>().join(" · ");
+                                view! {
+                                    <tr class:at-risk=d.at_risk>
+                                        <th scope="row">
+                                            <a href=href(View::Deal(Id(d.id.clone())))>{d.title.clone()}</a>
+                                            {d.at_risk.then(|| view! { <span class="risk" title=app.t(K::AtRiskTip)>{format!(" ⚠ {}", app.t(K::AtRisk))}</span> })}
+                                        </th>
+                                        <td>{d.stage.clone()}</td>
+                                        <td class="num">{format!("{:.0}%", d.probability * 100.0)}</td>
+                                        <td class="num">{money(d.expected)}</td>
+                                        <td class="num">{d.amount.map(|a| money(a as f64)).unwrap_or_else(|| "—".into())}</td>
+                                        <td class="num">{format!("{:.0}", d.age_days)}</td>
+                                        <td class="small">{reasons}</td>
+                                    </tr>
+                                }
+                            }).collect_view()}
+                        </tbody>
+                    </table>
+                </div>
+            }
+        })
+    }
+}
+
+#[component]
+fn BacktestTable(results: RwSignal<Option<Results>>, money: impl Fn(f64) -> String + Copy + Send + Sync + 'static) -> impl IntoView {
+    let app = use_app();
+    let pct = |v: Option<f64>| v.map_or("—".to_string(), |x| format!("{:.0}%", x * 100.0));
+    let bias = |v: Option<f64>| v.map_or("—".to_string(), |x| format!("{:+.0}%", x * 100.0));
+    move || {
+        results.get().map(|r| {
+            let bt = r.backtest;
+            view! {
+                <div class="table-wrap">
+                    <table class="data" aria-label=app.t(K::Backtest)>
+                        <thead>
+                            <tr>
+                                <th scope="col">{app.t(K::Month)}</th>
+                                <th scope="col">{app.t(K::ActualWon)}</th>
+                                <th scope="col">{app.t(K::DataDriven)}</th>
+                                <th scope="col">{app.t(K::WeightedPipeline)}</th>
+                            </tr>
+                        </thead>
+                        <tbody>
+                            {bt.periods.iter().map(|p| view! {
+                                <tr>
+                                    <th scope="row">{p.start.format("%Y-%m").to_string()}</th>
+                                    <td class="num">{money(p.actual)}</td>
+                                    <td class="num">{money(p.data_driven)}</td>
+                                    <td class="num">{money(p.weighted)}</td>
+                                </tr>
+                            }).collect_view()}
+                        </tbody>
+                        <tfoot>
+                            <tr>
+                                <th scope="row">"MAPE"</th>
+                                <td></td>
+                                <td class="num">{pct(bt.data_driven.mape)}</td>
+                                <td class="num">{pct(bt.weighted.mape)}</td>
+                            </tr>
+                            <tr>
+                                <th scope="row">{app.t(K::Bias)}</th>
+                                <td></td>
+                                <td class="num">{bias(bt.data_driven.bias)}</td>
+                                <td class="num">{bias(bt.weighted.bias)}</td>
+                            </tr>
+                        </tfoot>
+                    </table>
+                </div>
+                <p class="muted small">{app.t(K::CommitNotBacktested)}</p>
+            }
+        })
+    }
+}
+
+/// Reliability chart: predicted probability (x) against how often such deals won (y).
+#[component]
+fn Reliability(results: RwSignal<Option<Results>>) -> impl IntoView {
+    let app = use_app();
+    move || {
+        results.get().map(|r| {
+            let s = |v: f64| 30.0 + 200.0 * v;
+            let y = |v: f64| 220.0 - 200.0 * v;
+            let dots = r
+                .backtest
+                .calibration
+                .iter()
+                .map(|b| {
+                    let tip = fill(app.t(K::BucketTip), &[
+                        ("from", format!("{:.0}", b.from * 100.0)),
+                        ("to", format!("{:.0}", b.to * 100.0)),
+                        ("p", format!("{:.0}%", b.mean_predicted * 100.0)),
+                        ("r", format!("{:.0}%", b.realized * 100.0)),
+                        ("n", b.n.to_string()),
+                    ]);
+                    let radius = 3.0 + (b.n as f64).sqrt().min(12.0);
+                    view! { <circle cx=s(b.mean_predicted) cy=y(b.realized) r=radius class="dot"><title>{tip}</title></circle> }
+                })
+                .collect_view();
+            view! {
+                <svg class="chart reliability" viewBox="0 0 250 250" role="img" aria-label=app.t(K::ReliabilityChart)>
+                    <line x1=s(0.0) y1=y(0.0) x2=s(1.0) y2=y(1.0) class="grid"/>
+                    <line x1=s(0.0) y1=y(0.0) x2=s(1.0) y2=y(0.0) class="axis"/>
+                    <line x1=s(0.0) y1=y(0.0) x2=s(0.0) y2=y(1.0) class="axis"/>
+                    <text x=s(0.0) y="238" class="axis-label">"0%"</text>
+                    <text x=s(1.0) y="238" class="axis-label" text-anchor="end">"100%"</text>
+                    <text x="125" y="249" class="axis-label" text-anchor="middle">{app.t(K::Predicted)}</text>
+                    <text x="26" y=y(1.0) + 4.0 class="axis-label" text-anchor="end">"100%"</text>
+                    {dots}
+                </svg>
+            }
+        })
+    }
+}
+
+#[component]
+fn StageCalibration(results: RwSignal<Option<Results>>) -> impl IntoView {
+    let app = use_app();
+    let applied = RwSignal::new(None::<String>);
+    let apply = move |changes: Vec<(usize, u8)>| {
+        let Some(pid) = app.pipeline.get_untracked() else { return };
+        let Some(mut p) = app.ws.with_untracked(|ws| ws.pipeline(&pid).cloned()) else { return };
+        // The editor's rule: save the active stages; archived ones are kept by the domain.
+        let index_ids = app.with_index_untracked(|f| f.stages.iter().map(|s| s.id.clone()).collect::<Vec<_>>()).unwrap_or_default();
+        for (i, v) in changes {
+            if let Some(id) = index_ids.get(i) {
+                if let Some(s) = p.stages.iter_mut().find(|s| &s.id == id) {
+                    s.probability = v;
+                }
+            }
+        }
+        p.stages.retain(|s| !s.archived);
+        match app.dispatch(Command::SavePipeline(p)) {
+            Ok(()) => applied.set(Some(app.t(K::ProbabilitiesApplied).to_string())),
+            Err(e) => applied.set(Some(e.iter().map(|(_, e)| crate::i18n::error_message(app.lang.get_untracked(), e)).collect::<Vec<_>>().join(" "))),
+        }
+    };
+    move || {
+        results.get().map(|r| {
+            let all: Vec<(usize, u8)> = r.backtest.stages.iter().filter_map(|s| s.suggested.filter(|v| *v != s.set).map(|v| (s.stage, v))).collect();
+            view! {
+                <div class="table-wrap">
+                    <table class="data" aria-label=app.t(K::StageProbabilities)>
+                        <thead>
+                            <tr>
+                                <th scope="col">{app.t(K::Stage)}</th>
+                                <th scope="col">{app.t(K::SetProbability)}</th>
+                                <th scope="col">{app.t(K::RealizedRate)}</th>
+                                <th scope="col">{app.t(K::Suggested)}</th>
+                                <th scope="col"></th>
+                            </tr>
+                        </thead>
+                        <tbody>
+                            {r.backtest.stages.iter().map(|s| {
+                                let stage = s.stage;
+                                let sug = s.suggested;
+                                let name = s.name.clone();
+                                view! {
+                                    <tr>
+                                        <th scope="row">{s.name.clone()}</th>
+                                        <td class="num">{format!("{}%", s.set)}</td>
+                                        <td class="num" title=fill(app.t(K::RealizedTip), &[("n", s.n.to_string())])>{s.realized.map_or("—".into(), |v| format!("{:.0}%", v * 100.0))}</td>
+                                        <td class="num">{sug.map_or("—".into(), |v| format!("{v}%"))}</td>
+                                        <td>{(sug.is_some_and(|v| v != s.set)).then(|| view! {
+                                            <button aria-label=fill(app.t(K::ApplyFor), &[("stage", name.clone())])
+                                                on:click=move |_| apply(vec![(stage, sug.unwrap_or(0))])>{app.t(K::Apply)}</button>
+                                        })}</td>
+                                    </tr>
+                                }
+                            }).collect_view()}
+                        </tbody>
+                    </table>
+                </div>
+                {(!all.is_empty()).then(|| view! {
+                    <button class="primary" on:click=move |_| apply(all.clone())>{app.t(K::ApplyAll)}</button>
+                })}
+                {move || applied.get().map(|m| view! { <p role="status" class="ok">{m}</p> })}
+            }
+        })
+    }
+}

@@ -1,0 +1,67 @@
+// The forecast page on the demo dataset: range, classic methods, deal scores, backtest,
+// one-click calibration, what-if; and the explanation when history is too short.
+import { test, expect, openApp, dealCount } from './helpers.mjs';
+
+const money = (s) => Number(s.replace(/[^0-9.]/g, ''));
+
+test('forecast with range, methods, scores, backtest, calibration and what-if', async ({ page }) => {
+  await openApp(page);
+  await page.getByRole('button', { name: 'Load demo dataset' }).click();
+  await expect.poll(async () => dealCount(page)).toBe(300);
+  const t0 = await page.evaluate(() => performance.now());
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Forecast' }).click();
+  const expected = page.locator('.callout', { hasText: 'Expected won revenue' }).locator('.big');
+  await expect(expected).toHaveText(/\$\d/);
+  console.log(`forecast page on 300 deals (model, 10,000 trials, 6-month backtest): ${((await page.evaluate(() => performance.now())) - t0).toFixed(0)} ms`);
+  const range = await page.locator('.callout', { hasText: 'Likely range' }).locator('.big').textContent();
+  const [p10, p90] = range.split('–').map(money);
+  expect(p10).toBeLessThan(p90);
+  await expect(page.locator('.callout', { hasText: 'Weighted pipeline' })).toContainText("reps' commit");
+
+  // Deal scores: sortable, every open deal listed, reasons given.
+  const scores = page.getByRole('table', { name: 'Deal scores' });
+  await scores.getByRole('button', { name: 'Win probability' }).click();
+  const probs = (await scores.locator('tbody tr td:nth-child(3)').allTextContents()).map((s) => Number(s.replace('%', '')));
+  expect(probs.length).toBeGreaterThan(10);
+  expect([...probs].sort((a, b) => b - a)).toEqual(probs);
+  await expect(scores.locator('tbody tr').first()).toContainText('won within');
+
+  // Backtest rows for six months with MAPE per method.
+  const bt = page.getByRole('table', { name: 'How accurate each method would have been' });
+  await expect(bt.locator('tbody tr')).toHaveCount(6);
+  await expect(bt.getByRole('row', { name: /MAPE/ })).toBeVisible();
+
+  // What-if: more deals entering raises the expected revenue (over 90 days: new deals
+  // need time to be won).
+  await page.getByRole('combobox', { name: 'Forecast period' }).selectOption({ label: 'Next 90 days' });
+  await expect(page.locator('.callout', { hasText: 'Expected won revenue' })).toContainText(/from new deals/);
+  await expect.poll(async () => money((await page.locator('.callout', { hasText: 'Expected won revenue' }).locator('.small').textContent()).split('+')[1])).toBeGreaterThan(0);
+  const before = money(await expected.textContent());
+  await page.getByLabel('More deals entering').fill('100');
+  await page.getByLabel('More deals entering').blur();
+  await expect.poll(async () => money(await expected.textContent())).toBeGreaterThan(before);
+
+  await page.screenshot({ path: 'tests/e2e/artifacts/forecast.png', fullPage: true });
+
+  // One click applies a suggested stage probability; the stage editor shows it.
+  const cal = page.getByRole('table', { name: 'Stage probabilities: set vs realized' });
+  const apply = cal.getByRole('button', { name: /^Apply suggested probability to / }).first();
+  const label = await apply.getAttribute('aria-label');
+  const stage = label.replace('Apply suggested probability to ', '');
+  const suggested = await cal.getByRole('row', { name: new RegExp(`^${stage}`) }).locator('td').nth(2).textContent();
+  await apply.click();
+  await expect(page.getByText('Stage probabilities updated.')).toBeVisible();
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Stage definitions' }).click();
+  const names = await page.getByRole('textbox', { name: 'Stage name' }).evaluateAll((els) => els.map((e) => e.value));
+  const i = names.indexOf(stage);
+  await expect(page.getByRole('spinbutton', { name: 'Win probability %' }).nth(i)).toHaveValue(suggested.replace('%', ''));
+});
+
+test('with too little history the forecast explains what is missing', async ({ page }) => {
+  await openApp(page);
+  await page.getByRole('button', { name: 'Use B2B template' }).click();
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Forecast' }).click();
+  await expect(page.getByRole('heading', { name: 'Not enough history for a forecast yet' })).toBeVisible();
+  await expect(page.getByText(/Only 0 deals have been won or lost so far/)).toBeVisible();
+  await expect(page.locator('.callout', { hasText: 'Expected won revenue' })).toHaveCount(0);
+});
