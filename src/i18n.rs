@@ -220,7 +220,8 @@ texts! {
     ActualWon => "Actually won", "实际赢单";
     DataDriven => "Data-driven", "数据驱动";
     Bias => "Bias", "偏差";
-    CommitNotBacktested => "The reps' commit is not backtested: changes to forecast categories are not kept in the history.", "销售承诺未做回测：预测类别的变更没有保存在历史中。";
+    RepsCommit => "Reps' commit", "销售承诺";
+    BacktestFieldsNote => "Stage moves and the reps' forecast calls are replayed as they were; amounts, expected close dates and stage probabilities are today's values.", "阶段变化和销售的预测判断按当时情况回放；金额、预计成交日期和阶段概率使用当前值。";
     Calibration => "Calibration", "校准";
     ReliabilityChart => "Predicted probability against how often those deals won", "预测概率与实际赢单比例对比";
     Predicted => "predicted", "预测值";

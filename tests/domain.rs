@@ -413,3 +413,25 @@ fn moves_are_classified_for_the_timeline() {
     use MoveKind::*;
     assert_eq!(kinds, vec![Created, Forward, Skip(1), Back, Lost, Reopen, Won, Other]);
 }
+
+#[test]
+fn forecast_calls_are_logged_when_made_or_changed() {
+    let mut w = World::new();
+    let pid = w.pipeline().id.clone();
+    let draft = DealDraft { title: "A".into(), forecast_category: ForecastCategory::BestCase, ..Default::default() };
+    w.run(Command::CreateDeal { pipeline: pid, stage: None, draft }).unwrap();
+    let d = w.ws.deals[0].id.clone();
+    assert_eq!(w.ws.category_changes.len(), 1);
+    assert_eq!(w.ws.category_changes[0].category, ForecastCategory::BestCase);
+    // An edit that leaves the call alone logs nothing; a new call is logged with its time.
+    w.now += Duration::days(2);
+    let mut draft = DealDraft::from_deal(w.ws.deal(&d).unwrap());
+    draft.title = "A2".into();
+    w.run(Command::UpdateDeal { deal: d.clone(), draft: draft.clone() }).unwrap();
+    assert_eq!(w.ws.category_changes.len(), 1);
+    draft.forecast_category = ForecastCategory::Commit;
+    w.run(Command::UpdateDeal { deal: d.clone(), draft }).unwrap();
+    assert_eq!(w.ws.category_changes.len(), 2);
+    assert_eq!(w.ws.category_changes[1].at, w.now);
+    assert_eq!(w.ws.deal(&d).unwrap().forecast_category, ForecastCategory::Commit);
+}

@@ -116,6 +116,24 @@ fn classic_methods_use_stage_probabilities_and_categories() {
 }
 
 #[test]
+fn a_deals_call_is_read_as_of_the_forecast_date() {
+    let mut f = Fixture::new();
+    let id = f.deal("a", Some(1000), "o", &[(0, 0), (5, 3)]);
+    f.ws.category_changes.push(CategoryChange { id: Id::from("c1"), opportunity: id.clone(), category: ForecastCategory::BestCase, at: day(6) });
+    f.ws.category_changes.push(CategoryChange { id: Id::from("c2"), opportunity: id.clone(), category: ForecastCategory::Commit, at: day(20) });
+    f.ws.deals[0].forecast_category = ForecastCategory::Commit;
+    f.ws.deals[0].expected_close = Some(day(25).date_naive());
+    let flow = Flow::build(&f.ws, f.p());
+    assert_eq!(flow.category_at(0, day(3).timestamp()), ForecastCategory::Pipeline);
+    assert_eq!(flow.category_at(0, day(10).timestamp()), ForecastCategory::BestCase);
+    assert_eq!(flow.category_at(0, day(21).timestamp()), ForecastCategory::Commit);
+    let early = forecast(&flow, &query(day(10).timestamp(), 30, 0));
+    assert_eq!((early.commit, early.best_case), (0.0, 1000.0));
+    let late = forecast(&flow, &query(day(21).timestamp(), 30, 0));
+    assert_eq!((late.commit, late.best_case), (1000.0, 1000.0));
+}
+
+#[test]
 fn backtest_prefers_the_data_when_set_probabilities_are_wrong() {
     let mut ws = demo::generate(1500, 9, 9, now(), Lang::En);
     for s in &mut ws.pipelines[0].stages {
@@ -130,6 +148,9 @@ fn backtest_prefers_the_data_when_set_probabilities_are_wrong() {
     println!("MAPE data-driven {dd:.3}, weighted pipeline {wp:.3}; bias {:?} / {:?}", bt.data_driven.bias, bt.weighted.bias);
     assert!(dd < wp, "data-driven {dd} should beat weighted {wp}");
     assert!(bt.data_driven.bias.unwrap().abs() < bt.weighted.bias.unwrap().abs());
+    // The reps' commit is replayed from their logged calls: some months had commits.
+    assert!(bt.periods.iter().any(|p| p.commit > 0.0));
+    assert!(bt.commit.mape.is_some());
     // Calibration buckets hold every prediction once; suggested stage values follow the truth.
     assert!(bt.calibration.iter().all(|b| b.n > 0 && (0.0..=1.0).contains(&b.realized)));
     let truth = win_probability(&DEMO_CHAIN);
@@ -177,6 +198,9 @@ mod no_look_ahead {
             for e in altered.events.iter_mut().filter(|e| e.at > as_of) {
                 e.at += Duration::days(shift);
                 e.to = lost.clone();
+            }
+            for c in altered.category_changes.iter_mut().filter(|c| c.at > as_of) {
+                c.category = ForecastCategory::Commit;
             }
             let fa = Flow::build(&ws, &ws.pipelines[0]);
             let fb = Flow::build(&altered, &altered.pipelines[0]);

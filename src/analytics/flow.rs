@@ -4,7 +4,7 @@
 //! then kept current by `apply`ing each stored change, so the app never re-reads the
 //! string-keyed workspace on a move.
 
-use crate::domain::{Change, Id, Opportunity, Pipeline, StageChange, StageKind, Workspace};
+use crate::domain::{CategoryChange, Change, ForecastCategory, Id, Opportunity, Pipeline, StageChange, StageKind, Workspace};
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 
@@ -107,6 +107,8 @@ pub struct Flow {
     pub deals: Vec<DealRow>,
     /// Per deal: (time in seconds, stage index), in time order (ties keep log order).
     pub events: Vec<Vec<(i64, u16)>>,
+    /// Per deal: forecast-category calls in time order.
+    pub categories: Vec<Vec<(i64, ForecastCategory)>>,
     pub labels: Labels,
     stage_lookup: FxMap<Id, u16>,
     deal_lookup: FxMap<Id, u32>,
@@ -150,6 +152,7 @@ impl Flow {
             rank_stage,
             deals: Vec::new(),
             events: Vec::new(),
+            categories: Vec::new(),
             labels: Labels::default(),
             stage_lookup,
             deal_lookup: FxMap::default(),
@@ -159,6 +162,9 @@ impl Flow {
         }
         for e in &ws.events {
             flow.push_event(e);
+        }
+        for c in &ws.category_changes {
+            flow.push_category(c);
         }
         flow
     }
@@ -182,6 +188,7 @@ impl Flow {
                 self.deal_lookup.insert(d.id.clone(), self.deals.len() as u32);
                 self.deals.push(row);
                 self.events.push(Vec::new());
+                self.categories.push(Vec::new());
             }
         }
     }
@@ -194,6 +201,27 @@ impl Flow {
         let evs = &mut self.events[d as usize];
         let at = evs.partition_point(|x| x.0 <= t);
         evs.insert(at, (t, s));
+    }
+
+    fn push_category(&mut self, c: &CategoryChange) {
+        let Some(&d) = self.deal_lookup.get(&c.opportunity) else { return };
+        let t = c.at.timestamp();
+        let calls = &mut self.categories[d as usize];
+        let at = calls.partition_point(|x| x.0 <= t);
+        calls.insert(at, (t, c.category));
+    }
+
+    /// The rep's call on deal `d` at time `t`: the last one made by then. Deals with no
+    /// recorded call (data from before calls were logged) keep their current category.
+    pub fn category_at(&self, d: usize, t: i64) -> ForecastCategory {
+        let calls = &self.categories[d];
+        if calls.is_empty() {
+            return self.deals[d].category;
+        }
+        match calls.partition_point(|x| x.0 <= t) {
+            0 => ForecastCategory::Pipeline,
+            i => calls[i - 1].1,
+        }
     }
 
     /// Keeps the index current after a stored change. Returns false when the change needs
@@ -209,6 +237,10 @@ impl Flow {
             }
             Change::AppendEvent(e) => {
                 self.push_event(e);
+                true
+            }
+            Change::AppendCategory(c) => {
+                self.push_category(c);
                 true
             }
         }

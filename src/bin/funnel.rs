@@ -325,10 +325,17 @@ fn run(args: Args) -> Result<(), String> {
                 }
                 println!("backtest (month by month, as known at each month's start):");
                 for p in &bt.periods {
-                    println!("  {}  actual {:>12}  data-driven {:>12}  weighted {:>12}", p.start.format("%Y-%m"), m(p.actual), m(p.data_driven), m(p.weighted));
+                    println!(
+                        "  {}  actual {:>12}  data-driven {:>12}  weighted {:>12}  commit {:>12}",
+                        p.start.format("%Y-%m"),
+                        m(p.actual),
+                        m(p.data_driven),
+                        m(p.weighted),
+                        m(p.commit)
+                    );
                 }
                 let pm = |s: &funnelscope::forecast::backtest::MethodScore| format!("MAPE {} bias {}", pct(s.mape), s.bias.map_or("—".into(), |b| format!("{:+.1}%", b * 100.0)));
-                println!("  data-driven {}   weighted pipeline {}", pm(&bt.data_driven), pm(&bt.weighted));
+                println!("  data-driven {}   weighted pipeline {}   commit {}", pm(&bt.data_driven), pm(&bt.weighted), pm(&bt.commit));
                 println!("stage probabilities (set → realized, suggested):");
                 for s in &bt.stages {
                     println!("  {:<18} {:>3}% → {}  {}", s.name, s.set, pct(s.realized), s.suggested.map_or("—".into(), |v| format!("{v}%")));

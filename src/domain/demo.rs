@@ -5,7 +5,7 @@
 //! stage lasts an exponential time with the stated mean; whatever would happen after
 //! "now" has not happened yet, so those deals are still open.
 
-use super::event::StageChange;
+use super::event::{CategoryChange, StageChange};
 use super::ids::{Id, IdGen, Rng};
 use super::opportunity::{ForecastCategory, Opportunity};
 use super::pipeline::{from_template, Lang, Template};
@@ -108,6 +108,7 @@ pub fn generate_chain(chain: &Chain, n: usize, seed: u64, id_seed: u64, now: Dat
     let pick = |pair: &(&'static str, &'static str)| if zh { pair.1 } else { pair.0 }.to_string();
     let mut deals = Vec::with_capacity(n);
     let mut events = Vec::with_capacity(n * 4);
+    let mut calls = Vec::new();
     for _ in 0..n {
         // A growing team: deal creation rises linearly over the year (density ∝ recency).
         let age_share = 1.0 - rng.next_f64().sqrt();
@@ -119,6 +120,7 @@ pub fn generate_chain(chain: &Chain, n: usize, seed: u64, id_seed: u64, now: Dat
         let amount = (2_000f64 * 100f64.powf(rng.next_f64()) / 100.0).round() as i64 * 100 * 100;
         let mut state = 0usize;
         let mut at = created;
+        let mut category_now = ForecastCategory::Pipeline;
         events.push(StageChange {
             id: ids.next_id(),
             opportunity: id.clone(),
@@ -150,6 +152,19 @@ pub fn generate_chain(chain: &Chain, n: usize, seed: u64, id_seed: u64, now: Dat
                 at: next_at,
                 note: String::new(),
             });
+            // Reps make their call a day after a deal reaches Demo or Negotiation.
+            let call = match next {
+                3 if rng.next_f64() < 0.7 => Some(ForecastCategory::Commit),
+                2 | 3 if rng.next_f64() < 0.5 => Some(ForecastCategory::BestCase),
+                _ => None,
+            };
+            if let Some(category) = call {
+                let call_at = next_at + Duration::days(1);
+                if call_at <= now {
+                    calls.push(CategoryChange { id: ids.next_id(), opportunity: id.clone(), category, at: call_at });
+                    category_now = category;
+                }
+            }
             state = next;
             at = next_at;
         }
@@ -175,13 +190,10 @@ pub fn generate_chain(chain: &Chain, n: usize, seed: u64, id_seed: u64, now: Dat
             lost_reason,
             notes: String::new(),
             tags: vec![product],
-            // Reps call late-stage deals: commit most Negotiation deals, best-case some Demos.
-            forecast_category: match state {
-                3 if rng.next_f64() < 0.7 => ForecastCategory::Commit,
-                2 | 3 if rng.next_f64() < 0.5 => ForecastCategory::BestCase,
-                _ => ForecastCategory::Pipeline,
-            },
+            forecast_category: category_now,
         });
     }
-    Workspace::from_records(vec![pipeline], deals, events)
+    let mut ws = Workspace::from_records(vec![pipeline], deals, events);
+    ws.category_changes = calls;
+    ws
 }

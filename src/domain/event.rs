@@ -17,6 +17,16 @@ pub struct StageChange {
     pub note: String,
 }
 
+/// A rep's forecast call on a deal changed (or was first made). Kept as a log, like stage
+/// changes, so that backtests can ask what the commit was on a past date.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CategoryChange {
+    pub id: Id,
+    pub opportunity: Id,
+    pub category: super::opportunity::ForecastCategory,
+    pub at: DateTime<Utc>,
+}
+
 /// How a move relates to the pipeline's order, for the timeline and the analytics.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum MoveKind {

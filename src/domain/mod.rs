@@ -10,7 +10,7 @@ pub mod pipeline;
 pub mod workspace;
 
 pub use error::{DomainError, Field};
-pub use event::{classify, MoveKind, StageChange};
+pub use event::{classify, CategoryChange, MoveKind, StageChange};
 pub use ids::{Id, IdGen, Rng};
 pub use opportunity::{DealDraft, DealFields, ForecastCategory, Opportunity};
 pub use pipeline::{from_template, Lang, Pipeline, Stage, StageKind, Template};

@@ -5,7 +5,7 @@
 //! the user sees never runs ahead of what is stored.
 
 use super::error::{DomainError, Field};
-use super::event::StageChange;
+use super::event::{CategoryChange, StageChange};
 use super::ids::{Id, IdGen};
 use super::opportunity::{DealDraft, Opportunity};
 use super::pipeline::{from_template, Lang, Pipeline, StageKind, Template};
@@ -19,6 +19,9 @@ pub struct Workspace {
     pub deals: Vec<Opportunity>,
     /// Append order. Readers order a deal's events by (`at`, position in this list).
     pub events: Vec<StageChange>,
+    /// Forecast-category calls, append-only like `events`.
+    #[serde(default)]
+    pub category_changes: Vec<CategoryChange>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -37,6 +40,7 @@ pub enum Change {
     PutPipeline(Pipeline),
     PutDeal(Opportunity),
     AppendEvent(StageChange),
+    AppendCategory(CategoryChange),
 }
 
 pub type Rejection = Vec<(Field, DomainError)>;
@@ -54,7 +58,7 @@ pub struct Ctx<'a> {
 impl Workspace {
     /// Builds a workspace from stored records; each deal's stage is re-derived from the log.
     pub fn from_records(pipelines: Vec<Pipeline>, deals: Vec<Opportunity>, events: Vec<StageChange>) -> Self {
-        let mut ws = Workspace { pipelines, deals, events };
+        let mut ws = Workspace { pipelines, deals, events, category_changes: Vec::new() };
         ws.derive_stages();
         ws
     }
@@ -118,6 +122,12 @@ impl Workspace {
             Command::UpdateDeal { deal, draft } => {
                 let Some(old) = self.deal(&deal) else { return reject(Field::Title, DomainError::UnknownDeal) };
                 let f = draft.validate()?;
+                let call = (f.forecast_category != old.forecast_category).then(|| CategoryChange {
+                    id: ctx.ids.next_id(),
+                    opportunity: old.id.clone(),
+                    category: f.forecast_category,
+                    at: ctx.now,
+                });
                 let updated = Opportunity {
                     title: f.title,
                     account: f.account,
@@ -133,7 +143,7 @@ impl Workspace {
                     updated_at: ctx.now,
                     ..old.clone()
                 };
-                Ok(vec![Change::PutDeal(updated)])
+                Ok(std::iter::once(Change::PutDeal(updated)).chain(call.map(Change::AppendCategory)).collect())
             }
             Command::MoveDeal { deal, to, note, lost_reason } => self.plan_move(deal, to, note, lost_reason, ctx),
         }
@@ -157,6 +167,7 @@ impl Workspace {
                     }
                     self.events.push(e);
                 }
+                Change::AppendCategory(c) => self.category_changes.push(c),
             }
         }
     }
@@ -208,7 +219,13 @@ impl Workspace {
             at: ctx.now,
             note: String::new(),
         };
-        Ok(vec![Change::PutDeal(deal), Change::AppendEvent(created)])
+        let call = (deal.forecast_category != super::opportunity::ForecastCategory::Pipeline).then(|| CategoryChange {
+            id: ctx.ids.next_id(),
+            opportunity: deal.id.clone(),
+            category: deal.forecast_category,
+            at: ctx.now,
+        });
+        Ok([Change::PutDeal(deal), Change::AppendEvent(created)].into_iter().chain(call.map(Change::AppendCategory)).collect())
     }
 
     fn plan_move(

@@ -1,8 +1,8 @@
 //! How accurate each method would have been: replay the log as of the start of each past
 //! month, forecast that month with what was known then, and compare with what was won.
-//! Only stage history is replayed; field values (amounts, expected close dates, stage
-//! probabilities) are today's, because edits to them are not in the log. The reps' commit
-//! call is not backtested for the same reason: its history is not recorded.
+//! Stage history and the reps' forecast calls are replayed; other field values (amounts,
+//! expected close dates, stage probabilities) are today's, because edits to them are not
+//! in the log.
 
 use super::{forecast_with, ForecastQuery, Model, WhatIf, MIN_SUBJECTS};
 use crate::analytics::flow::Flow;
@@ -18,6 +18,8 @@ pub struct PeriodResult {
     pub actual: f64,
     pub data_driven: f64,
     pub weighted: f64,
+    /// The reps' commit as it stood at the period's start.
+    pub commit: f64,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -54,6 +56,7 @@ pub struct Backtest {
     pub periods: Vec<PeriodResult>,
     pub data_driven: MethodScore,
     pub weighted: MethodScore,
+    pub commit: MethodScore,
     pub calibration: Vec<Bucket>,
     pub stages: Vec<StageCalibration>,
 }
@@ -115,6 +118,7 @@ pub fn backtest(flow: &Flow, as_of: i64, months: u32, filter: &DealFilter) -> Ba
             actual,
             data_driven: f.expected_open + f.expected_new,
             weighted: f.weighted,
+            commit: f.commit,
         });
     }
     let calibration = (0..10)
@@ -153,6 +157,7 @@ pub fn backtest(flow: &Flow, as_of: i64, months: u32, filter: &DealFilter) -> Ba
     Backtest {
         data_driven: score(&periods, |p| p.data_driven),
         weighted: score(&periods, |p| p.weighted),
+        commit: score(&periods, |p| p.commit),
         periods,
         calibration,
         stages,

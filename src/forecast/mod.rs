@@ -157,7 +157,8 @@ pub fn forecast_with(flow: &Flow, model: &Model, q: &ForecastQuery) -> Forecast 
         let evs = known(&flow.events[d], q.as_of);
         let Some(&(entered, s)) = evs.last() else { continue };
         let stage = &flow.stages[s as usize];
-        if stage.kind != StageKind::Open || row.category == ForecastCategory::Omitted {
+        let category = flow.category_at(d, q.as_of);
+        if stage.kind != StageKind::Open || category == ForecastCategory::Omitted {
             continue;
         }
         let amount = if Some(row.currency) == currency { row.amount } else { None };
@@ -177,7 +178,7 @@ pub fn forecast_with(flow: &Flow, model: &Model, q: &ForecastQuery) -> Forecast 
         if in_period {
             let a = amount.unwrap_or(0) as f64;
             weighted += a * stage.probability as f64 / 100.0;
-            match row.category {
+            match category {
                 ForecastCategory::Commit => {
                     commit += a;
                     best_case += a;

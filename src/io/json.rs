@@ -1,6 +1,6 @@
 //! The workspace as one versioned JSON document (documented in docs/export-format.md).
 
-use crate::domain::{Opportunity, Pipeline, StageChange, Workspace};
+use crate::domain::{CategoryChange, Opportunity, Pipeline, StageChange, Workspace};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::collections::HashSet;
@@ -17,6 +17,7 @@ struct ExportRef<'a> {
     pipelines: &'a [Pipeline],
     deals: &'a [Opportunity],
     events: &'a [StageChange],
+    category_changes: &'a [CategoryChange],
 }
 
 #[derive(Deserialize)]
@@ -30,6 +31,9 @@ struct Export {
     pipelines: Vec<Pipeline>,
     deals: Vec<Opportunity>,
     events: Vec<StageChange>,
+    /// Absent in files written before forecast calls were logged.
+    #[serde(default)]
+    category_changes: Vec<CategoryChange>,
 }
 
 pub fn export_json(ws: &Workspace, exported_at: DateTime<Utc>) -> String {
@@ -40,6 +44,7 @@ pub fn export_json(ws: &Workspace, exported_at: DateTime<Utc>) -> String {
         pipelines: &ws.pipelines,
         deals: &ws.deals,
         events: &ws.events,
+        category_changes: &ws.category_changes,
     };
     serde_json::to_string_pretty(&doc).unwrap_or_default()
 }
@@ -92,6 +97,7 @@ pub fn import_json(text: &str) -> Result<Workspace, ImportError> {
         ("pipelines", doc.pipelines.iter().map(|p| &p.id).collect::<Vec<_>>()),
         ("deals", doc.deals.iter().map(|d| &d.id).collect()),
         ("events", doc.events.iter().map(|e| &e.id).collect()),
+        ("category changes", doc.category_changes.iter().map(|e| &e.id).collect()),
     ] {
         seen.clear();
         for id in ids {
@@ -112,8 +118,13 @@ pub fn import_json(text: &str) -> Result<Workspace, ImportError> {
             }
         }
     }
-    // The file keeps the log's append order; readers order by time, ties by that order.
-    Ok(Workspace::from_records(doc.pipelines, doc.deals, doc.events))
+    if let Some(c) = doc.category_changes.iter().find(|c| !deals.contains(&c.opportunity)) {
+        return Err(ImportError::UnknownReference { event: c.id.to_string(), what: "deal", id: c.opportunity.to_string() });
+    }
+    // The file keeps the logs' append order; readers order by time, ties by that order.
+    let mut ws = Workspace::from_records(doc.pipelines, doc.deals, doc.events);
+    ws.category_changes = doc.category_changes;
+    Ok(ws)
 }
 
 #[cfg(test)]

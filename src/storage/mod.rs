@@ -9,7 +9,7 @@ mod prefs;
 
 pub use prefs::Prefs;
 
-use crate::domain::{Change, Opportunity, Pipeline, StageChange, Workspace};
+use crate::domain::{CategoryChange, Change, Opportunity, Pipeline, StageChange, Workspace};
 use idb::{Database, DatabaseEvent, Factory, KeyPath, ObjectStoreParams, TransactionMode, TransactionResult};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -19,20 +19,27 @@ const DB_NAME: &str = "funnelscope";
 const PIPELINES: &str = "pipelines";
 const DEALS: &str = "deals";
 const EVENTS: &str = "events";
-const ALL_STORES: [&str; 3] = [PIPELINES, DEALS, EVENTS];
+const CATEGORY_CHANGES: &str = "category_changes";
+const ALL_STORES: [&str; 4] = [PIPELINES, DEALS, EVENTS, CATEGORY_CHANGES];
 
 /// Ordered schema migrations. Entry i upgrades version i to version i + 1.
-const MIGRATIONS: &[fn(&Database) -> Result<(), idb::Error>] = &[migrate_v0_to_v1];
+const MIGRATIONS: &[fn(&Database) -> Result<(), idb::Error>] = &[migrate_v0_to_v1, migrate_v1_to_v2];
 
 pub const SCHEMA_VERSION: u32 = MIGRATIONS.len() as u32;
 
+fn store_keyed_by_id(db: &Database, name: &str) -> Result<(), idb::Error> {
+    let mut params = ObjectStoreParams::new();
+    params.key_path(Some(KeyPath::new_single("id")));
+    db.create_object_store(name, params).map(|_| ())
+}
+
 fn migrate_v0_to_v1(db: &Database) -> Result<(), idb::Error> {
-    for name in ALL_STORES {
-        let mut params = ObjectStoreParams::new();
-        params.key_path(Some(KeyPath::new_single("id")));
-        db.create_object_store(name, params)?;
-    }
-    Ok(())
+    [PIPELINES, DEALS, EVENTS].into_iter().try_for_each(|name| store_keyed_by_id(db, name))
+}
+
+/// v2: forecast-category calls get their own append-only log.
+fn migrate_v1_to_v2(db: &Database) -> Result<(), idb::Error> {
+    store_keyed_by_id(db, CATEGORY_CHANGES)
 }
 
 pub struct Store {
@@ -78,13 +85,17 @@ impl Store {
         let tx = self.db.transaction(&ALL_STORES, TransactionMode::ReadOnly).map_err(js_err)?;
         // Issue every request before awaiting any, so the transaction stays active.
         let get = |name: &str| tx.object_store(name).and_then(|s| s.get_all(None, None)).map_err(js_err);
-        let (p, d, e) = (get(PIPELINES)?, get(DEALS)?, get(EVENTS)?);
+        let (p, d, e, c) = (get(PIPELINES)?, get(DEALS)?, get(EVENTS)?, get(CATEGORY_CHANGES)?);
         let pipelines: Vec<Pipeline> = from_js_all(PIPELINES, p.await.map_err(js_err)?)?;
         let deals: Vec<Opportunity> = from_js_all(DEALS, d.await.map_err(js_err)?)?;
         let mut events: Vec<StageChange> = from_js_all(EVENTS, e.await.map_err(js_err)?)?;
-        // Keyed stores return records in id order; the log's order is time order.
+        let mut calls: Vec<CategoryChange> = from_js_all(CATEGORY_CHANGES, c.await.map_err(js_err)?)?;
+        // Keyed stores return records in id order; the logs' order is time order.
         events.sort_by(|a, b| a.at.cmp(&b.at));
-        Ok(Workspace::from_records(pipelines, deals, events))
+        calls.sort_by(|a, b| a.at.cmp(&b.at));
+        let mut ws = Workspace::from_records(pipelines, deals, events);
+        ws.category_changes = calls;
+        Ok(ws)
     }
 
     /// Writes all changes of one command in a single transaction: all or nothing.
@@ -95,11 +106,12 @@ impl Store {
                 Change::PutPipeline(p) => (PIPELINES, to_js(p)?),
                 Change::PutDeal(d) => (DEALS, to_js(d)?),
                 Change::AppendEvent(e) => (EVENTS, to_js(e)?),
+                Change::AppendCategory(c) => (CATEGORY_CHANGES, to_js(c)?),
             };
             let store = tx.object_store(store).map_err(js_err)?;
             // `add` for events: the log is append-only, an existing id is an error.
             let issued = match c {
-                Change::AppendEvent(_) => store.add(&value, None).map(|_| ()),
+                Change::AppendEvent(_) | Change::AppendCategory(_) => store.add(&value, None).map(|_| ()),
                 _ => store.put(&value, None).map(|_| ()),
             };
             if let Err(e) = issued {

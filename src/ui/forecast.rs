@@ -379,6 +379,7 @@ fn BacktestTable(results: RwSignal<Option<Results>>, money: impl Fn(f64) -> Stri
                                 <th scope="col">{app.t(K::ActualWon)}</th>
                                 <th scope="col">{app.t(K::DataDriven)}</th>
                                 <th scope="col">{app.t(K::WeightedPipeline)}</th>
+                                <th scope="col">{app.t(K::RepsCommit)}</th>
                             </tr>
                         </thead>
                         <tbody>
@@ -388,6 +389,7 @@ fn BacktestTable(results: RwSignal<Option<Results>>, money: impl Fn(f64) -> Stri
                                     <td class="num">{money(p.actual)}</td>
                                     <td class="num">{money(p.data_driven)}</td>
                                     <td class="num">{money(p.weighted)}</td>
+                                    <td class="num">{money(p.commit)}</td>
                                 </tr>
                             }).collect_view()}
                         </tbody>
@@ -397,17 +399,19 @@ fn BacktestTable(results: RwSignal<Option<Results>>, money: impl Fn(f64) -> Stri
                                 <td></td>
                                 <td class="num">{pct(bt.data_driven.mape)}</td>
                                 <td class="num">{pct(bt.weighted.mape)}</td>
+                                <td class="num">{pct(bt.commit.mape)}</td>
                             </tr>
                             <tr>
                                 <th scope="row">{app.t(K::Bias)}</th>
                                 <td></td>
                                 <td class="num">{bias(bt.data_driven.bias)}</td>
                                 <td class="num">{bias(bt.weighted.bias)}</td>
+                                <td class="num">{bias(bt.commit.bias)}</td>
                             </tr>
                         </tfoot>
                     </table>
                 </div>
-                <p class="muted small">{app.t(K::CommitNotBacktested)}</p>
+                <p class="muted small">{app.t(K::BacktestFieldsNote)}</p>
             }
         })
     }

@@ -222,6 +222,7 @@ impl AppState {
         let mut changes: Vec<Change> = ws.pipelines.into_iter().map(Change::PutPipeline).collect();
         changes.extend(ws.deals.into_iter().map(Change::PutDeal));
         changes.extend(ws.events.into_iter().map(Change::AppendEvent));
+        changes.extend(ws.category_changes.into_iter().map(Change::AppendCategory));
         self.enqueue(Job::Bulk(changes));
     }
 

@@ -40,3 +40,57 @@ test('a failed write is reported and the deal stays where the database has it', 
   await page.reload();
   await expect(card(column(page, 'Qualification'), 'Fragile deal')).toBeVisible();
 });
+
+test('a database written by schema version 1 is migrated in place, data intact', async ({ page }) => {
+  // Before the app starts, create the version-1 database an older release left behind:
+  // three stores and one pipeline with one deal and its creation event.
+  await page.addInitScript(() => {
+    if (sessionStorage.getItem('seeded')) return;
+    sessionStorage.setItem('seeded', '1');
+    const stage = (id, name, kind, probability) => ({
+      id, name, kind, probability, description: '', entry_criteria: [], exit_criteria: [], archived: false,
+    });
+    const req = indexedDB.open('funnelscope', 1);
+    req.onupgradeneeded = () => {
+      const db = req.result;
+      for (const name of ['pipelines', 'deals', 'events']) db.createObjectStore(name, { keyPath: 'id' });
+      const tx = req.transaction;
+      tx.objectStore('pipelines').put({
+        id: 'p1', name: 'Legacy pipeline',
+        stages: [stage('s1', 'Lead', 'Open', 20), stage('s2', 'Proposal', 'Open', 60), stage('w', 'Won', 'Won', 100), stage('l', 'Lost', 'Lost', 0)],
+      });
+      tx.objectStore('deals').put({
+        id: 'd1', pipeline: 'p1', title: 'Old deal', account: 'Legacy Ltd', contact: '', amount: 420000, currency: 'USD',
+        owner: 'Ann', source: '', created_at: '2026-01-05T10:00:00Z', updated_at: '2026-01-05T10:00:00Z',
+        expected_close: null, stage: 's2', lost_reason: '', notes: '',
+      });
+      tx.objectStore('events').put({ id: 'e1', opportunity: 'd1', from: null, to: 's1', at: '2026-01-05T10:00:00Z', note: '' });
+      tx.objectStore('events').put({ id: 'e2', opportunity: 'd1', from: 's1', to: 's2', at: '2026-02-01T10:00:00Z', note: '' });
+    };
+    req.onsuccess = () => req.result.close();
+  });
+  await openApp(page);
+  await expect(card(column(page, 'Proposal'), 'Old deal')).toBeVisible();
+  await expect(card(column(page, 'Proposal'), 'Old deal')).toContainText('$4,200');
+  const version = await page.evaluate(() => new Promise((r) => {
+    const q = indexedDB.open('funnelscope');
+    q.onsuccess = () => { r([q.result.version, [...q.result.objectStoreNames].sort()]); q.result.close(); };
+  }));
+  expect(version).toEqual([2, ['category_changes', 'deals', 'events', 'pipelines']]);
+
+  // The new store works: a forecast call is logged and survives a reload.
+  await card(column(page, 'Proposal'), 'Old deal').getByRole('link', { name: 'Old deal' }).click();
+  await page.getByRole('button', { name: 'Edit deal' }).click();
+  await page.getByRole('dialog', { name: 'Edit deal' }).getByLabel('Forecast category').selectOption({ label: 'Commit' });
+  await page.getByRole('dialog', { name: 'Edit deal' }).getByRole('button', { name: 'Save deal' }).click();
+  await page.reload();
+  await expect(page.getByText('Commit', { exact: true })).toBeVisible();
+  const calls = await page.evaluate(() => new Promise((r) => {
+    const q = indexedDB.open('funnelscope');
+    q.onsuccess = () => {
+      const all = q.result.transaction('category_changes').objectStore('category_changes').getAll();
+      all.onsuccess = () => { r(all.result.map((c) => c.category)); q.result.close(); };
+    };
+  }));
+  expect(calls).toEqual(['Commit']);
+});
