@@ -46,6 +46,22 @@ fn stage_estimates_recover_the_true_win_probabilities() {
     }
 }
 
+/// Visit lengths are exponential with the documented means (plus the generator's one hour):
+/// the median of completed visits is mean·ln 2 + 1 h, within 4 standard errors (the
+/// median's SE for an exponential is mean/√n).
+#[test]
+fn stage_dwell_recovers_the_true_distribution() {
+    let ws = demo::generate_chain(&DEMO_CHAIN, 3000, 5, 5, now(), Lang::En);
+    let flow = Flow::build(&ws, &ws.pipelines[0]);
+    let model = Model::estimate(&flow, now().timestamp(), &DealFilter::default());
+    for (s, &mean) in DEMO_CHAIN.mean_dwell_days.iter().enumerate() {
+        let n = flow.events.iter().flat_map(|e| e.windows(2)).filter(|w| w[0].1 as usize == s).count() as f64;
+        let truth = mean * std::f64::consts::LN_2 + 1.0 / 24.0;
+        let got = model.dwell_p50[s].unwrap();
+        assert!((got - truth).abs() <= 4.0 * mean / n.sqrt(), "stage {s}: median {got:.2} vs {truth:.2} (n {n})");
+    }
+}
+
 /// Demo: half the deals win within 5–15 days, the other half linger 100 days and lose.
 /// A deal already 80 days in Demo is nearly hopeless; a fresh one is about 50%.
 #[test]
