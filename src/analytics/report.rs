@@ -263,6 +263,19 @@ impl Selection {
     }
 }
 
+/// For each event, the index of the first Won/Lost event at or after it.
+pub(crate) fn next_terminals(flow: &Flow, evs: &[(i64, u16)], out: &mut Vec<Option<usize>>) {
+    out.clear();
+    out.resize(evs.len(), None);
+    let mut upcoming = None;
+    for i in (0..evs.len()).rev() {
+        if flow.stages[evs[i].1 as usize].kind.is_terminal() {
+            upcoming = Some(i);
+        }
+        out[i] = upcoming;
+    }
+}
+
 /// A deal's events known at `as_of`.
 pub(crate) fn known(evs: &[(i64, u16)], as_of: i64) -> &[(i64, u16)] {
     &evs[..evs.partition_point(|e| e.0 <= as_of)]
@@ -412,16 +425,7 @@ impl ReportBuilder {
         self.snapshot[cur as usize].amount += amount.unwrap_or(0);
 
         first_reach(flow, evs, q.mode, &mut self.first);
-        // The first Won/Lost event at or after each event.
-        self.next_terminal.clear();
-        self.next_terminal.resize(evs.len(), None);
-        let mut upcoming = None;
-        for i in (0..evs.len()).rev() {
-            if kind_of(evs[i].1).is_terminal() {
-                upcoming = Some(i);
-            }
-            self.next_terminal[i] = upcoming;
-        }
+        next_terminals(flow, evs, &mut self.next_terminal);
 
         // Funnel: deals created in the period.
         if q.in_period(created) {

@@ -4,7 +4,7 @@
 //! at or before the date are read (no look-ahead).
 
 use crate::analytics::flow::Flow;
-use crate::analytics::report::{known, Selection};
+use crate::analytics::report::{known, next_terminals, Selection};
 use crate::analytics::stats::{quantile_sorted, Incidence, Outcome};
 use crate::analytics::DealFilter;
 use crate::domain::StageKind;
@@ -69,15 +69,7 @@ impl Model {
                 continue;
             }
             let kind = |i: usize| flow.stages[evs[i].1 as usize].kind;
-            next_terminal.clear();
-            next_terminal.resize(evs.len(), None);
-            let mut upcoming = None;
-            for i in (0..evs.len()).rev() {
-                if kind(i).is_terminal() {
-                    upcoming = Some(i);
-                }
-                next_terminal[i] = upcoming;
-            }
+            next_terminals(flow, evs, &mut next_terminal);
             let outcome_from = |origin: i64, from_event: usize| match next_terminal[from_event] {
                 Some(j) => (evs[j].0 - origin, if kind(j) == StageKind::Won { Outcome::Event } else { Outcome::Competing }),
                 None => (as_of - origin, Outcome::Censored),

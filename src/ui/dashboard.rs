@@ -2,7 +2,7 @@
 //! recomputes as soon as a deal moves. Filters, period and comparison are view state.
 
 use super::charts::{DwellChart, FunnelChart, WinCurves};
-use super::state::{now, use_app};
+use super::state::{now, use_app, yield_to_browser};
 use super::{href, View};
 use crate::analytics::{deals_reaching, Conversion, DealFilter, Period, Query, ReachMode, Report, ReportBuilder, SMALL_SAMPLE};
 use crate::domain::money::format_amount;
@@ -13,15 +13,6 @@ use std::collections::BTreeSet;
 /// Deals per slice: about 10 ms of work in the browser on a busy history.
 const SLICE: usize = 10_000;
 
-/// Lets the browser paint and handle input before the next slice.
-async fn yield_to_browser() {
-    let promise = js_sys::Promise::new(&mut |resolve, _| {
-        if let Some(w) = web_sys::window() {
-            let _ = w.set_timeout_with_callback(&resolve);
-        }
-    });
-    let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
-}
 
 fn pct(v: Option<f64>) -> String {
     v.map(|x| format!("{:.1}%", x * 100.0)).unwrap_or_else(|| "—".into())

@@ -2,7 +2,7 @@
 //! backtest, calibration (with one-click corrected stage probabilities) and what-if.
 //! All numbers come from `crate::forecast` on the kept analytics index.
 
-use super::state::{now, use_app};
+use super::state::{now, use_app, yield_to_browser};
 use super::{href, View};
 use crate::domain::money::format_amount;
 use crate::domain::{Command, Id};
@@ -49,14 +49,6 @@ struct Results {
     stage_names: Vec<String>,
 }
 
-async fn yield_to_browser() {
-    let promise = js_sys::Promise::new(&mut |resolve, _| {
-        if let Some(w) = web_sys::window() {
-            let _ = w.set_timeout_with_callback(&resolve);
-        }
-    });
-    let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
-}
 
 #[derive(Clone, Copy, PartialEq)]
 enum SortBy {
