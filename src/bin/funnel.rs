@@ -71,7 +71,20 @@ fn period(s: &str) -> Result<Period, String> {
     Ok(p)
 }
 
+/// A JSON export, or a CSV through the same importer the app uses.
 fn load(path: &str) -> Result<Workspace, String> {
+    if path.to_lowercase().ends_with(".csv") {
+        use funnelscope::io::csv_import::{import_maven, is_maven, read_table};
+        let bytes = std::fs::read(path).map_err(|e| format!("{path}: {e}"))?;
+        let table = read_table(&bytes).map_err(|e| format!("{path}: {e}"))?;
+        if !is_maven(&table.headers) {
+            return Err(format!("{path}: only the Maven sales-pipeline CSV layout is read from the command line so far"));
+        }
+        return import_maven(&table, &mut funnelscope::domain::IdGen::new(1)).map_err(|errs| {
+            let shown: Vec<String> = errs.iter().take(10).map(|e| e.to_string()).collect();
+            format!("{path}: {} rows cannot be imported:\n  {}", errs.len(), shown.join("\n  "))
+        });
+    }
     let text = std::fs::read_to_string(path).map_err(|e| format!("{path}: {e}"))?;
     import_json(&text).map_err(|e| format!("{path}: {e}"))
 }

@@ -1,5 +1,6 @@
 //! Import and export. Pure: strings in, strings out, validated before anything changes.
 
+pub mod csv_import;
 pub mod json;
 
 pub use json::{export_json, import_json, ImportError, FORMAT, FORMAT_VERSION};

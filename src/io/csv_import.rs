@@ -1,0 +1,418 @@
+//! Deals from spreadsheets (CSV): read and check the table, guess what each column means
+//! (English and Chinese headers), parse dates and amounts the way people write them, and
+//! build deals with their stage history. Nothing is created unless every row is valid.
+
+use crate::domain::money::parse_amount;
+use crate::domain::{
+    from_template, IdGen, Lang, Opportunity, Stage, StageChange, StageKind, Template, Workspace,
+};
+use chrono::{DateTime, NaiveDate, Utc};
+use std::collections::HashMap;
+use std::fmt;
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Table {
+    pub headers: Vec<String>,
+    pub rows: Vec<Vec<String>>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum CsvError {
+    NotUtf8 { byte: usize },
+    Empty,
+    /// 1-based line numbers, as a spreadsheet shows them.
+    ColumnCount { line: usize, expected: usize, found: usize },
+    Parse { line: usize, message: String },
+}
+
+impl fmt::Display for CsvError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            CsvError::NotUtf8 { byte } => write!(
+                f,
+                "the file is not UTF-8 text (first bad byte at offset {byte}); if it came from Excel in Chinese it is probably GBK: save it as \"CSV UTF-8\""
+            ),
+            CsvError::Empty => write!(f, "the file has no header row"),
+            CsvError::ColumnCount { line, expected, found } => {
+                write!(f, "line {line} has {found} columns, the header has {expected}")
+            }
+            CsvError::Parse { line, message } => write!(f, "line {line}: {message}"),
+        }
+    }
+}
+
+/// Reads a whole CSV file (UTF-8, optional BOM). Every row must have the header's width.
+pub fn read_table(bytes: &[u8]) -> Result<Table, CsvError> {
+    let text = std::str::from_utf8(bytes).map_err(|e| CsvError::NotUtf8 { byte: e.valid_up_to() })?;
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let mut reader = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(text.as_bytes());
+    let mut records = reader.records();
+    let headers: Vec<String> = match records.next() {
+        Some(Ok(r)) => r.iter().map(|h| h.trim().to_string()).collect(),
+        Some(Err(e)) => return Err(CsvError::Parse { line: 1, message: e.to_string() }),
+        None => return Err(CsvError::Empty),
+    };
+    if headers.iter().all(String::is_empty) {
+        return Err(CsvError::Empty);
+    }
+    let mut rows = Vec::new();
+    for rec in records {
+        let rec = rec.map_err(|e| CsvError::Parse { line: e.position().map_or(0, |p| p.line() as usize), message: e.to_string() })?;
+        let line = rec.position().map_or(rows.len() + 2, |p| p.line() as usize);
+        if rec.iter().all(|c| c.trim().is_empty()) {
+            continue;
+        }
+        if rec.len() != headers.len() {
+            return Err(CsvError::ColumnCount { line, expected: headers.len(), found: rec.len() });
+        }
+        rows.push(rec.iter().map(|c| c.trim().to_string()).collect());
+    }
+    Ok(Table { headers, rows })
+}
+
+/// What a column can mean.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Column {
+    Id,
+    Title,
+    Account,
+    Contact,
+    Amount,
+    Currency,
+    Stage,
+    Owner,
+    Source,
+    Created,
+    ExpectedClose,
+    Tags,
+}
+
+const SYNONYMS: &[(Column, &[&str])] = &[
+    (Column::Id, &["id", "opportunity_id", "deal id", "opportunity id", "编号", "商机编号"]),
+    (Column::Title, &["title", "deal", "deal name", "opportunity", "opportunity name", "name", "商机", "商机名称", "名称", "项目"]),
+    (Column::Account, &["account", "company", "customer", "client", "客户", "客户名称", "公司"]),
+    (Column::Contact, &["contact", "contact person", "联系人"]),
+    (Column::Amount, &["amount", "value", "deal value", "close_value", "金额", "商机金额", "合同金额"]),
+    (Column::Currency, &["currency", "币种", "货币"]),
+    (Column::Stage, &["stage", "deal_stage", "deal stage", "status", "阶段", "商机阶段", "状态"]),
+    (Column::Owner, &["owner", "sales rep", "sales_agent", "sales agent", "rep", "负责人", "销售", "跟进人"]),
+    (Column::Source, &["source", "lead source", "channel", "来源", "线索来源", "渠道"]),
+    (Column::Created, &["created", "created at", "create date", "created date", "engage_date", "创建日期", "创建时间"]),
+    (Column::ExpectedClose, &["expected close", "close date", "close_date", "expected close date", "预计成交日期", "预计成交", "成交日期"]),
+    (Column::Tags, &["tags", "tag", "product", "产品", "标签"]),
+];
+
+/// Column → index, guessed from the header names (case and spacing ignored).
+pub fn guess_mapping(headers: &[String]) -> HashMap<Column, usize> {
+    let norm = |s: &str| s.trim().to_lowercase().replace(['_', '-'], " ");
+    let mut map = HashMap::new();
+    for (i, h) in headers.iter().enumerate() {
+        let h = norm(h);
+        if let Some((col, _)) = SYNONYMS.iter().find(|(_, names)| names.iter().any(|n| norm(n) == h)) {
+            map.entry(*col).or_insert(i);
+        }
+    }
+    map
+}
+
+/// How to read dates like 03/05/2024.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DateOrder {
+    /// 3/5/2024 is March 5 (US).
+    MonthFirst,
+    /// 3.5.2024 or 3/5/2024 is 3 May (Europe).
+    DayFirst,
+}
+
+/// Parses ISO (2024-03-05, with or without time), YYYY/M/D, 2024年3月5日, and M/D/YYYY or
+/// D.M.YYYY / D/M/YYYY by `order` (a dot always means day first).
+pub fn parse_date(s: &str, order: DateOrder) -> Option<NaiveDate> {
+    let s = s.trim();
+    if s.is_empty() {
+        return None;
+    }
+    let date_part = s.split(['T', ' ']).next().unwrap_or(s);
+    if let Some(rest) = s.strip_suffix('日') {
+        let (y, rest) = rest.split_once('年')?;
+        let (m, d) = rest.split_once('月')?;
+        return NaiveDate::from_ymd_opt(y.trim().parse().ok()?, m.trim().parse().ok()?, d.trim().parse().ok()?);
+    }
+    let parts: Vec<&str> = date_part.split(['-', '/', '.']).collect();
+    if parts.len() != 3 || parts.iter().any(|p| p.is_empty() || !p.chars().all(|c| c.is_ascii_digit())) {
+        return None;
+    }
+    let n: Vec<u32> = parts.iter().filter_map(|p| p.parse().ok()).collect();
+    if n.len() != 3 {
+        return None;
+    }
+    if parts[0].len() == 4 {
+        return NaiveDate::from_ymd_opt(n[0] as i32, n[1], n[2]);
+    }
+    if parts[2].len() != 4 {
+        return None;
+    }
+    let day_first = date_part.contains('.') || order == DateOrder::DayFirst;
+    let (d, m) = if day_first { (n[0], n[1]) } else { (n[1], n[0]) };
+    NaiveDate::from_ymd_opt(n[2] as i32, m, d)
+}
+
+/// Looks at date samples: the order that parses all of them, and whether both would (then
+/// the user must choose; month-first is the default shown).
+pub fn detect_date_order<'a>(samples: impl IntoIterator<Item = &'a str>) -> (DateOrder, bool) {
+    let samples: Vec<&str> = samples.into_iter().filter(|s| !s.trim().is_empty()).collect();
+    let all = |o| samples.iter().all(|s| parse_date(s, o).is_some());
+    match (all(DateOrder::MonthFirst), all(DateOrder::DayFirst)) {
+        (true, true) => {
+            let slash_ambiguous = samples.iter().any(|s| {
+                let p: Vec<&str> = s.split('/').collect();
+                p.len() == 3 && p[2].len() == 4 && parse_date(s, DateOrder::MonthFirst) != parse_date(s, DateOrder::DayFirst)
+            });
+            (DateOrder::MonthFirst, slash_ambiguous)
+        }
+        (false, true) => (DateOrder::DayFirst, false),
+        _ => (DateOrder::MonthFirst, false),
+    }
+}
+
+/// A row that could not be imported, with what is wrong and where.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RowError {
+    /// 1-based line in the file (the header is line 1).
+    pub line: usize,
+    pub column: String,
+    pub message: String,
+}
+
+impl fmt::Display for RowError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "line {}, column \"{}\": {}", self.line, self.column, self.message)
+    }
+}
+
+/// True for the Maven Analytics "sales pipeline" sample: its two dates become history.
+pub fn is_maven(headers: &[String]) -> bool {
+    let want = ["opportunity_id", "sales_agent", "product", "account", "deal_stage", "engage_date", "close_date", "close_value"];
+    want.iter().all(|w| headers.iter().any(|h| h.eq_ignore_ascii_case(w)))
+}
+
+/// The Maven pipeline: Prospecting → Engaging → Won / Lost. A deal's history is
+/// created in Prospecting (at its engage date, or at the file's last date when it has
+/// none) → Engaging (engage_date) → Won or Lost (close_date). Lost deals' 0 close value
+/// means no amount.
+pub fn import_maven(table: &Table, ids: &mut IdGen) -> Result<Workspace, Vec<RowError>> {
+    let col = |name: &str| table.headers.iter().position(|h| h.eq_ignore_ascii_case(name)).unwrap_or(0);
+    let (c_id, c_agent, c_product, c_account, c_stage, c_engage, c_close, c_value) = (
+        col("opportunity_id"),
+        col("sales_agent"),
+        col("product"),
+        col("account"),
+        col("deal_stage"),
+        col("engage_date"),
+        col("close_date"),
+        col("close_value"),
+    );
+    let mut pipeline = from_template(Template::B2b, Lang::En, ids);
+    pipeline.name = "Maven sales pipeline".into();
+    let template = pipeline.stages.clone();
+    let stage = |name: &str, kind: StageKind, like: &Stage, ids: &mut IdGen| Stage {
+        id: ids.next_id(),
+        name: name.into(),
+        kind,
+        probability: like.probability,
+        description: String::new(),
+        entry_criteria: Vec::new(),
+        exit_criteria: Vec::new(),
+        stuck_after_days: None,
+        archived: false,
+    };
+    pipeline.stages = vec![
+        stage("Prospecting", StageKind::Open, &template[0], ids),
+        stage("Engaging", StageKind::Open, &template[2], ids),
+        Stage { id: ids.next_id(), ..template[4].clone() },
+        Stage { id: ids.next_id(), ..template[5].clone() },
+    ];
+    let sid: Vec<_> = pipeline.stages.iter().map(|s| s.id.clone()).collect();
+    let date = |s: &str| parse_date(s, DateOrder::MonthFirst).and_then(|d| d.and_hms_opt(0, 0, 0)).map(|t| t.and_utc());
+    let last_date = table
+        .rows
+        .iter()
+        .flat_map(|r| [date(&r[c_engage]), date(&r[c_close])])
+        .flatten()
+        .max()
+        .unwrap_or(DateTime::<Utc>::UNIX_EPOCH);
+    let mut errors = Vec::new();
+    let mut deals = Vec::with_capacity(table.rows.len());
+    let mut events = Vec::with_capacity(table.rows.len() * 3);
+    for (i, r) in table.rows.iter().enumerate() {
+        let line = i + 2;
+        let err = |column: usize, message: String| RowError { line, column: table.headers[column].clone(), message };
+        let target = match r[c_stage].as_str() {
+            "Prospecting" => 0,
+            "Engaging" => 1,
+            "Won" => 2,
+            "Lost" => 3,
+            other => {
+                errors.push(err(c_stage, format!("unknown stage \"{other}\" (expected Prospecting, Engaging, Won or Lost)")));
+                continue;
+            }
+        };
+        let engage = date(&r[c_engage]);
+        let close = date(&r[c_close]);
+        if !r[c_engage].is_empty() && engage.is_none() {
+            errors.push(err(c_engage, format!("\"{}\" is not a date", r[c_engage])));
+            continue;
+        }
+        if !r[c_close].is_empty() && close.is_none() {
+            errors.push(err(c_close, format!("\"{}\" is not a date", r[c_close])));
+            continue;
+        }
+        if target >= 1 && engage.is_none() {
+            errors.push(err(c_engage, "an Engaging, Won or Lost deal needs an engage date".into()));
+            continue;
+        }
+        if target >= 2 && close.is_none() {
+            errors.push(err(c_close, "a Won or Lost deal needs a close date".into()));
+            continue;
+        }
+        if let (Some(e), Some(c)) = (engage, close) {
+            if c < e {
+                errors.push(err(c_close, "closes before it was engaged".into()));
+                continue;
+            }
+        }
+        let amount = match parse_amount(&r[c_value]) {
+            Ok(Some(0)) | Ok(None) => None,
+            Ok(Some(a)) => Some(a),
+            Err(e) => {
+                errors.push(err(c_value, format!("\"{}\" is not an amount ({e:?})", r[c_value])));
+                continue;
+            }
+        };
+        let id = ids.next_id();
+        let created = engage.unwrap_or(last_date);
+        let mut push = |from: Option<usize>, to: usize, at: DateTime<Utc>| {
+            events.push(StageChange {
+                id: ids.next_id(),
+                opportunity: id.clone(),
+                from: from.map(|f| sid[f].clone()),
+                to: sid[to].clone(),
+                at,
+                note: String::new(),
+            })
+        };
+        push(None, 0, created);
+        if target >= 1 {
+            push(Some(0), 1, created);
+        }
+        if target >= 2 {
+            push(Some(1), target, close.unwrap_or(created));
+        }
+        let account = r[c_account].clone();
+        let product = r[c_product].clone();
+        deals.push(Opportunity {
+            id,
+            pipeline: pipeline.id.clone(),
+            title: if account.is_empty() { format!("{} ({})", product, r[c_id]) } else { format!("{account} · {product}") },
+            account,
+            contact: String::new(),
+            amount,
+            currency: "USD".into(),
+            owner: r[c_agent].clone(),
+            source: String::new(),
+            created_at: created,
+            updated_at: close.unwrap_or(created),
+            expected_close: None,
+            stage: sid[target].clone(),
+            lost_reason: String::new(),
+            notes: format!("Maven opportunity {}", r[c_id]),
+            tags: if product.is_empty() { Vec::new() } else { vec![product] },
+            forecast_category: Default::default(),
+        });
+    }
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    Ok(Workspace::from_records(vec![pipeline], deals, events))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_utf8_with_bom_and_checks_widths() {
+        let t = read_table("\u{feff}客户,金额\n甲公司,\"1,200\"\n乙公司,300\n".as_bytes()).unwrap();
+        assert_eq!(t.headers, vec!["客户", "金额"]);
+        assert_eq!(t.rows[0], vec!["甲公司", "1,200"]);
+        assert_eq!(read_table(b"a,b\n1,2\n3\n"), Err(CsvError::ColumnCount { line: 3, expected: 2, found: 1 }));
+        // "客户" in GBK is C3 CE BB A7: not UTF-8.
+        assert!(matches!(read_table(&[0xC3, 0xCE, 0xBB, 0xA7, b'\n']), Err(CsvError::NotUtf8 { byte: 0 })));
+        assert!(read_table(&[0xC3, 0xCE, 0xBB, 0xA7]).unwrap_err().to_string().contains("GBK"));
+        assert_eq!(read_table(b""), Err(CsvError::Empty));
+    }
+
+    #[test]
+    fn guesses_columns_in_english_and_chinese() {
+        let h: Vec<String> = ["客户", "金额", "阶段", "负责人", "Deal Name", "Close Date", "来源"].iter().map(|s| s.to_string()).collect();
+        let m = guess_mapping(&h);
+        assert_eq!(m[&Column::Account], 0);
+        assert_eq!(m[&Column::Amount], 1);
+        assert_eq!(m[&Column::Stage], 2);
+        assert_eq!(m[&Column::Owner], 3);
+        assert_eq!(m[&Column::Title], 4);
+        assert_eq!(m[&Column::ExpectedClose], 5);
+        assert_eq!(m[&Column::Source], 6);
+    }
+
+    #[test]
+    fn parses_the_common_date_formats() {
+        let d = |y, m, dd| NaiveDate::from_ymd_opt(y, m, dd);
+        assert_eq!(parse_date("2024-03-05", DateOrder::MonthFirst), d(2024, 3, 5));
+        assert_eq!(parse_date("2024-03-05T10:00:00Z", DateOrder::MonthFirst), d(2024, 3, 5));
+        assert_eq!(parse_date("2024/3/5", DateOrder::DayFirst), d(2024, 3, 5));
+        assert_eq!(parse_date("2024年3月5日", DateOrder::MonthFirst), d(2024, 3, 5));
+        assert_eq!(parse_date("3/5/2024", DateOrder::MonthFirst), d(2024, 3, 5));
+        assert_eq!(parse_date("3/5/2024", DateOrder::DayFirst), d(2024, 5, 3));
+        assert_eq!(parse_date("5.3.2024", DateOrder::MonthFirst), d(2024, 3, 5), "a dot means day first");
+        assert_eq!(parse_date("2024-02-30", DateOrder::MonthFirst), None);
+        assert_eq!(parse_date("yesterday", DateOrder::MonthFirst), None);
+        assert_eq!(parse_date("13/13/2024", DateOrder::MonthFirst), None);
+    }
+
+    #[test]
+    fn date_order_is_detected_and_ambiguity_reported() {
+        assert_eq!(detect_date_order(["3/5/2024", "12/25/2024"]), (DateOrder::MonthFirst, false));
+        assert_eq!(detect_date_order(["3/5/2024", "25/12/2024"]), (DateOrder::DayFirst, false));
+        assert_eq!(detect_date_order(["3/5/2024", "4/6/2024"]), (DateOrder::MonthFirst, true));
+        assert_eq!(detect_date_order(["2024-03-05"]), (DateOrder::MonthFirst, false));
+    }
+
+    #[test]
+    fn maven_rows_become_history_and_bad_rows_are_reported_by_line() {
+        let text = "opportunity_id,sales_agent,product,account,deal_stage,engage_date,close_date,close_value\n\
+                    A1,Ann,GTX,Acme,Won,2017-01-02,2017-02-01,1054\n\
+                    A2,Bob,MG,,Lost,2017-01-03,2017-01-20,0\n\
+                    A3,Ann,GTX,Beta,Engaging,2017-03-01,,\n\
+                    A4,Bob,GTX,Gamma,Prospecting,,,\n";
+        let t = read_table(text.as_bytes()).unwrap();
+        assert!(is_maven(&t.headers));
+        let ws = import_maven(&t, &mut IdGen::new(1)).unwrap();
+        assert_eq!(ws.deals.len(), 4);
+        let names: Vec<&str> = ws.pipelines[0].stages.iter().map(|s| s.name.as_str()).collect();
+        assert_eq!(names, ["Prospecting", "Engaging", "Won", "Lost"]);
+        let p = &ws.pipelines[0];
+        let stage_of = |i: usize| p.stage(&ws.deals[i].stage).unwrap().name.clone();
+        assert_eq!([stage_of(0), stage_of(1), stage_of(2), stage_of(3)], ["Won", "Lost", "Engaging", "Prospecting"]);
+        assert_eq!(ws.deals[0].amount, Some(105_400));
+        assert_eq!(ws.deals[1].amount, None, "Lost deals' 0 is no amount");
+        assert_eq!(ws.history(&ws.deals[0].id).len(), 3);
+        assert_eq!(ws.deals[3].created_at.date_naive(), NaiveDate::from_ymd_opt(2017, 3, 1).unwrap(), "undated: the file's last date");
+
+        let bad = text.replace("2017-02-01,1054", "2016-12-01,1054").replace("A4,Bob,GTX,Gamma,Prospecting", "A4,Bob,GTX,Gamma,Maybe");
+        let errs = import_maven(&read_table(bad.as_bytes()).unwrap(), &mut IdGen::new(1)).unwrap_err();
+        assert_eq!(errs.len(), 2);
+        assert_eq!((errs[0].line, errs[0].column.as_str()), (2, "close_date"));
+        assert_eq!((errs[1].line, errs[1].column.as_str()), (5, "deal_stage"));
+        assert!(errs[1].to_string().contains("unknown stage \"Maybe\""));
+    }
+}
