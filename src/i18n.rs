@@ -240,6 +240,31 @@ texts! {
     CatBestCase => "Best case", "最佳情况";
     CatCommit => "Commit", "承诺";
     CatOmitted => "Omitted", "不计入";
+    // Import / export
+    ImportExport => "Import & export", "导入与导出";
+    ExportTitle => "Export", "导出";
+    ExportBody => "The whole workspace (pipelines, stage definitions, deals and their full history) as one versioned JSON file. Share it with your team or keep it as a backup.", "整个工作区（漏斗、阶段定义、商机及其完整历史）导出为一个带版本号的 JSON 文件，可与团队共享或作为备份。";
+    DownloadJson => "Download workspace (JSON)", "下载工作区（JSON）";
+    ImportTitle => "Import", "导入";
+    ImportBody => "A Funnelscope JSON export replaces your workspace (a backup is taken first). The Maven sales-pipeline CSV is added as a new pipeline. Files are checked completely before anything changes.", "Funnelscope 导出的 JSON 会替换当前工作区（替换前自动备份）。Maven 销售管道 CSV 会作为新漏斗加入。文件会先完整检查，检查通过前不会改动任何数据。";
+    ChooseFile => "Choose a file (.json or .csv)", "选择文件（.json 或 .csv）";
+    NotTextFile => "it is not UTF-8 text", "它不是 UTF-8 文本";
+    FileRejected => "Nothing was imported from {file}: {why}", "未从 {file} 导入任何内容：{why}";
+    CsvLayoutUnknown => "this CSV's columns ({cols}) are not the Maven sales-pipeline layout (opportunity_id, sales_agent, product, account, deal_stage, engage_date, close_date, close_value)", "该 CSV 的列（{cols}）不是 Maven 销售管道格式（opportunity_id, sales_agent, product, account, deal_stage, engage_date, close_date, close_value）";
+    RowsRejected => "{n} rows cannot be imported: {list}", "{n} 行无法导入：{list}";
+    ReadyToImport => "Ready to import", "准备导入";
+    ReplaceSummary => "This file holds {p} pipelines, {d} deals and {e} stage changes. Replacing keeps a backup of your current workspace.", "该文件包含 {p} 个漏斗、{d} 个商机和 {e} 条阶段变化。替换前会备份当前工作区。";
+    AddSummary => "This file becomes {p} new pipeline with {d} deals and {e} stage changes.", "该文件将成为 {p} 个新漏斗，包含 {d} 个商机和 {e} 条阶段变化。";
+    ReplaceWorkspace => "Replace my workspace", "替换我的工作区";
+    AddPipeline => "Add as a new pipeline", "作为新漏斗加入";
+    PipelineAdded => "Added a pipeline with {d} deals.", "已加入一个包含 {d} 个商机的漏斗。";
+    WorkspaceReplaced => "Workspace replaced: {d} deals.", "工作区已替换：{d} 个商机。";
+    Backups => "Backups", "备份";
+    NoBackups => "No backups yet: one is taken automatically before each replace.", "还没有备份：每次替换前会自动备份。";
+    BackupLine => "{when} · {d} deals", "{when} · {d} 个商机";
+    Restore => "Restore", "恢复";
+    RestoreBackup => "Restore the backup from {when}", "恢复 {when} 的备份";
+    BackupRestored => "Backup restored (the workspace it replaced was backed up too).", "已恢复备份（被替换的工作区也已备份）。";
     // Validation messages
     ErrTitleRequired => "Give the deal a title.", "请填写商机名称。";
     ErrTooLong => "Too long: at most {max} characters.", "内容过长：最多 {max} 个字符。";

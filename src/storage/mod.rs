@@ -20,10 +20,13 @@ const PIPELINES: &str = "pipelines";
 const DEALS: &str = "deals";
 const EVENTS: &str = "events";
 const CATEGORY_CHANGES: &str = "category_changes";
+const BACKUPS: &str = "backups";
 const ALL_STORES: [&str; 4] = [PIPELINES, DEALS, EVENTS, CATEGORY_CHANGES];
+/// Backups kept before a replace; older ones are dropped.
+pub const KEEP_BACKUPS: usize = 10;
 
 /// Ordered schema migrations. Entry i upgrades version i to version i + 1.
-const MIGRATIONS: &[fn(&Database) -> Result<(), idb::Error>] = &[migrate_v0_to_v1, migrate_v1_to_v2];
+const MIGRATIONS: &[fn(&Database) -> Result<(), idb::Error>] = &[migrate_v0_to_v1, migrate_v1_to_v2, migrate_v2_to_v3];
 
 pub const SCHEMA_VERSION: u32 = MIGRATIONS.len() as u32;
 
@@ -40,6 +43,20 @@ fn migrate_v0_to_v1(db: &Database) -> Result<(), idb::Error> {
 /// v2: forecast-category calls get their own append-only log.
 fn migrate_v1_to_v2(db: &Database) -> Result<(), idb::Error> {
     store_keyed_by_id(db, CATEGORY_CHANGES)
+}
+
+/// v3: snapshots of the workspace taken before a destructive import.
+fn migrate_v2_to_v3(db: &Database) -> Result<(), idb::Error> {
+    store_keyed_by_id(db, BACKUPS)
+}
+
+/// A snapshot of the whole workspace as export JSON.
+#[derive(Clone, Debug, PartialEq, Serialize, serde::Deserialize)]
+pub struct Backup {
+    pub id: String,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+    pub deals: usize,
+    pub json: String,
 }
 
 pub struct Store {
@@ -96,6 +113,51 @@ impl Store {
         let mut ws = Workspace::from_records(pipelines, deals, events);
         ws.category_changes = calls;
         Ok(ws)
+    }
+
+    /// Backups, newest first.
+    pub async fn backups(&self) -> Result<Vec<Backup>, String> {
+        let tx = self.db.transaction(&[BACKUPS], TransactionMode::ReadOnly).map_err(js_err)?;
+        let all = tx.object_store(BACKUPS).and_then(|s| s.get_all(None, None)).map_err(js_err)?;
+        let mut list: Vec<Backup> = from_js_all(BACKUPS, all.await.map_err(js_err)?)?;
+        list.sort_by(|a, b| b.created_at.cmp(&a.created_at));
+        Ok(list)
+    }
+
+    /// Replaces everything with `ws` after saving `backup`, in one transaction: either the
+    /// new workspace and the backup are both stored, or nothing changed. Keeps the newest
+    /// `KEEP_BACKUPS` backups.
+    pub async fn replace_all(&self, ws: &Workspace, backup: &Backup) -> Result<(), String> {
+        let old = self.backups().await?;
+        let mut names: Vec<&str> = ALL_STORES.to_vec();
+        names.push(BACKUPS);
+        let tx = self.db.transaction(&names, TransactionMode::ReadWrite).map_err(js_err)?;
+        let result = (|| -> Result<(), String> {
+            let backups = tx.object_store(BACKUPS).map_err(js_err)?;
+            backups.add(&to_js(backup)?, None).map_err(js_err)?;
+            for b in old.iter().skip(KEEP_BACKUPS - 1) {
+                backups.delete(JsValue::from_str(&b.id)).map_err(js_err)?;
+            }
+            for name in ALL_STORES {
+                tx.object_store(name).and_then(|s| s.clear()).map_err(js_err)?;
+            }
+            let put_all = |name: &str, values: Vec<JsValue>| -> Result<(), String> {
+                let store = tx.object_store(name).map_err(js_err)?;
+                values.iter().try_for_each(|v| store.put(v, None).map(|_| ()).map_err(js_err))
+            };
+            put_all(PIPELINES, ws.pipelines.iter().map(to_js).collect::<Result<_, _>>()?)?;
+            put_all(DEALS, ws.deals.iter().map(to_js).collect::<Result<_, _>>()?)?;
+            put_all(EVENTS, ws.events.iter().map(to_js).collect::<Result<_, _>>()?)?;
+            put_all(CATEGORY_CHANGES, ws.category_changes.iter().map(to_js).collect::<Result<_, _>>()?)
+        })();
+        if let Err(e) = result {
+            let _ = tx.abort();
+            return Err(e);
+        }
+        match tx.commit().map_err(js_err)?.await.map_err(js_err)? {
+            TransactionResult::Committed => Ok(()),
+            TransactionResult::Aborted => Err("the browser aborted the write".to_string()),
+        }
     }
 
     /// Writes all changes of one command in a single transaction: all or nothing.

@@ -5,6 +5,7 @@ pub mod bench;
 mod board;
 mod charts;
 mod dashboard;
+mod data;
 mod deal_detail;
 mod deal_form;
 mod forecast;
@@ -36,6 +37,7 @@ pub enum View {
     Stages,
     Analytics,
     Forecast,
+    Data,
     Welcome,
 }
 
@@ -47,6 +49,7 @@ impl View {
             View::Stages => format!("{base}?view=stages"),
             View::Analytics => format!("{base}?view=analytics"),
             View::Forecast => format!("{base}?view=forecast"),
+            View::Data => format!("{base}?view=data"),
             View::Welcome => format!("{base}?view=welcome"),
         }
     }
@@ -94,6 +97,7 @@ fn Shell() -> impl IntoView {
             (Some("stages"), _) => View::Stages,
             (Some("analytics"), _) => View::Analytics,
             (Some("forecast"), _) => View::Forecast,
+            (Some("data"), _) => View::Data,
             (Some("welcome"), _) => View::Welcome,
             _ => View::Board,
         }
@@ -108,6 +112,7 @@ fn Shell() -> impl IntoView {
         }
         match view.get() {
             View::Welcome => view! { <welcome::Welcome/> }.into_any(),
+            View::Data => view! { <data::DataPage/> }.into_any(),
             _ if !has_pipelines.get() => view! { <welcome::Welcome/> }.into_any(),
             View::Board => view! { <board::Board/> }.into_any(),
             View::Deal(id) => view! { <deal_detail::DealDetail id=id/> }.into_any(),
@@ -161,6 +166,7 @@ fn Header() -> impl IntoView {
                     <a href=href(View::Analytics)>{move || app.t(K::Analytics)}</a>
                     <a href=href(View::Forecast)>{move || app.t(K::Forecast)}</a>
                     <a href=href(View::Stages)>{move || app.t(K::StageDefinitions)}</a>
+                    <a href=href(View::Data)>{move || app.t(K::ImportExport)}</a>
                     <a href=href(View::Welcome)>{move || app.t(K::NewPipeline)}</a>
                 </nav>
                 <button class="primary" on:click=move |_| app.deal_form.set(Some(state::DealFormMode::New { stage: None }))>

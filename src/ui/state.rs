@@ -181,7 +181,7 @@ impl AppState {
         self.index_rev.update(|r| *r += 1);
     }
 
-    /// Replaces the whole workspace in memory (benchmarks): the index is rebuilt.
+    /// Replaces the whole workspace in memory (after storing it, or for benchmarks).
     pub fn replace_workspace(&self, ws: Workspace) {
         let first = ws.pipelines.first().map(|p| p.id.clone());
         self.ws.set(ws);
@@ -228,7 +228,41 @@ impl AppState {
 
     /// Adds a freshly generated demo pipeline with its deals and history.
     pub fn load_demo(&self) {
-        let ws = demo::generate(300, demo::DEMO_SEED, random_seed(), now(), self.lang.get_untracked());
+        self.add_records(demo::generate(300, demo::DEMO_SEED, random_seed(), now(), self.lang.get_untracked()));
+    }
+
+    /// The whole workspace as the versioned JSON export.
+    pub fn export_json(&self) -> String {
+        self.ws.with_untracked(|ws| crate::io::export_json(ws, now()))
+    }
+
+    /// Backups kept before replacing imports, newest first (none without IndexedDB).
+    pub async fn backups(&self) -> Result<Vec<crate::storage::Backup>, String> {
+        match self.store.get_value() {
+            Some(s) => s.backups().await,
+            None => Ok(Vec::new()),
+        }
+    }
+
+    /// Replaces the workspace with `ws`, after storing a backup of the current one. On a
+    /// failed write nothing changes, in the database or on screen.
+    pub async fn replace_with(&self, ws: Workspace) -> Result<(), String> {
+        let backup = crate::storage::Backup {
+            id: self.new_id().0,
+            created_at: now(),
+            deals: self.ws.with_untracked(|w| w.deals.len()),
+            json: self.export_json(),
+        };
+        if let Some(store) = self.store.get_value() {
+            store.replace_all(&ws, &backup).await?;
+        }
+        self.replace_workspace(ws);
+        Ok(())
+    }
+
+    /// Adds the records of another workspace (new pipelines with their deals), stored in
+    /// one transaction like any command.
+    pub fn add_records(&self, ws: Workspace) {
         let mut changes: Vec<Change> = ws.pipelines.into_iter().map(Change::PutPipeline).collect();
         changes.extend(ws.deals.into_iter().map(Change::PutDeal));
         changes.extend(ws.events.into_iter().map(Change::AppendEvent));

@@ -48,6 +48,11 @@ pub fn Welcome() -> impl IntoView {
                 {template_card(Template::CustomerJourney, K::JourneyTitle, K::JourneyBody, K::UseJourney)}
                 {template_card(Template::B2b, K::B2bTitle, K::B2bBody, K::UseB2b)}
                 <article class="choice">
+                    <h2>{move || app.t(K::ImportTitle)}</h2>
+                    <p>{move || app.t(K::ImportBody)}</p>
+                    <a class="button" href=super::href(View::Data)>{move || app.t(K::ImportExport)}</a>
+                </article>
+                <article class="choice">
                     <h2>{move || app.t(K::DemoTitle)}</h2>
                     <p>{move || app.t(K::DemoBody)}</p>
                     <button on:click=demo>{move || app.t(K::LoadDemo)}</button>

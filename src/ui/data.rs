@@ -1,0 +1,199 @@
+//! Import and export: the workspace as one versioned JSON file, replacing it from such a
+//! file (after an automatic backup, restorable from the list), and deals from the Maven
+//! sales-pipeline CSV. Every file is fully checked before anything is stored.
+
+use super::state::{now, use_app};
+use crate::domain::{IdGen, Workspace};
+use crate::i18n::{fill, K};
+use crate::io::csv_import::{import_maven, is_maven, read_table};
+use crate::io::import_json;
+use leptos::prelude::*;
+use wasm_bindgen::JsCast;
+
+/// A checked file waiting for the user's go-ahead.
+#[derive(Clone)]
+enum Pending {
+    Replace(Workspace),
+    AddPipeline(Workspace),
+}
+
+fn summary(ws: &Workspace) -> [(&'static str, String); 3] {
+    [("p", ws.pipelines.len().to_string()), ("d", ws.deals.len().to_string()), ("e", ws.events.len().to_string())]
+}
+
+/// Offers `text` as a file download (a same-page blob URL: nothing leaves the browser).
+fn download(name: &str, text: &str, mime: &str) -> Result<(), String> {
+    let parts = js_sys::Array::of1(&wasm_bindgen::JsValue::from_str(text));
+    let opts = web_sys::BlobPropertyBag::new();
+    opts.set_type(mime);
+    let blob = web_sys::Blob::new_with_str_sequence_and_options(&parts, &opts).map_err(|e| format!("{e:?}"))?;
+    let url = web_sys::Url::create_object_url_with_blob(&blob).map_err(|e| format!("{e:?}"))?;
+    let a: web_sys::HtmlAnchorElement = document().create_element("a").map_err(|e| format!("{e:?}"))?.unchecked_into();
+    a.set_href(&url);
+    a.set_download(name);
+    a.click();
+    let _ = web_sys::Url::revoke_object_url(&url);
+    Ok(())
+}
+
+async fn read_file(file: web_sys::File) -> Result<Vec<u8>, String> {
+    let buf = wasm_bindgen_futures::JsFuture::from(file.array_buffer()).await.map_err(|e| format!("{e:?}"))?;
+    Ok(js_sys::Uint8Array::new(&buf).to_vec())
+}
+
+#[component]
+pub fn DataPage() -> impl IntoView {
+    let app = use_app();
+    let message = RwSignal::new(None::<(bool, String)>);
+    let pending = RwSignal::new(None::<Pending>);
+    let backups = RwSignal::new(Vec::<crate::storage::Backup>::new());
+    let refresh_backups = move || {
+        leptos::task::spawn_local(async move {
+            if let Ok(list) = app.backups().await {
+                backups.set(list);
+            }
+        })
+    };
+    refresh_backups();
+
+    let export = move |_| {
+        let name = format!("funnelscope-{}.json", now().format("%Y-%m-%d"));
+        if let Err(e) = download(&name, &app.export_json(), "application/json") {
+            message.set(Some((false, e)));
+        }
+    };
+
+    let on_file = move |ev: leptos::ev::Event| {
+        let Some(input) = ev.target().and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok()) else { return };
+        let Some(file) = input.files().and_then(|f| f.get(0)) else { return };
+        let name = file.name();
+        pending.set(None);
+        message.set(None);
+        leptos::task::spawn_local(async move {
+            let lang = app.lang.get_untracked();
+            let t = |k| crate::i18n::tr(lang, k);
+            let bytes = match read_file(file).await {
+                Ok(b) => b,
+                Err(e) => return message.set(Some((false, e))),
+            };
+            let checked = if name.to_lowercase().ends_with(".csv") {
+                read_table(&bytes).map_err(|e| e.to_string()).and_then(|table| {
+                    if !is_maven(&table.headers) {
+                        return Err(fill(t(K::CsvLayoutUnknown), &[("cols", table.headers.join(", "))]));
+                    }
+                    import_maven(&table, &mut IdGen::new(js_sys::Date::now() as u64)).map(Pending::AddPipeline).map_err(|errs| {
+                        let shown: Vec<String> = errs.iter().take(5).map(|e| e.to_string()).collect();
+                        fill(t(K::RowsRejected), &[("n", errs.len().to_string()), ("list", shown.join("; "))])
+                    })
+                })
+            } else {
+                match std::str::from_utf8(&bytes) {
+                    Ok(text) => import_json(text).map(Pending::Replace).map_err(|e| e.to_string()),
+                    Err(_) => Err(t(K::NotTextFile).to_string()),
+                }
+            };
+            match checked {
+                Ok(p) => pending.set(Some(p)),
+                Err(e) => message.set(Some((false, fill(t(K::FileRejected), &[("file", name), ("why", e)])))),
+            }
+            input.set_value("");
+        });
+    };
+
+    let confirm = move |_| {
+        let Some(p) = pending.get_untracked() else { return };
+        pending.set(None);
+        match p {
+            Pending::AddPipeline(ws) => {
+                let n = ws.deals.len();
+                app.add_records(ws);
+                message.set(Some((true, fill(app.t(K::PipelineAdded), &[("d", n.to_string())]))));
+            }
+            Pending::Replace(ws) => leptos::task::spawn_local(async move {
+                let n = ws.deals.len();
+                match app.replace_with(ws).await {
+                    Ok(()) => {
+                        message.set(Some((true, fill(app.t(K::WorkspaceReplaced), &[("d", n.to_string())]))));
+                        refresh_backups();
+                    }
+                    Err(e) => message.set(Some((false, format!("{} ({e})", app.t(K::WriteFailed))))),
+                }
+            }),
+        }
+    };
+
+    let restore = move |json: String| {
+        leptos::task::spawn_local(async move {
+            let result = match import_json(&json) {
+                Ok(ws) => app.replace_with(ws).await,
+                Err(e) => Err(e.to_string()),
+            };
+            match result {
+                Ok(()) => {
+                    message.set(Some((true, app.t(K::BackupRestored).to_string())));
+                    refresh_backups();
+                }
+                Err(e) => message.set(Some((false, format!("{} ({e})", app.t(K::WriteFailed))))),
+            }
+        });
+    };
+
+    view! {
+        <section class="page data">
+            <h1>{move || app.t(K::ImportExport)}</h1>
+            <h2>{move || app.t(K::ExportTitle)}</h2>
+            <p class="muted">{move || app.t(K::ExportBody)}</p>
+            <button class="primary" on:click=export>{move || app.t(K::DownloadJson)}</button>
+
+            <h2>{move || app.t(K::ImportTitle)}</h2>
+            <p class="muted">{move || app.t(K::ImportBody)}</p>
+            <label class="field narrow">
+                <span>{move || app.t(K::ChooseFile)}</span>
+                <input type="file" accept=".json,.csv,application/json,text/csv" on:change=on_file/>
+            </label>
+            {move || message.get().map(|(ok, text)| view! {
+                <p class=if ok { "ok" } else { "field-error" } role=if ok { "status" } else { "alert" }>{text}</p>
+            })}
+            {move || pending.get().map(|p| {
+                let (text, button) = match &p {
+                    Pending::Replace(ws) => (fill(app.t(K::ReplaceSummary), &summary(ws).map(|(k, v)| (k, v))), app.t(K::ReplaceWorkspace)),
+                    Pending::AddPipeline(ws) => (fill(app.t(K::AddSummary), &summary(ws).map(|(k, v)| (k, v))), app.t(K::AddPipeline)),
+                };
+                view! {
+                    <div class="callout" role="region" aria-label=app.t(K::ReadyToImport)>
+                        <p>{text}</p>
+                        <div class="actions left">
+                            <button on:click=move |_| pending.set(None)>{app.t(K::Cancel)}</button>
+                            <button class="primary" on:click=confirm>{button}</button>
+                        </div>
+                    </div>
+                }
+            })}
+
+            <h2>{move || app.t(K::Backups)}</h2>
+            {move || {
+                let list = backups.get();
+                if list.is_empty() {
+                    return view! { <p class="muted">{app.t(K::NoBackups)}</p> }.into_any();
+                }
+                view! {
+                    <ul class="backups" aria-label=app.t(K::Backups)>
+                        {list.into_iter().map(|b| {
+                            let when = super::format::datetime(b.created_at, app.lang.get());
+                            let label = fill(app.t(K::RestoreBackup), &[("when", when.clone())]);
+                            let json = b.json.clone();
+                            view! {
+                                <li>
+                                    <span>{fill(app.t(K::BackupLine), &[("when", when), ("d", b.deals.to_string())])}</span>
+                                    " "
+                                    <button aria-label=label on:click=move |_| restore(json.clone())>{app.t(K::Restore)}</button>
+                                </li>
+                            }
+                        }).collect_view()}
+                    </ul>
+                }
+                .into_any()
+            }}
+        </section>
+    }
+}

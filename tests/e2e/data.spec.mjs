@@ -1,0 +1,117 @@
+// Import and export through the real browser: JSON round trip into a fresh profile,
+// backups, the Maven CSV, and bad files that change nothing.
+import { readFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import { test, expect, openApp, column, boardSnapshot, dealCount } from './helpers.mjs';
+
+const MAVEN = fileURLToPath(new URL('../../../shared/datasets/maven-sales-pipeline.csv', import.meta.url));
+const nav = (page, name) => page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name });
+
+async function exportJson(page) {
+  await nav(page, 'Import & export').click();
+  const [download] = await Promise.all([
+    page.waitForEvent('download'),
+    page.getByRole('button', { name: 'Download workspace (JSON)' }).click(),
+  ]);
+  expect(download.suggestedFilename()).toMatch(/^funnelscope-\d{4}-\d{2}-\d{2}\.json$/);
+  return JSON.parse(await readFile(await download.path(), 'utf8'));
+}
+
+const withoutTimestamp = ({ exported_at, ...rest }) => rest;
+
+test('export, then import into a fresh profile gives an identical workspace', async ({ page, browser, baseURL }) => {
+  await openApp(page);
+  await page.getByRole('button', { name: 'Load demo dataset' }).click();
+  await expect.poll(async () => dealCount(page)).toBe(300);
+  const board = await boardSnapshot(page);
+  const doc = await exportJson(page);
+  expect(doc.format).toBe('funnelscope');
+  expect(doc.version).toBe(1);
+  expect(doc.deals).toHaveLength(300);
+
+  const other = await browser.newContext({ baseURL });
+  const fresh = await other.newPage();
+  await openApp(fresh);
+  await expect(fresh.getByRole('heading', { name: 'Your sales funnel, in a minute' })).toBeVisible();
+  await fresh.getByRole('link', { name: 'Import & export' }).click();
+  await fresh.getByLabel('Choose a file (.json or .csv)').setInputFiles({
+    name: 'team.json', mimeType: 'application/json', buffer: Buffer.from(JSON.stringify(doc)),
+  });
+  await expect(fresh.getByRole('region', { name: 'Ready to import' })).toContainText('1 pipelines, 300 deals');
+  await fresh.getByRole('button', { name: 'Replace my workspace' }).click();
+  await expect(fresh.getByText('Workspace replaced: 300 deals.')).toBeVisible();
+  await nav(fresh, 'Board').click();
+  await expect.poll(async () => dealCount(fresh)).toBe(300);
+  expect(await boardSnapshot(fresh)).toEqual(board);
+  expect(withoutTimestamp(await exportJson(fresh))).toEqual(withoutTimestamp(doc));
+  await other.close();
+});
+
+test('replacing keeps a backup that can be restored; bad files change nothing', async ({ page }) => {
+  await openApp(page);
+  await page.getByRole('button', { name: 'Use B2B template' }).click();
+  await page.getByRole('button', { name: 'Add deal', exact: true }).click();
+  await page.getByRole('dialog').getByLabel('Deal title', { exact: true }).fill('Keep me');
+  await page.getByRole('dialog').getByRole('button', { name: 'Save deal' }).click();
+  await expect(column(page, 'Qualification').getByRole('listitem', { name: 'Keep me' })).toBeVisible();
+  const before = await exportJson(page);
+  const input = page.getByLabel('Choose a file (.json or .csv)');
+
+  const bad = [
+    ['broken.json', '{"format": "funnelscope", "version": 1, "pipelines": [', /not valid JSON at line 1/],
+    ['other.json', '{"hello": "world"}', /not a Funnelscope export/],
+    ['future.json', '{"format": "funnelscope", "version": 99}', /export version 99 is newer/],
+    ['ragged.csv', 'a,b,c\n1,2,3\n4,5\n', /line 3 has 2 columns, the header has 3/],
+    ['gbk.csv', Buffer.from([0xbf, 0xcd, 0xbb, 0xa7, 0x0a]), /probably GBK/],
+    ['people.csv', 'name,email\nAnn,a@x\n', /not the Maven sales-pipeline layout/],
+  ];
+  for (const [name, content, why] of bad) {
+    await input.setInputFiles({ name, mimeType: 'text/plain', buffer: Buffer.isBuffer(content) ? content : Buffer.from(content) });
+    await expect(page.getByRole('alert')).toContainText(`Nothing was imported from ${name}`);
+    await expect(page.getByRole('alert')).toContainText(why);
+  }
+  expect(withoutTimestamp(await exportJson(page))).toEqual(withoutTimestamp(before));
+
+  // Replace with an empty-but-valid workspace, then restore the backup.
+  const empty = { format: 'funnelscope', version: 1, exported_at: before.exported_at, pipelines: [before.pipelines[0]], deals: [], events: [] };
+  await input.setInputFiles({ name: 'empty.json', mimeType: 'application/json', buffer: Buffer.from(JSON.stringify(empty)) });
+  await page.getByRole('button', { name: 'Replace my workspace' }).click();
+  await expect(page.getByText('Workspace replaced: 0 deals.')).toBeVisible();
+  const backups = page.getByRole('list', { name: 'Backups' });
+  await expect(backups.getByRole('listitem')).toHaveCount(1);
+  await expect(backups.getByRole('listitem')).toContainText('1 deals');
+  await backups.getByRole('button', { name: /^Restore the backup from / }).click();
+  await expect(page.getByText(/Backup restored/)).toBeVisible();
+  await expect(backups.getByRole('listitem')).toHaveCount(2);
+  await nav(page, 'Board').click();
+  await expect(column(page, 'Qualification').getByRole('listitem', { name: 'Keep me' })).toBeVisible();
+  await page.reload();
+  await expect(column(page, 'Qualification').getByRole('listitem', { name: 'Keep me' })).toBeVisible();
+});
+
+test('the Maven sales-pipeline CSV imports as-is and the board matches the file', async ({ page }) => {
+  test.setTimeout(120_000);
+  const text = await readFile(MAVEN, 'utf8');
+  const counts = {};
+  for (const line of text.trim().split('\n').slice(1)) {
+    const stage = line.split(',')[4];
+    counts[stage] = (counts[stage] ?? 0) + 1;
+  }
+  await openApp(page);
+  await page.getByRole('button', { name: 'Use B2B template' }).click();
+  await nav(page, 'Import & export').click();
+  const t0 = await page.evaluate(() => performance.now());
+  await page.getByLabel('Choose a file (.json or .csv)').setInputFiles(MAVEN);
+  await expect(page.getByRole('region', { name: 'Ready to import' })).toContainText('8800 deals');
+  console.log(`Maven CSV (8,800 rows) read and checked in the browser: ${((await page.evaluate(() => performance.now())) - t0).toFixed(0)} ms`);
+  await page.getByRole('button', { name: 'Add as a new pipeline' }).click();
+  await expect(page.getByText('Added a pipeline with 8800 deals.')).toBeVisible();
+  await page.getByRole('combobox', { name: 'Pipeline' }).selectOption({ label: 'Maven sales pipeline' });
+  await nav(page, 'Board').click();
+  for (const [stage, n] of Object.entries(counts)) {
+    await expect(column(page, stage).locator('.count')).toHaveText(`${n} deals`);
+  }
+  expect(Object.values(counts).reduce((a, b) => a + b, 0)).toBe(8800);
+  await nav(page, 'Analytics').click();
+  await expect(page.getByRole('button', { name: `Engaging: ${8800 - counts.Prospecting} deals reached` })).toBeVisible();
+});
