@@ -245,6 +245,8 @@ texts! {
     ExportTitle => "Export", "导出";
     ExportBody => "The whole workspace (pipelines, stage definitions, deals and their full history) as one versioned JSON file. Share it with your team or keep it as a backup.", "整个工作区（漏斗、阶段定义、商机及其完整历史）导出为一个带版本号的 JSON 文件，可与团队共享或作为备份。";
     DownloadJson => "Download workspace (JSON)", "下载工作区（JSON）";
+    DownloadDealsCsv => "Download this pipeline's deals (CSV for Excel / WPS)", "下载本漏斗的商机（CSV，适用于 Excel / WPS）";
+    DownloadReportCsv => "Download this report (CSV for Excel / WPS)", "下载此报表（CSV，适用于 Excel / WPS）";
     ImportTitle => "Import", "导入";
     ImportBody => "A Funnelscope JSON export replaces your workspace (a backup is taken first). The Maven sales-pipeline CSV is added as a new pipeline. Files are checked completely before anything changes.", "Funnelscope 导出的 JSON 会替换当前工作区（替换前自动备份）。Maven 销售管道 CSV 会作为新漏斗加入。文件会先完整检查，检查通过前不会改动任何数据。";
     ChooseFile => "Choose a file (.json or .csv)", "选择文件（.json 或 .csv）";

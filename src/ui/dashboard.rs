@@ -195,6 +195,14 @@ pub fn Dashboard() -> impl IntoView {
             {move || current.with(|r| r.as_ref().is_some_and(|r| r.deals == 0)).then(|| view! {
                 <p class="muted" role="status">{app.t(K::NoDataYet)}</p>
             })}
+            <div class="actions left">
+                <button on:click=move |_| {
+                    if let Some(r) = current.get_untracked() {
+                        let name = format!("funnelscope-report-{}.csv", now().format("%Y-%m-%d"));
+                        let _ = super::data::download(&name, &crate::io::csv_export::report_csv(&r), "text/csv;charset=utf-8");
+                    }
+                }>{move || app.t(K::DownloadReportCsv)}</button>
+            </div>
             <Callouts report=current/>
             <h2>{move || app.t(K::FunnelChart)}</h2>
             <p class="muted small">{move || app.t(K::FunnelExplain)}</p>

@@ -22,7 +22,7 @@ fn summary(ws: &Workspace) -> [(&'static str, String); 3] {
 }
 
 /// Offers `text` as a file download (a same-page blob URL: nothing leaves the browser).
-fn download(name: &str, text: &str, mime: &str) -> Result<(), String> {
+pub(super) fn download(name: &str, text: &str, mime: &str) -> Result<(), String> {
     let parts = js_sys::Array::of1(&wasm_bindgen::JsValue::from_str(text));
     let opts = web_sys::BlobPropertyBag::new();
     opts.set_type(mime);
@@ -143,7 +143,17 @@ pub fn DataPage() -> impl IntoView {
             <h1>{move || app.t(K::ImportExport)}</h1>
             <h2>{move || app.t(K::ExportTitle)}</h2>
             <p class="muted">{move || app.t(K::ExportBody)}</p>
-            <button class="primary" on:click=export>{move || app.t(K::DownloadJson)}</button>
+            <div class="actions left">
+                <button class="primary" on:click=export>{move || app.t(K::DownloadJson)}</button>
+                <button on:click=move |_| {
+                    let pid = app.pipeline.get_untracked();
+                    let text = app.ws.with_untracked(|ws| crate::io::csv_export::deals_csv(ws, pid.as_ref()));
+                    let name = format!("funnelscope-deals-{}.csv", now().format("%Y-%m-%d"));
+                    if let Err(e) = download(&name, &text, "text/csv;charset=utf-8") {
+                        message.set(Some((false, e)));
+                    }
+                }>{move || app.t(K::DownloadDealsCsv)}</button>
+            </div>
 
             <h2>{move || app.t(K::ImportTitle)}</h2>
             <p class="muted">{move || app.t(K::ImportBody)}</p>

@@ -47,6 +47,32 @@ test('export, then import into a fresh profile gives an identical workspace', as
   await other.close();
 });
 
+test('deals and the funnel report download as Excel-ready CSV (BOM, Chinese intact)', async ({ page }) => {
+  await openApp(page);
+  await page.getByRole('combobox', { name: 'Language' }).selectOption('简体中文');
+  await page.getByRole('button', { name: '加载演示数据' }).click();
+  await expect.poll(async () => dealCount(page)).toBe(300);
+  await page.getByRole('navigation', { name: '主导航' }).getByRole('link', { name: '导入与导出' }).click();
+  const [deals] = await Promise.all([
+    page.waitForEvent('download'),
+    page.getByRole('button', { name: '下载本漏斗的商机（CSV，适用于 Excel / WPS）' }).click(),
+  ]);
+  const bytes = await readFile(await deals.path());
+  expect([...bytes.subarray(0, 3)]).toEqual([0xef, 0xbb, 0xbf]);
+  const text = bytes.toString('utf8').slice(1);
+  expect(text.split('\r\n').filter(Boolean)).toHaveLength(301);
+  expect(text).toContain('初步沟通');
+  await page.getByRole('navigation', { name: '主导航' }).getByRole('link', { name: '数据分析' }).click();
+  const [report] = await Promise.all([
+    page.waitForEvent('download'),
+    page.getByRole('button', { name: '下载此报表（CSV，适用于 Excel / WPS）' }).click(),
+  ]);
+  const rows = (await readFile(await report.path(), 'utf8')).slice(1).split('\r\n').filter(Boolean);
+  expect(rows[0].startsWith('stage,deals_now')).toBe(true);
+  expect(rows[1].startsWith('初步沟通,')).toBe(true);
+  expect(rows[1].split(',')[3]).toBe('300');
+});
+
 test('replacing keeps a backup that can be restored; bad files change nothing', async ({ page }) => {
   await openApp(page);
   await page.getByRole('button', { name: 'Use B2B template' }).click();
