@@ -58,6 +58,7 @@ pub enum ImportError {
     /// Valid JSON of ours with a wrong field: serde's path and message.
     Invalid { line: usize, column: usize, message: String },
     DuplicateId { what: &'static str, id: String },
+    BadAmount { deal: String, amount: i64 },
     UnknownReference { event: String, what: &'static str, id: String },
 }
 
@@ -69,6 +70,11 @@ impl fmt::Display for ImportError {
             ImportError::FutureVersion(v) => write!(f, "export version {v} is newer than this app understands ({FORMAT_VERSION})"),
             ImportError::Invalid { line, column, message } => write!(f, "line {line}, column {column}: {message}"),
             ImportError::DuplicateId { what, id } => write!(f, "two {what} have the id {id}"),
+            ImportError::BadAmount { deal, amount } => write!(
+                f,
+                "deal {deal} has the amount {amount} (minor units): amounts must be between 0 and {}",
+                crate::domain::money::MAX_AMOUNT_MINOR
+            ),
             ImportError::UnknownReference { event, what, id } => write!(f, "event {event} points to an unknown {what} {id}"),
         }
     }
@@ -105,6 +111,9 @@ pub fn import_json(text: &str) -> Result<Workspace, ImportError> {
                 return Err(ImportError::DuplicateId { what, id: id.to_string() });
             }
         }
+    }
+    if let Some(d) = doc.deals.iter().find(|d| d.amount.is_some_and(|a| !(0..=crate::domain::money::MAX_AMOUNT_MINOR).contains(&a))) {
+        return Err(ImportError::BadAmount { deal: d.id.to_string(), amount: d.amount.unwrap_or(0) });
     }
     let deals: HashSet<_> = doc.deals.iter().map(|d| &d.id).collect();
     let stages: HashSet<_> = doc.pipelines.iter().flat_map(|p| p.stages.iter().map(|s| &s.id)).collect();
