@@ -3,7 +3,7 @@
 //! event log. Definitions are documented in docs/analytics.md.
 
 use super::flow::{DealFilter, Flow, FxMap};
-use super::stats::{quantile_sorted, Incidence, Outcome};
+use super::stats::{quantile_select, Incidence, Outcome};
 use crate::domain::{Pipeline, StageKind, Workspace};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -511,7 +511,6 @@ impl ReportBuilder {
         }
         let ranks = flow.ranks;
         let q = &self.q;
-        let days = |secs: &[i64]| -> Vec<f64> { secs.iter().map(|&s| s as f64 / DAY).collect() };
         let mut all_open_stage_samples: Vec<i64> = Vec::new();
         let stages: Vec<StageReport> = flow
             .stages
@@ -519,17 +518,15 @@ impl ReportBuilder {
             .enumerate()
             .filter(|(_, s)| !s.archived)
             .map(|(si, s)| {
-                // Integer sort: exact and much faster than sorting floats.
+                // Quantiles by selection on integer seconds: no sort of a million floats.
                 let mut secs = std::mem::take(&mut self.samples[si]);
-                secs.sort_unstable();
                 if s.kind == StageKind::Open {
                     all_open_stage_samples.extend_from_slice(&secs);
                 }
-                let v = days(&secs);
-                let p90 = quantile_sorted(&v, 0.9);
+                let mut q_days = |q: f64| quantile_select(&mut secs, q).map(|x| x / DAY);
+                let (p50, p75, p90) = (q_days(0.5), q_days(0.75), q_days(0.9));
                 let mut open = std::mem::take(&mut self.open_visits[si]);
                 let mut ages: Vec<i64> = open.iter().map(|o| o.1).collect();
-                ages.sort_unstable();
                 let stuck_after = s.stuck_after_days.map(f64::from).or(p90);
                 // Oldest first; equal ages in id order so the list never depends on input order.
                 open.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| flow.deals[a.0].id.cmp(&flow.deals[b.0].id)));
@@ -546,12 +543,12 @@ impl ReportBuilder {
                     _ => Vec::new(),
                 };
                 let dwell = Dwell {
-                    completed: v.len(),
-                    p50: quantile_sorted(&v, 0.5),
-                    p75: quantile_sorted(&v, 0.75),
+                    completed: secs.len(),
+                    p50,
+                    p75,
                     p90,
                     open: ages.len(),
-                    open_median_age: quantile_sorted(&days(&ages), 0.5),
+                    open_median_age: quantile_select(&mut ages, 0.5).map(|x| x / DAY),
                     stuck_after,
                     stuck,
                 };
@@ -587,8 +584,8 @@ impl ReportBuilder {
                 }
             })
             .collect();
-        all_open_stage_samples.sort_unstable();
-        let bottlenecks = bottlenecks(&stages, &days(&all_open_stage_samples));
+        let pipeline_median = quantile_select(&mut all_open_stage_samples, 0.5).map(|x| x / DAY);
+        let bottlenecks = bottlenecks(&stages, pipeline_median);
         Report {
             as_of: q.as_of,
             period: q.period,
@@ -615,7 +612,7 @@ fn curve_points(inc: &Incidence) -> Vec<(f64, f64)> {
     pts
 }
 
-fn bottlenecks(stages: &[StageReport], open_samples: &[f64]) -> Bottlenecks {
+fn bottlenecks(stages: &[StageReport], pipeline_median: Option<f64>) -> Bottlenecks {
     let with_conv: Vec<(&StageReport, &Conversion)> =
         stages.iter().filter_map(|s| s.conversion.as_ref().map(|c| (s, c))).collect();
     let (num, den) = with_conv
@@ -633,7 +630,7 @@ fn bottlenecks(stages: &[StageReport], open_samples: &[f64]) -> Bottlenecks {
                 n: c.reached_next + c.lost_before_next,
             })
     });
-    let dwell = quantile_sorted(open_samples, 0.5).and_then(|pipeline_median_days| {
+    let dwell = pipeline_median.and_then(|pipeline_median_days| {
         stages
             .iter()
             .filter(|s| s.kind == StageKind::Open)

@@ -13,6 +13,20 @@ pub fn quantile_sorted(sorted: &[f64], q: f64) -> Option<f64> {
     Some(sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo as f64))
 }
 
+/// The same quantile on unsorted integers, by selection (O(n) instead of a sort): the
+/// slice is reordered. Used for dwell times in seconds on large histories.
+pub fn quantile_select(v: &mut [i64], q: f64) -> Option<f64> {
+    if v.is_empty() {
+        return None;
+    }
+    let pos = q.clamp(0.0, 1.0) * (v.len() - 1) as f64;
+    let lo = pos.floor() as usize;
+    let (_, a, right) = v.select_nth_unstable(lo);
+    let a = *a;
+    let b = if pos > lo as f64 { right.iter().copied().min().unwrap_or(a) } else { a };
+    Some(a as f64 + (b - a) as f64 * (pos - lo as f64))
+}
+
 /// One subject for a competing-risk estimate: time since origin and what happened.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Subject {
@@ -186,6 +200,23 @@ pub fn naive_km(subjects: &[Subject], t: f64) -> f64 {
 mod tests {
     use super::*;
     use crate::domain::Rng;
+
+    #[test]
+    fn selection_quantiles_equal_sorted_ones() {
+        let mut r = Rng::new(5);
+        for n in [1usize, 2, 3, 10, 101, 1000] {
+            let v: Vec<i64> = (0..n).map(|_| r.below(1000) as i64).collect();
+            let mut sorted = v.clone();
+            sorted.sort_unstable();
+            let f: Vec<f64> = sorted.iter().map(|&x| x as f64).collect();
+            for q in [0.0, 0.25, 0.5, 0.75, 0.9, 1.0] {
+                let mut w = v.clone();
+                let (a, b) = (quantile_select(&mut w, q).unwrap(), quantile_sorted(&f, q).unwrap());
+                assert!((a - b).abs() < 1e-9, "n {n} q {q}: {a} vs {b}");
+            }
+        }
+        assert_eq!(quantile_select(&mut [], 0.5), None);
+    }
 
     #[test]
     fn quantiles_interpolate_like_duckdb() {
