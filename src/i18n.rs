@@ -248,7 +248,7 @@ texts! {
     DownloadDealsCsv => "Download this pipeline's deals (CSV for Excel / WPS)", "下载本漏斗的商机（CSV，适用于 Excel / WPS）";
     DownloadReportCsv => "Download this report (CSV for Excel / WPS)", "下载此报表（CSV，适用于 Excel / WPS）";
     ImportTitle => "Import", "导入";
-    ImportBody => "A Funnelscope JSON export replaces your workspace (a backup is taken first). The Maven sales-pipeline CSV is added as a new pipeline. Files are checked completely before anything changes.", "Funnelscope 导出的 JSON 会替换当前工作区（替换前自动备份）。Maven 销售管道 CSV 会作为新漏斗加入。文件会先完整检查，检查通过前不会改动任何数据。";
+    ImportBody => "A Funnelscope JSON export replaces your workspace or is merged into it (a backup is taken first either way). The Maven sales-pipeline CSV is added as a new pipeline. Files are checked completely before anything changes.", "Funnelscope 导出的 JSON 可替换当前工作区，或合并到其中（两种方式都会先自动备份）。Maven 销售管道 CSV 会作为新漏斗加入。文件会先完整检查，检查通过前不会改动任何数据。";
     ChooseFile => "Choose a file (.json or .csv)", "选择文件（.json 或 .csv）";
     NotTextFile => "it is not UTF-8 text", "它不是 UTF-8 文本";
     FileRejected => "Nothing was imported from {file}: {why}", "未从 {file} 导入任何内容：{why}";
@@ -258,6 +258,14 @@ texts! {
     ReplaceSummary => "This file holds {p} pipelines, {d} deals and {e} stage changes. Replacing keeps a backup of your current workspace.", "该文件包含 {p} 个漏斗、{d} 个商机和 {e} 条阶段变化。替换前会备份当前工作区。";
     AddSummary => "This file becomes {p} new pipeline with {d} deals and {e} stage changes.", "该文件将成为 {p} 个新漏斗，包含 {d} 个商机和 {e} 条阶段变化。";
     ReplaceWorkspace => "Replace my workspace", "替换我的工作区";
+    MergeWorkspace => "Merge into my workspace", "合并到我的工作区";
+    MergeSummary => "Merging adds {d} deals and {e} stage changes; {c} field values edited on both sides are settled by the newer edit (listed below). A backup is taken first.", "合并将新增 {d} 个商机和 {e} 条阶段变化；双方都修改过的 {c} 个字段以较新的修改为准（见下表）。合并前会先备份。";
+    ApplyMerge => "Apply the merge", "执行合并";
+    WorkspaceMerged => "Merged: the workspace now has {d} deals.", "合并完成：工作区现有 {d} 个商机。";
+    ConflictReport => "Values overridden by the merge", "合并中被覆盖的值";
+    Field => "Field", "字段";
+    Kept => "Kept (newer)", "保留（较新）";
+    Overridden => "Overridden", "被覆盖";
     AddPipeline => "Add as a new pipeline", "作为新漏斗加入";
     PipelineAdded => "Added a pipeline with {d} deals.", "已加入一个包含 {d} 个商机的漏斗。";
     WorkspaceReplaced => "Workspace replaced: {d} deals.", "工作区已替换：{d} 个商机。";

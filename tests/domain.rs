@@ -21,7 +21,7 @@ impl World {
         w
     }
     fn run(&mut self, cmd: Command) -> Result<Vec<Change>, Rejection> {
-        let mut ctx = Ctx { now: self.now, ids: &mut self.ids };
+        let mut ctx = Ctx { now: self.now, ids: &mut self.ids, device: "test-device" };
         let changes = self.ws.plan(cmd, &mut ctx)?;
         self.ws.commit(changes.clone());
         Ok(changes)

@@ -191,6 +191,8 @@ pub fn generate_chain(chain: &Chain, n: usize, seed: u64, id_seed: u64, now: Dat
             notes: String::new(),
             tags: vec![product],
             forecast_category: category_now,
+            field_times: Default::default(),
+            device: "demo".into(),
         });
     }
     let mut ws = Workspace::from_records(vec![pipeline], deals, events);

@@ -44,6 +44,60 @@ pub struct Opportunity {
     pub tags: Vec<String>,
     #[serde(default)]
     pub forecast_category: ForecastCategory,
+    /// When each field was last edited (field name → time), so that merging two copies
+    /// keeps the newer edit of every field. Fields never edited date from `created_at`.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub field_times: std::collections::BTreeMap<String, DateTime<Utc>>,
+    /// The device that made the last edit.
+    #[serde(default)]
+    pub device: String,
+}
+
+impl Opportunity {
+    /// Every editable field as (name, value as text), for merging and conflict reports.
+    pub fn fields(&self) -> Vec<(&'static str, String)> {
+        vec![
+            ("title", self.title.clone()),
+            ("account", self.account.clone()),
+            ("contact", self.contact.clone()),
+            ("amount", self.amount.map(|a| a.to_string()).unwrap_or_default()),
+            ("currency", self.currency.clone()),
+            ("owner", self.owner.clone()),
+            ("source", self.source.clone()),
+            ("expected_close", self.expected_close.map(|d| d.to_string()).unwrap_or_default()),
+            ("notes", self.notes.clone()),
+            ("tags", self.tags.join("\u{1f}")),
+            ("forecast_category", format!("{:?}", self.forecast_category)),
+            ("lost_reason", self.lost_reason.clone()),
+        ]
+    }
+
+    /// When `field` was last edited.
+    pub fn field_time(&self, field: &str) -> DateTime<Utc> {
+        self.field_times.get(field).copied().unwrap_or(self.created_at)
+    }
+
+    /// Copies `field` from `other` (the names of `fields`).
+    pub fn take_field(&mut self, field: &str, other: &Opportunity) {
+        match field {
+            "title" => self.title = other.title.clone(),
+            "account" => self.account = other.account.clone(),
+            "contact" => self.contact = other.contact.clone(),
+            "amount" => self.amount = other.amount,
+            "currency" => self.currency = other.currency.clone(),
+            "owner" => self.owner = other.owner.clone(),
+            "source" => self.source = other.source.clone(),
+            "expected_close" => self.expected_close = other.expected_close,
+            "notes" => self.notes = other.notes.clone(),
+            "tags" => self.tags = other.tags.clone(),
+            "forecast_category" => self.forecast_category = other.forecast_category,
+            "lost_reason" => self.lost_reason = other.lost_reason.clone(),
+            _ => {}
+        }
+        if let Some(t) = other.field_times.get(field) {
+            self.field_times.insert(field.to_string(), *t);
+        }
+    }
 }
 
 /// What the deal form holds: plain text exactly as typed.

@@ -41,6 +41,9 @@ pub struct Pipeline {
     pub id: Id,
     pub name: String,
     pub stages: Vec<Stage>,
+    /// Last saved in the stage editor (None: as created from a template).
+    #[serde(default)]
+    pub updated_at: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 impl Pipeline {
@@ -227,5 +230,5 @@ pub fn from_template(template: Template, lang: Lang, ids: &mut IdGen) -> Pipelin
             archived: false,
         })
         .collect();
-    Pipeline { id: ids.next_id(), name: template_name(template, lang), stages }
+    Pipeline { id: ids.next_id(), name: template_name(template, lang), stages, updated_at: None }
 }

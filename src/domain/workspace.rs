@@ -53,6 +53,8 @@ fn reject<T>(field: Field, e: DomainError) -> Result<T, Rejection> {
 pub struct Ctx<'a> {
     pub now: DateTime<Utc>,
     pub ids: &'a mut IdGen,
+    /// This device's id, stamped on the records it edits.
+    pub device: &'a str,
 }
 
 impl Workspace {
@@ -117,7 +119,7 @@ impl Workspace {
             Command::CreatePipeline { template, lang } => {
                 Ok(vec![Change::PutPipeline(from_template(template, lang, ctx.ids))])
             }
-            Command::SavePipeline(p) => self.plan_save_pipeline(p),
+            Command::SavePipeline(p) => self.plan_save_pipeline(p, ctx.now),
             Command::CreateDeal { pipeline, stage, draft } => self.plan_create_deal(pipeline, stage, draft, ctx),
             Command::UpdateDeal { deal, draft } => {
                 let Some(old) = self.deal(&deal) else { return reject(Field::Title, DomainError::UnknownDeal) };
@@ -128,7 +130,7 @@ impl Workspace {
                     category: f.forecast_category,
                     at: ctx.now,
                 });
-                let updated = Opportunity {
+                let mut updated = Opportunity {
                     title: f.title,
                     account: f.account,
                     contact: f.contact,
@@ -141,8 +143,14 @@ impl Workspace {
                     tags: f.tags,
                     forecast_category: f.forecast_category,
                     updated_at: ctx.now,
+                    device: ctx.device.to_string(),
                     ..old.clone()
                 };
+                for ((name, new), (_, before)) in updated.fields().into_iter().zip(old.fields()) {
+                    if new != before {
+                        updated.field_times.insert(name.to_string(), ctx.now);
+                    }
+                }
                 Ok(std::iter::once(Change::PutDeal(updated)).chain(call.map(Change::AppendCategory)).collect())
             }
             Command::MoveDeal { deal, to, note, lost_reason } => self.plan_move(deal, to, note, lost_reason, ctx),
@@ -210,6 +218,8 @@ impl Workspace {
             notes: f.notes,
             tags: f.tags,
             forecast_category: f.forecast_category,
+            field_times: Default::default(),
+            device: ctx.device.to_string(),
         };
         let created = StageChange {
             id: ctx.ids.next_id(),
@@ -259,12 +269,17 @@ impl Workspace {
         updated.stage = to.clone();
         updated.updated_at = ctx.now;
         updated.lost_reason = if target.kind == StageKind::Lost { lost_reason.clone() } else { String::new() };
+        updated.device = ctx.device.to_string();
+        if updated.lost_reason != d.lost_reason {
+            updated.field_times.insert("lost_reason".into(), at);
+        }
         let note = if note.is_empty() { lost_reason } else if lost_reason.is_empty() { note } else { format!("{lost_reason} — {note}") };
         let ev = StageChange { id: ctx.ids.next_id(), opportunity: deal, from: Some(d.stage.clone()), to, at, note };
         Ok(vec![Change::PutDeal(updated), Change::AppendEvent(ev)])
     }
 
-    fn plan_save_pipeline(&self, mut p: Pipeline) -> Result<Vec<Change>, Rejection> {
+    fn plan_save_pipeline(&self, mut p: Pipeline, now: DateTime<Utc>) -> Result<Vec<Change>, Rejection> {
+        p.updated_at = Some(now);
         let Some(old) = self.pipeline(&p.id) else { return reject(Field::PipelineName, DomainError::UnknownPipeline) };
         p.name = p.name.trim().to_string();
         if p.name.is_empty() {

@@ -327,6 +327,8 @@ pub fn import_maven(table: &Table, ids: &mut IdGen) -> Result<Workspace, Vec<Row
             notes: format!("Maven opportunity {}", r[c_id]),
             tags: if product.is_empty() { Vec::new() } else { vec![product] },
             forecast_category: Default::default(),
+            field_times: Default::default(),
+            device: "import".into(),
         });
     }
     if !errors.is_empty() {

@@ -3,5 +3,6 @@
 pub mod csv_export;
 pub mod csv_import;
 pub mod json;
+pub mod merge;
 
 pub use json::{export_json, import_json, ImportError, FORMAT, FORMAT_VERSION};

@@ -14,6 +14,9 @@ pub struct Prefs {
     pub pipeline: Option<String>,
     #[serde(default)]
     pub theme: Option<String>,
+    /// Stable id of this browser profile, for "who edited last" when merging.
+    #[serde(default)]
+    pub device: Option<String>,
 }
 
 impl Prefs {

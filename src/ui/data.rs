@@ -13,7 +13,9 @@ use wasm_bindgen::JsCast;
 /// A checked file waiting for the user's go-ahead.
 #[derive(Clone)]
 enum Pending {
-    Replace(Workspace),
+    /// A Funnelscope export: replace, or merge (which first shows its report).
+    Export(Workspace),
+    Merge(crate::io::merge::MergeResult),
     AddPipeline(Workspace),
 }
 
@@ -88,7 +90,7 @@ pub fn DataPage() -> impl IntoView {
                 })
             } else {
                 match std::str::from_utf8(&bytes) {
-                    Ok(text) => import_json(text).map(Pending::Replace).map_err(|e| e.to_string()),
+                    Ok(text) => import_json(text).map(Pending::Export).map_err(|e| e.to_string()),
                     Err(_) => Err(t(K::NotTextFile).to_string()),
                 }
             };
@@ -100,6 +102,19 @@ pub fn DataPage() -> impl IntoView {
         });
     };
 
+    // Stores `ws` in place of the workspace (after a backup) and says how it went.
+    let replace = move |ws: Workspace, done: K| {
+        leptos::task::spawn_local(async move {
+            let n = ws.deals.len();
+            match app.replace_with(ws).await {
+                Ok(()) => {
+                    message.set(Some((true, fill(app.t(done), &[("d", n.to_string())]))));
+                    refresh_backups();
+                }
+                Err(e) => message.set(Some((false, format!("{} ({e})", app.t(K::WriteFailed))))),
+            }
+        })
+    };
     let confirm = move |_| {
         let Some(p) = pending.get_untracked() else { return };
         pending.set(None);
@@ -109,17 +124,14 @@ pub fn DataPage() -> impl IntoView {
                 app.add_records(ws);
                 message.set(Some((true, fill(app.t(K::PipelineAdded), &[("d", n.to_string())]))));
             }
-            Pending::Replace(ws) => leptos::task::spawn_local(async move {
-                let n = ws.deals.len();
-                match app.replace_with(ws).await {
-                    Ok(()) => {
-                        message.set(Some((true, fill(app.t(K::WorkspaceReplaced), &[("d", n.to_string())]))));
-                        refresh_backups();
-                    }
-                    Err(e) => message.set(Some((false, format!("{} ({e})", app.t(K::WriteFailed))))),
-                }
-            }),
+            Pending::Export(ws) => replace(ws, K::WorkspaceReplaced),
+            Pending::Merge(m) => replace(m.workspace, K::WorkspaceMerged),
         }
+    };
+    let start_merge = move |_| {
+        let Some(Pending::Export(theirs)) = pending.get_untracked() else { return };
+        let merged = app.ws.with_untracked(|mine| crate::io::merge::merge(mine, &theirs));
+        pending.set(Some(Pending::Merge(merged)));
     };
 
     let restore = move |json: String| {
@@ -166,14 +178,43 @@ pub fn DataPage() -> impl IntoView {
             })}
             {move || pending.get().map(|p| {
                 let (text, button) = match &p {
-                    Pending::Replace(ws) => (fill(app.t(K::ReplaceSummary), &summary(ws).map(|(k, v)| (k, v))), app.t(K::ReplaceWorkspace)),
-                    Pending::AddPipeline(ws) => (fill(app.t(K::AddSummary), &summary(ws).map(|(k, v)| (k, v))), app.t(K::AddPipeline)),
+                    Pending::Export(ws) => (fill(app.t(K::ReplaceSummary), &summary(ws)), app.t(K::ReplaceWorkspace)),
+                    Pending::Merge(m) => (
+                        fill(app.t(K::MergeSummary), &[
+                            ("d", m.new_deals.to_string()),
+                            ("e", m.new_events.to_string()),
+                            ("c", m.conflicts.len().to_string()),
+                        ]),
+                        app.t(K::ApplyMerge),
+                    ),
+                    Pending::AddPipeline(ws) => (fill(app.t(K::AddSummary), &summary(ws)), app.t(K::AddPipeline)),
                 };
+                let conflicts = match &p {
+                    Pending::Merge(m) => m.conflicts.clone(),
+                    _ => Vec::new(),
+                };
+                let can_merge = matches!(p, Pending::Export(_));
                 view! {
                     <div class="callout" role="region" aria-label=app.t(K::ReadyToImport)>
                         <p>{text}</p>
+                        {(!conflicts.is_empty()).then(|| view! {
+                            <table class="data" aria-label=app.t(K::ConflictReport)>
+                                <thead><tr>
+                                    <th scope="col">{app.t(K::DealTitle)}</th>
+                                    <th scope="col">{app.t(K::Field)}</th>
+                                    <th scope="col">{app.t(K::Kept)}</th>
+                                    <th scope="col">{app.t(K::Overridden)}</th>
+                                </tr></thead>
+                                <tbody>
+                                    {conflicts.into_iter().take(200).map(|c| view! {
+                                        <tr><th scope="row">{c.deal}</th><td>{c.field}</td><td>{c.kept}</td><td>{c.overridden}</td></tr>
+                                    }).collect_view()}
+                                </tbody>
+                            </table>
+                        })}
                         <div class="actions left">
                             <button on:click=move |_| pending.set(None)>{app.t(K::Cancel)}</button>
+                            {can_merge.then(|| view! { <button on:click=start_merge>{app.t(K::MergeWorkspace)}</button> })}
                             <button class="primary" on:click=confirm>{button}</button>
                         </div>
                     </div>

@@ -63,6 +63,8 @@ pub struct AppState {
     /// performance.now() when the last stored change was applied to memory (for the e2e
     /// harness's recompute-and-render timing).
     pub last_commit_ms: StoredValue<f64>,
+    /// This browser's device id (kept in preferences), stamped on the records it edits.
+    device: StoredValue<String>,
     draining: StoredValue<bool>,
 }
 
@@ -108,7 +110,11 @@ pub fn use_app() -> AppState {
 
 impl AppState {
     pub fn new() -> Self {
-        let prefs = Prefs::load();
+        let mut prefs = Prefs::load();
+        if prefs.device.is_none() {
+            prefs.device = Some(IdGen::new(random_seed()).next_id().0);
+            prefs.save();
+        }
         let base_path = web_sys::window().and_then(|w| w.location().pathname().ok()).unwrap_or_else(|| "/".into());
         AppState {
             ws: RwSignal::new(Workspace::default()),
@@ -126,6 +132,7 @@ impl AppState {
             ids: StoredValue::new(IdGen::new(random_seed())),
             queue: StoredValue::new(VecDeque::new()),
             last_commit_ms: StoredValue::new(0.0),
+            device: StoredValue::new(prefs.device.clone().unwrap_or_default()),
             draining: StoredValue::new(false),
         }
     }
@@ -214,7 +221,8 @@ impl AppState {
     fn plan(&self, cmd: Command) -> Result<Vec<Change>, Rejection> {
         let now = now();
         let mut ids = self.ids.get_value();
-        let planned = self.ws.with_untracked(|ws| ws.plan(cmd, &mut Ctx { now, ids: &mut ids }));
+        let device = self.device.get_value();
+        let planned = self.ws.with_untracked(|ws| ws.plan(cmd, &mut Ctx { now, ids: &mut ids, device: &device }));
         self.ids.set_value(ids);
         planned
     }

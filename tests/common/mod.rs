@@ -62,6 +62,8 @@ impl Fixture {
             notes: String::new(),
             tags: vec![if amount.is_some() { "priced".into() } else { "unpriced".into() }],
             forecast_category: ForecastCategory::Pipeline,
+            field_times: Default::default(),
+            device: String::new(),
         });
         id
     }

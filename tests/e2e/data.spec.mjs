@@ -115,6 +115,59 @@ test('replacing keeps a backup that can be restored; bad files change nothing', 
   await expect(column(page, 'Qualification').getByRole('listitem', { name: 'Keep me' })).toBeVisible();
 });
 
+test('merging a teammate\'s export keeps the newer edit of each field and reports what it overrode', async ({ page }) => {
+  await openApp(page);
+  await page.getByRole('button', { name: 'Use B2B template' }).click();
+  await page.getByRole('button', { name: 'Add deal', exact: true }).click();
+  await page.getByRole('dialog').getByLabel('Deal title', { exact: true }).fill('Alpha');
+  await page.getByRole('dialog').getByRole('button', { name: 'Save deal' }).click();
+  const shared = await exportJson(page);
+
+  // The teammate's copy: a note added later on their device, and one more move.
+  const theirs = structuredClone(shared);
+  const deal = theirs.deals[0];
+  const later = new Date(Date.now() + 60_000).toISOString();
+  deal.notes = 'Call back in May';
+  deal.field_times = { notes: later };
+  deal.updated_at = later;
+  deal.device = 'teammate';
+  const demo = theirs.pipelines[0].stages[2].id;
+  theirs.events.push({ id: 'teammate-move-1', opportunity: deal.id, from: deal.stage, to: demo, at: later, note: 'from the teammate' });
+
+  // Meanwhile, here: the title is edited.
+  await nav(page, 'Board').click();
+  await page.getByRole('link', { name: 'Alpha' }).click();
+  await page.getByRole('button', { name: 'Edit deal' }).click();
+  await page.getByRole('dialog').getByLabel('Deal title', { exact: true }).fill('Alpha (renewal)');
+  await page.getByRole('dialog').getByRole('button', { name: 'Save deal' }).click();
+
+  await nav(page, 'Import & export').click();
+  const input = page.getByLabel('Choose a file (.json or .csv)');
+  await input.setInputFiles({ name: 'teammate.json', mimeType: 'application/json', buffer: Buffer.from(JSON.stringify(theirs)) });
+  await page.getByRole('button', { name: 'Merge into my workspace' }).click();
+  const ready = page.getByRole('region', { name: 'Ready to import' });
+  await expect(ready).toContainText('adds 0 deals and 1 stage changes; 2 field values');
+  const report = ready.getByRole('table', { name: 'Values overridden by the merge' });
+  const row = (field) => report.locator('tbody tr').filter({ has: page.getByRole('cell', { name: field, exact: true }) });
+  await expect(row('title')).toContainText('Alpha (renewal)');
+  await expect(row('notes')).toContainText('Call back in May');
+  await page.getByRole('button', { name: 'Apply the merge' }).click();
+  await expect(page.getByText('Merged: the workspace now has 1 deals.')).toBeVisible();
+  await nav(page, 'Board').click();
+  await expect(column(page, 'Demo').getByRole('listitem', { name: 'Alpha (renewal)' })).toBeVisible();
+  await page.getByRole('link', { name: 'Alpha (renewal)' }).click();
+  await expect(page.getByText('Call back in May')).toBeVisible();
+  const merged = await exportJson(page);
+
+  // The same file again changes nothing.
+  await input.setInputFiles({ name: 'teammate.json', mimeType: 'application/json', buffer: Buffer.from(JSON.stringify(theirs)) });
+  await page.getByRole('button', { name: 'Merge into my workspace' }).click();
+  await expect(ready).toContainText('adds 0 deals and 0 stage changes');
+  await page.getByRole('button', { name: 'Apply the merge' }).click();
+  await expect(page.getByText('Merged: the workspace now has 1 deals.')).toBeVisible();
+  expect(withoutTimestamp(await exportJson(page))).toEqual(withoutTimestamp(merged));
+});
+
 test('the Maven sales-pipeline CSV imports as-is and the board matches the file', async ({ page }) => {
   test.setTimeout(120_000);
   const text = await readFile(MAVEN, 'utf8');

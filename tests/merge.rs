@@ -1,0 +1,122 @@
+//! Merging exports: per-field newest edit wins with a conflict report; events are unioned;
+//! merging is idempotent and symmetric.
+
+use chrono::{DateTime, Duration, TimeZone, Utc};
+use funnelscope::domain::*;
+use funnelscope::io::merge::merge;
+use proptest::prelude::*;
+
+fn t0() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 1, 9, 0, 0).unwrap()
+}
+
+fn base() -> Workspace {
+    demo::generate(12, 4, 4, t0(), Lang::En)
+}
+
+/// One edit made on a device: (deal index, field, value, minutes after t0, move?).
+type Edit = (usize, u8, String, i64, bool);
+
+fn apply(ws: &mut Workspace, device: &str, seed: u64, edits: &[Edit]) {
+    let mut ids = IdGen::new(seed);
+    for (i, field, value, minutes, move_it) in edits {
+        let deal = ws.deals[i % ws.deals.len()].clone();
+        let now = t0() + Duration::minutes(*minutes);
+        let mut ctx = Ctx { now, ids: &mut ids, device };
+        let cmd = if *move_it {
+            let p = ws.pipeline(&deal.pipeline).unwrap();
+            let to = p.stages[(p.position(&deal.stage).unwrap() + 1) % p.stages.len()].id.clone();
+            Command::MoveDeal { deal: deal.id.clone(), to, note: value.clone(), lost_reason: String::new() }
+        } else {
+            let mut d = DealDraft::from_deal(&deal);
+            match field % 4 {
+                0 => d.title = format!("T{value}"),
+                1 => d.amount = format!("{}", value.len() * 100),
+                2 => d.owner = value.clone(),
+                _ => d.notes = value.clone(),
+            }
+            Command::UpdateDeal { deal: deal.id.clone(), draft: d }
+        };
+        if let Ok(changes) = ws.plan(cmd, &mut ctx) {
+            ws.commit(changes);
+        }
+    }
+}
+
+fn edits() -> impl Strategy<Value = Vec<Edit>> {
+    proptest::collection::vec((0usize..12, 0u8..4, "[a-z]{1,6}", 1i64..600, proptest::bool::weighted(0.3)), 0..10)
+}
+
+#[test]
+fn different_fields_edited_on_each_side_both_survive() {
+    let mut a = base();
+    let mut b = base();
+    apply(&mut a, "laptop", 1, &[(0, 0, "renamed".into(), 10, false)]);
+    apply(&mut b, "phone", 2, &[(0, 2, "Zoe".into(), 20, false)]);
+    let m = merge(&a, &b);
+    let d = &m.workspace.deals.iter().find(|d| d.id == a.deals[0].id).unwrap();
+    assert_eq!(d.title, "Trenamed");
+    assert_eq!(d.owner, "Zoe");
+    assert_eq!(d.device, "phone", "the latest edit's device");
+    assert_eq!(m.conflicts.len(), 2, "each side's untouched value was overridden by the other's edit");
+    assert!(m.conflicts.iter().any(|c| c.field == "title" && c.kept == "Trenamed"));
+}
+
+#[test]
+fn the_same_field_edited_on_both_sides_keeps_the_newer_and_reports_the_other() {
+    let mut a = base();
+    let mut b = base();
+    apply(&mut a, "laptop", 1, &[(3, 3, "older note".into(), 10, false)]);
+    apply(&mut b, "phone", 2, &[(3, 3, "newer note".into(), 30, false)]);
+    let m = merge(&a, &b);
+    let d = m.workspace.deals.iter().find(|d| d.id == a.deals[3].id).unwrap();
+    assert_eq!(d.notes, "newer note");
+    let c = m.conflicts.iter().find(|c| c.field == "notes").unwrap();
+    assert_eq!((c.kept.as_str(), c.overridden.as_str()), ("newer note", "older note"));
+}
+
+#[test]
+fn moves_on_both_sides_are_unioned_and_the_later_one_is_current() {
+    let mut a = base();
+    let mut b = base();
+    apply(&mut a, "laptop", 1, &[(5, 0, "a".into(), 10, true)]);
+    apply(&mut b, "phone", 2, &[(5, 0, "b".into(), 50, true)]);
+    let m = merge(&a, &b);
+    assert_eq!(m.workspace.events.len(), base().events.len() + 2);
+    assert_eq!(m.new_events, 1);
+    let id = &a.deals[5].id;
+    let last = (*m.workspace.history(id).last().unwrap()).clone();
+    assert_eq!(last.note, "b");
+    assert_eq!(m.workspace.deal(id).unwrap().stage, last.to);
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+    #[test]
+    fn merging_is_symmetric_and_idempotent(ea in edits(), eb in edits()) {
+        let mut a = base();
+        let mut b = base();
+        apply(&mut a, "laptop", 1, &ea);
+        apply(&mut b, "phone", 2, &eb);
+        let ab = merge(&a, &b);
+        let ba = merge(&b, &a);
+        prop_assert_eq!(&ab.workspace, &ba.workspace);
+        let mut c1 = ab.conflicts.clone();
+        let mut c2 = ba.conflicts.clone();
+        c1.sort_by(|x, y| (&x.deal, x.field, &x.kept).cmp(&(&y.deal, y.field, &y.kept)));
+        c2.sort_by(|x, y| (&x.deal, x.field, &x.kept).cmp(&(&y.deal, y.field, &y.kept)));
+        prop_assert_eq!(c1, c2);
+        // Merging the same file again changes nothing.
+        let again = merge(&ab.workspace, &b);
+        prop_assert_eq!(&again.workspace, &ab.workspace);
+        prop_assert_eq!(again.new_events, 0);
+        let self_merge = merge(&ab.workspace, &ab.workspace);
+        prop_assert_eq!(&self_merge.workspace, &ab.workspace);
+        prop_assert!(self_merge.conflicts.is_empty());
+        // Nothing is lost: every event of either side is in the result.
+        for e in a.events.iter().chain(&b.events) {
+            prop_assert!(ab.workspace.events.iter().any(|x| x.id == e.id));
+        }
+    }
+}
