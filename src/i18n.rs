@@ -245,6 +245,14 @@ texts! {
     ExportTitle => "Export", "导出";
     ExportBody => "The whole workspace (pipelines, stage definitions, deals and their full history) as one versioned JSON file. Share it with your team or keep it as a backup.", "整个工作区（漏斗、阶段定义、商机及其完整历史）导出为一个带版本号的 JSON 文件，可与团队共享或作为备份。";
     DownloadJson => "Download workspace (JSON)", "下载工作区（JSON）";
+    ExportPassphrase => "Passphrase to encrypt the file (optional)", "加密文件的口令（可选）";
+    ExportedEncrypted => "Downloaded, encrypted with your passphrase (AES-256-GCM). Without the passphrase nobody can read it, including you.", "已下载，并用你的口令加密（AES-256-GCM）。没有口令任何人都无法读取，包括你自己。";
+    EncryptedFile => "Encrypted file", "加密文件";
+    EncryptedFileBody => "This file is an encrypted Funnelscope export. Enter its passphrase to read it.", "这是一个加密的 Funnelscope 导出文件。请输入口令以读取。";
+    ImportPassphrase => "Passphrase", "口令";
+    Decrypt => "Decrypt", "解密";
+    WrongPassphrase => "Wrong passphrase (or the file was altered): nothing was imported.", "口令错误（或文件已被改动）：没有导入任何内容。";
+    DownloadPipelineJson => "Download this pipeline only (JSON)", "仅下载本漏斗（JSON）";
     DownloadDealsCsv => "Download this pipeline's deals (CSV for Excel / WPS)", "下载本漏斗的商机（CSV，适用于 Excel / WPS）";
     DownloadReportCsv => "Download this report (CSV for Excel / WPS)", "下载此报表（CSV，适用于 Excel / WPS）";
     ImportTitle => "Import", "导入";

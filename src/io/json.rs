@@ -49,6 +49,20 @@ pub fn export_json(ws: &Workspace, exported_at: DateTime<Utc>) -> String {
     serde_json::to_string_pretty(&doc).unwrap_or_default()
 }
 
+/// One pipeline with its deals and their logs, as a workspace of its own (same format).
+pub fn pipeline_only(ws: &Workspace, pipeline: &crate::domain::Id) -> Workspace {
+    let deals: Vec<Opportunity> = ws.deals.iter().filter(|d| &d.pipeline == pipeline).cloned().collect();
+    let ids: HashSet<&crate::domain::Id> = deals.iter().map(|d| &d.id).collect();
+    let mut out = Workspace {
+        pipelines: ws.pipelines.iter().filter(|p| &p.id == pipeline).cloned().collect(),
+        events: ws.events.iter().filter(|e| ids.contains(&e.opportunity)).cloned().collect(),
+        category_changes: ws.category_changes.iter().filter(|c| ids.contains(&c.opportunity)).cloned().collect(),
+        deals: Vec::new(),
+    };
+    out.deals = deals;
+    out
+}
+
 #[derive(Clone, Debug, PartialEq)]
 pub enum ImportError {
     /// Not JSON at all, or cut short: with line and column.
@@ -144,6 +158,21 @@ mod tests {
 
     fn now() -> DateTime<Utc> {
         Utc.with_ymd_and_hms(2026, 11, 1, 0, 0, 0).unwrap()
+    }
+
+    #[test]
+    fn a_single_pipeline_exports_with_only_its_own_records() {
+        let mut ws = demo::generate(20, 1, 1, now(), Lang::En);
+        let other = demo::generate(5, 2, 2, now(), Lang::En);
+        ws.pipelines.extend(other.pipelines.clone());
+        ws.deals.extend(other.deals.clone());
+        ws.events.extend(other.events.clone());
+        let only = pipeline_only(&ws, &other.pipelines[0].id);
+        assert_eq!(only.pipelines.len(), 1);
+        assert_eq!(only.deals.len(), 5);
+        assert_eq!(only.events.len(), other.events.len());
+        let back = import_json(&export_json(&only, now())).unwrap();
+        assert_eq!(back.deals, other.deals);
     }
 
     #[test]

@@ -2,7 +2,8 @@
 
 pub mod csv_export;
 pub mod csv_import;
+pub mod envelope;
 pub mod json;
 pub mod merge;
 
-pub use json::{export_json, import_json, ImportError, FORMAT, FORMAT_VERSION};
+pub use json::{export_json, import_json, pipeline_only, ImportError, FORMAT, FORMAT_VERSION};

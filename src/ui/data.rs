@@ -16,6 +16,8 @@ enum Pending {
     /// A Funnelscope export: replace, or merge (which first shows its report).
     Export(Workspace),
     Merge(crate::io::merge::MergeResult),
+    /// An encrypted export waiting for its passphrase.
+    Encrypted(crate::io::envelope::Envelope),
     AddPipeline(Workspace),
 }
 
@@ -58,11 +60,38 @@ pub fn DataPage() -> impl IntoView {
     };
     refresh_backups();
 
+    let export_pass = RwSignal::new(String::new());
+    let import_pass = RwSignal::new(String::new());
     let export = move |_| {
         let name = format!("funnelscope-{}.json", now().format("%Y-%m-%d"));
-        if let Err(e) = download(&name, &app.export_json(), "application/json") {
-            message.set(Some((false, e)));
-        }
+        let json = app.export_json();
+        let pass = export_pass.get_untracked();
+        leptos::task::spawn_local(async move {
+            let text = if pass.is_empty() { Ok(json) } else { super::crypto::encrypt(&pass, &json).await };
+            match text.and_then(|t| download(&name, &t, "application/json")) {
+                Ok(()) if !pass.is_empty() => message.set(Some((true, app.t(K::ExportedEncrypted).to_string()))),
+                Ok(()) => {}
+                Err(e) => message.set(Some((false, e))),
+            }
+        });
+    };
+    let unlock = move |_| {
+        let Some(Pending::Encrypted(env)) = pending.get_untracked() else { return };
+        let pass = import_pass.get_untracked();
+        leptos::task::spawn_local(async move {
+            match super::crypto::decrypt(&pass, &env).await {
+                Ok(Some(text)) => match import_json(&text) {
+                    Ok(ws) => {
+                        message.set(None);
+                        import_pass.set(String::new());
+                        pending.set(Some(Pending::Export(ws)));
+                    }
+                    Err(e) => message.set(Some((false, e.to_string()))),
+                },
+                Ok(None) => message.set(Some((false, app.t(K::WrongPassphrase).to_string()))),
+                Err(e) => message.set(Some((false, e))),
+            }
+        });
     };
 
     let on_file = move |ev: leptos::ev::Event| {
@@ -90,7 +119,10 @@ pub fn DataPage() -> impl IntoView {
                 })
             } else {
                 match std::str::from_utf8(&bytes) {
-                    Ok(text) => import_json(text).map(Pending::Export).map_err(|e| e.to_string()),
+                    Ok(text) => match crate::io::envelope::Envelope::parse(text) {
+                        Some(env) => env.map(Pending::Encrypted),
+                        None => import_json(text).map(Pending::Export).map_err(|e| e.to_string()),
+                    },
                     Err(_) => Err(t(K::NotTextFile).to_string()),
                 }
             };
@@ -125,6 +157,7 @@ pub fn DataPage() -> impl IntoView {
                 message.set(Some((true, fill(app.t(K::PipelineAdded), &[("d", n.to_string())]))));
             }
             Pending::Export(ws) => replace(ws, K::WorkspaceReplaced),
+            Pending::Encrypted(_) => {}
             Pending::Merge(m) => replace(m.workspace, K::WorkspaceMerged),
         }
     };
@@ -155,8 +188,21 @@ pub fn DataPage() -> impl IntoView {
             <h1>{move || app.t(K::ImportExport)}</h1>
             <h2>{move || app.t(K::ExportTitle)}</h2>
             <p class="muted">{move || app.t(K::ExportBody)}</p>
+            <label class="field narrow">
+                <span>{move || app.t(K::ExportPassphrase)}</span>
+                <input type="password" autocomplete="new-password" prop:value=move || export_pass.get()
+                    on:input=move |ev| export_pass.set(event_target_value(&ev))/>
+            </label>
             <div class="actions left">
                 <button class="primary" on:click=export>{move || app.t(K::DownloadJson)}</button>
+                <button on:click=move |_| {
+                    let Some(pid) = app.pipeline.get_untracked() else { return };
+                    let text = app.ws.with_untracked(|ws| crate::io::export_json(&crate::io::pipeline_only(ws, &pid), now()));
+                    let name = format!("funnelscope-pipeline-{}.json", now().format("%Y-%m-%d"));
+                    if let Err(e) = download(&name, &text, "application/json") {
+                        message.set(Some((false, e)));
+                    }
+                }>{move || app.t(K::DownloadPipelineJson)}</button>
                 <button on:click=move |_| {
                     let pid = app.pipeline.get_untracked();
                     let text = app.ws.with_untracked(|ws| crate::io::csv_export::deals_csv(ws, pid.as_ref()));
@@ -177,6 +223,23 @@ pub fn DataPage() -> impl IntoView {
                 <p class=if ok { "ok" } else { "field-error" } role=if ok { "status" } else { "alert" }>{text}</p>
             })}
             {move || pending.get().map(|p| {
+                if matches!(p, Pending::Encrypted(_)) {
+                    return view! {
+                        <div class="callout" role="region" aria-label=app.t(K::EncryptedFile)>
+                            <p>{app.t(K::EncryptedFileBody)}</p>
+                            <label class="field narrow">
+                                <span>{app.t(K::ImportPassphrase)}</span>
+                                <input type="password" autocomplete="current-password" prop:value=move || import_pass.get()
+                                    on:input=move |ev| import_pass.set(event_target_value(&ev))/>
+                            </label>
+                            <div class="actions left">
+                                <button on:click=move |_| pending.set(None)>{app.t(K::Cancel)}</button>
+                                <button class="primary" on:click=unlock>{app.t(K::Decrypt)}</button>
+                            </div>
+                        </div>
+                    }
+                    .into_any();
+                }
                 let (text, button) = match &p {
                     Pending::Export(ws) => (fill(app.t(K::ReplaceSummary), &summary(ws)), app.t(K::ReplaceWorkspace)),
                     Pending::Merge(m) => (
@@ -188,6 +251,7 @@ pub fn DataPage() -> impl IntoView {
                         app.t(K::ApplyMerge),
                     ),
                     Pending::AddPipeline(ws) => (fill(app.t(K::AddSummary), &summary(ws)), app.t(K::AddPipeline)),
+                    Pending::Encrypted(_) => (String::new(), ""),
                 };
                 let conflicts = match &p {
                     Pending::Merge(m) => m.conflicts.clone(),
@@ -219,6 +283,7 @@ pub fn DataPage() -> impl IntoView {
                         </div>
                     </div>
                 }
+                .into_any()
             })}
 
             <h2>{move || app.t(K::Backups)}</h2>

@@ -4,6 +4,7 @@
 pub mod bench;
 mod board;
 mod charts;
+mod crypto;
 mod dashboard;
 mod data;
 mod deal_detail;

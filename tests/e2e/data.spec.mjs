@@ -45,6 +45,18 @@ test('export, then import into a fresh profile gives an identical workspace', as
   expect(await boardSnapshot(fresh)).toEqual(board);
   expect(withoutTimestamp(await exportJson(fresh))).toEqual(withoutTimestamp(doc));
   await other.close();
+
+  // One pipeline alone: with a second pipeline present, only the chosen one is exported.
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'New pipeline' }).click();
+  await page.getByRole('button', { name: 'Use customer journey template' }).click();
+  await nav(page, 'Import & export').click();
+  const [one] = await Promise.all([
+    page.waitForEvent('download'),
+    page.getByRole('button', { name: 'Download this pipeline only (JSON)' }).click(),
+  ]);
+  const single = JSON.parse(await readFile(await one.path(), 'utf8'));
+  expect(single.pipelines.map((p) => p.name)).toEqual(['Customer journey']);
+  expect(single.deals).toHaveLength(0);
 });
 
 test('deals and the funnel report download as Excel-ready CSV (BOM, Chinese intact)', async ({ page }) => {
@@ -166,6 +178,43 @@ test('merging a teammate\'s export keeps the newer edit of each field and report
   await page.getByRole('button', { name: 'Apply the merge' }).click();
   await expect(page.getByText('Merged: the workspace now has 1 deals.')).toBeVisible();
   expect(withoutTimestamp(await exportJson(page))).toEqual(withoutTimestamp(merged));
+});
+
+test('an export encrypted with a passphrase imports only with that passphrase', async ({ page, browser, baseURL }) => {
+  await openApp(page);
+  await page.getByRole('button', { name: 'Use B2B template' }).click();
+  await page.getByRole('button', { name: 'Add deal', exact: true }).click();
+  await page.getByRole('dialog').getByLabel('Deal title', { exact: true }).fill('Secret merger');
+  await page.getByRole('dialog').getByRole('button', { name: 'Save deal' }).click();
+  await nav(page, 'Import & export').click();
+  await page.getByLabel('Passphrase to encrypt the file (optional)').fill('correct horse battery staple');
+  const [download] = await Promise.all([
+    page.waitForEvent('download'),
+    page.getByRole('button', { name: 'Download workspace (JSON)' }).click(),
+  ]);
+  await expect(page.getByText(/encrypted with your passphrase/)).toBeVisible();
+  const text = await readFile(await download.path(), 'utf8');
+  const env = JSON.parse(text);
+  expect(env.format).toBe('funnelscope-encrypted');
+  expect(env.cipher).toBe('AES-256-GCM');
+  expect(text).not.toContain('Secret merger');
+
+  const other = await browser.newContext({ baseURL });
+  const fresh = await other.newPage();
+  await openApp(fresh);
+  await fresh.getByRole('link', { name: 'Import & export' }).click();
+  await fresh.getByLabel('Choose a file (.json or .csv)').setInputFiles({ name: 'locked.json', mimeType: 'application/json', buffer: Buffer.from(text) });
+  const locked = fresh.getByRole('region', { name: 'Encrypted file' });
+  await locked.getByLabel('Passphrase').fill('wrong guess');
+  await locked.getByRole('button', { name: 'Decrypt' }).click();
+  await expect(fresh.getByRole('alert')).toHaveText('Wrong passphrase (or the file was altered): nothing was imported.');
+  await locked.getByLabel('Passphrase').fill('correct horse battery staple');
+  await locked.getByRole('button', { name: 'Decrypt' }).click();
+  await expect(fresh.getByRole('region', { name: 'Ready to import' })).toContainText('1 pipelines, 1 deals');
+  await fresh.getByRole('button', { name: 'Replace my workspace' }).click();
+  await nav(fresh, 'Board').click();
+  await expect(column(fresh, 'Qualification').getByRole('listitem', { name: 'Secret merger' })).toBeVisible();
+  await other.close();
 });
 
 test('the Maven sales-pipeline CSV imports as-is and the board matches the file', async ({ page }) => {
