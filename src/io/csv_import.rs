@@ -418,3 +418,204 @@ mod tests {
         assert!(errs[1].to_string().contains("unknown stage \"Maybe\""));
     }
 }
+
+/// How to read a general spreadsheet: which column means what, how dates are written, and
+/// the currency for amounts that do not say.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CsvPlan {
+    pub mapping: HashMap<Column, usize>,
+    pub date_order: DateOrder,
+    pub currency: String,
+}
+
+/// Deals read from a general spreadsheet into an existing pipeline.
+#[derive(Clone, Debug, PartialEq)]
+pub struct GenericImport {
+    /// The pipeline, with stages added for stage names it did not have.
+    pub pipeline: crate::domain::Pipeline,
+    pub new_stages: Vec<String>,
+    pub deals: Vec<Opportunity>,
+    pub events: Vec<StageChange>,
+}
+
+fn won_or_lost(name: &str) -> Option<StageKind> {
+    let n = name.trim().to_lowercase();
+    if ["won", "closed won", "win", "赢单", "成交", "已成交"].contains(&n.as_str()) {
+        Some(StageKind::Won)
+    } else if ["lost", "closed lost", "lose", "输单", "丢单", "已输单"].contains(&n.as_str()) {
+        Some(StageKind::Lost)
+    } else {
+        None
+    }
+}
+
+/// Reads every row with `plan` into `pipeline`; all problems are reported, with line and
+/// column, and nothing is returned unless every row is valid. Stage names are matched to
+/// the pipeline's stages (ignoring case; "won"/"赢单"… find the Won stage); unknown names
+/// become new open stages before Won and Lost.
+pub fn import_generic(
+    table: &Table,
+    plan: &CsvPlan,
+    pipeline: &crate::domain::Pipeline,
+    now: DateTime<Utc>,
+    ids: &mut IdGen,
+) -> Result<GenericImport, Vec<RowError>> {
+    let get = |row: &[String], c: Column| plan.mapping.get(&c).and_then(|&i| row.get(i)).map(|s| s.trim().to_string()).unwrap_or_default();
+    let header = |c: Column| plan.mapping.get(&c).and_then(|&i| table.headers.get(i)).cloned().unwrap_or_default();
+    let mut p = pipeline.clone();
+    let mut new_stages = Vec::new();
+    let mut errors = Vec::new();
+    let mut deals = Vec::new();
+    let mut events = Vec::new();
+    let first_open = p.first_open_stage().map(|s| s.id.clone());
+    for (i, row) in table.rows.iter().enumerate() {
+        let line = i + 2;
+        let mut row_errors = Vec::new();
+        let mut err = |c: Column, message: String| row_errors.push(RowError { line, column: header(c), message });
+        let title = match (get(row, Column::Title), get(row, Column::Account)) {
+            (t, _) if !t.is_empty() => t,
+            (_, a) if !a.is_empty() => a,
+            _ => {
+                err(Column::Title, "a deal needs a title (or at least an account)".into());
+                String::new()
+            }
+        };
+        let amount = parse_amount(&get(row, Column::Amount)).unwrap_or_else(|e| {
+            err(Column::Amount, format!("\"{}\" is not an amount ({e:?})", get(row, Column::Amount)));
+            None
+        });
+        let currency = match get(row, Column::Currency).to_uppercase() {
+            c if c.is_empty() => plan.currency.clone(),
+            c if crate::domain::money::CURRENCIES.contains(&c.as_str()) => c,
+            c => {
+                err(Column::Currency, format!("unknown currency \"{c}\""));
+                plan.currency.clone()
+            }
+        };
+        let date = |c: Column, err: &mut dyn FnMut(Column, String)| {
+            let raw = get(row, c);
+            if raw.is_empty() {
+                return None;
+            }
+            let d = parse_date(&raw, plan.date_order);
+            if d.is_none() {
+                err(c, format!("\"{raw}\" is not a date"));
+            }
+            d
+        };
+        let created = date(Column::Created, &mut err).and_then(|d| d.and_hms_opt(0, 0, 0)).map(|t| t.and_utc()).unwrap_or(now);
+        let expected_close = date(Column::ExpectedClose, &mut err);
+        let stage_name = get(row, Column::Stage);
+        let known = p.active_stages().find(|s| s.name.eq_ignore_ascii_case(&stage_name)).map(|s| s.id.clone());
+        let terminal = won_or_lost(&stage_name).and_then(|k| p.active_stages().find(|s| s.kind == k).map(|s| s.id.clone()));
+        let stage = if stage_name.is_empty() {
+            first_open.clone()
+        } else if known.is_some() {
+            known
+        } else if terminal.is_some() {
+            terminal
+        } else {
+            let id = ids.next_id();
+            let at = p.stages.iter().position(|s| s.kind.is_terminal()).unwrap_or(p.stages.len());
+            p.stages.insert(
+                at,
+                Stage {
+                    id: id.clone(),
+                    name: stage_name.clone(),
+                    kind: StageKind::Open,
+                    probability: 50,
+                    description: String::new(),
+                    entry_criteria: Vec::new(),
+                    exit_criteria: Vec::new(),
+                    stuck_after_days: None,
+                    archived: false,
+                },
+            );
+            new_stages.push(stage_name.clone());
+            Some(id)
+        };
+        let Some(stage) = stage else {
+            err(Column::Stage, "the pipeline has no stage to put this deal in".into());
+            errors.extend(row_errors);
+            continue;
+        };
+        if !row_errors.is_empty() {
+            errors.extend(row_errors);
+            continue;
+        }
+        let id = ids.next_id();
+        events.push(StageChange { id: ids.next_id(), opportunity: id.clone(), from: None, to: stage.clone(), at: created, note: String::new() });
+        let tags = get(row, Column::Tags).split([',', '，']).map(str::trim).filter(|t| !t.is_empty()).map(str::to_string).collect();
+        deals.push(Opportunity {
+            id,
+            pipeline: p.id.clone(),
+            title,
+            account: get(row, Column::Account),
+            contact: get(row, Column::Contact),
+            amount,
+            currency,
+            owner: get(row, Column::Owner),
+            source: get(row, Column::Source),
+            created_at: created,
+            updated_at: now,
+            expected_close,
+            stage,
+            lost_reason: String::new(),
+            notes: String::new(),
+            tags,
+            forecast_category: Default::default(),
+            field_times: Default::default(),
+            device: "import".into(),
+        });
+    }
+    if errors.is_empty() {
+        Ok(GenericImport { pipeline: p, new_stages, deals, events })
+    } else {
+        Err(errors)
+    }
+}
+
+#[cfg(test)]
+mod generic_tests {
+    use super::*;
+    use crate::domain::Template;
+    use chrono::TimeZone;
+
+    #[test]
+    fn a_chinese_spreadsheet_imports_with_guessed_columns_and_new_stages() {
+        let text = "商机名称,客户,金额,阶段,负责人,创建日期,预计成交日期\n\
+                    ERP 二期,甲公司,\"¥1,200,000\",需求分析,王芳,2024年3月5日,2024/6/30\n\
+                    云迁移,乙公司,80000.50,赢单,李强,2024-01-02,\n\
+                    培训,丙公司,,试用中,王芳,,\n";
+        let t = read_table(text.as_bytes()).unwrap();
+        let mut ids = IdGen::new(3);
+        let p = from_template(Template::B2b, Lang::Zh, &mut ids);
+        let plan = CsvPlan { mapping: guess_mapping(&t.headers), date_order: DateOrder::MonthFirst, currency: "CNY".into() };
+        let now = chrono::Utc.with_ymd_and_hms(2024, 7, 1, 0, 0, 0).unwrap();
+        let out = import_generic(&t, &plan, &p, now, &mut ids).unwrap();
+        assert_eq!(out.deals.len(), 3);
+        assert_eq!(out.deals[0].amount, Some(120_000_000));
+        assert_eq!(out.deals[0].created_at.date_naive(), NaiveDate::from_ymd_opt(2024, 3, 5).unwrap());
+        assert_eq!(out.deals[0].expected_close, NaiveDate::from_ymd_opt(2024, 6, 30));
+        let stage = |i: usize| out.pipeline.stage(&out.deals[i].stage).unwrap().name.clone();
+        assert_eq!([stage(0), stage(1), stage(2)], ["需求分析", "赢单", "试用中"]);
+        assert_eq!(out.new_stages, vec!["试用中"]);
+        // The new stage goes before Won and Lost.
+        let names: Vec<&str> = out.pipeline.stages.iter().map(|s| s.name.as_str()).collect();
+        assert_eq!(names[4..], ["试用中", "赢单", "输单"]);
+        assert_eq!(out.deals[2].created_at, now);
+    }
+
+    #[test]
+    fn every_bad_cell_is_reported_and_nothing_imported() {
+        let text = "Deal,Amount,Close date,Currency\n,12x,31/31/2024,XYZ\nOK,5,,\n";
+        let t = read_table(text.as_bytes()).unwrap();
+        let mut ids = IdGen::new(3);
+        let p = from_template(Template::B2b, Lang::En, &mut ids);
+        let plan = CsvPlan { mapping: guess_mapping(&t.headers), date_order: DateOrder::DayFirst, currency: "USD".into() };
+        let errs = import_generic(&t, &plan, &p, chrono::Utc::now(), &mut ids).unwrap_err();
+        let cols: Vec<&str> = errs.iter().map(|e| e.column.as_str()).collect();
+        assert_eq!(cols, ["Deal", "Amount", "Currency", "Close date"]);
+        assert!(errs.iter().all(|e| e.line == 2));
+    }
+}

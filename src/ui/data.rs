@@ -5,7 +5,23 @@
 use super::state::{now, use_app};
 use crate::domain::{IdGen, Workspace};
 use crate::i18n::{fill, K};
-use crate::io::csv_import::{import_maven, is_maven, read_table};
+use crate::io::csv_import::{detect_date_order, guess_mapping, import_generic, import_maven, is_maven, read_table, Column, CsvPlan, DateOrder};
+use std::collections::HashMap;
+
+const MEANINGS: [(Column, K); 12] = [
+    (Column::Title, K::DealTitle),
+    (Column::Account, K::Account),
+    (Column::Contact, K::Contact),
+    (Column::Amount, K::Amount),
+    (Column::Currency, K::Currency),
+    (Column::Stage, K::Stage),
+    (Column::Owner, K::Owner),
+    (Column::Source, K::Source),
+    (Column::Created, K::CreatedAt),
+    (Column::ExpectedClose, K::ExpectedClose),
+    (Column::Tags, K::TagsShort),
+    (Column::Id, K::RecordId),
+];
 use crate::io::import_json;
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
@@ -18,6 +34,8 @@ enum Pending {
     Merge(crate::io::merge::MergeResult),
     /// An encrypted export waiting for its passphrase.
     Encrypted(crate::io::envelope::Envelope),
+    /// A general spreadsheet waiting for its column mapping.
+    Mapping(crate::io::csv_import::Table),
     AddPipeline(Workspace),
 }
 
@@ -51,6 +69,9 @@ pub fn DataPage() -> impl IntoView {
     let message = RwSignal::new(None::<(bool, String)>);
     let pending = RwSignal::new(None::<Pending>);
     let backups = RwSignal::new(Vec::<crate::storage::Backup>::new());
+    let mapping = RwSignal::new(HashMap::<Column, usize>::new());
+    let date_order = RwSignal::new(DateOrder::MonthFirst);
+    let dates_ambiguous = RwSignal::new(false);
     let refresh_backups = move || {
         leptos::task::spawn_local(async move {
             if let Ok(list) = app.backups().await {
@@ -110,7 +131,13 @@ pub fn DataPage() -> impl IntoView {
             let checked = if name.to_lowercase().ends_with(".csv") {
                 read_table(&bytes).map_err(|e| e.to_string()).and_then(|table| {
                     if !is_maven(&table.headers) {
-                        return Err(fill(t(K::CsvLayoutUnknown), &[("cols", table.headers.join(", "))]));
+                        let (order, ambiguous) = detect_date_order(
+                            table.rows.iter().flat_map(|r| r.iter().map(String::as_str)).filter(|c| c.contains('/') || c.contains('.')),
+                        );
+                        mapping.set(guess_mapping(&table.headers));
+                        date_order.set(order);
+                        dates_ambiguous.set(ambiguous);
+                        return Ok(Pending::Mapping(table));
                     }
                     import_maven(&table, &mut IdGen::new(js_sys::Date::now() as u64)).map(Pending::AddPipeline).map_err(|errs| {
                         let shown: Vec<String> = errs.iter().take(5).map(|e| e.to_string()).collect();
@@ -158,6 +185,33 @@ pub fn DataPage() -> impl IntoView {
             }
             Pending::Export(ws) => replace(ws, K::WorkspaceReplaced),
             Pending::Encrypted(_) => {}
+            Pending::Mapping(table) => {
+                let Some(pid) = app.pipeline.get_untracked() else {
+                    message.set(Some((false, app.t(K::NeedPipelineFirst).to_string())));
+                    return;
+                };
+                let Some(p) = app.ws.with_untracked(|ws| ws.pipeline(&pid).cloned()) else { return };
+                let currency = if app.lang.get_untracked() == crate::domain::Lang::Zh { "CNY" } else { "USD" };
+                let plan = CsvPlan { mapping: mapping.get_untracked(), date_order: date_order.get_untracked(), currency: currency.into() };
+                match import_generic(&table, &plan, &p, now(), &mut IdGen::new(js_sys::Date::now() as u64 ^ 0x5eed)) {
+                    Ok(out) => {
+                        let n = out.deals.len();
+                        let stages = out.new_stages.join(", ");
+                        app.add_records(Workspace { pipelines: vec![out.pipeline], deals: out.deals, events: out.events, category_changes: Vec::new() });
+                        let mut text = fill(app.t(K::DealsImported), &[("d", n.to_string())]);
+                        if !stages.is_empty() {
+                            text.push(' ');
+                            text.push_str(&fill(app.t(K::StagesAdded), &[("s", stages)]));
+                        }
+                        message.set(Some((true, text)));
+                    }
+                    Err(errs) => {
+                        pending.set(Some(Pending::Mapping(table)));
+                        let shown: Vec<String> = errs.iter().take(10).map(|e| e.to_string()).collect();
+                        message.set(Some((false, fill(app.t(K::RowsRejected), &[("n", errs.len().to_string()), ("list", shown.join("; "))]))));
+                    }
+                }
+            }
             Pending::Merge(m) => replace(m.workspace, K::WorkspaceMerged),
         }
     };
@@ -223,6 +277,63 @@ pub fn DataPage() -> impl IntoView {
                 <p class=if ok { "ok" } else { "field-error" } role=if ok { "status" } else { "alert" }>{text}</p>
             })}
             {move || pending.get().map(|p| {
+                if let Pending::Mapping(table) = &p {
+                    let n = table.rows.len();
+                    let rows = table.headers.iter().enumerate().map(|(i, h)| {
+                        let sample = table.rows.iter().map(|r| r[i].clone()).find(|v| !v.is_empty()).unwrap_or_default();
+                        let label = fill(app.t(K::MeaningOf), &[("col", h.clone())]);
+                        let selected = move |c: Option<Column>| mapping.with(|m| m.iter().find(|(_, &j)| j == i).map(|(c, _)| *c) == c);
+                        view! {
+                            <tr>
+                                <th scope="row">{h.clone()}</th>
+                                <td class="muted">{sample}</td>
+                                <td>
+                                    <select aria-label=label on:change=move |ev| {
+                                        let v = event_target_value(&ev);
+                                        mapping.update(|m| {
+                                            m.retain(|_, j| *j != i);
+                                            if let Some((c, _)) = MEANINGS.iter().find(|(c, _)| format!("{c:?}") == v) {
+                                                m.insert(*c, i);
+                                            }
+                                        });
+                                    }>
+                                        <option value="" selected=move || selected(None)>{app.t(K::IgnoreColumn)}</option>
+                                        {MEANINGS.iter().map(|&(c, k)| view! {
+                                            <option value=format!("{c:?}") selected=move || selected(Some(c))>{app.t(k)}</option>
+                                        }).collect_view()}
+                                    </select>
+                                </td>
+                            </tr>
+                        }
+                    }).collect_view();
+                    let pipeline_name = app.pipeline.get_untracked().and_then(|id| app.ws.with_untracked(|ws| ws.pipeline(&id).map(|p| p.name.clone()))).unwrap_or_default();
+                    return view! {
+                        <div class="callout" role="region" aria-label=app.t(K::MapColumns)>
+                            <p>{fill(app.t(K::MapColumnsBody), &[("n", n.to_string()), ("pipeline", pipeline_name.clone())])}</p>
+                            <table class="data" aria-label=app.t(K::MapColumns)>
+                                <thead><tr>
+                                    <th scope="col">{app.t(K::ColumnInFile)}</th>
+                                    <th scope="col">{app.t(K::Example)}</th>
+                                    <th scope="col">{app.t(K::MeansField)}</th>
+                                </tr></thead>
+                                <tbody>{rows}</tbody>
+                            </table>
+                            <label class="field narrow">
+                                <span>{app.t(K::DatesWritten)}</span>
+                                <select on:change=move |ev| date_order.set(if event_target_value(&ev) == "day" { DateOrder::DayFirst } else { DateOrder::MonthFirst })>
+                                    <option value="month" selected=move || date_order.get() == DateOrder::MonthFirst>{app.t(K::MonthFirst)}</option>
+                                    <option value="day" selected=move || date_order.get() == DateOrder::DayFirst>{app.t(K::DayFirst)}</option>
+                                </select>
+                            </label>
+                            {move || dates_ambiguous.get().then(|| view! { <p class="banner warn">{app.t(K::DatesAmbiguous)}</p> })}
+                            <div class="actions left">
+                                <button on:click=move |_| pending.set(None)>{app.t(K::Cancel)}</button>
+                                <button class="primary" on:click=confirm>{fill(app.t(K::ImportDealsInto), &[("n", n.to_string()), ("pipeline", pipeline_name)])}</button>
+                            </div>
+                        </div>
+                    }
+                    .into_any();
+                }
                 if matches!(p, Pending::Encrypted(_)) {
                     return view! {
                         <div class="callout" role="region" aria-label=app.t(K::EncryptedFile)>
@@ -251,7 +362,7 @@ pub fn DataPage() -> impl IntoView {
                         app.t(K::ApplyMerge),
                     ),
                     Pending::AddPipeline(ws) => (fill(app.t(K::AddSummary), &summary(ws)), app.t(K::AddPipeline)),
-                    Pending::Encrypted(_) => (String::new(), ""),
+                    Pending::Encrypted(_) | Pending::Mapping(_) => (String::new(), ""),
                 };
                 let conflicts = match &p {
                     Pending::Merge(m) => m.conflicts.clone(),

@@ -101,7 +101,6 @@ test('replacing keeps a backup that can be restored; bad files change nothing', 
     ['future.json', '{"format": "funnelscope", "version": 99}', /export version 99 is newer/],
     ['ragged.csv', 'a,b,c\n1,2,3\n4,5\n', /line 3 has 2 columns, the header has 3/],
     ['gbk.csv', Buffer.from([0xbf, 0xcd, 0xbb, 0xa7, 0x0a]), /probably GBK/],
-    ['people.csv', 'name,email\nAnn,a@x\n', /not the Maven sales-pipeline layout/],
   ];
   for (const [name, content, why] of bad) {
     await input.setInputFiles({ name, mimeType: 'text/plain', buffer: Buffer.isBuffer(content) ? content : Buffer.from(content) });
@@ -215,6 +214,39 @@ test('an export encrypted with a passphrase imports only with that passphrase', 
   await nav(fresh, 'Board').click();
   await expect(column(fresh, 'Qualification').getByRole('listitem', { name: 'Secret merger' })).toBeVisible();
   await other.close();
+});
+
+test('a Chinese spreadsheet imports after matching its columns; bad rows are named and nothing changes', async ({ page }) => {
+  await openApp(page);
+  await page.getByRole('combobox', { name: 'Language' }).selectOption('简体中文');
+  await page.getByRole('button', { name: '使用 B2B 模板' }).click();
+  await page.getByRole('navigation', { name: '主导航' }).getByRole('link', { name: '导入与导出' }).click();
+  const input = page.getByLabel('选择文件（.json 或 .csv）');
+  const sheet = '\ufeff商机名称,客户,金额,阶段,负责人,创建日期,备注列\n' +
+    'ERP 二期,甲公司,"¥1,200,000",需求分析,王芳,2024年3月5日,x\n' +
+    '云迁移,乙公司,80000.50,赢单,李强,2024-01-02,y\n' +
+    '培训,丙公司,,试用中,王芳,,z\n';
+  // First a version with a bad amount: the row and column are named, nothing is imported.
+  await input.setInputFiles({ name: 'bad.csv', mimeType: 'text/csv', buffer: Buffer.from(sheet.replace('80000.50', '八万')) });
+  const map = page.getByRole('region', { name: '匹配表格的列' });
+  await expect(map.getByRole('combobox', { name: '列「金额」的含义' })).toHaveValue('Amount');
+  await expect(map.getByRole('combobox', { name: '列「备注列」的含义' })).toHaveValue('');
+  await map.getByRole('button', { name: /^将 3 个商机导入/ }).click();
+  await expect(page.getByRole('alert')).toContainText('line 3, column "金额"');
+  await page.getByRole('navigation', { name: '主导航' }).getByRole('link', { name: '看板' }).click();
+  expect(await dealCount(page)).toBe(0);
+
+  await page.getByRole('navigation', { name: '主导航' }).getByRole('link', { name: '导入与导出' }).click();
+  await input.setInputFiles({ name: 'deals.csv', mimeType: 'text/csv', buffer: Buffer.from(sheet) });
+  await map.getByRole('combobox', { name: '列「负责人」的含义' }).selectOption('Owner');
+  await map.getByRole('button', { name: /^将 3 个商机导入/ }).click();
+  await expect(page.getByRole('status')).toContainText('已导入 3 个商机。 新建阶段：试用中。');
+  await page.getByRole('navigation', { name: '主导航' }).getByRole('link', { name: '看板' }).click();
+  await expect(column(page, '需求分析').getByRole('listitem', { name: 'ERP 二期' })).toContainText('¥1,200,000');
+  await expect(column(page, '赢单').getByRole('listitem', { name: '云迁移' })).toBeVisible();
+  await expect(column(page, '试用中').getByRole('listitem', { name: '培训' })).toBeVisible();
+  await page.reload();
+  await expect(column(page, '试用中').getByRole('listitem', { name: '培训' })).toBeVisible();
 });
 
 test('the Maven sales-pipeline CSV imports as-is and the board matches the file', async ({ page }) => {
