@@ -7,7 +7,29 @@ use std::collections::HashSet;
 use std::fmt;
 
 pub const FORMAT: &str = "funnelscope";
-pub const FORMAT_VERSION: u32 = 1;
+pub const FORMAT_VERSION: u32 = 2;
+
+/// Ordered migrations of older export documents, like the storage's: entry i upgrades
+/// version i + 1 to i + 2, so a file of any older version is brought forward step by step.
+const EXPORT_MIGRATIONS: &[fn(&mut serde_json::Value)] = &[export_v1_to_v2];
+
+/// v2 added the forecast-call log, per-field edit times, the editing device and forecast
+/// categories: a v1 file has none, which is what the defaults below say explicitly.
+fn export_v1_to_v2(doc: &mut serde_json::Value) {
+    use serde_json::{json, Value};
+    if let Value::Object(root) = doc {
+        root.entry("category_changes").or_insert_with(|| json!([]));
+        if let Some(Value::Array(deals)) = root.get_mut("deals") {
+            for d in deals.iter_mut().filter_map(Value::as_object_mut) {
+                d.entry("forecast_category").or_insert_with(|| json!("Pipeline"));
+                d.entry("field_times").or_insert_with(|| json!({}));
+                d.entry("device").or_insert_with(|| json!(""));
+                d.entry("tags").or_insert_with(|| json!([]));
+            }
+        }
+        root.insert("version".into(), json!(2));
+    }
+}
 
 #[derive(Serialize)]
 struct ExportRef<'a> {
@@ -105,13 +127,22 @@ pub fn import_json(text: &str) -> Result<Workspace, ImportError> {
     if header.format.as_deref() != Some(FORMAT) {
         return Err(ImportError::NotOurs);
     }
-    match header.version {
+    let version = match header.version {
         Some(v) if v > FORMAT_VERSION => return Err(ImportError::FutureVersion(v)),
-        None => return Err(ImportError::NotOurs),
-        _ => {}
-    }
-    let doc: Export = serde_json::from_str(text)
-        .map_err(|e| ImportError::Invalid { line: e.line(), column: e.column(), message: e.to_string() })?;
+        Some(v) if v >= 1 => v,
+        _ => return Err(ImportError::NotOurs),
+    };
+    let doc: Export = if version == FORMAT_VERSION {
+        // Parsed from the text itself, so errors carry line and column.
+        serde_json::from_str(text).map_err(|e| ImportError::Invalid { line: e.line(), column: e.column(), message: e.to_string() })?
+    } else {
+        let mut value: serde_json::Value =
+            serde_json::from_str(text).map_err(|e| ImportError::Invalid { line: e.line(), column: e.column(), message: e.to_string() })?;
+        for migrate in EXPORT_MIGRATIONS.iter().skip(version as usize - 1) {
+            migrate(&mut value);
+        }
+        serde_json::from_value(value).map_err(|e| ImportError::Invalid { line: 0, column: 0, message: e.to_string() })?
+    };
     let mut seen = HashSet::new();
     for (what, ids) in [
         ("pipelines", doc.pipelines.iter().map(|p| &p.id).collect::<Vec<_>>()),
@@ -173,6 +204,26 @@ mod tests {
         assert_eq!(only.events.len(), other.events.len());
         let back = import_json(&export_json(&only, now())).unwrap();
         assert_eq!(back.deals, other.deals);
+    }
+
+    #[test]
+    fn a_version_1_file_imports_through_the_migrations() {
+        let ws = demo::generate(5, 1, 1, now(), Lang::En);
+        let mut v: serde_json::Value = serde_json::from_str(&export_json(&ws, now())).unwrap();
+        // What a version-1 export looked like: no call log, no per-field times, no device.
+        v["version"] = 1.into();
+        v.as_object_mut().unwrap().remove("category_changes");
+        for d in v["deals"].as_array_mut().unwrap() {
+            let d = d.as_object_mut().unwrap();
+            for k in ["forecast_category", "field_times", "device", "tags"] {
+                d.remove(k);
+            }
+        }
+        let back = import_json(&v.to_string()).unwrap();
+        assert_eq!(back.deals.len(), 5);
+        assert!(back.category_changes.is_empty());
+        assert!(back.deals.iter().all(|d| d.tags.is_empty() && d.device.is_empty()));
+        assert_eq!(back.events, ws.events);
     }
 
     #[test]

@@ -26,7 +26,7 @@ test('export, then import into a fresh profile gives an identical workspace', as
   const board = await boardSnapshot(page);
   const doc = await exportJson(page);
   expect(doc.format).toBe('funnelscope');
-  expect(doc.version).toBe(1);
+  expect(doc.version).toBe(2);
   expect(doc.deals).toHaveLength(300);
 
   const other = await browser.newContext({ baseURL });
