@@ -298,6 +298,28 @@ texts! {
     Restore => "Restore", "恢复";
     RestoreBackup => "Restore the backup from {when}", "恢复 {when} 的备份";
     BackupRestored => "Backup restored (the workspace it replaced was backed up too).", "已恢复备份（被替换的工作区也已备份）。";
+    // Import errors
+    ImpSyntax => "not valid JSON at line {line}, column {col} ({detail})", "第 {line} 行第 {col} 列不是有效的 JSON（{detail}）";
+    ImpNotOurs => "this JSON is not a Funnelscope export", "该 JSON 不是 Funnelscope 导出文件";
+    ImpFuture => "export version {v} is newer than this app understands ({max})", "导出版本 {v} 比本应用支持的版本（{max}）更新";
+    ImpInvalid => "line {line}, column {col}: {detail}", "第 {line} 行第 {col} 列：{detail}";
+    ImpDuplicate => "two records ({what}) have the id {id}", "两条记录（{what}）使用了相同的编号 {id}";
+    ImpBadAmount => "deal {id} has the amount {amount} (minor units): amounts must be between 0 and {max}", "商机 {id} 的金额为 {amount}（最小货币单位）：金额必须在 0 到 {max} 之间";
+    ImpUnknownRef => "record {event} points to an unknown {what} {id}", "记录 {event} 指向不存在的{what} {id}";
+    CsvNotUtf8 => "the file is not UTF-8 text (first bad byte at offset {byte}); if it came from Excel in Chinese it is probably GBK: save it as \"CSV UTF-8\"", "文件不是 UTF-8 文本（第一个无效字节位于偏移 {byte}）；如果来自中文版 Excel，可能是 GBK 编码：请另存为“CSV UTF-8”";
+    CsvEmpty => "the file has no header row", "文件没有表头行";
+    CsvColumns => "line {line} has {found} columns, the header has {expected}", "第 {line} 行有 {found} 列，表头有 {expected} 列";
+    CsvParse => "line {line}: {detail}", "第 {line} 行：{detail}";
+    RowAt => "line {line}, column \"{col}\": {problem}", "第 {line} 行，列“{col}”：{problem}";
+    RowNotDate => "\"{v}\" is not a date", "“{v}”不是日期";
+    RowNotAmount => "\"{v}\" is not an amount", "“{v}”不是金额";
+    RowUnknownCurrency => "unknown currency \"{v}\"", "未知币种“{v}”";
+    RowUnknownMavenStage => "unknown stage \"{v}\" (expected Prospecting, Engaging, Won or Lost)", "未知阶段“{v}”（应为 Prospecting、Engaging、Won 或 Lost）";
+    RowNeedsTitle => "a deal needs a title (or at least an account)", "商机需要名称（或至少有客户）";
+    RowNeedsEngage => "an Engaging, Won or Lost deal needs an engage date", "Engaging、Won 或 Lost 的商机需要 engage 日期";
+    RowNeedsClose => "a Won or Lost deal needs a close date", "Won 或 Lost 的商机需要成交日期";
+    RowClosesBefore => "closes before it was engaged", "成交日期早于 engage 日期";
+    RowNoStage => "the pipeline has no stage to put this deal in", "漏斗中没有可放置该商机的阶段";
     // Validation messages
     ErrTitleRequired => "Give the deal a title.", "请填写商机名称。";
     ErrTooLong => "Too long: at most {max} characters.", "内容过长：最多 {max} 个字符。";
@@ -423,5 +445,73 @@ mod tests {
         let e = DomainError::InvalidDate("2025-02-30".into());
         assert!(error_message(Lang::En, &e).contains("2025-02-30"));
         assert_eq!(fill("{a}-{b}-{a}", &[("a", "x".into()), ("b", "y".into())]), "x-y-x");
+    }
+}
+
+/// Import problems in the user's language (the CLI uses the English `Display`).
+pub fn import_error(lang: Lang, e: &crate::io::ImportError) -> String {
+    use crate::io::ImportError as E;
+    let t = |k| tr(lang, k);
+    match e {
+        E::Syntax { line, column, message } => fill(t(K::ImpSyntax), &[("line", line.to_string()), ("col", column.to_string()), ("detail", message.clone())]),
+        E::NotOurs => t(K::ImpNotOurs).into(),
+        E::FutureVersion(v) => fill(t(K::ImpFuture), &[("v", v.to_string()), ("max", crate::io::FORMAT_VERSION.to_string())]),
+        E::Invalid { line, column, message } => fill(t(K::ImpInvalid), &[("line", line.to_string()), ("col", column.to_string()), ("detail", message.clone())]),
+        E::DuplicateId { what, id } => fill(t(K::ImpDuplicate), &[("what", what.to_string()), ("id", id.clone())]),
+        E::BadAmount { deal, amount } => fill(
+            t(K::ImpBadAmount),
+            &[("id", deal.clone()), ("amount", amount.to_string()), ("max", crate::domain::money::MAX_AMOUNT_MINOR.to_string())],
+        ),
+        E::UnknownReference { event, what, id } => fill(t(K::ImpUnknownRef), &[("event", event.clone()), ("what", what.to_string()), ("id", id.clone())]),
+    }
+}
+
+pub fn csv_error(lang: Lang, e: &crate::io::csv_import::CsvError) -> String {
+    use crate::io::csv_import::CsvError as E;
+    let t = |k| tr(lang, k);
+    match e {
+        E::NotUtf8 { byte } => fill(t(K::CsvNotUtf8), &[("byte", byte.to_string())]),
+        E::Empty => t(K::CsvEmpty).into(),
+        E::ColumnCount { line, expected, found } => {
+            fill(t(K::CsvColumns), &[("line", line.to_string()), ("found", found.to_string()), ("expected", expected.to_string())])
+        }
+        E::Parse { line, message } => fill(t(K::CsvParse), &[("line", line.to_string()), ("detail", message.clone())]),
+    }
+}
+
+pub fn row_error(lang: Lang, e: &crate::io::csv_import::RowError) -> String {
+    use crate::io::csv_import::RowProblem as P;
+    let t = |k| tr(lang, k);
+    let v = |k, s: &str| fill(t(k), &[("v", s.to_string())]);
+    let problem = match &e.problem {
+        P::NotADate(s) => v(K::RowNotDate, s),
+        P::NotAnAmount(s) => v(K::RowNotAmount, s),
+        P::UnknownCurrency(s) => v(K::RowUnknownCurrency, s),
+        P::UnknownMavenStage(s) => v(K::RowUnknownMavenStage, s),
+        P::NeedsTitle => t(K::RowNeedsTitle).into(),
+        P::NeedsEngageDate => t(K::RowNeedsEngage).into(),
+        P::NeedsCloseDate => t(K::RowNeedsClose).into(),
+        P::ClosesBeforeEngaged => t(K::RowClosesBefore).into(),
+        P::NoStage => t(K::RowNoStage).into(),
+    };
+    fill(t(K::RowAt), &[("line", e.line.to_string()), ("col", e.column.clone()), ("problem", problem)])
+}
+
+#[cfg(test)]
+mod import_error_tests {
+    use super::*;
+
+    #[test]
+    fn importer_errors_read_the_same_as_the_cli_in_english_and_are_translated() {
+        use crate::io::csv_import::{CsvError, RowError, RowProblem};
+        let e = crate::io::ImportError::FutureVersion(9);
+        assert_eq!(import_error(Lang::En, &e), e.to_string());
+        assert!(import_error(Lang::Zh, &e).contains("导出版本 9"));
+        let c = CsvError::ColumnCount { line: 3, expected: 3, found: 2 };
+        assert_eq!(csv_error(Lang::En, &c), c.to_string());
+        assert_eq!(csv_error(Lang::Zh, &c), "第 3 行有 2 列，表头有 3 列");
+        let r = RowError { line: 3, column: "金额".into(), problem: RowProblem::NotAnAmount("八万".into()) };
+        assert_eq!(row_error(Lang::En, &r), r.to_string());
+        assert_eq!(row_error(Lang::Zh, &r), "第 3 行，列“金额”：“八万”不是金额");
     }
 }

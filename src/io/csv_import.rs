@@ -174,18 +174,49 @@ pub fn detect_date_order<'a>(samples: impl IntoIterator<Item = &'a str>) -> (Dat
     }
 }
 
+/// What is wrong with a cell.
+#[derive(Clone, Debug, PartialEq)]
+pub enum RowProblem {
+    NotADate(String),
+    NotAnAmount(String),
+    UnknownCurrency(String),
+    /// A Maven stage other than Prospecting, Engaging, Won or Lost.
+    UnknownMavenStage(String),
+    NeedsTitle,
+    NeedsEngageDate,
+    NeedsCloseDate,
+    ClosesBeforeEngaged,
+    NoStage,
+}
+
+impl fmt::Display for RowProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            RowProblem::NotADate(v) => write!(f, "\"{v}\" is not a date"),
+            RowProblem::NotAnAmount(v) => write!(f, "\"{v}\" is not an amount"),
+            RowProblem::UnknownCurrency(v) => write!(f, "unknown currency \"{v}\""),
+            RowProblem::UnknownMavenStage(v) => write!(f, "unknown stage \"{v}\" (expected Prospecting, Engaging, Won or Lost)"),
+            RowProblem::NeedsTitle => write!(f, "a deal needs a title (or at least an account)"),
+            RowProblem::NeedsEngageDate => write!(f, "an Engaging, Won or Lost deal needs an engage date"),
+            RowProblem::NeedsCloseDate => write!(f, "a Won or Lost deal needs a close date"),
+            RowProblem::ClosesBeforeEngaged => write!(f, "closes before it was engaged"),
+            RowProblem::NoStage => write!(f, "the pipeline has no stage to put this deal in"),
+        }
+    }
+}
+
 /// A row that could not be imported, with what is wrong and where.
 #[derive(Clone, Debug, PartialEq)]
 pub struct RowError {
     /// 1-based line in the file (the header is line 1).
     pub line: usize,
     pub column: String,
-    pub message: String,
+    pub problem: RowProblem,
 }
 
 impl fmt::Display for RowError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "line {}, column \"{}\": {}", self.line, self.column, self.message)
+        write!(f, "line {}, column \"{}\": {}", self.line, self.column, self.problem)
     }
 }
 
@@ -245,46 +276,46 @@ pub fn import_maven(table: &Table, ids: &mut IdGen) -> Result<Workspace, Vec<Row
     let mut events = Vec::with_capacity(table.rows.len() * 3);
     for (i, r) in table.rows.iter().enumerate() {
         let line = i + 2;
-        let err = |column: usize, message: String| RowError { line, column: table.headers[column].clone(), message };
+        let err = |column: usize, problem: RowProblem| RowError { line, column: table.headers[column].clone(), problem };
         let target = match r[c_stage].as_str() {
             "Prospecting" => 0,
             "Engaging" => 1,
             "Won" => 2,
             "Lost" => 3,
             other => {
-                errors.push(err(c_stage, format!("unknown stage \"{other}\" (expected Prospecting, Engaging, Won or Lost)")));
+                errors.push(err(c_stage, RowProblem::UnknownMavenStage(other.to_string())));
                 continue;
             }
         };
         let engage = date(&r[c_engage]);
         let close = date(&r[c_close]);
         if !r[c_engage].is_empty() && engage.is_none() {
-            errors.push(err(c_engage, format!("\"{}\" is not a date", r[c_engage])));
+            errors.push(err(c_engage, RowProblem::NotADate(r[c_engage].clone())));
             continue;
         }
         if !r[c_close].is_empty() && close.is_none() {
-            errors.push(err(c_close, format!("\"{}\" is not a date", r[c_close])));
+            errors.push(err(c_close, RowProblem::NotADate(r[c_close].clone())));
             continue;
         }
         if target >= 1 && engage.is_none() {
-            errors.push(err(c_engage, "an Engaging, Won or Lost deal needs an engage date".into()));
+            errors.push(err(c_engage, RowProblem::NeedsEngageDate));
             continue;
         }
         if target >= 2 && close.is_none() {
-            errors.push(err(c_close, "a Won or Lost deal needs a close date".into()));
+            errors.push(err(c_close, RowProblem::NeedsCloseDate));
             continue;
         }
         if let (Some(e), Some(c)) = (engage, close) {
             if c < e {
-                errors.push(err(c_close, "closes before it was engaged".into()));
+                errors.push(err(c_close, RowProblem::ClosesBeforeEngaged));
                 continue;
             }
         }
         let amount = match parse_amount(&r[c_value]) {
             Ok(Some(0)) | Ok(None) => None,
             Ok(Some(a)) => Some(a),
-            Err(e) => {
-                errors.push(err(c_value, format!("\"{}\" is not an amount ({e:?})", r[c_value])));
+            Err(_) => {
+                errors.push(err(c_value, RowProblem::NotAnAmount(r[c_value].clone())));
                 continue;
             }
         };
@@ -471,35 +502,35 @@ pub fn import_generic(
     for (i, row) in table.rows.iter().enumerate() {
         let line = i + 2;
         let mut row_errors = Vec::new();
-        let mut err = |c: Column, message: String| row_errors.push(RowError { line, column: header(c), message });
+        let mut err = |c: Column, problem: RowProblem| row_errors.push(RowError { line, column: header(c), problem });
         let title = match (get(row, Column::Title), get(row, Column::Account)) {
             (t, _) if !t.is_empty() => t,
             (_, a) if !a.is_empty() => a,
             _ => {
-                err(Column::Title, "a deal needs a title (or at least an account)".into());
+                err(Column::Title, RowProblem::NeedsTitle);
                 String::new()
             }
         };
-        let amount = parse_amount(&get(row, Column::Amount)).unwrap_or_else(|e| {
-            err(Column::Amount, format!("\"{}\" is not an amount ({e:?})", get(row, Column::Amount)));
+        let amount = parse_amount(&get(row, Column::Amount)).unwrap_or_else(|_| {
+            err(Column::Amount, RowProblem::NotAnAmount(get(row, Column::Amount)));
             None
         });
         let currency = match get(row, Column::Currency).to_uppercase() {
             c if c.is_empty() => plan.currency.clone(),
             c if crate::domain::money::CURRENCIES.contains(&c.as_str()) => c,
             c => {
-                err(Column::Currency, format!("unknown currency \"{c}\""));
+                err(Column::Currency, RowProblem::UnknownCurrency(c.clone()));
                 plan.currency.clone()
             }
         };
-        let date = |c: Column, err: &mut dyn FnMut(Column, String)| {
+        let date = |c: Column, err: &mut dyn FnMut(Column, RowProblem)| {
             let raw = get(row, c);
             if raw.is_empty() {
                 return None;
             }
             let d = parse_date(&raw, plan.date_order);
             if d.is_none() {
-                err(c, format!("\"{raw}\" is not a date"));
+                err(c, RowProblem::NotADate(raw.clone()));
             }
             d
         };
@@ -535,7 +566,7 @@ pub fn import_generic(
             Some(id)
         };
         let Some(stage) = stage else {
-            err(Column::Stage, "the pipeline has no stage to put this deal in".into());
+            err(Column::Stage, RowProblem::NoStage);
             errors.extend(row_errors);
             continue;
         };

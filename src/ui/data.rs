@@ -107,7 +107,7 @@ pub fn DataPage() -> impl IntoView {
                         import_pass.set(String::new());
                         pending.set(Some(Pending::Export(ws)));
                     }
-                    Err(e) => message.set(Some((false, e.to_string()))),
+                    Err(e) => message.set(Some((false, crate::i18n::import_error(app.lang.get_untracked(), &e)))),
                 },
                 Ok(None) => message.set(Some((false, app.t(K::WrongPassphrase).to_string()))),
                 Err(e) => message.set(Some((false, e))),
@@ -129,7 +129,7 @@ pub fn DataPage() -> impl IntoView {
                 Err(e) => return message.set(Some((false, e))),
             };
             let checked = if name.to_lowercase().ends_with(".csv") {
-                read_table(&bytes).map_err(|e| e.to_string()).and_then(|table| {
+                read_table(&bytes).map_err(|e| crate::i18n::csv_error(lang, &e)).and_then(|table| {
                     if !is_maven(&table.headers) {
                         let (order, ambiguous) = detect_date_order(
                             table.rows.iter().flat_map(|r| r.iter().map(String::as_str)).filter(|c| c.contains('/') || c.contains('.')),
@@ -140,7 +140,7 @@ pub fn DataPage() -> impl IntoView {
                         return Ok(Pending::Mapping(table));
                     }
                     import_maven(&table, &mut IdGen::new(js_sys::Date::now() as u64)).map(Pending::AddPipeline).map_err(|errs| {
-                        let shown: Vec<String> = errs.iter().take(5).map(|e| e.to_string()).collect();
+                        let shown: Vec<String> = errs.iter().take(5).map(|e| crate::i18n::row_error(lang, e)).collect();
                         fill(t(K::RowsRejected), &[("n", errs.len().to_string()), ("list", shown.join("; "))])
                     })
                 })
@@ -148,7 +148,7 @@ pub fn DataPage() -> impl IntoView {
                 match std::str::from_utf8(&bytes) {
                     Ok(text) => match crate::io::envelope::Envelope::parse(text) {
                         Some(env) => env.map(Pending::Encrypted),
-                        None => import_json(text).map(Pending::Export).map_err(|e| e.to_string()),
+                        None => import_json(text).map(Pending::Export).map_err(|e| crate::i18n::import_error(lang, &e)),
                     },
                     Err(_) => Err(t(K::NotTextFile).to_string()),
                 }
@@ -207,7 +207,8 @@ pub fn DataPage() -> impl IntoView {
                     }
                     Err(errs) => {
                         pending.set(Some(Pending::Mapping(table)));
-                        let shown: Vec<String> = errs.iter().take(10).map(|e| e.to_string()).collect();
+                        let lang = app.lang.get_untracked();
+                        let shown: Vec<String> = errs.iter().take(10).map(|e| crate::i18n::row_error(lang, e)).collect();
                         message.set(Some((false, fill(app.t(K::RowsRejected), &[("n", errs.len().to_string()), ("list", shown.join("; "))]))));
                     }
                 }
@@ -225,7 +226,7 @@ pub fn DataPage() -> impl IntoView {
         leptos::task::spawn_local(async move {
             let result = match import_json(&json) {
                 Ok(ws) => app.replace_with(ws).await,
-                Err(e) => Err(e.to_string()),
+                Err(e) => Err(crate::i18n::import_error(app.lang.get_untracked(), &e)),
             };
             match result {
                 Ok(()) => {

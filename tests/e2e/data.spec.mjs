@@ -232,7 +232,7 @@ test('a Chinese spreadsheet imports after matching its columns; bad rows are nam
   await expect(map.getByRole('combobox', { name: '列「金额」的含义' })).toHaveValue('Amount');
   await expect(map.getByRole('combobox', { name: '列「备注列」的含义' })).toHaveValue('');
   await map.getByRole('button', { name: /^将 3 个商机导入/ }).click();
-  await expect(page.getByRole('alert')).toContainText('line 3, column "金额"');
+  await expect(page.getByRole('alert')).toContainText('第 3 行，列“金额”：“八万”不是金额');
   await page.getByRole('navigation', { name: '主导航' }).getByRole('link', { name: '看板' }).click();
   expect(await dealCount(page)).toBe(0);
 
