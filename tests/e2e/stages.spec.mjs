@@ -39,6 +39,7 @@ test('stage definitions can be edited and the board and move dialog follow', asy
   await expect(page.getByRole('status')).toHaveText('Stages saved.');
 
   await page.getByRole('link', { name: 'Board', exact: true }).click();
+  await expect(column(page, 'Proposal')).toBeVisible();
   const heads = await page.locator('.column h2').allTextContents();
   expect(heads).toEqual(['Discovery', 'Needs analysis', 'Negotiation', 'Demo', 'Proposal', 'Won', 'Lost']);
   await expect(card(column(page, 'Discovery'), 'Harbor CRM')).toBeVisible();
@@ -54,6 +55,7 @@ test('stage definitions can be edited and the board and move dialog follow', asy
   await expect(card(column(page, 'Proposal'), 'Harbor CRM')).toBeVisible();
 
   await page.reload();
-  expect(await page.locator('.column h2').allTextContents()).toEqual(heads);
+  // Wait for the board to be back before reading it (it loads asynchronously).
   await expect(card(column(page, 'Proposal'), 'Harbor CRM')).toBeVisible();
+  expect(await page.locator('.column h2').allTextContents()).toEqual(heads);
 });
