@@ -64,6 +64,23 @@ impl Pipeline {
     pub fn position(&self, id: &Id) -> Option<usize> {
         self.stages.iter().position(|s| &s.id == id)
     }
+
+    /// Adds a new open stage (50%, no criteria yet) after the open ones, before Won/Lost.
+    pub fn insert_open_stage(&mut self, id: Id, name: String) {
+        let at = self.stages.iter().position(|s| s.kind.is_terminal()).unwrap_or(self.stages.len());
+        let stage = Stage {
+            id,
+            name,
+            kind: StageKind::Open,
+            probability: 50,
+            description: String::new(),
+            entry_criteria: Vec::new(),
+            exit_criteria: Vec::new(),
+            stuck_after_days: None,
+            archived: false,
+        };
+        self.stages.insert(at, stage);
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -547,21 +547,7 @@ pub fn import_generic(
             terminal
         } else {
             let id = ids.next_id();
-            let at = p.stages.iter().position(|s| s.kind.is_terminal()).unwrap_or(p.stages.len());
-            p.stages.insert(
-                at,
-                Stage {
-                    id: id.clone(),
-                    name: stage_name.clone(),
-                    kind: StageKind::Open,
-                    probability: 50,
-                    description: String::new(),
-                    entry_criteria: Vec::new(),
-                    exit_criteria: Vec::new(),
-                    stuck_after_days: None,
-                    archived: false,
-                },
-            );
+            p.insert_open_stage(id.clone(), stage_name.clone());
             new_stages.push(stage_name.clone());
             Some(id)
         };

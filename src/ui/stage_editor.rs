@@ -45,21 +45,7 @@ pub fn StageEditor() -> impl IntoView {
         let name = app.t(K::NewStageName).to_string();
         draft.update(|d| {
             if let Some(p) = d {
-                let at = p.stages.iter().position(|s| s.kind.is_terminal()).unwrap_or(p.stages.len());
-                p.stages.insert(
-                    at,
-                    Stage {
-                        id,
-                        name,
-                        kind: StageKind::Open,
-                        probability: 50,
-                        description: String::new(),
-                        entry_criteria: Vec::new(),
-                        exit_criteria: Vec::new(),
-                        stuck_after_days: None,
-                        archived: false,
-                    },
-                );
+                p.insert_open_stage(id, name);
             }
         });
         touch();
