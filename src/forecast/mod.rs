@@ -8,7 +8,7 @@ pub mod model;
 use crate::analytics::flow::Flow;
 use crate::analytics::report::{known, Selection};
 use crate::analytics::DealFilter;
-use crate::domain::{ForecastCategory, Rng, StageKind};
+use crate::domain::{FastRng, ForecastCategory, Rng, StageKind};
 pub use model::{Model, DAY, LANDMARKS, MIN_SUBJECTS};
 use serde::Serialize;
 
@@ -322,6 +322,7 @@ pub struct Simulator<'a> {
     h: f64,
     extra_deals: u32,
     rng: Rng,
+    flips: FastRng,
     totals: Vec<f64>,
 }
 
@@ -332,7 +333,7 @@ impl<'a> Simulator<'a> {
             .filter(|d| d.amount.unwrap_or(0) > 0 && d.probability > 0.0)
             .map(|d| ((d.probability.min(1.0) * u32::MAX as f64) as u32, d.amount.unwrap_or(0)))
             .collect();
-        Simulator { entries, model, h, extra_deals, rng: Rng::new(seed), totals: Vec::new() }
+        Simulator { entries, model, h, extra_deals, rng: Rng::new(seed), flips: FastRng::new(seed ^ 0xF11F), totals: Vec::new() }
     }
 
     pub fn done(&self) -> usize {
@@ -346,6 +347,7 @@ impl<'a> Simulator<'a> {
         let creation = &self.model.creation.inc;
         let p_extra = creation.at(self.h).0;
         let rng = &mut self.rng;
+        let flips = &mut self.flips;
         for _ in 0..n {
             // One 32-bit comparison per deal, two draws per 64-bit random number, and no
             // branch: a win adds the amount through a mask (wins are coin flips, so a branch
@@ -353,12 +355,12 @@ impl<'a> Simulator<'a> {
             let mut won: i64 = 0;
             let mut pairs = self.entries.chunks_exact(2);
             for pair in &mut pairs {
-                let r = rng.next_u64();
+                let r = flips.next_u64();
                 won += pair[0].1 & -((((r >> 32) as u32) < pair[0].0) as i64);
                 won += pair[1].1 & -(((r as u32) < pair[1].0) as i64);
             }
             if let [last] = pairs.remainder() {
-                won += last.1 & -((((rng.next_u64() >> 32) as u32) < last.0) as i64);
+                won += last.1 & -((((flips.next_u64() >> 32) as u32) < last.0) as i64);
             }
             let mut total = won as f64;
             if !amounts.is_empty() {
