@@ -258,6 +258,7 @@ texts! {
     ImportTitle => "Import", "导入";
     ImportBody => "A Funnelscope JSON export replaces your workspace or is merged into it (a backup is taken first either way). The Maven sales-pipeline CSV is added as a new pipeline; any other spreadsheet (CSV, UTF-8) is read into the current pipeline after you match its columns. Files are checked completely before anything changes.", "Funnelscope 导出的 JSON 可替换当前工作区，或合并到其中（两种方式都会先自动备份）。Maven 销售管道 CSV 会作为新漏斗加入；其他表格（CSV，UTF-8）在匹配列之后导入当前漏斗。文件会先完整检查，检查通过前不会改动任何数据。";
     ChooseFile => "Choose a file (.json or .csv)", "选择文件（.json 或 .csv）";
+    FileTooLarge => "it is {size} MB, more than the {max} MB a browser tab can import safely", "文件大小为 {size} MB，超过浏览器标签页可安全导入的 {max} MB";
     NotTextFile => "it is not UTF-8 text", "它不是 UTF-8 文本";
     FileRejected => "Nothing was imported from {file}: {why}", "未从 {file} 导入任何内容：{why}";
     MapColumns => "Match the spreadsheet's columns", "匹配表格的列";

@@ -121,6 +121,13 @@ pub fn DataPage() -> impl IntoView {
         let name = file.name();
         pending.set(None);
         message.set(None);
+        if file.size() > crate::io::MAX_IMPORT_BYTES {
+            let mb = |b: f64| format!("{:.0}", b / 1024.0 / 1024.0);
+            let why = fill(app.t(K::FileTooLarge), &[("size", mb(file.size())), ("max", mb(crate::io::MAX_IMPORT_BYTES))]);
+            message.set(Some((false, fill(app.t(K::FileRejected), &[("file", name), ("why", why)]))));
+            input.set_value("");
+            return;
+        }
         leptos::task::spawn_local(async move {
             let lang = app.lang.get_untracked();
             let t = |k| crate::i18n::tr(lang, k);

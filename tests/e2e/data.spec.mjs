@@ -1,6 +1,8 @@
 // Import and export through the real browser: JSON round trip into a fresh profile,
 // backups, the Maven CSV, and bad files that change nothing.
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { test, expect, openApp, column, boardSnapshot, dealCount } from './helpers.mjs';
 
@@ -107,6 +109,12 @@ test('replacing keeps a backup that can be restored; bad files change nothing', 
     await expect(page.getByRole('alert')).toContainText(`Nothing was imported from ${name}`);
     await expect(page.getByRole('alert')).toContainText(why);
   }
+  // A 100 MB file is refused before it is read.
+  const huge = join(tmpdir(), 'funnelscope-100mb.csv');
+  await writeFile(huge, Buffer.alloc(100 * 1024 * 1024, 'a'));
+  await input.setInputFiles(huge);
+  await expect(page.getByRole('alert')).toContainText('Nothing was imported from funnelscope-100mb.csv: it is 100 MB, more than the 50 MB');
+  await rm(huge);
   expect(withoutTimestamp(await exportJson(page))).toEqual(withoutTimestamp(before));
 
   // Replace with an empty-but-valid workspace, then restore the backup.
