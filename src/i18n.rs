@@ -258,6 +258,7 @@ texts! {
     ImportTitle => "Import", "导入";
     ImportBody => "A Funnelscope JSON export replaces your workspace or is merged into it (a backup is taken first either way). The Maven sales-pipeline CSV is added as a new pipeline; any other spreadsheet (CSV, UTF-8) is read into the current pipeline after you match its columns. Files are checked completely before anything changes.", "Funnelscope 导出的 JSON 可替换当前工作区，或合并到其中（两种方式都会先自动备份）。Maven 销售管道 CSV 会作为新漏斗加入；其他表格（CSV，UTF-8）在匹配列之后导入当前漏斗。文件会先完整检查，检查通过前不会改动任何数据。";
     ChooseFile => "Choose a file (.json or .csv)", "选择文件（.json 或 .csv）";
+    ReadingFile => "Reading the file…", "正在读取文件…";
     FileTooLarge => "it is {size} MB, more than the {max} MB a browser tab can import safely", "文件大小为 {size} MB，超过浏览器标签页可安全导入的 {max} MB";
     NotTextFile => "it is not UTF-8 text", "它不是 UTF-8 文本";
     FileRejected => "Nothing was imported from {file}: {why}", "未从 {file} 导入任何内容：{why}";
@@ -301,6 +302,12 @@ texts! {
     BackupRestored => "Backup restored (the workspace it replaced was backed up too).", "已恢复备份（被替换的工作区也已备份）。";
     // Import errors
     ImpSyntax => "not valid JSON at line {line}, column {col} ({detail})", "第 {line} 行第 {col} 列不是有效的 JSON（{detail}）";
+    WhatPipelines => "pipelines", "漏斗";
+    WhatDeals => "deals", "商机";
+    WhatEvents => "stage changes", "阶段变化";
+    WhatCalls => "forecast calls", "预测判断";
+    WhatDeal => "deal", "商机";
+    WhatStage => "stage", "阶段";
     ImpNotOurs => "this JSON is not a Funnelscope export", "该 JSON 不是 Funnelscope 导出文件";
     ImpFuture => "export version {v} is newer than this app understands ({max})", "导出版本 {v} 比本应用支持的版本（{max}）更新";
     ImpInvalid => "line {line}, column {col}: {detail}", "第 {line} 行第 {col} 列：{detail}";
@@ -449,6 +456,20 @@ mod tests {
     }
 }
 
+/// The kinds of record the importer names, in the user's language.
+fn record_kind(lang: Lang, what: &str) -> String {
+    let k = match what {
+        "pipelines" => K::WhatPipelines,
+        "deals" => K::WhatDeals,
+        "events" => K::WhatEvents,
+        "category changes" => K::WhatCalls,
+        "deal" => K::WhatDeal,
+        "stage" => K::WhatStage,
+        other => return other.to_string(),
+    };
+    tr(lang, k).to_string()
+}
+
 /// Import problems in the user's language (the CLI uses the English `Display`).
 pub fn import_error(lang: Lang, e: &crate::io::ImportError) -> String {
     use crate::io::ImportError as E;
@@ -458,12 +479,14 @@ pub fn import_error(lang: Lang, e: &crate::io::ImportError) -> String {
         E::NotOurs => t(K::ImpNotOurs).into(),
         E::FutureVersion(v) => fill(t(K::ImpFuture), &[("v", v.to_string()), ("max", crate::io::FORMAT_VERSION.to_string())]),
         E::Invalid { line, column, message } => fill(t(K::ImpInvalid), &[("line", line.to_string()), ("col", column.to_string()), ("detail", message.clone())]),
-        E::DuplicateId { what, id } => fill(t(K::ImpDuplicate), &[("what", what.to_string()), ("id", id.clone())]),
+        E::DuplicateId { what, id } => fill(t(K::ImpDuplicate), &[("what", record_kind(lang, what)), ("id", id.clone())]),
         E::BadAmount { deal, amount } => fill(
             t(K::ImpBadAmount),
             &[("id", deal.clone()), ("amount", amount.to_string()), ("max", crate::domain::money::MAX_AMOUNT_MINOR.to_string())],
         ),
-        E::UnknownReference { event, what, id } => fill(t(K::ImpUnknownRef), &[("event", event.clone()), ("what", what.to_string()), ("id", id.clone())]),
+        E::UnknownReference { event, what, id } => {
+            fill(t(K::ImpUnknownRef), &[("event", event.clone()), ("what", record_kind(lang, what)), ("id", id.clone())])
+        }
     }
 }
 
@@ -508,6 +531,8 @@ mod import_error_tests {
         let e = crate::io::ImportError::FutureVersion(9);
         assert_eq!(import_error(Lang::En, &e), e.to_string());
         assert!(import_error(Lang::Zh, &e).contains("导出版本 9"));
+        let d = crate::io::ImportError::DuplicateId { what: "deals", id: "x".into() };
+        assert_eq!(import_error(Lang::Zh, &d), "两条记录（商机）使用了相同的编号 x");
         let c = CsvError::ColumnCount { line: 3, expected: 3, found: 2 };
         assert_eq!(csv_error(Lang::En, &c), c.to_string());
         assert_eq!(csv_error(Lang::Zh, &c), "第 3 行有 2 列，表头有 3 列");

@@ -43,31 +43,77 @@ impl fmt::Display for CsvError {
 
 /// Reads a whole CSV file (UTF-8, optional BOM). Every row must have the header's width.
 pub fn read_table(bytes: &[u8]) -> Result<Table, CsvError> {
-    let text = std::str::from_utf8(bytes).map_err(|e| CsvError::NotUtf8 { byte: e.valid_up_to() })?;
-    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let mut reader = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(text.as_bytes());
-    let mut records = reader.records();
-    let headers: Vec<String> = match records.next() {
-        Some(Ok(r)) => r.iter().map(|h| h.trim().to_string()).collect(),
-        Some(Err(e)) => return Err(CsvError::Parse { line: 1, message: e.to_string() }),
-        None => return Err(CsvError::Empty),
-    };
-    if headers.iter().all(String::is_empty) {
-        return Err(CsvError::Empty);
-    }
-    let mut rows = Vec::new();
-    for rec in records {
-        let rec = rec.map_err(|e| CsvError::Parse { line: e.position().map_or(0, |p| p.line() as usize), message: e.to_string() })?;
-        let line = rec.position().map_or(rows.len() + 2, |p| p.line() as usize);
-        if rec.iter().all(|c| c.trim().is_empty()) {
-            continue;
+    let mut reader = TableReader::new(bytes)?;
+    reader.step(usize::MAX)?;
+    Ok(reader.finish())
+}
+
+/// The same reading in steps of rows, so a UI can show progress on a large file and keep
+/// the page responsive between steps.
+pub struct TableReader<'a> {
+    reader: csv::Reader<&'a [u8]>,
+    total: usize,
+    headers: Vec<String>,
+    rows: Vec<Vec<String>>,
+    record: csv::StringRecord,
+    done: bool,
+}
+
+impl<'a> TableReader<'a> {
+    pub fn new(bytes: &'a [u8]) -> Result<TableReader<'a>, CsvError> {
+        let text = std::str::from_utf8(bytes).map_err(|e| CsvError::NotUtf8 { byte: e.valid_up_to() })?;
+        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+        let mut reader = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(text.as_bytes());
+        let mut record = csv::StringRecord::new();
+        let headers: Vec<String> = match reader.read_record(&mut record) {
+            Ok(true) => record.iter().map(|h| h.trim().to_string()).collect(),
+            Ok(false) => return Err(CsvError::Empty),
+            Err(e) => return Err(CsvError::Parse { line: 1, message: e.to_string() }),
+        };
+        if headers.iter().all(String::is_empty) {
+            return Err(CsvError::Empty);
         }
-        if rec.len() != headers.len() {
-            return Err(CsvError::ColumnCount { line, expected: headers.len(), found: rec.len() });
-        }
-        rows.push(rec.iter().map(|c| c.trim().to_string()).collect());
+        Ok(TableReader { reader, total: text.len().max(1), headers, rows: Vec::new(), record, done: false })
     }
-    Ok(Table { headers, rows })
+
+    /// Reads up to `max_rows` more rows; Ok(true) once the file is read.
+    pub fn step(&mut self, max_rows: usize) -> Result<bool, CsvError> {
+        let mut read = 0;
+        while !self.done && read < max_rows {
+            match self.reader.read_record(&mut self.record) {
+                Ok(false) => self.done = true,
+                Ok(true) => {
+                    read += 1;
+                    let rec = &self.record;
+                    let line = rec.position().map_or(self.rows.len() + 2, |p| p.line() as usize);
+                    if rec.iter().all(|c| c.trim().is_empty()) {
+                        continue;
+                    }
+                    if rec.len() != self.headers.len() {
+                        return Err(CsvError::ColumnCount { line, expected: self.headers.len(), found: rec.len() });
+                    }
+                    self.rows.push(rec.iter().map(|c| c.trim().to_string()).collect());
+                }
+                Err(e) => {
+                    return Err(CsvError::Parse { line: e.position().map_or(0, |p| p.line() as usize), message: e.to_string() })
+                }
+            }
+        }
+        Ok(self.done)
+    }
+
+    /// Share of the file read so far, 0..=1.
+    pub fn progress(&self) -> f64 {
+        if self.done {
+            1.0
+        } else {
+            (self.reader.position().byte() as f64 / self.total as f64).min(1.0)
+        }
+    }
+
+    pub fn finish(self) -> Table {
+        Table { headers: self.headers, rows: self.rows }
+    }
 }
 
 /// What a column can mean.
@@ -382,6 +428,24 @@ mod tests {
         assert!(matches!(read_table(&[0xC3, 0xCE, 0xBB, 0xA7, b'\n']), Err(CsvError::NotUtf8 { byte: 0 })));
         assert!(read_table(&[0xC3, 0xCE, 0xBB, 0xA7]).unwrap_err().to_string().contains("GBK"));
         assert_eq!(read_table(b""), Err(CsvError::Empty));
+    }
+
+    #[test]
+    fn reading_in_steps_gives_the_same_table_and_rising_progress() {
+        let mut text = String::from("a,b\n");
+        for i in 0..1000 {
+            text.push_str(&format!("{i},\"x, {i}\"\n"));
+        }
+        let whole = read_table(text.as_bytes()).unwrap();
+        let mut r = TableReader::new(text.as_bytes()).unwrap();
+        let mut last = 0.0;
+        while !r.step(70).unwrap() {
+            assert!(r.progress() >= last && r.progress() < 1.0);
+            last = r.progress();
+        }
+        assert_eq!(r.progress(), 1.0);
+        assert_eq!(r.finish(), whole);
+        assert_eq!(whole.rows.len(), 1000);
     }
 
     #[test]

@@ -2,10 +2,13 @@
 //! file (after an automatic backup, restorable from the list), and deals from the Maven
 //! sales-pipeline CSV. Every file is fully checked before anything is stored.
 
-use super::state::{now, use_app};
+use super::state::{now, use_app, yield_to_browser};
 use crate::domain::{IdGen, Workspace};
 use crate::i18n::{fill, K};
-use crate::io::csv_import::{detect_date_order, guess_mapping, import_generic, import_maven, is_maven, read_table, Column, CsvPlan, DateOrder};
+use crate::io::csv_import::{detect_date_order, guess_mapping, import_generic, import_maven, is_maven, Column, CsvPlan, DateOrder, TableReader};
+
+/// Rows read between two paints while a large spreadsheet is read.
+const ROWS_PER_STEP: usize = 20_000;
 use std::collections::HashMap;
 
 const MEANINGS: [(Column, K); 12] = [
@@ -70,6 +73,7 @@ pub fn DataPage() -> impl IntoView {
     let pending = RwSignal::new(None::<Pending>);
     let backups = RwSignal::new(Vec::<crate::storage::Backup>::new());
     let mapping = RwSignal::new(HashMap::<Column, usize>::new());
+    let reading = RwSignal::new(None::<f64>);
     let date_order = RwSignal::new(DateOrder::MonthFirst);
     let dates_ambiguous = RwSignal::new(false);
     let refresh_backups = move || {
@@ -136,7 +140,22 @@ pub fn DataPage() -> impl IntoView {
                 Err(e) => return message.set(Some((false, e))),
             };
             let checked = if name.to_lowercase().ends_with(".csv") {
-                read_table(&bytes).map_err(|e| crate::i18n::csv_error(lang, &e)).and_then(|table| {
+                // Read in steps of rows, yielding to the page with a progress bar between them.
+                let table = match TableReader::new(&bytes) {
+                    Err(e) => Err(crate::i18n::csv_error(lang, &e)),
+                    Ok(mut reader) => loop {
+                        match reader.step(ROWS_PER_STEP) {
+                            Ok(true) => break Ok(reader.finish()),
+                            Ok(false) => {
+                                reading.set(Some(reader.progress()));
+                                yield_to_browser().await;
+                            }
+                            Err(e) => break Err(crate::i18n::csv_error(lang, &e)),
+                        }
+                    },
+                };
+                reading.set(None);
+                table.and_then(|table| {
                     if !is_maven(&table.headers) {
                         let (order, ambiguous) = detect_date_order(
                             table.rows.iter().flat_map(|r| r.iter().map(String::as_str)).filter(|c| c.contains('/') || c.contains('.')),
@@ -281,6 +300,12 @@ pub fn DataPage() -> impl IntoView {
                 <span>{move || app.t(K::ChooseFile)}</span>
                 <input type="file" accept=".json,.csv,application/json,text/csv" on:change=on_file/>
             </label>
+            {move || reading.get().map(|p| view! {
+                <div class="progress" role="status">
+                    <span>{app.t(K::ReadingFile)}</span>
+                    <progress max="100" value=format!("{:.0}", p * 100.0)>{format!("{:.0}%", p * 100.0)}</progress>
+                </div>
+            })}
             {move || message.get().map(|(ok, text)| view! {
                 <p class=if ok { "ok" } else { "field-error" } role=if ok { "status" } else { "alert" }>{text}</p>
             })}

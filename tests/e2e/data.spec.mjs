@@ -257,6 +257,27 @@ test('a Chinese spreadsheet imports after matching its columns; bad rows are nam
   await expect(column(page, '试用中').getByRole('listitem', { name: '培训' })).toBeVisible();
 });
 
+test('a large spreadsheet is read in steps with a progress bar', async ({ page }) => {
+  test.setTimeout(120_000);
+  await openApp(page);
+  await page.getByRole('button', { name: 'Use B2B template' }).click();
+  await nav(page, 'Import & export').click();
+  let sheet = 'Deal,Account,Amount,Stage\n';
+  for (let i = 0; i < 100_000; i++) sheet += `Deal ${i},Account ${i % 97},${(i % 50) * 100},Qualification\n`;
+  // Record whether a progress bar was ever shown while the file was read.
+  await page.evaluate(() => {
+    window.__sawProgress = false;
+    new MutationObserver(() => {
+      if (document.querySelector('progress')) window.__sawProgress = true;
+    }).observe(document.body, { childList: true, subtree: true });
+  });
+  const t0 = await page.evaluate(() => performance.now());
+  await page.getByLabel('Choose a file (.json or .csv)').setInputFiles({ name: 'big.csv', mimeType: 'text/csv', buffer: Buffer.from(sheet) });
+  await expect(page.getByRole('region', { name: 'Match the spreadsheet\'s columns' })).toContainText('100000 rows');
+  console.log(`100,000-row spreadsheet (${(sheet.length / 1e6).toFixed(1)} MB) read and checked: ${((await page.evaluate(() => performance.now())) - t0).toFixed(0)} ms`);
+  expect(await page.evaluate(() => window.__sawProgress)).toBe(true);
+});
+
 test('the Maven sales-pipeline CSV imports as-is and the board matches the file', async ({ page }) => {
   test.setTimeout(120_000);
   const text = await readFile(MAVEN, 'utf8');
