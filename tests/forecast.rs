@@ -228,3 +228,14 @@ mod no_look_ahead {
         }
     }
 }
+
+#[test]
+fn forecast_periods_end_where_a_manager_expects() {
+    let at = |y, m, d| Utc.with_ymd_and_hms(y, m, d, 15, 30, 0).unwrap();
+    let day = |y, m, d| Utc.with_ymd_and_hms(y, m, d, 0, 0, 0).unwrap().timestamp();
+    assert_eq!(horizon_end(Horizon::RestOfMonth, at(2026, 11, 27)), day(2026, 12, 1));
+    assert_eq!(horizon_end(Horizon::RestOfMonth, at(2026, 12, 5)), day(2027, 1, 1));
+    assert_eq!(horizon_end(Horizon::RestOfQuarter, at(2026, 11, 27)), day(2027, 1, 1));
+    assert_eq!(horizon_end(Horizon::RestOfQuarter, at(2026, 1, 2)), day(2026, 4, 1));
+    assert_eq!(horizon_end(Horizon::Days30, at(2026, 1, 2)), at(2026, 1, 2).timestamp() + 30 * 86_400);
+}

@@ -12,6 +12,36 @@ use crate::domain::{FastRng, ForecastCategory, Rng, StageKind};
 pub use model::{Model, DAY, LANDMARKS, MIN_SUBJECTS};
 use serde::Serialize;
 
+/// Forecast periods a manager picks from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Horizon {
+    Days30,
+    RestOfMonth,
+    RestOfQuarter,
+    Days90,
+}
+
+/// End (exclusive, Unix seconds) of the forecast period starting at `as_of`: calendar
+/// months and quarters end at midnight UTC on the first day of the next one.
+pub fn horizon_end(h: Horizon, as_of: chrono::DateTime<chrono::Utc>) -> i64 {
+    use chrono::{Datelike, NaiveDate};
+    let d = as_of.date_naive();
+    let t = as_of.timestamp();
+    let month_start_ahead = |months_ahead: u32| {
+        let m0 = d.month0() + months_ahead;
+        NaiveDate::from_ymd_opt(d.year() + (m0 / 12) as i32, m0 % 12 + 1, 1)
+            .and_then(|d| d.and_hms_opt(0, 0, 0))
+            .map(|t| t.and_utc().timestamp())
+    };
+    match h {
+        Horizon::Days30 => Some(t + 30 * 86_400),
+        Horizon::Days90 => Some(t + 90 * 86_400),
+        Horizon::RestOfMonth => month_start_ahead(1),
+        Horizon::RestOfQuarter => month_start_ahead(3 - d.month0() % 3),
+    }
+    .unwrap_or(t + 30 * 86_400)
+}
+
 /// Below this many closed deals the UI explains what is missing instead of numbers.
 pub const MIN_CLOSED_DEALS: usize = 30;
 

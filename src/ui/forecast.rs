@@ -7,39 +7,13 @@ use super::{href, View};
 use crate::domain::money::format_amount;
 use crate::domain::{Command, Id};
 use crate::forecast::backtest::{backtest, Backtest};
-use crate::forecast::{forecast_with, rank_improvements, Forecast, ForecastQuery, Model, Reason, Simulator, WhatIf, MIN_CLOSED_DEALS};
+use crate::forecast::{forecast_with, horizon_end, Horizon, rank_improvements, Forecast, ForecastQuery, Model, Reason, Simulator, WhatIf, MIN_CLOSED_DEALS};
 use crate::i18n::{fill, K};
-use chrono::{Datelike, NaiveDate};
 use leptos::prelude::*;
 
 const TRIALS: usize = 10_000;
 const TRIAL_SLICE: usize = 2_000;
 const BACKTEST_MONTHS: u32 = 6;
-
-#[derive(Clone, Copy, PartialEq)]
-enum Horizon {
-    Days30,
-    RestOfMonth,
-    RestOfQuarter,
-    Days90,
-}
-
-fn horizon_end(h: Horizon, as_of: chrono::DateTime<chrono::Utc>) -> i64 {
-    let d = as_of.date_naive();
-    let start_of = |y: i32, m: u32| NaiveDate::from_ymd_opt(y, m, 1).and_then(|d| d.and_hms_opt(0, 0, 0)).map(|t| t.and_utc().timestamp());
-    let next_month = |months_ahead: u32| {
-        let m0 = d.month0() + months_ahead;
-        start_of(d.year() + (m0 / 12) as i32, m0 % 12 + 1)
-    };
-    let t = as_of.timestamp();
-    match h {
-        Horizon::Days30 => Some(t + 30 * 86_400),
-        Horizon::Days90 => Some(t + 90 * 86_400),
-        Horizon::RestOfMonth => next_month(1),
-        Horizon::RestOfQuarter => next_month(3 - d.month0() % 3),
-    }
-    .unwrap_or(t + 30 * 86_400)
-}
 
 #[derive(Clone, PartialEq)]
 struct Results {
