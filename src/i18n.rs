@@ -342,6 +342,9 @@ texts! {
     ErrUnknownStage => "That stage does not exist in this pipeline.", "该阶段不属于此漏斗。";
     ErrStageArchived => "That stage was removed from the pipeline.", "该阶段已从漏斗中删除。";
     ErrAlreadyInStage => "The deal is already in that stage.", "商机已在该阶段。";
+    ErrMovedElsewhere => "This deal was moved to {v} meanwhile (in another tab or window); your move was not saved. Check the board and move it again if needed.", "此商机已在其他标签页或窗口中被移动到「{v}」；您的移动未保存。请查看看板，如有需要再移动一次。";
+    ErrDateOutOfRange => "That date is outside 1970–2199; nothing was saved.", "日期超出 1970–2199 年的范围；未保存任何内容。";
+    ErrTooManyStages => "A pipeline can have at most {max} stages (this one would have {n}).", "一个管道最多 {max} 个阶段（此管道将有 {n} 个）。";
     ErrPipelineNameRequired => "Give the pipeline a name.", "请填写漏斗名称。";
     ErrStageNameRequired => "Stage {n} needs a name.", "第 {n} 个阶段需要名称。";
     ErrDuplicateStageName => "Two stages are called “{v}”; stage names must be unique.", "有两个阶段都叫「{v}」，阶段名称不能重复。";
@@ -393,6 +396,11 @@ pub fn error_message(lang: Lang, e: &DomainError) -> String {
             fill(t(K::ErrStageHasDeals), &[("v", stage.clone()), ("n", deals.to_string())])
         }
         DomainError::StageKindChangedWithDeals { stage } => v(K::ErrKindChangeWithDeals, stage),
+        DomainError::MovedElsewhere { stage } => v(K::ErrMovedElsewhere, stage),
+        DomainError::DateOutOfRange => t(K::ErrDateOutOfRange).into(),
+        DomainError::TooManyStages { stages, max } => {
+            fill(t(K::ErrTooManyStages), &[("n", stages.to_string()), ("max", max.to_string())])
+        }
     }
 }
 

@@ -41,7 +41,7 @@ impl World {
     fn move_to(&mut self, deal: &Id, stage: &str) -> Result<Vec<Change>, Rejection> {
         self.now += Duration::days(1);
         let to = self.stage(stage);
-        self.run(Command::MoveDeal { deal: deal.clone(), to, note: String::new(), lost_reason: String::new() })
+        self.run(Command::MoveDeal { deal: deal.clone(), from: None, to, note: String::new(), lost_reason: String::new() })
     }
     fn stage_name_of(&self, deal: &Id) -> String {
         let d = self.ws.deal(deal).unwrap();
@@ -128,7 +128,7 @@ fn equal_timestamps_resolve_to_the_later_log_entry() {
     let d = w.add_deal("A");
     let to = w.stage("Demo");
     // Same `now` as creation: the move must still come after the creation event.
-    w.run(Command::MoveDeal { deal: d.clone(), to, note: String::new(), lost_reason: String::new() }).unwrap();
+    w.run(Command::MoveDeal { deal: d.clone(), from: None, to, note: String::new(), lost_reason: String::new() }).unwrap();
     let h = w.ws.history(&d);
     assert!(h[1].at > h[0].at, "moves are kept strictly after the previous event");
     let rebuilt = Workspace::from_records(w.ws.pipelines.clone(), w.ws.deals.clone(), w.ws.events.clone());
@@ -152,7 +152,7 @@ fn moving_to_lost_keeps_the_reason_and_reopening_clears_it() {
     let mut w = World::new();
     let d = w.add_deal("A");
     let lost = w.stage("Lost");
-    w.run(Command::MoveDeal { deal: d.clone(), to: lost, note: "call in Q3".into(), lost_reason: "Price".into() })
+    w.run(Command::MoveDeal { deal: d.clone(), from: None, to: lost, note: "call in Q3".into(), lost_reason: "Price".into() })
         .unwrap();
     assert_eq!(w.ws.deal(&d).unwrap().lost_reason, "Price");
     assert_eq!(w.ws.history(&d)[1].note, "Price — call in Q3");
@@ -167,11 +167,11 @@ fn refused_moves_change_nothing() {
     let before = w.ws.clone();
     assert_eq!(w.move_to(&d, "Qualification").unwrap_err()[0].1, DomainError::AlreadyInStage);
     let err = w
-        .run(Command::MoveDeal { deal: d.clone(), to: Id::from("nope"), note: String::new(), lost_reason: String::new() })
+        .run(Command::MoveDeal { deal: d.clone(), from: None, to: Id::from("nope"), note: String::new(), lost_reason: String::new() })
         .unwrap_err();
     assert_eq!(err[0].1, DomainError::UnknownStage);
     let err = w
-        .run(Command::MoveDeal { deal: Id::from("nope"), to: w.stage("Demo"), note: String::new(), lost_reason: String::new() })
+        .run(Command::MoveDeal { deal: Id::from("nope"), from: None, to: w.stage("Demo"), note: String::new(), lost_reason: String::new() })
         .unwrap_err();
     assert_eq!(err[0].1, DomainError::UnknownDeal);
     assert_eq!(w.ws, before);
@@ -198,7 +198,7 @@ fn editing_a_deal_keeps_its_stage_and_history() {
     let mut draft = DealDraft::from_deal(w.ws.deal(&d).unwrap());
     draft.title = "A (renamed)".into();
     draft.amount = "2,500.50".into();
-    w.run(Command::UpdateDeal { deal: d.clone(), draft }).unwrap();
+    w.run(Command::UpdateDeal { deal: d.clone(), draft, base: None }).unwrap();
     let deal = w.ws.deal(&d).unwrap();
     assert_eq!(deal.title, "A (renamed)");
     assert_eq!(deal.amount, Some(250_050));
@@ -233,7 +233,7 @@ mod stage_editor {
         extra.name = "Proposal".into();
         extra.entry_criteria = vec!["  Budget approved ".into(), "   ".into()];
         p.stages.insert(4, extra);
-        w.run(Command::SavePipeline(p)).unwrap();
+        w.run(Command::SavePipeline { pipeline: p, base: None }).unwrap();
         let names: Vec<&str> = w.pipeline().stages.iter().map(|s| s.name.as_str()).collect();
         assert_eq!(names, ["Discovery", "Demo", "Needs analysis", "Negotiation", "Proposal", "Won", "Lost"]);
         assert_eq!(w.pipeline().stages[3].probability, 80);
@@ -249,7 +249,7 @@ mod stage_editor {
         let demo = w.stage("Demo");
         let mut p = w.pipeline().clone();
         p.stages.retain(|s| s.name != "Demo" && s.name != "Needs analysis");
-        w.run(Command::SavePipeline(p)).unwrap();
+        w.run(Command::SavePipeline { pipeline: p, base: None }).unwrap();
         let p = w.pipeline();
         assert!(p.stages.iter().all(|s| s.name != "Needs analysis"), "never used: gone");
         let kept = p.stage(&demo).expect("history mentions Demo: kept");
@@ -265,7 +265,7 @@ mod stage_editor {
         let before = w.ws.clone();
         let mut p = w.pipeline().clone();
         p.stages.remove(0);
-        let err = w.run(Command::SavePipeline(p)).unwrap_err();
+        let err = w.run(Command::SavePipeline { pipeline: p, base: None }).unwrap_err();
         assert_eq!(err, vec![(Field::Stage, DomainError::StageHasDeals { stage: "Qualification".into(), deals: 2 })]);
         assert_eq!(w.ws, before);
     }
@@ -275,7 +275,7 @@ mod stage_editor {
         let mut w = World::new();
         let base = w.pipeline().clone();
         let check = |w: &mut World, p: Pipeline, want: DomainError| {
-            let err = w.run(Command::SavePipeline(p)).unwrap_err();
+            let err = w.run(Command::SavePipeline { pipeline: p, base: None }).unwrap_err();
             assert!(err.iter().any(|e| e.1 == want), "{err:?} should contain {want:?}");
         };
         let mut p = base.clone();
@@ -427,10 +427,10 @@ fn forecast_calls_are_logged_when_made_or_changed() {
     w.now += Duration::days(2);
     let mut draft = DealDraft::from_deal(w.ws.deal(&d).unwrap());
     draft.title = "A2".into();
-    w.run(Command::UpdateDeal { deal: d.clone(), draft: draft.clone() }).unwrap();
+    w.run(Command::UpdateDeal { deal: d.clone(), draft: draft.clone(), base: None }).unwrap();
     assert_eq!(w.ws.category_changes.len(), 1);
     draft.forecast_category = ForecastCategory::Commit;
-    w.run(Command::UpdateDeal { deal: d.clone(), draft }).unwrap();
+    w.run(Command::UpdateDeal { deal: d.clone(), draft, base: None }).unwrap();
     assert_eq!(w.ws.category_changes.len(), 2);
     assert_eq!(w.ws.category_changes[1].at, w.now);
     assert_eq!(w.ws.deal(&d).unwrap().forecast_category, ForecastCategory::Commit);

@@ -135,8 +135,8 @@ fn classic_methods_use_stage_probabilities_and_categories() {
 fn a_deals_call_is_read_as_of_the_forecast_date() {
     let mut f = Fixture::new();
     let id = f.deal("a", Some(1000), "o", &[(0, 0), (5, 3)]);
-    f.ws.category_changes.push(CategoryChange { id: Id::from("c1"), opportunity: id.clone(), category: ForecastCategory::BestCase, at: day(6) });
-    f.ws.category_changes.push(CategoryChange { id: Id::from("c2"), opportunity: id.clone(), category: ForecastCategory::Commit, at: day(20) });
+    f.ws.category_changes.push(CategoryChange { id: Id::from("c1"), opportunity: id.clone(), category: ForecastCategory::BestCase, at: day(6), seq: 0 });
+    f.ws.category_changes.push(CategoryChange { id: Id::from("c2"), opportunity: id.clone(), category: ForecastCategory::Commit, at: day(20), seq: 0 });
     f.ws.deals[0].forecast_category = ForecastCategory::Commit;
     f.ws.deals[0].expected_close = Some(day(25).date_naive());
     let flow = Flow::build(&f.ws, f.p());

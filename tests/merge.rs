@@ -26,7 +26,7 @@ fn apply(ws: &mut Workspace, device: &str, seed: u64, edits: &[Edit]) {
         let cmd = if *move_it {
             let p = ws.pipeline(&deal.pipeline).unwrap();
             let to = p.stages[(p.position(&deal.stage).unwrap() + 1) % p.stages.len()].id.clone();
-            Command::MoveDeal { deal: deal.id.clone(), to, note: value.clone(), lost_reason: String::new() }
+            Command::MoveDeal { deal: deal.id.clone(), from: None, to, note: value.clone(), lost_reason: String::new() }
         } else {
             let mut d = DealDraft::from_deal(&deal);
             match field % 4 {
@@ -35,7 +35,7 @@ fn apply(ws: &mut Workspace, device: &str, seed: u64, edits: &[Edit]) {
                 2 => d.owner = value.clone(),
                 _ => d.notes = value.clone(),
             }
-            Command::UpdateDeal { deal: deal.id.clone(), draft: d }
+            Command::UpdateDeal { deal: deal.id.clone(), draft: d, base: None }
         };
         if let Ok(changes) = ws.plan(cmd, &mut ctx) {
             ws.commit(changes);

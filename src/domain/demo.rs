@@ -128,6 +128,7 @@ pub fn generate_chain(chain: &Chain, n: usize, seed: u64, id_seed: u64, now: Dat
             to: stage_ids[0].clone(),
             at,
             note: String::new(),
+            seq: events.len() as u64 + 1,
         });
         loop {
             let next_at;
@@ -151,6 +152,7 @@ pub fn generate_chain(chain: &Chain, n: usize, seed: u64, id_seed: u64, now: Dat
                 to: stage_ids[next].clone(),
                 at: next_at,
                 note: String::new(),
+                seq: events.len() as u64 + 1,
             });
             // Reps make their call a day after a deal reaches Demo or Negotiation.
             let call = match next {
@@ -161,7 +163,7 @@ pub fn generate_chain(chain: &Chain, n: usize, seed: u64, id_seed: u64, now: Dat
             if let Some(category) = call {
                 let call_at = next_at + Duration::days(1);
                 if call_at <= now {
-                    calls.push(CategoryChange { id: ids.next_id(), opportunity: id.clone(), category, at: call_at });
+                    calls.push(CategoryChange { id: ids.next_id(), opportunity: id.clone(), category, at: call_at, seq: calls.len() as u64 + 1 });
                     category_now = category;
                 }
             }
@@ -193,6 +195,7 @@ pub fn generate_chain(chain: &Chain, n: usize, seed: u64, id_seed: u64, now: Dat
             forecast_category: category_now,
             field_times: Default::default(),
             device: "demo".into(),
+            extra: Default::default(),
         });
     }
     let mut ws = Workspace::from_records(vec![pipeline], deals, events);

@@ -17,6 +17,10 @@ pub enum DomainError {
     UnknownStage,
     StageArchived,
     AlreadyInStage,
+    /// The deal is no longer where the user saw it (another tab or device moved it).
+    MovedElsewhere { stage: String },
+    /// A time outside 1970–2200: refused rather than risk overflowing date arithmetic.
+    DateOutOfRange,
     // Stage editor
     PipelineNameRequired,
     StageNameRequired { position: usize },
@@ -28,6 +32,7 @@ pub enum DomainError {
     TerminalStagesLast,
     StageHasDeals { stage: String, deals: usize },
     StageKindChangedWithDeals { stage: String },
+    TooManyStages { stages: usize, max: usize },
 }
 
 /// Form fields, so messages can be shown next to the right input.

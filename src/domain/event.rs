@@ -15,6 +15,22 @@ pub struct StageChange {
     pub to: Id,
     pub at: DateTime<Utc>,
     pub note: String,
+    /// The log's tie-breaker: a hybrid-logical-clock stamp given by the write path (see
+    /// `Hlc`). Readers order a deal's events by (`at`, `seq`, `id`), a total order that
+    /// IndexedDB, exports and merges all keep. 0 only in records written before it existed.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub seq: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
+}
+
+impl StageChange {
+    /// The total order of the log.
+    pub fn key(&self) -> (DateTime<Utc>, u64, &str) {
+        (self.at, self.seq, self.id.as_str())
+    }
 }
 
 /// A rep's forecast call on a deal changed (or was first made). Kept as a log, like stage
@@ -25,6 +41,15 @@ pub struct CategoryChange {
     pub opportunity: Id,
     pub category: super::opportunity::ForecastCategory,
     pub at: DateTime<Utc>,
+    /// As `StageChange::seq`.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub seq: u64,
+}
+
+impl CategoryChange {
+    pub fn key(&self) -> (DateTime<Utc>, u64, &str) {
+        (self.at, self.seq, self.id.as_str())
+    }
 }
 
 /// How a move relates to the pipeline's order, for the timeline and the analytics.

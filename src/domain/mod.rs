@@ -11,7 +11,7 @@ pub mod workspace;
 
 pub use error::{DomainError, Field};
 pub use event::{classify, CategoryChange, MoveKind, StageChange};
-pub use ids::{FastRng, Id, IdGen, Rng};
+pub use ids::{FastRng, Hlc, Id, IdGen, Rng};
 pub use opportunity::{DealDraft, DealFields, ForecastCategory, Opportunity};
-pub use pipeline::{from_template, Lang, Pipeline, Stage, StageKind, Template};
-pub use workspace::{Change, Command, Ctx, Rejection, Workspace};
+pub use pipeline::{from_template, Extra, Lang, Pipeline, Stage, StageKind, Template, MAX_STAGES};
+pub use workspace::{sane_time, stamp, Change, Command, Ctx, Rejection, Workspace};

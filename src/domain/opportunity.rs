@@ -51,6 +51,9 @@ pub struct Opportunity {
     /// The device that made the last edit.
     #[serde(default)]
     pub device: String,
+    /// Fields written by a newer build of the app, kept as they are through every edit.
+    #[serde(flatten)]
+    pub extra: super::pipeline::Extra,
 }
 
 impl Opportunity {

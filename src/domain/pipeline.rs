@@ -1,6 +1,7 @@
 //! A pipeline is an ordered list of stages. Stage definitions carry the entry and exit
 //! criteria a team agrees on: the seed article's first step of funnel management.
 
+use super::error::DomainError;
 use super::ids::{Id, IdGen};
 use serde::{Deserialize, Serialize};
 
@@ -34,7 +35,17 @@ pub struct Stage {
     /// Removed from the board but kept so that history that mentions it stays readable.
     #[serde(default)]
     pub archived: bool,
+    /// Fields written by a newer build of the app, kept as they are through every edit.
+    #[serde(flatten)]
+    pub extra: Extra,
 }
+
+/// Unknown fields of a stored record (from a newer build): kept, never interpreted.
+pub type Extra = serde_json::Map<String, serde_json::Value>;
+
+/// At most this many stages (open, won, lost and archived) in one pipeline: every card's
+/// "Move to…" list shows them all.
+pub const MAX_STAGES: usize = 60;
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Pipeline {
@@ -44,6 +55,8 @@ pub struct Pipeline {
     /// Last saved in the stage editor (None: as created from a template).
     #[serde(default)]
     pub updated_at: Option<chrono::DateTime<chrono::Utc>>,
+    #[serde(flatten)]
+    pub extra: Extra,
 }
 
 impl Pipeline {
@@ -78,8 +91,51 @@ impl Pipeline {
             exit_criteria: Vec::new(),
             stuck_after_days: None,
             archived: false,
+            extra: Extra::new(),
         };
         self.stages.insert(at, stage);
+    }
+
+    /// The rules every stored pipeline follows, whether saved in the stage editor or
+    /// imported: a name, at least one open stage, exactly one Won and one Lost after all
+    /// open stages, named stages with unique names, probabilities 0–100, at most
+    /// `MAX_STAGES` stages. Archived stages count for names and the limit only.
+    pub fn rule_errors(&self) -> Vec<DomainError> {
+        let mut errors = Vec::new();
+        if self.name.trim().is_empty() {
+            errors.push(DomainError::PipelineNameRequired);
+        }
+        if self.stages.len() > MAX_STAGES {
+            errors.push(DomainError::TooManyStages { stages: self.stages.len(), max: MAX_STAGES });
+        }
+        let mut names = std::collections::HashSet::new();
+        // Archived stages may share a name with a new one: they are history, not choices.
+        for (i, s) in self.stages.iter().enumerate().filter(|(_, s)| !s.archived) {
+            if s.name.trim().is_empty() {
+                errors.push(DomainError::StageNameRequired { position: i + 1 });
+            } else if !names.insert(s.name.trim().to_lowercase()) {
+                errors.push(DomainError::DuplicateStageName(s.name.clone()));
+            }
+            if s.probability > 100 {
+                errors.push(DomainError::ProbabilityOutOfRange { stage: s.name.clone() });
+            }
+        }
+        let active: Vec<&Stage> = self.active_stages().collect();
+        let count = |k: StageKind| active.iter().filter(|s| s.kind == k).count();
+        if count(StageKind::Open) == 0 {
+            errors.push(DomainError::NeedsOpenStage);
+        }
+        if count(StageKind::Won) != 1 {
+            errors.push(DomainError::NeedsOneWonStage);
+        }
+        if count(StageKind::Lost) != 1 {
+            errors.push(DomainError::NeedsOneLostStage);
+        }
+        let first_terminal = active.iter().position(|s| s.kind.is_terminal()).unwrap_or(active.len());
+        if active[first_terminal..].iter().any(|s| s.kind == StageKind::Open) {
+            errors.push(DomainError::TerminalStagesLast);
+        }
+        errors
     }
 }
 
@@ -245,7 +301,8 @@ pub fn from_template(template: Template, lang: Lang, ids: &mut IdGen) -> Pipelin
             exit_criteria: t.exit.iter().map(|p| pick(lang, *p)).collect(),
             stuck_after_days: None,
             archived: false,
+            extra: Extra::new(),
         })
         .collect();
-    Pipeline { id: ids.next_id(), name: template_name(template, lang), stages, updated_at: None }
+    Pipeline { id: ids.next_id(), name: template_name(template, lang), stages, updated_at: None, extra: Extra::new() }
 }

@@ -6,8 +6,8 @@
 
 use super::error::{DomainError, Field};
 use super::event::{CategoryChange, StageChange};
-use super::ids::{Id, IdGen};
-use super::opportunity::{DealDraft, Opportunity};
+use super::ids::{Hlc, Id, IdGen};
+use super::opportunity::{DealDraft, DealFields, Opportunity};
 use super::pipeline::{from_template, Lang, Pipeline, StageKind, Template};
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
@@ -17,9 +17,10 @@ use std::collections::{HashMap, HashSet};
 pub struct Workspace {
     pub pipelines: Vec<Pipeline>,
     pub deals: Vec<Opportunity>,
-    /// Append order. Readers order a deal's events by (`at`, position in this list).
+    /// The stage-change log, always sorted by `StageChange::key` (time, clock stamp, id):
+    /// one total order that every reader uses and that survives storage, export and merge.
     pub events: Vec<StageChange>,
-    /// Forecast-category calls, append-only like `events`.
+    /// Forecast-category calls, append-only like `events` and sorted the same way.
     #[serde(default)]
     pub category_changes: Vec<CategoryChange>,
 }
@@ -27,20 +28,47 @@ pub struct Workspace {
 #[derive(Clone, Debug, PartialEq)]
 pub enum Command {
     CreatePipeline { template: Template, lang: Lang },
-    /// The stage editor's result: `stages` lists the stages to keep, in board order.
-    SavePipeline(Pipeline),
+    /// The stage editor's result: `pipeline.stages` lists the stages to keep, in board
+    /// order. `base` is the pipeline as the editor loaded it: stages added since then
+    /// elsewhere (another tab), which the editor never showed, are kept, not removed.
+    SavePipeline { pipeline: Pipeline, base: Option<Pipeline> },
     CreateDeal { pipeline: Id, stage: Option<Id>, draft: DealDraft },
-    UpdateDeal { deal: Id, draft: DealDraft },
-    MoveDeal { deal: Id, to: Id, note: String, lost_reason: String },
+    /// `base` is what the form showed when it opened: only the fields the user changed
+    /// are written, so an edit never reverts a field someone changed meanwhile. None:
+    /// every field of `draft` is written.
+    UpdateDeal { deal: Id, draft: DealDraft, base: Option<DealDraft> },
+    /// `from` is the stage the user saw the deal in: if it has moved since (another tab
+    /// or device), the move is refused rather than recording a second exit from `from`.
+    MoveDeal { deal: Id, from: Option<Id>, to: Id, note: String, lost_reason: String },
 }
 
 /// One record to persist. Events are only ever appended.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum Change {
     PutPipeline(Pipeline),
     PutDeal(Opportunity),
     AppendEvent(StageChange),
     AppendCategory(CategoryChange),
+}
+
+/// Gives every appended record that has none its clock stamp, in list order: the write
+/// path calls this just before storing, so the stored order is the order things happened
+/// in on this device, even within one millisecond.
+pub fn stamp(changes: &mut [Change], clock: &mut Hlc, now_ms: i64) {
+    for c in changes {
+        match c {
+            Change::AppendEvent(e) if e.seq == 0 => e.seq = clock.tick(now_ms),
+            Change::AppendCategory(c) if c.seq == 0 => c.seq = clock.tick(now_ms),
+            _ => {}
+        }
+    }
+}
+
+/// Times the app accepts, from imports and devices alike: 1970-01-01 up to (not
+/// including) 2200-01-01. Anything else is a typo or a crafted file, and date arithmetic
+/// near chrono's limits overflows.
+pub fn sane_time(t: DateTime<Utc>) -> bool {
+    (0..7_258_118_400).contains(&t.timestamp())
 }
 
 pub type Rejection = Vec<(Field, DomainError)>;
@@ -57,12 +85,44 @@ pub struct Ctx<'a> {
     pub device: &'a str,
 }
 
+/// The deal with the validated form content in place of its own.
+fn with_fields(d: &Opportunity, f: DealFields) -> Opportunity {
+    Opportunity {
+        title: f.title,
+        account: f.account,
+        contact: f.contact,
+        amount: f.amount,
+        currency: f.currency,
+        owner: f.owner,
+        source: f.source,
+        expected_close: f.expected_close,
+        notes: f.notes,
+        tags: f.tags,
+        forecast_category: f.forecast_category,
+        ..d.clone()
+    }
+}
+
 impl Workspace {
     /// Builds a workspace from stored records; each deal's stage is re-derived from the log.
     pub fn from_records(pipelines: Vec<Pipeline>, deals: Vec<Opportunity>, events: Vec<StageChange>) -> Self {
         let mut ws = Workspace { pipelines, deals, events, category_changes: Vec::new() };
+        ws.order_logs();
         ws.derive_stages();
         ws
+    }
+
+    /// Sorts both logs into their total order (records come back from IndexedDB in id
+    /// order, from files in file order).
+    pub fn order_logs(&mut self) {
+        self.events.sort_unstable_by(|a, b| a.key().cmp(&b.key()));
+        self.category_changes.sort_unstable_by(|a, b| a.key().cmp(&b.key()));
+    }
+
+    /// The highest clock stamp in the logs, for `Hlc::observe` after loading.
+    pub fn max_seq(&self) -> u64 {
+        let e = self.events.iter().map(|e| e.seq).max().unwrap_or(0);
+        e.max(self.category_changes.iter().map(|c| c.seq).max().unwrap_or(0))
     }
 
     pub fn pipeline(&self, id: &Id) -> Option<&Pipeline> {
@@ -73,12 +133,12 @@ impl Workspace {
         self.deals.iter().find(|d| &d.id == id)
     }
 
-    /// For every deal: its last event (by time, then log position).
+    /// For every deal: its last event in the log's order.
     pub fn last_events(&self) -> HashMap<&Id, &StageChange> {
         let mut last: HashMap<&Id, &StageChange> = HashMap::with_capacity(self.deals.len());
         for e in &self.events {
             match last.get(&e.opportunity) {
-                Some(prev) if prev.at > e.at => {}
+                Some(prev) if prev.key() > e.key() => {}
                 _ => {
                     last.insert(&e.opportunity, e);
                 }
@@ -101,7 +161,7 @@ impl Workspace {
     /// A deal's events in the order they happened.
     pub fn history(&self, deal: &Id) -> Vec<&StageChange> {
         let mut h: Vec<&StageChange> = self.events.iter().filter(|e| &e.opportunity == deal).collect();
-        h.sort_by_key(|e| e.at); // stable: ties keep log order
+        h.sort_by(|a, b| a.key().cmp(&b.key()));
         h
     }
 
@@ -115,71 +175,111 @@ impl Workspace {
     }
 
     pub fn plan(&self, cmd: Command, ctx: &mut Ctx) -> Result<Vec<Change>, Rejection> {
+        if !sane_time(ctx.now) {
+            return reject(Field::Stage, DomainError::DateOutOfRange);
+        }
         match cmd {
             Command::CreatePipeline { template, lang } => {
                 Ok(vec![Change::PutPipeline(from_template(template, lang, ctx.ids))])
             }
-            Command::SavePipeline(p) => self.plan_save_pipeline(p, ctx.now),
+            Command::SavePipeline { pipeline, base } => self.plan_save_pipeline(pipeline, base, ctx.now),
             Command::CreateDeal { pipeline, stage, draft } => self.plan_create_deal(pipeline, stage, draft, ctx),
-            Command::UpdateDeal { deal, draft } => {
-                let Some(old) = self.deal(&deal) else { return reject(Field::Title, DomainError::UnknownDeal) };
-                let f = draft.validate()?;
-                let call = (f.forecast_category != old.forecast_category).then(|| CategoryChange {
-                    id: ctx.ids.next_id(),
-                    opportunity: old.id.clone(),
-                    category: f.forecast_category,
-                    at: ctx.now,
-                });
-                let mut updated = Opportunity {
-                    title: f.title,
-                    account: f.account,
-                    contact: f.contact,
-                    amount: f.amount,
-                    currency: f.currency,
-                    owner: f.owner,
-                    source: f.source,
-                    expected_close: f.expected_close,
-                    notes: f.notes,
-                    tags: f.tags,
-                    forecast_category: f.forecast_category,
-                    updated_at: ctx.now,
-                    device: ctx.device.to_string(),
-                    ..old.clone()
-                };
-                for ((name, new), (_, before)) in updated.fields().into_iter().zip(old.fields()) {
-                    if new != before {
-                        updated.field_times.insert(name.to_string(), ctx.now);
-                    }
-                }
-                Ok(std::iter::once(Change::PutDeal(updated)).chain(call.map(Change::AppendCategory)).collect())
-            }
-            Command::MoveDeal { deal, to, note, lost_reason } => self.plan_move(deal, to, note, lost_reason, ctx),
+            Command::UpdateDeal { deal, draft, base } => self.plan_update_deal(deal, draft, base, ctx),
+            Command::MoveDeal { deal, from, to, note, lost_reason } => self.plan_move(deal, from, to, note, lost_reason, ctx),
         }
     }
 
-    /// Applies changes that were planned against this workspace (and have been stored).
+    fn plan_update_deal(&self, deal: Id, draft: DealDraft, base: Option<DealDraft>, ctx: &mut Ctx) -> Result<Vec<Change>, Rejection> {
+        let Some(old) = self.deal(&deal) else { return reject(Field::Title, DomainError::UnknownDeal) };
+        let wanted = with_fields(old, draft.validate()?);
+        // What the form started from; a field is written only where the user changed it.
+        let seen = base.and_then(|b| b.validate().ok()).map(|f| with_fields(old, f));
+        let mut updated = old.clone();
+        let mut changed = false;
+        for ((name, want), (_, was)) in wanted.fields().into_iter().zip(seen.as_ref().unwrap_or(old).fields()) {
+            let edited = if seen.is_some() { want != was } else { true };
+            let current = old.fields().into_iter().find(|(n, _)| *n == name).map(|(_, v)| v).unwrap_or_default();
+            if edited && want != current {
+                updated.take_field(name, &wanted);
+                updated.field_times.insert(name.to_string(), ctx.now);
+                changed = true;
+            }
+        }
+        if !changed {
+            return Ok(Vec::new());
+        }
+        updated.updated_at = ctx.now;
+        updated.device = ctx.device.to_string();
+        let call = (updated.forecast_category != old.forecast_category).then(|| CategoryChange {
+            id: ctx.ids.next_id(),
+            opportunity: old.id.clone(),
+            category: updated.forecast_category,
+            at: ctx.now,
+            seq: 0,
+        });
+        Ok(std::iter::once(Change::PutDeal(updated)).chain(call.map(Change::AppendCategory)).collect())
+    }
+
+    /// Applies changes that have been stored: planned here, or received from another tab.
+    /// The result equals rebuilding the workspace from the stored records (property-tested).
     pub fn commit(&mut self, changes: Vec<Change>) {
+        // Bulk changes (imports) look deals up by id once instead of scanning per record.
+        let mut index: Option<HashMap<Id, usize>> =
+            (changes.len() > 32).then(|| self.deals.iter().enumerate().map(|(i, d)| (d.id.clone(), i)).collect());
+        let mut events_in_order = true;
+        let mut calls_in_order = true;
         for c in changes {
             match c {
                 Change::PutPipeline(p) => match self.pipelines.iter_mut().find(|x| x.id == p.id) {
                     Some(slot) => *slot = p,
                     None => self.pipelines.push(p),
                 },
-                Change::PutDeal(d) => match self.deals.iter_mut().find(|x| x.id == d.id) {
-                    Some(slot) => *slot = d,
-                    None => self.deals.push(d),
-                },
+                Change::PutDeal(d) => {
+                    let at = match &index {
+                        Some(ix) => ix.get(&d.id).copied(),
+                        None => self.deals.iter().position(|x| x.id == d.id),
+                    };
+                    match at {
+                        Some(i) => {
+                            // The stored stage is a cache; the log decides (below).
+                            let stage = std::mem::take(&mut self.deals[i].stage);
+                            self.deals[i] = Opportunity { stage, ..d };
+                        }
+                        None => {
+                            if let Some(ix) = index.as_mut() {
+                                ix.insert(d.id.clone(), self.deals.len());
+                            }
+                            self.deals.push(d);
+                        }
+                    }
+                }
                 Change::AppendEvent(e) => {
-                    if let Some(d) = self.deals.iter_mut().find(|d| d.id == e.opportunity) {
-                        d.stage = e.to.clone();
+                    if self.events.last().is_some_and(|l| l.key() > e.key()) {
+                        events_in_order = false;
+                    } else if events_in_order {
+                        // The newest event of all is its deal's newest: its target is the stage.
+                        let at = match &index {
+                            Some(ix) => ix.get(&e.opportunity).copied(),
+                            None => self.deals.iter().position(|x| x.id == e.opportunity),
+                        };
+                        if let Some(i) = at {
+                            self.deals[i].stage = e.to.clone();
+                        }
                     }
                     self.events.push(e);
                 }
-                Change::AppendCategory(c) => self.category_changes.push(c),
+                Change::AppendCategory(c) => {
+                    calls_in_order &= self.category_changes.last().is_none_or(|l| l.key() <= c.key());
+                    self.category_changes.push(c)
+                }
             }
         }
+        if !events_in_order || !calls_in_order {
+            // An older event arrived (a merge, another device): re-sort and re-derive.
+            self.order_logs();
+            self.derive_stages();
+        }
     }
-
     fn plan_create_deal(
         &self,
         pipeline: Id,
@@ -220,6 +320,7 @@ impl Workspace {
             forecast_category: f.forecast_category,
             field_times: Default::default(),
             device: ctx.device.to_string(),
+            extra: Default::default(),
         };
         let created = StageChange {
             id: ctx.ids.next_id(),
@@ -228,12 +329,14 @@ impl Workspace {
             to: stage,
             at: ctx.now,
             note: String::new(),
+            seq: 0,
         };
         let call = (deal.forecast_category != super::opportunity::ForecastCategory::Pipeline).then(|| CategoryChange {
             id: ctx.ids.next_id(),
             opportunity: deal.id.clone(),
             category: deal.forecast_category,
             at: ctx.now,
+            seq: 0,
         });
         Ok([Change::PutDeal(deal), Change::AppendEvent(created)].into_iter().chain(call.map(Change::AppendCategory)).collect())
     }
@@ -241,6 +344,7 @@ impl Workspace {
     fn plan_move(
         &self,
         deal: Id,
+        from: Option<Id>,
         to: Id,
         note: String,
         lost_reason: String,
@@ -253,6 +357,10 @@ impl Workspace {
             Some(s) if s.archived => return reject(Field::Stage, DomainError::StageArchived),
             Some(s) => s,
         };
+        if from.as_ref().is_some_and(|f| *f != d.stage) {
+            let stage = p.stage(&d.stage).map(|s| s.name.clone()).unwrap_or_default();
+            return reject(Field::Stage, DomainError::MovedElsewhere { stage });
+        }
         if d.stage == to {
             return reject(Field::Stage, DomainError::AlreadyInStage);
         }
@@ -260,9 +368,10 @@ impl Workspace {
         // time so "the last event is the current stage" always holds.
         let last_at = self.history(&deal).last().map(|e| e.at);
         let at = match last_at {
-            Some(t) if t >= ctx.now => t + Duration::milliseconds(1),
-            _ => ctx.now,
+            Some(t) if t >= ctx.now => t.checked_add_signed(Duration::milliseconds(1)),
+            _ => Some(ctx.now),
         };
+        let Some(at) = at.filter(|t| sane_time(*t)) else { return reject(Field::Stage, DomainError::DateOutOfRange) };
         let note = note.trim().to_string();
         let lost_reason = lost_reason.trim().to_string();
         let mut updated = d.clone();
@@ -274,47 +383,36 @@ impl Workspace {
             updated.field_times.insert("lost_reason".into(), at);
         }
         let note = if note.is_empty() { lost_reason } else if lost_reason.is_empty() { note } else { format!("{lost_reason} — {note}") };
-        let ev = StageChange { id: ctx.ids.next_id(), opportunity: deal, from: Some(d.stage.clone()), to, at, note };
+        let ev = StageChange { id: ctx.ids.next_id(), opportunity: deal, from: Some(d.stage.clone()), to, at, note, seq: 0 };
         Ok(vec![Change::PutDeal(updated), Change::AppendEvent(ev)])
     }
 
-    fn plan_save_pipeline(&self, mut p: Pipeline, now: DateTime<Utc>) -> Result<Vec<Change>, Rejection> {
+    fn plan_save_pipeline(&self, mut p: Pipeline, base: Option<Pipeline>, now: DateTime<Utc>) -> Result<Vec<Change>, Rejection> {
         p.updated_at = Some(now);
         let Some(old) = self.pipeline(&p.id) else { return reject(Field::PipelineName, DomainError::UnknownPipeline) };
         p.name = p.name.trim().to_string();
         if p.name.is_empty() {
             return reject(Field::PipelineName, DomainError::PipelineNameRequired);
         }
-        let mut errors = Vec::new();
-        let mut names = HashSet::new();
-        for (i, s) in p.stages.iter_mut().enumerate() {
+        for s in p.stages.iter_mut() {
             s.name = s.name.trim().to_string();
             s.archived = false;
             s.entry_criteria = tidy_list(&s.entry_criteria);
             s.exit_criteria = tidy_list(&s.exit_criteria);
-            if s.name.is_empty() {
-                errors.push((Field::Stage, DomainError::StageNameRequired { position: i + 1 }));
-            } else if !names.insert(s.name.to_lowercase()) {
-                errors.push((Field::Stage, DomainError::DuplicateStageName(s.name.clone())));
+        }
+        // Open stages created elsewhere after the editor loaded: the user never saw them,
+        // so not listing them is no decision to remove them.
+        if let Some(base) = &base {
+            for s in old.active_stages().filter(|s| s.kind == StageKind::Open) {
+                if base.stage(&s.id).is_none() && p.stage(&s.id).is_none() {
+                    p.insert_open_stage(s.id.clone(), s.name.clone());
+                    if let Some(slot) = p.stages.iter_mut().find(|x| x.id == s.id) {
+                        *slot = s.clone();
+                    }
+                }
             }
-            if s.probability > 100 {
-                errors.push((Field::Stage, DomainError::ProbabilityOutOfRange { stage: s.name.clone() }));
-            }
         }
-        let count = |k: StageKind| p.stages.iter().filter(|s| s.kind == k).count();
-        if count(StageKind::Open) == 0 {
-            errors.push((Field::Stage, DomainError::NeedsOpenStage));
-        }
-        if count(StageKind::Won) != 1 {
-            errors.push((Field::Stage, DomainError::NeedsOneWonStage));
-        }
-        if count(StageKind::Lost) != 1 {
-            errors.push((Field::Stage, DomainError::NeedsOneLostStage));
-        }
-        let first_terminal = p.stages.iter().position(|s| s.kind.is_terminal()).unwrap_or(p.stages.len());
-        if p.stages[first_terminal..].iter().any(|s| s.kind == StageKind::Open) {
-            errors.push((Field::Stage, DomainError::TerminalStagesLast));
-        }
+        let mut errors: Rejection = p.rule_errors().into_iter().map(|e| (Field::Stage, e)).collect();
         let occupancy = self.deals_by_stage();
         let in_stage = |id: &Id| occupancy.get(id).map_or(0, |v| v.len());
         for s in &p.stages {

@@ -301,6 +301,7 @@ pub fn import_maven(table: &Table, ids: &mut IdGen) -> Result<Workspace, Vec<Row
         exit_criteria: Vec::new(),
         stuck_after_days: None,
         archived: false,
+        extra: Default::default(),
     };
     pipeline.stages = vec![
         stage("Prospecting", StageKind::Open, &template[0], ids),
@@ -375,6 +376,8 @@ pub fn import_maven(table: &Table, ids: &mut IdGen) -> Result<Workspace, Vec<Row
                 to: sid[to].clone(),
                 at,
                 note: String::new(),
+                // The file's order, so same-day steps keep it (created, then engaged).
+                seq: events.len() as u64 + 1,
             })
         };
         push(None, 0, created);
@@ -406,6 +409,7 @@ pub fn import_maven(table: &Table, ids: &mut IdGen) -> Result<Workspace, Vec<Row
             forecast_category: Default::default(),
             field_times: Default::default(),
             device: "import".into(),
+            extra: Default::default(),
         });
     }
     if !errors.is_empty() {
@@ -625,7 +629,7 @@ pub fn import_generic(
             continue;
         }
         let id = ids.next_id();
-        events.push(StageChange { id: ids.next_id(), opportunity: id.clone(), from: None, to: stage.clone(), at: created, note: String::new() });
+        events.push(StageChange { id: ids.next_id(), opportunity: id.clone(), from: None, to: stage.clone(), at: created, note: String::new(), seq: events.len() as u64 + 1 });
         let tags = get(row, Column::Tags).split([',', '，']).map(str::trim).filter(|t| !t.is_empty()).map(str::to_string).collect();
         deals.push(Opportunity {
             id,
@@ -647,6 +651,7 @@ pub fn import_generic(
             forecast_category: Default::default(),
             field_times: Default::default(),
             device: "import".into(),
+            extra: Default::default(),
         });
     }
     if errors.is_empty() {

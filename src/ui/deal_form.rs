@@ -53,7 +53,7 @@ fn DealFormDialog(mode: DealFormMode) -> impl IntoView {
         ev.prevent_default();
         let d = draft.get_untracked();
         let cmd = match &mode_for_submit {
-            DealFormMode::Edit(id) => Command::UpdateDeal { deal: id.clone(), draft: d },
+            DealFormMode::Edit(id) => Command::UpdateDeal { deal: id.clone(), draft: d, base: None },
             DealFormMode::New { .. } => {
                 let Some(pipeline) = app.pipeline.get_untracked() else { return };
                 let s = stage.get_untracked();

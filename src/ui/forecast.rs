@@ -440,7 +440,7 @@ fn StageCalibration(results: RwSignal<Option<Results>>) -> impl IntoView {
             }
         }
         p.stages.retain(|s| !s.archived);
-        match app.dispatch(Command::SavePipeline(p)) {
+        match app.dispatch(Command::SavePipeline { pipeline: p, base: None }) {
             Ok(()) => applied.set(Some(app.t(K::ProbabilitiesApplied).to_string())),
             Err(e) => applied.set(Some(e.iter().map(|(_, e)| crate::i18n::error_message(app.lang.get_untracked(), e)).collect::<Vec<_>>().join(" "))),
         }

@@ -52,7 +52,7 @@ pub fn StageEditor() -> impl IntoView {
     };
     let save = move |_| {
         let Some(p) = draft.get_untracked() else { return };
-        match app.dispatch(Command::SavePipeline(p)) {
+        match app.dispatch(Command::SavePipeline { pipeline: p, base: None }) {
             Ok(()) => {
                 errors.set(Vec::new());
                 saved.set(true);

@@ -41,6 +41,7 @@ impl Fixture {
                 to: stages[s].clone(),
                 at: day(d),
                 note: String::new(),
+                seq: 0,
             });
             from = Some(stages[s].clone());
         }
@@ -64,6 +65,7 @@ impl Fixture {
             forecast_category: ForecastCategory::Pipeline,
             field_times: Default::default(),
             device: String::new(),
+            extra: Default::default(),
         });
         id
     }
