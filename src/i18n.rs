@@ -314,6 +314,13 @@ texts! {
     ImpDuplicate => "two records ({what}) have the id {id}", "两条记录（{what}）使用了相同的编号 {id}";
     ImpBadAmount => "deal {id} has the amount {amount} (minor units): amounts must be between 0 and {max}", "商机 {id} 的金额为 {amount}（最小货币单位）：金额必须在 0 到 {max} 之间";
     ImpUnknownRef => "record {event} points to an unknown {what} {id}", "记录 {event} 指向不存在的{what} {id}";
+    ImpInvalidPipeline => "pipeline \"{name}\" breaks the stage rules: {detail}", "管道“{name}”不符合阶段规则：{detail}";
+    RowTooManyStages => "\"{v}\" would be a new stage, but a pipeline has at most {max} stages: map this column to another meaning or tidy the values", "“{v}”将成为新阶段，但一个管道最多 {max} 个阶段：请把这一列改为其他含义，或整理其中的值";
+    ImpDealOutside => "deal {id} is not in an existing pipeline and stage", "商机 {id} 不属于任何现有管道及阶段";
+    ImpForeignStage => "event {event} moves a deal into stage {id} of another pipeline", "事件 {event} 把商机移入了另一个管道的阶段 {id}";
+    ImpDateRange => "{what} {id} has the date {v}, outside 1970–2199", "{what} {id} 的日期 {v} 超出 1970–2199 年的范围";
+    WhatEvent => "event", "事件";
+    WhatCall => "category change", "预测类别变更";
     CsvNotUtf8 => "the file is not UTF-8 text (first bad byte at offset {byte}); if it came from Excel in Chinese it is probably GBK: save it as \"CSV UTF-8\"", "文件不是 UTF-8 文本（第一个无效字节位于偏移 {byte}）；如果来自中文版 Excel，可能是 GBK 编码：请另存为“CSV UTF-8”";
     CsvEmpty => "the file has no header row", "文件没有表头行";
     CsvColumns => "line {line} has {found} columns, the header has {expected}", "第 {line} 行有 {found} 列，表头有 {expected} 列";
@@ -473,6 +480,8 @@ fn record_kind(lang: Lang, what: &str) -> String {
         "category changes" => K::WhatCalls,
         "deal" => K::WhatDeal,
         "stage" => K::WhatStage,
+        "event" => K::WhatEvent,
+        "category change" => K::WhatCall,
         other => return other.to_string(),
     };
     tr(lang, k).to_string()
@@ -494,6 +503,14 @@ pub fn import_error(lang: Lang, e: &crate::io::ImportError) -> String {
         ),
         E::UnknownReference { event, what, id } => {
             fill(t(K::ImpUnknownRef), &[("event", event.clone()), ("what", record_kind(lang, what)), ("id", id.clone())])
+        }
+        E::InvalidPipeline { pipeline, problem } => {
+            fill(t(K::ImpInvalidPipeline), &[("name", pipeline.clone()), ("detail", error_message(lang, problem))])
+        }
+        E::DealOutsidePipeline { deal } => fill(t(K::ImpDealOutside), &[("id", deal.clone())]),
+        E::ForeignStage { event, stage } => fill(t(K::ImpForeignStage), &[("event", event.clone()), ("id", stage.clone())]),
+        E::DateOutOfRange { what, id, value } => {
+            fill(t(K::ImpDateRange), &[("what", record_kind(lang, what)), ("id", id.clone()), ("v", value.clone())])
         }
     }
 }
@@ -525,6 +542,7 @@ pub fn row_error(lang: Lang, e: &crate::io::csv_import::RowError) -> String {
         P::NeedsCloseDate => t(K::RowNeedsClose).into(),
         P::ClosesBeforeEngaged => t(K::RowClosesBefore).into(),
         P::NoStage => t(K::RowNoStage).into(),
+        P::TooManyStages { name, max } => fill(t(K::RowTooManyStages), &[("v", name.clone()), ("max", max.to_string())]),
     };
     fill(t(K::RowAt), &[("line", e.line.to_string()), ("col", e.column.clone()), ("problem", problem)])
 }

@@ -41,3 +41,17 @@ fn maven_csv_imports_and_counts_match_the_file() {
     let engaging = r.stages.iter().find(|s| s.name == "Engaging").unwrap();
     assert_eq!(engaging.funnel.as_ref().unwrap().reached, 8800 - 500);
 }
+
+/// The app always imports what it exported (issue 8: 50,000 deals exported as 83 MB of
+/// pretty JSON, over the 50 MB import limit). Measured on 20,000 demo deals and scaled.
+#[test]
+fn the_compact_export_of_a_large_workspace_stays_far_below_the_import_limit() {
+    let now = Utc.with_ymd_and_hms(2026, 11, 27, 0, 0, 0).unwrap();
+    let ws = funnelscope::domain::demo::generate(20_000, 1, 1, now, funnelscope::domain::Lang::En);
+    let text = funnelscope::io::export_json(&ws, now);
+    let per_deal = text.len() as f64 / 20_000.0;
+    println!("export: {} bytes for 20,000 deals and {} events ({per_deal:.0} bytes a deal)", text.len(), ws.events.len());
+    assert!(per_deal * 200_000.0 < funnelscope::io::MAX_IMPORT_BYTES, "200,000 deals would not import again");
+    let back = funnelscope::io::import_json(&text).unwrap();
+    assert_eq!(back, ws);
+}

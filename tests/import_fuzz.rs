@@ -95,15 +95,15 @@ proptest! {
 fn bad_input_corpus() {
     let text = sample_export();
     let ws = import_json(&text).unwrap();
-    let bad_amount = text.replacen("\"amount\": ", "\"amount\": -", 1);
-    let bad_date = text.replacen("\"created_at\": \"20", "\"created_at\": \"someday-20", 1);
+    let bad_amount = text.replacen("\"amount\":", "\"amount\":-", 1);
+    let bad_date = text.replacen("\"created_at\":\"20", "\"created_at\":\"someday-20", 1);
     let dup_event = {
         let mut v: serde_json::Value = serde_json::from_str(&text).unwrap();
         let first = v["events"][0].clone();
         v["events"].as_array_mut().unwrap().push(first);
         v.to_string()
     };
-    let unknown_stage = text.replacen(&format!("\"to\": \"{}\"", ws.events[0].to), "\"to\": \"nowhere\"", 1);
+    let unknown_stage = text.replacen(&format!("\"to\":\"{}\"", ws.events[0].to), "\"to\":\"nowhere\"", 1);
     for (name, input, expect) in [
         ("malformed", "{\"format\": ".to_string(), "not valid JSON"),
         ("not ours", "[1,2,3]".to_string(), "not a Funnelscope export"),
@@ -118,6 +118,43 @@ fn bad_input_corpus() {
     // Amounts are held to the deal form's rules: never negative, never absurd.
     let err = import_json(&bad_amount).unwrap_err().to_string();
     assert!(err.contains("amount") && err.contains("deal"), "{err}");
-    let absurd = text.replacen("\"amount\": ", "\"amount\": 10000000000001, \"was\": ", 1);
+    let absurd = text.replacen("\"amount\":", "\"amount\":10000000000001, \"was\": ", 1);
     assert!(import_json(&absurd).unwrap_err().to_string().contains("amount"));
+}
+
+/// Import holds files to the stage editor's rules and to consistent references (issue 8:
+/// each of these was accepted before and left a workspace the app could not work with).
+#[test]
+fn imports_are_held_to_the_editors_rules() {
+    let text = sample_export();
+    let doc: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let edit = |f: &dyn Fn(&mut serde_json::Value)| {
+        let mut v = doc.clone();
+        f(&mut v);
+        v.to_string()
+    };
+    let cases: Vec<(&str, String, &str)> = vec![
+        ("probability 255%", edit(&|v| v["pipelines"][0]["stages"][0]["probability"] = 255.into()), "from 0 to 100"),
+        ("no Won stage", edit(&|v| v["pipelines"][0]["stages"][4]["kind"] = "Lost".into()), "exactly one stage must be of type Won"),
+        ("duplicate stage names", edit(&|v| v["pipelines"][0]["stages"][1]["name"] = v["pipelines"][0]["stages"][0]["name"].clone()), "names must be unique"),
+        ("no stages", edit(&|v| v["pipelines"][0]["stages"] = serde_json::json!([])), "breaks the stage rules"),
+        ("deal in no pipeline", edit(&|v| v["deals"][0]["pipeline"] = "nowhere".into()), "is not in an existing pipeline"),
+        ("event into another pipeline", edit(&|v| {
+            let mut other = v["pipelines"][0].clone();
+            other["id"] = "p2".into();
+            for (i, s) in other["stages"].as_array_mut().unwrap().iter_mut().enumerate() {
+                s["id"] = format!("p2-s{i}").into();
+            }
+            v["pipelines"].as_array_mut().unwrap().push(other);
+            v["events"][1]["to"] = "p2-s2".into();
+        }), "of another pipeline"),
+        ("event in year 262142", edit(&|v| v["events"][0]["at"] = "+262142-12-31T23:59:59.999Z".into()), "1970"),
+        ("deal created in 1900", edit(&|v| v["deals"][0]["created_at"] = "1900-01-01T00:00:00Z".into()), "outside 1970–2199"),
+    ];
+    for (name, input, expect) in cases {
+        let err = import_json(&input).expect_err(name).to_string();
+        assert!(err.to_lowercase().contains(&expect.to_lowercase()), "{name}: {err}");
+    }
+    // And what the app exports, it imports.
+    assert!(import_json(&text).is_ok());
 }

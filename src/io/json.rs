@@ -7,11 +7,11 @@ use std::collections::HashSet;
 use std::fmt;
 
 pub const FORMAT: &str = "funnelscope";
-pub const FORMAT_VERSION: u32 = 2;
+pub const FORMAT_VERSION: u32 = 3;
 
 /// Ordered migrations of older export documents, like the storage's: entry i upgrades
 /// version i + 1 to i + 2, so a file of any older version is brought forward step by step.
-const EXPORT_MIGRATIONS: &[fn(&mut serde_json::Value)] = &[export_v1_to_v2];
+const EXPORT_MIGRATIONS: &[fn(&mut serde_json::Value)] = &[export_v1_to_v2, export_v2_to_v3];
 
 /// v2 added the forecast-call log, per-field edit times, the editing device and forecast
 /// categories: a v1 file has none, which is what the defaults below say explicitly.
@@ -28,6 +28,22 @@ fn export_v1_to_v2(doc: &mut serde_json::Value) {
             }
         }
         root.insert("version".into(), json!(2));
+    }
+}
+
+/// v3 stores the log's tie-breaker (`seq`). Older files listed each log in its append
+/// order, which is what the tie-breaker must keep: their position becomes their stamp.
+fn export_v2_to_v3(doc: &mut serde_json::Value) {
+    use serde_json::{json, Value};
+    if let Value::Object(root) = doc {
+        for log in ["events", "category_changes"] {
+            if let Some(Value::Array(items)) = root.get_mut(log) {
+                for (i, e) in items.iter_mut().filter_map(Value::as_object_mut).enumerate() {
+                    e.entry("seq").or_insert_with(|| json!(i as u64 + 1));
+                }
+            }
+        }
+        root.insert("version".into(), json!(3));
     }
 }
 
@@ -68,7 +84,8 @@ pub fn export_json(ws: &Workspace, exported_at: DateTime<Utc>) -> String {
         events: &ws.events,
         category_changes: &ws.category_changes,
     };
-    serde_json::to_string_pretty(&doc).unwrap_or_default()
+    // Compact: pretty-printing made 50,000 deals 83 MB, more than the import accepted.
+    serde_json::to_string(&doc).unwrap_or_default()
 }
 
 /// One pipeline with its deals and their logs, as a workspace of its own (same format).
@@ -96,6 +113,14 @@ pub enum ImportError {
     DuplicateId { what: &'static str, id: String },
     BadAmount { deal: String, amount: i64 },
     UnknownReference { event: String, what: &'static str, id: String },
+    /// A pipeline that breaks the stage editor's rules (the first problem found).
+    InvalidPipeline { pipeline: String, problem: crate::domain::DomainError },
+    /// A deal whose pipeline, or current stage within it, does not exist.
+    DealOutsidePipeline { deal: String },
+    /// An event moving a deal into (or out of) a stage of another pipeline.
+    ForeignStage { event: String, stage: String },
+    /// A time outside 1970–2199 (`what` names the record kind).
+    DateOutOfRange { what: &'static str, id: String, value: String },
 }
 
 impl fmt::Display for ImportError {
@@ -112,6 +137,14 @@ impl fmt::Display for ImportError {
                 crate::domain::money::MAX_AMOUNT_MINOR
             ),
             ImportError::UnknownReference { event, what, id } => write!(f, "event {event} points to an unknown {what} {id}"),
+            ImportError::InvalidPipeline { pipeline, problem } => write!(
+                f,
+                "pipeline \"{pipeline}\" breaks the stage rules: {}",
+                crate::i18n::error_message(crate::domain::Lang::En, problem)
+            ),
+            ImportError::DealOutsidePipeline { deal } => write!(f, "deal {deal} is not in an existing pipeline and stage"),
+            ImportError::ForeignStage { event, stage } => write!(f, "event {event} moves a deal into stage {stage} of another pipeline"),
+            ImportError::DateOutOfRange { what, id, value } => write!(f, "{what} {id} has the date {value}, outside 1970–2199"),
         }
     }
 }
@@ -160,25 +193,70 @@ pub fn import_json(text: &str) -> Result<Workspace, ImportError> {
     if let Some(d) = doc.deals.iter().find(|d| d.amount.is_some_and(|a| !(0..=crate::domain::money::MAX_AMOUNT_MINOR).contains(&a))) {
         return Err(ImportError::BadAmount { deal: d.id.to_string(), amount: d.amount.unwrap_or(0) });
     }
-    let deals: HashSet<_> = doc.deals.iter().map(|d| &d.id).collect();
-    let stages: HashSet<_> = doc.pipelines.iter().flat_map(|p| p.stages.iter().map(|s| &s.id)).collect();
-    for e in &doc.events {
-        if !deals.contains(&e.opportunity) {
-            return Err(ImportError::UnknownReference { event: e.id.to_string(), what: "deal", id: e.opportunity.to_string() });
-        }
-        for s in e.from.iter().chain([&e.to]) {
-            if !stages.contains(s) {
-                return Err(ImportError::UnknownReference { event: e.id.to_string(), what: "stage", id: s.to_string() });
-            }
-        }
-    }
-    if let Some(c) = doc.category_changes.iter().find(|c| !deals.contains(&c.opportunity)) {
-        return Err(ImportError::UnknownReference { event: c.id.to_string(), what: "deal", id: c.opportunity.to_string() });
-    }
-    // The file keeps the logs' append order; readers order by time, ties by that order.
+    check_records(&doc.pipelines, &doc.deals, &doc.events, &doc.category_changes)?;
     let mut ws = Workspace::from_records(doc.pipelines, doc.deals, doc.events);
     ws.category_changes = doc.category_changes;
+    ws.order_logs();
     Ok(ws)
+}
+
+/// What every stored workspace satisfies, whatever file it came from: pipelines that the
+/// stage editor would accept, deals in an existing pipeline and stage, events between
+/// stages of their deal's own pipeline, calls on existing deals, times within 1970–2199.
+pub fn check_records(
+    pipelines: &[Pipeline],
+    deals: &[Opportunity],
+    events: &[StageChange],
+    calls: &[CategoryChange],
+) -> Result<(), ImportError> {
+    use crate::domain::sane_time;
+    use std::collections::HashMap;
+    for p in pipelines {
+        if let Some(problem) = p.rule_errors().into_iter().next() {
+            return Err(ImportError::InvalidPipeline { pipeline: p.name.clone(), problem });
+        }
+    }
+    let by_id: HashMap<&crate::domain::Id, &Pipeline> = pipelines.iter().map(|p| (&p.id, p)).collect();
+    let date = |what: &'static str, id: &crate::domain::Id, t: DateTime<Utc>| {
+        if sane_time(t) { Ok(()) } else { Err(ImportError::DateOutOfRange { what, id: id.to_string(), value: t.to_rfc3339() }) }
+    };
+    let mut deal_pipeline: HashMap<&crate::domain::Id, &Pipeline> = HashMap::with_capacity(deals.len());
+    for d in deals {
+        let Some(p) = by_id.get(&d.pipeline).filter(|p| p.stage(&d.stage).is_some()) else {
+            return Err(ImportError::DealOutsidePipeline { deal: d.id.to_string() });
+        };
+        deal_pipeline.insert(&d.id, p);
+        date("deal", &d.id, d.created_at)?;
+        date("deal", &d.id, d.updated_at)?;
+        for t in d.field_times.values() {
+            date("deal", &d.id, *t)?;
+        }
+        if let Some(c) = d.expected_close.and_then(|c| c.and_hms_opt(0, 0, 0)) {
+            date("deal", &d.id, c.and_utc())?;
+        }
+    }
+    let all_stages: HashSet<_> = pipelines.iter().flat_map(|p| p.stages.iter().map(|s| &s.id)).collect();
+    for e in events {
+        let Some(p) = deal_pipeline.get(&e.opportunity) else {
+            return Err(ImportError::UnknownReference { event: e.id.to_string(), what: "deal", id: e.opportunity.to_string() });
+        };
+        for s in e.from.iter().chain([&e.to]) {
+            if !all_stages.contains(s) {
+                return Err(ImportError::UnknownReference { event: e.id.to_string(), what: "stage", id: s.to_string() });
+            }
+            if p.stage(s).is_none() {
+                return Err(ImportError::ForeignStage { event: e.id.to_string(), stage: s.to_string() });
+            }
+        }
+        date("event", &e.id, e.at)?;
+    }
+    for c in calls {
+        if !deal_pipeline.contains_key(&c.opportunity) {
+            return Err(ImportError::UnknownReference { event: c.id.to_string(), what: "deal", id: c.opportunity.to_string() });
+        }
+        date("category change", &c.id, c.at)?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -245,7 +323,7 @@ mod tests {
         assert!(matches!(import_json(&broken), Err(ImportError::UnknownReference { what: "deal", .. })));
         let dup = text.replacen(&ws.deals[1].id.to_string(), &ws.deals[0].id.to_string(), 1);
         assert!(matches!(import_json(&dup), Err(ImportError::DuplicateId { .. }) | Err(ImportError::UnknownReference { .. })));
-        let bad_amount = text.replacen("\"amount\": ", "\"amount\": \"x\", \"was\": ", 1);
+        let bad_amount = text.replacen("\"amount\":", "\"amount\":\"x\", \"was\": ", 1);
         let err = import_json(&bad_amount).unwrap_err();
         assert!(matches!(err, ImportError::Invalid { .. }), "{err:?}");
         assert!(err.to_string().contains("line"), "{err}");

@@ -4,8 +4,8 @@
 //! is listed in a conflict report. The result is in a canonical order, so merging is
 //! idempotent (A + B + B = A + B) and symmetric (A + B = B + A).
 
-use crate::domain::{Opportunity, Pipeline, Workspace};
-use std::collections::BTreeMap;
+use crate::domain::{Change, Id, Opportunity, Pipeline, StageChange, StageKind, Workspace};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct Conflict {
@@ -15,10 +15,25 @@ pub struct Conflict {
     pub overridden: String,
 }
 
+/// Records that share an id but are not copies of one record, and stages kept although
+/// the newer pipeline definition had removed them. Every one is reported.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Collision {
+    /// Two different events with one id: the one earlier in the log's order is kept.
+    Event { id: String },
+    /// Two different deals (other pipeline or other creation) with one id: the one created
+    /// first is kept with its history; the other and its history are left out.
+    Deal { id: String, kept: String, dropped: String },
+    /// A stage missing from the newer definition of a pipeline but still used by deals
+    /// or history: kept (archived when no deal sits in it).
+    StageKept { pipeline: String, stage: String },
+}
+
 #[derive(Clone, Debug, PartialEq)]
 pub struct MergeResult {
     pub workspace: Workspace,
     pub conflicts: Vec<Conflict>,
+    pub collisions: Vec<Collision>,
     pub new_deals: usize,
     pub new_events: usize,
 }
@@ -57,44 +72,152 @@ fn merge_deal(a: &Opportunity, b: &Opportunity, conflicts: &mut Vec<Conflict>) -
     out
 }
 
+/// The id of each deal's creation event (its first event without a `from`), which every
+/// copy of one deal shares and two different deals never do.
+fn creations(ws: &Workspace) -> HashMap<&str, &StageChange> {
+    let mut out: HashMap<&str, &StageChange> = HashMap::new();
+    for e in ws.events.iter().filter(|e| e.from.is_none()) {
+        let slot = out.entry(e.opportunity.as_str()).or_insert(e);
+        if e.key() < slot.key() {
+            *slot = e;
+        }
+    }
+    out
+}
+
 pub fn merge(mine: &Workspace, theirs: &Workspace) -> MergeResult {
     let mut conflicts = Vec::new();
+    let mut collisions = Vec::new();
+    // Which side's record stays when two share an id, decided by content alone.
     let mut pipelines: BTreeMap<String, Pipeline> = BTreeMap::new();
+    let mut losers: BTreeMap<String, Pipeline> = BTreeMap::new();
     for p in mine.pipelines.iter().chain(&theirs.pipelines) {
         let merged = match pipelines.get(p.id.as_str()) {
-            Some(existing) => pick_pipeline(existing, p),
+            Some(existing) => {
+                let win = pick_pipeline(existing, p);
+                losers.insert(p.id.to_string(), if win == *p { existing.clone() } else { p.clone() });
+                win
+            }
             None => p.clone(),
         };
         pipelines.insert(p.id.to_string(), merged);
     }
+    // Deals: copies of one deal merge field by field; two different deals sharing an id
+    // (other pipeline or other creation event) are not mixed into one record.
+    let (cm, ct) = (creations(mine), creations(theirs));
+    let mut dropped: HashSet<(bool, String)> = HashSet::new(); // (from theirs?, deal id)
     let mut deals: BTreeMap<String, Opportunity> = mine.deals.iter().map(|d| (d.id.to_string(), d.clone())).collect();
     for d in &theirs.deals {
         let merged = match deals.get(d.id.as_str()) {
-            Some(existing) if existing != d => merge_deal(existing, d, &mut conflicts),
-            Some(existing) => existing.clone(),
+            Some(existing) if existing == d => existing.clone(),
+            Some(existing) => {
+                let (a, b) = (cm.get(existing.id.as_str()).map(|e| &e.id), ct.get(d.id.as_str()).map(|e| &e.id));
+                let same = existing.pipeline == d.pipeline && (a.is_none() || b.is_none() || a == b);
+                if same {
+                    merge_deal(existing, d, &mut conflicts)
+                } else {
+                    let rank = |x: &Opportunity, c: Option<&&StageChange>| (x.created_at, c.map(|e| e.id.to_string()), x.pipeline.to_string(), x.title.clone());
+                    let keep_mine = rank(existing, cm.get(existing.id.as_str())) <= rank(d, ct.get(d.id.as_str()));
+                    let (kept, lost) = if keep_mine { (existing, d) } else { (d, existing) };
+                    collisions.push(Collision::Deal { id: d.id.to_string(), kept: kept.title.clone(), dropped: lost.title.clone() });
+                    dropped.insert((keep_mine, d.id.to_string()));
+                    kept.clone()
+                }
+            }
             None => d.clone(),
         };
         deals.insert(d.id.to_string(), merged);
     }
-    let mut events: BTreeMap<String, crate::domain::StageChange> = BTreeMap::new();
-    for e in mine.events.iter().chain(&theirs.events) {
-        events.entry(e.id.to_string()).or_insert_with(|| e.clone());
+    let left_out = |theirs_side: bool, deal: &Id| dropped.contains(&(theirs_side, deal.to_string()));
+    let mut events: BTreeMap<String, StageChange> = BTreeMap::new();
+    for (side, e) in mine.events.iter().map(|e| (false, e)).chain(theirs.events.iter().map(|e| (true, e))) {
+        if left_out(side, &e.opportunity) {
+            continue;
+        }
+        match events.get(e.id.as_str()) {
+            Some(existing) if existing == e => {}
+            Some(existing) => {
+                collisions.push(Collision::Event { id: e.id.to_string() });
+                if (e.key(), &e.opportunity, &e.to, &e.note) < (existing.key(), &existing.opportunity, &existing.to, &existing.note) {
+                    events.insert(e.id.to_string(), e.clone());
+                }
+            }
+            None => drop(events.insert(e.id.to_string(), e.clone())),
+        }
     }
     let mut calls: BTreeMap<String, crate::domain::CategoryChange> = BTreeMap::new();
-    for c in mine.category_changes.iter().chain(&theirs.category_changes) {
-        calls.entry(c.id.to_string()).or_insert_with(|| c.clone());
+    for (side, c) in mine.category_changes.iter().map(|c| (false, c)).chain(theirs.category_changes.iter().map(|c| (true, c))) {
+        if left_out(side, &c.opportunity) {
+            continue;
+        }
+        match calls.get(c.id.as_str()) {
+            Some(existing) if existing == c => {}
+            Some(existing) => {
+                collisions.push(Collision::Event { id: c.id.to_string() });
+                if (c.key(), &c.opportunity) < (existing.key(), &existing.opportunity) {
+                    calls.insert(c.id.to_string(), c.clone());
+                }
+            }
+            None => drop(calls.insert(c.id.to_string(), c.clone())),
+        }
     }
-    let mine_deals: std::collections::HashSet<&str> = mine.deals.iter().map(|d| d.id.as_str()).collect();
-    let mine_events: std::collections::HashSet<&str> = mine.events.iter().map(|e| e.id.as_str()).collect();
+    // Stages: the newer definition wins, but never drops a stage that deals sit in or
+    // history passes through (that would leave records pointing nowhere).
+    // Where each deal is now: the target of its last event in the merged log.
+    let mut last: HashMap<&Id, &StageChange> = HashMap::new();
+    for e in events.values() {
+        let slot = last.entry(&e.opportunity).or_insert(e);
+        if e.key() > slot.key() {
+            *slot = e;
+        }
+    }
+    let occupied: HashSet<&Id> =
+        deals.values().map(|d| last.get(&d.id).map_or(&d.stage, |e| &e.to)).collect();
+    let used: HashSet<&Id> = events.values().flat_map(|e| e.from.iter().chain([&e.to])).collect();
+    for (id, winner) in pipelines.iter_mut() {
+        let Some(loser) = losers.get(id) else { continue };
+        for s in &loser.stages {
+            if winner.stage(&s.id).is_some() || !(occupied.contains(&s.id) || used.contains(&s.id)) {
+                continue;
+            }
+            let mut kept = s.clone();
+            let taken = winner.active_stages().any(|x| x.name.trim().eq_ignore_ascii_case(kept.name.trim()));
+            if occupied.contains(&s.id) && s.kind == StageKind::Open && !s.archived && !taken {
+                winner.insert_open_stage(s.id.clone(), s.name.clone());
+                if let Some(slot) = winner.stages.iter_mut().find(|x| x.id == s.id) {
+                    *slot = kept;
+                }
+            } else {
+                kept.archived = true;
+                winner.stages.push(kept);
+            }
+            collisions.push(Collision::StageKept { pipeline: winner.name.clone(), stage: s.name.clone() });
+        }
+    }
+    let mine_deals: HashSet<&str> = mine.deals.iter().map(|d| d.id.as_str()).collect();
+    let mine_events: HashSet<&str> = mine.events.iter().map(|e| e.id.as_str()).collect();
     let new_deals = deals.keys().filter(|k| !mine_deals.contains(k.as_str())).count();
     let new_events = events.keys().filter(|k| !mine_events.contains(k.as_str())).count();
-    // Canonical order: logs by time then id, records by id.
-    let mut events: Vec<_> = events.into_values().collect();
-    events.sort_by(|a, b| (a.at, &a.id).cmp(&(b.at, &b.id)));
-    let mut calls: Vec<_> = calls.into_values().collect();
-    calls.sort_by(|a, b| (a.at, &a.id).cmp(&(b.at, &b.id)));
-    let mut workspace = Workspace::from_records(pipelines.into_values().collect(), deals.into_values().collect(), events);
-    workspace.category_changes = calls;
+    let mut workspace = Workspace::from_records(pipelines.into_values().collect(), deals.into_values().collect(), events.into_values().collect());
+    workspace.category_changes = calls.into_values().collect();
+    workspace.order_logs();
     conflicts.sort_by(|a, b| (&a.deal, a.field).cmp(&(&b.deal, b.field)));
-    MergeResult { workspace, conflicts, new_deals, new_events }
+    collisions.sort();
+    collisions.dedup();
+    MergeResult { workspace, conflicts, collisions, new_deals, new_events }
+}
+
+/// What must be written to turn `mine` into `merged`: changed or new pipelines and deals,
+/// new log entries. Nothing is removed, so a merge can never delete a record; an empty list
+/// means the file brought nothing new (and no backup is taken).
+pub fn changes_from(mine: &Workspace, merged: &Workspace) -> Vec<Change> {
+    let pipes: HashMap<&Id, &Pipeline> = mine.pipelines.iter().map(|p| (&p.id, p)).collect();
+    let deals: HashMap<&Id, &Opportunity> = mine.deals.iter().map(|d| (&d.id, d)).collect();
+    let events: HashSet<&Id> = mine.events.iter().map(|e| &e.id).collect();
+    let calls: HashSet<&Id> = mine.category_changes.iter().map(|c| &c.id).collect();
+    let mut out: Vec<Change> = merged.pipelines.iter().filter(|p| pipes.get(&p.id) != Some(p)).cloned().map(Change::PutPipeline).collect();
+    out.extend(merged.deals.iter().filter(|d| deals.get(&d.id) != Some(d)).cloned().map(Change::PutDeal));
+    out.extend(merged.events.iter().filter(|e| !events.contains(&e.id)).cloned().map(Change::AppendEvent));
+    out.extend(merged.category_changes.iter().filter(|c| !calls.contains(&c.id)).cloned().map(Change::AppendCategory));
+    out
 }
