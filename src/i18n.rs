@@ -37,6 +37,28 @@ texts! {
     MemoryOnlyBody => "The browser would not open its database (IndexedDB), for example in a private window. Funnelscope keeps working in memory; everything is lost when this tab closes.", "浏览器无法打开数据库（IndexedDB），例如在无痕窗口中。Funnelscope 仍可在内存中使用，但关闭此标签页后数据将丢失。";
     WriteFailed => "Your last change could not be saved and was not applied", "上一次修改未能保存，因此没有生效";
     ChangeConflicted => "A queued change no longer applied after an earlier one and was skipped.", "一项排队中的修改与之前的修改冲突，已跳过。";
+    StorageFull => "Your last change was not saved: this browser's storage for Funnelscope is full. Free space (delete old backups on the Import & export page, or other sites' data), then try again.", "上一次修改未能保存：浏览器分配给 Funnelscope 的存储空间已满。请释放空间（在“导入与导出”页删除旧备份，或清理其他网站的数据）后重试。";
+    StorageAborted => "Your last change was not saved: the browser stopped the write ({why}).", "上一次修改未能保存：浏览器中止了写入（{why}）。";
+    StorageNewerVersion => "This data was saved by a newer version of Funnelscope. Reload the page to get that version; until then nothing here can be changed, so nothing is lost.", "这些数据由更新版本的 Funnelscope 保存。请刷新页面以使用新版本；在此之前此页面不能修改任何内容，因此不会丢失数据。";
+    StorageClosed => "Funnelscope was updated in another tab. Reload this page to continue; changes made here now would not be saved.", "Funnelscope 已在另一个标签页中更新。请刷新此页面后继续；现在在此页面所做的修改不会被保存。";
+    StorageBlocked => "Waiting for other tabs: a tab with an older version of Funnelscope is still open. Close it (or reload it) and this page continues by itself.", "正在等待其他标签页：仍有一个旧版本的 Funnelscope 标签页打开着。请关闭（或刷新）它，此页面会自动继续。";
+    StorageNotReady => "Storage is not ready yet; nothing was saved.", "存储尚未就绪；未保存任何内容。";
+    BackupMissing => "That backup no longer exists (it may have been deleted in another tab).", "该备份已不存在（可能已在其他标签页中删除）。";
+    QuarantineTitle => "{n} stored records could not be read and were set aside.", "有 {n} 条已存储的记录无法读取，已被隔离。";
+    QuarantineBody => "They stay in this browser's database untouched; everything else loaded normally. Details:", "它们原样保留在浏览器数据库中；其余数据已正常加载。详情：";
+    SavingRecords => "Saving {n} records…", "正在保存 {n} 条记录…";
+    StorageUsage => "Storage used: {used} of {quota} available to this site.", "已用存储：{used}（本站可用 {quota}）。";
+    StoragePersistent => "This browser keeps the data even when space runs low.", "浏览器会保留这些数据，即使空间不足也不会清除。";
+    StorageNotPersistent => "This browser may clear the data when space runs low: export a copy regularly.", "空间不足时浏览器可能清除这些数据：请定期导出备份。";
+    DeleteBackup => "Delete", "删除";
+    DeleteBackupNamed => "Delete backup of {when}", "删除 {when} 的备份";
+    NothingNewToMerge => "The file brings nothing new: nothing was changed and no backup was taken.", "该文件没有新内容：未做任何修改，也未创建备份。";
+    MergeCollisions => "Records that share an id but are different ({n}): each kept once, as listed.", "编号相同但内容不同的记录（{n} 条）：每条只保留一份，如下所列。";
+    CollisionEvent => "Two different history entries share the id {id}: the earlier was kept.", "两条不同的历史记录使用了相同的编号 {id}：保留了较早的一条。";
+    CollisionDeal => "Two different deals share the id {id}: “{kept}” was kept, “{dropped}” and its history were left out.", "两个不同的商机使用了相同的编号 {id}：保留了“{kept}”，未导入“{dropped}”及其历史。";
+    CollisionStage => "Stage “{stage}” of “{pipeline}” is missing from the newer definition but deals or history use it: kept.", "“{pipeline}”的阶段“{stage}”在较新的定义中已不存在，但仍有商机或历史使用它：已保留。";
+    UpdateReady => "A new version of Funnelscope is available.", "Funnelscope 有新版本可用。";
+    UpdateNow => "Reload to update", "刷新以更新";
     OneDeal => "1 deal", "1 个商机";
     NDeals => "{n} deals", "{n} 个商机";
     NoDealsHere => "No deals in this stage", "此阶段暂无商机";
@@ -409,6 +431,25 @@ pub fn error_message(lang: Lang, e: &DomainError) -> String {
             fill(t(K::ErrTooManyStages), &[("n", stages.to_string()), ("max", max.to_string())])
         }
     }
+}
+
+/// One merge collision, explained.
+pub fn collision(lang: Lang, c: &crate::io::merge::Collision) -> String {
+    use crate::io::merge::Collision as C;
+    match c {
+        C::Event { id } => fill(tr(lang, K::CollisionEvent), &[("id", id.clone())]),
+        C::Deal { id, kept, dropped } => {
+            fill(tr(lang, K::CollisionDeal), &[("id", id.clone()), ("kept", kept.clone()), ("dropped", dropped.clone())])
+        }
+        C::StageKept { pipeline, stage } => {
+            fill(tr(lang, K::CollisionStage), &[("pipeline", pipeline.clone()), ("stage", stage.clone())])
+        }
+    }
+}
+
+/// Every reason a command was refused, as one message.
+pub fn rejection(lang: Lang, r: &[(crate::domain::Field, DomainError)]) -> String {
+    r.iter().map(|(_, e)| error_message(lang, e)).collect::<Vec<_>>().join(" ")
 }
 
 /// Which field label goes with a field, for messages listed away from the form.

@@ -281,3 +281,20 @@ fn a_move_after_an_absurd_stored_date_is_refused_not_a_panic() {
     assert!(!sane_time(Utc.with_ymd_and_hms(2200, 1, 1, 0, 0, 0).unwrap()));
     assert!(!sane_time(Utc.with_ymd_and_hms(1969, 12, 31, 23, 59, 59).unwrap()));
 }
+
+#[test]
+fn an_import_adds_its_new_stages_to_the_stored_pipeline_not_its_old_copy() {
+    let mut ids = IdGen::new(8);
+    let stored = from_template(Template::B2b, Lang::En, &mut ids);
+    // The importer worked on an older copy (before "Pilot" was added here) and added "Trial".
+    let mut imported = stored.clone();
+    let mut current = stored.clone();
+    current.insert_open_stage(ids.next_id(), "Pilot".into());
+    current.stages[0].name = "Renamed here".into();
+    imported.insert_open_stage(ids.next_id(), "Trial".into());
+    let out = current.with_stages_from(&imported).unwrap();
+    let names: Vec<&str> = out.active_stages().map(|s| s.name.as_str()).collect();
+    assert_eq!(names, ["Renamed here", "Needs analysis", "Demo", "Negotiation", "Pilot", "Trial", "Won", "Lost"]);
+    assert!(out.rule_errors().is_empty());
+    assert_eq!(current.with_stages_from(&stored), None, "nothing new: nothing to write");
+}

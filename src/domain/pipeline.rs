@@ -96,6 +96,24 @@ impl Pipeline {
         self.stages.insert(at, stage);
     }
 
+    /// This pipeline plus the stages `other` (another copy of it, e.g. an importer's, which
+    /// added stages for new names) has and it lacks; None if it lacks none. An import
+    /// thus never replaces the stored definition with its own, possibly older, copy.
+    pub fn with_stages_from(&self, other: &Pipeline) -> Option<Pipeline> {
+        let mut out = self.clone();
+        for s in other.stages.iter().filter(|s| self.stage(&s.id).is_none()) {
+            if s.kind == StageKind::Open && !s.archived {
+                out.insert_open_stage(s.id.clone(), s.name.clone());
+                if let Some(slot) = out.stages.iter_mut().find(|x| x.id == s.id) {
+                    *slot = s.clone();
+                }
+            } else {
+                out.stages.push(Stage { archived: true, ..s.clone() });
+            }
+        }
+        (out.stages.len() != self.stages.len()).then_some(out)
+    }
+
     /// The rules every stored pipeline follows, whether saved in the stage editor or
     /// imported: a name, at least one open stage, exactly one Won and one Lost after all
     /// open stages, named stages with unique names, probabilities 0–100, at most

@@ -25,6 +25,8 @@ pub struct Workspace {
     pub category_changes: Vec<CategoryChange>,
 }
 
+// Commands and changes live briefly in small lists; boxing the big variants buys nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Clone, Debug, PartialEq)]
 pub enum Command {
     CreatePipeline { template: Template, lang: Lang },
@@ -43,6 +45,7 @@ pub enum Command {
 }
 
 /// One record to persist. Events are only ever appended.
+#[allow(clippy::large_enum_variant)]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum Change {
     PutPipeline(Pipeline),

@@ -4,6 +4,12 @@
 //! id. The database version *is* the schema version and every version bump is one entry
 //! in `MIGRATIONS`, applied in order from whatever version a browser already has.
 //! localStorage (gloo-storage) only holds small preferences.
+//!
+//! Every write goes through `Store::write`, which checks inside its own read-write
+//! transaction that the database is still at the revision the tab's memory reflects
+//! (a counter in the `meta` store, bumped by every write). If another tab wrote first, the
+//! transaction is abandoned and the caller reloads and re-plans: nothing is ever planned
+//! against a stale copy.
 
 mod prefs;
 
@@ -12,8 +18,10 @@ pub use prefs::Prefs;
 use crate::domain::{CategoryChange, Change, Opportunity, Pipeline, StageChange, Workspace};
 use idb::{Database, DatabaseEvent, Factory, KeyPath, ObjectStoreParams, TransactionMode, TransactionResult};
 use serde::de::DeserializeOwned;
-use serde::Serialize;
-use wasm_bindgen::JsValue;
+use serde::{Deserialize, Serialize};
+use std::collections::{HashMap, HashSet};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
 
 const DB_NAME: &str = "funnelscope";
 const PIPELINES: &str = "pipelines";
@@ -21,12 +29,20 @@ const DEALS: &str = "deals";
 const EVENTS: &str = "events";
 const CATEGORY_CHANGES: &str = "category_changes";
 const BACKUPS: &str = "backups";
+const META: &str = "meta";
 const ALL_STORES: [&str; 4] = [PIPELINES, DEALS, EVENTS, CATEGORY_CHANGES];
+const WRITE_STORES: [&str; 6] = [PIPELINES, DEALS, EVENTS, CATEGORY_CHANGES, BACKUPS, META];
+/// Keys in the `meta` store.
+const REV: &str = "rev";
+const BACKUP_LIST: &str = "backup_list";
 /// Backups kept before a replace; older ones are dropped.
 pub const KEEP_BACKUPS: usize = 10;
 
+type Migration = fn(&Database) -> Result<(), idb::Error>;
+
 /// Ordered schema migrations. Entry i upgrades version i to version i + 1.
-const MIGRATIONS: &[fn(&Database) -> Result<(), idb::Error>] = &[migrate_v0_to_v1, migrate_v1_to_v2, migrate_v2_to_v3];
+const MIGRATIONS: &[Migration] =
+    &[migrate_v0_to_v1, migrate_v1_to_v2, migrate_v2_to_v3, migrate_v3_to_v4];
 
 pub const SCHEMA_VERSION: u32 = MIGRATIONS.len() as u32;
 
@@ -50,8 +66,15 @@ fn migrate_v2_to_v3(db: &Database) -> Result<(), idb::Error> {
     store_keyed_by_id(db, BACKUPS)
 }
 
+/// v4: a `meta` store (out-of-line keys) for the write revision that keeps tabs in step
+/// and for the list of backups (so listing them does not read them). Older events carry
+/// no clock stamp: they keep the order (time, id) they have always been read in.
+fn migrate_v3_to_v4(db: &Database) -> Result<(), idb::Error> {
+    db.create_object_store(META, ObjectStoreParams::new()).map(|_| ())
+}
+
 /// A snapshot of the whole workspace as export JSON.
-#[derive(Clone, Debug, PartialEq, Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Backup {
     pub id: String,
     pub created_at: chrono::DateTime<chrono::Utc>,
@@ -59,32 +82,174 @@ pub struct Backup {
     pub json: String,
 }
 
+/// What the backup list shows, kept apart from the (large) snapshot itself.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct BackupInfo {
+    pub id: String,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+    pub deals: usize,
+    #[serde(default)]
+    pub bytes: usize,
+}
+
+impl Backup {
+    fn info(&self) -> BackupInfo {
+        BackupInfo { id: self.id.clone(), created_at: self.created_at, deals: self.deals, bytes: self.json.len() }
+    }
+}
+
+/// Why storage failed, in terms the UI can translate.
+#[derive(Clone, Debug, PartialEq)]
+pub enum StoreError {
+    /// Another tab wrote since this tab last read: reload and re-plan.
+    Stale,
+    /// The browser's storage quota is used up.
+    Quota,
+    /// A newer version of the app opened the database in another tab; this tab let go.
+    Closed,
+    /// The database was written by a newer version of the app: read-only here.
+    ReadOnly,
+    /// The browser aborted the transaction for another reason.
+    Aborted(String),
+    Other(String),
+}
+
+fn classify(e: impl std::fmt::Display) -> StoreError {
+    let text = e.to_string();
+    if text.contains("QuotaExceeded") {
+        StoreError::Quota
+    } else if text.contains("InvalidStateError") || text.contains("connection is closing") {
+        StoreError::Closed
+    } else {
+        StoreError::Other(text)
+    }
+}
+
+/// Why the database could not be opened.
+#[derive(Clone, Debug, PartialEq)]
+pub enum OpenError {
+    /// No IndexedDB (some private modes) or it refused to open.
+    Unavailable(String),
+}
+
+/// A stored record that could not be read or points nowhere: left in the database as it
+/// is, kept out of the app, and listed for the user.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Quarantined {
+    pub store: &'static str,
+    pub id: String,
+    pub reason: String,
+}
+
+pub struct Loaded {
+    pub workspace: Workspace,
+    pub rev: u64,
+    pub quarantined: Vec<Quarantined>,
+}
+
+/// One atomic write.
+pub enum WriteOp<'a> {
+    /// Records to put and log entries to add.
+    Changes(&'a [Change]),
+    /// Everything replaced by this workspace (import "replace", restore).
+    Replace(&'a Workspace),
+}
+
 pub struct Store {
     db: Database,
+    /// A database written by a newer build: read, never written.
+    pub read_only: bool,
+    pub version: u32,
 }
 
-fn js_err(e: impl std::fmt::Display) -> String {
-    e.to_string()
+fn to_js<T: Serialize>(v: &T) -> Result<JsValue, StoreError> {
+    v.serialize(&serde_wasm_bindgen::Serializer::json_compatible()).map_err(|e| StoreError::Other(e.to_string()))
 }
 
-fn to_js<T: Serialize>(v: &T) -> Result<JsValue, String> {
-    v.serialize(&serde_wasm_bindgen::Serializer::json_compatible()).map_err(js_err)
+fn record_id(v: &JsValue) -> String {
+    js_sys::Reflect::get(v, &JsValue::from_str("id")).ok().and_then(|id| id.as_string()).unwrap_or_else(|| "?".into())
 }
 
-fn from_js_all<T: DeserializeOwned>(store: &str, values: Vec<JsValue>) -> Result<Vec<T>, String> {
-    values
-        .into_iter()
-        .enumerate()
-        .map(|(i, v)| serde_wasm_bindgen::from_value(v).map_err(|e| format!("{store} record {}: {e}", i + 1)))
-        .collect()
+/// Reads each record on its own: one bad record is set aside, the rest load.
+fn from_js_each<T: DeserializeOwned>(store: &'static str, values: Vec<JsValue>, bad: &mut Vec<Quarantined>) -> Vec<T> {
+    let mut out = Vec::with_capacity(values.len());
+    for v in values {
+        match serde_wasm_bindgen::from_value(v.clone()) {
+            Ok(r) => out.push(r),
+            Err(e) => bad.push(Quarantined { store, id: record_id(&v), reason: e.to_string() }),
+        }
+    }
+    out
+}
+
+/// Sets aside records that point at nothing this workspace has, so the rest stays valid.
+fn quarantine_dangling(ws: &mut Workspace, bad: &mut Vec<Quarantined>) {
+    let pipelines: HashMap<&crate::domain::Id, &Pipeline> = ws.pipelines.iter().map(|p| (&p.id, p)).collect();
+    let mut kept_deals = Vec::with_capacity(ws.deals.len());
+    for d in std::mem::take(&mut ws.deals) {
+        if pipelines.contains_key(&d.pipeline) {
+            kept_deals.push(d);
+        } else {
+            bad.push(Quarantined { store: DEALS, id: d.id.to_string(), reason: format!("unknown pipeline {}", d.pipeline) });
+        }
+    }
+    let deal_pipeline: HashMap<&crate::domain::Id, &Pipeline> =
+        kept_deals.iter().filter_map(|d| pipelines.get(&d.pipeline).map(|p| (&d.id, *p))).collect();
+    let mut kept_events = Vec::with_capacity(ws.events.len());
+    for e in std::mem::take(&mut ws.events) {
+        let reason = match deal_pipeline.get(&e.opportunity) {
+            None => Some(format!("unknown deal {}", e.opportunity)),
+            Some(p) => e.from.iter().chain([&e.to]).find(|s| p.stage(s).is_none()).map(|s| format!("unknown stage {s}")),
+        };
+        match reason {
+            None => kept_events.push(e),
+            Some(reason) => bad.push(Quarantined { store: EVENTS, id: e.id.to_string(), reason }),
+        }
+    }
+    let deal_ids: HashSet<&crate::domain::Id> = deal_pipeline.keys().copied().collect();
+    let calls: Vec<CategoryChange> = std::mem::take(&mut ws.category_changes);
+    let (kept_calls, dropped): (Vec<_>, Vec<_>) = calls.into_iter().partition(|c| deal_ids.contains(&c.opportunity));
+    for c in dropped {
+        bad.push(Quarantined { store: CATEGORY_CHANGES, id: c.id.to_string(), reason: format!("unknown deal {}", c.opportunity) });
+    }
+    drop(deal_pipeline);
+    drop(pipelines);
+    ws.deals = kept_deals;
+    ws.events = kept_events;
+    ws.category_changes = kept_calls;
+}
+
+async fn commit(tx: idb::Transaction) -> Result<(), StoreError> {
+    let raw: web_sys::IdbTransaction = tx.into();
+    let tx = idb::Transaction::from(raw.clone());
+    let outcome = tx.commit().map_err(classify)?.await;
+    let reason = || raw.error().map(|e| format!("{}: {}", e.name(), e.message()));
+    match outcome {
+        Ok(TransactionResult::Committed) => Ok(()),
+        Ok(TransactionResult::Aborted) | Err(_) => match reason() {
+            Some(r) if r.starts_with("QuotaExceededError") => Err(StoreError::Quota),
+            Some(r) => Err(StoreError::Aborted(r)),
+            None => Err(outcome.err().map(classify).unwrap_or(StoreError::Aborted(String::new()))),
+        },
+    }
+}
+
+fn abort(tx: idb::Transaction, e: StoreError) -> StoreError {
+    let _ = tx.abort();
+    e
 }
 
 impl Store {
     /// Opens (creating or upgrading) the database. Fails in browsers that refuse
     /// IndexedDB, e.g. some private modes; the app then runs in memory.
-    pub async fn open() -> Result<Store, String> {
-        let factory = Factory::new().map_err(js_err)?;
-        let mut request = factory.open(DB_NAME, Some(SCHEMA_VERSION)).map_err(js_err)?;
+    ///
+    /// `on_blocked` runs when a tab of an older version keeps the database open and the
+    /// upgrade must wait; `on_newer` when, later, another tab opens a newer version: this
+    /// connection is then closed at once so that tab can upgrade.
+    pub async fn open(on_blocked: impl FnOnce() + 'static, on_newer: impl FnOnce() + 'static) -> Result<Store, OpenError> {
+        let unavailable = |e: idb::Error| OpenError::Unavailable(e.to_string());
+        let factory = Factory::new().map_err(unavailable)?;
+        let mut request = factory.open(DB_NAME, Some(SCHEMA_VERSION)).map_err(unavailable)?;
         request.on_upgrade_needed(|event| {
             let (Ok(db), Ok(old)) = (event.database(), event.old_version()) else { return };
             for migrate in MIGRATIONS.iter().skip(old as usize) {
@@ -94,96 +259,215 @@ impl Store {
                 }
             }
         });
-        let db = request.await.map_err(js_err)?;
-        Ok(Store { db })
+        request.on_blocked(move |_| on_blocked());
+        let (db, read_only) = match request.await {
+            Ok(db) => (db, false),
+            Err(e) if e.to_string().contains("VersionError") => {
+                // A newer build upgraded this database: open it as it is, to read only.
+                let request = factory.open(DB_NAME, None).map_err(unavailable)?;
+                (request.await.map_err(unavailable)?, true)
+            }
+            Err(e) => return Err(unavailable(e)),
+        };
+        let version = db.version().unwrap_or(SCHEMA_VERSION);
+        let raw: web_sys::IdbDatabase = db.into();
+        let conn = raw.clone();
+        let on_change = Closure::once_into_js(move |_: web_sys::Event| {
+            conn.close();
+            on_newer();
+        });
+        raw.set_onversionchange(Some(on_change.unchecked_ref()));
+        Ok(Store { db: Database::from(raw), read_only, version })
     }
 
-    pub async fn load(&self) -> Result<Workspace, String> {
-        let tx = self.db.transaction(&ALL_STORES, TransactionMode::ReadOnly).map_err(js_err)?;
+    /// Everything stored, with the revision it is at. Records that cannot be read are
+    /// quarantined (listed, left in the database), not fatal.
+    pub async fn load(&self) -> Result<Loaded, StoreError> {
+        let names: Vec<&str> = ALL_STORES.iter().copied().filter(|n| self.has_store(n)).chain(self.meta()).collect();
+        let tx = self.db.transaction(&names, TransactionMode::ReadOnly).map_err(classify)?;
         // Issue every request before awaiting any, so the transaction stays active.
-        let get = |name: &str| tx.object_store(name).and_then(|s| s.get_all(None, None)).map_err(js_err);
+        let get = |name: &str| -> Result<Option<_>, StoreError> {
+            if !names.contains(&name) {
+                return Ok(None);
+            }
+            tx.object_store(name).and_then(|s| s.get_all(None, None)).map(Some).map_err(classify)
+        };
         let (p, d, e, c) = (get(PIPELINES)?, get(DEALS)?, get(EVENTS)?, get(CATEGORY_CHANGES)?);
-        let pipelines: Vec<Pipeline> = from_js_all(PIPELINES, p.await.map_err(js_err)?)?;
-        let deals: Vec<Opportunity> = from_js_all(DEALS, d.await.map_err(js_err)?)?;
-        let mut events: Vec<StageChange> = from_js_all(EVENTS, e.await.map_err(js_err)?)?;
-        let mut calls: Vec<CategoryChange> = from_js_all(CATEGORY_CHANGES, c.await.map_err(js_err)?)?;
-        // Keyed stores return records in id order; the logs' order is time order.
-        events.sort_by(|a, b| a.at.cmp(&b.at));
-        calls.sort_by(|a, b| a.at.cmp(&b.at));
-        let mut ws = Workspace::from_records(pipelines, deals, events);
-        ws.category_changes = calls;
-        Ok(ws)
+        let rev = match self.meta() {
+            Some(_) => Some(tx.object_store(META).and_then(|s| s.get(JsValue::from_str(REV))).map_err(classify)?),
+            None => None,
+        };
+        let mut bad = Vec::new();
+        let all = |r: Option<idb::request::GetAllStoreRequest>| async move {
+            match r {
+                Some(r) => r.await.map_err(classify),
+                None => Ok(Vec::new()),
+            }
+        };
+        let pipelines: Vec<Pipeline> = from_js_each(PIPELINES, all(p).await?, &mut bad);
+        let deals: Vec<Opportunity> = from_js_each(DEALS, all(d).await?, &mut bad);
+        let events: Vec<StageChange> = from_js_each(EVENTS, all(e).await?, &mut bad);
+        let calls: Vec<CategoryChange> = from_js_each(CATEGORY_CHANGES, all(c).await?, &mut bad);
+        let rev = match rev {
+            Some(r) => r.await.map_err(classify)?.and_then(|v| v.as_f64()).unwrap_or(0.0) as u64,
+            None => 0,
+        };
+        let mut ws = Workspace { pipelines, deals, events, category_changes: calls };
+        quarantine_dangling(&mut ws, &mut bad);
+        // Keyed stores return records in id order; the logs' order is (time, stamp, id).
+        ws.order_logs();
+        ws.derive_stages();
+        Ok(Loaded { workspace: ws, rev, quarantined: bad })
     }
 
-    /// Backups, newest first.
-    pub async fn backups(&self) -> Result<Vec<Backup>, String> {
-        let tx = self.db.transaction(&[BACKUPS], TransactionMode::ReadOnly).map_err(js_err)?;
-        let all = tx.object_store(BACKUPS).and_then(|s| s.get_all(None, None)).map_err(js_err)?;
-        let mut list: Vec<Backup> = from_js_all(BACKUPS, all.await.map_err(js_err)?)?;
-        list.sort_by(|a, b| b.created_at.cmp(&a.created_at));
+    fn has_store(&self, name: &str) -> bool {
+        self.db.store_names().iter().any(|n| n == name)
+    }
+
+    fn meta(&self) -> Option<&'static str> {
+        self.has_store(META).then_some(META)
+    }
+
+    /// The backup list, newest first, without reading the snapshots themselves (except
+    /// once, for a database from before the list existed).
+    pub async fn backups(&self) -> Result<Vec<BackupInfo>, StoreError> {
+        if !self.has_store(BACKUPS) {
+            return Ok(Vec::new());
+        }
+        let names: Vec<&str> = std::iter::once(BACKUPS).chain(self.meta()).collect();
+        let tx = self.db.transaction(&names, TransactionMode::ReadOnly).map_err(classify)?;
+        let list = self.backup_list(&tx).await?;
         Ok(list)
     }
 
-    /// Replaces everything with `ws` after saving `backup`, in one transaction: either the
-    /// new workspace and the backup are both stored, or nothing changed. Keeps the newest
-    /// `KEEP_BACKUPS` backups.
-    pub async fn replace_all(&self, ws: &Workspace, backup: &Backup) -> Result<(), String> {
-        let old = self.backups().await?;
-        let mut names: Vec<&str> = ALL_STORES.to_vec();
-        names.push(BACKUPS);
-        let tx = self.db.transaction(&names, TransactionMode::ReadWrite).map_err(js_err)?;
-        let result = (|| -> Result<(), String> {
-            let backups = tx.object_store(BACKUPS).map_err(js_err)?;
-            backups.add(&to_js(backup)?, None).map_err(js_err)?;
-            for b in old.iter().skip(KEEP_BACKUPS - 1) {
-                backups.delete(JsValue::from_str(&b.id)).map_err(js_err)?;
+    async fn backup_list(&self, tx: &idb::Transaction) -> Result<Vec<BackupInfo>, StoreError> {
+        if self.meta().is_some() {
+            let stored = tx.object_store(META).and_then(|s| s.get(JsValue::from_str(BACKUP_LIST))).map_err(classify)?.await.map_err(classify)?;
+            if let Some(v) = stored {
+                let mut list: Vec<BackupInfo> = serde_wasm_bindgen::from_value(v).unwrap_or_default();
+                list.sort_by_key(|b| std::cmp::Reverse(b.created_at));
+                return Ok(list);
             }
-            for name in ALL_STORES {
-                tx.object_store(name).and_then(|s| s.clear()).map_err(js_err)?;
-            }
-            let put_all = |name: &str, values: Vec<JsValue>| -> Result<(), String> {
-                let store = tx.object_store(name).map_err(js_err)?;
-                values.iter().try_for_each(|v| store.put(v, None).map(|_| ()).map_err(js_err))
-            };
-            put_all(PIPELINES, ws.pipelines.iter().map(to_js).collect::<Result<_, _>>()?)?;
-            put_all(DEALS, ws.deals.iter().map(to_js).collect::<Result<_, _>>()?)?;
-            put_all(EVENTS, ws.events.iter().map(to_js).collect::<Result<_, _>>()?)?;
-            put_all(CATEGORY_CHANGES, ws.category_changes.iter().map(to_js).collect::<Result<_, _>>()?)
-        })();
-        if let Err(e) = result {
-            let _ = tx.abort();
-            return Err(e);
         }
-        match tx.commit().map_err(js_err)?.await.map_err(js_err)? {
-            TransactionResult::Committed => Ok(()),
-            TransactionResult::Aborted => Err("the browser aborted the write".to_string()),
-        }
+        let all = tx.object_store(BACKUPS).and_then(|s| s.get_all(None, None)).map_err(classify)?.await.map_err(classify)?;
+        let mut list: Vec<BackupInfo> = from_js_each::<Backup>(BACKUPS, all, &mut Vec::new()).iter().map(Backup::info).collect();
+        list.sort_by_key(|b| std::cmp::Reverse(b.created_at));
+        Ok(list)
     }
 
-    /// Writes all changes of one command in a single transaction: all or nothing.
-    pub async fn apply(&self, changes: &[Change]) -> Result<(), String> {
-        let tx = self.db.transaction(&ALL_STORES, TransactionMode::ReadWrite).map_err(js_err)?;
-        for c in changes {
-            let (store, value) = match c {
-                Change::PutPipeline(p) => (PIPELINES, to_js(p)?),
-                Change::PutDeal(d) => (DEALS, to_js(d)?),
-                Change::AppendEvent(e) => (EVENTS, to_js(e)?),
-                Change::AppendCategory(c) => (CATEGORY_CHANGES, to_js(c)?),
-            };
-            let store = tx.object_store(store).map_err(js_err)?;
-            // `add` for events: the log is append-only, an existing id is an error.
-            let issued = match c {
-                Change::AppendEvent(_) | Change::AppendCategory(_) => store.add(&value, None).map(|_| ()),
-                _ => store.put(&value, None).map(|_| ()),
-            };
-            if let Err(e) = issued {
-                let _ = tx.abort();
-                return Err(js_err(e));
-            }
-        }
-        match tx.commit().map_err(js_err)?.await.map_err(js_err)? {
-            TransactionResult::Committed => Ok(()),
-            TransactionResult::Aborted => Err("the browser aborted the write".to_string()),
-        }
+    /// One backup's snapshot (for restoring it).
+    pub async fn backup(&self, id: &str) -> Result<Option<Backup>, StoreError> {
+        let tx = self.db.transaction(&[BACKUPS], TransactionMode::ReadOnly).map_err(classify)?;
+        let v = tx.object_store(BACKUPS).and_then(|s| s.get(JsValue::from_str(id))).map_err(classify)?.await.map_err(classify)?;
+        Ok(v.and_then(|v| serde_wasm_bindgen::from_value(v).ok()))
     }
+
+    pub async fn delete_backup(&self, id: &str) -> Result<(), StoreError> {
+        if self.read_only {
+            return Err(StoreError::ReadOnly);
+        }
+        let tx = self.db.transaction(&[BACKUPS, META], TransactionMode::ReadWrite).map_err(classify)?;
+        let mut list = self.backup_list(&tx).await?;
+        list.retain(|b| b.id != id);
+        let issued = (|| {
+            tx.object_store(BACKUPS).and_then(|s| s.delete(JsValue::from_str(id))).map_err(classify)?;
+            let meta = tx.object_store(META).map_err(classify)?;
+            meta.put(&to_js(&list)?, Some(&JsValue::from_str(BACKUP_LIST))).map_err(classify)?;
+            Ok::<_, StoreError>(())
+        })();
+        if let Err(e) = issued {
+            return Err(abort(tx, e));
+        }
+        commit(tx).await
+    }
+
+    /// Writes one change set atomically, if and only if the database is still at
+    /// `expected_rev`; returns the new revision. A backup, when given, is stored in the
+    /// same transaction (the newest `KEEP_BACKUPS` are kept).
+    pub async fn write(&self, expected_rev: u64, op: WriteOp<'_>, backup: Option<&Backup>) -> Result<u64, StoreError> {
+        if self.read_only {
+            return Err(StoreError::ReadOnly);
+        }
+        let tx = self.db.transaction(&WRITE_STORES, TransactionMode::ReadWrite).map_err(classify)?;
+        let meta = tx.object_store(META).map_err(classify)?;
+        // Awaiting a request keeps the transaction alive: its continuation runs before the
+        // browser would auto-commit (as the `idb` crate's futures are designed to).
+        let stored = meta.get(JsValue::from_str(REV)).map_err(classify)?.await.map_err(classify)?;
+        let rev = stored.and_then(|v| v.as_f64()).unwrap_or(0.0) as u64;
+        if rev != expected_rev {
+            return Err(abort(tx, StoreError::Stale));
+        }
+        let list = match backup {
+            Some(_) => Some(self.backup_list(&tx).await?),
+            None => None,
+        };
+        let issued = (|| -> Result<(), StoreError> {
+            if let (Some(b), Some(mut list)) = (backup, list) {
+                let backups = tx.object_store(BACKUPS).map_err(classify)?;
+                backups.add(&to_js(b)?, None).map_err(classify)?;
+                for old in list.iter().skip(KEEP_BACKUPS - 1) {
+                    backups.delete(JsValue::from_str(&old.id)).map_err(classify)?;
+                }
+                list.truncate(KEEP_BACKUPS - 1);
+                list.insert(0, b.info());
+                meta.put(&to_js(&list)?, Some(&JsValue::from_str(BACKUP_LIST))).map_err(classify)?;
+            }
+            match op {
+                WriteOp::Changes(changes) => {
+                    for c in changes {
+                        let (name, value) = match c {
+                            Change::PutPipeline(p) => (PIPELINES, to_js(p)?),
+                            Change::PutDeal(d) => (DEALS, to_js(d)?),
+                            Change::AppendEvent(e) => (EVENTS, to_js(e)?),
+                            Change::AppendCategory(c) => (CATEGORY_CHANGES, to_js(c)?),
+                        };
+                        let store = tx.object_store(name).map_err(classify)?;
+                        // `add` for log entries: the log is append-only, an existing id is an error.
+                        match c {
+                            Change::AppendEvent(_) | Change::AppendCategory(_) => store.add(&value, None).map(|_| ()),
+                            _ => store.put(&value, None).map(|_| ()),
+                        }
+                        .map_err(classify)?;
+                    }
+                }
+                WriteOp::Replace(ws) => {
+                    for name in ALL_STORES {
+                        tx.object_store(name).and_then(|s| s.clear()).map_err(classify)?;
+                    }
+                    let put_all = |name: &str, values: Vec<JsValue>| -> Result<(), StoreError> {
+                        let store = tx.object_store(name).map_err(classify)?;
+                        values.iter().try_for_each(|v| store.put(v, None).map(|_| ()).map_err(classify))
+                    };
+                    put_all(PIPELINES, ws.pipelines.iter().map(to_js).collect::<Result<_, _>>()?)?;
+                    put_all(DEALS, ws.deals.iter().map(to_js).collect::<Result<_, _>>()?)?;
+                    put_all(EVENTS, ws.events.iter().map(to_js).collect::<Result<_, _>>()?)?;
+                    put_all(CATEGORY_CHANGES, ws.category_changes.iter().map(to_js).collect::<Result<_, _>>()?)?;
+                }
+            }
+            meta.put(&JsValue::from_f64((rev + 1) as f64), Some(&JsValue::from_str(REV))).map_err(classify)?;
+            Ok(())
+        })();
+        if let Err(e) = issued {
+            return Err(abort(tx, e));
+        }
+        commit(tx).await?;
+        Ok(rev + 1)
+    }
+}
+
+/// Asks the browser to keep this origin's data when space runs low (without it, the only
+/// copy of the pipeline is evictable). Returns whether storage is persistent.
+pub async fn request_persistence() -> Option<bool> {
+    let storage = web_sys::window()?.navigator().storage();
+    let granted = wasm_bindgen_futures::JsFuture::from(storage.persist().ok()?).await.ok()?;
+    granted.as_bool()
+}
+
+/// Bytes used and available to this origin, and whether storage is persistent.
+pub async fn usage() -> Option<(f64, f64, bool)> {
+    let storage = web_sys::window()?.navigator().storage();
+    let estimate = wasm_bindgen_futures::JsFuture::from(storage.estimate().ok()?).await.ok()?;
+    let num = |k: &str| js_sys::Reflect::get(&estimate, &JsValue::from_str(k)).ok().and_then(|v| v.as_f64()).unwrap_or(0.0);
+    let persisted = wasm_bindgen_futures::JsFuture::from(storage.persisted().ok()?).await.ok()?.as_bool().unwrap_or(false);
+    Some((num("usage"), num("quota"), persisted))
 }

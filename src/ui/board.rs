@@ -2,7 +2,7 @@
 //! moved with the "Move to…" control (the keyboard way, equally complete).
 
 use super::format;
-use super::state::{use_app, DealFormMode, MoveIntent};
+use super::state::{use_app, DealFormMode};
 use super::{href, View};
 use crate::domain::money::{format_amount, totals_by_currency};
 use std::collections::HashMap;
@@ -131,7 +131,7 @@ fn StageColumn(
             app.dragging.set(None);
             let already_here = data.with_untracked(|d| d.as_ref().is_some_and(|c| c.cards.iter().any(|k| k.id == deal)));
             if !already_here {
-                app.moving.set(Some(MoveIntent { deal, to: drop_id.clone() }));
+                app.moving.set(Some(app.move_intent(deal, drop_id.clone())));
             }
         }
     };

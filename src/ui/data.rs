@@ -2,7 +2,7 @@
 //! file (after an automatic backup, restorable from the list), and deals from the Maven
 //! sales-pipeline CSV. Every file is fully checked before anything is stored.
 
-use super::state::{now, use_app, yield_to_browser};
+use super::state::{now, use_app, yield_to_browser, Outcome};
 use crate::domain::{IdGen, Workspace};
 use crate::i18n::{fill, K};
 use crate::io::csv_import::{detect_date_order, guess_mapping, import_generic, import_maven, is_maven, Column, CsvPlan, DateOrder, TableReader};
@@ -34,7 +34,9 @@ use wasm_bindgen::JsCast;
 enum Pending {
     /// A Funnelscope export: replace, or merge (which first shows its report).
     Export(Workspace),
-    Merge(crate::io::merge::MergeResult),
+    /// The preview of a merge and the file it came from (merged again, against what is
+    /// stored then, when the user confirms).
+    Merge(crate::io::merge::MergeResult, Workspace),
     /// An encrypted export waiting for its passphrase.
     Encrypted(crate::io::envelope::Envelope),
     /// A general spreadsheet waiting for its column mapping.
@@ -71,7 +73,8 @@ pub fn DataPage() -> impl IntoView {
     let app = use_app();
     let message = RwSignal::new(None::<(bool, String)>);
     let pending = RwSignal::new(None::<Pending>);
-    let backups = RwSignal::new(Vec::<crate::storage::Backup>::new());
+    let backups = RwSignal::new(Vec::<crate::storage::BackupInfo>::new());
+    let usage = RwSignal::new(None::<(f64, f64, bool)>);
     let mapping = RwSignal::new(HashMap::<Column, usize>::new());
     let reading = RwSignal::new(None::<f64>);
     let date_order = RwSignal::new(DateOrder::MonthFirst);
@@ -84,6 +87,7 @@ pub fn DataPage() -> impl IntoView {
         })
     };
     refresh_backups();
+    leptos::task::spawn_local(async move { usage.set(crate::storage::usage().await) });
 
     let export_pass = RwSignal::new(String::new());
     let import_pass = RwSignal::new(String::new());
@@ -192,11 +196,23 @@ pub fn DataPage() -> impl IntoView {
         leptos::task::spawn_local(async move {
             let n = ws.deals.len();
             match app.replace_with(ws).await {
-                Ok(()) => {
+                Ok(_) => {
                     message.set(Some((true, fill(app.t(done), &[("d", n.to_string())]))));
                     refresh_backups();
                 }
-                Err(e) => message.set(Some((false, format!("{} ({e})", app.t(K::WriteFailed))))),
+                Err(e) => message.set(Some((false, e))),
+            }
+        })
+    };
+    // Records added to the workspace (after a backup), with a message once stored.
+    let add = move |ws: Workspace, text: String| {
+        leptos::task::spawn_local(async move {
+            match app.add_records(ws).await {
+                Ok(_) => {
+                    message.set(Some((true, text)));
+                    refresh_backups();
+                }
+                Err(e) => message.set(Some((false, e))),
             }
         })
     };
@@ -206,8 +222,7 @@ pub fn DataPage() -> impl IntoView {
         match p {
             Pending::AddPipeline(ws) => {
                 let n = ws.deals.len();
-                app.add_records(ws);
-                message.set(Some((true, fill(app.t(K::PipelineAdded), &[("d", n.to_string())]))));
+                add(ws, fill(app.t(K::PipelineAdded), &[("d", n.to_string())]));
             }
             Pending::Export(ws) => replace(ws, K::WorkspaceReplaced),
             Pending::Encrypted(_) => {}
@@ -223,13 +238,13 @@ pub fn DataPage() -> impl IntoView {
                     Ok(out) => {
                         let n = out.deals.len();
                         let stages = out.new_stages.join(", ");
-                        app.add_records(Workspace { pipelines: vec![out.pipeline], deals: out.deals, events: out.events, category_changes: Vec::new() });
+                        let records = Workspace { pipelines: vec![out.pipeline], deals: out.deals, events: out.events, category_changes: Vec::new() };
                         let mut text = fill(app.t(K::DealsImported), &[("d", n.to_string())]);
                         if !stages.is_empty() {
                             text.push(' ');
                             text.push_str(&fill(app.t(K::StagesAdded), &[("s", stages)]));
                         }
-                        message.set(Some((true, text)));
+                        add(records, text);
                     }
                     Err(errs) => {
                         pending.set(Some(Pending::Mapping(table)));
@@ -239,27 +254,46 @@ pub fn DataPage() -> impl IntoView {
                     }
                 }
             }
-            Pending::Merge(m) => replace(m.workspace, K::WorkspaceMerged),
+            Pending::Merge(_, theirs) => {
+                leptos::task::spawn_local(async move {
+                    match app.merge_in(theirs).await {
+                        Ok(Outcome::NothingNew) => message.set(Some((true, app.t(K::NothingNewToMerge).to_string()))),
+                        Ok(Outcome::Stored) => {
+                            let n = app.ws.with_untracked(|w| w.deals.len());
+                            message.set(Some((true, fill(app.t(K::WorkspaceMerged), &[("d", n.to_string())]))));
+                            refresh_backups();
+                        }
+                        Err(e) => message.set(Some((false, e))),
+                    }
+                });
+            }
         }
     };
     let start_merge = move |_| {
         let Some(Pending::Export(theirs)) = pending.get_untracked() else { return };
         let merged = app.ws.with_untracked(|mine| crate::io::merge::merge(mine, &theirs));
-        pending.set(Some(Pending::Merge(merged)));
+        pending.set(Some(Pending::Merge(merged, theirs)));
     };
 
-    let restore = move |json: String| {
+    let restore = move |id: String| {
         leptos::task::spawn_local(async move {
-            let result = match import_json(&json) {
-                Ok(ws) => app.replace_with(ws).await,
-                Err(e) => Err(crate::i18n::import_error(app.lang.get_untracked(), &e)),
-            };
-            match result {
-                Ok(()) => {
+            match app.restore(&id).await {
+                Ok(_) => {
                     message.set(Some((true, app.t(K::BackupRestored).to_string())));
                     refresh_backups();
                 }
-                Err(e) => message.set(Some((false, format!("{} ({e})", app.t(K::WriteFailed))))),
+                Err(e) => message.set(Some((false, e))),
+            }
+        });
+    };
+    let delete_backup = move |id: String| {
+        leptos::task::spawn_local(async move {
+            match app.delete_backup(&id).await {
+                Ok(()) => {
+                    refresh_backups();
+                    usage.set(crate::storage::usage().await);
+                }
+                Err(e) => message.set(Some((false, e))),
             }
         });
     };
@@ -386,7 +420,7 @@ pub fn DataPage() -> impl IntoView {
                 }
                 let (text, button) = match &p {
                     Pending::Export(ws) => (fill(app.t(K::ReplaceSummary), &summary(ws)), app.t(K::ReplaceWorkspace)),
-                    Pending::Merge(m) => (
+                    Pending::Merge(m, _) => (
                         fill(app.t(K::MergeSummary), &[
                             ("d", m.new_deals.to_string()),
                             ("e", m.new_events.to_string()),
@@ -397,10 +431,11 @@ pub fn DataPage() -> impl IntoView {
                     Pending::AddPipeline(ws) => (fill(app.t(K::AddSummary), &summary(ws)), app.t(K::AddPipeline)),
                     Pending::Encrypted(_) | Pending::Mapping(_) => (String::new(), ""),
                 };
-                let conflicts = match &p {
-                    Pending::Merge(m) => m.conflicts.clone(),
-                    _ => Vec::new(),
+                let (conflicts, collisions) = match &p {
+                    Pending::Merge(m, _) => (m.conflicts.clone(), m.collisions.clone()),
+                    _ => (Vec::new(), Vec::new()),
                 };
+                let lang = app.lang.get_untracked();
                 let can_merge = matches!(p, Pending::Export(_));
                 view! {
                     <div class="callout" role="region" aria-label=app.t(K::ReadyToImport)>
@@ -420,6 +455,12 @@ pub fn DataPage() -> impl IntoView {
                                 </tbody>
                             </table>
                         })}
+                        {(!collisions.is_empty()).then(|| view! {
+                            <p>{fill(app.t(K::MergeCollisions), &[("n", collisions.len().to_string())])}</p>
+                            <ul class="collisions">
+                                {collisions.iter().take(200).map(|c| view! { <li>{crate::i18n::collision(lang, c)}</li> }).collect_view()}
+                            </ul>
+                        })}
                         <div class="actions left">
                             <button on:click=move |_| pending.set(None)>{app.t(K::Cancel)}</button>
                             {can_merge.then(|| view! { <button on:click=start_merge>{app.t(K::MergeWorkspace)}</button> })}
@@ -431,6 +472,16 @@ pub fn DataPage() -> impl IntoView {
             })}
 
             <h2>{move || app.t(K::Backups)}</h2>
+            {move || usage.get().map(|(used, quota, persistent)| {
+                let mb = |b: f64| format!("{:.1} MB", b / 1024.0 / 1024.0);
+                view! {
+                    <p class="muted storage-usage">
+                        {fill(app.t(K::StorageUsage), &[("used", mb(used)), ("quota", mb(quota))])}
+                        " "
+                        {app.t(if persistent { K::StoragePersistent } else { K::StorageNotPersistent })}
+                    </p>
+                }
+            })}
             {move || {
                 let list = backups.get();
                 if list.is_empty() {
@@ -441,12 +492,16 @@ pub fn DataPage() -> impl IntoView {
                         {list.into_iter().map(|b| {
                             let when = super::format::datetime(b.created_at, app.lang.get());
                             let label = fill(app.t(K::RestoreBackup), &[("when", when.clone())]);
-                            let json = b.json.clone();
+                            let delete_label = fill(app.t(K::DeleteBackupNamed), &[("when", when.clone())]);
+                            let (id, id2) = (b.id.clone(), b.id.clone());
+                            let size = format!(" · {:.1} MB", b.bytes as f64 / 1024.0 / 1024.0);
                             view! {
                                 <li>
-                                    <span>{fill(app.t(K::BackupLine), &[("when", when), ("d", b.deals.to_string())])}</span>
+                                    <span>{fill(app.t(K::BackupLine), &[("when", when), ("d", b.deals.to_string())])}{size}</span>
                                     " "
-                                    <button aria-label=label on:click=move |_| restore(json.clone())>{app.t(K::Restore)}</button>
+                                    <button aria-label=label on:click=move |_| restore(id.clone())>{app.t(K::Restore)}</button>
+                                    " "
+                                    <button aria-label=delete_label on:click=move |_| delete_backup(id2.clone())>{app.t(K::DeleteBackup)}</button>
                                 </li>
                             }
                         }).collect_view()}

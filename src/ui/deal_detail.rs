@@ -74,7 +74,7 @@ pub fn DealDetail(id: Id) -> impl IntoView {
             <section class="page deal-detail">
                 <a class="back" href=href(View::Board)>{move || app.t(K::BackToBoard)}</a>
                 <div class="page-head">
-                    <h1>{d.title.clone()}</h1>
+                    <h1 class="deal-title">{d.title.clone()}</h1>
                     <span class="badge">{stage_name}</span>
                     <button on:click=move |_| app.deal_form.set(Some(DealFormMode::Edit(edit_id.clone())))>{move || app.t(K::EditDeal)}</button>
                     <select aria-label=move || fill(app.t(K::MoveDealTo), &[("deal", title.clone())]) on:change=on_move>

@@ -27,6 +27,7 @@ fn DealFormDialog(mode: DealFormMode) -> impl IntoView {
             (DealDraft { currency, ..Default::default() }, stage.clone())
         }
     });
+    let base = initial.clone();
     let draft = RwSignal::new(initial);
     let stage = RwSignal::new(stage0.map(|s| s.0).unwrap_or_default());
     let errors = RwSignal::new(Vec::<(Field, DomainError)>::new());
@@ -53,7 +54,8 @@ fn DealFormDialog(mode: DealFormMode) -> impl IntoView {
         ev.prevent_default();
         let d = draft.get_untracked();
         let cmd = match &mode_for_submit {
-            DealFormMode::Edit(id) => Command::UpdateDeal { deal: id.clone(), draft: d, base: None },
+            // Only the fields changed in this form are written (see `Command::UpdateDeal`).
+            DealFormMode::Edit(id) => Command::UpdateDeal { deal: id.clone(), draft: d, base: Some(base.clone()) },
             DealFormMode::New { .. } => {
                 let Some(pipeline) = app.pipeline.get_untracked() else { return };
                 let s = stage.get_untracked();

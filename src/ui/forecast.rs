@@ -430,6 +430,7 @@ fn StageCalibration(results: RwSignal<Option<Results>>) -> impl IntoView {
     let apply = move |changes: Vec<(usize, u8)>| {
         let Some(pid) = app.pipeline.get_untracked() else { return };
         let Some(mut p) = app.ws.with_untracked(|ws| ws.pipeline(&pid).cloned()) else { return };
+        let base = Some(p.clone());
         // The editor's rule: save the active stages; archived ones are kept by the domain.
         let index_ids = app.with_index_untracked(|f| f.stages.iter().map(|s| s.id.clone()).collect::<Vec<_>>()).unwrap_or_default();
         for (i, v) in changes {
@@ -440,7 +441,7 @@ fn StageCalibration(results: RwSignal<Option<Results>>) -> impl IntoView {
             }
         }
         p.stages.retain(|s| !s.archived);
-        match app.dispatch(Command::SavePipeline { pipeline: p, base: None }) {
+        match app.dispatch(Command::SavePipeline { pipeline: p, base }) {
             Ok(()) => applied.set(Some(app.t(K::ProbabilitiesApplied).to_string())),
             Err(e) => applied.set(Some(e.iter().map(|(_, e)| crate::i18n::error_message(app.lang.get_untracked(), e)).collect::<Vec<_>>().join(" "))),
         }

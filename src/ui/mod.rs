@@ -1,6 +1,7 @@
 //! Leptos components. No business rules here: views read the workspace through the
 //! state context and send commands; everything they compute comes from the pure core.
 
+#[cfg(feature = "bench")]
 pub mod bench;
 mod board;
 mod charts;
@@ -17,7 +18,7 @@ mod state;
 mod welcome;
 
 use crate::domain::{Id, Lang};
-use crate::i18n::K;
+use crate::i18n::{fill, K};
 use leptos::prelude::*;
 use leptos_router::components::Router;
 use leptos_router::hooks::{use_navigate, use_query_map};
@@ -46,7 +47,8 @@ impl View {
     pub fn href(&self, base: &str) -> String {
         match self {
             View::Board => format!("{base}?view=board"),
-            View::Deal(id) => format!("{base}?view=deal&deal={id}"),
+            // Ids come from files too: encoded, so "&view=…" in an id cannot redirect a link.
+            View::Deal(id) => format!("{base}?view=deal&deal={}", js_sys::encode_uri_component(id.as_str())),
             View::Stages => format!("{base}?view=stages"),
             View::Analytics => format!("{base}?view=analytics"),
             View::Forecast => format!("{base}?view=forecast"),
@@ -71,6 +73,7 @@ pub fn href(v: View) -> String {
 fn App() -> impl IntoView {
     let app = AppState::new();
     provide_context(app);
+    #[cfg(feature = "bench")]
     bench::register(app);
     leptos::task::spawn_local(app.init());
     Effect::new(move |_| {
@@ -195,6 +198,55 @@ fn Banners() -> impl IntoView {
         }),
         _ => None,
     };
+    let status = move || {
+        let (class, key) = match app.storage.get() {
+            StorageStatus::Blocked => ("banner warn", K::StorageBlocked),
+            StorageStatus::NewerVersion => ("banner warn", K::StorageNewerVersion),
+            StorageStatus::Closed => ("banner error", K::StorageClosed),
+            _ => return None,
+        };
+        Some(view! { <div class=class role="alert">{app.t(key)}</div> })
+    };
+    let quarantined = move || {
+        let list = app.quarantined.get();
+        (!list.is_empty()).then(|| {
+            let n = list.len().to_string();
+            view! {
+                <div class="banner warn" role="alert">
+                    <strong>{fill(app.t(K::QuarantineTitle), &[("n", n)])}</strong>
+                    " " {app.t(K::QuarantineBody)}
+                    <ul class="detail">
+                        {list.into_iter().take(20).map(|q| view! { <li>{format!("{} {}: {}", q.store, q.id, q.reason)}</li> }).collect_view()}
+                    </ul>
+                </div>
+            }
+        })
+    };
+    // The boot script (scripts/post_build.mjs) says when a new deploy is ready offline.
+    let update_ready = RwSignal::new(false);
+    let on_ready = wasm_bindgen::closure::Closure::<dyn FnMut()>::new(move || update_ready.set(true));
+    let _ = window().add_event_listener_with_callback("funnelscope:update-ready", wasm_bindgen::JsCast::unchecked_ref(on_ready.as_ref()));
+    on_ready.forget();
+    let update = move || {
+        update_ready.get().then(|| {
+            let apply = move |_| {
+                if let Ok(ev) = web_sys::CustomEvent::new("funnelscope:apply-update") {
+                    let _ = window().dispatch_event(&ev);
+                }
+            };
+            view! {
+                <div class="banner info" role="status">
+                    {app.t(K::UpdateReady)} " "
+                    <button on:click=apply>{app.t(K::UpdateNow)}</button>
+                </div>
+            }
+        })
+    };
+    let saving = move || {
+        app.saving.get().map(|n| {
+            view! { <div class="banner info" role="status">{fill(app.t(K::SavingRecords), &[("n", n.to_string())])}</div> }
+        })
+    };
     let write_error = move || {
         app.write_error.get().map(|msg| {
             view! {
@@ -205,5 +257,5 @@ fn Banners() -> impl IntoView {
             }
         })
     };
-    view! { {memory_only} {write_error} }
+    view! { {memory_only} {status} {quarantined} {update} {saving} {write_error} }
 }

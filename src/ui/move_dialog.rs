@@ -1,7 +1,7 @@
 //! Confirms a move and shows the target stage's entry criteria, so the team's agreed
 //! definition is in front of the rep at the moment of the move (drag or "Move to…").
 
-use super::state::{use_app, MoveIntent};
+use super::state::use_app;
 use crate::domain::{Command, Id, StageKind};
 use crate::i18n::{fill, K};
 use leptos::prelude::*;
@@ -12,7 +12,7 @@ pub fn on_move_select(deal: Id) -> impl Fn(leptos::ev::Event) + Clone + 'static 
     move |ev: leptos::ev::Event| {
         let to = event_target_value(&ev);
         if !to.is_empty() {
-            app.moving.set(Some(MoveIntent { deal: deal.clone(), to: Id(to) }));
+            app.moving.set(Some(app.move_intent(deal.clone(), Id(to))));
         }
         // Back to the placeholder, so choosing the same stage again still fires.
         if let Some(sel) = ev.target().and_then(|t| wasm_bindgen::JsCast::dyn_into::<web_sys::HtmlSelectElement>(t).ok()) {
@@ -65,6 +65,7 @@ pub fn MoveDialog() -> impl IntoView {
         let Some(intent) = app.moving.get_untracked() else { return };
         let cmd = Command::MoveDeal {
             deal: intent.deal,
+            from: intent.from,
             to: intent.to,
             note: note.get_untracked(),
             lost_reason: reason.get_untracked(),
@@ -81,9 +82,15 @@ pub fn MoveDialog() -> impl IntoView {
         info.get().map(|m| {
             let n_criteria = m.criteria.len();
             let is_lost = m.to_kind == StageKind::Lost;
+            // User text inside a sentence sits in <bdi>: a right-to-left override in a deal
+            // title must not reverse the words after it.
             let title = {
                 let m = m.clone();
-                move || fill(app.t(K::MoveDialogTitle), &[("deal", m.deal_title.clone()), ("stage", m.to_name.clone())])
+                move || {
+                    let template = fill(app.t(K::MoveDialogTitle), &[("stage", m.to_name.clone())]);
+                    let (before, after) = template.split_once("{deal}").unwrap_or((template.as_str(), ""));
+                    view! { {before.to_string()}<bdi>{m.deal_title.clone()}</bdi>{after.to_string()} }
+                }
             };
             view! {
                 <div class="overlay" on:click=move |_| close()></div>

@@ -24,8 +24,14 @@ pub fn StageEditor() -> impl IntoView {
         app.ws.with_untracked(|ws| pid.and_then(|id| ws.pipeline(&id)).map(editable))
     };
     let draft = RwSignal::new(current());
+    // What the draft started from: stages added elsewhere since are not the user's to drop.
+    let base = RwSignal::new(current());
     // Switching pipelines starts a fresh draft.
-    Effect::new(move |_| draft.set(current()));
+    Effect::new(move |_| {
+        let now = current();
+        base.set(now.clone());
+        draft.set(now);
+    });
     let errors = RwSignal::new(Vec::<String>::new());
     let saved = RwSignal::new(false);
     let touch = move || {
@@ -52,10 +58,11 @@ pub fn StageEditor() -> impl IntoView {
     };
     let save = move |_| {
         let Some(p) = draft.get_untracked() else { return };
-        match app.dispatch(Command::SavePipeline { pipeline: p, base: None }) {
+        match app.dispatch(Command::SavePipeline { pipeline: p.clone(), base: base.get_untracked() }) {
             Ok(()) => {
                 errors.set(Vec::new());
                 saved.set(true);
+                base.set(Some(p));
             }
             Err(es) => {
                 let lang = app.lang.get_untracked();
@@ -64,6 +71,7 @@ pub fn StageEditor() -> impl IntoView {
         }
     };
     let discard = move |_| {
+        base.set(current());
         draft.set(current());
         touch();
     };

@@ -1,32 +1,51 @@
-//! The one state context. Components read signals from here and send intents through
-//! `dispatch`; only this file talks to `storage`.
+//! The one state context. Components read signals from here and send intents; only this
+//! file talks to `storage`.
 //!
-//! Writes are serialised through a queue: each command is planned against the latest
-//! committed workspace, persisted, and only then committed to the signal, so the screen
-//! never shows something the database does not have.
+//! **One door.** Every change (commands, demo, imports, merge, replace, restore, and what
+//! other tabs committed) is a `Job` on one queue, run one at a time: planned by the domain
+//! against memory at revision R, stored in one transaction that first checks the database
+//! is still at R (otherwise: reload, re-plan), and only then applied to memory, to the
+//! workspace and its analytics index together (`apply_committed`). Committed changes are
+//! posted on a BroadcastChannel, so other open tabs apply them within milliseconds.
 
 use crate::analytics::Flow;
-use crate::domain::{demo, Change, Command, Ctx, Id, IdGen, Lang, Rejection, Workspace};
-use crate::i18n::{tr, K};
-use crate::storage::{Prefs, Store};
+use crate::domain::{demo, stamp, Change, Command, Ctx, Hlc, Id, IdGen, Lang, Rejection, Workspace};
+use crate::i18n::{fill, tr, K};
+use crate::storage::{Backup, BackupInfo, Prefs, Quarantined, Store, StoreError, WriteOp};
 use chrono::{DateTime, Utc};
+use futures_channel::oneshot;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use std::collections::VecDeque;
 use std::rc::Rc;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+
+const CHANNEL: &str = "funnelscope-changes";
+/// Bigger change sets are announced as "reload" rather than sent whole to other tabs.
+const BROADCAST_MAX_CHANGES: usize = 2_000;
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum StorageStatus {
     Opening,
+    /// A tab of an older version keeps the database open; the upgrade waits for it.
+    Blocked,
     Saved,
     /// IndexedDB could not be opened or read; the reason is shown to the user.
     MemoryOnly(String),
+    /// The database was written by a newer version of the app: shown, never written.
+    NewerVersion,
+    /// A newer version of the app opened in another tab; this one let go of the database.
+    Closed,
 }
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct MoveIntent {
     pub deal: Id,
     pub to: Id,
+    /// Where the deal was when the user chose the move: if it has moved since (another
+    /// tab), the move is refused instead of recording a second exit from this stage.
+    pub from: Option<Id>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -35,9 +54,39 @@ pub enum DealFormMode {
     Edit(Id),
 }
 
+/// Everything that changes state goes through the queue as one of these.
+#[allow(clippy::large_enum_variant)] // a few at a time on the queue
 enum Job {
     Command(Command),
-    Bulk(Vec<Change>),
+    /// Records of another workspace added as they are (demo, Maven, spreadsheet), with a
+    /// backup of the current workspace first when `backup`.
+    Add { ws: Workspace, backup: bool },
+    /// A teammate's export merged in (per-field newest edit); nothing is ever removed.
+    Merge(Workspace),
+    /// Everything replaced (import "replace", restore), after a backup.
+    Replace(Workspace),
+    /// Changes another tab committed, which made revision `rev`.
+    Remote { rev: u64, changes: Vec<Change> },
+    /// Another tab replaced everything, or a message was missed: read the store again.
+    Reload,
+}
+
+/// What a finished job did, for the screen that queued it.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Outcome {
+    Stored,
+    /// A merge that brought nothing new: nothing written, no backup taken.
+    NothingNew,
+}
+
+type Done = oneshot::Sender<Result<Outcome, String>>;
+
+#[derive(serde::Serialize, serde::Deserialize)]
+struct Broadcast {
+    tab: String,
+    rev: u64,
+    /// None: too many to send, or everything was replaced; receivers reload.
+    changes: Option<Vec<Change>>,
 }
 
 #[derive(Clone, Copy)]
@@ -48,6 +97,10 @@ pub struct AppState {
     pub storage: RwSignal<StorageStatus>,
     /// A write that failed; shown until dismissed.
     pub write_error: RwSignal<Option<String>>,
+    /// Stored records that could not be read and were set aside (left in the database).
+    pub quarantined: RwSignal<Vec<Quarantined>>,
+    /// Records being written by a long job (an import, a replace): the screen says so.
+    pub saving: RwSignal<Option<usize>>,
     pub dragging: RwSignal<Option<Id>>,
     pub moving: RwSignal<Option<MoveIntent>>,
     pub deal_form: RwSignal<Option<DealFormMode>>,
@@ -58,8 +111,14 @@ pub struct AppState {
     index: StoredValue<Option<Flow>>,
     pub index_rev: RwSignal<u64>,
     store: StoredValue<Option<Rc<Store>>, LocalStorage>,
+    /// The database revision memory reflects.
+    rev: StoredValue<u64>,
     ids: StoredValue<IdGen>,
-    queue: StoredValue<VecDeque<Job>>,
+    clock: StoredValue<Hlc>,
+    queue: StoredValue<VecDeque<(Job, Option<Done>)>, LocalStorage>,
+    channel: StoredValue<Option<web_sys::BroadcastChannel>, LocalStorage>,
+    /// This tab's id, so it ignores its own broadcasts.
+    tab: StoredValue<String>,
     /// performance.now() when the last stored change was applied to memory (for the e2e
     /// harness's recompute-and-render timing).
     pub last_commit_ms: StoredValue<f64>,
@@ -122,6 +181,8 @@ impl AppState {
             pipeline: RwSignal::new(prefs.pipeline.map(Id)),
             storage: RwSignal::new(StorageStatus::Opening),
             write_error: RwSignal::new(None),
+            quarantined: RwSignal::new(Vec::new()),
+            saving: RwSignal::new(None),
             dragging: RwSignal::new(None),
             moving: RwSignal::new(None),
             deal_form: RwSignal::new(None),
@@ -129,8 +190,12 @@ impl AppState {
             index: StoredValue::new(None),
             index_rev: RwSignal::new(0),
             store: StoredValue::new_local(None),
+            rev: StoredValue::new(0),
             ids: StoredValue::new(IdGen::new(random_seed())),
-            queue: StoredValue::new(VecDeque::new()),
+            clock: StoredValue::new(Hlc::default()),
+            queue: StoredValue::new_local(VecDeque::new()),
+            channel: StoredValue::new_local(None),
+            tab: StoredValue::new(IdGen::new(random_seed()).next_id().0),
             last_commit_ms: StoredValue::new(0.0),
             device: StoredValue::new(prefs.device.clone().unwrap_or_default()),
             draining: StoredValue::new(false),
@@ -142,21 +207,75 @@ impl AppState {
         tr(self.lang.get(), k)
     }
 
+    fn lang_now(&self) -> Lang {
+        self.lang.get_untracked()
+    }
+
     /// Opens the database and loads the workspace. Without IndexedDB the app still
     /// works, in memory, and says so.
     pub async fn init(self) {
-        match Store::open().await {
-            Ok(store) => match store.load().await {
-                Ok(ws) => {
-                    self.store.set_value(Some(Rc::new(store)));
-                    self.ws.set(ws);
-                    self.storage.set(StorageStatus::Saved);
+        let on_blocked = move || self.storage.set(StorageStatus::Blocked);
+        let on_newer = move || {
+            self.store.set_value(None);
+            self.storage.set(StorageStatus::Closed);
+        };
+        match Store::open(on_blocked, on_newer).await {
+            Ok(store) => {
+                let read_only = store.read_only;
+                let store = Rc::new(store);
+                self.store.set_value(Some(store.clone()));
+                match store.load().await {
+                    Ok(loaded) => {
+                        self.take_loaded(loaded);
+                        self.storage.set(if read_only { StorageStatus::NewerVersion } else { StorageStatus::Saved });
+                        self.listen();
+                        if !read_only {
+                            // Ask once per visit; browsers decide silently (Chromium by engagement).
+                            spawn_local(async {
+                                let _ = crate::storage::request_persistence().await;
+                            });
+                        }
+                    }
+                    Err(e) => {
+                        self.store.set_value(None);
+                        self.storage.set(StorageStatus::MemoryOnly(self.store_error(&e)));
+                    }
                 }
-                Err(e) => self.storage.set(StorageStatus::MemoryOnly(e)),
-            },
-            Err(e) => self.storage.set(StorageStatus::MemoryOnly(e)),
+            }
+            Err(crate::storage::OpenError::Unavailable(e)) => self.storage.set(StorageStatus::MemoryOnly(e)),
         }
         self.ensure_pipeline_selected();
+    }
+
+    /// Memory becomes what was read from the store.
+    fn take_loaded(&self, loaded: crate::storage::Loaded) {
+        self.clock.update_value(|c| c.observe(loaded.workspace.max_seq()));
+        self.rev.set_value(loaded.rev);
+        self.quarantined.set(loaded.quarantined);
+        self.ws.set(loaded.workspace);
+        self.ensure_pipeline_selected();
+    }
+
+    /// Hears what other tabs commit.
+    fn listen(&self) {
+        let Ok(channel) = web_sys::BroadcastChannel::new(CHANNEL) else { return };
+        let this = *self;
+        let on_message = Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |ev: web_sys::MessageEvent| {
+            let Some(text) = ev.data().as_string() else { return };
+            let Ok(msg) = serde_json::from_str::<Broadcast>(&text) else { return };
+            if msg.tab == this.tab.get_value() {
+                return;
+            }
+            let job = match msg.changes {
+                Some(changes) => Job::Remote { rev: msg.rev, changes },
+                None => Job::Reload,
+            };
+            this.enqueue(job, None);
+        });
+        channel.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+        // The page lives as long as the app: the listener does too.
+        on_message.forget();
+        self.channel.set_value(Some(channel));
     }
 
     fn ensure_pipeline_selected(&self) {
@@ -188,7 +307,8 @@ impl AppState {
         self.index_rev.update(|r| *r += 1);
     }
 
-    /// Replaces the whole workspace in memory (after storing it, or for benchmarks).
+    /// Replaces the whole workspace in memory without storing it: benchmark builds only.
+    #[cfg(feature = "bench")]
     pub fn replace_workspace(&self, ws: Workspace) {
         let first = ws.pipelines.first().map(|p| p.id.clone());
         self.ws.set(ws);
@@ -210,6 +330,12 @@ impl AppState {
         prefs.save();
     }
 
+    /// A move the user is about to confirm, remembering where the deal is now.
+    pub fn move_intent(&self, deal: Id, to: Id) -> MoveIntent {
+        let from = self.ws.with_untracked(|ws| ws.deal(&deal).map(|d| d.stage.clone()));
+        MoveIntent { deal, to, from }
+    }
+
     /// A fresh stable id, e.g. for a stage added in the editor.
     pub fn new_id(&self) -> Id {
         let mut ids = self.ids.get_value();
@@ -227,16 +353,32 @@ impl AppState {
         planned
     }
 
-    /// Checks the command now (so forms can show errors at once) and queues it.
+    /// Why this tab cannot write at all right now, if it cannot.
+    fn cannot_write(&self) -> Option<String> {
+        match self.storage.get_untracked() {
+            StorageStatus::NewerVersion => Some(tr(self.lang_now(), K::StorageNewerVersion).into()),
+            StorageStatus::Closed => Some(tr(self.lang_now(), K::StorageClosed).into()),
+            StorageStatus::Opening | StorageStatus::Blocked => Some(tr(self.lang_now(), K::StorageNotReady).into()),
+            _ => None,
+        }
+    }
+
+    /// Checks the command now (so forms can show errors at once) and queues it. It is
+    /// planned again when its turn comes, against what is stored then.
     pub fn dispatch(&self, cmd: Command) -> Result<(), Rejection> {
         self.plan(cmd.clone())?;
-        self.enqueue(Job::Command(cmd));
+        if let Some(why) = self.cannot_write() {
+            self.write_error.set(Some(why));
+            return Ok(());
+        }
+        self.enqueue(Job::Command(cmd), None);
         Ok(())
     }
 
     /// Adds a freshly generated demo pipeline with its deals and history.
     pub fn load_demo(&self) {
-        self.add_records(demo::generate(300, demo::DEMO_SEED, random_seed(), now(), self.lang.get_untracked()));
+        let ws = demo::generate(300, demo::DEMO_SEED, random_seed(), now(), self.lang.get_untracked());
+        self.enqueue(Job::Add { ws, backup: false }, None);
     }
 
     /// The whole workspace as the versioned JSON export.
@@ -244,42 +386,61 @@ impl AppState {
         self.ws.with_untracked(|ws| crate::io::export_json(ws, now()))
     }
 
-    /// Backups kept before replacing imports, newest first (none without IndexedDB).
-    pub async fn backups(&self) -> Result<Vec<crate::storage::Backup>, String> {
+    /// Backups kept before imports, newest first (none without IndexedDB), listed without
+    /// reading the snapshots.
+    pub async fn backups(&self) -> Result<Vec<BackupInfo>, String> {
         match self.store.get_value() {
-            Some(s) => s.backups().await,
+            Some(s) => s.backups().await.map_err(|e| self.store_error(&e)),
             None => Ok(Vec::new()),
         }
     }
 
+    pub async fn delete_backup(&self, id: &str) -> Result<(), String> {
+        match self.store.get_value() {
+            Some(s) => s.delete_backup(id).await.map_err(|e| self.store_error(&e)),
+            None => Ok(()),
+        }
+    }
+
+    /// Replaces the workspace with a stored backup (after backing up the current one).
+    pub async fn restore(&self, id: &str) -> Result<Outcome, String> {
+        let Some(store) = self.store.get_value() else { return Ok(Outcome::NothingNew) };
+        let lang = self.lang_now();
+        let backup = store.backup(id).await.map_err(|e| self.store_error(&e))?;
+        let Some(backup) = backup else { return Err(tr(lang, K::BackupMissing).into()) };
+        let ws = crate::io::import_json(&backup.json).map_err(|e| crate::i18n::import_error(lang, &e))?;
+        self.run(Job::Replace(ws)).await
+    }
+
     /// Replaces the workspace with `ws`, after storing a backup of the current one. On a
     /// failed write nothing changes, in the database or on screen.
-    pub async fn replace_with(&self, ws: Workspace) -> Result<(), String> {
-        let backup = crate::storage::Backup {
-            id: self.new_id().0,
-            created_at: now(),
-            deals: self.ws.with_untracked(|w| w.deals.len()),
-            json: self.export_json(),
-        };
-        if let Some(store) = self.store.get_value() {
-            store.replace_all(&ws, &backup).await?;
+    pub async fn replace_with(&self, ws: Workspace) -> Result<Outcome, String> {
+        self.run(Job::Replace(ws)).await
+    }
+
+    /// Merges another workspace in (after a backup); nothing is written if it brings
+    /// nothing new.
+    pub async fn merge_in(&self, theirs: Workspace) -> Result<Outcome, String> {
+        self.run(Job::Merge(theirs)).await
+    }
+
+    /// Adds the records of another workspace (new pipelines with their deals) after a
+    /// backup, stored in one transaction like any command.
+    pub async fn add_records(&self, ws: Workspace) -> Result<Outcome, String> {
+        self.run(Job::Add { ws, backup: true }).await
+    }
+
+    async fn run(&self, job: Job) -> Result<Outcome, String> {
+        if let Some(why) = self.cannot_write() {
+            return Err(why);
         }
-        self.replace_workspace(ws);
-        Ok(())
+        let (tx, rx) = oneshot::channel();
+        self.enqueue(job, Some(tx));
+        rx.await.unwrap_or_else(|_| Err(tr(self.lang_now(), K::WriteFailed).into()))
     }
 
-    /// Adds the records of another workspace (new pipelines with their deals), stored in
-    /// one transaction like any command.
-    pub fn add_records(&self, ws: Workspace) {
-        let mut changes: Vec<Change> = ws.pipelines.into_iter().map(Change::PutPipeline).collect();
-        changes.extend(ws.deals.into_iter().map(Change::PutDeal));
-        changes.extend(ws.events.into_iter().map(Change::AppendEvent));
-        changes.extend(ws.category_changes.into_iter().map(Change::AppendCategory));
-        self.enqueue(Job::Bulk(changes));
-    }
-
-    fn enqueue(&self, job: Job) {
-        self.queue.update_value(|q| q.push_back(job));
+    fn enqueue(&self, job: Job, done: Option<Done>) {
+        self.queue.update_value(|q| q.push_back((job, done)));
         if !self.draining.get_value() {
             self.draining.set_value(true);
             let this = *self;
@@ -288,52 +449,216 @@ impl AppState {
     }
 
     async fn drain(self) {
-        while let Some(job) = self.queue.try_update_value(|q| q.pop_front()).flatten() {
-            let changes = match job {
-                Job::Bulk(c) => c,
-                Job::Command(cmd) => match self.plan(cmd) {
-                    Ok(c) => c,
-                    Err(_) => {
-                        // Valid when queued, refused now: an earlier queued change conflicts.
-                        self.write_error.set(Some(tr(self.lang.get_untracked(), K::ChangeConflicted).into()));
-                        continue;
-                    }
-                },
-            };
-            let store = self.store.get_value();
-            let stored = match store {
-                Some(s) => s.apply(&changes).await,
-                None => Ok(()),
-            };
-            match stored {
-                Ok(()) => {
-                    let new_pipeline = changes.iter().find_map(|c| match c {
-                        Change::PutPipeline(p) if self.ws.with_untracked(|ws| ws.pipeline(&p.id).is_none()) => {
-                            Some(p.id.clone())
-                        }
-                        _ => None,
-                    });
-                    let at = web_sys::window().and_then(|w| w.performance()).map(|p| p.now()).unwrap_or(0.0);
-                    self.last_commit_ms.set_value(at);
-                    let kept = self.index.try_update_value(|i| match i {
-                        Some(flow) => changes.iter().fold(true, |ok, c| flow.apply(c) && ok),
-                        None => false,
-                    });
-                    self.ws.update(|ws| ws.commit(changes));
-                    if new_pipeline.is_some() {
-                        self.select_pipeline(new_pipeline);
-                    } else if kept == Some(true) {
-                        self.index_rev.update(|r| *r += 1);
-                    } else {
-                        self.rebuild_index();
-                    }
+        while let Some((job, done)) = self.queue.try_update_value(|q| q.pop_front()).flatten() {
+            let background = done.is_none();
+            let result = self.run_job(job).await;
+            if let Err(msg) = &result {
+                if background {
+                    self.write_error.set(Some(msg.clone()));
                 }
-                Err(e) => {
-                    let msg = format!("{} ({e})", tr(self.lang.get_untracked(), K::WriteFailed));
-                    self.write_error.set(Some(msg));
-                }
+            }
+            if let Some(done) = done {
+                let _ = done.send(result);
             }
         }
         self.draining.set_value(false);
+    }
+
+    /// A storage failure in the user's words.
+    fn store_error(&self, e: &StoreError) -> String {
+        let lang = self.lang_now();
+        match e {
+            StoreError::Quota => tr(lang, K::StorageFull).into(),
+            StoreError::Closed => tr(lang, K::StorageClosed).into(),
+            StoreError::ReadOnly => tr(lang, K::StorageNewerVersion).into(),
+            StoreError::Stale => tr(lang, K::ChangeConflicted).into(),
+            StoreError::Aborted(why) => fill(tr(lang, K::StorageAborted), &[("why", why.clone())]),
+            StoreError::Other(why) => format!("{} ({why})", tr(lang, K::WriteFailed)),
+        }
+    }
+
+    /// Reads the store again after another tab changed it.
+    async fn reload(&self) -> Result<(), String> {
+        let Some(store) = self.store.get_value() else { return Ok(()) };
+        let loaded = store.load().await.map_err(|e| self.store_error(&e))?;
+        self.take_loaded(loaded);
+        Ok(())
+    }
+
+    async fn run_job(self, job: Job) -> Result<Outcome, String> {
+        let lang = self.lang_now();
+        match job {
+            Job::Remote { rev, changes } => {
+                let mine = self.rev.get_value();
+                if rev == mine + 1 {
+                    self.rev.set_value(rev);
+                    self.clock.update_value(|c| {
+                        changes.iter().for_each(|ch| match ch {
+                            Change::AppendEvent(e) => c.observe(e.seq),
+                            Change::AppendCategory(x) => c.observe(x.seq),
+                            _ => {}
+                        })
+                    });
+                    self.apply_committed(changes, false);
+                } else if rev > mine {
+                    self.reload().await?;
+                }
+                return Ok(Outcome::Stored);
+            }
+            Job::Reload => {
+                self.reload().await?;
+                return Ok(Outcome::Stored);
+            }
+            _ => {}
+        }
+        if let Some(why) = self.cannot_write() {
+            return Err(why);
+        }
+        // Planned against memory at revision R; stored only if the database is still at R.
+        // Another tab may have written first: then reload and plan again (a few times).
+        for _ in 0..5 {
+            let rev = self.rev.get_value();
+            let mut replace = None;
+            let mut backup = None;
+            let mut changes = match &job {
+                Job::Command(cmd) => self.plan(cmd.clone()).map_err(|r| crate::i18n::rejection(lang, &r))?,
+                Job::Add { ws, backup: b } => {
+                    if *b {
+                        backup = Some(self.snapshot());
+                    }
+                    let ws = ws.clone();
+                    // A pipeline already stored keeps its stored definition, plus any stages
+                    // the import added; never the importer's (possibly older) copy.
+                    let pipelines: Vec<_> = self.ws.with_untracked(|mine| {
+                        ws.pipelines
+                            .into_iter()
+                            .filter_map(|p| match mine.pipeline(&p.id) {
+                                Some(current) => current.with_stages_from(&p),
+                                None => Some(p),
+                            })
+                            .collect()
+                    });
+                    let mut c: Vec<Change> = pipelines.into_iter().map(Change::PutPipeline).collect();
+                    c.extend(ws.deals.into_iter().map(Change::PutDeal));
+                    c.extend(ws.events.into_iter().map(Change::AppendEvent));
+                    c.extend(ws.category_changes.into_iter().map(Change::AppendCategory));
+                    c
+                }
+                Job::Merge(theirs) => {
+                    let changes = self.ws.with_untracked(|mine| {
+                        let merged = crate::io::merge::merge(mine, theirs);
+                        crate::io::merge::changes_from(mine, &merged.workspace)
+                    });
+                    if changes.is_empty() {
+                        return Ok(Outcome::NothingNew);
+                    }
+                    backup = Some(self.snapshot());
+                    changes
+                }
+                Job::Replace(ws) => {
+                    backup = Some(self.snapshot());
+                    replace = Some(ws.clone());
+                    Vec::new()
+                }
+                Job::Remote { .. } | Job::Reload => return Ok(Outcome::Stored),
+            };
+            if changes.is_empty() && replace.is_none() {
+                return Ok(Outcome::Stored);
+            }
+            let now_ms = js_sys::Date::now() as i64;
+            self.clock.update_value(|c| stamp(&mut changes, c, now_ms));
+            let big = changes.len() + replace.as_ref().map_or(0, |w| w.deals.len() + w.events.len());
+            if big > 1_000 {
+                self.saving.set(Some(big));
+                // Let the "saving" state paint before the long write.
+                yield_to_browser().await;
+            }
+            let stored = match self.store.get_value() {
+                Some(store) => {
+                    let op = match &replace {
+                        Some(ws) => WriteOp::Replace(ws),
+                        None => WriteOp::Changes(&changes),
+                    };
+                    store.write(rev, op, backup.as_ref()).await
+                }
+                None => Ok(rev + 1),
+            };
+            self.saving.set(None);
+            match stored {
+                Ok(new_rev) => {
+                    self.rev.set_value(new_rev);
+                    match replace {
+                        Some(ws) => {
+                            self.clock.update_value(|c| c.observe(ws.max_seq()));
+                            let first = ws.pipelines.first().map(|p| p.id.clone());
+                            self.ws.set(ws);
+                            self.select_pipeline(first);
+                            self.announce(new_rev, None);
+                        }
+                        None => {
+                            let sent = (changes.len() <= BROADCAST_MAX_CHANGES).then(|| changes.clone());
+                            self.apply_committed(changes, true);
+                            self.announce(new_rev, sent);
+                        }
+                    }
+                    return Ok(Outcome::Stored);
+                }
+                Err(StoreError::Stale) => self.reload().await?,
+                Err(e) => return Err(self.store_error(&e)),
+            }
+        }
+        Err(tr(lang, K::ChangeConflicted).into())
+    }
+
+    /// A backup of what memory (verified current by the write's revision check) holds.
+    fn snapshot(&self) -> Backup {
+        Backup {
+            id: self.new_id().0,
+            created_at: now(),
+            deals: self.ws.with_untracked(|w| w.deals.len()),
+            json: self.export_json(),
+        }
+    }
+
+    fn announce(&self, rev: u64, changes: Option<Vec<Change>>) {
+        let msg = Broadcast { tab: self.tab.get_value(), rev, changes };
+        let Ok(text) = serde_json::to_string(&msg) else { return };
+        self.channel.with_value(|c| {
+            if let Some(c) = c {
+                let _ = c.post_message(&JsValue::from_str(&text));
+            }
+        });
+    }
+
+    /// The one place memory changes after a write: the workspace and the analytics index
+    /// of the selected pipeline, together.
+    /// `own`: this tab made the change (a new pipeline it created is then shown).
+    fn apply_committed(&self, changes: Vec<Change>, own: bool) {
+        let new_pipeline = changes.iter().find_map(|c| match c {
+            Change::PutPipeline(p) if self.ws.with_untracked(|ws| ws.pipeline(&p.id).is_none()) => Some(p.id.clone()),
+            _ => None,
+        });
+        let at = web_sys::window().and_then(|w| w.performance()).map(|p| p.now()).unwrap_or(0.0);
+        self.last_commit_ms.set_value(at);
+        let in_order = self.ws.with_untracked(|ws| {
+            let last = ws.events.last().map(|e| e.key());
+            changes.iter().all(|c| match (c, &last) {
+                (Change::AppendEvent(e), Some(l)) => e.key() >= *l,
+                _ => true,
+            })
+        });
+        let kept = in_order
+            && self.index.try_update_value(|i| match i {
+                Some(flow) => changes.iter().fold(true, |ok, c| flow.apply(c) && ok),
+                None => false,
+            }) == Some(true);
+        self.ws.update(|ws| ws.commit(changes));
+        if new_pipeline.is_some() && (own || self.pipeline.get_untracked().is_none()) {
+            self.select_pipeline(new_pipeline);
+        } else if kept {
+            self.index_rev.update(|r| *r += 1);
+        } else {
+            self.rebuild_index();
+        }
     }
 }

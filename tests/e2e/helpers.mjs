@@ -11,9 +11,19 @@ export const test = base.extend({
       if (!url.startsWith(origin) && !url.startsWith('data:') && !url.startsWith('blob:')) foreign.push(url);
     });
     page.on('pageerror', (err) => errors.push(String(err)));
+    // Content-Security-Policy violations: the browser reports each on the console, and the
+    // page's own listener (added before any script) records what the console may not.
+    const csp = [];
+    page.on('console', (msg) => {
+      if (/Content Security Policy/i.test(msg.text())) csp.push(msg.text());
+    });
+    await page.addInitScript(() => {
+      addEventListener('securitypolicyviolation', (e) => console.error(`Content Security Policy violation: ${e.violatedDirective} ${e.blockedURI}`));
+    });
     await use(page);
     expect(foreign, 'requests outside the app origin').toEqual([]);
     expect(errors, 'uncaught page errors (a wasm panic would show here)').toEqual([]);
+    expect(csp, 'Content-Security-Policy violations').toEqual([]);
   },
 });
 

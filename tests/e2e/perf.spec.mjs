@@ -2,6 +2,9 @@
 // numbers for the record; they assert only that the work was done, never a time.
 import { test, expect, openApp, dealCount } from './helpers.mjs';
 
+// The benchmark build (with window.wasmBindings.bench_*), served beside the shipped one.
+test.use({ baseURL: 'http://127.0.0.1:8091/funnelscope/' });
+
 test('analytics on 100k deals / ~1M events in wasm', async ({ page }) => {
   test.setTimeout(180_000);
   await openApp(page);

@@ -23,11 +23,21 @@ export default defineConfig({
     trace: 'retain-on-failure',
     screenshot: 'only-on-failure',
   },
-  webServer: {
-    command: `node tests/e2e/serve.mjs dist ${PORT}`,
-    cwd: '../..',
-    url: `http://127.0.0.1:${PORT}/funnelscope/`,
-    reuseExistingServer: false,
-    timeout: 20_000,
-  },
+  webServer: [
+    {
+      command: `node tests/e2e/serve.mjs dist ${PORT}`,
+      cwd: '../..',
+      url: `http://127.0.0.1:${PORT}/funnelscope/`,
+      reuseExistingServer: false,
+      timeout: 20_000,
+    },
+    {
+      // The benchmark build (window.wasmBindings.bench_*), for perf.spec.mjs only.
+      command: `node tests/e2e/serve.mjs dist-bench ${PORT + 1}`,
+      cwd: '../..',
+      url: `http://127.0.0.1:${PORT + 1}/funnelscope/`,
+      reuseExistingServer: false,
+      timeout: 20_000,
+    },
+  ],
 });

@@ -29,8 +29,8 @@ test('a failed write is reported and the deal stays where the database has it', 
   await page.getByRole('combobox', { name: 'Move Fragile deal to stage' }).selectOption({ label: 'Demo' });
   await page.getByRole('dialog').getByRole('button', { name: 'Move', exact: true }).click();
   const alert = page.getByRole('alert');
-  await expect(alert).toContainText('Your last change could not be saved and was not applied');
-  await expect(alert).toContainText('QuotaExceededError');
+  // Said as what it is (storage full), not "the browser aborted the write".
+  await expect(alert).toContainText("Your last change was not saved: this browser's storage for Funnelscope is full.");
   await expect(card(column(page, 'Qualification'), 'Fragile deal')).toBeVisible();
   await expect(card(column(page, 'Demo'), 'Fragile deal')).toHaveCount(0);
   await alert.getByRole('button', { name: 'Dismiss' }).click();
@@ -76,7 +76,7 @@ test('a database written by schema version 1 is migrated in place, data intact',
     const q = indexedDB.open('funnelscope');
     q.onsuccess = () => { r([q.result.version, [...q.result.objectStoreNames].sort()]); q.result.close(); };
   }));
-  expect(version).toEqual([3, ['backups', 'category_changes', 'deals', 'events', 'pipelines']]);
+  expect(version).toEqual([4, ['backups', 'category_changes', 'deals', 'events', 'meta', 'pipelines']]);
 
   // The new store works: a forecast call is logged and survives a reload.
   await card(column(page, 'Proposal'), 'Old deal').getByRole('link', { name: 'Old deal' }).click();
