@@ -160,8 +160,33 @@ impl Flow {
         for d in ws.deals.iter().filter(|d| d.pipeline == pipeline.id) {
             flow.put_deal(d);
         }
-        for e in &ws.events {
-            flow.push_event(e);
+        // The log is in time order, so consecutive events belong to scattered deals. Look
+        // each event's deal up once, size every deal's list exactly (allocated in deal
+        // order, so the report walks memory in order), then append: the lists come out in
+        // time order without the insertion search.
+        let located: Vec<(u32, u16)> = ws
+            .events
+            .iter()
+            .map(|e| match (flow.deal_lookup.get(&e.opportunity), flow.stage_lookup.get(&e.to)) {
+                (Some(&d), Some(&s)) => (d, s),
+                _ => (u32::MAX, 0),
+            })
+            .collect();
+        let mut counts = vec![0usize; flow.deals.len()];
+        for &(d, _) in located.iter().filter(|(d, _)| *d != u32::MAX) {
+            counts[d as usize] += 1;
+        }
+        for (list, n) in flow.events.iter_mut().zip(counts) {
+            list.reserve_exact(n);
+        }
+        for (e, &(d, s)) in ws.events.iter().zip(&located) {
+            if d != u32::MAX {
+                flow.events[d as usize].push((e.at.timestamp(), s));
+            }
+        }
+        // A workspace built by hand may list a deal's events out of time order.
+        for list in flow.events.iter_mut().filter(|l| !l.is_sorted_by_key(|x| x.0)) {
+            list.sort_by_key(|x| x.0);
         }
         for c in &ws.category_changes {
             flow.push_category(c);

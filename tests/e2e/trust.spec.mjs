@@ -438,3 +438,68 @@ test('a spreadsheet with hundreds of distinct stage names is refused, nothing ch
   expect(p.stages.length).toBe(6);
   expect(await readStore(page, 'deals')).toEqual([]);
 });
+
+test('a tab that missed another tab\'s writes re-plans against what is stored', async ({ page }) => {
+  await openApp(page);
+  await page.getByRole('button', { name: 'Use B2B template' }).click();
+  await addDeal(page, { 'Deal title': 'Shared deal' });
+  // Another tab wrote, and this tab never heard of it (as if its message were lost): the
+  // deal moved to Demo, a deal was created, the revision advanced.
+  await page.evaluate(() => new Promise((resolve) => {
+    const q = indexedDB.open('funnelscope');
+    q.onsuccess = () => {
+      const tx = q.result.transaction(['pipelines', 'deals', 'events', 'meta'], 'readwrite');
+      const p = tx.objectStore('pipelines').getAll();
+      const d = tx.objectStore('deals').getAll();
+      const r = tx.objectStore('meta').get('rev');
+      tx.objectStore('meta').get('rev').onsuccess = () => {
+        const pipeline = p.result[0];
+        const deal = d.result[0];
+        const demo = pipeline.stages[2].id;
+        const at = new Date(Date.now() + 1000).toISOString();
+        tx.objectStore('events').add({ id: 'elsewhere-move', opportunity: deal.id, from: deal.stage, to: demo, at, note: '', seq: 1 });
+        tx.objectStore('deals').put({ ...deal, stage: demo });
+        const other = { ...deal, id: 'elsewhere-deal', title: 'Made elsewhere', stage: pipeline.stages[0].id };
+        tx.objectStore('deals').put(other);
+        tx.objectStore('events').add({ id: 'elsewhere-created', opportunity: other.id, from: null, to: other.stage, at, note: '', seq: 2 });
+        tx.objectStore('meta').put(r.result + 1, 'rev');
+      };
+      tx.oncomplete = () => { q.result.close(); resolve(); };
+    };
+  }));
+  // This tab still shows the deal in Qualification; moving it from there is refused.
+  await expect(card(column(page, 'Qualification'), 'Shared deal')).toBeVisible();
+  await moveVia(page, 'Shared deal', 'Lost');
+  await expect(page.getByRole('alert')).toContainText('This deal was moved to Demo meanwhile');
+  // The tab re-read the store: both changes made elsewhere are on the board.
+  await expect(card(column(page, 'Demo'), 'Shared deal')).toBeVisible();
+  await expect(card(column(page, 'Qualification'), 'Made elsewhere')).toBeVisible();
+  const events = await readStore(page, 'events');
+  expect(events.filter((e) => e.from !== null && e.opportunity !== 'elsewhere-deal').map((e) => e.id)).toEqual(['elsewhere-move']);
+
+  // A replace taken in a stale moment backs up what is stored, not what the tab had.
+  await page.evaluate(() => new Promise((resolve) => {
+    const q = indexedDB.open('funnelscope');
+    q.onsuccess = () => {
+      const tx = q.result.transaction(['deals', 'events', 'meta'], 'readwrite');
+      const d = tx.objectStore('deals').getAll();
+      const r = tx.objectStore('meta').get('rev');
+      r.onsuccess = () => {
+        const late = { ...d.result[0], id: 'late-deal', title: 'Made just before the replace' };
+        tx.objectStore('deals').put(late);
+        tx.objectStore('events').add({ id: 'late-created', opportunity: late.id, from: null, to: late.stage, at: late.created_at, note: '', seq: 3 });
+        tx.objectStore('meta').put(r.result + 1, 'rev');
+      };
+      tx.oncomplete = () => { q.result.close(); resolve(); };
+    };
+  }));
+  await nav(page, 'Import & export').click();
+  const pipelines = await readStore(page, 'pipelines');
+  const empty = { format: 'funnelscope', version: 3, exported_at: '2026-11-28T00:00:00Z', pipelines, deals: [], events: [] };
+  await page.getByLabel('Choose a file (.json or .csv)').setInputFiles({ name: 'empty.json', mimeType: 'application/json', buffer: Buffer.from(JSON.stringify(empty)) });
+  await page.getByRole('button', { name: 'Replace my workspace' }).click();
+  await expect(page.getByText('Workspace replaced: 0 deals.')).toBeVisible();
+  const [backup] = await readStore(page, 'backups');
+  const saved = JSON.parse(backup.json);
+  expect(saved.deals.map((d) => d.title).sort()).toEqual(['Made elsewhere', 'Made just before the replace', 'Shared deal']);
+});
