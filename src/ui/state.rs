@@ -91,7 +91,9 @@ struct Broadcast {
 
 #[derive(Clone, Copy)]
 pub struct AppState {
-    pub ws: RwSignal<Workspace>,
+    /// Read-only for components: memory changes only through the queue (`apply_committed`).
+    pub ws: ReadSignal<Workspace>,
+    ws_write: WriteSignal<Workspace>,
     pub lang: RwSignal<Lang>,
     pub pipeline: RwSignal<Option<Id>>,
     pub storage: RwSignal<StorageStatus>,
@@ -175,8 +177,10 @@ impl AppState {
             prefs.save();
         }
         let base_path = web_sys::window().and_then(|w| w.location().pathname().ok()).unwrap_or_else(|| "/".into());
+        let (ws, ws_write) = signal(Workspace::default());
         AppState {
-            ws: RwSignal::new(Workspace::default()),
+            ws,
+            ws_write,
             lang: RwSignal::new(prefs.lang.unwrap_or_else(browser_lang)),
             pipeline: RwSignal::new(prefs.pipeline.map(Id)),
             storage: RwSignal::new(StorageStatus::Opening),
@@ -252,7 +256,7 @@ impl AppState {
         self.clock.update_value(|c| c.observe(loaded.workspace.max_seq()));
         self.rev.set_value(loaded.rev);
         self.quarantined.set(loaded.quarantined);
-        self.ws.set(loaded.workspace);
+        self.ws_write.set(loaded.workspace);
         self.ensure_pipeline_selected();
     }
 
@@ -311,7 +315,7 @@ impl AppState {
     #[cfg(feature = "bench")]
     pub fn replace_workspace(&self, ws: Workspace) {
         let first = ws.pipelines.first().map(|p| p.id.clone());
-        self.ws.set(ws);
+        self.ws_write.set(ws);
         self.select_pipeline(first);
     }
 
@@ -591,7 +595,7 @@ impl AppState {
                         Some(ws) => {
                             self.clock.update_value(|c| c.observe(ws.max_seq()));
                             let first = ws.pipelines.first().map(|p| p.id.clone());
-                            self.ws.set(ws);
+                            self.ws_write.set(ws);
                             self.select_pipeline(first);
                             self.announce(new_rev, None);
                         }
@@ -652,7 +656,7 @@ impl AppState {
                 Some(flow) => changes.iter().fold(true, |ok, c| flow.apply(c) && ok),
                 None => false,
             }) == Some(true);
-        self.ws.update(|ws| ws.commit(changes));
+        self.ws_write.update(|ws| ws.commit(changes));
         if new_pipeline.is_some() && (own || self.pipeline.get_untracked().is_none()) {
             self.select_pipeline(new_pipeline);
         } else if kept {

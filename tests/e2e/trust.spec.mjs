@@ -1,6 +1,9 @@
 // Data you can trust (issue 8): many tabs, older and newer builds, damaged records,
 // offline use, a locked-down page. Each test here failed on the build before the fix.
 import { spawn } from 'node:child_process';
+import { cp, readFile, writeFile, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { test, expect, openApp, column, card, addDeal, confirmMove, boardSnapshot } from './helpers.mjs';
 
@@ -342,6 +345,41 @@ test('after the first visit the app opens and works with the server stopped', as
   await page.reload();
   await expect(card(column(page, 'Qualification'), 'Written offline')).toBeVisible();
   await context.close();
+});
+
+test('a new deploy is offered as an update and taken only when the user says so', async ({ browser }) => {
+  test.setTimeout(90_000);
+  const site = await mkdtemp(join(tmpdir(), 'funnelscope-site-'));
+  await cp(join(ROOT, 'dist'), site, { recursive: true });
+  const port = 8094;
+  const server = spawn('node', ['tests/e2e/serve.mjs', site, String(port)], { cwd: ROOT, stdio: 'pipe' });
+  await new Promise((resolve) => server.stdout.once('data', resolve));
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  try {
+    await page.goto(`http://127.0.0.1:${port}/funnelscope/`);
+    await page.getByRole('button', { name: 'Use B2B template' }).click();
+    await addDeal(page, { 'Deal title': 'Kept across the update' });
+    await page.waitForFunction(() => navigator.serviceWorker.controller !== null);
+    const before = await page.evaluate(() => caches.keys());
+    // Deploy a new version: a new service worker (its version names a new cache).
+    const sw = await readFile(join(site, 'sw.js'), 'utf8');
+    await writeFile(join(site, 'sw.js'), sw.replace("const VERSION = 'funnelscope-", "const VERSION = 'funnelscope-next-"));
+    await page.evaluate(() => navigator.serviceWorker.getRegistration().then((r) => r.update()));
+    const offer = page.getByRole('status').filter({ hasText: 'A new version of Funnelscope is available.' });
+    await expect(offer).toBeVisible();
+    // Nothing switches until the user asks: the new worker waits, the old one serves.
+    expect(await page.evaluate(() => navigator.serviceWorker.getRegistration().then((r) => Boolean(r.waiting && r.active)))).toBe(true);
+    expect(await page.evaluate(() => caches.keys())).toContain(before[0]);
+    await Promise.all([page.waitForEvent('load'), offer.getByRole('button', { name: 'Reload to update' }).click()]);
+    await expect(card(column(page, 'Qualification'), 'Kept across the update')).toBeVisible();
+    await expect.poll(() => page.evaluate(() => caches.keys())).toEqual([before[0].replace('funnelscope-', 'funnelscope-next-')]);
+    await expect(offer).toHaveCount(0);
+  } finally {
+    server.kill();
+    await context.close();
+    await rm(site, { recursive: true, force: true });
+  }
 });
 
 test('the page is locked down: inline scripts are refused, no benchmark hooks ship', async ({ page }) => {
