@@ -46,7 +46,7 @@ texts! {
     BackupMissing => "That backup no longer exists (it may have been deleted in another tab).", "该备份已不存在（可能已在其他标签页中删除）。";
     QuarantineTitle => "{n} stored records could not be read and were set aside.", "有 {n} 条已存储的记录无法读取，已被隔离。";
     QuarantineBody => "They stay in this browser's database untouched; everything else loaded normally. Details:", "它们原样保留在浏览器数据库中；其余数据已正常加载。详情：";
-    SavingRecords => "Saving {n} records…", "正在保存 {n} 条记录…";
+    SavingRecords => "Saving {n} records… {p}%", "正在保存 {n} 条记录… {p}%";
     StorageUsage => "Storage used: {used} of {quota} available to this site.", "已用存储：{used}（本站可用 {quota}）。";
     StoragePersistent => "This browser keeps the data even when space runs low.", "浏览器会保留这些数据，即使空间不足也不会清除。";
     StorageNotPersistent => "This browser may clear the data when space runs low: export a copy regularly.", "空间不足时浏览器可能清除这些数据：请定期导出备份。";

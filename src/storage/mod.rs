@@ -20,6 +20,7 @@ use idb::{Database, DatabaseEvent, Factory, KeyPath, ObjectStoreParams, Transact
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use std::collections::{HashMap, HashSet};
+use std::future::IntoFuture;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
@@ -384,7 +385,14 @@ impl Store {
     /// Writes one change set atomically, if and only if the database is still at
     /// `expected_rev`; returns the new revision. A backup, when given, is stored in the
     /// same transaction (the newest `KEEP_BACKUPS` are kept).
-    pub async fn write(&self, expected_rev: u64, op: WriteOp<'_>, backup: Option<&Backup>) -> Result<u64, StoreError> {
+    /// `progress(done, total)` is called between chunks of a long write.
+    pub async fn write(
+        &self,
+        expected_rev: u64,
+        op: WriteOp<'_>,
+        backup: Option<&Backup>,
+        progress: &dyn Fn(usize, usize),
+    ) -> Result<u64, StoreError> {
         if self.read_only {
             return Err(StoreError::ReadOnly);
         }
@@ -412,36 +420,9 @@ impl Store {
                 list.insert(0, b.info());
                 meta.put(&to_js(&list)?, Some(&JsValue::from_str(BACKUP_LIST))).map_err(classify)?;
             }
-            match op {
-                WriteOp::Changes(changes) => {
-                    for c in changes {
-                        let (name, value) = match c {
-                            Change::PutPipeline(p) => (PIPELINES, to_js(p)?),
-                            Change::PutDeal(d) => (DEALS, to_js(d)?),
-                            Change::AppendEvent(e) => (EVENTS, to_js(e)?),
-                            Change::AppendCategory(c) => (CATEGORY_CHANGES, to_js(c)?),
-                        };
-                        let store = tx.object_store(name).map_err(classify)?;
-                        // `add` for log entries: the log is append-only, an existing id is an error.
-                        match c {
-                            Change::AppendEvent(_) | Change::AppendCategory(_) => store.add(&value, None).map(|_| ()),
-                            _ => store.put(&value, None).map(|_| ()),
-                        }
-                        .map_err(classify)?;
-                    }
-                }
-                WriteOp::Replace(ws) => {
-                    for name in ALL_STORES {
-                        tx.object_store(name).and_then(|s| s.clear()).map_err(classify)?;
-                    }
-                    let put_all = |name: &str, values: Vec<JsValue>| -> Result<(), StoreError> {
-                        let store = tx.object_store(name).map_err(classify)?;
-                        values.iter().try_for_each(|v| store.put(v, None).map(|_| ()).map_err(classify))
-                    };
-                    put_all(PIPELINES, ws.pipelines.iter().map(to_js).collect::<Result<_, _>>()?)?;
-                    put_all(DEALS, ws.deals.iter().map(to_js).collect::<Result<_, _>>()?)?;
-                    put_all(EVENTS, ws.events.iter().map(to_js).collect::<Result<_, _>>()?)?;
-                    put_all(CATEGORY_CHANGES, ws.category_changes.iter().map(to_js).collect::<Result<_, _>>()?)?;
+            if let WriteOp::Replace(_) = op {
+                for name in ALL_STORES {
+                    tx.object_store(name).and_then(|s| s.clear()).map_err(classify)?;
                 }
             }
             meta.put(&JsValue::from_f64((rev + 1) as f64), Some(&JsValue::from_str(REV))).map_err(classify)?;
@@ -450,8 +431,97 @@ impl Store {
         if let Err(e) = issued {
             return Err(abort(tx, e));
         }
+        // The records, in chunks: after each chunk wait for its last request. The success
+        // event is a task of its own, so the page paints and handles input between chunks,
+        // and the transaction is active again in its callback for the next chunk.
+        let (total, records): (usize, Box<dyn Iterator<Item = Record> + '_>) = match op {
+            WriteOp::Changes(changes) => (changes.len(), Box::new(changes.iter().map(Record::of))),
+            WriteOp::Replace(ws) => (
+                ws.pipelines.len() + ws.deals.len() + ws.events.len() + ws.category_changes.len(),
+                Box::new(
+                    ws.pipelines
+                        .iter()
+                        .map(Record::Pipeline)
+                        .chain(ws.deals.iter().map(Record::Deal))
+                        .chain(ws.events.iter().map(Record::Event))
+                        .chain(ws.category_changes.iter().map(Record::Call)),
+                ),
+            ),
+        };
+        let mut stores: HashMap<&'static str, idb::ObjectStore> = HashMap::new();
+        for (i, record) in records.enumerate() {
+            let (name, value) = match record.to_js() {
+                Ok(v) => v,
+                Err(e) => return Err(abort(tx, e)),
+            };
+            let store = match stores.get(name) {
+                Some(s) => s,
+                None => match tx.object_store(name) {
+                    Ok(s) => stores.entry(name).or_insert(s),
+                    Err(e) => return Err(abort(tx, classify(e))),
+                },
+            };
+            // Only the request closing a chunk becomes a future: a future registers
+            // callbacks, which must outlive the request (so it is awaited, never dropped).
+            let last = (i + 1) % WRITE_CHUNK == 0;
+            // `add` for log entries: the log is append-only, an existing id is an error.
+            let request: Result<Option<Pending>, idb::Error> = match (record.appends(), last) {
+                (true, true) => store.add(&value, None).map(|r| Some(Box::pin(r.into_future()) as Pending)),
+                (true, false) => store.add(&value, None).map(|_| None),
+                (false, true) => store.put(&value, None).map(|r| Some(Box::pin(r.into_future()) as Pending)),
+                (false, false) => store.put(&value, None).map(|_| None),
+            };
+            match request {
+                Err(e) => return Err(abort(tx, classify(e))),
+                Ok(Some(pending)) => {
+                    if let Err(e) = pending.await {
+                        return Err(abort(tx, classify(e)));
+                    }
+                    progress(i + 1, total);
+                }
+                Ok(None) => {}
+            }
+        }
+        drop(stores);
         commit(tx).await?;
         Ok(rev + 1)
+    }
+}
+
+/// Records issued between two waits in a long write.
+const WRITE_CHUNK: usize = 2_000;
+
+type Pending = std::pin::Pin<Box<dyn std::future::Future<Output = Result<JsValue, idb::Error>>>>;
+
+/// One record of a write, serialised only when its turn comes.
+enum Record<'a> {
+    Pipeline(&'a Pipeline),
+    Deal(&'a Opportunity),
+    Event(&'a StageChange),
+    Call(&'a CategoryChange),
+}
+
+impl<'a> Record<'a> {
+    fn of(c: &'a Change) -> Record<'a> {
+        match c {
+            Change::PutPipeline(p) => Record::Pipeline(p),
+            Change::PutDeal(d) => Record::Deal(d),
+            Change::AppendEvent(e) => Record::Event(e),
+            Change::AppendCategory(c) => Record::Call(c),
+        }
+    }
+
+    fn appends(&self) -> bool {
+        matches!(self, Record::Event(_) | Record::Call(_))
+    }
+
+    fn to_js(&self) -> Result<(&'static str, JsValue), StoreError> {
+        Ok(match self {
+            Record::Pipeline(p) => (PIPELINES, to_js(p)?),
+            Record::Deal(d) => (DEALS, to_js(d)?),
+            Record::Event(e) => (EVENTS, to_js(e)?),
+            Record::Call(c) => (CATEGORY_CHANGES, to_js(c)?),
+        })
     }
 }
 

@@ -243,8 +243,15 @@ fn Banners() -> impl IntoView {
         })
     };
     let saving = move || {
-        app.saving.get().map(|n| {
-            view! { <div class="banner info" role="status">{fill(app.t(K::SavingRecords), &[("n", n.to_string())])}</div> }
+        app.saving.get().map(|(done, total)| {
+            let pct = (done * 100 / total.max(1)).to_string();
+            let text = fill(app.t(K::SavingRecords), &[("n", total.to_string()), ("p", pct)]);
+            view! {
+                <div class="banner info" role="status">
+                    {text.clone()}
+                    <progress aria-label=text max=total.to_string() value=done.to_string()></progress>
+                </div>
+            }
         })
     };
     let write_error = move || {

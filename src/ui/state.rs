@@ -102,7 +102,7 @@ pub struct AppState {
     /// Stored records that could not be read and were set aside (left in the database).
     pub quarantined: RwSignal<Vec<Quarantined>>,
     /// Records being written by a long job (an import, a replace): the screen says so.
-    pub saving: RwSignal<Option<usize>>,
+    pub saving: RwSignal<Option<(usize, usize)>>,
     pub dragging: RwSignal<Option<Id>>,
     pub moving: RwSignal<Option<MoveIntent>>,
     pub deal_form: RwSignal<Option<DealFormMode>>,
@@ -573,7 +573,7 @@ impl AppState {
             self.clock.update_value(|c| stamp(&mut changes, c, now_ms));
             let big = changes.len() + replace.as_ref().map_or(0, |w| w.deals.len() + w.events.len());
             if big > 1_000 {
-                self.saving.set(Some(big));
+                self.saving.set(Some((0, big)));
                 // Let the "saving" state paint before the long write.
                 yield_to_browser().await;
             }
@@ -583,7 +583,12 @@ impl AppState {
                         Some(ws) => WriteOp::Replace(ws),
                         None => WriteOp::Changes(&changes),
                     };
-                    store.write(rev, op, backup.as_ref()).await
+                    let progress = |done: usize, total: usize| {
+                        if total > 1_000 {
+                            self.saving.set(Some((done, total)));
+                        }
+                    };
+                    store.write(rev, op, backup.as_ref(), &progress).await
                 }
                 None => Ok(rev + 1),
             };

@@ -300,7 +300,7 @@ test('the Maven sales-pipeline CSV imports as-is and the board matches the file'
   console.log(`Maven CSV (8,800 rows) read and checked in the browser: ${((await page.evaluate(() => performance.now())) - t0).toFixed(0)} ms`);
   await page.getByRole('button', { name: 'Add as a new pipeline' }).click();
   // A long write says so while it runs.
-  await expect(page.getByRole('status').filter({ hasText: /^Saving \d+ records…$/ })).toBeVisible();
+  await expect(page.getByRole('status').filter({ hasText: /^Saving \d+ records… \d+%/ })).toBeVisible();
   await expect(page.getByText('Added a pipeline with 8800 deals.')).toBeVisible();
   await page.getByRole('combobox', { name: 'Pipeline' }).selectOption({ label: 'Maven sales pipeline' });
   await nav(page, 'Board').click();
