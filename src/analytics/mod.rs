@@ -2,8 +2,10 @@
 //! browser app and the native CLI.
 
 pub mod flow;
+pub mod model;
 pub mod report;
 pub mod stats;
 
 pub use flow::{DealFilter, Flow};
+pub use model::Model;
 pub use report::*;

@@ -59,7 +59,6 @@ pub fn bench_load_board(deals: u32) {
 #[wasm_bindgen]
 pub fn bench_move() -> String {
     use crate::domain::Command;
-    use leptos::prelude::WithUntracked;
     APP.with(|a| {
         let Some(app) = *a.borrow() else { return String::new() };
         let cmd = app.ws.with_untracked(|ws| {

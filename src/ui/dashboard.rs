@@ -71,7 +71,7 @@ pub fn Dashboard() -> impl IntoView {
             (true, Some(p)) => Some(Query { period: Some(p.previous()), ..q.clone() }),
             _ => None,
         };
-        app.index_rev.track();
+        app.track_index();
         let gen = generation.get_value() + 1;
         generation.set_value(gen);
         leptos::task::spawn_local(async move {

@@ -66,7 +66,7 @@ pub fn ForecastPage() -> impl IntoView {
             faster: parse(fast_stage.get()).map(|s| (s, fast_days.get())),
             extra_deals: extra.get(),
         };
-        app.index_rev.track();
+        app.track_index();
         let gen = generation.get_value() + 1;
         generation.set_value(gen);
         let q = ForecastQuery { as_of: as_of.timestamp(), until, trials: 0, seed: 2026, filter: Default::default(), what_if };

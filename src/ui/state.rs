@@ -8,7 +8,7 @@
 //! workspace and its analytics index together (`apply_committed`). Committed changes are
 //! posted on a BroadcastChannel, so other open tabs apply them within milliseconds.
 
-use crate::analytics::Flow;
+use crate::analytics::{Flow, Model};
 use crate::domain::{demo, stamp, Change, Command, Ctx, Hlc, Id, IdGen, Lang, Rejection, Workspace};
 use crate::i18n::{fill, tr, K};
 use crate::storage::{Backup, BackupInfo, Prefs, Quarantined, Store, StoreError, WriteOp};
@@ -81,6 +81,20 @@ pub enum Outcome {
 
 type Done = oneshot::Sender<Result<Outcome, String>>;
 
+/// Read access to the model's workspace, shaped like a signal's (`with`, `with_untracked`).
+#[derive(Clone, Copy)]
+pub struct WorkspaceView(RwSignal<Model>);
+
+impl WorkspaceView {
+    pub fn with<R>(&self, f: impl FnOnce(&Workspace) -> R) -> R {
+        self.0.with(|m| f(m.workspace()))
+    }
+
+    pub fn with_untracked<R>(&self, f: impl FnOnce(&Workspace) -> R) -> R {
+        self.0.with_untracked(|m| f(m.workspace()))
+    }
+}
+
 #[derive(serde::Serialize, serde::Deserialize)]
 struct Broadcast {
     tab: String,
@@ -91,9 +105,10 @@ struct Broadcast {
 
 #[derive(Clone, Copy)]
 pub struct AppState {
-    /// Read-only for components: memory changes only through the queue (`apply_committed`).
-    pub ws: ReadSignal<Workspace>,
-    ws_write: WriteSignal<Workspace>,
+    /// The workspace, read-only for components: memory changes only through the queue.
+    pub ws: WorkspaceView,
+    /// The one in-memory model: the workspace and the index of the shown pipeline.
+    model: RwSignal<Model>,
     pub lang: RwSignal<Lang>,
     pub pipeline: RwSignal<Option<Id>>,
     pub storage: RwSignal<StorageStatus>,
@@ -108,10 +123,6 @@ pub struct AppState {
     pub deal_form: RwSignal<Option<DealFormMode>>,
     /// The page's own path, so links work when the app is served under a sub-path.
     pub base_path: StoredValue<String>,
-    /// The analytics index of the selected pipeline, kept current change by change;
-    /// `index_rev` changes whenever it does (StoredValue itself is not reactive).
-    index: StoredValue<Option<Flow>>,
-    pub index_rev: RwSignal<u64>,
     store: StoredValue<Option<Rc<Store>>, LocalStorage>,
     /// The database revision memory reflects.
     rev: StoredValue<u64>,
@@ -177,10 +188,10 @@ impl AppState {
             prefs.save();
         }
         let base_path = web_sys::window().and_then(|w| w.location().pathname().ok()).unwrap_or_else(|| "/".into());
-        let (ws, ws_write) = signal(Workspace::default());
+        let model = RwSignal::new(Model::default());
         AppState {
-            ws,
-            ws_write,
+            ws: WorkspaceView(model),
+            model,
             lang: RwSignal::new(prefs.lang.unwrap_or_else(browser_lang)),
             pipeline: RwSignal::new(prefs.pipeline.map(Id)),
             storage: RwSignal::new(StorageStatus::Opening),
@@ -191,8 +202,6 @@ impl AppState {
             moving: RwSignal::new(None),
             deal_form: RwSignal::new(None),
             base_path: StoredValue::new(base_path),
-            index: StoredValue::new(None),
-            index_rev: RwSignal::new(0),
             store: StoredValue::new_local(None),
             rev: StoredValue::new(0),
             ids: StoredValue::new(IdGen::new(random_seed())),
@@ -256,8 +265,12 @@ impl AppState {
         self.clock.update_value(|c| c.observe(loaded.workspace.max_seq()));
         self.rev.set_value(loaded.rev);
         self.quarantined.set(loaded.quarantined);
-        self.ws_write.set(loaded.workspace);
-        self.ensure_pipeline_selected();
+        let wanted = self.pipeline.get_untracked();
+        let shown = self.model.try_update(|m| {
+            m.replace(loaded.workspace);
+            m.select(wanted)
+        });
+        self.show_pipeline(shown.flatten());
     }
 
     /// Hears what other tabs commit.
@@ -283,45 +296,45 @@ impl AppState {
     }
 
     fn ensure_pipeline_selected(&self) {
-        let valid = self.ws.with_untracked(|ws| {
-            let cur = self.pipeline.get_untracked();
-            match cur {
-                Some(id) if ws.pipeline(&id).is_some() => Some(id),
-                _ => ws.pipelines.first().map(|p| p.id.clone()),
-            }
-        });
-        self.select_pipeline(valid);
+        self.select_pipeline(self.pipeline.get_untracked());
     }
 
     /// Reads the kept analytics index (tracking its changes). None without a pipeline.
     pub fn with_index<R>(&self, f: impl FnOnce(&Flow) -> R) -> Option<R> {
-        self.index_rev.track();
-        self.index.with_value(|i| i.as_ref().map(f))
+        self.model.with(|m| m.index().map(f))
     }
 
-    /// The index without tracking, for code that already tracks `index_rev`.
+    /// The index without tracking, for code that already tracks `track_index`.
     pub fn with_index_untracked<R>(&self, f: impl FnOnce(&Flow) -> R) -> Option<R> {
-        self.index.with_value(|i| i.as_ref().map(f))
+        self.model.with_untracked(|m| m.index().map(f))
     }
 
-    fn rebuild_index(&self) {
-        let pid = self.pipeline.get_untracked();
-        let flow = self.ws.with_untracked(|ws| pid.and_then(|id| ws.pipeline(&id)).map(|p| Flow::build(ws, p)));
-        self.index.set_value(flow);
-        self.index_rev.update(|r| *r += 1);
+    /// Subscribes the running effect to changes of the model (workspace and index).
+    pub fn track_index(&self) {
+        self.model.track();
     }
 
     /// Replaces the whole workspace in memory without storing it: benchmark builds only.
     #[cfg(feature = "bench")]
     pub fn replace_workspace(&self, ws: Workspace) {
         let first = ws.pipelines.first().map(|p| p.id.clone());
-        self.ws_write.set(ws);
-        self.select_pipeline(first);
+        let shown = self.model.try_update(|m| {
+            m.replace(ws);
+            m.select(first)
+        });
+        self.show_pipeline(shown.flatten());
     }
 
     pub fn select_pipeline(&self, id: Option<Id>) {
-        self.pipeline.set(id.clone());
-        self.rebuild_index();
+        let shown = self.model.try_update(|m| m.select(id)).flatten();
+        self.show_pipeline(shown);
+    }
+
+    /// The header's choice follows what the model shows, and is remembered.
+    fn show_pipeline(&self, id: Option<Id>) {
+        if self.pipeline.get_untracked() != id {
+            self.pipeline.set(id.clone());
+        }
         let mut prefs = Prefs::load();
         prefs.pipeline = id.map(|i| i.0);
         prefs.save();
@@ -600,8 +613,11 @@ impl AppState {
                         Some(ws) => {
                             self.clock.update_value(|c| c.observe(ws.max_seq()));
                             let first = ws.pipelines.first().map(|p| p.id.clone());
-                            self.ws_write.set(ws);
-                            self.select_pipeline(first);
+                            let shown = self.model.try_update(|m| {
+                                m.replace(ws);
+                                m.select(first)
+                            });
+                            self.show_pipeline(shown.flatten());
                             self.announce(new_rev, None);
                         }
                         None => {
@@ -639,35 +655,14 @@ impl AppState {
         });
     }
 
-    /// The one place memory changes after a write: the workspace and the analytics index
-    /// of the selected pipeline, together.
+    /// The one place memory changes after a write: the model applies the changes to the
+    /// workspace and the analytics index together.
     /// `own`: this tab made the change (a new pipeline it created is then shown).
     fn apply_committed(&self, changes: Vec<Change>, own: bool) {
-        let new_pipeline = changes.iter().find_map(|c| match c {
-            Change::PutPipeline(p) if self.ws.with_untracked(|ws| ws.pipeline(&p.id).is_none()) => Some(p.id.clone()),
-            _ => None,
-        });
         let at = web_sys::window().and_then(|w| w.performance()).map(|p| p.now()).unwrap_or(0.0);
         self.last_commit_ms.set_value(at);
-        let in_order = self.ws.with_untracked(|ws| {
-            let last = ws.events.last().map(|e| e.key());
-            changes.iter().all(|c| match (c, &last) {
-                (Change::AppendEvent(e), Some(l)) => e.key() >= *l,
-                _ => true,
-            })
-        });
-        let kept = in_order
-            && self.index.try_update_value(|i| match i {
-                Some(flow) => changes.iter().fold(true, |ok, c| flow.apply(c) && ok),
-                None => false,
-            }) == Some(true);
-        self.ws_write.update(|ws| ws.commit(changes));
-        if new_pipeline.is_some() && (own || self.pipeline.get_untracked().is_none()) {
-            self.select_pipeline(new_pipeline);
-        } else if kept {
-            self.index_rev.update(|r| *r += 1);
-        } else {
-            self.rebuild_index();
+        if let Some(shown) = self.model.try_update(|m| m.apply(changes, own)).flatten() {
+            self.show_pipeline(Some(shown));
         }
     }
 }
