@@ -34,6 +34,14 @@ export const CSP = [
   "object-src 'none'",
 ].join('; ');
 
+// `trunk serve` (a debug build) adds its live-reload script inline and rebuilds on every
+// change: a CSP would block that script and a cache-first worker would serve stale builds.
+// Both apply to release builds, which are what gets deployed and tested.
+if (process.env.TRUNK_PROFILE !== 'release') {
+  console.log('post_build: debug build, no CSP and no service worker (trunk serve live reload)');
+  process.exit(0);
+}
+
 const sha = (text, n = 16) => createHash('sha256').update(text).digest('hex').slice(0, n);
 
 const REGISTER = `
