@@ -368,12 +368,46 @@ fn run(args: Args) -> Result<(), String> {
             let p = pick_pipeline(&ws, args.get("pipeline"))?;
             write_tables(&ws, p, dir).map_err(|e| format!("{dir}: {e}"))
         }
-        _ => Err("usage: funnel report|generate|bench|tables … (see the top of src/bin/funnel.rs or README.md)".into()),
+        "help" => {
+            print!("{USAGE}");
+            Ok(())
+        }
+        "" => Err(format!("no command given\n{USAGE}")),
+        other => Err(format!("unknown command {other:?}\n{USAGE}")),
     }
 }
 
+const USAGE: &str = "\
+usage:
+  funnel report <export.json|maven.csv> [--pipeline NAME] [--as-of YYYY-MM-DD] [--period A..B]
+                [--compare A..B] [--owner X] [--source X] [--tag X] [--strict]
+                [--horizon DAYS] [--format table|json]
+  funnel forecast <export.json> [--as-of YYYY-MM-DD] [--until YYYY-MM-DD | --days N]
+                [--trials N] [--seed S] [--backtest MONTHS] [--format table|json]
+  funnel generate --deals N [--busy] [--seed S] [--as-of YYYY-MM-DD] [--out FILE]
+  funnel bench <export.json> [--runs N] [--as-of YYYY-MM-DD]
+  funnel tables <export.json> <dir>
+  funnel --help
+Periods are half-open (A inclusive, B exclusive). Figures: docs/analytics.md, docs/forecast.md.
+";
+
 fn main() -> ExitCode {
-    match run(Args::parse(std::env::args().skip(1))) {
+    // A reader that goes away early (`funnel report … | head`) closes the pipe: stop quietly,
+    // as Unix tools do, instead of panicking on the next line printed.
+    let default_hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let payload = info.payload();
+        let msg = payload.downcast_ref::<String>().map(String::as_str).or_else(|| payload.downcast_ref::<&str>().copied());
+        if msg.is_some_and(|m| m.contains("Broken pipe")) {
+            std::process::exit(0);
+        }
+        default_hook(info);
+    }));
+    let mut raw: Vec<String> = std::env::args().skip(1).collect();
+    if raw.iter().any(|a| a == "--help" || a == "-h") {
+        raw = vec!["help".into()];
+    }
+    match run(Args::parse(raw.into_iter())) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("funnel: {e}");
