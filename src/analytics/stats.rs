@@ -135,9 +135,14 @@ impl Incidence {
 
     /// (CIF of the event, CIF of the competing event, variance) at time `t`.
     pub fn at(&self, t: f64) -> (f64, f64, f64) {
-        match self.steps.iter().rev().find(|s| s.0 <= t) {
-            Some(&(_, f1, f2, v)) => (f1, f2, v),
-            None => (0.0, 0.0, 0.0),
+        // Binary search: the Monte Carlo asks this once per simulated new deal (a linear
+        // scan made `funnel forecast` on 20,000 deals take ~30 s).
+        match self.steps.partition_point(|s| s.0 <= t) {
+            0 => (0.0, 0.0, 0.0),
+            i => {
+                let (_, f1, f2, v) = self.steps[i - 1];
+                (f1, f2, v)
+            }
         }
     }
 
