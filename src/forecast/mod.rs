@@ -372,7 +372,11 @@ impl<'a> Simulator<'a> {
 
     /// Runs `n` more trials.
     pub fn run(&mut self, n: usize) {
-        let lambda_h = self.model.creations_per_day * self.h;
+        // New deals arrive as a Poisson process and each, created at a uniform moment of
+        // the horizon, is won by its end with probability ∫₀ʰ F / h: the wins among them are
+        // themselves Poisson with mean λ ∫₀ʰ F (thinning), drawn at once instead of deal by
+        // deal (which made 10,000 trials on a busy pipeline take minutes).
+        let won_new_mean = self.model.creations_per_day * self.model.creation.inc.integral(self.h);
         let amounts = &self.model.won_amounts;
         let creation = &self.model.creation.inc;
         let p_extra = creation.at(self.h).0;
@@ -394,11 +398,8 @@ impl<'a> Simulator<'a> {
             }
             let mut total = won as f64;
             if !amounts.is_empty() {
-                for _ in 0..poisson(rng, lambda_h) {
-                    let remaining = self.h * (1.0 - rng.next_f64());
-                    if rng.next_f64() < creation.at(remaining).0 {
-                        total += amounts[rng.below(amounts.len() as u64) as usize] as f64;
-                    }
+                for _ in 0..poisson(rng, won_new_mean) {
+                    total += amounts[rng.below(amounts.len() as u64) as usize] as f64;
                 }
                 for _ in 0..self.extra_deals {
                     if rng.next_f64() < p_extra {
