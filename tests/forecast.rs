@@ -239,3 +239,35 @@ fn forecast_periods_end_where_a_manager_expects() {
     assert_eq!(horizon_end(Horizon::RestOfQuarter, at(2026, 1, 2)), day(2026, 4, 1));
     assert_eq!(horizon_end(Horizon::Days30, at(2026, 1, 2)), at(2026, 1, 2).timestamp() + 30 * 86_400);
 }
+
+/// Issue 9: probabilities follow the deal's real age, not the landmark below it. Visits to
+/// Demo last 1–60 days (uniform), then half are won. A deal A days in, still open, is won
+/// within the next h days with probability ½·min(h, 60−A)/(60−A): for h = 7 and A = 50
+/// that is ½·7/10 = 0.35, where reading the day-45 landmark's curve at 7 days gave
+/// ½·7/15 = 0.23 (and ½·7/15 = 0.23 instead of 0.5 at A = 58).
+#[test]
+fn probabilities_follow_the_real_age_in_stage() {
+    let mut f = Fixture::new();
+    let mut rng = Rng::new(11);
+    for i in 0..3000 {
+        let entry = (i % 300) as i64;
+        let dwell = 1 + rng.below(60) as i64;
+        let end = if rng.next_f64() < 0.5 { 4 } else { 5 };
+        f.deal(&format!("h{i}"), Some(100), "o", &[(entry, 2), (entry + dwell, end)]);
+    }
+    let ages = [2i64, 5, 10, 17, 25, 35, 50, 58];
+    let ids: Vec<Id> = ages.iter().map(|a| f.deal(&format!("age{a}"), Some(1000), "o", &[(400 - a, 2)])).collect();
+    let flow = Flow::build(&f.ws, f.p());
+    let h = 7;
+    let fc = forecast(&flow, &query(day(400).timestamp(), h, 0));
+    for (a, id) in ages.iter().zip(&ids) {
+        let got = fc.deals.iter().find(|d| d.id == id.as_str()).unwrap().probability;
+        let left = (60 - a) as f64;
+        let truth = 0.5 * (h as f64).min(left) / left;
+        // Binomial standard error from the n past visits still open at age A.
+        let n = 3000.0 * left / 60.0;
+        let se = (truth * (1.0 - truth) / n).sqrt();
+        println!("age {a}: truth {truth:.3}, estimate {got:.3} (±{:.3})", 4.0 * se);
+        assert!((got - truth).abs() <= 4.0 * se, "age {a}: truth {truth:.3} vs {got:.3}");
+    }
+}

@@ -152,6 +152,21 @@ impl Incidence {
         }
     }
 
+    /// The chance of the event within `h` more days for a subject still open `u` days after
+    /// the curve's origin: (F(u + h) − F(u)) / S(u), S = 1 − F − F_competing (all-cause
+    /// survival). 0 when no subject was ever seen open that long.
+    pub fn conditional(&self, u: f64, h: f64) -> f64 {
+        if u <= 0.0 {
+            return self.at(h).0;
+        }
+        let (f1, f2, _) = self.at(u);
+        let open = 1.0 - f1 - f2;
+        if open <= 1e-12 {
+            return 0.0;
+        }
+        ((self.at(u + h).0 - f1) / open).clamp(0.0, 1.0)
+    }
+
     /// ∫₀ʰ F(t) dt of the event CIF (a step function), in days: the expected number of
     /// "won days" — used for deals created uniformly during a horizon.
     pub fn integral(&self, h: f64) -> f64 {

@@ -193,12 +193,11 @@ pub fn forecast_with(flow: &Flow, model: &Model, q: &ForecastQuery) -> Forecast 
         }
         let amount = if Some(row.currency) == currency { row.amount } else { None };
         let age = (q.as_of - entered) as f64 / DAY;
-        let (curve, pooled) = model.curve_for(s as usize, age);
         let extra_days = match faster {
             Some((at, days)) if affected(stage.rank, at) => days,
             _ => 0.0,
         };
-        let mut p = curve.inc.at(h + extra_days).0;
+        let (mut p, pooled) = model.win_within(s as usize, age, h + extra_days);
         if let Some((scale, at)) = conv_scale {
             if affected(stage.rank, at) {
                 p = (p * scale).min(1.0);
@@ -250,7 +249,7 @@ pub fn forecast_with(flow: &Flow, model: &Model, q: &ForecastQuery) -> Forecast 
         }
         // At risk: waited past the stage's 90th percentile, or half as likely as a fresh
         // deal in the same stage.
-        let fresh_p = model.curve_for(s as usize, 0.0).0.inc.at(h).0;
+        let fresh_p = model.win_within(s as usize, 0.0, h).0;
         let at_risk = overdue || (fresh_p > 0.0 && p < 0.5 * fresh_p);
         deals.push(DealScore {
             deal: d,

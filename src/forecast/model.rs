@@ -158,16 +158,25 @@ impl Model {
         LANDMARKS.iter().rposition(|&a| a <= age_days).unwrap_or(0)
     }
 
-    /// The curve to use for a deal in `stage` aged `age_days`, and whether it is pooled.
-    pub fn curve_for(&self, stage: usize, age_days: f64) -> (&Curve, bool) {
+    /// The curve to use for a deal in `stage` aged `age_days`, the age its origin stands
+    /// for (a landmark), and whether it is pooled.
+    pub fn curve_for(&self, stage: usize, age_days: f64) -> (&Curve, f64, bool) {
         let l = Self::landmark(age_days);
         let own = &self.stage[stage][l];
         if own.n >= MIN_SUBJECTS {
-            (own, false)
+            (own, LANDMARKS[l], false)
         } else if self.pooled[l].n >= MIN_SUBJECTS {
-            (&self.pooled[l], true)
+            (&self.pooled[l], LANDMARKS[l], true)
         } else {
-            (&self.pooled[0], true)
+            (&self.pooled[0], 0.0, true)
         }
+    }
+
+    /// The chance that a deal `age_days` into `stage` is won within `h` days, conditioned
+    /// on its real age (the landmark curve read from the deal's age, given it is still
+    /// open), not on the landmark below it; and whether a pooled curve was used.
+    pub fn win_within(&self, stage: usize, age_days: f64, h: f64) -> (f64, bool) {
+        let (curve, origin, pooled) = self.curve_for(stage, age_days);
+        (curve.inc.conditional((age_days - origin).max(0.0), h), pooled)
     }
 }
