@@ -271,3 +271,23 @@ fn probabilities_follow_the_real_age_in_stage() {
         assert!((got - truth).abs() <= 4.0 * se, "age {a}: truth {truth:.3} vs {got:.3}");
     }
 }
+
+/// Issue 9: the page opens on a window that holds data, and "where one point adds most"
+/// never shows a negative gain while a what-if is set.
+#[test]
+fn defaults_and_rankings_stay_meaningful() {
+    let at = |m: u32, d: u32| Utc.with_ymd_and_hms(2026, m, d, 12, 0, 0).unwrap();
+    assert_eq!(default_horizon(at(11, 10)), Horizon::RestOfMonth); // 20.5 days left
+    assert_eq!(default_horizon(at(11, 28)), Horizon::Days30); // 2.5 days left
+    assert_eq!(default_horizon(at(2, 14)), Horizon::RestOfMonth); // 14.5 days to 1 March
+    assert_eq!(default_horizon(at(2, 15)), Horizon::Days30); // 13.5 days
+    let ws = demo::generate(600, 3, 3, now(), Lang::En);
+    let flow = Flow::build(&ws, &ws.pipelines[0]);
+    let plain = query(now().timestamp(), 30, 0);
+    let scenario = ForecastQuery { what_if: WhatIf { conversion: Some((2, 20.0)), faster: Some((1, 10.0)), extra_deals: 50 }, ..plain.clone() };
+    let a = rank_improvements(&flow, &plain);
+    let b = rank_improvements(&flow, &scenario);
+    assert!(!a.is_empty());
+    assert!(b.iter().all(|(_, g)| *g >= 0.0), "{b:?}");
+    assert_eq!(a, b, "ranked against the current forecast either way");
+}

@@ -42,6 +42,14 @@ pub fn horizon_end(h: Horizon, as_of: chrono::DateTime<chrono::Utc>) -> i64 {
     .unwrap_or(t + 30 * 86_400)
 }
 
+/// The window the forecast page opens on: the rest of this month while at least two weeks
+/// of it remain, otherwise the next 30 days (a month's last days hold almost nothing: the
+/// weighted pipeline of "the rest of November" on the 28th reads $0).
+pub fn default_horizon(as_of: chrono::DateTime<chrono::Utc>) -> Horizon {
+    let left = (horizon_end(Horizon::RestOfMonth, as_of) - as_of.timestamp()) as f64 / 86_400.0;
+    if left >= 14.0 { Horizon::RestOfMonth } else { Horizon::Days30 }
+}
+
 /// Below this many closed deals the UI explains what is missing instead of numbers.
 pub const MIN_CLOSED_DEALS: usize = 30;
 
@@ -431,9 +439,11 @@ pub fn simulate(deals: &[DealScore], model: &Model, h: f64, extra_deals: u32, tr
 
 /// Where to invest coaching: the extra expected revenue a one-point better conversion
 /// at each open stage would bring this period, largest first.
+/// Ranked against the current forecast, not against a what-if scenario the user may have
+/// set (that made gains negative: "+-$27,589.44").
 pub fn rank_improvements(flow: &Flow, q: &ForecastQuery) -> Vec<(usize, f64)> {
     let model = Model::estimate(flow, q.as_of, &q.filter);
-    let base = forecast_with(flow, &model, &ForecastQuery { trials: 0, ..q.clone() });
+    let base = forecast_with(flow, &model, &ForecastQuery { trials: 0, what_if: WhatIf::default(), ..q.clone() });
     let base_total = base.expected_open + base.expected_new;
     let mut out: Vec<(usize, f64)> = flow
         .stages

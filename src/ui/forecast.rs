@@ -35,7 +35,7 @@ enum SortBy {
 #[component]
 pub fn ForecastPage() -> impl IntoView {
     let app = use_app();
-    let horizon = RwSignal::new(Horizon::RestOfMonth);
+    let horizon = RwSignal::new(crate::forecast::default_horizon(now()));
     let conv_stage = RwSignal::new(String::new());
     let conv_points = RwSignal::new(5.0f64);
     let fast_stage = RwSignal::new(String::new());
@@ -145,10 +145,10 @@ pub fn ForecastPage() -> impl IntoView {
                         "quarter" => Horizon::RestOfQuarter,
                         _ => Horizon::RestOfMonth,
                     })>
-                        <option value="month" selected>{move || app.t(K::RestOfMonth)}</option>
-                        <option value="quarter">{move || app.t(K::RestOfQuarter)}</option>
-                        <option value="30">{move || app.t(K::Next30)}</option>
-                        <option value="90">{move || app.t(K::Next90)}</option>
+                        <option value="month" selected=move || horizon.get() == Horizon::RestOfMonth>{move || app.t(K::RestOfMonth)}</option>
+                        <option value="quarter" selected=move || horizon.get() == Horizon::RestOfQuarter>{move || app.t(K::RestOfQuarter)}</option>
+                        <option value="30" selected=move || horizon.get() == Horizon::Days30>{move || app.t(K::Next30)}</option>
+                        <option value="90" selected=move || horizon.get() == Horizon::Days90>{move || app.t(K::Next90)}</option>
                     </select>
                 </label>
             </div>

@@ -17,6 +17,12 @@ test('forecast with range, methods, scores, backtest, calibration and what-if', 
   const [p10, p90] = range.split('–').map(money);
   expect(p10).toBeLessThan(p90);
   await expect(page.locator('.callout', { hasText: 'Weighted pipeline' })).toContainText("reps' commit");
+  // It opens on a window that holds data: the rest of the month only while two weeks of it
+  // remain, else the next 30 days (issue 9: "rest of this month" on the 28th read $0).
+  const now = new Date();
+  const monthEnd = Date.UTC(now.getUTCFullYear(), now.getUTCMonth() + 1, 1);
+  const expectedWindow = (monthEnd - now.getTime()) / 86_400_000 >= 14 ? 'month' : '30';
+  await expect(page.getByRole('combobox', { name: 'Forecast period' })).toHaveValue(expectedWindow);
 
   // Deal scores: sortable, every open deal listed, reasons given.
   const scores = page.getByRole('table', { name: 'Deal scores' });
