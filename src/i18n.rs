@@ -208,6 +208,7 @@ texts! {
     RangeTip => "Monte Carlo over {t} simulated periods (seeded, reproducible)", "基于 {t} 次蒙特卡洛模拟（固定随机种子，可复现）";
     MedianLine => "median {p50} · {t} trials", "中位数 {p50} · {t} 次模拟";
     WeightedPipeline => "Weighted pipeline", "加权管道";
+    UndatedDeals => "{n} open deals ({v}) have no expected close date: the weighted pipeline and the commit cannot count them in any period. Add a date on each deal.", "有 {n} 个进行中的商机（{v}）没有预计成交日期：加权管道和承诺数无法把它们计入任何时期。请为这些商机填写日期。";
     WeightedTip => "Σ amount × the stage's set probability, over deals expected to close in the period", "预计在本期成交的商机：金额 × 阶段设定概率 之和";
     CommitLine => "reps' commit {commit} · best case {best}", "销售承诺 {commit} · 最佳情况 {best}";
     PooledWarning => "{n} deals sit in stages with too little history: their probabilities use all stages pooled.", "{n} 个商机所在阶段历史数据太少：其概率使用所有阶段的合并估计。";

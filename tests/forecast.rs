@@ -291,3 +291,20 @@ fn defaults_and_rankings_stay_meaningful() {
     assert!(b.iter().all(|(_, g)| *g >= 0.0), "{b:?}");
     assert_eq!(a, b, "ranked against the current forecast either way");
 }
+
+/// Issue 9: open deals without an expected close date were silently left out of the
+/// weighted pipeline; they are now counted (and the page says so).
+#[test]
+fn undated_open_deals_are_counted_not_dropped_silently() {
+    let mut ws = demo::generate(300, 3, 3, now(), Lang::En);
+    let flow = Flow::build(&ws, &ws.pipelines[0]);
+    let q = query(now().timestamp(), 30, 0);
+    assert_eq!(forecast(&flow, &q).undated, (0, 0.0), "the demo dates every deal");
+    let open: Vec<usize> = forecast(&flow, &q).deals.iter().map(|d| d.deal).collect();
+    let pick = open[0];
+    let id = flow.deals[pick].id.clone();
+    let amount = ws.deals.iter().find(|d| d.id == id).unwrap().amount.unwrap() as f64;
+    ws.deals.iter_mut().find(|d| d.id == id).unwrap().expected_close = None;
+    let flow = Flow::build(&ws, &ws.pipelines[0]);
+    assert_eq!(forecast(&flow, &q).undated, (1, amount));
+}

@@ -132,6 +132,9 @@ pub struct Forecast {
     pub deals: Vec<DealScore>,
     pub closed_deals: usize,
     pub pooled_deals: usize,
+    /// Open deals without an expected close date (count, amount): the weighted pipeline and
+    /// the commit cannot place them in any period, and the page says so.
+    pub undated: (usize, f64),
 }
 
 fn currency_of(flow: &Flow, sel: &Selection) -> Option<u32> {
@@ -188,6 +191,7 @@ pub fn forecast_with(flow: &Flow, model: &Model, q: &ForecastQuery) -> Forecast 
     let overall = rate(&model.overall_record);
     let mut deals = Vec::new();
     let (mut weighted, mut commit, mut best_case) = (0.0, 0.0, 0.0);
+    let mut undated = (0usize, 0.0f64);
     for (d, row) in flow.deals.iter().enumerate() {
         if !sel.accepts(row) {
             continue;
@@ -210,6 +214,10 @@ pub fn forecast_with(flow: &Flow, model: &Model, q: &ForecastQuery) -> Forecast 
             if affected(stage.rank, at) {
                 p = (p * scale).min(1.0);
             }
+        }
+        if row.expected_close.is_none() {
+            undated.0 += 1;
+            undated.1 += amount.unwrap_or(0) as f64;
         }
         let in_period = row.expected_close.is_some_and(|c| c >= q.as_of - DAY as i64 && c < q.until);
         if in_period {
@@ -303,6 +311,7 @@ pub fn forecast_with(flow: &Flow, model: &Model, q: &ForecastQuery) -> Forecast 
         pooled_deals: deals.iter().filter(|d| d.pooled).count(),
         deals,
         closed_deals: model.closed_deals,
+        undated,
     }
 }
 

@@ -101,8 +101,10 @@ pub fn ForecastPage() -> impl IntoView {
         });
     });
 
+    // Forecasts are estimates: whole currency units (cents in "$312,406.57" claim a
+    // precision no forecast has).
     let money = move |v: f64| {
-        results.with(|r| r.as_ref().map(|r| format_amount(v.round() as i64, &r.forecast.currency))).unwrap_or_default()
+        results.with(|r| r.as_ref().map(|r| format_amount(((v / 100.0).round() * 100.0) as i64, &r.forecast.currency))).unwrap_or_default()
     };
     // A memo: the page below is rebuilt only when this answer changes, not on every result.
     let enough = Memo::new(move |_| results.with(|r| r.as_ref().map(|r| r.forecast.closed_deals >= MIN_CLOSED_DEALS)));
@@ -168,6 +170,9 @@ pub fn ForecastPage() -> impl IntoView {
                             ("min", MIN_CLOSED_DEALS.to_string()),
                         ])}</p>
                     </div>
+                    <div class="callouts">
+                        {move || results.get().map(|r| view! { <Classic forecast=r.forecast money=money/> })}
+                    </div>
                 }.into_any()),
                 Some(true) => Some(view! {
                     <Summary results=results money=money/>
@@ -221,17 +226,31 @@ fn Summary(results: RwSignal<Option<Results>>, money: impl Fn(f64) -> String + C
                         <p class="big">{format!("{} – {}", money(f.p10), money(f.p90))}</p>
                         <p class="small muted">{fill(app.t(K::MedianLine), &[("p50", money(f.p50)), ("t", f.trials.to_string())])}</p>
                     </article>
-                    <article class="callout" title=app.t(K::WeightedTip)>
-                        <h3>{app.t(K::WeightedPipeline)}</h3>
-                        <p class="big">{money(f.weighted)}</p>
-                        <p class="small muted">{fill(app.t(K::CommitLine), &[("commit", money(f.commit)), ("best", money(f.best_case))])}</p>
-                    </article>
+                    <Classic forecast=f.clone() money=money/>
                 </div>
                 {(f.pooled_deals > 0).then(|| view! {
                     <p class="banner warn" role="note">{fill(app.t(K::PooledWarning), &[("n", f.pooled_deals.to_string())])}</p>
                 })}
             }
         })
+    }
+}
+
+/// The weighted pipeline and the reps' commit: they need no history, so they are shown
+/// even when the data-driven forecast is not; deals they cannot place are counted.
+#[component]
+fn Classic(forecast: Forecast, money: impl Fn(f64) -> String + Copy + Send + Sync + 'static) -> impl IntoView {
+    let app = use_app();
+    let f = forecast;
+    view! {
+        <article class="callout" title=app.t(K::WeightedTip)>
+            <h3>{app.t(K::WeightedPipeline)}</h3>
+            <p class="big">{money(f.weighted)}</p>
+            <p class="small muted">{fill(app.t(K::CommitLine), &[("commit", money(f.commit)), ("best", money(f.best_case))])}</p>
+            {(f.undated.0 > 0).then(|| view! {
+                <p class="small" role="note">{fill(app.t(K::UndatedDeals), &[("n", f.undated.0.to_string()), ("v", money(f.undated.1))])}</p>
+            })}
+        </article>
     }
 }
 

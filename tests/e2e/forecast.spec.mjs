@@ -70,4 +70,14 @@ test('with too little history the forecast explains what is missing', async ({ p
   await expect(page.getByRole('heading', { name: 'Not enough history for a forecast yet' })).toBeVisible();
   await expect(page.getByText(/Only 0 deals have been won or lost so far/)).toBeVisible();
   await expect(page.locator('.callout', { hasText: 'Expected won revenue' })).toHaveCount(0);
+  // The methods that need no history are still there, and deals they cannot place are
+  // counted instead of silently left out (issue 9).
+  await page.getByRole('button', { name: 'Add deal', exact: true }).click();
+  const form = page.getByRole('dialog', { name: 'New deal' });
+  await form.getByLabel('Deal title', { exact: true }).fill('No date yet');
+  await form.getByLabel('Amount', { exact: true }).fill('5000');
+  await form.getByRole('button', { name: 'Save deal' }).click();
+  const classic = page.locator('.callout', { hasText: 'Weighted pipeline' });
+  await expect(classic).toContainText("reps' commit");
+  await expect(classic.getByRole('note')).toHaveText(/^1 open deals \(.5,000\) have no expected close date/);
 });
