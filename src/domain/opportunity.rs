@@ -20,7 +20,7 @@ pub enum ForecastCategory {
     Omitted,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Opportunity {
     pub id: Id,
     pub pipeline: Id,

@@ -303,28 +303,16 @@ impl Workspace {
             },
         };
         let f = draft.validate()?;
-        let deal = Opportunity {
+        let new = Opportunity {
             id: ctx.ids.next_id(),
             pipeline,
-            title: f.title,
-            account: f.account,
-            contact: f.contact,
-            amount: f.amount,
-            currency: f.currency,
-            owner: f.owner,
-            source: f.source,
             created_at: ctx.now,
             updated_at: ctx.now,
-            expected_close: f.expected_close,
             stage: stage.clone(),
-            lost_reason: String::new(),
-            notes: f.notes,
-            tags: f.tags,
-            forecast_category: f.forecast_category,
-            field_times: Default::default(),
             device: ctx.device.to_string(),
-            extra: Default::default(),
+            ..Default::default()
         };
+        let deal = with_fields(&new, f);
         let created = StageChange {
             id: ctx.ids.next_id(),
             opportunity: deal.id.clone(),
