@@ -45,6 +45,10 @@ texts! {
     StorageNotReady => "Storage is not ready yet; nothing was saved.", "存储尚未就绪；未保存任何内容。";
     BackupMissing => "That backup no longer exists (it may have been deleted in another tab).", "该备份已不存在（可能已在其他标签页中删除）。";
     QuarantineTitle => "{n} stored records could not be read and were set aside.", "有 {n} 条已存储的记录无法读取，已被隔离。";
+    QuarUnreadable => "cannot be read ({detail})", "无法读取（{detail}）";
+    QuarUnknownPipeline => "unknown pipeline {id}", "指向不存在的漏斗 {id}";
+    QuarUnknownDeal => "unknown deal {id}", "指向不存在的商机 {id}";
+    QuarUnknownStage => "unknown stage {id}", "指向不存在的阶段 {id}";
     QuarantineBody => "They stay in this browser's database untouched; everything else loaded normally. Details:", "它们原样保留在浏览器数据库中；其余数据已正常加载。详情：";
     SavingRecords => "Saving {n} records… {p}%", "正在保存 {n} 条记录… {p}%";
     StorageUsage => "Storage used: {used} of {quota} available to this site.", "已用存储：{used}（本站可用 {quota}）。";

@@ -129,38 +129,20 @@ pub fn merge(mine: &Workspace, theirs: &Workspace) -> MergeResult {
         deals.insert(d.id.to_string(), merged);
     }
     let left_out = |theirs_side: bool, deal: &Id| dropped.contains(&(theirs_side, deal.to_string()));
-    let mut events: BTreeMap<String, StageChange> = BTreeMap::new();
-    for (side, e) in mine.events.iter().map(|e| (false, e)).chain(theirs.events.iter().map(|e| (true, e))) {
-        if left_out(side, &e.opportunity) {
-            continue;
-        }
-        match events.get(e.id.as_str()) {
-            Some(existing) if existing == e => {}
-            Some(existing) => {
-                collisions.push(Collision::Event { id: e.id.to_string() });
-                if (e.key(), &e.opportunity, &e.to, &e.note) < (existing.key(), &existing.opportunity, &existing.to, &existing.note) {
-                    events.insert(e.id.to_string(), e.clone());
-                }
-            }
-            None => drop(events.insert(e.id.to_string(), e.clone())),
-        }
-    }
-    let mut calls: BTreeMap<String, crate::domain::CategoryChange> = BTreeMap::new();
-    for (side, c) in mine.category_changes.iter().map(|c| (false, c)).chain(theirs.category_changes.iter().map(|c| (true, c))) {
-        if left_out(side, &c.opportunity) {
-            continue;
-        }
-        match calls.get(c.id.as_str()) {
-            Some(existing) if existing == c => {}
-            Some(existing) => {
-                collisions.push(Collision::Event { id: c.id.to_string() });
-                if (c.key(), &c.opportunity) < (existing.key(), &existing.opportunity) {
-                    calls.insert(c.id.to_string(), c.clone());
-                }
-            }
-            None => drop(calls.insert(c.id.to_string(), c.clone())),
-        }
-    }
+    let events = union_log(
+        mine.events.iter().map(|e| (false, e)).chain(theirs.events.iter().map(|e| (true, e))),
+        |e| (&e.id, &e.opportunity),
+        |a, b| (a.key(), &a.opportunity, &a.to, &a.note) < (b.key(), &b.opportunity, &b.to, &b.note),
+        &left_out,
+        &mut collisions,
+    );
+    let calls = union_log(
+        mine.category_changes.iter().map(|c| (false, c)).chain(theirs.category_changes.iter().map(|c| (true, c))),
+        |c| (&c.id, &c.opportunity),
+        |a, b| (a.key(), &a.opportunity) < (b.key(), &b.opportunity),
+        &left_out,
+        &mut collisions,
+    );
     // Stages: the newer definition wins, but never drops a stage that deals sit in or
     // history passes through (that would leave records pointing nowhere).
     // Where each deal is now: the target of its last event in the merged log.
@@ -205,6 +187,37 @@ pub fn merge(mine: &Workspace, theirs: &Workspace) -> MergeResult {
     collisions.sort();
     collisions.dedup();
     MergeResult { workspace, conflicts, collisions, new_deals, new_events }
+}
+
+/// Unions a log by id (`entries`: (from theirs?, entry)): the same entry twice is kept
+/// once; two different entries with one id are a collision, and the one that comes first
+/// (`before`) is kept, so the choice does not depend on which side is which. Entries of deals left out
+/// of the merge are skipped.
+fn union_log<'a, T: Clone + PartialEq + 'a>(
+    entries: impl Iterator<Item = (bool, &'a T)>,
+    ids: impl Fn(&T) -> (&Id, &Id),
+    before: impl Fn(&T, &T) -> bool,
+    left_out: &dyn Fn(bool, &Id) -> bool,
+    collisions: &mut Vec<Collision>,
+) -> BTreeMap<String, T> {
+    let mut out: BTreeMap<String, T> = BTreeMap::new();
+    for (side, e) in entries {
+        let (id, deal) = ids(e);
+        if left_out(side, deal) {
+            continue;
+        }
+        match out.get(id.as_str()) {
+            Some(existing) if existing == e => {}
+            Some(existing) => {
+                collisions.push(Collision::Event { id: id.to_string() });
+                if before(e, existing) {
+                    out.insert(id.to_string(), e.clone());
+                }
+            }
+            None => drop(out.insert(id.to_string(), e.clone())),
+        }
+    }
+    out
 }
 
 /// What must be written to turn `mine` into `merged`: changed or new pipelines and deals,

@@ -139,7 +139,17 @@ pub enum OpenError {
 pub struct Quarantined {
     pub store: &'static str,
     pub id: String,
-    pub reason: String,
+    pub reason: Dangling,
+}
+
+/// Why a stored record was set aside (the UI words it in the user's language).
+#[derive(Clone, Debug, PartialEq)]
+pub enum Dangling {
+    /// Not a record this build can read (the decoder's own words, as a detail).
+    Unreadable(String),
+    UnknownPipeline(String),
+    UnknownDeal(String),
+    UnknownStage(String),
 }
 
 pub struct Loaded {
@@ -160,7 +170,6 @@ pub struct Store {
     db: Database,
     /// A database written by a newer build: read, never written.
     pub read_only: bool,
-    pub version: u32,
 }
 
 fn to_js<T: Serialize>(v: &T) -> Result<JsValue, StoreError> {
@@ -177,7 +186,7 @@ fn from_js_each<T: DeserializeOwned>(store: &'static str, values: Vec<JsValue>, 
     for v in values {
         match serde_wasm_bindgen::from_value(v.clone()) {
             Ok(r) => out.push(r),
-            Err(e) => bad.push(Quarantined { store, id: record_id(&v), reason: e.to_string() }),
+            Err(e) => bad.push(Quarantined { store, id: record_id(&v), reason: Dangling::Unreadable(e.to_string()) }),
         }
     }
     out
@@ -191,7 +200,7 @@ fn quarantine_dangling(ws: &mut Workspace, bad: &mut Vec<Quarantined>) {
         if pipelines.contains_key(&d.pipeline) {
             kept_deals.push(d);
         } else {
-            bad.push(Quarantined { store: DEALS, id: d.id.to_string(), reason: format!("unknown pipeline {}", d.pipeline) });
+            bad.push(Quarantined { store: DEALS, id: d.id.to_string(), reason: Dangling::UnknownPipeline(d.pipeline.to_string()) });
         }
     }
     let deal_pipeline: HashMap<&crate::domain::Id, &Pipeline> =
@@ -199,8 +208,8 @@ fn quarantine_dangling(ws: &mut Workspace, bad: &mut Vec<Quarantined>) {
     let mut kept_events = Vec::with_capacity(ws.events.len());
     for e in std::mem::take(&mut ws.events) {
         let reason = match deal_pipeline.get(&e.opportunity) {
-            None => Some(format!("unknown deal {}", e.opportunity)),
-            Some(p) => e.from.iter().chain([&e.to]).find(|s| p.stage(s).is_none()).map(|s| format!("unknown stage {s}")),
+            None => Some(Dangling::UnknownDeal(e.opportunity.to_string())),
+            Some(p) => e.from.iter().chain([&e.to]).find(|s| p.stage(s).is_none()).map(|s| Dangling::UnknownStage(s.to_string())),
         };
         match reason {
             None => kept_events.push(e),
@@ -211,7 +220,7 @@ fn quarantine_dangling(ws: &mut Workspace, bad: &mut Vec<Quarantined>) {
     let calls: Vec<CategoryChange> = std::mem::take(&mut ws.category_changes);
     let (kept_calls, dropped): (Vec<_>, Vec<_>) = calls.into_iter().partition(|c| deal_ids.contains(&c.opportunity));
     for c in dropped {
-        bad.push(Quarantined { store: CATEGORY_CHANGES, id: c.id.to_string(), reason: format!("unknown deal {}", c.opportunity) });
+        bad.push(Quarantined { store: CATEGORY_CHANGES, id: c.id.to_string(), reason: Dangling::UnknownDeal(c.opportunity.to_string()) });
     }
     drop(deal_pipeline);
     drop(pipelines);
@@ -270,7 +279,6 @@ impl Store {
             }
             Err(e) => return Err(unavailable(e)),
         };
-        let version = db.version().unwrap_or(SCHEMA_VERSION);
         let raw: web_sys::IdbDatabase = db.into();
         let conn = raw.clone();
         let on_change = Closure::once_into_js(move |_: web_sys::Event| {
@@ -278,7 +286,7 @@ impl Store {
             on_newer();
         });
         raw.set_onversionchange(Some(on_change.unchecked_ref()));
-        Ok(Store { db: Database::from(raw), read_only, version })
+        Ok(Store { db: Database::from(raw), read_only })
     }
 
     /// Everything stored, with the revision it is at. Records that cannot be read are

@@ -494,7 +494,10 @@ pub fn DataPage() -> impl IntoView {
                             let label = fill(app.t(K::RestoreBackup), &[("when", when.clone())]);
                             let delete_label = fill(app.t(K::DeleteBackupNamed), &[("when", when.clone())]);
                             let (id, id2) = (b.id.clone(), b.id.clone());
-                            let size = format!(" · {:.1} MB", b.bytes as f64 / 1024.0 / 1024.0);
+                            let size = match b.bytes as f64 / 1024.0 {
+                                kb if kb < 1024.0 => format!(" · {kb:.0} KB"),
+                                kb => format!(" · {:.1} MB", kb / 1024.0),
+                            };
                             view! {
                                 <li>
                                     <span>{fill(app.t(K::BackupLine), &[("when", when), ("d", b.deals.to_string())])}{size}</span>

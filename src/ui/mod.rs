@@ -216,7 +216,7 @@ fn Banners() -> impl IntoView {
                     <strong>{fill(app.t(K::QuarantineTitle), &[("n", n)])}</strong>
                     " " {app.t(K::QuarantineBody)}
                     <ul class="detail">
-                        {list.into_iter().take(20).map(|q| view! { <li>{format!("{} {}: {}", q.store, q.id, q.reason)}</li> }).collect_view()}
+                        {list.into_iter().take(20).map(|q| view! { <li>{quarantine_line(app, &q)}</li> }).collect_view()}
                     </ul>
                 </div>
             }
@@ -265,4 +265,22 @@ fn Banners() -> impl IntoView {
         })
     };
     view! { {memory_only} {status} {quarantined} {update} {saving} {write_error} }
+}
+
+/// One set-aside record, in the user's language: its kind, its id and why.
+fn quarantine_line(app: AppState, q: &crate::storage::Quarantined) -> String {
+    use crate::storage::Dangling;
+    let kind = match q.store {
+        "pipelines" => K::WhatPipelines,
+        "deals" => K::WhatDeals,
+        "events" => K::WhatEvents,
+        _ => K::WhatCalls,
+    };
+    let why = match &q.reason {
+        Dangling::Unreadable(detail) => fill(app.t(K::QuarUnreadable), &[("detail", detail.clone())]),
+        Dangling::UnknownPipeline(id) => fill(app.t(K::QuarUnknownPipeline), &[("id", id.clone())]),
+        Dangling::UnknownDeal(id) => fill(app.t(K::QuarUnknownDeal), &[("id", id.clone())]),
+        Dangling::UnknownStage(id) => fill(app.t(K::QuarUnknownStage), &[("id", id.clone())]),
+    };
+    format!("{} {}: {why}", app.t(kind), q.id)
 }
