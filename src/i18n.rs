@@ -45,6 +45,10 @@ texts! {
     StorageNotReady => "Storage is not ready yet; nothing was saved.", "存储尚未就绪；未保存任何内容。";
     BackupMissing => "That backup no longer exists (it may have been deleted in another tab).", "该备份已不存在（可能已在其他标签页中删除）。";
     QuarantineTitle => "{n} stored records could not be read and were set aside.", "有 {n} 条已存储的记录无法读取，已被隔离。";
+    EncInvalid => "{detail}", "加密文件格式有误：{detail}";
+    EncDamaged => "the encrypted file's {part} is damaged", "加密文件的 {part} 已损坏";
+    EncUnsupported => "unsupported encryption ({cipher} with {kdf})", "不支持的加密方式（{cipher}，{kdf}）";
+    EncIterations => "the file asks for {n} PBKDF2 iterations; this app accepts {min} to {max}", "该文件要求 {n} 次 PBKDF2 迭代；本应用只接受 {min} 到 {max} 次";
     QuarUnreadable => "cannot be read ({detail})", "无法读取（{detail}）";
     QuarUnknownPipeline => "unknown pipeline {id}", "指向不存在的漏斗 {id}";
     QuarUnknownDeal => "unknown deal {id}", "指向不存在的商机 {id}";
@@ -561,6 +565,19 @@ pub fn import_error(lang: Lang, e: &crate::io::ImportError) -> String {
     }
 }
 
+pub fn envelope_error(lang: Lang, e: &crate::io::envelope::EnvelopeError) -> String {
+    use crate::io::envelope::{EnvelopeError as E, PBKDF2_ITERATIONS_ACCEPTED as R};
+    let t = |k| tr(lang, k);
+    match e {
+        E::Invalid(detail) => fill(t(K::EncInvalid), &[("detail", detail.clone())]),
+        E::Damaged(part) => fill(t(K::EncDamaged), &[("part", part.to_string())]),
+        E::Unsupported { cipher, kdf } => fill(t(K::EncUnsupported), &[("cipher", cipher.clone()), ("kdf", kdf.clone())]),
+        E::Iterations(n) => {
+            fill(t(K::EncIterations), &[("n", n.to_string()), ("min", R.start().to_string()), ("max", R.end().to_string())])
+        }
+    }
+}
+
 pub fn csv_error(lang: Lang, e: &crate::io::csv_import::CsvError) -> String {
     use crate::io::csv_import::CsvError as E;
     let t = |k| tr(lang, k);
@@ -608,6 +625,9 @@ mod import_error_tests {
         let c = CsvError::ColumnCount { line: 3, expected: 3, found: 2 };
         assert_eq!(csv_error(Lang::En, &c), c.to_string());
         assert_eq!(csv_error(Lang::Zh, &c), "第 3 行有 2 列，表头有 3 列");
+        let i = crate::io::envelope::EnvelopeError::Iterations(4_294_967_295);
+        assert_eq!(envelope_error(Lang::En, &i), i.to_string());
+        assert_eq!(envelope_error(Lang::Zh, &i), "该文件要求 4294967295 次 PBKDF2 迭代；本应用只接受 100000 到 2000000 次");
         let r = RowError { line: 3, column: "金额".into(), problem: RowProblem::NotAnAmount("八万".into()) };
         assert_eq!(row_error(Lang::En, &r), r.to_string());
         assert_eq!(row_error(Lang::Zh, &r), "第 3 行，列“金额”：“八万”不是金额");

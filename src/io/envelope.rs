@@ -42,7 +42,7 @@ impl Envelope {
     }
 
     /// Some(envelope) when `text` is an encrypted export; Err when it says so but is broken.
-    pub fn parse(text: &str) -> Option<Result<Envelope, String>> {
+    pub fn parse(text: &str) -> Option<Result<Envelope, EnvelopeError>> {
         #[derive(Deserialize)]
         struct Probe {
             format: Option<String>,
@@ -51,23 +51,43 @@ impl Envelope {
         if probe.format.as_deref() != Some(ENCRYPTED_FORMAT) {
             return None;
         }
-        Some(serde_json::from_str::<Envelope>(text).map_err(|e| e.to_string()).and_then(|env| {
+        Some(serde_json::from_str::<Envelope>(text).map_err(|e| EnvelopeError::Invalid(e.to_string())).and_then(|env| {
             for (name, field) in [("salt", &env.salt), ("iv", &env.iv), ("ciphertext", &env.ciphertext)] {
-                b64_decode(field).ok_or_else(|| format!("the encrypted file's {name} is damaged"))?;
+                b64_decode(field).ok_or(EnvelopeError::Damaged(name))?;
             }
             if env.cipher != "AES-256-GCM" || env.kdf != "PBKDF2-SHA-256" {
-                return Err(format!("unsupported encryption ({} with {})", env.cipher, env.kdf));
+                return Err(EnvelopeError::Unsupported { cipher: env.cipher.clone(), kdf: env.kdf.clone() });
             }
             if !PBKDF2_ITERATIONS_ACCEPTED.contains(&env.iterations) {
-                return Err(format!(
-                    "the file asks for {} PBKDF2 iterations; this app accepts {} to {}",
-                    env.iterations,
-                    PBKDF2_ITERATIONS_ACCEPTED.start(),
-                    PBKDF2_ITERATIONS_ACCEPTED.end()
-                ));
+                return Err(EnvelopeError::Iterations(env.iterations));
             }
             Ok(env)
         }))
+    }
+}
+
+/// Why an encrypted file cannot be opened (before any key is derived).
+#[derive(Clone, Debug, PartialEq)]
+pub enum EnvelopeError {
+    Invalid(String),
+    Damaged(&'static str),
+    Unsupported { cipher: String, kdf: String },
+    Iterations(u32),
+}
+
+impl std::fmt::Display for EnvelopeError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            EnvelopeError::Invalid(e) => write!(f, "{e}"),
+            EnvelopeError::Damaged(name) => write!(f, "the encrypted file's {name} is damaged"),
+            EnvelopeError::Unsupported { cipher, kdf } => write!(f, "unsupported encryption ({cipher} with {kdf})"),
+            EnvelopeError::Iterations(n) => write!(
+                f,
+                "the file asks for {n} PBKDF2 iterations; this app accepts {} to {}",
+                PBKDF2_ITERATIONS_ACCEPTED.start(),
+                PBKDF2_ITERATIONS_ACCEPTED.end()
+            ),
+        }
     }
 }
 
@@ -130,14 +150,14 @@ mod tests {
         assert_eq!(Envelope::parse("{\"format\": \"funnelscope\"}"), None);
         assert_eq!(Envelope::parse("not json"), None);
         let broken = text.replace("\"iv\": \"", "\"iv\": \"!!");
-        assert!(Envelope::parse(&broken).unwrap().unwrap_err().contains("iv"));
+        assert!(Envelope::parse(&broken).unwrap().unwrap_err().to_string().contains("iv"));
     }
 
     #[test]
     fn a_crafted_iteration_count_is_refused_before_any_key_is_derived() {
         for n in [0, 1, 99_999, 2_000_001, u32::MAX] {
             let text = Envelope::new(&[1; 16], &[2; 12], b"x", n).to_json();
-            let err = Envelope::parse(&text).unwrap().unwrap_err();
+            let err = Envelope::parse(&text).unwrap().unwrap_err().to_string();
             assert!(err.contains(&format!("asks for {n} PBKDF2 iterations")), "{err}");
         }
         for n in [100_000, PBKDF2_ITERATIONS, 2_000_000] {

@@ -177,7 +177,7 @@ pub fn DataPage() -> impl IntoView {
             } else {
                 match std::str::from_utf8(&bytes) {
                     Ok(text) => match crate::io::envelope::Envelope::parse(text) {
-                        Some(env) => env.map(Pending::Encrypted),
+                        Some(env) => env.map(Pending::Encrypted).map_err(|e| crate::i18n::envelope_error(lang, &e)),
                         None => import_json(text).map(Pending::Export).map_err(|e| crate::i18n::import_error(lang, &e)),
                     },
                     Err(_) => Err(t(K::NotTextFile).to_string()),
