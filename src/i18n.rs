@@ -219,7 +219,7 @@ texts! {
     UndatedDeals => "{n} open deals ({v}) have no expected close date: the weighted pipeline and the commit cannot count them in any period. Add a date on each deal.", "有 {n} 个进行中的商机（{v}）没有预计成交日期：加权管道和承诺数无法把它们计入任何时期。请为这些商机填写日期。";
     WeightedTip => "Σ amount × the stage's set probability, over deals expected to close in the period", "预计在本期成交的商机：金额 × 阶段设定概率 之和";
     CommitLine => "reps' commit {commit} · best case {best}", "销售承诺 {commit} · 最佳情况 {best}";
-    PooledWarning => "{n} deals sit in stages with too little history: their probabilities use all stages pooled.", "{n} 个商机所在阶段历史数据太少：其概率使用所有阶段的合并估计。";
+    PooledWarning => "{n} deals sit in stages with little history at their age: their probabilities lean mostly on all stages pooled, the more so the less history there is.", "{n} 个商机所在阶段在其停留时长上历史数据少：其概率主要参考所有阶段的合并估计，历史越少参考越多。";
     WhatIf => "What if…", "假设分析";
     NoChange => "(no change)", "（不变）";
     ImproveConversionAt => "Better conversion at", "提升转化率的阶段";
@@ -244,7 +244,7 @@ texts! {
     ReasonOwnerWeak => "owner wins less often than the team", "负责人赢单率低于团队";
     ReasonSourceStrong => "source converts better than average", "来源转化率高于平均";
     ReasonSourceWeak => "source converts worse than average", "来源转化率低于平均";
-    ReasonPooled => "little history in this stage: pooled estimate", "该阶段历史数据少：使用合并估计";
+    ReasonPooled => "little history in this stage at this age: mostly the all-stage estimate", "该阶段此停留时长的历史数据少：主要参考全部阶段的估计";
     Backtest => "How accurate each method would have been", "各方法的历史准确度";
     BacktestExplain => "Each past month was forecast with only what was known at its start, then compared with what was actually won. MAPE: average size of the miss; bias: over (+) or under (−) forecasting.", "用每个月初已知的信息预测当月，再与实际赢单比较。MAPE：平均偏差幅度；偏差：高估（+）或低估（−）。";
     Month => "Month", "月份";

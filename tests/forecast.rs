@@ -40,7 +40,7 @@ fn stage_estimates_recover_the_true_win_probabilities() {
     // Four stages tested at once: a 99.9% interval each (z = 3.29) keeps the family-wise
     // false-alarm rate near 0.4% instead of the 19% four 95% intervals would have.
     for s in 0..4 {
-        let (p, _, var) = model.stage[s][0].inc.at(365.0);
+        let (p, _, var) = model.stage[s].inc.at(365.0);
         let se = var.sqrt();
         assert!((p - truth[s]).abs() <= 3.29 * se, "stage {s}: truth {:.3} vs {p:.3} ± {se:.3}", truth[s]);
     }

@@ -303,6 +303,61 @@ fn ln_gamma(x: f64) -> f64 {
     0.5 * (2.0 * std::f64::consts::PI).ln() + (x + 0.5) * t.ln() - t + a.ln()
 }
 
+/// Quantiles of durations some of which are still running, by Kaplan–Meier: `ended`
+/// are finished durations, `running` the ages of those still going (censored). The
+/// q-quantile is the first finished duration at which the share still running falls to
+/// 1 − q or below, and where it lands exactly on 1 − q, the midpoint to the next finished
+/// duration (R's `survfit` convention; without censoring this is the usual median). None
+/// when the share never falls that far: more than 1 − q are still running past every
+/// finished duration, and any figure would be a guess. Times are in the input's unit.
+///
+/// Counting open visits matters exactly when a stage slows down: the visits that would
+/// raise the median are the ones not finished yet, and leaving them out runs it low.
+pub fn km_quantiles(ended: &mut [i64], running: &mut [i64], qs: &[f64]) -> Vec<Option<f64>> {
+    ended.sort_unstable();
+    running.sort_unstable();
+    let mut out = vec![None; qs.len()];
+    let mut at_risk = (ended.len() + running.len()) as f64;
+    let (mut i, mut c) = (0, 0);
+    let mut surv = 1.0f64;
+    // Where a quantile sits exactly on a step: waiting for the next finished duration.
+    let mut pending: Vec<(usize, f64)> = Vec::new();
+    while i < ended.len() {
+        let t = ended[i];
+        // Censored before t leave the risk set first; censored at t were still at risk at
+        // t (the same tie rule as the incidence estimate).
+        while c < running.len() && running[c] < t {
+            at_risk -= 1.0;
+            c += 1;
+        }
+        for (k, lo) in pending.drain(..) {
+            out[k] = Some((lo + t as f64) / 2.0);
+        }
+        let mut d = 0.0;
+        while i < ended.len() && ended[i] == t {
+            d += 1.0;
+            i += 1;
+        }
+        surv *= 1.0 - d / at_risk;
+        at_risk -= d;
+        for (k, &q) in qs.iter().enumerate() {
+            let target = 1.0 - q;
+            if out[k].is_none() && !pending.iter().any(|p| p.0 == k) {
+                if (surv - target).abs() <= 1e-9 {
+                    pending.push((k, t as f64));
+                } else if surv < target {
+                    out[k] = Some(t as f64);
+                }
+            }
+        }
+    }
+    // On the last step with nothing after it (only censored or nothing): the step itself.
+    for (k, lo) in pending {
+        out[k] = Some(lo);
+    }
+    out
+}
+
 /// 1 − Kaplan–Meier of time to the event, treating the competing event as censoring.
 /// Kept only to show (in tests and docs) that it overstates the chance to win.
 pub fn naive_km(subjects: &[Subject], t: f64) -> f64 {
@@ -358,6 +413,28 @@ mod tests {
         assert_eq!(quantile_sorted(&v, 0.9), Some(3.7));
         assert_eq!(quantile_sorted(&[7.0], 0.75), Some(7.0));
         assert_eq!(quantile_sorted(&[], 0.5), None);
+    }
+
+    /// Hand-checked Kaplan–Meier quantiles.
+    #[test]
+    fn km_quantiles_count_running_durations() {
+        // Without censoring: the usual median (2.5 of 1..4; 3 of 1..5) and 9.5 for p90 of
+        // 1..10 (S = 0.1 exactly after 9: midpoint to the next).
+        let q = |e: &[i64], r: &[i64], qs: &[f64]| km_quantiles(&mut e.to_vec(), &mut r.to_vec(), qs);
+        assert_eq!(q(&[4, 1, 3, 2], &[], &[0.5]), vec![Some(2.5)]);
+        assert_eq!(q(&[5, 1, 3, 2, 4], &[], &[0.5]), vec![Some(3.0)]);
+        assert_eq!(q(&(1..=10).collect::<Vec<_>>(), &[], &[0.9]), vec![Some(9.5)]);
+        // Finished 1, 3, 5, 7; still running at 2, 4, 6. At risk 7, 5, 3, 1 at the finished
+        // times: S = 6/7 = .857, ·4/5 = .686, ·2/3 = .457 (< .5: median 5), ·0 (p90 7).
+        // Finished visits alone give a median of (3 + 5)/2 = 4: running visits raise it.
+        assert_eq!(q(&[1, 3, 5, 7], &[2, 4, 6], &[0.5, 0.9]), vec![Some(5.0), Some(7.0)]);
+        // A visit still running at a finished time was at risk then: 2 of 4 finish at 1
+        // → S(1) = 1/2 exactly, and the median is the midpoint to the next finished, 1.5
+        // (with the running one out first, S(1) = 1/3 and the median would be 1).
+        assert_eq!(q(&[1, 1, 2], &[1], &[0.5]), vec![Some(1.5)]);
+        // Three of four still running past the only finished visit: no median yet.
+        assert_eq!(q(&[1], &[10, 10, 10], &[0.5]), vec![None]);
+        assert_eq!(q(&[], &[5], &[0.5]), vec![None]);
     }
 
     fn subj(time: f64, o: Outcome) -> Subject {

@@ -328,7 +328,7 @@ fn run(args: Args) -> Result<(), String> {
                 println!("{}", serde_json::to_string_pretty(&out).map_err(|e| e.to_string())?);
             } else {
                 let cur = &f.currency;
-                let m = |v: f64| money::format_amount(v.round() as i64, cur);
+                let m = |v: f64| money::format_estimate(v, cur);
                 println!("forecast {:.0} days from {} ({} trials, {ms:.0} ms)", f.horizon_days, q.as_of.format("%Y-%m-%d"), f.trials);
                 println!("  expected  {}  = {} from open deals + {} from new deals", m(f.expected_open + f.expected_new), m(f.expected_open), m(f.expected_new));
                 println!("  range     P10 {}  P50 {}  P90 {}", m(f.p10), m(f.p50), m(f.p90));

@@ -97,6 +97,12 @@ pub fn format_amount(minor: i64, currency: &str) -> String {
     }
 }
 
+/// An estimate (a forecast, an expected value) in whole currency units: cents in
+/// "$312,406.57" would claim a precision no forecast has.
+pub fn format_estimate(minor: f64, currency: &str) -> String {
+    format_amount(((minor / 100.0).round() * 100.0) as i64, currency)
+}
+
 /// Amount as an editable string without symbol or grouping: "1234.5" style, exact.
 pub fn amount_to_input(minor: i64) -> String {
     if minor % 100 == 0 {

@@ -142,7 +142,7 @@ pub fn backtest(flow: &Flow, as_of: i64, months: u32, filter: &DealFilter) -> Ba
         .enumerate()
         .filter(|(_, s)| s.kind == crate::domain::StageKind::Open && !s.archived)
         .map(|(i, s)| {
-            let c = &now_model.stage[i][0];
+            let c = &now_model.stage[i];
             let realized = (c.n > 0).then(|| c.inc.at(365.0).0);
             StageCalibration {
                 stage: i,

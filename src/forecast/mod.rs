@@ -192,6 +192,9 @@ pub fn forecast_with(flow: &Flow, model: &Model, q: &ForecastQuery) -> Forecast 
     let mut deals = Vec::new();
     let (mut weighted, mut commit, mut best_case) = (0.0, 0.0, 0.0);
     let mut undated = (0usize, 0.0f64);
+    // The prior's weight depends only on the horizon: once per forecast, not per deal.
+    let k = model.prior_weight(h);
+    let k_faster = faster.map_or(k, |f| model.prior_weight(h + f.1));
     for (d, row) in flow.deals.iter().enumerate() {
         if !sel.accepts(row) {
             continue;
@@ -209,7 +212,7 @@ pub fn forecast_with(flow: &Flow, model: &Model, q: &ForecastQuery) -> Forecast 
             Some((at, days)) if affected(stage.rank, at) => days,
             _ => 0.0,
         };
-        let (mut p, pooled) = model.win_within(s as usize, age, h + extra_days);
+        let (mut p, pooled) = model.win_within_k(s as usize, age, h + extra_days, if extra_days > 0.0 { k_faster } else { k });
         if let Some((scale, at)) = conv_scale {
             if affected(stage.rank, at) {
                 p = (p * scale).min(1.0);
@@ -265,7 +268,7 @@ pub fn forecast_with(flow: &Flow, model: &Model, q: &ForecastQuery) -> Forecast 
         }
         // At risk: waited past the stage's 90th percentile, or half as likely as a fresh
         // deal in the same stage.
-        let fresh_p = model.win_within(s as usize, 0.0, h).0;
+        let fresh_p = model.win_within_k(s as usize, 0.0, h, k).0;
         let at_risk = overdue || (fresh_p > 0.0 && p < 0.5 * fresh_p);
         deals.push(DealScore {
             deal: d,

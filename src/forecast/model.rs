@@ -1,18 +1,28 @@
-//! What the history says, as of a date: for every open stage and every "age in stage"
-//! landmark, the competing-risk chance to win within t days; the lead-to-win curve of new
-//! deals and the creation rate; win rates by owner and source; won amounts. Only events
-//! at or before the date are read (no look-ahead).
+//! What the history says, as of a date: for every open stage, how visits to it end day by
+//! day (a life table of exits by destination) and the competing-risk chance to win within
+//! t days from entering it; the same pooled over all stages, as the prior for stages with
+//! little history; the lead-to-win curve of new deals and the creation rate; win rates by
+//! owner and source; won amounts. Only events at or before the date are read (no
+//! look-ahead).
+//!
+//! A deal `a` days into a stage is won within `h` days if it leaves the stage within `h`
+//! (read from the stage's life table *given it is still there at `a`*) for a stage from
+//! which it then wins in the time left. Conditioning on the stage, not only on being open,
+//! is what makes the probability right at every age: a landmark curve read at a later age
+//! counted deals that had already moved on, and overstated the chances of those that had
+//! not (15% too high in Qualification on the simulated histories of tests/calibration.rs).
 
 use crate::analytics::flow::Flow;
 use crate::analytics::report::{known, next_terminals, Selection};
-use crate::analytics::stats::{quantile_sorted, Incidence, Outcome};
+use crate::analytics::stats::{km_quantiles, quantile_sorted, Incidence, Outcome};
 use crate::analytics::DealFilter;
 use crate::domain::StageKind;
 
 pub const DAY: f64 = 86_400.0;
 /// Ages in stage (days) at which the chance to win is estimated separately.
 pub const LANDMARKS: [f64; 12] = [0.0, 3.0, 7.0, 14.0, 21.0, 30.0, 45.0, 60.0, 90.0, 120.0, 180.0, 365.0];
-/// Fewer subjects than this and a stage's own estimate is not trusted: pooled instead.
+/// A pooled landmark curve with fewer subjects than this is not used (the one from entry
+/// is); also the prior's weight when there are not two stages to compare.
 pub const MIN_SUBJECTS: usize = 20;
 /// Deals created in this many days before as-of give the creation rate.
 pub const RATE_WINDOW_DAYS: f64 = 90.0;
@@ -23,19 +33,124 @@ pub struct Curve {
     pub n: usize,
 }
 
+/// How visits to one stage ended, as a daily life table: for each day since entry in
+/// which some visit ended or was last seen, the visits still there at its start, the share
+/// of all visits still there (Kaplan–Meier over days), and the chance of leaving that day
+/// for each destination. Visits still open count as censored at their age.
+#[derive(Clone, Debug, Default)]
+pub struct ExitTable {
+    day: Vec<u32>,
+    at_risk: Vec<f64>,
+    surv: Vec<f64>,
+    /// Exits of day `i`: `exits[start[i]..start[i + 1]]`, (destination stage, hazard).
+    start: Vec<u32>,
+    exits: Vec<(u16, f64)>,
+}
+
+impl ExitTable {
+    /// `visits`: (seconds in the stage, where it went; None = still there).
+    pub fn new(mut visits: Vec<(i64, Option<u16>)>) -> ExitTable {
+        visits.sort_unstable_by_key(|v| (v.0 / DAY as i64, v.1));
+        let mut t = ExitTable { start: vec![0], ..ExitTable::default() };
+        let mut n = visits.len() as f64;
+        let mut surv = 1.0;
+        let mut i = 0;
+        while i < visits.len() {
+            let day = visits[i].0.max(0) / DAY as i64;
+            let mut ended = 0.0;
+            let mut censored = 0.0;
+            let first_exit = t.exits.len();
+            while i < visits.len() && visits[i].0.max(0) / DAY as i64 == day {
+                let dest = visits[i].1;
+                let mut k = 0.0;
+                while i < visits.len() && visits[i].0.max(0) / DAY as i64 == day && visits[i].1 == dest {
+                    k += 1.0;
+                    i += 1;
+                }
+                match dest {
+                    Some(j) => {
+                        t.exits.push((j, k));
+                        ended += k;
+                    }
+                    None => censored += k,
+                }
+            }
+            // Actuarial life table: visits last seen during the day were there for half
+            // of it on average.
+            let risk = n - censored / 2.0;
+            for e in &mut t.exits[first_exit..] {
+                e.1 /= risk;
+            }
+            t.day.push(day as u32);
+            t.at_risk.push(n);
+            t.surv.push(surv);
+            t.start.push(t.exits.len() as u32);
+            surv *= 1.0 - ended / risk;
+            n -= ended + censored;
+        }
+        t
+    }
+
+    /// Visits that stayed at least `age_days` (observed that long, finished or not).
+    pub fn at_risk(&self, age_days: f64) -> f64 {
+        let i = self.day.partition_point(|&d| (d as f64) < age_days.floor());
+        self.at_risk.get(i).copied().unwrap_or(0.0)
+    }
+
+    /// The chance that a visit `a` days old ends within `h` more days, each exit weighted
+    /// by `then(destination, days left)`: the chance to be won from there in the time
+    /// left. Exits within a day are taken as spread evenly over it. None when no visit was
+    /// ever seen this old.
+    pub fn within(&self, a: f64, h: f64, then: impl Fn(u16, f64) -> f64) -> Option<f64> {
+        let k0 = a.floor();
+        let i0 = self.day.partition_point(|&d| (d as f64) < k0);
+        if i0 >= self.day.len() {
+            return None;
+        }
+        let hazard = |i: usize| self.exits[self.start[i] as usize..self.start[i + 1] as usize].iter().map(|e| e.1).sum::<f64>();
+        // Still there at `a`: the share at the start of its day, less what left before `a`.
+        let s_a = if self.day[i0] as f64 == k0 { self.surv[i0] * (1.0 - (a - k0) * hazard(i0)) } else { self.surv[i0] };
+        if s_a <= 1e-12 {
+            return None;
+        }
+        let end = a + h;
+        let mut p = 0.0;
+        for i in i0..self.day.len() {
+            let k = self.day[i] as f64;
+            if k >= end {
+                break;
+            }
+            let (lo, hi) = (k.max(a), (k + 1.0).min(end));
+            if hi <= lo {
+                continue;
+            }
+            let left = h - ((lo + hi) / 2.0 - a);
+            for &(j, q) in &self.exits[self.start[i] as usize..self.start[i + 1] as usize] {
+                p += self.surv[i] * q * (hi - lo) * then(j, left);
+            }
+        }
+        Some((p / s_a).clamp(0.0, 1.0))
+    }
+}
+
 #[derive(Clone, Debug)]
 pub struct Model {
     pub as_of: i64,
-    /// [stage index][landmark]: the stage's own estimate.
-    pub stage: Vec<Vec<Curve>>,
-    /// [landmark]: all open stages pooled.
+    /// [stage index]: win within t days of entering the stage.
+    pub stage: Vec<Curve>,
+    /// [stage index]: how visits to the stage end.
+    pub exits: Vec<ExitTable>,
+    /// [stage index]: won (1) or lost (0) for closed stages; None for open ones.
+    pub terminal: Vec<Option<f64>>,
+    /// [landmark]: all open stages pooled, the prior for stages with little history.
     pub pooled: Vec<Curve>,
     /// From creation to the first close.
     pub creation: Curve,
     pub creations_per_day: f64,
     pub won_amounts: Vec<i64>,
     pub closed_deals: usize,
-    /// Median and 90th percentile of completed visit length per stage (days).
+    /// Median and 90th percentile of visit length per stage (days), Kaplan–Meier with open
+    /// visits as censored; None while too many are still open to tell.
     pub dwell_p50: Vec<Option<f64>>,
     pub dwell_p90: Vec<Option<f64>>,
     /// (won, closed) per owner / source label, and overall.
@@ -52,7 +167,7 @@ impl Model {
         let nl = LANDMARKS.len();
         let mut stage_subjects: Vec<Vec<Vec<(i64, Outcome)>>> = vec![vec![Vec::new(); nl]; ns];
         let mut creation_subjects = Vec::new();
-        let mut visits: Vec<Vec<i64>> = vec![Vec::new(); ns];
+        let mut visits: Vec<Vec<(i64, Option<u16>)>> = vec![Vec::new(); ns];
         let n_labels = flow.labels_len();
         let mut owner_record = vec![(0, 0); n_labels];
         let mut source_record = vec![(0, 0); n_labels];
@@ -85,9 +200,7 @@ impl Model {
                 }
                 let entry = evs[i].0;
                 let end = evs.get(i + 1).map_or(as_of, |e| e.0);
-                if i + 1 < evs.len() {
-                    visits[s].push(end - entry);
-                }
+                visits[s].push((end - entry, evs.get(i + 1).map(|e| e.1)));
                 for (l, &a) in LANDMARKS.iter().enumerate() {
                     let origin = entry + (a * DAY) as i64;
                     // Still in the stage at this age: a finished visit must have lasted past
@@ -124,21 +237,36 @@ impl Model {
         let pooled = (0..nl)
             .map(|l| curve(stage_subjects.iter().flat_map(|per| per[l].iter().copied()).collect()))
             .collect();
-        let stage = stage_subjects.into_iter().map(|per| per.into_iter().map(curve).collect()).collect();
+        let stage = stage_subjects.into_iter().map(|mut per| curve(std::mem::take(&mut per[0]))).collect();
         let (dwell_p50, dwell_p90) = visits
-            .into_iter()
-            .map(|mut v| {
-                v.sort_unstable();
-                let days: Vec<f64> = v.iter().map(|&x| x as f64 / DAY).collect();
-                (quantile_sorted(&days, 0.5), quantile_sorted(&days, 0.9))
+            .iter()
+            .map(|v| {
+                let (mut ended, mut open): (Vec<i64>, Vec<i64>) = (Vec::new(), Vec::new());
+                for &(t, to) in v {
+                    if to.is_some() { ended.push(t) } else { open.push(t) }
+                }
+                let q = km_quantiles(&mut ended, &mut open, &[0.5, 0.9]);
+                (q[0].map(|x| x / DAY), q[1].map(|x| x / DAY))
             })
             .unzip();
+        let exits = visits.into_iter().map(ExitTable::new).collect();
+        let terminal = flow
+            .stages
+            .iter()
+            .map(|s| match s.kind {
+                StageKind::Won => Some(1.0),
+                StageKind::Lost => Some(0.0),
+                StageKind::Open => None,
+            })
+            .collect();
         let mut sorted_amounts = won_amounts.clone();
         sorted_amounts.sort_unstable();
         let amounts_f: Vec<f64> = sorted_amounts.iter().map(|&a| a as f64).collect();
         Model {
             as_of,
             stage,
+            exits,
+            terminal,
             pooled,
             creation: curve(creation_subjects),
             creations_per_day: created_recent as f64 / RATE_WINDOW_DAYS,
@@ -158,25 +286,70 @@ impl Model {
         LANDMARKS.iter().rposition(|&a| a <= age_days).unwrap_or(0)
     }
 
-    /// The curve to use for a deal in `stage` aged `age_days`, the age its origin stands
-    /// for (a landmark), and whether it is pooled.
-    pub fn curve_for(&self, stage: usize, age_days: f64) -> (&Curve, f64, bool) {
+    /// All stages pooled: the chance that a deal still open `age_days` into a stage wins
+    /// within `h`, from the landmark below its age (the prior a stage with little history
+    /// is shrunk toward).
+    pub fn pooled_within(&self, age_days: f64, h: f64) -> f64 {
         let l = Self::landmark(age_days);
-        let own = &self.stage[stage][l];
-        if own.n >= MIN_SUBJECTS {
-            (own, LANDMARKS[l], false)
-        } else if self.pooled[l].n >= MIN_SUBJECTS {
-            (&self.pooled[l], LANDMARKS[l], true)
-        } else {
-            (&self.pooled[0], 0.0, true)
-        }
+        let (curve, origin) =
+            if self.pooled[l].n >= MIN_SUBJECTS { (&self.pooled[l], LANDMARKS[l]) } else { (&self.pooled[0], 0.0) };
+        curve.inc.conditional((age_days - origin).max(0.0), h)
     }
 
-    /// The chance that a deal `age_days` into `stage` is won within `h` days, conditioned
-    /// on its real age (the landmark curve read from the deal's age, given it is still
-    /// open), not on the landmark below it; and whether a pooled curve was used.
+    /// The stage's own estimate for a deal `age_days` in, from its life table: None when
+    /// no visit to it was ever seen that old.
+    pub fn own_within(&self, stage: usize, age_days: f64, h: f64) -> Option<f64> {
+        self.exits[stage].within(age_days, h, |to, left| match self.terminal[to as usize] {
+            Some(p) => p,
+            None => self.stage[to as usize].inc.at(left).0,
+        })
+    }
+
+    /// How many visits' worth of evidence the pooled prior counts as at horizon `h`: the
+    /// between-stage spread of the chance to win within `h` of entering, estimated as in
+    /// a random-effects meta-analysis (DerSimonian–Laird), turned into a count
+    /// (p̄(1 − p̄)/τ²). Stages that really differ get a small count (their own data
+    /// dominates soon); stages that look alike lean on the pool. With fewer than two
+    /// stages to compare, MIN_SUBJECTS.
+    pub fn prior_weight(&self, h: f64) -> f64 {
+        let rows: Vec<(f64, f64)> = (0..self.stage.len())
+            .filter(|&s| self.terminal[s].is_none() && self.stage[s].n > 0)
+            .map(|s| (self.stage[s].n as f64, self.stage[s].inc.at(h).0))
+            .collect();
+        let n: f64 = rows.iter().map(|r| r.0).sum();
+        if rows.len() < 2 || n <= 0.0 {
+            return MIN_SUBJECTS as f64;
+        }
+        let p_bar = rows.iter().map(|r| r.0 * r.1).sum::<f64>() / n;
+        let var = p_bar * (1.0 - p_bar);
+        if var <= 1e-9 {
+            return MIN_SUBJECTS as f64;
+        }
+        // Weights 1/v_i with v_i = p̄(1 − p̄)/n_i.
+        let (sw, sw2) = rows.iter().fold((0.0, 0.0), |a, r| (a.0 + r.0 / var, a.1 + (r.0 / var).powi(2)));
+        let q: f64 = rows.iter().map(|r| r.0 / var * (r.1 - p_bar).powi(2)).sum();
+        let tau2 = (q - (rows.len() - 1) as f64) / (sw - sw2 / sw);
+        if tau2 <= 0.0 { f64::INFINITY } else { var / tau2 }
+    }
+
+    /// The chance that a deal `age_days` into `stage` is won within `h` days, at its real
+    /// age; and whether it leans mostly on the pooled prior. The stage's own estimate
+    /// (n visits observed that old) and the pooled one are mixed n : k, k from
+    /// `prior_weight`: shrinkage by sample size instead of a switch at a threshold.
     pub fn win_within(&self, stage: usize, age_days: f64, h: f64) -> (f64, bool) {
-        let (curve, origin, pooled) = self.curve_for(stage, age_days);
-        (curve.inc.conditional((age_days - origin).max(0.0), h), pooled)
+        self.win_within_k(stage, age_days, h, self.prior_weight(h))
+    }
+
+    /// The same with the prior's weight computed once by the caller (per forecast).
+    pub fn win_within_k(&self, stage: usize, age_days: f64, h: f64, k: f64) -> (f64, bool) {
+        let n = self.exits[stage].at_risk(age_days);
+        let own = self.own_within(stage, age_days, h);
+        let w = match own {
+            Some(_) if k.is_infinite() => 0.0,
+            Some(_) => n / (n + k),
+            None => 0.0,
+        };
+        let p = w * own.unwrap_or(0.0) + (1.0 - w) * self.pooled_within(age_days, h);
+        (p.clamp(0.0, 1.0), w < 0.5)
     }
 }

@@ -4,7 +4,7 @@
 
 use super::state::{now, use_app, yield_to_browser};
 use super::{href, View};
-use crate::domain::money::format_amount;
+use crate::domain::money::format_estimate;
 use crate::domain::{Command, Id};
 use crate::forecast::backtest::{backtest, Backtest};
 use crate::forecast::{forecast_with, horizon_end, Horizon, rank_improvements, Forecast, ForecastQuery, Model, Reason, Simulator, WhatIf, MIN_CLOSED_DEALS};
@@ -101,11 +101,8 @@ pub fn ForecastPage() -> impl IntoView {
         });
     });
 
-    // Forecasts are estimates: whole currency units (cents in "$312,406.57" claim a
-    // precision no forecast has).
-    let money = move |v: f64| {
-        results.with(|r| r.as_ref().map(|r| format_amount(((v / 100.0).round() * 100.0) as i64, &r.forecast.currency))).unwrap_or_default()
-    };
+    // Forecasts are estimates: whole currency units.
+    let money = move |v: f64| results.with(|r| r.as_ref().map(|r| format_estimate(v, &r.forecast.currency))).unwrap_or_default();
     // A memo: the page below is rebuilt only when this answer changes, not on every result.
     let enough = Memo::new(move |_| results.with(|r| r.as_ref().map(|r| r.forecast.closed_deals >= MIN_CLOSED_DEALS)));
     let number_input = move |label: K, sig: RwSignal<f64>| {

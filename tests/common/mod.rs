@@ -30,6 +30,11 @@ impl Fixture {
     }
     /// `path`: (day, stage index) in time order; the first entry creates the deal.
     pub fn deal(&mut self, title: &str, amount: Option<i64>, owner: &str, path: &[(i64, usize)]) -> Id {
+        let at: Vec<(DateTime<Utc>, usize)> = path.iter().map(|&(d, s)| (day(d), s)).collect();
+        self.deal_at(title, amount, owner, &at)
+    }
+    /// The same with exact times (simulated histories need more than whole days).
+    pub fn deal_at(&mut self, title: &str, amount: Option<i64>, owner: &str, path: &[(DateTime<Utc>, usize)]) -> Id {
         let id = self.ids.next_id();
         let stages: Vec<Id> = self.p().stages.iter().map(|s| s.id.clone()).collect();
         let mut from = None;
@@ -39,7 +44,7 @@ impl Fixture {
                 opportunity: id.clone(),
                 from: from.clone(),
                 to: stages[s].clone(),
-                at: day(d),
+                at: d,
                 note: String::new(),
                 seq: 0,
             });
@@ -55,8 +60,8 @@ impl Fixture {
             currency: "USD".into(),
             owner: owner.into(),
             source: "Web".into(),
-            created_at: day(path[0].0),
-            updated_at: day(path[0].0),
+            created_at: path[0].0,
+            updated_at: path[0].0,
             expected_close: None,
             stage: stages[path.last().unwrap().1].clone(),
             lost_reason: String::new(),
