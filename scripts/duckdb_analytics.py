@@ -63,12 +63,27 @@ QUERIES = {
       LEFT JOIN reach nx ON nx.deal = o.deal AND nx.r = o.r + 1
       WHERE o.r < (SELECT max(rnk) FROM st2)
       GROUP BY o.r""",
+    # Kaplan-Meier quantiles of visit length: finished visits are events, open ones are
+    # censored at their age (still at risk at a tied time); the q-quantile is the first
+    # finished length where S <= 1 - q, the midpoint to the next one where S = 1 - q
+    # exactly. A stage whose finished visits are mostly instant (0 s) is "not measured".
     "dwell": """
-      SELECT pos, count(*) AS n,
-        quantile_cont((next_t - t) / 86400.0, 0.5) AS p50,
-        quantile_cont((next_t - t) / 86400.0, 0.75) AS p75,
-        quantile_cont((next_t - t) / 86400.0, 0.9) AS p90
-      FROM ev WHERE next_t IS NOT NULL GROUP BY pos""",
+      WITH v AS (
+        SELECT pos, next_t - t AS d, 1 AS ended FROM ev WHERE next_t IS NOT NULL
+        UNION ALL SELECT pos, $as_of - t, 0 FROM ev WHERE next_t IS NULL AND kind = 'open'),
+      agg AS (SELECT pos, count(*) FILTER (WHERE ended = 1) AS n, count(*) FILTER (WHERE ended = 1 AND d = 0) AS instant,
+                count(*) FILTER (WHERE ended = 0) AS running FROM v GROUP BY pos),
+      tab AS (SELECT pos, d, count(*) FILTER (WHERE ended = 1) AS deaths, count(*) AS cnt FROM v GROUP BY pos, d),
+      risk AS (SELECT *, sum(cnt) OVER (PARTITION BY pos ORDER BY d DESC ROWS UNBOUNDED PRECEDING) AS n_at FROM tab),
+      km AS (
+        SELECT pos, d, lead(d) OVER (PARTITION BY pos ORDER BY d) AS next_d,
+          exp(sum(ln(greatest(1 - deaths / n_at, 1e-300))) OVER (PARTITION BY pos ORDER BY d ROWS UNBOUNDED PRECEDING)) AS s
+        FROM risk WHERE deaths > 0),
+      qs AS (SELECT unnest([0.5, 0.75, 0.9]) AS q)
+      SELECT a.pos, a.n, a.instant, a.running, qs.q,
+        (SELECT CASE WHEN abs(km.s - (1 - qs.q)) <= 1e-9 AND km.next_d IS NOT NULL THEN (km.d + km.next_d) / 2.0 ELSE km.d END
+         FROM km WHERE km.pos = a.pos AND km.s <= (1 - qs.q) + 1e-9 ORDER BY km.d LIMIT 1) / 86400.0 AS v
+      FROM agg a CROSS JOIN qs""",
     "cif": """
       WITH tab AS (
         SELECT r, time, count(*) FILTER (WHERE outcome = 1) AS d1, count(*) FILTER (WHERE outcome = 2) AS d2, count(*) AS cnt
@@ -97,7 +112,7 @@ QUERIES = {
 
 def compute(con, as_of):
     con.execute(SQL.replace("$as_of", str(as_of)))
-    return {name: con.execute(q).fetchall() for name, q in QUERIES.items()}
+    return {name: con.execute(q.replace("$as_of", str(as_of))).fetchall() for name, q in QUERIES.items()}
 
 
 def close(a, b, what, errors, tol=1e-6):
@@ -120,11 +135,12 @@ def compare(sql, rep, errors):
         c = ranked[r]["conversion"]
         for key, v in [("cohort", cohort), ("reached_next", nxt), ("won", won), ("lost", lost), ("lost_before_next", lbn)]:
             close(v, c[key], f"conversion {key} {ranked[r]['name']}", errors)
-    for pos, n, p50, p75, p90 in sql["dwell"]:
-        d = by_pos[pos]["dwell"]
-        close(n, d["completed"], f"dwell n {by_pos[pos]['name']}", errors)
-        for key, v in [("p50", p50), ("p75", p75), ("p90", p90)]:
-            close(v, d[key], f"dwell {key} {by_pos[pos]['name']}", errors)
+    for pos, n, instant, running, q, v in sql["dwell"]:
+        d, name = by_pos[pos]["dwell"], by_pos[pos]["name"]
+        for key, want in [("completed", n), ("instant", instant), ("running", running)]:
+            close(want, d[key], f"dwell {key} {name}", errors)
+        key = {50: "p50", 75: "p75", 90: "p90"}[round(float(q) * 100)]
+        close(None if instant * 2 > n else v, d[key], f"dwell {key} {name}", errors)
     for r, days, won, lost in sql["cif"]:
         h = next(h for h in ranked[r]["win_within"]["horizons"] if h["days"] == days)
         close(won, h["won"], f"win within {days}d {ranked[r]['name']}", errors)

@@ -118,7 +118,9 @@ fn one_history(seed: u64, trials: usize, negotiation: f64) -> Outcome {
         .iter()
         .map(|d| {
             let s = flow.stages.iter().position(|s| s.name == d.stage).unwrap_or(0);
-            let own = model.own_within(s, d.age_days, H).unwrap_or(f64::NAN);
+            // The oldest open deal in a stage has no visit followed past its age: there the
+            // pooled figure is all there is.
+            let own = model.own_within(s, d.age_days, H).unwrap_or(d.probability);
             (d.stage.clone(), d.age_days, d.probability, truth[&d.id], own)
         })
         .collect();

@@ -3,7 +3,7 @@
 //! event log. Definitions are documented in docs/analytics.md.
 
 use super::flow::{DealFilter, Flow, FxMap};
-use super::stats::{quantile_select, Incidence, Outcome};
+use super::stats::{km_quantiles, quantile_select, Incidence, Outcome};
 use crate::domain::{Pipeline, StageKind, Workspace};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -137,13 +137,22 @@ pub struct Conversion {
 pub struct Dwell {
     /// Completed visits (entry → next event) that started in the period, in days.
     pub completed: usize,
+    /// Of those, visits that left at the very moment they entered (one date for both in
+    /// the source data). When they are most of them, the stage's dwell was not measured
+    /// and the quantiles are None.
+    pub instant: usize,
+    /// Visits that started in the period and are still open: counted as censored.
+    pub running: usize,
+    /// Kaplan–Meier quantiles of visit length (open visits censored at their age); None
+    /// while too many are still open to tell, or when the dwell was not measured.
     pub p50: Option<f64>,
     pub p75: Option<f64>,
     pub p90: Option<f64>,
     /// Deals in the stage now, and the median of their current age in days.
     pub open: usize,
     pub open_median_age: Option<f64>,
-    /// Age above which an open visit counts as stuck: the stage's own limit, else p90.
+    /// Age above which an open visit counts as stuck: the stage's own limit, else p90,
+    /// else (more than 10% still open past every finished visit) the longest finished one.
     pub stuck_after: Option<f64>,
     pub stuck: Vec<StuckDeal>,
 }
@@ -326,6 +335,8 @@ pub struct ReportBuilder {
     conv: Vec<Conversion>,
     /// Completed visit lengths per stage, in seconds.
     samples: Vec<Vec<i64>>,
+    /// Ages of open visits that started in the period, in seconds (censored).
+    running: Vec<Vec<i64>>,
     open_visits: Vec<Vec<(usize, i64)>>,
     /// Per rank: (seconds from first reach to the outcome or to as-of, outcome).
     subjects: Vec<Vec<(i64, Outcome)>>,
@@ -363,6 +374,7 @@ impl ReportBuilder {
             funnel_amt: vec![0; ranks],
             conv: vec![Conversion::default(); ranks],
             samples: vec![Vec::new(); ns],
+            running: vec![Vec::new(); ns],
             open_visits: vec![Vec::new(); ns],
             subjects: vec![Vec::new(); ranks],
             vel: Velocity::default(),
@@ -475,6 +487,9 @@ impl ReportBuilder {
                 }
             } else if cur_kind == StageKind::Open {
                 self.open_visits[s].push((d, self.as_of - evs[i].0));
+                if q.in_period(evs[i].0) {
+                    self.running[s].push(self.as_of - evs[i].0);
+                }
             }
         }
 
@@ -511,23 +526,31 @@ impl ReportBuilder {
         }
         let ranks = flow.ranks;
         let q = &self.q;
-        let mut all_open_stage_samples: Vec<i64> = Vec::new();
+        let (mut all_ended, mut all_running): (Vec<i64>, Vec<i64>) = (Vec::new(), Vec::new());
         let stages: Vec<StageReport> = flow
             .stages
             .iter()
             .enumerate()
             .filter(|(_, s)| !s.archived)
             .map(|(si, s)| {
-                // Quantiles by selection on integer seconds: no sort of a million floats.
                 let mut secs = std::mem::take(&mut self.samples[si]);
-                if s.kind == StageKind::Open {
-                    all_open_stage_samples.extend_from_slice(&secs);
+                let mut running = std::mem::take(&mut self.running[si]);
+                let (instant, longest) = (secs.iter().filter(|&&x| x == 0).count(), secs.iter().max().copied());
+                let measured = dwell_measured(secs.len(), instant);
+                if s.kind == StageKind::Open && measured {
+                    all_ended.extend_from_slice(&secs);
+                    all_running.extend_from_slice(&running);
                 }
-                let mut q_days = |q: f64| quantile_select(&mut secs, q).map(|x| x / DAY);
-                let (p50, p75, p90) = (q_days(0.5), q_days(0.75), q_days(0.9));
+                let km = km_quantiles(&mut secs, &mut running, &[0.5, 0.75, 0.9]);
+                let km = |i: usize| km[i].filter(|_| measured).map(|x| x / DAY);
+                let (p50, p75, p90) = (km(0), km(1), km(2));
                 let mut open = std::mem::take(&mut self.open_visits[si]);
                 let mut ages: Vec<i64> = open.iter().map(|o| o.1).collect();
-                let stuck_after = s.stuck_after_days.map(f64::from).or(p90);
+                let stuck_after = s
+                    .stuck_after_days
+                    .map(f64::from)
+                    .or(p90)
+                    .or_else(|| longest.filter(|_| measured).map(|x| x as f64 / DAY));
                 // Oldest first; equal ages in id order so the list never depends on input order.
                 open.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| flow.deals[a.0].id.cmp(&flow.deals[b.0].id)));
                 let stuck = match stuck_after {
@@ -544,6 +567,8 @@ impl ReportBuilder {
                 };
                 let dwell = Dwell {
                     completed: secs.len(),
+                    instant,
+                    running: running.len(),
                     p50,
                     p75,
                     p90,
@@ -584,7 +609,7 @@ impl ReportBuilder {
                 }
             })
             .collect();
-        let pipeline_median = quantile_select(&mut all_open_stage_samples, 0.5).map(|x| x / DAY);
+        let pipeline_median = km_quantiles(&mut all_ended, &mut all_running, &[0.5])[0].map(|x| x / DAY);
         let bottlenecks = bottlenecks(&stages, pipeline_median);
         Report {
             as_of: q.as_of,
@@ -598,6 +623,14 @@ impl ReportBuilder {
             velocity: vel,
         }
     }
+}
+
+/// A stage's dwell counts as measured unless most of its finished visits left at the
+/// moment they entered: an import with one date for two steps (the Maven sample creates
+/// every deal in Prospecting at its engage date) says nothing about time in the stage, and
+/// "0.0 days" would read as a fact.
+pub(crate) fn dwell_measured(completed: usize, instant: usize) -> bool {
+    instant * 2 <= completed
 }
 
 /// The incidence curve as chart points, at most ~120 (enough for a smooth step line).
@@ -630,11 +663,13 @@ fn bottlenecks(stages: &[StageReport], pipeline_median: Option<f64>) -> Bottlene
                 n: c.reached_next + c.lost_before_next,
             })
     });
-    let dwell = pipeline_median.and_then(|pipeline_median_days| {
-        stages
-            .iter()
-            .filter(|s| s.kind == StageKind::Open)
-            .filter_map(|s| s.dwell.p50.map(|m| (s, m)))
+    // The slowest of at least two stages with a measured median: with one, the stage
+    // would be compared with itself ("69.0 days vs 69.0 pipeline-wide").
+    let measured: Vec<(&StageReport, f64)> =
+        stages.iter().filter(|s| s.kind == StageKind::Open).filter_map(|s| s.dwell.p50.map(|m| (s, m))).collect();
+    let dwell = pipeline_median.filter(|_| measured.len() >= 2).and_then(|pipeline_median_days| {
+        measured
+            .into_iter()
             .max_by(|a, b| a.1.total_cmp(&b.1))
             .map(|(s, m)| DwellBottleneck {
                 stage: s.name.clone(),

@@ -149,7 +149,10 @@ fn print_table(r: &Report) {
             win30,
         );
     }
-    println!("(·c = closed deals only; * = fewer than {} deals)", funnelscope::analytics::SMALL_SAMPLE);
+    println!(
+        "(→won = won so far ÷ entered, low while deals are open; ·c = closed deals only, high when losses come late;\n win≤30d = estimate with open deals undecided; dwell — = not known yet or not measured; * = fewer than {} deals)",
+        funnelscope::analytics::SMALL_SAMPLE
+    );
     if let Some(b) = &r.bottlenecks.drop_off {
         println!(
             "biggest drop-off: {} keeps {:.1}% of closed deals vs {:.1}% across the pipeline (n={})",

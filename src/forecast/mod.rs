@@ -135,6 +135,18 @@ pub struct Forecast {
     /// Open deals without an expected close date (count, amount): the weighted pipeline and
     /// the commit cannot place them in any period, and the page says so.
     pub undated: (usize, f64),
+    /// The newest change known at as-of, when it is more than `RATE_WINDOW_DAYS` older:
+    /// the history has stopped (an old dataset), no deals arrive, and open deals are older
+    /// than any before them — the page explains the near-zero forecast and offers to look
+    /// from that date instead.
+    pub stale_since: Option<i64>,
+    /// Open deals in their stage longer than any past visit to it (count, amount).
+    pub beyond_history: (usize, f64),
+    /// Deals created per day over the last `RATE_WINDOW_DAYS`.
+    pub new_per_day: f64,
+    /// Open deals without an amount in the forecast's currency (count, expected wins):
+    /// they can win but add no money, and the page says so.
+    pub unpriced: (usize, f64),
 }
 
 fn currency_of(flow: &Flow, sel: &Selection) -> Option<u32> {
@@ -192,6 +204,9 @@ pub fn forecast_with(flow: &Flow, model: &Model, q: &ForecastQuery) -> Forecast 
     let mut deals = Vec::new();
     let (mut weighted, mut commit, mut best_case) = (0.0, 0.0, 0.0);
     let mut undated = (0usize, 0.0f64);
+    let mut beyond_history = (0usize, 0.0f64);
+    let mut unpriced = (0usize, 0.0f64);
+    let mut last_event = None::<i64>;
     // The prior's weight depends only on the horizon: once per forecast, not per deal.
     let k = model.prior_weight(h);
     let k_faster = faster.map_or(k, |f| model.prior_weight(h + f.1));
@@ -201,6 +216,7 @@ pub fn forecast_with(flow: &Flow, model: &Model, q: &ForecastQuery) -> Forecast 
         }
         let evs = known(&flow.events[d], q.as_of);
         let Some(&(entered, s)) = evs.last() else { continue };
+        last_event = last_event.max(Some(entered));
         let stage = &flow.stages[s as usize];
         let category = flow.category_at(d, q.as_of);
         if stage.kind != StageKind::Open || category == ForecastCategory::Omitted {
@@ -217,6 +233,14 @@ pub fn forecast_with(flow: &Flow, model: &Model, q: &ForecastQuery) -> Forecast 
             if affected(stage.rank, at) {
                 p = (p * scale).min(1.0);
             }
+        }
+        if !model.exits[s as usize].seen_past(age) {
+            beyond_history.0 += 1;
+            beyond_history.1 += amount.unwrap_or(0) as f64;
+        }
+        if amount.is_none() {
+            unpriced.0 += 1;
+            unpriced.1 += p;
         }
         if row.expected_close.is_none() {
             undated.0 += 1;
@@ -315,6 +339,10 @@ pub fn forecast_with(flow: &Flow, model: &Model, q: &ForecastQuery) -> Forecast 
         deals,
         closed_deals: model.closed_deals,
         undated,
+        stale_since: last_event.filter(|&t| (q.as_of - t) as f64 > model::RATE_WINDOW_DAYS * DAY),
+        beyond_history,
+        new_per_day: model.creations_per_day,
+        unpriced,
     }
 }
 

@@ -13,7 +13,7 @@
 //! not (15% too high in Qualification on the simulated histories of tests/calibration.rs).
 
 use crate::analytics::flow::Flow;
-use crate::analytics::report::{known, next_terminals, Selection};
+use crate::analytics::report::{dwell_measured, known, next_terminals, Selection};
 use crate::analytics::stats::{km_quantiles, quantile_sorted, Incidence, Outcome};
 use crate::analytics::DealFilter;
 use crate::domain::StageKind;
@@ -97,14 +97,20 @@ impl ExitTable {
         self.at_risk.get(i).copied().unwrap_or(0.0)
     }
 
+    /// Whether any visit was followed past the day of age `age_days` (finished later, or
+    /// still open and older): otherwise the table knows nothing about what comes next.
+    pub fn seen_past(&self, age_days: f64) -> bool {
+        self.day.last().is_some_and(|&d| d as f64 > age_days.floor())
+    }
+
     /// The chance that a visit `a` days old ends within `h` more days, each exit weighted
     /// by `then(destination, days left)`: the chance to be won from there in the time
     /// left. Exits within a day are taken as spread evenly over it. None when no visit was
-    /// ever seen this old.
+    /// ever followed past this age (a deal's own open visit says nothing about its future).
     pub fn within(&self, a: f64, h: f64, then: impl Fn(u16, f64) -> f64) -> Option<f64> {
         let k0 = a.floor();
         let i0 = self.day.partition_point(|&d| (d as f64) < k0);
-        if i0 >= self.day.len() {
+        if i0 >= self.day.len() || !self.seen_past(a) {
             return None;
         }
         let hazard = |i: usize| self.exits[self.start[i] as usize..self.start[i + 1] as usize].iter().map(|e| e.1).sum::<f64>();
@@ -150,7 +156,9 @@ pub struct Model {
     pub won_amounts: Vec<i64>,
     pub closed_deals: usize,
     /// Median and 90th percentile of visit length per stage (days), Kaplan–Meier with open
-    /// visits as censored; None while too many are still open to tell.
+    /// visits as censored, as in the report; None while too many are still open to tell or
+    /// when the stage's dwell was not measured (p90 then falls back to the longest finished
+    /// visit, like the report's stuck limit).
     pub dwell_p50: Vec<Option<f64>>,
     pub dwell_p90: Vec<Option<f64>>,
     /// (won, closed) per owner / source label, and overall.
@@ -245,8 +253,13 @@ impl Model {
                 for &(t, to) in v {
                     if to.is_some() { ended.push(t) } else { open.push(t) }
                 }
+                let measured = dwell_measured(ended.len(), ended.iter().filter(|&&x| x == 0).count());
+                let longest = ended.iter().max().copied();
                 let q = km_quantiles(&mut ended, &mut open, &[0.5, 0.9]);
-                (q[0].map(|x| x / DAY), q[1].map(|x| x / DAY))
+                let q = |i: usize| q[i].filter(|_| measured).map(|x| x / DAY);
+                // Overdue past p90, or, while p90 cannot be told, past every finished
+                // visit (the report's stuck rule).
+                (q(0), q(1).or_else(|| longest.filter(|_| measured).map(|x| x as f64 / DAY)))
             })
             .unzip();
         let exits = visits.into_iter().map(ExitTable::new).collect();

@@ -65,7 +65,7 @@ pub fn DwellChart(report: Memo<Option<Report>>) -> impl IntoView {
     move || {
         let r = report.get()?;
         let rows: Vec<&StageReport> = r.stages.iter().filter(|s| s.dwell.p50.is_some()).collect();
-        let max = rows.iter().filter_map(|s| s.dwell.p90).fold(1.0f64, f64::max);
+        let max = rows.iter().filter_map(|s| s.dwell.p90.or(s.dwell.p75).or(s.dwell.p50)).fold(1.0f64, f64::max);
         let scale = |d: f64| 150.0 + 400.0 * d / max;
         let row = 30.0;
         let height = row * rows.len() as f64 + 24.0;
@@ -74,11 +74,16 @@ pub fn DwellChart(report: Memo<Option<Report>>) -> impl IntoView {
             .enumerate()
             .map(|(i, s)| {
                 let d = &s.dwell;
-                let (p50, p75, p90) = (d.p50.unwrap_or(0.0), d.p75.unwrap_or(0.0), d.p90.unwrap_or(0.0));
+                // p75 and p90 are unknown while that many visits are still open: the box
+                // and the whisker stop at what is known, the text says "—".
+                let p50 = d.p50.unwrap_or(0.0);
+                let p75 = d.p75.unwrap_or(p50);
+                let p90 = d.p90.unwrap_or(p75);
+                let days = |v: Option<f64>| v.map_or("—".to_string(), |v| format!("{v:.1}"));
                 let y = i as f64 * row + 6.0;
                 let tip = fill(
                     app.t(K::DwellTip),
-                    &[("p50", format!("{p50:.1}")), ("p75", format!("{p75:.1}")), ("p90", format!("{p90:.1}")), ("n", d.completed.to_string())],
+                    &[("p50", days(d.p50)), ("p75", days(d.p75)), ("p90", days(d.p90)), ("n", d.completed.to_string()), ("r", d.running.to_string())],
                 );
                 let small = d.completed < SMALL_SAMPLE;
                 view! {
@@ -88,18 +93,41 @@ pub fn DwellChart(report: Memo<Option<Report>>) -> impl IntoView {
                         <line x1=scale(0.0) x2=scale(p90) y1=y + 10.0 y2=y + 10.0 class="whisker"/>
                         <rect x=scale(p50) y=y + 2.0 width=(scale(p75) - scale(p50)).max(2.0) height="16" class="box"/>
                         <line x1=scale(p50) x2=scale(p50) y1=y y2=y + 20.0 class="median"/>
-                        <text x=scale(p90) + 6.0 y=y + 15.0 class="value muted">{format!("{p50:.1} / {p90:.1}")}</text>
+                        <text x=scale(p90) + 6.0 y=y + 15.0 class="value muted">{format!("{} / {}", days(d.p50), days(d.p90))}</text>
                     </g>
                 }
             })
             .collect_view();
         let axis_y = height - 6.0;
+        // Figures that are missing say why, instead of a bar at 0.
+        let notes: Vec<String> = r
+            .stages
+            .iter()
+            .filter(|s| s.kind == crate::domain::StageKind::Open && s.dwell.completed + s.dwell.running > 0)
+            .filter_map(|s| {
+                let d = &s.dwell;
+                let stage = s.name.clone();
+                if d.instant > 0 && d.p50.is_none() && d.instant * 2 > d.completed {
+                    Some(fill(app.t(K::DwellNotMeasured), &[("stage", stage), ("n", d.instant.to_string()), ("m", d.completed.to_string())]))
+                } else if d.p50.is_none() {
+                    Some(fill(app.t(K::DwellNotYet), &[("stage", stage), ("n", d.running.to_string())]))
+                } else if d.p90.is_none() {
+                    let (p, q) = if d.p75.is_none() { ("25%", "75") } else { ("10%", "90") };
+                    Some(fill(app.t(K::DwellOpenEnded), &[("stage", stage), ("p", p.into()), ("q", q.into())]))
+                } else {
+                    None
+                }
+            })
+            .collect();
         Some(view! {
             <svg class="chart dwell" viewBox=format!("0 0 680 {height}") role="img" aria-label=move || app.t(K::DwellChart)>
                 {marks}
                 <text x="150" y=axis_y class="axis-label">"0"</text>
                 <text x="550" y=axis_y class="axis-label" text-anchor="end">{move || fill(app.t(K::NDaysShort), &[("n", format!("{max:.0}"))])}</text>
             </svg>
+            {(!notes.is_empty()).then(|| view! {
+                <ul class="notes small" aria-label=app.t(K::DwellChart)>{notes.into_iter().map(|n| view! { <li>{n}</li> }).collect_view()}</ul>
+            })}
         })
     }
 }

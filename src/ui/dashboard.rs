@@ -53,7 +53,8 @@ pub fn Dashboard() -> impl IntoView {
         q.mode = if strict.get() { ReachMode::Strict } else { ReachMode::Reached };
         let opt = |s: String| (!s.is_empty()).then_some(s);
         q.filter = DealFilter { owner: opt(owner.get()), source: opt(source.get()), tag: opt(tag.get()) };
-        let mut horizons = vec![30, 60, 90, custom_t.get().clamp(1, 3650)];
+        // 365 days: the conversion table's unbiased "won within a year" column.
+        let mut horizons = vec![30, 60, 90, LONG_HORIZON, custom_t.get().clamp(1, 3650)];
         horizons.sort_unstable();
         horizons.dedup();
         q.horizons = horizons;
@@ -267,7 +268,7 @@ fn Callouts(report: Memo<Option<Report>>) -> impl IntoView {
                 </article>
                 <article class="callout">
                     <h3>{app.t(K::SlowestStage)}</h3>
-                    <p>{dwell.unwrap_or_else(|| app.t(K::NotEnoughData).into())}</p>
+                    <p>{dwell.unwrap_or_else(|| app.t(K::SlowestNeedsTwo).into())}</p>
                 </article>
                 <article class="callout" title=app.t(K::VelocityTip)>
                     <h3>{app.t(K::SalesVelocity)}</h3>
@@ -279,6 +280,10 @@ fn Callouts(report: Memo<Option<Report>>) -> impl IntoView {
     }
 }
 
+/// The horizon of the conversion table's "won within a year": long enough that nearly
+/// every deal has closed, and estimated with open deals undecided (not lost).
+const LONG_HORIZON: u32 = 365;
+
 #[component]
 fn ConversionTable(current: Memo<Option<Report>>, previous: Memo<Option<Report>>, on_pick: Callback<(String, String)>) -> impl IntoView {
     let app = use_app();
@@ -289,8 +294,11 @@ fn ConversionTable(current: Memo<Option<Report>>, previous: Memo<Option<Report>>
         let rows = r
             .stages
             .iter()
-            .filter_map(|s| s.conversion.clone().map(|c| (s.id.clone(), s.name.clone(), c, s.dwell.p50)))
-            .map(|(id, name, c, p50)| {
+            .filter_map(|s| {
+                let year = s.win_within.as_ref().and_then(|w| w.horizons.iter().find(|h| h.days == LONG_HORIZON).cloned());
+                s.conversion.clone().map(|c| (s.id.clone(), s.name.clone(), c, s.dwell.p50, year))
+            })
+            .map(|(id, name, c, p50, year)| {
                 let prev_stage = prev.as_ref().and_then(|p| p.stages.iter().find(|x| x.id == id));
                 let p: Option<Conversion> = prev_stage.and_then(|x| x.conversion.clone());
                 let prev_p50 = prev_stage.and_then(|x| x.dwell.p50);
@@ -309,10 +317,18 @@ fn ConversionTable(current: Memo<Option<Report>>, previous: Memo<Option<Report>>
                         <td class="num" title=move || if small { fill(app.t(K::SmallSampleTip), &[("n", SMALL_SAMPLE.to_string())]) } else { String::new() }>
                             {c.cohort} {small.then_some(" ⚠")}
                         </td>
-                        {cell(c.next_to_date, c.reached_next, c.cohort)}
-                        {cell(c.next_closed, c.reached_next, c.reached_next + c.lost_before_next)}
+                        {match year {
+                            Some(h) => view! {
+                                <td class="num" title=fill(app.t(K::WinCellTip), &[("lo", format!("{:.1}%", h.won_low * 100.0)), ("hi", format!("{:.1}%", h.won_high * 100.0)), ("lost", format!("{:.1}%", h.lost * 100.0))])>
+                                    {format!("{:.1}%", h.won * 100.0)}
+                                </td>
+                            }.into_any(),
+                            None => view! { <td class="num">"—"</td> }.into_any(),
+                        }}
                         {cell(c.won_to_date, c.won, c.cohort)}
                         {cell(c.won_closed, c.won, c.won + c.lost)}
+                        {cell(c.next_to_date, c.reached_next, c.cohort)}
+                        {cell(c.next_closed, c.reached_next, c.reached_next + c.lost_before_next)}
                         {cmp.then(|| view! {
                             <td class="num delta">{delta(c.next_closed, p.as_ref().and_then(|p| p.next_closed))}</td>
                             <td class="num delta">{delta(c.won_closed, p.as_ref().and_then(|p| p.won_closed))}</td>
@@ -332,10 +348,11 @@ fn ConversionTable(current: Memo<Option<Report>>, previous: Memo<Option<Report>>
                         <tr>
                             <th scope="col">{app.t(K::Stage)}</th>
                             <th scope="col" title=app.t(K::CohortTip)>{app.t(K::Cohort)}</th>
+                            <th scope="col" title=app.t(K::WonWithinYearTip)>{app.t(K::WonWithinYear)}</th>
+                            <th scope="col" title=app.t(K::ToWonToDateTip)>{app.t(K::ToWonToDate)}</th>
+                            <th scope="col" title=app.t(K::ToWonClosedTip)>{app.t(K::ToWonClosed)}</th>
                             <th scope="col">{app.t(K::ToNextToDate)}</th>
                             <th scope="col">{app.t(K::ToNextClosed)}</th>
-                            <th scope="col">{app.t(K::ToWonToDate)}</th>
-                            <th scope="col">{app.t(K::ToWonClosed)}</th>
                             {cmp.then(|| view! {
                                 <th scope="col">{app.t(K::DeltaNext)}</th>
                                 <th scope="col">{app.t(K::DeltaWon)}</th>

@@ -2,6 +2,7 @@
 //! backtest, calibration (with one-click corrected stage probabilities) and what-if.
 //! All numbers come from `crate::forecast` on the kept analytics index.
 
+use super::format::date;
 use super::state::{now, use_app, yield_to_browser};
 use super::{href, View};
 use crate::domain::money::format_estimate;
@@ -36,6 +37,9 @@ enum SortBy {
 pub fn ForecastPage() -> impl IntoView {
     let app = use_app();
     let horizon = RwSignal::new(crate::forecast::default_horizon(now()));
+    // Forecast as of another moment than now: the newest change of a history that has
+    // stopped (an old dataset), on the user's request.
+    let as_of_at = RwSignal::new(None::<i64>);
     let conv_stage = RwSignal::new(String::new());
     let conv_points = RwSignal::new(5.0f64);
     let fast_stage = RwSignal::new(String::new());
@@ -58,7 +62,7 @@ pub fn ForecastPage() -> impl IntoView {
     });
 
     Effect::new(move |_| {
-        let as_of = now();
+        let as_of = as_of_at.get().and_then(|t| chrono::DateTime::from_timestamp(t, 0)).unwrap_or_else(now);
         let until = horizon_end(horizon.get(), as_of);
         let parse = |s: String| s.parse::<usize>().ok();
         let what_if = WhatIf {
@@ -151,6 +155,26 @@ pub fn ForecastPage() -> impl IntoView {
                     </select>
                 </label>
             </div>
+            {move || as_of_at.get().and_then(|t| chrono::DateTime::from_timestamp(t, 0)).map(|t| view! {
+                <p class="banner" role="note">
+                    {fill(app.t(K::ForecastAsOfNote), &[("date", date(t.date_naive()))])}
+                    " "
+                    <button type="button" class="link" on:click=move |_| as_of_at.set(None)>{app.t(K::ForecastFromToday)}</button>
+                </p>
+            })}
+            {move || results.with(|r| r.as_ref().and_then(|r| r.forecast.stale_since.map(|t| (t, r.forecast.expected_open + r.forecast.expected_new))))
+                .filter(|_| as_of_at.with(Option::is_none))
+                .and_then(|(t, total)| chrono::DateTime::from_timestamp(t, 0).map(|at| (t, at, total)))
+                .map(|(t, at, total)| view! {
+                    <div class="banner warn" role="note">
+                        <p>{fill(app.t(K::StaleHistory), &[
+                            ("date", date(at.date_naive())),
+                            ("n", ((now().timestamp() - t) / 86_400).to_string()),
+                            ("total", money(total)),
+                        ])}</p>
+                        <button type="button" on:click=move |_| as_of_at.set(Some(t))>{fill(app.t(K::ForecastFromThen), &[("date", date(at.date_naive()))])}</button>
+                    </div>
+                })}
             {move || progress.get().map(|p| view! {
                 <div class="progress" role="status">
                     <span>{app.t(K::Simulating)}</span>
@@ -225,6 +249,9 @@ fn Summary(results: RwSignal<Option<Results>>, money: impl Fn(f64) -> String + C
                     </article>
                     <Classic forecast=f.clone() money=money/>
                 </div>
+                {(f.unpriced.0 > 0).then(|| view! {
+                    <p class="banner" role="note">{fill(app.t(K::UnpricedDeals), &[("n", f.unpriced.0.to_string()), ("w", format!("{:.0}", f.unpriced.1))])}</p>
+                })}
                 {(f.pooled_deals > 0).then(|| view! {
                     <p class="banner warn" role="note">{fill(app.t(K::PooledWarning), &[("n", f.pooled_deals.to_string())])}</p>
                 })}

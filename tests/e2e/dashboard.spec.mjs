@@ -25,6 +25,12 @@ test('dashboard shows funnel, conversion, dwell and win-within-T, and follows th
   const winTable = page.getByRole('table', { name: 'Win within T days, with 95% interval' });
   await expect(winTable.getByRole('columnheader', { name: '≤ 30 days' })).toBeVisible();
   await expect(winTable.getByRole('columnheader', { name: '≤ 45 days' })).toBeVisible();
+  // Issue 9: the conversion table leads with the unbiased "won within a year", the same
+  // Aalen–Johansen figure as the win table's 365-day column.
+  await expect(winTable.getByRole('columnheader', { name: '≤ 365 days' })).toBeVisible();
+  const year = await conv.getByRole('row').nth(1).getByRole('cell').nth(1).textContent();
+  expect(year).toMatch(/^\d+\.\d%$/);
+  await expect(winTable.getByRole('row').nth(1).getByRole('cell').last()).toContainText(year);
 
   // Clicking a bar lists the deals behind it.
   await page.getByRole('button', { name: /^Negotiation: \d+ deals reached$/ }).click();
@@ -38,7 +44,7 @@ test('dashboard shows funnel, conversion, dwell and win-within-T, and follows th
   await page.getByRole('checkbox', { name: 'Compare with the previous period' }).check();
   await expect(conv.getByRole('columnheader', { name: 'Δ won (pts)' })).toBeVisible();
   await expect(conv.getByRole('columnheader', { name: 'Δ median days in stage' })).toBeVisible();
-  await expect(conv.getByRole('row').nth(1).getByRole('cell').nth(5)).toHaveText(/^[+-]\d+\.\d$|^—$/);
+  await expect(conv.getByRole('row').nth(1).getByRole('cell').nth(6)).toHaveText(/^[+-]\d+\.\d$|^—$/);
   await page.getByRole('combobox', { name: 'Period' }).selectOption({ label: 'All time' });
 
   // Filters narrow every figure.

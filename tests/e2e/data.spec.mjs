@@ -318,4 +318,27 @@ test('the Maven sales-pipeline CSV imports as-is and the board matches the file'
   expect(Object.values(counts).reduce((a, b) => a + b, 0)).toBe(8800);
   await nav(page, 'Analytics').click();
   await expect(page.getByRole('button', { name: `Engaging: ${8800 - counts.Prospecting} deals reached` })).toBeVisible();
+  // Issue 9: figures with too little behind them say so. Prospecting has no date of its
+  // own (deals are created in it at their engage date): not measured, not "0.0 days"; one
+  // measured stage is not compared with itself; nothing is stuck against a 0-day limit.
+  const engaged = 8800 - counts.Prospecting;
+  await expect(page.getByText(`Prospecting: time in stage not measured — ${engaged} of ${engaged} finished visits left the moment they entered`)).toBeVisible();
+  await expect(page.locator('.callout', { hasText: 'Slowest stage' })).toContainText('Needs a measured median time in at least two stages');
+  await expect(page.getByText(/vs 0\.0 days/)).toHaveCount(0);
+  // The unbiased "won within a year" comes first in the conversion table.
+  const headers = await page.getByRole('table').filter({ hasText: 'Won within a year (estimate)' }).locator('thead th').allTextContents();
+  expect(headers.slice(0, 5)).toEqual(['Stage', 'Entered', 'Won within a year (estimate)', 'Won so far ÷ entered', 'Won ÷ closed']);
+  // Seen from today the history stopped on 2017-12-31: the forecast says so instead of a
+  // bare $0, and offers the history's own view.
+  await nav(page, 'Forecast').click();
+  const stale = page.getByRole('note').filter({ hasText: 'The newest change in this pipeline is from 2017-12-31' });
+  await expect(stale).toContainText('that is why the forecast is $0');
+  await stale.getByRole('button', { name: 'Forecast as of 2017-12-31' }).click();
+  await expect(page.getByRole('note').filter({ hasText: 'Forecast as of 2017-12-31, the newest change in the data' })).toBeVisible();
+  const expected = page.locator('.callout', { hasText: 'Expected won revenue' }).locator('.big');
+  await expect.poll(async () => Number((await expected.textContent()).replace(/[^0-9]/g, ''))).toBeGreaterThan(0);
+  await expect(page.getByRole('note').filter({ hasText: `${counts.Prospecting + counts.Engaging} open deals have no amount` })).toBeVisible();
+  await expect(stale).toHaveCount(0);
+  await page.getByRole('button', { name: 'Back to today' }).click();
+  await expect(stale).toBeVisible();
 });
