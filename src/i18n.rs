@@ -232,6 +232,49 @@ texts! {
     ForecastAsOfNote => "Forecast as of {date}, the newest change in the data, as if it were today.", "以数据中最新的变更日期 {date} 作为“今天”进行预测。";
     ForecastFromToday => "Back to today", "回到今天";
     UnpricedDeals => "{n} open deals have no amount: they add {w} expected wins but no money to the forecast.", "{n} 个未结束的商机没有金额：它们贡献 {w} 个预期赢单，但不计入预测金额。";
+    KindCall => "Call", "电话";
+    KindMeeting => "Meeting", "会议";
+    KindEmail => "Email", "邮件";
+    KindNote => "Note", "备注";
+    KindTask => "Task", "任务";
+    LogActivity => "Log activity", "记录活动";
+    LogActivityOn => "Log activity on {deal} (L)", "为「{deal}」记录活动（L）";
+    ActivityType => "Type", "类型";
+    DueAt => "Due", "截止时间";
+    ScheduleTask => "Schedule task", "安排任务";
+    SaveActivity => "Save activity", "保存活动";
+    MarkDone => "Done: {subject}", "完成：{subject}";
+    Done => "Done", "完成";
+    RescheduleTask => "Due date of {subject}", "「{subject}」的截止时间";
+    NMinutes => "{n} min", "{n} 分钟";
+    Overdue => "overdue", "已逾期";
+    TodayView => "Today", "今日";
+    DownloadIcs => "Tasks as calendar (.ics)", "导出任务日历（.ics）";
+    OverdueN => "Overdue ({n})", "已逾期（{n}）";
+    DueTodayN => "Due today ({n})", "今天到期（{n}）";
+    UpcomingN => "Next 7 days ({n})", "未来 7 天（{n}）";
+    NothingHere => "Nothing here.", "暂无。";
+    NoNextStepN => "Open deals without a next step ({n})", "没有下一步的进行中商机（{n}）";
+    EveryDealHasNextStep => "Every open deal has a next step.", "每个进行中的商机都有下一步。";
+    DealsWithoutNextStep => "Deals without a next step", "没有下一步的商机";
+    ScheduleNextStep => "Schedule next step", "安排下一步";
+    ScheduleNextStepFor => "Schedule next step for {deal}", "为「{deal}」安排下一步";
+    StuckN => "Stuck in their stage ({n})", "在阶段中停滞（{n}）";
+    RemindersUnsupported => "This browser cannot show reminders.", "此浏览器无法显示提醒。";
+    RemindersOn => "Reminders on while this tab is open.", "此标签页打开期间将提醒到期任务。";
+    RemindersBlocked => "Reminders are blocked in the browser's site settings.", "浏览器的网站设置已屏蔽提醒。";
+    TurnOnReminders => "Remind me when tasks are due", "任务到期时提醒我";
+    TaskDueNotice => "Due now: {subject}", "现在到期：{subject}";
+    NextStep => "Next:", "下一步：";
+    NextStepOverdue => "Overdue:", "已逾期：";
+    NoNextStep => "No next step", "没有下一步";
+    Timeline => "History", "历史记录";
+    ShowEntries => "Show", "显示";
+    ShowAll => "Everything", "全部";
+    ShowStageChanges => "Stage changes", "阶段变更";
+    ShowActivities => "Activities", "活动";
+    NextStepField => "Next step (optional)", "下一步（可选）";
+    NextStepDue => "Next step due", "下一步截止时间";
     PooledWarning => "{n} deals sit in stages with little history at their age: their probabilities lean mostly on all stages pooled, the more so the less history there is.", "{n} 个商机所在阶段在其停留时长上历史数据少：其概率主要参考所有阶段的合并估计，历史越少参考越多。";
     WhatIf => "What if…", "假设分析";
     NoChange => "(no change)", "（不变）";
@@ -361,6 +404,9 @@ texts! {
     ImpInvalidPipeline => "pipeline \"{name}\" breaks the stage rules: {detail}", "管道“{name}”不符合阶段规则：{detail}";
     RowTooManyStages => "\"{v}\" would be a new stage, but a pipeline has at most {max} stages: map this column to another meaning or tidy the values", "“{v}”将成为新阶段，但一个管道最多 {max} 个阶段：请把这一列改为其他含义，或整理其中的值";
     ImpDealOutside => "deal {id} is not in an existing pipeline and stage", "商机 {id} 不属于任何现有管道及阶段";
+    ImpInvalidActivity => "activity {id}: {detail}", "活动 {id}：{detail}";
+    WhatActivities => "activities", "活动";
+    WhatActivity => "activity", "活动";
     ImpForeignStage => "event {event} moves a deal into stage {id} of another pipeline", "事件 {event} 把商机移入了另一个管道的阶段 {id}";
     ImpDateRange => "{what} {id} has the date {v}, outside 1970–2199", "{what} {id} 的日期 {v} 超出 1970–2199 年的范围";
     WhatEvent => "event", "事件";
@@ -394,6 +440,14 @@ texts! {
     ErrStageArchived => "That stage was removed from the pipeline.", "该阶段已从漏斗中删除。";
     ErrAlreadyInStage => "The deal is already in that stage.", "商机已在该阶段。";
     ErrMovedElsewhere => "This deal was moved to {v} meanwhile (in another tab or window); your move was not saved. Check the board and move it again if needed.", "此商机已在其他标签页或窗口中被移动到「{v}」；您的移动未保存。请查看看板，如有需要再移动一次。";
+    ErrSubjectRequired => "Say what it is about: a subject is required.", "请填写内容：主题为必填项。";
+    ErrInvalidDuration => "\"{v}\" is not a duration: give whole minutes from 0 to 1440.", "「{v}」不是有效时长：请填写 0 到 1440 之间的整数分钟。";
+    ErrUnknownActivity => "That activity no longer exists (removed in another tab?).", "该活动已不存在（可能已在其他标签页中删除）。";
+    ErrNotATask => "Only tasks can be done or rescheduled.", "只有任务可以完成或改期。";
+    Subject => "Subject", "主题";
+    When => "When", "时间";
+    DurationMin => "Duration (minutes)", "时长（分钟）";
+    Outcome => "Outcome", "结果";
     ErrDateOutOfRange => "That date is outside 1970–2199; nothing was saved.", "日期超出 1970–2199 年的范围；未保存任何内容。";
     ErrTooManyStages => "A pipeline can have at most {max} stages (this one would have {n}).", "一个管道最多 {max} 个阶段（此管道将有 {n} 个）。";
     ErrPipelineNameRequired => "Give the pipeline a name.", "请填写漏斗名称。";
@@ -449,6 +503,10 @@ pub fn error_message(lang: Lang, e: &DomainError) -> String {
         DomainError::StageKindChangedWithDeals { stage } => v(K::ErrKindChangeWithDeals, stage),
         DomainError::MovedElsewhere { stage } => v(K::ErrMovedElsewhere, stage),
         DomainError::DateOutOfRange => t(K::ErrDateOutOfRange).into(),
+        DomainError::SubjectRequired => t(K::ErrSubjectRequired).into(),
+        DomainError::InvalidDuration(d) => v(K::ErrInvalidDuration, d),
+        DomainError::UnknownActivity => t(K::ErrUnknownActivity).into(),
+        DomainError::NotATask => t(K::ErrNotATask).into(),
         DomainError::TooManyStages { stages, max } => {
             fill(t(K::ErrTooManyStages), &[("n", stages.to_string()), ("max", max.to_string())])
         }
@@ -489,6 +547,10 @@ pub fn field_label(f: Field) -> K {
         Field::Tags => K::Tags,
         Field::Stage => K::Stage,
         Field::PipelineName => K::PipelineName,
+        Field::Subject => K::Subject,
+        Field::When => K::When,
+        Field::Duration => K::DurationMin,
+        Field::Outcome => K::Outcome,
     }
 }
 
@@ -545,6 +607,8 @@ fn record_kind(lang: Lang, what: &str) -> String {
         "stage" => K::WhatStage,
         "event" => K::WhatEvent,
         "category change" => K::WhatCall,
+        "activities" => K::WhatActivities,
+        "activity" => K::WhatActivity,
         other => return other.to_string(),
     };
     tr(lang, k).to_string()
@@ -574,6 +638,9 @@ pub fn import_error(lang: Lang, e: &crate::io::ImportError) -> String {
         E::ForeignStage { event, stage } => fill(t(K::ImpForeignStage), &[("event", event.clone()), ("id", stage.clone())]),
         E::DateOutOfRange { what, id, value } => {
             fill(t(K::ImpDateRange), &[("what", record_kind(lang, what)), ("id", id.clone()), ("v", value.clone())])
+        }
+        E::InvalidActivity { activity, problem } => {
+            fill(t(K::ImpInvalidActivity), &[("id", activity.clone()), ("detail", error_message(lang, problem))])
         }
     }
 }

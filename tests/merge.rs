@@ -23,7 +23,18 @@ fn apply(ws: &mut Workspace, device: &str, seed: u64, edits: &[Edit]) {
         let deal = ws.deals[i % ws.deals.len()].clone();
         let now = t0() + Duration::minutes(*minutes);
         let mut ctx = Ctx { now, ids: &mut ids, device };
-        let cmd = if *move_it {
+        let task = ws.activities.iter().find(|a| a.deal == deal.id && a.kind == ActivityKind::Task).map(|a| a.id.clone());
+        let cmd = if *field == 4 {
+            let draft = ActivityDraft { kind: ActivityKind::Task, subject: value.clone(), at: format!("2026-11-0{}T10:00", 1 + value.len()), ..Default::default() };
+            Command::LogActivity { deal: deal.id.clone(), draft }
+        } else if *field == 5 && task.is_some() {
+            let activity = task.unwrap_or_default();
+            if value.len() % 2 == 0 {
+                Command::CompleteTask { activity, done: value.len() % 4 == 0 }
+            } else {
+                Command::RescheduleTask { activity, due: ActivityDraft { at: format!("2026-12-0{}T09:00", value.len()), ..Default::default() } }
+            }
+        } else if *move_it {
             let p = ws.pipeline(&deal.pipeline).unwrap();
             let to = p.stages[(p.position(&deal.stage).unwrap() + 1) % p.stages.len()].id.clone();
             Command::MoveDeal { deal: deal.id.clone(), from: None, to, note: value.clone(), lost_reason: String::new() }
@@ -44,7 +55,7 @@ fn apply(ws: &mut Workspace, device: &str, seed: u64, edits: &[Edit]) {
 }
 
 fn edits() -> impl Strategy<Value = Vec<Edit>> {
-    proptest::collection::vec((0usize..12, 0u8..4, "[a-z]{1,6}", 1i64..600, proptest::bool::weighted(0.3)), 0..10)
+    proptest::collection::vec((0usize..12, 0u8..6, "[a-z]{1,6}", 1i64..600, proptest::bool::weighted(0.3)), 0..10)
 }
 
 #[test]
@@ -114,9 +125,14 @@ proptest! {
         let self_merge = merge(&ab.workspace, &ab.workspace);
         prop_assert_eq!(&self_merge.workspace, &ab.workspace);
         prop_assert!(self_merge.conflicts.is_empty());
-        // Nothing is lost: every event of either side is in the result.
+        // Nothing is lost: every event and activity of either side is in the result, and
+        // an activity edited on both sides keeps the newer edit.
         for e in a.events.iter().chain(&b.events) {
             prop_assert!(ab.workspace.events.iter().any(|x| x.id == e.id));
+        }
+        for x in a.activities.iter().chain(&b.activities) {
+            let m = ab.workspace.activities.iter().find(|m| m.id == x.id);
+            prop_assert!(m.is_some_and(|m| m.updated_at >= x.updated_at));
         }
         assert_valid(&ab.workspace);
     }
@@ -125,7 +141,7 @@ proptest! {
 /// Every merged workspace satisfies what an import demands, so it can be exported, imported
 /// and restored again.
 fn assert_valid(ws: &Workspace) {
-    funnelscope::io::json::check_records(&ws.pipelines, &ws.deals, &ws.events, &ws.category_changes).unwrap();
+    funnelscope::io::json::check_records(&ws.pipelines, &ws.deals, &ws.events, &ws.category_changes, &ws.activities).unwrap();
 }
 
 #[test]
@@ -183,4 +199,33 @@ fn a_merge_writes_only_what_is_new_and_never_removes() {
         _ => (d, e),
     });
     assert_eq!((deals, events), (2, 1), "two deals changed, one move appended: {changes:?}");
+}
+
+/// Issue 10: a task marked done on one device and rescheduled later on another: the later
+/// edit wins whole (activities merge by id, newer edit first), either way round; a task
+/// logged on one side only arrives on the other.
+#[test]
+fn activities_merge_by_id_with_the_newer_edit() {
+    let mut a = base();
+    let mut b = base();
+    let task = a.activities.iter().find(|x| x.is_open_task()).unwrap().clone();
+    let run = |ws: &mut Workspace, device: &str, minutes: i64, cmd: Command| {
+        let mut ids = IdGen::new(minutes as u64);
+        let mut ctx = Ctx { now: t0() + Duration::minutes(minutes), ids: &mut ids, device };
+        let changes = ws.plan(cmd, &mut ctx).unwrap();
+        ws.commit(changes);
+    };
+    run(&mut a, "laptop", 10, Command::CompleteTask { activity: task.id.clone(), done: true });
+    let due = ActivityDraft { at: "2026-12-01T09:00".into(), ..Default::default() };
+    run(&mut b, "phone", 20, Command::RescheduleTask { activity: task.id.clone(), due });
+    let draft = ActivityDraft { kind: ActivityKind::Call, subject: "Pricing call".into(), at: "2026-11-01T15:00".into(), ..Default::default() };
+    run(&mut b, "phone", 30, Command::LogActivity { deal: task.deal.clone(), draft });
+    for m in [merge(&a, &b), merge(&b, &a)] {
+        let t = m.workspace.activity(&task.id).unwrap();
+        assert_eq!((t.done_at, t.at, t.device.as_str()), (None, Utc.with_ymd_and_hms(2026, 12, 1, 9, 0, 0).unwrap(), "phone"));
+        assert_eq!(m.workspace.activities.len(), base().activities.len() + 1);
+        assert_valid(&m.workspace);
+    }
+    let changes = changes_from(&a, &merge(&a, &b).workspace);
+    assert_eq!(changes.iter().filter(|c| matches!(c, Change::PutActivity(_))).count(), 2, "the rescheduled task and the new call");
 }

@@ -23,6 +23,7 @@ struct Stored {
     deals: BTreeMap<String, Opportunity>,
     events: BTreeMap<String, StageChange>,
     calls: BTreeMap<String, CategoryChange>,
+    activities: BTreeMap<String, Activity>,
 }
 
 impl Stored {
@@ -33,6 +34,7 @@ impl Stored {
                 Change::PutDeal(d) => drop(self.deals.insert(d.id.to_string(), d.clone())),
                 Change::AppendEvent(e) => assert!(self.events.insert(e.id.to_string(), e.clone()).is_none(), "events are only added"),
                 Change::AppendCategory(c) => assert!(self.calls.insert(c.id.to_string(), c.clone()).is_none()),
+                Change::PutActivity(a) => drop(self.activities.insert(a.id.to_string(), a.clone())),
             }
         }
     }
@@ -43,6 +45,7 @@ impl Stored {
             self.events.values().cloned().collect(),
         );
         ws.category_changes = self.calls.values().cloned().collect();
+        ws.activities = self.activities.values().cloned().collect();
         ws.order_logs();
         ws
     }
@@ -53,6 +56,7 @@ fn canonical(ws: &Workspace) -> Workspace {
     let mut ws = ws.clone();
     ws.pipelines.sort_by(|a, b| a.id.cmp(&b.id));
     ws.deals.sort_by(|a, b| a.id.cmp(&b.id));
+    ws.activities.sort_by(|a, b| a.id.cmp(&b.id));
     ws
 }
 
@@ -97,7 +101,7 @@ type Op = (u8, usize, usize, i64, String);
 
 fn ops() -> impl Strategy<Value = Vec<Op>> {
     // Minutes may be 0: several changes in the same millisecond must keep their order.
-    proptest::collection::vec((0u8..4, 0usize..8, 0usize..6, 0i64..3, "[a-z]{0,5}"), 1..60)
+    proptest::collection::vec((0u8..6, 0usize..8, 0usize..6, 0i64..3, "[a-z]{0,5}"), 1..60)
 }
 
 proptest! {
@@ -120,6 +124,14 @@ proptest! {
                     let draft = DealDraft { notes: text.clone(), forecast_category: ForecastCategory::Commit, ..DealDraft::from_deal(d) };
                     door.run(Command::UpdateDeal { deal: d.id.clone(), draft, base: Some(DealDraft::from_deal(d)) })
                 }
+                (4, Some(d)) => door.run(Command::LogActivity {
+                    deal: d.id.clone(),
+                    draft: ActivityDraft { kind: ActivityKind::Task, subject: format!("T{text}"), at: format!("2026-03-0{}T10:00", 1 + stage), ..Default::default() },
+                }),
+                (5, Some(_)) => match door.ws.activities.get(deal % door.ws.activities.len().max(1)).cloned() {
+                    Some(a) => door.run(Command::CompleteTask { activity: a.id, done: !text.is_empty() }),
+                    None => Ok(()),
+                },
                 (_, Some(d)) => door.run(Command::MoveDeal {
                     deal: d.id.clone(),
                     from: Some(d.stage.clone()),

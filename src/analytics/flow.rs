@@ -268,6 +268,8 @@ impl Flow {
                 self.push_category(c);
                 true
             }
+            // Activities are not part of the stage flow.
+            Change::PutActivity(_) => true,
         }
     }
 

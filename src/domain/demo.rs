@@ -201,5 +201,83 @@ pub fn generate_chain(chain: &Chain, n: usize, seed: u64, id_seed: u64, now: Dat
     let mut ws = Workspace::from_records(vec![pipeline], deals, events);
     ws.category_changes = calls;
     ws.order_logs();
+    ws.activities = activities(&ws, seed, &mut ids, now, zh);
     ws
+}
+
+/// A rep's trail on every deal: a call, meeting or email around each stage change, tasks
+/// done on the way, and on most open deals a next step — some overdue, some due today,
+/// the rest in the next two weeks — so the Today view and the board's next steps are
+/// alive on first visit. Drawn from a generator of its own, so the deal flow (and every
+/// figure tested against the chain's truth) is the same with or without them.
+fn activities(ws: &Workspace, seed: u64, ids: &mut IdGen, now: DateTime<Utc>, zh: bool) -> Vec<super::activity::Activity> {
+    use super::activity::{Activity, ActivityKind as A};
+    let mut rng = Rng::new(seed ^ 0xAC71_7174);
+    let pick = |pair: (&'static str, &'static str)| if zh { pair.1 } else { pair.0 }.to_string();
+    let stage_kind = |s: &Id| ws.pipelines[0].stage(s).map(|x| (ws.pipelines[0].position(s).unwrap_or(0), x.kind));
+    let by_stage: [(A, (&str, &str), (&str, &str)); 4] = [
+        (A::Call, ("Discovery call", "需求沟通电话"), ("Interested, wants a follow-up", "有兴趣，希望进一步沟通")),
+        (A::Email, ("Sent questions on current process", "发送现有流程问卷"), ("Answers received", "已收到回复")),
+        (A::Meeting, ("Product demo", "产品演示"), ("Good fit; pricing questions", "匹配度高；关注价格")),
+        (A::Email, ("Sent proposal and quote", "发送方案和报价"), ("Under review by procurement", "采购部门审核中")),
+    ];
+    let next_steps: [(&str, &str); 5] = [
+        ("Follow up on proposal", "跟进方案"),
+        ("Schedule the demo", "安排产品演示"),
+        ("Send the contract", "发送合同"),
+        ("Call the decision maker", "致电决策人"),
+        ("Confirm budget", "确认预算"),
+    ];
+    let mut out = Vec::new();
+    let push = |out: &mut Vec<Activity>, kind, deal: &Opportunity, subject: String, at: DateTime<Utc>, outcome: String, done: Option<DateTime<Utc>>, ids: &mut IdGen| {
+        out.push(Activity {
+            id: ids.next_id(),
+            kind,
+            deal: deal.id.clone(),
+            subject,
+            at,
+            duration_min: matches!(kind, A::Call | A::Meeting).then_some(if kind == A::Call { 20 } else { 45 }),
+            outcome,
+            owner: deal.owner.clone(),
+            done_at: done,
+            created_at: at.min(now),
+            updated_at: done.unwrap_or(at).min(now),
+            device: "demo".into(),
+            extra: Default::default(),
+        })
+    };
+    // Each deal's events, in the log's order (one pass: big generated histories have
+    // hundreds of thousands).
+    let mut history: std::collections::HashMap<&Id, Vec<&StageChange>> = std::collections::HashMap::new();
+    for e in &ws.events {
+        history.entry(&e.opportunity).or_default().push(e);
+    }
+    for deal in &ws.deals {
+        for e in history.get(&deal.id).into_iter().flatten() {
+            let Some((pos, super::pipeline::StageKind::Open)) = stage_kind(&e.to) else { continue };
+            if pos >= 4 || rng.next_f64() >= 0.7 {
+                continue;
+            }
+            let at = e.at + Duration::minutes(60 + rng.below(2 * 24 * 60) as i64);
+            if at > now {
+                continue;
+            }
+            let (kind, subject, outcome) = by_stage[pos];
+            push(&mut out, kind, deal, pick(subject), at, pick(outcome), None, ids);
+            if rng.next_f64() < 0.3 {
+                let due = at + Duration::days(2);
+                if due < now {
+                    push(&mut out, A::Task, deal, pick(*rng.pick(&next_steps)), due, String::new(), Some(due), ids);
+                }
+            }
+        }
+        let open = stage_kind(&deal.stage).is_some_and(|(_, k)| k == super::pipeline::StageKind::Open);
+        if open && rng.next_f64() < 0.85 {
+            // Due on a whole hour between six days ago and twelve days ahead.
+            let hours = rng.below(18 * 24) as i64 - 6 * 24;
+            let due = now + Duration::hours(hours) - Duration::seconds(now.timestamp() % 3600);
+            push(&mut out, A::Task, deal, pick(*rng.pick(&next_steps)), due, String::new(), None, ids);
+        }
+    }
+    out
 }

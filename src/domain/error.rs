@@ -33,6 +33,12 @@ pub enum DomainError {
     StageHasDeals { stage: String, deals: usize },
     StageKindChangedWithDeals { stage: String },
     TooManyStages { stages: usize, max: usize },
+    // Activities
+    SubjectRequired,
+    InvalidDuration(String),
+    UnknownActivity,
+    /// Done / reschedule apply to tasks only.
+    NotATask,
 }
 
 /// Form fields, so messages can be shown next to the right input.
@@ -50,4 +56,8 @@ pub enum Field {
     Tags,
     Stage,
     PipelineName,
+    Subject,
+    When,
+    Duration,
+    Outcome,
 }

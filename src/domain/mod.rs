@@ -1,5 +1,6 @@
 //! Pure domain: types, commands and the append-only event log. No web dependencies.
 
+pub mod activity;
 pub mod demo;
 pub mod error;
 pub mod event;
@@ -9,6 +10,7 @@ pub mod opportunity;
 pub mod pipeline;
 pub mod workspace;
 
+pub use activity::{Activity, ActivityDraft, ActivityKind};
 pub use error::{DomainError, Field};
 pub use event::{classify, CategoryChange, MoveKind, StageChange};
 pub use ids::{FastRng, Hlc, Id, IdGen, Rng};

@@ -4,6 +4,7 @@
 //! The UI persists those changes first and only then `commit`s them to memory, so what
 //! the user sees never runs ahead of what is stored.
 
+use super::activity::{Activity, ActivityDraft};
 use super::error::{DomainError, Field};
 use super::event::{CategoryChange, StageChange};
 use super::ids::{Hlc, Id, IdGen};
@@ -23,6 +24,9 @@ pub struct Workspace {
     /// Forecast-category calls, append-only like `events` and sorted the same way.
     #[serde(default)]
     pub category_changes: Vec<CategoryChange>,
+    /// Calls, meetings, emails, notes and tasks on deals, in no particular order.
+    #[serde(default)]
+    pub activities: Vec<Activity>,
 }
 
 // Commands and changes live briefly in small lists; boxing the big variants buys nothing.
@@ -42,6 +46,12 @@ pub enum Command {
     /// `from` is the stage the user saw the deal in: if it has moved since (another tab
     /// or device), the move is refused rather than recording a second exit from `from`.
     MoveDeal { deal: Id, from: Option<Id>, to: Id, note: String, lost_reason: String },
+    /// Logs a call, meeting, email or note, or schedules a task, on a deal.
+    LogActivity { deal: Id, draft: ActivityDraft },
+    /// Marks a task done (or open again).
+    CompleteTask { activity: Id, done: bool },
+    /// Moves a task's due time.
+    RescheduleTask { activity: Id, due: ActivityDraft },
 }
 
 /// One record to persist. Events are only ever appended.
@@ -52,6 +62,7 @@ pub enum Change {
     PutDeal(Opportunity),
     AppendEvent(StageChange),
     AppendCategory(CategoryChange),
+    PutActivity(Activity),
 }
 
 /// Gives every appended record that has none its clock stamp, in list order: the write
@@ -109,7 +120,7 @@ fn with_fields(d: &Opportunity, f: DealFields) -> Opportunity {
 impl Workspace {
     /// Builds a workspace from stored records; each deal's stage is re-derived from the log.
     pub fn from_records(pipelines: Vec<Pipeline>, deals: Vec<Opportunity>, events: Vec<StageChange>) -> Self {
-        let mut ws = Workspace { pipelines, deals, events, category_changes: Vec::new() };
+        let mut ws = Workspace { pipelines, deals, events, ..Default::default() };
         ws.order_logs();
         ws.derive_stages();
         ws
@@ -189,7 +200,92 @@ impl Workspace {
             Command::CreateDeal { pipeline, stage, draft } => self.plan_create_deal(pipeline, stage, draft, ctx),
             Command::UpdateDeal { deal, draft, base } => self.plan_update_deal(deal, draft, base, ctx),
             Command::MoveDeal { deal, from, to, note, lost_reason } => self.plan_move(deal, from, to, note, lost_reason, ctx),
+            Command::LogActivity { deal, draft } => self.plan_log_activity(deal, draft, ctx),
+            Command::CompleteTask { activity, done } => self.plan_task_edit(activity, ctx, |a, now| {
+                a.done_at = if done { Some(a.done_at.unwrap_or(now)) } else { None };
+                Ok(())
+            }),
+            Command::RescheduleTask { activity, due } => {
+                let at = ActivityDraft { subject: "·".into(), ..due }.validate().map(|f| f.at)?;
+                self.plan_task_edit(activity, ctx, |a, _| {
+                    a.at = at;
+                    Ok(())
+                })
+            }
         }
+    }
+
+    pub fn activity(&self, id: &Id) -> Option<&Activity> {
+        self.activities.iter().find(|a| &a.id == id)
+    }
+
+    /// A deal's activities, newest first.
+    pub fn activities_of(&self, deal: &Id) -> Vec<&Activity> {
+        let mut v: Vec<&Activity> = self.activities.iter().filter(|a| &a.deal == deal).collect();
+        v.sort_by(|a, b| (b.at, &b.id).cmp(&(a.at, &a.id)));
+        v
+    }
+
+    /// Every deal's next step: its open task due first (ties by id).
+    pub fn next_steps(&self) -> HashMap<&Id, &Activity> {
+        let mut out: HashMap<&Id, &Activity> = HashMap::new();
+        for a in self.activities.iter().filter(|a| a.is_open_task()) {
+            match out.get(&a.deal) {
+                Some(b) if (b.at, &b.id) <= (a.at, &a.id) => {}
+                _ => {
+                    out.insert(&a.deal, a);
+                }
+            }
+        }
+        out
+    }
+
+    fn plan_log_activity(&self, deal: Id, draft: ActivityDraft, ctx: &mut Ctx) -> Result<Vec<Change>, Rejection> {
+        let Some(d) = self.deal(&deal) else { return reject(Field::Subject, DomainError::UnknownDeal) };
+        // No time given for something that happened: it happened now (to the millisecond,
+        // so a call logged right after creating a deal comes after its creation).
+        let happened_now = draft.at.trim().is_empty() && draft.kind != super::activity::ActivityKind::Task;
+        let draft = if happened_now { ActivityDraft { at: super::activity::to_local_input(ctx.now, draft.tz_offset_min), ..draft } } else { draft };
+        let mut f = draft.validate()?;
+        if happened_now {
+            f.at = ctx.now;
+        }
+        let owner = if f.owner.is_empty() { d.owner.clone() } else { f.owner };
+        Ok(vec![Change::PutActivity(Activity {
+            id: ctx.ids.next_id(),
+            kind: f.kind,
+            deal,
+            subject: f.subject,
+            at: f.at,
+            duration_min: f.duration_min,
+            outcome: f.outcome,
+            owner,
+            done_at: None,
+            created_at: ctx.now,
+            updated_at: ctx.now,
+            device: ctx.device.to_string(),
+            extra: Default::default(),
+        })])
+    }
+
+    fn plan_task_edit(
+        &self,
+        id: Id,
+        ctx: &mut Ctx,
+        edit: impl FnOnce(&mut Activity, DateTime<Utc>) -> Result<(), Rejection>,
+    ) -> Result<Vec<Change>, Rejection> {
+        let Some(old) = self.activity(&id) else { return reject(Field::Subject, DomainError::UnknownActivity) };
+        if old.kind != super::activity::ActivityKind::Task {
+            return reject(Field::Subject, DomainError::NotATask);
+        }
+        let mut a = old.clone();
+        edit(&mut a, ctx.now)?;
+        if &a == old {
+            return Ok(Vec::new());
+        }
+        a.updated_at = ctx.now.max(old.updated_at);
+        a.device = ctx.device.to_string();
+        Ok(vec![Change::PutActivity(a)])
     }
 
     fn plan_update_deal(&self, deal: Id, draft: DealDraft, base: Option<DealDraft>, ctx: &mut Ctx) -> Result<Vec<Change>, Rejection> {
@@ -275,6 +371,10 @@ impl Workspace {
                     calls_in_order &= self.category_changes.last().is_none_or(|l| l.key() <= c.key());
                     self.category_changes.push(c)
                 }
+                Change::PutActivity(a) => match self.activities.iter_mut().find(|x| x.id == a.id) {
+                    Some(slot) => *slot = a,
+                    None => self.activities.push(a),
+                },
             }
         }
         if !events_in_order || !calls_in_order {

@@ -1,17 +1,17 @@
 //! The workspace as one versioned JSON document (documented in docs/export-format.md).
 
-use crate::domain::{CategoryChange, Opportunity, Pipeline, StageChange, Workspace};
+use crate::domain::{Activity, CategoryChange, Opportunity, Pipeline, StageChange, Workspace};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::collections::HashSet;
 use std::fmt;
 
 pub const FORMAT: &str = "funnelscope";
-pub const FORMAT_VERSION: u32 = 3;
+pub const FORMAT_VERSION: u32 = 4;
 
 /// Ordered migrations of older export documents, like the storage's: entry i upgrades
 /// version i + 1 to i + 2, so a file of any older version is brought forward step by step.
-const EXPORT_MIGRATIONS: &[fn(&mut serde_json::Value)] = &[export_v1_to_v2, export_v2_to_v3];
+const EXPORT_MIGRATIONS: &[fn(&mut serde_json::Value)] = &[export_v1_to_v2, export_v2_to_v3, export_v3_to_v4];
 
 /// v2 added the forecast-call log, per-field edit times, the editing device and forecast
 /// categories: a v1 file has none, which is what the defaults below say explicitly.
@@ -47,6 +47,17 @@ fn export_v2_to_v3(doc: &mut serde_json::Value) {
     }
 }
 
+/// v4 adds activities (calls, meetings, emails, notes, tasks). A v3 file has none. The
+/// version goes up so that an older build refuses a file with activities ("newer than this
+/// app understands") instead of dropping them without a word.
+fn export_v3_to_v4(doc: &mut serde_json::Value) {
+    use serde_json::{json, Value};
+    if let Value::Object(root) = doc {
+        root.entry("activities").or_insert_with(|| json!([]));
+        root.insert("version".into(), json!(4));
+    }
+}
+
 #[derive(Serialize)]
 struct ExportRef<'a> {
     format: &'static str,
@@ -56,6 +67,7 @@ struct ExportRef<'a> {
     deals: &'a [Opportunity],
     events: &'a [StageChange],
     category_changes: &'a [CategoryChange],
+    activities: &'a [Activity],
 }
 
 #[derive(Deserialize)]
@@ -72,6 +84,7 @@ struct Export {
     /// Absent in files written before forecast calls were logged.
     #[serde(default)]
     category_changes: Vec<CategoryChange>,
+    activities: Vec<Activity>,
 }
 
 pub fn export_json(ws: &Workspace, exported_at: DateTime<Utc>) -> String {
@@ -83,6 +96,7 @@ pub fn export_json(ws: &Workspace, exported_at: DateTime<Utc>) -> String {
         deals: &ws.deals,
         events: &ws.events,
         category_changes: &ws.category_changes,
+        activities: &ws.activities,
     };
     // Compact: pretty-printing made 50,000 deals 83 MB, more than the import accepted.
     serde_json::to_string(&doc).unwrap_or_default()
@@ -96,6 +110,7 @@ pub fn pipeline_only(ws: &Workspace, pipeline: &crate::domain::Id) -> Workspace 
         pipelines: ws.pipelines.iter().filter(|p| &p.id == pipeline).cloned().collect(),
         events: ws.events.iter().filter(|e| ids.contains(&e.opportunity)).cloned().collect(),
         category_changes: ws.category_changes.iter().filter(|c| ids.contains(&c.opportunity)).cloned().collect(),
+        activities: ws.activities.iter().filter(|a| ids.contains(&a.deal)).cloned().collect(),
         deals: Vec::new(),
     };
     out.deals = deals;
@@ -121,6 +136,8 @@ pub enum ImportError {
     ForeignStage { event: String, stage: String },
     /// A time outside 1970–2199 (`what` names the record kind).
     DateOutOfRange { what: &'static str, id: String, value: String },
+    /// An activity the activity form would refuse (the first problem found).
+    InvalidActivity { activity: String, problem: crate::domain::DomainError },
 }
 
 impl fmt::Display for ImportError {
@@ -144,6 +161,9 @@ impl fmt::Display for ImportError {
             ),
             ImportError::DealOutsidePipeline { deal } => write!(f, "deal {deal} is not in an existing pipeline and stage"),
             ImportError::ForeignStage { event, stage } => write!(f, "event {event} moves a deal into stage {stage} of another pipeline"),
+            ImportError::InvalidActivity { activity, problem } => {
+                write!(f, "activity {activity}: {}", crate::i18n::error_message(crate::domain::Lang::En, problem))
+            }
             ImportError::DateOutOfRange { what, id, value } => write!(f, "{what} {id} has the date {value}, outside 1970–2199"),
         }
     }
@@ -182,6 +202,7 @@ pub fn import_json(text: &str) -> Result<Workspace, ImportError> {
         ("deals", doc.deals.iter().map(|d| &d.id).collect()),
         ("events", doc.events.iter().map(|e| &e.id).collect()),
         ("category changes", doc.category_changes.iter().map(|e| &e.id).collect()),
+        ("activities", doc.activities.iter().map(|a| &a.id).collect()),
     ] {
         seen.clear();
         for id in ids {
@@ -193,21 +214,24 @@ pub fn import_json(text: &str) -> Result<Workspace, ImportError> {
     if let Some(d) = doc.deals.iter().find(|d| d.amount.is_some_and(|a| !(0..=crate::domain::money::MAX_AMOUNT_MINOR).contains(&a))) {
         return Err(ImportError::BadAmount { deal: d.id.to_string(), amount: d.amount.unwrap_or(0) });
     }
-    check_records(&doc.pipelines, &doc.deals, &doc.events, &doc.category_changes)?;
+    check_records(&doc.pipelines, &doc.deals, &doc.events, &doc.category_changes, &doc.activities)?;
     let mut ws = Workspace::from_records(doc.pipelines, doc.deals, doc.events);
     ws.category_changes = doc.category_changes;
+    ws.activities = doc.activities;
     ws.order_logs();
     Ok(ws)
 }
 
 /// What every stored workspace satisfies, whatever file it came from: pipelines that the
 /// stage editor would accept, deals in an existing pipeline and stage, events between
-/// stages of their deal's own pipeline, calls on existing deals, times within 1970–2199.
+/// stages of their deal's own pipeline, calls and activities on existing deals, times
+/// within 1970–2199, activity texts within the form's limits.
 pub fn check_records(
     pipelines: &[Pipeline],
     deals: &[Opportunity],
     events: &[StageChange],
     calls: &[CategoryChange],
+    activities: &[Activity],
 ) -> Result<(), ImportError> {
     use crate::domain::sane_time;
     use std::collections::HashMap;
@@ -256,6 +280,29 @@ pub fn check_records(
         }
         date("category change", &c.id, c.at)?;
     }
+    for a in activities {
+        if !deal_pipeline.contains_key(&a.deal) {
+            return Err(ImportError::UnknownReference { event: a.id.to_string(), what: "deal", id: a.deal.to_string() });
+        }
+        for t in [Some(a.at), Some(a.created_at), Some(a.updated_at), a.done_at].into_iter().flatten() {
+            date("activity", &a.id, t)?;
+        }
+        // The same limits as the activity form, so a crafted file cannot store what the
+        // app itself would refuse.
+        let draft = crate::domain::ActivityDraft {
+            kind: a.kind,
+            subject: a.subject.clone(),
+            at: a.at.format("%Y-%m-%dT%H:%M").to_string(),
+            duration_min: a.duration_min.map(|m| m.to_string()).unwrap_or_default(),
+            outcome: a.outcome.clone(),
+            owner: a.owner.clone(),
+            tz_offset_min: 0,
+        };
+        if let Err(errors) = draft.validate() {
+            let problem = errors.into_iter().next().map(|e| e.1).unwrap_or(crate::domain::DomainError::SubjectRequired);
+            return Err(ImportError::InvalidActivity { activity: a.id.to_string(), problem });
+        }
+    }
     Ok(())
 }
 
@@ -291,6 +338,7 @@ mod tests {
         // What a version-1 export looked like: no call log, no per-field times, no device.
         v["version"] = 1.into();
         v.as_object_mut().unwrap().remove("category_changes");
+        v.as_object_mut().unwrap().remove("activities");
         for d in v["deals"].as_array_mut().unwrap() {
             let d = d.as_object_mut().unwrap();
             for k in ["forecast_category", "field_times", "device", "tags"] {
@@ -299,9 +347,33 @@ mod tests {
         }
         let back = import_json(&v.to_string()).unwrap();
         assert_eq!(back.deals.len(), 5);
-        assert!(back.category_changes.is_empty());
+        assert!(back.category_changes.is_empty() && back.activities.is_empty());
         assert!(back.deals.iter().all(|d| d.tags.is_empty() && d.device.is_empty()));
         assert_eq!(back.events, ws.events);
+    }
+
+    /// Issue 10: activities travel in the file (v4) and are held to the form's rules.
+    #[test]
+    fn activities_round_trip_and_bad_ones_are_refused() {
+        let ws = demo::generate(30, 1, 1, now(), Lang::Zh);
+        assert!(ws.activities.len() > 30, "the demo has a trail of activities");
+        let text = export_json(&ws, now());
+        assert_eq!(import_json(&text).unwrap().activities, ws.activities);
+        let mut v: serde_json::Value = serde_json::from_str(&text).unwrap();
+        v["activities"][0]["subject"] = "  ".into();
+        let id = v["activities"][0]["id"].as_str().unwrap().to_string();
+        assert_eq!(
+            import_json(&v.to_string()),
+            Err(ImportError::InvalidActivity { activity: id.clone(), problem: crate::domain::DomainError::SubjectRequired })
+        );
+        v["activities"][0]["subject"] = "Call".into();
+        v["activities"][0]["deal"] = "nobody".into();
+        assert!(matches!(import_json(&v.to_string()), Err(ImportError::UnknownReference { what: "deal", .. })));
+        // An older build's file (v3) has none and still imports.
+        let mut old: serde_json::Value = serde_json::from_str(&text).unwrap();
+        old["version"] = 3.into();
+        old.as_object_mut().unwrap().remove("activities");
+        assert!(import_json(&old.to_string()).unwrap().activities.is_empty());
     }
 
     #[test]

@@ -4,7 +4,7 @@
 //! is listed in a conflict report. The result is in a canonical order, so merging is
 //! idempotent (A + B + B = A + B) and symmetric (A + B = B + A).
 
-use crate::domain::{Change, Id, Opportunity, Pipeline, StageChange, StageKind, Workspace};
+use crate::domain::{Activity, Change, Id, Opportunity, Pipeline, StageChange, StageKind, Workspace};
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 #[derive(Clone, Debug, PartialEq)]
@@ -143,6 +143,20 @@ pub fn merge(mine: &Workspace, theirs: &Workspace) -> MergeResult {
         &left_out,
         &mut collisions,
     );
+    // Activities: copies of one activity (a task marked done on one side, rescheduled on
+    // the other) keep the newer edit; equal times are settled by content, so the result
+    // does not depend on which side is which. Activities of deals left out go with them.
+    let mut activities: BTreeMap<String, Activity> = BTreeMap::new();
+    for (side, a) in mine.activities.iter().map(|a| (false, a)).chain(theirs.activities.iter().map(|a| (true, a))) {
+        if left_out(side, &a.deal) {
+            continue;
+        }
+        let key = |x: &Activity| (x.updated_at, serde_json::to_string(x).unwrap_or_default());
+        match activities.get(a.id.as_str()) {
+            Some(existing) if key(existing) >= key(a) => {}
+            _ => drop(activities.insert(a.id.to_string(), a.clone())),
+        }
+    }
     // Stages: the newer definition wins, but never drops a stage that deals sit in or
     // history passes through (that would leave records pointing nowhere).
     // Where each deal is now: the target of its last event in the merged log.
@@ -182,6 +196,9 @@ pub fn merge(mine: &Workspace, theirs: &Workspace) -> MergeResult {
     let new_events = events.keys().filter(|k| !mine_events.contains(k.as_str())).count();
     let mut workspace = Workspace::from_records(pipelines.into_values().collect(), deals.into_values().collect(), events.into_values().collect());
     workspace.category_changes = calls.into_values().collect();
+    let kept: HashSet<&Id> = workspace.deals.iter().map(|d| &d.id).collect();
+    let activities: Vec<Activity> = activities.into_values().filter(|a| kept.contains(&a.deal)).collect();
+    workspace.activities = activities;
     workspace.order_logs();
     conflicts.sort_by(|a, b| (&a.deal, a.field).cmp(&(&b.deal, b.field)));
     collisions.sort();
@@ -232,5 +249,7 @@ pub fn changes_from(mine: &Workspace, merged: &Workspace) -> Vec<Change> {
     out.extend(merged.deals.iter().filter(|d| deals.get(&d.id) != Some(d)).cloned().map(Change::PutDeal));
     out.extend(merged.events.iter().filter(|e| !events.contains(&e.id)).cloned().map(Change::AppendEvent));
     out.extend(merged.category_changes.iter().filter(|c| !calls.contains(&c.id)).cloned().map(Change::AppendCategory));
+    let acts: HashMap<&Id, &Activity> = mine.activities.iter().map(|a| (&a.id, a)).collect();
+    out.extend(merged.activities.iter().filter(|a| acts.get(&a.id) != Some(a)).cloned().map(Change::PutActivity));
     out
 }

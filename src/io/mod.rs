@@ -3,6 +3,7 @@
 pub mod csv_export;
 pub mod csv_import;
 pub mod envelope;
+pub mod ics;
 pub mod json;
 pub mod merge;
 

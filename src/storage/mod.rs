@@ -15,7 +15,7 @@ mod prefs;
 
 pub use prefs::Prefs;
 
-use crate::domain::{CategoryChange, Change, Opportunity, Pipeline, StageChange, Workspace};
+use crate::domain::{Activity, CategoryChange, Change, Opportunity, Pipeline, StageChange, Workspace};
 use idb::{Database, DatabaseEvent, Factory, KeyPath, ObjectStoreParams, TransactionMode, TransactionResult};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -29,10 +29,11 @@ const PIPELINES: &str = "pipelines";
 const DEALS: &str = "deals";
 const EVENTS: &str = "events";
 const CATEGORY_CHANGES: &str = "category_changes";
+const ACTIVITIES: &str = "activities";
 const BACKUPS: &str = "backups";
 const META: &str = "meta";
-const ALL_STORES: [&str; 4] = [PIPELINES, DEALS, EVENTS, CATEGORY_CHANGES];
-const WRITE_STORES: [&str; 6] = [PIPELINES, DEALS, EVENTS, CATEGORY_CHANGES, BACKUPS, META];
+const ALL_STORES: [&str; 5] = [PIPELINES, DEALS, EVENTS, CATEGORY_CHANGES, ACTIVITIES];
+const WRITE_STORES: [&str; 7] = [PIPELINES, DEALS, EVENTS, CATEGORY_CHANGES, ACTIVITIES, BACKUPS, META];
 /// Keys in the `meta` store.
 const REV: &str = "rev";
 const BACKUP_LIST: &str = "backup_list";
@@ -43,7 +44,7 @@ type Migration = fn(&Database) -> Result<(), idb::Error>;
 
 /// Ordered schema migrations. Entry i upgrades version i to version i + 1.
 const MIGRATIONS: &[Migration] =
-    &[migrate_v0_to_v1, migrate_v1_to_v2, migrate_v2_to_v3, migrate_v3_to_v4];
+    &[migrate_v0_to_v1, migrate_v1_to_v2, migrate_v2_to_v3, migrate_v3_to_v4, migrate_v4_to_v5];
 
 pub const SCHEMA_VERSION: u32 = MIGRATIONS.len() as u32;
 
@@ -72,6 +73,12 @@ fn migrate_v2_to_v3(db: &Database) -> Result<(), idb::Error> {
 /// no clock stamp: they keep the order (time, id) they have always been read in.
 fn migrate_v3_to_v4(db: &Database) -> Result<(), idb::Error> {
     db.create_object_store(META, ObjectStoreParams::new()).map(|_| ())
+}
+
+/// v5: activities (calls, meetings, emails, notes, tasks), keyed by id; editable (a
+/// task is marked done or rescheduled), so written with `put`.
+fn migrate_v4_to_v5(db: &Database) -> Result<(), idb::Error> {
+    store_keyed_by_id(db, ACTIVITIES)
 }
 
 /// A snapshot of the whole workspace as export JSON.
@@ -222,8 +229,13 @@ fn quarantine_dangling(ws: &mut Workspace, bad: &mut Vec<Quarantined>) {
     for c in dropped {
         bad.push(Quarantined { store: CATEGORY_CHANGES, id: c.id.to_string(), reason: Dangling::UnknownDeal(c.opportunity.to_string()) });
     }
+    let (kept_activities, dropped): (Vec<_>, Vec<_>) = std::mem::take(&mut ws.activities).into_iter().partition(|a| deal_ids.contains(&a.deal));
+    for a in dropped {
+        bad.push(Quarantined { store: ACTIVITIES, id: a.id.to_string(), reason: Dangling::UnknownDeal(a.deal.to_string()) });
+    }
     drop(deal_pipeline);
     drop(pipelines);
+    ws.activities = kept_activities;
     ws.deals = kept_deals;
     ws.events = kept_events;
     ws.category_changes = kept_calls;
@@ -301,7 +313,7 @@ impl Store {
             }
             tx.object_store(name).and_then(|s| s.get_all(None, None)).map(Some).map_err(classify)
         };
-        let (p, d, e, c) = (get(PIPELINES)?, get(DEALS)?, get(EVENTS)?, get(CATEGORY_CHANGES)?);
+        let (p, d, e, c, a) = (get(PIPELINES)?, get(DEALS)?, get(EVENTS)?, get(CATEGORY_CHANGES)?, get(ACTIVITIES)?);
         let rev = match self.meta() {
             Some(_) => Some(tx.object_store(META).and_then(|s| s.get(JsValue::from_str(REV))).map_err(classify)?),
             None => None,
@@ -317,11 +329,12 @@ impl Store {
         let deals: Vec<Opportunity> = from_js_each(DEALS, all(d).await?, &mut bad);
         let events: Vec<StageChange> = from_js_each(EVENTS, all(e).await?, &mut bad);
         let calls: Vec<CategoryChange> = from_js_each(CATEGORY_CHANGES, all(c).await?, &mut bad);
+        let activities: Vec<Activity> = from_js_each(ACTIVITIES, all(a).await?, &mut bad);
         let rev = match rev {
             Some(r) => r.await.map_err(classify)?.and_then(|v| v.as_f64()).unwrap_or(0.0) as u64,
             None => 0,
         };
-        let mut ws = Workspace { pipelines, deals, events, category_changes: calls };
+        let mut ws = Workspace { pipelines, deals, events, category_changes: calls, activities };
         quarantine_dangling(&mut ws, &mut bad);
         // Keyed stores return records in id order; the logs' order is (time, stamp, id).
         ws.order_logs();
@@ -445,14 +458,15 @@ impl Store {
         let (total, records): (usize, Box<dyn Iterator<Item = Record> + '_>) = match op {
             WriteOp::Changes(changes) => (changes.len(), Box::new(changes.iter().map(Record::of))),
             WriteOp::Replace(ws) => (
-                ws.pipelines.len() + ws.deals.len() + ws.events.len() + ws.category_changes.len(),
+                ws.pipelines.len() + ws.deals.len() + ws.events.len() + ws.category_changes.len() + ws.activities.len(),
                 Box::new(
                     ws.pipelines
                         .iter()
                         .map(Record::Pipeline)
                         .chain(ws.deals.iter().map(Record::Deal))
                         .chain(ws.events.iter().map(Record::Event))
-                        .chain(ws.category_changes.iter().map(Record::Call)),
+                        .chain(ws.category_changes.iter().map(Record::Call))
+                        .chain(ws.activities.iter().map(Record::Activity)),
                 ),
             ),
         };
@@ -507,6 +521,7 @@ enum Record<'a> {
     Deal(&'a Opportunity),
     Event(&'a StageChange),
     Call(&'a CategoryChange),
+    Activity(&'a Activity),
 }
 
 impl<'a> Record<'a> {
@@ -516,6 +531,7 @@ impl<'a> Record<'a> {
             Change::PutDeal(d) => Record::Deal(d),
             Change::AppendEvent(e) => Record::Event(e),
             Change::AppendCategory(c) => Record::Call(c),
+            Change::PutActivity(a) => Record::Activity(a),
         }
     }
 
@@ -529,6 +545,7 @@ impl<'a> Record<'a> {
             Record::Deal(d) => (DEALS, to_js(d)?),
             Record::Event(e) => (EVENTS, to_js(e)?),
             Record::Call(c) => (CATEGORY_CHANGES, to_js(c)?),
+            Record::Activity(a) => (ACTIVITIES, to_js(a)?),
         })
     }
 }

@@ -34,10 +34,29 @@ struct Column {
 /// Cards rendered per column until the user asks for more: keeps a 10k-deal board fast.
 const PAGE: usize = 50;
 
+/// A deal's next step as its card shows it: subject, due time, overdue or not.
+#[derive(Clone, Debug, PartialEq)]
+struct NextStep {
+    subject: String,
+    at: chrono::DateTime<chrono::Utc>,
+    overdue: bool,
+}
+
 #[component]
 pub fn Board() -> impl IntoView {
     let app = use_app();
     let limits = RwSignal::new(HashMap::<Id, usize>::new());
+    // Every deal's next step (its earliest open task), from the workspace's activities.
+    let next_steps = Memo::new(move |_| {
+        let now = super::state::now();
+        app.ws.with(|ws| {
+            ws.next_steps()
+                .into_iter()
+                .map(|(d, a)| (d.clone(), NextStep { subject: a.subject.clone(), at: a.at, overdue: a.at < now }))
+                .collect::<HashMap<Id, NextStep>>()
+        })
+    });
+    provide_context(next_steps);
     // Read from the kept analytics index: each deal's last event gives its stage and the
     // time it entered it, without touching the string-keyed workspace.
     let columns = Memo::new(move |_| {
@@ -174,7 +193,7 @@ fn StageColumn(
             </header>
             <ul class="cards" role="list">
                 <For each=cards key=|c| c.clone() let(card)>
-                    <DealCard card=card stage=id.clone() stage_options=stage_options/>
+                    <DealCard card=card stage=id.clone() stage_options=stage_options open=kind == StageKind::Open/>
                 </For>
             </ul>
             <Show when=move || count() == 0>
@@ -191,9 +210,18 @@ fn StageColumn(
 }
 
 #[component]
-fn DealCard(card: Card, stage: Id, stage_options: Memo<Vec<(Id, String)>>) -> impl IntoView {
+fn DealCard(card: Card, stage: Id, stage_options: Memo<Vec<(Id, String)>>, open: bool) -> impl IntoView {
     let app = use_app();
     let Card { id, title, account, amount, owner, days } = card;
+    let next_steps = use_context::<Memo<HashMap<Id, NextStep>>>();
+    let step_id = id.clone();
+    let next = Memo::new(move |_| next_steps.and_then(|m| m.with(|m| m.get(&step_id).cloned())));
+    let log_id = id.clone();
+    let key_id = id.clone();
+    let log_label = {
+        let title = title.clone();
+        move || fill(app.t(K::LogActivityOn), &[("deal", title.clone())])
+    };
     let drag_id = id.clone();
     let on_move = super::move_dialog::on_move_select(id.clone());
     let move_label = {
@@ -202,7 +230,15 @@ fn DealCard(card: Card, stage: Id, stage_options: Memo<Vec<(Id, String)>>) -> im
     };
     let others = move || stage_options.get().into_iter().filter(|(s, _)| *s != stage).collect::<Vec<_>>();
     view! {
-        <li class="card" draggable="true" aria-label=title.clone()
+        <li class="card" draggable="true" aria-label=title.clone() data-deal=id.to_string()
+            on:keydown=move |ev: web_sys::KeyboardEvent| {
+                // "L" on a focused card (not while choosing a stage) logs an activity.
+                let in_select = ev.target().and_then(|t| wasm_bindgen::JsCast::dyn_into::<web_sys::HtmlSelectElement>(t).ok()).is_some();
+                if !in_select && !ev.ctrl_key() && !ev.meta_key() && !ev.alt_key() && ev.key().eq_ignore_ascii_case("l") {
+                    ev.prevent_default();
+                    app.logging.set(Some((key_id.clone(), crate::domain::ActivityKind::Call)));
+                }
+            }
             on:dragstart=move |ev: web_sys::DragEvent| {
                 if let Some(dt) = ev.data_transfer() {
                     let _ = dt.set_data("text/plain", drag_id.as_str());
@@ -218,10 +254,24 @@ fn DealCard(card: Card, stage: Id, stage_options: Memo<Vec<(Id, String)>>) -> im
                 <span class="amount">{amount}</span>
                 <span class="owner">{owner}</span>
             </div>
+            {open.then(|| view! {
+                {move || match next.get() {
+                    Some(n) => view! {
+                        <div class="next-step" class:overdue=n.overdue>
+                            <span class="label">{move || app.t(if n.overdue { K::NextStepOverdue } else { K::NextStep })}</span>
+                            " " <bdi>{n.subject.clone()}</bdi>
+                            <time datetime=n.at.to_rfc3339()>{move || format!(" · {}", format::datetime(n.at, app.lang.get()))}</time>
+                        </div>
+                    }.into_any(),
+                    None => view! { <div class="next-step none">{move || app.t(K::NoNextStep)}</div> }.into_any(),
+                }}
+            })}
             <div class="card-foot">
                 <span class="age" title=move || app.t(K::DaysInStageHint)>
                     {move || format::days(days, app.lang.get())}
                 </span>
+                <button type="button" class="icon log" aria-label=log_label.clone() title=log_label
+                    on:click=move |_| app.logging.set(Some((log_id.clone(), crate::domain::ActivityKind::Call)))>"✎"</button>
                 <select class="move-select" aria-label=move_label on:change=on_move>
                     <option value="" selected>{move || app.t(K::MoveTo)}</option>
                     {move || others().into_iter().map(|(sid, sname)| view! { <option value=sid.0>{sname}</option> }).collect_view()}

@@ -1,4 +1,5 @@
-//! One deal: its fields and its full stage history as a timeline.
+//! One deal: its fields, its next step, and one timeline of stage changes and
+//! activities; a form to log a call, meeting, email, note or task.
 
 use super::format;
 use super::state::{use_app, DealFormMode};
@@ -17,6 +18,30 @@ struct Step {
     at: chrono::DateTime<chrono::Utc>,
     days_before: Option<i64>,
     note: String,
+}
+
+/// One line of the timeline: a stage change or an activity, in time order.
+#[derive(Clone, PartialEq)]
+enum Entry {
+    Step(Step),
+    Activity(crate::domain::Activity),
+}
+
+impl Entry {
+    fn key(&self) -> (chrono::DateTime<chrono::Utc>, String) {
+        match self {
+            Entry::Step(s) => (s.at, format!("s{}", s.id)),
+            // An activity's key changes with its content, so an edit re-renders it.
+            Entry::Activity(a) => (a.at, format!("a{}{:?}{}", a.id, a.done_at, a.updated_at.timestamp_millis())),
+        }
+    }
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum Show {
+    All,
+    Stages,
+    Activities,
 }
 
 #[component]
@@ -48,6 +73,22 @@ pub fn DealDetail(id: Id) -> impl IntoView {
             (steps, others)
         })
     });
+    let show = RwSignal::new(Show::All);
+    let act_id = id.clone();
+    let entries = Memo::new(move |_| {
+        let mut out: Vec<Entry> = match show.get() {
+            Show::Activities => Vec::new(),
+            _ => steps.with(|s| s.0.iter().cloned().map(Entry::Step).collect()),
+        };
+        if show.get() != Show::Stages {
+            app.ws.with(|ws| out.extend(ws.activities_of(&act_id).into_iter().cloned().map(Entry::Activity)));
+        }
+        out.sort_by_key(Entry::key);
+        out
+    });
+    let next_id = id.clone();
+    let next_step = Memo::new(move |_| app.ws.with(|ws| ws.next_steps().get(&next_id).map(|a| (a.subject.clone(), a.at))));
+    let form_id = id.clone();
     let on_move = super::move_dialog::on_move_select(id.clone());
     let edit_id = id.clone();
     move || {
@@ -103,10 +144,38 @@ pub fn DealDetail(id: Id) -> impl IntoView {
                     <h2>{move || app.t(K::Notes)}</h2>
                     <p class="notes">{d.notes.clone()}</p>
                 </Show>
-                <h2 id="history-heading">{move || app.t(K::StageHistory)}</h2>
+                <p class="next-step-line">
+                    {move || match next_step.get() {
+                        Some((subject, at)) => view! {
+                            <strong>{app.t(K::NextStep)}</strong>" "<bdi>{subject}</bdi>
+                            <span class="muted">{format!(" · {}", super::format::datetime(at, app.lang.get()))}</span>
+                        }.into_any(),
+                        None => view! { <span class="next-step none">{app.t(K::NoNextStep)}</span> }.into_any(),
+                    }}
+                </p>
+                <h2>{move || app.t(K::LogActivity)}</h2>
+                <super::activities::ActivityForm deal=form_id.clone() on_saved=|_| ()/>
+                <div class="page-head">
+                    <h2 id="history-heading">{move || app.t(K::Timeline)}</h2>
+                    <label class="field small">
+                        <span>{move || app.t(K::ShowEntries)}</span>
+                        <select on:change=move |ev| show.set(match event_target_value(&ev).as_str() {
+                            "stages" => Show::Stages,
+                            "activities" => Show::Activities,
+                            _ => Show::All,
+                        })>
+                            <option value="all" selected=move || show.get() == Show::All>{move || app.t(K::ShowAll)}</option>
+                            <option value="stages" selected=move || show.get() == Show::Stages>{move || app.t(K::ShowStageChanges)}</option>
+                            <option value="activities" selected=move || show.get() == Show::Activities>{move || app.t(K::ShowActivities)}</option>
+                        </select>
+                    </label>
+                </div>
                 <ol class="timeline" aria-labelledby="history-heading">
-                    <For each=move || steps.get().0 key=|s| s.id.clone() let(s)>
-                        <TimelineStep step=s/>
+                    <For each=move || entries.get() key=Entry::key let(e)>
+                        {match e {
+                            Entry::Step(s) => view! { <TimelineStep step=s/> }.into_any(),
+                            Entry::Activity(a) => view! { <super::activities::ActivityEntry activity=a/> }.into_any(),
+                        }}
                     </For>
                 </ol>
             </section>

@@ -42,3 +42,9 @@ pub fn totals_text(totals: &[(String, i64)]) -> String {
     }
     totals.iter().map(|(c, v)| format_compact(*v, c)).collect::<Vec<_>>().join(" + ")
 }
+
+/// The user's time zone, as minutes east of UTC (Beijing +480), for reading and showing
+/// local dates and times in the core.
+pub fn tz_offset_min() -> i32 {
+    -(js_sys::Date::new_0().get_timezone_offset() as i32)
+}

@@ -3,6 +3,7 @@
 
 #[cfg(feature = "bench")]
 pub mod bench;
+mod activities;
 mod board;
 mod charts;
 mod crypto;
@@ -15,6 +16,7 @@ mod format;
 mod move_dialog;
 mod stage_editor;
 mod state;
+mod today;
 mod welcome;
 
 use crate::domain::{Id, Lang};
@@ -35,6 +37,7 @@ pub fn mount() {
 #[derive(Clone, Debug, PartialEq)]
 pub enum View {
     Board,
+    Today,
     Deal(Id),
     Stages,
     Analytics,
@@ -47,6 +50,7 @@ impl View {
     pub fn href(&self, base: &str) -> String {
         match self {
             View::Board => format!("{base}?view=board"),
+            View::Today => format!("{base}?view=today"),
             // Ids come from files too: encoded, so "&view=…" in an id cannot redirect a link.
             View::Deal(id) => format!("{base}?view=deal&deal={}", js_sys::encode_uri_component(id.as_str())),
             View::Stages => format!("{base}?view=stages"),
@@ -76,6 +80,8 @@ fn App() -> impl IntoView {
     #[cfg(feature = "bench")]
     bench::register(app);
     leptos::task::spawn_local(app.init());
+    // Reminders of due tasks, if the user allowed notifications on an earlier visit.
+    today::start_reminders(app);
     Effect::new(move |_| {
         let lang = if app.lang.get() == Lang::Zh { "zh-CN" } else { "en" };
         if let Some(html) = document().document_element() {
@@ -99,6 +105,7 @@ fn Shell() -> impl IntoView {
         match (q.get("view").as_deref(), q.get("deal")) {
             (Some("deal"), Some(id)) => View::Deal(Id(id)),
             (Some("stages"), _) => View::Stages,
+            (Some("today"), _) => View::Today,
             (Some("analytics"), _) => View::Analytics,
             (Some("forecast"), _) => View::Forecast,
             (Some("data"), _) => View::Data,
@@ -119,6 +126,7 @@ fn Shell() -> impl IntoView {
             View::Data => view! { <data::DataPage/> }.into_any(),
             _ if !has_pipelines.get() => view! { <welcome::Welcome/> }.into_any(),
             View::Board => view! { <board::Board/> }.into_any(),
+            View::Today => view! { <today::Today/> }.into_any(),
             View::Deal(id) => view! { <deal_detail::DealDetail id=id/> }.into_any(),
             View::Stages => view! { <stage_editor::StageEditor/> }.into_any(),
             View::Analytics => view! { <dashboard::Dashboard/> }.into_any(),
@@ -131,6 +139,7 @@ fn Shell() -> impl IntoView {
         <main id="main">{main}</main>
         <move_dialog::MoveDialog/>
         <deal_form::DealForm/>
+        <activities::ActivityDialog/>
     }
 }
 
@@ -166,6 +175,7 @@ fn Header() -> impl IntoView {
                     </select>
                 </label>
                 <nav class="nav" aria-label=move || app.t(K::MainNavigation)>
+                    <a href=href(View::Today)>{move || app.t(K::TodayView)}</a>
                     <a href=href(View::Board)>{move || app.t(K::Board)}</a>
                     <a href=href(View::Analytics)>{move || app.t(K::Analytics)}</a>
                     <a href=href(View::Forecast)>{move || app.t(K::Forecast)}</a>
@@ -267,6 +277,21 @@ fn Banners() -> impl IntoView {
     view! { {memory_only} {status} {quarantined} {update} {saving} {write_error} }
 }
 
+/// Puts focus back on a deal's card (its title link) after a dialog opened from it
+/// closes, so keyboard users continue where they were.
+pub fn focus_deal_link(deal: &Id) {
+    let Ok(cards) = document().query_selector_all("li.card") else { return };
+    for i in 0..cards.length() {
+        let Some(el) = cards.item(i).and_then(|n| wasm_bindgen::JsCast::dyn_into::<web_sys::Element>(n).ok()) else { continue };
+        if el.get_attribute("data-deal").as_deref() == Some(deal.as_str()) {
+            if let Some(link) = el.query_selector("a").ok().flatten().and_then(|a| wasm_bindgen::JsCast::dyn_into::<web_sys::HtmlElement>(a).ok()) {
+                let _ = link.focus();
+            }
+            return;
+        }
+    }
+}
+
 /// One set-aside record, in the user's language: its kind, its id and why.
 fn quarantine_line(app: AppState, q: &crate::storage::Quarantined) -> String {
     use crate::storage::Dangling;
@@ -274,6 +299,7 @@ fn quarantine_line(app: AppState, q: &crate::storage::Quarantined) -> String {
         "pipelines" => K::WhatPipelines,
         "deals" => K::WhatDeals,
         "events" => K::WhatEvents,
+        "activities" => K::WhatActivities,
         _ => K::WhatCalls,
     };
     let why = match &q.reason {

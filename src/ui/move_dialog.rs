@@ -52,17 +52,37 @@ pub fn MoveDialog() -> impl IntoView {
     });
     let note = RwSignal::new(String::new());
     let reason = RwSignal::new(String::new());
+    // The next step to schedule with the move (a task), optional.
+    let next_subject = RwSignal::new(String::new());
+    let next_due = RwSignal::new(String::new());
     let checked = RwSignal::new(0usize);
     let error = RwSignal::new(None::<String>);
     let close = move || {
         app.moving.set(None);
         note.set(String::new());
         reason.set(String::new());
+        next_subject.set(String::new());
+        next_due.set(String::new());
         checked.set(0);
         error.set(None);
     };
     let confirm = move || {
         let Some(intent) = app.moving.get_untracked() else { return };
+        let lang = app.lang.get_untracked();
+        // The next step is checked before anything is stored, so a typo in its date never
+        // leaves the move done and the task lost.
+        let next = (!next_subject.get_untracked().trim().is_empty()).then(|| crate::domain::ActivityDraft {
+            kind: crate::domain::ActivityKind::Task,
+            subject: next_subject.get_untracked(),
+            at: next_due.get_untracked(),
+            tz_offset_min: super::format::tz_offset_min(),
+            ..Default::default()
+        });
+        if let Some(Err(errs)) = next.as_ref().map(|d| d.validate()) {
+            error.set(Some(crate::i18n::rejection(lang, &errs)));
+            return;
+        }
+        let deal = intent.deal.clone();
         let cmd = Command::MoveDeal {
             deal: intent.deal,
             from: intent.from,
@@ -71,9 +91,15 @@ pub fn MoveDialog() -> impl IntoView {
             lost_reason: reason.get_untracked(),
         };
         match app.dispatch(cmd) {
-            Ok(()) => close(),
+            Ok(()) => {
+                if let Some(draft) = next {
+                    if let Err(errs) = app.dispatch(Command::LogActivity { deal, draft }) {
+                        app.write_error.set(Some(crate::i18n::rejection(lang, &errs)));
+                    }
+                }
+                close()
+            }
             Err(errs) => {
-                let lang = app.lang.get_untracked();
                 error.set(Some(errs.iter().map(|(_, e)| crate::i18n::error_message(lang, e)).collect::<Vec<_>>().join(" ")));
             }
         }
@@ -124,6 +150,26 @@ pub fn MoveDialog() -> impl IntoView {
                             <span>{move || app.t(K::LostReason)}</span>
                             <input type="text" prop:value=move || reason.get() on:input=move |ev| reason.set(event_target_value(&ev))/>
                         </label>
+                    </Show>
+                    <Show when=move || m.to_kind == StageKind::Open>
+                        <div class="grid2">
+                            <label class="field">
+                                <span>{move || app.t(K::NextStepField)}</span>
+                                <input type="text" prop:value=move || next_subject.get()
+                                    on:input=move |ev| {
+                                        if next_due.with_untracked(String::is_empty) {
+                                            let tz = super::format::tz_offset_min();
+                                            let tomorrow = super::state::now() + chrono::Duration::minutes(tz as i64) + chrono::Duration::days(1);
+                                            next_due.set(format!("{}T09:00", tomorrow.format("%Y-%m-%d")));
+                                        }
+                                        next_subject.set(event_target_value(&ev));
+                                    }/>
+                            </label>
+                            <label class="field">
+                                <span>{move || app.t(K::NextStepDue)}</span>
+                                <input type="datetime-local" prop:value=move || next_due.get() on:input=move |ev| next_due.set(event_target_value(&ev))/>
+                            </label>
+                        </div>
                     </Show>
                     <label class="field">
                         <span>{move || app.t(K::MoveNote)}</span>

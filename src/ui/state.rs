@@ -121,6 +121,9 @@ pub struct AppState {
     pub dragging: RwSignal<Option<Id>>,
     pub moving: RwSignal<Option<MoveIntent>>,
     pub deal_form: RwSignal<Option<DealFormMode>>,
+    /// The deal whose "log activity" dialog is open (from a board card, or "schedule a
+    /// next step" on Today), and the kind the form starts with.
+    pub logging: RwSignal<Option<(Id, crate::domain::ActivityKind)>>,
     /// The page's own path, so links work when the app is served under a sub-path.
     pub base_path: StoredValue<String>,
     store: StoredValue<Option<Rc<Store>>, LocalStorage>,
@@ -201,6 +204,7 @@ impl AppState {
             dragging: RwSignal::new(None),
             moving: RwSignal::new(None),
             deal_form: RwSignal::new(None),
+            logging: RwSignal::new(None),
             base_path: StoredValue::new(base_path),
             store: StoredValue::new_local(None),
             rev: StoredValue::new(0),
@@ -559,6 +563,7 @@ impl AppState {
                     c.extend(ws.deals.into_iter().map(Change::PutDeal));
                     c.extend(ws.events.into_iter().map(Change::AppendEvent));
                     c.extend(ws.category_changes.into_iter().map(Change::AppendCategory));
+                    c.extend(ws.activities.into_iter().map(Change::PutActivity));
                     c
                 }
                 Job::Merge(theirs) => {

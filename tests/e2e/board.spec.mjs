@@ -1,5 +1,5 @@
 // The core flow: template → deal → drag forward → keyboard move back → reload → language.
-import { test, expect, openApp, column, card, boardSnapshot, addDeal, confirmMove } from './helpers.mjs';
+import { test, expect, openApp, column, card, boardSnapshot, addDeal, confirmMove, stageHistory } from './helpers.mjs';
 
 const DEAL = 'Acme ERP rollout';
 
@@ -57,7 +57,7 @@ test('pipeline from template, deal moved by drag and keyboard, survives reload, 
   // History on the detail page.
   await card(qual, DEAL).getByRole('link', { name: DEAL }).click();
   await expect(page.getByRole('heading', { level: 1, name: DEAL })).toBeVisible();
-  const steps = page.getByRole('list', { name: 'Stage history' }).getByRole('listitem');
+  const steps = (await stageHistory(page)).getByRole('listitem');
   await expect(steps).toHaveCount(4);
   await expect(steps.nth(0)).toContainText('Created in Qualification');
   await expect(steps.nth(1)).toContainText('Qualification → Needs analysis');
@@ -109,7 +109,7 @@ test('editing a deal keeps its stage; invalid edits change nothing', async ({ pa
   await expect(page.getByText('$1,250.50')).toBeVisible();
   await page.reload();
   await expect(page.getByText('$1,250.50')).toBeVisible();
-  await expect(page.getByRole('list', { name: 'Stage history' }).getByRole('listitem')).toHaveCount(1);
+  await expect((await stageHistory(page)).getByRole('listitem')).toHaveCount(1);
 });
 
 test('names with HTML are shown as text, never executed', async ({ page }) => {

@@ -1,5 +1,5 @@
 // The demo dataset populates the board; screenshots of desktop and phone are kept.
-import { test, expect, openApp, boardSnapshot, dealCount } from './helpers.mjs';
+import { test, expect, openApp, boardSnapshot, dealCount, stageHistory } from './helpers.mjs';
 
 test('loading the demo dataset populates the board, on desktop and phone', async ({ page }) => {
   await openApp(page);
@@ -42,7 +42,7 @@ test('loading the demo dataset populates the board, on desktop and phone', async
   expect(await boardSnapshot(page)).toEqual(board);
   const won = page.getByRole('region', { name: 'Won', exact: true });
   await won.locator('.card-title').first().click();
-  const steps = page.getByRole('list', { name: 'Stage history' }).getByRole('listitem');
+  const steps = (await stageHistory(page)).getByRole('listitem');
   await expect(steps.first()).toContainText('Created in Qualification');
   await expect(steps.last()).toContainText('Won');
 });

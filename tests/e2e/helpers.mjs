@@ -73,3 +73,9 @@ export async function confirmMove(page, dealTitle, stage, { note } = {}) {
   await dialog.getByRole('button', { name: 'Move', exact: true }).click();
   await expect(dialog).toBeHidden();
 }
+
+/// A deal page's timeline showing stage changes only (it interleaves activities).
+export async function stageHistory(page) {
+  await page.getByRole('combobox', { name: 'Show' }).selectOption({ label: 'Stage changes' });
+  return page.getByRole('list', { name: 'History' });
+}

@@ -9,7 +9,7 @@ import { test, expect, openApp, column, card, addDeal, confirmMove, boardSnapsho
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const nav = (page, name) => page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name });
-const SCHEMA = 4;
+const SCHEMA = 5;
 
 /** Every record of one object store, read straight from IndexedDB. */
 const readStore = (page, store) => page.evaluate((store) => new Promise((resolve, reject) => {

@@ -1,0 +1,337 @@
+//! Activities: every interaction with a customer (call, meeting, email, note) and every
+//! task still to do, on a deal. A deal's **next step** is its earliest open task: the
+//! board shows it, flags deals without one, and the Today view is built from them.
+
+use super::error::{DomainError, Field};
+use super::ids::Id;
+use chrono::{DateTime, Duration, NaiveDateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum ActivityKind {
+    Call,
+    Meeting,
+    Email,
+    #[default]
+    Note,
+    /// Something to do by a time; done or not.
+    Task,
+}
+
+impl ActivityKind {
+    pub const ALL: [ActivityKind; 5] = [ActivityKind::Task, ActivityKind::Call, ActivityKind::Meeting, ActivityKind::Email, ActivityKind::Note];
+
+    /// The name used in forms and files.
+    pub fn code(self) -> &'static str {
+        match self {
+            ActivityKind::Call => "call",
+            ActivityKind::Meeting => "meeting",
+            ActivityKind::Email => "email",
+            ActivityKind::Note => "note",
+            ActivityKind::Task => "task",
+        }
+    }
+
+    pub fn from_code(s: &str) -> Option<ActivityKind> {
+        ActivityKind::ALL.into_iter().find(|k| k.code() == s)
+    }
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Activity {
+    pub id: Id,
+    pub kind: ActivityKind,
+    /// The deal it belongs to.
+    pub deal: Id,
+    pub subject: String,
+    /// When it happened; for a task, when it is due.
+    pub at: DateTime<Utc>,
+    /// Minutes, for calls and meetings.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub duration_min: Option<u32>,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub outcome: String,
+    /// Who did it (or is to do it).
+    #[serde(default)]
+    pub owner: String,
+    /// Tasks: when it was marked done; None while open.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub done_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+    /// The last edit (done, rescheduled): the newer copy wins a merge.
+    pub updated_at: DateTime<Utc>,
+    #[serde(default)]
+    pub device: String,
+    /// Fields written by a newer build of the app, kept as they are through every edit.
+    #[serde(flatten)]
+    pub extra: super::pipeline::Extra,
+}
+
+impl Activity {
+    /// An open task: a next step still to take.
+    pub fn is_open_task(&self) -> bool {
+        self.kind == ActivityKind::Task && self.done_at.is_none()
+    }
+}
+
+/// What the activity form holds, as typed. `at` is a local date and time
+/// ("2026-11-28T14:30", as an `<input type="datetime-local">` gives it, or a bare date),
+/// read in the user's time zone: `tz_offset_min` minutes east of UTC. Left empty on a
+/// call, meeting, email or note, it means "now" (when logged).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ActivityDraft {
+    pub kind: ActivityKind,
+    pub subject: String,
+    pub at: String,
+    pub duration_min: String,
+    pub outcome: String,
+    pub owner: String,
+    pub tz_offset_min: i32,
+}
+
+/// The validated content of a draft.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ActivityFields {
+    pub kind: ActivityKind,
+    pub subject: String,
+    pub at: DateTime<Utc>,
+    pub duration_min: Option<u32>,
+    pub outcome: String,
+    pub owner: String,
+}
+
+const SUBJECT_MAX: usize = 200;
+const OUTCOME_MAX: usize = 2_000;
+/// A day of minutes: longer is a typo.
+const DURATION_MAX: u32 = 24 * 60;
+
+/// A local date-time (or a date, read as 09:00) typed in a zone `tz_offset_min` east of
+/// UTC, as UTC. None when it is not one.
+pub fn parse_local(s: &str, tz_offset_min: i32) -> Option<DateTime<Utc>> {
+    let s = s.trim();
+    let local = NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M")
+        .or_else(|_| NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M:%S"))
+        .or_else(|_| NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M"))
+        .ok()
+        .or_else(|| chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").ok().and_then(|d| d.and_hms_opt(9, 0, 0)))?;
+    local.and_utc().checked_sub_signed(Duration::minutes(tz_offset_min as i64))
+}
+
+/// The form's value for a time: local "YYYY-MM-DDTHH:MM".
+pub fn to_local_input(t: DateTime<Utc>, tz_offset_min: i32) -> String {
+    (t + Duration::minutes(tz_offset_min as i64)).format("%Y-%m-%dT%H:%M").to_string()
+}
+
+impl ActivityDraft {
+    /// All problems at once, each tied to its field.
+    pub fn validate(&self) -> Result<ActivityFields, Vec<(Field, DomainError)>> {
+        let mut errors = Vec::new();
+        let subject = self.subject.trim().to_string();
+        if subject.is_empty() {
+            errors.push((Field::Subject, DomainError::SubjectRequired));
+        } else if subject.chars().count() > SUBJECT_MAX {
+            errors.push((Field::Subject, DomainError::TooLong { field: Field::Subject, max: SUBJECT_MAX }));
+        }
+        let at = match parse_local(&self.at, self.tz_offset_min) {
+            Some(t) if super::workspace::sane_time(t) => Some(t),
+            Some(_) => {
+                errors.push((Field::When, DomainError::DateOutOfRange));
+                None
+            }
+            None => {
+                errors.push((Field::When, DomainError::InvalidDate(self.at.trim().to_string())));
+                None
+            }
+        };
+        let duration_min = match self.duration_min.trim() {
+            "" => None,
+            s => match s.parse::<u32>() {
+                Ok(m) if m <= DURATION_MAX => Some(m),
+                _ => {
+                    errors.push((Field::Duration, DomainError::InvalidDuration(s.to_string())));
+                    None
+                }
+            },
+        };
+        let outcome = self.outcome.trim().to_string();
+        if outcome.chars().count() > OUTCOME_MAX {
+            errors.push((Field::Outcome, DomainError::TooLong { field: Field::Outcome, max: OUTCOME_MAX }));
+        }
+        let owner = self.owner.trim().to_string();
+        if owner.chars().count() > SUBJECT_MAX {
+            errors.push((Field::Owner, DomainError::TooLong { field: Field::Owner, max: SUBJECT_MAX }));
+        }
+        match at {
+            Some(at) if errors.is_empty() => Ok(ActivityFields { kind: self.kind, subject, at, duration_min, outcome, owner }),
+            _ => Err(errors),
+        }
+    }
+}
+
+/// Where a task stands on a given day (in the user's zone).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Due {
+    Overdue,
+    Today,
+    Upcoming,
+}
+
+/// `due` against the local day of `now` (zone `tz_offset_min` east of UTC): before today's
+/// local midnight is overdue — and so is anything due earlier today that has passed.
+pub fn due_state(due: DateTime<Utc>, now: DateTime<Utc>, tz_offset_min: i32) -> Due {
+    let shift = Duration::minutes(tz_offset_min as i64);
+    let (d, n) = ((due + shift).date_naive(), (now + shift).date_naive());
+    if due < now {
+        Due::Overdue
+    } else if d == n {
+        Due::Today
+    } else {
+        Due::Upcoming
+    }
+}
+
+/// A rep's day: open tasks by when they are due, and open deals with no next step.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Agenda<'a> {
+    pub overdue: Vec<&'a Activity>,
+    pub today: Vec<&'a Activity>,
+    /// Due after today, within the look-ahead.
+    pub upcoming: Vec<&'a Activity>,
+    /// Open deals without an open task, oldest change first.
+    pub no_next_step: Vec<&'a super::opportunity::Opportunity>,
+}
+
+/// The agenda of `owner` (everyone's when None) in `pipeline` (all when None): tasks on
+/// open or closed deals alike (a promised call after a win is still promised), deals in an
+/// open stage without a next step. Looks `ahead_days` past today.
+pub fn agenda<'a>(
+    ws: &'a super::workspace::Workspace,
+    pipeline: Option<&Id>,
+    owner: Option<&str>,
+    now: DateTime<Utc>,
+    tz_offset_min: i32,
+    ahead_days: i64,
+) -> Agenda<'a> {
+    use std::collections::{HashMap, HashSet};
+    let deals: HashMap<&Id, &super::opportunity::Opportunity> =
+        ws.deals.iter().filter(|d| pipeline.is_none_or(|p| &d.pipeline == p)).map(|d| (&d.id, d)).collect();
+    let horizon = now + Duration::days(ahead_days.max(0) + 1);
+    let mut out = Agenda::default();
+    let mut with_task: HashSet<&Id> = HashSet::new();
+    let mut tasks: Vec<&Activity> = ws.activities.iter().filter(|a| a.is_open_task() && deals.contains_key(&a.deal)).collect();
+    tasks.sort_by(|a, b| (a.at, &a.id).cmp(&(b.at, &b.id)));
+    for t in tasks {
+        with_task.insert(&t.deal);
+        if owner.is_some_and(|o| o != t.owner) {
+            continue;
+        }
+        match due_state(t.at, now, tz_offset_min) {
+            Due::Overdue => out.overdue.push(t),
+            Due::Today => out.today.push(t),
+            Due::Upcoming if t.at < horizon => out.upcoming.push(t),
+            Due::Upcoming => {}
+        }
+    }
+    let open_stage = |d: &super::opportunity::Opportunity| {
+        ws.pipeline(&d.pipeline).and_then(|p| p.stage(&d.stage)).is_some_and(|s| s.kind == super::pipeline::StageKind::Open)
+    };
+    let mut idle: Vec<&super::opportunity::Opportunity> = deals
+        .values()
+        .copied()
+        .filter(|d| open_stage(d) && !with_task.contains(&d.id) && owner.is_none_or(|o| o == d.owner))
+        .collect();
+    idle.sort_by(|a, b| (a.updated_at, &a.id).cmp(&(b.updated_at, &b.id)));
+    out.no_next_step = idle;
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    #[test]
+    fn local_times_are_read_in_the_users_zone() {
+        // Beijing is UTC+8 (480 minutes east): 09:30 there is 01:30 UTC.
+        let t = parse_local("2026-11-28T09:30", 480).unwrap();
+        assert_eq!(t, Utc.with_ymd_and_hms(2026, 11, 28, 1, 30, 0).unwrap());
+        assert_eq!(to_local_input(t, 480), "2026-11-28T09:30");
+        // A bare date is 09:00 local.
+        assert_eq!(parse_local("2026-11-28", -300).unwrap(), Utc.with_ymd_and_hms(2026, 11, 28, 14, 0, 0).unwrap());
+        assert_eq!(parse_local("28/11/2026", 0), None);
+    }
+
+    #[test]
+    fn every_problem_is_reported_against_its_field() {
+        let d = ActivityDraft { subject: " ".into(), at: "tomorrow".into(), duration_min: "-5".into(), ..Default::default() };
+        let errs = d.validate().unwrap_err();
+        assert_eq!(errs.len(), 3, "{errs:?}");
+        assert!(errs.contains(&(Field::Subject, DomainError::SubjectRequired)));
+        assert!(errs.contains(&(Field::When, DomainError::InvalidDate("tomorrow".into()))));
+        assert!(errs.contains(&(Field::Duration, DomainError::InvalidDuration("-5".into()))));
+        let far = ActivityDraft { subject: "x".into(), at: "2400-01-01T00:00".into(), ..Default::default() };
+        assert_eq!(far.validate().unwrap_err(), vec![(Field::When, DomainError::DateOutOfRange)]);
+        let ok = ActivityDraft { kind: ActivityKind::Call, subject: " Intro call ".into(), at: "2026-11-28T10:00".into(), duration_min: "30".into(), ..Default::default() };
+        let f = ok.validate().unwrap();
+        assert_eq!((f.subject.as_str(), f.duration_min), ("Intro call", Some(30)));
+    }
+
+    /// Hand-built: three open deals, one won. Tasks due yesterday, this afternoon, in
+    /// three days and in thirty; one done. With a week's look-ahead: 1 overdue, 1 today,
+    /// 1 upcoming; the deal with no open task is listed; the won deal is not.
+    #[test]
+    fn the_agenda_sorts_tasks_and_finds_deals_without_a_next_step() {
+        use crate::domain::{Command, Ctx, IdGen, Lang, Template, Workspace};
+        let now = Utc.with_ymd_and_hms(2026, 11, 28, 9, 0, 0).unwrap();
+        let mut ws = Workspace::default();
+        let mut ids = IdGen::new(3);
+        let mut run = |ws: &mut Workspace, cmd| {
+            let mut ctx = Ctx { now, ids: &mut ids, device: "t" };
+            let c = ws.plan(cmd, &mut ctx).unwrap();
+            ws.commit(c);
+        };
+        run(&mut ws, Command::CreatePipeline { template: Template::B2b, lang: Lang::En });
+        let p = ws.pipelines[0].clone();
+        for (title, owner) in [("A", "ann"), ("B", "bo"), ("C", "ann"), ("W", "ann")] {
+            let draft = crate::domain::DealDraft { title: title.into(), owner: owner.into(), ..Default::default() };
+            run(&mut ws, Command::CreateDeal { pipeline: p.id.clone(), stage: None, draft });
+        }
+        let id = |t: &str| ws.deals.iter().find(|d| d.title == t).unwrap().id.clone();
+        let (a, b, c, w) = (id("A"), id("B"), id("C"), id("W"));
+        let won = p.stages.iter().find(|s| s.kind == crate::domain::StageKind::Won).unwrap().id.clone();
+        run(&mut ws, Command::MoveDeal { deal: w.clone(), from: None, to: won, note: String::new(), lost_reason: String::new() });
+        let task = |deal: &Id, at: &str, subject: &str| Command::LogActivity {
+            deal: deal.clone(),
+            draft: ActivityDraft { kind: ActivityKind::Task, subject: subject.into(), at: at.into(), ..Default::default() },
+        };
+        run(&mut ws, task(&a, "2026-11-27T10:00", "yesterday"));
+        run(&mut ws, task(&a, "2026-11-28T15:00", "this afternoon"));
+        run(&mut ws, task(&b, "2026-12-01T10:00", "in three days"));
+        run(&mut ws, task(&b, "2026-12-28T10:00", "in a month"));
+        run(&mut ws, task(&c, "2026-11-20T10:00", "done long ago"));
+        let done = ws.activities.iter().find(|x| x.subject == "done long ago").unwrap().id.clone();
+        run(&mut ws, Command::CompleteTask { activity: done, done: true });
+        let g = agenda(&ws, None, None, now, 0, 7);
+        let subjects = |v: &[&Activity]| v.iter().map(|x| x.subject.clone()).collect::<Vec<_>>();
+        assert_eq!(subjects(&g.overdue), ["yesterday"]);
+        assert_eq!(subjects(&g.today), ["this afternoon"]);
+        assert_eq!(subjects(&g.upcoming), ["in three days"]);
+        assert_eq!(g.no_next_step.iter().map(|d| d.title.as_str()).collect::<Vec<_>>(), ["C"]);
+        // Ann's day: her tasks, her deals.
+        let g = agenda(&ws, None, Some("ann"), now, 0, 7);
+        assert_eq!((g.overdue.len(), g.today.len(), g.upcoming.len(), g.no_next_step.len()), (1, 1, 0, 1));
+        // The next step of A is its earliest open task, even if overdue.
+        assert_eq!(ws.next_steps()[&a].subject, "yesterday");
+    }
+
+    #[test]
+    fn due_state_follows_the_local_day() {
+        // 23:30 UTC on the 27th is 07:30 on the 28th in Beijing.
+        let now = Utc.with_ymd_and_hms(2026, 11, 27, 23, 30, 0).unwrap();
+        let at = |d, h| Utc.with_ymd_and_hms(2026, 11, d, h, 0, 0).unwrap();
+        assert_eq!(due_state(at(28, 2), now, 480), Due::Today); // 10:00 Beijing on the 28th
+        assert_eq!(due_state(at(28, 2), now, 0), Due::Upcoming); // the 28th is tomorrow in UTC
+        assert_eq!(due_state(at(27, 20), now, 480), Due::Overdue);
+        assert_eq!(due_state(at(28, 17), now, 480), Due::Upcoming); // 01:00 on the 29th there
+    }
+}

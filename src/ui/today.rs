@@ -1,0 +1,264 @@
+//! Today: the rep's start page. Overdue, due today and upcoming tasks with done and
+//! reschedule in place; open deals without a next step; deals stuck in their stage.
+//! Filter by owner; the tasks as an .ics file; browser reminders while the tab is open.
+
+use super::activities::{kind_label, TaskControls};
+use super::format;
+use super::state::{now, use_app, AppState};
+use super::{href, View};
+use crate::domain::activity::agenda;
+use crate::domain::{Activity, ActivityKind, Id, Opportunity};
+use crate::i18n::{fill, K};
+use leptos::prelude::*;
+use std::collections::HashSet;
+
+/// Upcoming tasks shown: the next week.
+const AHEAD_DAYS: i64 = 7;
+
+#[derive(Clone, PartialEq)]
+struct Row {
+    task: Activity,
+    deal_title: String,
+}
+
+#[derive(Clone, PartialEq, Default)]
+struct Day {
+    overdue: Vec<Row>,
+    today: Vec<Row>,
+    upcoming: Vec<Row>,
+    idle: Vec<(Id, String, String)>,
+}
+
+#[component]
+pub fn Today() -> impl IntoView {
+    let app = use_app();
+    let owner = RwSignal::new(String::new());
+    let owners = Memo::new(move |_| {
+        app.ws.with(|ws| {
+            let mut o: Vec<String> = ws.deals.iter().map(|d| d.owner.clone()).filter(|o| !o.is_empty()).collect();
+            o.sort();
+            o.dedup();
+            o
+        })
+    });
+    let day = Memo::new(move |_| {
+        let who = owner.get();
+        app.ws.with(|ws| {
+            let g = agenda(ws, None, (!who.is_empty()).then_some(who.as_str()), now(), format::tz_offset_min(), AHEAD_DAYS);
+            let title = |id: &Id| ws.deal(id).map(|d| d.title.clone()).unwrap_or_default();
+            let rows = |v: Vec<&Activity>| v.into_iter().map(|t| Row { deal_title: title(&t.deal), task: t.clone() }).collect();
+            let stage = |d: &Opportunity| ws.pipeline(&d.pipeline).and_then(|p| p.stage(&d.stage)).map(|s| s.name.clone()).unwrap_or_default();
+            Day {
+                overdue: rows(g.overdue),
+                today: rows(g.today),
+                upcoming: rows(g.upcoming),
+                idle: g.no_next_step.into_iter().map(|d| (d.id.clone(), d.title.clone(), stage(d))).collect(),
+            }
+        })
+    });
+    // Stuck deals of the pipeline on screen, from the same report the dashboard shows.
+    let stuck = Memo::new(move |_| {
+        let who = owner.get();
+        app.with_index(|flow| {
+            let mut q = crate::analytics::Query::new(now());
+            q.filter.owner = (!who.is_empty()).then_some(who);
+            let r = crate::analytics::report_on(flow, &q);
+            r.stages
+                .into_iter()
+                .flat_map(|s| s.dwell.stuck.into_iter().map(move |d| (d.id, d.title, s.name.clone(), d.age_days)))
+                .take(50)
+                .collect::<Vec<_>>()
+        })
+        .unwrap_or_default()
+    });
+    let ics_error = RwSignal::new(None::<String>);
+    let download_ics = move |_| {
+        let who = owner.get_untracked();
+        let text = app.ws.with_untracked(|ws| {
+            let mine: HashSet<&Id> = ws.deals.iter().filter(|d| who.is_empty() || d.owner == who).map(|d| &d.id).collect();
+            crate::io::ics::tasks_ics(ws, now(), Some(&mine))
+        });
+        ics_error.set(super::data::download("funnelscope-tasks.ics", &text, "text/calendar").err());
+    };
+    let section = move |heading: K, rows: Box<dyn Fn() -> Vec<Row> + Send + Sync>, class: &'static str| {
+        let rows = std::sync::Arc::new(rows);
+        let r2 = rows.clone();
+        view! {
+            <section class=format!("today-section {class}")>
+                <h2>{move || fill(app.t(heading), &[("n", r2().len().to_string())])}</h2>
+                {move || {
+                    let list = rows();
+                    if list.is_empty() {
+                        view! { <p class="muted">{app.t(K::NothingHere)}</p> }.into_any()
+                    } else {
+                        view! {
+                            <ul class="task-list" aria-label=move || fill(app.t(heading), &[("n", list.len().to_string())])>
+                                {list.clone().into_iter().map(|r| view! { <TaskRow row=r/> }).collect_view()}
+                            </ul>
+                        }.into_any()
+                    }
+                }}
+            </section>
+        }
+    };
+    view! {
+        <section class="page today">
+            <div class="page-head">
+                <h1>{move || app.t(K::TodayView)}</h1>
+                <label class="field small">
+                    <span>{move || app.t(K::Owner)}</span>
+                    <select on:change=move |ev| owner.set(event_target_value(&ev))>
+                        <option value="" selected=move || owner.with(String::is_empty)>{move || app.t(K::Everyone)}</option>
+                        {move || owners.get().into_iter().map(|o| {
+                            let (o2, o3) = (o.clone(), o.clone());
+                            view! { <option value=o3 selected=move || owner.get() == o2>{o}</option> }
+                        }).collect_view()}
+                    </select>
+                </label>
+                <button type="button" on:click=download_ics>{move || app.t(K::DownloadIcs)}</button>
+                <Reminders/>
+            </div>
+            {move || ics_error.get().map(|e| view! { <p class="field-error" role="alert">{e}</p> })}
+            {section(K::OverdueN, Box::new(move || day.with(|d| d.overdue.clone())), "overdue")}
+            {section(K::DueTodayN, Box::new(move || day.with(|d| d.today.clone())), "due-today")}
+            {section(K::UpcomingN, Box::new(move || day.with(|d| d.upcoming.clone())), "upcoming")}
+            <section class="today-section idle">
+                <h2>{move || fill(app.t(K::NoNextStepN), &[("n", day.with(|d| d.idle.len()).to_string())])}</h2>
+                {move || {
+                    let idle = day.with(|d| d.idle.clone());
+                    if idle.is_empty() {
+                        return view! { <p class="muted">{app.t(K::EveryDealHasNextStep)}</p> }.into_any();
+                    }
+                    view! {
+                        <ul class="task-list" aria-label=move || app.t(K::DealsWithoutNextStep)>
+                            {idle.into_iter().take(100).map(|(id, title, stage)| {
+                                let t2 = title.clone();
+                                let id2 = id.clone();
+                                view! {
+                                    <li>
+                                        <a href=href(View::Deal(id))><bdi>{title}</bdi></a>
+                                        <span class="muted">" · " {stage}</span>
+                                        <button type="button" class="small-button"
+                                            aria-label=move || fill(app.t(K::ScheduleNextStepFor), &[("deal", t2.clone())])
+                                            on:click=move |_| app.logging.set(Some((id2.clone(), ActivityKind::Task)))>
+                                            {move || app.t(K::ScheduleNextStep)}
+                                        </button>
+                                    </li>
+                                }
+                            }).collect_view()}
+                        </ul>
+                    }.into_any()
+                }}
+            </section>
+            <section class="today-section stuck">
+                <h2>{move || fill(app.t(K::StuckN), &[("n", stuck.with(Vec::len).to_string())])}</h2>
+                {move || {
+                    let list = stuck.get();
+                    if list.is_empty() {
+                        return view! { <p class="muted">{app.t(K::NoStuckDeals)}</p> }.into_any();
+                    }
+                    view! {
+                        <ul class="task-list" aria-label=move || app.t(K::StuckDeals)>
+                            {list.into_iter().map(|(id, title, stage, age)| view! {
+                                <li>
+                                    <a href=href(View::Deal(Id(id)))><bdi>{title}</bdi></a>
+                                    <span class="muted">{move || format!(" · {stage} · {}", format::days(age as i64, app.lang.get()))}</span>
+                                </li>
+                            }).collect_view()}
+                        </ul>
+                    }.into_any()
+                }}
+            </section>
+        </section>
+    }
+}
+
+#[component]
+fn TaskRow(row: Row) -> impl IntoView {
+    let app = use_app();
+    let Row { task, deal_title } = row;
+    let at = task.at;
+    let kind = task.kind;
+    let deal = task.deal.clone();
+    let subject = task.subject.clone();
+    view! {
+        <li class="task-row">
+            <TaskControls task=task.clone()/>
+            <span class="task-what">
+                <span class="sr-only">{move || app.t(kind_label(kind))}": "</span>
+                <bdi>{subject}</bdi>
+                " · "
+                <a href=href(View::Deal(deal))><bdi>{deal_title}</bdi></a>
+            </span>
+            <time class="muted" datetime=at.to_rfc3339()>{move || format::datetime(at, app.lang.get())}</time>
+        </li>
+    }
+}
+
+/// Asks for permission to show reminders, and says where it stands.
+#[component]
+fn Reminders() -> impl IntoView {
+    let app = use_app();
+    let state = RwSignal::new(permission());
+    let ask = move |_| {
+        leptos::task::spawn_local(async move {
+            if let Ok(p) = web_sys::Notification::request_permission() {
+                let _ = wasm_bindgen_futures::JsFuture::from(p).await;
+            }
+            state.set(permission());
+            if state.get_untracked() == Some(web_sys::NotificationPermission::Granted) {
+                start_reminders(app);
+            }
+        });
+    };
+    move || match state.get() {
+        None => view! { <span class="muted small">{app.t(K::RemindersUnsupported)}</span> }.into_any(),
+        Some(web_sys::NotificationPermission::Granted) => view! { <span class="muted small" role="status">{app.t(K::RemindersOn)}</span> }.into_any(),
+        Some(web_sys::NotificationPermission::Denied) => view! { <span class="muted small">{app.t(K::RemindersBlocked)}</span> }.into_any(),
+        Some(_) => view! { <button type="button" on:click=ask>{app.t(K::TurnOnReminders)}</button> }.into_any(),
+    }
+}
+
+/// The page's notification permission; None where the browser has no notifications.
+fn permission() -> Option<web_sys::NotificationPermission> {
+    let has = js_sys::Reflect::has(&window(), &"Notification".into()).unwrap_or(false);
+    has.then(web_sys::Notification::permission)
+}
+
+/// While the tab is open, checks every 10 s for tasks falling due (from a minute ahead)
+/// and raises one notification per task. Tasks already overdue when the tab opened are on
+/// the Today page, not announced all at once. Started once permission is granted (at
+/// start-up or from the button); a second start is a no-op.
+pub fn start_reminders(app: AppState) {
+    thread_local! {
+        static STARTED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+    }
+    if STARTED.with(|s| s.replace(true)) || permission() != Some(web_sys::NotificationPermission::Granted) {
+        if permission() != Some(web_sys::NotificationPermission::Granted) {
+            STARTED.with(|s| s.set(false));
+        }
+        return;
+    }
+    let since = std::cell::Cell::new(now());
+    let told: std::cell::RefCell<HashSet<Id>> = Default::default();
+    let tick = wasm_bindgen::closure::Closure::<dyn FnMut()>::new(move || {
+        let upto = now() + chrono::Duration::minutes(1);
+        let from = since.replace(upto);
+        let due: Vec<(Id, String, String)> = app.ws.with_untracked(|ws| {
+            ws.activities
+                .iter()
+                .filter(|a| a.is_open_task() && a.at > from && a.at <= upto)
+                .map(|a| (a.id.clone(), a.subject.clone(), ws.deal(&a.deal).map(|d| d.title.clone()).unwrap_or_default()))
+                .collect()
+        });
+        for (id, subject, deal) in due {
+            if told.borrow_mut().insert(id) {
+                let opts = web_sys::NotificationOptions::new();
+                opts.set_body(&deal);
+                let _ = web_sys::Notification::new_with_options(&fill(app.t(K::TaskDueNotice), &[("subject", subject)]), &opts);
+            }
+        }
+    });
+    let _ = window().set_interval_with_callback_and_timeout_and_arguments_0(wasm_bindgen::JsCast::unchecked_ref(tick.as_ref()), 10_000);
+    tick.forget();
+}
