@@ -110,6 +110,60 @@ QUERIES = {
 }
 
 
+WEEKS = 8
+
+# Activity figures (issue 10): touches are calls, meetings, emails and notes at their time
+# and tasks when done (`t` empty for open tasks); counted up to each closed deal's close;
+# idle = days since an open deal's last touch, or since its creation when it has none.
+ACTIVITY = {
+    "closed": """
+      WITH touches AS (SELECT a.deal, a.t FROM activities a JOIN deals d ON d.id = a.deal WHERE a.t IS NOT NULL AND a.t <= $as_of),
+      per AS (SELECT c.kind, (SELECT count(*) FROM touches x WHERE x.deal = c.deal AND x.t <= c.t_last) AS n
+              FROM cur c WHERE c.kind IN ('won', 'lost'))
+      SELECT kind, count(*), sum(n), avg(n), quantile_cont(n, 0.5) FROM per GROUP BY kind""",
+    "idle": """
+      WITH touches AS (SELECT a.deal, a.t FROM activities a WHERE a.t IS NOT NULL AND a.t <= $as_of),
+      per AS (SELECT c.deal, ($as_of - least(coalesce(max(x.t), d.created), $as_of)) / 86400.0 AS days, max(x.t) IS NULL AS never
+              FROM cur c JOIN deals d ON d.id = c.deal LEFT JOIN touches x ON x.deal = c.deal
+              WHERE c.kind = 'open' GROUP BY c.deal, d.created)
+      SELECT count(*), count(*) FILTER (WHERE never), quantile_cont(days, 0.5), quantile_cont(days, 0.9) FROM per""",
+    "weekly": """
+      SELECT a.owner, floor((a.t - $first) / 604800)::INT AS w, count(*)
+      FROM activities a JOIN deals d ON d.id = a.deal
+      WHERE a.t IS NOT NULL AND a.t <= $as_of AND a.t >= $first AND a.t < $first + 604800 * $weeks
+      GROUP BY a.owner, w""",
+}
+
+
+def compute_activity(con, as_of):
+    day = datetime.datetime.fromtimestamp(as_of, datetime.timezone.utc).date()
+    monday = day - datetime.timedelta(days=day.weekday())
+    first = monday - datetime.timedelta(weeks=WEEKS - 1)
+    first_epoch = int(datetime.datetime.combine(first, datetime.time(), datetime.timezone.utc).timestamp())
+    out = {}
+    for name, q in ACTIVITY.items():
+        q = q.replace("$as_of", str(as_of)).replace("$first", str(first_epoch)).replace("$weeks", str(WEEKS))
+        out[name] = con.execute(q).fetchall()
+    out["first"] = [str(first)]
+    return out
+
+
+def compare_activity(sql, act, errors):
+    for kind, n, touches, mean, median in sql["closed"]:
+        t = act[kind]
+        for key, v in [("deals", n), ("touches", touches), ("mean", mean), ("median", median)]:
+            close(v, t[key], f"activity {kind} {key}", errors)
+    (n, never, med, p90), = sql["idle"]
+    for key, v in [("open_deals", n), ("never_touched", never), ("idle_median", med), ("idle_p90", p90)]:
+        close(v, act[key], f"activity {key}", errors)
+    if act["weeks"][0] != sql["first"][0]:
+        errors.append(f"activity first week: duckdb {sql['first'][0]} vs funnel {act['weeks'][0]}")
+    ours = {(owner, w): c for owner, counts in act["per_owner"] for w, c in enumerate(counts) if c}
+    theirs = {(owner, w): c for owner, w, c in sql["weekly"]}
+    if ours != theirs:
+        errors.append(f"activity per owner per week differ: duckdb {sorted(theirs.items())[:5]} vs funnel {sorted(ours.items())[:5]}")
+
+
 def compute(con, as_of):
     con.execute(SQL.replace("$as_of", str(as_of)))
     return {name: con.execute(q.replace("$as_of", str(as_of))).fetchall() for name, q in QUERIES.items()}
@@ -160,12 +214,19 @@ def main():
         con = duckdb.connect()
         for t in ["stages", "deals", "events"]:
             con.execute(f"CREATE TABLE {t} AS SELECT * FROM read_csv('{tmp}/{t}.csv', header=true, auto_detect=true)")
+        # Explicit types: a file with no activities (or no done tasks) gives nothing to detect.
+        con.execute(f"""CREATE TABLE activities AS SELECT * FROM read_csv('{tmp}/activities.csv', header=true,
+            columns={{'id': 'VARCHAR', 'deal': 'VARCHAR', 'kind': 'VARCHAR', 'owner': 'VARCHAR', 't': 'BIGINT'}})""")
         sql = compute(con, as_of)
         rep = json.loads(subprocess.run([funnel, "report", export, "--as-of", as_of_day, "--format", "json"],
                                         check=True, capture_output=True, text=True).stdout)
         errors = []
         compare(sql, rep, errors)
-        checked = sum(len(v) for v in sql.values())
+        act = json.loads(subprocess.run([funnel, "activity", export, "--as-of", as_of_day, "--weeks", str(WEEKS), "--format", "json"],
+                                        check=True, capture_output=True, text=True).stdout)
+        act_sql = compute_activity(con, as_of)
+        compare_activity(act_sql, act, errors)
+        checked = sum(len(v) for v in sql.values()) + sum(len(v) for v in act_sql.values())
         if errors:
             print(f"duckdb cross-check: {len(errors)} figures differ", *errors[:20], sep="\n  ")
             sys.exit(1)

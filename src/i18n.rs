@@ -275,6 +275,16 @@ texts! {
     ShowActivities => "Activities", "活动";
     NextStepField => "Next step (optional)", "下一步（可选）";
     NextStepDue => "Next step due", "下一步截止时间";
+    ActivityHeading => "Selling effort", "销售跟进";
+    ActivityExplain => "From the activity log: calls, meetings, emails and notes count when they happened, tasks when they were done; open tasks are plans and do not count.", "来自活动记录：电话、会议、邮件和备注按发生时间计入，任务按完成时间计入；未完成的任务只是计划，不计入。";
+    TouchesBeforeClose => "Touches per deal before the close: won / lost", "成交前每个商机的跟进次数：赢单 / 输单";
+    TouchesWonLost => "over {won} won and {lost} lost deals", "基于 {won} 个赢单和 {lost} 个输单";
+    DaysSinceTouch => "Days since the last touch, open deals (median)", "进行中商机距上次跟进的天数（中位数）";
+    IdleLine => "90th percentile {p90} days; {open} open deals, {never} never touched (counted from creation)", "第 90 百分位 {p90} 天；{open} 个进行中商机，其中 {never} 个从未跟进（从创建起计算）";
+    TouchesPerWeek => "Touches per owner per week (weeks start on Monday)", "每位负责人每周跟进次数（每周从周一开始）";
+    LongestIdle => "Open deals waiting longest for a touch", "最久未跟进的进行中商机";
+    IdleDays => " · {d} days since the last touch · {owner}", " · 距上次跟进 {d} 天 · {owner}";
+    IdleNever => " · never touched, {d} days since creation · {owner}", " · 从未跟进，创建至今 {d} 天 · {owner}";
     PooledWarning => "{n} deals sit in stages with little history at their age: their probabilities lean mostly on all stages pooled, the more so the less history there is.", "{n} 个商机所在阶段在其停留时长上历史数据少：其概率主要参考所有阶段的合并估计，历史越少参考越多。";
     WhatIf => "What if…", "假设分析";
     NoChange => "(no change)", "（不变）";

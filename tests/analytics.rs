@@ -414,3 +414,55 @@ fn period_helpers() {
     assert_eq!(prev.end, p.start);
     assert_eq!(prev.end - prev.start, Duration::days(30));
 }
+
+/// Issue 10: touches before close, idle open deals, touches per owner per week, by hand.
+/// As of day 100 (Sat 11 Apr 2026; its week starts Mon 6 Apr = day 95):
+/// A won on day 20 after a call (d2), an email (d5) and a task done on d10 — a note on
+///   d25 is after the close and an open task is a plan: 3 touches;
+/// B lost on day 30 after a call (d1): 1; C won on day 40 untouched: 0.
+/// Won: 2 deals, 3 touches, mean 1.5, median 1.5. Lost: 1, 1, 1, 1.
+/// D open (created d50): meeting d60, email d89 → idle 11 days; E open (d90), never → 10.
+/// Idle median (10 + 11)/2 = 10.5, p90 10 + 0.9·1 = 10.9. Four weeks from Mon 16 Mar (d74):
+/// the d89 email falls in the third (d88–d94), logged by "ann".
+#[test]
+fn activity_report_counts_touches_idle_deals_and_weeks() {
+    use funnelscope::analytics::activity::activity_report;
+    let mut f = Fixture::new();
+    let a = f.deal("A", Some(100), "ann", &[(0, 0), (20, 4)]);
+    let b = f.deal("B", Some(100), "bo", &[(0, 0), (30, 5)]);
+    f.deal("C", Some(100), "ann", &[(0, 0), (40, 4)]);
+    let d = f.deal("D", Some(100), "ann", &[(50, 0)]);
+    f.deal("E", Some(100), "bo", &[(90, 1)]);
+    let mut act = |deal: &Id, kind: ActivityKind, day_n: i64, done: Option<i64>, owner: &str| {
+        let id = f.ids.next_id();
+        f.ws.activities.push(Activity {
+            id,
+            kind,
+            deal: deal.clone(),
+            subject: "x".into(),
+            at: day(day_n),
+            owner: owner.into(),
+            done_at: done.map(day),
+            created_at: day(0),
+            updated_at: day(0),
+            ..Default::default()
+        });
+    };
+    act(&a, ActivityKind::Call, 2, None, "ann");
+    act(&a, ActivityKind::Email, 5, None, "ann");
+    act(&a, ActivityKind::Task, 9, Some(10), "ann");
+    act(&a, ActivityKind::Note, 25, None, "ann");
+    act(&a, ActivityKind::Task, 12, None, "ann");
+    act(&b, ActivityKind::Call, 1, None, "bo");
+    act(&d, ActivityKind::Meeting, 60, None, "ann");
+    act(&d, ActivityKind::Email, 89, None, "ann");
+    let r = activity_report(&f.ws, f.p(), day(100), 4);
+    assert_eq!((r.won.deals, r.won.touches, r.won.mean, r.won.median), (2, 3, Some(1.5), Some(1.5)));
+    assert_eq!((r.lost.deals, r.lost.touches, r.lost.mean, r.lost.median), (1, 1, Some(1.0), Some(1.0)));
+    assert_eq!((r.open_deals, r.never_touched), (2, 1));
+    assert!(close(r.idle_median, 10.5) && close(r.idle_p90, 10.9));
+    assert_eq!(r.idle.iter().map(|x| (x.title.as_str(), x.days.round() as i64, x.never)).collect::<Vec<_>>(), [("D", 11, false), ("E", 10, true)]);
+    assert_eq!(r.weeks.first().map(|w| w.to_string()), Some("2026-03-16".to_string()));
+    assert_eq!(r.weeks.last().map(|w| w.to_string()), Some("2026-04-06".to_string()));
+    assert_eq!(r.per_owner, vec![("ann".to_string(), vec![0, 0, 1, 0])]);
+}

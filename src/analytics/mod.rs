@@ -1,6 +1,7 @@
 //! Funnel analytics on the stage-change log: pure, no web dependencies, shared by the
 //! browser app and the native CLI.
 
+pub mod activity;
 pub mod flow;
 pub mod model;
 pub mod report;

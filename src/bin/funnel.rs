@@ -215,16 +215,24 @@ fn write_tables(ws: &Workspace, p: &funnelscope::domain::Pipeline, dir: &str) ->
         let _ = writeln!(out, "{},{i},{kind},{}", s.id, s.archived);
     }
     std::fs::write(format!("{dir}/stages.csv"), &out)?;
-    out = String::from("id,amount,currency\n");
+    out = String::from("id,amount,currency,created\n");
     for d in ws.deals.iter().filter(|d| d.pipeline == p.id) {
-        let _ = writeln!(out, "{},{},{}", d.id, d.amount.map(|a| a.to_string()).unwrap_or_default(), d.currency);
+        let _ = writeln!(out, "{},{},{},{}", d.id, d.amount.map(|a| a.to_string()).unwrap_or_default(), d.currency, d.created_at.timestamp());
     }
     std::fs::write(format!("{dir}/deals.csv"), &out)?;
     out = String::from("deal,stage,t,seq\n");
     for (i, e) in ws.events.iter().enumerate() {
         let _ = writeln!(out, "{},{},{},{i}", e.opportunity, e.to, e.at.timestamp());
     }
-    std::fs::write(format!("{dir}/events.csv"), &out)
+    std::fs::write(format!("{dir}/events.csv"), &out)?;
+    // Activities as touches: the time each counts (empty for an open task). Owners are
+    // quoted: names may hold commas.
+    out = String::from("id,deal,kind,owner,t\n");
+    for a in &ws.activities {
+        let t = funnelscope::analytics::activity::touch_time(a).map(|t| t.timestamp().to_string()).unwrap_or_default();
+        let _ = writeln!(out, "{},{},{},\"{}\",{t}", a.id, a.deal, a.kind.code(), a.owner.replace('"', "\"\""));
+    }
+    std::fs::write(format!("{dir}/activities.csv"), &out)
 }
 
 fn run(args: Args) -> Result<(), String> {
@@ -363,6 +371,31 @@ fn run(args: Args) -> Result<(), String> {
             }
             Ok(())
         }
+        "activity" => {
+            let path = args.positional.get(1).ok_or("usage: funnel activity <export.json> [options]")?;
+            let ws = load(path)?;
+            let p = pick_pipeline(&ws, args.get("pipeline"))?;
+            let as_of = query(&args)?.as_of;
+            let weeks: usize = args.get("weeks").unwrap_or("8").parse().map_err(|_| "--weeks takes a number")?;
+            let r = funnelscope::analytics::activity::activity_report(&ws, p, as_of, weeks.min(520));
+            if args.get("format") == Some("json") {
+                println!("{}", serde_json::to_string_pretty(&r).map_err(|e| e.to_string())?);
+            } else {
+                let avg = |t: &funnelscope::analytics::activity::Touches| t.mean.map_or("—".into(), |m| format!("{m:.1}"));
+                println!("activity as of {}", as_of.format("%Y-%m-%d"));
+                println!("  touches before the close: won {} per deal ({} deals), lost {} per deal ({} deals)", avg(&r.won), r.won.deals, avg(&r.lost), r.lost.deals);
+                let days = |d: Option<f64>| d.map_or("—".into(), |d| format!("{d:.1}"));
+                println!(
+                    "  open deals: {}, never touched {}; days since the last touch: median {}, p90 {}",
+                    r.open_deals, r.never_touched, days(r.idle_median), days(r.idle_p90)
+                );
+                println!("  touches per week ({} .. {}):", r.weeks.first().map(|d| d.to_string()).unwrap_or_default(), r.weeks.last().map(|d| d.to_string()).unwrap_or_default());
+                for (owner, counts) in &r.per_owner {
+                    println!("    {:<20} {}", owner, counts.iter().map(|c| format!("{c:>4}")).collect::<String>());
+                }
+            }
+            Ok(())
+        }
         "tables" => {
             let (Some(path), Some(dir)) = (args.positional.get(1), args.positional.get(2)) else {
                 return Err("usage: funnel tables <export.json> <dir>".into());
@@ -389,6 +422,7 @@ usage:
                 [--trials N] [--seed S] [--backtest MONTHS] [--format table|json]
   funnel generate --deals N [--busy] [--seed S] [--as-of YYYY-MM-DD] [--out FILE]
   funnel bench <export.json> [--runs N] [--as-of YYYY-MM-DD]
+  funnel activity <export.json> [--pipeline NAME] [--as-of YYYY-MM-DD] [--weeks N] [--format table|json]
   funnel tables <export.json> <dir>
   funnel --help
 Periods are half-open (A inclusive, B exclusive). Figures: docs/analytics.md, docs/forecast.md.

@@ -230,7 +230,70 @@ pub fn Dashboard() -> impl IntoView {
             <WinTable report=current/>
             <h2>{move || app.t(K::StuckDeals)}</h2>
             <StuckList report=current/>
+            <h2>{move || app.t(K::ActivityHeading)}</h2>
+            <p class="muted small">{move || app.t(K::ActivityExplain)}</p>
+            <ActivitySection/>
         </section>
+    }
+}
+
+/// Selling effort from the activity log (core: `analytics::activity`).
+#[component]
+fn ActivitySection() -> impl IntoView {
+    let app = use_app();
+    let report = Memo::new(move |_| {
+        let pid = app.pipeline.get()?;
+        app.ws.with(|ws| ws.pipeline(&pid).map(|p| crate::analytics::activity::activity_report(ws, p, now(), 8)))
+    });
+    move || {
+        let r = report.get()?;
+        let avg = move |t: &crate::analytics::activity::Touches| t.mean.map_or("—".into(), |m| format!("{m:.1}"));
+        let days = |d: Option<f64>| d.map_or("—".into(), |d| format!("{d:.1}"));
+        let weeks = r.weeks.clone();
+        Some(view! {
+            <div class="callouts">
+                <article class="callout">
+                    <h3>{app.t(K::TouchesBeforeClose)}</h3>
+                    <p class="big">{format!("{} / {}", avg(&r.won), avg(&r.lost))}</p>
+                    <p class="small muted">{fill(app.t(K::TouchesWonLost), &[("won", r.won.deals.to_string()), ("lost", r.lost.deals.to_string())])}</p>
+                </article>
+                <article class="callout">
+                    <h3>{app.t(K::DaysSinceTouch)}</h3>
+                    <p class="big">{days(r.idle_median)}</p>
+                    <p class="small muted">{fill(app.t(K::IdleLine), &[("p90", days(r.idle_p90)), ("open", r.open_deals.to_string()), ("never", r.never_touched.to_string())])}</p>
+                </article>
+            </div>
+            <div class="table-wrap" tabindex="0" role="region" aria-label=app.t(K::TouchesPerWeek)>
+                <table class="data" aria-label=app.t(K::TouchesPerWeek)>
+                    <thead>
+                        <tr>
+                            <th scope="col">{app.t(K::Owner)}</th>
+                            {weeks.iter().map(|w| view! { <th scope="col" class="num">{w.format("%m-%d").to_string()}</th> }).collect_view()}
+                        </tr>
+                    </thead>
+                    <tbody>
+                        {r.per_owner.iter().map(|(owner, counts)| view! {
+                            <tr>
+                                <th scope="row"><bdi>{owner.clone()}</bdi></th>
+                                {counts.iter().map(|c| view! { <td class="num">{*c}</td> }).collect_view()}
+                            </tr>
+                        }).collect_view()}
+                    </tbody>
+                </table>
+            </div>
+            <h3>{app.t(K::LongestIdle)}</h3>
+            <ul class="stuck-list" aria-label=app.t(K::LongestIdle)>
+                {r.idle.iter().take(10).map(|d| {
+                    let line = fill(app.t(if d.never { K::IdleNever } else { K::IdleDays }), &[("d", format!("{:.0}", d.days)), ("owner", d.owner.clone())]);
+                    view! {
+                        <li>
+                            <a href=href(View::Deal(crate::domain::Id(d.id.clone())))><bdi>{d.title.clone()}</bdi></a>
+                            <span class="muted">{line}</span>
+                        </li>
+                    }
+                }).collect_view()}
+            </ul>
+        })
     }
 }
 

@@ -120,6 +120,14 @@ test('activities and next steps: card, deal page, move dialog, Today, calendar, 
   expect(doc.activities.map((a) => a.subject).sort()).toEqual(['Call the CFO', 'Intro call', 'Prepare the demo', 'Send proposal']);
   expect(doc.activities.find((a) => a.subject === 'Send proposal').done_at).toBeTruthy();
 
+  // Selling effort on the dashboard: Harbor kiosks has two touches this week (the call and
+  // the done task), Quartz renewal none (an open task is a plan).
+  await nav(page, 'Analytics').click();
+  await expect(page.locator('.callout', { hasText: 'Days since the last touch' })).toContainText('2 open deals, 1 never touched');
+  const weekly = page.getByRole('table', { name: 'Touches per owner per week (weeks start on Monday)' });
+  await expect(weekly.getByRole('row', { name: /Alice Chen/ }).getByRole('cell').last()).toHaveText('2');
+  await expect(page.getByRole('list', { name: 'Open deals waiting longest for a touch' }).getByRole('listitem').first()).toContainText('Quartz renewal');
+
   // 简体中文.
   await page.getByRole('combobox', { name: 'Language' }).selectOption('简体中文');
   await page.getByRole('navigation', { name: '主导航' }).getByRole('link', { name: '今日' }).click();
