@@ -164,6 +164,59 @@ def compare_activity(sql, act, errors):
         errors.append(f"activity per owner per week differ: duckdb {sorted(theirs.items())[:5]} vs funnel {sorted(ours.items())[:5]}")
 
 
+# The lead funnel (issue 10): a lead's status counts once its status time is at or before
+# as-of; a qualified lead's deal (in this pipeline) counts for every rank up to the highest
+# it reached, and as won when its current stage is Won; the first touch is the earliest
+# touch on the lead or on its deal, in hours after the lead arrived (never negative).
+LEADS = {
+    "status": """
+      SELECT CASE WHEN status_at IS NOT NULL AND status_at <= $as_of THEN status ELSE 'open' END AS s, count(*)
+      FROM leads WHERE created <= $as_of GROUP BY s""",
+    "reach": """
+      WITH q AS (SELECT l.deal FROM leads l JOIN deals d ON d.id = l.deal
+                 WHERE l.created <= $as_of AND l.status = 'qualified' AND l.status_at <= $as_of),
+      top AS (SELECT q.deal, max(ev.rnk) AS r FROM q JOIN ev ON ev.deal = q.deal GROUP BY q.deal)
+      SELECT r.r, count(*) FROM top JOIN ranks r ON top.r >= r.r
+      WHERE r.r < (SELECT max(rnk) FROM st2) GROUP BY r.r""",
+    "won": """
+      SELECT count(*) FROM leads l JOIN cur c ON c.deal = l.deal
+      WHERE l.created <= $as_of AND l.status = 'qualified' AND l.status_at <= $as_of AND c.kind = 'won'""",
+    "response": """
+      WITH first AS (
+        SELECT l.id, l.source, l.owner, min(a.t) AS t, l.created FROM leads l
+        JOIN activities a ON (a.lead = l.id) OR (l.deal IS NOT NULL AND a.deal = l.deal)
+        WHERE l.created <= $as_of AND a.t IS NOT NULL AND a.t <= $as_of
+        GROUP BY l.id, l.source, l.owner, l.created)
+      SELECT count(*), quantile_cont(greatest(t - created, 0) / 3600.0, 0.5), quantile_cont(greatest(t - created, 0) / 3600.0, 0.9) FROM first""",
+    "by_source": """
+      WITH s AS (SELECT l.*, CASE WHEN status_at IS NOT NULL AND status_at <= $as_of THEN status ELSE 'open' END AS st FROM leads l WHERE created <= $as_of)
+      SELECT coalesce(source, ''), count(*), count(*) FILTER (WHERE st = 'qualified') FROM s GROUP BY 1""",
+}
+
+
+def compare_leads(sql, lf, errors):
+    status = dict(sql["status"])
+    for key, name in [("open", "open"), ("qualified", "qualified"), ("disqualified", "disqualified")]:
+        close(status.get(key, 0), lf[name], f"leads {name}", errors)
+    close(sum(status.values()), lf["leads"], "leads total", errors)
+    reach = dict(sql["reach"])
+    for r, (name, n) in enumerate(lf["stages"]):
+        close(reach.get(r, 0), n, f"leads reached {name}", errors)
+    close(sql["won"][0][0], lf["won"], "leads won", errors)
+    (n, med, p90), = sql["response"]
+    close(n, lf["responded"], "leads responded", errors)
+    close(med, lf["response_median_hours"], "lead response median", errors)
+    close(p90, lf["response_p90_hours"], "lead response p90", errors)
+    groups = {g["name"]: g for g in lf["by_source"]}
+    for source, leads, qualified in sql["by_source"]:
+        g = groups.get(source)
+        if g is None:
+            errors.append(f"lead source {source!r} missing")
+            continue
+        close(leads, g["leads"], f"leads from {source}", errors)
+        close(qualified, g["qualified"], f"qualified from {source}", errors)
+
+
 def compute(con, as_of):
     con.execute(SQL.replace("$as_of", str(as_of)))
     return {name: con.execute(q.replace("$as_of", str(as_of))).fetchall() for name, q in QUERIES.items()}
@@ -216,7 +269,10 @@ def main():
             con.execute(f"CREATE TABLE {t} AS SELECT * FROM read_csv('{tmp}/{t}.csv', header=true, auto_detect=true)")
         # Explicit types: a file with no activities (or no done tasks) gives nothing to detect.
         con.execute(f"""CREATE TABLE activities AS SELECT * FROM read_csv('{tmp}/activities.csv', header=true,
-            columns={{'id': 'VARCHAR', 'deal': 'VARCHAR', 'kind': 'VARCHAR', 'owner': 'VARCHAR', 't': 'BIGINT'}})""")
+            columns={{'id': 'VARCHAR', 'deal': 'VARCHAR', 'lead': 'VARCHAR', 'kind': 'VARCHAR', 'owner': 'VARCHAR', 't': 'BIGINT'}})""")
+        con.execute(f"""CREATE TABLE leads AS SELECT * FROM read_csv('{tmp}/leads.csv', header=true,
+            columns={{'id': 'VARCHAR', 'created': 'BIGINT', 'status': 'VARCHAR', 'status_at': 'BIGINT', 'deal': 'VARCHAR',
+                      'source': 'VARCHAR', 'owner': 'VARCHAR', 'reason': 'VARCHAR'}})""")
         sql = compute(con, as_of)
         rep = json.loads(subprocess.run([funnel, "report", export, "--as-of", as_of_day, "--format", "json"],
                                         check=True, capture_output=True, text=True).stdout)
@@ -226,7 +282,11 @@ def main():
                                         check=True, capture_output=True, text=True).stdout)
         act_sql = compute_activity(con, as_of)
         compare_activity(act_sql, act, errors)
-        checked = sum(len(v) for v in sql.values()) + sum(len(v) for v in act_sql.values())
+        lf = json.loads(subprocess.run([funnel, "leads", export, "--as-of", as_of_day, "--format", "json"],
+                                       check=True, capture_output=True, text=True).stdout)
+        lead_sql = {name: con.execute(q.replace("$as_of", str(as_of))).fetchall() for name, q in LEADS.items()}
+        compare_leads(lead_sql, lf, errors)
+        checked = sum(len(v) for v in sql.values()) + sum(len(v) for v in act_sql.values()) + sum(len(v) for v in lead_sql.values())
         if errors:
             print(f"duckdb cross-check: {len(errors)} figures differ", *errors[:20], sep="\n  ")
             sys.exit(1)

@@ -414,6 +414,7 @@ texts! {
     ImpInvalidPipeline => "pipeline \"{name}\" breaks the stage rules: {detail}", "管道“{name}”不符合阶段规则：{detail}";
     RowTooManyStages => "\"{v}\" would be a new stage, but a pipeline has at most {max} stages: map this column to another meaning or tidy the values", "“{v}”将成为新阶段，但一个管道最多 {max} 个阶段：请把这一列改为其他含义，或整理其中的值";
     ImpDealOutside => "deal {id} is not in an existing pipeline and stage", "商机 {id} 不属于任何现有管道及阶段";
+    ImpInvalidLead => "lead or owner {id}: {detail}", "线索或负责人 {id}：{detail}";
     ImpInvalidActivity => "activity {id}: {detail}", "活动 {id}：{detail}";
     WhatActivities => "activities", "活动";
     WhatActivity => "activity", "活动";
@@ -450,6 +451,16 @@ texts! {
     ErrStageArchived => "That stage was removed from the pipeline.", "该阶段已从漏斗中删除。";
     ErrAlreadyInStage => "The deal is already in that stage.", "商机已在该阶段。";
     ErrMovedElsewhere => "This deal was moved to {v} meanwhile (in another tab or window); your move was not saved. Check the board and move it again if needed.", "此商机已在其他标签页或窗口中被移动到「{v}」；您的移动未保存。请查看看板，如有需要再移动一次。";
+    ErrLeadNeedsName => "Give the lead a name or a company.", "请填写线索的姓名或公司。";
+    ErrInvalidEmail => "\"{v}\" is not an email address.", "「{v}」不是有效的邮箱地址。";
+    ErrInvalidPhone => "\"{v}\" is not a phone number (too few digits).", "「{v}」不是有效的电话号码（位数太少）。";
+    ErrUnknownLead => "That lead no longer exists.", "该线索已不存在。";
+    ErrLeadClosed => "That lead is already qualified or disqualified.", "该线索已转化或已判定无效。";
+    ErrReasonRequired => "Choose a reason.", "请选择原因。";
+    ErrOwnerNameRequired => "Give the owner a name.", "请填写负责人姓名。";
+    ErrDuplicateOwner => "There is already an owner called \"{v}\".", "已有名为「{v}」的负责人。";
+    ErrRuleWithoutOwners => "Choose at least one owner to assign to.", "请至少选择一位负责人。";
+    ErrLeadLine => "Line {n}: {detail}", "第 {n} 行：{detail}";
     ErrSubjectRequired => "Say what it is about: a subject is required.", "请填写内容：主题为必填项。";
     ErrInvalidDuration => "\"{v}\" is not a duration: give whole minutes from 0 to 1440.", "「{v}」不是有效时长：请填写 0 到 1440 之间的整数分钟。";
     ErrUnknownActivity => "That activity no longer exists (removed in another tab?).", "该活动已不存在（可能已在其他标签页中删除）。";
@@ -517,6 +528,18 @@ pub fn error_message(lang: Lang, e: &DomainError) -> String {
         DomainError::InvalidDuration(d) => v(K::ErrInvalidDuration, d),
         DomainError::UnknownActivity => t(K::ErrUnknownActivity).into(),
         DomainError::NotATask => t(K::ErrNotATask).into(),
+        DomainError::LeadNeedsName => t(K::ErrLeadNeedsName).into(),
+        DomainError::InvalidEmail(e) => v(K::ErrInvalidEmail, e),
+        DomainError::InvalidPhone(p) => v(K::ErrInvalidPhone, p),
+        DomainError::UnknownLead => t(K::ErrUnknownLead).into(),
+        DomainError::LeadClosed => t(K::ErrLeadClosed).into(),
+        DomainError::ReasonRequired => t(K::ErrReasonRequired).into(),
+        DomainError::OwnerNameRequired => t(K::ErrOwnerNameRequired).into(),
+        DomainError::DuplicateOwner(n) => v(K::ErrDuplicateOwner, n),
+        DomainError::RuleWithoutOwners => t(K::ErrRuleWithoutOwners).into(),
+        DomainError::LeadLine { line, problem } => {
+            fill(t(K::ErrLeadLine), &[("n", line.to_string()), ("detail", error_message(lang, problem))])
+        }
         DomainError::TooManyStages { stages, max } => {
             fill(t(K::ErrTooManyStages), &[("n", stages.to_string()), ("max", max.to_string())])
         }
@@ -649,6 +672,7 @@ pub fn import_error(lang: Lang, e: &crate::io::ImportError) -> String {
         E::DateOutOfRange { what, id, value } => {
             fill(t(K::ImpDateRange), &[("what", record_kind(lang, what)), ("id", id.clone()), ("v", value.clone())])
         }
+        E::InvalidLead { lead, problem } => fill(t(K::ImpInvalidLead), &[("id", lead.clone()), ("detail", error_message(lang, problem))]),
         E::InvalidActivity { activity, problem } => {
             fill(t(K::ImpInvalidActivity), &[("id", activity.clone()), ("detail", error_message(lang, problem))])
         }

@@ -466,3 +466,72 @@ fn activity_report_counts_touches_idle_deals_and_weeks() {
     assert_eq!(r.weeks.last().map(|w| w.to_string()), Some("2026-04-06".to_string()));
     assert_eq!(r.per_owner, vec![("ann".to_string(), vec![0, 0, 1, 0])]);
 }
+
+/// Issue 10: the lead funnel by hand. B2B ranks: Qualification 0, Needs analysis 1,
+/// Demo 2, Negotiation 3, Won 4. As of day 100:
+/// L1 (Web, ann, d0) → deal A: Qualification d1, Demo d5 (skips Needs), Won d9;
+/// L2 (Web, bo, d0) → deal B: Qualification d2, Needs d6, Lost d8;
+/// L3 (Fair, ann, d3) disqualified d4 "No budget"; L4 (Fair, ann, d5) open;
+/// L5 arrives on day 200: not yet.
+/// Leads 4 = open 1 + qualified 2 + disqualified 1; reached: Qualification 2, Needs 2 (A
+/// passed through it), Demo 1, Negotiation 1; won 1.
+/// First touch: L1 a call 2 h after arrival; L2 none on the lead but an email on its deal
+/// at day 2 (48 h); L3 a call after 30 h; L4 none → [2, 30, 48]: median 30, p90 (type 7)
+/// 30 + 0.8·18 = 44.4. Web: 2 leads, 2 qualified, 1 won, response (2 + 48)/2 = 25; Fair:
+/// 2, 0, 0, 30. ann: 3 leads, 1 qualified, 1 won, (2 + 30)/2 = 16; bo: 1, 1, 0, 48.
+#[test]
+fn the_lead_funnel_and_response_time_by_hand() {
+    use chrono::Duration;
+    use funnelscope::analytics::leads::lead_funnel;
+    let mut f = Fixture::new();
+    let a = f.deal("A", Some(100), "ann", &[(1, 0), (5, 2), (9, 4)]);
+    let b = f.deal("B", Some(100), "bo", &[(2, 0), (6, 1), (8, 5)]);
+    let mut lead = |source: &str, owner: &str, created: i64, status: LeadStatus, at: Option<i64>, deal: Option<&Id>, reason: &str| {
+        let id = f.ids.next_id();
+        f.ws.leads.push(Lead {
+            id: id.clone(),
+            name: "x".into(),
+            source: source.into(),
+            owner: owner.into(),
+            status,
+            status_at: at.map(day),
+            deal: deal.cloned(),
+            disqualify_reason: reason.into(),
+            created_at: day(created),
+            updated_at: day(created),
+            ..Default::default()
+        });
+        id
+    };
+    let l1 = lead("Web", "ann", 0, LeadStatus::Qualified, Some(1), Some(&a), "");
+    lead("Web", "bo", 0, LeadStatus::Qualified, Some(2), Some(&b), "");
+    let l3 = lead("Fair", "ann", 3, LeadStatus::Disqualified, Some(4), None, "No budget");
+    lead("Fair", "ann", 5, LeadStatus::Open, None, None, "");
+    lead("Web", "bo", 200, LeadStatus::Open, None, None, "");
+    let touch = |deal: Option<&Id>, lead: Option<&Id>, at| Activity {
+        id: Id::from(format!("t{at}").as_str()),
+        kind: ActivityKind::Call,
+        deal: deal.cloned().unwrap_or_default(),
+        lead: lead.cloned(),
+        subject: "x".into(),
+        at,
+        ..Default::default()
+    };
+    f.ws.activities.push(touch(None, Some(&l1), day(0) + Duration::hours(2)));
+    f.ws.activities.push(touch(Some(&b), None, day(2)));
+    f.ws.activities.push(touch(None, Some(&l3), day(3) + Duration::hours(30)));
+    let r = lead_funnel(&f.ws, f.p(), day(100));
+    assert_eq!((r.leads, r.open, r.qualified, r.disqualified, r.won), (4, 1, 2, 1, 1));
+    assert_eq!(r.stages.iter().map(|s| s.1).collect::<Vec<_>>(), [2, 2, 1, 1]);
+    assert_eq!(r.responded, 3);
+    assert!(close(r.response_median_hours, 30.0) && close(r.response_p90_hours, 44.4), "{:?}", r.response_p90_hours);
+    let g = |v: &[funnelscope::analytics::leads::LeadGroup], n: &str| {
+        let x = v.iter().find(|x| x.name == n).unwrap().clone();
+        (x.leads, x.qualified, x.won, x.response_median_hours)
+    };
+    assert_eq!(g(&r.by_source, "Web"), (2, 2, 1, Some(25.0)));
+    assert_eq!(g(&r.by_source, "Fair"), (2, 0, 0, Some(30.0)));
+    assert_eq!(g(&r.by_owner, "ann"), (3, 1, 1, Some(16.0)));
+    assert_eq!(g(&r.by_owner, "bo"), (1, 1, 0, Some(48.0)));
+    assert_eq!(r.reasons, vec![("No budget".to_string(), 1)]);
+}

@@ -24,6 +24,9 @@ struct Stored {
     events: BTreeMap<String, StageChange>,
     calls: BTreeMap<String, CategoryChange>,
     activities: BTreeMap<String, Activity>,
+    owners: BTreeMap<String, Owner>,
+    leads: BTreeMap<String, Lead>,
+    settings: Option<Settings>,
 }
 
 impl Stored {
@@ -35,6 +38,9 @@ impl Stored {
                 Change::AppendEvent(e) => assert!(self.events.insert(e.id.to_string(), e.clone()).is_none(), "events are only added"),
                 Change::AppendCategory(c) => assert!(self.calls.insert(c.id.to_string(), c.clone()).is_none()),
                 Change::PutActivity(a) => drop(self.activities.insert(a.id.to_string(), a.clone())),
+                Change::PutOwner(o) => drop(self.owners.insert(o.id.to_string(), o.clone())),
+                Change::PutLead(l) => drop(self.leads.insert(l.id.to_string(), l.clone())),
+                Change::PutSettings(x) => self.settings = Some(x.clone()),
             }
         }
     }
@@ -46,6 +52,9 @@ impl Stored {
         );
         ws.category_changes = self.calls.values().cloned().collect();
         ws.activities = self.activities.values().cloned().collect();
+        ws.owners = self.owners.values().cloned().collect();
+        ws.leads = self.leads.values().cloned().collect();
+        ws.settings = self.settings.clone().unwrap_or_default();
         ws.order_logs();
         ws
     }
@@ -57,6 +66,8 @@ fn canonical(ws: &Workspace) -> Workspace {
     ws.pipelines.sort_by(|a, b| a.id.cmp(&b.id));
     ws.deals.sort_by(|a, b| a.id.cmp(&b.id));
     ws.activities.sort_by(|a, b| a.id.cmp(&b.id));
+    ws.owners.sort_by(|a, b| a.id.cmp(&b.id));
+    ws.leads.sort_by(|a, b| a.id.cmp(&b.id));
     ws
 }
 
@@ -101,7 +112,7 @@ type Op = (u8, usize, usize, i64, String);
 
 fn ops() -> impl Strategy<Value = Vec<Op>> {
     // Minutes may be 0: several changes in the same millisecond must keep their order.
-    proptest::collection::vec((0u8..6, 0usize..8, 0usize..6, 0i64..3, "[a-z]{0,5}"), 1..60)
+    proptest::collection::vec((0u8..10, 0usize..8, 0usize..6, 0i64..3, "[a-z]{0,5}"), 1..60)
 }
 
 proptest! {
@@ -130,6 +141,16 @@ proptest! {
                 }),
                 (5, Some(_)) => match door.ws.activities.get(deal % door.ws.activities.len().max(1)).cloned() {
                     Some(a) => door.run(Command::CompleteTask { activity: a.id, done: !text.is_empty() }),
+                    None => Ok(()),
+                },
+                (6, _) => door.run(Command::AddLeads { drafts: vec![LeadDraft::from_line(&format!("L{text}, Co{stage}"))] }),
+                (7, _) => {
+                    let leads = door.ws.leads.iter().map(|l| l.id.clone()).collect();
+                    door.run(Command::AssignLeads { leads, rule: AssignRule::RoundRobin { owners: vec!["A".into(), "B".into()], next: stage } })
+                }
+                (8, _) | (9, _) => match door.ws.leads.iter().find(|l| l.status == LeadStatus::Open).cloned() {
+                    Some(l) if kind == 8 => door.run(Command::QualifyLead { lead: l.id, pipeline: p.id.clone(), stage: None }),
+                    Some(l) => door.run(Command::DisqualifyLead { lead: l.id, reason: "No budget".into() }),
                     None => Ok(()),
                 },
                 (_, Some(d)) => door.run(Command::MoveDeal {

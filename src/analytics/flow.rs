@@ -268,8 +268,8 @@ impl Flow {
                 self.push_category(c);
                 true
             }
-            // Activities are not part of the stage flow.
-            Change::PutActivity(_) => true,
+            // Activities, owners, leads and settings are not part of the stage flow.
+            Change::PutActivity(_) | Change::PutOwner(_) | Change::PutLead(_) | Change::PutSettings(_) => true,
         }
     }
 

@@ -3,6 +3,7 @@
 
 pub mod activity;
 pub mod flow;
+pub mod leads;
 pub mod model;
 pub mod report;
 pub mod stats;

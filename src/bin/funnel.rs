@@ -227,12 +227,34 @@ fn write_tables(ws: &Workspace, p: &funnelscope::domain::Pipeline, dir: &str) ->
     std::fs::write(format!("{dir}/events.csv"), &out)?;
     // Activities as touches: the time each counts (empty for an open task). Owners are
     // quoted: names may hold commas.
-    out = String::from("id,deal,kind,owner,t\n");
+    let q = |s: &str| format!("\"{}\"", s.replace('"', "\"\""));
+    out = String::from("id,deal,lead,kind,owner,t\n");
     for a in &ws.activities {
         let t = funnelscope::analytics::activity::touch_time(a).map(|t| t.timestamp().to_string()).unwrap_or_default();
-        let _ = writeln!(out, "{},{},{},\"{}\",{t}", a.id, a.deal, a.kind.code(), a.owner.replace('"', "\"\""));
+        let lead = a.lead.as_ref().map(|l| l.to_string()).unwrap_or_default();
+        let _ = writeln!(out, "{},{},{lead},{},{},{t}", a.id, a.deal, a.kind.code(), q(&a.owner));
     }
-    std::fs::write(format!("{dir}/activities.csv"), &out)
+    std::fs::write(format!("{dir}/activities.csv"), &out)?;
+    out = String::from("id,created,status,status_at,deal,source,owner,reason\n");
+    for l in &ws.leads {
+        let status = match l.status {
+            funnelscope::domain::LeadStatus::Open => "open",
+            funnelscope::domain::LeadStatus::Qualified => "qualified",
+            funnelscope::domain::LeadStatus::Disqualified => "disqualified",
+        };
+        let _ = writeln!(
+            out,
+            "{},{},{status},{},{},{},{},{}",
+            l.id,
+            l.created_at.timestamp(),
+            l.status_at.map(|t| t.timestamp().to_string()).unwrap_or_default(),
+            l.deal.as_ref().map(|d| d.to_string()).unwrap_or_default(),
+            q(&l.source),
+            q(&l.owner),
+            q(&l.disqualify_reason)
+        );
+    }
+    std::fs::write(format!("{dir}/leads.csv"), &out)
 }
 
 fn run(args: Args) -> Result<(), String> {
@@ -396,6 +418,28 @@ fn run(args: Args) -> Result<(), String> {
             }
             Ok(())
         }
+        "leads" => {
+            let path = args.positional.get(1).ok_or("usage: funnel leads <export.json> [options]")?;
+            let ws = load(path)?;
+            let p = pick_pipeline(&ws, args.get("pipeline"))?;
+            let as_of = query(&args)?.as_of;
+            let r = funnelscope::analytics::leads::lead_funnel(&ws, p, as_of);
+            if args.get("format") == Some("json") {
+                println!("{}", serde_json::to_string_pretty(&r).map_err(|e| e.to_string())?);
+            } else {
+                let hours = |h: Option<f64>| h.map_or("—".into(), |h| format!("{h:.1} h"));
+                println!("leads as of {}: {} (open {}, qualified {}, disqualified {})", as_of.format("%Y-%m-%d"), r.leads, r.open, r.qualified, r.disqualified);
+                println!("  lead → {}", r.stages.iter().map(|(s, n)| format!("{s} {n}")).chain([format!("won {}", r.won)]).collect::<Vec<_>>().join(" → "));
+                println!("  first response: median {}, p90 {} ({} of {} leads answered)", hours(r.response_median_hours), hours(r.response_p90_hours), r.responded, r.leads);
+                for (what, groups) in [("source", &r.by_source), ("owner", &r.by_owner)] {
+                    println!("  by {what}:");
+                    for g in groups {
+                        println!("    {:<20} {:>5} leads {:>5} qualified ({}) {:>4} won  response {}", g.name, g.leads, g.qualified, pct(g.conversion), g.won, hours(g.response_median_hours));
+                    }
+                }
+            }
+            Ok(())
+        }
         "tables" => {
             let (Some(path), Some(dir)) = (args.positional.get(1), args.positional.get(2)) else {
                 return Err("usage: funnel tables <export.json> <dir>".into());
@@ -423,6 +467,7 @@ usage:
   funnel generate --deals N [--busy] [--seed S] [--as-of YYYY-MM-DD] [--out FILE]
   funnel bench <export.json> [--runs N] [--as-of YYYY-MM-DD]
   funnel activity <export.json> [--pipeline NAME] [--as-of YYYY-MM-DD] [--weeks N] [--format table|json]
+  funnel leads <export.json> [--pipeline NAME] [--as-of YYYY-MM-DD] [--format table|json]
   funnel tables <export.json> <dir>
   funnel --help
 Periods are half-open (A inclusive, B exclusive). Figures: docs/analytics.md, docs/forecast.md.

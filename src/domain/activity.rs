@@ -41,8 +41,11 @@ impl ActivityKind {
 pub struct Activity {
     pub id: Id,
     pub kind: ActivityKind,
-    /// The deal it belongs to.
+    /// The deal it belongs to (empty when it is on a lead).
     pub deal: Id,
+    /// The lead it belongs to, when it is on a lead rather than a deal.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lead: Option<Id>,
     pub subject: String,
     /// When it happened; for a task, when it is due.
     pub at: DateTime<Utc>,

@@ -202,7 +202,98 @@ pub fn generate_chain(chain: &Chain, n: usize, seed: u64, id_seed: u64, now: Dat
     ws.category_changes = calls;
     ws.order_logs();
     ws.activities = activities(&ws, seed, &mut ids, now, zh);
+    add_leads(&mut ws, seed, &mut ids, now, zh);
     ws
+}
+
+/// The owners as records, and the leads behind the deals: every deal created in the last
+/// 120 days came from a lead (created 0–10 days before it, qualified when the deal was
+/// made), plus leads that were disqualified or are still open — each with a first call
+/// some hours after it arrived, so the lead funnel and response time are alive.
+fn add_leads(ws: &mut Workspace, seed: u64, ids: &mut IdGen, now: DateTime<Utc>, zh: bool) {
+    use super::activity::{Activity, ActivityKind};
+    use super::lead::{Lead, LeadStatus, Owner, DISQUALIFY_REASONS};
+    let mut rng = Rng::new(seed ^ 0x1EAD_5EED);
+    let pick = |pair: &(&'static str, &'static str)| if zh { pair.1 } else { pair.0 }.to_string();
+    let start = now - Duration::days(HISTORY_DAYS);
+    ws.owners = OWNERS
+        .iter()
+        .map(|o| Owner { id: ids.next_id(), name: pick(o), active: true, created_at: start, updated_at: start, device: "demo".into(), extra: Default::default() })
+        .collect();
+    let people: [(&str, &str); 8] =
+        [("Li Wei", "李伟"), ("Zhang Min", "张敏"), ("Wang Jing", "王静"), ("Liu Yang", "刘洋"), ("Chen Jie", "陈杰"), ("Yang Fan", "杨帆"), ("Zhao Lei", "赵磊"), ("Sun Li", "孙丽")];
+    let mut leads = Vec::new();
+    let mut first_calls = Vec::new();
+    let mut lead_for = |rng: &mut Rng, created: DateTime<Utc>, company: String, source: String, owner: String| {
+        let person = pick(rng.pick(&people));
+        let slug: String = company.chars().filter(char::is_ascii_alphanumeric).collect::<String>().to_lowercase();
+        Lead {
+            id: ids.next_id(),
+            name: person,
+            email: if slug.is_empty() { String::new() } else { format!("contact{}@{slug}.example", rng.below(90) + 10) },
+            phone: format!("1{}{:08}", [38, 39, 50, 86][rng.below(4) as usize], rng.below(100_000_000)),
+            company,
+            source,
+            owner,
+            assigned_by: "round robin".into(),
+            assigned_at: Some(created),
+            created_at: created,
+            updated_at: created,
+            device: "demo".into(),
+            ..Default::default()
+        }
+    };
+    for d in ws.deals.iter().filter(|d| d.created_at > now - Duration::days(120)) {
+        let created = d.created_at - Duration::minutes(rng.below(10 * 24 * 60) as i64);
+        let mut l = lead_for(&mut rng, created, d.account.clone(), d.source.clone(), d.owner.clone());
+        l.status = LeadStatus::Qualified;
+        l.status_at = Some(d.created_at);
+        l.updated_at = d.created_at;
+        l.deal = Some(d.id.clone());
+        leads.push(l);
+    }
+    // Leads that did not become deals: most disqualified, the recent ones still open.
+    for _ in 0..(leads.len() * 3 / 2).max(20) {
+        let created = now - Duration::minutes(rng.below(120 * 24 * 60) as i64);
+        let company = rng.pick(&ACCOUNTS).to_string();
+        let (source, owner) = (pick(rng.pick(&SOURCES)), pick(rng.pick(&OWNERS)));
+        let mut l = lead_for(&mut rng, created, company, source, owner);
+        if created < now - Duration::days(14) || rng.next_f64() < 0.3 {
+            l.status = LeadStatus::Disqualified;
+            l.status_at = Some((created + Duration::days(1 + rng.below(10) as i64)).min(now));
+            l.updated_at = l.status_at.unwrap_or(created);
+            l.disqualify_reason = pick(rng.pick(&DISQUALIFY_REASONS));
+        }
+        leads.push(l);
+    }
+    // First response: hours after arrival (exponential, mean 8 h); a few never answered.
+    for l in &leads {
+        if rng.next_f64() < 0.1 {
+            continue;
+        }
+        let at = l.created_at + Duration::minutes((exp_days(&mut rng, 8.0 / 24.0) * 24.0 * 60.0) as i64 + 5);
+        if at > now {
+            continue;
+        }
+        first_calls.push(Activity {
+            id: ids.next_id(),
+            kind: ActivityKind::Call,
+            deal: Id::default(),
+            lead: Some(l.id.clone()),
+            subject: pick(&("First call", "首次电话")),
+            at,
+            duration_min: Some(10),
+            outcome: String::new(),
+            owner: l.owner.clone(),
+            done_at: None,
+            created_at: at,
+            updated_at: at,
+            device: "demo".into(),
+            extra: Default::default(),
+        });
+    }
+    ws.leads = leads;
+    ws.activities.extend(first_calls);
 }
 
 /// A rep's trail on every deal: a call, meeting or email around each stage change, tasks
@@ -234,6 +325,7 @@ fn activities(ws: &Workspace, seed: u64, ids: &mut IdGen, now: DateTime<Utc>, zh
             id: ids.next_id(),
             kind,
             deal: deal.id.clone(),
+            lead: None,
             subject,
             at,
             duration_min: matches!(kind, A::Call | A::Meeting).then_some(if kind == A::Call { 20 } else { 45 }),

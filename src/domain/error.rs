@@ -39,6 +39,20 @@ pub enum DomainError {
     UnknownActivity,
     /// Done / reschedule apply to tasks only.
     NotATask,
+    // Leads and owners
+    LeadNeedsName,
+    InvalidEmail(String),
+    InvalidPhone(String),
+    UnknownLead,
+    /// Already qualified or disqualified.
+    LeadClosed,
+    ReasonRequired,
+    OwnerNameRequired,
+    DuplicateOwner(String),
+    /// An assignment rule with no owner to assign to.
+    RuleWithoutOwners,
+    /// One line of a pasted or imported batch (1-based), and its problem.
+    LeadLine { line: usize, problem: Box<DomainError> },
 }
 
 /// Form fields, so messages can be shown next to the right input.

@@ -5,6 +5,7 @@ pub mod demo;
 pub mod error;
 pub mod event;
 pub mod ids;
+pub mod lead;
 pub mod money;
 pub mod opportunity;
 pub mod pipeline;
@@ -12,6 +13,7 @@ pub mod workspace;
 
 pub use activity::{Activity, ActivityDraft, ActivityKind};
 pub use error::{DomainError, Field};
+pub use lead::{AssignRule, Lead, LeadDraft, LeadStatus, Owner, Settings};
 pub use event::{classify, CategoryChange, MoveKind, StageChange};
 pub use ids::{FastRng, Hlc, Id, IdGen, Rng};
 pub use opportunity::{DealDraft, DealFields, ForecastCategory, Opportunity};

@@ -6,6 +6,7 @@
 
 use super::activity::{Activity, ActivityDraft};
 use super::error::{DomainError, Field};
+use super::lead::{AssignRule, Lead, LeadDraft, LeadStatus, Owner, Settings};
 use super::event::{CategoryChange, StageChange};
 use super::ids::{Hlc, Id, IdGen};
 use super::opportunity::{DealDraft, DealFields, Opportunity};
@@ -24,9 +25,16 @@ pub struct Workspace {
     /// Forecast-category calls, append-only like `events` and sorted the same way.
     #[serde(default)]
     pub category_changes: Vec<CategoryChange>,
-    /// Calls, meetings, emails, notes and tasks on deals, in no particular order.
+    /// Calls, meetings, emails, notes and tasks on deals and leads, in no particular order.
     #[serde(default)]
     pub activities: Vec<Activity>,
+    /// The people who own deals and leads.
+    #[serde(default)]
+    pub owners: Vec<Owner>,
+    #[serde(default)]
+    pub leads: Vec<Lead>,
+    #[serde(default)]
+    pub settings: Settings,
 }
 
 // Commands and changes live briefly in small lists; boxing the big variants buys nothing.
@@ -52,6 +60,21 @@ pub enum Command {
     CompleteTask { activity: Id, done: bool },
     /// Moves a task's due time.
     RescheduleTask { activity: Id, due: ActivityDraft },
+    /// Logs an activity on a lead (a first call, an email).
+    LogLeadActivity { lead: Id, draft: ActivityDraft },
+    AddOwner { name: String },
+    SetOwnerActive { owner: Id, active: bool },
+    /// New leads (quick add, a pasted block, a spreadsheet); the saved assignment rule
+    /// gives each one without an owner its owner on arrival.
+    AddLeads { drafts: Vec<LeadDraft> },
+    /// Assigns open leads by `rule`, which becomes the rule for new leads.
+    AssignLeads { leads: Vec<Id>, rule: AssignRule },
+    /// Makes a lead a deal in `pipeline` (first open stage unless `stage`), keeping the link.
+    QualifyLead { lead: Id, pipeline: Id, stage: Option<Id> },
+    DisqualifyLead { lead: Id, reason: String },
+    /// `duplicate` is folded into `keep` (blank fields filled, notes kept) and closed as a
+    /// duplicate.
+    MergeLeads { keep: Id, duplicate: Id },
 }
 
 /// One record to persist. Events are only ever appended.
@@ -63,6 +86,9 @@ pub enum Change {
     AppendEvent(StageChange),
     AppendCategory(CategoryChange),
     PutActivity(Activity),
+    PutOwner(Owner),
+    PutLead(Lead),
+    PutSettings(Settings),
 }
 
 /// Gives every appended record that has none its clock stamp, in list order: the write
@@ -205,6 +231,34 @@ impl Workspace {
                 a.done_at = if done { Some(a.done_at.unwrap_or(now)) } else { None };
                 Ok(())
             }),
+            Command::LogLeadActivity { lead, draft } => self.plan_lead_activity(lead, draft, ctx),
+            Command::AddOwner { name } => self.plan_add_owner(name, ctx),
+            Command::SetOwnerActive { owner, active } => {
+                let Some(o) = self.owners.iter().find(|o| o.id == owner) else { return reject(Field::Owner, DomainError::OwnerNameRequired) };
+                if o.active == active {
+                    return Ok(Vec::new());
+                }
+                Ok(vec![Change::PutOwner(Owner { active, updated_at: ctx.now, device: ctx.device.to_string(), ..o.clone() })])
+            }
+            Command::AddLeads { drafts } => self.plan_add_leads(drafts, ctx),
+            Command::AssignLeads { leads, rule } => self.plan_assign(leads, rule, ctx),
+            Command::QualifyLead { lead, pipeline, stage } => self.plan_qualify(lead, pipeline, stage, ctx),
+            Command::DisqualifyLead { lead, reason } => {
+                let reason = reason.trim().to_string();
+                if reason.is_empty() {
+                    return reject(Field::Notes, DomainError::ReasonRequired);
+                }
+                let l = self.open_lead(&lead)?;
+                Ok(vec![Change::PutLead(Lead {
+                    status: LeadStatus::Disqualified,
+                    status_at: Some(ctx.now),
+                    disqualify_reason: reason,
+                    updated_at: ctx.now,
+                    device: ctx.device.to_string(),
+                    ..l.clone()
+                })])
+            }
+            Command::MergeLeads { keep, duplicate } => self.plan_merge_leads(keep, duplicate, ctx),
             Command::RescheduleTask { activity, due } => {
                 let at = ActivityDraft { subject: "·".into(), ..due }.validate().map(|f| f.at)?;
                 self.plan_task_edit(activity, ctx, |a, _| {
@@ -213,6 +267,208 @@ impl Workspace {
                 })
             }
         }
+    }
+
+    pub fn lead(&self, id: &Id) -> Option<&Lead> {
+        self.leads.iter().find(|l| &l.id == id)
+    }
+
+    fn open_lead(&self, id: &Id) -> Result<&Lead, Rejection> {
+        match self.lead(id) {
+            None => reject(Field::Title, DomainError::UnknownLead),
+            Some(l) if l.status != LeadStatus::Open => reject(Field::Title, DomainError::LeadClosed),
+            Some(l) => Ok(l),
+        }
+    }
+
+    fn plan_add_owner(&self, name: String, ctx: &mut Ctx) -> Result<Vec<Change>, Rejection> {
+        let name = name.trim().to_string();
+        if name.is_empty() {
+            return reject(Field::Owner, DomainError::OwnerNameRequired);
+        }
+        if name.chars().count() > 200 {
+            return reject(Field::Owner, DomainError::TooLong { field: Field::Owner, max: 200 });
+        }
+        if self.owners.iter().any(|o| o.name.to_lowercase() == name.to_lowercase()) {
+            return reject(Field::Owner, DomainError::DuplicateOwner(name));
+        }
+        Ok(vec![Change::PutOwner(Owner {
+            id: ctx.ids.next_id(),
+            name,
+            active: true,
+            created_at: ctx.now,
+            updated_at: ctx.now,
+            device: ctx.device.to_string(),
+            extra: Default::default(),
+        })])
+    }
+
+    /// Owner records for names used on deals and leads that have none yet (free text
+    /// from before owners were records, or from imports): what the Leads page offers to
+    /// create so rules and reports name the same people.
+    pub fn missing_owners(&self) -> Vec<String> {
+        let known: HashSet<String> = self.owners.iter().map(|o| o.name.to_lowercase()).collect();
+        let mut names: Vec<String> = self
+            .deals
+            .iter()
+            .map(|d| d.owner.trim())
+            .chain(self.leads.iter().map(|l| l.owner.trim()))
+            .filter(|n| !n.is_empty() && !known.contains(&n.to_lowercase()))
+            .map(str::to_string)
+            .collect();
+        names.sort();
+        names.dedup();
+        names
+    }
+
+    fn plan_add_leads(&self, drafts: Vec<LeadDraft>, ctx: &mut Ctx) -> Result<Vec<Change>, Rejection> {
+        let mut rule = self.settings.lead_rule.clone();
+        let mut out = Vec::with_capacity(drafts.len() + 1);
+        for (i, d) in drafts.iter().enumerate() {
+            let d = d.validate().map_err(|errs| {
+                errs.into_iter().map(|(f, e)| (f, DomainError::LeadLine { line: i + 1, problem: Box::new(e) })).collect::<Rejection>()
+            })?;
+            let mut lead = Lead {
+                id: ctx.ids.next_id(),
+                name: d.name,
+                company: d.company,
+                email: d.email,
+                phone: d.phone,
+                source: d.source,
+                notes: d.notes,
+                owner: d.owner,
+                created_at: ctx.now,
+                updated_at: ctx.now,
+                device: ctx.device.to_string(),
+                ..Default::default()
+            };
+            if lead.owner.is_empty() {
+                if let Some((owner, how)) = rule.as_mut().and_then(|r| r.pick(&lead)) {
+                    lead.owner = owner;
+                    lead.assigned_by = how;
+                    lead.assigned_at = Some(ctx.now);
+                }
+            }
+            out.push(Change::PutLead(lead));
+        }
+        if rule != self.settings.lead_rule {
+            out.push(Change::PutSettings(Settings { lead_rule: rule, updated_at: Some(ctx.now) }));
+        }
+        Ok(out)
+    }
+
+    fn plan_assign(&self, ids: Vec<Id>, mut rule: AssignRule, ctx: &mut Ctx) -> Result<Vec<Change>, Rejection> {
+        let empty = match &rule {
+            AssignRule::RoundRobin { owners, .. } => owners.iter().all(|o| o.trim().is_empty()),
+            AssignRule::BySource { map, fallback } => map.is_empty() && fallback.trim().is_empty(),
+        };
+        if empty {
+            return reject(Field::Owner, DomainError::RuleWithoutOwners);
+        }
+        let mut out = Vec::new();
+        for id in &ids {
+            let l = self.open_lead(id)?;
+            if let Some((owner, how)) = rule.pick(l) {
+                out.push(Change::PutLead(Lead {
+                    owner,
+                    assigned_by: how,
+                    assigned_at: Some(ctx.now),
+                    updated_at: ctx.now,
+                    device: ctx.device.to_string(),
+                    ..l.clone()
+                }));
+            }
+        }
+        out.push(Change::PutSettings(Settings { lead_rule: Some(rule), updated_at: Some(ctx.now) }));
+        Ok(out)
+    }
+
+    fn plan_qualify(&self, id: Id, pipeline: Id, stage: Option<Id>, ctx: &mut Ctx) -> Result<Vec<Change>, Rejection> {
+        let l = self.open_lead(&id)?.clone();
+        let contact = [&l.name, &l.email, &l.phone].iter().filter(|s| !s.is_empty()).map(|s| s.as_str()).collect::<Vec<_>>().join(" · ");
+        let draft = DealDraft {
+            title: if l.company.is_empty() { l.name.clone() } else { l.company.clone() },
+            account: l.company.clone(),
+            contact,
+            owner: l.owner.clone(),
+            source: l.source.clone(),
+            notes: l.notes.clone(),
+            ..Default::default()
+        };
+        let mut changes = self.plan_create_deal(pipeline, stage, draft, ctx)?;
+        let deal = changes.iter().find_map(|c| if let Change::PutDeal(d) = c { Some(d.id.clone()) } else { None });
+        changes.push(Change::PutLead(Lead {
+            status: LeadStatus::Qualified,
+            status_at: Some(ctx.now),
+            deal,
+            updated_at: ctx.now,
+            device: ctx.device.to_string(),
+            ..l
+        }));
+        Ok(changes)
+    }
+
+    fn plan_merge_leads(&self, keep: Id, duplicate: Id, ctx: &mut Ctx) -> Result<Vec<Change>, Rejection> {
+        if keep == duplicate {
+            return reject(Field::Title, DomainError::UnknownLead);
+        }
+        let (k, d) = (self.open_lead(&keep)?, self.open_lead(&duplicate)?);
+        let fill = |a: &String, b: &String| if a.is_empty() { b.clone() } else { a.clone() };
+        let notes = match (k.notes.is_empty(), d.notes.is_empty()) {
+            (_, true) => k.notes.clone(),
+            (true, false) => d.notes.clone(),
+            (false, false) => format!("{}\n{}", k.notes, d.notes),
+        };
+        let kept = Lead {
+            name: fill(&k.name, &d.name),
+            company: fill(&k.company, &d.company),
+            email: fill(&k.email, &d.email),
+            phone: fill(&k.phone, &d.phone),
+            source: fill(&k.source, &d.source),
+            owner: fill(&k.owner, &d.owner),
+            notes,
+            updated_at: ctx.now,
+            device: ctx.device.to_string(),
+            ..k.clone()
+        };
+        let closed = Lead {
+            status: LeadStatus::Disqualified,
+            status_at: Some(ctx.now),
+            disqualify_reason: super::lead::DISQUALIFY_REASONS[4].0.to_string(),
+            notes: if d.notes.is_empty() { format!("→ {}", k.id) } else { format!("{}\n→ {}", d.notes, k.id) },
+            updated_at: ctx.now,
+            device: ctx.device.to_string(),
+            ..d.clone()
+        };
+        Ok(vec![Change::PutLead(kept), Change::PutLead(closed)])
+    }
+
+    fn plan_lead_activity(&self, lead: Id, draft: ActivityDraft, ctx: &mut Ctx) -> Result<Vec<Change>, Rejection> {
+        let Some(l) = self.lead(&lead) else { return reject(Field::Subject, DomainError::UnknownLead) };
+        let owner = l.owner.clone();
+        // Planned as if on a deal, then re-pointed at the lead.
+        let happened_now = draft.at.trim().is_empty() && draft.kind != super::activity::ActivityKind::Task;
+        let draft = if happened_now { ActivityDraft { at: super::activity::to_local_input(ctx.now, draft.tz_offset_min), ..draft } } else { draft };
+        let mut f = draft.validate()?;
+        if happened_now {
+            f.at = ctx.now;
+        }
+        Ok(vec![Change::PutActivity(Activity {
+            id: ctx.ids.next_id(),
+            kind: f.kind,
+            deal: Id::default(),
+            lead: Some(lead),
+            subject: f.subject,
+            at: f.at,
+            duration_min: f.duration_min,
+            outcome: f.outcome,
+            owner: if f.owner.is_empty() { owner } else { f.owner },
+            done_at: None,
+            created_at: ctx.now,
+            updated_at: ctx.now,
+            device: ctx.device.to_string(),
+            extra: Default::default(),
+        })])
     }
 
     pub fn activity(&self, id: &Id) -> Option<&Activity> {
@@ -255,6 +511,7 @@ impl Workspace {
             id: ctx.ids.next_id(),
             kind: f.kind,
             deal,
+            lead: None,
             subject: f.subject,
             at: f.at,
             duration_min: f.duration_min,
@@ -375,6 +632,15 @@ impl Workspace {
                     Some(slot) => *slot = a,
                     None => self.activities.push(a),
                 },
+                Change::PutOwner(o) => match self.owners.iter_mut().find(|x| x.id == o.id) {
+                    Some(slot) => *slot = o,
+                    None => self.owners.push(o),
+                },
+                Change::PutLead(l) => match self.leads.iter_mut().find(|x| x.id == l.id) {
+                    Some(slot) => *slot = l,
+                    None => self.leads.push(l),
+                },
+                Change::PutSettings(s) => self.settings = s,
             }
         }
         if !events_in_order || !calls_in_order {

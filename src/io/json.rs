@@ -1,6 +1,6 @@
 //! The workspace as one versioned JSON document (documented in docs/export-format.md).
 
-use crate::domain::{Activity, CategoryChange, Opportunity, Pipeline, StageChange, Workspace};
+use crate::domain::{Activity, CategoryChange, Lead, Opportunity, Owner, Pipeline, Settings, StageChange, Workspace};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::collections::HashSet;
@@ -47,13 +47,16 @@ fn export_v2_to_v3(doc: &mut serde_json::Value) {
     }
 }
 
-/// v4 adds activities (calls, meetings, emails, notes, tasks). A v3 file has none. The
-/// version goes up so that an older build refuses a file with activities ("newer than this
-/// app understands") instead of dropping them without a word.
+/// v4 adds activities (calls, meetings, emails, notes, tasks), owners, leads and settings.
+/// A v3 file has none. The version goes up so that an older build refuses such a file
+/// ("newer than this app understands") instead of dropping them without a word.
 fn export_v3_to_v4(doc: &mut serde_json::Value) {
     use serde_json::{json, Value};
     if let Value::Object(root) = doc {
         root.entry("activities").or_insert_with(|| json!([]));
+        root.entry("owners").or_insert_with(|| json!([]));
+        root.entry("leads").or_insert_with(|| json!([]));
+        root.entry("settings").or_insert_with(|| json!({}));
         root.insert("version".into(), json!(4));
     }
 }
@@ -68,6 +71,9 @@ struct ExportRef<'a> {
     events: &'a [StageChange],
     category_changes: &'a [CategoryChange],
     activities: &'a [Activity],
+    owners: &'a [Owner],
+    leads: &'a [Lead],
+    settings: &'a Settings,
 }
 
 #[derive(Deserialize)]
@@ -85,6 +91,9 @@ struct Export {
     #[serde(default)]
     category_changes: Vec<CategoryChange>,
     activities: Vec<Activity>,
+    owners: Vec<Owner>,
+    leads: Vec<Lead>,
+    settings: Settings,
 }
 
 pub fn export_json(ws: &Workspace, exported_at: DateTime<Utc>) -> String {
@@ -97,6 +106,9 @@ pub fn export_json(ws: &Workspace, exported_at: DateTime<Utc>) -> String {
         events: &ws.events,
         category_changes: &ws.category_changes,
         activities: &ws.activities,
+        owners: &ws.owners,
+        leads: &ws.leads,
+        settings: &ws.settings,
     };
     // Compact: pretty-printing made 50,000 deals 83 MB, more than the import accepted.
     serde_json::to_string(&doc).unwrap_or_default()
@@ -111,6 +123,10 @@ pub fn pipeline_only(ws: &Workspace, pipeline: &crate::domain::Id) -> Workspace 
         events: ws.events.iter().filter(|e| ids.contains(&e.opportunity)).cloned().collect(),
         category_changes: ws.category_changes.iter().filter(|c| ids.contains(&c.opportunity)).cloned().collect(),
         activities: ws.activities.iter().filter(|a| ids.contains(&a.deal)).cloned().collect(),
+        // The people, and the leads that became this pipeline's deals.
+        owners: ws.owners.clone(),
+        leads: ws.leads.iter().filter(|l| l.deal.as_ref().is_some_and(|d| ids.contains(d))).cloned().collect(),
+        settings: Default::default(),
         deals: Vec::new(),
     };
     out.deals = deals;
@@ -138,6 +154,8 @@ pub enum ImportError {
     DateOutOfRange { what: &'static str, id: String, value: String },
     /// An activity the activity form would refuse (the first problem found).
     InvalidActivity { activity: String, problem: crate::domain::DomainError },
+    /// A lead the lead form would refuse, or an owner without a (unique) name.
+    InvalidLead { lead: String, problem: crate::domain::DomainError },
 }
 
 impl fmt::Display for ImportError {
@@ -161,6 +179,9 @@ impl fmt::Display for ImportError {
             ),
             ImportError::DealOutsidePipeline { deal } => write!(f, "deal {deal} is not in an existing pipeline and stage"),
             ImportError::ForeignStage { event, stage } => write!(f, "event {event} moves a deal into stage {stage} of another pipeline"),
+            ImportError::InvalidLead { lead, problem } => {
+                write!(f, "lead or owner {lead}: {}", crate::i18n::error_message(crate::domain::Lang::En, problem))
+            }
             ImportError::InvalidActivity { activity, problem } => {
                 write!(f, "activity {activity}: {}", crate::i18n::error_message(crate::domain::Lang::En, problem))
             }
@@ -203,6 +224,8 @@ pub fn import_json(text: &str) -> Result<Workspace, ImportError> {
         ("events", doc.events.iter().map(|e| &e.id).collect()),
         ("category changes", doc.category_changes.iter().map(|e| &e.id).collect()),
         ("activities", doc.activities.iter().map(|a| &a.id).collect()),
+        ("owners", doc.owners.iter().map(|o| &o.id).collect()),
+        ("leads", doc.leads.iter().map(|l| &l.id).collect()),
     ] {
         seen.clear();
         for id in ids {
@@ -215,9 +238,13 @@ pub fn import_json(text: &str) -> Result<Workspace, ImportError> {
         return Err(ImportError::BadAmount { deal: d.id.to_string(), amount: d.amount.unwrap_or(0) });
     }
     check_records(&doc.pipelines, &doc.deals, &doc.events, &doc.category_changes, &doc.activities)?;
+    check_people(&doc.deals, &doc.owners, &doc.leads, &doc.activities)?;
     let mut ws = Workspace::from_records(doc.pipelines, doc.deals, doc.events);
     ws.category_changes = doc.category_changes;
     ws.activities = doc.activities;
+    ws.owners = doc.owners;
+    ws.leads = doc.leads;
+    ws.settings = doc.settings;
     ws.order_logs();
     Ok(ws)
 }
@@ -281,7 +308,8 @@ pub fn check_records(
         date("category change", &c.id, c.at)?;
     }
     for a in activities {
-        if !deal_pipeline.contains_key(&a.deal) {
+        // On a lead: checked with the leads (`check_people`).
+        if a.lead.is_none() && !deal_pipeline.contains_key(&a.deal) {
             return Err(ImportError::UnknownReference { event: a.id.to_string(), what: "deal", id: a.deal.to_string() });
         }
         for t in [Some(a.at), Some(a.created_at), Some(a.updated_at), a.done_at].into_iter().flatten() {
@@ -301,6 +329,51 @@ pub fn check_records(
         if let Err(errors) = draft.validate() {
             let problem = errors.into_iter().next().map(|e| e.1).unwrap_or(crate::domain::DomainError::SubjectRequired);
             return Err(ImportError::InvalidActivity { activity: a.id.to_string(), problem });
+        }
+    }
+    Ok(())
+}
+
+/// Owners with names, unique; leads the lead form would accept, pointing at existing
+/// deals; activities on leads pointing at existing leads; times within 1970–2199.
+pub fn check_people(deals: &[Opportunity], owners: &[Owner], leads: &[Lead], activities: &[Activity]) -> Result<(), ImportError> {
+    use crate::domain::sane_time;
+    let mut names = HashSet::new();
+    for o in owners {
+        let name = o.name.trim().to_lowercase();
+        if name.is_empty() || !names.insert(name) {
+            let problem = if o.name.trim().is_empty() { crate::domain::DomainError::OwnerNameRequired } else { crate::domain::DomainError::DuplicateOwner(o.name.clone()) };
+            return Err(ImportError::InvalidLead { lead: o.id.to_string(), problem });
+        }
+    }
+    let deal_ids: HashSet<&crate::domain::Id> = deals.iter().map(|d| &d.id).collect();
+    for l in leads {
+        let draft = crate::domain::LeadDraft {
+            name: l.name.clone(),
+            company: l.company.clone(),
+            email: l.email.clone(),
+            phone: l.phone.clone(),
+            source: l.source.clone(),
+            notes: l.notes.clone(),
+            owner: l.owner.clone(),
+        };
+        if let Err(errors) = draft.validate() {
+            let problem = errors.into_iter().next().map(|e| e.1).unwrap_or(crate::domain::DomainError::LeadNeedsName);
+            return Err(ImportError::InvalidLead { lead: l.id.to_string(), problem });
+        }
+        if let Some(d) = l.deal.as_ref().filter(|d| !deal_ids.contains(d)) {
+            return Err(ImportError::UnknownReference { event: l.id.to_string(), what: "deal", id: d.to_string() });
+        }
+        for t in [Some(l.created_at), Some(l.updated_at), l.status_at, l.assigned_at].into_iter().flatten() {
+            if !sane_time(t) {
+                return Err(ImportError::DateOutOfRange { what: "lead", id: l.id.to_string(), value: t.to_rfc3339() });
+            }
+        }
+    }
+    let lead_ids: HashSet<&crate::domain::Id> = leads.iter().map(|l| &l.id).collect();
+    for a in activities {
+        if let Some(l) = a.lead.as_ref().filter(|l| !lead_ids.contains(l)) {
+            return Err(ImportError::UnknownReference { event: a.id.to_string(), what: "lead", id: l.to_string() });
         }
     }
     Ok(())

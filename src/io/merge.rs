@@ -196,14 +196,44 @@ pub fn merge(mine: &Workspace, theirs: &Workspace) -> MergeResult {
     let new_events = events.keys().filter(|k| !mine_events.contains(k.as_str())).count();
     let mut workspace = Workspace::from_records(pipelines.into_values().collect(), deals.into_values().collect(), events.into_values().collect());
     workspace.category_changes = calls.into_values().collect();
+    // Owners, leads and settings: the copy edited later (equal times: by content).
+    workspace.owners = newest_by_id(mine.owners.iter().chain(&theirs.owners), |o| (&o.id, o.updated_at));
+    workspace.leads = newest_by_id(mine.leads.iter().chain(&theirs.leads), |l| (&l.id, l.updated_at));
+    workspace.settings = [&mine.settings, &theirs.settings]
+        .into_iter()
+        .max_by_key(|s| (s.updated_at, serde_json::to_string(s).unwrap_or_default()))
+        .cloned()
+        .unwrap_or_default();
     let kept: HashSet<&Id> = workspace.deals.iter().map(|d| &d.id).collect();
-    let activities: Vec<Activity> = activities.into_values().filter(|a| kept.contains(&a.deal)).collect();
+    let leads: HashSet<&Id> = workspace.leads.iter().map(|l| &l.id).collect();
+    let activities: Vec<Activity> = activities
+        .into_values()
+        .filter(|a| match &a.lead {
+            Some(l) => leads.contains(l),
+            None => kept.contains(&a.deal),
+        })
+        .collect();
     workspace.activities = activities;
     workspace.order_logs();
     conflicts.sort_by(|a, b| (&a.deal, a.field).cmp(&(&b.deal, b.field)));
     collisions.sort();
     collisions.dedup();
     MergeResult { workspace, conflicts, collisions, new_deals, new_events }
+}
+
+/// Of the records sharing an id, the one edited last; equal times are settled by the
+/// content itself, so the result does not depend on which side is which. Sorted by id.
+fn newest_by_id<'a, T: Clone + serde::Serialize + 'a>(records: impl Iterator<Item = &'a T>, key: impl Fn(&T) -> (&Id, chrono::DateTime<chrono::Utc>)) -> Vec<T> {
+    let mut out: BTreeMap<String, (chrono::DateTime<chrono::Utc>, String, T)> = BTreeMap::new();
+    for r in records {
+        let (id, at) = key(r);
+        let content = serde_json::to_string(r).unwrap_or_default();
+        match out.get(id.as_str()) {
+            Some((t, c, _)) if (*t, c) >= (at, &content) => {}
+            _ => drop(out.insert(id.to_string(), (at, content, r.clone()))),
+        }
+    }
+    out.into_values().map(|x| x.2).collect()
 }
 
 /// Unions a log by id (`entries`: (from theirs?, entry)): the same entry twice is kept
@@ -251,5 +281,12 @@ pub fn changes_from(mine: &Workspace, merged: &Workspace) -> Vec<Change> {
     out.extend(merged.category_changes.iter().filter(|c| !calls.contains(&c.id)).cloned().map(Change::AppendCategory));
     let acts: HashMap<&Id, &Activity> = mine.activities.iter().map(|a| (&a.id, a)).collect();
     out.extend(merged.activities.iter().filter(|a| acts.get(&a.id) != Some(a)).cloned().map(Change::PutActivity));
+    let owners: HashMap<&Id, &crate::domain::Owner> = mine.owners.iter().map(|o| (&o.id, o)).collect();
+    out.extend(merged.owners.iter().filter(|o| owners.get(&o.id) != Some(o)).cloned().map(Change::PutOwner));
+    let leads: HashMap<&Id, &crate::domain::Lead> = mine.leads.iter().map(|l| (&l.id, l)).collect();
+    out.extend(merged.leads.iter().filter(|l| leads.get(&l.id) != Some(l)).cloned().map(Change::PutLead));
+    if merged.settings != mine.settings {
+        out.push(Change::PutSettings(merged.settings.clone()));
+    }
     out
 }

@@ -15,7 +15,7 @@ mod prefs;
 
 pub use prefs::Prefs;
 
-use crate::domain::{Activity, CategoryChange, Change, Opportunity, Pipeline, StageChange, Workspace};
+use crate::domain::{Activity, CategoryChange, Change, Lead, Opportunity, Owner, Pipeline, Settings, StageChange, Workspace};
 use idb::{Database, DatabaseEvent, Factory, KeyPath, ObjectStoreParams, TransactionMode, TransactionResult};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -30,10 +30,15 @@ const DEALS: &str = "deals";
 const EVENTS: &str = "events";
 const CATEGORY_CHANGES: &str = "category_changes";
 const ACTIVITIES: &str = "activities";
+const OWNERS: &str = "owners";
+const LEADS: &str = "leads";
+const SETTINGS: &str = "settings";
+/// The one record of the settings store.
+const SETTINGS_KEY: &str = "settings";
 const BACKUPS: &str = "backups";
 const META: &str = "meta";
-const ALL_STORES: [&str; 5] = [PIPELINES, DEALS, EVENTS, CATEGORY_CHANGES, ACTIVITIES];
-const WRITE_STORES: [&str; 7] = [PIPELINES, DEALS, EVENTS, CATEGORY_CHANGES, ACTIVITIES, BACKUPS, META];
+const ALL_STORES: [&str; 8] = [PIPELINES, DEALS, EVENTS, CATEGORY_CHANGES, ACTIVITIES, OWNERS, LEADS, SETTINGS];
+const WRITE_STORES: [&str; 10] = [PIPELINES, DEALS, EVENTS, CATEGORY_CHANGES, ACTIVITIES, OWNERS, LEADS, SETTINGS, BACKUPS, META];
 /// Keys in the `meta` store.
 const REV: &str = "rev";
 const BACKUP_LIST: &str = "backup_list";
@@ -75,10 +80,11 @@ fn migrate_v3_to_v4(db: &Database) -> Result<(), idb::Error> {
     db.create_object_store(META, ObjectStoreParams::new()).map(|_| ())
 }
 
-/// v5: activities (calls, meetings, emails, notes, tasks), keyed by id; editable (a
-/// task is marked done or rescheduled), so written with `put`.
+/// v5: activities (calls, meetings, emails, notes, tasks), owners and leads, keyed by
+/// id and editable (written with `put`); settings as one record with an out-of-line key.
 fn migrate_v4_to_v5(db: &Database) -> Result<(), idb::Error> {
-    store_keyed_by_id(db, ACTIVITIES)
+    [ACTIVITIES, OWNERS, LEADS].into_iter().try_for_each(|name| store_keyed_by_id(db, name))?;
+    db.create_object_store(SETTINGS, ObjectStoreParams::new()).map(|_| ())
 }
 
 /// A snapshot of the whole workspace as export JSON.
@@ -229,9 +235,16 @@ fn quarantine_dangling(ws: &mut Workspace, bad: &mut Vec<Quarantined>) {
     for c in dropped {
         bad.push(Quarantined { store: CATEGORY_CHANGES, id: c.id.to_string(), reason: Dangling::UnknownDeal(c.opportunity.to_string()) });
     }
-    let (kept_activities, dropped): (Vec<_>, Vec<_>) = std::mem::take(&mut ws.activities).into_iter().partition(|a| deal_ids.contains(&a.deal));
+    let lead_ids: HashSet<crate::domain::Id> = ws.leads.iter().map(|l| l.id.clone()).collect();
+    let (kept_activities, dropped): (Vec<_>, Vec<_>) = std::mem::take(&mut ws.activities)
+        .into_iter()
+        .partition(|a| match &a.lead {
+            Some(l) => lead_ids.contains(l),
+            None => deal_ids.contains(&a.deal),
+        });
     for a in dropped {
-        bad.push(Quarantined { store: ACTIVITIES, id: a.id.to_string(), reason: Dangling::UnknownDeal(a.deal.to_string()) });
+        let target = a.lead.as_ref().unwrap_or(&a.deal).to_string();
+        bad.push(Quarantined { store: ACTIVITIES, id: a.id.to_string(), reason: Dangling::UnknownDeal(target) });
     }
     drop(deal_pipeline);
     drop(pipelines);
@@ -314,6 +327,7 @@ impl Store {
             tx.object_store(name).and_then(|s| s.get_all(None, None)).map(Some).map_err(classify)
         };
         let (p, d, e, c, a) = (get(PIPELINES)?, get(DEALS)?, get(EVENTS)?, get(CATEGORY_CHANGES)?, get(ACTIVITIES)?);
+        let (o, l, st) = (get(OWNERS)?, get(LEADS)?, get(SETTINGS)?);
         let rev = match self.meta() {
             Some(_) => Some(tx.object_store(META).and_then(|s| s.get(JsValue::from_str(REV))).map_err(classify)?),
             None => None,
@@ -330,11 +344,14 @@ impl Store {
         let events: Vec<StageChange> = from_js_each(EVENTS, all(e).await?, &mut bad);
         let calls: Vec<CategoryChange> = from_js_each(CATEGORY_CHANGES, all(c).await?, &mut bad);
         let activities: Vec<Activity> = from_js_each(ACTIVITIES, all(a).await?, &mut bad);
+        let owners: Vec<Owner> = from_js_each(OWNERS, all(o).await?, &mut bad);
+        let leads: Vec<Lead> = from_js_each(LEADS, all(l).await?, &mut bad);
+        let settings: Settings = from_js_each(SETTINGS, all(st).await?, &mut bad).into_iter().next().unwrap_or_default();
         let rev = match rev {
             Some(r) => r.await.map_err(classify)?.and_then(|v| v.as_f64()).unwrap_or(0.0) as u64,
             None => 0,
         };
-        let mut ws = Workspace { pipelines, deals, events, category_changes: calls, activities };
+        let mut ws = Workspace { pipelines, deals, events, category_changes: calls, activities, owners, leads, settings };
         quarantine_dangling(&mut ws, &mut bad);
         // Keyed stores return records in id order; the logs' order is (time, stamp, id).
         ws.order_logs();
@@ -458,7 +475,7 @@ impl Store {
         let (total, records): (usize, Box<dyn Iterator<Item = Record> + '_>) = match op {
             WriteOp::Changes(changes) => (changes.len(), Box::new(changes.iter().map(Record::of))),
             WriteOp::Replace(ws) => (
-                ws.pipelines.len() + ws.deals.len() + ws.events.len() + ws.category_changes.len() + ws.activities.len(),
+                ws.pipelines.len() + ws.deals.len() + ws.events.len() + ws.category_changes.len() + ws.activities.len() + ws.owners.len() + ws.leads.len() + 1,
                 Box::new(
                     ws.pipelines
                         .iter()
@@ -466,7 +483,10 @@ impl Store {
                         .chain(ws.deals.iter().map(Record::Deal))
                         .chain(ws.events.iter().map(Record::Event))
                         .chain(ws.category_changes.iter().map(Record::Call))
-                        .chain(ws.activities.iter().map(Record::Activity)),
+                        .chain(ws.activities.iter().map(Record::Activity))
+                        .chain(ws.owners.iter().map(Record::Owner))
+                        .chain(ws.leads.iter().map(Record::Lead))
+                        .chain(std::iter::once(Record::Settings(&ws.settings))),
                 ),
             ),
         };
@@ -487,11 +507,13 @@ impl Store {
             // callbacks, which must outlive the request (so it is awaited, never dropped).
             let last = (i + 1) % WRITE_CHUNK == 0;
             // `add` for log entries: the log is append-only, an existing id is an error.
+            // Settings is one record under a fixed key; the other stores key by `id`.
+            let key = matches!(record, Record::Settings(_)).then(|| JsValue::from_str(SETTINGS_KEY));
             let request: Result<Option<Pending>, idb::Error> = match (record.appends(), last) {
                 (true, true) => store.add(&value, None).map(|r| Some(Box::pin(r.into_future()) as Pending)),
                 (true, false) => store.add(&value, None).map(|_| None),
-                (false, true) => store.put(&value, None).map(|r| Some(Box::pin(r.into_future()) as Pending)),
-                (false, false) => store.put(&value, None).map(|_| None),
+                (false, true) => store.put(&value, key.as_ref()).map(|r| Some(Box::pin(r.into_future()) as Pending)),
+                (false, false) => store.put(&value, key.as_ref()).map(|_| None),
             };
             match request {
                 Err(e) => return Err(abort(tx, classify(e))),
@@ -522,6 +544,9 @@ enum Record<'a> {
     Event(&'a StageChange),
     Call(&'a CategoryChange),
     Activity(&'a Activity),
+    Owner(&'a Owner),
+    Lead(&'a Lead),
+    Settings(&'a Settings),
 }
 
 impl<'a> Record<'a> {
@@ -532,6 +557,9 @@ impl<'a> Record<'a> {
             Change::AppendEvent(e) => Record::Event(e),
             Change::AppendCategory(c) => Record::Call(c),
             Change::PutActivity(a) => Record::Activity(a),
+            Change::PutOwner(o) => Record::Owner(o),
+            Change::PutLead(l) => Record::Lead(l),
+            Change::PutSettings(x) => Record::Settings(x),
         }
     }
 
@@ -546,6 +574,9 @@ impl<'a> Record<'a> {
             Record::Event(e) => (EVENTS, to_js(e)?),
             Record::Call(c) => (CATEGORY_CHANGES, to_js(c)?),
             Record::Activity(a) => (ACTIVITIES, to_js(a)?),
+            Record::Owner(o) => (OWNERS, to_js(o)?),
+            Record::Lead(l) => (LEADS, to_js(l)?),
+            Record::Settings(x) => (SETTINGS, to_js(x)?),
         })
     }
 }

@@ -238,7 +238,7 @@ pub fn DataPage() -> impl IntoView {
                     Ok(out) => {
                         let n = out.deals.len();
                         let stages = out.new_stages.join(", ");
-                        let records = Workspace { pipelines: vec![out.pipeline], deals: out.deals, events: out.events, category_changes: Vec::new(), activities: Vec::new() };
+                        let records = Workspace { pipelines: vec![out.pipeline], deals: out.deals, events: out.events, ..Default::default() };
                         let mut text = fill(app.t(K::DealsImported), &[("d", n.to_string())]);
                         if !stages.is_empty() {
                             text.push(' ');

@@ -564,6 +564,8 @@ impl AppState {
                     c.extend(ws.events.into_iter().map(Change::AppendEvent));
                     c.extend(ws.category_changes.into_iter().map(Change::AppendCategory));
                     c.extend(ws.activities.into_iter().map(Change::PutActivity));
+                    c.extend(ws.owners.into_iter().map(Change::PutOwner));
+                    c.extend(ws.leads.into_iter().map(Change::PutLead));
                     c
                 }
                 Job::Merge(theirs) => {

@@ -1,0 +1,325 @@
+//! Leads (线索) before they are deals: captured, checked for duplicates, assigned to an
+//! owner by a recorded rule, then qualified into a deal or disqualified with a reason.
+//! Owners are records (name, active) so rules and reports name the same people.
+
+use super::error::{DomainError, Field};
+use super::ids::Id;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Owner {
+    pub id: Id,
+    pub name: String,
+    pub active: bool,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    #[serde(default)]
+    pub device: String,
+    #[serde(flatten)]
+    pub extra: super::pipeline::Extra,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum LeadStatus {
+    #[default]
+    Open,
+    Qualified,
+    Disqualified,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Lead {
+    pub id: Id,
+    /// The person.
+    pub name: String,
+    #[serde(default)]
+    pub company: String,
+    #[serde(default)]
+    pub email: String,
+    #[serde(default)]
+    pub phone: String,
+    #[serde(default)]
+    pub source: String,
+    #[serde(default)]
+    pub notes: String,
+    /// The owner's name ("" while unassigned).
+    #[serde(default)]
+    pub owner: String,
+    /// How the owner was chosen ("round robin: A, B, C"), when it was.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub assigned_by: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub assigned_at: Option<DateTime<Utc>>,
+    #[serde(default)]
+    pub status: LeadStatus,
+    /// When it was qualified or disqualified.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status_at: Option<DateTime<Utc>>,
+    /// The deal it became.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deal: Option<Id>,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub disqualify_reason: String,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    #[serde(default)]
+    pub device: String,
+    #[serde(flatten)]
+    pub extra: super::pipeline::Extra,
+}
+
+/// Why a lead is disqualified: a fixed list (so reports can count them), plus "other"
+/// with the user's words.
+pub const DISQUALIFY_REASONS: [(&str, &str); 5] =
+    [("No budget", "没有预算"), ("Not a fit", "需求不匹配"), ("No response", "联系不上"), ("Chose a competitor", "选择了竞争对手"), ("Duplicate", "重复线索")];
+
+/// A lead as typed (quick add, a pasted line, a spreadsheet row).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct LeadDraft {
+    pub name: String,
+    pub company: String,
+    pub email: String,
+    pub phone: String,
+    pub source: String,
+    pub notes: String,
+    pub owner: String,
+}
+
+const SHORT_MAX: usize = 200;
+
+impl LeadDraft {
+    /// One quick-add line: "Name, Company, email or phone, …" — fields separated by
+    /// commas, tabs or "|"; an email and a phone are recognised wherever they stand; the
+    /// first other field is the name, the second the company, the third the source.
+    pub fn from_line(line: &str) -> LeadDraft {
+        let mut d = LeadDraft::default();
+        let mut plain = Vec::new();
+        for part in line.split([',', '，', '\t', '|']).map(str::trim).filter(|p| !p.is_empty()) {
+            if part.contains('@') && d.email.is_empty() {
+                d.email = part.to_string();
+            } else if d.phone.is_empty() && phone_digits(part).len() >= 7 && part.chars().all(|c| c.is_ascii_digit() || " +-()".contains(c)) {
+                d.phone = part.to_string();
+            } else {
+                plain.push(part.to_string());
+            }
+        }
+        let mut plain = plain.into_iter();
+        d.name = plain.next().unwrap_or_default();
+        d.company = plain.next().unwrap_or_default();
+        d.source = plain.next().unwrap_or_default();
+        d.notes = plain.collect::<Vec<_>>().join(", ");
+        d
+    }
+
+    pub fn validate(&self) -> Result<LeadDraft, Vec<(Field, DomainError)>> {
+        let t = |s: &str| s.trim().to_string();
+        let d = LeadDraft {
+            name: t(&self.name),
+            company: t(&self.company),
+            email: t(&self.email).to_lowercase(),
+            phone: t(&self.phone),
+            source: t(&self.source),
+            notes: t(&self.notes),
+            owner: t(&self.owner),
+        };
+        let mut errors = Vec::new();
+        if d.name.is_empty() && d.company.is_empty() {
+            errors.push((Field::Title, DomainError::LeadNeedsName));
+        }
+        for (f, v) in [(Field::Title, &d.name), (Field::Account, &d.company), (Field::Contact, &d.email), (Field::Source, &d.source), (Field::Owner, &d.owner)] {
+            if v.chars().count() > SHORT_MAX {
+                errors.push((f, DomainError::TooLong { field: f, max: SHORT_MAX }));
+            }
+        }
+        if !d.email.is_empty() && !looks_like_email(&d.email) {
+            errors.push((Field::Contact, DomainError::InvalidEmail(d.email.clone())));
+        }
+        if !d.phone.is_empty() && phone_digits(&d.phone).len() < 5 {
+            errors.push((Field::Contact, DomainError::InvalidPhone(d.phone.clone())));
+        }
+        if errors.is_empty() { Ok(d) } else { Err(errors) }
+    }
+}
+
+fn looks_like_email(s: &str) -> bool {
+    match s.split_once('@') {
+        Some((user, host)) => !user.is_empty() && host.contains('.') && !host.starts_with('.') && !host.ends_with('.') && !s.contains(char::is_whitespace),
+        None => false,
+    }
+}
+
+/// The digits of a phone number, without China's country code before a mobile number:
+/// "+86 138-0013-8000" and "13800138000" are one phone.
+pub fn phone_digits(s: &str) -> String {
+    let d: String = s.chars().filter(char::is_ascii_digit).collect();
+    if d.len() == 13 && d.starts_with("861") { d[2..].to_string() } else { d }
+}
+
+/// A company name reduced to what identifies it: lower case, no punctuation or spaces,
+/// without legal-form words ("Inc.", "Ltd", "GmbH", "有限公司", "公司", …).
+pub fn company_key(s: &str) -> String {
+    let mut t = s.to_lowercase();
+    for suffix in ["有限责任公司", "股份有限公司", "有限公司", "集团", "公司"] {
+        t = t.replace(suffix, " ");
+    }
+    let words: Vec<String> = t
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .filter(|w| !["inc", "ltd", "llc", "co", "corp", "corporation", "company", "gmbh", "limited", "plc", "the", "sa", "ag"].contains(w))
+        .map(str::to_string)
+        .collect();
+    words.concat()
+}
+
+/// Dice coefficient of character bigrams: 1 for the same string, near 1 for a typo.
+fn bigram_similarity(a: &str, b: &str) -> f64 {
+    let grams = |s: &str| {
+        let c: Vec<char> = s.chars().collect();
+        c.windows(2).map(|w| (w[0], w[1])).collect::<Vec<_>>()
+    };
+    let (ga, mut gb) = (grams(a), grams(b));
+    if ga.is_empty() || gb.is_empty() {
+        return if a == b { 1.0 } else { 0.0 };
+    }
+    let total = ga.len() + gb.len();
+    let mut common = 0;
+    for g in &ga {
+        if let Some(i) = gb.iter().position(|x| x == g) {
+            gb.swap_remove(i);
+            common += 1;
+        }
+    }
+    2.0 * common as f64 / total as f64
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum DuplicateBy {
+    Email,
+    Phone,
+    Company,
+}
+
+/// Which existing lead a new one duplicates, and why: the same email, the same phone, or
+/// a very similar company name (same key, or bigram similarity ≥ 0.85 on keys of at least
+/// 6 characters — "Acme Robotics Inc." vs "ACME Robotics", "Acme Robotcs").
+pub fn duplicate_of<'a>(draft: &LeadDraft, existing: impl IntoIterator<Item = &'a Lead>) -> Option<(&'a Lead, DuplicateBy)> {
+    let email = draft.email.trim().to_lowercase();
+    let phone = phone_digits(&draft.phone);
+    let company = company_key(&draft.company);
+    let mut best: Option<(&Lead, DuplicateBy)> = None;
+    for l in existing {
+        let by = if !email.is_empty() && l.email.trim().eq_ignore_ascii_case(&email) {
+            Some(DuplicateBy::Email)
+        } else if phone.len() >= 7 && phone_digits(&l.phone) == phone {
+            Some(DuplicateBy::Phone)
+        } else {
+            let k = company_key(&l.company);
+            (!company.is_empty() && !k.is_empty() && (k == company || (k.chars().count() >= 6 && company.chars().count() >= 6 && bigram_similarity(&k, &company) >= 0.85)))
+                .then_some(DuplicateBy::Company)
+        };
+        if let Some(by) = by {
+            if best.is_none_or(|b| by < b.1) {
+                best = Some((l, by));
+            }
+        }
+    }
+    best
+}
+
+/// How new leads get an owner, recorded on each lead it assigns.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum AssignRule {
+    /// In turn over these owners (names), continuing where the last assignment stopped.
+    RoundRobin { owners: Vec<String>, next: usize },
+    /// By the lead's source; others go to `fallback` (or stay unassigned).
+    BySource { map: Vec<(String, String)>, fallback: String },
+}
+
+impl AssignRule {
+    /// The owner for `lead` and the rule's description; advances a round robin.
+    pub fn pick(&mut self, lead: &Lead) -> Option<(String, String)> {
+        match self {
+            AssignRule::RoundRobin { owners, next } => {
+                if owners.is_empty() {
+                    return None;
+                }
+                let o = owners[*next % owners.len()].clone();
+                *next = (*next + 1) % owners.len();
+                Some((o, format!("round robin: {}", owners.join(", "))))
+            }
+            AssignRule::BySource { map, fallback } => {
+                let hit = map.iter().find(|(s, _)| s.trim().eq_ignore_ascii_case(lead.source.trim()));
+                match hit {
+                    Some((s, o)) => Some((o.clone(), format!("by source: {s} → {o}"))),
+                    None if !fallback.is_empty() => Some((fallback.clone(), format!("by source: other → {fallback}"))),
+                    None => None,
+                }
+            }
+        }
+    }
+}
+
+/// Settings that travel with the workspace (one record).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Settings {
+    /// The rule applied to new leads on arrival (and offered on demand).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lead_rule: Option<AssignRule>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub updated_at: Option<DateTime<Utc>>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lead(company: &str, email: &str, phone: &str) -> Lead {
+        Lead { id: Id::from(company), company: company.into(), email: email.into(), phone: phone.into(), ..Default::default() }
+    }
+
+    #[test]
+    fn quick_add_lines_find_their_fields() {
+        let d = LeadDraft::from_line("Li Lei, Blue River Foods, li.lei@blueriver.cn, +86 138 0013 8000, Trade show");
+        assert_eq!((d.name.as_str(), d.company.as_str(), d.email.as_str(), d.phone.as_str(), d.source.as_str()),
+            ("Li Lei", "Blue River Foods", "li.lei@blueriver.cn", "+86 138 0013 8000", "Trade show"));
+        let d = LeadDraft::from_line("王芳\t杭州云帆科技有限公司\t13912345678");
+        assert_eq!((d.name.as_str(), d.company.as_str(), d.phone.as_str()), ("王芳", "杭州云帆科技有限公司", "13912345678"));
+    }
+
+    #[test]
+    fn bad_leads_are_refused_field_by_field() {
+        let e = LeadDraft { email: "not-an-email".into(), phone: "12".into(), ..Default::default() }.validate().unwrap_err();
+        assert!(e.contains(&(Field::Title, DomainError::LeadNeedsName)));
+        assert!(e.contains(&(Field::Contact, DomainError::InvalidEmail("not-an-email".into()))));
+        assert!(e.contains(&(Field::Contact, DomainError::InvalidPhone("12".into()))));
+        assert!(LeadDraft { company: "Acme".into(), ..Default::default() }.validate().is_ok());
+    }
+
+    #[test]
+    fn duplicates_by_email_phone_or_a_similar_company() {
+        let existing = [lead("Acme Robotics Inc.", "ops@acme.com", ""), lead("杭州云帆科技有限公司", "", "+86 139 1234 5678"), lead("Northwind", "", "")];
+        let find = |company: &str, email: &str, phone: &str| {
+            duplicate_of(&LeadDraft { company: company.into(), email: email.into(), phone: phone.into(), ..Default::default() }, &existing)
+                .map(|(l, by)| (l.company.clone(), by))
+        };
+        assert_eq!(find("Other", "OPS@acme.com", ""), Some(("Acme Robotics Inc.".into(), DuplicateBy::Email)));
+        assert_eq!(find("", "", "13912345678"), Some(("杭州云帆科技有限公司".into(), DuplicateBy::Phone)));
+        assert_eq!(find("ACME Robotics", "", ""), Some(("Acme Robotics Inc.".into(), DuplicateBy::Company)));
+        assert_eq!(find("Acme Robotcs Ltd", "", ""), Some(("Acme Robotics Inc.".into(), DuplicateBy::Company)));
+        assert_eq!(find("杭州云帆科技", "", ""), Some(("杭州云帆科技有限公司".into(), DuplicateBy::Company)));
+        assert_eq!(find("Acme Foods", "", ""), None);
+        assert_eq!(find("Northwind Traders", "", ""), None, "a longer, different name is not the same company");
+    }
+
+    #[test]
+    fn round_robin_continues_and_by_source_falls_back() {
+        let mut rr = AssignRule::RoundRobin { owners: vec!["A".into(), "B".into(), "C".into()], next: 2 };
+        let l = Lead::default();
+        let got: Vec<String> = (0..4).filter_map(|_| rr.pick(&l).map(|x| x.0)).collect();
+        assert_eq!(got, ["C", "A", "B", "C"]);
+        let mut bs = AssignRule::BySource { map: vec![("Web".into(), "A".into())], fallback: "B".into() };
+        assert_eq!(bs.pick(&Lead { source: "web".into(), ..Default::default() }).map(|x| x.0), Some("A".into()));
+        assert_eq!(bs.pick(&Lead { source: "Fair".into(), ..Default::default() }).unwrap().1, "by source: other → B");
+    }
+}
