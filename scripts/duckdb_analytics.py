@@ -265,8 +265,11 @@ def main():
     with tempfile.TemporaryDirectory() as tmp:
         subprocess.run([funnel, "tables", export, tmp], check=True)
         con = duckdb.connect()
-        for t in ["stages", "deals", "events"]:
+        for t in ["stages", "events"]:
             con.execute(f"CREATE TABLE {t} AS SELECT * FROM read_csv('{tmp}/{t}.csv', header=true, auto_detect=true)")
+        # Explicit types: when no deal has an amount there is nothing to detect a number from.
+        con.execute(f"""CREATE TABLE deals AS SELECT * FROM read_csv('{tmp}/deals.csv', header=true,
+            columns={{'id': 'VARCHAR', 'amount': 'BIGINT', 'currency': 'VARCHAR', 'created': 'BIGINT'}})""")
         # Explicit types: a file with no activities (or no done tasks) gives nothing to detect.
         con.execute(f"""CREATE TABLE activities AS SELECT * FROM read_csv('{tmp}/activities.csv', header=true,
             columns={{'id': 'VARCHAR', 'deal': 'VARCHAR', 'lead': 'VARCHAR', 'kind': 'VARCHAR', 'owner': 'VARCHAR', 't': 'BIGINT'}})""")

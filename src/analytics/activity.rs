@@ -94,7 +94,8 @@ pub fn activity_report(ws: &Workspace, pipeline: &Pipeline, as_of: DateTime<Utc>
                     id: d.id.to_string(),
                     title: d.title.clone(),
                     owner: d.owner.clone(),
-                    days: (as_of - from).num_seconds() as f64 / 86_400.0,
+                    // Whole seconds, like every time in the analytics (and the SQL check).
+                    days: (as_of.timestamp() - from.timestamp()) as f64 / 86_400.0,
                     never: latest.is_none(),
                 });
             }

@@ -96,7 +96,8 @@ pub fn lead_funnel(ws: &Workspace, pipeline: &Pipeline, as_of: DateTime<Utc>) ->
             }
         }
         let touched = [Some(&l.id), l.deal.as_ref()].into_iter().flatten().filter_map(|k| first.get(k)).min().copied();
-        let hours = touched.map(|t| ((t - l.created_at).num_seconds().max(0)) as f64 / 3600.0);
+        // Whole seconds, like every time in the analytics (and the SQL check).
+        let hours = touched.map(|t| (t.timestamp() - l.created_at.timestamp()).max(0) as f64 / 3600.0);
         if let Some(h) = hours {
             hours_all.push(h);
         }

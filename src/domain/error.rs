@@ -51,7 +51,8 @@ pub enum DomainError {
     DuplicateOwner(String),
     /// An assignment rule with no owner to assign to.
     RuleWithoutOwners,
-    /// One line of a pasted or imported batch (1-based), and its problem.
+    /// One lead of a pasted or imported batch (1-based, blank lines not counted), and its
+    /// problem.
     LeadLine { line: usize, problem: Box<DomainError> },
 }
 

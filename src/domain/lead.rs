@@ -323,3 +323,23 @@ mod tests {
         assert_eq!(bs.pick(&Lead { source: "Fair".into(), ..Default::default() }).unwrap().1, "by source: other → B");
     }
 }
+
+/// For every open lead, the earlier lead it probably duplicates (the earliest by creation
+/// time, then id), and why: what the Leads page flags with a merge button.
+pub fn open_duplicates(leads: &[Lead]) -> Vec<(&Lead, &Lead, DuplicateBy)> {
+    let mut order: Vec<&Lead> = leads.iter().collect();
+    order.sort_by(|a, b| (a.created_at, &a.id).cmp(&(b.created_at, &b.id)));
+    let mut out = Vec::new();
+    for (i, l) in order.iter().enumerate() {
+        if l.status != LeadStatus::Open {
+            continue;
+        }
+        let draft = LeadDraft { name: l.name.clone(), company: l.company.clone(), email: l.email.clone(), phone: l.phone.clone(), ..Default::default() };
+        // Only earlier leads still open or qualified: a disqualified duplicate is done with.
+        let earlier = order[..i].iter().copied().filter(|e| e.status != LeadStatus::Disqualified);
+        if let Some((other, by)) = duplicate_of(&draft, earlier) {
+            out.push((*l, other, by));
+        }
+    }
+    out
+}

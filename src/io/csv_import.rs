@@ -721,3 +721,73 @@ mod generic_tests {
         assert!(errs.iter().all(|e| e.line == 2));
     }
 }
+
+/// Lead columns recognised by header, English and Chinese (线索 / 公司 / 电话 / 来源 …).
+const LEAD_HEADERS: [(&str, &[&str]); 7] = [
+    ("name", &["name", "lead", "contact", "contact name", "full name", "姓名", "线索", "线索名称", "联系人", "客户姓名"]),
+    ("company", &["company", "account", "organisation", "organization", "公司", "公司名称", "企业", "企业名称", "单位"]),
+    ("email", &["email", "e-mail", "email address", "邮箱", "电子邮件", "电子邮箱"]),
+    ("phone", &["phone", "mobile", "telephone", "phone number", "电话", "手机", "手机号", "联系电话", "电话号码"]),
+    ("source", &["source", "lead source", "channel", "来源", "线索来源", "渠道"]),
+    ("notes", &["notes", "note", "comment", "comments", "remarks", "备注", "说明"]),
+    ("owner", &["owner", "assigned to", "sales rep", "负责人", "销售", "跟进人"]),
+];
+
+/// Which column of `headers` holds each lead field (by the names above, case and spaces
+/// ignored); None for fields the file does not have.
+pub fn lead_columns(headers: &[String]) -> [Option<usize>; 7] {
+    let norm = |s: &str| s.trim().trim_start_matches('\u{feff}').to_lowercase().replace(['_', '-'], " ");
+    let mut out = [None; 7];
+    for (i, (_, names)) in LEAD_HEADERS.iter().enumerate() {
+        out[i] = headers.iter().position(|h| names.iter().any(|n| norm(h) == norm(n)));
+    }
+    out
+}
+
+/// Leads from a spreadsheet: one draft per row (blank rows skipped), with its number among
+/// the data rows (1-based). None when no column is recognisable as a name or a company.
+pub fn leads_from_table(table: &Table) -> Option<Vec<(usize, crate::domain::LeadDraft)>> {
+    let cols = lead_columns(&table.headers);
+    if cols[0].is_none() && cols[1].is_none() {
+        return None;
+    }
+    let get = |row: &Vec<String>, i: usize| cols[i].and_then(|c| row.get(c)).map(|s| s.trim().to_string()).unwrap_or_default();
+    Some(
+        table
+            .rows
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| r.iter().any(|c| !c.trim().is_empty()))
+            .map(|(i, r)| {
+                let d = crate::domain::LeadDraft {
+                    name: get(r, 0),
+                    company: get(r, 1),
+                    email: get(r, 2),
+                    phone: get(r, 3),
+                    source: get(r, 4),
+                    notes: get(r, 5),
+                    owner: get(r, 6),
+                };
+                (i + 1, d)
+            })
+            .collect(),
+    )
+}
+
+#[cfg(test)]
+mod lead_tests {
+    use super::*;
+
+    #[test]
+    fn a_chinese_lead_sheet_is_read_by_its_headers() {
+        let csv = "\u{feff}线索,公司,电话,邮箱,来源,备注\n王芳,杭州云帆科技有限公司,13912345678,wf@yunfan.cn,展会,想要演示\n,,,,,\n李雷,蓝河食品,+86 138 0013 8000,,官网,\n";
+        let t = read_table(csv.as_bytes()).unwrap();
+        let leads = leads_from_table(&t).unwrap();
+        assert_eq!(leads.len(), 2, "the blank row is skipped");
+        assert_eq!(leads[0].0, 1);
+        assert_eq!((leads[0].1.name.as_str(), leads[0].1.company.as_str(), leads[0].1.source.as_str()), ("王芳", "杭州云帆科技有限公司", "展会"));
+        assert_eq!((leads[1].0, leads[1].1.phone.as_str()), (2, "+86 138 0013 8000"));
+        let none = read_table("amount,stage\n1,2\n".as_bytes()).unwrap();
+        assert_eq!(leads_from_table(&none), None);
+    }
+}

@@ -233,7 +233,71 @@ pub fn Dashboard() -> impl IntoView {
             <h2>{move || app.t(K::ActivityHeading)}</h2>
             <p class="muted small">{move || app.t(K::ActivityExplain)}</p>
             <ActivitySection/>
+            <h2>{move || app.t(K::LeadFunnelHeading)}</h2>
+            <p class="muted small">{move || app.t(K::LeadFunnelExplain)}</p>
+            <LeadFunnelSection/>
         </section>
+    }
+}
+
+/// From lead to signed deal (core: `analytics::leads`).
+#[component]
+fn LeadFunnelSection() -> impl IntoView {
+    let app = use_app();
+    let report = Memo::new(move |_| {
+        let pid = app.pipeline.get()?;
+        app.ws.with(|ws| ws.pipeline(&pid).map(|p| crate::analytics::leads::lead_funnel(ws, p, now())))
+    });
+    move || {
+        let r = report.get()?;
+        if r.leads == 0 {
+            return Some(view! { <p class="muted">{app.t(K::NoLeadsYet)}</p> }.into_any());
+        }
+        let hours = |h: Option<f64>| h.map_or("—".into(), |h| format!("{h:.1}"));
+        let steps: Vec<(String, usize)> = std::iter::once((app.t(K::Leads).to_string(), r.leads))
+            .chain(std::iter::once((app.t(K::LeadsQualified).to_string(), r.qualified)))
+            .chain(r.stages.iter().cloned())
+            .chain(std::iter::once((app.t(K::Won).to_string(), r.won)))
+            .collect();
+        let group_table = move |title: K, groups: Vec<crate::analytics::leads::LeadGroup>| {
+            view! {
+                <div class="table-wrap" tabindex="0" role="region" aria-label=app.t(title)>
+                    <table class="data" aria-label=app.t(title)>
+                        <thead><tr>
+                            <th scope="col">{app.t(title)}</th>
+                            <th scope="col" class="num">{app.t(K::Leads)}</th>
+                            <th scope="col" class="num">{app.t(K::LeadsQualified)}</th>
+                            <th scope="col" class="num">{app.t(K::LeadToDeal)}</th>
+                            <th scope="col" class="num">{app.t(K::Won)}</th>
+                            <th scope="col" class="num">{app.t(K::ResponseHours)}</th>
+                        </tr></thead>
+                        <tbody>
+                            {groups.into_iter().map(|g| view! {
+                                <tr>
+                                    <th scope="row"><bdi>{if g.name.is_empty() { "—".to_string() } else { g.name.clone() }}</bdi></th>
+                                    <td class="num">{g.leads}</td>
+                                    <td class="num">{g.qualified}</td>
+                                    <td class="num">{pct(g.conversion)}</td>
+                                    <td class="num">{g.won}</td>
+                                    <td class="num">{hours(g.response_median_hours)}</td>
+                                </tr>
+                            }).collect_view()}
+                        </tbody>
+                    </table>
+                </div>
+            }
+        };
+        Some(view! {
+            <ol class="lead-funnel" aria-label=app.t(K::LeadFunnelHeading)>
+                {steps.into_iter().map(|(name, n)| view! { <li><span>{name}</span>" "<strong>{n}</strong></li> }).collect_view()}
+            </ol>
+            <p>{fill(app.t(K::ResponseLine), &[("median", hours(r.response_median_hours)), ("p90", hours(r.response_p90_hours)), ("n", r.responded.to_string()), ("all", r.leads.to_string())])}</p>
+            {group_table(K::BySource, r.by_source.clone())}
+            {group_table(K::ByOwner, r.by_owner.clone())}
+            {(!r.reasons.is_empty()).then(|| view! {
+                <p class="small">{app.t(K::DisqualifiedBecause)}" "{r.reasons.iter().map(|(k, n)| format!("{k} {n}")).collect::<Vec<_>>().join(" · ")}</p>
+            })}
+        }.into_any())
     }
 }
 

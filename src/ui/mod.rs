@@ -13,6 +13,7 @@ mod deal_detail;
 mod deal_form;
 mod forecast;
 mod format;
+mod leads;
 mod move_dialog;
 mod stage_editor;
 mod state;
@@ -38,6 +39,7 @@ pub fn mount() {
 pub enum View {
     Board,
     Today,
+    Leads,
     Deal(Id),
     Stages,
     Analytics,
@@ -51,6 +53,7 @@ impl View {
         match self {
             View::Board => format!("{base}?view=board"),
             View::Today => format!("{base}?view=today"),
+            View::Leads => format!("{base}?view=leads"),
             // Ids come from files too: encoded, so "&view=…" in an id cannot redirect a link.
             View::Deal(id) => format!("{base}?view=deal&deal={}", js_sys::encode_uri_component(id.as_str())),
             View::Stages => format!("{base}?view=stages"),
@@ -106,6 +109,7 @@ fn Shell() -> impl IntoView {
             (Some("deal"), Some(id)) => View::Deal(Id(id)),
             (Some("stages"), _) => View::Stages,
             (Some("today"), _) => View::Today,
+            (Some("leads"), _) => View::Leads,
             (Some("analytics"), _) => View::Analytics,
             (Some("forecast"), _) => View::Forecast,
             (Some("data"), _) => View::Data,
@@ -127,6 +131,7 @@ fn Shell() -> impl IntoView {
             _ if !has_pipelines.get() => view! { <welcome::Welcome/> }.into_any(),
             View::Board => view! { <board::Board/> }.into_any(),
             View::Today => view! { <today::Today/> }.into_any(),
+            View::Leads => view! { <leads::LeadsPage/> }.into_any(),
             View::Deal(id) => view! { <deal_detail::DealDetail id=id/> }.into_any(),
             View::Stages => view! { <stage_editor::StageEditor/> }.into_any(),
             View::Analytics => view! { <dashboard::Dashboard/> }.into_any(),
@@ -176,6 +181,7 @@ fn Header() -> impl IntoView {
                 </label>
                 <nav class="nav" aria-label=move || app.t(K::MainNavigation)>
                     <a href=href(View::Today)>{move || app.t(K::TodayView)}</a>
+                    <a href=href(View::Leads)>{move || app.t(K::Leads)}</a>
                     <a href=href(View::Board)>{move || app.t(K::Board)}</a>
                     <a href=href(View::Analytics)>{move || app.t(K::Analytics)}</a>
                     <a href=href(View::Forecast)>{move || app.t(K::Forecast)}</a>

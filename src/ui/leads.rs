@@ -1,0 +1,405 @@
+//! The lead inbox: capture (one line, a pasted block, a spreadsheet), duplicates flagged
+//! with merge, owners as records, assignment by a recorded rule, qualify into a deal or
+//! disqualify with a reason, log the first call. The rules live in `domain::lead`.
+
+use super::format;
+use super::state::use_app;
+use super::{href, View};
+use crate::domain::lead::{open_duplicates, DuplicateBy, DISQUALIFY_REASONS};
+use crate::domain::{ActivityDraft, ActivityKind, AssignRule, Command, Id, Lead, LeadDraft, LeadStatus, StageKind};
+use crate::i18n::{fill, K};
+use leptos::prelude::*;
+
+#[derive(Clone, Copy, PartialEq)]
+enum Filter {
+    Open,
+    Qualified,
+    Disqualified,
+    All,
+}
+
+#[component]
+pub fn LeadsPage() -> impl IntoView {
+    let app = use_app();
+    let message = RwSignal::new(None::<(bool, String)>);
+    let report = move |r: Result<(), crate::domain::Rejection>, ok: String| {
+        message.set(Some(match r {
+            Ok(()) => (true, ok),
+            Err(errs) => (false, crate::i18n::rejection(app.lang.get_untracked(), &errs)),
+        }));
+    };
+    let filter = RwSignal::new(Filter::Open);
+    let owner_filter = RwSignal::new(String::new());
+    let counts = Memo::new(move |_| {
+        app.ws.with(|ws| {
+            let n = |s: LeadStatus| ws.leads.iter().filter(|l| l.status == s).count();
+            (n(LeadStatus::Open), n(LeadStatus::Qualified), n(LeadStatus::Disqualified), ws.leads.iter().filter(|l| l.status == LeadStatus::Open && l.owner.is_empty()).count())
+        })
+    });
+    let rows = Memo::new(move |_| {
+        let (f, who) = (filter.get(), owner_filter.get());
+        app.ws.with(|ws| {
+            let dups = open_duplicates(&ws.leads);
+            let mut v: Vec<(Lead, Option<(Id, String, DuplicateBy)>)> = ws
+                .leads
+                .iter()
+                .filter(|l| match f {
+                    Filter::Open => l.status == LeadStatus::Open,
+                    Filter::Qualified => l.status == LeadStatus::Qualified,
+                    Filter::Disqualified => l.status == LeadStatus::Disqualified,
+                    Filter::All => true,
+                })
+                .filter(|l| who.is_empty() || l.owner == who)
+                .map(|l| {
+                    let dup = dups.iter().find(|d| d.0.id == l.id).map(|d| (d.1.id.clone(), label(d.1), d.2));
+                    (l.clone(), dup)
+                })
+                .collect();
+            v.sort_by(|a, b| (b.0.created_at, &b.0.id).cmp(&(a.0.created_at, &a.0.id)));
+            v
+        })
+    });
+    let owners = Memo::new(move |_| app.ws.with(|ws| ws.owners.iter().map(|o| (o.id.clone(), o.name.clone(), o.active)).collect::<Vec<_>>()));
+    let active_owners = Memo::new(move |_| owners.get().into_iter().filter(|o| o.2).map(|o| o.1).collect::<Vec<_>>());
+
+    // Capture.
+    let quick = RwSignal::new(String::new());
+    let pasted = RwSignal::new(String::new());
+    let add = move |drafts: Vec<LeadDraft>, clear: Box<dyn Fn()>| {
+        let n = drafts.len();
+        if n == 0 {
+            return;
+        }
+        let r = app.dispatch(Command::AddLeads { drafts });
+        if r.is_ok() {
+            clear();
+        }
+        report(r, fill(app.t(K::LeadsAdded), &[("n", n.to_string())]));
+    };
+    let on_file = move |ev: leptos::ev::Event| {
+        let Some(input) = ev.target().and_then(|t| wasm_bindgen::JsCast::dyn_into::<web_sys::HtmlInputElement>(t).ok()) else { return };
+        let Some(file) = input.files().and_then(|f| f.get(0)) else { return };
+        input.set_value("");
+        leptos::task::spawn_local(async move {
+            let bytes = match wasm_bindgen_futures::JsFuture::from(file.array_buffer()).await {
+                Ok(buf) => js_sys::Uint8Array::new(&buf).to_vec(),
+                Err(_) => return,
+            };
+            let lang = app.lang.get_untracked();
+            match crate::io::csv_import::read_table(&bytes) {
+                Err(e) => message.set(Some((false, crate::i18n::csv_error(lang, &e)))),
+                Ok(table) => match crate::io::csv_import::leads_from_table(&table) {
+                    None => message.set(Some((false, app.t(K::LeadColumnsMissing).to_string()))),
+                    Some(rows) => add(rows.into_iter().map(|r| r.1).collect(), Box::new(|| ())),
+                },
+            }
+        });
+    };
+
+    // Owners.
+    let new_owner = RwSignal::new(String::new());
+    // Assignment.
+    let by_source = RwSignal::new(false);
+    let chosen = RwSignal::new(Vec::<String>::new());
+    let assign = move |_| {
+        let (leads, sources) = app.ws.with_untracked(|ws| {
+            let open: Vec<&Lead> = ws.leads.iter().filter(|l| l.status == LeadStatus::Open && l.owner.is_empty()).collect();
+            let mut sources: Vec<String> = open.iter().map(|l| l.source.clone()).collect();
+            sources.sort();
+            sources.dedup();
+            (open.iter().map(|l| l.id.clone()).collect::<Vec<_>>(), sources)
+        });
+        let owners = chosen.get_untracked();
+        let rule = if by_source.get_untracked() {
+            // Sources in turn to the chosen owners; anything else to the first.
+            let map = sources.iter().enumerate().filter_map(|(i, s)| (!owners.is_empty()).then(|| (s.clone(), owners[i % owners.len()].clone()))).collect();
+            AssignRule::BySource { map, fallback: owners.first().cloned().unwrap_or_default() }
+        } else {
+            AssignRule::RoundRobin { owners, next: 0 }
+        };
+        let n = leads.len();
+        report(app.dispatch(Command::AssignLeads { leads, rule }), fill(app.t(K::LeadsAssigned), &[("n", n.to_string())]));
+    };
+    let rule_text = Memo::new(move |_| {
+        app.ws.with(|ws| match &ws.settings.lead_rule {
+            Some(AssignRule::RoundRobin { owners, .. }) => Some(fill(app.t(K::RuleRoundRobin), &[("owners", owners.join(", "))])),
+            Some(AssignRule::BySource { map, fallback }) => Some(fill(
+                app.t(K::RuleBySource),
+                &[("map", map.iter().map(|(s, o)| format!("{s} → {o}")).collect::<Vec<_>>().join(", ")), ("fallback", fallback.clone())],
+            )),
+            None => None,
+        })
+    });
+
+    view! {
+        <section class="page leads">
+            <div class="page-head">
+                <h1>{move || app.t(K::Leads)}</h1>
+                <span class="muted">{move || { let (o, q, d, u) = counts.get(); fill(app.t(K::LeadCounts), &[("open", o.to_string()), ("q", q.to_string()), ("d", d.to_string()), ("u", u.to_string())]) }}</span>
+            </div>
+            {move || message.get().map(|(ok, m)| view! { <p class=if ok { "banner info" } else { "banner error" } role=if ok { "status" } else { "alert" }>{m}</p> })}
+
+            <section class="lead-capture" aria-label=move || app.t(K::AddLeads)>
+                <h2>{move || app.t(K::AddLeads)}</h2>
+                <label class="field">
+                    <span>{move || app.t(K::QuickAddLead)}</span>
+                    <input type="text" prop:value=move || quick.get() placeholder=move || app.t(K::QuickAddHint)
+                        on:input=move |ev| quick.set(event_target_value(&ev))
+                        on:keydown=move |ev: web_sys::KeyboardEvent| {
+                            if ev.key() == "Enter" {
+                                ev.prevent_default();
+                                let line = quick.get_untracked();
+                                if !line.trim().is_empty() {
+                                    add(vec![LeadDraft::from_line(&line)], Box::new(move || quick.set(String::new())));
+                                }
+                            }
+                        }/>
+                </label>
+                <label class="field">
+                    <span>{move || app.t(K::PasteLeads)}</span>
+                    <textarea rows="3" prop:value=move || pasted.get() on:input=move |ev| pasted.set(event_target_value(&ev))></textarea>
+                </label>
+                <div class="actions left">
+                    <button type="button" on:click=move |_| {
+                        let drafts: Vec<LeadDraft> = pasted.get_untracked().lines().filter(|l| !l.trim().is_empty()).map(LeadDraft::from_line).collect();
+                        add(drafts, Box::new(move || pasted.set(String::new())));
+                    }>{move || fill(app.t(K::AddNLeads), &[("n", pasted.with(|p| p.lines().filter(|l| !l.trim().is_empty()).count()).to_string())])}</button>
+                    <label class="button">
+                        {move || app.t(K::ImportLeadsCsv)}
+                        <input type="file" accept=".csv,text/csv" class="sr-only" on:change=on_file/>
+                    </label>
+                </div>
+            </section>
+
+            <details class="owners">
+                <summary>{move || fill(app.t(K::OwnersN), &[("n", owners.with(Vec::len).to_string())])}</summary>
+                <ul class="owner-list" aria-label=move || app.t(K::OwnersHeading)>
+                    {move || owners.get().into_iter().map(|(id, name, active)| {
+                        let n2 = name.clone();
+                        view! {
+                            <li>
+                                <label class="check inline">
+                                    <input type="checkbox" prop:checked=active
+                                        aria-label=move || fill(app.t(K::OwnerActive), &[("name", n2.clone())])
+                                        on:change=move |ev| report(app.dispatch(Command::SetOwnerActive { owner: id.clone(), active: event_target_checked(&ev) }), String::new())/>
+                                    <bdi>{name}</bdi>
+                                </label>
+                            </li>
+                        }
+                    }).collect_view()}
+                </ul>
+                <div class="activity-row">
+                    <label class="field">
+                        <span>{move || app.t(K::NewOwner)}</span>
+                        <input type="text" prop:value=move || new_owner.get() on:input=move |ev| new_owner.set(event_target_value(&ev))/>
+                    </label>
+                    <button type="button" on:click=move |_| {
+                        let r = app.dispatch(Command::AddOwner { name: new_owner.get_untracked() });
+                        if r.is_ok() { new_owner.set(String::new()); }
+                        report(r, app.t(K::OwnerAdded).to_string());
+                    }>{move || app.t(K::AddOwner)}</button>
+                    {move || {
+                        let missing = app.ws.with(|ws| ws.missing_owners());
+                        (!missing.is_empty()).then(|| {
+                            let n = missing.len();
+                            view! {
+                                <button type="button" on:click=move |_| {
+                                    let names = app.ws.with_untracked(|ws| ws.missing_owners());
+                                    for name in names {
+                                        let _ = app.dispatch(Command::AddOwner { name });
+                                    }
+                                    message.set(Some((true, app.t(K::OwnerAdded).to_string())));
+                                }>{fill(app.t(K::CreateOwnersFromNames), &[("n", n.to_string())])}</button>
+                            }
+                        })
+                    }}
+                </div>
+            </details>
+
+            <section class="assign" aria-label=move || app.t(K::AssignLeadsHeading)>
+                <h2>{move || app.t(K::AssignLeadsHeading)}</h2>
+                {move || rule_text.get().map(|t| view! { <p class="muted small">{t}</p> })}
+                <fieldset class="criteria">
+                    <legend>{move || app.t(K::AssignTo)}</legend>
+                    {move || active_owners.get().into_iter().map(|name| {
+                        let (n1, n2, n3) = (name.clone(), name.clone(), name.clone());
+                        view! {
+                            <label class="check inline">
+                                <input type="checkbox" prop:checked=move || chosen.with(|c| c.contains(&n1))
+                                    on:change=move |ev| {
+                                        let on = event_target_checked(&ev);
+                                        chosen.update(|c| { c.retain(|x| x != &n2); if on { c.push(n2.clone()); } });
+                                    }/>
+                                <bdi>{n3}</bdi>
+                            </label>
+                        }
+                    }).collect_view()}
+                </fieldset>
+                <label class="check">
+                    <input type="checkbox" prop:checked=move || by_source.get() on:change=move |ev| by_source.set(event_target_checked(&ev))/>
+                    <span>{move || app.t(K::AssignBySource)}</span>
+                </label>
+                <button type="button" class="primary" on:click=assign>
+                    {move || fill(app.t(K::AssignUnassigned), &[("n", counts.get().3.to_string())])}
+                </button>
+            </section>
+
+            <div class="controls">
+                <label class="field small">
+                    <span>{move || app.t(K::ShowEntries)}</span>
+                    <select on:change=move |ev| filter.set(match event_target_value(&ev).as_str() {
+                        "qualified" => Filter::Qualified,
+                        "disqualified" => Filter::Disqualified,
+                        "all" => Filter::All,
+                        _ => Filter::Open,
+                    })>
+                        <option value="open">{move || app.t(K::LeadsOpen)}</option>
+                        <option value="qualified">{move || app.t(K::LeadsQualified)}</option>
+                        <option value="disqualified">{move || app.t(K::LeadsDisqualified)}</option>
+                        <option value="all">{move || app.t(K::ShowAll)}</option>
+                    </select>
+                </label>
+                <label class="field small">
+                    <span>{move || app.t(K::Owner)}</span>
+                    <select on:change=move |ev| owner_filter.set(event_target_value(&ev))>
+                        <option value="">{move || app.t(K::Everyone)}</option>
+                        {move || owners.get().into_iter().map(|(_, n, _)| view! { <option value=n.clone()>{n.clone()}</option> }).collect_view()}
+                    </select>
+                </label>
+            </div>
+            <ul class="lead-list" aria-label=move || app.t(K::Leads)>
+                {move || rows.get().into_iter().take(200).map(|(l, dup)| view! { <LeadRow lead=l dup=dup report=Callback::new(move |(r, ok)| report(r, ok))/> }).collect_view()}
+            </ul>
+        </section>
+    }
+}
+
+/// How a lead is named in lists: "Name · Company".
+fn label(l: &Lead) -> String {
+    match (l.name.is_empty(), l.company.is_empty()) {
+        (false, false) => format!("{} · {}", l.name, l.company),
+        (true, _) => l.company.clone(),
+        (_, true) => l.name.clone(),
+    }
+}
+
+#[component]
+fn LeadRow(
+    lead: Lead,
+    dup: Option<(Id, String, DuplicateBy)>,
+    report: Callback<(Result<(), crate::domain::Rejection>, String)>,
+) -> impl IntoView {
+    let app = use_app();
+    let name = label(&lead);
+    let id = lead.id.clone();
+    let open = lead.status == LeadStatus::Open;
+    let pipeline = RwSignal::new(app.pipeline.get_untracked().map(|p| p.0).unwrap_or_default());
+    let stage = RwSignal::new(String::new());
+    let reason = RwSignal::new(String::new());
+    let other = RwSignal::new(String::new());
+    let pipelines = Memo::new(move |_| app.ws.with(|ws| ws.pipelines.iter().map(|p| (p.id.0.clone(), p.name.clone())).collect::<Vec<_>>()));
+    let stages = Memo::new(move |_| {
+        let pid = pipeline.get();
+        app.ws.with(|ws| {
+            ws.pipeline(&Id(pid))
+                .map(|p| p.active_stages().filter(|s| s.kind == StageKind::Open).map(|s| (s.id.0.clone(), s.name.clone())).collect::<Vec<_>>())
+                .unwrap_or_default()
+        })
+    });
+    let (qid, did, cid, mid) = (id.clone(), id.clone(), id.clone(), id.clone());
+    let (n1, n2, n3, n4) = (name.clone(), name.clone(), name.clone(), name.clone());
+    let qualify = move |_| {
+        let st = stage.get_untracked();
+        let cmd = Command::QualifyLead { lead: qid.clone(), pipeline: Id(pipeline.get_untracked()), stage: (!st.is_empty()).then_some(Id(st)) };
+        report.run((app.dispatch(cmd), fill(app.t(K::LeadQualified), &[("lead", n1.clone())])));
+    };
+    let disqualify = move |_| {
+        let r = reason.get_untracked();
+        let r = if r == "other" { other.get_untracked() } else { r };
+        report.run((app.dispatch(Command::DisqualifyLead { lead: did.clone(), reason: r }), fill(app.t(K::LeadDisqualified), &[("lead", n2.clone())])));
+    };
+    let call = move |_| {
+        let draft = ActivityDraft { kind: ActivityKind::Call, subject: app.t(K::KindCall).to_string(), tz_offset_min: format::tz_offset_min(), ..Default::default() };
+        report.run((app.dispatch(Command::LogLeadActivity { lead: cid.clone(), draft }), fill(app.t(K::CallLogged), &[("lead", n3.clone())])));
+    };
+    let calls = Memo::new({
+        let id = id.clone();
+        move |_| app.ws.with(|ws| ws.activities.iter().filter(|a| a.lead.as_ref() == Some(&id)).count())
+    });
+    let status = match lead.status {
+        LeadStatus::Open => app.t(K::LeadsOpen).to_string(),
+        LeadStatus::Qualified => app.t(K::LeadsQualified).to_string(),
+        LeadStatus::Disqualified => format!("{} · {}", app.t(K::LeadsDisqualified), lead.disqualify_reason),
+    };
+    let contact = [&lead.email, &lead.phone].iter().filter(|s| !s.is_empty()).map(|s| s.as_str()).collect::<Vec<_>>().join(" · ");
+    view! {
+        <li class="lead" aria-label=name.clone()>
+            <div class="lead-head">
+                <strong><bdi>{name.clone()}</bdi></strong>
+                <span class="muted">{contact}</span>
+                <span class="badge">{status}</span>
+            </div>
+            <div class="muted small">
+                {move || fill(app.t(K::LeadMeta), &[
+                    ("source", if lead.source.is_empty() { "—".into() } else { lead.source.clone() }),
+                    ("owner", if lead.owner.is_empty() { app.t(K::Unassigned).to_string() } else { lead.owner.clone() }),
+                    ("when", format::datetime(lead.created_at, app.lang.get())),
+                    ("calls", calls.get().to_string()),
+                ])}
+                {(!lead.assigned_by.is_empty()).then(|| format!(" · {}", lead.assigned_by))}
+            </div>
+            {lead.deal.clone().map(|d| view! { <a href=href(View::Deal(d))>{move || app.t(K::OpenDeal)}</a> })}
+            {dup.map(|(other_id, other_name, by)| {
+                let keep = other_id.clone();
+                let why = match by { DuplicateBy::Email => K::DupEmail, DuplicateBy::Phone => K::DupPhone, DuplicateBy::Company => K::DupCompany };
+                let on2 = other_name.clone();
+                view! {
+                    <p class="dup" role="note">
+                        {move || fill(app.t(K::PossibleDuplicate), &[("other", on2.clone()), ("why", app.t(why).to_string())])}
+                        " "
+                        <button type="button" on:click=move |_| report.run((app.dispatch(Command::MergeLeads { keep: keep.clone(), duplicate: mid.clone() }), fill(app.t(K::LeadsMerged), &[("lead", n4.clone())])))>
+                            {move || fill(app.t(K::MergeInto), &[("other", other_name.clone())])}
+                        </button>
+                    </p>
+                }
+            })}
+            {open.then(|| view! {
+                <div class="lead-actions">
+                    <button type="button" on:click=call>{move || app.t(K::LogCallNow)}</button>
+                    <label class="field small">
+                        <span>{move || app.t(K::Pipeline)}</span>
+                        <select on:change=move |ev| { pipeline.set(event_target_value(&ev)); stage.set(String::new()); }>
+                            {move || pipelines.get().into_iter().map(|(pid, pn)| { let p2 = pid.clone(); view! { <option value=pid selected=move || pipeline.get() == p2>{pn}</option> } }).collect_view()}
+                        </select>
+                    </label>
+                    <label class="field small">
+                        <span>{move || app.t(K::Stage)}</span>
+                        <select on:change=move |ev| stage.set(event_target_value(&ev))>
+                            {move || stages.get().into_iter().map(|(sid, sn)| view! { <option value=sid>{sn}</option> }).collect_view()}
+                        </select>
+                    </label>
+                    <button type="button" class="primary" on:click=qualify>{move || app.t(K::QualifyLead)}</button>
+                    <label class="field small">
+                        <span>{move || app.t(K::DisqualifyReason)}</span>
+                        <select on:change=move |ev| reason.set(event_target_value(&ev))>
+                            <option value="">"—"</option>
+                            {DISQUALIFY_REASONS.iter().map(|r| {
+                                let (en, zh) = *r;
+                                view! { <option value=move || if app.lang.get() == crate::domain::Lang::Zh { zh } else { en }>{move || if app.lang.get() == crate::domain::Lang::Zh { zh } else { en }}</option> }
+                            }).collect_view()}
+                            <option value="other">{move || app.t(K::OtherReason)}</option>
+                        </select>
+                    </label>
+                    <Show when=move || reason.get() == "other">
+                        <label class="field small">
+                            <span>{move || app.t(K::OtherReasonText)}</span>
+                            <input type="text" prop:value=move || other.get() on:input=move |ev| other.set(event_target_value(&ev))/>
+                        </label>
+                    </Show>
+                    <button type="button" class="danger" on:click=disqualify>{move || app.t(K::Disqualify)}</button>
+                </div>
+            })}
+        </li>
+    }
+    .into_any()
+}
