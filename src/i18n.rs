@@ -512,6 +512,7 @@ texts! {
     ErrUnknownLead => "That lead no longer exists.", "该线索已不存在。";
     ErrLeadClosed => "That lead is already qualified or disqualified.", "该线索已转化或已判定无效。";
     ErrReasonRequired => "Choose a reason.", "请选择原因。";
+    ErrUnknownOwner => "That owner no longer exists.", "该负责人已不存在。";
     ErrOwnerNameRequired => "Give the owner a name.", "请填写负责人姓名。";
     ErrDuplicateOwner => "There is already an owner called \"{v}\".", "已有名为「{v}」的负责人。";
     ErrRuleWithoutOwners => "Choose at least one owner to assign to.", "请至少选择一位负责人。";
@@ -590,6 +591,7 @@ pub fn error_message(lang: Lang, e: &DomainError) -> String {
         DomainError::LeadClosed => t(K::ErrLeadClosed).into(),
         DomainError::ReasonRequired => t(K::ErrReasonRequired).into(),
         DomainError::OwnerNameRequired => t(K::ErrOwnerNameRequired).into(),
+        DomainError::UnknownOwner => t(K::ErrUnknownOwner).into(),
         DomainError::DuplicateOwner(n) => v(K::ErrDuplicateOwner, n),
         DomainError::RuleWithoutOwners => t(K::ErrRuleWithoutOwners).into(),
         DomainError::LeadLine { line, problem } => {

@@ -48,6 +48,7 @@ pub enum DomainError {
     LeadClosed,
     ReasonRequired,
     OwnerNameRequired,
+    UnknownOwner,
     DuplicateOwner(String),
     /// An assignment rule with no owner to assign to.
     RuleWithoutOwners,

@@ -234,7 +234,7 @@ impl Workspace {
             Command::LogLeadActivity { lead, draft } => self.plan_lead_activity(lead, draft, ctx),
             Command::AddOwner { name } => self.plan_add_owner(name, ctx),
             Command::SetOwnerActive { owner, active } => {
-                let Some(o) = self.owners.iter().find(|o| o.id == owner) else { return reject(Field::Owner, DomainError::OwnerNameRequired) };
+                let Some(o) = self.owners.iter().find(|o| o.id == owner) else { return reject(Field::Owner, DomainError::UnknownOwner) };
                 if o.active == active {
                     return Ok(Vec::new());
                 }
@@ -440,19 +440,18 @@ impl Workspace {
             device: ctx.device.to_string(),
             ..d.clone()
         };
-        Ok(vec![Change::PutLead(kept), Change::PutLead(closed)])
+        // The duplicate's activities (a first call) now belong to the lead that stays, so its
+        // response time counts them.
+        let moved = self.activities.iter().filter(|a| a.lead.as_ref() == Some(&duplicate)).map(|a| {
+            Change::PutActivity(Activity { lead: Some(keep.clone()), updated_at: ctx.now.max(a.updated_at), device: ctx.device.to_string(), ..a.clone() })
+        });
+        Ok([Change::PutLead(kept), Change::PutLead(closed)].into_iter().chain(moved).collect())
     }
 
     fn plan_lead_activity(&self, lead: Id, draft: ActivityDraft, ctx: &mut Ctx) -> Result<Vec<Change>, Rejection> {
         let Some(l) = self.lead(&lead) else { return reject(Field::Subject, DomainError::UnknownLead) };
         let owner = l.owner.clone();
-        // Planned as if on a deal, then re-pointed at the lead.
-        let happened_now = draft.at.trim().is_empty() && draft.kind != super::activity::ActivityKind::Task;
-        let draft = if happened_now { ActivityDraft { at: super::activity::to_local_input(ctx.now, draft.tz_offset_min), ..draft } } else { draft };
-        let mut f = draft.validate()?;
-        if happened_now {
-            f.at = ctx.now;
-        }
+        let f = activity_fields(draft, ctx)?;
         Ok(vec![Change::PutActivity(Activity {
             id: ctx.ids.next_id(),
             kind: f.kind,
@@ -498,14 +497,7 @@ impl Workspace {
 
     fn plan_log_activity(&self, deal: Id, draft: ActivityDraft, ctx: &mut Ctx) -> Result<Vec<Change>, Rejection> {
         let Some(d) = self.deal(&deal) else { return reject(Field::Subject, DomainError::UnknownDeal) };
-        // No time given for something that happened: it happened now (to the millisecond,
-        // so a call logged right after creating a deal comes after its creation).
-        let happened_now = draft.at.trim().is_empty() && draft.kind != super::activity::ActivityKind::Task;
-        let draft = if happened_now { ActivityDraft { at: super::activity::to_local_input(ctx.now, draft.tz_offset_min), ..draft } } else { draft };
-        let mut f = draft.validate()?;
-        if happened_now {
-            f.at = ctx.now;
-        }
+        let f = activity_fields(draft, ctx)?;
         let owner = if f.owner.is_empty() { d.owner.clone() } else { f.owner };
         Ok(vec![Change::PutActivity(Activity {
             id: ctx.ids.next_id(),
@@ -800,6 +792,19 @@ impl Workspace {
         p.stages.extend(archived);
         Ok(vec![Change::PutPipeline(p)])
     }
+}
+
+/// A validated activity form. No time given for something that happened means it happened
+/// now (to the millisecond, so a call logged right after creating a deal comes after its
+/// creation).
+fn activity_fields(draft: ActivityDraft, ctx: &Ctx) -> Result<super::activity::ActivityFields, Rejection> {
+    let happened_now = draft.at.trim().is_empty() && draft.kind != super::activity::ActivityKind::Task;
+    let draft = if happened_now { ActivityDraft { at: super::activity::to_local_input(ctx.now, draft.tz_offset_min), ..draft } } else { draft };
+    let mut f = draft.validate()?;
+    if happened_now {
+        f.at = ctx.now;
+    }
+    Ok(f)
 }
 
 fn tidy_list(items: &[String]) -> Vec<String> {

@@ -168,7 +168,7 @@ test('a due task raises a browser notification while the tab is open', async ({ 
   await expect.poll(() => page.evaluate(() => window.__notified), { timeout: 60_000 }).toEqual([{ title: 'Due now: Confirm the order', body: 'Ironwood fleet' }]);
 });
 
-test('Today on a 390 px phone with the demo data: everything fits, nothing overlaps', async ({ page }) => {
+test('Today and Leads on a 390 px phone with the demo data: everything fits', async ({ page }) => {
   await page.setViewportSize({ width: 390, height: 844 });
   await openApp(page);
   await page.getByRole('button', { name: 'Load demo dataset' }).click();
@@ -183,4 +183,12 @@ test('Today on a 390 px phone with the demo data: everything fits, nothing overl
   const overflow = await page.evaluate(() => [...document.querySelectorAll('.today .task-list li')].filter((li) => li.scrollWidth > li.clientWidth + 1).length);
   expect(overflow).toBe(0);
   await page.screenshot({ path: 'tests/e2e/artifacts/today-390.png', fullPage: false });
+  // The Leads page too: the demo's open leads, every row within the screen.
+  await page.goto('./?view=leads');
+  await expect(page.getByRole('heading', { level: 1, name: 'Leads' })).toBeVisible();
+  await expect(page.getByRole('list', { name: 'Leads', exact: true }).getByRole('listitem').first()).toBeVisible();
+  const leadsWidth = await page.evaluate(() => document.querySelector('.leads').getBoundingClientRect().width);
+  expect(leadsWidth).toBeLessThanOrEqual(390);
+  const wide = await page.evaluate(() => [...document.querySelectorAll('.lead-list li')].filter((li) => li.getBoundingClientRect().right > 390).length);
+  expect(wide).toBe(0);
 });

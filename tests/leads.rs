@@ -1,0 +1,64 @@
+//! Issue 10: leads through the write path — arrival with the saved rule, merge of a
+//! duplicate (blank fields filled, its activities moved), qualify into a linked deal,
+//! disqualify only with a reason.
+
+use chrono::{TimeZone, Utc};
+use funnelscope::domain::*;
+
+fn run(ws: &mut Workspace, ids: &mut IdGen, cmd: Command) -> Result<(), Rejection> {
+    let mut ctx = Ctx { now: Utc.with_ymd_and_hms(2026, 11, 28, 9, 0, 0).unwrap(), ids, device: "t" };
+    let changes = ws.plan(cmd, &mut ctx)?;
+    ws.commit(changes);
+    Ok(())
+}
+
+#[test]
+fn leads_arrive_by_rule_merge_qualify_and_disqualify() {
+    let mut ws = Workspace::default();
+    let mut ids = IdGen::new(9);
+    run(&mut ws, &mut ids, Command::CreatePipeline { template: Template::B2b, lang: Lang::En }).unwrap();
+    let lines = ["Ann Lee, Acme Robotics Inc., ann@acme.com", "Bo Chen, Northwind, +86 139 1234 5678, Fair", "Cy Wu, Zeta Foods"];
+    run(&mut ws, &mut ids, Command::AddLeads { drafts: lines.iter().map(|l| LeadDraft::from_line(l)).collect() }).unwrap();
+    assert!(ws.leads.iter().all(|l| l.owner.is_empty()), "no rule yet: unassigned");
+    // Assign round robin over two owners starting at the first: A, B, A.
+    let ids3: Vec<Id> = ws.leads.iter().map(|l| l.id.clone()).collect();
+    run(&mut ws, &mut ids, Command::AssignLeads { leads: ids3, rule: AssignRule::RoundRobin { owners: vec!["A".into(), "B".into()], next: 0 } }).unwrap();
+    assert_eq!(ws.leads.iter().map(|l| l.owner.as_str()).collect::<Vec<_>>(), ["A", "B", "A"]);
+    // A new lead follows the saved rule: B is next.
+    run(&mut ws, &mut ids, Command::AddLeads { drafts: vec![LeadDraft::from_line("Dee, ACME Robotics, 13800138000")] }).unwrap();
+    let dee = ws.leads.last().unwrap().clone();
+    assert_eq!((dee.owner.as_str(), dee.assigned_by.as_str()), ("B", "round robin: A, B"));
+    // Dee duplicates Ann's company: merge keeps Ann, fills her phone, moves Dee's call.
+    let call = ActivityDraft { kind: ActivityKind::Call, subject: "First call".into(), ..Default::default() };
+    run(&mut ws, &mut ids, Command::LogLeadActivity { lead: dee.id.clone(), draft: call }).unwrap();
+    let dups = funnelscope::domain::lead::open_duplicates(&ws.leads);
+    assert_eq!(dups.len(), 1);
+    let (dup, keep) = (dups[0].0.id.clone(), dups[0].1.id.clone());
+    assert_eq!((dup.clone(), ws.lead(&keep).unwrap().name.as_str()), (dee.id.clone(), "Ann Lee"));
+    run(&mut ws, &mut ids, Command::MergeLeads { keep: keep.clone(), duplicate: dup.clone() }).unwrap();
+    let ann = ws.lead(&keep).unwrap().clone();
+    assert_eq!(ann.phone, "13800138000");
+    assert_eq!(ws.lead(&dup).unwrap().status, LeadStatus::Disqualified);
+    assert_eq!(ws.activities.iter().filter(|a| a.lead.as_ref() == Some(&keep)).count(), 1, "the call moved with the merge");
+    // Qualify Ann: a deal in the first open stage, linked both ways by id.
+    let p = ws.pipelines[0].id.clone();
+    run(&mut ws, &mut ids, Command::QualifyLead { lead: keep.clone(), pipeline: p, stage: None }).unwrap();
+    let ann = ws.lead(&keep).unwrap().clone();
+    let deal = ws.deal(ann.deal.as_ref().unwrap()).unwrap();
+    assert_eq!((deal.title.as_str(), deal.account.as_str(), deal.owner.as_str()), ("Acme Robotics Inc.", "Acme Robotics Inc.", "A"));
+    assert_eq!(deal.stage, ws.pipelines[0].stages[0].id);
+    assert_eq!(ann.status, LeadStatus::Qualified);
+    // Qualified is final; disqualifying needs a reason.
+    let again = run(&mut ws, &mut ids, Command::DisqualifyLead { lead: keep, reason: "No budget".into() });
+    assert_eq!(again.unwrap_err()[0].1, DomainError::LeadClosed);
+    let cy = ws.leads.iter().find(|l| l.name == "Cy Wu").unwrap().id.clone();
+    assert_eq!(run(&mut ws, &mut ids, Command::DisqualifyLead { lead: cy.clone(), reason: " ".into() }).unwrap_err()[0].1, DomainError::ReasonRequired);
+    run(&mut ws, &mut ids, Command::DisqualifyLead { lead: cy.clone(), reason: "No budget".into() }).unwrap();
+    assert_eq!(ws.lead(&cy).unwrap().disqualify_reason, "No budget");
+    // A bad line in a batch names the line and stores nothing.
+    let before = ws.leads.len();
+    let bad = vec![LeadDraft::from_line("Ok Co"), LeadDraft::from_line("x, y, not-an-email@")];
+    let e = run(&mut ws, &mut ids, Command::AddLeads { drafts: bad }).unwrap_err();
+    assert_eq!(e[0].1, DomainError::LeadLine { line: 2, problem: Box::new(DomainError::InvalidEmail("not-an-email@".into())) });
+    assert_eq!(ws.leads.len(), before);
+}
