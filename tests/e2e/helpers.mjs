@@ -79,3 +79,18 @@ export async function stageHistory(page) {
   await page.getByRole('combobox', { name: 'Show' }).selectOption({ label: 'Stage changes' });
   return page.getByRole('list', { name: 'History' });
 }
+
+/** axe-core's serious and critical findings on the page (or inside `include`). The script
+ *  is evaluated through the test driver, so the page's Content-Security-Policy (no inline
+ *  scripts) stays as it is. */
+export async function axeSerious(page, include) {
+  const { readFile } = await import('node:fs/promises');
+  const { createRequire } = await import('node:module');
+  const src = await readFile(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+  await page.evaluate(src);
+  const violations = await page.evaluate(async (include) => {
+    const r = await window.axe.run(include ? { include: [include] } : document, { resultTypes: ['violations'] });
+    return r.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.slice(0, 3).map((n) => n.target.join(' ')) }));
+  }, include);
+  return violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+}
