@@ -325,21 +325,106 @@ mod tests {
 }
 
 /// For every open lead, the earlier lead it probably duplicates (the earliest by creation
-/// time, then id), and why: what the Leads page flags with a merge button.
+/// time, then id), and why: what the Leads page flags with a merge button. The same rules
+/// as `duplicate_of`, with each lead's keys worked out once (an inbox of thousands is
+/// checked on every change while the page is open).
 pub fn open_duplicates(leads: &[Lead]) -> Vec<(&Lead, &Lead, DuplicateBy)> {
+    struct Keys {
+        email: String,
+        phone: String,
+        company: String,
+        grams: Vec<(char, char)>,
+    }
     let mut order: Vec<&Lead> = leads.iter().collect();
     order.sort_by(|a, b| (a.created_at, &a.id).cmp(&(b.created_at, &b.id)));
+    let keys: Vec<Keys> = order
+        .iter()
+        .map(|l| {
+            let company = company_key(&l.company);
+            let c: Vec<char> = company.chars().collect();
+            let mut grams: Vec<(char, char)> = c.windows(2).map(|w| (w[0], w[1])).collect();
+            grams.sort_unstable();
+            Keys { email: l.email.trim().to_lowercase(), phone: phone_digits(&l.phone), company, grams }
+        })
+        .collect();
+    // Dice coefficient of two sorted bigram lists (multiset intersection by merging).
+    let dice = |a: &[(char, char)], b: &[(char, char)]| {
+        let (mut i, mut j, mut common) = (0, 0, 0);
+        while i < a.len() && j < b.len() {
+            match a[i].cmp(&b[j]) {
+                std::cmp::Ordering::Less => i += 1,
+                std::cmp::Ordering::Greater => j += 1,
+                std::cmp::Ordering::Equal => {
+                    common += 1;
+                    i += 1;
+                    j += 1;
+                }
+            }
+        }
+        2.0 * common as f64 / (a.len() + b.len()).max(1) as f64
+    };
     let mut out = Vec::new();
     for (i, l) in order.iter().enumerate() {
         if l.status != LeadStatus::Open {
             continue;
         }
-        let draft = LeadDraft { name: l.name.clone(), company: l.company.clone(), email: l.email.clone(), phone: l.phone.clone(), ..Default::default() };
+        let k = &keys[i];
+        let mut best: Option<(usize, DuplicateBy)> = None;
         // Only earlier leads still open or qualified: a disqualified duplicate is done with.
-        let earlier = order[..i].iter().copied().filter(|e| e.status != LeadStatus::Disqualified);
-        if let Some((other, by)) = duplicate_of(&draft, earlier) {
-            out.push((*l, other, by));
+        for j in (0..i).filter(|&j| order[j].status != LeadStatus::Disqualified) {
+            let o = &keys[j];
+            let by = if !k.email.is_empty() && k.email == o.email {
+                Some(DuplicateBy::Email)
+            } else if k.phone.len() >= 7 && k.phone == o.phone {
+                Some(DuplicateBy::Phone)
+            } else {
+                let long = k.company.chars().count() >= 6 && o.company.chars().count() >= 6;
+                (!k.company.is_empty() && !o.company.is_empty() && (k.company == o.company || (long && dice(&k.grams, &o.grams) >= 0.85)))
+                    .then_some(DuplicateBy::Company)
+            };
+            if let Some(by) = by {
+                if best.is_none_or(|b| by < b.1) {
+                    best = Some((j, by));
+                }
+            }
+        }
+        if let Some((j, by)) = best {
+            out.push((*l, order[j], by));
         }
     }
     out
+}
+
+#[cfg(test)]
+mod duplicate_tests {
+    use super::*;
+
+    /// The fast check finds exactly what `duplicate_of` finds, lead by lead.
+    #[test]
+    fn open_duplicates_agree_with_duplicate_of() {
+        let names = ["Acme Robotics Inc.", "ACME Robotics", "Acme Robotcs Ltd", "杭州云帆科技有限公司", "杭州云帆科技", "Northwind", "Northwind Traders", "Blue River"];
+        let leads: Vec<Lead> = (0..40)
+            .map(|i| Lead {
+                id: Id::from(format!("l{i:02}").as_str()),
+                company: names[i % names.len()].into(),
+                email: if i % 7 == 0 { "same@x.cn".into() } else { format!("u{i}@x.cn") },
+                phone: if i % 5 == 0 { "+86 139 1234 5678".into() } else { format!("1380000{i:04}") },
+                status: if i % 9 == 8 { LeadStatus::Disqualified } else { LeadStatus::Open },
+                ..Default::default()
+            })
+            .collect();
+        let fast = open_duplicates(&leads);
+        let mut order: Vec<&Lead> = leads.iter().collect();
+        order.sort_by(|a, b| (a.created_at, &a.id).cmp(&(b.created_at, &b.id)));
+        let mut slow = Vec::new();
+        for (i, l) in order.iter().enumerate().filter(|(_, l)| l.status == LeadStatus::Open) {
+            let draft = LeadDraft { company: l.company.clone(), email: l.email.clone(), phone: l.phone.clone(), ..Default::default() };
+            if let Some((o, by)) = duplicate_of(&draft, order[..i].iter().copied().filter(|e| e.status != LeadStatus::Disqualified)) {
+                slow.push((l.id.clone(), o.id.clone(), by));
+            }
+        }
+        let fast: Vec<_> = fast.into_iter().map(|(l, o, by)| (l.id.clone(), o.id.clone(), by)).collect();
+        assert!(!fast.is_empty());
+        assert_eq!(fast, slow);
+    }
 }
