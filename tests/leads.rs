@@ -62,3 +62,55 @@ fn leads_arrive_by_rule_merge_qualify_and_disqualify() {
     assert_eq!(e[0].1, DomainError::LeadLine { line: 2, problem: Box::new(DomainError::InvalidEmail("not-an-email@".into())) });
     assert_eq!(ws.leads.len(), before);
 }
+
+/// Issue 10: accounts and contacts as records. Deals name them by text; "Acme Robotics Inc."
+/// and "ACME Robotics" are one account, its contact Ann one person; editing the text
+/// re-links; free text from before records is linked once by LinkAccounts (a second run
+/// changes nothing). Summary by hand: Acme has a won deal ($100.00) and a lost one, a third
+/// open → open 1, won 1, lost 1, win rate 1/2.
+#[test]
+fn accounts_and_contacts_from_deal_text() {
+    let mut ws = Workspace::default();
+    let mut ids = IdGen::new(4);
+    run(&mut ws, &mut ids, Command::CreatePipeline { template: Template::B2b, lang: Lang::En }).unwrap();
+    let p = ws.pipelines[0].clone();
+    let deal = |title: &str, account: &str, contact: &str| Command::CreateDeal {
+        pipeline: p.id.clone(),
+        stage: None,
+        draft: DealDraft { title: title.into(), account: account.into(), contact: contact.into(), amount: "100".into(), currency: "USD".into(), ..Default::default() },
+    };
+    run(&mut ws, &mut ids, deal("A1", "Acme Robotics Inc.", "Ann")).unwrap();
+    run(&mut ws, &mut ids, deal("A2", "ACME Robotics", "ann")).unwrap();
+    run(&mut ws, &mut ids, deal("A3", "Acme Robotics", "")).unwrap();
+    run(&mut ws, &mut ids, deal("B1", "Blue River", "Bo")).unwrap();
+    assert_eq!(ws.accounts.iter().map(|a| a.name.as_str()).collect::<Vec<_>>(), ["Acme Robotics Inc.", "Blue River"]);
+    assert_eq!(ws.contacts.len(), 2, "Ann (Acme) and Bo (Blue River)");
+    let acme = ws.accounts[0].id.clone();
+    let by_title = |ws: &Workspace, t: &str| ws.deals.iter().find(|d| d.title == t).unwrap().clone();
+    assert_eq!(by_title(&ws, "A2").account_id, Some(acme.clone()));
+    assert_eq!(by_title(&ws, "A1").contact_id, by_title(&ws, "A2").contact_id);
+    // Won and lost.
+    let (won, lost) = (p.stages[4].id.clone(), p.stages[5].id.clone());
+    let (a1, a2) = (by_title(&ws, "A1").id, by_title(&ws, "A2").id);
+    run(&mut ws, &mut ids, Command::MoveDeal { deal: a1, from: None, to: won, note: String::new(), lost_reason: String::new() }).unwrap();
+    run(&mut ws, &mut ids, Command::MoveDeal { deal: a2, from: None, to: lost, note: String::new(), lost_reason: "Price".into() }).unwrap();
+    let s = funnelscope::domain::account::account_summary(&ws, &acme);
+    assert_eq!((s.open, s.won, s.lost, s.win_rate), (1, 1, 1, Some(0.5)));
+    assert_eq!(s.won_amount, vec![("USD".to_string(), 10_000)]);
+    // Editing the account text re-links.
+    let b1 = by_title(&ws, "B1");
+    let draft = DealDraft { account: "Quartz Semiconductors".into(), ..DealDraft::from_deal(&b1) };
+    run(&mut ws, &mut ids, Command::UpdateDeal { deal: b1.id.clone(), draft, base: Some(DealDraft::from_deal(&b1)) }).unwrap();
+    let b1 = by_title(&ws, "B1");
+    assert_eq!(ws.accounts.iter().find(|a| Some(&a.id) == b1.account_id.as_ref()).unwrap().name, "Quartz Semiconductors");
+    // Free text from before records: linked once.
+    for d in ws.deals.iter_mut() {
+        d.account_id = None;
+        d.contact_id = None;
+    }
+    run(&mut ws, &mut ids, Command::LinkAccounts).unwrap();
+    assert!(ws.deals.iter().all(|d| d.account_id.is_some()));
+    assert_eq!(by_title(&ws, "A3").account_id, Some(acme.clone()), "existing records are reused");
+    let mut ctx = Ctx { now: Utc.with_ymd_and_hms(2026, 11, 28, 10, 0, 0).unwrap(), ids: &mut ids, device: "t" };
+    assert!(ws.plan(Command::LinkAccounts, &mut ctx).unwrap().is_empty(), "nothing left to link");
+}

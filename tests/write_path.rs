@@ -27,6 +27,8 @@ struct Stored {
     owners: BTreeMap<String, Owner>,
     leads: BTreeMap<String, Lead>,
     settings: Option<Settings>,
+    accounts: BTreeMap<String, Account>,
+    contacts: BTreeMap<String, Contact>,
 }
 
 impl Stored {
@@ -41,6 +43,8 @@ impl Stored {
                 Change::PutOwner(o) => drop(self.owners.insert(o.id.to_string(), o.clone())),
                 Change::PutLead(l) => drop(self.leads.insert(l.id.to_string(), l.clone())),
                 Change::PutSettings(x) => self.settings = Some(x.clone()),
+                Change::PutAccount(a) => drop(self.accounts.insert(a.id.to_string(), a.clone())),
+                Change::PutContact(c) => drop(self.contacts.insert(c.id.to_string(), c.clone())),
             }
         }
     }
@@ -55,6 +59,8 @@ impl Stored {
         ws.owners = self.owners.values().cloned().collect();
         ws.leads = self.leads.values().cloned().collect();
         ws.settings = self.settings.clone().unwrap_or_default();
+        ws.accounts = self.accounts.values().cloned().collect();
+        ws.contacts = self.contacts.values().cloned().collect();
         ws.order_logs();
         ws
     }
@@ -68,6 +74,8 @@ fn canonical(ws: &Workspace) -> Workspace {
     ws.activities.sort_by(|a, b| a.id.cmp(&b.id));
     ws.owners.sort_by(|a, b| a.id.cmp(&b.id));
     ws.leads.sort_by(|a, b| a.id.cmp(&b.id));
+    ws.accounts.sort_by(|a, b| a.id.cmp(&b.id));
+    ws.contacts.sort_by(|a, b| a.id.cmp(&b.id));
     ws
 }
 
@@ -129,7 +137,13 @@ proptest! {
                 (0, _) | (_, None) => door.run(Command::CreateDeal {
                     pipeline: p.id.clone(),
                     stage: Some(p.stages[stage % 4].id.clone()),
-                    draft: DealDraft { title: format!("D{text}"), ..Default::default() },
+                    // Accounts by name: "Co 1" and "co 1." are one record.
+                    draft: DealDraft {
+                        title: format!("D{text}"),
+                        account: if stage % 2 == 0 { format!("Co {}", stage % 3) } else { format!("co {}.", stage % 3) },
+                        contact: if text.is_empty() { String::new() } else { format!("P{}", text.len() % 2) },
+                        ..Default::default()
+                    },
                 }),
                 (1, Some(d)) => {
                     let draft = DealDraft { notes: text.clone(), forecast_category: ForecastCategory::Commit, ..DealDraft::from_deal(d) };
@@ -214,6 +228,8 @@ fn same_time_events_keep_their_order_through_storage_in_id_order() {
         forecast_category: ForecastCategory::Pipeline,
         field_times: Default::default(),
         device: String::new(),
+        account_id: None,
+        contact_id: None,
         extra: Default::default(),
     };
     let ev = |id: &str, from: Option<Id>, to: Id| StageChange { id: Id::from(id), opportunity: deal.id.clone(), from, to, at: t0(), note: String::new(), seq: 0 };

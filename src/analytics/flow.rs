@@ -269,7 +269,12 @@ impl Flow {
                 true
             }
             // Activities, owners, leads and settings are not part of the stage flow.
-            Change::PutActivity(_) | Change::PutOwner(_) | Change::PutLead(_) | Change::PutSettings(_) => true,
+            Change::PutActivity(_)
+            | Change::PutOwner(_)
+            | Change::PutLead(_)
+            | Change::PutSettings(_)
+            | Change::PutAccount(_)
+            | Change::PutContact(_) => true,
         }
     }
 

@@ -195,6 +195,8 @@ pub fn generate_chain(chain: &Chain, n: usize, seed: u64, id_seed: u64, now: Dat
             forecast_category: category_now,
             field_times: Default::default(),
             device: "demo".into(),
+            account_id: None,
+            contact_id: None,
             extra: Default::default(),
         });
     }
@@ -203,6 +205,14 @@ pub fn generate_chain(chain: &Chain, n: usize, seed: u64, id_seed: u64, now: Dat
     ws.order_logs();
     ws.activities = activities(&ws, seed, &mut ids, now, zh);
     add_leads(&mut ws, seed, &mut ids, now, zh);
+    // Accounts as records: the deals' company names, one record each.
+    let start = now - Duration::days(HISTORY_DAYS);
+    let mut linker = super::account::Linker::new(&[], &[]);
+    for d in ws.deals.iter_mut() {
+        linker.link(d, start, &mut ids, "demo");
+    }
+    ws.accounts = linker.created_accounts;
+    ws.contacts = linker.created_contacts;
     ws
 }
 

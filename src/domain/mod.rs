@@ -1,5 +1,6 @@
 //! Pure domain: types, commands and the append-only event log. No web dependencies.
 
+pub mod account;
 pub mod activity;
 pub mod demo;
 pub mod error;
@@ -11,6 +12,7 @@ pub mod opportunity;
 pub mod pipeline;
 pub mod workspace;
 
+pub use account::{Account, Contact};
 pub use activity::{Activity, ActivityDraft, ActivityKind};
 pub use error::{DomainError, Field};
 pub use lead::{AssignRule, Lead, LeadDraft, LeadStatus, Owner, Settings};

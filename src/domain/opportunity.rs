@@ -51,6 +51,11 @@ pub struct Opportunity {
     /// The device that made the last edit.
     #[serde(default)]
     pub device: String,
+    /// The account and contact records the `account` and `contact` text name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account_id: Option<Id>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contact_id: Option<Id>,
     /// Fields written by a newer build of the app, kept as they are through every edit.
     #[serde(flatten)]
     pub extra: super::pipeline::Extra,

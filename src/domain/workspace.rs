@@ -35,6 +35,10 @@ pub struct Workspace {
     pub leads: Vec<Lead>,
     #[serde(default)]
     pub settings: Settings,
+    #[serde(default)]
+    pub accounts: Vec<super::account::Account>,
+    #[serde(default)]
+    pub contacts: Vec<super::account::Contact>,
 }
 
 // Commands and changes live briefly in small lists; boxing the big variants buys nothing.
@@ -75,6 +79,10 @@ pub enum Command {
     /// `duplicate` is folded into `keep` (blank fields filled, notes kept) and closed as a
     /// duplicate.
     MergeLeads { keep: Id, duplicate: Id },
+    /// Links every deal whose account or contact text has no (or an outdated) record to
+    /// the matching record, creating it when new: the one-time move of free text into
+    /// records, and after imports.
+    LinkAccounts,
 }
 
 /// One record to persist. Events are only ever appended.
@@ -89,6 +97,8 @@ pub enum Change {
     PutOwner(Owner),
     PutLead(Lead),
     PutSettings(Settings),
+    PutAccount(super::account::Account),
+    PutContact(super::account::Contact),
 }
 
 /// Gives every appended record that has none its clock stamp, in list order: the write
@@ -259,6 +269,18 @@ impl Workspace {
                 })])
             }
             Command::MergeLeads { keep, duplicate } => self.plan_merge_leads(keep, duplicate, ctx),
+            Command::LinkAccounts => {
+                let mut linker = super::account::Linker::new(&self.accounts, &self.contacts);
+                let mut deals = Vec::new();
+                let stale: Vec<&Opportunity> = self.deals.iter().filter(|d| linker.needs_link(d)).collect();
+                for d in stale {
+                    let mut d = d.clone();
+                    if linker.link(&mut d, ctx.now, ctx.ids, ctx.device) {
+                        deals.push(Change::PutDeal(d));
+                    }
+                }
+                Ok(linker.records().chain(deals).collect())
+            }
             Command::RescheduleTask { activity, due } => {
                 let at = ActivityDraft { subject: "·".into(), ..due }.validate().map(|f| f.at)?;
                 self.plan_task_edit(activity, ctx, |a, _| {
@@ -556,6 +578,12 @@ impl Workspace {
         if !changed {
             return Ok(Vec::new());
         }
+        // Account or contact text edited: linked to the record it now names.
+        let mut linker = super::account::Linker::new(&self.accounts, &self.contacts);
+        if linker.needs_link(&updated) {
+            linker.link(&mut updated, ctx.now, ctx.ids, ctx.device);
+        }
+        let records: Vec<Change> = linker.records().collect();
         updated.updated_at = ctx.now;
         updated.device = ctx.device.to_string();
         let call = (updated.forecast_category != old.forecast_category).then(|| CategoryChange {
@@ -565,7 +593,7 @@ impl Workspace {
             at: ctx.now,
             seq: 0,
         });
-        Ok(std::iter::once(Change::PutDeal(updated)).chain(call.map(Change::AppendCategory)).collect())
+        Ok(records.into_iter().chain(std::iter::once(Change::PutDeal(updated))).chain(call.map(Change::AppendCategory)).collect())
     }
 
     /// Applies changes that have been stored: planned here, or received from another tab.
@@ -633,6 +661,14 @@ impl Workspace {
                     None => self.leads.push(l),
                 },
                 Change::PutSettings(s) => self.settings = s,
+                Change::PutAccount(a) => match self.accounts.iter_mut().find(|x| x.id == a.id) {
+                    Some(slot) => *slot = a,
+                    None => self.accounts.push(a),
+                },
+                Change::PutContact(c) => match self.contacts.iter_mut().find(|x| x.id == c.id) {
+                    Some(slot) => *slot = c,
+                    None => self.contacts.push(c),
+                },
             }
         }
         if !events_in_order || !calls_in_order {
@@ -670,7 +706,10 @@ impl Workspace {
             device: ctx.device.to_string(),
             ..Default::default()
         };
-        let deal = with_fields(&new, f);
+        let mut deal = with_fields(&new, f);
+        let mut linker = super::account::Linker::new(&self.accounts, &self.contacts);
+        linker.link(&mut deal, ctx.now, ctx.ids, ctx.device);
+        let records: Vec<Change> = linker.records().collect();
         let created = StageChange {
             id: ctx.ids.next_id(),
             opportunity: deal.id.clone(),
@@ -687,7 +726,7 @@ impl Workspace {
             at: ctx.now,
             seq: 0,
         });
-        Ok([Change::PutDeal(deal), Change::AppendEvent(created)].into_iter().chain(call.map(Change::AppendCategory)).collect())
+        Ok(records.into_iter().chain([Change::PutDeal(deal), Change::AppendEvent(created)]).chain(call.map(Change::AppendCategory)).collect())
     }
 
     fn plan_move(

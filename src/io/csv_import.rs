@@ -419,6 +419,8 @@ pub fn import_maven(table: &Table, ids: &mut IdGen) -> Result<Workspace, Vec<Row
             forecast_category: Default::default(),
             field_times: Default::default(),
             device: "import".into(),
+            account_id: None,
+            contact_id: None,
             extra: Default::default(),
         });
     }
@@ -667,6 +669,8 @@ pub fn import_generic(
             forecast_category: Default::default(),
             field_times: Default::default(),
             device: "import".into(),
+            account_id: None,
+            contact_id: None,
             extra: Default::default(),
         });
     }

@@ -57,6 +57,8 @@ fn export_v3_to_v4(doc: &mut serde_json::Value) {
         root.entry("owners").or_insert_with(|| json!([]));
         root.entry("leads").or_insert_with(|| json!([]));
         root.entry("settings").or_insert_with(|| json!({}));
+        root.entry("accounts").or_insert_with(|| json!([]));
+        root.entry("contacts").or_insert_with(|| json!([]));
         root.insert("version".into(), json!(4));
     }
 }
@@ -74,6 +76,8 @@ struct ExportRef<'a> {
     owners: &'a [Owner],
     leads: &'a [Lead],
     settings: &'a Settings,
+    accounts: &'a [crate::domain::Account],
+    contacts: &'a [crate::domain::Contact],
 }
 
 #[derive(Deserialize)]
@@ -90,10 +94,20 @@ struct Export {
     /// Absent in files written before forecast calls were logged.
     #[serde(default)]
     category_changes: Vec<CategoryChange>,
+    // Each added by version 4 (the migration writes them into older files); optional
+    // within version 4 too, so a file from an early build of it still reads.
+    #[serde(default)]
     activities: Vec<Activity>,
+    #[serde(default)]
     owners: Vec<Owner>,
+    #[serde(default)]
     leads: Vec<Lead>,
+    #[serde(default)]
     settings: Settings,
+    #[serde(default)]
+    accounts: Vec<crate::domain::Account>,
+    #[serde(default)]
+    contacts: Vec<crate::domain::Contact>,
 }
 
 pub fn export_json(ws: &Workspace, exported_at: DateTime<Utc>) -> String {
@@ -109,6 +123,8 @@ pub fn export_json(ws: &Workspace, exported_at: DateTime<Utc>) -> String {
         owners: &ws.owners,
         leads: &ws.leads,
         settings: &ws.settings,
+        accounts: &ws.accounts,
+        contacts: &ws.contacts,
     };
     // Compact: pretty-printing made 50,000 deals 83 MB, more than the import accepted.
     serde_json::to_string(&doc).unwrap_or_default()
@@ -127,6 +143,14 @@ pub fn pipeline_only(ws: &Workspace, pipeline: &crate::domain::Id) -> Workspace 
         owners: ws.owners.clone(),
         leads: ws.leads.iter().filter(|l| l.deal.as_ref().is_some_and(|d| ids.contains(d))).cloned().collect(),
         settings: Default::default(),
+        accounts: {
+            let used: HashSet<&crate::domain::Id> = deals.iter().filter_map(|d| d.account_id.as_ref()).collect();
+            ws.accounts.iter().filter(|a| used.contains(&a.id)).cloned().collect()
+        },
+        contacts: {
+            let used: HashSet<&crate::domain::Id> = deals.iter().filter_map(|d| d.contact_id.as_ref()).collect();
+            ws.contacts.iter().filter(|c| used.contains(&c.id)).cloned().collect()
+        },
         deals: Vec::new(),
     };
     out.deals = deals;
@@ -226,6 +250,8 @@ pub fn import_json(text: &str) -> Result<Workspace, ImportError> {
         ("activities", doc.activities.iter().map(|a| &a.id).collect()),
         ("owners", doc.owners.iter().map(|o| &o.id).collect()),
         ("leads", doc.leads.iter().map(|l| &l.id).collect()),
+        ("accounts", doc.accounts.iter().map(|a| &a.id).collect()),
+        ("contacts", doc.contacts.iter().map(|c| &c.id).collect()),
     ] {
         seen.clear();
         for id in ids {
@@ -239,12 +265,15 @@ pub fn import_json(text: &str) -> Result<Workspace, ImportError> {
     }
     check_records(&doc.pipelines, &doc.deals, &doc.events, &doc.category_changes, &doc.activities)?;
     check_people(&doc.deals, &doc.owners, &doc.leads, &doc.activities)?;
+    check_accounts(&doc.deals, &doc.accounts, &doc.contacts)?;
     let mut ws = Workspace::from_records(doc.pipelines, doc.deals, doc.events);
     ws.category_changes = doc.category_changes;
     ws.activities = doc.activities;
     ws.owners = doc.owners;
     ws.leads = doc.leads;
     ws.settings = doc.settings;
+    ws.accounts = doc.accounts;
+    ws.contacts = doc.contacts;
     ws.order_logs();
     Ok(ws)
 }
@@ -334,6 +363,34 @@ pub fn check_records(
     Ok(())
 }
 
+/// Accounts and contacts with names, deals and contacts pointing at existing ones.
+pub fn check_accounts(deals: &[Opportunity], accounts: &[crate::domain::Account], contacts: &[crate::domain::Contact]) -> Result<(), ImportError> {
+    let a: HashSet<&crate::domain::Id> = accounts.iter().map(|x| &x.id).collect();
+    let c: HashSet<&crate::domain::Id> = contacts.iter().map(|x| &x.id).collect();
+    for x in accounts {
+        if x.name.trim().is_empty() || x.name.chars().count() > 200 {
+            return Err(ImportError::InvalidLead { lead: x.id.to_string(), problem: crate::domain::DomainError::TitleRequired });
+        }
+    }
+    for x in contacts {
+        if x.name.trim().is_empty() || x.name.chars().count() > 200 {
+            return Err(ImportError::InvalidLead { lead: x.id.to_string(), problem: crate::domain::DomainError::TitleRequired });
+        }
+        if let Some(acc) = x.account.as_ref().filter(|id| !a.contains(id)) {
+            return Err(ImportError::UnknownReference { event: x.id.to_string(), what: "account", id: acc.to_string() });
+        }
+    }
+    for d in deals {
+        if let Some(acc) = d.account_id.as_ref().filter(|id| !a.contains(id)) {
+            return Err(ImportError::UnknownReference { event: d.id.to_string(), what: "account", id: acc.to_string() });
+        }
+        if let Some(con) = d.contact_id.as_ref().filter(|id| !c.contains(id)) {
+            return Err(ImportError::UnknownReference { event: d.id.to_string(), what: "contact", id: con.to_string() });
+        }
+    }
+    Ok(())
+}
+
 /// Owners with names, unique; leads the lead form would accept, pointing at existing
 /// deals; activities on leads pointing at existing leads; times within 1970–2199.
 pub fn check_people(deals: &[Opportunity], owners: &[Owner], leads: &[Lead], activities: &[Activity]) -> Result<(), ImportError> {
@@ -396,7 +453,9 @@ mod tests {
         ws.pipelines.extend(other.pipelines.clone());
         ws.deals.extend(other.deals.clone());
         ws.events.extend(other.events.clone());
+        ws.accounts.extend(other.accounts.clone());
         let only = pipeline_only(&ws, &other.pipelines[0].id);
+        assert_eq!(only.accounts.len(), other.accounts.len(), "the accounts its deals are linked to");
         assert_eq!(only.pipelines.len(), 1);
         assert_eq!(only.deals.len(), 5);
         assert_eq!(only.events.len(), other.events.len());

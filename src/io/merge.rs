@@ -69,6 +69,15 @@ fn merge_deal(a: &Opportunity, b: &Opportunity, conflicts: &mut Vec<Conflict>) -
     for c in conflicts.iter_mut().filter(|c| c.deal.is_empty()) {
         c.deal = out.title.clone();
     }
+    // Links to account and contact records follow the text that was kept; where both
+    // sides have the same text, the greater link (a link over none), whichever side it is.
+    let pick = |kept_text: &str, (ta, la): (&str, &Option<Id>), (tb, lb): (&str, &Option<Id>)| match (kept_text == ta, kept_text == tb) {
+        (true, true) => la.clone().max(lb.clone()),
+        (true, false) => la.clone(),
+        _ => lb.clone(),
+    };
+    out.account_id = pick(&out.account, (&a.account, &a.account_id), (&b.account, &b.account_id));
+    out.contact_id = pick(&out.contact, (&a.contact, &a.contact_id), (&b.contact, &b.contact_id));
     out
 }
 
@@ -199,6 +208,8 @@ pub fn merge(mine: &Workspace, theirs: &Workspace) -> MergeResult {
     // Owners, leads and settings: the copy edited later (equal times: by content).
     workspace.owners = newest_by_id(mine.owners.iter().chain(&theirs.owners), |o| (&o.id, o.updated_at));
     workspace.leads = newest_by_id(mine.leads.iter().chain(&theirs.leads), |l| (&l.id, l.updated_at));
+    workspace.accounts = newest_by_id(mine.accounts.iter().chain(&theirs.accounts), |a| (&a.id, a.updated_at));
+    workspace.contacts = newest_by_id(mine.contacts.iter().chain(&theirs.contacts), |c| (&c.id, c.updated_at));
     workspace.settings = [&mine.settings, &theirs.settings]
         .into_iter()
         .max_by_key(|s| (s.updated_at, serde_json::to_string(s).unwrap_or_default()))
@@ -285,6 +296,18 @@ pub fn changes_from(mine: &Workspace, merged: &Workspace) -> Vec<Change> {
     out.extend(merged.owners.iter().filter(|o| owners.get(&o.id) != Some(o)).cloned().map(Change::PutOwner));
     let leads: HashMap<&Id, &crate::domain::Lead> = mine.leads.iter().map(|l| (&l.id, l)).collect();
     out.extend(merged.leads.iter().filter(|l| leads.get(&l.id) != Some(l)).cloned().map(Change::PutLead));
+    let accounts: HashMap<&Id, &crate::domain::Account> = mine.accounts.iter().map(|a| (&a.id, a)).collect();
+    let contacts: HashMap<&Id, &crate::domain::Contact> = mine.contacts.iter().map(|c| (&c.id, c)).collect();
+    // Records before the deals that point at them.
+    let records: Vec<Change> = merged
+        .accounts
+        .iter()
+        .filter(|a| accounts.get(&a.id) != Some(a))
+        .cloned()
+        .map(Change::PutAccount)
+        .chain(merged.contacts.iter().filter(|c| contacts.get(&c.id) != Some(c)).cloned().map(Change::PutContact))
+        .collect();
+    out.splice(0..0, records);
     if merged.settings != mine.settings {
         out.push(Change::PutSettings(merged.settings.clone()));
     }

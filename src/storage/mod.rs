@@ -15,7 +15,7 @@ mod prefs;
 
 pub use prefs::Prefs;
 
-use crate::domain::{Activity, CategoryChange, Change, Lead, Opportunity, Owner, Pipeline, Settings, StageChange, Workspace};
+use crate::domain::{Account, Activity, CategoryChange, Change, Contact, Lead, Opportunity, Owner, Pipeline, Settings, StageChange, Workspace};
 use idb::{Database, DatabaseEvent, Factory, KeyPath, ObjectStoreParams, TransactionMode, TransactionResult};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -33,12 +33,15 @@ const ACTIVITIES: &str = "activities";
 const OWNERS: &str = "owners";
 const LEADS: &str = "leads";
 const SETTINGS: &str = "settings";
+const ACCOUNTS: &str = "accounts";
+const CONTACTS: &str = "contacts";
 /// The one record of the settings store.
 const SETTINGS_KEY: &str = "settings";
 const BACKUPS: &str = "backups";
 const META: &str = "meta";
-const ALL_STORES: [&str; 8] = [PIPELINES, DEALS, EVENTS, CATEGORY_CHANGES, ACTIVITIES, OWNERS, LEADS, SETTINGS];
-const WRITE_STORES: [&str; 10] = [PIPELINES, DEALS, EVENTS, CATEGORY_CHANGES, ACTIVITIES, OWNERS, LEADS, SETTINGS, BACKUPS, META];
+const ALL_STORES: [&str; 10] = [PIPELINES, DEALS, EVENTS, CATEGORY_CHANGES, ACTIVITIES, OWNERS, LEADS, SETTINGS, ACCOUNTS, CONTACTS];
+const WRITE_STORES: [&str; 12] =
+    [PIPELINES, DEALS, EVENTS, CATEGORY_CHANGES, ACTIVITIES, OWNERS, LEADS, SETTINGS, ACCOUNTS, CONTACTS, BACKUPS, META];
 /// Keys in the `meta` store.
 const REV: &str = "rev";
 const BACKUP_LIST: &str = "backup_list";
@@ -80,10 +83,11 @@ fn migrate_v3_to_v4(db: &Database) -> Result<(), idb::Error> {
     db.create_object_store(META, ObjectStoreParams::new()).map(|_| ())
 }
 
-/// v5: activities (calls, meetings, emails, notes, tasks), owners and leads, keyed by
-/// id and editable (written with `put`); settings as one record with an out-of-line key.
+/// v5: activities (calls, meetings, emails, notes, tasks), owners, leads, accounts and
+/// contacts, keyed by id and editable (written with `put`); settings as one record with
+/// an out-of-line key.
 fn migrate_v4_to_v5(db: &Database) -> Result<(), idb::Error> {
-    [ACTIVITIES, OWNERS, LEADS].into_iter().try_for_each(|name| store_keyed_by_id(db, name))?;
+    [ACTIVITIES, OWNERS, LEADS, ACCOUNTS, CONTACTS].into_iter().try_for_each(|name| store_keyed_by_id(db, name))?;
     db.create_object_store(SETTINGS, ObjectStoreParams::new()).map(|_| ())
 }
 
@@ -327,7 +331,7 @@ impl Store {
             tx.object_store(name).and_then(|s| s.get_all(None, None)).map(Some).map_err(classify)
         };
         let (p, d, e, c, a) = (get(PIPELINES)?, get(DEALS)?, get(EVENTS)?, get(CATEGORY_CHANGES)?, get(ACTIVITIES)?);
-        let (o, l, st) = (get(OWNERS)?, get(LEADS)?, get(SETTINGS)?);
+        let (o, l, st, ac, co) = (get(OWNERS)?, get(LEADS)?, get(SETTINGS)?, get(ACCOUNTS)?, get(CONTACTS)?);
         let rev = match self.meta() {
             Some(_) => Some(tx.object_store(META).and_then(|s| s.get(JsValue::from_str(REV))).map_err(classify)?),
             None => None,
@@ -347,11 +351,13 @@ impl Store {
         let owners: Vec<Owner> = from_js_each(OWNERS, all(o).await?, &mut bad);
         let leads: Vec<Lead> = from_js_each(LEADS, all(l).await?, &mut bad);
         let settings: Settings = from_js_each(SETTINGS, all(st).await?, &mut bad).into_iter().next().unwrap_or_default();
+        let accounts: Vec<Account> = from_js_each(ACCOUNTS, all(ac).await?, &mut bad);
+        let contacts: Vec<Contact> = from_js_each(CONTACTS, all(co).await?, &mut bad);
         let rev = match rev {
             Some(r) => r.await.map_err(classify)?.and_then(|v| v.as_f64()).unwrap_or(0.0) as u64,
             None => 0,
         };
-        let mut ws = Workspace { pipelines, deals, events, category_changes: calls, activities, owners, leads, settings };
+        let mut ws = Workspace { pipelines, deals, events, category_changes: calls, activities, owners, leads, settings, accounts, contacts };
         quarantine_dangling(&mut ws, &mut bad);
         // Keyed stores return records in id order; the logs' order is (time, stamp, id).
         ws.order_logs();
@@ -475,7 +481,7 @@ impl Store {
         let (total, records): (usize, Box<dyn Iterator<Item = Record> + '_>) = match op {
             WriteOp::Changes(changes) => (changes.len(), Box::new(changes.iter().map(Record::of))),
             WriteOp::Replace(ws) => (
-                ws.pipelines.len() + ws.deals.len() + ws.events.len() + ws.category_changes.len() + ws.activities.len() + ws.owners.len() + ws.leads.len() + 1,
+                ws.pipelines.len() + ws.deals.len() + ws.events.len() + ws.category_changes.len() + ws.activities.len() + ws.owners.len() + ws.leads.len() + ws.accounts.len() + ws.contacts.len() + 1,
                 Box::new(
                     ws.pipelines
                         .iter()
@@ -486,6 +492,8 @@ impl Store {
                         .chain(ws.activities.iter().map(Record::Activity))
                         .chain(ws.owners.iter().map(Record::Owner))
                         .chain(ws.leads.iter().map(Record::Lead))
+                        .chain(ws.accounts.iter().map(Record::Account))
+                        .chain(ws.contacts.iter().map(Record::Contact))
                         .chain(std::iter::once(Record::Settings(&ws.settings))),
                 ),
             ),
@@ -547,6 +555,8 @@ enum Record<'a> {
     Owner(&'a Owner),
     Lead(&'a Lead),
     Settings(&'a Settings),
+    Account(&'a Account),
+    Contact(&'a Contact),
 }
 
 impl<'a> Record<'a> {
@@ -560,6 +570,8 @@ impl<'a> Record<'a> {
             Change::PutOwner(o) => Record::Owner(o),
             Change::PutLead(l) => Record::Lead(l),
             Change::PutSettings(x) => Record::Settings(x),
+            Change::PutAccount(a) => Record::Account(a),
+            Change::PutContact(c) => Record::Contact(c),
         }
     }
 
@@ -577,6 +589,8 @@ impl<'a> Record<'a> {
             Record::Owner(o) => (OWNERS, to_js(o)?),
             Record::Lead(l) => (LEADS, to_js(l)?),
             Record::Settings(x) => (SETTINGS, to_js(x)?),
+            Record::Account(a) => (ACCOUNTS, to_js(a)?),
+            Record::Contact(c) => (CONTACTS, to_js(c)?),
         })
     }
 }

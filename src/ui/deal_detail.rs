@@ -124,7 +124,12 @@ pub fn DealDetail(id: Id) -> impl IntoView {
                     </select>
                 </div>
                 <dl class="facts">
-                    {row(K::Account, d.account.clone())}
+                    {match d.account_id.clone() {
+                        Some(aid) if !d.account.is_empty() => view! {
+                            <div class="kv"><dt>{move || app.t(K::Account)}</dt><dd><a href=href(View::Account(aid))><bdi>{d.account.clone()}</bdi></a></dd></div>
+                        }.into_any(),
+                        _ => row(K::Account, d.account.clone()).into_any(),
+                    }}
                     {row(K::Contact, d.contact.clone())}
                     {row(K::Amount, amount)}
                     {row(K::Owner, d.owner.clone())}

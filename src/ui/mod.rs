@@ -3,6 +3,7 @@
 
 #[cfg(feature = "bench")]
 pub mod bench;
+mod accounts;
 mod activities;
 mod board;
 mod charts;
@@ -40,6 +41,8 @@ pub enum View {
     Board,
     Today,
     Leads,
+    Accounts,
+    Account(Id),
     Deal(Id),
     Stages,
     Analytics,
@@ -54,6 +57,8 @@ impl View {
             View::Board => format!("{base}?view=board"),
             View::Today => format!("{base}?view=today"),
             View::Leads => format!("{base}?view=leads"),
+            View::Accounts => format!("{base}?view=accounts"),
+            View::Account(id) => format!("{base}?view=account&account={}", js_sys::encode_uri_component(id.as_str())),
             // Ids come from files too: encoded, so "&view=…" in an id cannot redirect a link.
             View::Deal(id) => format!("{base}?view=deal&deal={}", js_sys::encode_uri_component(id.as_str())),
             View::Stages => format!("{base}?view=stages"),
@@ -107,6 +112,8 @@ fn Shell() -> impl IntoView {
         let q = query.get();
         match (q.get("view").as_deref(), q.get("deal")) {
             (Some("deal"), Some(id)) => View::Deal(Id(id)),
+            (Some("account"), _) => View::Account(Id(q.get("account").unwrap_or_default())),
+            (Some("accounts"), _) => View::Accounts,
             (Some("stages"), _) => View::Stages,
             (Some("today"), _) => View::Today,
             (Some("leads"), _) => View::Leads,
@@ -132,6 +139,8 @@ fn Shell() -> impl IntoView {
             View::Board => view! { <board::Board/> }.into_any(),
             View::Today => view! { <today::Today/> }.into_any(),
             View::Leads => view! { <leads::LeadsPage/> }.into_any(),
+            View::Accounts => view! { <accounts::AccountsPage/> }.into_any(),
+            View::Account(id) => view! { <accounts::AccountPage id=id/> }.into_any(),
             View::Deal(id) => view! { <deal_detail::DealDetail id=id/> }.into_any(),
             View::Stages => view! { <stage_editor::StageEditor/> }.into_any(),
             View::Analytics => view! { <dashboard::Dashboard/> }.into_any(),
@@ -183,6 +192,7 @@ fn Header() -> impl IntoView {
                     <a href=href(View::Today)>{move || app.t(K::TodayView)}</a>
                     <a href=href(View::Leads)>{move || app.t(K::Leads)}</a>
                     <a href=href(View::Board)>{move || app.t(K::Board)}</a>
+                    <a href=href(View::Accounts)>{move || app.t(K::Accounts)}</a>
                     <a href=href(View::Analytics)>{move || app.t(K::Analytics)}</a>
                     <a href=href(View::Forecast)>{move || app.t(K::Forecast)}</a>
                     <a href=href(View::Stages)>{move || app.t(K::StageDefinitions)}</a>

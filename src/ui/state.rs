@@ -559,8 +559,27 @@ impl AppState {
                             })
                             .collect()
                     });
+                    // Imported deals' account and contact text matched to (or made into) records.
+                    let mut deals = ws.deals;
+                    let (records, ids_used) = self.ws.with_untracked(|mine| {
+                        let (mut accounts, mut contacts) = (mine.accounts.clone(), mine.contacts.clone());
+                        accounts.extend(ws.accounts.iter().cloned());
+                        contacts.extend(ws.contacts.iter().cloned());
+                        let mut ids = self.ids.get_value();
+                        let mut linker = crate::domain::account::Linker::new(&accounts, &contacts);
+                        for d in deals.iter_mut() {
+                            if linker.needs_link(d) {
+                                linker.link(d, now(), &mut ids, &self.device.get_value());
+                            }
+                        }
+                        (linker.records().collect::<Vec<_>>(), ids)
+                    });
+                    self.ids.set_value(ids_used);
                     let mut c: Vec<Change> = pipelines.into_iter().map(Change::PutPipeline).collect();
-                    c.extend(ws.deals.into_iter().map(Change::PutDeal));
+                    c.extend(ws.accounts.into_iter().map(Change::PutAccount));
+                    c.extend(ws.contacts.into_iter().map(Change::PutContact));
+                    c.extend(records);
+                    c.extend(deals.into_iter().map(Change::PutDeal));
                     c.extend(ws.events.into_iter().map(Change::AppendEvent));
                     c.extend(ws.category_changes.into_iter().map(Change::AppendCategory));
                     c.extend(ws.activities.into_iter().map(Change::PutActivity));
@@ -581,7 +600,20 @@ impl AppState {
                 }
                 Job::Replace(ws) => {
                     backup = Some(self.snapshot());
-                    replace = Some(ws.clone());
+                    let mut ws = ws.clone();
+                    // The file's deals linked to its own (or new) account and contact records.
+                    let mut ids = self.ids.get_value();
+                    let (accounts, contacts) = (ws.accounts.clone(), ws.contacts.clone());
+                    let mut linker = crate::domain::account::Linker::new(&accounts, &contacts);
+                    for d in ws.deals.iter_mut() {
+                        if linker.needs_link(d) {
+                            linker.link(d, now(), &mut ids, &self.device.get_value());
+                        }
+                    }
+                    ws.accounts.extend(linker.created_accounts);
+                    ws.contacts.extend(linker.created_contacts);
+                    self.ids.set_value(ids);
+                    replace = Some(ws);
                     Vec::new()
                 }
                 Job::Remote { .. } | Job::Reload => return Ok(Outcome::Stored),

@@ -70,6 +70,8 @@ impl Fixture {
             forecast_category: ForecastCategory::Pipeline,
             field_times: Default::default(),
             device: String::new(),
+            account_id: None,
+            contact_id: None,
             extra: Default::default(),
         });
         id
