@@ -317,6 +317,8 @@ texts! {
     CallLogged => "Call with {lead} logged.", "已记录与「{lead}」的通话。";
     LeadMeta => "Source {source} · owner {owner} · arrived {when} · touches: {calls}", "来源 {source} · 负责人 {owner} · 创建于 {when} · 跟进 {calls} 次";
     Unassigned => "unassigned", "未分配";
+    AssignedRoundRobin => "assigned round robin ({d})", "轮流分配（{d}）";
+    AssignedBySource => "assigned by source ({d})", "按来源分配（{d}）";
     OpenDeal => "Open the deal", "打开商机";
     DupEmail => "same email", "邮箱相同";
     DupPhone => "same phone", "电话相同";

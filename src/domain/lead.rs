@@ -260,6 +260,40 @@ impl AssignRule {
     }
 }
 
+impl AssignRule {
+    /// "By source" over chosen owners: each source seen among `leads` goes to the owners
+    /// in turn (sources in name order), anything else to the first owner.
+    pub fn sources_in_turn(leads: &[&Lead], owners: &[String]) -> AssignRule {
+        let mut sources: Vec<String> = leads.iter().map(|l| l.source.clone()).collect();
+        sources.sort();
+        sources.dedup();
+        let map = if owners.is_empty() {
+            Vec::new()
+        } else {
+            sources.into_iter().enumerate().map(|(i, s)| (s, owners[i % owners.len()].clone())).collect()
+        };
+        AssignRule::BySource { map, fallback: owners.first().cloned().unwrap_or_default() }
+    }
+}
+
+/// How a lead's owner was chosen, as recorded on it ("round robin: A, B", "by source:
+/// Web → A"), split so a screen can say it in the user's language: (by source?, detail).
+/// None for other text (an older or imported record), shown as it is.
+pub fn assignment_parts(recorded: &str) -> Option<(bool, &str)> {
+    recorded
+        .strip_prefix("round robin: ")
+        .map(|d| (false, d))
+        .or_else(|| recorded.strip_prefix("by source: ").map(|d| (true, d)))
+}
+
+/// A disqualification reason from the list, in `zh` or English; other reasons as given.
+pub fn reason_label(reason: &str, zh: bool) -> &str {
+    DISQUALIFY_REASONS
+        .iter()
+        .find(|(en, cn)| *en == reason || *cn == reason)
+        .map_or(reason, |(en, cn)| if zh { cn } else { en })
+}
+
 /// Settings that travel with the workspace (one record).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Settings {
@@ -310,6 +344,20 @@ mod tests {
         assert_eq!(find("杭州云帆科技", "", ""), Some(("杭州云帆科技有限公司".into(), DuplicateBy::Company)));
         assert_eq!(find("Acme Foods", "", ""), None);
         assert_eq!(find("Northwind Traders", "", ""), None, "a longer, different name is not the same company");
+    }
+
+    #[test]
+    fn by_source_over_owners_and_recorded_rules_read_back() {
+        let l = |s: &str| Lead { source: s.into(), ..Default::default() };
+        let (web, fair, web2) = (l("Web"), l("Fair"), l("Web"));
+        let rule = AssignRule::sources_in_turn(&[&web, &fair, &web2], &["A".into(), "B".into()]);
+        assert_eq!(rule, AssignRule::BySource { map: vec![("Fair".into(), "A".into()), ("Web".into(), "B".into())], fallback: "A".into() });
+        let mut rule = rule;
+        let (_, how) = rule.pick(&web).unwrap();
+        assert_eq!(assignment_parts(&how), Some((true, "Web → B")));
+        assert_eq!(assignment_parts("round robin: A, B"), Some((false, "A, B")));
+        assert_eq!(assignment_parts("manual"), None);
+        assert_eq!((reason_label("No budget", true), reason_label("没有预算", false), reason_label("Too far", true)), ("没有预算", "No budget", "Too far"));
     }
 
     #[test]

@@ -648,27 +648,12 @@ impl Workspace {
                     calls_in_order &= self.category_changes.last().is_none_or(|l| l.key() <= c.key());
                     self.category_changes.push(c)
                 }
-                Change::PutActivity(a) => match self.activities.iter_mut().find(|x| x.id == a.id) {
-                    Some(slot) => *slot = a,
-                    None => self.activities.push(a),
-                },
-                Change::PutOwner(o) => match self.owners.iter_mut().find(|x| x.id == o.id) {
-                    Some(slot) => *slot = o,
-                    None => self.owners.push(o),
-                },
-                Change::PutLead(l) => match self.leads.iter_mut().find(|x| x.id == l.id) {
-                    Some(slot) => *slot = l,
-                    None => self.leads.push(l),
-                },
+                Change::PutActivity(a) => upsert(&mut self.activities, a, |x, y| x.id == y.id),
+                Change::PutOwner(o) => upsert(&mut self.owners, o, |x, y| x.id == y.id),
+                Change::PutLead(l) => upsert(&mut self.leads, l, |x, y| x.id == y.id),
                 Change::PutSettings(s) => self.settings = s,
-                Change::PutAccount(a) => match self.accounts.iter_mut().find(|x| x.id == a.id) {
-                    Some(slot) => *slot = a,
-                    None => self.accounts.push(a),
-                },
-                Change::PutContact(c) => match self.contacts.iter_mut().find(|x| x.id == c.id) {
-                    Some(slot) => *slot = c,
-                    None => self.contacts.push(c),
-                },
+                Change::PutAccount(a) => upsert(&mut self.accounts, a, |x, y| x.id == y.id),
+                Change::PutContact(c) => upsert(&mut self.contacts, c, |x, y| x.id == y.id),
             }
         }
         if !events_in_order || !calls_in_order {
@@ -830,6 +815,14 @@ impl Workspace {
         }
         p.stages.extend(archived);
         Ok(vec![Change::PutPipeline(p)])
+    }
+}
+
+/// Replaces the record `same` as `x` in `v`, or adds `x`.
+fn upsert<T>(v: &mut Vec<T>, x: T, same: impl Fn(&T, &T) -> bool) {
+    match v.iter_mut().find(|y| same(y, &x)) {
+        Some(slot) => *slot = x,
+        None => v.push(x),
     }
 }
 

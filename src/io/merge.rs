@@ -155,17 +155,10 @@ pub fn merge(mine: &Workspace, theirs: &Workspace) -> MergeResult {
     // Activities: copies of one activity (a task marked done on one side, rescheduled on
     // the other) keep the newer edit; equal times are settled by content, so the result
     // does not depend on which side is which. Activities of deals left out go with them.
-    let mut activities: BTreeMap<String, Activity> = BTreeMap::new();
-    for (side, a) in mine.activities.iter().map(|a| (false, a)).chain(theirs.activities.iter().map(|a| (true, a))) {
-        if left_out(side, &a.deal) {
-            continue;
-        }
-        let key = |x: &Activity| (x.updated_at, serde_json::to_string(x).unwrap_or_default());
-        match activities.get(a.id.as_str()) {
-            Some(existing) if key(existing) >= key(a) => {}
-            _ => drop(activities.insert(a.id.to_string(), a.clone())),
-        }
-    }
+    let activities = newest_by_id(
+        mine.activities.iter().map(|a| (false, a)).chain(theirs.activities.iter().map(|a| (true, a))).filter(|(side, a)| !left_out(*side, &a.deal)).map(|x| x.1),
+        |a| (&a.id, a.updated_at),
+    );
     // Stages: the newer definition wins, but never drops a stage that deals sit in or
     // history passes through (that would leave records pointing nowhere).
     // Where each deal is now: the target of its last event in the merged log.
@@ -218,7 +211,7 @@ pub fn merge(mine: &Workspace, theirs: &Workspace) -> MergeResult {
     let kept: HashSet<&Id> = workspace.deals.iter().map(|d| &d.id).collect();
     let leads: HashSet<&Id> = workspace.leads.iter().map(|l| &l.id).collect();
     let activities: Vec<Activity> = activities
-        .into_values()
+        .into_iter()
         .filter(|a| match &a.lead {
             Some(l) => leads.contains(l),
             None => kept.contains(&a.deal),

@@ -102,21 +102,16 @@ pub fn LeadsPage() -> impl IntoView {
     let by_source = RwSignal::new(false);
     let chosen = RwSignal::new(Vec::<String>::new());
     let assign = move |_| {
-        let (leads, sources) = app.ws.with_untracked(|ws| {
-            let open: Vec<&Lead> = ws.leads.iter().filter(|l| l.status == LeadStatus::Open && l.owner.is_empty()).collect();
-            let mut sources: Vec<String> = open.iter().map(|l| l.source.clone()).collect();
-            sources.sort();
-            sources.dedup();
-            (open.iter().map(|l| l.id.clone()).collect::<Vec<_>>(), sources)
-        });
         let owners = chosen.get_untracked();
-        let rule = if by_source.get_untracked() {
-            // Sources in turn to the chosen owners; anything else to the first.
-            let map = sources.iter().enumerate().filter_map(|(i, s)| (!owners.is_empty()).then(|| (s.clone(), owners[i % owners.len()].clone()))).collect();
-            AssignRule::BySource { map, fallback: owners.first().cloned().unwrap_or_default() }
-        } else {
-            AssignRule::RoundRobin { owners, next: 0 }
-        };
+        let (leads, rule) = app.ws.with_untracked(|ws| {
+            let open: Vec<&Lead> = ws.leads.iter().filter(|l| l.status == LeadStatus::Open && l.owner.is_empty()).collect();
+            let rule = if by_source.get_untracked() {
+                AssignRule::sources_in_turn(&open, &owners)
+            } else {
+                AssignRule::RoundRobin { owners: owners.clone(), next: 0 }
+            };
+            (open.iter().map(|l| l.id.clone()).collect::<Vec<_>>(), rule)
+        });
         let n = leads.len();
         report(app.dispatch(Command::AssignLeads { leads, rule }), fill(app.t(K::LeadsAssigned), &[("n", n.to_string())]));
     };
@@ -329,7 +324,11 @@ fn LeadRow(
     let status = match lead.status {
         LeadStatus::Open => app.t(K::LeadsOpen).to_string(),
         LeadStatus::Qualified => app.t(K::LeadsQualified).to_string(),
-        LeadStatus::Disqualified => format!("{} · {}", app.t(K::LeadsDisqualified), lead.disqualify_reason),
+        LeadStatus::Disqualified => format!(
+            "{} · {}",
+            app.t(K::LeadsDisqualified),
+            crate::domain::lead::reason_label(&lead.disqualify_reason, app.lang.get_untracked() == crate::domain::Lang::Zh)
+        ),
     };
     let contact = [&lead.email, &lead.phone].iter().filter(|s| !s.is_empty()).map(|s| s.as_str()).collect::<Vec<_>>().join(" · ");
     view! {
@@ -346,7 +345,13 @@ fn LeadRow(
                     ("when", format::datetime(lead.created_at, app.lang.get())),
                     ("calls", calls.get().to_string()),
                 ])}
-                {(!lead.assigned_by.is_empty()).then(|| format!(" · {}", lead.assigned_by))}
+                {(!lead.assigned_by.is_empty()).then(|| {
+                    let how = lead.assigned_by.clone();
+                    move || format!(" · {}", match crate::domain::lead::assignment_parts(&how) {
+                        Some((by_source, detail)) => fill(app.t(if by_source { K::AssignedBySource } else { K::AssignedRoundRobin }), &[("d", detail.to_string())]),
+                        None => how.clone(),
+                    })
+                })}
             </div>
             {lead.deal.clone().map(|d| view! { <a href=href(View::Deal(d))>{move || app.t(K::OpenDeal)}</a> })}
             {dup.map(|(other_id, other_name, by)| {

@@ -233,10 +233,7 @@ pub fn start_reminders(app: AppState) {
     thread_local! {
         static STARTED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
     }
-    if STARTED.with(|s| s.replace(true)) || permission() != Some(web_sys::NotificationPermission::Granted) {
-        if permission() != Some(web_sys::NotificationPermission::Granted) {
-            STARTED.with(|s| s.set(false));
-        }
+    if permission() != Some(web_sys::NotificationPermission::Granted) || STARTED.with(|s| s.replace(true)) {
         return;
     }
     let since = std::cell::Cell::new(now());

@@ -78,7 +78,7 @@ test('200 leads from a Chinese CSV: duplicates, round robin, 20 deals, calls, To
   // A new lead follows the rule (the next owner in turn).
   await page.getByLabel('Quick add (Enter)').fill('Late Lead, Zeta Robotics, zeta@example.com');
   await page.getByLabel('Quick add (Enter)').press('Enter');
-  await expect(leads.getByRole('listitem', { name: 'Late Lead · Zeta Robotics' })).toContainText('round robin: 张伟, 李娜, 王强');
+  await expect(leads.getByRole('listitem', { name: 'Late Lead · Zeta Robotics' })).toContainText('assigned round robin (张伟, 李娜, 王强)');
 
   // Calls on five leads, then 20 become deals.
   for (let i = 0; i < 5; i++) {
