@@ -238,6 +238,7 @@ texts! {
     KindNote => "Note", "备注";
     KindTask => "Task", "任务";
     LogActivity => "Log activity", "记录活动";
+    ActivitiesN => "Activities ({n})", "活动（{n}）";
     LogActivityOn => "Log activity on {deal} (L)", "为「{deal}」记录活动（L）";
     ActivityType => "Type", "类型";
     DueAt => "Due", "截止时间";
@@ -292,7 +293,7 @@ texts! {
     QuickAddHint => "Name, company, email or phone, source", "姓名，公司，邮箱或电话，来源";
     PasteLeads => "Or paste several, one per line", "或粘贴多条，每行一条";
     AddNLeads => "Add {n} leads", "添加 {n} 条线索";
-    ImportLeadsCsv => "Import leads (CSV)…", "导入线索（CSV）…";
+    ImportLeadsCsv => "Import leads (CSV or Excel)…", "导入线索（CSV 或 Excel）…";
     LeadsAdded => "{n} leads added.", "已添加 {n} 条线索。";
     LeadColumnsMissing => "No column of this file is a lead's name or company (looked for Name / 姓名 / 线索 and Company / 公司).", "文件中没有可识别为线索姓名或公司的列（支持 Name / 姓名 / 线索 与 Company / 公司）。";
     OwnersN => "Owners ({n})", "负责人（{n}）";
@@ -353,6 +354,31 @@ texts! {
     Contacts => "Contacts", "联系人";
     AccountNotFound => "This account does not exist (any more).", "该客户不存在（或已删除）。";
     BackToAccounts => "← Accounts", "← 客户";
+    LeadNotFound => "This lead does not exist (any more).", "该线索不存在（或已删除）。";
+    StartAtLead => "Start at lead", "从线索开始";
+    FunnelLeadBarLabel => "{stage}: {n} leads", "{stage}：{n} 条线索";
+    StartOnToday => "Open Funnelscope on Today", "打开时显示今日";
+    StartAtLeadNote => "Starting at lead: {n} leads of this period (by their owner and source; tags do not apply to leads), followed to Won in this pipeline. Leads qualified into another pipeline are left out.", "从线索开始：本期 {n} 条线索（按线索的负责人和来源筛选；标签不适用于线索），跟踪到本管道的赢单。转入其他管道的线索不计入。";
+    XlsxNotWorkbook => "This is not an Excel workbook (.xlsx). Older .xls files: save as .xlsx or CSV UTF-8.", "这不是 Excel 工作簿（.xlsx）。旧版 .xls 文件请另存为 .xlsx 或 CSV UTF-8。";
+    XlsxUnsupported => "The workbook is password-protected or compressed in a way this app cannot read: save it again without a password.", "该工作簿设有密码或使用了无法读取的压缩方式：请去掉密码后重新保存。";
+    XlsxCorrupt => "The workbook is damaged (part {part}): open it in Excel or WPS and save it again.", "工作簿已损坏（{part}）：请在 Excel 或 WPS 中打开后重新保存。";
+    XlsxTooBig => "The workbook unpacks to more than 256 MB: split it, or save the sheet as CSV.", "工作簿解压后超过 256 MB：请拆分，或将该表另存为 CSV。";
+    BackToLeads => "← Leads", "← 线索";
+    LeadName => "Name", "姓名";
+    Email => "Email", "邮箱";
+    Phone => "Phone", "电话";
+    ContactNotFound => "This contact does not exist (any more).", "该联系人不存在（或已删除）。";
+    ContactDeals => "Deals with this contact", "该联系人的商机";
+    SaveContact => "Save contact", "保存联系人";
+    ContactSaved => "Contact saved.", "联系人已保存。";
+    RenameAccount => "Account name", "客户名称";
+    SaveName => "Rename", "重命名";
+    AccountRenamed => "Account renamed.", "客户已重命名。";
+    MergeAccountInto => "Merge this account into", "将此客户合并到";
+    MergeAccountButton => "Merge", "合并";
+    AccountsMerged => "Merged: its deals, contacts and activities are now on {name}.", "已合并：其商机、联系人和活动已归入「{name}」。";
+    ChooseAccount => "Choose an account", "选择客户";
+    ActivitiesOnDealsAndContacts => "Activities on its deals and contacts", "其商机和联系人的活动";
     AccountDealsLine => "{open} open · {won} won · {lost} lost", "{open} 个进行中 · {won} 个赢单 · {lost} 个输单";
     PooledWarning => "{n} deals sit in stages with little history at their age: their probabilities lean mostly on all stages pooled, the more so the less history there is.", "{n} 个商机所在阶段在其停留时长上历史数据少：其概率主要参考所有阶段的合并估计，历史越少参考越多。";
     WhatIf => "What if…", "假设分析";
@@ -423,7 +449,7 @@ texts! {
     DownloadReportCsv => "Download this report (CSV for Excel / WPS)", "下载此报表（CSV，适用于 Excel / WPS）";
     ImportTitle => "Import", "导入";
     ImportBody => "A Funnelscope JSON export replaces your workspace or is merged into it (a backup is taken first either way). The Maven sales-pipeline CSV is added as a new pipeline; any other spreadsheet (CSV, UTF-8) is read into the current pipeline after you match its columns. Files are checked completely before anything changes.", "Funnelscope 导出的 JSON 可替换当前工作区，或合并到其中（两种方式都会先自动备份）。Maven 销售管道 CSV 会作为新漏斗加入；其他表格（CSV，UTF-8）在匹配列之后导入当前漏斗。文件会先完整检查，检查通过前不会改动任何数据。";
-    ChooseFile => "Choose a file (.json or .csv)", "选择文件（.json 或 .csv）";
+    ChooseFile => "Choose a file (.json, .csv or .xlsx)", "选择文件（.json、.csv 或 .xlsx）";
     ReadingFile => "Reading the file…", "正在读取文件…";
     FileTooLarge => "it is {size} MB, more than the {max} MB a browser tab can import safely", "文件大小为 {size} MB，超过浏览器标签页可安全导入的 {max} MB";
     NotTextFile => "it is not UTF-8 text", "它不是 UTF-8 文本";
@@ -524,6 +550,11 @@ texts! {
     ErrInvalidEmail => "\"{v}\" is not an email address.", "「{v}」不是有效的邮箱地址。";
     ErrInvalidPhone => "\"{v}\" is not a phone number (too few digits).", "「{v}」不是有效的电话号码（位数太少）。";
     ErrUnknownLead => "That lead no longer exists.", "该线索已不存在。";
+    ErrUnknownAccount => "That account no longer exists.", "该客户已不存在。";
+    ErrUnknownContact => "That contact no longer exists.", "该联系人已不存在。";
+    ErrNameRequired => "Enter a name.", "请填写名称。";
+    ErrAccountExists => "There is already an account called \"{v}\": merge the two instead.", "已有名为「{v}」的客户，请改为合并两者。";
+    ErrCannotMergeAccount => "Choose another account to merge into.", "请选择另一个客户进行合并。";
     ErrLeadClosed => "That lead is already qualified or disqualified.", "该线索已转化或已判定无效。";
     ErrReasonRequired => "Choose a reason.", "请选择原因。";
     ErrUnknownOwner => "That owner no longer exists.", "该负责人已不存在。";
@@ -602,6 +633,11 @@ pub fn error_message(lang: Lang, e: &DomainError) -> String {
         DomainError::InvalidEmail(e) => v(K::ErrInvalidEmail, e),
         DomainError::InvalidPhone(p) => v(K::ErrInvalidPhone, p),
         DomainError::UnknownLead => t(K::ErrUnknownLead).into(),
+        DomainError::UnknownAccount => t(K::ErrUnknownAccount).into(),
+        DomainError::UnknownContact => t(K::ErrUnknownContact).into(),
+        DomainError::NameRequired => t(K::ErrNameRequired).into(),
+        DomainError::AccountExists(n) => v(K::ErrAccountExists, n),
+        DomainError::CannotMergeAccount => t(K::ErrCannotMergeAccount).into(),
         DomainError::LeadClosed => t(K::ErrLeadClosed).into(),
         DomainError::ReasonRequired => t(K::ErrReasonRequired).into(),
         DomainError::OwnerNameRequired => t(K::ErrOwnerNameRequired).into(),
@@ -773,6 +809,16 @@ pub fn csv_error(lang: Lang, e: &crate::io::csv_import::CsvError) -> String {
             fill(t(K::CsvColumns), &[("line", line.to_string()), ("found", found.to_string()), ("expected", expected.to_string())])
         }
         E::Parse { line, message } => fill(t(K::CsvParse), &[("line", line.to_string()), ("detail", message.clone())]),
+        E::Spreadsheet(x) => {
+            use crate::io::xlsx::XlsxError as X;
+            match x {
+                X::NotAWorkbook => t(K::XlsxNotWorkbook).into(),
+                X::Unsupported => t(K::XlsxUnsupported).into(),
+                X::Corrupt(part) => fill(t(K::XlsxCorrupt), &[("part", part.clone())]),
+                X::TooBig => t(K::XlsxTooBig).into(),
+                X::Empty => t(K::CsvEmpty).into(),
+            }
+        }
     }
 }
 

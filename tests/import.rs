@@ -111,3 +111,43 @@ fn maven_figures_with_too_little_behind_them_say_so() {
     assert_eq!(then.unpriced.0, open_engaging + rows.iter().filter(|r| r[4] == "Prospecting").count());
     assert!((then.unpriced.1 - wins).abs() < 1e-6, "every open deal is unpriced: all expected wins are counted");
 }
+
+/// Issue 10: spreadsheets go through the same reading as CSV. The fixtures are written by
+/// two independent writers (scripts/make_xlsx_fixtures.py): openpyxl with inline strings,
+/// XlsxWriter with shared strings; dates are number cells with a date format.
+#[test]
+fn xlsx_workbooks_read_like_their_csv() {
+    use funnelscope::domain::{Command, Ctx, Workspace};
+    use funnelscope::io::csv_import::{leads_from_table, read_spreadsheet};
+    let bytes = std::fs::read("tests/fixtures/leads-zh.xlsx").unwrap();
+    let t = read_spreadsheet(&bytes).unwrap();
+    assert_eq!(t.headers, ["线索", "公司", "电话", "邮箱", "来源", "备注", "创建时间"]);
+    assert_eq!(t.rows.len(), 12, "the blank row 5 is skipped; the second sheet is not read");
+    // Row 1: the phone is a number cell, the time a date cell (2026-11-01 09:30).
+    assert_eq!(t.rows[0], ["联系人1", "杭州云帆科技有限公司", "13900000001", "lead1@example.cn", "官网", "第1条", "2026-11-01 09:30:00"]);
+    assert_eq!(t.rows[6][1], "A&B <贸易>", "entities decoded");
+    assert_eq!(t.rows[11][6], "2026-11-12 09:30:00");
+    let leads = leads_from_table(&t).unwrap();
+    assert_eq!(leads.len(), 12);
+    assert_eq!((leads[10].1.name.as_str(), leads[10].1.email.as_str()), ("联系人11", "lead1@example.cn"));
+    // Added as leads, rows 11 and 12 are flagged as duplicates of rows 1 and 2 (same email).
+    let mut ws = Workspace::default();
+    let mut ids = IdGen::new(1);
+    let mut ctx = Ctx { now: chrono::Utc::now(), ids: &mut ids, device: "t" };
+    let c = ws.plan(Command::AddLeads { drafts: leads.into_iter().map(|l| l.1).collect() }, &mut ctx).unwrap();
+    ws.commit(c);
+    let dups = funnelscope::domain::lead::open_duplicates(&ws.leads);
+    // (Which of a pair arriving in the same batch is flagged is the id order's business.)
+    let mut pairs: Vec<[&str; 2]> = dups.iter().map(|d| { let mut p = [d.0.name.as_str(), d.1.name.as_str()]; p.sort(); p }).collect();
+    pairs.sort();
+    assert_eq!(pairs, [["联系人1", "联系人11"], ["联系人12", "联系人2"]]);
+
+    let t = read_spreadsheet(&std::fs::read("tests/fixtures/deals-en.xlsx").unwrap()).unwrap();
+    assert_eq!(t.headers, ["Title", "Account", "Amount", "Currency", "Stage", "Created"]);
+    assert_eq!(t.rows[0], ["Deal 1", "Account 1 & Co", "1000.5", "USD", "Qualification", "2026-10-01"]);
+    assert_eq!(t.rows[4][5], "2026-10-05");
+    // A CSV still reads as CSV; a truncated workbook says so.
+    assert_eq!(read_spreadsheet(b"a,b\n1,2\n").unwrap().rows, [["1", "2"]]);
+    let cut = &bytes[..bytes.len() / 2];
+    assert!(matches!(read_spreadsheet(cut), Err(funnelscope::io::csv_import::CsvError::Spreadsheet(_))));
+}

@@ -30,7 +30,7 @@ fn leads_arrive_by_rule_merge_qualify_and_disqualify() {
     assert_eq!((dee.owner.as_str(), dee.assigned_by.as_str()), ("B", "round robin: A, B"));
     // Dee duplicates Ann's company: merge keeps Ann, fills her phone, moves Dee's call.
     let call = ActivityDraft { kind: ActivityKind::Call, subject: "First call".into(), ..Default::default() };
-    run(&mut ws, &mut ids, Command::LogLeadActivity { lead: dee.id.clone(), draft: call }).unwrap();
+    run(&mut ws, &mut ids, Command::LogActivity { on: ActivityOn::Lead(dee.id.clone()), draft: call }).unwrap();
     let dups = funnelscope::domain::lead::open_duplicates(&ws.leads);
     assert_eq!(dups.len(), 1);
     let (dup, keep) = (dups[0].0.id.clone(), dups[0].1.id.clone());
@@ -113,4 +113,78 @@ fn accounts_and_contacts_from_deal_text() {
     assert_eq!(by_title(&ws, "A3").account_id, Some(acme.clone()), "existing records are reused");
     let mut ctx = Ctx { now: Utc.with_ymd_and_hms(2026, 11, 28, 10, 0, 0).unwrap(), ids: &mut ids, device: "t" };
     assert!(ws.plan(Command::LinkAccounts, &mut ctx).unwrap().is_empty(), "nothing left to link");
+}
+
+/// Issue 10: accounts renamed and merged, contacts edited — the deals' text follows, so
+/// nothing is re-linked to a stale name, and files that still say the old name link to the
+/// account it went into. Activities on an account move with a merge.
+#[test]
+fn accounts_rename_and_merge_contacts_edit() {
+    let mut ws = Workspace::default();
+    let mut ids = IdGen::new(5);
+    run(&mut ws, &mut ids, Command::CreatePipeline { template: Template::B2b, lang: Lang::En }).unwrap();
+    let p = ws.pipelines[0].clone();
+    let deal = |title: &str, account: &str, contact: &str| Command::CreateDeal {
+        pipeline: p.id.clone(),
+        stage: None,
+        draft: DealDraft { title: title.into(), account: account.into(), contact: contact.into(), ..Default::default() },
+    };
+    run(&mut ws, &mut ids, deal("D1", "Northwind", "Ann")).unwrap();
+    run(&mut ws, &mut ids, deal("D2", "Northwind Traders", "Bo")).unwrap();
+    run(&mut ws, &mut ids, deal("D3", "Blue River", "")).unwrap();
+    let id_of = |ws: &Workspace, n: &str| ws.accounts.iter().find(|a| a.name == n).unwrap().id.clone();
+    let (nw, nwt, blue) = (id_of(&ws, "Northwind"), id_of(&ws, "Northwind Traders"), id_of(&ws, "Blue River"));
+    let title = |ws: &Workspace, t: &str| ws.deals.iter().find(|d| d.title == t).unwrap().clone();
+    // Renaming onto another account's name is refused (merge instead); a blank name too.
+    let e = run(&mut ws, &mut ids, Command::RenameAccount { account: blue.clone(), name: "northwind".into() }).unwrap_err();
+    assert_eq!(e, vec![(Field::Account, DomainError::AccountExists("Northwind".into()))]);
+    let e = run(&mut ws, &mut ids, Command::RenameAccount { account: blue.clone(), name: "  ".into() }).unwrap_err();
+    assert_eq!(e, vec![(Field::Account, DomainError::NameRequired)]);
+    run(&mut ws, &mut ids, Command::RenameAccount { account: blue.clone(), name: "Blue River Ltd".into() }).unwrap();
+    assert_eq!(title(&ws, "D3").account, "Blue River Ltd");
+    assert_eq!(title(&ws, "D3").account_id, Some(blue.clone()));
+    // A task on the account being merged away moves with it.
+    let task = ActivityDraft { kind: ActivityKind::Task, subject: "Send terms".into(), at: "2026-12-01T10:00".into(), ..Default::default() };
+    run(&mut ws, &mut ids, Command::LogActivity { on: ActivityOn::Account(nwt.clone()), draft: task }).unwrap();
+    run(&mut ws, &mut ids, Command::MergeAccounts { keep: nw.clone(), duplicate: nwt.clone() }).unwrap();
+    let d2 = title(&ws, "D2");
+    assert_eq!((d2.account.as_str(), d2.account_id.clone()), ("Northwind", Some(nw.clone())));
+    assert!(ws.contacts.iter().all(|c| c.account.as_ref() != Some(&nwt)), "Bo moved to Northwind");
+    assert_eq!(ws.activities_on(&ActivityOn::Account(nw.clone())).len(), 1);
+    assert_eq!(funnelscope::domain::account::account_summary(&ws, &nw).open, 2);
+    // Merging into itself, or from an account already merged, is refused.
+    let e = run(&mut ws, &mut ids, Command::MergeAccounts { keep: nw.clone(), duplicate: nw.clone() }).unwrap_err();
+    assert_eq!(e, vec![(Field::Account, DomainError::CannotMergeAccount)]);
+    assert!(run(&mut ws, &mut ids, Command::MergeAccounts { keep: blue.clone(), duplicate: nwt.clone() }).is_err());
+    // A deal that still names the old account (say, from a file) links to where it went.
+    run(&mut ws, &mut ids, deal("D4", "Northwind Traders", "")).unwrap();
+    assert_eq!(title(&ws, "D4").account_id, Some(nw.clone()));
+    let mut ctx = Ctx { now: Utc.with_ymd_and_hms(2026, 11, 28, 10, 0, 0).unwrap(), ids: &mut ids, device: "t" };
+    assert!(ws.plan(Command::LinkAccounts, &mut ctx).unwrap().is_empty(), "every link is current");
+    // Contacts: the email is checked like a lead's; a new name reaches the deals.
+    let ann = ws.contacts.iter().find(|c| c.name == "Ann").unwrap().id.clone();
+    let edit = |name: &str, email: &str| Command::UpdateContact { contact: ann.clone(), name: name.into(), email: email.into(), phone: "+86 138 0013 8000".into() };
+    let e = run(&mut ws, &mut ids, edit("", "ann@")).unwrap_err();
+    assert_eq!(e, vec![(Field::Title, DomainError::NameRequired), (Field::Contact, DomainError::InvalidEmail("ann@".into()))]);
+    run(&mut ws, &mut ids, edit("Ann Lee", "Ann@Northwind.com")).unwrap();
+    let c = ws.contacts.iter().find(|c| c.id == ann).unwrap();
+    assert_eq!((c.name.as_str(), c.email.as_str(), c.phone.as_str()), ("Ann Lee", "ann@northwind.com", "+86 138 0013 8000"));
+    assert_eq!(title(&ws, "D1").contact, "Ann Lee");
+    assert_eq!(title(&ws, "D1").contact_id, Some(ann.clone()));
+
+    // A call on the contact; the export carries both activities through import and merge,
+    // and an activity on an account the file does not have is refused.
+    let call = ActivityDraft { kind: ActivityKind::Call, subject: "Intro".into(), ..Default::default() };
+    run(&mut ws, &mut ids, Command::LogActivity { on: ActivityOn::Contact(ann.clone()), draft: call }).unwrap();
+    let now = Utc.with_ymd_and_hms(2026, 11, 28, 11, 0, 0).unwrap();
+    let text = funnelscope::io::export_json(&ws, now);
+    let back = funnelscope::io::import_json(&text).unwrap();
+    let on = |w: &Workspace| { let mut v: Vec<ActivityOn> = w.activities.iter().map(|a| a.on()).collect(); v.sort_by_key(|o| format!("{o:?}")); v };
+    assert_eq!(on(&back), [ActivityOn::Account(nw.clone()), ActivityOn::Contact(ann.clone())]);
+    assert_eq!(on(&funnelscope::io::merge::merge(&ws, &back).workspace), on(&ws));
+    let mut doc: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let task = doc["activities"].as_array_mut().unwrap().iter_mut().find(|a| a.get("account").is_some()).unwrap();
+    task["account"] = "nowhere".into();
+    let refused = funnelscope::io::import_json(&doc.to_string()).unwrap_err();
+    assert!(matches!(&refused, funnelscope::io::ImportError::UnknownReference { what: "account", id, .. } if id == "nowhere"), "{refused:?}");
 }

@@ -26,7 +26,7 @@ fn apply(ws: &mut Workspace, device: &str, seed: u64, edits: &[Edit]) {
         let task = ws.activities.iter().find(|a| a.deal == deal.id && a.kind == ActivityKind::Task).map(|a| a.id.clone());
         let cmd = if *field == 4 {
             let draft = ActivityDraft { kind: ActivityKind::Task, subject: value.clone(), at: format!("2026-11-0{}T10:00", 1 + value.len()), ..Default::default() };
-            Command::LogActivity { deal: deal.id.clone(), draft }
+            Command::LogActivity { on: ActivityOn::Deal(deal.id.clone()), draft }
         } else if *field == 5 && task.is_some() {
             let activity = task.unwrap_or_default();
             if value.len() % 2 == 0 {
@@ -219,7 +219,7 @@ fn activities_merge_by_id_with_the_newer_edit() {
     let due = ActivityDraft { at: "2026-12-01T09:00".into(), ..Default::default() };
     run(&mut b, "phone", 20, Command::RescheduleTask { activity: task.id.clone(), due });
     let draft = ActivityDraft { kind: ActivityKind::Call, subject: "Pricing call".into(), at: "2026-11-01T15:00".into(), ..Default::default() };
-    run(&mut b, "phone", 30, Command::LogActivity { deal: task.deal.clone(), draft });
+    run(&mut b, "phone", 30, Command::LogActivity { on: ActivityOn::Deal(task.deal.clone()), draft });
     for m in [merge(&a, &b), merge(&b, &a)] {
         let t = m.workspace.activity(&task.id).unwrap();
         assert_eq!((t.done_at, t.at, t.device.as_str()), (None, Utc.with_ymd_and_hms(2026, 12, 1, 9, 0, 0).unwrap(), "phone"));

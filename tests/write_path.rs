@@ -150,7 +150,7 @@ proptest! {
                     door.run(Command::UpdateDeal { deal: d.id.clone(), draft, base: Some(DealDraft::from_deal(d)) })
                 }
                 (4, Some(d)) => door.run(Command::LogActivity {
-                    deal: d.id.clone(),
+                    on: ActivityOn::Deal(d.id.clone()),
                     draft: ActivityDraft { kind: ActivityKind::Task, subject: format!("T{text}"), at: format!("2026-03-0{}T10:00", 1 + stage), ..Default::default() },
                 }),
                 (5, Some(_)) => match door.ws.activities.get(deal % door.ws.activities.len().max(1)).cloned() {

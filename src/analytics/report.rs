@@ -634,7 +634,7 @@ pub(crate) fn dwell_measured(completed: usize, instant: usize) -> bool {
 }
 
 /// The incidence curve as chart points, at most ~120 (enough for a smooth step line).
-fn curve_points(inc: &Incidence) -> Vec<(f64, f64)> {
+pub(crate) fn curve_points(inc: &Incidence) -> Vec<(f64, f64)> {
     let step = (inc.steps.len() / 120).max(1);
     let mut pts: Vec<(f64, f64)> = inc.steps.iter().step_by(step).map(|s| (s.0, s.1)).collect();
     if let Some(last) = inc.steps.last() {

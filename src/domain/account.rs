@@ -12,6 +12,10 @@ use serde::{Deserialize, Serialize};
 pub struct Account {
     pub id: Id,
     pub name: String,
+    /// Set when this account was merged into another: it leaves the lists, and deals that
+    /// still name it link to the one it went into.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub merged_into: Option<Id>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     #[serde(default)]
@@ -53,9 +57,22 @@ pub struct Linker {
     pub created_contacts: Vec<Contact>,
 }
 
+/// Where an account lives now: itself, or the account it was merged into (followed to the
+/// end, at most as many steps as there are accounts, so a cycle from a bad file ends).
+pub fn resolve(accounts: &[Account], id: &Id) -> Id {
+    let mut at = id.clone();
+    for _ in 0..accounts.len() {
+        match accounts.iter().find(|a| a.id == at).and_then(|a| a.merged_into.clone()) {
+            Some(next) if next != at => at = next,
+            _ => break,
+        }
+    }
+    at
+}
+
 /// How an account name is matched: its company key, or the trimmed name itself when the
 /// key is empty (a company called "Co").
-fn account_key(name: &str) -> String {
+pub fn account_key(name: &str) -> String {
     let k = company_key(name);
     if k.is_empty() { format!("\u{1}{}", name.trim()) } else { k }
 }
@@ -64,10 +81,17 @@ impl Linker {
     pub fn new(accounts: &[Account], contacts: &[Contact]) -> Self {
         let mut a = std::collections::HashMap::new();
         let mut account_keys = std::collections::HashMap::new();
-        for x in accounts {
+        // Live accounts first, so a name both a live and a merged account carry finds the
+        // live one; a merged account's name leads to where it went.
+        let live = |x: &&Account| x.merged_into.is_none();
+        for x in accounts.iter().filter(live).chain(accounts.iter().filter(|x| !live(x))) {
             let k = account_key(&x.name);
-            account_keys.insert(x.id.clone(), k.clone());
-            a.entry(k).or_insert_with(|| x.id.clone());
+            // Deals still linked to a merged account need linking again (to where it went).
+            if x.merged_into.is_none() {
+                account_keys.insert(x.id.clone(), k.clone());
+            }
+            let target = resolve(accounts, &x.id);
+            a.entry(k).or_insert(target);
         }
         let mut c = std::collections::HashMap::new();
         let mut contact_names = std::collections::HashMap::new();
@@ -103,7 +127,7 @@ impl Linker {
         if let Some(id) = self.accounts.get(&key) {
             return Some(id.clone());
         }
-        let a = Account { id: ids.next_id(), name: name.trim().to_string(), created_at: now, updated_at: now, device: device.to_string(), extra: Default::default() };
+        let a = Account { id: ids.next_id(), name: name.trim().to_string(), created_at: now, updated_at: now, device: device.to_string(), ..Default::default() };
         self.accounts.insert(key, a.id.clone());
         let id = a.id.clone();
         self.created_accounts.push(a);

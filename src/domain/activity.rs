@@ -46,6 +46,12 @@ pub struct Activity {
     /// The lead it belongs to, when it is on a lead rather than a deal.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lead: Option<Id>,
+    /// The account (company) it belongs to, when it is on one rather than a deal.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account: Option<Id>,
+    /// The contact (person) it belongs to, when it is on one rather than a deal.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contact: Option<Id>,
     pub subject: String,
     /// When it happened; for a task, when it is due.
     pub at: DateTime<Utc>,
@@ -70,7 +76,59 @@ pub struct Activity {
     pub extra: super::pipeline::Extra,
 }
 
+/// The ids of the records an activity can be on: which activities still have their target
+/// after a load or a merge.
+#[derive(Default)]
+pub struct Known {
+    pub deals: std::collections::HashSet<Id>,
+    pub leads: std::collections::HashSet<Id>,
+    pub accounts: std::collections::HashSet<Id>,
+    pub contacts: std::collections::HashSet<Id>,
+}
+
+impl Known {
+    /// `deals`: the deals kept (a loader may have set some aside); the rest from `ws`.
+    pub fn of<'a>(deals: impl IntoIterator<Item = &'a Id>, ws: &super::workspace::Workspace) -> Known {
+        Known {
+            deals: deals.into_iter().cloned().collect(),
+            leads: ws.leads.iter().map(|l| l.id.clone()).collect(),
+            accounts: ws.accounts.iter().map(|a| a.id.clone()).collect(),
+            contacts: ws.contacts.iter().map(|c| c.id.clone()).collect(),
+        }
+    }
+}
+
+/// What an activity is about: exactly one deal, lead, account or contact.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum ActivityOn {
+    Deal(Id),
+    Lead(Id),
+    Account(Id),
+    Contact(Id),
+}
+
 impl Activity {
+    /// What it is about. Stored as one filled field of four (older files know only the
+    /// deal and the lead); the first filled one after the deal's empty id decides.
+    pub fn on(&self) -> ActivityOn {
+        match (&self.lead, &self.account, &self.contact) {
+            (Some(l), _, _) => ActivityOn::Lead(l.clone()),
+            (None, Some(a), _) => ActivityOn::Account(a.clone()),
+            (None, None, Some(c)) => ActivityOn::Contact(c.clone()),
+            (None, None, None) => ActivityOn::Deal(self.deal.clone()),
+        }
+    }
+
+    /// Whether what it is on exists, given the ids of the records of each kind.
+    pub fn target_known(&self, known: &Known) -> bool {
+        match self.on() {
+            ActivityOn::Deal(id) => known.deals.contains(&id),
+            ActivityOn::Lead(id) => known.leads.contains(&id),
+            ActivityOn::Account(id) => known.accounts.contains(&id),
+            ActivityOn::Contact(id) => known.contacts.contains(&id),
+        }
+    }
+
     /// An open task: a next step still to take.
     pub fn is_open_task(&self) -> bool {
         self.kind == ActivityKind::Task && self.done_at.is_none()
@@ -221,10 +279,17 @@ pub fn agenda<'a>(
     let horizon = now + Duration::days(ahead_days.max(0) + 1);
     let mut out = Agenda::default();
     let mut with_task: HashSet<&Id> = HashSet::new();
-    let mut tasks: Vec<&Activity> = ws.activities.iter().filter(|a| a.is_open_task() && deals.contains_key(&a.deal)).collect();
+    // Tasks on a lead, an account or a contact belong to no pipeline: always on the agenda.
+    let mut tasks: Vec<&Activity> = ws
+        .activities
+        .iter()
+        .filter(|a| a.is_open_task() && (!matches!(a.on(), ActivityOn::Deal(_)) || deals.contains_key(&a.deal)))
+        .collect();
     tasks.sort_by(|a, b| (a.at, &a.id).cmp(&(b.at, &b.id)));
     for t in tasks {
-        with_task.insert(&t.deal);
+        if matches!(t.on(), ActivityOn::Deal(_)) {
+            with_task.insert(&t.deal);
+        }
         if owner.is_some_and(|o| o != t.owner) {
             continue;
         }
@@ -304,7 +369,7 @@ mod tests {
         let won = p.stages.iter().find(|s| s.kind == crate::domain::StageKind::Won).unwrap().id.clone();
         run(&mut ws, Command::MoveDeal { deal: w.clone(), from: None, to: won, note: String::new(), lost_reason: String::new() });
         let task = |deal: &Id, at: &str, subject: &str| Command::LogActivity {
-            deal: deal.clone(),
+            on: crate::domain::ActivityOn::Deal(deal.clone()),
             draft: ActivityDraft { kind: ActivityKind::Task, subject: subject.into(), at: at.into(), ..Default::default() },
         };
         run(&mut ws, task(&a, "2026-11-27T10:00", "yesterday"));
@@ -325,6 +390,24 @@ mod tests {
         assert_eq!((g.overdue.len(), g.today.len(), g.upcoming.len(), g.no_next_step.len()), (1, 1, 0, 1));
         // The next step of A is its earliest open task, even if overdue.
         assert_eq!(ws.next_steps()[&a].subject, "yesterday");
+
+        // A lead's call-back and an account's task join the same day (whatever the
+        // pipeline), named by their lead and account; a task on a missing account is refused.
+        run(&mut ws, Command::AddLeads { drafts: vec![crate::domain::LeadDraft::from_line("Dee Wu, Acme")] });
+        let lead = ws.leads[0].id.clone();
+        let on_lead = Command::LogActivity {
+            on: ActivityOn::Lead(lead.clone()),
+            draft: ActivityDraft { kind: ActivityKind::Task, subject: "call back".into(), at: "2026-11-28T16:00".into(), ..Default::default() },
+        };
+        run(&mut ws, on_lead);
+        let g = agenda(&ws, Some(&p.id), None, now, 0, 7);
+        assert_eq!(subjects(&g.today), ["this afternoon", "call back"]);
+        assert_eq!(ws.target_name(&g.today[1].on()), "Dee Wu · Acme");
+        assert_eq!(g.no_next_step.len(), 1, "a lead's task is no deal's next step");
+        let mut ctx_ids = IdGen::new(9);
+        let mut ctx = Ctx { now, ids: &mut ctx_ids, device: "t" };
+        let missing = Command::LogActivity { on: ActivityOn::Account(Id("nope".into())), draft: ActivityDraft { subject: "x".into(), ..Default::default() } };
+        assert_eq!(ws.plan(missing, &mut ctx).unwrap_err(), vec![(Field::Subject, DomainError::UnknownAccount)]);
     }
 
     #[test]

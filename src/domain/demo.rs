@@ -290,6 +290,8 @@ fn add_leads(ws: &mut Workspace, seed: u64, ids: &mut IdGen, now: DateTime<Utc>,
             kind: ActivityKind::Call,
             deal: Id::default(),
             lead: Some(l.id.clone()),
+            account: None,
+            contact: None,
             subject: pick(&("First call", "首次电话")),
             at,
             duration_min: Some(10),
@@ -302,8 +304,30 @@ fn add_leads(ws: &mut Workspace, seed: u64, ids: &mut IdGen, now: DateTime<Utc>,
             extra: Default::default(),
         });
     }
+    // Open leads a rep has talked to get a call-back task: every other one due in the next
+    // three days (by position, so no draw changes the stream above).
+    let mut follow_ups = Vec::new();
+    for (i, l) in leads.iter().filter(|l| l.status == LeadStatus::Open).enumerate() {
+        if i % 2 == 1 || !first_calls.iter().any(|a: &Activity| a.lead.as_ref() == Some(&l.id)) {
+            continue;
+        }
+        let due = now + Duration::hours(3 + (i as i64 % 72));
+        follow_ups.push(Activity {
+            id: ids.next_id(),
+            kind: ActivityKind::Task,
+            lead: Some(l.id.clone()),
+            subject: pick(&("Call back", "回电")),
+            at: due,
+            owner: l.owner.clone(),
+            created_at: now,
+            updated_at: now,
+            device: "demo".into(),
+            ..Default::default()
+        });
+    }
     ws.leads = leads;
     ws.activities.extend(first_calls);
+    ws.activities.extend(follow_ups);
 }
 
 /// A rep's trail on every deal: a call, meeting or email around each stage change, tasks
@@ -336,6 +360,8 @@ fn activities(ws: &Workspace, seed: u64, ids: &mut IdGen, now: DateTime<Utc>, zh
             kind,
             deal: deal.id.clone(),
             lead: None,
+            account: None,
+            contact: None,
             subject,
             at,
             duration_min: matches!(kind, A::Call | A::Meeting).then_some(if kind == A::Call { 20 } else { 45 }),

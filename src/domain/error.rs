@@ -44,6 +44,13 @@ pub enum DomainError {
     InvalidEmail(String),
     InvalidPhone(String),
     UnknownLead,
+    UnknownAccount,
+    UnknownContact,
+    NameRequired,
+    /// Another account already has this name (or one that matches it): merge instead.
+    AccountExists(String),
+    /// An account cannot be merged into itself or into one merged away.
+    CannotMergeAccount,
     /// Already qualified or disqualified.
     LeadClosed,
     ReasonRequired,

@@ -69,6 +69,17 @@ pub struct Lead {
     pub extra: super::pipeline::Extra,
 }
 
+impl Lead {
+    /// How a lead is named in lists: "Name · Company" (either alone when the other is blank).
+    pub fn label(&self) -> String {
+        match (self.name.is_empty(), self.company.is_empty()) {
+            (false, false) => format!("{} · {}", self.name, self.company),
+            (true, _) => self.company.clone(),
+            (_, true) => self.name.clone(),
+        }
+    }
+}
+
 /// Why a lead is disqualified: a fixed list (so reports can count them), plus "other"
 /// with the user's words.
 pub const DISQUALIFY_REASONS: [(&str, &str); 5] =

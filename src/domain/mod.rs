@@ -13,7 +13,7 @@ pub mod pipeline;
 pub mod workspace;
 
 pub use account::{Account, Contact};
-pub use activity::{Activity, ActivityDraft, ActivityKind};
+pub use activity::{Activity, ActivityDraft, ActivityKind, ActivityOn};
 pub use error::{DomainError, Field};
 pub use lead::{AssignRule, Lead, LeadDraft, LeadStatus, Owner, Settings};
 pub use event::{classify, CategoryChange, MoveKind, StageChange};

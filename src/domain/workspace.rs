@@ -58,14 +58,13 @@ pub enum Command {
     /// `from` is the stage the user saw the deal in: if it has moved since (another tab
     /// or device), the move is refused rather than recording a second exit from `from`.
     MoveDeal { deal: Id, from: Option<Id>, to: Id, note: String, lost_reason: String },
-    /// Logs a call, meeting, email or note, or schedules a task, on a deal.
-    LogActivity { deal: Id, draft: ActivityDraft },
+    /// Logs a call, meeting, email or note, or schedules a task, on a deal, a lead, an
+    /// account or a contact.
+    LogActivity { on: super::activity::ActivityOn, draft: ActivityDraft },
     /// Marks a task done (or open again).
     CompleteTask { activity: Id, done: bool },
     /// Moves a task's due time.
     RescheduleTask { activity: Id, due: ActivityDraft },
-    /// Logs an activity on a lead (a first call, an email).
-    LogLeadActivity { lead: Id, draft: ActivityDraft },
     AddOwner { name: String },
     SetOwnerActive { owner: Id, active: bool },
     /// New leads (quick add, a pasted block, a spreadsheet); the saved assignment rule
@@ -83,6 +82,13 @@ pub enum Command {
     /// the matching record, creating it when new: the one-time move of free text into
     /// records, and after imports.
     LinkAccounts,
+    /// Renames an account; the deals linked to it take the new name.
+    RenameAccount { account: Id, name: String },
+    /// Folds `duplicate` into `keep`: its deals, contacts and activities move over and it
+    /// leaves the lists (kept as a pointer, so files that still name it link to `keep`).
+    MergeAccounts { keep: Id, duplicate: Id },
+    /// A contact's name, email and phone; the deals linked to it take a new name.
+    UpdateContact { contact: Id, name: String, email: String, phone: String },
 }
 
 /// One record to persist. Events are only ever appended.
@@ -236,12 +242,11 @@ impl Workspace {
             Command::CreateDeal { pipeline, stage, draft } => self.plan_create_deal(pipeline, stage, draft, ctx),
             Command::UpdateDeal { deal, draft, base } => self.plan_update_deal(deal, draft, base, ctx),
             Command::MoveDeal { deal, from, to, note, lost_reason } => self.plan_move(deal, from, to, note, lost_reason, ctx),
-            Command::LogActivity { deal, draft } => self.plan_log_activity(deal, draft, ctx),
+            Command::LogActivity { on, draft } => self.plan_log_activity(on, draft, ctx),
             Command::CompleteTask { activity, done } => self.plan_task_edit(activity, ctx, |a, now| {
                 a.done_at = if done { Some(a.done_at.unwrap_or(now)) } else { None };
                 Ok(())
             }),
-            Command::LogLeadActivity { lead, draft } => self.plan_lead_activity(lead, draft, ctx),
             Command::AddOwner { name } => self.plan_add_owner(name, ctx),
             Command::SetOwnerActive { owner, active } => {
                 let Some(o) = self.owners.iter().find(|o| o.id == owner) else { return reject(Field::Owner, DomainError::UnknownOwner) };
@@ -281,6 +286,9 @@ impl Workspace {
                 }
                 Ok(linker.records().chain(deals).collect())
             }
+            Command::RenameAccount { account, name } => self.plan_rename_account(account, name, ctx),
+            Command::MergeAccounts { keep, duplicate } => self.plan_merge_accounts(keep, duplicate, ctx),
+            Command::UpdateContact { contact, name, email, phone } => self.plan_update_contact(contact, name, email, phone, ctx),
             Command::RescheduleTask { activity, due } => {
                 let at = ActivityDraft { subject: "·".into(), ..due }.validate().map(|f| f.at)?;
                 self.plan_task_edit(activity, ctx, |a, _| {
@@ -470,30 +478,112 @@ impl Workspace {
         Ok([Change::PutLead(kept), Change::PutLead(closed)].into_iter().chain(moved).collect())
     }
 
-    fn plan_lead_activity(&self, lead: Id, draft: ActivityDraft, ctx: &mut Ctx) -> Result<Vec<Change>, Rejection> {
-        let Some(l) = self.lead(&lead) else { return reject(Field::Subject, DomainError::UnknownLead) };
-        let owner = l.owner.clone();
-        let f = activity_fields(draft, ctx)?;
-        Ok(vec![Change::PutActivity(Activity {
-            id: ctx.ids.next_id(),
-            kind: f.kind,
-            deal: Id::default(),
-            lead: Some(lead),
-            subject: f.subject,
-            at: f.at,
-            duration_min: f.duration_min,
-            outcome: f.outcome,
-            owner: if f.owner.is_empty() { owner } else { f.owner },
-            done_at: None,
-            created_at: ctx.now,
-            updated_at: ctx.now,
-            device: ctx.device.to_string(),
-            extra: Default::default(),
-        })])
+    fn live_account(&self, id: &Id) -> Result<&super::account::Account, Rejection> {
+        match self.accounts.iter().find(|a| &a.id == id) {
+            Some(a) if a.merged_into.is_none() => Ok(a),
+            _ => reject(Field::Account, DomainError::UnknownAccount),
+        }
+    }
+
+    /// A deal whose linked account or contact text becomes `text`, edited now.
+    fn relabel(d: &Opportunity, field: &str, text: &str, ctx: &Ctx) -> Opportunity {
+        let mut d = d.clone();
+        match field {
+            "account" => d.account = text.to_string(),
+            _ => d.contact = text.to_string(),
+        }
+        let t = ctx.now.max(d.updated_at);
+        d.field_times.insert(field.to_string(), t);
+        d.updated_at = t;
+        d.device = ctx.device.to_string();
+        d
+    }
+
+    fn plan_rename_account(&self, account: Id, name: String, ctx: &mut Ctx) -> Result<Vec<Change>, Rejection> {
+        let a = self.live_account(&account)?;
+        let name = name.trim().to_string();
+        if name.is_empty() {
+            return reject(Field::Account, DomainError::NameRequired);
+        }
+        if name.chars().count() > 200 {
+            return reject(Field::Account, DomainError::TooLong { field: Field::Account, max: 200 });
+        }
+        let key = super::account::account_key(&name);
+        if let Some(other) = self.accounts.iter().find(|x| x.id != account && x.merged_into.is_none() && super::account::account_key(&x.name) == key) {
+            return reject(Field::Account, DomainError::AccountExists(other.name.clone()));
+        }
+        if name == a.name {
+            return Ok(Vec::new());
+        }
+        let renamed = super::account::Account { name: name.clone(), updated_at: ctx.now.max(a.updated_at), device: ctx.device.to_string(), ..a.clone() };
+        let deals = self.deals.iter().filter(|d| d.account_id.as_ref() == Some(&account)).map(|d| Change::PutDeal(Self::relabel(d, "account", &name, ctx)));
+        Ok(std::iter::once(Change::PutAccount(renamed)).chain(deals).collect())
+    }
+
+    fn plan_merge_accounts(&self, keep: Id, duplicate: Id, ctx: &mut Ctx) -> Result<Vec<Change>, Rejection> {
+        if keep == duplicate {
+            return reject(Field::Account, DomainError::CannotMergeAccount);
+        }
+        let (k, d) = (self.live_account(&keep)?, self.live_account(&duplicate)?);
+        let gone = super::account::Account { merged_into: Some(keep.clone()), updated_at: ctx.now.max(d.updated_at), device: ctx.device.to_string(), ..d.clone() };
+        let mut out = vec![Change::PutAccount(gone)];
+        for c in self.contacts.iter().filter(|c| c.account.as_ref() == Some(&duplicate)) {
+            out.push(Change::PutContact(super::account::Contact { account: Some(keep.clone()), updated_at: ctx.now.max(c.updated_at), device: ctx.device.to_string(), ..c.clone() }));
+        }
+        for x in self.deals.iter().filter(|x| x.account_id.as_ref() == Some(&duplicate)) {
+            let mut moved = Self::relabel(x, "account", &k.name, ctx);
+            moved.account_id = Some(keep.clone());
+            out.push(Change::PutDeal(moved));
+        }
+        for a in self.activities.iter().filter(|a| a.account.as_ref() == Some(&duplicate)) {
+            out.push(Change::PutActivity(Activity { account: Some(keep.clone()), updated_at: ctx.now.max(a.updated_at), device: ctx.device.to_string(), ..a.clone() }));
+        }
+        Ok(out)
+    }
+
+    fn plan_update_contact(&self, contact: Id, name: String, email: String, phone: String, ctx: &mut Ctx) -> Result<Vec<Change>, Rejection> {
+        let Some(c) = self.contacts.iter().find(|c| c.id == contact) else { return reject(Field::Contact, DomainError::UnknownContact) };
+        // The same checks as a lead's contact details.
+        let checked = LeadDraft { name: name.clone(), email, phone, ..Default::default() }.validate();
+        let mut errors = checked.as_ref().err().cloned().unwrap_or_default();
+        if name.trim().is_empty() {
+            errors.retain(|e| e.1 != DomainError::LeadNeedsName);
+            errors.insert(0, (Field::Title, DomainError::NameRequired));
+        }
+        let v = match checked {
+            Ok(v) if errors.is_empty() => v,
+            _ => return Err(errors),
+        };
+        let updated = super::account::Contact { name: v.name.clone(), email: v.email, phone: v.phone, updated_at: ctx.now.max(c.updated_at), device: ctx.device.to_string(), ..c.clone() };
+        if updated.name == c.name && updated.email == c.email && updated.phone == c.phone {
+            return Ok(Vec::new());
+        }
+        let renamed = updated.name != c.name;
+        let deals = self.deals.iter().filter(|d| renamed && d.contact_id.as_ref() == Some(&contact)).map(|d| Change::PutDeal(Self::relabel(d, "contact", &v.name, ctx)));
+        Ok(std::iter::once(Change::PutContact(updated)).chain(deals).collect())
     }
 
     pub fn activity(&self, id: &Id) -> Option<&Activity> {
         self.activities.iter().find(|a| &a.id == id)
+    }
+
+    /// The name of what an activity is about, as lists show it ("" when it is gone).
+    pub fn target_name(&self, on: &super::activity::ActivityOn) -> String {
+        use super::activity::ActivityOn;
+        match on {
+            ActivityOn::Deal(id) => self.deal(id).map(|d| d.title.clone()),
+            ActivityOn::Lead(id) => self.lead(id).map(super::lead::Lead::label),
+            ActivityOn::Account(id) => self.accounts.iter().find(|a| &a.id == id).map(|a| a.name.clone()),
+            ActivityOn::Contact(id) => self.contacts.iter().find(|c| &c.id == id).map(|c| c.name.clone()),
+        }
+        .unwrap_or_default()
+    }
+
+    /// The activities on one deal, lead, account or contact, newest first.
+    pub fn activities_on(&self, on: &super::activity::ActivityOn) -> Vec<&Activity> {
+        let mut v: Vec<&Activity> = self.activities.iter().filter(|a| &a.on() == on).collect();
+        v.sort_by(|a, b| (b.at, &b.id).cmp(&(a.at, &a.id)));
+        v
     }
 
     /// A deal's activities, newest first.
@@ -517,20 +607,36 @@ impl Workspace {
         out
     }
 
-    fn plan_log_activity(&self, deal: Id, draft: ActivityDraft, ctx: &mut Ctx) -> Result<Vec<Change>, Rejection> {
-        let Some(d) = self.deal(&deal) else { return reject(Field::Subject, DomainError::UnknownDeal) };
+    fn plan_log_activity(&self, on: super::activity::ActivityOn, draft: ActivityDraft, ctx: &mut Ctx) -> Result<Vec<Change>, Rejection> {
+        use super::activity::ActivityOn;
+        // The target must exist; who did it defaults to whoever owns the target.
+        let default_owner = match &on {
+            ActivityOn::Deal(id) => self.deal(id).map(|d| d.owner.clone()).ok_or(DomainError::UnknownDeal),
+            ActivityOn::Lead(id) => self.lead(id).map(|l| l.owner.clone()).ok_or(DomainError::UnknownLead),
+            ActivityOn::Account(id) => self.accounts.iter().find(|a| &a.id == id).map(|_| String::new()).ok_or(DomainError::UnknownAccount),
+            ActivityOn::Contact(id) => self.contacts.iter().find(|c| &c.id == id).map(|_| String::new()).ok_or(DomainError::UnknownContact),
+        };
+        let default_owner = default_owner.or_else(|e| reject(Field::Subject, e))?;
         let f = activity_fields(draft, ctx)?;
-        let owner = if f.owner.is_empty() { d.owner.clone() } else { f.owner };
+        let (mut deal, mut lead, mut account, mut contact) = (Id::default(), None, None, None);
+        match on {
+            ActivityOn::Deal(id) => deal = id,
+            ActivityOn::Lead(id) => lead = Some(id),
+            ActivityOn::Account(id) => account = Some(id),
+            ActivityOn::Contact(id) => contact = Some(id),
+        }
         Ok(vec![Change::PutActivity(Activity {
             id: ctx.ids.next_id(),
             kind: f.kind,
             deal,
-            lead: None,
+            lead,
+            account,
+            contact,
             subject: f.subject,
             at: f.at,
             duration_min: f.duration_min,
             outcome: f.outcome,
-            owner,
+            owner: if f.owner.is_empty() { default_owner } else { f.owner },
             done_at: None,
             created_at: ctx.now,
             updated_at: ctx.now,

@@ -23,6 +23,8 @@ pub enum CsvError {
     /// 1-based line numbers, as a spreadsheet shows them.
     ColumnCount { line: usize, expected: usize, found: usize },
     Parse { line: usize, message: String },
+    /// An Excel workbook that could not be read.
+    Spreadsheet(super::xlsx::XlsxError),
 }
 
 impl fmt::Display for CsvError {
@@ -37,6 +39,7 @@ impl fmt::Display for CsvError {
                 write!(f, "line {line} has {found} columns, the header has {expected}")
             }
             CsvError::Parse { line, message } => write!(f, "line {line}: {message}"),
+            CsvError::Spreadsheet(e) => write!(f, "{e}"),
         }
     }
 }
@@ -46,6 +49,19 @@ pub fn read_table(bytes: &[u8]) -> Result<Table, CsvError> {
     let mut reader = TableReader::new(bytes)?;
     reader.step(usize::MAX)?;
     Ok(reader.finish())
+}
+
+/// A CSV file or an Excel workbook (told by its first bytes, not its name): the first
+/// sheet of a workbook reads as the table a CSV export of it would give.
+pub fn read_spreadsheet(bytes: &[u8]) -> Result<Table, CsvError> {
+    if super::xlsx::looks_like_xlsx(bytes) {
+        super::xlsx::read_xlsx(bytes).map_err(|e| match e {
+            super::xlsx::XlsxError::Empty => CsvError::Empty,
+            e => CsvError::Spreadsheet(e),
+        })
+    } else {
+        read_table(bytes)
+    }
 }
 
 /// The same reading in steps of rows, so a UI can show progress on a large file and keep

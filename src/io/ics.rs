@@ -42,20 +42,19 @@ fn stamp(t: DateTime<Utc>) -> String {
     t.format("%Y%m%dT%H%M%SZ").to_string()
 }
 
-/// Every open task of `ws` (tasks whose deal is in `deals`, when given), as a calendar.
-pub fn tasks_ics(ws: &Workspace, now: DateTime<Utc>, deals: Option<&std::collections::HashSet<&crate::domain::Id>>) -> String {
+/// Every open task of `ws` (those `owner` is to do, when given), as a calendar; each named
+/// after the deal, lead, account or contact it is on.
+pub fn tasks_ics(ws: &Workspace, now: DateTime<Utc>, owner: Option<&str>) -> String {
     let mut out = String::new();
     for l in ["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//Funnelscope//Next steps//EN", "CALSCALE:GREGORIAN", "METHOD:PUBLISH"] {
         fold(l, &mut out);
     }
-    let mut tasks: Vec<&Activity> =
-        ws.activities.iter().filter(|a| a.is_open_task() && deals.is_none_or(|d| d.contains(&a.deal))).collect();
+    let mut tasks: Vec<&Activity> = ws.activities.iter().filter(|a| a.is_open_task() && owner.is_none_or(|o| o == a.owner)).collect();
     tasks.sort_by(|a, b| (a.at, &a.id).cmp(&(b.at, &b.id)));
     for t in tasks {
-        let deal = ws.deal(&t.deal);
-        let title = deal.map(|d| d.title.as_str()).unwrap_or_default();
-        let mut description = title.to_string();
-        if let Some(d) = deal {
+        let title = ws.target_name(&t.on());
+        let mut description = title.clone();
+        if let Some(d) = ws.deal(&t.deal) {
             for extra in [&d.account, &d.owner] {
                 if !extra.is_empty() {
                     description.push('\n');
@@ -115,5 +114,14 @@ mod tests {
         assert!(ics.contains(&format!("UID:{}@funnelscope\r\n", t.id.as_str())));
         assert!(ics.contains(&format!("DTSTART:{}\r\n", t.at.format("%Y%m%dT%H%M%SZ"))));
         assert!(!ics.replace("\r\n", "").contains('\n'), "CRLF only");
+        // The demo's lead call-backs are there, named after their lead.
+        let lead_task = open.iter().find(|a| a.lead.is_some()).expect("a lead task in the demo");
+        let name = ws.target_name(&lead_task.on());
+        assert!(!name.is_empty() && ics.replace("\r\n ", "").contains(&format!("SUMMARY:{} — {}", escape(&lead_task.subject), escape(&name))));
+        // One owner's calendar holds exactly that owner's open tasks.
+        let who = open[0].owner.clone();
+        let theirs = open.iter().filter(|a| a.owner == who).count();
+        assert_eq!(tasks_ics(&ws, now, Some(&who)).matches("BEGIN:VEVENT").count(), theirs);
+        assert!(theirs < open.len());
     }
 }

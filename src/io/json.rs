@@ -265,7 +265,7 @@ pub fn import_json(text: &str) -> Result<Workspace, ImportError> {
     }
     check_records(&doc.pipelines, &doc.deals, &doc.events, &doc.category_changes, &doc.activities)?;
     check_people(&doc.deals, &doc.owners, &doc.leads, &doc.activities)?;
-    check_accounts(&doc.deals, &doc.accounts, &doc.contacts)?;
+    check_accounts(&doc.deals, &doc.accounts, &doc.contacts, &doc.activities)?;
     let mut ws = Workspace::from_records(doc.pipelines, doc.deals, doc.events);
     ws.category_changes = doc.category_changes;
     ws.activities = doc.activities;
@@ -337,8 +337,9 @@ pub fn check_records(
         date("category change", &c.id, c.at)?;
     }
     for a in activities {
-        // On a lead: checked with the leads (`check_people`).
-        if a.lead.is_none() && !deal_pipeline.contains_key(&a.deal) {
+        // On a lead, an account or a contact: checked with those (`check_people`,
+        // `check_accounts`).
+        if matches!(a.on(), crate::domain::ActivityOn::Deal(_)) && !deal_pipeline.contains_key(&a.deal) {
             return Err(ImportError::UnknownReference { event: a.id.to_string(), what: "deal", id: a.deal.to_string() });
         }
         for t in [Some(a.at), Some(a.created_at), Some(a.updated_at), a.done_at].into_iter().flatten() {
@@ -364,7 +365,12 @@ pub fn check_records(
 }
 
 /// Accounts and contacts with names, deals and contacts pointing at existing ones.
-pub fn check_accounts(deals: &[Opportunity], accounts: &[crate::domain::Account], contacts: &[crate::domain::Contact]) -> Result<(), ImportError> {
+pub fn check_accounts(
+    deals: &[Opportunity],
+    accounts: &[crate::domain::Account],
+    contacts: &[crate::domain::Contact],
+    activities: &[Activity],
+) -> Result<(), ImportError> {
     let a: HashSet<&crate::domain::Id> = accounts.iter().map(|x| &x.id).collect();
     let c: HashSet<&crate::domain::Id> = contacts.iter().map(|x| &x.id).collect();
     for x in accounts {
@@ -386,6 +392,17 @@ pub fn check_accounts(deals: &[Opportunity], accounts: &[crate::domain::Account]
         }
         if let Some(con) = d.contact_id.as_ref().filter(|id| !c.contains(id)) {
             return Err(ImportError::UnknownReference { event: d.id.to_string(), what: "contact", id: con.to_string() });
+        }
+    }
+    for x in activities {
+        match x.on() {
+            crate::domain::ActivityOn::Account(id) if !a.contains(&id) => {
+                return Err(ImportError::UnknownReference { event: x.id.to_string(), what: "account", id: id.to_string() })
+            }
+            crate::domain::ActivityOn::Contact(id) if !c.contains(&id) => {
+                return Err(ImportError::UnknownReference { event: x.id.to_string(), what: "contact", id: id.to_string() })
+            }
+            _ => {}
         }
     }
     Ok(())

@@ -208,15 +208,8 @@ pub fn merge(mine: &Workspace, theirs: &Workspace) -> MergeResult {
         .max_by_key(|s| (s.updated_at, serde_json::to_string(s).unwrap_or_default()))
         .cloned()
         .unwrap_or_default();
-    let kept: HashSet<&Id> = workspace.deals.iter().map(|d| &d.id).collect();
-    let leads: HashSet<&Id> = workspace.leads.iter().map(|l| &l.id).collect();
-    let activities: Vec<Activity> = activities
-        .into_iter()
-        .filter(|a| match &a.lead {
-            Some(l) => leads.contains(l),
-            None => kept.contains(&a.deal),
-        })
-        .collect();
+    let known = crate::domain::activity::Known::of(workspace.deals.iter().map(|d| &d.id), &workspace);
+    let activities: Vec<Activity> = activities.into_iter().filter(|a| a.target_known(&known)).collect();
     workspace.activities = activities;
     workspace.order_logs();
     conflicts.sort_by(|a, b| (&a.deal, a.field).cmp(&(&b.deal, b.field)));

@@ -239,15 +239,12 @@ fn quarantine_dangling(ws: &mut Workspace, bad: &mut Vec<Quarantined>) {
     for c in dropped {
         bad.push(Quarantined { store: CATEGORY_CHANGES, id: c.id.to_string(), reason: Dangling::UnknownDeal(c.opportunity.to_string()) });
     }
-    let lead_ids: HashSet<crate::domain::Id> = ws.leads.iter().map(|l| l.id.clone()).collect();
-    let (kept_activities, dropped): (Vec<_>, Vec<_>) = std::mem::take(&mut ws.activities)
-        .into_iter()
-        .partition(|a| match &a.lead {
-            Some(l) => lead_ids.contains(l),
-            None => deal_ids.contains(&a.deal),
-        });
+    let known = crate::domain::activity::Known::of(deal_ids.iter().copied(), ws);
+    let (kept_activities, dropped): (Vec<_>, Vec<_>) = std::mem::take(&mut ws.activities).into_iter().partition(|a| a.target_known(&known));
     for a in dropped {
-        let target = a.lead.as_ref().unwrap_or(&a.deal).to_string();
+        let target = match a.on() {
+            crate::domain::ActivityOn::Deal(id) | crate::domain::ActivityOn::Lead(id) | crate::domain::ActivityOn::Account(id) | crate::domain::ActivityOn::Contact(id) => id.to_string(),
+        };
         bad.push(Quarantined { store: ACTIVITIES, id: a.id.to_string(), reason: Dangling::UnknownDeal(target) });
     }
     drop(deal_pipeline);

@@ -17,6 +17,9 @@ pub struct Prefs {
     /// Stable id of this browser profile, for "who edited last" when merging.
     #[serde(default)]
     pub device: Option<String>,
+    /// Open on Today rather than the board (the rep's choice, on the Today page).
+    #[serde(default)]
+    pub start_on_today: bool,
 }
 
 impl Prefs {

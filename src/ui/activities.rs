@@ -5,7 +5,7 @@
 use super::format;
 use super::state::use_app;
 use crate::domain::activity::{due_state, to_local_input, Due};
-use crate::domain::{Activity, ActivityDraft, ActivityKind, Command, Field, Id};
+use crate::domain::{Activity, ActivityDraft, ActivityKind, ActivityOn, Command, Field};
 use crate::i18n::{fill, K};
 use leptos::prelude::*;
 
@@ -16,6 +16,17 @@ pub fn kind_label(k: ActivityKind) -> K {
         ActivityKind::Email => K::KindEmail,
         ActivityKind::Note => K::KindNote,
         ActivityKind::Task => K::KindTask,
+    }
+}
+
+/// The page of what an activity is about.
+pub fn target_view(on: &ActivityOn) -> super::View {
+    use super::View;
+    match on {
+        ActivityOn::Deal(id) => View::Deal(id.clone()),
+        ActivityOn::Lead(id) => View::Lead(id.clone()),
+        ActivityOn::Account(id) => View::Account(id.clone()),
+        ActivityOn::Contact(id) => View::Contact(id.clone()),
     }
 }
 
@@ -31,11 +42,11 @@ fn default_when(kind: ActivityKind) -> String {
     }
 }
 
-/// Logs an activity on `deal`. Errors are shown next to their fields, in the user's
+/// Logs an activity on a deal, lead, account or contact. Errors are shown next to their fields, in the user's
 /// language; nothing is stored until the whole form is valid.
 #[component]
 pub fn ActivityForm(
-    deal: Id,
+    on: ActivityOn,
     #[prop(into)] on_saved: Callback<()>,
     #[prop(optional)] kind: Option<ActivityKind>,
     #[prop(optional)] autofocus: bool,
@@ -71,7 +82,7 @@ pub fn ActivityForm(
             owner: String::new(),
             tz_offset_min: format::tz_offset_min(),
         };
-        match app.dispatch(Command::LogActivity { deal: deal.clone(), draft }) {
+        match app.dispatch(Command::LogActivity { on: on.clone(), draft }) {
             Ok(()) => {
                 errors.set(Vec::new());
                 subject.set(String::new());
@@ -249,12 +260,31 @@ pub fn ActivityDialog() -> impl IntoView {
                 <div class="dialog" role="dialog" aria-modal="true" aria-labelledby="log-title"
                     on:keydown=move |ev| if ev.key() == "Escape" { close() }>
                     <h2 id="log-title">{move || app.t(K::LogActivity)}": "<bdi>{title.clone()}</bdi></h2>
-                    <ActivityForm deal=id kind=kind autofocus=true on_saved=move |_| close()/>
+                    <ActivityForm on=ActivityOn::Deal(id) kind=kind autofocus=true on_saved=move |_| close()/>
                     <div class="actions">
                         <button type="button" on:click=move |_| close()>{move || app.t(K::Cancel)}</button>
                     </div>
                 </div>
             }
         })
+    }
+}
+
+/// The activity form and the history of one lead, account or contact (a deal's page
+/// interleaves its activities with its stage changes instead).
+#[component]
+pub fn ActivityPanel(on: ActivityOn) -> impl IntoView {
+    let app = use_app();
+    let key = on.clone();
+    let list = Memo::new(move |_| app.ws.with(|ws| ws.activities_on(&key).into_iter().cloned().collect::<Vec<_>>()));
+    view! {
+        <h2>{move || app.t(K::LogActivity)}</h2>
+        <ActivityForm on=on on_saved=|_| ()/>
+        <h2 id="activity-history">{move || fill(app.t(K::ActivitiesN), &[("n", list.with(Vec::len).to_string())])}</h2>
+        <ol class="timeline" aria-labelledby="activity-history">
+            <For each=move || list.get() key=|a| (a.id.clone(), a.updated_at) let(a)>
+                <ActivityEntry activity=a/>
+            </For>
+        </ol>
     }
 }

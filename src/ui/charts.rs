@@ -13,14 +13,42 @@ fn pct(v: f64) -> String {
 
 /// Horizontal funnel: one bar per stage that deals can reach, width ∝ deals reached.
 #[component]
-pub fn FunnelChart(report: Memo<Option<Report>>, on_pick: Callback<(String, String)>) -> impl IntoView {
+pub fn FunnelChart(
+    report: Memo<Option<Report>>,
+    on_pick: Callback<(String, String)>,
+    /// "Start at lead": leads and qualified leads, drawn above the stages.
+    #[prop(optional, into)]
+    lead: Option<Signal<Option<(usize, usize)>>>,
+) -> impl IntoView {
     let app = use_app();
     move || {
         let r = report.get()?;
         let steps: Vec<&StageReport> = r.stages.iter().filter(|s| s.funnel.is_some()).collect();
-        let max = steps.iter().filter_map(|s| s.funnel.as_ref().map(|f| f.reached)).max().unwrap_or(0).max(1) as f64;
+        let lead = lead.and_then(|l| l.get());
+        let top = if lead.is_some() { 2 } else { 0 };
+        let max = steps.iter().filter_map(|s| s.funnel.as_ref().map(|f| f.reached)).chain(lead.map(|l| l.0)).max().unwrap_or(0).max(1) as f64;
         let row = 46.0;
-        let height = row * steps.len() as f64 + 8.0;
+        let height = row * (steps.len() + top) as f64 + 8.0;
+        let lead_bars = lead.map(|(leads, qualified)| {
+            [(app.t(K::Leads).to_string(), leads, None), (app.t(K::LeadsQualified).to_string(), qualified, (leads > 0).then(|| 1.0 - qualified as f64 / leads as f64))]
+                .into_iter()
+                .enumerate()
+                .map(|(i, (name, n, drop))| {
+                    let w = 420.0 * n as f64 / max;
+                    let x = 150.0 + (420.0 - w) / 2.0;
+                    let y = i as f64 * row + 4.0;
+                    let label = fill(app.t(K::FunnelLeadBarLabel), &[("stage", name.clone()), ("n", n.to_string())]);
+                    view! {
+                        <g class="funnel-bar lead" role="img" aria-label=label>
+                            <text x="0" y=y + 24.0 class="axis-label">{name}</text>
+                            <rect x=x y=y width=w.max(2.0) height=row - 14.0 rx="4" class="bar"/>
+                            <text x="575" y=y + 17.0 class="value">{n.to_string()}</text>
+                            {drop.map(|d| view! { <text x="360" y=y + row - 1.0 class="drop" text-anchor="middle">{fill(app.t(K::DropOffLabel), &[("p", pct(d))])}</text> })}
+                        </g>
+                    }
+                })
+                .collect_view()
+        });
         let cur = r.currency.clone();
         let bars = steps
             .iter()
@@ -29,7 +57,7 @@ pub fn FunnelChart(report: Memo<Option<Report>>, on_pick: Callback<(String, Stri
                 let f = s.funnel.clone().unwrap_or_default();
                 let w = 420.0 * f.reached as f64 / max;
                 let x = 150.0 + (420.0 - w) / 2.0;
-                let y = i as f64 * row + 4.0;
+                let y = (i + top) as f64 * row + 4.0;
                 let label = fill(app.t(K::FunnelBarLabel), &[("stage", s.name.clone()), ("n", f.reached.to_string())]);
                 let tip = fill(app.t(K::FunnelBarTip), &[("n", f.reached.to_string()), ("stage", s.name.clone())]);
                 let drop = f.drop_off.map(|d| fill(app.t(K::DropOffLabel), &[("p", pct(d))]));
@@ -52,6 +80,7 @@ pub fn FunnelChart(report: Memo<Option<Report>>, on_pick: Callback<(String, Stri
             .collect_view();
         Some(view! {
             <svg class="chart funnel" viewBox=format!("0 0 680 {height}") role="group" aria-label=move || app.t(K::FunnelChart)>
+                {lead_bars}
                 {bars}
             </svg>
         })

@@ -42,6 +42,7 @@ pub fn Dashboard() -> impl IntoView {
     let tag = RwSignal::new(String::new());
     let custom_t = RwSignal::new(45u32);
     let picked = RwSignal::new(None::<(String, String)>);
+    let from_lead = RwSignal::new(false);
 
     let query = Memo::new(move |_| {
         let as_of = now();
@@ -131,6 +132,15 @@ pub fn Dashboard() -> impl IntoView {
         Some((name, deals))
     });
     let on_pick = Callback::new(move |s: (String, String)| picked.set(Some(s)));
+    // "Start at lead": the leads of the same period (and owner / source), followed to Won.
+    let lead_cohort = Memo::new(move |_| {
+        if !from_lead.get() {
+            return None;
+        }
+        let q = query.get();
+        let pid = app.pipeline.get()?;
+        app.ws.with(|ws| ws.pipeline(&pid).map(|p| crate::analytics::leads::lead_cohort(ws, p, &q)))
+    });
     let max_days = Signal::derive(move || query.with(|q| q.horizons.iter().copied().max().unwrap_or(90)));
 
     let select = move |label: K, sig: RwSignal<String>, pick: fn(&(Vec<String>, Vec<String>, Vec<String>)) -> &Vec<String>| {
@@ -178,6 +188,10 @@ pub fn Dashboard() -> impl IntoView {
                         }/>
                 </label>
                 <label class="check">
+                    <input type="checkbox" prop:checked=move || from_lead.get() on:change=move |ev| from_lead.set(event_target_checked(&ev))/>
+                    <span>{move || app.t(K::StartAtLead)}</span>
+                </label>
+                <label class="check">
                     <input type="checkbox" prop:checked=move || strict.get() on:change=move |ev| strict.set(event_target_checked(&ev))/>
                     <span>{move || app.t(K::StrictMode)}</span>
                 </label>
@@ -207,7 +221,8 @@ pub fn Dashboard() -> impl IntoView {
             <Callouts report=current/>
             <h2>{move || app.t(K::FunnelChart)}</h2>
             <p class="muted small">{move || app.t(K::FunnelExplain)}</p>
-            <FunnelChart report=current on_pick=on_pick/>
+            {move || lead_cohort.get().map(|c| view! { <p class="muted small">{fill(app.t(K::StartAtLeadNote), &[("n", c.leads.to_string())])}</p> })}
+            <FunnelChart report=current on_pick=on_pick lead=Signal::derive(move || lead_cohort.with(|c| c.as_ref().map(|c| (c.leads, c.qualified))))/>
             {move || picked_deals.get().map(|(name, deals)| view! {
                 <div class="picked" role="region" aria-label=fill(app.t(K::DealsBehind), &[("stage", name.clone())])>
                     <h3>{fill(app.t(K::DealsBehind), &[("stage", name.clone())])} " (" {deals.len()} ")"</h3>
@@ -220,14 +235,14 @@ pub fn Dashboard() -> impl IntoView {
                 </div>
             })}
             <h2>{move || app.t(K::ConversionTable)}</h2>
-            <ConversionTable current=current previous=previous on_pick=on_pick/>
+            <ConversionTable current=current previous=previous on_pick=on_pick lead=lead_cohort/>
             <h2>{move || app.t(K::DwellChart)}</h2>
             <p class="muted small">{move || app.t(K::DwellExplain)}</p>
             <DwellChart report=current/>
             <h2>{move || app.t(K::WinCurvesChart)}</h2>
             <p class="muted small">{move || app.t(K::WinExplain)}</p>
             <WinCurves report=current max_days=max_days/>
-            <WinTable report=current/>
+            <WinTable report=current lead=lead_cohort/>
             <h2>{move || app.t(K::StuckDeals)}</h2>
             <StuckList report=current/>
             <h2>{move || app.t(K::ActivityHeading)}</h2>
@@ -411,13 +426,53 @@ fn Callouts(report: Memo<Option<Report>>) -> impl IntoView {
 /// every deal has closed, and estimated with open deals undecided (not lost).
 const LONG_HORIZON: u32 = 365;
 
+/// A rate with its fraction as the tooltip.
+fn rate_cell(app: super::state::AppState, v: Option<f64>, num: usize, den: usize) -> impl IntoView {
+    let tip = fill(app.t(K::RateTip), &[("a", num.to_string()), ("b", den.to_string())]);
+    view! { <td title=tip class="num">{pct(v)}</td> }
+}
+
+/// "Won within a year", its interval and the chance of a loss as the tooltip.
+fn year_cell(app: super::state::AppState, year: Option<crate::analytics::Horizon>) -> AnyView {
+    match year {
+        Some(h) => {
+            let tip = fill(app.t(K::WinCellTip), &[("lo", format!("{:.1}%", h.won_low * 100.0)), ("hi", format!("{:.1}%", h.won_high * 100.0)), ("lost", format!("{:.1}%", h.lost * 100.0))]);
+            view! { <td class="num" title=tip>{format!("{:.1}%", h.won * 100.0)}</td> }.into_any()
+        }
+        None => view! { <td class="num">"—"</td> }.into_any(),
+    }
+}
+
 #[component]
-fn ConversionTable(current: Memo<Option<Report>>, previous: Memo<Option<Report>>, on_pick: Callback<(String, String)>) -> impl IntoView {
+fn ConversionTable(
+    current: Memo<Option<Report>>,
+    previous: Memo<Option<Report>>,
+    on_pick: Callback<(String, String)>,
+    lead: Memo<Option<crate::analytics::leads::LeadCohort>>,
+) -> impl IntoView {
     let app = use_app();
     move || {
         let r = current.get()?;
         let prev = previous.get();
         let cmp = prev.is_some();
+        let rate = |a: usize, b: usize| (b > 0).then(|| a as f64 / b as f64);
+        let lead_row = lead.get().map(|c| {
+            let year = c.win_within.horizons.iter().find(|h| h.days == LONG_HORIZON).cloned();
+            let cell = |v: Option<f64>, num: usize, den: usize| rate_cell(app, v, num, den);
+            let closed = c.won + c.lost + c.disqualified;
+            view! {
+                <tr class="lead-row">
+                    <th scope="row">{app.t(K::Leads)}</th>
+                    <td class="num">{c.leads}</td>
+                    {year_cell(app, year)}
+                    {cell(rate(c.won, c.leads), c.won, c.leads)}
+                    {cell(rate(c.won, closed), c.won, closed)}
+                    {cell(rate(c.qualified, c.leads), c.qualified, c.leads)}
+                    {cell(rate(c.qualified, c.qualified + c.disqualified), c.qualified, c.qualified + c.disqualified)}
+                    {cmp.then(|| view! { <td class="num delta">"—"</td><td class="num delta">"—"</td><td class="num delta">"—"</td> })}
+                </tr>
+            }
+        });
         let rows = r
             .stages
             .iter()
@@ -430,10 +485,7 @@ fn ConversionTable(current: Memo<Option<Report>>, previous: Memo<Option<Report>>
                 let p: Option<Conversion> = prev_stage.and_then(|x| x.conversion.clone());
                 let prev_p50 = prev_stage.and_then(|x| x.dwell.p50);
                 let small = c.cohort < SMALL_SAMPLE;
-                let cell = |v: Option<f64>, num: usize, den: usize| {
-                    let tip = fill(app.t(K::RateTip), &[("a", num.to_string()), ("b", den.to_string())]);
-                    view! { <td title=tip class="num">{pct(v)}</td> }
-                };
+                let cell = |v: Option<f64>, num: usize, den: usize| rate_cell(app, v, num, den);
                 let pick = {
                     let (id, name) = (id.clone(), name.clone());
                     move |_| on_pick.run((id.clone(), name.clone()))
@@ -444,14 +496,7 @@ fn ConversionTable(current: Memo<Option<Report>>, previous: Memo<Option<Report>>
                         <td class="num" title=move || if small { fill(app.t(K::SmallSampleTip), &[("n", SMALL_SAMPLE.to_string())]) } else { String::new() }>
                             {c.cohort} {small.then_some(" ⚠")}
                         </td>
-                        {match year {
-                            Some(h) => view! {
-                                <td class="num" title=fill(app.t(K::WinCellTip), &[("lo", format!("{:.1}%", h.won_low * 100.0)), ("hi", format!("{:.1}%", h.won_high * 100.0)), ("lost", format!("{:.1}%", h.lost * 100.0))])>
-                                    {format!("{:.1}%", h.won * 100.0)}
-                                </td>
-                            }.into_any(),
-                            None => view! { <td class="num">"—"</td> }.into_any(),
-                        }}
+                        {year_cell(app, year)}
                         {cell(c.won_to_date, c.won, c.cohort)}
                         {cell(c.won_closed, c.won, c.won + c.lost)}
                         {cell(c.next_to_date, c.reached_next, c.cohort)}
@@ -487,7 +532,7 @@ fn ConversionTable(current: Memo<Option<Report>>, previous: Memo<Option<Report>>
                             })}
                         </tr>
                     </thead>
-                    <tbody>{rows}</tbody>
+                    <tbody>{lead_row}{rows}</tbody>
                 </table>
             </div>
         })
@@ -495,15 +540,20 @@ fn ConversionTable(current: Memo<Option<Report>>, previous: Memo<Option<Report>>
 }
 
 #[component]
-fn WinTable(report: Memo<Option<Report>>) -> impl IntoView {
+fn WinTable(report: Memo<Option<Report>>, lead: Memo<Option<crate::analytics::leads::LeadCohort>>) -> impl IntoView {
     let app = use_app();
     move || {
         let r = report.get()?;
+        let lead_row = lead.get().map(|c| (app.t(K::Leads).to_string(), c.win_within));
         let horizons: Vec<u32> = r.stages.iter().find_map(|s| s.win_within.as_ref()).map(|w| w.horizons.iter().map(|h| h.days).collect()).unwrap_or_default();
         let rows = r
             .stages
             .iter()
             .filter_map(|s| s.win_within.as_ref().map(|w| (s.name.clone(), w.clone())))
+            .collect::<Vec<_>>();
+        let rows = lead_row
+            .into_iter()
+            .chain(rows)
             .map(|(name, w)| {
                 let small = w.n < SMALL_SAMPLE;
                 view! {

@@ -143,9 +143,15 @@ pub fn DataPage() -> impl IntoView {
                 Ok(b) => b,
                 Err(e) => return message.set(Some((false, e))),
             };
-            let checked = if name.to_lowercase().ends_with(".csv") {
-                // Read in steps of rows, yielding to the page with a progress bar between them.
-                let table = match TableReader::new(&bytes) {
+            let lower = name.to_lowercase();
+            let is_xlsx = crate::io::xlsx::looks_like_xlsx(&bytes);
+            let checked = if lower.ends_with(".csv") || lower.ends_with(".xlsx") || is_xlsx {
+                // A workbook's first sheet is read at once (it is compressed; its rows are not
+                // reachable one by one); a CSV in steps of rows, yielding to the page with a
+                // progress bar between them.
+                let table = if is_xlsx {
+                    crate::io::csv_import::read_spreadsheet(&bytes).map_err(|e| crate::i18n::csv_error(lang, &e))
+                } else { match TableReader::new(&bytes) {
                     Err(e) => Err(crate::i18n::csv_error(lang, &e)),
                     Ok(mut reader) => loop {
                         match reader.step(ROWS_PER_STEP) {
@@ -157,7 +163,7 @@ pub fn DataPage() -> impl IntoView {
                             Err(e) => break Err(crate::i18n::csv_error(lang, &e)),
                         }
                     },
-                };
+                } };
                 reading.set(None);
                 table.and_then(|table| {
                     if !is_maven(&table.headers) {
@@ -332,7 +338,7 @@ pub fn DataPage() -> impl IntoView {
             <p class="muted">{move || app.t(K::ImportBody)}</p>
             <label class="field narrow">
                 <span>{move || app.t(K::ChooseFile)}</span>
-                <input type="file" accept=".json,.csv,application/json,text/csv" on:change=on_file/>
+                <input type="file" accept=".json,.csv,.xlsx,application/json,text/csv,application/vnd.openxmlformats-officedocument.spreadsheetml.sheet" on:change=on_file/>
             </label>
             {move || reading.get().map(|p| view! {
                 <div class="progress" role="status">

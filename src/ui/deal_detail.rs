@@ -130,7 +130,12 @@ pub fn DealDetail(id: Id) -> impl IntoView {
                         }.into_any(),
                         _ => row(K::Account, d.account.clone()).into_any(),
                     }}
-                    {row(K::Contact, d.contact.clone())}
+                    {match d.contact_id.clone() {
+                        Some(cid) if !d.contact.is_empty() => view! {
+                            <div class="kv"><dt>{move || app.t(K::Contact)}</dt><dd><a href=href(View::Contact(cid))><bdi>{d.contact.clone()}</bdi></a></dd></div>
+                        }.into_any(),
+                        _ => row(K::Contact, d.contact.clone()).into_any(),
+                    }}
                     {row(K::Amount, amount)}
                     {row(K::Owner, d.owner.clone())}
                     {row(K::Source, d.source.clone())}
@@ -159,7 +164,7 @@ pub fn DealDetail(id: Id) -> impl IntoView {
                     }}
                 </p>
                 <h2>{move || app.t(K::LogActivity)}</h2>
-                <super::activities::ActivityForm deal=form_id.clone() on_saved=|_| ()/>
+                <super::activities::ActivityForm on=crate::domain::ActivityOn::Deal(form_id.clone()) on_saved=|_| ()/>
                 <div class="page-head">
                     <h2 id="history-heading">{move || app.t(K::Timeline)}</h2>
                     <label class="field small">

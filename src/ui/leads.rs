@@ -6,7 +6,7 @@ use super::format;
 use super::state::use_app;
 use super::{href, View};
 use crate::domain::lead::{open_duplicates, DuplicateBy, DISQUALIFY_REASONS};
-use crate::domain::{ActivityDraft, ActivityKind, AssignRule, Command, Id, Lead, LeadDraft, LeadStatus, StageKind};
+use crate::domain::{ActivityDraft, ActivityKind, ActivityOn, AssignRule, Command, Id, Lead, LeadDraft, LeadStatus, StageKind};
 use crate::i18n::{fill, K};
 use leptos::prelude::*;
 
@@ -86,7 +86,7 @@ pub fn LeadsPage() -> impl IntoView {
                 Err(_) => return,
             };
             let lang = app.lang.get_untracked();
-            match crate::io::csv_import::read_table(&bytes) {
+            match crate::io::csv_import::read_spreadsheet(&bytes) {
                 Err(e) => message.set(Some((false, crate::i18n::csv_error(lang, &e)))),
                 Ok(table) => match crate::io::csv_import::leads_from_table(&table) {
                     None => message.set(Some((false, app.t(K::LeadColumnsMissing).to_string()))),
@@ -161,7 +161,7 @@ pub fn LeadsPage() -> impl IntoView {
                     }>{move || fill(app.t(K::AddNLeads), &[("n", pasted.with(|p| p.lines().filter(|l| !l.trim().is_empty()).count()).to_string())])}</button>
                     <label class="button">
                         {move || app.t(K::ImportLeadsCsv)}
-                        <input type="file" accept=".csv,text/csv" class="sr-only" on:change=on_file/>
+                        <input type="file" accept=".csv,.xlsx,text/csv,application/vnd.openxmlformats-officedocument.spreadsheetml.sheet" class="sr-only" on:change=on_file/>
                     </label>
                 </div>
             </section>
@@ -269,13 +269,22 @@ pub fn LeadsPage() -> impl IntoView {
     }
 }
 
-/// How a lead is named in lists: "Name · Company".
-fn label(l: &Lead) -> String {
-    match (l.name.is_empty(), l.company.is_empty()) {
-        (false, false) => format!("{} · {}", l.name, l.company),
-        (true, _) => l.company.clone(),
-        (_, true) => l.name.clone(),
+/// Open, qualified, or disqualified with its reason, in the user's language.
+fn status_text(l: &Lead) -> String {
+    let app = use_app();
+    match l.status {
+        LeadStatus::Open => app.t(K::LeadsOpen).to_string(),
+        LeadStatus::Qualified => app.t(K::LeadsQualified).to_string(),
+        LeadStatus::Disqualified => format!(
+            "{} · {}",
+            app.t(K::LeadsDisqualified),
+            crate::domain::lead::reason_label(&l.disqualify_reason, app.lang.get_untracked() == crate::domain::Lang::Zh)
+        ),
     }
+}
+
+fn label(l: &Lead) -> String {
+    l.label()
 }
 
 #[component]
@@ -315,26 +324,18 @@ fn LeadRow(
     };
     let call = move |_| {
         let draft = ActivityDraft { kind: ActivityKind::Call, subject: app.t(K::KindCall).to_string(), tz_offset_min: format::tz_offset_min(), ..Default::default() };
-        report.run((app.dispatch(Command::LogLeadActivity { lead: cid.clone(), draft }), fill(app.t(K::CallLogged), &[("lead", n3.clone())])));
+        report.run((app.dispatch(Command::LogActivity { on: ActivityOn::Lead(cid.clone()), draft }), fill(app.t(K::CallLogged), &[("lead", n3.clone())])));
     };
     let calls = Memo::new({
         let id = id.clone();
-        move |_| app.ws.with(|ws| ws.activities.iter().filter(|a| a.lead.as_ref() == Some(&id)).count())
+        move |_| app.ws.with(|ws| ws.activities.iter().filter(|a| a.lead.as_ref() == Some(&id) && !a.is_open_task()).count())
     });
-    let status = match lead.status {
-        LeadStatus::Open => app.t(K::LeadsOpen).to_string(),
-        LeadStatus::Qualified => app.t(K::LeadsQualified).to_string(),
-        LeadStatus::Disqualified => format!(
-            "{} · {}",
-            app.t(K::LeadsDisqualified),
-            crate::domain::lead::reason_label(&lead.disqualify_reason, app.lang.get_untracked() == crate::domain::Lang::Zh)
-        ),
-    };
+    let status = status_text(&lead);
     let contact = [&lead.email, &lead.phone].iter().filter(|s| !s.is_empty()).map(|s| s.as_str()).collect::<Vec<_>>().join(" · ");
     view! {
         <li class="lead" aria-label=name.clone()>
             <div class="lead-head">
-                <strong><bdi>{name.clone()}</bdi></strong>
+                <strong><a href=href(View::Lead(id.clone()))><bdi>{name.clone()}</bdi></a></strong>
                 <span class="muted">{contact}</span>
                 <span class="badge">{status}</span>
             </div>
@@ -407,4 +408,46 @@ fn LeadRow(
         </li>
     }
     .into_any()
+}
+
+/// One lead: its details, where it stands, and every call, email, meeting, note and task
+/// on it, with the full activity form.
+#[component]
+pub fn LeadPage(id: Id) -> impl IntoView {
+    let app = use_app();
+    let key = id.clone();
+    let lead = Memo::new(move |_| app.ws.with(|ws| ws.lead(&key).cloned()));
+    move || {
+        let Some(l) = lead.get() else {
+            return view! {
+                <section class="page">
+                    <p role="alert">{app.t(K::LeadNotFound)}</p>
+                    <a href=href(View::Leads)>{app.t(K::Leads)}</a>
+                </section>
+            }
+            .into_any();
+        };
+        let row = |k: K, v: String| (!v.is_empty()).then(|| view! { <div class="kv"><dt>{move || app.t(k)}</dt><dd><bdi>{v}</bdi></dd></div> });
+        let status = status_text(&l);
+        view! {
+            <section class="page lead-page">
+                <a class="back" href=href(View::Leads)>{app.t(K::BackToLeads)}</a>
+                <h1><bdi>{l.label()}</bdi></h1>
+                <p><span class="badge">{status}</span></p>
+                <dl class="facts">
+                    {row(K::LeadName, l.name.clone())}
+                    {row(K::Account, l.company.clone())}
+                    {row(K::Email, l.email.clone())}
+                    {row(K::Phone, l.phone.clone())}
+                    {row(K::Source, l.source.clone())}
+                    {row(K::Owner, if l.owner.is_empty() { app.t(K::Unassigned).to_string() } else { l.owner.clone() })}
+                    {row(K::CreatedAt, format::datetime(l.created_at, app.lang.get_untracked()))}
+                    {row(K::Notes, l.notes.clone())}
+                </dl>
+                {l.deal.clone().map(|d| view! { <p><a href=href(View::Deal(d))>{app.t(K::OpenDeal)}</a></p> })}
+                <super::activities::ActivityPanel on=ActivityOn::Lead(l.id.clone())/>
+            </section>
+        }
+        .into_any()
+    }
 }

@@ -43,6 +43,8 @@ pub enum View {
     Leads,
     Accounts,
     Account(Id),
+    Contact(Id),
+    Lead(Id),
     Deal(Id),
     Stages,
     Analytics,
@@ -59,6 +61,8 @@ impl View {
             View::Leads => format!("{base}?view=leads"),
             View::Accounts => format!("{base}?view=accounts"),
             View::Account(id) => format!("{base}?view=account&account={}", js_sys::encode_uri_component(id.as_str())),
+            View::Contact(id) => format!("{base}?view=contact&contact={}", js_sys::encode_uri_component(id.as_str())),
+            View::Lead(id) => format!("{base}?view=lead&lead={}", js_sys::encode_uri_component(id.as_str())),
             // Ids come from files too: encoded, so "&view=…" in an id cannot redirect a link.
             View::Deal(id) => format!("{base}?view=deal&deal={}", js_sys::encode_uri_component(id.as_str())),
             View::Stages => format!("{base}?view=stages"),
@@ -108,11 +112,14 @@ fn App() -> impl IntoView {
 fn Shell() -> impl IntoView {
     let app = use_app();
     let query = use_query_map();
+    let start_on_today = StoredValue::new(crate::storage::Prefs::load().start_on_today);
     let view = Memo::new(move |_| {
         let q = query.get();
         match (q.get("view").as_deref(), q.get("deal")) {
             (Some("deal"), Some(id)) => View::Deal(Id(id)),
             (Some("account"), _) => View::Account(Id(q.get("account").unwrap_or_default())),
+            (Some("contact"), _) => View::Contact(Id(q.get("contact").unwrap_or_default())),
+            (Some("lead"), _) => View::Lead(Id(q.get("lead").unwrap_or_default())),
             (Some("accounts"), _) => View::Accounts,
             (Some("stages"), _) => View::Stages,
             (Some("today"), _) => View::Today,
@@ -121,6 +128,8 @@ fn Shell() -> impl IntoView {
             (Some("forecast"), _) => View::Forecast,
             (Some("data"), _) => View::Data,
             (Some("welcome"), _) => View::Welcome,
+            // The address without a view: the start page the user chose.
+            (None, _) if start_on_today.get_value() => View::Today,
             _ => View::Board,
         }
     });
@@ -141,6 +150,8 @@ fn Shell() -> impl IntoView {
             View::Leads => view! { <leads::LeadsPage/> }.into_any(),
             View::Accounts => view! { <accounts::AccountsPage/> }.into_any(),
             View::Account(id) => view! { <accounts::AccountPage id=id/> }.into_any(),
+            View::Contact(id) => view! { <accounts::ContactPage id=id/> }.into_any(),
+            View::Lead(id) => view! { <leads::LeadPage id=id/> }.into_any(),
             View::Deal(id) => view! { <deal_detail::DealDetail id=id/> }.into_any(),
             View::Stages => view! { <stage_editor::StageEditor/> }.into_any(),
             View::Analytics => view! { <dashboard::Dashboard/> }.into_any(),

@@ -93,7 +93,7 @@ pub fn MoveDialog() -> impl IntoView {
         match app.dispatch(cmd) {
             Ok(()) => {
                 if let Some(draft) = next {
-                    if let Err(errs) = app.dispatch(Command::LogActivity { deal, draft }) {
+                    if let Err(errs) = app.dispatch(Command::LogActivity { on: crate::domain::ActivityOn::Deal(deal), draft }) {
                         app.write_error.set(Some(crate::i18n::rejection(lang, &errs)));
                     }
                 }

@@ -18,7 +18,8 @@ const AHEAD_DAYS: i64 = 7;
 #[derive(Clone, PartialEq)]
 struct Row {
     task: Activity,
-    deal_title: String,
+    /// The deal, lead, account or contact it is on.
+    target: String,
 }
 
 #[derive(Clone, PartialEq, Default)]
@@ -35,7 +36,8 @@ pub fn Today() -> impl IntoView {
     let owner = RwSignal::new(String::new());
     let owners = Memo::new(move |_| {
         app.ws.with(|ws| {
-            let mut o: Vec<String> = ws.deals.iter().map(|d| d.owner.clone()).filter(|o| !o.is_empty()).collect();
+            let mut o: Vec<String> =
+                ws.deals.iter().map(|d| d.owner.clone()).chain(ws.owners.iter().map(|o| o.name.clone())).filter(|o| !o.is_empty()).collect();
             o.sort();
             o.dedup();
             o
@@ -45,8 +47,7 @@ pub fn Today() -> impl IntoView {
         let who = owner.get();
         app.ws.with(|ws| {
             let g = agenda(ws, None, (!who.is_empty()).then_some(who.as_str()), now(), format::tz_offset_min(), AHEAD_DAYS);
-            let title = |id: &Id| ws.deal(id).map(|d| d.title.clone()).unwrap_or_default();
-            let rows = |v: Vec<&Activity>| v.into_iter().map(|t| Row { deal_title: title(&t.deal), task: t.clone() }).collect();
+            let rows = |v: Vec<&Activity>| v.into_iter().map(|t| Row { target: ws.target_name(&t.on()), task: t.clone() }).collect();
             let stage = |d: &Opportunity| ws.pipeline(&d.pipeline).and_then(|p| p.stage(&d.stage)).map(|s| s.name.clone()).unwrap_or_default();
             Day {
                 overdue: rows(g.overdue),
@@ -74,10 +75,7 @@ pub fn Today() -> impl IntoView {
     let ics_error = RwSignal::new(None::<String>);
     let download_ics = move |_| {
         let who = owner.get_untracked();
-        let text = app.ws.with_untracked(|ws| {
-            let mine: HashSet<&Id> = ws.deals.iter().filter(|d| who.is_empty() || d.owner == who).map(|d| &d.id).collect();
-            crate::io::ics::tasks_ics(ws, now(), Some(&mine))
-        });
+        let text = app.ws.with_untracked(|ws| crate::io::ics::tasks_ics(ws, now(), (!who.is_empty()).then_some(who.as_str())));
         ics_error.set(super::data::download("funnelscope-tasks.ics", &text, "text/calendar").err());
     };
     let section = move |heading: K, rows: Box<dyn Fn() -> Vec<Row> + Send + Sync>, class: &'static str| {
@@ -116,6 +114,7 @@ pub fn Today() -> impl IntoView {
                     </select>
                 </label>
                 <button type="button" on:click=download_ics>{move || app.t(K::DownloadIcs)}</button>
+                <StartPage/>
                 <Reminders/>
             </div>
             {move || ics_error.get().map(|e| view! { <p class="field-error" role="alert">{e}</p> })}
@@ -176,10 +175,10 @@ pub fn Today() -> impl IntoView {
 #[component]
 fn TaskRow(row: Row) -> impl IntoView {
     let app = use_app();
-    let Row { task, deal_title } = row;
+    let Row { task, target } = row;
     let at = task.at;
     let kind = task.kind;
-    let deal = task.deal.clone();
+    let link = super::activities::target_view(&task.on());
     let subject = task.subject.clone();
     view! {
         <li class="task-row">
@@ -188,10 +187,29 @@ fn TaskRow(row: Row) -> impl IntoView {
                 <span class="sr-only">{move || app.t(kind_label(kind))}": "</span>
                 <bdi>{subject}</bdi>
                 " · "
-                <a href=href(View::Deal(deal))><bdi>{deal_title}</bdi></a>
+                <a href=href(link)><bdi>{target}</bdi></a>
             </span>
             <time class="muted" datetime=at.to_rfc3339()>{move || format::datetime(at, app.lang.get())}</time>
         </li>
+    }
+}
+
+/// "Open Funnelscope on Today": kept in this browser's preferences.
+#[component]
+fn StartPage() -> impl IntoView {
+    let app = use_app();
+    let on = RwSignal::new(crate::storage::Prefs::load().start_on_today);
+    view! {
+        <label class="check inline">
+            <input type="checkbox" prop:checked=move || on.get() on:change=move |ev| {
+                let v = event_target_checked(&ev);
+                let mut p = crate::storage::Prefs::load();
+                p.start_on_today = v;
+                p.save();
+                on.set(v);
+            }/>
+            <span>{move || app.t(K::StartOnToday)}</span>
+        </label>
     }
 }
 
@@ -245,7 +263,7 @@ pub fn start_reminders(app: AppState) {
             ws.activities
                 .iter()
                 .filter(|a| a.is_open_task() && a.at > from && a.at <= upto)
-                .map(|a| (a.id.clone(), a.subject.clone(), ws.deal(&a.deal).map(|d| d.title.clone()).unwrap_or_default()))
+                .map(|a| (a.id.clone(), a.subject.clone(), ws.target_name(&a.on())))
                 .collect()
         });
         for (id, subject, deal) in due {

@@ -204,4 +204,12 @@ test('Today, Leads and Accounts on a 390 px phone with the demo data: everything
   await region.getByRole('link').first().click();
   await expect(page.locator('main h1')).toBeVisible();
   expect(await page.evaluate(() => document.querySelector('.account').getBoundingClientRect().width)).toBeLessThanOrEqual(390);
+  // Its edit controls and activity form fit; so does a lead's page (a contact's: accounts.spec).
+  const fits = (sel) => page.evaluate((sel) => [...document.querySelectorAll(sel)].filter((el) => el.getBoundingClientRect().right > 391).length, sel);
+  expect(await fits('.account input, .account select, .account button')).toBe(0);
+  await page.goto('./?view=leads');
+  await page.getByRole('list', { name: 'Leads', exact: true }).getByRole('listitem').first().getByRole('link').first().click();
+  await expect(page.getByRole('button', { name: 'Save activity' })).toBeVisible();
+  expect(await fits('.lead-page input, .lead-page select, .lead-page button, .lead-page dd')).toBe(0);
+  await page.screenshot({ path: 'tests/e2e/artifacts/lead-390.png', fullPage: false });
 });

@@ -37,7 +37,7 @@ test('export, then import into a fresh profile gives an identical workspace', as
   await openApp(fresh);
   await expect(fresh.getByRole('heading', { name: 'Your sales funnel, in a minute' })).toBeVisible();
   await fresh.getByRole('link', { name: 'Import & export' }).click();
-  await fresh.getByLabel('Choose a file (.json or .csv)').setInputFiles({
+  await fresh.getByLabel('Choose a file (.json, .csv or .xlsx)').setInputFiles({
     name: 'team.json', mimeType: 'application/json', buffer: Buffer.from(JSON.stringify(doc)),
   });
   await expect(fresh.getByRole('region', { name: 'Ready to import' })).toContainText('1 pipelines, 300 deals');
@@ -96,7 +96,7 @@ test('replacing keeps a backup that can be restored; bad files change nothing', 
   await page.getByRole('dialog').getByRole('button', { name: 'Save deal' }).click();
   await expect(column(page, 'Qualification').getByRole('listitem', { name: 'Keep me' })).toBeVisible();
   const before = await exportJson(page);
-  const input = page.getByLabel('Choose a file (.json or .csv)');
+  const input = page.getByLabel('Choose a file (.json, .csv or .xlsx)');
 
   const bad = [
     ['broken.json', '{"format": "funnelscope", "version": 1, "pipelines": [', /not valid JSON at line 1/],
@@ -163,7 +163,7 @@ test('merging a teammate\'s export keeps the newer edit of each field and report
   await page.getByRole('dialog').getByRole('button', { name: 'Save deal' }).click();
 
   await nav(page, 'Import & export').click();
-  const input = page.getByLabel('Choose a file (.json or .csv)');
+  const input = page.getByLabel('Choose a file (.json, .csv or .xlsx)');
   await input.setInputFiles({ name: 'teammate.json', mimeType: 'application/json', buffer: Buffer.from(JSON.stringify(theirs)) });
   await page.getByRole('button', { name: 'Merge into my workspace' }).click();
   const ready = page.getByRole('region', { name: 'Ready to import' });
@@ -216,7 +216,7 @@ test('an export encrypted with a passphrase imports only with that passphrase', 
   const fresh = await other.newPage();
   await openApp(fresh);
   await fresh.getByRole('link', { name: 'Import & export' }).click();
-  await fresh.getByLabel('Choose a file (.json or .csv)').setInputFiles({ name: 'locked.json', mimeType: 'application/json', buffer: Buffer.from(text) });
+  await fresh.getByLabel('Choose a file (.json, .csv or .xlsx)').setInputFiles({ name: 'locked.json', mimeType: 'application/json', buffer: Buffer.from(text) });
   const locked = fresh.getByRole('region', { name: 'Encrypted file' });
   await locked.getByLabel('Passphrase').fill('wrong guess');
   await locked.getByRole('button', { name: 'Decrypt' }).click();
@@ -278,7 +278,7 @@ test('a large spreadsheet is read in steps with a progress bar', async ({ page }
     }).observe(document.body, { childList: true, subtree: true });
   });
   const t0 = await page.evaluate(() => performance.now());
-  await page.getByLabel('Choose a file (.json or .csv)').setInputFiles({ name: 'big.csv', mimeType: 'text/csv', buffer: Buffer.from(sheet) });
+  await page.getByLabel('Choose a file (.json, .csv or .xlsx)').setInputFiles({ name: 'big.csv', mimeType: 'text/csv', buffer: Buffer.from(sheet) });
   await expect(page.getByRole('region', { name: 'Match the spreadsheet\'s columns' })).toContainText('100000 rows');
   console.log(`100,000-row spreadsheet (${(sheet.length / 1e6).toFixed(1)} MB) read and checked: ${((await page.evaluate(() => performance.now())) - t0).toFixed(0)} ms`);
   expect(await page.evaluate(() => window.__sawProgress)).toBe(true);
@@ -296,7 +296,7 @@ test('the Maven sales-pipeline CSV imports as-is and the board matches the file'
   await page.getByRole('button', { name: 'Use B2B template' }).click();
   await nav(page, 'Import & export').click();
   const t0 = await page.evaluate(() => performance.now());
-  await page.getByLabel('Choose a file (.json or .csv)').setInputFiles(MAVEN);
+  await page.getByLabel('Choose a file (.json, .csv or .xlsx)').setInputFiles(MAVEN);
   await expect(page.getByRole('region', { name: 'Ready to import' })).toContainText('8800 deals');
   console.log(`Maven CSV (8,800 rows) read and checked in the browser: ${((await page.evaluate(() => performance.now())) - t0).toFixed(0)} ms`);
   await page.getByRole('button', { name: 'Add as a new pipeline' }).click();

@@ -3,7 +3,7 @@
 // logged, Today shows them; reload and export keep everything; the export is saved for the
 // DuckDB cross-check of the lead funnel (scripts/test runs it).
 import { readFile, writeFile, mkdir } from 'node:fs/promises';
-import { test, expect, openApp, column } from './helpers.mjs';
+import { test, expect, openApp, column, axeSerious } from './helpers.mjs';
 
 const nav = (page, name) => page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name });
 
@@ -43,7 +43,7 @@ test('200 leads from a Chinese CSV: duplicates, round robin, 20 deals, calls, To
   await expect(page.getByRole('alert')).toContainText('There is already an owner called "李娜".');
 
   // Import.
-  await page.getByLabel('Import leads (CSV)…').setInputFiles({ name: '线索.csv', mimeType: 'text/csv', buffer: Buffer.from('\ufeff' + chineseCsv()) });
+  await page.getByLabel('Import leads (CSV or Excel)…').setInputFiles({ name: '线索.csv', mimeType: 'text/csv', buffer: Buffer.from('\ufeff' + chineseCsv()) });
   await expect(page.getByRole('status')).toContainText('200 leads added.');
   await expect(page.getByText('200 open (200 unassigned)')).toBeVisible();
   const leads = page.getByRole('list', { name: 'Leads', exact: true });
@@ -131,4 +131,67 @@ test('200 leads from a Chinese CSV: duplicates, round robin, 20 deals, calls, To
   await page.getByRole('combobox', { name: 'Language' }).selectOption('简体中文');
   await page.getByRole('navigation', { name: '主导航' }).getByRole('link', { name: '线索' }).click();
   await expect(page.getByText('180 条待处理（0 条未分配）· 20 条已转化 · 1 条无效')).toBeVisible();
+});
+
+test('an Excel workbook of leads, a lead page with the full activity form, Today as start page, the funnel from lead', async ({ page }) => {
+  await openApp(page);
+  await page.getByRole('button', { name: 'Use B2B template' }).click();
+  await nav(page, 'Leads').click();
+  // The fixture (scripts/make_xlsx_fixtures.py): 12 leads, a blank row, two duplicates.
+  await page.getByLabel('Import leads (CSV or Excel)…').setInputFiles('tests/fixtures/leads-zh.xlsx');
+  await expect(page.getByRole('status')).toContainText('12 leads added.');
+  const leads = page.getByRole('list', { name: 'Leads', exact: true });
+  await expect(leads.getByRole('listitem')).toHaveCount(12);
+  await expect(leads.getByRole('note').filter({ hasText: '(same email)' })).toHaveCount(2);
+  await expect(leads.getByRole('listitem', { name: '联系人7 · A&B <贸易>' })).toContainText('13900000007');
+  // A file that is no workbook says so, and adds nothing.
+  await page.getByLabel('Import leads (CSV or Excel)…').setInputFiles({ name: 'broken.xlsx', mimeType: 'application/octet-stream', buffer: Buffer.from('PK\x03\x04 not really a workbook') });
+  await expect(page.getByRole('alert')).toContainText('This is not an Excel workbook (.xlsx).');
+  await expect(leads.getByRole('listitem')).toHaveCount(12);
+
+  // The lead's own page: a meeting with its duration and outcome, and a call-back task.
+  await leads.getByRole('link', { name: '联系人3 · 上海星河食品' }).click();
+  await expect(page.getByRole('heading', { level: 1, name: '联系人3 · 上海星河食品' })).toBeVisible();
+  await expect(page.getByText('lead3@example.cn')).toBeVisible();
+  await page.getByLabel('Type').selectOption({ label: 'Meeting' });
+  await page.getByLabel('Subject').fill('Site visit');
+  await page.getByLabel('Duration (minutes)').fill('90');
+  await page.getByLabel('Outcome').fill('Wants a pilot in March');
+  await page.getByRole('button', { name: 'Save activity' }).click();
+  await page.getByLabel('Type').selectOption({ label: 'Task' });
+  await page.getByLabel('Subject').fill('Call back about the pilot');
+  await page.getByRole('button', { name: 'Schedule task' }).click();
+  const history = page.getByRole('list', { name: 'Activities (2)' });
+  await expect(history).toContainText('Wants a pilot in March');
+  await expect(history).toContainText('90 min');
+  expect(await axeSerious(page, 'main'), 'lead page').toEqual([]);
+
+  // Today shows the lead's task, linked to the lead; Today becomes the start page.
+  await nav(page, 'Today').click();
+  const row = page.getByRole('list', { name: /^Next 7 days/ }).getByRole('listitem').filter({ hasText: 'Call back about the pilot' });
+  await expect(row.getByRole('link', { name: '联系人3 · 上海星河食品' })).toBeVisible();
+  await page.getByRole('checkbox', { name: 'Open Funnelscope on Today' }).check();
+  await page.goto('./');
+  await expect(page.getByRole('heading', { level: 1, name: 'Today' })).toBeVisible();
+  await page.getByRole('checkbox', { name: 'Open Funnelscope on Today' }).uncheck();
+  await page.goto('./');
+  await expect(page.getByRole('heading', { level: 1, name: 'Today' })).toHaveCount(0);
+
+  // Two leads become deals, one is disqualified; the funnel, the conversion table and
+  // "win within" start at lead on request: 12 leads, 2 qualified (16.7%), 1 disqualified
+  // → qualified ÷ closed 2/3 = 66.7%.
+  await nav(page, 'Leads').click();
+  for (let i = 0; i < 2; i++) await leads.getByRole('listitem').first().getByRole('button', { name: 'Make it a deal' }).click();
+  const third = leads.getByRole('listitem').first();
+  await third.getByLabel('Reason').selectOption({ label: 'No budget' });
+  await third.getByRole('button', { name: 'Disqualify' }).click();
+  await expect(page.getByText('9 open (9 unassigned) · 2 qualified · 1 disqualified')).toBeVisible();
+  await nav(page, 'Analytics').click();
+  await page.getByRole('checkbox', { name: 'Start at lead' }).check();
+  await expect(page.getByRole('img', { name: 'Leads: 12 leads' })).toBeVisible();
+  await expect(page.getByRole('img', { name: 'Qualified: 2 leads' })).toBeVisible();
+  const conv = page.getByRole('table').filter({ hasText: 'Won within a year (estimate)' });
+  const leadRow = conv.getByRole('row', { name: /^Leads/ });
+  await expect(leadRow.getByRole('cell')).toHaveText(['12', '0.0%', '0.0%', '0.0%', '16.7%', '66.7%']);
+  await expect(page.getByRole('table', { name: 'Win within T days, with 95% interval' }).getByRole('row', { name: /^Leads/ }).getByRole('cell').first()).toHaveText('12 ⚠');
 });

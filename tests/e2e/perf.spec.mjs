@@ -74,7 +74,7 @@ test('replacing the workspace with 25,000 deals: time to stored, and the longest
   await openApp(page);
   await page.getByRole('button', { name: 'Use B2B template' }).click();
   await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Import & export' }).click();
-  await page.getByLabel('Choose a file (.json or .csv)').setInputFiles(file);
+  await page.getByLabel('Choose a file (.json, .csv or .xlsx)').setInputFiles(file);
   await page.getByRole('button', { name: 'Replace my workspace' }).waitFor();
   // A ticker every 10 ms: the largest gap between ticks is the longest main-thread freeze.
   await page.evaluate(() => {

@@ -149,7 +149,7 @@ test('two tabs through 200+ interleaved changes lose nothing and agree without a
   await nav(a, 'Import & export').click();
   const [download] = await Promise.all([a.waitForEvent('download'), a.getByRole('button', { name: 'Download workspace (JSON)' }).click()]);
   await nav(b, 'Import & export').click();
-  await b.getByLabel('Choose a file (.json or .csv)').setInputFiles(await download.path());
+  await b.getByLabel('Choose a file (.json, .csv or .xlsx)').setInputFiles(await download.path());
   await b.getByRole('button', { name: 'Merge into my workspace' }).click();
   await b.getByRole('button', { name: 'Apply the merge' }).click();
   await expect(b.getByText('The file brings nothing new')).toBeVisible();
@@ -446,7 +446,7 @@ test('backups are listed without being read, can be deleted; spreadsheet imports
   await nav(page, 'Import & export').click();
   await expect(page.getByText(/Storage used: [\d.]+ MB of [\d.]+ MB available to this site\./)).toBeVisible();
   const sheet = 'Title,Stage,Amount\nSheet deal 1,Demo,100\nSheet deal 2,Qualification,200\n';
-  await page.getByLabel('Choose a file (.json or .csv)').setInputFiles({ name: 'deals.csv', mimeType: 'text/csv', buffer: Buffer.from(sheet) });
+  await page.getByLabel('Choose a file (.json, .csv or .xlsx)').setInputFiles({ name: 'deals.csv', mimeType: 'text/csv', buffer: Buffer.from(sheet) });
   await page.getByRole('button', { name: /^Import 2 deals into / }).click();
   await expect(page.getByText('Imported 2 deals.')).toBeVisible();
   const backups = page.getByRole('list', { name: 'Backups' }).getByRole('listitem');
@@ -472,7 +472,7 @@ test('a spreadsheet with hundreds of distinct stage names is refused, nothing ch
   await page.getByRole('button', { name: 'Use B2B template' }).click();
   await nav(page, 'Import & export').click();
   const rows = Array.from({ length: 600 }, (_, i) => `Deal ${i},Status ${i}`).join('\n');
-  await page.getByLabel('Choose a file (.json or .csv)').setInputFiles({ name: 'status.csv', mimeType: 'text/csv', buffer: Buffer.from(`Title,Stage\n${rows}\n`) });
+  await page.getByLabel('Choose a file (.json, .csv or .xlsx)').setInputFiles({ name: 'status.csv', mimeType: 'text/csv', buffer: Buffer.from(`Title,Stage\n${rows}\n`) });
   await page.getByRole('button', { name: /^Import 600 deals into / }).click();
   await expect(page.getByRole('alert')).toContainText('would be a new stage, but a pipeline has at most 60 stages');
   const [p] = await readStore(page, 'pipelines');
@@ -537,7 +537,7 @@ test('a tab that missed another tab\'s writes re-plans against what is stored', 
   await nav(page, 'Import & export').click();
   const pipelines = await readStore(page, 'pipelines');
   const empty = { format: 'funnelscope', version: 3, exported_at: '2026-11-28T00:00:00Z', pipelines, deals: [], events: [] };
-  await page.getByLabel('Choose a file (.json or .csv)').setInputFiles({ name: 'empty.json', mimeType: 'application/json', buffer: Buffer.from(JSON.stringify(empty)) });
+  await page.getByLabel('Choose a file (.json, .csv or .xlsx)').setInputFiles({ name: 'empty.json', mimeType: 'application/json', buffer: Buffer.from(JSON.stringify(empty)) });
   await page.getByRole('button', { name: 'Replace my workspace' }).click();
   await expect(page.getByText('Workspace replaced: 0 deals.')).toBeVisible();
   const [backup] = await readStore(page, 'backups');
