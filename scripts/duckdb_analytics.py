@@ -188,6 +188,33 @@ LEADS = {
         WHERE l.created <= $as_of AND a.t IS NOT NULL AND a.t <= $as_of
         GROUP BY l.id, l.source, l.owner, l.created)
       SELECT count(*), quantile_cont(greatest(t - created, 0) / 3600.0, 0.5), quantile_cont(greatest(t - created, 0) / 3600.0, 0.9) FROM first""",
+    # The funnel started at lead (the dashboard's "start at lead"): from each lead's arrival,
+    # won is the event; disqualified, or a deal lost, competes; open leads and open deals are
+    # censored at as-of; a deal's outcome is its stage as of as-of (at the time it got
+    # there). Leads qualified into a deal of another pipeline are left out. Aalen-Johansen as
+    # in "cif" above, at 30/60/90 days.
+    "cohort": """
+      WITH s AS (SELECT l.*, CASE WHEN status_at IS NOT NULL AND status_at <= $as_of THEN status ELSE 'open' END AS st
+                 FROM leads l WHERE created <= $as_of),
+      subj0 AS (
+        SELECT greatest(CASE WHEN s.st = 'disqualified' THEN s.status_at - s.created
+                             WHEN s.st = 'qualified' AND c.kind IN ('won', 'lost') THEN c.t_last - s.created
+                             ELSE $as_of - s.created END, 0) / 86400.0 AS time,
+          CASE WHEN s.st = 'disqualified' THEN 2 WHEN s.st = 'qualified' AND c.kind = 'won' THEN 1
+               WHEN s.st = 'qualified' AND c.kind = 'lost' THEN 2 ELSE 0 END AS outcome
+        FROM s LEFT JOIN cur c ON c.deal = s.deal
+        WHERE s.st <> 'qualified' OR c.deal IS NOT NULL),
+      tab AS (SELECT time, count(*) FILTER (WHERE outcome = 1) AS d1, count(*) FILTER (WHERE outcome = 2) AS d2, count(*) AS cnt
+              FROM subj0 GROUP BY time),
+      risk AS (SELECT *, sum(cnt) OVER (ORDER BY time DESC ROWS UNBOUNDED PRECEDING) AS n_at FROM tab),
+      surv AS (SELECT *, coalesce(exp(sum(ln(greatest(1 - (d1 + d2) / n_at, 1e-300)))
+                 OVER (ORDER BY time ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)), 1) AS s_prev
+               FROM risk WHERE d1 + d2 > 0),
+      h AS (SELECT unnest([30, 60, 90]) AS days)
+      SELECT h.days, (SELECT count(*) FROM subj0),
+        coalesce(sum(s_prev * d1 / n_at) FILTER (WHERE time <= h.days), 0),
+        coalesce(sum(s_prev * d2 / n_at) FILTER (WHERE time <= h.days), 0)
+      FROM h LEFT JOIN surv ON true GROUP BY h.days""",
     "by_source": """
       WITH s AS (SELECT l.*, CASE WHEN status_at IS NOT NULL AND status_at <= $as_of THEN status ELSE 'open' END AS st FROM leads l WHERE created <= $as_of)
       SELECT coalesce(source, ''), count(*), count(*) FILTER (WHERE st = 'qualified') FROM s GROUP BY 1""",
@@ -207,6 +234,11 @@ def compare_leads(sql, lf, errors):
     close(n, lf["responded"], "leads responded", errors)
     close(med, lf["response_median_hours"], "lead response median", errors)
     close(p90, lf["response_p90_hours"], "lead response p90", errors)
+    for days, n, won, lost in sql["cohort"]:
+        close(n, lf["cohort"]["leads"], "lead cohort size", errors)
+        h = next(h for h in lf["cohort"]["win_within"]["horizons"] if h["days"] == days)
+        close(won, h["won"], f"won within {days}d from lead", errors)
+        close(lost, h["lost"], f"lost within {days}d from lead", errors)
     groups = {g["name"]: g for g in lf["by_source"]}
     for source, leads, qualified in sql["by_source"]:
         g = groups.get(source)

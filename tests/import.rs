@@ -133,9 +133,12 @@ fn xlsx_workbooks_read_like_their_csv() {
     // Added as leads, rows 11 and 12 are flagged as duplicates of rows 1 and 2 (same email).
     let mut ws = Workspace::default();
     let mut ids = IdGen::new(1);
-    let mut ctx = Ctx { now: chrono::Utc::now(), ids: &mut ids, device: "t" };
+    let mut ctx = Ctx { now: chrono::Utc.with_ymd_and_hms(2026, 11, 28, 12, 0, 0).unwrap(), ids: &mut ids, device: "t" };
     let c = ws.plan(Command::AddLeads { drafts: leads.into_iter().map(|l| l.1).collect() }, &mut ctx).unwrap();
     ws.commit(c);
+    // The sheet's 创建时间 is each lead's arrival (the fixture's 2026-11-01 09:30 for row 1).
+    let first = ws.leads.iter().find(|l| l.name == "联系人1").unwrap();
+    assert_eq!(first.created_at, chrono::Utc.with_ymd_and_hms(2026, 11, 1, 9, 30, 0).unwrap());
     let dups = funnelscope::domain::lead::open_duplicates(&ws.leads);
     // (Which of a pair arriving in the same batch is flagged is the id order's business.)
     let mut pairs: Vec<[&str; 2]> = dups.iter().map(|d| { let mut p = [d.0.name.as_str(), d.1.name.as_str()]; p.sort(); p }).collect();

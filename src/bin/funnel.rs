@@ -422,15 +422,27 @@ fn run(args: Args) -> Result<(), String> {
             let path = args.positional.get(1).ok_or("usage: funnel leads <export.json> [options]")?;
             let ws = load(path)?;
             let p = pick_pipeline(&ws, args.get("pipeline"))?;
-            let as_of = query(&args)?.as_of;
+            let q = query(&args)?;
+            let as_of = q.as_of;
             let r = funnelscope::analytics::leads::lead_funnel(&ws, p, as_of);
+            let cohort = funnelscope::analytics::leads::lead_cohort(&ws, p, &q);
             if args.get("format") == Some("json") {
-                println!("{}", serde_json::to_string_pretty(&r).map_err(|e| e.to_string())?);
+                let mut v = serde_json::to_value(&r).map_err(|e| e.to_string())?;
+                v["cohort"] = serde_json::to_value(&cohort).map_err(|e| e.to_string())?;
+                println!("{}", serde_json::to_string_pretty(&v).map_err(|e| e.to_string())?);
             } else {
                 let hours = |h: Option<f64>| h.map_or("—".into(), |h| format!("{h:.1} h"));
                 println!("leads as of {}: {} (open {}, qualified {}, disqualified {})", as_of.format("%Y-%m-%d"), r.leads, r.open, r.qualified, r.disqualified);
                 println!("  lead → {}", r.stages.iter().map(|(s, n)| format!("{s} {n}")).chain([format!("won {}", r.won)]).collect::<Vec<_>>().join(" → "));
                 println!("  first response: median {}, p90 {} ({} of {} leads answered)", hours(r.response_median_hours), hours(r.response_p90_hours), r.responded, r.leads);
+                let c = &cohort;
+                println!(
+                    "  from lead (Aalen–Johansen, from arrival; {} leads, {} won, {} lost or disqualified): {}",
+                    c.leads,
+                    c.won,
+                    c.lost + c.disqualified,
+                    c.win_within.horizons.iter().map(|h| format!("won within {} d {:.1}% [{:.1}–{:.1}]", h.days, h.won * 100.0, h.won_low * 100.0, h.won_high * 100.0)).collect::<Vec<_>>().join(", ")
+                );
                 for (what, groups) in [("source", &r.by_source), ("owner", &r.by_owner)] {
                     println!("  by {what}:");
                     for g in groups {

@@ -95,6 +95,9 @@ pub struct LeadDraft {
     pub source: String,
     pub notes: String,
     pub owner: String,
+    /// When the lead arrived, as a spreadsheet gives it ("2026-11-01 09:30:00", "2026/11/1");
+    /// blank: now. Read as UTC, like every date in an imported file.
+    pub created: String,
 }
 
 const SHORT_MAX: usize = 200;
@@ -133,6 +136,7 @@ impl LeadDraft {
             source: t(&self.source),
             notes: t(&self.notes),
             owner: t(&self.owner),
+            created: t(&self.created),
         };
         let mut errors = Vec::new();
         if d.name.is_empty() && d.company.is_empty() {
@@ -149,7 +153,33 @@ impl LeadDraft {
         if !d.phone.is_empty() && phone_digits(&d.phone).len() < 5 {
             errors.push((Field::Contact, DomainError::InvalidPhone(d.phone.clone())));
         }
+        if let Err(e) = d.created_time() {
+            errors.push((Field::When, e));
+        }
         if errors.is_empty() { Ok(d) } else { Err(errors) }
+    }
+}
+
+impl LeadDraft {
+    /// The arrival time typed or imported: a date (ISO, 2026/11/1, 2026年11月1日) with an
+    /// optional "HH:MM[:SS]". None when blank.
+    pub fn created_time(&self) -> Result<Option<DateTime<Utc>>, DomainError> {
+        let s = self.created.trim();
+        if s.is_empty() {
+            return Ok(None);
+        }
+        let bad = || DomainError::InvalidDate(s.to_string());
+        let (date, time) = match s.split_once(['T', ' ']) {
+            Some((d, t)) => (d, Some(t.trim())),
+            None => (s, None),
+        };
+        let day = crate::io::csv_import::parse_date(date, crate::io::csv_import::DateOrder::MonthFirst).ok_or_else(bad)?;
+        let clock = match time.filter(|t| !t.is_empty()) {
+            None => chrono::NaiveTime::MIN,
+            Some(t) => chrono::NaiveTime::parse_from_str(t, "%H:%M:%S").or_else(|_| chrono::NaiveTime::parse_from_str(t, "%H:%M")).map_err(|_| bad())?,
+        };
+        let at = day.and_time(clock).and_utc();
+        if super::workspace::sane_time(at) { Ok(Some(at)) } else { Err(DomainError::DateOutOfRange) }
     }
 }
 
@@ -245,6 +275,62 @@ pub enum AssignRule {
     RoundRobin { owners: Vec<String>, next: usize },
     /// By the lead's source; others go to `fallback` (or stay unassigned).
     BySource { map: Vec<(String, String)>, fallback: String },
+    /// By what one field of the lead says: the first (value, owner) whose value matches
+    /// (see `LeadField::matches`); others go to `fallback` (or stay unassigned).
+    ByField { field: LeadField, map: Vec<(String, String)>, fallback: String },
+}
+
+/// The lead fields a rule can read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum LeadField {
+    /// The company name contains the value ("银行", "Bank").
+    Company,
+    /// The email's domain is the value or ends with it ("acme.com", ".edu").
+    EmailDomain,
+    /// The phone's digits start with the value's (an area code "010", a prefix "138").
+    PhonePrefix,
+    /// The notes contain the value (a region, a product).
+    Notes,
+}
+
+impl LeadField {
+    pub const ALL: [LeadField; 4] = [LeadField::Company, LeadField::EmailDomain, LeadField::PhonePrefix, LeadField::Notes];
+
+    /// The name used in forms and in the recorded rule.
+    pub fn code(self) -> &'static str {
+        match self {
+            LeadField::Company => "company",
+            LeadField::EmailDomain => "email domain",
+            LeadField::PhonePrefix => "phone",
+            LeadField::Notes => "notes",
+        }
+    }
+
+    pub fn from_code(s: &str) -> Option<LeadField> {
+        LeadField::ALL.into_iter().find(|f| f.code() == s)
+    }
+
+    /// Whether `lead` matches `value` on this field, ignoring case and surrounding blanks. A
+    /// blank value matches nothing.
+    pub fn matches(self, lead: &Lead, value: &str) -> bool {
+        let v = value.trim().to_lowercase();
+        if v.is_empty() {
+            return false;
+        }
+        match self {
+            LeadField::Company => lead.company.to_lowercase().contains(&v),
+            LeadField::Notes => lead.notes.to_lowercase().contains(&v),
+            LeadField::EmailDomain => {
+                let domain = lead.email.rsplit_once('@').map(|(_, d)| d.to_lowercase()).unwrap_or_default();
+                let v = v.trim_start_matches('@');
+                !domain.is_empty() && (domain == v || domain.ends_with(&format!(".{}", v.trim_start_matches('.'))) || (v.starts_with('.') && domain.ends_with(v)))
+            }
+            LeadField::PhonePrefix => {
+                let want = national(&v);
+                !want.is_empty() && national(&lead.phone).starts_with(&want)
+            }
+        }
+    }
 }
 
 impl AssignRule {
@@ -264,6 +350,14 @@ impl AssignRule {
                 match hit {
                     Some((s, o)) => Some((o.clone(), format!("by source: {s} → {o}"))),
                     None if !fallback.is_empty() => Some((fallback.clone(), format!("by source: other → {fallback}"))),
+                    None => None,
+                }
+            }
+            AssignRule::ByField { field, map, fallback } => {
+                let name = field.code();
+                match map.iter().find(|(v, _)| field.matches(lead, v)) {
+                    Some((v, o)) => Some((o.clone(), format!("by {name}: {} → {o}", v.trim()))),
+                    None if !fallback.is_empty() => Some((fallback.clone(), format!("by {name}: other → {fallback}"))),
                     None => None,
                 }
             }
@@ -287,14 +381,40 @@ impl AssignRule {
     }
 }
 
+/// A phone number's digits as dialled within China: without "+86" / "0086" and without the
+/// trunk "0" of an area code, so "010 6512 3456", "+86 10 6512 3456" and the prefix "010"
+/// agree.
+fn national(s: &str) -> String {
+    let d: String = s.chars().filter(char::is_ascii_digit).collect();
+    let d = if let Some(rest) = d.strip_prefix("0086") {
+        rest
+    } else if d.len() >= 12 && s.trim_start().starts_with('+') {
+        d.strip_prefix("86").unwrap_or(&d)
+    } else {
+        &d
+    };
+    d.trim_start_matches('0').to_string()
+}
+
+/// Which kind of rule assigned a lead.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AssignedBy {
+    RoundRobin,
+    Source,
+    Field(LeadField),
+}
+
 /// How a lead's owner was chosen, as recorded on it ("round robin: A, B", "by source:
-/// Web → A"), split so a screen can say it in the user's language: (by source?, detail).
+/// Web → A", "by company: 银行 → A"), split so a screen can say it in the user's language.
 /// None for other text (an older or imported record), shown as it is.
-pub fn assignment_parts(recorded: &str) -> Option<(bool, &str)> {
-    recorded
-        .strip_prefix("round robin: ")
-        .map(|d| (false, d))
-        .or_else(|| recorded.strip_prefix("by source: ").map(|d| (true, d)))
+pub fn assignment_parts(recorded: &str) -> Option<(AssignedBy, &str)> {
+    if let Some(d) = recorded.strip_prefix("round robin: ") {
+        return Some((AssignedBy::RoundRobin, d));
+    }
+    if let Some(d) = recorded.strip_prefix("by source: ") {
+        return Some((AssignedBy::Source, d));
+    }
+    LeadField::ALL.into_iter().find_map(|f| recorded.strip_prefix(&format!("by {}: ", f.code())).map(|d| (AssignedBy::Field(f), d)))
 }
 
 /// A disqualification reason from the list, in `zh` or English; other reasons as given.
@@ -339,6 +459,16 @@ mod tests {
         assert!(e.contains(&(Field::Contact, DomainError::InvalidEmail("not-an-email".into()))));
         assert!(e.contains(&(Field::Contact, DomainError::InvalidPhone("12".into()))));
         assert!(LeadDraft { company: "Acme".into(), ..Default::default() }.validate().is_ok());
+        // An arrival time: a date, a date and time, or a Chinese date; nothing else.
+        let at = |s: &str| LeadDraft { created: s.into(), ..Default::default() }.created_time();
+        assert_eq!(at("2026-11-01 09:30:00").unwrap().map(|t| t.to_rfc3339()), Some("2026-11-01T09:30:00+00:00".into()));
+        assert_eq!(at("2026/11/1").unwrap().map(|t| t.to_rfc3339()), Some("2026-11-01T00:00:00+00:00".into()));
+        assert_eq!(at("2026年11月1日").unwrap().map(|t| t.to_rfc3339()), Some("2026-11-01T00:00:00+00:00".into()));
+        assert_eq!(at(""), Ok(None));
+        assert_eq!(at("yesterday"), Err(DomainError::InvalidDate("yesterday".into())));
+        assert_eq!(at("2026-11-01 25:00"), Err(DomainError::InvalidDate("2026-11-01 25:00".into())));
+        let e = LeadDraft { company: "Acme".into(), created: "soon".into(), ..Default::default() }.validate().unwrap_err();
+        assert_eq!(e, vec![(Field::When, DomainError::InvalidDate("soon".into()))]);
     }
 
     #[test]
@@ -365,8 +495,8 @@ mod tests {
         assert_eq!(rule, AssignRule::BySource { map: vec![("Fair".into(), "A".into()), ("Web".into(), "B".into())], fallback: "A".into() });
         let mut rule = rule;
         let (_, how) = rule.pick(&web).unwrap();
-        assert_eq!(assignment_parts(&how), Some((true, "Web → B")));
-        assert_eq!(assignment_parts("round robin: A, B"), Some((false, "A, B")));
+        assert_eq!(assignment_parts(&how), Some((AssignedBy::Source, "Web → B")));
+        assert_eq!(assignment_parts("round robin: A, B"), Some((AssignedBy::RoundRobin, "A, B")));
         assert_eq!(assignment_parts("manual"), None);
         assert_eq!((reason_label("No budget", true), reason_label("没有预算", false), reason_label("Too far", true)), ("没有预算", "No budget", "Too far"));
     }
@@ -485,5 +615,58 @@ mod duplicate_tests {
         let fast: Vec<_> = fast.into_iter().map(|(l, o, by)| (l.id.clone(), o.id.clone(), by)).collect();
         assert!(!fast.is_empty());
         assert_eq!(fast, slow);
+    }
+}
+
+#[cfg(test)]
+mod rule_tests {
+    use super::*;
+
+    fn lead(company: &str, email: &str, phone: &str, notes: &str) -> Lead {
+        Lead { company: company.into(), email: email.into(), phone: phone.into(), notes: notes.into(), ..Default::default() }
+    }
+
+    /// Each field by hand: what matches and what does not.
+    #[test]
+    fn a_field_value_matches_as_documented() {
+        let l = lead("招商银行 深圳分行", "Wang@Mail.CMB.com.cn", "+86 755 8319 8888", "South region, wants CRM");
+        assert!(LeadField::Company.matches(&l, "银行"));
+        assert!(!LeadField::Company.matches(&l, "证券"));
+        assert!(LeadField::EmailDomain.matches(&l, "cmb.com.cn"), "a subdomain counts");
+        assert!(LeadField::EmailDomain.matches(&l, "@mail.cmb.com.cn"));
+        assert!(LeadField::EmailDomain.matches(&l, ".cn"));
+        assert!(!LeadField::EmailDomain.matches(&l, "b.com.cn"), "not a part of a label");
+        // Area codes with or without the trunk 0, numbers with or without +86.
+        assert!(LeadField::PhonePrefix.matches(&l, "0755"));
+        assert!(LeadField::PhonePrefix.matches(&l, "755"));
+        assert!(!LeadField::PhonePrefix.matches(&l, "010"));
+        assert!(LeadField::PhonePrefix.matches(&lead("", "", "010-6512 3456", ""), "010"));
+        assert!(LeadField::PhonePrefix.matches(&lead("", "", "0086 10 6512 3456", ""), "010"));
+        let mobile = lead("", "", "+86 138 0013 8000", "");
+        assert!(LeadField::PhonePrefix.matches(&mobile, "138"));
+        assert!(!LeadField::PhonePrefix.matches(&lead("", "", "+1 415 555 0100", ""), "415"), "+1 is kept: 1415…");
+        assert!(LeadField::Notes.matches(&l, "south REGION"));
+        assert!(!LeadField::Notes.matches(&l, "  "), "a blank value matches nothing");
+    }
+
+    /// The first matching row wins; the rest go to the fallback; the record says how.
+    #[test]
+    fn by_field_assigns_the_first_match_and_records_it() {
+        let mut rule = AssignRule::ByField {
+            field: LeadField::Company,
+            map: vec![("银行".into(), "李娜".into()), ("Bank".into(), "Ann".into())],
+            fallback: "王强".into(),
+        };
+        let bank = lead("中国银行", "", "", "");
+        assert_eq!(rule.pick(&bank), Some(("李娜".into(), "by company: 银行 → 李娜".into())));
+        assert_eq!(rule.pick(&lead("First Bank of Nowhere", "", "", "")).map(|p| p.0), Some("Ann".into()));
+        let other = rule.pick(&lead("蓝河食品", "", "", ""));
+        assert_eq!(other, Some(("王强".into(), "by company: other → 王强".into())));
+        assert_eq!(assignment_parts("by company: 银行 → 李娜"), Some((AssignedBy::Field(LeadField::Company), "银行 → 李娜")));
+        assert_eq!(assignment_parts("by email domain: .edu → A"), Some((AssignedBy::Field(LeadField::EmailDomain), ".edu → A")));
+        assert_eq!(assignment_parts("by source: Web → A"), Some((AssignedBy::Source, "Web → A")));
+        assert_eq!(assignment_parts("by hand"), None);
+        let mut none = AssignRule::ByField { field: LeadField::Notes, map: vec![("north".into(), "A".into())], fallback: String::new() };
+        assert_eq!(none.pick(&lead("", "", "", "south")), None, "no fallback: stays unassigned");
     }
 }

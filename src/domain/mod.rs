@@ -15,7 +15,7 @@ pub mod workspace;
 pub use account::{Account, Contact};
 pub use activity::{Activity, ActivityDraft, ActivityKind, ActivityOn};
 pub use error::{DomainError, Field};
-pub use lead::{AssignRule, Lead, LeadDraft, LeadStatus, Owner, Settings};
+pub use lead::{AssignRule, Lead, LeadDraft, LeadField, LeadStatus, Owner, Settings};
 pub use event::{classify, CategoryChange, MoveKind, StageChange};
 pub use ids::{FastRng, Hlc, Id, IdGen, Rng};
 pub use opportunity::{DealDraft, DealFields, ForecastCategory, Opportunity};

@@ -358,6 +358,9 @@ impl Workspace {
             let d = d.validate().map_err(|errs| {
                 errs.into_iter().map(|(f, e)| (f, DomainError::LeadLine { line: i + 1, problem: Box::new(e) })).collect::<Rejection>()
             })?;
+            // An imported arrival time is kept (never later than now: a lead cannot arrive
+            // in the future).
+            let created = d.created_time().ok().flatten().map_or(ctx.now, |t| t.min(ctx.now));
             let mut lead = Lead {
                 id: ctx.ids.next_id(),
                 name: d.name,
@@ -367,7 +370,7 @@ impl Workspace {
                 source: d.source,
                 notes: d.notes,
                 owner: d.owner,
-                created_at: ctx.now,
+                created_at: created,
                 updated_at: ctx.now,
                 device: ctx.device.to_string(),
                 ..Default::default()
@@ -390,7 +393,9 @@ impl Workspace {
     fn plan_assign(&self, ids: Vec<Id>, mut rule: AssignRule, ctx: &mut Ctx) -> Result<Vec<Change>, Rejection> {
         let empty = match &rule {
             AssignRule::RoundRobin { owners, .. } => owners.iter().all(|o| o.trim().is_empty()),
-            AssignRule::BySource { map, fallback } => map.is_empty() && fallback.trim().is_empty(),
+            AssignRule::BySource { map, fallback } | AssignRule::ByField { map, fallback, .. } => {
+                map.iter().all(|(v, o)| v.trim().is_empty() || o.trim().is_empty()) && fallback.trim().is_empty()
+            }
         };
         if empty {
             return reject(Field::Owner, DomainError::RuleWithoutOwners);

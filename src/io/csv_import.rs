@@ -743,7 +743,7 @@ mod generic_tests {
 }
 
 /// Lead columns recognised by header, English and Chinese (线索 / 公司 / 电话 / 来源 …).
-const LEAD_HEADERS: [(&str, &[&str]); 7] = [
+const LEAD_HEADERS: [(&str, &[&str]); 8] = [
     ("name", &["name", "lead", "contact", "contact name", "full name", "姓名", "线索", "线索名称", "联系人", "客户姓名"]),
     ("company", &["company", "account", "organisation", "organization", "公司", "公司名称", "企业", "企业名称", "单位"]),
     ("email", &["email", "e-mail", "email address", "邮箱", "电子邮件", "电子邮箱"]),
@@ -751,13 +751,14 @@ const LEAD_HEADERS: [(&str, &[&str]); 7] = [
     ("source", &["source", "lead source", "channel", "来源", "线索来源", "渠道"]),
     ("notes", &["notes", "note", "comment", "comments", "remarks", "备注", "说明"]),
     ("owner", &["owner", "assigned to", "sales rep", "负责人", "销售", "跟进人"]),
+    ("created", &["created", "created at", "created time", "created date", "date", "创建时间", "创建日期", "录入时间", "日期", "时间"]),
 ];
 
 /// Which column of `headers` holds each lead field (by the names above, case and spaces
 /// ignored); None for fields the file does not have.
-pub fn lead_columns(headers: &[String]) -> [Option<usize>; 7] {
+pub fn lead_columns(headers: &[String]) -> [Option<usize>; 8] {
     let norm = |s: &str| s.trim().trim_start_matches('\u{feff}').to_lowercase().replace(['_', '-'], " ");
-    let mut out = [None; 7];
+    let mut out = [None; 8];
     for (i, (_, names)) in LEAD_HEADERS.iter().enumerate() {
         out[i] = headers.iter().position(|h| names.iter().any(|n| norm(h) == norm(n)));
     }
@@ -787,6 +788,7 @@ pub fn leads_from_table(table: &Table) -> Option<Vec<(usize, crate::domain::Lead
                     source: get(r, 4),
                     notes: get(r, 5),
                     owner: get(r, 6),
+                    created: get(r, 7),
                 };
                 (i + 1, d)
             })

@@ -430,6 +430,7 @@ pub fn check_people(deals: &[Opportunity], owners: &[Owner], leads: &[Lead], act
             source: l.source.clone(),
             notes: l.notes.clone(),
             owner: l.owner.clone(),
+            created: String::new(),
         };
         if let Err(errors) = draft.validate() {
             let problem = errors.into_iter().next().map(|e| e.1).unwrap_or(crate::domain::DomainError::LeadNeedsName);

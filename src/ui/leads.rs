@@ -5,10 +5,91 @@
 use super::format;
 use super::state::use_app;
 use super::{href, View};
-use crate::domain::lead::{open_duplicates, DuplicateBy, DISQUALIFY_REASONS};
-use crate::domain::{ActivityDraft, ActivityKind, ActivityOn, AssignRule, Command, Id, Lead, LeadDraft, LeadStatus, StageKind};
+use crate::domain::lead::{open_duplicates, AssignedBy, DuplicateBy, DISQUALIFY_REASONS};
+use crate::domain::{ActivityDraft, ActivityKind, ActivityOn, AssignRule, Command, Id, Lead, LeadDraft, LeadField, LeadStatus, StageKind};
 use crate::i18n::{fill, K};
 use leptos::prelude::*;
+
+#[derive(Clone, Copy, PartialEq)]
+enum RuleMode {
+    RoundRobin,
+    Source,
+    Field,
+}
+
+fn field_label(f: LeadField) -> K {
+    match f {
+        LeadField::Company => K::FieldCompany,
+        LeadField::EmailDomain => K::FieldEmailDomain,
+        LeadField::PhonePrefix => K::FieldPhonePrefix,
+        LeadField::Notes => K::FieldNotes,
+    }
+}
+
+/// The conditions of a by-field rule: "when <field> matches <value>, assign to <owner>",
+/// as many as needed, and who gets the rest.
+#[component]
+fn FieldRule(field: RwSignal<LeadField>, conditions: RwSignal<Vec<(String, String)>>, fallback: RwSignal<String>, owners: Memo<Vec<String>>) -> impl IntoView {
+    let app = use_app();
+    let owner_options = move |selected: String| {
+        owners
+            .get()
+            .into_iter()
+            .map(|o| {
+                let sel = o == selected;
+                view! { <option value=o.clone() selected=sel>{o.clone()}</option> }
+            })
+            .collect_view()
+    };
+    view! {
+        <fieldset class="criteria field-rule">
+            <legend>{move || app.t(K::AssignByField)}</legend>
+            <label class="field small">
+                <span>{move || app.t(K::RuleField)}</span>
+                <select on:change=move |ev| field.set(LeadField::from_code(&event_target_value(&ev)).unwrap_or(LeadField::Company))>
+                    {LeadField::ALL.into_iter().map(|f| view! { <option value=f.code() selected=move || field.get() == f>{move || app.t(field_label(f))}</option> }).collect_view()}
+                </select>
+            </label>
+            <ol class="conditions">
+                {move || conditions.get().into_iter().enumerate().map(|(i, (value, owner))| {
+                    let n = (i + 1).to_string();
+                    let (n1, n2, n3) = (n.clone(), n.clone(), n);
+                    view! {
+                        <li class="activity-row">
+                            <label class="field small">
+                                <span>{move || fill(app.t(K::ConditionValue), &[("n", n1.clone())])}</span>
+                                <input type="text" value=value on:change=move |ev| {
+                                    let v = event_target_value(&ev);
+                                    conditions.update(|c| if let Some(x) = c.get_mut(i) { x.0 = v });
+                                }/>
+                            </label>
+                            <label class="field small">
+                                <span>{move || fill(app.t(K::ConditionOwner), &[("n", n2.clone())])}</span>
+                                <select on:change=move |ev| {
+                                    let v = event_target_value(&ev);
+                                    conditions.update(|c| if let Some(x) = c.get_mut(i) { x.1 = v });
+                                }>
+                                    <option value="">"—"</option>
+                                    {owner_options(owner.clone())}
+                                </select>
+                            </label>
+                            <button type="button" class="small-button" aria-label=move || fill(app.t(K::RemoveCondition), &[("n", n3.clone())])
+                                on:click=move |_| conditions.update(|c| { if i < c.len() { c.remove(i); } })>"✕"</button>
+                        </li>
+                    }
+                }).collect_view()}
+            </ol>
+            <button type="button" on:click=move |_| conditions.update(|c| c.push((String::new(), String::new())))>{move || app.t(K::AddCondition)}</button>
+            <label class="field small">
+                <span>{move || app.t(K::EveryoneElse)}</span>
+                <select on:change=move |ev| fallback.set(event_target_value(&ev))>
+                    <option value="">{move || app.t(K::Unassigned)}</option>
+                    {move || owner_options(fallback.get_untracked())}
+                </select>
+            </label>
+        </fieldset>
+    }
+}
 
 #[derive(Clone, Copy, PartialEq)]
 enum Filter {
@@ -99,16 +180,23 @@ pub fn LeadsPage() -> impl IntoView {
     // Owners.
     let new_owner = RwSignal::new(String::new());
     // Assignment.
-    let by_source = RwSignal::new(false);
+    let mode = RwSignal::new(RuleMode::RoundRobin);
     let chosen = RwSignal::new(Vec::<String>::new());
+    let field = RwSignal::new(LeadField::Company);
+    let conditions = RwSignal::new(vec![(String::new(), String::new())]);
+    let fallback = RwSignal::new(String::new());
     let assign = move |_| {
         let owners = chosen.get_untracked();
         let (leads, rule) = app.ws.with_untracked(|ws| {
             let open: Vec<&Lead> = ws.leads.iter().filter(|l| l.status == LeadStatus::Open && l.owner.is_empty()).collect();
-            let rule = if by_source.get_untracked() {
-                AssignRule::sources_in_turn(&open, &owners)
-            } else {
-                AssignRule::RoundRobin { owners: owners.clone(), next: 0 }
+            let rule = match mode.get_untracked() {
+                RuleMode::Source => AssignRule::sources_in_turn(&open, &owners),
+                RuleMode::RoundRobin => AssignRule::RoundRobin { owners: owners.clone(), next: 0 },
+                RuleMode::Field => AssignRule::ByField {
+                    field: field.get_untracked(),
+                    map: conditions.get_untracked().into_iter().filter(|(v, o)| !v.trim().is_empty() && !o.is_empty()).collect(),
+                    fallback: fallback.get_untracked(),
+                },
             };
             (open.iter().map(|l| l.id.clone()).collect::<Vec<_>>(), rule)
         });
@@ -121,6 +209,14 @@ pub fn LeadsPage() -> impl IntoView {
             Some(AssignRule::BySource { map, fallback }) => Some(fill(
                 app.t(K::RuleBySource),
                 &[("map", map.iter().map(|(s, o)| format!("{s} → {o}")).collect::<Vec<_>>().join(", ")), ("fallback", fallback.clone())],
+            )),
+            Some(AssignRule::ByField { field, map, fallback }) => Some(fill(
+                app.t(K::RuleByField),
+                &[
+                    ("field", app.t(field_label(*field)).to_string()),
+                    ("map", map.iter().map(|(v, o)| format!("{v} → {o}")).collect::<Vec<_>>().join(", ")),
+                    ("fallback", if fallback.is_empty() { app.t(K::Unassigned).to_string() } else { fallback.clone() }),
+                ],
             )),
             None => None,
         })
@@ -214,6 +310,22 @@ pub fn LeadsPage() -> impl IntoView {
             <section class="assign" aria-label=move || app.t(K::AssignLeadsHeading)>
                 <h2>{move || app.t(K::AssignLeadsHeading)}</h2>
                 {move || rule_text.get().map(|t| view! { <p class="muted small">{t}</p> })}
+                <label class="field small">
+                    <span>{move || app.t(K::AssignHow)}</span>
+                    <select on:change=move |ev| mode.set(match event_target_value(&ev).as_str() {
+                        "source" => RuleMode::Source,
+                        "field" => RuleMode::Field,
+                        _ => RuleMode::RoundRobin,
+                    })>
+                        <option value="round" selected=move || mode.get() == RuleMode::RoundRobin>{move || app.t(K::AssignRoundRobin)}</option>
+                        <option value="source" selected=move || mode.get() == RuleMode::Source>{move || app.t(K::AssignBySource)}</option>
+                        <option value="field" selected=move || mode.get() == RuleMode::Field>{move || app.t(K::AssignByField)}</option>
+                    </select>
+                </label>
+                <Show when=move || mode.get() == RuleMode::Field>
+                    <FieldRule field=field conditions=conditions fallback=fallback owners=active_owners/>
+                </Show>
+                <Show when=move || mode.get() != RuleMode::Field>
                 <fieldset class="criteria">
                     <legend>{move || app.t(K::AssignTo)}</legend>
                     {move || active_owners.get().into_iter().map(|name| {
@@ -230,10 +342,7 @@ pub fn LeadsPage() -> impl IntoView {
                         }
                     }).collect_view()}
                 </fieldset>
-                <label class="check">
-                    <input type="checkbox" prop:checked=move || by_source.get() on:change=move |ev| by_source.set(event_target_checked(&ev))/>
-                    <span>{move || app.t(K::AssignBySource)}</span>
-                </label>
+                </Show>
                 <button type="button" class="primary" on:click=assign>
                     {move || fill(app.t(K::AssignUnassigned), &[("n", counts.get().3.to_string())])}
                 </button>
@@ -349,7 +458,9 @@ fn LeadRow(
                 {(!lead.assigned_by.is_empty()).then(|| {
                     let how = lead.assigned_by.clone();
                     move || format!(" · {}", match crate::domain::lead::assignment_parts(&how) {
-                        Some((by_source, detail)) => fill(app.t(if by_source { K::AssignedBySource } else { K::AssignedRoundRobin }), &[("d", detail.to_string())]),
+                        Some((AssignedBy::RoundRobin, detail)) => fill(app.t(K::AssignedRoundRobin), &[("d", detail.to_string())]),
+                        Some((AssignedBy::Source, detail)) => fill(app.t(K::AssignedBySource), &[("d", detail.to_string())]),
+                        Some((AssignedBy::Field(f), detail)) => fill(app.t(K::AssignedByField), &[("field", app.t(field_label(f)).to_string()), ("d", detail.to_string())]),
                         None => how.clone(),
                     })
                 })}

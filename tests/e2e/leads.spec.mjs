@@ -149,6 +149,30 @@ test('an Excel workbook of leads, a lead page with the full activity form, Today
   await expect(page.getByRole('alert')).toContainText('This is not an Excel workbook (.xlsx).');
   await expect(leads.getByRole('listitem')).toHaveCount(12);
 
+  // Assignment by a field's value: companies with 食品 (rows 3 and 6) to 甲, the rest to 乙.
+  await page.getByText(/^Owners \(0\)$/).click();
+  for (const name of ['甲', '乙']) {
+    await page.getByLabel('New owner').fill(name);
+    await page.getByRole('button', { name: 'Add owner' }).click();
+    await expect(page.getByRole('list', { name: 'Owners' }).getByText(name)).toBeVisible();
+  }
+  const assign = page.getByRole('region', { name: 'Assign leads' });
+  await assign.getByRole('combobox', { name: 'Rule' }).selectOption({ label: "By a field's value" });
+  await assign.getByRole('combobox', { name: 'Field', exact: true }).selectOption({ label: 'company' });
+  await assign.getByRole('textbox', { name: 'Value 1' }).fill('食品');
+  await assign.getByRole('combobox', { name: 'Owner for value 1' }).selectOption('甲');
+  await assign.getByRole('combobox', { name: 'All other leads' }).selectOption('乙');
+  await assign.getByRole('button', { name: 'Assign 12 unassigned leads (and new ones from now on)' }).click();
+  await expect(page.getByRole('status')).toContainText('12 leads assigned');
+  await expect(assign).toContainText('New leads: by company (食品 → 甲); others: 乙.');
+  await expect(leads.getByRole('listitem', { name: '联系人3 · 上海星河食品' })).toContainText('assigned by company (食品 → 甲)');
+  await expect(leads.getByRole('listitem', { name: '联系人1 · 杭州云帆科技有限公司' })).toContainText('assigned by company (other → 乙)');
+  await page.getByRole('combobox', { name: 'Owner', exact: true }).selectOption('甲');
+  await expect(leads.getByRole('listitem')).toHaveCount(2);
+  await page.getByRole('combobox', { name: 'Owner', exact: true }).selectOption('乙');
+  await expect(leads.getByRole('listitem')).toHaveCount(10);
+  await page.getByRole('combobox', { name: 'Owner', exact: true }).selectOption({ label: 'All' });
+
   // The lead's own page: a meeting with its duration and outcome, and a call-back task.
   await leads.getByRole('link', { name: '联系人3 · 上海星河食品' }).click();
   await expect(page.getByRole('heading', { level: 1, name: '联系人3 · 上海星河食品' })).toBeVisible();
@@ -185,7 +209,7 @@ test('an Excel workbook of leads, a lead page with the full activity form, Today
   const third = leads.getByRole('listitem').first();
   await third.getByLabel('Reason').selectOption({ label: 'No budget' });
   await third.getByRole('button', { name: 'Disqualify' }).click();
-  await expect(page.getByText('9 open (9 unassigned) · 2 qualified · 1 disqualified')).toBeVisible();
+  await expect(page.getByText('9 open (0 unassigned) · 2 qualified · 1 disqualified')).toBeVisible();
   await nav(page, 'Analytics').click();
   await page.getByRole('checkbox', { name: 'Start at lead' }).check();
   await expect(page.getByRole('img', { name: 'Leads: 12 leads' })).toBeVisible();
