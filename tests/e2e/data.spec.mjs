@@ -235,7 +235,7 @@ test('a Chinese spreadsheet imports after matching its columns; bad rows are nam
   await page.getByRole('combobox', { name: 'Language' }).selectOption('简体中文');
   await page.getByRole('button', { name: '使用 B2B 模板' }).click();
   await page.getByRole('navigation', { name: '主导航' }).getByRole('link', { name: '导入与导出' }).click();
-  const input = page.getByLabel('选择文件（.json 或 .csv）');
+  const input = page.getByLabel('选择文件（.json、.csv 或 .xlsx）');
   const sheet = '\ufeff商机名称,客户,金额,阶段,负责人,创建日期,备注列\n' +
     'ERP 二期,甲公司,"¥1,200,000",需求分析,王芳,2024年3月5日,x\n' +
     '云迁移,乙公司,80000.50,赢单,李强,2024-01-02,y\n' +
@@ -261,6 +261,25 @@ test('a Chinese spreadsheet imports after matching its columns; bad rows are nam
   await expect(column(page, '试用中').getByRole('listitem', { name: '培训' })).toBeVisible();
   await page.reload();
   await expect(column(page, '试用中').getByRole('listitem', { name: '培训' })).toBeVisible();
+});
+
+test('an Excel workbook of deals imports through the same column matching (dates and amounts from number cells)', async ({ page }) => {
+  await openApp(page);
+  await page.getByRole('button', { name: 'Use B2B template' }).click();
+  await nav(page, 'Import & export').click();
+  // tests/fixtures/deals-en.xlsx (XlsxWriter): 5 deals, amounts 1000.5 … 5000.5 as numbers,
+  // "Created" as date cells 2026-10-01 … 2026-10-05.
+  await page.getByLabel('Choose a file (.json, .csv or .xlsx)').setInputFiles('tests/fixtures/deals-en.xlsx');
+  const map = page.getByRole('region', { name: "Match the spreadsheet's columns" });
+  await expect(map.getByRole('combobox', { name: 'Meaning of column Amount' })).toHaveValue('Amount');
+  await expect(map.getByRole('combobox', { name: 'Meaning of column Created' })).toHaveValue('Created');
+  await map.getByRole('button', { name: /^Import 5 deals into / }).click();
+  await expect(page.getByRole('status')).toContainText('Imported 5 deals.');
+  await nav(page, 'Board').click();
+  await expect(column(page, 'Demo').getByRole('listitem', { name: 'Deal 2' })).toContainText('$2,000.50');
+  await column(page, 'Demo').getByRole('link', { name: 'Deal 2' }).click();
+  await expect(page.getByRole('definition').filter({ hasText: 'Account 2 & Co' })).toBeVisible();
+  await expect(page.getByRole('definition').filter({ hasText: /^2 Oct 2026/ })).toBeVisible();
 });
 
 test('a large spreadsheet is read in steps with a progress bar', async ({ page }) => {
