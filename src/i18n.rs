@@ -371,6 +371,7 @@ texts! {
     BackToAccounts => "← Accounts", "← 客户";
     LeadNotFound => "This lead does not exist (any more).", "该线索不存在（或已删除）。";
     StartAtLead => "Start at lead", "从线索开始";
+    DiscardTypedChanges => "Discard the changes you typed?", "放弃已输入的修改吗？";
     FunnelLeadBarLabel => "{stage}: {n} leads", "{stage}：{n} 条线索";
     StartOnToday => "Open Funnelscope on Today", "打开时显示今日";
     StartAtLeadNote => "Starting at lead: {n} leads of this period (by their owner and source; tags do not apply to leads), followed to Won in this pipeline. Leads qualified into another pipeline are left out.", "从线索开始：本期 {n} 条线索（按线索的负责人和来源筛选；标签不适用于线索），跟踪到本管道的赢单。转入其他管道的线索不计入。";

@@ -105,6 +105,7 @@ struct AccountView {
 pub fn AccountPage(id: Id) -> impl IntoView {
     let app = use_app();
     let key = id.clone();
+    let message = RwSignal::new(None::<(bool, String)>);
     let data = Memo::new(move |_| {
         app.ws.with(|ws| {
             let a = ws.accounts.iter().find(|a| a.id == key && a.merged_into.is_none())?;
@@ -173,7 +174,7 @@ pub fn AccountPage(id: Id) -> impl IntoView {
             <section class="page account">
                 <a class="back" href=href(View::Accounts)>{app.t(K::BackToAccounts)}</a>
                 <h1><bdi>{v.name.clone()}</bdi></h1>
-                <AccountEdit id=id.clone() name=v.name.clone() others=v.others.clone()/>
+                <AccountEdit id=id.clone() name=v.name.clone() others=v.others.clone() message=message/>
                 <div class="callouts">
                     <article class="callout">
                         <h3>{app.t(K::TotalWon)}</h3>
@@ -231,11 +232,10 @@ pub fn AccountPage(id: Id) -> impl IntoView {
 
 /// Rename an account, or merge it into another (its deals, contacts and activities move).
 #[component]
-fn AccountEdit(id: Id, name: String, others: Vec<(Id, String)>) -> impl IntoView {
+fn AccountEdit(id: Id, name: String, others: Vec<(Id, String)>, message: RwSignal<Option<(bool, String)>>) -> impl IntoView {
     let app = use_app();
     let new_name = RwSignal::new(name);
     let target = RwSignal::new(String::new());
-    let message = RwSignal::new(None::<(bool, String)>);
     let report = move |r: Result<(), crate::domain::Rejection>, ok: String| {
         message.set(Some(match r {
             Ok(()) => (true, ok),
@@ -309,6 +309,8 @@ pub fn ContactPage(id: Id) -> impl IntoView {
             Some((c, account, deals))
         })
     });
+    // Outside the page body: a save re-renders the body (the name changed), the message stays.
+    let message = RwSignal::new(None::<(bool, String)>);
     move || {
         let Some((c, account, deals)) = data.get() else {
             return view! {
@@ -322,7 +324,6 @@ pub fn ContactPage(id: Id) -> impl IntoView {
         let name = RwSignal::new(c.name.clone());
         let email = RwSignal::new(c.email.clone());
         let phone = RwSignal::new(c.phone.clone());
-        let message = RwSignal::new(None::<(bool, String)>);
         let cid = c.id.clone();
         let save = move |ev: leptos::ev::SubmitEvent| {
             ev.prevent_default();

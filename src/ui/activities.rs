@@ -49,6 +49,7 @@ pub fn ActivityForm(
     on: ActivityOn,
     #[prop(into)] on_saved: Callback<()>,
     #[prop(optional)] kind: Option<ActivityKind>,
+    /// Inside a dialog: the subject takes the focus when the dialog opens.
     #[prop(optional)] autofocus: bool,
 ) -> impl IntoView {
     let app = use_app();
@@ -60,14 +61,6 @@ pub fn ActivityForm(
     let duration = RwSignal::new(String::new());
     let outcome = RwSignal::new(String::new());
     let errors = RwSignal::new(Vec::<(Field, String)>::new());
-    let subject_ref = NodeRef::<leptos::html::Input>::new();
-    if autofocus {
-        Effect::new(move |_| {
-            if let Some(el) = subject_ref.get() {
-                let _ = el.focus();
-            }
-        });
-    }
     let error_for = move |f: Field| errors.with(|e| e.iter().find(|x| x.0 == f).map(|x| x.1.clone()));
     let save = move || {
         // An untouched time on something that happened means now, to the second (the
@@ -130,7 +123,7 @@ pub fn ActivityForm(
                     </select>
                 </label>
                 {field(Field::Subject, K::Subject, view! {
-                    <input type="text" node_ref=subject_ref prop:value=move || subject.get()
+                    <input type="text" data-autofocus=autofocus.then_some("") prop:value=move || subject.get()
                         aria-describedby="act-subject" on:input=move |ev| subject.set(event_target_value(&ev))/>
                 }.into_any())}
             </div>
@@ -250,21 +243,19 @@ pub fn ActivityDialog() -> impl IntoView {
     let close = move || {
         if let Some((id, _)) = app.logging.get_untracked() {
             app.logging.set(None);
-            super::focus_deal_link(&id);
+            super::dialog::restore_focus(move || super::focus_deal_link(&id));
         }
     };
     move || {
         info.get().map(|(id, title, kind)| {
             view! {
-                <div class="overlay" on:click=move |_| close()></div>
-                <div class="dialog" role="dialog" aria-modal="true" aria-labelledby="log-title"
-                    on:keydown=move |ev| if ev.key() == "Escape" { close() }>
+                <super::dialog::Modal labelled_by="log-title" on_close=move |_| close()>
                     <h2 id="log-title">{move || app.t(K::LogActivity)}": "<bdi>{title.clone()}</bdi></h2>
                     <ActivityForm on=ActivityOn::Deal(id) kind=kind autofocus=true on_saved=move |_| close()/>
                     <div class="actions">
                         <button type="button" on:click=move |_| close()>{move || app.t(K::Cancel)}</button>
                     </div>
-                </div>
+                </super::dialog::Modal>
             }
         })
     }

@@ -48,7 +48,19 @@ fn DealFormDialog(mode: DealFormMode) -> impl IntoView {
     };
     let owners = suggestions(|d| d.owner.as_str());
     let sources = suggestions(|d| d.source.as_str());
-    let close = move || app.deal_form.set(None);
+    // Closing with unsaved typing asks first (Esc, Cancel or a click beside the form);
+    // after a save it just closes. Focus goes back to where the form was opened from.
+    let pristine = StoredValue::new(draft.get_untracked());
+    let close_now = move || {
+        app.deal_form.set(None);
+        super::dialog::restore_focus(|| ());
+    };
+    let close = move || {
+        let changed = pristine.with_value(|p| draft.with_untracked(|d| d != p));
+        if !changed || window().confirm_with_message(&app.t(K::DiscardTypedChanges)).unwrap_or(true) {
+            close_now();
+        }
+    };
     let mode_for_submit = mode.clone();
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
@@ -63,8 +75,11 @@ fn DealFormDialog(mode: DealFormMode) -> impl IntoView {
             }
         };
         match app.dispatch(cmd) {
-            Ok(()) => close(),
-            Err(e) => errors.set(e),
+            Ok(()) => close_now(),
+            Err(e) => {
+                errors.set(e);
+                super::dialog::focus_first_invalid(".deal-form");
+            }
         }
     };
     let error_for = move |f: Field| {
@@ -95,9 +110,7 @@ fn DealFormDialog(mode: DealFormMode) -> impl IntoView {
     };
     let title_key = if is_new { K::NewDeal } else { K::EditDeal };
     view! {
-        <div class="overlay" on:click=move |_| close()></div>
-        <div class="dialog wide" role="dialog" aria-modal="true" aria-labelledby="deal-form-title"
-            on:keydown=move |ev| if ev.key() == "Escape" { close() }>
+        <super::dialog::Modal labelled_by="deal-form-title" class="wide deal-form" on_close=move |_| close()>
             <h2 id="deal-form-title">{move || app.t(title_key)}</h2>
             <form on:submit=submit novalidate>
                 <div class="grid2">
@@ -159,6 +172,6 @@ fn DealFormDialog(mode: DealFormMode) -> impl IntoView {
                     <button type="submit" class="primary">{move || app.t(K::SaveDeal)}</button>
                 </div>
             </form>
-        </div>
+        </super::dialog::Modal>
     }
 }

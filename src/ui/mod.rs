@@ -12,6 +12,7 @@ mod dashboard;
 mod data;
 mod deal_detail;
 mod deal_form;
+mod dialog;
 mod forecast;
 mod format;
 mod leads;
@@ -307,16 +308,24 @@ fn Banners() -> impl IntoView {
 /// Puts focus back on a deal's card (its title link) after a dialog opened from it
 /// closes, so keyboard users continue where they were.
 pub fn focus_deal_link(deal: &Id) {
-    let Ok(cards) = document().query_selector_all("li.card") else { return };
+    focus_on_card(deal, "a");
+}
+
+/// Focuses the first element matching `selector` on a deal's card; false when the deal has
+/// no card on screen.
+pub fn focus_on_card(deal: &Id, selector: &str) -> bool {
+    let Ok(cards) = document().query_selector_all("li.card") else { return false };
     for i in 0..cards.length() {
         let Some(el) = cards.item(i).and_then(|n| wasm_bindgen::JsCast::dyn_into::<web_sys::Element>(n).ok()) else { continue };
         if el.get_attribute("data-deal").as_deref() == Some(deal.as_str()) {
-            if let Some(link) = el.query_selector("a").ok().flatten().and_then(|a| wasm_bindgen::JsCast::dyn_into::<web_sys::HtmlElement>(a).ok()) {
-                let _ = link.focus();
+            if let Some(target) = el.query_selector(selector).ok().flatten().and_then(|a| wasm_bindgen::JsCast::dyn_into::<web_sys::HtmlElement>(a).ok()) {
+                let _ = target.focus();
+                return true;
             }
-            return;
+            return false;
         }
     }
+    false
 }
 
 /// One set-aside record, in the user's language: its kind, its id and why.

@@ -57,8 +57,15 @@ pub fn MoveDialog() -> impl IntoView {
     let next_due = RwSignal::new(String::new());
     let checked = RwSignal::new(0usize);
     let error = RwSignal::new(None::<String>);
-    let close = move || {
+    // `moved`: after a confirmed move the card is in another column: focus goes to its
+    // "Move to…" control, to carry on by keyboard; otherwise back where the move started.
+    let close_with = move |moved: bool| {
+        let deal = app.moving.get_untracked().map(|i| i.deal);
         app.moving.set(None);
+        match deal {
+            Some(d) if moved => super::dialog::focus_moved_card(d, "select.move-select"),
+            _ => super::dialog::restore_focus(|| ()),
+        }
         note.set(String::new());
         reason.set(String::new());
         next_subject.set(String::new());
@@ -66,6 +73,7 @@ pub fn MoveDialog() -> impl IntoView {
         checked.set(0);
         error.set(None);
     };
+    let close = move || close_with(false);
     let confirm = move || {
         let Some(intent) = app.moving.get_untracked() else { return };
         let lang = app.lang.get_untracked();
@@ -97,7 +105,7 @@ pub fn MoveDialog() -> impl IntoView {
                         app.write_error.set(Some(crate::i18n::rejection(lang, &errs)));
                     }
                 }
-                close()
+                close_with(true)
             }
             Err(errs) => {
                 error.set(Some(errs.iter().map(|(_, e)| crate::i18n::error_message(lang, e)).collect::<Vec<_>>().join(" ")));
@@ -119,9 +127,7 @@ pub fn MoveDialog() -> impl IntoView {
                 }
             };
             view! {
-                <div class="overlay" on:click=move |_| close()></div>
-                <div class="dialog" role="dialog" aria-modal="true" aria-labelledby="move-title"
-                    on:keydown=move |ev| if ev.key() == "Escape" { close() }>
+                <super::dialog::Modal labelled_by="move-title" on_close=move |_| close()>
                     <h2 id="move-title">{title}</h2>
                     <p class="muted">{move || fill(app.t(K::FromStage), &[("stage", m.from_name.clone())])}</p>
                     <Show when={let d = m.description.clone(); move || !d.is_empty()}>
@@ -178,9 +184,9 @@ pub fn MoveDialog() -> impl IntoView {
                     {move || error.get().map(|e| view! { <p class="field-error" role="alert">{e}</p> })}
                     <div class="actions">
                         <button type="button" on:click=move |_| close()>{move || app.t(K::Cancel)}</button>
-                        <button type="button" class="primary" autofocus on:click=move |_| confirm()>{move || app.t(K::ConfirmMove)}</button>
+                        <button type="button" class="primary" data-autofocus on:click=move |_| confirm()>{move || app.t(K::ConfirmMove)}</button>
                     </div>
-                </div>
+                </super::dialog::Modal>
             }
         })
     }

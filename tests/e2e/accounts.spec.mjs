@@ -67,6 +67,7 @@ test('accounts renamed and merged, contacts edited, activities on an account and
   await page.getByLabel('Account name').fill('Northwind Trading');
   await page.getByRole('button', { name: 'Rename' }).click();
   await expect(page.getByRole('heading', { level: 1, name: 'Northwind Trading' })).toBeVisible();
+  await expect(page.getByRole('status')).toContainText('Account renamed.');
   // A task on the account itself.
   await page.getByLabel('Type').selectOption({ label: 'Task' });
   await page.getByLabel('Subject').fill('Send framework agreement');

@@ -19,7 +19,10 @@ test('pipeline from template, deal moved by drag and keyboard, survives reload, 
   await form.getByRole('button', { name: 'Save deal' }).click();
   await expect(form.getByText('Give the deal a title.')).toBeVisible();
   await expect(form.getByText('Amount must be a number, like 12,500 or 12500.50.')).toBeVisible();
+  // Cancel with typed text asks first (issue 11); accepted, nothing is created.
+  page.once('dialog', (d) => d.accept());
   await form.getByRole('button', { name: 'Cancel' }).click();
+  await expect(form).toBeHidden();
   await expect(page.locator('.card')).toHaveCount(0);
 
   await addDeal(page, { 'Deal title': DEAL, Account: 'Acme Corp', Amount: '12,500', Owner: 'Alice Chen' });

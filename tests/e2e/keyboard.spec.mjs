@@ -1,0 +1,82 @@
+// Issue 11, dialogs by keyboard: focus moves into every dialog and stays there (Tab wraps),
+// Esc closes, focus goes back to where it was (or to the moved card); the deal form asks
+// before throwing typed work away and puts the cursor on the first invalid field.
+import { test, expect, openApp, column, card } from './helpers.mjs';
+
+test('dialogs take the focus, keep it, give it back; a move takes two key presses', async ({ page }) => {
+  await openApp(page);
+  await page.getByRole('button', { name: 'Use B2B template' }).click();
+
+  // The deal form: focus in the first field; Enter with no title focuses the title again,
+  // marked invalid, with its message.
+  const add = page.getByRole('button', { name: 'Add deal', exact: true });
+  await add.focus();
+  await page.keyboard.press('Enter');
+  const form = page.getByRole('dialog', { name: 'New deal' });
+  const title = form.getByLabel('Deal title', { exact: true });
+  await expect(title).toBeFocused();
+  await page.keyboard.press('Enter');
+  await expect(title).toHaveAttribute('aria-invalid', 'true');
+  await expect(title).toBeFocused();
+  // Typed work is not thrown away without asking: dismissed, the form stays; accepted, it
+  // closes and focus is back on "Add deal".
+  await page.keyboard.type('Keyboard deal');
+  page.once('dialog', (d) => d.dismiss());
+  await page.keyboard.press('Escape');
+  await expect(form).toBeVisible();
+  await expect(title).toHaveValue('Keyboard deal');
+  page.once('dialog', (d) => { expect(d.message()).toBe('Discard the changes you typed?'); return d.accept(); });
+  await page.keyboard.press('Escape');
+  await expect(form).toBeHidden();
+  await expect(add).toBeFocused();
+  // Again, saved with Enter: no question, focus back on "Add deal".
+  await page.keyboard.press('Enter');
+  await expect(title).toBeFocused();
+  await page.keyboard.type('Keyboard deal');
+  await page.keyboard.press('Enter');
+  await expect(form).toBeHidden();
+  await expect(add).toBeFocused();
+  const qual = column(page, 'Qualification');
+  await expect(card(qual, 'Keyboard deal')).toBeVisible();
+
+  // A move: on the card's "Move to…" control, ArrowDown picks the next stage and opens the
+  // dialog with "Move" focused.
+  const mover = card(qual, 'Keyboard deal').getByRole('combobox', { name: 'Move Keyboard deal to stage' });
+  await mover.focus();
+  await page.keyboard.press('ArrowDown');
+  const dialog = page.getByRole('dialog', { name: 'Move “Keyboard deal” to Needs analysis' });
+  const confirm = dialog.getByRole('button', { name: 'Move', exact: true });
+  await expect(confirm).toBeFocused();
+  // Tab from the last control wraps to the first; Shift+Tab from the first comes back.
+  await page.keyboard.press('Tab');
+  const inside = await page.evaluate(() => !!document.activeElement.closest('[role=dialog]'));
+  expect(inside).toBe(true);
+  await expect(confirm).not.toBeFocused();
+  await page.keyboard.press('Shift+Tab');
+  await expect(confirm).toBeFocused();
+  // Esc: closed, nothing moved, focus back on the control it came from.
+  await page.keyboard.press('Escape');
+  await expect(dialog).toBeHidden();
+  await expect(mover).toBeFocused();
+  await expect(card(qual, 'Keyboard deal')).toBeVisible();
+  // ArrowDown, Enter: moved; focus on the card's control in its new column, ready for the next.
+  await page.keyboard.press('ArrowDown');
+  await expect(confirm).toBeFocused();
+  await page.keyboard.press('Enter');
+  await expect(dialog).toBeHidden();
+  const needs = column(page, 'Needs analysis');
+  await expect(card(needs, 'Keyboard deal')).toBeVisible();
+  await expect(card(needs, 'Keyboard deal').getByRole('combobox', { name: 'Move Keyboard deal to stage' })).toBeFocused();
+
+  // The activity dialog (L on the card, here on its ✎ button one Shift+Tab back): the
+  // subject has the focus; Esc gives it back to the button.
+  await page.keyboard.press('Shift+Tab');
+  const pen = card(needs, 'Keyboard deal').getByRole('button', { name: 'Log activity on Keyboard deal (L)' });
+  await expect(pen).toBeFocused();
+  await page.keyboard.press('l');
+  const log = page.getByRole('dialog', { name: 'Log activity: Keyboard deal' });
+  await expect(log.getByLabel('Subject')).toBeFocused();
+  await page.keyboard.press('Escape');
+  await expect(log).toBeHidden();
+  await expect(pen).toBeFocused();
+});
