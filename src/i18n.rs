@@ -371,6 +371,7 @@ texts! {
     BackToAccounts => "← Accounts", "← 客户";
     LeadNotFound => "This lead does not exist (any more).", "该线索不存在（或已删除）。";
     StartAtLead => "Start at lead", "从线索开始";
+    Menu => "Menu", "菜单";
     DiscardTypedChanges => "Discard the changes you typed?", "放弃已输入的修改吗？";
     FunnelLeadBarLabel => "{stage}: {n} leads", "{stage}：{n} 条线索";
     StartOnToday => "Open Funnelscope on Today", "打开时显示今日";

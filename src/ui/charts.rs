@@ -79,10 +79,12 @@ pub fn FunnelChart(
             })
             .collect_view();
         Some(view! {
-            <svg class="chart funnel" viewBox=format!("0 0 680 {height}") role="group" aria-label=move || app.t(K::FunnelChart)>
-                {lead_bars}
-                {bars}
-            </svg>
+            <div class="chart-frame" tabindex="0" role="region" aria-label=move || app.t(K::FunnelChart)>
+                <svg class="chart funnel" viewBox=format!("0 0 680 {height}") role="group" aria-label=move || app.t(K::FunnelChart)>
+                    {lead_bars}
+                    {bars}
+                </svg>
+            </div>
         })
     }
 }
@@ -149,11 +151,13 @@ pub fn DwellChart(report: Memo<Option<Report>>) -> impl IntoView {
             })
             .collect();
         Some(view! {
-            <svg class="chart dwell" viewBox=format!("0 0 680 {height}") role="img" aria-label=move || app.t(K::DwellChart)>
-                {marks}
-                <text x="150" y=axis_y class="axis-label">"0"</text>
-                <text x="550" y=axis_y class="axis-label" text-anchor="end">{move || fill(app.t(K::NDaysShort), &[("n", format!("{max:.0}"))])}</text>
-            </svg>
+            <div class="chart-frame" tabindex="0" role="region" aria-label=move || app.t(K::DwellChart)>
+                <svg class="chart dwell" viewBox=format!("0 0 680 {height}") role="img" aria-label=move || app.t(K::DwellChart)>
+                    {marks}
+                    <text x="150" y=axis_y class="axis-label">"0"</text>
+                    <text x="550" y=axis_y class="axis-label" text-anchor="end">{move || fill(app.t(K::NDaysShort), &[("n", format!("{max:.0}"))])}</text>
+                </svg>
+            </div>
             {(!notes.is_empty()).then(|| view! {
                 <ul class="notes small" aria-label=app.t(K::DwellChart)>{notes.into_iter().map(|n| view! { <li>{n}</li> }).collect_view()}</ul>
             })}
@@ -208,12 +212,14 @@ pub fn WinCurves(report: Memo<Option<Report>>, max_days: Signal<u32>) -> impl In
             })
             .collect_view();
         Some(view! {
-            <svg class="chart curves" viewBox=format!("0 0 640 {}", h + 52.0) role="img" aria-label=move || app.t(K::WinCurvesChart)>
-                {grid}
-                <text x="50" y=h + 24.0 class="axis-label">"0"</text>
-                <text x=50.0 + w y=h + 24.0 class="axis-label" text-anchor="end">{move || fill(app.t(K::NDaysShort), &[("n", format!("{xmax:.0}"))])}</text>
-                {curves}
-            </svg>
+            <div class="chart-frame" tabindex="0" role="region" aria-label=move || app.t(K::WinCurvesChart)>
+                <svg class="chart curves" viewBox=format!("0 0 640 {}", h + 52.0) role="img" aria-label=move || app.t(K::WinCurvesChart)>
+                    {grid}
+                    <text x="50" y=h + 24.0 class="axis-label">"0"</text>
+                    <text x=50.0 + w y=h + 24.0 class="axis-label" text-anchor="end">{move || fill(app.t(K::NDaysShort), &[("n", format!("{xmax:.0}"))])}</text>
+                    {curves}
+                </svg>
+            </div>
         })
     }
 }

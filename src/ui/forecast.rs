@@ -432,7 +432,8 @@ fn Reliability(results: RwSignal<Option<Results>>) -> impl IntoView {
     let app = use_app();
     move || {
         results.get().map(|r| {
-            let s = |v: f64| 30.0 + 200.0 * v;
+            // Room on the left for the "100%" label (it was cut to "00%").
+            let s = |v: f64| 42.0 + 190.0 * v;
             let y = |v: f64| 220.0 - 200.0 * v;
             let dots = r
                 .backtest
@@ -457,8 +458,8 @@ fn Reliability(results: RwSignal<Option<Results>>) -> impl IntoView {
                     <line x1=s(0.0) y1=y(0.0) x2=s(0.0) y2=y(1.0) class="axis"/>
                     <text x=s(0.0) y="238" class="axis-label">"0%"</text>
                     <text x=s(1.0) y="238" class="axis-label" text-anchor="end">"100%"</text>
-                    <text x="125" y="249" class="axis-label" text-anchor="middle">{app.t(K::Predicted)}</text>
-                    <text x="26" y=y(1.0) + 4.0 class="axis-label" text-anchor="end">"100%"</text>
+                    <text x=s(0.5) y="249" class="axis-label" text-anchor="middle">{app.t(K::Predicted)}</text>
+                    <text x="38" y=y(1.0) + 4.0 class="axis-label" text-anchor="end">"100%"</text>
                     {dots}
                 </svg>
             }

@@ -310,7 +310,7 @@ pub fn LeadsPage() -> impl IntoView {
             <section class="assign" aria-label=move || app.t(K::AssignLeadsHeading)>
                 <h2>{move || app.t(K::AssignLeadsHeading)}</h2>
                 {move || rule_text.get().map(|t| view! { <p class="muted small">{t}</p> })}
-                <label class="field small">
+                <label class="field narrow">
                     <span>{move || app.t(K::AssignHow)}</span>
                     <select on:change=move |ev| mode.set(match event_target_value(&ev).as_str() {
                         "source" => RuleMode::Source,

@@ -180,6 +180,7 @@ fn Header() -> impl IntoView {
         let id = event_target_value(&ev);
         app.select_pipeline(Some(Id(id)));
     };
+    let menu_open = RwSignal::new(false);
     let on_lang = move |ev| {
         let lang = if event_target_value(&ev) == "zh" { Lang::Zh } else { Lang::En };
         app.set_lang(lang);
@@ -200,7 +201,14 @@ fn Header() -> impl IntoView {
                         </For>
                     </select>
                 </label>
-                <nav class="nav" aria-label=move || app.t(K::MainNavigation)>
+                // On a phone the links fold into a menu (CSS shows the button under 640 px).
+                <button type="button" class="nav-toggle" aria-controls="main-nav"
+                    aria-expanded=move || if menu_open.get() { "true" } else { "false" }
+                    on:click=move |_| menu_open.update(|o| *o = !*o)>
+                    <span aria-hidden="true">"☰ "</span>{move || app.t(K::Menu)}
+                </button>
+                <nav id="main-nav" class="nav" class:open=move || menu_open.get() aria-label=move || app.t(K::MainNavigation)
+                    on:click=move |_| menu_open.set(false)>
                     <a href=href(View::Today)>{move || app.t(K::TodayView)}</a>
                     <a href=href(View::Leads)>{move || app.t(K::Leads)}</a>
                     <a href=href(View::Board)>{move || app.t(K::Board)}</a>
