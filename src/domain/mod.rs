@@ -2,6 +2,7 @@
 
 pub mod account;
 pub mod activity;
+pub mod board_filter;
 pub mod demo;
 pub mod error;
 pub mod event;

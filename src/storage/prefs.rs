@@ -20,6 +20,9 @@ pub struct Prefs {
     /// Open on Today rather than the board (the rep's choice, on the Today page).
     #[serde(default)]
     pub start_on_today: bool,
+    /// The board's saved views: a name and the address's filter part ("q=…&owner=…").
+    #[serde(default)]
+    pub views: Vec<(String, String)>,
 }
 
 impl Prefs {

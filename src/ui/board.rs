@@ -6,7 +6,9 @@ use super::state::{use_app, DealFormMode};
 use super::{href, View};
 use crate::domain::money::{format_amount, totals_by_currency};
 use std::collections::HashMap;
+use crate::domain::board_filter::{BoardFilter, CloseWindow};
 use crate::domain::{Id, StageKind};
+use leptos_router::hooks::{use_navigate, use_query_map};
 use crate::i18n::{fill, K};
 use leptos::prelude::*;
 
@@ -26,6 +28,8 @@ struct Column {
     name: String,
     kind: StageKind,
     count: usize,
+    /// Deals in the stage before the search and filters (equal to `count` without them).
+    all: usize,
     total: String,
     /// The first `limit` cards in display order; the rest are behind "Show more".
     cards: Vec<Card>,
@@ -57,16 +61,49 @@ pub fn Board() -> impl IntoView {
         })
     });
     provide_context(next_steps);
+    // The search and filters live in the page address (the one source of truth).
+    let query = use_query_map();
+    let filter = Memo::new(move |_| query.with(|q| BoardFilter::from_query(|k| q.get(k))));
+    // The deals the filter lets through; None when there is no filter.
+    let shown = Memo::new(move |_| {
+        let f = filter.get();
+        if f.is_empty() {
+            return None;
+        }
+        let now = super::state::now();
+        let today = (now + chrono::Duration::minutes(format::tz_offset_min() as i64)).date_naive();
+        let stuck: std::collections::HashSet<String> = if f.stuck {
+            app.with_index(|flow| {
+                crate::analytics::report_on(flow, &crate::analytics::Query::new(now)).stages.into_iter().flat_map(|s| s.dwell.stuck.into_iter().map(|d| d.id)).collect()
+            })
+            .unwrap_or_default()
+        } else {
+            Default::default()
+        };
+        let steps = next_steps.get();
+        Some(app.ws.with(|ws| {
+            ws.deals
+                .iter()
+                .filter(|d| f.matches(d, steps.contains_key(&d.id), stuck.contains(d.id.as_str()), today))
+                .map(|d| d.id.clone())
+                .collect::<std::collections::HashSet<Id>>()
+        }))
+    });
     // Read from the kept analytics index: each deal's last event gives its stage and the
     // time it entered it, without touching the string-keyed workspace.
     let columns = Memo::new(move |_| {
         let now = super::state::now().timestamp();
         let limits = limits.get();
+        let shown = shown.get();
         app.with_index(|flow| {
             let mut members: Vec<Vec<(i64, usize)>> = vec![Vec::new(); flow.stages.len()];
+            let mut all = vec![0usize; flow.stages.len()];
             for (d, evs) in flow.events.iter().enumerate() {
                 if let Some(&(t, s)) = evs.last() {
-                    members[s as usize].push((t, d));
+                    all[s as usize] += 1;
+                    if shown.as_ref().is_none_or(|set| set.contains(&flow.deals[d].id)) {
+                        members[s as usize].push((t, d));
+                    }
                 }
             }
             flow.stages
@@ -103,6 +140,7 @@ pub fn Board() -> impl IntoView {
                         name: s.name.clone(),
                         kind: s.kind,
                         count: m.len(),
+                        all: all[si],
                         total: format::totals_text(&totals),
                         cards,
                     }
@@ -117,6 +155,7 @@ pub fn Board() -> impl IntoView {
     let show_more = Callback::new(move |id: Id| limits.update(|l| *l.entry(id).or_insert(PAGE) += 100));
     view! {
         <h1 class="sr-only">{move || app.t(K::Board)}</h1>
+        <BoardToolbar filter=filter/>
         <div class="board">
             <For each=move || columns.get() key=|c| (c.id.clone(), c.name.clone()) let(col)>
                 <StageColumn id=col.id name=col.name kind=col.kind columns=columns stage_options=stage_options show_more=show_more/>
@@ -138,6 +177,7 @@ fn StageColumn(
     let col_id = id.clone();
     let data = Memo::new(move |_| columns.with(|cs| cs.iter().find(|c| c.id == col_id).cloned()));
     let count = move || data.with(|d| d.as_ref().map_or(0, |c| c.count));
+    let all = move || data.with(|d| d.as_ref().map_or(0, |c| c.all));
     let hidden = move || data.with(|d| d.as_ref().map_or(0, |c| c.count - c.cards.len()));
     let total = move || data.with(|d| d.as_ref().map(|c| c.total.clone()).unwrap_or_default());
     let cards = move || data.with(|d| d.as_ref().map(|c| c.cards.clone()).unwrap_or_default());
@@ -184,9 +224,10 @@ fn StageColumn(
                 <button class="icon" aria-label=add_label.clone() title=add_label
                     on:click=move |_| app.deal_form.set(Some(DealFormMode::New { stage: Some(add_id.clone()) }))>"+"</button>
                 <p class="column-stats">
-                    <span class="count">{move || match count() {
-                        1 => app.t(K::OneDeal).to_string(),
-                        n => fill(app.t(K::NDeals), &[("n", n.to_string())]),
+                    <span class="count">{move || match (count(), all()) {
+                        (n, m) if n != m => fill(app.t(K::NOfMDeals), &[("n", n.to_string()), ("m", m.to_string())]),
+                        (1, _) => app.t(K::OneDeal).to_string(),
+                        (n, _) => fill(app.t(K::NDeals), &[("n", n.to_string())]),
                     }}</span>
                     <span class="total">{total}</span>
                 </p>
@@ -278,5 +319,165 @@ fn DealCard(card: Card, stage: Id, stage_options: Memo<Vec<(Id, String)>>, open:
                 </select>
             </div>
         </li>
+    }
+}
+
+/// Search, filters and saved views above the board. Every change rewrites the address
+/// (replacing, not adding, a history entry), and the board follows the address.
+#[component]
+fn BoardToolbar(filter: Memo<BoardFilter>) -> impl IntoView {
+    let app = use_app();
+    let navigate = use_navigate();
+    let go = move |f: BoardFilter| {
+        let mut url = format!("{}?view=board", app.base_path.get_value());
+        for (k, v) in f.to_query() {
+            url.push_str(&format!("&{k}={}", js_sys::encode_uri_component(&v)));
+        }
+        navigate(&url, leptos_router::NavigateOptions { replace: true, ..Default::default() });
+    };
+    let options = Memo::new(move |_| {
+        app.ws.with(|ws| {
+            let pid = app.pipeline.get_untracked();
+            let mut o = (std::collections::BTreeSet::new(), std::collections::BTreeSet::new(), std::collections::BTreeSet::new());
+            for d in ws.deals.iter().filter(|d| pid.as_ref().is_none_or(|p| &d.pipeline == p)) {
+                o.0.insert(d.owner.clone());
+                o.1.insert(d.source.clone());
+                o.2.extend(d.tags.iter().cloned());
+            }
+            o.0.remove("");
+            o.1.remove("");
+            (o.0.into_iter().collect::<Vec<_>>(), o.1.into_iter().collect::<Vec<_>>(), o.2.into_iter().collect::<Vec<_>>())
+        })
+    });
+    let go2 = go.clone();
+    let set = move |edit: Box<dyn Fn(&mut BoardFilter)>| {
+        let mut f = filter.get_untracked();
+        edit(&mut f);
+        go2(f);
+    };
+    let set = StoredValue::new_local(set);
+    let select = move |label: K, get: fn(&BoardFilter) -> &String, put: fn(&mut BoardFilter, String), pick: fn(&(Vec<String>, Vec<String>, Vec<String>)) -> &Vec<String>| {
+        view! {
+            <label class="field small">
+                <span>{move || app.t(label)}</span>
+                <select on:change=move |ev| {
+                    let v = event_target_value(&ev);
+                    set.with_value(|s| s(Box::new(move |f| put(f, v.clone()))));
+                }>
+                    <option value="" selected=move || filter.with(|f| get(f).is_empty())>{move || app.t(K::Everyone)}</option>
+                    {move || options.with(|o| pick(o).clone()).into_iter().map(|v| {
+                        let (v2, text) = (v.clone(), v.clone());
+                        view! { <option value=v selected=move || filter.with(|f| *get(f) == v2)>{text}</option> }
+                    }).collect_view()}
+                </select>
+            </label>
+        }
+    };
+    // Saved views: a name and the address's filters, kept in this browser.
+    let saved = RwSignal::new(crate::storage::Prefs::load().views);
+    let view_name = RwSignal::new(String::new());
+    let save_view = move |_| {
+        let name = view_name.get_untracked().trim().to_string();
+        if name.is_empty() {
+            return;
+        }
+        let q = filter.get_untracked().to_query().into_iter().map(|(k, v)| format!("{k}={}", js_sys::encode_uri_component(&v))).collect::<Vec<_>>().join("&");
+        let mut p = crate::storage::Prefs::load();
+        p.views.retain(|(n, _)| *n != name);
+        p.views.push((name, q));
+        p.save();
+        saved.set(p.views);
+        view_name.set(String::new());
+    };
+    let go3 = go.clone();
+    let apply_view = move |ev: leptos::ev::Event| {
+        let name = event_target_value(&ev);
+        if let Some((_, q)) = saved.get_untracked().into_iter().find(|(n, _)| *n == name) {
+            let pairs: Vec<(String, String)> = q
+                .split('&')
+                .filter_map(|kv| kv.split_once('='))
+                .map(|(k, v)| (k.to_string(), js_sys::decode_uri_component(v).ok().and_then(|s| s.as_string()).unwrap_or_default()))
+                .collect();
+            go3(BoardFilter::from_query(|k| pairs.iter().find(|(x, _)| x == k).map(|(_, v)| v.clone())));
+        }
+    };
+    let delete_view = move |_| {
+        let current = filter.get_untracked().to_query();
+        let mut p = crate::storage::Prefs::load();
+        let q = current.into_iter().map(|(k, v)| format!("{k}={}", js_sys::encode_uri_component(&v))).collect::<Vec<_>>().join("&");
+        p.views.retain(|(_, vq)| *vq != q);
+        p.save();
+        saved.set(p.views);
+    };
+    let go4 = go.clone();
+    view! {
+        <div class="board-tools" role="search" aria-label=move || app.t(K::FindDeals)>
+            <label class="field grow">
+                <span>{move || app.t(K::SearchDeals)}</span>
+                <input type="search" prop:value=move || filter.with(|f| f.text.clone()) placeholder=move || app.t(K::SearchDealsHint)
+                    on:input=move |ev| {
+                        let v = event_target_value(&ev);
+                        set.with_value(|s| s(Box::new(move |f| f.text = v.clone())));
+                    }/>
+            </label>
+            {select(K::Owner, |f| &f.owner, |f, v| f.owner = v, |o| &o.0)}
+            {select(K::Source, |f| &f.source, |f, v| f.source = v, |o| &o.1)}
+            {select(K::TagsShort, |f| &f.tag, |f, v| f.tag = v, |o| &o.2)}
+            <label class="field small">
+                <span>{move || app.t(K::ExpectedClose)}</span>
+                <select on:change=move |ev| {
+                    let w = CloseWindow::from_code(&event_target_value(&ev));
+                    set.with_value(|s| s(Box::new(move |f| f.close = w)));
+                }>
+                    {CloseWindow::ALL.into_iter().map(|w| view! {
+                        <option value=w.code() selected=move || filter.with(|f| f.close == w)>{move || app.t(close_label(w))}</option>
+                    }).collect_view()}
+                </select>
+            </label>
+            <label class="check">
+                <input type="checkbox" prop:checked=move || filter.with(|f| f.no_next_step) on:change=move |ev| {
+                    let on = event_target_checked(&ev);
+                    set.with_value(|s| s(Box::new(move |f| f.no_next_step = on)));
+                }/>
+                <span>{move || app.t(K::FilterNoNextStep)}</span>
+            </label>
+            <label class="check">
+                <input type="checkbox" prop:checked=move || filter.with(|f| f.stuck) on:change=move |ev| {
+                    let on = event_target_checked(&ev);
+                    set.with_value(|s| s(Box::new(move |f| f.stuck = on)));
+                }/>
+                <span>{move || app.t(K::FilterStuck)}</span>
+            </label>
+            <Show when=move || !filter.with(BoardFilter::is_empty)>
+                <button type="button" on:click={let go4 = go4.clone(); move |_| go4(BoardFilter::default())}>{move || app.t(K::ClearFilters)}</button>
+            </Show>
+            <div class="saved-views">
+                <label class="field small">
+                    <span>{move || app.t(K::SavedViews)}</span>
+                    <select on:change=apply_view.clone()>
+                        <option value="">"—"</option>
+                        {move || saved.get().into_iter().map(|(n, _)| view! { <option value=n.clone()>{n.clone()}</option> }).collect_view()}
+                    </select>
+                </label>
+                <Show when=move || !filter.with(BoardFilter::is_empty)>
+                    <label class="field small">
+                        <span>{move || app.t(K::ViewName)}</span>
+                        <input type="text" prop:value=move || view_name.get() on:input=move |ev| view_name.set(event_target_value(&ev))/>
+                    </label>
+                    <button type="button" on:click=save_view>{move || app.t(K::SaveView)}</button>
+                    <button type="button" on:click=delete_view>{move || app.t(K::DeleteView)}</button>
+                </Show>
+            </div>
+        </div>
+    }
+}
+
+fn close_label(w: CloseWindow) -> K {
+    match w {
+        CloseWindow::Any => K::CloseAny,
+        CloseWindow::Overdue => K::CloseOverdue,
+        CloseWindow::ThisMonth => K::CloseThisMonth,
+        CloseWindow::Next30 => K::CloseNext30,
+        CloseWindow::NotSet => K::CloseNotSet,
     }
 }

@@ -1,0 +1,196 @@
+//! What the board shows: a search over a deal's words and filters that combine (owner,
+//! source, tag, close date, no next step, stuck). It round-trips through the page address,
+//! so a filtered board can be bookmarked, shared with a teammate on the same data, and
+//! saved as a named view.
+
+use super::opportunity::Opportunity;
+use chrono::{Datelike, NaiveDate};
+
+/// When a deal is expected to close, relative to today.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum CloseWindow {
+    #[default]
+    Any,
+    /// Before today.
+    Overdue,
+    /// Within the current calendar month.
+    ThisMonth,
+    /// From today through 30 days ahead.
+    Next30,
+    /// No date set.
+    NotSet,
+}
+
+impl CloseWindow {
+    pub const ALL: [CloseWindow; 5] = [CloseWindow::Any, CloseWindow::Overdue, CloseWindow::ThisMonth, CloseWindow::Next30, CloseWindow::NotSet];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            CloseWindow::Any => "",
+            CloseWindow::Overdue => "overdue",
+            CloseWindow::ThisMonth => "month",
+            CloseWindow::Next30 => "30d",
+            CloseWindow::NotSet => "none",
+        }
+    }
+
+    pub fn from_code(s: &str) -> CloseWindow {
+        CloseWindow::ALL.into_iter().find(|w| w.code() == s).unwrap_or_default()
+    }
+
+    fn contains(self, close: Option<NaiveDate>, today: NaiveDate) -> bool {
+        match (self, close) {
+            (CloseWindow::Any, _) => true,
+            (CloseWindow::NotSet, c) => c.is_none(),
+            (_, None) => false,
+            (CloseWindow::Overdue, Some(d)) => d < today,
+            (CloseWindow::ThisMonth, Some(d)) => d.year() == today.year() && d.month() == today.month(),
+            (CloseWindow::Next30, Some(d)) => d >= today && d <= today + chrono::Duration::days(30),
+        }
+    }
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct BoardFilter {
+    /// Words to find in the title, account, contact, notes or tags (all of them, any order).
+    pub text: String,
+    pub owner: String,
+    pub source: String,
+    pub tag: String,
+    pub close: CloseWindow,
+    pub no_next_step: bool,
+    pub stuck: bool,
+}
+
+/// Lower case, full-width letters and digits (as Chinese input methods type them) folded
+/// to their ASCII forms, so "ＡＣＭＥ" finds "Acme".
+pub fn fold(s: &str) -> String {
+    s.chars()
+        .map(|c| match c as u32 {
+            0xFF01..=0xFF5E => char::from_u32(c as u32 - 0xFEE0).unwrap_or(c),
+            0x3000 => ' ',
+            _ => c,
+        })
+        .flat_map(char::to_lowercase)
+        .collect()
+}
+
+impl BoardFilter {
+    pub fn is_empty(&self) -> bool {
+        *self == BoardFilter::default()
+    }
+
+    /// Whether `d` is shown. `has_next_step` and `stuck` come from the activities and the
+    /// dwell analysis; `today` is the user's local date.
+    pub fn matches(&self, d: &Opportunity, has_next_step: bool, stuck: bool, today: NaiveDate) -> bool {
+        if !self.owner.is_empty() && d.owner != self.owner
+            || !self.source.is_empty() && d.source != self.source
+            || !self.tag.is_empty() && !d.tags.iter().any(|t| *t == self.tag)
+            || !self.close.contains(d.expected_close, today)
+            || self.no_next_step && has_next_step
+            || self.stuck && !stuck
+        {
+            return false;
+        }
+        let words = fold(&self.text);
+        if words.trim().is_empty() {
+            return true;
+        }
+        let hay = fold(&format!("{}\n{}\n{}\n{}\n{}", d.title, d.account, d.contact, d.notes, d.tags.join(" ")));
+        words.split_whitespace().all(|w| hay.contains(w))
+    }
+
+    /// The address's query pairs (only the filters that are set).
+    pub fn to_query(&self) -> Vec<(&'static str, String)> {
+        let mut q = Vec::new();
+        for (k, v) in [("q", &self.text), ("owner", &self.owner), ("source", &self.source), ("tag", &self.tag)] {
+            if !v.is_empty() {
+                q.push((k, v.clone()));
+            }
+        }
+        if self.close != CloseWindow::Any {
+            q.push(("close", self.close.code().to_string()));
+        }
+        if self.no_next_step {
+            q.push(("nonext", "1".into()));
+        }
+        if self.stuck {
+            q.push(("stuck", "1".into()));
+        }
+        q
+    }
+
+    /// From the address: unknown values fall back to "any" rather than hiding everything.
+    pub fn from_query(get: impl Fn(&str) -> Option<String>) -> BoardFilter {
+        let flag = |k: &str| get(k).is_some_and(|v| v == "1");
+        BoardFilter {
+            text: get("q").unwrap_or_default(),
+            owner: get("owner").unwrap_or_default(),
+            source: get("source").unwrap_or_default(),
+            tag: get("tag").unwrap_or_default(),
+            close: CloseWindow::from_code(&get("close").unwrap_or_default()),
+            no_next_step: flag("nonext"),
+            stuck: flag("stuck"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn deal(title: &str, account: &str, notes: &str, owner: &str, close: Option<&str>) -> Opportunity {
+        Opportunity {
+            title: title.into(),
+            account: account.into(),
+            notes: notes.into(),
+            owner: owner.into(),
+            source: "Web".into(),
+            tags: vec!["pilot".into()],
+            expected_close: close.and_then(|c| NaiveDate::parse_from_str(c, "%Y-%m-%d").ok()),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn search_finds_every_word_in_any_field_chinese_and_full_width_included() {
+        let today = NaiveDate::from_ymd_opt(2026, 11, 28).unwrap();
+        let d = deal("ERP 二期", "杭州云帆科技有限公司", "Wants a pilot in March", "王芳", None);
+        let f = |text: &str| BoardFilter { text: text.into(), ..Default::default() };
+        for hit in ["erp", "二期", "云帆", "march PILOT", "ＥＲＰ", "  "] {
+            assert!(f(hit).matches(&d, false, false, today), "{hit}");
+        }
+        for miss in ["erp 三期", "北京", "april"] {
+            assert!(!f(miss).matches(&d, false, false, today), "{miss}");
+        }
+    }
+
+    /// Filters combine (all must hold); close windows by hand against 2026-11-28.
+    #[test]
+    fn filters_combine_and_close_windows_follow_the_calendar() {
+        let today = NaiveDate::from_ymd_opt(2026, 11, 28).unwrap();
+        let at = |c: Option<&str>| deal("D", "A", "", "Ann", c);
+        let w = |close: CloseWindow, c: Option<&str>| BoardFilter { close, ..Default::default() }.matches(&at(c), false, false, today);
+        assert!(w(CloseWindow::Overdue, Some("2026-11-27")) && !w(CloseWindow::Overdue, Some("2026-11-28")));
+        assert!(w(CloseWindow::ThisMonth, Some("2026-11-01")) && w(CloseWindow::ThisMonth, Some("2026-11-30")) && !w(CloseWindow::ThisMonth, Some("2026-12-01")));
+        assert!(w(CloseWindow::Next30, Some("2026-11-28")) && w(CloseWindow::Next30, Some("2026-12-28")) && !w(CloseWindow::Next30, Some("2026-12-29")));
+        assert!(!w(CloseWindow::Next30, None) && w(CloseWindow::NotSet, None) && !w(CloseWindow::NotSet, Some("2026-12-01")));
+        let f = BoardFilter { owner: "Ann".into(), tag: "pilot".into(), no_next_step: true, ..Default::default() };
+        assert!(f.matches(&at(None), false, false, today));
+        assert!(!f.matches(&at(None), true, false, today), "has a next step");
+        assert!(!BoardFilter { owner: "Bo".into(), ..f.clone() }.matches(&at(None), false, false, today));
+        assert!(!BoardFilter { stuck: true, ..f.clone() }.matches(&at(None), false, false, today));
+        assert!(BoardFilter { stuck: true, ..f.clone() }.matches(&at(None), false, true, today));
+    }
+
+    #[test]
+    fn the_address_round_trips() {
+        let f = BoardFilter { text: "云帆 erp".into(), owner: "王芳".into(), close: CloseWindow::Next30, stuck: true, ..Default::default() };
+        let q = f.to_query();
+        assert_eq!(q, vec![("q", "云帆 erp".to_string()), ("owner", "王芳".into()), ("close", "30d".into()), ("stuck", "1".into())]);
+        let back = BoardFilter::from_query(|k| q.iter().find(|(x, _)| *x == k).map(|(_, v)| v.clone()));
+        assert_eq!(back, f);
+        assert!(BoardFilter::from_query(|k| (k == "close").then(|| "someday".to_string())).is_empty());
+        assert!(BoardFilter::default().to_query().is_empty());
+    }
+}
