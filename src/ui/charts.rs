@@ -65,15 +65,20 @@ pub fn FunnelChart(
                 let pick = move || on_pick.run((id.clone(), name.clone()));
                 let pick2 = pick.clone();
                 view! {
-                    <g class="funnel-bar" role="button" tabindex="0" aria-label=label
-                        on:click=move |_| pick()
-                        on:keydown=move |ev| if ev.key() == "Enter" || ev.key() == " " { ev.prevent_default(); pick2() }>
-                        <title>{tip}</title>
+                    <g class="funnel-bar">
                         <text x="0" y=y + 24.0 class="axis-label">{s.name.clone()}</text>
                         <rect x=x y=y width=w.max(2.0) height=row - 14.0 rx="4" class="bar"/>
                         <text x="575" y=y + 17.0 class="value">{f.reached.to_string()}</text>
                         <text x="575" y=y + 31.0 class="value muted">{format_compact(f.amount, &cur)}</text>
                         {drop.map(|d| view! { <text x="360" y=y + row - 1.0 class="drop" text-anchor="middle">{d}</text> })}
+                        // The control is a transparent band over the row, carrying the name: the texts
+                        // drawn under it are not part of a button, so the name needs not repeat
+                        // every figure (axe: label in name).
+                        <rect class="funnel-hit" x="0" y=y - 2.0 width="680" height=row - 4.0 role="button" tabindex="0" aria-label=label
+                            on:click=move |_| pick()
+                            on:keydown=move |ev| if ev.key() == "Enter" || ev.key() == " " { ev.prevent_default(); pick2() }>
+                            <title>{tip}</title>
+                        </rect>
                     </g>
                 }
             })

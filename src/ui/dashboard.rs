@@ -514,8 +514,8 @@ fn ConversionTable(
             })
             .collect_view();
         Some(view! {
-            <div class="table-wrap">
-                <table class="data">
+            <div class="table-wrap" tabindex="0" role="region" aria-label=app.t(K::ConversionTable)>
+                <table class="data" aria-label=app.t(K::ConversionTable)>
                     <thead>
                         <tr>
                             <th scope="col">{app.t(K::Stage)}</th>
@@ -569,7 +569,7 @@ fn WinTable(report: Memo<Option<Report>>, lead: Memo<Option<crate::analytics::le
             })
             .collect_view();
         Some(view! {
-            <div class="table-wrap">
+            <div class="table-wrap" tabindex="0" role="region" aria-label=app.t(K::WinTable)>
                 <table class="data" aria-label=app.t(K::WinTable)>
                     <thead>
                         <tr>

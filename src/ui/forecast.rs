@@ -332,7 +332,7 @@ fn DealScores(results: RwSignal<Option<Results>>, sort: RwSignal<SortBy>, money:
             };
             deals.sort_by(|a, b| key(b).total_cmp(&key(a)).then_with(|| a.title.cmp(&b.title)));
             view! {
-                <div class="table-wrap">
+                <div class="table-wrap" tabindex="0" role="region" aria-label=app.t(K::DealScores)>
                     <table class="data scores" aria-label=app.t(K::DealScores)>
                         <thead>
                             <tr>
@@ -380,7 +380,7 @@ fn BacktestTable(results: RwSignal<Option<Results>>, money: impl Fn(f64) -> Stri
         results.get().map(|r| {
             let bt = r.backtest;
             view! {
-                <div class="table-wrap">
+                <div class="table-wrap" tabindex="0" role="region" aria-label=app.t(K::Backtest)>
                     <table class="data" aria-label=app.t(K::Backtest)>
                         <thead>
                             <tr>
@@ -494,7 +494,7 @@ fn StageCalibration(results: RwSignal<Option<Results>>) -> impl IntoView {
         results.get().map(|r| {
             let all: Vec<(usize, u8)> = r.backtest.stages.iter().filter_map(|s| s.suggested.filter(|v| *v != s.set).map(|v| (s.stage, v))).collect();
             view! {
-                <div class="table-wrap">
+                <div class="table-wrap" tabindex="0" role="region" aria-label=app.t(K::StageProbabilities)>
                     <table class="data" aria-label=app.t(K::StageProbabilities)>
                         <thead>
                             <tr>

@@ -1,6 +1,6 @@
 // The analytics dashboard on the demo dataset: figures present, deals behind a bar,
 // recompute after a move, both languages.
-import { test, expect, openApp, dealCount } from './helpers.mjs';
+import { test, expect, openApp, dealCount, axeSerious } from './helpers.mjs';
 
 test('dashboard shows funnel, conversion, dwell and win-within-T, and follows the board', async ({ page }) => {
   await openApp(page);
@@ -17,6 +17,13 @@ test('dashboard shows funnel, conversion, dwell and win-within-T, and follows th
   await expect(page.getByRole('button', { name: 'Qualification: 300 deals reached' })).toBeVisible();
   await expect(page.getByText('Biggest drop-off')).toBeVisible();
   await expect(page.getByText(/Sales velocity/)).toBeVisible();
+  // Issue 11: no serious or critical axe findings on the dashboard (bars named as a whole,
+  // wide tables reachable by keyboard), light and dark.
+  await expect(page.getByRole('table', { name: 'Win within T days, with 95% interval' })).toBeVisible();
+  expect(await axeSerious(page, 'main'), 'analytics light').toEqual([]);
+  await page.emulateMedia({ colorScheme: 'dark' });
+  expect(await axeSerious(page, 'main'), 'analytics dark').toEqual([]);
+  await page.emulateMedia({ colorScheme: 'light' });
 
   // The conversion table and win-within-T table carry computed numbers.
   const conv = page.locator('table.data').first();
