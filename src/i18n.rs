@@ -372,6 +372,8 @@ texts! {
     LeadNotFound => "This lead does not exist (any more).", "该线索不存在（或已删除）。";
     StartAtLead => "Start at lead", "从线索开始";
     Menu => "Menu", "菜单";
+    ErrDuplicatePipelineName => "There is already a pipeline called \"{v}\": choose another name.", "已有名为「{v}」的漏斗，请换一个名称。";
+    ErrCurrencySign => "\"{typed}\" is written in {allowed}, but the currency is {currency}: choose {allowed} as the currency, or type the amount without the sign.", "“{typed}”带的是 {allowed} 的符号，但币种是 {currency}：请把币种选为 {allowed}，或去掉金额中的符号。";
     NOfMDeals => "{n} of {m} deals", "{n} / {m} 个商机";
     FindDeals => "Find deals", "查找商机";
     SearchDeals => "Search deals", "搜索商机";
@@ -633,6 +635,10 @@ pub fn error_message(lang: Lang, e: &DomainError) -> String {
     match e {
         DomainError::TitleRequired => t(K::ErrTitleRequired).into(),
         DomainError::TooLong { max, .. } => fill(t(K::ErrTooLong), &[("max", max.to_string())]),
+        DomainError::DuplicatePipelineName(n) => v(K::ErrDuplicatePipelineName, n),
+        DomainError::CurrencySignMismatch { typed, currency, allowed } => {
+            fill(t(K::ErrCurrencySign), &[("typed", typed.clone()), ("currency", currency.clone()), ("allowed", allowed.clone())])
+        }
         DomainError::Amount(AmountError::NotANumber) => t(K::ErrAmountNotNumber).into(),
         DomainError::Amount(AmountError::Negative) => t(K::ErrAmountNegative).into(),
         DomainError::Amount(AmountError::TooManyDecimals) => t(K::ErrAmountDecimals).into(),

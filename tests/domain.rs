@@ -435,3 +435,24 @@ fn forecast_calls_are_logged_when_made_or_changed() {
     assert_eq!(w.ws.category_changes[1].at, w.now);
     assert_eq!(w.ws.deal(&d).unwrap().forecast_category, ForecastCategory::Commit);
 }
+
+/// Issue 11: pipeline names are unique. A second pipeline from the same template is
+/// numbered; renaming onto another pipeline's name (any case) is refused and changes nothing.
+#[test]
+fn pipeline_names_are_unique() {
+    let mut w = World::new();
+    w.run(Command::CreatePipeline { template: Template::B2b, lang: Lang::En }).unwrap();
+    w.run(Command::CreatePipeline { template: Template::B2b, lang: Lang::En }).unwrap();
+    let names: Vec<&str> = w.ws.pipelines.iter().map(|p| p.name.as_str()).collect();
+    let first = names[0].to_string();
+    assert_eq!(names[1..], [format!("{first} (2)"), format!("{first} (3)")]);
+    let mut second = w.ws.pipelines[1].clone();
+    second.name = format!("  {}  ", first.to_uppercase());
+    let before = w.ws.clone();
+    let e = w.run(Command::SavePipeline { pipeline: second.clone(), base: None }).unwrap_err();
+    assert_eq!(e, vec![(Field::PipelineName, DomainError::DuplicatePipelineName(first.to_uppercase()))]);
+    assert_eq!(w.ws, before);
+    second.name = "Renewals".into();
+    w.run(Command::SavePipeline { pipeline: second, base: None }).unwrap();
+    assert_eq!(w.ws.pipelines[1].name, "Renewals");
+}

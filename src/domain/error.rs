@@ -10,6 +10,8 @@ pub enum DomainError {
     TooLong { field: Field, max: usize },
     Amount(AmountError),
     UnknownCurrency(String),
+    /// "¥8000" typed with USD selected: the sign says another currency.
+    CurrencySignMismatch { typed: String, currency: String, allowed: String },
     InvalidDate(String),
     // Moves
     UnknownDeal,
@@ -23,6 +25,7 @@ pub enum DomainError {
     DateOutOfRange,
     // Stage editor
     PipelineNameRequired,
+    DuplicatePipelineName(String),
     StageNameRequired { position: usize },
     DuplicateStageName(String),
     ProbabilityOutOfRange { stage: String },

@@ -15,13 +15,37 @@ pub enum AmountError {
     TooLarge,
 }
 
+/// The currency sign typed with an amount and the currencies it can mean: "¥8000" is yuan
+/// or yen, "$1,200" dollars (US or Hong Kong), "HK$" and "US$" one of them. None without a
+/// sign.
+pub fn sign_currencies(input: &str) -> Option<(&'static str, &'static [&'static str])> {
+    let t = input.trim().to_uppercase();
+    if t.contains("HK$") {
+        Some(("HK$", &["HKD"]))
+    } else if t.contains("US$") {
+        Some(("US$", &["USD"]))
+    } else if t.contains('¥') || t.contains('￥') || t.contains('元') {
+        Some(("¥", &["CNY", "JPY"]))
+    } else if t.contains('$') {
+        Some(("$", &["USD", "HKD"]))
+    } else if t.contains('€') {
+        Some(("€", &["EUR"]))
+    } else if t.contains('£') {
+        Some(("£", &["GBP"]))
+    } else {
+        None
+    }
+}
+
 /// Parses what a person types into an amount field: "12,345.60", "¥ 8000", "$1,200".
 /// Empty input means "no amount yet" (Ok(None)).
 pub fn parse_amount(input: &str) -> Result<Option<i64>, AmountError> {
-    let cleaned: String = input
-        .trim()
+    let upper = input.trim().to_uppercase();
+    let cleaned: String = upper
+        .replace("HK$", "")
+        .replace("US$", "")
         .chars()
-        .filter(|c| !matches!(c, ',' | '_' | ' ' | '\u{a0}' | '¥' | '￥' | '$' | '€' | '£'))
+        .filter(|c| !matches!(c, ',' | '_' | ' ' | '\u{a0}' | '¥' | '￥' | '元' | '$' | '€' | '£'))
         .collect();
     if cleaned.is_empty() {
         return Ok(None);
@@ -139,6 +163,12 @@ mod tests {
         assert_eq!(parse_amount("12,345.60"), Ok(Some(1_234_560)));
         assert_eq!(parse_amount("¥ 8000"), Ok(Some(800_000)));
         assert_eq!(parse_amount("$1,200"), Ok(Some(120_000)));
+        assert_eq!(parse_amount("HK$ 1,200"), Ok(Some(120_000)));
+        assert_eq!(parse_amount("8000元"), Ok(Some(800_000)));
+        assert_eq!(sign_currencies("¥8000"), Some(("¥", &["CNY", "JPY"][..])));
+        assert_eq!(sign_currencies("hk$1"), Some(("HK$", &["HKD"][..])));
+        assert_eq!(sign_currencies("$5"), Some(("$", &["USD", "HKD"][..])));
+        assert_eq!(sign_currencies("8000"), None);
         assert_eq!(parse_amount("0.5"), Ok(Some(50)));
         assert_eq!(parse_amount(".05"), Ok(Some(5)));
         assert_eq!(parse_amount("7."), Ok(Some(700)));

@@ -188,6 +188,14 @@ impl DealDraft {
         if !CURRENCIES.contains(&currency.as_str()) {
             errors.push((Field::Currency, DomainError::UnknownCurrency(currency.clone())));
         }
+        // A sign that names another currency is refused, not silently dropped ("¥8000" with
+        // USD selected would be saved as $8,000).
+        if let Some((_, allowed)) = super::money::sign_currencies(&self.amount).filter(|(_, a)| !a.contains(&currency.as_str())) {
+            errors.push((
+                Field::Amount,
+                DomainError::CurrencySignMismatch { typed: self.amount.trim().to_string(), currency: currency.clone(), allowed: allowed.join(" / ") },
+            ));
+        }
         let expected_close = match self.expected_close.trim() {
             "" => None,
             s => match NaiveDate::parse_from_str(s, "%Y-%m-%d") {
@@ -252,6 +260,23 @@ mod tests {
         assert!(errs.contains(&(Field::ExpectedClose, DomainError::InvalidDate("31/02/2025".into()))));
         assert!(errs.contains(&(Field::Owner, DomainError::TooLong { field: Field::Owner, max: 200 })));
         assert_eq!(errs.len(), 5);
+    }
+
+    /// Issue 11: "¥8000" with USD selected was saved as $8,000. A sign must agree with the
+    /// currency (¥ is yuan or yen, $ US or Hong Kong dollars); without a sign any currency.
+    #[test]
+    fn a_currency_sign_must_agree_with_the_currency() {
+        let with = |amount: &str, currency: &str| DealDraft { title: "T".into(), amount: amount.into(), currency: currency.into(), ..Default::default() }.validate();
+        assert_eq!(
+            with("¥8000", "USD").unwrap_err(),
+            vec![(Field::Amount, DomainError::CurrencySignMismatch { typed: "¥8000".into(), currency: "USD".into(), allowed: "CNY / JPY".into() })]
+        );
+        assert_eq!(with("¥8000", "JPY").unwrap().amount, Some(800_000));
+        assert_eq!(with("8000元", "CNY").unwrap().amount, Some(800_000));
+        assert_eq!(with("$1,200", "HKD").unwrap().amount, Some(120_000));
+        assert!(with("HK$1,200", "USD").is_err());
+        assert!(with("€5", "GBP").is_err());
+        assert_eq!(with("8000", "EUR").unwrap().amount, Some(800_000));
     }
 
     #[test]

@@ -236,7 +236,15 @@ impl Workspace {
         }
         match cmd {
             Command::CreatePipeline { template, lang } => {
-                Ok(vec![Change::PutPipeline(from_template(template, lang, ctx.ids))])
+                // Names are unique: a second "B2B sales" becomes "B2B sales (2)".
+                let mut p = from_template(template, lang, ctx.ids);
+                let base = p.name.clone();
+                let mut n = 1;
+                while self.pipeline_named(&p.name, None) {
+                    n += 1;
+                    p.name = format!("{base} ({n})");
+                }
+                Ok(vec![Change::PutPipeline(p)])
             }
             Command::SavePipeline { pipeline, base } => self.plan_save_pipeline(pipeline, base, ctx.now),
             Command::CreateDeal { pipeline, stage, draft } => self.plan_create_deal(pipeline, stage, draft, ctx),
@@ -871,12 +879,21 @@ impl Workspace {
         Ok(vec![Change::PutDeal(updated), Change::AppendEvent(ev)])
     }
 
+    /// Whether another pipeline (not `except`) has this name, ignoring case and blanks.
+    fn pipeline_named(&self, name: &str, except: Option<&Id>) -> bool {
+        let key = name.trim().to_lowercase();
+        self.pipelines.iter().any(|p| Some(&p.id) != except && p.name.trim().to_lowercase() == key)
+    }
+
     fn plan_save_pipeline(&self, mut p: Pipeline, base: Option<Pipeline>, now: DateTime<Utc>) -> Result<Vec<Change>, Rejection> {
         p.updated_at = Some(now);
         let Some(old) = self.pipeline(&p.id) else { return reject(Field::PipelineName, DomainError::UnknownPipeline) };
         p.name = p.name.trim().to_string();
         if p.name.is_empty() {
             return reject(Field::PipelineName, DomainError::PipelineNameRequired);
+        }
+        if self.pipeline_named(&p.name, Some(&p.id)) {
+            return reject(Field::PipelineName, DomainError::DuplicatePipelineName(p.name.clone()));
         }
         for s in p.stages.iter_mut() {
             s.name = s.name.trim().to_string();

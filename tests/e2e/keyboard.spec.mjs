@@ -80,3 +80,25 @@ test('dialogs take the focus, keep it, give it back; a move takes two key presse
   await expect(log).toBeHidden();
   await expect(pen).toBeFocused();
 });
+
+test('data entry refuses what it would save wrongly: a currency sign against the currency, a second pipeline of the same name', async ({ page }) => {
+  await openApp(page);
+  await page.getByRole('button', { name: 'Use B2B template' }).click();
+  await page.getByRole('button', { name: 'Add deal', exact: true }).click();
+  const form = page.getByRole('dialog', { name: 'New deal' });
+  await form.getByLabel('Deal title', { exact: true }).fill('Yen or yuan');
+  await form.getByLabel('Amount', { exact: true }).fill('¥8000');
+  await form.getByLabel('Currency').selectOption('USD');
+  await form.getByRole('button', { name: 'Save deal' }).click();
+  await expect(form.getByText('"¥8000" is written in CNY / JPY, but the currency is USD: choose CNY / JPY as the currency, or type the amount without the sign.')).toBeVisible();
+  await expect(form.getByLabel('Amount', { exact: true })).toBeFocused();
+  await form.getByLabel('Currency').selectOption('CNY');
+  await form.getByRole('button', { name: 'Save deal' }).click();
+  await expect(form).toBeHidden();
+  await expect(page.getByRole('region', { name: 'Qualification', exact: true }).getByRole('listitem', { name: 'Yen or yuan' })).toContainText('¥8,000');
+  // A second pipeline from the same template gets a number, never the same name.
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'New pipeline' }).click();
+  await page.getByRole('button', { name: 'Use B2B template' }).click();
+  const picker = page.getByRole('combobox', { name: 'Pipeline' });
+  await expect(picker.getByRole('option')).toHaveText(['B2B sales', 'B2B sales (2)']);
+});
