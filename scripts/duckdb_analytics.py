@@ -249,6 +249,53 @@ def compare_leads(sql, lf, errors):
         close(qualified, g["qualified"], f"qualified from {source}", errors)
 
 
+# Lost deals (issue 11): deals whose stage as of as-of is Lost, by their recorded reason,
+# by reason x the stage of the event before their last one (the stage they left for Lost),
+# by owner and by source; counts and amounts per currency.
+LOST = {
+    "by_reason": """
+      SELECT coalesce(d.lost_reason, ''), d.currency, count(*), sum(d.amount)
+      FROM cur c JOIN deals d ON d.id = c.deal WHERE c.kind = 'lost' GROUP BY 1, 2""",
+    "by_reason_stage": """
+      WITH prev AS (SELECT ev.deal, s.name FROM ev JOIN stages s ON s.pos = ev.pos WHERE ev.k = ev.n - 1)
+      SELECT coalesce(d.lost_reason, ''), coalesce(p.name, ''), count(*)
+      FROM cur c JOIN deals d ON d.id = c.deal LEFT JOIN prev p ON p.deal = c.deal
+      WHERE c.kind = 'lost' GROUP BY 1, 2""",
+    "by_owner": """
+      SELECT coalesce(d.owner, ''), count(*) FROM cur c JOIN deals d ON d.id = c.deal WHERE c.kind = 'lost' GROUP BY 1""",
+    "by_source": """
+      SELECT coalesce(d.source, ''), count(*) FROM cur c JOIN deals d ON d.id = c.deal WHERE c.kind = 'lost' GROUP BY 1""",
+}
+
+
+def compare_lost(sql, lost, errors):
+    amounts = {}
+    counts = {}
+    for reason, cur, n, amt in sql["by_reason"]:
+        counts[reason] = counts.get(reason, 0) + n
+        if amt is not None:
+            amounts[(reason, cur)] = amt
+    ours = {g["name"]: g for g in lost["by_reason"]}
+    if set(ours) != set(counts):
+        errors.append(f"lost reasons differ: duckdb {sorted(counts)} vs funnel {sorted(ours)}")
+    for reason, n in counts.items():
+        g = ours.get(reason, {"deals": None, "amount": []})
+        close(n, g["deals"], f"lost for {reason!r}", errors)
+        theirs = {c: a for (r, c), a in amounts.items() if r == reason}
+        if dict((c, a) for c, a in g["amount"]) != theirs:
+            errors.append(f"lost amount for {reason!r}: duckdb {theirs} vs funnel {g['amount']}")
+    pairs = {(r, s): n for r, s, n in sql["by_reason_stage"]}
+    mine = {(r, s): n for r, s, n, _ in lost["by_reason_stage"]}
+    if pairs != mine:
+        errors.append(f"lost by reason x stage differ: duckdb {sorted(pairs.items())[:5]} vs funnel {sorted(mine.items())[:5]}")
+    for key in ["by_owner", "by_source"]:
+        theirs = dict(sql[key])
+        ours = {g["name"]: g["deals"] for g in lost[key]}
+        if theirs != ours:
+            errors.append(f"lost {key} differ: duckdb {sorted(theirs.items())} vs funnel {sorted(ours.items())}")
+    close(sum(counts.values()), lost["lost"], "lost deals", errors)
+
+
 def compute(con, as_of):
     con.execute(SQL.replace("$as_of", str(as_of)))
     return {name: con.execute(q.replace("$as_of", str(as_of))).fetchall() for name, q in QUERIES.items()}
@@ -301,7 +348,8 @@ def main():
             con.execute(f"CREATE TABLE {t} AS SELECT * FROM read_csv('{tmp}/{t}.csv', header=true, auto_detect=true)")
         # Explicit types: when no deal has an amount there is nothing to detect a number from.
         con.execute(f"""CREATE TABLE deals AS SELECT * FROM read_csv('{tmp}/deals.csv', header=true,
-            columns={{'id': 'VARCHAR', 'amount': 'BIGINT', 'currency': 'VARCHAR', 'created': 'BIGINT'}})""")
+            columns={{'id': 'VARCHAR', 'amount': 'BIGINT', 'currency': 'VARCHAR', 'created': 'BIGINT',
+                      'lost_reason': 'VARCHAR', 'owner': 'VARCHAR', 'source': 'VARCHAR'}})""")
         # Explicit types: a file with no activities (or no done tasks) gives nothing to detect.
         con.execute(f"""CREATE TABLE activities AS SELECT * FROM read_csv('{tmp}/activities.csv', header=true,
             columns={{'id': 'VARCHAR', 'deal': 'VARCHAR', 'lead': 'VARCHAR', 'kind': 'VARCHAR', 'owner': 'VARCHAR', 't': 'BIGINT'}})""")
@@ -321,7 +369,12 @@ def main():
                                        check=True, capture_output=True, text=True).stdout)
         lead_sql = {name: con.execute(q.replace("$as_of", str(as_of))).fetchall() for name, q in LEADS.items()}
         compare_leads(lead_sql, lf, errors)
-        checked = sum(len(v) for v in sql.values()) + sum(len(v) for v in act_sql.values()) + sum(len(v) for v in lead_sql.values())
+        lost = json.loads(subprocess.run([funnel, "lost", export, "--as-of", as_of_day, "--format", "json"],
+                                         check=True, capture_output=True, text=True).stdout)
+        lost_sql = {name: con.execute(q.replace("$as_of", str(as_of))).fetchall() for name, q in LOST.items()}
+        compare_lost(lost_sql, lost, errors)
+        checked = sum(len(v) for v in sql.values()) + sum(len(v) for v in act_sql.values()) + sum(len(v) for v in lead_sql.values()) \
+            + sum(len(v) for v in lost_sql.values())
         if errors:
             print(f"duckdb cross-check: {len(errors)} figures differ", *errors[:20], sep="\n  ")
             sys.exit(1)

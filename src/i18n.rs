@@ -372,6 +372,21 @@ texts! {
     LeadNotFound => "This lead does not exist (any more).", "该线索不存在（或已删除）。";
     StartAtLead => "Start at lead", "从线索开始";
     Menu => "Menu", "菜单";
+    LostHeading => "Why deals are lost", "丢单原因";
+    LostLine => "{n} deals lost in this period, by the reason recorded with the move to Lost.", "本期丢单 {n} 个，按移入“输单”时记录的原因统计。";
+    NoLostDeals => "No deals were lost in this period.", "本期没有丢单。";
+    NoReasonGiven => "(no reason)", "（未填原因）";
+    LostDeals => "Lost deals", "丢单数";
+    LostByReason => "Lost deals by reason", "按原因统计的丢单";
+    LostByReasonStage => "Lost deals by reason and the stage they were lost from", "按原因和丢单前所处阶段统计";
+    LostFromStage => "Lost from", "丢单前阶段";
+    LostByOwner => "Lost deals by owner", "按负责人统计的丢单";
+    LostBySource => "Lost deals by source", "按来源统计的丢单";
+    ErrLostReasonRequired => "Choose why the deal was lost (this pipeline asks for a reason).", "请选择丢单原因（此漏斗要求填写原因）。";
+    OtherLostReason => "Other…", "其他…";
+    OtherLostReasonText => "Other reason", "其他原因";
+    LostReasonsField => "Reasons offered when a deal is lost (one per line)", "丢单时可选的原因（每行一个）";
+    RequireLostReason => "A lost deal needs a reason", "丢单必须填写原因";
     ErrDuplicatePipelineName => "There is already a pipeline called \"{v}\": choose another name.", "已有名为「{v}」的漏斗，请换一个名称。";
     ErrCurrencySign => "\"{typed}\" is written in {allowed}, but the currency is {currency}: choose {allowed} as the currency, or type the amount without the sign.", "“{typed}”带的是 {allowed} 的符号，但币种是 {currency}：请把币种选为 {allowed}，或去掉金额中的符号。";
     NOfMDeals => "{n} of {m} deals", "{n} / {m} 个商机";
@@ -636,6 +651,7 @@ pub fn error_message(lang: Lang, e: &DomainError) -> String {
         DomainError::TitleRequired => t(K::ErrTitleRequired).into(),
         DomainError::TooLong { max, .. } => fill(t(K::ErrTooLong), &[("max", max.to_string())]),
         DomainError::DuplicatePipelineName(n) => v(K::ErrDuplicatePipelineName, n),
+        DomainError::LostReasonRequired => t(K::ErrLostReasonRequired).into(),
         DomainError::CurrencySignMismatch { typed, currency, allowed } => {
             fill(t(K::ErrCurrencySign), &[("typed", typed.clone()), ("currency", currency.clone()), ("allowed", allowed.clone())])
         }
@@ -725,6 +741,7 @@ pub fn field_label(f: Field) -> K {
         Field::Notes => K::Notes,
         Field::Tags => K::Tags,
         Field::Stage => K::Stage,
+        Field::LostReason => K::LostReason,
         Field::PipelineName => K::PipelineName,
         Field::Subject => K::Subject,
         Field::When => K::When,

@@ -41,7 +41,7 @@ impl World {
     fn move_to(&mut self, deal: &Id, stage: &str) -> Result<Vec<Change>, Rejection> {
         self.now += Duration::days(1);
         let to = self.stage(stage);
-        self.run(Command::MoveDeal { deal: deal.clone(), from: None, to, note: String::new(), lost_reason: String::new() })
+        self.run(Command::MoveDeal { deal: deal.clone(), from: None, to, note: String::new(), lost_reason: "Price".into() })
     }
     fn stage_name_of(&self, deal: &Id) -> String {
         let d = self.ws.deal(deal).unwrap();
@@ -455,4 +455,29 @@ fn pipeline_names_are_unique() {
     second.name = "Renewals".into();
     w.run(Command::SavePipeline { pipeline: second, base: None }).unwrap();
     assert_eq!(w.ws.pipelines[1].name, "Renewals");
+}
+
+/// Issue 11: "Lost reason recorded" is Lost's entry criterion, and a template pipeline asks
+/// for it: a move to Lost without a reason is refused and changes nothing; with one it is
+/// recorded on the deal and the event. A pipeline that does not ask (older files) accepts it.
+#[test]
+fn a_lost_deal_needs_a_reason_when_the_pipeline_asks() {
+    let mut w = World::new();
+    assert!(w.pipeline().require_lost_reason);
+    assert_eq!(w.pipeline().lost_reasons.first().map(String::as_str), Some("Price"));
+    let d = w.add_deal("Gone");
+    let lost = w.stage("Lost");
+    let before = w.ws.clone();
+    let e = w.run(Command::MoveDeal { deal: d.clone(), from: None, to: lost.clone(), note: String::new(), lost_reason: "  ".into() }).unwrap_err();
+    assert_eq!(e, vec![(Field::LostReason, DomainError::LostReasonRequired)]);
+    assert_eq!(w.ws, before);
+    w.run(Command::MoveDeal { deal: d.clone(), from: None, to: lost.clone(), note: "went quiet".into(), lost_reason: "No decision".into() }).unwrap();
+    assert_eq!(w.ws.deal(&d).unwrap().lost_reason, "No decision");
+    assert_eq!(w.ws.history(&d).last().unwrap().note, "No decision — went quiet");
+    // Not asked: accepted without one.
+    let mut p = w.pipeline().clone();
+    p.require_lost_reason = false;
+    w.run(Command::SavePipeline { pipeline: p, base: None }).unwrap();
+    let d2 = w.add_deal("Also gone");
+    w.run(Command::MoveDeal { deal: d2, from: None, to: lost, note: String::new(), lost_reason: String::new() }).unwrap();
 }

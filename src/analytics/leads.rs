@@ -223,8 +223,8 @@ pub fn lead_cohort(ws: &Workspace, pipeline: &Pipeline, q: &super::report::Query
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::{Command, Ctx, IdGen, Lang, LeadDraft, Template};
-    use chrono::{Duration, TimeZone};
+    use crate::analytics::testkit::Timed;
+    use crate::domain::{Command, LeadDraft};
 
     /// Five leads arriving on day 0, as of day 20:
     ///   A disqualified on day 2 (competing at 2), B qualified and won on day 10 (event at
@@ -235,34 +235,26 @@ mod tests {
     /// 3/5 · 1/3 = 0.2. So won within 7 days 0, within 30 days 0.2; lost by 30 days 0.4.
     #[test]
     fn a_cohort_of_leads_followed_to_won() {
-        let t0 = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
-        let day = |n: i64| t0 + Duration::days(n);
-        let mut ws = Workspace::default();
-        let mut ids = IdGen::new(2);
-        let mut run = |ws: &mut Workspace, at: DateTime<Utc>, cmd: Command| {
-            let mut ctx = Ctx { now: at, ids: &mut ids, device: "t" };
-            let c = ws.plan(cmd, &mut ctx).unwrap();
-            ws.commit(c);
-        };
-        run(&mut ws, day(0), Command::CreatePipeline { template: Template::B2b, lang: Lang::En });
-        let p = ws.pipelines[0].clone();
+        let mut t = Timed::b2b(2);
+        let p = t.pipeline();
         let drafts = ["A", "B", "C", "D", "E"].iter().map(|n| LeadDraft { name: n.to_string(), source: "Fair".into(), ..Default::default() }).collect();
-        run(&mut ws, day(0), Command::AddLeads { drafts });
+        t.run(0, Command::AddLeads { drafts });
         let lead = |ws: &Workspace, n: &str| ws.leads.iter().find(|l| l.name == n).unwrap().id.clone();
-        let a = lead(&ws, "A");
-        run(&mut ws, day(2), Command::DisqualifyLead { lead: a, reason: "No budget".into() });
+        let a = lead(&t.ws, "A");
+        t.run(2, Command::DisqualifyLead { lead: a, reason: "No budget".into() });
         for (n, at) in [("B", 1), ("C", 1), ("E", 3)] {
-            let l = lead(&ws, n);
-            run(&mut ws, day(at), Command::QualifyLead { lead: l, pipeline: p.id.clone(), stage: None });
+            let l = lead(&t.ws, n);
+            t.run(at, Command::QualifyLead { lead: l, pipeline: p.id.clone(), stage: None });
         }
         let deal = |ws: &Workspace, n: &str| ws.lead(&lead(ws, n)).unwrap().deal.clone().unwrap();
         let stage = |k: StageKind| p.stages.iter().find(|s| s.kind == k).unwrap().id.clone();
-        let (b, c) = (deal(&ws, "B"), deal(&ws, "C"));
-        run(&mut ws, day(10), Command::MoveDeal { deal: b, from: None, to: stage(StageKind::Won), note: String::new(), lost_reason: String::new() });
-        run(&mut ws, day(5), Command::MoveDeal { deal: c, from: None, to: stage(StageKind::Lost), note: String::new(), lost_reason: "Price".into() });
+        let (b, c) = (deal(&t.ws, "B"), deal(&t.ws, "C"));
+        t.run(10, Command::MoveDeal { deal: b, from: None, to: stage(StageKind::Won), note: String::new(), lost_reason: String::new() });
+        t.run(5, Command::MoveDeal { deal: c, from: None, to: stage(StageKind::Lost), note: String::new(), lost_reason: "Price".into() });
+        let (ws, day) = (&t.ws, |n| t.day(n));
         let mut q = crate::analytics::Query::new(day(20));
         q.horizons = vec![7, 30];
-        let c = lead_cohort(&ws, &p, &q);
+        let c = lead_cohort(ws, &p, &q);
         assert_eq!((c.leads, c.qualified, c.disqualified, c.won, c.lost), (5, 3, 1, 1, 1));
         let h = &c.win_within.horizons;
         assert_eq!(h[0].won, 0.0);
@@ -270,11 +262,11 @@ mod tests {
         assert!((h[1].lost - 0.4).abs() < 1e-12, "{}", h[1].lost);
         assert!(h[1].won_low < 0.2 && h[1].won_high > 0.2);
         // As of day 4: B's win and C's loss have not happened; A's disqualification has.
-        let c = lead_cohort(&ws, &p, &crate::analytics::Query { as_of: day(4), ..q.clone() });
+        let c = lead_cohort(ws, &p, &crate::analytics::Query { as_of: day(4), ..q.clone() });
         assert_eq!((c.leads, c.qualified, c.disqualified, c.won, c.lost), (5, 3, 1, 0, 0));
         // By source and owner: none of these leads has an owner called "x".
         let mut only_x = q.clone();
         only_x.filter.owner = Some("x".into());
-        assert_eq!(lead_cohort(&ws, &p, &only_x).leads, 0);
+        assert_eq!(lead_cohort(ws, &p, &only_x).leads, 0);
     }
 }

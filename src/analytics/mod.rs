@@ -4,9 +4,12 @@
 pub mod activity;
 pub mod flow;
 pub mod leads;
+pub mod lost;
 pub mod model;
 pub mod report;
 pub mod stats;
+#[cfg(test)]
+pub(crate) mod testkit;
 
 pub use flow::{DealFilter, Flow};
 pub use model::Model;

@@ -205,19 +205,30 @@ fn pick_pipeline<'a>(ws: &'a Workspace, name: Option<&str>) -> Result<&'a funnel
 fn write_tables(ws: &Workspace, p: &funnelscope::domain::Pipeline, dir: &str) -> std::io::Result<()> {
     use std::fmt::Write as _;
     std::fs::create_dir_all(dir)?;
-    let mut out = String::from("id,pos,kind,archived\n");
+    let quote = |s: &str| format!("\"{}\"", s.replace('"', "\"\""));
+    let mut out = String::from("id,pos,kind,archived,name\n");
     for (i, s) in p.stages.iter().enumerate() {
         let kind = match s.kind {
             StageKind::Open => "open",
             StageKind::Won => "won",
             StageKind::Lost => "lost",
         };
-        let _ = writeln!(out, "{},{i},{kind},{}", s.id, s.archived);
+        let _ = writeln!(out, "{},{i},{kind},{},{}", s.id, s.archived, quote(&s.name));
     }
     std::fs::write(format!("{dir}/stages.csv"), &out)?;
-    out = String::from("id,amount,currency,created\n");
+    out = String::from("id,amount,currency,created,lost_reason,owner,source\n");
     for d in ws.deals.iter().filter(|d| d.pipeline == p.id) {
-        let _ = writeln!(out, "{},{},{},{}", d.id, d.amount.map(|a| a.to_string()).unwrap_or_default(), d.currency, d.created_at.timestamp());
+        let _ = writeln!(
+            out,
+            "{},{},{},{},{},{},{}",
+            d.id,
+            d.amount.map(|a| a.to_string()).unwrap_or_default(),
+            d.currency,
+            d.created_at.timestamp(),
+            quote(d.lost_reason.trim()),
+            quote(&d.owner),
+            quote(&d.source)
+        );
     }
     std::fs::write(format!("{dir}/deals.csv"), &out)?;
     out = String::from("deal,stage,t,seq\n");
@@ -418,6 +429,31 @@ fn run(args: Args) -> Result<(), String> {
             }
             Ok(())
         }
+        "lost" => {
+            let path = args.positional.get(1).ok_or("usage: funnel lost <export.json> [options]")?;
+            let ws = load(path)?;
+            let p = pick_pipeline(&ws, args.get("pipeline"))?;
+            let q = query(&args)?;
+            let r = funnelscope::analytics::lost::lost_analysis(&ws, p, q.as_of, q.period.map(|p| p.start), &q.filter);
+            if args.get("format") == Some("json") {
+                println!("{}", serde_json::to_string_pretty(&r).map_err(|e| e.to_string())?);
+            } else {
+                let money = |v: &[(String, i64)]| v.iter().map(|(c, a)| funnelscope::domain::money::format_amount(*a, c)).collect::<Vec<_>>().join(" + ");
+                let name = |s: &str| if s.is_empty() { "(none)".to_string() } else { s.to_string() };
+                println!("lost deals as of {}: {}", q.as_of.format("%Y-%m-%d"), r.lost);
+                for (what, groups) in [("reason", &r.by_reason), ("owner", &r.by_owner), ("source", &r.by_source)] {
+                    println!("  by {what}:");
+                    for g in groups {
+                        println!("    {:<28} {:>5} deals  {}", name(&g.name), g.deals, money(&g.amount));
+                    }
+                }
+                println!("  by reason and the stage it was lost from:");
+                for (reason, stage, n, amount) in &r.by_reason_stage {
+                    println!("    {:<28} {:<20} {:>5} deals  {}", name(reason), name(stage), n, money(amount));
+                }
+            }
+            Ok(())
+        }
         "leads" => {
             let path = args.positional.get(1).ok_or("usage: funnel leads <export.json> [options]")?;
             let ws = load(path)?;
@@ -480,6 +516,8 @@ usage:
   funnel bench <export.json> [--runs N] [--as-of YYYY-MM-DD]
   funnel activity <export.json> [--pipeline NAME] [--as-of YYYY-MM-DD] [--weeks N] [--format table|json]
   funnel leads <export.json> [--pipeline NAME] [--as-of YYYY-MM-DD] [--format table|json]
+  funnel lost <export.json> [--pipeline NAME] [--as-of YYYY-MM-DD] [--period A..B] [--owner X]
+                [--source X] [--tag X] [--format table|json]
   funnel tables <export.json> <dir>
   funnel --help
 Periods are half-open (A inclusive, B exclusive). Figures: docs/analytics.md, docs/forecast.md.

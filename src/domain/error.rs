@@ -19,6 +19,8 @@ pub enum DomainError {
     UnknownStage,
     StageArchived,
     AlreadyInStage,
+    /// The pipeline asks for a reason when a deal is lost.
+    LostReasonRequired,
     /// The deal is no longer where the user saw it (another tab or device moved it).
     MovedElsewhere { stage: String },
     /// A time outside 1970–2200: refused rather than risk overflowing date arithmetic.
@@ -81,6 +83,7 @@ pub enum Field {
     Notes,
     Tags,
     Stage,
+    LostReason,
     PipelineName,
     Subject,
     When,

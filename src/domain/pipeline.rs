@@ -55,6 +55,14 @@ pub struct Pipeline {
     /// Last saved in the stage editor (None: as created from a template).
     #[serde(default)]
     pub updated_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// The reasons offered when a deal is lost (the move dialog adds "Other…" with text),
+    /// so losses can be counted by reason.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub lost_reasons: Vec<String>,
+    /// A move to a Lost stage needs a reason (pipelines from a template: yes; files from
+    /// before this setting: no, as they were).
+    #[serde(default)]
+    pub require_lost_reason: bool,
     #[serde(flatten)]
     pub extra: Extra,
 }
@@ -301,6 +309,16 @@ pub fn template_name(template: Template, lang: Lang) -> String {
 }
 
 /// Builds a pipeline from a template, with stage names in the given language.
+/// The reasons a new pipeline offers for a loss (editable in the stage editor).
+pub const LOST_REASONS: [(&str, &str); 6] = [
+    ("Price", "价格"),
+    ("Chose a competitor", "选择了竞争对手"),
+    ("No budget", "没有预算"),
+    ("No decision", "没有决策"),
+    ("Timing", "时机不对"),
+    ("Lost contact", "失去联系"),
+];
+
 pub fn from_template(template: Template, lang: Lang, ids: &mut IdGen) -> Pipeline {
     let open = match template {
         Template::CustomerJourney => JOURNEY,
@@ -322,5 +340,13 @@ pub fn from_template(template: Template, lang: Lang, ids: &mut IdGen) -> Pipelin
             extra: Extra::new(),
         })
         .collect();
-    Pipeline { id: ids.next_id(), name: template_name(template, lang), stages, updated_at: None, extra: Extra::new() }
+    Pipeline {
+        id: ids.next_id(),
+        name: template_name(template, lang),
+        stages,
+        updated_at: None,
+        lost_reasons: LOST_REASONS.iter().map(|p| pick(lang, *p)).collect(),
+        require_lost_reason: true,
+        extra: Extra::new(),
+    }
 }

@@ -866,6 +866,9 @@ impl Workspace {
         let Some(at) = at.filter(|t| sane_time(*t)) else { return reject(Field::Stage, DomainError::DateOutOfRange) };
         let note = note.trim().to_string();
         let lost_reason = lost_reason.trim().to_string();
+        if target.kind == StageKind::Lost && p.require_lost_reason && lost_reason.is_empty() {
+            return reject(Field::LostReason, DomainError::LostReasonRequired);
+        }
         let mut updated = d.clone();
         updated.stage = to.clone();
         updated.updated_at = ctx.now;
@@ -895,6 +898,7 @@ impl Workspace {
         if self.pipeline_named(&p.name, Some(&p.id)) {
             return reject(Field::PipelineName, DomainError::DuplicatePipelineName(p.name.clone()));
         }
+        p.lost_reasons = tidy_list(&p.lost_reasons);
         for s in p.stages.iter_mut() {
             s.name = s.name.trim().to_string();
             s.archived = false;

@@ -245,6 +245,8 @@ pub fn Dashboard() -> impl IntoView {
             <WinTable report=current lead=lead_cohort/>
             <h2>{move || app.t(K::StuckDeals)}</h2>
             <StuckList report=current/>
+            <h2>{move || app.t(K::LostHeading)}</h2>
+            <LostSection query=query/>
             <h2>{move || app.t(K::ActivityHeading)}</h2>
             <p class="muted small">{move || app.t(K::ActivityExplain)}</p>
             <ActivitySection/>
@@ -425,6 +427,74 @@ fn Callouts(report: Memo<Option<Report>>) -> impl IntoView {
 /// The horizon of the conversion table's "won within a year": long enough that nearly
 /// every deal has closed, and estimated with open deals undecided (not lost).
 const LONG_HORIZON: u32 = 365;
+
+/// Why deals are lost (core: `analytics::lost`): by reason, reason × the stage left, owner
+/// and source, with amounts; for the dashboard's period (lost in it) and filters.
+#[component]
+fn LostSection(query: Memo<Query>) -> impl IntoView {
+    let app = use_app();
+    let data = Memo::new(move |_| {
+        let q = query.get();
+        let pid = app.pipeline.get()?;
+        app.ws.with(|ws| {
+            let p = ws.pipeline(&pid)?;
+            Some(crate::analytics::lost::lost_analysis(ws, p, q.as_of, q.period.map(|p| p.start), &q.filter))
+        })
+    });
+    let name = move |s: &str| if s.is_empty() { app.t(K::NoReasonGiven).to_string() } else { s.to_string() };
+    move || {
+        let r = data.get()?;
+        if r.lost == 0 {
+            return Some(view! { <p class="muted">{app.t(K::NoLostDeals)}</p> }.into_any());
+        }
+        let table = move |title: K, first: K, groups: Vec<crate::analytics::lost::LostGroup>| view! {
+            <div class="table-wrap" tabindex="0" role="region" aria-label=app.t(title)>
+                <table class="data" aria-label=app.t(title)>
+                    <thead><tr>
+                        <th scope="col">{app.t(first)}</th>
+                        <th scope="col" class="num">{app.t(K::LostDeals)}</th>
+                        <th scope="col" class="num">{app.t(K::Amount)}</th>
+                    </tr></thead>
+                    <tbody>
+                        {groups.into_iter().map(|g| view! {
+                            <tr>
+                                <th scope="row"><bdi>{name(&g.name)}</bdi></th>
+                                <td class="num">{g.deals}</td>
+                                <td class="num">{super::format::totals_text(&g.amount)}</td>
+                            </tr>
+                        }).collect_view()}
+                    </tbody>
+                </table>
+            </div>
+        };
+        Some(view! {
+            <p class="muted small">{fill(app.t(K::LostLine), &[("n", r.lost.to_string())])}</p>
+            {table(K::LostByReason, K::LostReason, r.by_reason.clone())}
+            <div class="table-wrap" tabindex="0" role="region" aria-label=app.t(K::LostByReasonStage)>
+                <table class="data" aria-label=app.t(K::LostByReasonStage)>
+                    <thead><tr>
+                        <th scope="col">{app.t(K::LostReason)}</th>
+                        <th scope="col">{app.t(K::LostFromStage)}</th>
+                        <th scope="col" class="num">{app.t(K::LostDeals)}</th>
+                        <th scope="col" class="num">{app.t(K::Amount)}</th>
+                    </tr></thead>
+                    <tbody>
+                        {r.by_reason_stage.clone().into_iter().map(|(reason, stage, n, amount)| view! {
+                            <tr>
+                                <th scope="row"><bdi>{name(&reason)}</bdi></th>
+                                <td><bdi>{name(&stage)}</bdi></td>
+                                <td class="num">{n}</td>
+                                <td class="num">{super::format::totals_text(&amount)}</td>
+                            </tr>
+                        }).collect_view()}
+                    </tbody>
+                </table>
+            </div>
+            {table(K::LostByOwner, K::Owner, r.by_owner.clone())}
+            {table(K::LostBySource, K::Source, r.by_source.clone())}
+        }.into_any())
+    }
+}
 
 /// A rate with its fraction as the tooltip.
 fn rate_cell(app: super::state::AppState, v: Option<f64>, num: usize, den: usize) -> impl IntoView {

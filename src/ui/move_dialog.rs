@@ -29,6 +29,9 @@ struct MoveView {
     to_kind: StageKind,
     description: String,
     criteria: Vec<String>,
+    /// The pipeline's list of lost reasons, and whether one is required.
+    reasons: Vec<String>,
+    reason_required: bool,
 }
 
 #[component]
@@ -47,11 +50,15 @@ pub fn MoveDialog() -> impl IntoView {
                 to_kind: to.kind,
                 description: to.description.clone(),
                 criteria: to.entry_criteria.clone(),
+                reasons: p.lost_reasons.clone(),
+                reason_required: p.require_lost_reason,
             })
         })
     });
     let note = RwSignal::new(String::new());
     let reason = RwSignal::new(String::new());
+    // "Other…" chosen from the list: the reason is typed.
+    let other = RwSignal::new(false);
     // The next step to schedule with the move (a task), optional.
     let next_subject = RwSignal::new(String::new());
     let next_due = RwSignal::new(String::new());
@@ -68,6 +75,7 @@ pub fn MoveDialog() -> impl IntoView {
         }
         note.set(String::new());
         reason.set(String::new());
+        other.set(false);
         next_subject.set(String::new());
         next_due.set(String::new());
         checked.set(0);
@@ -152,10 +160,34 @@ pub fn MoveDialog() -> impl IntoView {
                         </Show>
                     </fieldset>
                     <Show when=move || is_lost>
-                        <label class="field">
-                            <span>{move || app.t(K::LostReason)}</span>
-                            <input type="text" prop:value=move || reason.get() on:input=move |ev| reason.set(event_target_value(&ev))/>
-                        </label>
+                        {
+                            let reasons = m.reasons.clone();
+                            let required = m.reason_required;
+                            let has_list = !reasons.is_empty();
+                            view! {
+                                {has_list.then(|| view! {
+                                    <label class="field">
+                                        <span>{move || app.t(K::LostReason)}{required.then_some(" *")}</span>
+                                        // A required reason is where the cursor starts.
+                                        <select aria-required=required.to_string() data-autofocus=required.then_some("") on:change=move |ev| {
+                                            let v = event_target_value(&ev);
+                                            other.set(v == "\u{1}other");
+                                            reason.set(if v == "\u{1}other" { String::new() } else { v });
+                                        }>
+                                            <option value="">"—"</option>
+                                            {reasons.clone().into_iter().map(|r| view! { <option value=r.clone()>{r.clone()}</option> }).collect_view()}
+                                            <option value="\u{1}other">{move || app.t(K::OtherLostReason)}</option>
+                                        </select>
+                                    </label>
+                                })}
+                                <Show when=move || !has_list || other.get()>
+                                    <label class="field">
+                                        <span>{move || app.t(if has_list { K::OtherLostReasonText } else { K::LostReason })}{required.then_some(" *")}</span>
+                                        <input type="text" aria-required=required.to_string() prop:value=move || reason.get() on:input=move |ev| reason.set(event_target_value(&ev))/>
+                                    </label>
+                                </Show>
+                            }
+                        }
                     </Show>
                     <Show when=move || m.to_kind == StageKind::Open>
                         <div class="grid2">

@@ -85,6 +85,16 @@ pub fn StageEditor() -> impl IntoView {
                 <input type="text" prop:value=move || draft.with(|d| d.as_ref().map(|p| p.name.clone()).unwrap_or_default())
                     on:input=move |ev| { draft.update(|d| if let Some(p) = d { p.name = event_target_value(&ev) }); touch(); }/>
             </label>
+            <label class="field narrow">
+                <span>{move || app.t(K::LostReasonsField)}</span>
+                <textarea rows="4" prop:value=move || draft.with(|d| d.as_ref().map(|p| p.lost_reasons.join("\n")).unwrap_or_default())
+                    on:input=move |ev| { draft.update(|d| if let Some(p) = d { p.lost_reasons = lines(&event_target_value(&ev)) }); touch(); }></textarea>
+            </label>
+            <label class="check">
+                <input type="checkbox" prop:checked=move || draft.with(|d| d.as_ref().is_some_and(|p| p.require_lost_reason))
+                    on:change=move |ev| { let on = event_target_checked(&ev); draft.update(|d| if let Some(p) = d { p.require_lost_reason = on }); touch(); }/>
+                <span>{move || app.t(K::RequireLostReason)}</span>
+            </label>
             <ol class="stage-list">
                 <For each=ids key=|id| id.clone() let(id)>
                     <StageRow id=id draft=draft update_stage=update_stage touch=touch/>

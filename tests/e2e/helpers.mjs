@@ -66,10 +66,11 @@ export async function addDeal(page, fields) {
   await expect(dialog).toBeHidden();
 }
 
-export async function confirmMove(page, dealTitle, stage, { note } = {}) {
+export async function confirmMove(page, dealTitle, stage, { note, reason } = {}) {
   const dialog = page.getByRole('dialog', { name: `Move “${dealTitle}” to ${stage}` });
   await expect(dialog).toBeVisible();
   if (note) await dialog.getByLabel('Note (optional)').fill(note);
+  if (reason) await dialog.getByRole('combobox', { name: /^Lost reason/ }).selectOption(reason);
   await dialog.getByRole('button', { name: 'Move', exact: true }).click();
   await expect(dialog).toBeHidden();
 }

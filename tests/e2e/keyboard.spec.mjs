@@ -96,6 +96,28 @@ test('data entry refuses what it would save wrongly: a currency sign against the
   await form.getByRole('button', { name: 'Save deal' }).click();
   await expect(form).toBeHidden();
   await expect(page.getByRole('region', { name: 'Qualification', exact: true }).getByRole('listitem', { name: 'Yen or yuan' })).toContainText('¥8,000');
+  // Lost needs a reason here (the template asks for one): refused without, in words; the
+  // reason list has the focus; "Other…" takes the user's words.
+  const mover = page.getByRole('combobox', { name: 'Move Yen or yuan to stage' });
+  await mover.selectOption({ label: 'Lost' });
+  const lost = page.getByRole('dialog', { name: 'Move “Yen or yuan” to Lost' });
+  const reason = lost.getByRole('combobox', { name: /^Lost reason/ });
+  await expect(reason).toBeFocused();
+  await lost.getByRole('button', { name: 'Move', exact: true }).click();
+  await expect(lost.getByRole('alert')).toHaveText('Choose why the deal was lost (this pipeline asks for a reason).');
+  await reason.selectOption({ label: 'Other…' });
+  await lost.getByRole('textbox', { name: /^Other reason/ }).fill('Merged with another company');
+  await lost.getByRole('button', { name: 'Move', exact: true }).click();
+  await expect(lost).toBeHidden();
+  const lostCard = page.getByRole('region', { name: 'Lost', exact: true }).getByRole('listitem', { name: 'Yen or yuan' });
+  await expect(lostCard).toBeVisible();
+  await lostCard.getByRole('link', { name: 'Yen or yuan' }).click();
+  await expect(page.getByRole('definition').filter({ hasText: 'Merged with another company' })).toBeVisible();
+  // Analytics: the loss by reason and by the stage it was lost from, with its amount.
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Analytics' }).click();
+  await expect(page.getByRole('table', { name: 'Lost deals by reason', exact: true }).getByRole('row', { name: /Merged with another company/ }).getByRole('cell')).toHaveText(['1', '¥8,000']);
+  await expect(page.getByRole('table', { name: 'Lost deals by reason and the stage they were lost from' }).getByRole('row', { name: /Merged with another company/ }).getByRole('cell')).toHaveText(['Qualification', '1', '¥8,000']);
+  await expect(page.getByRole('table', { name: 'Lost deals by owner' }).getByRole('row')).toHaveCount(2);
   // A second pipeline from the same template gets a number, never the same name.
   await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'New pipeline' }).click();
   await page.getByRole('button', { name: 'Use B2B template' }).click();

@@ -59,3 +59,27 @@ test('stage definitions can be edited and the board and move dialog follow', asy
   await expect(card(column(page, 'Proposal'), 'Harbor CRM')).toBeVisible();
   expect(await page.locator('.column h2').allTextContents()).toEqual(heads);
 });
+
+test('the lost-reason list and whether a reason is required are set per pipeline', async ({ page }) => {
+  await openApp(page);
+  await page.getByRole('button', { name: 'Use B2B template' }).click();
+  await addDeal(page, { 'Deal title': 'Blocked deal' });
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Stage definitions' }).click();
+  const list = page.getByLabel('Reasons offered when a deal is lost (one per line)');
+  await expect(list).toHaveValue(/^Price\nChose a competitor/);
+  await list.fill('Legal blocked\n  \nPrice\n');
+  await page.getByRole('checkbox', { name: 'A lost deal needs a reason' }).uncheck();
+  await page.getByRole('button', { name: 'Save stages' }).click();
+  await expect(page.getByRole('status')).toHaveText('Stages saved.');
+  await page.reload();
+  await expect(list).toHaveValue('Legal blocked\nPrice');
+  await expect(page.getByRole('checkbox', { name: 'A lost deal needs a reason' })).not.toBeChecked();
+  // The move dialog offers the new list; with no reason required, none is needed.
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Board' }).click();
+  await page.getByRole('combobox', { name: 'Move Blocked deal to stage' }).selectOption({ label: 'Lost' });
+  const dialog = page.getByRole('dialog', { name: 'Move “Blocked deal” to Lost' });
+  await expect(dialog.getByRole('combobox', { name: 'Lost reason' }).getByRole('option')).toHaveText(['—', 'Legal blocked', 'Price', 'Other…']);
+  await dialog.getByRole('button', { name: 'Move', exact: true }).click();
+  await expect(dialog).toBeHidden();
+  await expect(card(column(page, 'Lost'), 'Blocked deal')).toBeVisible();
+});

@@ -27,9 +27,9 @@ async function board(page) {
   return snap.map((c) => ({ stage: c.stage, stats: c.stats, cards: [...c.cards].sort() }));
 }
 
-async function moveVia(page, title, stage) {
+async function moveVia(page, title, stage, opts = {}) {
   await page.getByRole('combobox', { name: `Move ${title} to stage` }).selectOption({ label: stage });
-  await confirmMove(page, title, stage);
+  await confirmMove(page, title, stage, opts);
 }
 
 test('two tabs through 200+ interleaved changes lose nothing and agree without a reload', async ({ page, context }) => {
@@ -510,7 +510,7 @@ test('a tab that missed another tab\'s writes re-plans against what is stored', 
   }));
   // This tab still shows the deal in Qualification; moving it from there is refused.
   await expect(card(column(page, 'Qualification'), 'Shared deal')).toBeVisible();
-  await moveVia(page, 'Shared deal', 'Lost');
+  await moveVia(page, 'Shared deal', 'Lost', { reason: 'Price' });
   await expect(page.getByRole('alert')).toContainText('This deal was moved to Demo meanwhile');
   // The tab re-read the store: both changes made elsewhere are on the board.
   await expect(card(column(page, 'Demo'), 'Shared deal')).toBeVisible();
