@@ -62,20 +62,26 @@ pub fn read_xlsx(bytes: &[u8]) -> Result<Table, XlsxError> {
         None => Vec::new(),
     };
     let sheet = zip.text(&sheet_path, &mut budget)?.ok_or_else(|| XlsxError::Corrupt(sheet_path.clone()))?;
+    // Rows are kept sparse (column, text) until the header gives the width: a cell far to
+    // the right ("XFD1") costs its text, not sixteen thousand empty cells per row.
     let grid = cells(&sheet, &strings, &date_styles, date1904);
-    let mut rows = grid.into_iter().filter(|r| r.iter().any(|c| !c.trim().is_empty()));
-    let headers: Vec<String> = rows.next().ok_or(XlsxError::Empty)?.into_iter().map(|h| h.trim().to_string()).collect();
+    let mut rows = grid.into_iter().filter(|r| r.iter().any(|c| !c.1.trim().is_empty()));
+    let header = rows.next().ok_or(XlsxError::Empty)?;
     // Trailing blank header cells (formatting that reaches further right) are not columns.
-    let width = headers.iter().rposition(|h| !h.is_empty()).map_or(0, |i| i + 1);
-    let headers: Vec<String> = headers.into_iter().take(width).collect();
-    let rows = rows
-        .map(|mut r| {
-            r.resize(width, String::new());
-            r
-        })
-        .filter(|r| r.iter().any(|c| !c.trim().is_empty()))
-        .collect();
+    let width = header.iter().filter(|c| !c.1.trim().is_empty()).map(|c| c.0 + 1).max().unwrap_or(0);
+    let headers: Vec<String> = dense(header, width).into_iter().map(|h| h.trim().to_string()).collect();
+    let rows = rows.map(|r| dense(r, width)).filter(|r| r.iter().any(|c| !c.trim().is_empty())).collect();
     Ok(Table { headers, rows })
+}
+
+/// A sparse row as `width` cells: blanks where nothing was written, cells beyond the
+/// header's last column dropped; a column written twice keeps the later value.
+fn dense(row: Vec<(usize, String)>, width: usize) -> Vec<String> {
+    let mut out = vec![String::new(); width];
+    for (c, text) in row.into_iter().filter(|c| c.0 < width) {
+        out[c] = text;
+    }
+    out
 }
 
 /// The path of the workbook's first sheet, through the workbook's relationships.
@@ -197,10 +203,10 @@ fn column_of(reference: &str) -> Option<usize> {
     (any && n <= 16_384).then(|| n - 1)
 }
 
-/// Every row of a sheet as text cells, in row order (gaps in numbering are blank rows).
-fn cells(xml: &str, strings: &[String], date_styles: &[bool], date1904: bool) -> Vec<Vec<String>> {
-    let mut rows: Vec<Vec<String>> = Vec::new();
-    let mut row: Vec<String> = Vec::new();
+/// Every row of a sheet as its cells (column, text), in row order.
+fn cells(xml: &str, strings: &[String], date_styles: &[bool], date1904: bool) -> Vec<Vec<(usize, String)>> {
+    let mut rows: Vec<Vec<(usize, String)>> = Vec::new();
+    let mut row: Vec<(usize, String)> = Vec::new();
     let mut in_row = false;
     // The cell being read: its column, type, style, and the text of <v> or inline <t>.
     let mut cell: Option<(usize, String, usize, String)> = None;
@@ -244,10 +250,7 @@ fn cells(xml: &str, strings: &[String], date_styles: &[bool], date1904: bool) ->
                             _ => raw,
                         },
                     };
-                    if row.len() <= col {
-                        row.resize(col + 1, String::new());
-                    }
-                    row[col] = text;
+                    row.push((col, text));
                     next_col = col + 1;
                 }
             }
@@ -521,6 +524,23 @@ mod tests {
         assert_eq!(column_of("BC12"), Some(54));
         assert_eq!(column_of("ZZZZ1"), None);
         assert_eq!(unescape("A &amp; B &lt;x&gt; &#20844;&#x53F8; & so"), "A & B <x> 公司 & so");
+    }
+
+    /// A sheet written by hand: a cell at the far right edge, a repeated column (the last
+    /// one wins, as Excel shows it), an inline string, a shared string, a boolean.
+    #[test]
+    fn a_sheet_is_read_sparse_and_made_as_wide_as_its_header() {
+        let strings = vec!["Name".to_string(), "Ann".to_string()];
+        let xml = r#"<worksheet><sheetData>
+            <row r="1"><c r="A1" t="s"><v>0</v></c><c r="B1" t="inlineStr"><is><t>Won</t></is></c></row>
+            <row r="2"><c r="A2" t="s"><v>1</v></c><c r="B2" t="b"><v>1</v></c><c r="XFD2"><v>7</v></c></row>
+            <row r="3"><c r="B3"><v>1</v></c><c r="B3"><v>2</v></c></row>
+        </sheetData></worksheet>"#;
+        let grid = cells(xml, &strings, &[], false);
+        assert_eq!(grid[1], [(0, "Ann".to_string()), (1, "TRUE".to_string()), (16_383, "7".to_string())]);
+        assert_eq!(dense(grid[2].clone(), 2), ["", "2"]);
+        assert_eq!(dense(grid[1].clone(), 2), ["Ann", "TRUE"]);
+        assert_eq!(dense(grid[0].clone(), 3), ["Name", "Won", ""]);
     }
 
     #[test]
