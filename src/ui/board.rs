@@ -336,8 +336,8 @@ fn BoardToolbar(filter: Memo<BoardFilter>) -> impl IntoView {
         navigate(&url, leptos_router::NavigateOptions { replace: true, ..Default::default() });
     };
     let options = Memo::new(move |_| {
+        let pid = app.pipeline.get();
         app.ws.with(|ws| {
-            let pid = app.pipeline.get_untracked();
             let mut o = (std::collections::BTreeSet::new(), std::collections::BTreeSet::new(), std::collections::BTreeSet::new());
             for d in ws.deals.iter().filter(|d| pid.as_ref().is_none_or(|p| &d.pipeline == p)) {
                 o.0.insert(d.owner.clone());
