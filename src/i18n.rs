@@ -372,6 +372,8 @@ texts! {
     LeadNotFound => "This lead does not exist (any more).", "该线索不存在（或已删除）。";
     StartAtLead => "Start at lead", "从线索开始";
     Menu => "Menu", "菜单";
+    WeightedShort => "weighted {v}", "加权 {v}";
+    ColumnWeightedTip => "The total times this stage's win probability (set in Stage definitions)", "总额乘以该阶段的赢单概率（在阶段定义中设置）";
     LostHeading => "Why deals are lost", "丢单原因";
     LostLine => "{n} deals lost in this period, by the reason recorded with the move to Lost.", "本期丢单 {n} 个，按移入“输单”时记录的原因统计。";
     NoLostDeals => "No deals were lost in this period.", "本期没有丢单。";

@@ -137,6 +137,20 @@ pub fn amount_to_input(minor: i64) -> String {
 }
 
 /// Compact form for column headers and cards: "$12.3k", "¥1.2M".
+/// Totals weighted by a stage's win probability (percent), per currency, rounded to the
+/// nearest minor unit (halves away from zero): what the stage is worth on average.
+pub fn weighted(totals: &[(String, i64)], percent: u8) -> Vec<(String, i64)> {
+    let p = i128::from(percent.min(100));
+    totals
+        .iter()
+        .map(|(c, v)| {
+            let x = i128::from(*v) * p;
+            let r = if x >= 0 { (x + 50) / 100 } else { (x - 50) / 100 };
+            (c.clone(), r as i64)
+        })
+        .collect()
+}
+
 pub fn format_compact(minor: i64, currency: &str) -> String {
     let major = minor as f64 / 100.0;
     let sym = currency_symbol(currency);
@@ -163,6 +177,10 @@ mod tests {
         assert_eq!(parse_amount("12,345.60"), Ok(Some(1_234_560)));
         assert_eq!(parse_amount("¥ 8000"), Ok(Some(800_000)));
         assert_eq!(parse_amount("$1,200"), Ok(Some(120_000)));
+        // $12,500.00 at 10% is $1,250.00; ¥0.05 at 50% is ¥0.03 (2.5 fen rounds up).
+        assert_eq!(weighted(&[("USD".into(), 1_250_000), ("CNY".into(), 5)], 10), vec![("USD".to_string(), 125_000), ("CNY".to_string(), 1)]);
+        assert_eq!(weighted(&[("CNY".into(), 5)], 50), vec![("CNY".to_string(), 3)]);
+        assert_eq!(weighted(&[("USD".into(), 100)], 250), vec![("USD".to_string(), 100)], "at most 100%");
         assert_eq!(parse_amount("HK$ 1,200"), Ok(Some(120_000)));
         assert_eq!(parse_amount("8000元"), Ok(Some(800_000)));
         assert_eq!(sign_currencies("¥8000"), Some(("¥", &["CNY", "JPY"][..])));

@@ -31,6 +31,8 @@ struct Column {
     /// Deals in the stage before the search and filters (equal to `count` without them).
     all: usize,
     total: String,
+    /// Open stages: the total times the stage's win probability.
+    weighted: Option<String>,
     /// The first `limit` cards in display order; the rest are behind "Show more".
     cards: Vec<Card>,
 }
@@ -141,6 +143,8 @@ pub fn Board() -> impl IntoView {
                         kind: s.kind,
                         count: m.len(),
                         all: all[si],
+                        weighted: (s.kind == StageKind::Open && !totals.is_empty())
+                            .then(|| format::totals_text(&crate::domain::money::weighted(&totals, s.probability))),
                         total: format::totals_text(&totals),
                         cards,
                     }
@@ -180,6 +184,7 @@ fn StageColumn(
     let all = move || data.with(|d| d.as_ref().map_or(0, |c| c.all));
     let hidden = move || data.with(|d| d.as_ref().map_or(0, |c| c.count - c.cards.len()));
     let total = move || data.with(|d| d.as_ref().map(|c| c.total.clone()).unwrap_or_default());
+    let weighted = move || data.with(|d| d.as_ref().and_then(|c| c.weighted.clone()));
     let cards = move || data.with(|d| d.as_ref().map(|c| c.cards.clone()).unwrap_or_default());
     let over = RwSignal::new(false);
     let drop_id = id.clone();
@@ -230,6 +235,9 @@ fn StageColumn(
                         (n, _) => fill(app.t(K::NDeals), &[("n", n.to_string())]),
                     }}</span>
                     <span class="total">{total}</span>
+                    {move || weighted().map(|w| view! {
+                        <span class="weighted" title=move || app.t(K::ColumnWeightedTip)>{fill(app.t(K::WeightedShort), &[("v", w)])}</span>
+                    })}
                 </p>
             </header>
             <ul class="cards" role="list">

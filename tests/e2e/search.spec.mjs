@@ -6,11 +6,14 @@ import { test, expect, openApp, column, card, addDeal, axeSerious } from './help
 test('search and filters narrow the board, live in the address, and save as views', async ({ page }) => {
   await openApp(page);
   await page.getByRole('button', { name: 'Use B2B template' }).click();
-  await addDeal(page, { 'Deal title': 'ERP 二期', Account: '杭州云帆科技有限公司', Owner: '王芳' });
+  await addDeal(page, { 'Deal title': 'ERP 二期', Account: '杭州云帆科技有限公司', Owner: '王芳', Amount: '12,500' });
   await addDeal(page, { 'Deal title': 'Cloud migration', Account: 'Acme Corp', Owner: 'Ann Lee', 'Tags (comma-separated)': 'pilot' });
   await addDeal(page, { 'Deal title': 'Training', Account: 'Blue River', Owner: 'Ann Lee', Notes: 'Wants an ERP later' });
   const qual = column(page, 'Qualification');
   await expect(qual.locator('.count')).toHaveText('3 deals');
+  // Beside the total, what the column is worth at its 10% win probability: $12,500 → $1,250.
+  await expect(qual.locator('.total')).toHaveText('$12.5k');
+  await expect(qual.locator('.weighted')).toHaveText('weighted $1,250');
 
   const find = page.getByRole('search', { name: 'Find deals' });
   const search = find.getByRole('searchbox', { name: 'Search deals' });
