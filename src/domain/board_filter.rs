@@ -120,6 +120,19 @@ impl BoardFilter {
         q
     }
 
+    /// The filters as an address's query text ("q=%E4%BA%91&owner=Ann"), each value
+    /// percent-encoded (UTF-8), as kept in a saved view and put after "?view=board&".
+    pub fn to_address(&self) -> String {
+        self.to_query().into_iter().map(|(k, v)| format!("{k}={}", encode(&v))).collect::<Vec<_>>().join("&")
+    }
+
+    /// The filters from query text written by `to_address` (or typed by hand); malformed
+    /// escapes are kept as typed.
+    pub fn from_address(text: &str) -> BoardFilter {
+        let pairs: Vec<(&str, String)> = text.split('&').filter_map(|kv| kv.split_once('=')).map(|(k, v)| (k, decode(v))).collect();
+        BoardFilter::from_query(|k| pairs.iter().find(|(x, _)| *x == k).map(|(_, v)| v.clone()))
+    }
+
     /// From the address: unknown values fall back to "any" rather than hiding everything.
     pub fn from_query(get: impl Fn(&str) -> Option<String>) -> BoardFilter {
         let flag = |k: &str| get(k).is_some_and(|v| v == "1");
@@ -133,6 +146,45 @@ impl BoardFilter {
             stuck: flag("stuck"),
         }
     }
+}
+
+/// Percent-encoding of everything but RFC 3986's unreserved characters.
+fn encode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// The inverse of `encode` ("+" read as a space, as forms write it); a "%" not followed by
+/// two hex digits stays as it is.
+fn decode(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        let hex = |c: u8| (c as char).to_digit(16);
+        match (b[i], b.get(i + 1).copied().and_then(hex), b.get(i + 2).copied().and_then(hex)) {
+            (b'%', Some(h), Some(l)) => {
+                out.push((h * 16 + l) as u8);
+                i += 3;
+            }
+            (b'+', _, _) => {
+                out.push(b' ');
+                i += 1;
+            }
+            (c, _, _) => {
+                out.push(c);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 #[cfg(test)]
@@ -192,5 +244,10 @@ mod tests {
         assert_eq!(back, f);
         assert!(BoardFilter::from_query(|k| (k == "close").then(|| "someday".to_string())).is_empty());
         assert!(BoardFilter::default().to_query().is_empty());
+        // As address text: "云帆 erp" is 云 E4 BA 91, 帆 E5 B8 86, space 20; and back.
+        assert_eq!(f.to_address(), "q=%E4%BA%91%E5%B8%86%20erp&owner=%E7%8E%8B%E8%8A%B3&close=30d&stuck=1");
+        assert_eq!(BoardFilter::from_address(&f.to_address()), f);
+        let typed = BoardFilter::from_address("q=a+b%2&owner=A%26B");
+        assert_eq!((typed.text.as_str(), typed.owner.as_str()), ("a b%2", "A&B"));
     }
 }

@@ -526,6 +526,35 @@ mod tests {
         assert!(import_json(&old.to_string()).unwrap().activities.is_empty());
     }
 
+    /// Records written before lost-reason lists, account merges and activities on accounts
+    /// (no `lost_reasons`, `require_lost_reason`, `merged_into`, `account`, `contact`) load
+    /// as they were: a loss needs no reason, every account is live, activities stay on deals.
+    #[test]
+    fn records_from_before_lost_reasons_and_merges_load_as_they_were() {
+        let ws = demo::generate(20, 1, 1, now(), Lang::En);
+        assert!(ws.pipelines[0].require_lost_reason, "new pipelines ask for a reason");
+        let mut v: serde_json::Value = serde_json::from_str(&export_json(&ws, now())).unwrap();
+        for p in v["pipelines"].as_array_mut().unwrap() {
+            let p = p.as_object_mut().unwrap();
+            assert!(p.remove("require_lost_reason").is_some() && p.remove("lost_reasons").is_some());
+        }
+        let back = import_json(&v.to_string()).unwrap();
+        assert!(!back.pipelines[0].require_lost_reason && back.pipelines[0].lost_reasons.is_empty());
+        assert!(back.accounts.iter().all(|a| a.merged_into.is_none()));
+        assert!(back.activities.iter().all(|a| a.account.is_none() && a.contact.is_none()));
+        assert_eq!(back.activities, ws.activities);
+        // And such a pipeline takes a loss without a reason, as it did.
+        let mut back = back;
+        let p = back.pipelines[0].clone();
+        let lost = p.stages.iter().find(|s| s.kind == crate::domain::StageKind::Lost).unwrap().id.clone();
+        let open = back.deals.iter().find(|d| d.stage != lost && p.stage(&d.stage).is_some_and(|s| s.kind == crate::domain::StageKind::Open)).unwrap().id.clone();
+        let mut ids = crate::domain::IdGen::new(1);
+        let mut ctx = crate::domain::Ctx { now: now(), ids: &mut ids, device: "t" };
+        let cmd = crate::domain::Command::MoveDeal { deal: open, from: None, to: lost, note: String::new(), lost_reason: String::new() };
+        let c = back.plan(cmd, &mut ctx).unwrap();
+        back.commit(c);
+    }
+
     #[test]
     fn round_trip_is_identical() {
         let ws = demo::generate(50, 1, 1, now(), Lang::Zh);

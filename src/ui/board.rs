@@ -337,10 +337,8 @@ fn BoardToolbar(filter: Memo<BoardFilter>) -> impl IntoView {
     let app = use_app();
     let navigate = use_navigate();
     let go = move |f: BoardFilter| {
-        let mut url = format!("{}?view=board", app.base_path.get_value());
-        for (k, v) in f.to_query() {
-            url.push_str(&format!("&{k}={}", js_sys::encode_uri_component(&v)));
-        }
+        let q = f.to_address();
+        let url = format!("{}?view=board{}{q}", app.base_path.get_value(), if q.is_empty() { "" } else { "&" });
         navigate(&url, leptos_router::NavigateOptions { replace: true, ..Default::default() });
     };
     let options = Memo::new(move |_| {
@@ -389,7 +387,7 @@ fn BoardToolbar(filter: Memo<BoardFilter>) -> impl IntoView {
         if name.is_empty() {
             return;
         }
-        let q = filter.get_untracked().to_query().into_iter().map(|(k, v)| format!("{k}={}", js_sys::encode_uri_component(&v))).collect::<Vec<_>>().join("&");
+        let q = filter.get_untracked().to_address();
         let mut p = crate::storage::Prefs::load();
         p.views.retain(|(n, _)| *n != name);
         p.views.push((name, q));
@@ -401,18 +399,12 @@ fn BoardToolbar(filter: Memo<BoardFilter>) -> impl IntoView {
     let apply_view = move |ev: leptos::ev::Event| {
         let name = event_target_value(&ev);
         if let Some((_, q)) = saved.get_untracked().into_iter().find(|(n, _)| *n == name) {
-            let pairs: Vec<(String, String)> = q
-                .split('&')
-                .filter_map(|kv| kv.split_once('='))
-                .map(|(k, v)| (k.to_string(), js_sys::decode_uri_component(v).ok().and_then(|s| s.as_string()).unwrap_or_default()))
-                .collect();
-            go3(BoardFilter::from_query(|k| pairs.iter().find(|(x, _)| x == k).map(|(_, v)| v.clone())));
+            go3(BoardFilter::from_address(&q));
         }
     };
     let delete_view = move |_| {
-        let current = filter.get_untracked().to_query();
+        let q = filter.get_untracked().to_address();
         let mut p = crate::storage::Prefs::load();
-        let q = current.into_iter().map(|(k, v)| format!("{k}={}", js_sys::encode_uri_component(&v))).collect::<Vec<_>>().join("&");
         p.views.retain(|(_, vq)| *vq != q);
         p.save();
         saved.set(p.views);
