@@ -347,9 +347,11 @@ def main():
         for t in ["stages", "events"]:
             con.execute(f"CREATE TABLE {t} AS SELECT * FROM read_csv('{tmp}/{t}.csv', header=true, auto_detect=true)")
         # Explicit types: when no deal has an amount there is nothing to detect a number from.
-        con.execute(f"""CREATE TABLE deals AS SELECT * FROM read_csv('{tmp}/deals.csv', header=true,
+        # Deals in the trash take no part in any figure.
+        con.execute(f"""CREATE TABLE deals AS SELECT * EXCLUDE (deleted) FROM read_csv('{tmp}/deals.csv', header=true,
             columns={{'id': 'VARCHAR', 'amount': 'BIGINT', 'currency': 'VARCHAR', 'created': 'BIGINT',
-                      'lost_reason': 'VARCHAR', 'owner': 'VARCHAR', 'source': 'VARCHAR'}})""")
+                      'lost_reason': 'VARCHAR', 'owner': 'VARCHAR', 'source': 'VARCHAR', 'deleted': 'INTEGER'}})
+            WHERE deleted = 0""")
         # Explicit types: a file with no activities (or no done tasks) gives nothing to detect.
         con.execute(f"""CREATE TABLE activities AS SELECT * FROM read_csv('{tmp}/activities.csv', header=true,
             columns={{'id': 'VARCHAR', 'deal': 'VARCHAR', 'lead': 'VARCHAR', 'kind': 'VARCHAR', 'owner': 'VARCHAR', 't': 'BIGINT'}})""")

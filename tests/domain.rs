@@ -481,3 +481,188 @@ fn a_lost_deal_needs_a_reason_when_the_pipeline_asks() {
     let d2 = w.add_deal("Also gone");
     w.run(Command::MoveDeal { deal: d2, from: None, to: lost, note: String::new(), lost_reason: String::new() }).unwrap();
 }
+
+// ---- Trash, bulk edit, undo and redo (issue 11) ----
+
+impl World {
+    /// Runs `cmd` and returns the undo entry the app would keep for it.
+    fn undoable(&mut self, what: undo::What, cmd: Command) -> undo::Entry {
+        let mut ctx = Ctx { now: self.now, ids: &mut self.ids, device: "test-device" };
+        let changes = self.ws.plan(cmd, &mut ctx).unwrap();
+        let entry = undo::Entry::record(&self.ws, what, &changes).unwrap();
+        self.ws.commit(changes);
+        entry
+    }
+    /// Undoes `entry`; returns the entry that redoes it.
+    fn undo(&mut self, entry: &undo::Entry) -> Result<undo::Entry, Rejection> {
+        self.now += Duration::minutes(1);
+        let mut ctx = Ctx { now: self.now, ids: &mut self.ids, device: "test-device" };
+        let changes = self.ws.plan(Command::Undo(entry.clone()), &mut ctx)?;
+        let redo = undo::Entry::record(&self.ws, undo::What::Undo, &changes).unwrap();
+        self.ws.commit(changes);
+        Ok(redo)
+    }
+}
+
+#[test]
+fn trashed_deals_leave_board_and_analytics_until_restored() {
+    let mut w = World::new();
+    let a = w.add_deal("Acme");
+    let b = w.add_deal("Beta");
+    w.run(Command::DeleteDeals { deals: vec![a.clone()] }).unwrap();
+    assert!(w.ws.deal(&a).unwrap().deleted_at.is_some());
+    let live: Vec<&str> = w.ws.live_deals().map(|d| d.title.as_str()).collect();
+    assert_eq!(live, ["Beta"]);
+    let flow = funnelscope::analytics::Flow::build(&w.ws, w.pipeline());
+    assert_eq!(flow.deals.iter().map(|d| d.title.as_str()).collect::<Vec<_>>(), ["Beta"]);
+    // A trashed deal cannot be edited or moved.
+    let err = w.move_to(&a, "Demo").unwrap_err();
+    assert_eq!(err, vec![(Field::Stage, DomainError::DealDeleted)]);
+    let draft = DealDraft { title: "Acme 2".into(), ..Default::default() };
+    assert_eq!(w.run(Command::UpdateDeal { deal: a.clone(), draft, base: None }).unwrap_err(), vec![(Field::Title, DomainError::DealDeleted)]);
+    // Restored: back with its history.
+    w.run(Command::RestoreDeals { deals: vec![a.clone()] }).unwrap();
+    assert_eq!(w.ws.live_deals().count(), 2);
+    assert_eq!(w.ws.history(&a).len(), 1);
+    let _ = b;
+    assert_eq!(w.run(Command::DeleteDeals { deals: vec![] }).unwrap_err(), vec![(Field::Title, DomainError::NoDealsChosen)]);
+}
+
+#[test]
+fn a_move_to_lost_is_undone_by_moving_back_and_redone() {
+    let mut w = World::new();
+    let d = w.add_deal("Acme");
+    w.move_to(&d, "Demo").unwrap();
+    w.now += Duration::days(1);
+    let lost = w.stage("Lost");
+    let entry = w.undoable(undo::What::MoveDeal, Command::MoveDeal { deal: d.clone(), from: None, to: lost, note: String::new(), lost_reason: "Price".into() });
+    assert_eq!(entry.subject, "Acme");
+    assert_eq!(w.ws.deal(&d).unwrap().lost_reason, "Price");
+    let redo = w.undo(&entry).unwrap();
+    // Created, → Demo, → Lost, and the move back: the log only grows.
+    let h = w.ws.history(&d);
+    assert_eq!(h.len(), 4);
+    assert_eq!(h[3].note, undo::UNDO_NOTE);
+    assert_eq!(w.stage_name_of(&d), "Demo");
+    assert_eq!(w.ws.deal(&d).unwrap().lost_reason, "");
+    // Redo: Lost again, with its reason.
+    w.undo(&redo).unwrap();
+    assert_eq!(w.stage_name_of(&d), "Lost");
+    assert_eq!(w.ws.deal(&d).unwrap().lost_reason, "Price");
+    assert_eq!(w.ws.history(&d).len(), 5);
+    // The first entry again: the deal is in Lost as it left it, so it goes back to Demo.
+    w.undo(&entry).unwrap();
+    assert_eq!(w.stage_name_of(&d), "Demo");
+}
+
+#[test]
+fn undo_never_overwrites_a_later_change() {
+    let mut w = World::new();
+    let d = w.add_deal("Acme");
+    let draft = |title: &str, amount: &str| DealDraft { title: title.into(), amount: amount.into(), currency: "CNY".into(), ..Default::default() };
+    let base = Some(draft("Acme", "1000"));
+    let rename = w.undoable(undo::What::EditDeal, Command::UpdateDeal { deal: d.clone(), draft: draft("Acme Corp", "1000"), base: base.clone() });
+    w.now += Duration::minutes(5);
+    w.run(Command::UpdateDeal { deal: d.clone(), draft: draft("Acme Corp", "2500"), base: Some(draft("Acme Corp", "1000")) }).unwrap();
+    // The rename is undone; the later amount stays (1000 → 2500, 250,000 minor units).
+    w.undo(&rename).unwrap();
+    let now = w.ws.deal(&d).unwrap();
+    assert_eq!((now.title.as_str(), now.amount), ("Acme", Some(250_000)));
+    // Renamed again by someone else: undoing the old rename would overwrite it.
+    let again = w.undoable(undo::What::EditDeal, Command::UpdateDeal { deal: d.clone(), draft: draft("Acme Ltd", "2500"), base: None });
+    w.run(Command::UpdateDeal { deal: d.clone(), draft: draft("ACME", "2500"), base: None }).unwrap();
+    assert_eq!(w.undo(&again).unwrap_err(), vec![(Field::Title, DomainError::NothingToUndo)]);
+    assert_eq!(w.ws.deal(&d).unwrap().title, "ACME");
+    // A move undone after the deal moved on is refused, naming where it is now.
+    w.now += Duration::days(1);
+    let demo = w.stage("Demo");
+    let mv = w.undoable(undo::What::MoveDeal, Command::MoveDeal { deal: d.clone(), from: None, to: demo, note: String::new(), lost_reason: String::new() });
+    w.move_to(&d, "Negotiation").unwrap();
+    assert_eq!(w.undo(&mv).unwrap_err(), vec![(Field::Stage, DomainError::MovedElsewhere { stage: "Negotiation".into() })]);
+}
+
+#[test]
+fn undoing_a_new_deal_puts_it_in_the_trash_and_redo_restores_it() {
+    let mut w = World::new();
+    let pid = w.pipeline().id.clone();
+    let entry = w.undoable(undo::What::CreateDeal, Command::CreateDeal { pipeline: pid, stage: None, draft: DealDraft { title: "New".into(), ..Default::default() } });
+    let d = w.ws.deals.last().unwrap().id.clone();
+    let redo = w.undo(&entry).unwrap();
+    assert!(w.ws.deal(&d).unwrap().deleted_at.is_some());
+    assert_eq!(w.ws.live_deals().count(), 0);
+    w.undo(&redo).unwrap();
+    assert_eq!(w.ws.live_deals().count(), 1);
+}
+
+#[test]
+fn bulk_edit_changes_every_chosen_deal_and_undoes_as_one() {
+    let mut w = World::new();
+    let ids: Vec<Id> = ["A", "B", "C"].iter().map(|t| w.add_deal(t)).collect();
+    let two = vec![ids[0].clone(), ids[1].clone()];
+    let owner = w.undoable(undo::What::EditDeals, Command::EditDeals { deals: two.clone(), edit: BulkEdit::Owner("王芳".into()) });
+    assert_eq!(owner.subject, "2");
+    let owners: Vec<&str> = w.ws.deals.iter().map(|d| d.owner.as_str()).collect();
+    assert_eq!(owners, ["王芳", "王芳", ""]);
+    w.run(Command::EditDeals { deals: ids.clone(), edit: BulkEdit::AddTag("ERP".into()) }).unwrap();
+    w.run(Command::EditDeals { deals: vec![ids[2].clone()], edit: BulkEdit::RemoveTag("ERP".into()) }).unwrap();
+    let tags: Vec<usize> = w.ws.deals.iter().map(|d| d.tags.len()).collect();
+    assert_eq!(tags, [1, 1, 0]);
+    // Moving to Lost in bulk takes the pipeline's required reason.
+    let lost = w.stage("Lost");
+    let err = w.run(Command::EditDeals { deals: two.clone(), edit: BulkEdit::Stage { to: lost.clone(), lost_reason: String::new() } }).unwrap_err();
+    assert_eq!(err, vec![(Field::LostReason, DomainError::LostReasonRequired)]);
+    let mv = w.undoable(undo::What::EditDeals, Command::EditDeals { deals: two.clone(), edit: BulkEdit::Stage { to: lost, lost_reason: "Timing".into() } });
+    assert_eq!(w.stage_name_of(&ids[0]), "Lost");
+    w.undo(&mv).unwrap();
+    assert_eq!(w.stage_name_of(&ids[0]), "Qualification");
+    assert_eq!(w.stage_name_of(&ids[1]), "Qualification");
+    w.undo(&owner).unwrap();
+    assert!(w.ws.deals.iter().all(|d| d.owner.is_empty()));
+}
+
+#[test]
+fn emptying_the_trash_leaves_tombstones_an_older_copy_cannot_revive() {
+    let mut w = World::new();
+    let a = w.add_deal("Acme");
+    let keep = w.add_deal("Keep");
+    w.move_to(&a, "Demo").unwrap();
+    let older = w.ws.clone();
+    w.run(Command::DeleteDeals { deals: vec![a.clone()] }).unwrap();
+    w.now += Duration::days(1);
+    let changes = w.run(Command::EmptyTrash).unwrap();
+    assert_eq!(changes.len(), 1);
+    let d = w.ws.deal(&a).unwrap();
+    assert!(d.purged && d.title.is_empty() && d.deleted_at.is_some());
+    assert!(w.ws.history(&a).is_empty());
+    assert_eq!(w.ws.history(&keep).len(), 1);
+    // A teammate's file from before the delete: the blank, deleted record wins every field.
+    let merged = funnelscope::io::merge::merge(&w.ws, &older).workspace;
+    let d = merged.deal(&a).unwrap();
+    assert!(d.purged && d.title.is_empty());
+    assert_eq!(merged.live_deals().map(|d| d.title.as_str()).collect::<Vec<_>>(), ["Keep"]);
+    // Nothing left to empty; a purged deal cannot be restored.
+    assert!(w.run(Command::EmptyTrash).unwrap().is_empty());
+    assert_eq!(w.run(Command::RestoreDeals { deals: vec![a] }).unwrap_err(), vec![(Field::Title, DomainError::UnknownDeal)]);
+}
+
+#[test]
+fn pipelines_are_duplicated_removed_and_restored() {
+    let mut w = World::new();
+    let pid = w.pipeline().id.clone();
+    w.add_deal("Acme");
+    let dup = w.undoable(undo::What::DuplicatePipeline, Command::DuplicatePipeline { pipeline: pid.clone() });
+    let copy = w.ws.pipelines[1].clone();
+    assert_eq!(copy.name, "B2B sales (2)");
+    assert_eq!(copy.stages.len(), w.pipeline().stages.len());
+    assert!(copy.stages.iter().all(|s| w.pipeline().stage(&s.id).is_none()));
+    assert_eq!(copy.stages.iter().map(|s| &s.entry_criteria).collect::<Vec<_>>(), w.pipeline().stages.iter().map(|s| &s.entry_criteria).collect::<Vec<_>>());
+    // Removed: it and its deals leave every list; a new pipeline may take its name.
+    let rm = w.undoable(undo::What::RemovePipeline, Command::RemovePipeline { pipeline: pid.clone() });
+    assert_eq!(w.ws.live_pipelines().map(|p| p.name.as_str()).collect::<Vec<_>>(), ["B2B sales (2)"]);
+    assert_eq!(w.ws.live_deals().count(), 0);
+    w.undo(&rm).unwrap();
+    assert_eq!(w.ws.live_pipelines().count(), 2);
+    assert_eq!(w.ws.live_deals().count(), 1);
+    w.undo(&dup).unwrap();
+    assert_eq!(w.ws.live_pipelines().count(), 1);
+}

@@ -45,6 +45,12 @@ impl Stored {
                 Change::PutSettings(x) => self.settings = Some(x.clone()),
                 Change::PutAccount(a) => drop(self.accounts.insert(a.id.to_string(), a.clone())),
                 Change::PutContact(c) => drop(self.contacts.insert(c.id.to_string(), c.clone())),
+                Change::PurgeDeal { tombstone, events, calls, activities } => {
+                    self.deals.insert(tombstone.id.to_string(), tombstone.clone());
+                    events.iter().for_each(|i| drop(self.events.remove(i.as_str())));
+                    calls.iter().for_each(|i| drop(self.calls.remove(i.as_str())));
+                    activities.iter().for_each(|i| drop(self.activities.remove(i.as_str())));
+                }
             }
         }
     }
@@ -104,6 +110,17 @@ impl Door {
         assert!(d.model.pipeline().is_some(), "a pipeline this tab created is shown");
         d
     }
+    /// Runs `cmd` and returns the undo entry the app keeps for it.
+    fn run_undoable(&mut self, cmd: Command) -> Result<Option<undo::Entry>, Rejection> {
+        let mut ctx = Ctx { now: self.now, ids: &mut self.ids, device: "dev" };
+        let mut changes = self.ws.plan(cmd, &mut ctx)?;
+        stamp(&mut changes, &mut self.clock, self.now.timestamp_millis());
+        let entry = undo::Entry::record(&self.ws, undo::What::EditDeal, &changes);
+        self.stored.write(&changes);
+        self.model.apply(changes.clone(), true);
+        self.ws.commit(changes);
+        Ok(entry)
+    }
     fn run(&mut self, cmd: Command) -> Result<(), Rejection> {
         let mut ctx = Ctx { now: self.now, ids: &mut self.ids, device: "dev" };
         let mut changes = self.ws.plan(cmd, &mut ctx)?;
@@ -120,7 +137,7 @@ type Op = (u8, usize, usize, i64, String);
 
 fn ops() -> impl Strategy<Value = Vec<Op>> {
     // Minutes may be 0: several changes in the same millisecond must keep their order.
-    proptest::collection::vec((0u8..10, 0usize..8, 0usize..6, 0i64..3, "[a-z]{0,5}"), 1..60)
+    proptest::collection::vec((0u8..14, 0usize..8, 0usize..6, 0i64..3, "[a-z]{0,5}"), 1..60)
 }
 
 proptest! {
@@ -161,6 +178,17 @@ proptest! {
                 (7, _) => {
                     let leads = door.ws.leads.iter().map(|l| l.id.clone()).collect();
                     door.run(Command::AssignLeads { leads, rule: AssignRule::RoundRobin { owners: vec!["A".into(), "B".into()], next: stage } })
+                }
+                // The trash and undo: the index drops, takes back and rebuilds deals.
+                (10, Some(d)) => door.run(Command::DeleteDeals { deals: vec![d.id.clone()] }),
+                (11, Some(d)) => door.run(Command::RestoreDeals { deals: vec![d.id.clone()] }),
+                (12, _) if text.len() < 2 => door.run(Command::EmptyTrash),
+                (12, Some(d)) | (13, Some(d)) => {
+                    let draft = DealDraft { title: format!("U{text}"), ..DealDraft::from_deal(d) };
+                    match door.run_undoable(Command::UpdateDeal { deal: d.id.clone(), draft, base: None }) {
+                        Ok(Some(entry)) if kind == 12 => door.run(Command::Undo(entry)),
+                        other => other.map(|_| ()),
+                    }
                 }
                 (8, _) | (9, _) => match door.ws.leads.iter().find(|l| l.status == LeadStatus::Open).cloned() {
                     Some(l) if kind == 8 => door.run(Command::QualifyLead { lead: l.id, pipeline: p.id.clone(), stage: None }),
@@ -230,6 +258,8 @@ fn same_time_events_keep_their_order_through_storage_in_id_order() {
         device: String::new(),
         account_id: None,
         contact_id: None,
+        deleted_at: None,
+        purged: false,
         extra: Default::default(),
     };
     let ev = |id: &str, from: Option<Id>, to: Id| StageChange { id: Id::from(id), opportunity: deal.id.clone(), from, to, at: t0(), note: String::new(), seq: 0 };

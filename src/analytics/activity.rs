@@ -62,7 +62,7 @@ pub fn touch_time(a: &Activity) -> Option<DateTime<Utc>> {
 /// The activity report of `pipeline` as of `as_of`, with the last `weeks` weeks per owner.
 pub fn activity_report(ws: &Workspace, pipeline: &Pipeline, as_of: DateTime<Utc>, weeks: usize) -> ActivityReport {
     let deals: HashMap<&Id, usize> =
-        ws.deals.iter().enumerate().filter(|(_, d)| d.pipeline == pipeline.id).map(|(i, d)| (&d.id, i)).collect();
+        ws.deals.iter().enumerate().filter(|(_, d)| d.pipeline == pipeline.id && d.deleted_at.is_none()).map(|(i, d)| (&d.id, i)).collect();
     // Each deal's last event at or before as-of: its stage then, and when it got there.
     let mut last: HashMap<&Id, (DateTime<Utc>, &Id)> = HashMap::new();
     for e in ws.events.iter().filter(|e| e.at <= as_of && deals.contains_key(&e.opportunity)) {

@@ -157,7 +157,8 @@ impl Flow {
             stage_lookup,
             deal_lookup: FxMap::default(),
         };
-        for d in ws.deals.iter().filter(|d| d.pipeline == pipeline.id) {
+        // Trashed deals take no part until restored (the dashboard says how many).
+        for d in ws.deals.iter().filter(|d| d.pipeline == pipeline.id && d.deleted_at.is_none()) {
             flow.put_deal(d);
         }
         // The log is in time order, so consecutive events belong to scattered deals. Look
@@ -255,11 +256,24 @@ impl Flow {
         match change {
             Change::PutPipeline(p) => p.id != self.pipeline,
             Change::PutDeal(d) => {
-                if d.pipeline == self.pipeline {
-                    self.put_deal(d);
+                if d.pipeline != self.pipeline {
+                    return true;
                 }
+                let known = self.deal_lookup.contains_key(&d.id);
+                // Into the trash: the index drops it by rebuilding.
+                if d.deleted_at.is_some() {
+                    return !known;
+                }
+                // Out of the trash: it comes back with its history, which the index no
+                // longer holds (a new deal has never had a "deleted" edit).
+                if !known && d.field_times.contains_key("deleted") {
+                    return false;
+                }
+                self.put_deal(d);
                 true
             }
+            // Only trashed deals are purged, and they are not in the index.
+            Change::PurgeDeal { .. } => true,
             Change::AppendEvent(e) => {
                 self.push_event(e);
                 true

@@ -56,7 +56,7 @@ pub fn lead_funnel(ws: &Workspace, pipeline: &Pipeline, as_of: DateTime<Utc>) ->
         slot.0 = slot.0.max(rank(&e.to));
         slot.1 = &e.to;
     }
-    let in_pipeline: HashMap<&Id, bool> = ws.deals.iter().map(|d| (&d.id, d.pipeline == pipeline.id)).collect();
+    let in_pipeline: HashMap<&Id, bool> = ws.live_deals().map(|d| (&d.id, d.pipeline == pipeline.id)).collect();
     // First touch per lead: on the lead itself or on the deal it became.
     let mut first: HashMap<&Id, DateTime<Utc>> = HashMap::new();
     for a in &ws.activities {
@@ -166,7 +166,7 @@ pub fn lead_cohort(ws: &Workspace, pipeline: &Pipeline, q: &super::report::Query
     for e in ws.events.iter().filter(|e| e.at <= as_of) {
         last.insert(&e.opportunity, (&e.to, e.at));
     }
-    let in_pipeline: HashMap<&Id, bool> = ws.deals.iter().map(|d| (&d.id, d.pipeline == pipeline.id)).collect();
+    let in_pipeline: HashMap<&Id, bool> = ws.live_deals().map(|d| (&d.id, d.pipeline == pipeline.id)).collect();
     let mut out = LeadCohort { leads: 0, qualified: 0, disqualified: 0, won: 0, lost: 0, win_within: WinWithin { n: 0, horizons: Vec::new(), curve: Vec::new() } };
     let mut subjects = Vec::new();
     let since = |t: DateTime<Utc>, l: &crate::domain::Lead| (t.timestamp() - l.created_at.timestamp()).max(0);

@@ -50,7 +50,7 @@ pub fn lost_analysis(ws: &Workspace, pipeline: &Pipeline, as_of: DateTime<Utc>, 
             && filter.source.as_ref().is_none_or(|x| *x == d.source)
             && filter.tag.as_ref().is_none_or(|t| d.tags.contains(t))
     };
-    for d in ws.deals.iter().filter(|d| d.pipeline == pipeline.id && wanted(d)) {
+    for d in ws.live_deals().filter(|d| d.pipeline == pipeline.id && wanted(d)) {
         let Some(&(to, at, came_from)) = last.get(&d.id) else { continue };
         if !lost_stage(to) || from.is_some_and(|f| at < f) {
             continue;

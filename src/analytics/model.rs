@@ -29,8 +29,8 @@ impl Model {
     /// Shows `wanted` if it exists, else the first pipeline; returns what is shown.
     pub fn select(&mut self, wanted: Option<Id>) -> Option<Id> {
         let chosen = match wanted {
-            Some(id) if self.ws.pipeline(&id).is_some() => Some(id),
-            _ => self.ws.pipelines.first().map(|p| p.id.clone()),
+            Some(id) if self.ws.pipeline(&id).is_some_and(|p| p.deleted_at.is_none()) => Some(id),
+            _ => self.ws.live_pipelines().next().map(|p| p.id.clone()),
         };
         self.pipeline = chosen.clone();
         self.rebuild();
@@ -74,6 +74,10 @@ impl Model {
         self.ws.commit(changes);
         if new_pipeline.is_some() && (own || self.pipeline.is_none()) {
             return self.select(new_pipeline);
+        }
+        // The shown pipeline went to the trash (here or in another tab): show another.
+        if self.pipeline.as_ref().is_some_and(|id| self.ws.pipeline(id).is_none_or(|p| p.deleted_at.is_some())) {
+            return self.select(None);
         }
         if !kept {
             self.rebuild();

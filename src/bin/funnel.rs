@@ -216,18 +216,19 @@ fn write_tables(ws: &Workspace, p: &funnelscope::domain::Pipeline, dir: &str) ->
         let _ = writeln!(out, "{},{i},{kind},{},{}", s.id, s.archived, quote(&s.name));
     }
     std::fs::write(format!("{dir}/stages.csv"), &out)?;
-    out = String::from("id,amount,currency,created,lost_reason,owner,source\n");
+    out = String::from("id,amount,currency,created,lost_reason,owner,source,deleted\n");
     for d in ws.deals.iter().filter(|d| d.pipeline == p.id) {
         let _ = writeln!(
             out,
-            "{},{},{},{},{},{},{}",
+            "{},{},{},{},{},{},{},{}",
             d.id,
             d.amount.map(|a| a.to_string()).unwrap_or_default(),
             d.currency,
             d.created_at.timestamp(),
             quote(d.lost_reason.trim()),
             quote(&d.owner),
-            quote(&d.source)
+            quote(&d.source),
+            u8::from(d.deleted_at.is_some())
         );
     }
     std::fs::write(format!("{dir}/deals.csv"), &out)?;

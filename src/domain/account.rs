@@ -186,7 +186,7 @@ pub fn account_summary(ws: &super::workspace::Workspace, account: &Id) -> Accoun
     use super::pipeline::StageKind;
     let mut s = AccountSummary::default();
     let mut won_deals = Vec::new();
-    for d in ws.deals.iter().filter(|d| d.account_id.as_ref() == Some(account)) {
+    for d in ws.live_deals().filter(|d| d.account_id.as_ref() == Some(account)) {
         match ws.pipeline(&d.pipeline).and_then(|p| p.stage(&d.stage)).map(|st| st.kind) {
             Some(StageKind::Open) => s.open += 1,
             Some(StageKind::Won) => {

@@ -275,7 +275,7 @@ pub fn agenda<'a>(
 ) -> Agenda<'a> {
     use std::collections::{HashMap, HashSet};
     let deals: HashMap<&Id, &super::opportunity::Opportunity> =
-        ws.deals.iter().filter(|d| pipeline.is_none_or(|p| &d.pipeline == p)).map(|d| (&d.id, d)).collect();
+        ws.live_deals().filter(|d| pipeline.is_none_or(|p| &d.pipeline == p)).map(|d| (&d.id, d)).collect();
     let horizon = now + Duration::days(ahead_days.max(0) + 1);
     let mut out = Agenda::default();
     let mut with_task: HashSet<&Id> = HashSet::new();

@@ -50,8 +50,46 @@ impl CloseWindow {
     }
 }
 
+/// Which deals the board lays out: open ones in their stage columns (the working view), or
+/// the closed ones of Won or Lost (the board's filter for them; they are drop targets, not
+/// columns, in the working view).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Showing {
+    #[default]
+    Open,
+    Won,
+    Lost,
+    /// Every stage as a column, Won and Lost included: the whole picture at once.
+    All,
+}
+
+impl Showing {
+    pub const ALL: [Showing; 4] = [Showing::Open, Showing::Won, Showing::Lost, Showing::All];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Showing::Open => "",
+            Showing::Won => "won",
+            Showing::Lost => "lost",
+            Showing::All => "all",
+        }
+    }
+
+    pub fn from_code(s: &str) -> Showing {
+        Showing::ALL.into_iter().find(|w| w.code() == s).unwrap_or_default()
+    }
+
+    /// Whether a stage of this kind is a column.
+    pub fn shows(self, kind: super::StageKind) -> bool {
+        use super::StageKind as S;
+        matches!((self, kind), (Showing::All, _) | (Showing::Open, S::Open) | (Showing::Won, S::Won) | (Showing::Lost, S::Lost))
+    }
+}
+
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct BoardFilter {
+    /// Open deals (default), or Won or Lost ones.
+    pub showing: Showing,
     /// Words to find in the title, account, contact, notes or tags (all of them, any order).
     pub text: String,
     pub owner: String,
@@ -80,6 +118,11 @@ impl BoardFilter {
         *self == BoardFilter::default()
     }
 
+    /// Whether some deals are left out (the open/won/lost choice picks columns, not deals).
+    pub fn narrows(&self) -> bool {
+        BoardFilter { showing: Showing::Open, ..self.clone() } != BoardFilter::default()
+    }
+
     /// Whether `d` is shown. `has_next_step` and `stuck` come from the activities and the
     /// dwell analysis; `today` is the user's local date.
     pub fn matches(&self, d: &Opportunity, has_next_step: bool, stuck: bool, today: NaiveDate) -> bool {
@@ -103,6 +146,9 @@ impl BoardFilter {
     /// The address's query pairs (only the filters that are set).
     pub fn to_query(&self) -> Vec<(&'static str, String)> {
         let mut q = Vec::new();
+        if self.showing != Showing::Open {
+            q.push(("show", self.showing.code().to_string()));
+        }
         for (k, v) in [("q", &self.text), ("owner", &self.owner), ("source", &self.source), ("tag", &self.tag)] {
             if !v.is_empty() {
                 q.push((k, v.clone()));
@@ -137,6 +183,7 @@ impl BoardFilter {
     pub fn from_query(get: impl Fn(&str) -> Option<String>) -> BoardFilter {
         let flag = |k: &str| get(k).is_some_and(|v| v == "1");
         BoardFilter {
+            showing: Showing::from_code(&get("show").unwrap_or_default()),
             text: get("q").unwrap_or_default(),
             owner: get("owner").unwrap_or_default(),
             source: get("source").unwrap_or_default(),
@@ -242,6 +289,10 @@ mod tests {
         assert_eq!(q, vec![("q", "云帆 erp".to_string()), ("owner", "王芳".into()), ("close", "30d".into()), ("stuck", "1".into())]);
         let back = BoardFilter::from_query(|k| q.iter().find(|(x, _)| *x == k).map(|(_, v)| v.clone()));
         assert_eq!(back, f);
+        let lost = BoardFilter { showing: Showing::Lost, ..Default::default() };
+        assert_eq!(lost.to_address(), "show=lost");
+        assert_eq!(BoardFilter::from_address("show=lost"), lost);
+        assert!(!lost.narrows() && f.narrows());
         assert!(BoardFilter::from_query(|k| (k == "close").then(|| "someday".to_string())).is_empty());
         assert!(BoardFilter::default().to_query().is_empty());
         // As address text: "云帆 erp" is 云 E4 BA 91, 帆 E5 B8 86, space 20; and back.

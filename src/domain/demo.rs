@@ -197,6 +197,8 @@ pub fn generate_chain(chain: &Chain, n: usize, seed: u64, id_seed: u64, now: Dat
             device: "demo".into(),
             account_id: None,
             contact_id: None,
+            deleted_at: None,
+            purged: false,
             extra: Default::default(),
         });
     }

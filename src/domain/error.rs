@@ -21,6 +21,14 @@ pub enum DomainError {
     AlreadyInStage,
     /// The pipeline asks for a reason when a deal is lost.
     LostReasonRequired,
+    /// Undo found nothing left to take back (all of it was changed again since).
+    NothingToUndo,
+    /// Undo would overwrite what was changed after it (in another tab, by a merge).
+    ChangedSince(String),
+    /// A bulk edit with no deal chosen.
+    NoDealsChosen,
+    /// A deal in the trash cannot be edited or moved until restored.
+    DealDeleted,
     /// The deal is no longer where the user saw it (another tab or device moved it).
     MovedElsewhere { stage: String },
     /// A time outside 1970–2200: refused rather than risk overflowing date arithmetic.

@@ -3,6 +3,7 @@
 pub mod account;
 pub mod activity;
 pub mod board_filter;
+pub mod deal_list;
 pub mod demo;
 pub mod error;
 pub mod event;
@@ -11,6 +12,7 @@ pub mod lead;
 pub mod money;
 pub mod opportunity;
 pub mod pipeline;
+pub mod undo;
 pub mod workspace;
 
 pub use account::{Account, Contact};
@@ -21,4 +23,4 @@ pub use event::{classify, CategoryChange, MoveKind, StageChange};
 pub use ids::{FastRng, Hlc, Id, IdGen, Rng};
 pub use opportunity::{DealDraft, DealFields, ForecastCategory, Opportunity};
 pub use pipeline::{from_template, Extra, Lang, Pipeline, Stage, StageKind, Template, MAX_STAGES};
-pub use workspace::{sane_time, stamp, Change, Command, Ctx, Rejection, Workspace};
+pub use workspace::{sane_time, stamp, BulkEdit, Change, Command, Ctx, Rejection, Workspace};

@@ -56,6 +56,14 @@ pub struct Opportunity {
     pub account_id: Option<Id>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub contact_id: Option<Id>,
+    /// Removed for good from the trash: what is left is this blank record, so a copy in a
+    /// teammate's older file cannot bring the deal back.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub purged: bool,
+    /// In the trash since then (None: live). Trashed deals stay stored, restorable, and
+    /// leave the board, the analytics and the forecast until restored.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deleted_at: Option<DateTime<Utc>>,
     /// Fields written by a newer build of the app, kept as they are through every edit.
     #[serde(flatten)]
     pub extra: super::pipeline::Extra,
@@ -77,7 +85,34 @@ impl Opportunity {
             ("tags", self.tags.join("\u{1f}")),
             ("forecast_category", format!("{:?}", self.forecast_category)),
             ("lost_reason", self.lost_reason.clone()),
+            ("deleted", self.deleted_at.map(|t| t.to_rfc3339()).unwrap_or_default()),
+            ("purged", if self.purged { "1".into() } else { String::new() }),
         ]
+    }
+
+    pub fn is_deleted(&self) -> bool {
+        self.deleted_at.is_some()
+    }
+
+    /// What stays of `d` once the trash is emptied: its id, pipeline and dates, every field
+    /// blank and edited `now` (so the blank wins a merge with an older copy).
+    pub fn tombstone(d: &Opportunity, now: DateTime<Utc>, device: &str) -> Opportunity {
+        let mut t = Opportunity {
+            id: d.id.clone(),
+            pipeline: d.pipeline.clone(),
+            stage: d.stage.clone(),
+            created_at: d.created_at,
+            updated_at: now.max(d.updated_at),
+            deleted_at: d.deleted_at.or(Some(now)),
+            purged: true,
+            device: device.to_string(),
+            ..Default::default()
+        };
+        let names: Vec<&str> = t.fields().into_iter().map(|(n, _)| n).collect();
+        for n in names {
+            t.field_times.insert(n.to_string(), now);
+        }
+        t
     }
 
     /// When `field` was last edited.
@@ -100,6 +135,8 @@ impl Opportunity {
             "tags" => self.tags = other.tags.clone(),
             "forecast_category" => self.forecast_category = other.forecast_category,
             "lost_reason" => self.lost_reason = other.lost_reason.clone(),
+            "deleted" => self.deleted_at = other.deleted_at,
+            "purged" => self.purged = other.purged,
             _ => {}
         }
         if let Some(t) = other.field_times.get(field) {

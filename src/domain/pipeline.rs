@@ -63,6 +63,9 @@ pub struct Pipeline {
     /// before this setting: no, as they were).
     #[serde(default)]
     pub require_lost_reason: bool,
+    /// In the trash since then (None: live): hidden with its deals, restorable.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deleted_at: Option<chrono::DateTime<chrono::Utc>>,
     #[serde(flatten)]
     pub extra: Extra,
 }
@@ -347,6 +350,7 @@ pub fn from_template(template: Template, lang: Lang, ids: &mut IdGen) -> Pipelin
         updated_at: None,
         lost_reasons: LOST_REASONS.iter().map(|p| pick(lang, *p)).collect(),
         require_lost_reason: true,
+        deleted_at: None,
         extra: Extra::new(),
     }
 }

@@ -89,6 +89,31 @@ pub enum Command {
     MergeAccounts { keep: Id, duplicate: Id },
     /// A contact's name, email and phone; the deals linked to it take a new name.
     UpdateContact { contact: Id, name: String, email: String, phone: String },
+    /// Puts deals in the trash (restorable until the trash is emptied).
+    DeleteDeals { deals: Vec<Id> },
+    RestoreDeals { deals: Vec<Id> },
+    /// Removes the trashed deals for good: each leaves a blank tombstone (so a teammate's
+    /// older file cannot bring it back) and its history goes.
+    EmptyTrash,
+    /// The list view's bulk edit: one change to every chosen deal.
+    EditDeals { deals: Vec<Id>, edit: BulkEdit },
+    /// A pipeline (with its deals) to the trash, or back.
+    RemovePipeline { pipeline: Id },
+    RestorePipeline { pipeline: Id },
+    /// A new pipeline with the same stages, criteria and reasons (new ids), no deals.
+    DuplicatePipeline { pipeline: Id },
+    /// Takes an undo entry back (undo; for an entry an undo made, redo).
+    Undo(super::undo::Entry),
+}
+
+/// One change applied to many deals at once.
+#[derive(Clone, Debug, PartialEq)]
+pub enum BulkEdit {
+    Owner(String),
+    AddTag(String),
+    RemoveTag(String),
+    /// Moves every chosen deal not already there; a Lost stage takes the reason.
+    Stage { to: Id, lost_reason: String },
 }
 
 /// One record to persist. Events are only ever appended.
@@ -105,6 +130,9 @@ pub enum Change {
     PutSettings(Settings),
     PutAccount(super::account::Account),
     PutContact(super::account::Contact),
+    /// A trashed deal removed for good: the record becomes `tombstone`; its events,
+    /// forecast calls and activities (by id) are deleted.
+    PurgeDeal { tombstone: Opportunity, events: Vec<Id>, calls: Vec<Id>, activities: Vec<Id> },
 }
 
 /// Gives every appended record that has none its clock stamp, in list order: the write
@@ -297,6 +325,14 @@ impl Workspace {
             Command::RenameAccount { account, name } => self.plan_rename_account(account, name, ctx),
             Command::MergeAccounts { keep, duplicate } => self.plan_merge_accounts(keep, duplicate, ctx),
             Command::UpdateContact { contact, name, email, phone } => self.plan_update_contact(contact, name, email, phone, ctx),
+            Command::DeleteDeals { deals } => self.plan_trash(deals, Some(ctx.now), ctx),
+            Command::RestoreDeals { deals } => self.plan_trash(deals, None, ctx),
+            Command::EmptyTrash => Ok(self.plan_empty_trash(ctx)),
+            Command::EditDeals { deals, edit } => self.plan_bulk(deals, edit, ctx),
+            Command::RemovePipeline { pipeline } => self.plan_pipeline_trash(pipeline, Some(ctx.now), ctx),
+            Command::RestorePipeline { pipeline } => self.plan_pipeline_trash(pipeline, None, ctx),
+            Command::DuplicatePipeline { pipeline } => self.plan_duplicate_pipeline(pipeline, ctx),
+            Command::Undo(entry) => super::undo::plan_undo(self, &entry, ctx),
             Command::RescheduleTask { activity, due } => {
                 let at = ActivityDraft { subject: "·".into(), ..due }.validate().map(|f| f.at)?;
                 self.plan_task_edit(activity, ctx, |a, _| {
@@ -679,7 +715,7 @@ impl Workspace {
     }
 
     fn plan_update_deal(&self, deal: Id, draft: DealDraft, base: Option<DealDraft>, ctx: &mut Ctx) -> Result<Vec<Change>, Rejection> {
-        let Some(old) = self.deal(&deal) else { return reject(Field::Title, DomainError::UnknownDeal) };
+        let old = self.live_deal(&deal)?;
         let wanted = with_fields(old, draft.validate()?);
         // What the form started from; a field is written only where the user changed it.
         let seen = base.and_then(|b| b.validate().ok()).map(|f| with_fields(old, f));
@@ -773,6 +809,14 @@ impl Workspace {
                 Change::PutSettings(s) => self.settings = s,
                 Change::PutAccount(a) => upsert(&mut self.accounts, a, |x, y| x.id == y.id),
                 Change::PutContact(c) => upsert(&mut self.contacts, c, |x, y| x.id == y.id),
+                Change::PurgeDeal { tombstone, events, calls, activities } => {
+                    let drop: HashSet<&Id> = events.iter().chain(&calls).chain(&activities).collect();
+                    self.events.retain(|e| !drop.contains(&e.id));
+                    self.category_changes.retain(|c| !drop.contains(&c.id));
+                    self.activities.retain(|a| !drop.contains(&a.id));
+                    index = None;
+                    upsert(&mut self.deals, tombstone, |x, y| x.id == y.id);
+                }
             }
         }
         if !events_in_order || !calls_in_order {
@@ -842,7 +886,7 @@ impl Workspace {
         lost_reason: String,
         ctx: &mut Ctx,
     ) -> Result<Vec<Change>, Rejection> {
-        let Some(d) = self.deal(&deal) else { return reject(Field::Stage, DomainError::UnknownDeal) };
+        let d = self.live_deal(&deal).map_err(|r| r.into_iter().map(|(_, e)| (Field::Stage, e)).collect::<Rejection>())?;
         let Some(p) = self.pipeline(&d.pipeline) else { return reject(Field::Stage, DomainError::UnknownPipeline) };
         let target = match p.stage(&to) {
             None => return reject(Field::Stage, DomainError::UnknownStage),
@@ -880,6 +924,167 @@ impl Workspace {
         let note = if note.is_empty() { lost_reason } else if lost_reason.is_empty() { note } else { format!("{lost_reason} — {note}") };
         let ev = StageChange { id: ctx.ids.next_id(), opportunity: deal, from: Some(d.stage.clone()), to, at, note, seq: 0 };
         Ok(vec![Change::PutDeal(updated), Change::AppendEvent(ev)])
+    }
+
+    /// Deals not in the trash, in pipelines not in the trash.
+    pub fn live_deals(&self) -> impl Iterator<Item = &Opportunity> {
+        let gone: HashSet<&Id> = self.pipelines.iter().filter(|p| p.deleted_at.is_some()).map(|p| &p.id).collect();
+        self.deals.iter().filter(move |d| d.deleted_at.is_none() && !gone.contains(&d.pipeline))
+    }
+
+    /// Pipelines not in the trash, in their stored order.
+    pub fn live_pipelines(&self) -> impl Iterator<Item = &Pipeline> {
+        self.pipelines.iter().filter(|p| p.deleted_at.is_none())
+    }
+
+    /// A live deal, for edits and moves: unknown, or in the trash, is refused.
+    fn live_deal(&self, id: &Id) -> Result<&Opportunity, Rejection> {
+        match self.deal(id) {
+            None => reject(Field::Title, DomainError::UnknownDeal),
+            Some(d) if d.deleted_at.is_some() || d.purged => reject(Field::Title, DomainError::DealDeleted),
+            Some(d) => Ok(d),
+        }
+    }
+
+    /// Deals to the trash (`at` Some) or back out of it (None).
+    fn plan_trash(&self, ids: Vec<Id>, at: Option<DateTime<Utc>>, ctx: &mut Ctx) -> Result<Vec<Change>, Rejection> {
+        if ids.is_empty() {
+            return reject(Field::Title, DomainError::NoDealsChosen);
+        }
+        let mut out = Vec::new();
+        for id in &ids {
+            let Some(d) = self.deal(id).filter(|d| !d.purged) else { return reject(Field::Title, DomainError::UnknownDeal) };
+            if d.deleted_at.is_some() == at.is_some() {
+                continue;
+            }
+            let mut d = d.clone();
+            d.deleted_at = at;
+            d.field_times.insert("deleted".into(), ctx.now);
+            d.updated_at = ctx.now.max(d.updated_at);
+            d.device = ctx.device.to_string();
+            out.push(Change::PutDeal(d));
+        }
+        Ok(out)
+    }
+
+    /// Every trashed deal (and the deals of trashed pipelines) removed for good.
+    fn plan_empty_trash(&self, ctx: &mut Ctx) -> Vec<Change> {
+        let gone: HashSet<&Id> = self.pipelines.iter().filter(|p| p.deleted_at.is_some()).map(|p| &p.id).collect();
+        let doomed: HashMap<&Id, &Opportunity> =
+            self.deals.iter().filter(|d| !d.purged && (d.deleted_at.is_some() || gone.contains(&d.pipeline))).map(|d| (&d.id, d)).collect();
+        let mut out = Vec::new();
+        let mut events: HashMap<&Id, Vec<Id>> = HashMap::new();
+        for e in self.events.iter().filter(|e| doomed.contains_key(&e.opportunity)) {
+            events.entry(&e.opportunity).or_default().push(e.id.clone());
+        }
+        let mut calls: HashMap<&Id, Vec<Id>> = HashMap::new();
+        for c in self.category_changes.iter().filter(|c| doomed.contains_key(&c.opportunity)) {
+            calls.entry(&c.opportunity).or_default().push(c.id.clone());
+        }
+        let mut activities: HashMap<&Id, Vec<Id>> = HashMap::new();
+        for a in self.activities.iter().filter(|a| doomed.contains_key(&a.deal)) {
+            activities.entry(&a.deal).or_default().push(a.id.clone());
+        }
+        let mut ids: Vec<&&Id> = doomed.keys().collect();
+        ids.sort();
+        for id in ids {
+            let d = doomed[*id];
+            let tombstone = Opportunity::tombstone(d, ctx.now, ctx.device);
+            out.push(Change::PurgeDeal {
+                tombstone,
+                events: events.remove(*id).unwrap_or_default(),
+                calls: calls.remove(*id).unwrap_or_default(),
+                activities: activities.remove(*id).unwrap_or_default(),
+            });
+        }
+        out
+    }
+
+    fn plan_bulk(&self, ids: Vec<Id>, edit: BulkEdit, ctx: &mut Ctx) -> Result<Vec<Change>, Rejection> {
+        if ids.is_empty() {
+            return reject(Field::Title, DomainError::NoDealsChosen);
+        }
+        let mut out = Vec::new();
+        for id in ids {
+            let d = self.live_deal(&id)?;
+            let mut new = d.clone();
+            let field = match &edit {
+                BulkEdit::Stage { to, lost_reason } => {
+                    if &d.stage == to {
+                        continue;
+                    }
+                    let moved = self.plan_move(id.clone(), Some(d.stage.clone()), to.clone(), String::new(), lost_reason.clone(), ctx)?;
+                    out.extend(moved);
+                    continue;
+                }
+                BulkEdit::Owner(o) => {
+                    let o = o.trim();
+                    if o.chars().count() > 200 {
+                        return reject(Field::Owner, DomainError::TooLong { field: Field::Owner, max: 200 });
+                    }
+                    new.owner = o.to_string();
+                    "owner"
+                }
+                BulkEdit::AddTag(t) | BulkEdit::RemoveTag(t) => {
+                    let t = t.trim();
+                    if t.is_empty() {
+                        return reject(Field::Tags, DomainError::NameRequired);
+                    }
+                    if t.chars().count() > 200 {
+                        return reject(Field::Tags, DomainError::TooLong { field: Field::Tags, max: 200 });
+                    }
+                    if matches!(edit, BulkEdit::AddTag(_)) {
+                        if !new.tags.iter().any(|x| x == t) {
+                            new.tags.push(t.to_string());
+                        }
+                    } else {
+                        new.tags.retain(|x| x != t);
+                    }
+                    "tags"
+                }
+            };
+            if new == *d {
+                continue;
+            }
+            new.field_times.insert(field.to_string(), ctx.now);
+            new.updated_at = ctx.now.max(d.updated_at);
+            new.device = ctx.device.to_string();
+            out.push(Change::PutDeal(new));
+        }
+        Ok(out)
+    }
+
+    fn plan_pipeline_trash(&self, id: Id, at: Option<DateTime<Utc>>, ctx: &mut Ctx) -> Result<Vec<Change>, Rejection> {
+        let Some(p) = self.pipeline(&id) else { return reject(Field::PipelineName, DomainError::UnknownPipeline) };
+        if p.deleted_at.is_some() == at.is_some() {
+            return Ok(Vec::new());
+        }
+        // A restored pipeline whose name was taken meanwhile gets a free one.
+        let mut name = p.name.clone();
+        if at.is_none() {
+            let mut n = 1;
+            while self.live_pipelines().any(|x| x.id != id && x.name.trim().to_lowercase() == name.trim().to_lowercase()) {
+                n += 1;
+                name = format!("{} ({n})", p.name);
+            }
+        }
+        Ok(vec![Change::PutPipeline(Pipeline { deleted_at: at, name, updated_at: Some(ctx.now), ..p.clone() })])
+    }
+
+    fn plan_duplicate_pipeline(&self, id: Id, ctx: &mut Ctx) -> Result<Vec<Change>, Rejection> {
+        let Some(p) = self.pipeline(&id) else { return reject(Field::PipelineName, DomainError::UnknownPipeline) };
+        let mut copy = Pipeline { id: ctx.ids.next_id(), updated_at: Some(ctx.now), deleted_at: None, ..p.clone() };
+        copy.stages.retain(|s| !s.archived);
+        for s in copy.stages.iter_mut() {
+            s.id = ctx.ids.next_id();
+        }
+        let mut n = 1;
+        let base = p.name.clone();
+        while self.pipeline_named(&copy.name, None) {
+            n += 1;
+            copy.name = format!("{base} ({n})");
+        }
+        Ok(vec![Change::PutPipeline(copy)])
     }
 
     /// Whether another pipeline (not `except`) has this name, ignoring case and blanks.

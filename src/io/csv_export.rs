@@ -39,7 +39,7 @@ pub fn deals_csv(ws: &Workspace, pipeline: Option<&crate::domain::Id>) -> String
     let stage_name = |d: &crate::domain::Opportunity| {
         ws.pipeline(&d.pipeline).and_then(|p| p.stage(&d.stage)).map(|s| s.name.clone()).unwrap_or_default()
     };
-    let rows = ws.deals.iter().filter(|d| pipeline.is_none_or(|p| &d.pipeline == p)).map(|d| {
+    let rows = ws.live_deals().filter(|d| pipeline.is_none_or(|p| &d.pipeline == p)).map(|d| {
         vec![
             d.id.to_string(),
             d.title.clone(),

@@ -437,6 +437,8 @@ pub fn import_maven(table: &Table, ids: &mut IdGen) -> Result<Workspace, Vec<Row
             device: "import".into(),
             account_id: None,
             contact_id: None,
+            deleted_at: None,
+            purged: false,
             extra: Default::default(),
         });
     }
@@ -687,6 +689,8 @@ pub fn import_generic(
             device: "import".into(),
             account_id: None,
             contact_id: None,
+            deleted_at: None,
+            purged: false,
             extra: Default::default(),
         });
     }

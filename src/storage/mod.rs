@@ -13,7 +13,7 @@
 
 mod prefs;
 
-pub use prefs::Prefs;
+pub use prefs::{load_history, save_history, Prefs};
 
 use crate::domain::{Account, Activity, CategoryChange, Change, Contact, Lead, Opportunity, Owner, Pipeline, Settings, StageChange, Workspace};
 use idb::{Database, DatabaseEvent, Factory, KeyPath, ObjectStoreParams, TransactionMode, TransactionResult};
@@ -476,7 +476,7 @@ impl Store {
         // event is a task of its own, so the page paints and handles input between chunks,
         // and the transaction is active again in its callback for the next chunk.
         let (total, records): (usize, Box<dyn Iterator<Item = Record> + '_>) = match op {
-            WriteOp::Changes(changes) => (changes.len(), Box::new(changes.iter().map(Record::of))),
+            WriteOp::Changes(changes) => (changes.len(), Box::new(changes.iter().flat_map(Record::of))),
             WriteOp::Replace(ws) => (
                 ws.pipelines.len() + ws.deals.len() + ws.events.len() + ws.category_changes.len() + ws.activities.len() + ws.owners.len() + ws.leads.len() + ws.accounts.len() + ws.contacts.len() + 1,
                 Box::new(
@@ -515,6 +515,12 @@ impl Store {
             // Settings is one record under a fixed key; the other stores key by `id`.
             let key = matches!(record, Record::Settings(_)).then(|| JsValue::from_str(SETTINGS_KEY));
             let request: Result<Option<Pending>, idb::Error> = match (record.appends(), last) {
+                // A purged deal's log entries: the one place records leave the log.
+                _ if matches!(record, Record::Delete(..)) => match store.delete(value) {
+                    Ok(r) if last => Ok(Some(Box::pin(async move { r.await.map(|_| JsValue::UNDEFINED) }) as Pending)),
+                    Ok(_) => Ok(None),
+                    Err(e) => Err(e),
+                },
                 (true, true) => store.add(&value, None).map(|r| Some(Box::pin(r.into_future()) as Pending)),
                 (true, false) => store.add(&value, None).map(|_| None),
                 (false, true) => store.put(&value, key.as_ref()).map(|r| Some(Box::pin(r.into_future()) as Pending)),
@@ -554,10 +560,27 @@ enum Record<'a> {
     Settings(&'a Settings),
     Account(&'a Account),
     Contact(&'a Contact),
+    /// A record removed from a store by id (emptying the trash).
+    Delete(&'static str, &'a crate::domain::Id),
 }
 
 impl<'a> Record<'a> {
-    fn of(c: &'a Change) -> Record<'a> {
+    /// The records one change writes: one, or for a purge the tombstone and the deletes.
+    fn of(c: &'a Change) -> impl Iterator<Item = Record<'a>> {
+        let deletes = match c {
+            Change::PurgeDeal { events, calls, activities, .. } => Some(
+                events
+                    .iter()
+                    .map(|i| Record::Delete(EVENTS, i))
+                    .chain(calls.iter().map(|i| Record::Delete(CATEGORY_CHANGES, i)))
+                    .chain(activities.iter().map(|i| Record::Delete(ACTIVITIES, i))),
+            ),
+            _ => None,
+        };
+        std::iter::once(Record::one(c)).chain(deletes.into_iter().flatten())
+    }
+
+    fn one(c: &'a Change) -> Record<'a> {
         match c {
             Change::PutPipeline(p) => Record::Pipeline(p),
             Change::PutDeal(d) => Record::Deal(d),
@@ -569,6 +592,7 @@ impl<'a> Record<'a> {
             Change::PutSettings(x) => Record::Settings(x),
             Change::PutAccount(a) => Record::Account(a),
             Change::PutContact(c) => Record::Contact(c),
+            Change::PurgeDeal { tombstone, .. } => Record::Deal(tombstone),
         }
     }
 
@@ -588,6 +612,7 @@ impl<'a> Record<'a> {
             Record::Settings(x) => (SETTINGS, to_js(x)?),
             Record::Account(a) => (ACCOUNTS, to_js(a)?),
             Record::Contact(c) => (CONTACTS, to_js(c)?),
+            Record::Delete(store, id) => (store, JsValue::from_str(id.as_str())),
         })
     }
 }

@@ -34,3 +34,21 @@ impl Prefs {
         let _ = LocalStorage::set(KEY, self);
     }
 }
+
+const UNDO_KEY: &str = "funnelscope.undo";
+
+/// The undo and redo lists, kept in this browser so they survive a reload. Entries that no
+/// longer apply (the records changed since) are refused by the core when used.
+pub fn load_history() -> crate::domain::undo::History {
+    LocalStorage::get(UNDO_KEY).unwrap_or_default()
+}
+
+/// Stored whole; if the browser refuses (quota), the oldest half is dropped and tried again.
+pub fn save_history(h: &crate::domain::undo::History) {
+    let mut h = h.clone();
+    while LocalStorage::set(UNDO_KEY, &h).is_err() && !(h.undo.is_empty() && h.redo.is_empty()) {
+        let (u, r) = (h.undo.len() / 2, h.redo.len() / 2);
+        h.undo.drain(..u.max(usize::from(h.undo.len() == 1)));
+        h.redo.drain(..r.max(usize::from(h.redo.len() == 1)));
+    }
+}

@@ -69,7 +69,7 @@ pub fn Board() -> impl IntoView {
     // The deals the filter lets through; None when there is no filter.
     let shown = Memo::new(move |_| {
         let f = filter.get();
-        if f.is_empty() {
+        if !f.narrows() {
             return None;
         }
         let now = super::state::now();
@@ -84,8 +84,7 @@ pub fn Board() -> impl IntoView {
         };
         let steps = next_steps.get();
         Some(app.ws.with(|ws| {
-            ws.deals
-                .iter()
+            ws.live_deals()
                 .filter(|d| f.matches(d, steps.contains_key(&d.id), stuck.contains(d.id.as_str()), today))
                 .map(|d| d.id.clone())
                 .collect::<std::collections::HashSet<Id>>()
@@ -97,6 +96,7 @@ pub fn Board() -> impl IntoView {
         let now = super::state::now().timestamp();
         let limits = limits.get();
         let shown = shown.get();
+        let showing = filter.with(|f| f.showing);
         app.with_index(|flow| {
             let mut members: Vec<Vec<(i64, usize)>> = vec![Vec::new(); flow.stages.len()];
             let mut all = vec![0usize; flow.stages.len()];
@@ -111,7 +111,7 @@ pub fn Board() -> impl IntoView {
             flow.stages
                 .iter()
                 .enumerate()
-                .filter(|(_, s)| !s.archived)
+                .filter(|(_, s)| !s.archived && showing.shows(s.kind))
                 .map(|(si, s)| {
                     let m = &mut members[si];
                     // Open stages: longest-waiting first. Won/Lost: most recently closed first.
@@ -153,17 +153,82 @@ pub fn Board() -> impl IntoView {
         })
         .unwrap_or_default()
     });
+    // Every stage a card can move to, Won and Lost included (they are not columns).
     let stage_options = Memo::new(move |_| {
-        columns.with(|cs| cs.iter().map(|c| (c.id.clone(), c.name.clone())).collect::<Vec<_>>())
+        app.with_index(|flow| flow.stages.iter().filter(|s| !s.archived).map(|s| (s.id.clone(), s.name.clone())).collect::<Vec<_>>()).unwrap_or_default()
     });
+    let closing = Memo::new(move |_| {
+        app.with_index(|flow| flow.stages.iter().filter(|s| !s.archived && s.kind.is_terminal()).map(|s| (s.id.clone(), s.name.clone(), s.kind)).collect::<Vec<_>>())
+            .unwrap_or_default()
+    });
+    // Deals per kind of stage under the search and filters, for the open/won/lost choice.
+    let per_kind = Memo::new(move |_| {
+        let shown = shown.get();
+        app.with_index(|flow| {
+            let mut n = [0usize; 3];
+            for (d, evs) in flow.events.iter().enumerate() {
+                let Some(&(_, s)) = evs.last() else { continue };
+                if shown.as_ref().is_some_and(|set| !set.contains(&flow.deals[d].id)) {
+                    continue;
+                }
+                match flow.stages[s as usize].kind {
+                    StageKind::Open => n[0] += 1,
+                    StageKind::Won => n[1] += 1,
+                    StageKind::Lost => n[2] += 1,
+                }
+            }
+            n
+        })
+        .unwrap_or_default()
+    });
+    provide_context(per_kind);
     let show_more = Callback::new(move |id: Id| limits.update(|l| *l.entry(id).or_insert(PAGE) += 100));
     view! {
         <h1 class="sr-only">{move || app.t(K::Board)}</h1>
-        <BoardToolbar filter=filter/>
+        <BoardToolbar filter=filter counts=per_kind/>
         <div class="board">
             <For each=move || columns.get() key=|c| (c.id.clone(), c.name.clone()) let(col)>
                 <StageColumn id=col.id name=col.name kind=col.kind columns=columns stage_options=stage_options show_more=show_more/>
             </For>
+        </div>
+        // Won and Lost are where a dragged card goes to close, not columns of their own.
+        <Show when=move || app.dragging.with(Option::is_some)>
+            <div class="close-zones" role="group" aria-label=move || app.t(K::CloseZones)>
+                <For each=move || closing.get() key=|z| z.clone() let((id, name, kind))>
+                    <CloseZone id=id name=name kind=kind/>
+                </For>
+            </div>
+        </Show>
+    }
+}
+
+/// A drop target for closing a dragged deal as Won or Lost.
+#[component]
+fn CloseZone(id: Id, name: String, kind: StageKind) -> impl IntoView {
+    let app = use_app();
+    let over = RwSignal::new(false);
+    let text = {
+        let name = name.clone();
+        move || fill(app.t(K::DropToClose), &[("stage", name.clone())])
+    };
+    view! {
+        <div class=if kind == StageKind::Won { "close-zone won" } else { "close-zone lost" }
+            class:drop-target=move || over.get()
+            on:dragover=move |ev: web_sys::DragEvent| {
+                ev.prevent_default();
+                over.set(true);
+            }
+            on:dragleave=move |_| over.set(false)
+            on:drop=move |ev: web_sys::DragEvent| {
+                ev.prevent_default();
+                over.set(false);
+                if let Some(deal) = app.dragging.get_untracked() {
+                    app.dragging.set(None);
+                    app.moving.set(Some(app.move_intent(deal, id.clone())));
+                }
+            }>
+            <strong>{name.clone()}</strong>
+            <span>{text}</span>
         </div>
     }
 }
@@ -332,20 +397,28 @@ fn DealCard(card: Card, stage: Id, stage_options: Memo<Vec<(Id, String)>>, open:
 
 /// Search, filters and saved views above the board. Every change rewrites the address
 /// (replacing, not adding, a history entry), and the board follows the address.
+/// `list`: above the list view (the same selection as a table) rather than the board.
 #[component]
-fn BoardToolbar(filter: Memo<BoardFilter>) -> impl IntoView {
+pub(super) fn BoardToolbar(filter: Memo<BoardFilter>, #[prop(optional)] list: bool, #[prop(optional)] counts: Option<Memo<[usize; 3]>>) -> impl IntoView {
     let app = use_app();
     let navigate = use_navigate();
+    let here = if list { "list" } else { "board" };
     let go = move |f: BoardFilter| {
         let q = f.to_address();
-        let url = format!("{}?view=board{}{q}", app.base_path.get_value(), if q.is_empty() { "" } else { "&" });
+        let url = format!("{}?view={here}{}{q}", app.base_path.get_value(), if q.is_empty() { "" } else { "&" });
         navigate(&url, leptos_router::NavigateOptions { replace: true, ..Default::default() });
+    };
+    // The other layout of the same selection.
+    let other = move || {
+        let q = filter.with(BoardFilter::to_address);
+        let there = if list { "board" } else { "list" };
+        format!("{}?view={there}{}{q}", app.base_path.get_value(), if q.is_empty() { "" } else { "&" })
     };
     let options = Memo::new(move |_| {
         let pid = app.pipeline.get();
         app.ws.with(|ws| {
             let mut o = (std::collections::BTreeSet::new(), std::collections::BTreeSet::new(), std::collections::BTreeSet::new());
-            for d in ws.deals.iter().filter(|d| pid.as_ref().is_none_or(|p| &d.pipeline == p)) {
+            for d in ws.live_deals().filter(|d| pid.as_ref().is_none_or(|p| &d.pipeline == p)) {
                 o.0.insert(d.owner.clone());
                 o.1.insert(d.source.clone());
                 o.2.extend(d.tags.iter().cloned());
@@ -412,6 +485,7 @@ fn BoardToolbar(filter: Memo<BoardFilter>) -> impl IntoView {
     let go4 = go.clone();
     view! {
         <div class="board-tools" role="search" aria-label=move || app.t(K::FindDeals)>
+            <a class="view-switch" href=other>{move || app.t(if list { K::BoardView } else { K::ListView })}</a>
             <label class="field grow">
                 <span>{move || app.t(K::SearchDeals)}</span>
                 <input type="search" prop:value=move || filter.with(|f| f.text.clone()) placeholder=move || app.t(K::SearchDealsHint)
@@ -419,6 +493,28 @@ fn BoardToolbar(filter: Memo<BoardFilter>) -> impl IntoView {
                         let v = event_target_value(&ev);
                         set.with_value(|s| s(Box::new(move |f| f.text = v.clone())));
                     }/>
+            </label>
+            <label class="field small">
+                <span>{move || app.t(K::ShowingLabel)}</span>
+                <select class="showing" on:change=move |ev| {
+                    let w = crate::domain::board_filter::Showing::from_code(&event_target_value(&ev));
+                    set.with_value(|s| s(Box::new(move |f| f.showing = w)));
+                }>
+                    {crate::domain::board_filter::Showing::ALL.into_iter().map(|w| {
+                        use crate::domain::board_filter::Showing as S;
+                        let (key, slot) = match w {
+                            S::Open => (K::ShowingOpen, Some(0)),
+                            S::Won => (K::ShowingWon, Some(1)),
+                            S::Lost => (K::ShowingLost, Some(2)),
+                            S::All => (K::ShowingAll, None),
+                        };
+                        let text = move || match (counts, slot) {
+                            (Some(c), Some(i)) => format!("{} ({})", app.t(key), c.with(|c| c[i])),
+                            _ => app.t(key).to_string(),
+                        };
+                        view! { <option value=w.code() selected=move || filter.with(|f| f.showing == w)>{text}</option> }
+                    }).collect_view()}
+                </select>
             </label>
             {select(K::Owner, |f| &f.owner, |f, v| f.owner = v, |o| &o.0)}
             {select(K::Source, |f| &f.source, |f, v| f.source = v, |o| &o.1)}

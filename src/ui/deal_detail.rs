@@ -117,11 +117,24 @@ pub fn DealDetail(id: Id) -> impl IntoView {
                 <div class="page-head">
                     <h1 class="deal-title">{d.title.clone()}</h1>
                     <span class="badge">{stage_name}</span>
-                    <button on:click=move |_| app.deal_form.set(Some(DealFormMode::Edit(edit_id.clone())))>{move || app.t(K::EditDeal)}</button>
-                    <select aria-label=move || fill(app.t(K::MoveDealTo), &[("deal", title.clone())]) on:change=on_move>
-                        <option value="" selected>{move || app.t(K::MoveTo)}</option>
-                        {move || steps.get().1.into_iter().map(|(sid, n)| view! { <option value=sid.0>{n}</option> }).collect_view()}
-                    </select>
+                    {match d.deleted_at {
+                        None => view! {
+                            <button on:click=move |_| app.deal_form.set(Some(DealFormMode::Edit(edit_id.clone())))>{move || app.t(K::EditDeal)}</button>
+                            <select aria-label=move || fill(app.t(K::MoveDealTo), &[("deal", title.clone())]) on:change=on_move>
+                                <option value="" selected>{move || app.t(K::MoveTo)}</option>
+                                {move || steps.get().1.into_iter().map(|(sid, n)| view! { <option value=sid.0>{n}</option> }).collect_view()}
+                            </select>
+                            <button type="button" class="danger" on:click={let id = d.id.clone(); move |_| {
+                                let _ = app.dispatch(crate::domain::Command::DeleteDeals { deals: vec![id.clone()] });
+                            }}>{move || app.t(K::DeleteDeal)}</button>
+                        }.into_any(),
+                        Some(at) => view! {
+                            <button type="button" on:click={let id = d.id.clone(); move |_| {
+                                let _ = app.dispatch(crate::domain::Command::RestoreDeals { deals: vec![id.clone()] });
+                            }}>{move || app.t(K::Restore)}</button>
+                            <p class="banner warn" role="status">{move || fill(app.t(K::DealInTrash), &[("v", format::datetime(at, app.lang.get()))])}</p>
+                        }.into_any(),
+                    }}
                 </div>
                 <dl class="facts">
                     {match d.account_id.clone() {
@@ -221,7 +234,8 @@ fn TimelineStep(step: Step) -> impl IntoView {
         <li class=format!("step {class}")>
             <time datetime=at.to_rfc3339()>{move || format::datetime(at, app.lang.get())}</time>
             <span class="what">{text}</span>
-            {(!note.is_empty()).then(|| view! { <span class="note">{note.clone()}</span> })}
+            {(note == crate::domain::undo::UNDO_NOTE).then(|| view! { <span class="note">{move || app.t(K::UndoneMove)}</span> })}
+            {(!note.is_empty() && note != crate::domain::undo::UNDO_NOTE).then(|| view! { <span class="note">{note.clone()}</span> })}
         </li>
     }
 }

@@ -410,7 +410,7 @@ fn LeadRow(
     let stage = RwSignal::new(String::new());
     let reason = RwSignal::new(String::new());
     let other = RwSignal::new(String::new());
-    let pipelines = Memo::new(move |_| app.ws.with(|ws| ws.pipelines.iter().map(|p| (p.id.0.clone(), p.name.clone())).collect::<Vec<_>>()));
+    let pipelines = Memo::new(move |_| app.ws.with(|ws| ws.live_pipelines().map(|p| (p.id.0.clone(), p.name.clone())).collect::<Vec<_>>()));
     let stages = Memo::new(move |_| {
         let pid = pipeline.get();
         app.ws.with(|ws| {

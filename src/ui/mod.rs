@@ -11,6 +11,7 @@ mod crypto;
 mod dashboard;
 mod data;
 mod deal_detail;
+mod deal_list;
 mod deal_form;
 mod dialog;
 mod forecast;
@@ -20,6 +21,8 @@ mod move_dialog;
 mod stage_editor;
 mod state;
 mod today;
+mod trash;
+mod undo;
 mod welcome;
 
 use crate::domain::{Id, Lang};
@@ -40,6 +43,7 @@ pub fn mount() {
 #[derive(Clone, Debug, PartialEq)]
 pub enum View {
     Board,
+    List,
     Today,
     Leads,
     Accounts,
@@ -51,6 +55,7 @@ pub enum View {
     Analytics,
     Forecast,
     Data,
+    Trash,
     Welcome,
 }
 
@@ -58,6 +63,7 @@ impl View {
     pub fn href(&self, base: &str) -> String {
         match self {
             View::Board => format!("{base}?view=board"),
+            View::List => format!("{base}?view=list"),
             View::Today => format!("{base}?view=today"),
             View::Leads => format!("{base}?view=leads"),
             View::Accounts => format!("{base}?view=accounts"),
@@ -70,6 +76,7 @@ impl View {
             View::Analytics => format!("{base}?view=analytics"),
             View::Forecast => format!("{base}?view=forecast"),
             View::Data => format!("{base}?view=data"),
+            View::Trash => format!("{base}?view=trash"),
             View::Welcome => format!("{base}?view=welcome"),
         }
     }
@@ -123,11 +130,13 @@ fn Shell() -> impl IntoView {
             (Some("lead"), _) => View::Lead(Id(q.get("lead").unwrap_or_default())),
             (Some("accounts"), _) => View::Accounts,
             (Some("stages"), _) => View::Stages,
+            (Some("list"), _) => View::List,
             (Some("today"), _) => View::Today,
             (Some("leads"), _) => View::Leads,
             (Some("analytics"), _) => View::Analytics,
             (Some("forecast"), _) => View::Forecast,
             (Some("data"), _) => View::Data,
+            (Some("trash"), _) => View::Trash,
             (Some("welcome"), _) => View::Welcome,
             // The address without a view: the start page the user chose.
             (None, _) if start_on_today.get_value() => View::Today,
@@ -136,7 +145,7 @@ fn Shell() -> impl IntoView {
     });
     // A memo, so that the screen is rebuilt only when this answer changes, not on every
     // change to the workspace.
-    let has_pipelines = Memo::new(move |_| app.ws.with(|ws| !ws.pipelines.is_empty()));
+    let has_pipelines = Memo::new(move |_| app.ws.with(|ws| ws.live_pipelines().next().is_some()));
     let opening = Memo::new(move |_| app.storage.get() == StorageStatus::Opening);
     let main = move || {
         if opening.get() {
@@ -145,8 +154,10 @@ fn Shell() -> impl IntoView {
         match view.get() {
             View::Welcome => view! { <welcome::Welcome/> }.into_any(),
             View::Data => view! { <data::DataPage/> }.into_any(),
+            View::Trash => view! { <trash::TrashPage/> }.into_any(),
             _ if !has_pipelines.get() => view! { <welcome::Welcome/> }.into_any(),
             View::Board => view! { <board::Board/> }.into_any(),
+            View::List => view! { <deal_list::DealList/> }.into_any(),
             View::Today => view! { <today::Today/> }.into_any(),
             View::Leads => view! { <leads::LeadsPage/> }.into_any(),
             View::Accounts => view! { <accounts::AccountsPage/> }.into_any(),
@@ -173,7 +184,7 @@ fn Shell() -> impl IntoView {
 fn Header() -> impl IntoView {
     let app = use_app();
     let pipelines = Memo::new(move |_| {
-        app.ws.with(|ws| ws.pipelines.iter().map(|p| (p.id.clone(), p.name.clone())).collect::<Vec<_>>())
+        app.ws.with(|ws| ws.live_pipelines().map(|p| (p.id.clone(), p.name.clone())).collect::<Vec<_>>())
     });
     let has_pipeline = move || app.pipeline.with(|p| p.is_some()) && !pipelines.with(|p| p.is_empty());
     let on_pipeline = move |ev| {
@@ -217,8 +228,10 @@ fn Header() -> impl IntoView {
                     <a href=href(View::Forecast)>{move || app.t(K::Forecast)}</a>
                     <a href=href(View::Stages)>{move || app.t(K::StageDefinitions)}</a>
                     <a href=href(View::Data)>{move || app.t(K::ImportExport)}</a>
+                    <a href=href(View::Trash)>{move || app.t(K::Trash)}</a>
                     <a href=href(View::Welcome)>{move || app.t(K::NewPipeline)}</a>
                 </nav>
+                <undo::UndoButtons/>
                 <button class="primary" on:click=move |_| app.deal_form.set(Some(state::DealFormMode::New { stage: None }))>
                     {move || app.t(K::AddDeal)}
                 </button>

@@ -75,6 +75,57 @@ pub fn StageEditor() -> impl IntoView {
         draft.set(current());
         touch();
     };
+    // Leaving with unsaved edits asks first: links inside the app (caught before the
+    // router sees the click) and closing or reloading the tab.
+    let dirty = Memo::new(move |_| draft.with(|d| base.with(|b| d != b)));
+    let guard = wasm_bindgen::closure::Closure::<dyn FnMut(web_sys::MouseEvent)>::new(move |ev: web_sys::MouseEvent| {
+        use wasm_bindgen::JsCast;
+        if !dirty.get_untracked() || ev.default_prevented() {
+            return;
+        }
+        let link = ev.target().and_then(|t| t.dyn_into::<web_sys::Element>().ok()).and_then(|e| e.closest("a[href]").ok().flatten());
+        if link.is_some() && !window().confirm_with_message(app.t(K::UnsavedStages)).unwrap_or(false) {
+            ev.prevent_default();
+            ev.stop_immediate_propagation();
+        }
+    });
+    let unload = wasm_bindgen::closure::Closure::<dyn FnMut(web_sys::BeforeUnloadEvent)>::new(move |ev: web_sys::BeforeUnloadEvent| {
+        if dirty.get_untracked() {
+            ev.prevent_default();
+            ev.set_return_value(app.t(K::UnsavedStages));
+        }
+    });
+    {
+        use wasm_bindgen::JsCast;
+        let _ = window().add_event_listener_with_callback_and_bool("click", guard.as_ref().unchecked_ref(), true);
+        let _ = window().add_event_listener_with_callback("beforeunload", unload.as_ref().unchecked_ref());
+    }
+    let listeners = StoredValue::new_local(Some((guard, unload)));
+    on_cleanup(move || {
+        use wasm_bindgen::JsCast;
+        if let Some((guard, unload)) = listeners.try_update_value(Option::take).flatten() {
+            let _ = window().remove_event_listener_with_callback_and_bool("click", guard.as_ref().unchecked_ref(), true);
+            let _ = window().remove_event_listener_with_callback("beforeunload", unload.as_ref().unchecked_ref());
+        }
+    });
+    let duplicate = move |_| {
+        if let Some(pid) = app.pipeline.get_untracked() {
+            if let Err(es) = app.dispatch(Command::DuplicatePipeline { pipeline: pid }) {
+                let lang = app.lang.get_untracked();
+                errors.set(es.iter().map(|(_, e)| error_message(lang, e)).collect());
+            }
+        }
+    };
+    let remove_pipeline = move |_| {
+        let Some(pid) = app.pipeline.get_untracked() else { return };
+        let (name, n) = app.ws.with_untracked(|ws| {
+            (ws.pipeline(&pid).map(|p| p.name.clone()).unwrap_or_default(), ws.live_deals().filter(|d| d.pipeline == pid).count())
+        });
+        let ask = fill(app.t(K::RemovePipelineConfirm), &[("v", name), ("n", n.to_string())]);
+        if window().confirm_with_message(&ask).unwrap_or(false) {
+            let _ = app.dispatch(Command::RemovePipeline { pipeline: pid });
+        }
+    };
     let ids = move || draft.with(|d| d.as_ref().map(|p| p.stages.iter().map(|s| s.id.clone()).collect::<Vec<_>>()).unwrap_or_default());
     view! {
         <section class="page stage-editor">
@@ -104,6 +155,10 @@ pub fn StageEditor() -> impl IntoView {
                 <button type="button" on:click=add_stage>{move || app.t(K::AddStage)}</button>
                 <button type="button" on:click=discard>{move || app.t(K::DiscardChanges)}</button>
                 <button type="button" class="primary" on:click=save>{move || app.t(K::SaveStages)}</button>
+            </div>
+            <div class="actions left" role="group" aria-label=move || app.t(K::PipelineActions)>
+                <button type="button" on:click=duplicate>{move || app.t(K::DuplicatePipeline)}</button>
+                <button type="button" class="danger" on:click=remove_pipeline>{move || app.t(K::RemovePipeline)}</button>
             </div>
             <Show when=move || saved.get()>
                 <p class="ok" role="status">{move || app.t(K::StagesSaved)}</p>

@@ -9,6 +9,7 @@
 //! posted on a BroadcastChannel, so other open tabs apply them within milliseconds.
 
 use crate::analytics::{Flow, Model};
+use crate::domain::undo::{self, History};
 use crate::domain::{demo, stamp, Change, Command, Ctx, Hlc, Id, IdGen, Lang, Rejection, Workspace};
 use crate::i18n::{fill, tr, K};
 use crate::storage::{Backup, BackupInfo, Prefs, Quarantined, Store, StoreError, WriteOp};
@@ -57,7 +58,8 @@ pub enum DealFormMode {
 /// Everything that changes state goes through the queue as one of these.
 #[allow(clippy::large_enum_variant)] // a few at a time on the queue
 enum Job {
-    Command(Command),
+    /// A user's command, and what the undo list does with it.
+    Command(Command, UndoTrack),
     /// Records of another workspace added as they are (demo, Maven, spreadsheet), with a
     /// backup of the current workspace first when `backup`.
     Add { ws: Workspace, backup: bool },
@@ -69,6 +71,16 @@ enum Job {
     Remote { rev: u64, changes: Vec<Change> },
     /// Another tab replaced everything, or a message was missed: read the store again.
     Reload,
+}
+
+/// How a command relates to the undo list.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum UndoTrack {
+    /// Kept for undo when the core says it can be undone.
+    Keep,
+    /// An undo (its result can be redone) or a redo (its result can be undone again).
+    Undo,
+    Redo,
 }
 
 /// What a finished job did, for the screen that queued it.
@@ -135,6 +147,8 @@ pub struct AppState {
     channel: StoredValue<Option<web_sys::BroadcastChannel>, LocalStorage>,
     /// This tab's id, so it ignores its own broadcasts.
     tab: StoredValue<String>,
+    /// What can be undone and redone (newest last), kept across reloads.
+    pub history: RwSignal<History>,
     /// performance.now() when the last stored change was applied to memory (for the e2e
     /// harness's recompute-and-render timing).
     pub last_commit_ms: StoredValue<f64>,
@@ -214,6 +228,7 @@ impl AppState {
             channel: StoredValue::new_local(None),
             tab: StoredValue::new(IdGen::new(random_seed()).next_id().0),
             last_commit_ms: StoredValue::new(0.0),
+            history: RwSignal::new(crate::storage::load_history()),
             device: StoredValue::new(prefs.device.clone().unwrap_or_default()),
             draining: StoredValue::new(false),
         }
@@ -387,13 +402,30 @@ impl AppState {
     /// Checks the command now (so forms can show errors at once) and queues it. It is
     /// planned again when its turn comes, against what is stored then.
     pub fn dispatch(&self, cmd: Command) -> Result<(), Rejection> {
+        self.dispatch_as(cmd, UndoTrack::Keep)
+    }
+
+    fn dispatch_as(&self, cmd: Command, track: UndoTrack) -> Result<(), Rejection> {
         self.plan(cmd.clone())?;
         if let Some(why) = self.cannot_write() {
             self.write_error.set(Some(why));
             return Ok(());
         }
-        self.enqueue(Job::Command(cmd), None);
+        self.enqueue(Job::Command(cmd, track), None);
         Ok(())
+    }
+
+    /// Takes back the newest change on the undo list (`redo`: on the redo list). The entry
+    /// leaves its list at once, so pressing again takes back the one before; if the core
+    /// refuses it (changed since), the reason is shown and the entry is dropped.
+    pub fn undo(&self, redo: bool) {
+        let entry = self.history.try_update(|h| if redo { h.redo.pop() } else { h.undo.pop() }).flatten();
+        let Some(entry) = entry else { return };
+        self.history.with_untracked(crate::storage::save_history);
+        let track = if redo { UndoTrack::Redo } else { UndoTrack::Undo };
+        if let Err(r) = self.dispatch_as(Command::Undo(entry), track) {
+            self.write_error.set(Some(crate::i18n::rejection(self.lang_now(), &r)));
+        }
     }
 
     /// Adds a freshly generated demo pipeline with its deals and history.
@@ -542,7 +574,7 @@ impl AppState {
             let mut replace = None;
             let mut backup = None;
             let mut changes = match &job {
-                Job::Command(cmd) => self.plan(cmd.clone()).map_err(|r| crate::i18n::rejection(lang, &r))?,
+                Job::Command(cmd, _) => self.plan(cmd.clone()).map_err(|r| crate::i18n::rejection(lang, &r))?,
                 Job::Add { ws, backup: b } => {
                     if *b {
                         backup = Some(self.snapshot());
@@ -650,6 +682,9 @@ impl AppState {
                     self.rev.set_value(new_rev);
                     match replace {
                         Some(ws) => {
+                            // Everything was replaced: the undo list no longer describes it.
+                            self.history.set(History::default());
+                            self.history.with_untracked(crate::storage::save_history);
                             self.clock.update_value(|c| c.observe(ws.max_seq()));
                             let first = ws.pipelines.first().map(|p| p.id.clone());
                             let shown = self.model.try_update(|m| {
@@ -661,6 +696,10 @@ impl AppState {
                         }
                         None => {
                             let sent = (changes.len() <= BROADCAST_MAX_CHANGES).then(|| changes.clone());
+                            if let Job::Command(cmd, track) = &job {
+                                // Recorded against memory before the changes reach it.
+                                self.ws.with_untracked(|ws| self.remember(ws, cmd, *track, &changes));
+                            }
                             self.apply_committed(changes, true);
                             self.announce(new_rev, sent);
                         }
@@ -672,6 +711,25 @@ impl AppState {
             }
         }
         Err(tr(lang, K::ChangeConflicted).into())
+    }
+
+    /// Puts what a stored command did on the undo (or redo) list.
+    fn remember(&self, ws: &Workspace, cmd: &Command, track: UndoTrack, changes: &[Change]) {
+        let (what, of) = match (track, cmd) {
+            (UndoTrack::Keep, c) => match undo::what_of(c) {
+                Some(w) => (w, None),
+                None => return,
+            },
+            (UndoTrack::Undo, Command::Undo(e)) => (undo::What::Undo, Some(e.clone())),
+            (UndoTrack::Redo, Command::Undo(e)) => (undo::What::Redo, Some(e.clone())),
+            _ => return,
+        };
+        let Some(entry) = undo::Entry::record(ws, what, changes) else { return };
+        self.history.update(|h| match of {
+            None => h.push(entry),
+            Some(of) => h.took_back(&of, entry, track == UndoTrack::Redo),
+        });
+        self.history.with_untracked(crate::storage::save_history);
     }
 
     /// A backup of what memory (verified current by the write's revision check) holds.

@@ -72,6 +72,8 @@ impl Fixture {
             device: String::new(),
             account_id: None,
             contact_id: None,
+            deleted_at: None,
+            purged: false,
             extra: Default::default(),
         });
         id

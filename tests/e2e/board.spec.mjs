@@ -1,5 +1,5 @@
 // The core flow: template → deal → drag forward → keyboard move back → reload → language.
-import { test, expect, openApp, column, card, boardSnapshot, addDeal, confirmMove, stageHistory } from './helpers.mjs';
+import { test, expect, openApp, column, card, boardSnapshot, addDeal, confirmMove, stageHistory, showAllStages } from './helpers.mjs';
 
 const DEAL = 'Acme ERP rollout';
 
@@ -8,9 +8,14 @@ test('pipeline from template, deal moved by drag and keyboard, survives reload, 
   await expect(page.getByRole('heading', { name: 'Your sales funnel, in a minute' })).toBeVisible();
   await page.getByRole('button', { name: 'Use B2B template' }).click();
 
-  for (const stage of ['Qualification', 'Needs analysis', 'Demo', 'Negotiation', 'Won', 'Lost']) {
+  // Open stages are the columns; Won and Lost are where deals go (issue 11), shown on request.
+  for (const stage of ['Qualification', 'Needs analysis', 'Demo', 'Negotiation']) {
     await expect(column(page, stage)).toBeVisible();
   }
+  for (const stage of ['Won', 'Lost']) await expect(column(page, stage)).toHaveCount(0);
+  await showAllStages(page);
+  for (const stage of ['Won', 'Lost']) await expect(column(page, stage)).toBeVisible();
+  await page.getByRole('search').getByRole('combobox', { name: /^Show/ }).selectOption('');
 
   // Validation: a clear message per field, and nothing created.
   await page.getByRole('button', { name: 'Add deal', exact: true }).click();

@@ -4,7 +4,7 @@ import { readFile, writeFile, rm, truncate } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { test, expect, openApp, column, boardSnapshot, dealCount } from './helpers.mjs';
+import { test, expect, openApp, column, boardSnapshot, dealCount, showAllStages } from './helpers.mjs';
 
 const MAVEN = fileURLToPath(new URL('../../../shared/datasets/maven-sales-pipeline.csv', import.meta.url));
 const nav = (page, name) => page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name });
@@ -257,6 +257,7 @@ test('a Chinese spreadsheet imports after matching its columns; bad rows are nam
   await expect(page.getByRole('status')).toContainText('已导入 3 个商机。 新建阶段：试用中。');
   await page.getByRole('navigation', { name: '主导航' }).getByRole('link', { name: '看板' }).click();
   await expect(column(page, '需求分析').getByRole('listitem', { name: 'ERP 二期' })).toContainText('¥1,200,000');
+  await showAllStages(page);
   await expect(column(page, '赢单').getByRole('listitem', { name: '云迁移' })).toBeVisible();
   await expect(column(page, '试用中').getByRole('listitem', { name: '培训' })).toBeVisible();
   await page.reload();
@@ -324,6 +325,7 @@ test('the Maven sales-pipeline CSV imports as-is and the board matches the file'
   await expect(page.getByText('Added a pipeline with 8800 deals.')).toBeVisible();
   await page.getByRole('combobox', { name: 'Pipeline' }).selectOption({ label: 'Maven sales pipeline' });
   await nav(page, 'Board').click();
+  await showAllStages(page);
   for (const [stage, n] of Object.entries(counts)) {
     await expect(column(page, stage).locator('.count')).toHaveText(`${n} deals`);
   }

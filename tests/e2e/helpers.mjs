@@ -49,11 +49,20 @@ export async function boardSnapshot(page) {
   );
 }
 
-/** Deals on the board according to the column headers (cards beyond 50 per column are
- *  behind "Show more"). */
+/** Deals on the board: open, won and lost, as the board's Show choice counts them (Won
+ *  and Lost are not columns unless chosen). */
 export async function dealCount(page) {
-  const stats = await page.locator('.board .column .count').allTextContents();
-  return stats.reduce((n, s) => n + Number((s.match(/\d+/) || ['0'])[0]), 0);
+  const options = await showing(page).locator('option').allTextContents();
+  return options.slice(0, 3).reduce((n, s) => n + Number((s.match(/\((\d+)\)/) || [0, '0'])[1]), 0);
+}
+
+/** The board's open / won / lost / all stages choice. */
+export const showing = (page) => page.getByRole('search').getByRole('combobox', { name: /^(Show|显示)/ });
+
+/** Every stage as a column, Won and Lost included (the board shows open stages by default). */
+export async function showAllStages(page) {
+  await showing(page).selectOption('all');
+  await expect(page).toHaveURL(/show=all/);
 }
 
 export async function addDeal(page, fields) {

@@ -109,6 +109,7 @@ test('data entry refuses what it would save wrongly: a currency sign against the
   await lost.getByRole('textbox', { name: /^Other reason/ }).fill('Merged with another company');
   await lost.getByRole('button', { name: 'Move', exact: true }).click();
   await expect(lost).toBeHidden();
+  await page.getByRole('search').getByRole('combobox', { name: /^Show/ }).selectOption('lost');
   const lostCard = page.getByRole('region', { name: 'Lost', exact: true }).getByRole('listitem', { name: 'Yen or yuan' });
   await expect(lostCard).toBeVisible();
   await lostCard.getByRole('link', { name: 'Yen or yuan' }).click();

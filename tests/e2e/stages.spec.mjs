@@ -40,6 +40,7 @@ test('stage definitions can be edited and the board and move dialog follow', asy
 
   await page.getByRole('link', { name: 'Board', exact: true }).click();
   await expect(column(page, 'Proposal')).toBeVisible();
+  await page.getByRole('search').getByRole('combobox', { name: /^Show/ }).selectOption('all');
   const heads = await page.locator('.column h2').allTextContents();
   expect(heads).toEqual(['Discovery', 'Needs analysis', 'Negotiation', 'Demo', 'Proposal', 'Won', 'Lost']);
   await expect(card(column(page, 'Discovery'), 'Harbor CRM')).toBeVisible();
@@ -81,5 +82,6 @@ test('the lost-reason list and whether a reason is required are set per pipeline
   await expect(dialog.getByRole('combobox', { name: 'Lost reason' }).getByRole('option')).toHaveText(['—', 'Legal blocked', 'Price', 'Other…']);
   await dialog.getByRole('button', { name: 'Move', exact: true }).click();
   await expect(dialog).toBeHidden();
+  await page.getByRole('search').getByRole('combobox', { name: /^Show/ }).selectOption('lost');
   await expect(card(column(page, 'Lost'), 'Blocked deal')).toBeVisible();
 });
