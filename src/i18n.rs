@@ -634,7 +634,7 @@ texts! {
     TrashPipelinesHeading => "Pipelines", "漏斗";
     PipelineDealsN => "{n} deals", "{n} 个商机";
     TrashLeftOut => "{n} deals in the trash are left out.", "回收站中的 {n} 个商机未计入。";
-    UndoneMove => "undone", "已撤销";
+    UndoneMove => "by undo / redo", "撤销/重做";
     DuplicatePipeline => "Duplicate pipeline", "复制漏斗";
     RemovePipeline => "Move pipeline to trash", "将漏斗移到回收站";
     RemovePipelineConfirm => "Move “{v}” and its {n} deals to the trash? You can restore it from the trash.", "将“{v}”及其 {n} 个商机移到回收站？可从回收站恢复。";

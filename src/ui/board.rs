@@ -342,7 +342,13 @@ fn DealCard(card: Card, stage: Id, stage_options: Memo<Vec<(Id, String)>>, open:
         let title = title.clone();
         move || fill(app.t(K::MoveDealTo), &[("deal", title.clone())])
     };
-    let others = move || stage_options.get().into_iter().filter(|(s, _)| *s != stage).collect::<Vec<_>>();
+    // The stages after this one first, so ArrowDown on the control picks the next stage
+    // (then Won, Lost, and the earlier stages for a move back).
+    let others = move || {
+        let all = stage_options.get();
+        let at = all.iter().position(|(s, _)| *s == stage).map_or(0, |i| i + 1);
+        all[at.min(all.len())..].iter().chain(&all[..at.min(all.len())]).filter(|(s, _)| *s != stage).cloned().collect::<Vec<_>>()
+    };
     view! {
         <li class="card" draggable="true" aria-label=title.clone() data-deal=id.to_string()
             on:keydown=move |ev: web_sys::KeyboardEvent| {

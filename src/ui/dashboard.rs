@@ -162,9 +162,18 @@ pub fn Dashboard() -> impl IntoView {
         preset.set(v.parse::<i64>().map(Preset::Days).unwrap_or(Preset::All));
     };
 
+    // Trashed deals take no part; the page says how many are left out.
+    let trashed = Memo::new(move |_| {
+        let pid = app.pipeline.get();
+        app.ws.with(|ws| ws.deals.iter().filter(|d| Some(&d.pipeline) == pid.as_ref() && d.deleted_at.is_some() && !d.purged).count())
+    });
     view! {
         <section class="page dashboard">
             <h1>{move || app.t(K::Analytics)}</h1>
+            <Show when=move || { trashed.get() > 0 }>
+                <p class="muted">{move || fill(app.t(K::TrashLeftOut), &[("n", trashed.get().to_string())])} " "
+                    <a href=super::href(super::View::Trash)>{move || app.t(K::Trash)}</a></p>
+            </Show>
             <div class="controls">
                 <label class="field">
                     <span>{move || app.t(K::Period)}</span>

@@ -24,6 +24,7 @@ pub fn DealList() -> impl IntoView {
     let sort = RwSignal::new((SortKey::Stage, false));
     let page = RwSignal::new(0usize);
     let selected = RwSignal::new(HashSet::<Id>::new());
+    let done = RwSignal::new(None::<String>);
     let rows = Memo::new(move |_| {
         let f = filter.get();
         let now = super::state::now();
@@ -93,8 +94,10 @@ pub fn DealList() -> impl IntoView {
         <super::board::BoardToolbar filter=filter list=true/>
         <section class="page deal-list">
             <Show when=move || !selected.with(HashSet::is_empty)>
-                <BulkBar selected=selected/>
+                <BulkBar selected=selected done=done/>
             </Show>
+            // Outside the bar, which closes when the change clears the selection.
+            {move || done.get().map(|d| view! { <p class="ok" role="status">{d}</p> })}
             <div class="table-wrap" role="region" tabindex="0" aria-label=move || app.t(K::DealsList)>
                 <table class="list">
                     <thead><tr>
@@ -150,7 +153,7 @@ pub fn DealList() -> impl IntoView {
 /// One change to every chosen deal: owner, stage (Lost asks for the reason), a tag added or
 /// removed, or the trash.
 #[component]
-fn BulkBar(selected: RwSignal<HashSet<Id>>) -> impl IntoView {
+fn BulkBar(selected: RwSignal<HashSet<Id>>, done: RwSignal<Option<String>>) -> impl IntoView {
     let app = use_app();
     let owner = RwSignal::new(String::new());
     let stage = RwSignal::new(String::new());
@@ -158,7 +161,6 @@ fn BulkBar(selected: RwSignal<HashSet<Id>>) -> impl IntoView {
     let add_tag = RwSignal::new(String::new());
     let remove_tag = RwSignal::new(String::new());
     let error = RwSignal::new(None::<String>);
-    let done = RwSignal::new(None::<String>);
     let options = Memo::new(move |_| {
         let pid = app.pipeline.get();
         app.ws.with(|ws| {
@@ -255,6 +257,5 @@ fn BulkBar(selected: RwSignal<HashSet<Id>>) -> impl IntoView {
             <button type="button" on:click=move |_| selected.set(HashSet::new())>{move || app.t(K::ClearSelection)}</button>
             {move || error.get().map(|e| view! { <p class="error" role="alert">{e}</p> })}
         </div>
-        {move || done.get().map(|d| view! { <p class="ok" role="status">{d}</p> })}
     }
 }

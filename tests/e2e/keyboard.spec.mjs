@@ -125,3 +125,81 @@ test('data entry refuses what it would save wrongly: a currency sign against the
   const picker = page.getByRole('combobox', { name: 'Pipeline' });
   await expect(picker.getByRole('option')).toHaveText(['B2B sales', 'B2B sales (2)']);
 });
+
+/** Presses Tab until `target` has the focus; returns how many presses it took. */
+async function tabTo(page, target, max = 150) {
+  for (let n = 1; n <= max; n++) {
+    await page.keyboard.press('Tab');
+    if (await target.evaluate((el) => el === document.activeElement)) return n;
+  }
+  throw new Error(`not reached in ${max} Tab presses`);
+}
+
+test('a keyboard-only session: create, move through every stage, lose with a reason, undo, redo, find by search', async ({ page }) => {
+  await openApp(page);
+  const presses = {};
+  presses.template = await tabTo(page, page.getByRole('button', { name: 'Use B2B template' }));
+  await page.keyboard.press('Enter');
+  const add = page.getByRole('button', { name: 'Add deal', exact: true });
+  presses.addDeal = await tabTo(page, add);
+  await page.keyboard.press('Enter');
+  await page.keyboard.type('Keyboard only');
+  await page.keyboard.press('Tab'); // account
+  await page.keyboard.type('Acme Keyboards');
+  await page.keyboard.press('Enter');
+  await expect(page.getByRole('dialog', { name: 'New deal' })).toBeHidden();
+  await expect(add).toBeFocused();
+  const mover = page.getByRole('combobox', { name: 'Move Keyboard only to stage' });
+  presses.toCard = await tabTo(page, mover);
+  // Through every open stage: ArrowDown (the next stage), Enter (confirm) each time; the
+  // focus follows the card.
+  for (const stage of ['Needs analysis', 'Demo', 'Negotiation']) {
+    await page.keyboard.press('ArrowDown');
+    const dialog = page.getByRole('dialog', { name: `Move “Keyboard only” to ${stage}` });
+    await expect(dialog.getByRole('button', { name: 'Move', exact: true })).toBeFocused();
+    await page.keyboard.press('Enter');
+    await expect(dialog).toBeHidden();
+    await expect(card(column(page, stage), 'Keyboard only')).toBeVisible();
+    await expect(mover).toBeFocused();
+  }
+  // Lost: "L" picks it in the control; the reason list has the focus; ArrowDown picks the
+  // first reason; Tab to "Move", Enter.
+  await page.keyboard.press('l');
+  const lost = page.getByRole('dialog', { name: 'Move “Keyboard only” to Lost' });
+  await expect(lost.getByRole('combobox', { name: /^Lost reason/ })).toBeFocused();
+  await page.keyboard.press('ArrowDown');
+  await expect(lost.getByRole('combobox', { name: /^Lost reason/ })).toHaveValue('Price');
+  presses.reasonToMove = await tabTo(page, lost.getByRole('button', { name: 'Move', exact: true }), 10);
+  await page.keyboard.press('Enter');
+  await expect(lost).toBeHidden();
+  // Lost deals are not columns: the card left the board.
+  await expect(card(page, 'Keyboard only')).toHaveCount(0);
+  // Ctrl+Z: back in Negotiation, its reason cleared; Ctrl+Shift+Z: lost again; Ctrl+Z.
+  await expect(page.getByRole('button', { name: 'Undo move “Keyboard only” (Ctrl+Z)' })).toBeVisible();
+  await page.keyboard.press('Control+z');
+  await expect(card(column(page, 'Negotiation'), 'Keyboard only')).toBeVisible();
+  await page.keyboard.press('Control+Shift+z');
+  await expect(card(page, 'Keyboard only')).toHaveCount(0);
+  await page.keyboard.press('Control+z');
+  await expect(card(column(page, 'Negotiation'), 'Keyboard only')).toBeVisible();
+  // The undo list survives a reload: undoing again takes the deal back to Demo.
+  await page.reload();
+  await expect(card(column(page, 'Negotiation'), 'Keyboard only')).toBeVisible();
+  await page.keyboard.press('Control+z');
+  await expect(card(column(page, 'Demo'), 'Keyboard only')).toBeVisible();
+  // Search, by keyboard: other deals first, then find ours by a word of its account.
+  const search = page.getByRole('searchbox', { name: 'Search deals' });
+  presses.toSearch = await tabTo(page, search);
+  await page.keyboard.type('keyboards');
+  await expect(page).toHaveURL(/q=keyboards/);
+  await expect(card(column(page, 'Demo'), 'Keyboard only')).toBeVisible();
+  // The timeline says what happened: created, three moves, lost, and the four moves that
+  // undo, redo, undo and undo made (each marked "by undo / redo").
+  const link = card(column(page, 'Demo'), 'Keyboard only').getByRole('link', { name: 'Keyboard only' });
+  await link.focus();
+  await page.keyboard.press('Enter');
+  await expect(page.getByRole('heading', { level: 1, name: 'Keyboard only' })).toBeVisible();
+  await expect(page.locator('.timeline .step')).toHaveCount(9);
+  await expect(page.locator('.timeline .step .note').filter({ hasText: 'by undo / redo' })).toHaveCount(4);
+  console.log(`keyboard-only: Tab presses to the template ${presses.template}, to "Add deal" ${presses.addDeal}, from it to the card's move control ${presses.toCard}; a move from there: 2 presses (ArrowDown, Enter), 0 Tab; Lost: L, ArrowDown, ${presses.reasonToMove} Tab, Enter; to the search box ${presses.toSearch}`);
+});
