@@ -296,6 +296,75 @@ def compare_lost(sql, lost, errors):
     close(sum(counts.values()), lost["lost"], "lost deals", errors)
 
 
+# Per rep (issue 11): deals whose stage as of as-of is Won or Lost, by the UTC month of that
+# last event and the deal's owner: counts, amounts per currency, mean days created → won.
+REPS = {
+    "counts": """
+      SELECT strftime(make_timestamp(c.t_last * 1000000), '%Y-%m'), coalesce(d.owner, ''),
+        count(*) FILTER (WHERE c.kind = 'won'), count(*) FILTER (WHERE c.kind = 'lost'),
+        avg((c.t_last - d.created) / 86400.0) FILTER (WHERE c.kind = 'won')
+      FROM cur c JOIN deals d ON d.id = c.deal WHERE c.kind IN ('won', 'lost') GROUP BY 1, 2""",
+    "amounts": """
+      SELECT strftime(make_timestamp(c.t_last * 1000000), '%Y-%m'), coalesce(d.owner, ''), c.kind, d.currency, sum(d.amount)
+      FROM cur c JOIN deals d ON d.id = c.deal WHERE c.kind IN ('won', 'lost') AND d.amount IS NOT NULL GROUP BY 1, 2, 3, 4""",
+}
+
+
+def period_bounds(p):
+    """[start, end) of a target's month or quarter, UTC seconds, from the export's own form."""
+    if "Month" in p:
+        y, m, n = p["Month"]["year"], p["Month"]["month"], 1
+    else:
+        y, m, n = p["Quarter"]["year"], (p["Quarter"]["quarter"] - 1) * 3 + 1, 3
+    start = datetime.datetime(y, m, 1, tzinfo=datetime.timezone.utc)
+    m2 = m - 1 + n
+    end = datetime.datetime(y + m2 // 12, m2 % 12 + 1, 1, tzinfo=datetime.timezone.utc)
+    return int(start.timestamp()), int(end.timestamp())
+
+
+def target_actual(con, t, as_of):
+    start, end = period_bounds(t["period"])
+    who = "TRUE" if not t["owner"] else "d.owner = $owner"
+    params = {"s": start, "e": end}
+    if t["metric"] == "NewDeals":
+        params["a"] = as_of
+    if t["owner"]:
+        params["owner"] = t["owner"]
+    if t["metric"] == "NewDeals":
+        q = f"SELECT count(*) FROM deals d WHERE d.created >= $s AND d.created < $e AND d.created <= $a AND {who}"
+    else:
+        what = "coalesce(sum(coalesce(d.amount, 0)), 0)" if t["metric"] == "WonAmount" else "count(*)"
+        cur = "AND d.currency = $cur" if t["metric"] == "WonAmount" else ""
+        if cur:
+            params["cur"] = t["currency"]
+        q = f"SELECT {what} FROM cur c JOIN deals d ON d.id = c.deal WHERE c.kind = 'won' AND c.t_last >= $s AND c.t_last < $e {cur} AND {who}"
+    return con.execute(q, params).fetchone()[0]
+
+
+def compare_reps(sql, reps, targets, con, as_of, errors):
+    ours = {(r["month"], r["owner"]): r for r in reps["per_rep"]}
+    theirs = {(m, o): (w, l, cyc) for m, o, w, l, cyc in sql["counts"]}
+    if set(ours) != set(theirs):
+        errors.append(f"per-rep rows differ: duckdb {sorted(theirs)[:6]} vs funnel {sorted(ours)[:6]}")
+    for key, (w, l, cyc) in theirs.items():
+        r = ours.get(key)
+        if r is None:
+            continue
+        close(w, r["won"], f"won {key}", errors)
+        close(l, r["lost"], f"lost {key}", errors)
+        close(w / (w + l), r["win_rate"], f"win rate {key}", errors)
+        close(cyc, r["avg_cycle_days"], f"cycle {key}", errors)
+    for m, o, kind, cur, amt in sql["amounts"]:
+        r = ours.get((m, o))
+        mine = dict(map(tuple, r[f"{kind}_amount"])) if r else {}
+        close(amt, mine.get(cur), f"{kind} amount {m} {o} {cur}", errors)
+    if len(targets) != len(reps["targets"]):
+        errors.append(f"targets: export has {len(targets)}, funnel reports {len(reps['targets'])}")
+    for t, a in zip(targets, reps["targets"]):
+        close(target_actual(con, t, as_of), a["actual"], f"target {t['metric']} {t['owner'] or 'team'} {t['period']}", errors)
+        close(target_actual(con, t, as_of) / t["value"], a["share"], f"target share {t['metric']} {t['owner'] or 'team'}", errors)
+
+
 def compute(con, as_of):
     con.execute(SQL.replace("$as_of", str(as_of)))
     return {name: con.execute(q.replace("$as_of", str(as_of))).fetchall() for name, q in QUERIES.items()}
@@ -375,8 +444,19 @@ def main():
                                          check=True, capture_output=True, text=True).stdout)
         lost_sql = {name: con.execute(q.replace("$as_of", str(as_of))).fetchall() for name, q in LOST.items()}
         compare_lost(lost_sql, lost, errors)
+        reps = json.loads(subprocess.run([funnel, "reps", export, "--as-of", as_of_day, "--format", "json"],
+                                         check=True, capture_output=True, text=True).stdout)
+        reps_sql = {name: con.execute(q.replace("$as_of", str(as_of))).fetchall() for name, q in REPS.items()}
+        try:
+            with open(export, encoding="utf-8") as fh:
+                doc = json.load(fh)
+        except ValueError:
+            doc = {}  # a CSV (the Maven file): no targets
+        live = [p for p in doc.get("pipelines", []) if not p.get("deleted_at")]
+        targets = live[0].get("targets", []) if live else []
+        compare_reps(reps_sql, reps, targets, con, as_of, errors)
         checked = sum(len(v) for v in sql.values()) + sum(len(v) for v in act_sql.values()) + sum(len(v) for v in lead_sql.values()) \
-            + sum(len(v) for v in lost_sql.values())
+            + sum(len(v) for v in lost_sql.values()) + sum(len(v) for v in reps_sql.values()) + len(targets)
         if errors:
             print(f"duckdb cross-check: {len(errors)} figures differ", *errors[:20], sep="\n  ")
             sys.exit(1)

@@ -666,6 +666,8 @@ texts! {
     NoDealsMatch => "No deals match.", "没有符合条件的商机。";
     BulkDone => "{n} deals changed.", "已修改 {n} 个商机。";
     ShowingAll => "All stages", "全部阶段";
+    ErrTargetValue => "A target must be a number above zero.", "目标必须是大于零的数字。";
+    UndoSetTargets => "targets of {s}", "{s}的目标";
     ErrMovedElsewhere => "This deal was moved to {v} meanwhile (in another tab or window); your move was not saved. Check the board and move it again if needed.", "此商机已在其他标签页或窗口中被移动到「{v}」；您的移动未保存。请查看看板，如有需要再移动一次。";
     ErrLeadNeedsName => "Give the lead a name or a company.", "请填写线索的姓名或公司。";
     ErrInvalidEmail => "\"{v}\" is not an email address.", "「{v}」不是有效的邮箱地址。";
@@ -751,6 +753,7 @@ pub fn error_message(lang: Lang, e: &DomainError) -> String {
         DomainError::StageKindChangedWithDeals { stage } => v(K::ErrKindChangeWithDeals, stage),
         DomainError::MovedElsewhere { stage } => v(K::ErrMovedElsewhere, stage),
         DomainError::NothingToUndo => t(K::ErrNothingToUndo).into(),
+        DomainError::TargetValue => t(K::ErrTargetValue).into(),
         DomainError::ChangedSince(n) => v(K::ErrChangedSince, n),
         DomainError::NoDealsChosen => t(K::ErrNoDealsChosen).into(),
         DomainError::DealDeleted => t(K::ErrDealDeleted).into(),

@@ -7,6 +7,7 @@ pub mod leads;
 pub mod lost;
 pub mod model;
 pub mod report;
+pub mod reps;
 pub mod stats;
 #[cfg(test)]
 pub(crate) mod testkit;

@@ -430,6 +430,32 @@ fn run(args: Args) -> Result<(), String> {
             }
             Ok(())
         }
+        "reps" => {
+            let path = args.positional.get(1).ok_or("usage: funnel reps <export.json> [options]")?;
+            let ws = load(path)?;
+            let p = pick_pipeline(&ws, args.get("pipeline"))?;
+            let q = query(&args)?;
+            let rows = funnelscope::analytics::reps::per_rep(&ws, p, q.as_of);
+            let flow = funnelscope::analytics::Flow::build(&ws, p);
+            let targets = funnelscope::analytics::reps::attainment(&ws, &flow, p, q.as_of, 2_000);
+            if args.get("format") == Some("json") {
+                let doc = serde_json::json!({ "per_rep": rows, "targets": targets });
+                println!("{}", serde_json::to_string_pretty(&doc).map_err(|e| e.to_string())?);
+            } else {
+                let money = |v: &[(String, i64)]| v.iter().map(|(c, a)| funnelscope::domain::money::format_amount(*a, c)).collect::<Vec<_>>().join(" + ");
+                println!("{:<8} {:<16} {:>5} {:>16} {:>5} {:>16} {:>8} {:>8}", "month", "owner", "won", "won amount", "lost", "lost amount", "win rate", "cycle d");
+                for r in &rows {
+                    let cycle = r.avg_cycle_days.map(|d| format!("{d:.1}")).unwrap_or_else(|| "—".into());
+                    println!("{:<8} {:<16} {:>5} {:>16} {:>5} {:>16} {:>8} {:>8}", r.month, r.owner, r.won, money(&r.won_amount), r.lost, money(&r.lost_amount), pct(Some(r.win_rate)), cycle);
+                }
+                for a in &targets {
+                    let who = if a.target.owner.is_empty() { "team" } else { a.target.owner.as_str() };
+                    let exp = a.expected.map(|(m, lo, hi)| format!("  expected {m:.0} ({lo:.0}–{hi:.0})")).unwrap_or_default();
+                    println!("target {} {:?} {who}: {} of {} ({}){exp}", a.target.period.code(), a.target.metric, a.actual, a.target.value, pct(Some(a.share)));
+                }
+            }
+            Ok(())
+        }
         "lost" => {
             let path = args.positional.get(1).ok_or("usage: funnel lost <export.json> [options]")?;
             let ws = load(path)?;
@@ -519,6 +545,7 @@ usage:
   funnel leads <export.json> [--pipeline NAME] [--as-of YYYY-MM-DD] [--format table|json]
   funnel lost <export.json> [--pipeline NAME] [--as-of YYYY-MM-DD] [--period A..B] [--owner X]
                 [--source X] [--tag X] [--format table|json]
+  funnel reps <export.json> [--pipeline NAME] [--as-of YYYY-MM-DD] [--format table|json]
   funnel tables <export.json> <dir>
   funnel --help
 Periods are half-open (A inclusive, B exclusive). Figures: docs/analytics.md, docs/forecast.md.

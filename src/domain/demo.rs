@@ -215,7 +215,42 @@ pub fn generate_chain(chain: &Chain, n: usize, seed: u64, id_seed: u64, now: Dat
     }
     ws.accounts = linker.created_accounts;
     ws.contacts = linker.created_contacts;
+    add_targets(&mut ws, now);
     ws
+}
+
+/// Targets a manager would set from the recent trend: 15% above the monthly average of the
+/// last three months — this month per owner (won amount) and for the team (won and new
+/// deals), and this quarter for the team (won amount); whole thousands.
+fn add_targets(ws: &mut Workspace, now: DateTime<Utc>) {
+    use super::target::{Metric, Period, Target};
+    let Some(p) = ws.pipelines.first() else { return };
+    let won_stage = p.stages.iter().find(|s| s.kind == super::pipeline::StageKind::Won).map(|s| s.id.clone());
+    let since = now - Duration::days(91);
+    let last = ws.last_events();
+    let mut won_by_owner: std::collections::BTreeMap<String, i64> = Default::default();
+    let mut won_deals = 0i64;
+    for d in &ws.deals {
+        let Some(e) = last.get(&d.id) else { continue };
+        if Some(&e.to) == won_stage.as_ref() && e.at > since && e.at <= now {
+            *won_by_owner.entry(d.owner.clone()).or_default() += d.amount.unwrap_or(0);
+            won_deals += 1;
+        }
+    }
+    let created = ws.deals.iter().filter(|d| d.created_at > since && d.created_at <= now).count() as i64;
+    let monthly = |total: i64| total as f64 / 3.0 * 1.15;
+    let thousands = |minor: f64| ((minor / 100_000.0).round() as i64).max(1) * 100_000;
+    let currency = ws.deals.first().map(|d| d.currency.clone()).unwrap_or_else(|| "USD".into());
+    let (month, quarter) = (Period::month_of(now), Period::quarter_of(now));
+    let mut targets: Vec<Target> = won_by_owner
+        .iter()
+        .map(|(owner, won)| Target { owner: owner.clone(), metric: Metric::WonAmount, period: month, value: thousands(monthly(*won)), currency: currency.clone() })
+        .collect();
+    let team_won: i64 = won_by_owner.values().sum();
+    targets.push(Target { owner: String::new(), metric: Metric::WonAmount, period: quarter, value: thousands(3.0 * monthly(team_won)), currency });
+    targets.push(Target { owner: String::new(), metric: Metric::WonDeals, period: month, value: (monthly(won_deals).round() as i64).max(1), currency: String::new() });
+    targets.push(Target { owner: String::new(), metric: Metric::NewDeals, period: month, value: (monthly(created).round() as i64).max(1), currency: String::new() });
+    ws.pipelines[0].targets = targets;
 }
 
 /// The owners as records, and the leads behind the deals: every deal created in the last

@@ -21,6 +21,8 @@ pub enum DomainError {
     AlreadyInStage,
     /// The pipeline asks for a reason when a deal is lost.
     LostReasonRequired,
+    /// A target must be a positive number.
+    TargetValue,
     /// Undo found nothing left to take back (all of it was changed again since).
     NothingToUndo,
     /// Undo would overwrite what was changed after it (in another tab, by a merge).

@@ -63,6 +63,9 @@ pub struct Pipeline {
     /// before this setting: no, as they were).
     #[serde(default)]
     pub require_lost_reason: bool,
+    /// Targets (quotas) per owner or team, per month or quarter.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub targets: Vec<super::target::Target>,
     /// In the trash since then (None: live): hidden with its deals, restorable.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub deleted_at: Option<chrono::DateTime<chrono::Utc>>,
@@ -163,6 +166,11 @@ impl Pipeline {
         let first_terminal = active.iter().position(|s| s.kind.is_terminal()).unwrap_or(active.len());
         if active[first_terminal..].iter().any(|s| s.kind == StageKind::Open) {
             errors.push(DomainError::TerminalStagesLast);
+        }
+        for t in &self.targets {
+            if let Err(e) = t.check() {
+                errors.push(e);
+            }
         }
         errors
     }
@@ -350,6 +358,7 @@ pub fn from_template(template: Template, lang: Lang, ids: &mut IdGen) -> Pipelin
         updated_at: None,
         lost_reasons: LOST_REASONS.iter().map(|p| pick(lang, *p)).collect(),
         require_lost_reason: true,
+        targets: Vec::new(),
         deleted_at: None,
         extra: Extra::new(),
     }

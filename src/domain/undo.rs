@@ -39,6 +39,7 @@ pub enum What {
     RemovePipeline,
     RestorePipeline,
     DuplicatePipeline,
+    SetTargets,
     EditTask,
     Undo,
     Redo,
@@ -199,6 +200,10 @@ pub fn plan_undo(ws: &Workspace, entry: &Entry, ctx: &mut Ctx) -> Result<Vec<Cha
                         // Removed or restored: only that flag goes back.
                         Pipeline { deleted_at: b.deleted_at, updated_at: Some(ctx.now), ..after.clone() }
                     }
+                    Some(b) if b.targets != after.targets => {
+                        // Targets set: only they go back (the stage editor never changes them).
+                        Pipeline { targets: b.targets.clone(), updated_at: Some(ctx.now), ..after.clone() }
+                    }
                     Some(b) => {
                         // An edit in the stage editor: saved again through its rules, so
                         // a stage that now holds deals is not removed.
@@ -264,6 +269,7 @@ pub fn what_of(cmd: &super::Command) -> Option<What> {
         C::RemovePipeline { .. } => What::RemovePipeline,
         C::RestorePipeline { .. } => What::RestorePipeline,
         C::DuplicatePipeline { .. } => What::DuplicatePipeline,
+        C::SetTargets { .. } => What::SetTargets,
         C::CompleteTask { .. } | C::RescheduleTask { .. } => What::EditTask,
         _ => return None,
     })

@@ -102,6 +102,8 @@ pub enum Command {
     RestorePipeline { pipeline: Id },
     /// A new pipeline with the same stages, criteria and reasons (new ids), no deals.
     DuplicatePipeline { pipeline: Id },
+    /// The pipeline's targets, all at once (the targets editor's list).
+    SetTargets { pipeline: Id, targets: Vec<super::target::Target> },
     /// Takes an undo entry back (undo; for an entry an undo made, redo).
     Undo(super::undo::Entry),
 }
@@ -333,6 +335,25 @@ impl Workspace {
             Command::RestorePipeline { pipeline } => self.plan_pipeline_trash(pipeline, None, ctx),
             Command::DuplicatePipeline { pipeline } => self.plan_duplicate_pipeline(pipeline, ctx),
             Command::Undo(entry) => super::undo::plan_undo(self, &entry, ctx),
+            Command::SetTargets { pipeline, targets } => {
+                let Some(p) = self.pipeline(&pipeline) else { return reject(Field::PipelineName, DomainError::UnknownPipeline) };
+                let mut kept: Vec<super::target::Target> = Vec::new();
+                for mut t in targets {
+                    t.owner = t.owner.trim().to_string();
+                    t.currency = t.currency.trim().to_uppercase();
+                    if t.metric != super::target::Metric::WonAmount {
+                        t.currency.clear();
+                    }
+                    t.check().map_err(|e| vec![(Field::Amount, e)])?;
+                    // Setting a target again replaces it.
+                    kept.retain(|k| !k.same_slot(&t));
+                    kept.push(t);
+                }
+                if kept == p.targets {
+                    return Ok(Vec::new());
+                }
+                Ok(vec![Change::PutPipeline(Pipeline { targets: kept, updated_at: Some(ctx.now), ..p.clone() })])
+            }
             Command::RescheduleTask { activity, due } => {
                 let at = ActivityDraft { subject: "·".into(), ..due }.validate().map(|f| f.at)?;
                 self.plan_task_edit(activity, ctx, |a, _| {
@@ -1104,6 +1125,9 @@ impl Workspace {
             return reject(Field::PipelineName, DomainError::DuplicatePipelineName(p.name.clone()));
         }
         p.lost_reasons = tidy_list(&p.lost_reasons);
+        // Targets have their own editor (and command): a stage editor opened before they
+        // were set must not write its older copy back.
+        p.targets = old.targets.clone();
         for s in p.stages.iter_mut() {
             s.name = s.name.trim().to_string();
             s.archived = false;

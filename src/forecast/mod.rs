@@ -117,6 +117,8 @@ pub struct Forecast {
     pub expected_open: f64,
     /// Expected revenue from deals created and won within the period.
     pub expected_new: f64,
+    /// Expected number of deals created and won within the period.
+    pub expected_new_wins: f64,
     pub p10: f64,
     pub p50: f64,
     pub p90: f64,
@@ -319,13 +321,15 @@ pub fn forecast_with(flow: &Flow, model: &Model, q: &ForecastQuery) -> Forecast 
     };
     let lambda = model.creations_per_day;
     let extra = q.what_if.extra_deals as f64;
-    let expected_new = (lambda * model.creation.inc.integral(h) + extra * model.creation.inc.at(h).0) * mean_won;
+    let expected_new_wins = lambda * model.creation.inc.integral(h) + extra * model.creation.inc.at(h).0;
+    let expected_new = expected_new_wins * mean_won;
     let sim = simulate(&deals, model, h, q.what_if.extra_deals, q.trials, q.seed);
     Forecast {
         horizon_days: h,
         currency: currency.map(|c| flow.labels.name(c).to_string()).unwrap_or_default(),
         expected_open,
         expected_new,
+        expected_new_wins,
         p10: sim.p10,
         p50: sim.p50,
         p90: sim.p90,

@@ -19,6 +19,7 @@ pub fn label(app: super::AppState, e: &Entry) -> String {
         What::RemovePipeline => K::UndoRemovePipeline,
         What::RestorePipeline => K::UndoRestorePipeline,
         What::DuplicatePipeline => K::UndoDuplicatePipeline,
+        What::SetTargets => K::UndoSetTargets,
         What::EditTask | What::Undo | What::Redo => K::UndoEditTask,
     };
     let object = if e.count > 1 { fill(app.t(K::NDealsObj), &[("n", e.count.to_string())]) } else { format!("“{}”", e.subject) };
