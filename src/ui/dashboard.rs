@@ -256,6 +256,8 @@ pub fn Dashboard() -> impl IntoView {
             <StuckList report=current/>
             <h2>{move || app.t(K::LostHeading)}</h2>
             <LostSection query=query/>
+            <super::targets::TargetsSection edit=true/>
+            <super::targets::PerRepSection/>
             <h2>{move || app.t(K::ActivityHeading)}</h2>
             <p class="muted small">{move || app.t(K::ActivityExplain)}</p>
             <ActivitySection/>

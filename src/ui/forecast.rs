@@ -224,6 +224,7 @@ pub fn ForecastPage() -> impl IntoView {
                     <StageCalibration results=results/>
                 }.into_any()),
             }}
+            <super::targets::TargetsSection/>
         </section>
     }
 }

@@ -20,6 +20,7 @@ mod leads;
 mod move_dialog;
 mod stage_editor;
 mod state;
+mod targets;
 mod today;
 mod trash;
 mod undo;

@@ -76,3 +76,73 @@ test('dashboard shows funnel, conversion, dwell and win-within-T, and follows th
   await expect(page.getByRole('heading', { name: 'T 天内赢单的概率' })).toBeVisible();
   await page.screenshot({ path: 'tests/e2e/artifacts/dashboard-zh.png', fullPage: true });
 });
+
+test('targets and the per-rep table: reached figures equal a count of the stored records; set, remove, undo', async ({ page }) => {
+  await openApp(page);
+  await page.getByRole('button', { name: 'Load demo dataset' }).click();
+  await expect.poll(async () => dealCount(page)).toBe(300);
+  // The stored records, counted here independently of the app: per deal its last event.
+  const facts = await page.evaluate(() => new Promise((resolve) => {
+    const q = indexedDB.open('funnelscope');
+    q.onsuccess = () => {
+      const tx = q.result.transaction(['pipelines', 'deals', 'events']);
+      const out = {};
+      for (const s of ['pipelines', 'deals', 'events']) tx.objectStore(s).getAll().onsuccess = (e) => { out[s] = e.target.result; };
+      tx.oncomplete = () => { q.result.close(); resolve(out); };
+    };
+  }));
+  const p = facts.pipelines[0];
+  const kind = Object.fromEntries(p.stages.map((s) => [s.id, s.kind]));
+  const last = {};
+  for (const e of facts.events) if (!last[e.opportunity] || e.at > last[e.opportunity].at || (e.at === last[e.opportunity].at && e.seq > last[e.opportunity].seq)) last[e.opportunity] = e;
+  const now = new Date();
+  const month = `${now.getUTCFullYear()}-${String(now.getUTCMonth() + 1).padStart(2, '0')}`;
+  const inMonth = (iso) => iso.slice(0, 7) === month;
+  const wonThisMonth = facts.deals.filter((d) => kind[last[d.id].to] === 'Won' && inMonth(last[d.id].at));
+  const newThisMonth = facts.deals.filter((d) => inMonth(d.created_at));
+
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Analytics' }).click();
+  const targets = page.getByRole('table', { name: 'Targets' });
+  await expect(targets.getByRole('row')).toHaveCount(p.targets.length + 1);
+  const team = (measure) => targets.getByRole('row').filter({ has: page.getByRole('rowheader', { name: 'Team' }) }).filter({ hasText: measure }).filter({ hasText: month });
+  // Reached: the won deals and new deals of this month, counted above.
+  await expect(team('Won deals').getByRole('cell').nth(3)).toHaveText(String(wonThisMonth.length));
+  await expect(team('New deals').getByRole('cell').nth(3)).toHaveText(String(newThisMonth.length));
+  const wonTarget = p.targets.find((t) => t.metric === 'WonDeals');
+  await expect(team('Won deals').getByRole('cell').nth(4)).toHaveText(`${Math.round((wonThisMonth.length / wonTarget.value) * 100)}%`);
+  // The period is under way: an expectation with a range, at least what is reached.
+  const expected = await team('Won deals').getByRole('cell').nth(5).textContent();
+  const [mean, lo] = expected.match(/\d+/g).map(Number);
+  expect(lo).toBeGreaterThanOrEqual(wonThisMonth.length);
+  expect(mean).toBeGreaterThanOrEqual(lo);
+  // Per rep: one owner's wins this month, as counted above.
+  const owner = wonThisMonth[0]?.owner ?? facts.deals[0].owner;
+  const reps = page.getByRole('table', { name: 'Per rep, by month closed' });
+  const ownerRow = reps.getByRole('row').filter({ has: page.getByRole('rowheader', { name: owner, exact: true }) }).filter({ hasText: month });
+  await expect(ownerRow.getByRole('cell').nth(1)).toHaveText(String(wonThisMonth.filter((d) => d.owner === owner).length));
+  await page.getByRole('heading', { name: 'Targets' }).scrollIntoViewIfNeeded();
+  await page.screenshot({ path: 'tests/e2e/artifacts/manager-dashboard-targets.png', fullPage: false });
+
+  // A new target: the team's won deals next quarter, 40. Bad input is refused in words.
+  const form = page.locator('form.target-form');
+  await form.getByRole('combobox', { name: 'Measure' }).selectOption('won_deals');
+  const period = form.getByRole('combobox', { name: 'Period' });
+  await period.selectOption({ index: 3 });
+  const code = await period.inputValue();
+  await form.getByRole('textbox', { name: 'Target' }).fill('forty');
+  await form.getByRole('button', { name: 'Set target' }).click();
+  await expect(form.getByRole('alert')).toHaveText('Enter the target as a number, like 50,000 or 12.');
+  await form.getByRole('textbox', { name: 'Target' }).fill('40');
+  await form.getByRole('button', { name: 'Set target' }).click();
+  const added = targets.getByRole('row').filter({ hasText: code });
+  await expect(added.getByRole('cell').nth(2)).toHaveText('40');
+  await expect(added.getByRole('cell').nth(3)).toHaveText('0');
+  await expect(targets.getByRole('row')).toHaveCount(p.targets.length + 2);
+  await targets.getByRole('button', { name: `Remove target: Team · Won deals · ${code}` }).click();
+  await expect(targets.getByRole('row')).toHaveCount(p.targets.length + 1);
+  await page.getByRole('button', { name: /^Undo targets of “/ }).click();
+  await expect(targets.getByRole('row')).toHaveCount(p.targets.length + 2);
+  // The forecast page shows the same attainment.
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Forecast' }).click();
+  await expect(page.getByRole('table', { name: 'Targets' }).getByRole('row')).toHaveCount(p.targets.length + 2);
+});
