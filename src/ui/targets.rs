@@ -220,7 +220,7 @@ pub fn PerRepSection() -> impl IntoView {
     });
     let money = |v: &[(String, i64)]| format::totals_text(v);
     view! {
-        <section aria-labelledby="reps-h">
+        <section class="reps" aria-labelledby="reps-h">
             <h2 id="reps-h">{move || app.t(K::PerRep)}</h2>
             <div class="table-wrap" role="region" tabindex="0" aria-label=move || app.t(K::PerRep)>
                 <table aria-label=move || app.t(K::PerRep)>

@@ -2,7 +2,7 @@
 // and Chinese, with the demo data; the nav folds into a menu that opens and navigates.
 import { test, expect, openApp } from './helpers.mjs';
 
-const VIEWS = ['board', 'today', 'leads', 'accounts', 'analytics', 'forecast', 'stages', 'data', 'welcome'];
+const VIEWS = ['board', 'board&show=all', 'list', 'today', 'leads', 'accounts', 'analytics', 'forecast', 'stages', 'data', 'trash', 'welcome'];
 
 test('every page fits a 390 px phone in both languages; the menu opens and navigates', async ({ page }) => {
   test.setTimeout(120_000);
