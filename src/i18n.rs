@@ -697,6 +697,17 @@ texts! {
     ErrTargetNumber => "Enter the target as a number, like 50,000 or 12.", "请以数字输入目标，例如 50,000 或 12。";
     TargetOver => "period over", "已结束";
     RemoveTargetH => "Remove", "删除";
+    ErrCriteriaNotMet => "“{stage}” needs every entry criterion ticked first. Not ticked: {missing}.", "进入“{stage}”前需勾选全部进入标准。未勾选：{missing}。";
+    CriteriaRequiredLabel => "Entry criteria must all be ticked before a move here", "移入此阶段前必须勾选全部进入标准";
+    CriteriaTicked => "Criteria ticked: {v}", "已勾选标准：{v}";
+    ErrProbabilityOverride => "“{v}” is not a win probability: enter a whole percent from 0 to 100, or leave it empty for the stage's.", "“{v}”不是有效的赢单概率：请输入 0–100 的整数百分比，或留空以使用阶段默认值。";
+    ProbabilityOverride => "Win probability % (your own; empty: the stage's)", "赢单概率 %（自定；留空则用阶段默认值）";
+    ProbabilityReasonLabel => "Why this probability", "设定此概率的理由";
+    RepProbability => "rep: {p}%", "负责人：{p}%";
+    Rotting => "rotting (over {n} d)", "停滞（超过 {n} 天）";
+    RottingAfter => "Rotting after (days)", "停滞天数";
+    RottingAfterHint => "90th pct.", "第 90 百分位";
+    ErrNoDecimals => "{v} amounts have no decimals: enter a whole number.", "{v} 金额没有小数：请输入整数。";
     ErrMovedElsewhere => "This deal was moved to {v} meanwhile (in another tab or window); your move was not saved. Check the board and move it again if needed.", "此商机已在其他标签页或窗口中被移动到「{v}」；您的移动未保存。请查看看板，如有需要再移动一次。";
     ErrLeadNeedsName => "Give the lead a name or a company.", "请填写线索的姓名或公司。";
     ErrInvalidEmail => "\"{v}\" is not an email address.", "「{v}」不是有效的邮箱地址。";
@@ -708,7 +719,7 @@ texts! {
     ErrAccountExists => "There is already an account called \"{v}\": merge the two instead.", "已有名为「{v}」的客户，请改为合并两者。";
     ErrCannotMergeAccount => "Choose another account to merge into.", "请选择另一个客户进行合并。";
     ErrLeadClosed => "That lead is already qualified or disqualified.", "该线索已转化或已判定无效。";
-    ErrReasonRequired => "Choose a reason.", "请选择原因。";
+    ErrReasonRequired => "Give a reason.", "请填写原因。";
     ErrUnknownOwner => "That owner no longer exists.", "该负责人已不存在。";
     ErrOwnerNameRequired => "Give the owner a name.", "请填写负责人姓名。";
     ErrDuplicateOwner => "There is already an owner called \"{v}\".", "已有名为「{v}」的负责人。";
@@ -783,6 +794,9 @@ pub fn error_message(lang: Lang, e: &DomainError) -> String {
         DomainError::MovedElsewhere { stage } => v(K::ErrMovedElsewhere, stage),
         DomainError::NothingToUndo => t(K::ErrNothingToUndo).into(),
         DomainError::TargetValue => t(K::ErrTargetValue).into(),
+        DomainError::NoDecimalsIn(c) => v(K::ErrNoDecimals, c),
+        DomainError::ProbabilityOverride(v) => fill(t(K::ErrProbabilityOverride), &[("v", v.clone())]),
+        DomainError::CriteriaNotMet { stage, missing } => fill(t(K::ErrCriteriaNotMet), &[("stage", stage.clone()), ("missing", missing.clone())]),
         DomainError::ChangedSince(n) => v(K::ErrChangedSince, n),
         DomainError::NoDealsChosen => t(K::ErrNoDealsChosen).into(),
         DomainError::DealDeleted => t(K::ErrDealDeleted).into(),
@@ -849,6 +863,8 @@ pub fn field_label(f: Field) -> K {
         Field::Tags => K::Tags,
         Field::Stage => K::Stage,
         Field::LostReason => K::LostReason,
+        Field::Probability => K::ProbabilityOverride,
+        Field::ProbabilityReason => K::ProbabilityReasonLabel,
         Field::PipelineName => K::PipelineName,
         Field::Subject => K::Subject,
         Field::When => K::When,

@@ -41,7 +41,7 @@ impl World {
     fn move_to(&mut self, deal: &Id, stage: &str) -> Result<Vec<Change>, Rejection> {
         self.now += Duration::days(1);
         let to = self.stage(stage);
-        self.run(Command::MoveDeal { deal: deal.clone(), from: None, to, note: String::new(), lost_reason: "Price".into() })
+        self.run(Command::MoveDeal { deal: deal.clone(), from: None, to, note: String::new(), lost_reason: "Price".into(), ticked: Vec::new() })
     }
     fn stage_name_of(&self, deal: &Id) -> String {
         let d = self.ws.deal(deal).unwrap();
@@ -128,7 +128,7 @@ fn equal_timestamps_resolve_to_the_later_log_entry() {
     let d = w.add_deal("A");
     let to = w.stage("Demo");
     // Same `now` as creation: the move must still come after the creation event.
-    w.run(Command::MoveDeal { deal: d.clone(), from: None, to, note: String::new(), lost_reason: String::new() }).unwrap();
+    w.run(Command::MoveDeal { deal: d.clone(), from: None, to, note: String::new(), lost_reason: String::new(), ticked: Vec::new() }).unwrap();
     let h = w.ws.history(&d);
     assert!(h[1].at > h[0].at, "moves are kept strictly after the previous event");
     let rebuilt = Workspace::from_records(w.ws.pipelines.clone(), w.ws.deals.clone(), w.ws.events.clone());
@@ -152,7 +152,7 @@ fn moving_to_lost_keeps_the_reason_and_reopening_clears_it() {
     let mut w = World::new();
     let d = w.add_deal("A");
     let lost = w.stage("Lost");
-    w.run(Command::MoveDeal { deal: d.clone(), from: None, to: lost, note: "call in Q3".into(), lost_reason: "Price".into() })
+    w.run(Command::MoveDeal { deal: d.clone(), from: None, to: lost, note: "call in Q3".into(), lost_reason: "Price".into(), ticked: Vec::new() })
         .unwrap();
     assert_eq!(w.ws.deal(&d).unwrap().lost_reason, "Price");
     assert_eq!(w.ws.history(&d)[1].note, "Price — call in Q3");
@@ -167,11 +167,11 @@ fn refused_moves_change_nothing() {
     let before = w.ws.clone();
     assert_eq!(w.move_to(&d, "Qualification").unwrap_err()[0].1, DomainError::AlreadyInStage);
     let err = w
-        .run(Command::MoveDeal { deal: d.clone(), from: None, to: Id::from("nope"), note: String::new(), lost_reason: String::new() })
+        .run(Command::MoveDeal { deal: d.clone(), from: None, to: Id::from("nope"), note: String::new(), lost_reason: String::new(), ticked: Vec::new() })
         .unwrap_err();
     assert_eq!(err[0].1, DomainError::UnknownStage);
     let err = w
-        .run(Command::MoveDeal { deal: Id::from("nope"), from: None, to: w.stage("Demo"), note: String::new(), lost_reason: String::new() })
+        .run(Command::MoveDeal { deal: Id::from("nope"), from: None, to: w.stage("Demo"), note: String::new(), lost_reason: String::new(), ticked: Vec::new() })
         .unwrap_err();
     assert_eq!(err[0].1, DomainError::UnknownDeal);
     assert_eq!(w.ws, before);
@@ -468,10 +468,10 @@ fn a_lost_deal_needs_a_reason_when_the_pipeline_asks() {
     let d = w.add_deal("Gone");
     let lost = w.stage("Lost");
     let before = w.ws.clone();
-    let e = w.run(Command::MoveDeal { deal: d.clone(), from: None, to: lost.clone(), note: String::new(), lost_reason: "  ".into() }).unwrap_err();
+    let e = w.run(Command::MoveDeal { deal: d.clone(), from: None, to: lost.clone(), note: String::new(), lost_reason: "  ".into(), ticked: Vec::new() }).unwrap_err();
     assert_eq!(e, vec![(Field::LostReason, DomainError::LostReasonRequired)]);
     assert_eq!(w.ws, before);
-    w.run(Command::MoveDeal { deal: d.clone(), from: None, to: lost.clone(), note: "went quiet".into(), lost_reason: "No decision".into() }).unwrap();
+    w.run(Command::MoveDeal { deal: d.clone(), from: None, to: lost.clone(), note: "went quiet".into(), lost_reason: "No decision".into(), ticked: Vec::new() }).unwrap();
     assert_eq!(w.ws.deal(&d).unwrap().lost_reason, "No decision");
     assert_eq!(w.ws.history(&d).last().unwrap().note, "No decision — went quiet");
     // Not asked: accepted without one.
@@ -479,7 +479,7 @@ fn a_lost_deal_needs_a_reason_when_the_pipeline_asks() {
     p.require_lost_reason = false;
     w.run(Command::SavePipeline { pipeline: p, base: None }).unwrap();
     let d2 = w.add_deal("Also gone");
-    w.run(Command::MoveDeal { deal: d2, from: None, to: lost, note: String::new(), lost_reason: String::new() }).unwrap();
+    w.run(Command::MoveDeal { deal: d2, from: None, to: lost, note: String::new(), lost_reason: String::new(), ticked: Vec::new() }).unwrap();
 }
 
 // ---- Trash, bulk edit, undo and redo (issue 11) ----
@@ -535,7 +535,7 @@ fn a_move_to_lost_is_undone_by_moving_back_and_redone() {
     w.move_to(&d, "Demo").unwrap();
     w.now += Duration::days(1);
     let lost = w.stage("Lost");
-    let entry = w.undoable(undo::What::MoveDeal, Command::MoveDeal { deal: d.clone(), from: None, to: lost, note: String::new(), lost_reason: "Price".into() });
+    let entry = w.undoable(undo::What::MoveDeal, Command::MoveDeal { deal: d.clone(), from: None, to: lost, note: String::new(), lost_reason: "Price".into(), ticked: Vec::new() });
     assert_eq!(entry.subject, "Acme");
     assert_eq!(w.ws.deal(&d).unwrap().lost_reason, "Price");
     let redo = w.undo(&entry).unwrap();
@@ -576,7 +576,7 @@ fn undo_never_overwrites_a_later_change() {
     // A move undone after the deal moved on is refused, naming where it is now.
     w.now += Duration::days(1);
     let demo = w.stage("Demo");
-    let mv = w.undoable(undo::What::MoveDeal, Command::MoveDeal { deal: d.clone(), from: None, to: demo, note: String::new(), lost_reason: String::new() });
+    let mv = w.undoable(undo::What::MoveDeal, Command::MoveDeal { deal: d.clone(), from: None, to: demo, note: String::new(), lost_reason: String::new(), ticked: Vec::new() });
     w.move_to(&d, "Negotiation").unwrap();
     assert_eq!(w.undo(&mv).unwrap_err(), vec![(Field::Stage, DomainError::MovedElsewhere { stage: "Negotiation".into() })]);
 }
@@ -665,4 +665,56 @@ fn pipelines_are_duplicated_removed_and_restored() {
     assert_eq!(w.ws.live_deals().count(), 1);
     w.undo(&dup).unwrap();
     assert_eq!(w.ws.live_pipelines().count(), 1);
+}
+
+#[test]
+fn required_criteria_block_a_move_and_ticked_ones_are_recorded() {
+    let mut w = World::new();
+    let d = w.add_deal("Acme");
+    // Advisory (the default): the move goes through; the ticked criteria go on the event,
+    // in the stage's order; words that are not a criterion of the stage are dropped.
+    let needs = w.stage("Needs analysis");
+    let crit = w.pipeline().stage(&needs).unwrap().entry_criteria.clone();
+    assert!(!crit.is_empty());
+    w.now += Duration::days(1);
+    w.run(Command::MoveDeal { deal: d.clone(), from: None, to: needs, note: String::new(), lost_reason: String::new(), ticked: vec!["made up".into(), crit[0].clone()] })
+        .unwrap();
+    assert_eq!(w.ws.history(&d).last().unwrap().criteria, vec![crit[0].clone()]);
+    // Required on Demo: every criterion, or the move is refused naming what is missing.
+    let mut p = w.pipeline().clone();
+    let demo = w.stage("Demo");
+    let slot = p.stages.iter_mut().find(|s| s.id == demo).unwrap();
+    slot.criteria_required = true;
+    slot.entry_criteria = vec!["Demo booked".into(), "Decision maker attends".into()];
+    w.run(Command::SavePipeline { pipeline: p, base: None }).unwrap();
+    let mv = |ticked: Vec<&str>| Command::MoveDeal {
+        deal: d.clone(),
+        from: None,
+        to: demo.clone(),
+        note: String::new(),
+        lost_reason: String::new(),
+        ticked: ticked.into_iter().map(String::from).collect(),
+    };
+    let events = w.ws.events.len();
+    assert_eq!(
+        w.run(mv(vec!["Demo booked"])).unwrap_err(),
+        vec![(Field::Stage, DomainError::CriteriaNotMet { stage: "Demo".into(), missing: "Decision maker attends".into() })]
+    );
+    assert_eq!(w.ws.events.len(), events, "a refused move stores nothing");
+    w.run(mv(vec!["Decision maker attends", "Demo booked"])).unwrap();
+    assert_eq!(w.stage_name_of(&d), "Demo");
+    assert_eq!(w.ws.history(&d).last().unwrap().criteria, vec!["Demo booked".to_string(), "Decision maker attends".into()]);
+}
+
+#[test]
+fn a_deals_own_probability_needs_a_whole_percent_and_a_reason() {
+    let d = |p: &str, why: &str| DealDraft { title: "T".into(), probability: p.into(), probability_reason: why.into(), ..Default::default() }.validate();
+    assert_eq!(d("", "").unwrap().probability, None);
+    let f = d(" 80% ", "Signed LOI").unwrap();
+    assert_eq!((f.probability, f.probability_reason.as_str()), (Some(80), "Signed LOI"));
+    assert_eq!(d("80", " ").unwrap_err(), vec![(Field::ProbabilityReason, DomainError::ReasonRequired)]);
+    assert_eq!(d("150", "x").unwrap_err(), vec![(Field::Probability, DomainError::ProbabilityOverride("150".into()))]);
+    assert_eq!(d("0.5", "x").unwrap_err(), vec![(Field::Probability, DomainError::ProbabilityOverride("0.5".into()))]);
+    // Cleared: the reason goes with it.
+    assert_eq!(d("", "old reason").unwrap().probability_reason, "");
 }

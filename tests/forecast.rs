@@ -128,6 +128,14 @@ fn classic_methods_use_stage_probabilities_and_categories() {
     assert!((fc.best_case - 3000.0).abs() < 1e-9);
     assert_eq!(fc.deals.len(), 4, "omitted deals are left out");
     assert!(fc.deals.iter().all(|d| d.pooled), "a pipeline without history falls back to pooled estimates");
+    // The rep says c is 90% (not its stage's 25%): weighted 750 + 1000 + 4000 × 90% = 5350,
+    // and the deal list shows the rep's figure beside the model's.
+    let c = f.ws.deals.iter_mut().find(|d| d.title == "c").unwrap();
+    c.probability = Some(90);
+    let flow = Flow::build(&f.ws, f.p());
+    let fc = forecast(&flow, &query(day(100).timestamp(), 30, 0));
+    assert!((fc.weighted - 5350.0).abs() < 1e-9, "{}", fc.weighted);
+    assert_eq!(fc.deals.iter().find(|d| d.title == "c").unwrap().rep_probability, Some(90));
     assert_eq!(fc.closed_deals, 0);
 }
 

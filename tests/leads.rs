@@ -92,8 +92,8 @@ fn accounts_and_contacts_from_deal_text() {
     // Won and lost.
     let (won, lost) = (p.stages[4].id.clone(), p.stages[5].id.clone());
     let (a1, a2) = (by_title(&ws, "A1").id, by_title(&ws, "A2").id);
-    run(&mut ws, &mut ids, Command::MoveDeal { deal: a1, from: None, to: won, note: String::new(), lost_reason: String::new() }).unwrap();
-    run(&mut ws, &mut ids, Command::MoveDeal { deal: a2, from: None, to: lost, note: String::new(), lost_reason: "Price".into() }).unwrap();
+    run(&mut ws, &mut ids, Command::MoveDeal { deal: a1, from: None, to: won, note: String::new(), lost_reason: String::new(), ticked: Vec::new() }).unwrap();
+    run(&mut ws, &mut ids, Command::MoveDeal { deal: a2, from: None, to: lost, note: String::new(), lost_reason: "Price".into(), ticked: Vec::new() }).unwrap();
     let s = funnelscope::domain::account::account_summary(&ws, &acme);
     assert_eq!((s.open, s.won, s.lost, s.win_rate), (1, 1, 1, Some(0.5)));
     assert_eq!(s.won_amount, vec![("USD".to_string(), 10_000)]);

@@ -37,7 +37,7 @@ fn apply(ws: &mut Workspace, device: &str, seed: u64, edits: &[Edit]) {
         } else if *move_it {
             let p = ws.pipeline(&deal.pipeline).unwrap();
             let to = p.stages[(p.position(&deal.stage).unwrap() + 1) % p.stages.len()].id.clone();
-            Command::MoveDeal { deal: deal.id.clone(), from: None, to, note: value.clone(), lost_reason: String::new() }
+            Command::MoveDeal { deal: deal.id.clone(), from: None, to, note: value.clone(), lost_reason: String::new(), ticked: Vec::new() }
         } else {
             let mut d = DealDraft::from_deal(&deal);
             match field % 4 {

@@ -200,7 +200,7 @@ proptest! {
                     from: Some(d.stage.clone()),
                     to: p.stages[stage].id.clone(),
                     note: text.clone(),
-                    lost_reason: "price".into(),
+                    lost_reason: "price".into(), ticked: Vec::new(),
                 }),
             };
         }
@@ -208,7 +208,7 @@ proptest! {
         // it arrived out of order and rebuild).
         if let Some(d) = door.ws.deals.first().cloned() {
             let p = door.ws.pipelines[0].clone();
-            let late = StageChange { id: Id::from("late"), opportunity: d.id.clone(), from: None, to: p.stages[3].id.clone(), at: t0() - Duration::days(1), note: String::new(), seq: 1 };
+            let late = StageChange { id: Id::from("late"), opportunity: d.id.clone(), from: None, to: p.stages[3].id.clone(), at: t0() - Duration::days(1), note: String::new(), seq: 1, criteria: Vec::new() };
             let changes = vec![Change::AppendEvent(late)];
             door.stored.write(&changes);
             door.model.apply(changes.clone(), false);
@@ -260,9 +260,11 @@ fn same_time_events_keep_their_order_through_storage_in_id_order() {
         contact_id: None,
         deleted_at: None,
         purged: false,
+        probability: None,
+        probability_reason: String::new(),
         extra: Default::default(),
     };
-    let ev = |id: &str, from: Option<Id>, to: Id| StageChange { id: Id::from(id), opportunity: deal.id.clone(), from, to, at: t0(), note: String::new(), seq: 0 };
+    let ev = |id: &str, from: Option<Id>, to: Id| StageChange { id: Id::from(id), opportunity: deal.id.clone(), from, to, at: t0(), note: String::new(), seq: 0, criteria: Vec::new() };
     let mut changes = vec![Change::PutDeal(deal.clone()), Change::AppendEvent(ev("zz-created", None, a.clone())), Change::AppendEvent(ev("aa-engaged", Some(a), b.clone()))];
     stamp(&mut changes, &mut door.clock, t0().timestamp_millis());
     door.stored.write(&changes);
@@ -332,9 +334,9 @@ fn a_move_from_a_stage_the_deal_has_left_is_refused() {
     let first = p.stages[0].id.clone();
     // Tab A moves it to Demo; tab B, which still shows it in the first stage, moves it to Lost.
     door.now += Duration::minutes(1);
-    door.run(Command::MoveDeal { deal: id.clone(), from: Some(first.clone()), to: p.stages[2].id.clone(), note: String::new(), lost_reason: String::new() }).unwrap();
+    door.run(Command::MoveDeal { deal: id.clone(), from: Some(first.clone()), to: p.stages[2].id.clone(), note: String::new(), lost_reason: String::new(), ticked: Vec::new() }).unwrap();
     let err = door
-        .run(Command::MoveDeal { deal: id.clone(), from: Some(first), to: p.stages[5].id.clone(), note: String::new(), lost_reason: "price".into() })
+        .run(Command::MoveDeal { deal: id.clone(), from: Some(first), to: p.stages[5].id.clone(), note: String::new(), lost_reason: "price".into(), ticked: Vec::new() })
         .unwrap_err();
     assert_eq!(err, vec![(Field::Stage, DomainError::MovedElsewhere { stage: p.stages[2].name.clone() })]);
     // One exit from the first stage, not two.
@@ -384,7 +386,7 @@ fn a_move_after_an_absurd_stored_date_is_refused_not_a_panic() {
     door.run(Command::CreateDeal { pipeline: p.id.clone(), stage: None, draft: DealDraft { title: "Acme".into(), ..Default::default() } }).unwrap();
     let id = door.ws.deals[0].id.clone();
     door.ws.events[0].at = DateTime::<Utc>::MAX_UTC; // as a crafted file once carried
-    let err = door.run(Command::MoveDeal { deal: id, from: None, to: p.stages[1].id.clone(), note: String::new(), lost_reason: String::new() });
+    let err = door.run(Command::MoveDeal { deal: id, from: None, to: p.stages[1].id.clone(), note: String::new(), lost_reason: String::new(), ticked: Vec::new() });
     assert_eq!(err.unwrap_err(), vec![(Field::Stage, DomainError::DateOutOfRange)]);
     assert!(sane_time(t0()));
     assert!(!sane_time(Utc.with_ymd_and_hms(2200, 1, 1, 0, 0, 0).unwrap()));

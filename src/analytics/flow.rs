@@ -63,6 +63,8 @@ pub struct DealRow {
     /// Expected close date as a Unix time (midnight UTC).
     pub expected_close: Option<i64>,
     pub category: crate::domain::ForecastCategory,
+    /// The rep's win probability (percent), when set.
+    pub probability: Option<u8>,
 }
 
 /// Interned strings (owners, sources, tags, currencies share one table).
@@ -207,6 +209,7 @@ impl Flow {
             tags: d.tags.iter().map(|t| self.labels.intern(t)).collect(),
             expected_close: d.expected_close.and_then(|c| c.and_hms_opt(0, 0, 0)).map(|c| c.and_utc().timestamp()),
             category: d.forecast_category,
+            probability: d.probability,
         };
         match self.deal_lookup.get(&d.id) {
             Some(&i) => self.deals[i as usize] = row,

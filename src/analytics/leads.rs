@@ -249,8 +249,8 @@ mod tests {
         let deal = |ws: &Workspace, n: &str| ws.lead(&lead(ws, n)).unwrap().deal.clone().unwrap();
         let stage = |k: StageKind| p.stages.iter().find(|s| s.kind == k).unwrap().id.clone();
         let (b, c) = (deal(&t.ws, "B"), deal(&t.ws, "C"));
-        t.run(10, Command::MoveDeal { deal: b, from: None, to: stage(StageKind::Won), note: String::new(), lost_reason: String::new() });
-        t.run(5, Command::MoveDeal { deal: c, from: None, to: stage(StageKind::Lost), note: String::new(), lost_reason: "Price".into() });
+        t.run(10, Command::MoveDeal { deal: b, from: None, to: stage(StageKind::Won), note: String::new(), lost_reason: String::new(), ticked: Vec::new() });
+        t.run(5, Command::MoveDeal { deal: c, from: None, to: stage(StageKind::Lost), note: String::new(), lost_reason: "Price".into(), ticked: Vec::new() });
         let (ws, day) = (&t.ws, |n| t.day(n));
         let mut q = crate::analytics::Query::new(day(20));
         q.horizons = vec![7, 30];

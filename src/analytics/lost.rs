@@ -107,10 +107,10 @@ mod tests {
             t.run(0, Command::CreateDeal { pipeline: p.id.clone(), stage: None, draft });
         }
         let id = |ws: &Workspace, t: &str| ws.deals.iter().find(|d| d.title == t).unwrap().id.clone();
-        let lose = |deal: Id, why: &str| Command::MoveDeal { deal, from: None, to: stage("Lost"), note: String::new(), lost_reason: why.into() };
+        let lose = |deal: Id, why: &str| Command::MoveDeal { deal, from: None, to: stage("Lost"), note: String::new(), lost_reason: why.into(), ticked: Vec::new() };
         let (a, b, c, d) = (id(&t.ws, "A"), id(&t.ws, "B"), id(&t.ws, "C"), id(&t.ws, "D"));
         t.run(2, lose(a, "Price"));
-        t.run(3, Command::MoveDeal { deal: b.clone(), from: None, to: stage("Demo"), note: String::new(), lost_reason: String::new() });
+        t.run(3, Command::MoveDeal { deal: b.clone(), from: None, to: stage("Demo"), note: String::new(), lost_reason: String::new(), ticked: Vec::new() });
         t.run(5, lose(b, "Price"));
         t.run(8, lose(c, "Timing"));
         t.run(12, lose(d, "Price"));

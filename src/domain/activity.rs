@@ -367,7 +367,7 @@ mod tests {
         let id = |t: &str| ws.deals.iter().find(|d| d.title == t).unwrap().id.clone();
         let (a, b, c, w) = (id("A"), id("B"), id("C"), id("W"));
         let won = p.stages.iter().find(|s| s.kind == crate::domain::StageKind::Won).unwrap().id.clone();
-        run(&mut ws, Command::MoveDeal { deal: w.clone(), from: None, to: won, note: String::new(), lost_reason: String::new() });
+        run(&mut ws, Command::MoveDeal { deal: w.clone(), from: None, to: won, note: String::new(), lost_reason: String::new(), ticked: Vec::new() });
         let task = |deal: &Id, at: &str, subject: &str| Command::LogActivity {
             on: crate::domain::ActivityOn::Deal(deal.clone()),
             draft: ActivityDraft { kind: ActivityKind::Task, subject: subject.into(), at: at.into(), ..Default::default() },

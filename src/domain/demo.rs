@@ -129,6 +129,7 @@ pub fn generate_chain(chain: &Chain, n: usize, seed: u64, id_seed: u64, now: Dat
             at,
             note: String::new(),
             seq: events.len() as u64 + 1,
+            criteria: Vec::new(),
         });
         loop {
             let next_at;
@@ -153,6 +154,7 @@ pub fn generate_chain(chain: &Chain, n: usize, seed: u64, id_seed: u64, now: Dat
                 at: next_at,
                 note: String::new(),
                 seq: events.len() as u64 + 1,
+                criteria: Vec::new(),
             });
             // Reps make their call a day after a deal reaches Demo or Negotiation.
             let call = match next {
@@ -199,6 +201,8 @@ pub fn generate_chain(chain: &Chain, n: usize, seed: u64, id_seed: u64, now: Dat
             contact_id: None,
             deleted_at: None,
             purged: false,
+            probability: None,
+            probability_reason: String::new(),
             extra: Default::default(),
         });
     }

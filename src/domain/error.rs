@@ -13,14 +13,20 @@ pub enum DomainError {
     /// "¥8000" typed with USD selected: the sign says another currency.
     CurrencySignMismatch { typed: String, currency: String, allowed: String },
     InvalidDate(String),
+    /// Decimals typed for a currency that has none (the yen).
+    NoDecimalsIn(String),
     // Moves
     UnknownDeal,
     UnknownPipeline,
     UnknownStage,
     StageArchived,
     AlreadyInStage,
+    /// The stage requires its entry criteria, and these were not ticked.
+    CriteriaNotMet { stage: String, missing: String },
     /// The pipeline asks for a reason when a deal is lost.
     LostReasonRequired,
+    /// A deal's own win probability must be a whole percent 0–100.
+    ProbabilityOverride(String),
     /// A target must be a positive number.
     TargetValue,
     /// Undo found nothing left to take back (all of it was changed again since).
@@ -94,6 +100,8 @@ pub enum Field {
     Tags,
     Stage,
     LostReason,
+    Probability,
+    ProbabilityReason,
     PipelineName,
     Subject,
     When,

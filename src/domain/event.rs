@@ -20,6 +20,9 @@ pub struct StageChange {
     /// IndexedDB, exports and merges all keep. 0 only in records written before it existed.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub seq: u64,
+    /// The target stage's entry criteria the user ticked in the move dialog (as worded then).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub criteria: Vec<String>,
 }
 
 fn is_zero(n: &u64) -> bool {

@@ -1,5 +1,6 @@
-//! Amounts are integer minor units (cents / 分) so sums are exact. All supported
-//! currencies have two decimal places, which keeps parsing and display simple.
+//! Amounts are integer hundredths of the major unit (cents / 分) so sums are exact. A
+//! currency with fewer decimals (the yen has none) is entered and shown with its own:
+//! "¥8000.5" in JPY is refused, and computed yen figures (weighted, converted) show whole.
 
 /// Largest accepted amount: 10^13 minor units (100 billion in major units). Anything
 /// bigger is almost certainly a typo and would distort every funnel figure.
@@ -109,7 +110,14 @@ fn group_thousands(n: u64) -> String {
 }
 
 /// Full amount with cents when there are any: "$1,234.50", "¥8,000".
+/// How many decimals a currency's amounts have: the yen none, the others two.
+pub fn decimals(currency: &str) -> u32 {
+    if currency.eq_ignore_ascii_case("JPY") { 0 } else { 2 }
+}
+
 pub fn format_amount(minor: i64, currency: &str) -> String {
+    // A currency without decimals: rounded to the whole unit (half away from zero).
+    let minor = if decimals(currency) == 0 { (minor + if minor < 0 { -50 } else { 50 }) / 100 * 100 } else { minor };
     let sign = if minor < 0 { "-" } else { "" };
     let abs = minor.unsigned_abs();
     let (whole, cents) = (abs / 100, abs % 100);
@@ -136,21 +144,24 @@ pub fn amount_to_input(minor: i64) -> String {
     }
 }
 
-/// Compact form for column headers and cards: "$12.3k", "¥1.2M".
-/// Totals weighted by a stage's win probability (percent), per currency, rounded to the
-/// nearest minor unit (halves away from zero): what the stage is worth on average.
-pub fn weighted(totals: &[(String, i64)], percent: u8) -> Vec<(String, i64)> {
-    let p = i128::from(percent.min(100));
-    totals
-        .iter()
-        .map(|(c, v)| {
-            let x = i128::from(*v) * p;
+/// Σ amount × probability per currency, each deal with its own probability (percent),
+/// rounded half away from zero to the minor unit once, at the end.
+pub fn weighted_sum<'a>(items: impl IntoIterator<Item = (&'a str, Option<i64>, u8)>) -> Vec<(String, i64)> {
+    let mut sums: std::collections::BTreeMap<&str, i128> = std::collections::BTreeMap::new();
+    for (cur, amount, p) in items {
+        if let Some(a) = amount {
+            *sums.entry(cur).or_default() += i128::from(a) * i128::from(p.min(100));
+        }
+    }
+    sums.into_iter()
+        .map(|(c, x)| {
             let r = if x >= 0 { (x + 50) / 100 } else { (x - 50) / 100 };
-            (c.clone(), r as i64)
+            (c.to_string(), r.clamp(i128::from(i64::MIN), i128::from(i64::MAX)) as i64)
         })
         .collect()
 }
 
+/// Compact form for column headers and cards: "$12.3k", "¥1.2M".
 pub fn format_compact(minor: i64, currency: &str) -> String {
     let major = minor as f64 / 100.0;
     let sym = currency_symbol(currency);
@@ -178,9 +189,9 @@ mod tests {
         assert_eq!(parse_amount("¥ 8000"), Ok(Some(800_000)));
         assert_eq!(parse_amount("$1,200"), Ok(Some(120_000)));
         // $12,500.00 at 10% is $1,250.00; ¥0.05 at 50% is ¥0.03 (2.5 fen rounds up).
-        assert_eq!(weighted(&[("USD".into(), 1_250_000), ("CNY".into(), 5)], 10), vec![("USD".to_string(), 125_000), ("CNY".to_string(), 1)]);
-        assert_eq!(weighted(&[("CNY".into(), 5)], 50), vec![("CNY".to_string(), 3)]);
-        assert_eq!(weighted(&[("USD".into(), 100)], 250), vec![("USD".to_string(), 100)], "at most 100%");
+        assert_eq!(weighted_sum([("USD", Some(1_250_000), 10), ("CNY", Some(5), 10)]), vec![("CNY".to_string(), 1), ("USD".to_string(), 125_000)]);
+        assert_eq!(weighted_sum([("CNY", Some(5), 50)]), vec![("CNY".to_string(), 3)]);
+        assert_eq!(weighted_sum([("USD", Some(100), 250)]), vec![("USD".to_string(), 100)], "at most 100%");
         assert_eq!(parse_amount("HK$ 1,200"), Ok(Some(120_000)));
         assert_eq!(parse_amount("8000元"), Ok(Some(800_000)));
         assert_eq!(sign_currencies("¥8000"), Some(("¥", &["CNY", "JPY"][..])));
@@ -241,5 +252,25 @@ mod totals_tests {
         let t = totals_by_currency([("USD", Some(100)), ("CNY", Some(5)), ("USD", None), ("USD", Some(250))]);
         assert_eq!(t, vec![("CNY".to_string(), 5), ("USD".to_string(), 350)]);
         assert!(totals_by_currency([("USD", None)]).is_empty());
+    }
+
+    /// A deal with the rep's own probability counts at it: $10,000 at the stage's 20% and
+    /// $5,000.05 at the rep's 90% → 2,000.00 + 4,500.045 = $6,500.045 → $6,500.05 (rounded
+    /// once); yuan separately: ¥333 at 50% → ¥166.5 → ¥166.50.
+    #[test]
+    fn weighted_sum_uses_each_deals_probability() {
+        let got = weighted_sum([("USD", Some(1_000_000), 20), ("USD", Some(500_005), 90), ("CNY", Some(33_300), 50), ("USD", None, 90)]);
+        assert_eq!(got, vec![("CNY".to_string(), 16_650), ("USD".to_string(), 650_005)]);
+    }
+
+    /// The yen has no decimals: shown whole, a computed JP¥12.50 rounds to JP¥13 (half away from
+    /// zero), -JP¥12.50 to -JP¥13; other currencies keep cents.
+    #[test]
+    fn yen_amounts_are_whole() {
+        assert_eq!(format_amount(800_000, "JPY"), "JP¥8,000");
+        assert_eq!(format_amount(1_250, "JPY"), "JP¥13");
+        assert_eq!(format_amount(-1_250, "JPY"), "-JP¥13");
+        assert_eq!(format_amount(1_250, "CNY"), "¥12.50");
+        assert_eq!((decimals("JPY"), decimals("usd")), (0, 2));
     }
 }

@@ -56,6 +56,13 @@ pub struct Opportunity {
     pub account_id: Option<Id>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub contact_id: Option<Id>,
+    /// The rep's own win probability (whole percent), overriding the stage's default in the
+    /// weighted pipeline; shown beside the data-driven estimate. None: the stage's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub probability: Option<u8>,
+    /// Why the rep set it (required with it).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub probability_reason: String,
     /// Removed for good from the trash: what is left is this blank record, so a copy in a
     /// teammate's older file cannot bring the deal back.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
@@ -85,6 +92,8 @@ impl Opportunity {
             ("tags", self.tags.join("\u{1f}")),
             ("forecast_category", format!("{:?}", self.forecast_category)),
             ("lost_reason", self.lost_reason.clone()),
+            ("probability", self.probability.map(|p| p.to_string()).unwrap_or_default()),
+            ("probability_reason", self.probability_reason.clone()),
             ("deleted", self.deleted_at.map(|t| t.to_rfc3339()).unwrap_or_default()),
             ("purged", if self.purged { "1".into() } else { String::new() }),
         ]
@@ -136,6 +145,8 @@ impl Opportunity {
             "forecast_category" => self.forecast_category = other.forecast_category,
             "lost_reason" => self.lost_reason = other.lost_reason.clone(),
             "deleted" => self.deleted_at = other.deleted_at,
+            "probability" => self.probability = other.probability,
+            "probability_reason" => self.probability_reason = other.probability_reason.clone(),
             "purged" => self.purged = other.purged,
             _ => {}
         }
@@ -160,6 +171,9 @@ pub struct DealDraft {
     /// Comma-separated (either , or ，).
     pub tags: String,
     pub forecast_category: ForecastCategory,
+    /// The rep's win probability in percent ("" for the stage's), and why.
+    pub probability: String,
+    pub probability_reason: String,
 }
 
 /// The validated content of a draft.
@@ -176,6 +190,8 @@ pub struct DealFields {
     pub notes: String,
     pub tags: Vec<String>,
     pub forecast_category: ForecastCategory,
+    pub probability: Option<u8>,
+    pub probability_reason: String,
 }
 
 const SHORT_MAX: usize = 200;
@@ -195,6 +211,8 @@ impl DealDraft {
             notes: d.notes.clone(),
             tags: d.tags.join(", "),
             forecast_category: d.forecast_category,
+            probability: d.probability.map(|p| p.to_string()).unwrap_or_default(),
+            probability_reason: d.probability_reason.clone(),
         }
     }
 
@@ -233,6 +251,9 @@ impl DealDraft {
                 DomainError::CurrencySignMismatch { typed: self.amount.trim().to_string(), currency: currency.clone(), allowed: allowed.join(" / ") },
             ));
         }
+        if amount.is_some_and(|a| a % 100 != 0) && super::money::decimals(&currency) == 0 {
+            errors.push((Field::Amount, DomainError::NoDecimalsIn(currency.clone())));
+        }
         let expected_close = match self.expected_close.trim() {
             "" => None,
             s => match NaiveDate::parse_from_str(s, "%Y-%m-%d") {
@@ -255,11 +276,28 @@ impl DealDraft {
                 tags.push(t.to_string());
             }
         }
+        let probability = match self.probability.trim().trim_end_matches('%').trim() {
+            "" => None,
+            s => match s.parse::<u8>() {
+                Ok(p) if p <= 100 => Some(p),
+                _ => {
+                    errors.push((Field::Probability, DomainError::ProbabilityOverride(self.probability.trim().to_string())));
+                    None
+                }
+            },
+        };
+        let probability_reason = if probability.is_some() { self.probability_reason.trim().to_string() } else { String::new() };
+        if probability.is_some() && probability_reason.is_empty() {
+            errors.push((Field::ProbabilityReason, DomainError::ReasonRequired));
+        }
+        if probability_reason.chars().count() > SHORT_MAX {
+            errors.push((Field::ProbabilityReason, DomainError::TooLong { field: Field::ProbabilityReason, max: SHORT_MAX }));
+        }
         if !errors.is_empty() {
             return Err(errors);
         }
         let forecast_category = self.forecast_category;
-        Ok(DealFields { title, account, contact, amount, currency, owner, source, expected_close, notes, tags, forecast_category })
+        Ok(DealFields { title, account, contact, amount, currency, owner, source, expected_close, notes, tags, forecast_category, probability, probability_reason })
     }
 }
 
@@ -314,6 +352,14 @@ mod tests {
         assert!(with("HK$1,200", "USD").is_err());
         assert!(with("€5", "GBP").is_err());
         assert_eq!(with("8000", "EUR").unwrap().amount, Some(800_000));
+    }
+
+    #[test]
+    fn yen_takes_no_decimals() {
+        let d = |amount: &str, currency: &str| DealDraft { title: "T".into(), amount: amount.into(), currency: currency.into(), ..Default::default() }.validate();
+        assert_eq!(d("8000.5", "JPY").unwrap_err(), vec![(Field::Amount, DomainError::NoDecimalsIn("JPY".into()))]);
+        assert_eq!(d("¥8,000", "JPY").unwrap().amount, Some(800_000));
+        assert_eq!(d("8000.5", "CNY").unwrap().amount, Some(800_050));
     }
 
     #[test]

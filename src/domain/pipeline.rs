@@ -32,6 +32,10 @@ pub struct Stage {
     /// own 90th-percentile dwell time.
     #[serde(default)]
     pub stuck_after_days: Option<u32>,
+    /// A move into this stage needs every entry criterion ticked (otherwise they are
+    /// advisory: the ticked ones are recorded on the move).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub criteria_required: bool,
     /// Removed from the board but kept so that history that mentions it stays readable.
     #[serde(default)]
     pub archived: bool,
@@ -104,6 +108,7 @@ impl Pipeline {
             entry_criteria: Vec::new(),
             exit_criteria: Vec::new(),
             stuck_after_days: None,
+            criteria_required: false,
             archived: false,
             extra: Extra::new(),
         };
@@ -347,6 +352,7 @@ pub fn from_template(template: Template, lang: Lang, ids: &mut IdGen) -> Pipelin
             entry_criteria: t.entry.iter().map(|p| pick(lang, *p)).collect(),
             exit_criteria: t.exit.iter().map(|p| pick(lang, *p)).collect(),
             stuck_after_days: None,
+            criteria_required: false,
             archived: false,
             extra: Extra::new(),
         })

@@ -144,6 +144,7 @@ pub fn plan_undo(ws: &Workspace, entry: &Entry, ctx: &mut Ctx) -> Result<Vec<Cha
                     at,
                     note: UNDO_NOTE.to_string(),
                     seq: 0,
+                    criteria: Vec::new(),
                 });
                 stage_now.insert(deal.clone(), from.clone());
             }

@@ -57,7 +57,9 @@ pub enum Command {
     UpdateDeal { deal: Id, draft: DealDraft, base: Option<DealDraft> },
     /// `from` is the stage the user saw the deal in: if it has moved since (another tab
     /// or device), the move is refused rather than recording a second exit from `from`.
-    MoveDeal { deal: Id, from: Option<Id>, to: Id, note: String, lost_reason: String },
+    /// `ticked`: the target stage's entry criteria the user ticked (recorded on the event;
+    /// all of them are needed when the stage makes its criteria required).
+    MoveDeal { deal: Id, from: Option<Id>, to: Id, note: String, lost_reason: String, ticked: Vec<String> },
     /// Logs a call, meeting, email or note, or schedules a task, on a deal, a lead, an
     /// account or a contact.
     LogActivity { on: super::activity::ActivityOn, draft: ActivityDraft },
@@ -185,6 +187,8 @@ fn with_fields(d: &Opportunity, f: DealFields) -> Opportunity {
         notes: f.notes,
         tags: f.tags,
         forecast_category: f.forecast_category,
+        probability: f.probability,
+        probability_reason: f.probability_reason,
         ..d.clone()
     }
 }
@@ -279,7 +283,7 @@ impl Workspace {
             Command::SavePipeline { pipeline, base } => self.plan_save_pipeline(pipeline, base, ctx.now),
             Command::CreateDeal { pipeline, stage, draft } => self.plan_create_deal(pipeline, stage, draft, ctx),
             Command::UpdateDeal { deal, draft, base } => self.plan_update_deal(deal, draft, base, ctx),
-            Command::MoveDeal { deal, from, to, note, lost_reason } => self.plan_move(deal, from, to, note, lost_reason, ctx),
+            Command::MoveDeal { deal, from, to, note, lost_reason, ticked } => self.plan_move(deal, from, to, note, lost_reason, ticked, ctx),
             Command::LogActivity { on, draft } => self.plan_log_activity(on, draft, ctx),
             Command::CompleteTask { activity, done } => self.plan_task_edit(activity, ctx, |a, now| {
                 a.done_at = if done { Some(a.done_at.unwrap_or(now)) } else { None };
@@ -887,6 +891,7 @@ impl Workspace {
             at: ctx.now,
             note: String::new(),
             seq: 0,
+            criteria: Vec::new(),
         };
         let call = (deal.forecast_category != super::opportunity::ForecastCategory::Pipeline).then(|| CategoryChange {
             id: ctx.ids.next_id(),
@@ -905,6 +910,7 @@ impl Workspace {
         to: Id,
         note: String,
         lost_reason: String,
+        ticked: Vec<String>,
         ctx: &mut Ctx,
     ) -> Result<Vec<Change>, Rejection> {
         let d = self.live_deal(&deal).map_err(|r| r.into_iter().map(|(_, e)| (Field::Stage, e)).collect::<Rejection>())?;
@@ -934,6 +940,14 @@ impl Workspace {
         if target.kind == StageKind::Lost && p.require_lost_reason && lost_reason.is_empty() {
             return reject(Field::LostReason, DomainError::LostReasonRequired);
         }
+        // Only the stage's own criteria are recorded, in its order.
+        let ticked: Vec<String> = target.entry_criteria.iter().filter(|c| ticked.iter().any(|t| t.trim() == c.trim())).cloned().collect();
+        if target.criteria_required {
+            let missing: Vec<String> = target.entry_criteria.iter().filter(|c| !ticked.contains(c)).cloned().collect();
+            if !missing.is_empty() {
+                return reject(Field::Stage, DomainError::CriteriaNotMet { stage: target.name.clone(), missing: missing.join("; ") });
+            }
+        }
         let mut updated = d.clone();
         updated.stage = to.clone();
         updated.updated_at = ctx.now;
@@ -943,7 +957,7 @@ impl Workspace {
             updated.field_times.insert("lost_reason".into(), at);
         }
         let note = if note.is_empty() { lost_reason } else if lost_reason.is_empty() { note } else { format!("{lost_reason} — {note}") };
-        let ev = StageChange { id: ctx.ids.next_id(), opportunity: deal, from: Some(d.stage.clone()), to, at, note, seq: 0 };
+        let ev = StageChange { id: ctx.ids.next_id(), opportunity: deal, from: Some(d.stage.clone()), to, at, note, seq: 0, criteria: ticked };
         Ok(vec![Change::PutDeal(updated), Change::AppendEvent(ev)])
     }
 
@@ -1034,7 +1048,7 @@ impl Workspace {
                     if &d.stage == to {
                         continue;
                     }
-                    let moved = self.plan_move(id.clone(), Some(d.stage.clone()), to.clone(), String::new(), lost_reason.clone(), ctx)?;
+                    let moved = self.plan_move(id.clone(), Some(d.stage.clone()), to.clone(), String::new(), lost_reason.clone(), Vec::new(), ctx)?;
                     out.extend(moved);
                     continue;
                 }

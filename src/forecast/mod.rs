@@ -107,6 +107,8 @@ pub struct DealScore {
     pub reasons: Vec<Reason>,
     pub at_risk: bool,
     pub pooled: bool,
+    /// The rep's own probability (percent), shown against the data-driven one.
+    pub rep_probability: Option<u8>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -251,7 +253,8 @@ pub fn forecast_with(flow: &Flow, model: &Model, q: &ForecastQuery) -> Forecast 
         let in_period = row.expected_close.is_some_and(|c| c >= q.as_of - DAY as i64 && c < q.until);
         if in_period {
             let a = amount.unwrap_or(0) as f64;
-            weighted += a * stage.probability as f64 / 100.0;
+            // The rep's own probability, when set, stands in for the stage's default.
+            weighted += a * row.probability.unwrap_or(stage.probability) as f64 / 100.0;
             match category {
                 ForecastCategory::Commit => {
                     commit += a;
@@ -309,6 +312,7 @@ pub fn forecast_with(flow: &Flow, model: &Model, q: &ForecastQuery) -> Forecast 
             reasons,
             at_risk,
             pooled,
+            rep_probability: row.probability,
         });
     }
     let expected_open: f64 = deals.iter().map(|d| d.expected).sum();

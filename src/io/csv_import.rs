@@ -326,6 +326,7 @@ pub fn import_maven(table: &Table, ids: &mut IdGen) -> Result<Workspace, Vec<Row
         entry_criteria: Vec::new(),
         exit_criteria: Vec::new(),
         stuck_after_days: None,
+        criteria_required: false,
         archived: false,
         extra: Default::default(),
     };
@@ -404,6 +405,7 @@ pub fn import_maven(table: &Table, ids: &mut IdGen) -> Result<Workspace, Vec<Row
                 note: String::new(),
                 // The file's order, so same-day steps keep it (created, then engaged).
                 seq: events.len() as u64 + 1,
+                criteria: Vec::new(),
             })
         };
         push(None, 0, created);
@@ -439,6 +441,8 @@ pub fn import_maven(table: &Table, ids: &mut IdGen) -> Result<Workspace, Vec<Row
             contact_id: None,
             deleted_at: None,
             purged: false,
+            probability: None,
+            probability_reason: String::new(),
             extra: Default::default(),
         });
     }
@@ -665,7 +669,7 @@ pub fn import_generic(
             continue;
         }
         let id = ids.next_id();
-        events.push(StageChange { id: ids.next_id(), opportunity: id.clone(), from: None, to: stage.clone(), at: created, note: String::new(), seq: events.len() as u64 + 1 });
+        events.push(StageChange { id: ids.next_id(), opportunity: id.clone(), from: None, to: stage.clone(), at: created, note: String::new(), seq: events.len() as u64 + 1, criteria: Vec::new() });
         let tags = get(row, Column::Tags).split([',', '，']).map(str::trim).filter(|t| !t.is_empty()).map(str::to_string).collect();
         deals.push(Opportunity {
             id,
@@ -691,6 +695,8 @@ pub fn import_generic(
             contact_id: None,
             deleted_at: None,
             purged: false,
+            probability: None,
+            probability_reason: String::new(),
             extra: Default::default(),
         });
     }

@@ -550,7 +550,7 @@ mod tests {
         let open = back.deals.iter().find(|d| d.stage != lost && p.stage(&d.stage).is_some_and(|s| s.kind == crate::domain::StageKind::Open)).unwrap().id.clone();
         let mut ids = crate::domain::IdGen::new(1);
         let mut ctx = crate::domain::Ctx { now: now(), ids: &mut ids, device: "t" };
-        let cmd = crate::domain::Command::MoveDeal { deal: open, from: None, to: lost, note: String::new(), lost_reason: String::new() };
+        let cmd = crate::domain::Command::MoveDeal { deal: open, from: None, to: lost, note: String::new(), lost_reason: String::new(), ticked: Vec::new() };
         let c = back.plan(cmd, &mut ctx).unwrap();
         back.commit(c);
     }

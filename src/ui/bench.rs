@@ -71,7 +71,7 @@ pub fn bench_move() -> String {
         match cmd {
             Some((deal, to)) => {
                 let target = to.to_string();
-                let ok = app.dispatch(Command::MoveDeal { deal, from: None, to, note: String::new(), lost_reason: String::new() }).is_ok();
+                let ok = app.dispatch(Command::MoveDeal { deal, from: None, to, note: String::new(), lost_reason: String::new(), ticked: Vec::new() }).is_ok();
                 if ok { target } else { String::new() }
             }
             None => String::new(),

@@ -63,6 +63,28 @@ pub fn Board() -> impl IntoView {
         })
     });
     provide_context(next_steps);
+    // Each open stage's rotting threshold in days: the one set in the stage editor, else the
+    // stage's 90th-percentile dwell. Worked out when the board opens or its pipeline or
+    // stage definitions change, not on every move (a move barely shifts a 90th percentile,
+    // and the full report would cost more than the move itself on a big pipeline).
+    let rot_key = Memo::new(move |_| {
+        let pid = app.pipeline.get();
+        app.ws.with(|ws| pid.and_then(|id| ws.pipeline(&id).map(|p| p.stages.iter().map(|s| (s.id.clone(), s.stuck_after_days)).collect::<Vec<_>>())))
+    });
+    let rot_after = Memo::new(move |_| {
+        rot_key.track();
+        let now = super::state::now();
+        app.with_index_untracked(|flow| {
+            crate::analytics::report_on(flow, &crate::analytics::Query::new(now))
+                .stages
+                .into_iter()
+                .filter(|s| s.kind == StageKind::Open)
+                .filter_map(|s| Some((Id(s.id.clone()), s.dwell.stuck_after?)))
+                .collect::<HashMap<Id, f64>>()
+        })
+        .unwrap_or_default()
+    });
+    provide_context(rot_after);
     // The search and filters live in the page address (the one source of truth).
     let query = use_query_map();
     let filter = Memo::new(move |_| query.with(|q| BoardFilter::from_query(|k| q.get(k))));
@@ -143,8 +165,13 @@ pub fn Board() -> impl IntoView {
                         kind: s.kind,
                         count: m.len(),
                         all: all[si],
-                        weighted: (s.kind == StageKind::Open && !totals.is_empty())
-                            .then(|| format::totals_text(&crate::domain::money::weighted(&totals, s.probability))),
+                        // Each deal at the rep's own probability when set, else the stage's.
+                        weighted: (s.kind == StageKind::Open && !totals.is_empty()).then(|| {
+                            format::totals_text(&crate::domain::money::weighted_sum(m.iter().map(|&(_, d)| {
+                                let row = &flow.deals[d];
+                                (flow.labels.name(row.currency), row.amount, row.probability.unwrap_or(s.probability))
+                            })))
+                        }),
                         total: format::totals_text(&totals),
                         cards,
                     }
@@ -344,6 +371,7 @@ fn DealCard(card: Card, stage: Id, stage_options: Memo<Vec<(Id, String)>>, open:
     };
     // The stages after this one first, so ArrowDown on the control picks the next stage
     // (then Won, Lost, and the earlier stages for a move back).
+    let rot_stage = stage.clone();
     let others = move || {
         let all = stage_options.get();
         let at = all.iter().position(|(s, _)| *s == stage).map_or(0, |i| i + 1);
@@ -387,9 +415,17 @@ fn DealCard(card: Card, stage: Id, stage_options: Memo<Vec<(Id, String)>>, open:
                 }}
             })}
             <div class="card-foot">
-                <span class="age" title=move || app.t(K::DaysInStageHint)>
-                    {move || format::days(days, app.lang.get())}
-                </span>
+                {
+                    let rot = use_context::<Memo<HashMap<Id, f64>>>();
+                    let stage_id = rot_stage.clone();
+                    let limit = Memo::new(move |_| rot.and_then(|r| r.with(|r| r.get(&stage_id).copied())).filter(|l| open && days as f64 > *l));
+                    view! {
+                        <span class="age" class:rotting=move || limit.with(Option::is_some) title=move || app.t(K::DaysInStageHint)>
+                            {move || format::days(days, app.lang.get())}
+                            {move || limit.get().map(|l| view! { " · " <strong>{fill(app.t(K::Rotting), &[("n", format!("{l:.0}"))])}</strong> })}
+                        </span>
+                    }
+                }
                 <button type="button" class="icon log" aria-label=log_label.clone() title=log_label
                     on:click=move |_| app.logging.set(Some((log_id.clone(), crate::domain::ActivityKind::Call)))>"✎"</button>
                 <select class="move-select" aria-label=move_label on:change=on_move>

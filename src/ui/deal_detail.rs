@@ -18,6 +18,7 @@ struct Step {
     at: chrono::DateTime<chrono::Utc>,
     days_before: Option<i64>,
     note: String,
+    criteria: Vec<String>,
 }
 
 /// One line of the timeline: a stage change or an activity, in time order.
@@ -67,6 +68,7 @@ pub fn DealDetail(id: Id) -> impl IntoView {
                     at: e.at,
                     days_before: (i > 0).then(|| (e.at - history[i - 1].at).num_days()),
                     note: e.note.clone(),
+                    criteria: e.criteria.clone(),
                 })
                 .collect::<Vec<_>>();
             let others = p.active_stages().filter(|s| s.id != d.stage).map(|s| (s.id.clone(), s.name.clone())).collect();
@@ -156,6 +158,7 @@ pub fn DealDetail(id: Id) -> impl IntoView {
                     {row(K::CreatedAt, format::datetime(d.created_at, app.lang.get()))}
                     {row(K::LostReason, d.lost_reason.clone())}
                     {row(K::TagsShort, d.tags.join(", "))}
+                    {d.probability.map(|p| row(K::ProbabilityOverride, format!("{p}% — {}", d.probability_reason)))}
                     {row(K::ForecastCategoryLabel, app.t(match d.forecast_category {
                         crate::domain::ForecastCategory::Pipeline => K::CatPipeline,
                         crate::domain::ForecastCategory::BestCase => K::CatBestCase,
@@ -210,7 +213,7 @@ pub fn DealDetail(id: Id) -> impl IntoView {
 #[component]
 fn TimelineStep(step: Step) -> impl IntoView {
     let app = use_app();
-    let Step { kind, from, to, at, days_before, note, .. } = step;
+    let Step { kind, from, to, at, days_before, note, criteria, .. } = step;
     let (class, label) = match kind {
         MoveKind::Created => ("created", K::MoveCreated),
         MoveKind::Forward => ("forward", K::MoveForward),
@@ -234,6 +237,10 @@ fn TimelineStep(step: Step) -> impl IntoView {
         <li class=format!("step {class}")>
             <time datetime=at.to_rfc3339()>{move || format::datetime(at, app.lang.get())}</time>
             <span class="what">{text}</span>
+            {(!criteria.is_empty()).then(|| {
+                let list = criteria.join("; ");
+                view! { <span class="note">{move || fill(app.t(K::CriteriaTicked), &[("v", list.clone())])}</span> }
+            })}
             {(note == crate::domain::undo::UNDO_NOTE).then(|| view! { <span class="note">{move || app.t(K::UndoneMove)}</span> })}
             {(!note.is_empty() && note != crate::domain::undo::UNDO_NOTE).then(|| view! { <span class="note">{note.clone()}</span> })}
         </li>

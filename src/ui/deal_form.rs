@@ -131,6 +131,8 @@ fn DealFormDialog(mode: DealFormMode) -> impl IntoView {
                     {text_field(Field::Owner, K::Owner, |d| &d.owner, |d, v| d.owner = v, "text", Some("owner-options"))}
                     {text_field(Field::Source, K::Source, |d| &d.source, |d, v| d.source = v, "text", Some("source-options"))}
                     {text_field(Field::Tags, K::Tags, |d| &d.tags, |d, v| d.tags = v, "text", None)}
+                    {text_field(Field::Probability, K::ProbabilityOverride, |d| &d.probability, |d, v| d.probability = v, "text", None)}
+                    {text_field(Field::ProbabilityReason, K::ProbabilityReasonLabel, |d| &d.probability_reason, |d, v| d.probability_reason = v, "text", None)}
                     <div class="field">
                         <label for="deal-category">{move || app.t(K::ForecastCategoryLabel)}</label>
                         <select id="deal-category" on:change=move |ev| draft.update(|d| d.forecast_category = match event_target_value(&ev).as_str() {

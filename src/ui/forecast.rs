@@ -356,7 +356,8 @@ fn DealScores(results: RwSignal<Option<Results>>, sort: RwSignal<SortBy>, money:
                                             {d.at_risk.then(|| view! { <span class="risk" title=app.t(K::AtRiskTip)>{format!(" ⚠ {}", app.t(K::AtRisk))}</span> })}
                                         </th>
                                         <td>{d.stage.clone()}</td>
-                                        <td class="num">{format!("{:.0}%", d.probability * 100.0)}</td>
+                                        <td class="num">{format!("{:.0}%", d.probability * 100.0)}
+                                            {d.rep_probability.map(|p| view! { <br/><span class="muted small">{fill(app.t(K::RepProbability), &[("p", p.to_string())])}</span> })}</td>
                                         <td class="num">{money(d.expected)}</td>
                                         <td class="num">{d.amount.map(|a| money(a as f64)).unwrap_or_else(|| "—".into())}</td>
                                         <td class="num">{format!("{:.0}", d.age_days)}</td>

@@ -29,6 +29,7 @@ struct MoveView {
     to_kind: StageKind,
     description: String,
     criteria: Vec<String>,
+    criteria_required: bool,
     /// The pipeline's list of lost reasons, and whether one is required.
     reasons: Vec<String>,
     reason_required: bool,
@@ -50,6 +51,7 @@ pub fn MoveDialog() -> impl IntoView {
                 to_kind: to.kind,
                 description: to.description.clone(),
                 criteria: to.entry_criteria.clone(),
+                criteria_required: to.criteria_required,
                 reasons: p.lost_reasons.clone(),
                 reason_required: p.require_lost_reason,
             })
@@ -62,7 +64,8 @@ pub fn MoveDialog() -> impl IntoView {
     // The next step to schedule with the move (a task), optional.
     let next_subject = RwSignal::new(String::new());
     let next_due = RwSignal::new(String::new());
-    let checked = RwSignal::new(0usize);
+    // The criteria ticked, by their wording.
+    let checked = RwSignal::new(Vec::<String>::new());
     let error = RwSignal::new(None::<String>);
     // `moved`: after a confirmed move the card is in another column: focus goes to its
     // "Move to…" control, to carry on by keyboard; otherwise back where the move started.
@@ -78,7 +81,7 @@ pub fn MoveDialog() -> impl IntoView {
         other.set(false);
         next_subject.set(String::new());
         next_due.set(String::new());
-        checked.set(0);
+        checked.set(Vec::new());
         error.set(None);
     };
     let close = move || close_with(false);
@@ -105,6 +108,7 @@ pub fn MoveDialog() -> impl IntoView {
             to: intent.to,
             note: note.get_untracked(),
             lost_reason: reason.get_untracked(),
+            ticked: checked.get_untracked(),
         };
         match app.dispatch(cmd) {
             Ok(()) => {
@@ -146,17 +150,21 @@ pub fn MoveDialog() -> impl IntoView {
                         {if m.criteria.is_empty() {
                             view! { <p class="muted">{move || app.t(K::NoCriteria)}</p> }.into_any()
                         } else {
-                            m.criteria.iter().map(|c| view! {
-                                <label class="check">
-                                    <input type="checkbox" on:change=move |ev| {
-                                        if event_target_checked(&ev) { checked.update(|n| *n += 1) } else { checked.update(|n| *n = n.saturating_sub(1)) }
-                                    }/>
-                                    <span>{c.clone()}</span>
-                                </label>
+                            m.criteria.iter().map(|c| {
+                                let c2 = c.clone();
+                                view! {
+                                    <label class="check">
+                                        <input type="checkbox" aria-required=m.criteria_required.to_string() on:change=move |ev| {
+                                            let on = event_target_checked(&ev);
+                                            checked.update(|v| { v.retain(|x| *x != c2); if on { v.push(c2.clone()) } });
+                                        }/>
+                                        <span>{c.clone()}</span>
+                                    </label>
+                                }
                             }).collect_view().into_any()
                         }}
                         <Show when=move || { n_criteria > 0 }>
-                            <p class="muted small">{move || fill(app.t(K::CriteriaConfirmed), &[("done", checked.get().to_string()), ("all", n_criteria.to_string())])}</p>
+                            <p class="muted small">{move || fill(app.t(K::CriteriaConfirmed), &[("done", checked.with(Vec::len).to_string()), ("all", n_criteria.to_string())])}</p>
                         </Show>
                     </fieldset>
                     <Show when=move || is_lost>

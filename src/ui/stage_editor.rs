@@ -198,7 +198,7 @@ fn StageRow(
         });
         touch();
     };
-    let (up_id, down_id, rm_id) = (id.clone(), id.clone(), id.clone());
+    let (up_id, down_id, rm_id, req_id) = (id.clone(), id.clone(), id.clone(), id.clone());
     let remove = move |_| {
         draft.update(|d| {
             if let Some(p) = d {
@@ -245,6 +245,12 @@ fn StageRow(
                         // Out-of-range or non-numeric input becomes 255 so validation names it.
                         on:input=set(|s, v| s.probability = v.trim().parse::<u32>().map_or(255, |n| n.min(255) as u8))/>
                 </label>
+                <label class="field small">
+                    <span>{move || app.t(K::RottingAfter)}</span>
+                    <input type="number" min="1" max="3650" step="1" placeholder=move || app.t(K::RottingAfterHint)
+                        prop:value=get(|s| s.stuck_after_days.map(|d| d.to_string()).unwrap_or_default())
+                        on:input=set(|s, v| s.stuck_after_days = v.trim().parse::<u32>().ok().filter(|d| (1..=3650).contains(d)))/>
+                </label>
                 <div class="row-buttons">
                     <button type="button" class="icon" aria-label=label(K::MoveStageUp) on:click=move |_| shift(up_id.clone(), -1)>"↑"</button>
                     <button type="button" class="icon" aria-label=label(K::MoveStageDown) on:click=move |_| shift(down_id.clone(), 1)>"↓"</button>
@@ -256,11 +262,18 @@ fn StageRow(
                 <textarea rows="2" prop:value=get(|s| s.description.clone()) on:input=set(|s, v| s.description = v)></textarea>
             </label>
             <div class="grid2">
-                <label class="field">
-                    <span>{move || app.t(K::EntryCriteria)}</span>
-                    <textarea rows="3" placeholder=move || app.t(K::OnePerLine)
-                        prop:value=get(|s| s.entry_criteria.join("\n")) on:input=set(|s, v| s.entry_criteria = lines(&v))></textarea>
-                </label>
+                <div>
+                    <label class="field">
+                        <span>{move || app.t(K::EntryCriteria)}</span>
+                        <textarea rows="3" placeholder=move || app.t(K::OnePerLine)
+                            prop:value=get(|s| s.entry_criteria.join("\n")) on:input=set(|s, v| s.entry_criteria = lines(&v))></textarea>
+                    </label>
+                    <label class="check">
+                        <input type="checkbox" prop:checked=move || stage.with(|s| s.as_ref().is_some_and(|s| s.criteria_required))
+                            on:change={let id = req_id.clone(); move |ev| { let on = event_target_checked(&ev); update_stage(&id, &|s| s.criteria_required = on); }}/>
+                        <span>{move || app.t(K::CriteriaRequiredLabel)}</span>
+                    </label>
+                </div>
                 <label class="field">
                     <span>{move || app.t(K::ExitCriteria)}</span>
                     <textarea rows="3" placeholder=move || app.t(K::OnePerLine)

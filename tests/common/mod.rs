@@ -47,6 +47,7 @@ impl Fixture {
                 at: d,
                 note: String::new(),
                 seq: 0,
+                criteria: Vec::new(),
             });
             from = Some(stages[s].clone());
         }
@@ -74,6 +75,8 @@ impl Fixture {
             contact_id: None,
             deleted_at: None,
             purged: false,
+            probability: None,
+            probability_reason: String::new(),
             extra: Default::default(),
         });
         id

@@ -85,3 +85,64 @@ test('the lost-reason list and whether a reason is required are set per pipeline
   await page.getByRole('search').getByRole('combobox', { name: /^Show/ }).selectOption('lost');
   await expect(card(column(page, 'Lost'), 'Blocked deal')).toBeVisible();
 });
+
+test('required entry criteria block a move until ticked; ticked ones are recorded; a deal's own probability weights its column', async ({ page }) => {
+  await openApp(page);
+  await page.getByRole('button', { name: 'Use B2B template' }).click();
+  await addDeal(page, { 'Deal title': 'Harbor CRM', Amount: '12,500' });
+  // Qualification weighs 10%: $12,500 → $1,250.
+  const qual = column(page, 'Qualification');
+  await expect(qual.locator('.weighted')).toHaveText('weighted $1,250');
+  await page.getByRole('link', { name: 'Stage definitions' }).click();
+  // Needs analysis (second stage): its criteria become required.
+  await page.getByRole('textbox', { name: 'Entry criteria' }).nth(1).fill('Budget confirmed\nChampion named');
+  await page.getByRole('checkbox', { name: 'Entry criteria must all be ticked before a move here' }).nth(1).check();
+  await page.getByRole('button', { name: 'Save stages' }).click();
+  await expect(page.getByRole('status').filter({ hasText: 'Stages saved.' })).toBeVisible();
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Board' }).click();
+  await page.getByRole('combobox', { name: 'Move Harbor CRM to stage' }).selectOption({ label: 'Needs analysis' });
+  const dialog = page.getByRole('dialog', { name: 'Move “Harbor CRM” to Needs analysis' });
+  await dialog.getByRole('checkbox', { name: 'Budget confirmed' }).check();
+  await dialog.getByRole('button', { name: 'Move', exact: true }).click();
+  await expect(dialog.getByRole('alert')).toHaveText('“Needs analysis” needs every entry criterion ticked first. Not ticked: Champion named.');
+  await dialog.getByRole('checkbox', { name: 'Champion named' }).check();
+  await dialog.getByRole('button', { name: 'Move', exact: true }).click();
+  await expect(dialog).toBeHidden();
+  const needs = column(page, 'Needs analysis');
+  await expect(card(needs, 'Harbor CRM')).toBeVisible();
+  // The rep's own probability: 90% with a reason → $12,500 × 90% = $11,250 in the column.
+  await card(needs, 'Harbor CRM').getByRole('link', { name: 'Harbor CRM' }).click();
+  await expect(page.locator('.timeline')).toContainText('Criteria ticked: Budget confirmed; Champion named');
+  await page.getByRole('button', { name: 'Edit deal' }).click();
+  const form = page.getByRole('dialog', { name: 'Edit deal' });
+  await form.getByLabel('Win probability % (your own; empty: the stage\'s)').fill('90');
+  await form.getByRole('button', { name: 'Save deal' }).click();
+  await expect(form.getByText('Give a reason.')).toBeVisible();
+  await form.getByLabel('Why this probability').fill('Verbal yes from the CFO');
+  await form.getByRole('button', { name: 'Save deal' }).click();
+  await expect(form).toBeHidden();
+  await expect(page.locator('dl.facts')).toContainText('90% — Verbal yes from the CFO');
+  await page.getByRole('link', { name: '← Back to board' }).click();
+  await expect(column(page, 'Needs analysis').locator('.weighted')).toHaveText('weighted $11,250');
+});
+
+test('a stage's rotting days mark the cards that waited longer', async ({ page }) => {
+  await openApp(page);
+  await page.getByRole('button', { name: 'Load demo dataset' }).click();
+  await expect(page.locator('.card').first()).toBeVisible();
+  await page.getByRole('link', { name: 'Stage definitions' }).click();
+  await page.getByRole('spinbutton', { name: 'Rotting after (days)' }).nth(0).fill('3');
+  await page.getByRole('button', { name: 'Save stages' }).click();
+  await expect(page.getByRole('status').filter({ hasText: 'Stages saved.' })).toBeVisible();
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Board' }).click();
+  const ages = page.getByRole('region', { name: 'Qualification', exact: true }).locator('.card .age');
+  await expect(ages.first()).toBeVisible();
+  const texts = await ages.allTextContents();
+  let marked = 0;
+  for (const t of texts) {
+    const days = t.startsWith('today') ? 0 : Number(t.match(/^(\d+)/)[1]);
+    expect(t.includes('rotting (over 3 d)'), t).toBe(days > 3);
+    if (days > 3) marked++;
+  }
+  expect(marked).toBeGreaterThan(0);
+});
