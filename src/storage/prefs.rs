@@ -23,6 +23,12 @@ pub struct Prefs {
     /// The board's saved views: a name and the address's filter part ("q=…&owner=…").
     #[serde(default)]
     pub views: Vec<(String, String)>,
+    /// Board cards: compact (one line of facts) and the fields left off them
+    /// ("account", "amount", "owner", "next_step", "age").
+    #[serde(default)]
+    pub compact_cards: bool,
+    #[serde(default)]
+    pub card_hidden: Vec<String>,
 }
 
 impl Prefs {

@@ -85,6 +85,12 @@ pub fn Board() -> impl IntoView {
         .unwrap_or_default()
     });
     provide_context(rot_after);
+    // What cards show (this browser's choice).
+    let look = RwSignal::new({
+        let p = crate::storage::Prefs::load();
+        CardLook { compact: p.compact_cards, hidden: p.card_hidden }
+    });
+    provide_context(look);
     // The search and filters live in the page address (the one source of truth).
     let query = use_query_map();
     let filter = Memo::new(move |_| query.with(|q| BoardFilter::from_query(|k| q.get(k))));
@@ -213,7 +219,8 @@ pub fn Board() -> impl IntoView {
     view! {
         <h1 class="sr-only">{move || app.t(K::Board)}</h1>
         <BoardToolbar filter=filter counts=per_kind/>
-        <div class="board">
+        <CardOptions look=look/>
+        <div class="board" class:compact=move || look.with(|l| l.compact)>
             <For each=move || columns.get() key=|c| (c.id.clone(), c.name.clone()) let(col)>
                 <StageColumn id=col.id name=col.name kind=col.kind columns=columns stage_options=stage_options show_more=show_more/>
             </For>
@@ -226,6 +233,60 @@ pub fn Board() -> impl IntoView {
                 </For>
             </div>
         </Show>
+    }
+}
+
+/// How board cards look: compact or not, and the fields left off.
+#[derive(Clone, Debug, Default, PartialEq)]
+struct CardLook {
+    compact: bool,
+    hidden: Vec<String>,
+}
+
+impl CardLook {
+    fn shows(&self, field: &str) -> bool {
+        !self.hidden.iter().any(|h| h == field)
+    }
+}
+
+/// The fields a card can show, with their labels.
+const CARD_FIELDS: [(&str, K); 5] = [("account", K::Account), ("amount", K::Amount), ("owner", K::Owner), ("next_step", K::NextStep), ("age", K::DaysInStage)];
+
+/// Density and the fields cards show, kept in this browser.
+#[component]
+fn CardOptions(look: RwSignal<CardLook>) -> impl IntoView {
+    let app = use_app();
+    let save = move || {
+        let mut p = crate::storage::Prefs::load();
+        look.with_untracked(|l| {
+            p.compact_cards = l.compact;
+            p.card_hidden = l.hidden.clone();
+        });
+        p.save();
+    };
+    view! {
+        <details class="card-options">
+            <summary>{move || app.t(K::CardOptions)}</summary>
+            <fieldset>
+                <legend class="sr-only">{move || app.t(K::CardOptions)}</legend>
+                <label class="check">
+                    <input type="checkbox" prop:checked=move || look.with(|l| l.compact)
+                        on:change=move |ev| { let on = event_target_checked(&ev); look.update(|l| l.compact = on); save(); }/>
+                    <span>{move || app.t(K::CompactCards)}</span>
+                </label>
+                {CARD_FIELDS.into_iter().map(|(f, k)| view! {
+                    <label class="check">
+                        <input type="checkbox" prop:checked=move || look.with(|l| l.shows(f))
+                            on:change=move |ev| {
+                                let on = event_target_checked(&ev);
+                                look.update(|l| { l.hidden.retain(|h| h != f); if !on { l.hidden.push(f.to_string()) } });
+                                save();
+                            }/>
+                        <span>{move || app.t(k)}</span>
+                    </label>
+                }).collect_view()}
+            </fieldset>
+        </details>
     }
 }
 
@@ -364,6 +425,8 @@ fn DealCard(card: Card, stage: Id, stage_options: Memo<Vec<(Id, String)>>, open:
         move || fill(app.t(K::LogActivityOn), &[("deal", title.clone())])
     };
     let drag_id = id.clone();
+    let look = use_context::<RwSignal<CardLook>>();
+    let shows = move |f: &str| look.is_none_or(|l| l.with(|l| l.shows(f)));
     let on_move = super::move_dialog::on_move_select(id.clone());
     let move_label = {
         let title = title.clone();
@@ -397,12 +460,12 @@ fn DealCard(card: Card, stage: Id, stage_options: Memo<Vec<(Id, String)>>, open:
             on:dragend=move |_| app.dragging.set(None)
         >
             <a class="card-title" href=href(View::Deal(id.clone())) draggable="false">{title.clone()}</a>
-            <div class="card-account">{account}</div>
+            <Show when=move || shows("account")><div class="card-account">{account.clone()}</div></Show>
             <div class="card-meta">
-                <span class="amount">{amount}</span>
-                <span class="owner">{owner}</span>
+                <Show when=move || shows("amount")><span class="amount">{amount.clone()}</span></Show>
+                <Show when=move || shows("owner")><span class="owner">{owner.clone()}</span></Show>
             </div>
-            {open.then(|| view! {
+            {open.then(|| view! { <Show when=move || shows("next_step")>
                 {move || match next.get() {
                     Some(n) => view! {
                         <div class="next-step" class:overdue=n.overdue>
@@ -413,14 +476,14 @@ fn DealCard(card: Card, stage: Id, stage_options: Memo<Vec<(Id, String)>>, open:
                     }.into_any(),
                     None => view! { <div class="next-step none">{move || app.t(K::NoNextStep)}</div> }.into_any(),
                 }}
-            })}
+            </Show> })}
             <div class="card-foot">
                 {
                     let rot = use_context::<Memo<HashMap<Id, f64>>>();
                     let stage_id = rot_stage.clone();
                     let limit = Memo::new(move |_| rot.and_then(|r| r.with(|r| r.get(&stage_id).copied())).filter(|l| open && days as f64 > *l));
                     view! {
-                        <span class="age" class:rotting=move || limit.with(Option::is_some) title=move || app.t(K::DaysInStageHint)>
+                        <span class="age" class:rotting=move || limit.with(Option::is_some) class:hidden=move || !shows("age") title=move || app.t(K::DaysInStageHint)>
                             {move || format::days(days, app.lang.get())}
                             {move || limit.get().map(|l| view! { " · " <strong>{fill(app.t(K::Rotting), &[("n", format!("{l:.0}"))])}</strong> })}
                         </span>

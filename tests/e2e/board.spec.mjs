@@ -129,3 +129,24 @@ test('names with HTML are shown as text, never executed', async ({ page }) => {
   await expect(page.getByText('<b>bold</b>')).toBeVisible();
   expect(await page.evaluate(() => window.__pwned)).toBeUndefined();
 });
+
+test('cards: compact and the fields they show, kept across a reload', async ({ page }) => {
+  await openApp(page);
+  await page.getByRole('button', { name: 'Load demo dataset' }).click();
+  const first = page.locator('.card').first();
+  await expect(first).toBeVisible();
+  await expect(first.locator('.owner')).toBeVisible();
+  await page.getByText('Cards', { exact: true }).click();
+  await page.getByRole('checkbox', { name: 'Owner', exact: true }).uncheck();
+  await page.getByRole('checkbox', { name: 'Compact', exact: true }).check();
+  await expect(first.locator('.owner')).toHaveCount(0);
+  const tall = await first.evaluate((el) => el.getBoundingClientRect().height);
+  await page.reload();
+  await expect(page.locator('.card').first()).toBeVisible();
+  await expect(page.locator('.board')).toHaveClass(/compact/);
+  await expect(page.locator('.card').first().locator('.owner')).toHaveCount(0);
+  await page.getByText('Cards', { exact: true }).click();
+  await page.getByRole('checkbox', { name: 'Compact', exact: true }).uncheck();
+  const roomy = await page.locator('.card').first().evaluate((el) => el.getBoundingClientRect().height);
+  expect(roomy).toBeGreaterThan(tall);
+});
