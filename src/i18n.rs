@@ -710,6 +710,7 @@ texts! {
     ErrNoDecimals => "{v} amounts have no decimals: enter a whole number.", "{v} 金额没有小数：请输入整数。";
     CardOptions => "Cards", "卡片";
     CompactCards => "Compact", "紧凑";
+    TargetPeriod => "Month or quarter", "月份或季度";
     ErrMovedElsewhere => "This deal was moved to {v} meanwhile (in another tab or window); your move was not saved. Check the board and move it again if needed.", "此商机已在其他标签页或窗口中被移动到「{v}」；您的移动未保存。请查看看板，如有需要再移动一次。";
     ErrLeadNeedsName => "Give the lead a name or a company.", "请填写线索的姓名或公司。";
     ErrInvalidEmail => "\"{v}\" is not an email address.", "「{v}」不是有效的邮箱地址。";

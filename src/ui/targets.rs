@@ -183,7 +183,7 @@ fn TargetForm() -> impl IntoView {
                 </select>
             </label>
             <label class="field small">
-                <span>{move || app.t(K::Period)}</span>
+                <span>{move || app.t(K::TargetPeriod)}</span>
                 <select on:change=move |ev| period.set(event_target_value(&ev))>
                     {move || periods().into_iter().map(|(k, code)| {
                         let (c2, c3) = (code.clone(), code.clone());

@@ -136,7 +136,7 @@ test('cards: compact and the fields they show, kept across a reload', async ({ p
   const first = page.locator('.card').first();
   await expect(first).toBeVisible();
   await expect(first.locator('.owner')).toBeVisible();
-  await page.getByText('Cards', { exact: true }).click();
+  await page.locator('details.card-options summary').click();
   await page.getByRole('checkbox', { name: 'Owner', exact: true }).uncheck();
   await page.getByRole('checkbox', { name: 'Compact', exact: true }).check();
   await expect(first.locator('.owner')).toHaveCount(0);
@@ -145,7 +145,7 @@ test('cards: compact and the fields they show, kept across a reload', async ({ p
   await expect(page.locator('.card').first()).toBeVisible();
   await expect(page.locator('.board')).toHaveClass(/compact/);
   await expect(page.locator('.card').first().locator('.owner')).toHaveCount(0);
-  await page.getByText('Cards', { exact: true }).click();
+  await page.locator('details.card-options summary').click();
   await page.getByRole('checkbox', { name: 'Compact', exact: true }).uncheck();
   const roomy = await page.locator('.card').first().evaluate((el) => el.getBoundingClientRect().height);
   expect(roomy).toBeGreaterThan(tall);

@@ -126,7 +126,7 @@ test('targets and the per-rep table: reached figures equal a count of the stored
   // A new target: the team's won deals next quarter, 40. Bad input is refused in words.
   const form = page.locator('form.target-form');
   await form.getByRole('combobox', { name: 'Measure' }).selectOption('won_deals');
-  const period = form.getByRole('combobox', { name: 'Period' });
+  const period = form.getByRole('combobox', { name: 'Month or quarter' });
   await period.selectOption({ index: 3 });
   const code = await period.inputValue();
   await form.getByRole('textbox', { name: 'Target' }).fill('forty');

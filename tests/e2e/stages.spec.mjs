@@ -86,7 +86,7 @@ test('the lost-reason list and whether a reason is required are set per pipeline
   await expect(card(column(page, 'Lost'), 'Blocked deal')).toBeVisible();
 });
 
-test('required entry criteria block a move until ticked; ticked ones are recorded; a deal's own probability weights its column', async ({ page }) => {
+test("required entry criteria block a move until ticked; ticked ones are recorded; a deal's own probability weights its column", async ({ page }) => {
   await openApp(page);
   await page.getByRole('button', { name: 'Use B2B template' }).click();
   await addDeal(page, { 'Deal title': 'Harbor CRM', Amount: '12,500' });
@@ -110,7 +110,7 @@ test('required entry criteria block a move until ticked; ticked ones are recorde
   await expect(dialog).toBeHidden();
   const needs = column(page, 'Needs analysis');
   await expect(card(needs, 'Harbor CRM')).toBeVisible();
-  // The rep's own probability: 90% with a reason → $12,500 × 90% = $11,250 in the column.
+  // The rep's own probability: 90% with a reason → $12,500 × 90% = $11,250, shown "$11.2k".
   await card(needs, 'Harbor CRM').getByRole('link', { name: 'Harbor CRM' }).click();
   await expect(page.locator('.timeline')).toContainText('Criteria ticked: Budget confirmed; Champion named');
   await page.getByRole('button', { name: 'Edit deal' }).click();
@@ -123,10 +123,10 @@ test('required entry criteria block a move until ticked; ticked ones are recorde
   await expect(form).toBeHidden();
   await expect(page.locator('dl.facts')).toContainText('90% — Verbal yes from the CFO');
   await page.getByRole('link', { name: '← Back to board' }).click();
-  await expect(column(page, 'Needs analysis').locator('.weighted')).toHaveText('weighted $11,250');
+  await expect(column(page, 'Needs analysis').locator('.weighted')).toHaveText('weighted $11.2k');
 });
 
-test('a stage's rotting days mark the cards that waited longer', async ({ page }) => {
+test("a stage's rotting days mark the cards that waited longer", async ({ page }) => {
   await openApp(page);
   await page.getByRole('button', { name: 'Load demo dataset' }).click();
   await expect(page.locator('.card').first()).toBeVisible();
