@@ -111,6 +111,7 @@ pub fn bench_monte_carlo(open_deals: u32, trials: u32) -> String {
             reasons: Vec::new(),
             at_risk: false,
             pooled: false,
+            rep_probability: None,
         })
         .collect();
     let t0 = ms();

@@ -56,6 +56,10 @@ pub fn UndoButtons() -> impl IntoView {
         if !(ev.ctrl_key() || ev.meta_key()) || ev.alt_key() || in_text_field(&ev) {
             return;
         }
+        // Not behind an open dialog: what it is about could change under it.
+        if document().query_selector("[role=dialog]").ok().flatten().is_some() {
+            return;
+        }
         let key = ev.key().to_lowercase();
         let redo = (key == "z" && ev.shift_key()) || (key == "y" && !ev.shift_key());
         if key == "z" || redo {
