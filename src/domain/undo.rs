@@ -309,3 +309,33 @@ impl History {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(subject: &str) -> Entry {
+        Entry { what: What::EditDeal, subject: subject.into(), count: 1, steps: Vec::new() }
+    }
+
+    /// A new change clears what could be redone; the lists keep the newest 50; what an undo
+    /// stored goes on the redo list under the label of what it took back, and back again.
+    #[test]
+    fn the_lists_keep_fifty_and_a_new_change_ends_redo() {
+        let mut h = History::default();
+        for i in 0..60 {
+            h.push(entry(&i.to_string()));
+        }
+        assert_eq!(h.undo.len(), KEEP);
+        assert_eq!((h.undo[0].subject.as_str(), h.undo[49].subject.as_str()), ("10", "59"));
+        let taken = h.undo.pop().unwrap();
+        h.took_back(&taken, Entry { what: What::Undo, ..entry("x") }, false);
+        assert_eq!((h.redo.len(), h.redo[0].what, h.redo[0].subject.as_str()), (1, What::EditDeal, "59"));
+        let again = h.redo.pop().unwrap();
+        h.took_back(&again, Entry { what: What::Redo, ..entry("y") }, true);
+        assert_eq!((h.undo.len(), h.undo[49].subject.as_str()), (KEEP, "59"));
+        h.took_back(&taken, entry("z"), false);
+        h.push(entry("new"));
+        assert!(h.redo.is_empty());
+    }
+}
