@@ -555,6 +555,36 @@ mod tests {
         back.commit(c);
     }
 
+    /// Records written before the trash, targets, required criteria and a deal's own
+    /// probability (none of those fields) load as they were: every deal and pipeline live,
+    /// no targets, criteria advisory, stage probabilities in force.
+    #[test]
+    fn records_from_before_the_trash_and_targets_load_as_they_were() {
+        let ws = demo::generate(20, 1, 1, now(), Lang::En);
+        let mut v: serde_json::Value = serde_json::from_str(&export_json(&ws, now())).unwrap();
+        for p in v["pipelines"].as_array_mut().unwrap() {
+            let p = p.as_object_mut().unwrap();
+            assert!(p.remove("targets").is_some(), "the demo sets targets");
+            assert!(!p.contains_key("deleted_at"));
+        }
+        // Fields only written when set: absent here, as in an older build's records.
+        for (list, fields) in [("deals", &["deleted_at", "purged", "probability", "probability_reason"][..]), ("events", &["criteria"][..])] {
+            for r in v[list].as_array().unwrap() {
+                assert!(fields.iter().all(|f| r.get(*f).is_none()), "{list}: {r}");
+            }
+        }
+        for s in v["pipelines"][0]["stages"].as_array().unwrap() {
+            assert!(s.get("criteria_required").is_none());
+        }
+        let text = v.to_string();
+        let back = import_json(&text).unwrap();
+        assert!(back.pipelines[0].targets.is_empty() && back.pipelines[0].deleted_at.is_none());
+        assert_eq!(back.live_deals().count(), ws.deals.len());
+        assert!(back.deals.iter().all(|d| d.probability.is_none() && !d.purged));
+        assert!(back.pipelines[0].stages.iter().all(|s| !s.criteria_required));
+        assert!(back.events.iter().all(|e| e.criteria.is_empty()));
+    }
+
     #[test]
     fn round_trip_is_identical() {
         let ws = demo::generate(50, 1, 1, now(), Lang::Zh);

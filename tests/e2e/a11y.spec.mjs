@@ -1,6 +1,6 @@
 // axe-core on the pages issue 10 added (Today, Leads, a deal's timeline and activity form,
 // the log-activity dialog): nothing serious or critical.
-import { test, expect, openApp, axeSerious, dealCount, addDeal } from './helpers.mjs';
+import { test, expect, openApp, axeSerious, dealCount, addDeal, readStore } from './helpers.mjs';
 
 test('Today, Leads, a deal page and the activity dialog have no serious axe findings', async ({ page }) => {
   await openApp(page);
@@ -31,22 +31,16 @@ test('axe on every screen in both languages, light and dark', async ({ page }) =
   // A contact (the demo's deals name companies only).
   await addDeal(page, { 'Deal title': 'Axe check', Account: 'Acme Robotics', Contact: 'Li Lei' });
   await expect.poll(async () => dealCount(page)).toBe(301);
-  const ids = await page.evaluate(() => new Promise((resolve) => {
-    const q = indexedDB.open('funnelscope');
-    q.onsuccess = () => {
-      const tx = q.result.transaction(['deals', 'accounts', 'contacts', 'leads']);
-      const out = {};
-      for (const s of ['deals', 'accounts', 'contacts', 'leads']) tx.objectStore(s).getAll().onsuccess = (e) => { out[s] = e.target.result[0]?.id ?? ''; if (s === 'deals') out.contacts2 = e.target.result.find((d) => d.contact_id)?.contact_id; };
-      tx.oncomplete = () => { q.result.close(); resolve(out); };
-    };
-  }));
+  const ids = {};
+  for (const s of ['deals', 'accounts', 'leads']) ids[s] = (await readStore(page, s))[0].id;
+  ids.contact = (await readStore(page, 'deals')).find((d) => d.contact_id).contact_id;
   // A deal in the trash, so the trash page has rows.
   await page.goto(`./?view=deal&deal=${encodeURIComponent(ids.deals)}`);
   await page.getByRole('button', { name: 'Move to trash' }).click();
   await expect(page.getByRole('button', { name: 'Restore' })).toBeVisible();
   const screens = [
     'board', 'board&show=all', 'list', 'today', 'leads', 'accounts', `account&account=${encodeURIComponent(ids.accounts)}`,
-    `contact&contact=${encodeURIComponent(ids.contacts2)}`, `lead&lead=${encodeURIComponent(ids.leads)}`, `deal&deal=${encodeURIComponent(ids.deals)}`,
+    `contact&contact=${encodeURIComponent(ids.contact)}`, `lead&lead=${encodeURIComponent(ids.leads)}`, `deal&deal=${encodeURIComponent(ids.deals)}`,
     'stages', 'analytics', 'forecast', 'data', 'trash', 'welcome',
   ];
   const found = [];

@@ -1,6 +1,6 @@
 // The analytics dashboard on the demo dataset: figures present, deals behind a bar,
 // recompute after a move, both languages.
-import { test, expect, openApp, dealCount, axeSerious } from './helpers.mjs';
+import { test, expect, openApp, dealCount, axeSerious, readStore } from './helpers.mjs';
 
 test('dashboard shows funnel, conversion, dwell and win-within-T, and follows the board', async ({ page }) => {
   await openApp(page);
@@ -82,15 +82,8 @@ test('targets and the per-rep table: reached figures equal a count of the stored
   await page.getByRole('button', { name: 'Load demo dataset' }).click();
   await expect.poll(async () => dealCount(page)).toBe(300);
   // The stored records, counted here independently of the app: per deal its last event.
-  const facts = await page.evaluate(() => new Promise((resolve) => {
-    const q = indexedDB.open('funnelscope');
-    q.onsuccess = () => {
-      const tx = q.result.transaction(['pipelines', 'deals', 'events']);
-      const out = {};
-      for (const s of ['pipelines', 'deals', 'events']) tx.objectStore(s).getAll().onsuccess = (e) => { out[s] = e.target.result; };
-      tx.oncomplete = () => { q.result.close(); resolve(out); };
-    };
-  }));
+  const facts = {};
+  for (const s of ['pipelines', 'deals', 'events']) facts[s] = await readStore(page, s);
   const p = facts.pipelines[0];
   const kind = Object.fromEntries(p.stages.map((s) => [s.id, s.kind]));
   const last = {};

@@ -104,3 +104,13 @@ export async function axeSerious(page, include) {
   }, include);
   return violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
 }
+
+/** Every record of one object store, read straight from IndexedDB. */
+export const readStore = (page, store) => page.evaluate((store) => new Promise((resolve, reject) => {
+  const q = indexedDB.open('funnelscope');
+  q.onerror = () => reject(q.error);
+  q.onsuccess = () => {
+    const all = q.result.transaction(store).objectStore(store).getAll();
+    all.onsuccess = () => { resolve(all.result); q.result.close(); };
+  };
+}), store);

@@ -1,17 +1,9 @@
 // Issue 11: the list view (the board's selection as a sortable, paged table) with bulk
 // edit, the trash, and pipelines duplicated, removed and restored.
 import { copyFile, readFile } from 'node:fs/promises';
-import { test, expect, openApp, dealCount, showing } from './helpers.mjs';
+import { test, expect, openApp, dealCount, showing, readStore } from './helpers.mjs';
 
 const nav = (page, name) => page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name });
-const readStore = (page, store) => page.evaluate((store) => new Promise((resolve, reject) => {
-  const q = indexedDB.open('funnelscope');
-  q.onerror = () => reject(q.error);
-  q.onsuccess = () => {
-    const all = q.result.transaction(store).objectStore(store).getAll();
-    all.onsuccess = () => { resolve(all.result); q.result.close(); };
-  };
-}), store);
 const dollars = (text) => Number(text.replace(/[^0-9.]/g, ''));
 
 test('list view: sorted and paged; bulk owner, tag, stage and trash, undone; the trash restores and empties', async ({ page }) => {

@@ -5,21 +5,12 @@ import { cp, readFile, writeFile, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { test, expect, openApp, column, card, addDeal, confirmMove, boardSnapshot, showAllStages, dealCount } from './helpers.mjs';
+import { test, expect, openApp, column, card, addDeal, confirmMove, boardSnapshot, showAllStages, dealCount, readStore } from './helpers.mjs';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const nav = (page, name) => page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name });
 const SCHEMA = 5;
 
-/** Every record of one object store, read straight from IndexedDB. */
-const readStore = (page, store) => page.evaluate((store) => new Promise((resolve, reject) => {
-  const q = indexedDB.open('funnelscope');
-  q.onerror = () => reject(q.error);
-  q.onsuccess = () => {
-    const all = q.result.transaction(store).objectStore(store).getAll();
-    all.onsuccess = () => { resolve(all.result); q.result.close(); };
-  };
-}), store);
 
 /** Titles per column of a board, sorted within each column (order may differ by age ties). */
 async function board(page) {
