@@ -711,6 +711,38 @@ texts! {
     CardOptions => "Cards", "卡片";
     CompactCards => "Compact", "紧凑";
     TargetPeriod => "Month or quarter", "月份或季度";
+    ErrRateNotANumber => "“{v}” is not an exchange rate: type a number such as 1.0832.", "「{v}」不是汇率：请输入数字，例如 1.0832。";
+    ErrRateNotPositive => "An exchange rate must be above zero (got “{v}”).", "汇率必须大于零（输入的是「{v}」）。";
+    ErrRateTooPrecise => "“{v}” has more than 10 decimal places.", "「{v}」的小数位超过 10 位。";
+    ErrRateTooLarge => "“{v}” is too large for an exchange rate (at most 100,000,000).", "「{v}」作为汇率太大（最多 100,000,000）。";
+    ErrRateForReporting => "{v} is the reporting currency: it is always 1 and takes no rate.", "{v} 是报告币种：恒为 1，无需汇率。";
+    ErrRatesQuotedIn => "The rates are quoted in {v}. Remove them to change the reporting currency (rates in {v} do not carry over).", "现有汇率以 {v} 报价。要更换报告币种，需先删除这些汇率（以 {v} 报价的汇率不能沿用）。";
+    ErrNoReportingCurrency => "Choose a reporting currency first: rates are quoted in it.", "请先选择报告币种：汇率以它报价。";
+    ErrRateLine => "Line {n}: {detail}", "第 {n} 行：{detail}";
+    RatesTitle => "Currencies and exchange rates", "币种与汇率";
+    RatesIntro => "With a reporting currency, board totals, analytics and the forecast add every amount in it. Won and lost deals convert at the rate in effect on the day they closed, open deals at the rate in effect today. Nothing is fetched: enter rates here or import a CSV file with the columns currency, date, rate.", "设置报告币种后，看板合计、分析和预测都把金额换算成该币种相加。赢单和输单按成交当日有效的汇率换算，未结商机按今日有效的汇率换算。不联网获取汇率：请在此录入，或导入含“币种,日期,汇率”列的 CSV 文件。";
+    ReportingCurrency => "Reporting currency", "报告币种";
+    NoReportingCurrency => "None: each currency separately", "不换算：各币种分别统计";
+    RateFrom => "In effect from", "生效日期";
+    RateOneIn => "1 {c} in {r}", "1 {c} 折合 {r}";
+    AddRate => "Add rate", "添加汇率";
+    RatesCsvLabel => "Rates as CSV: currency,date,rate (one per line)", "CSV 格式的汇率：币种,日期,汇率（每行一条）";
+    RatesFile => "Rates CSV file", "汇率 CSV 文件";
+    ImportRates => "Add these rates", "添加这些汇率";
+    RatesAdded => "{n} rates added.", "已添加 {n} 条汇率。";
+    RemoveRateNamed => "Remove the {c} rate of {d}", "删除 {d} 的 {c} 汇率";
+    NoRatesYet => "No rates yet: amounts in other currencies stay separate until their currency has one.", "尚无汇率：其他币种的金额在有汇率之前单独列出。";
+    ChangeReportingConfirm => "The {n} rates are quoted in {old}. Remove them and report in {new}?", "现有 {n} 条汇率以 {old} 报价。删除它们并改用 {new} 作为报告币种吗？";
+    RateTable => "Exchange rates into {r}", "折算为 {r} 的汇率";
+    ConvertedNote => "Money in {cur}: {n} deals converted at {k} dated rates ({list}).", "金额以 {cur} 计：{n} 个商机按 {k} 个日期的汇率换算（{list}）。";
+    RateSpanOne => "{c} of {from}", "{c}：{from} 的汇率";
+    RateSpan => "{c} from {from} to {to}", "{c}：{from} 至 {to} 的汇率";
+    LeftOutNoRate => "{n} deals left out: no rate in effect on their day ({list}).", "{n} 个商机未计入：当日没有有效汇率（{list}）。";
+    OtherCurrenciesLeftOut => "Money figures are in {cur}; {n} deals in other currencies are left out. Set a reporting currency and exchange rates on Import & export to include them.", "金额以 {cur} 计；其他币种的 {n} 个商机未计入。在“导入与导出”页设置报告币种和汇率即可计入。";
+    BoardRatesNote => "Totals in {cur}: open deals at today's rates ({list}), won and lost deals at the rates of the days they closed.", "合计以 {cur} 计：未结商机按今日汇率（{list}），赢单和输单按成交当日汇率。";
+    BoardNoRate => "No rate in effect today for {list}: shown in their own currency.", "{list} 今日没有有效汇率：按原币种显示。";
+    RatesUsed => "Rates used", "所用汇率";
+    RemoveRate => "Remove", "删除";
     ErrMovedElsewhere => "This deal was moved to {v} meanwhile (in another tab or window); your move was not saved. Check the board and move it again if needed.", "此商机已在其他标签页或窗口中被移动到「{v}」；您的移动未保存。请查看看板，如有需要再移动一次。";
     ErrLeadNeedsName => "Give the lead a name or a company.", "请填写线索的姓名或公司。";
     ErrInvalidEmail => "\"{v}\" is not an email address.", "「{v}」不是有效的邮箱地址。";
@@ -825,6 +857,16 @@ pub fn error_message(lang: Lang, e: &DomainError) -> String {
         DomainError::RuleWithoutOwners => t(K::ErrRuleWithoutOwners).into(),
         DomainError::LeadLine { line, problem } => {
             fill(t(K::ErrLeadLine), &[("n", line.to_string()), ("detail", error_message(lang, problem))])
+        }
+        DomainError::RateNotANumber(x) => v(K::ErrRateNotANumber, x),
+        DomainError::RateNotPositive(x) => v(K::ErrRateNotPositive, x),
+        DomainError::RateTooPrecise(x) => v(K::ErrRateTooPrecise, x),
+        DomainError::RateTooLarge(x) => v(K::ErrRateTooLarge, x),
+        DomainError::RateForReporting(x) => v(K::ErrRateForReporting, x),
+        DomainError::RatesQuotedIn(x) => v(K::ErrRatesQuotedIn, x),
+        DomainError::NoReportingCurrency => t(K::ErrNoReportingCurrency).into(),
+        DomainError::RateLine { line, problem } => {
+            fill(t(K::ErrRateLine), &[("n", line.to_string()), ("detail", error_message(lang, problem))])
         }
         DomainError::TooManyStages { stages, max } => {
             fill(t(K::ErrTooManyStages), &[("n", stages.to_string()), ("max", max.to_string())])

@@ -229,3 +229,29 @@ fn activities_merge_by_id_with_the_newer_edit() {
     let changes = changes_from(&a, &merge(&a, &b).workspace);
     assert_eq!(changes.iter().filter(|c| matches!(c, Change::PutActivity(_))).count(), 2, "the rescheduled task and the new call");
 }
+
+/// The lead rule and the rate table merge separately, each by its own edit time: my later
+/// rates and their later rule both survive, whichever side is "mine".
+#[test]
+fn the_rate_table_and_the_lead_rule_merge_by_their_own_edit_times() {
+    use funnelscope::domain::rates::{Rate, RateValue};
+    let run = |ws: &mut Workspace, minutes: i64, cmd: Command| {
+        let mut ids = IdGen::new(minutes as u64);
+        let mut ctx = Ctx { now: t0() + Duration::minutes(minutes), ids: &mut ids, device: "d" };
+        let c = ws.plan(cmd, &mut ctx).unwrap();
+        ws.commit(c);
+    };
+    let (mut a, mut b) = (base(), base());
+    let eur = |r: &str| Rate { currency: "EUR".into(), on: t0().date_naive(), rate: RateValue::parse(r).unwrap() };
+    run(&mut a, 30, Command::SetReportingCurrency { currency: "USD".into(), clear_rates: false });
+    run(&mut a, 31, Command::PutRates(vec![eur("1.08")]));
+    run(&mut b, 10, Command::SetReportingCurrency { currency: "USD".into(), clear_rates: false });
+    run(&mut b, 11, Command::PutRates(vec![eur("1.05")]));
+    let rule = AssignRule::RoundRobin { owners: vec!["Ann".into(), "Bo".into()], next: 0 };
+    run(&mut b, 40, Command::AssignLeads { leads: Vec::new(), rule: rule.clone() });
+    for m in [merge(&a, &b), merge(&b, &a)] {
+        let s = &m.workspace.settings;
+        assert_eq!(s.exchange.rates, vec![eur("1.08")], "a's table is later");
+        assert_eq!(s.lead_rule, Some(rule.clone()), "b's rule is later");
+    }
+}

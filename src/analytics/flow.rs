@@ -112,6 +112,8 @@ pub struct Flow {
     /// Per deal: forecast-category calls in time order.
     pub categories: Vec<Vec<(i64, ForecastCategory)>>,
     pub labels: Labels,
+    /// The workspace's reporting currency and rates (money figures convert with them).
+    pub rates: crate::domain::rates::ExchangeRates,
     stage_lookup: FxMap<Id, u16>,
     deal_lookup: FxMap<Id, u32>,
 }
@@ -156,6 +158,7 @@ impl Flow {
             events: Vec::new(),
             categories: Vec::new(),
             labels: Labels::default(),
+            rates: ws.settings.exchange.clone(),
             stage_lookup,
             deal_lookup: FxMap::default(),
         };
@@ -285,11 +288,14 @@ impl Flow {
                 self.push_category(c);
                 true
             }
-            // Activities, owners, leads and settings are not part of the stage flow.
+            Change::PutSettings(s) => {
+                self.rates = s.exchange.clone();
+                true
+            }
+            // Activities, owners, leads and accounts are not part of the stage flow.
             Change::PutActivity(_)
             | Change::PutOwner(_)
             | Change::PutLead(_)
-            | Change::PutSettings(_)
             | Change::PutAccount(_)
             | Change::PutContact(_) => true,
         }

@@ -2,6 +2,7 @@
 //! browser app and the native CLI.
 
 pub mod activity;
+pub mod convert;
 pub mod flow;
 pub mod leads;
 pub mod lost;

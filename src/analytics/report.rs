@@ -2,7 +2,7 @@
 //! "win within T days", bottlenecks and sales velocity, all from one pass over the
 //! event log. Definitions are documented in docs/analytics.md.
 
-use super::flow::{DealFilter, Flow, FxMap};
+use super::flow::{DealFilter, Flow};
 use super::stats::{km_quantiles, quantile_select, Incidence, Outcome};
 use crate::domain::{Pipeline, StageKind, Workspace};
 use chrono::{DateTime, Utc};
@@ -71,9 +71,15 @@ pub struct Report {
     pub as_of: DateTime<Utc>,
     pub period: Option<Period>,
     pub mode: ReachMode,
-    /// Money figures are in this currency (the most common one), in minor units.
+    /// Money figures are in this currency (the reporting one, else the most common one),
+    /// in minor units.
     pub currency: String,
+    /// Deals with an amount left out of the money figures (another currency, or no rate
+    /// in effect on their day).
     pub other_currency_deals: usize,
+    /// With a reporting currency: the rates used. Closed deals convert at their close
+    /// date, open ones at `as_of`.
+    pub conversion: Option<super::convert::Conversion>,
     /// Deals that exist as of `as_of` (after filters).
     pub deals: usize,
     pub stages: Vec<StageReport>,
@@ -327,7 +333,7 @@ pub struct ReportBuilder {
     q: Query,
     as_of: i64,
     sel: Selection,
-    currency: Option<u32>,
+    money: super::convert::Money,
     next: usize,
     snapshot: Vec<Snapshot>,
     funnel_n: Vec<usize>,
@@ -345,7 +351,6 @@ pub struct ReportBuilder {
     won_amount_n: usize,
     cycle_sum: f64,
     existing: usize,
-    other_currency_deals: usize,
     first: Vec<Option<usize>>,
     next_terminal: Vec<Option<usize>>,
 }
@@ -353,21 +358,13 @@ pub struct ReportBuilder {
 impl ReportBuilder {
     pub fn new(flow: &Flow, q: &Query) -> Self {
         let sel = Selection::new(flow, &q.filter);
-        // Money figures use the most common currency among the selected deals.
-        let mut counts: FxMap<u32, usize> = FxMap::default();
-        for d in flow.deals.iter().filter(|d| sel.accepts(d)) {
-            *counts.entry(d.currency).or_default() += 1;
-        }
-        let currency = counts
-            .into_iter()
-            .max_by(|a, b| a.1.cmp(&b.1).then_with(|| flow.labels.name(b.0).cmp(flow.labels.name(a.0))))
-            .map(|c| c.0);
+        let money = super::convert::Money::of(flow, |d| sel.accepts(d));
         let (ns, ranks) = (flow.stages.len(), flow.ranks);
         ReportBuilder {
             q: q.clone(),
             as_of: q.as_of.timestamp(),
             sel,
-            currency,
+            money,
             next: 0,
             snapshot: vec![Snapshot::default(); ns],
             funnel_n: vec![0; ranks],
@@ -382,7 +379,6 @@ impl ReportBuilder {
             won_amount_n: 0,
             cycle_sum: 0.0,
             existing: 0,
-            other_currency_deals: 0,
             first: vec![None; ranks],
             next_terminal: Vec::new(),
         }
@@ -420,18 +416,13 @@ impl ReportBuilder {
         let kind_of = |s: u16| flow.stages[s as usize].kind;
         let ranks = flow.ranks;
         self.existing += 1;
-        let amount = if Some(row.currency) == self.currency {
-            row.amount
-        } else {
-            if row.amount.is_some() {
-                self.other_currency_deals += 1;
-            }
-            None
-        };
         let created = evs[0].0;
         let last = evs.len() - 1;
         let cur = evs[last].1;
         let cur_kind = kind_of(cur);
+        // A closed deal converts at the rate of the day it closed, an open one at as-of's.
+        let priced_at = if cur_kind == StageKind::Open { self.as_of } else { evs[last].0 };
+        let amount = self.money.price(flow, row, priced_at).amount();
 
         self.snapshot[cur as usize].deals += 1;
         self.snapshot[cur as usize].amount += amount.unwrap_or(0);
@@ -615,8 +606,9 @@ impl ReportBuilder {
             as_of: q.as_of,
             period: q.period,
             mode: q.mode,
-            currency: self.currency.map(|c| flow.labels.name(c).to_string()).unwrap_or_default(),
-            other_currency_deals: self.other_currency_deals,
+            currency: self.money.currency.clone(),
+            other_currency_deals: self.money.left_out(),
+            conversion: self.money.conversion(flow),
             deals: self.existing,
             stages,
             bottlenecks,

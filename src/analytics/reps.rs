@@ -87,8 +87,18 @@ pub struct Attainment {
     pub expected: Option<(f64, f64, f64)>,
 }
 
-/// What each target has reached as of `as_of`: won amount (deals in the target's currency)
-/// and won deals count the deals that closed as Won within the period; new deals count
+/// A won deal's amount in `currency`: its own when it is in it; converted at the rate in
+/// effect on the day it was won when `currency` is the reporting currency; else none.
+fn in_currency(fx: &crate::domain::rates::ExchangeRates, d: &Opportunity, currency: &str, won_at: DateTime<Utc>) -> Option<i64> {
+    let amount = d.amount?;
+    if d.currency == currency {
+        return Some(amount);
+    }
+    (fx.reporting == currency).then(|| fx.convert(amount, &d.currency, won_at.date_naive())).flatten()
+}
+
+/// What each target has reached as of `as_of`: won amount (deals in the target's currency,
+/// or converted into it when it is the reporting currency) and won deals count the deals that closed as Won within the period; new deals count
 /// those created within it. A team target (no owner) counts every owner.
 pub fn attainment_to_date(ws: &Workspace, pipeline: &Pipeline, as_of: DateTime<Utc>) -> Vec<Attainment> {
     let closed = closings(ws, pipeline, as_of);
@@ -102,8 +112,8 @@ pub fn attainment_to_date(ws: &Workspace, pipeline: &Pipeline, as_of: DateTime<U
             let actual = match t.metric {
                 Metric::WonAmount => closed
                     .iter()
-                    .filter(|(d, k, at)| *k == StageKind::Won && inside(*at) && mine(d) && d.currency == t.currency)
-                    .map(|(d, _, _)| d.amount.unwrap_or(0))
+                    .filter(|(d, k, at)| *k == StageKind::Won && inside(*at) && mine(d))
+                    .filter_map(|(d, _, at)| in_currency(&ws.settings.exchange, d, &t.currency, *at))
                     .sum(),
                 Metric::WonDeals => closed.iter().filter(|(d, k, at)| *k == StageKind::Won && inside(*at) && mine(d)).count() as i64,
                 Metric::NewDeals => ws.live_deals().filter(|d| d.pipeline == pipeline.id && inside(d.created_at) && mine(d)).count() as i64,

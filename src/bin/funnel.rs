@@ -3,7 +3,7 @@
 //!   funnel report <export.json> [--pipeline NAME] [--as-of YYYY-MM-DD] [--period A..B]
 //!                 [--compare A..B] [--owner X] [--source X] [--tag X] [--strict]
 //!                 [--horizon DAYS] [--format table|json]
-//!   funnel generate --deals N [--busy] [--seed S] [--as-of YYYY-MM-DD] [--out FILE]
+//!   funnel generate --deals N [--busy] [--seed S] [--as-of YYYY-MM-DD] [--currencies USD,EUR,JPY] [--out FILE]
 //!   funnel bench <export.json> [--runs N] [--as-of YYYY-MM-DD]
 //!   funnel tables <export.json> <dir>   (plain CSV tables, for the DuckDB cross-check)
 //!   funnel forecast <export.json> [--as-of YYYY-MM-DD] [--until YYYY-MM-DD | --days N]
@@ -120,6 +120,14 @@ fn print_table(r: &Report) {
     println!("as of {}  ·  {} deals  ·  mode {:?}  ·  money in {cur}", r.as_of.format("%Y-%m-%d"), r.deals, r.mode);
     if let Some(p) = r.period {
         println!("period {} .. {}", p.start.format("%Y-%m-%d"), p.end.format("%Y-%m-%d"));
+    }
+    // Which rates the money figures used, and what they left out.
+    if let Some(c) = &r.conversion {
+        let spans: Vec<String> = c.by_currency().iter().map(|(cur, n, a, b)| format!("{cur} {n} rates {a}..{b}")).collect();
+        println!("converted {} deals into {cur} (won/lost at their close day's rate, open at as-of's): {}", c.converted, spans.join(", "));
+    }
+    if r.other_currency_deals > 0 {
+        println!("left out of money figures: {} deals (another currency, or no rate in effect on their day)", r.other_currency_deals);
     }
     println!(
         "{:<18} {:>6} {:>12} {:>7} {:>7} {:>8} {:>8} {:>8} {:>8} {:>6} {:>6} {:>6} {:>5} {:>6} {:>8}",
@@ -302,7 +310,15 @@ fn run(args: Args) -> Result<(), String> {
             let seed: u64 = args.get("seed").unwrap_or("1").parse().map_err(|_| "--seed takes a number")?;
             let as_of = args.get("as-of").map(date).transpose()?.unwrap_or_else(Utc::now);
             let chain = if args.has("busy") { demo::BUSY_CHAIN } else { demo::DEMO_CHAIN };
-            let ws = demo::generate_chain(&chain, n, seed, seed, as_of, Lang::En);
+            let mut ws = demo::generate_chain(&chain, n, seed, seed, as_of, Lang::En);
+            // Several currencies with a reporting currency (the first) and monthly rates.
+            if let Some(codes) = args.get("currencies") {
+                let codes: Vec<String> = codes.split(',').map(|c| c.trim().to_uppercase()).collect();
+                if let Some(bad) = codes.iter().find(|c| !money::CURRENCIES.contains(&c.as_str())) {
+                    return Err(format!("--currencies: unknown currency {bad:?} (known: {})", money::CURRENCIES.join(", ")));
+                }
+                demo::mix_currencies(&mut ws, &codes.iter().map(String::as_str).collect::<Vec<_>>(), seed);
+            }
             let text = export_json(&ws, as_of);
             match args.get("out") {
                 Some(path) => std::fs::write(path, text).map_err(|e| format!("{path}: {e}"))?,
@@ -539,7 +555,7 @@ usage:
                 [--horizon DAYS] [--format table|json]
   funnel forecast <export.json> [--as-of YYYY-MM-DD] [--until YYYY-MM-DD | --days N]
                 [--trials N] [--seed S] [--backtest MONTHS] [--format table|json]
-  funnel generate --deals N [--busy] [--seed S] [--as-of YYYY-MM-DD] [--out FILE]
+  funnel generate --deals N [--busy] [--seed S] [--as-of YYYY-MM-DD] [--currencies USD,EUR,JPY] [--out FILE]
   funnel bench <export.json> [--runs N] [--as-of YYYY-MM-DD]
   funnel activity <export.json> [--pipeline NAME] [--as-of YYYY-MM-DD] [--weeks N] [--format table|json]
   funnel leads <export.json> [--pipeline NAME] [--as-of YYYY-MM-DD] [--format table|json]

@@ -450,3 +450,78 @@ fn activities(ws: &Workspace, seed: u64, ids: &mut IdGen, now: DateTime<Utc>, zh
     }
     out
 }
+
+/// Spreads a generated workspace's deals over several currencies, with a reporting currency
+/// (the first code) and monthly rates for the others, so conversion can be demonstrated and
+/// cross-checked. Amounts keep their value in the first currency (a €-deal is about the
+/// same deal as a $-deal); yen amounts are whole. Rates start two months after the first
+/// deal, so the oldest closed deals in other currencies have no rate and are left out —
+/// on purpose, to show (and check) that path too. Unknown codes are skipped.
+pub fn mix_currencies(ws: &mut Workspace, codes: &[&str], seed: u64) {
+    use super::rates::{ExchangeRates, Rate, RateValue};
+    use chrono::{Datelike, Months, NaiveDate};
+    let codes: Vec<&str> = codes.iter().copied().filter(|c| super::money::CURRENCIES.contains(c)).collect();
+    let Some((&reporting, others)) = codes.split_first() else { return };
+    // Rough values of one unit in US dollars, only to give rates plausible sizes.
+    let usd = |c: &str| match c {
+        "EUR" => 1.08,
+        "GBP" => 1.27,
+        "JPY" => 0.0067,
+        "CNY" => 0.138,
+        "HKD" => 0.128,
+        _ => 1.0,
+    };
+    let Some(first) = ws.deals.iter().map(|d| d.created_at).min() else { return };
+    let last = ws.events.iter().map(|e| e.at).max().unwrap_or(first);
+    let mut rates = Vec::new();
+    for (k, &c) in others.iter().enumerate() {
+        let base = usd(c) / usd(reporting);
+        let Some(mut month) = NaiveDate::from_ymd_opt(first.year(), first.month(), 1).and_then(|m| m.checked_add_months(Months::new(2))) else { continue };
+        let mut i = 0.0f64;
+        while month <= last.date_naive() {
+            // A slow, deterministic drift of a few percent.
+            let r = base * (1.0 + 0.04 * (i * 0.7 + k as f64 * 1.3).sin());
+            let places = if r < 0.1 { 6 } else { 4 };
+            if let Ok(rate) = RateValue::parse(&format!("{r:.places$}")) {
+                rates.push(Rate { currency: c.to_string(), on: month, rate });
+            }
+            i += 1.0;
+            let Some(next) = month.checked_add_months(Months::new(1)) else { break };
+            month = next;
+        }
+    }
+    let mut rng = Rng::new(seed);
+    for d in ws.deals.iter_mut() {
+        let c = codes[rng.below(codes.len() as u64) as usize];
+        d.currency = c.to_string();
+        if let Some(a) = d.amount {
+            let v = a as f64 * usd(reporting) / usd(c);
+            // Whole units in every currency (the yen has no decimals).
+            d.amount = Some(((v / 100.0).round() as i64).max(1) * 100);
+        }
+    }
+    ws.settings.exchange = ExchangeRates { reporting: reporting.to_string(), rates, updated_at: Some(last) }.normalized().unwrap_or_default();
+}
+
+#[cfg(test)]
+mod mix_tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    #[test]
+    fn mixed_currencies_get_monthly_rates_from_the_third_month() {
+        let now = Utc.with_ymd_and_hms(2026, 11, 27, 0, 0, 0).unwrap();
+        let mut ws = generate(200, 3, 3, now, Lang::En);
+        mix_currencies(&mut ws, &["USD", "EUR", "JPY", "XYZ"], 5);
+        let fx = &ws.settings.exchange;
+        assert_eq!(fx.reporting, "USD");
+        let used: std::collections::BTreeSet<&str> = ws.deals.iter().map(|d| d.currency.as_str()).collect();
+        assert_eq!(used.into_iter().collect::<Vec<_>>(), ["EUR", "JPY", "USD"]);
+        assert!(ws.deals.iter().all(|d| d.amount.is_none_or(|a| a % 100 == 0)), "whole units");
+        let eur = fx.series("EUR");
+        let first = ws.deals.iter().map(|d| d.created_at).min().unwrap().date_naive();
+        assert!(eur.first().unwrap().on > first, "the oldest deals have no rate");
+        assert!(eur.windows(2).all(|w| w[0].on.checked_add_months(chrono::Months::new(1)) == Some(w[1].on)), "monthly");
+        assert!(fx.series("JPY").iter().all(|r| (0.0060..0.0072).contains(&r.rate.as_f64())));
+    }
+}

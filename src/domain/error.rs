@@ -83,6 +83,20 @@ pub enum DomainError {
     /// One lead of a pasted or imported batch (1-based, blank lines not counted), and its
     /// problem.
     LeadLine { line: usize, problem: Box<DomainError> },
+    // Exchange rates
+    RateNotANumber(String),
+    RateNotPositive(String),
+    /// More than `rates::RATE_DECIMALS` places.
+    RateTooPrecise(String),
+    RateTooLarge(String),
+    /// The reporting currency is worth 1 of itself: it takes no rate.
+    RateForReporting(String),
+    /// Changing the reporting currency with rates quoted in the old one.
+    RatesQuotedIn(String),
+    /// Rates need a reporting currency to be quoted in.
+    NoReportingCurrency,
+    /// One line of a rate table (1-based, counting a header) and its problem.
+    RateLine { line: usize, problem: Box<DomainError> },
 }
 
 /// Form fields, so messages can be shown next to the right input.

@@ -433,6 +433,10 @@ pub struct Settings {
     pub lead_rule: Option<AssignRule>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub updated_at: Option<DateTime<Utc>>,
+    /// The reporting currency and rate table, with its own edit time (`updated_at` above
+    /// dates the lead rule), so a merge keeps the later of each.
+    #[serde(default, skip_serializing_if = "super::rates::ExchangeRates::is_empty")]
+    pub exchange: super::rates::ExchangeRates,
 }
 
 #[cfg(test)]

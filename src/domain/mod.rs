@@ -12,6 +12,7 @@ pub mod lead;
 pub mod money;
 pub mod opportunity;
 pub mod pipeline;
+pub mod rates;
 pub mod target;
 pub mod undo;
 pub mod workspace;

@@ -108,6 +108,13 @@ pub enum Command {
     SetTargets { pipeline: Id, targets: Vec<super::target::Target> },
     /// Takes an undo entry back (undo; for an entry an undo made, redo).
     Undo(super::undo::Entry),
+    /// The reporting currency ("" turns conversion off). Rates are quoted in it, so a
+    /// different one is refused while rates exist unless `clear_rates` removes them.
+    SetReportingCurrency { currency: String, clear_rates: bool },
+    /// Adds rates (typed or imported); one for the same currency and day replaces it.
+    PutRates(Vec<super::rates::Rate>),
+    /// Removes the rate of `currency` dated `on`.
+    RemoveRate { currency: String, on: chrono::NaiveDate },
 }
 
 /// One change applied to many deals at once.
@@ -339,6 +346,32 @@ impl Workspace {
             Command::RestorePipeline { pipeline } => self.plan_pipeline_trash(pipeline, None, ctx),
             Command::DuplicatePipeline { pipeline } => self.plan_duplicate_pipeline(pipeline, ctx),
             Command::Undo(entry) => super::undo::plan_undo(self, &entry, ctx),
+            Command::SetReportingCurrency { currency, clear_rates } => {
+                let old = &self.settings.exchange;
+                let currency = currency.trim().to_uppercase();
+                if currency == old.reporting {
+                    return Ok(Vec::new());
+                }
+                if !old.rates.is_empty() && !clear_rates {
+                    return reject(Field::Currency, DomainError::RatesQuotedIn(old.reporting.clone()));
+                }
+                let rates = if clear_rates { Vec::new() } else { old.rates.clone() };
+                self.plan_exchange(super::rates::ExchangeRates { reporting: currency, rates, updated_at: None }, ctx)
+            }
+            Command::PutRates(rates) => {
+                let old = &self.settings.exchange;
+                if !old.is_on() {
+                    return reject(Field::Currency, DomainError::NoReportingCurrency);
+                }
+                let mut all = old.rates.clone();
+                all.extend(rates);
+                self.plan_exchange(super::rates::ExchangeRates { rates: all, ..old.clone() }, ctx)
+            }
+            Command::RemoveRate { currency, on } => {
+                let old = &self.settings.exchange;
+                let rates = old.rates.iter().filter(|r| !(r.currency == currency && r.on == on)).cloned().collect();
+                self.plan_exchange(super::rates::ExchangeRates { rates, ..old.clone() }, ctx)
+            }
             Command::SetTargets { pipeline, targets } => {
                 let Some(p) = self.pipeline(&pipeline) else { return reject(Field::PipelineName, DomainError::UnknownPipeline) };
                 let mut kept: Vec<super::target::Target> = Vec::new();
@@ -454,9 +487,20 @@ impl Workspace {
             out.push(Change::PutLead(lead));
         }
         if rule != self.settings.lead_rule {
-            out.push(Change::PutSettings(Settings { lead_rule: rule, updated_at: Some(ctx.now) }));
+            out.push(Change::PutSettings(Settings { lead_rule: rule, updated_at: Some(ctx.now), ..self.settings.clone() }));
         }
         Ok(out)
+    }
+
+    /// Stores a changed rate table (checked and sorted); nothing when it is unchanged.
+    fn plan_exchange(&self, new: super::rates::ExchangeRates, ctx: &Ctx) -> Result<Vec<Change>, Rejection> {
+        let new = new.normalized().map_err(|e| vec![(Field::Currency, e)])?;
+        let old = &self.settings.exchange;
+        if (&new.reporting, &new.rates) == (&old.reporting, &old.rates) {
+            return Ok(Vec::new());
+        }
+        let exchange = super::rates::ExchangeRates { updated_at: Some(ctx.now), ..new };
+        Ok(vec![Change::PutSettings(Settings { exchange, ..self.settings.clone() })])
     }
 
     fn plan_assign(&self, ids: Vec<Id>, mut rule: AssignRule, ctx: &mut Ctx) -> Result<Vec<Change>, Rejection> {
@@ -483,7 +527,7 @@ impl Workspace {
                 }));
             }
         }
-        out.push(Change::PutSettings(Settings { lead_rule: Some(rule), updated_at: Some(ctx.now) }));
+        out.push(Change::PutSettings(Settings { lead_rule: Some(rule), updated_at: Some(ctx.now), ..self.settings.clone() }));
         Ok(out)
     }
 

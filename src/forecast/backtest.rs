@@ -94,7 +94,8 @@ pub fn backtest(flow: &Flow, as_of: i64, months: u32, filter: &DealFilter) -> Ba
         let q = ForecastQuery { as_of: t0, until: t1, trials: 0, seed: 0, filter: filter.clone(), what_if: WhatIf::default() };
         let model = Model::estimate(flow, t0, filter);
         let f = forecast_with(flow, &model, &q);
-        let currency = flow.labels.find(&f.currency);
+        // Won amounts in the forecast's currency, converted at the day each was won.
+        let mut money = crate::analytics::convert::Money::of(flow, |d| sel.accepts(d));
         // What was actually won in the period, as known today.
         let mut actual = 0.0;
         let mut won_in_period = vec![false; flow.deals.len()];
@@ -103,12 +104,10 @@ pub fn backtest(flow: &Flow, as_of: i64, months: u32, filter: &DealFilter) -> Ba
                 continue;
             }
             let evs = known(&flow.events[d], as_of);
-            let won = evs.iter().any(|&(t, s)| t >= t0 && t < t1 && flow.stages[s as usize].kind == crate::domain::StageKind::Won);
-            if won {
+            let won = evs.iter().find(|&&(t, s)| t >= t0 && t < t1 && flow.stages[s as usize].kind == crate::domain::StageKind::Won);
+            if let Some(&(t, _)) = won {
                 won_in_period[d] = true;
-                if Some(row.currency) == currency {
-                    actual += row.amount.unwrap_or(0) as f64;
-                }
+                actual += money.price(flow, row, t).amount().unwrap_or(0) as f64;
             }
         }
         predictions.extend(f.deals.iter().map(|s| (s.probability, won_in_period[s.deal])));

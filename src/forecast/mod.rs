@@ -151,14 +151,8 @@ pub struct Forecast {
     /// Open deals without an amount in the forecast's currency (count, expected wins):
     /// they can win but add no money, and the page says so.
     pub unpriced: (usize, f64),
-}
-
-fn currency_of(flow: &Flow, sel: &Selection) -> Option<u32> {
-    let mut counts = std::collections::BTreeMap::new();
-    for d in flow.deals.iter().filter(|d| sel.accepts(d)) {
-        *counts.entry(d.currency).or_insert(0usize) += 1;
-    }
-    counts.into_iter().max_by(|a, b| a.1.cmp(&b.1).then_with(|| flow.labels.name(b.0).cmp(flow.labels.name(a.0)))).map(|c| c.0)
+    /// With a reporting currency: the rates the open deals converted at.
+    pub conversion: Option<crate::analytics::convert::Conversion>,
 }
 
 /// Chance a deal reaches the next stage from `stage` (closed-only ratio over past visits
@@ -191,7 +185,8 @@ pub fn forecast(flow: &Flow, q: &ForecastQuery) -> Forecast {
 
 pub fn forecast_with(flow: &Flow, model: &Model, q: &ForecastQuery) -> Forecast {
     let sel = Selection::new(flow, &q.filter);
-    let currency = currency_of(flow, &sel);
+    // Open deals convert at the rate in effect at as-of (with a reporting currency).
+    let mut money = crate::analytics::convert::Money::of(flow, |d| sel.accepts(d));
     let h = ((q.until - q.as_of) as f64 / DAY).max(0.0);
     // What-if adjustments, applied to deals at or before the chosen stage.
     let conv_scale = q.what_if.conversion.and_then(|(s, pts)| {
@@ -226,7 +221,7 @@ pub fn forecast_with(flow: &Flow, model: &Model, q: &ForecastQuery) -> Forecast 
         if stage.kind != StageKind::Open || category == ForecastCategory::Omitted {
             continue;
         }
-        let amount = if Some(row.currency) == currency { row.amount } else { None };
+        let amount = money.price(flow, row, q.as_of).amount();
         let age = (q.as_of - entered) as f64 / DAY;
         let extra_days = match faster {
             Some((at, days)) if affected(stage.rank, at) => days,
@@ -330,7 +325,8 @@ pub fn forecast_with(flow: &Flow, model: &Model, q: &ForecastQuery) -> Forecast 
     let sim = simulate(&deals, model, h, q.what_if.extra_deals, q.trials, q.seed);
     Forecast {
         horizon_days: h,
-        currency: currency.map(|c| flow.labels.name(c).to_string()).unwrap_or_default(),
+        conversion: money.conversion(flow),
+        currency: money.currency,
         expected_open,
         expected_new,
         expected_new_wins,

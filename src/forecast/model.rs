@@ -181,6 +181,8 @@ impl Model {
         let mut source_record = vec![(0, 0); n_labels];
         let mut overall = (0, 0);
         let mut won_amounts = Vec::new();
+        // Won amounts in the forecast's currency (converted at the day each was won).
+        let mut money = crate::analytics::convert::Money::of(flow, |d| sel.accepts(d));
         let mut created_recent = 0usize;
         let mut next_terminal: Vec<Option<usize>> = Vec::new();
         for (d, row) in flow.deals.iter().enumerate() {
@@ -232,7 +234,7 @@ impl Model {
                 overall.1 += 1;
                 overall.0 += won as usize;
                 if won {
-                    if let Some(a) = row.amount {
+                    if let Some(a) = money.price(flow, row, evs[last].0).amount() {
                         won_amounts.push(a);
                     }
                 }

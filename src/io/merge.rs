@@ -203,11 +203,13 @@ pub fn merge(mine: &Workspace, theirs: &Workspace) -> MergeResult {
     workspace.leads = newest_by_id(mine.leads.iter().chain(&theirs.leads), |l| (&l.id, l.updated_at));
     workspace.accounts = newest_by_id(mine.accounts.iter().chain(&theirs.accounts), |a| (&a.id, a.updated_at));
     workspace.contacts = newest_by_id(mine.contacts.iter().chain(&theirs.contacts), |c| (&c.id, c.updated_at));
-    workspace.settings = [&mine.settings, &theirs.settings]
-        .into_iter()
-        .max_by_key(|s| (s.updated_at, serde_json::to_string(s).unwrap_or_default()))
-        .cloned()
-        .unwrap_or_default();
+    // Settings in two parts, each with its own edit time: the lead rule, the rate table.
+    let newest = |key: fn(&crate::domain::Settings) -> (Option<chrono::DateTime<chrono::Utc>>, String)| {
+        [&mine.settings, &theirs.settings].into_iter().max_by_key(|s| key(s)).cloned().unwrap_or_default()
+    };
+    let rule = newest(|s| (s.updated_at, serde_json::to_string(&s.lead_rule).unwrap_or_default()));
+    let exchange = newest(|s| (s.exchange.updated_at, serde_json::to_string(&s.exchange).unwrap_or_default())).exchange;
+    workspace.settings = crate::domain::Settings { exchange, ..rule };
     let known = crate::domain::activity::Known::of(workspace.deals.iter().map(|d| &d.id), &workspace);
     let activities: Vec<Activity> = activities.into_iter().filter(|a| a.target_known(&known)).collect();
     workspace.activities = activities;

@@ -4,7 +4,7 @@
 use super::format;
 use super::state::{use_app, DealFormMode};
 use super::{href, View};
-use crate::domain::money::{format_amount, totals_by_currency};
+use crate::domain::money::format_amount;
 use std::collections::HashMap;
 use crate::domain::board_filter::{BoardFilter, CloseWindow};
 use crate::domain::{Id, StageKind};
@@ -164,7 +164,13 @@ pub fn Board() -> impl IntoView {
                             }
                         })
                         .collect();
-                    let totals = totals_by_currency(m.iter().map(|&(_, d)| (flow.labels.name(flow.deals[d].currency), flow.deals[d].amount)));
+                    // Open deals convert at today's rates, won and lost ones at their close
+                    // day's (with a reporting currency set).
+                    let open = s.kind == StageKind::Open;
+                    let (totals, weighted) = crate::analytics::convert::column_money(
+                        flow,
+                        m.iter().map(|&(t, d)| (d, if open { now } else { t }, flow.deals[d].probability.unwrap_or(s.probability))),
+                    );
                     Column {
                         id: s.id.clone(),
                         name: s.name.clone(),
@@ -172,12 +178,7 @@ pub fn Board() -> impl IntoView {
                         count: m.len(),
                         all: all[si],
                         // Each deal at the rep's own probability when set, else the stage's.
-                        weighted: (s.kind == StageKind::Open && !totals.is_empty()).then(|| {
-                            format::totals_text(&crate::domain::money::weighted_sum(m.iter().map(|&(_, d)| {
-                                let row = &flow.deals[d];
-                                (flow.labels.name(row.currency), row.amount, row.probability.unwrap_or(s.probability))
-                            })))
-                        }),
+                        weighted: (open && !totals.is_empty()).then(|| format::totals_text(&weighted)),
                         total: format::totals_text(&totals),
                         cards,
                     }
@@ -220,6 +221,7 @@ pub fn Board() -> impl IntoView {
         <h1 class="sr-only">{move || app.t(K::Board)}</h1>
         <BoardToolbar filter=filter counts=per_kind/>
         <CardOptions look=look/>
+        <super::rates::BoardRatesNote/>
         <div class="board" class:compact=move || look.with(|l| l.compact)>
             <For each=move || columns.get() key=|c| (c.id.clone(), c.name.clone()) let(col)>
                 <StageColumn id=col.id name=col.name kind=col.kind columns=columns stage_options=stage_options show_more=show_more/>

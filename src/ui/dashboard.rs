@@ -227,6 +227,9 @@ pub fn Dashboard() -> impl IntoView {
                     }
                 }>{move || app.t(K::DownloadReportCsv)}</button>
             </div>
+            {move || current.with(|r| r.as_ref().map(|r| view! {
+                <super::rates::ConversionNote conversion=r.conversion.clone() currency=r.currency.clone() left_out=r.other_currency_deals/>
+            }))}
             <Callouts report=current/>
             <h2>{move || app.t(K::FunnelChart)}</h2>
             <p class="muted small">{move || app.t(K::FunnelExplain)}</p>

@@ -477,6 +477,8 @@ pub fn DataPage() -> impl IntoView {
                 .into_any()
             })}
 
+            <super::rates::RatesSection/>
+
             <h2>{move || app.t(K::Backups)}</h2>
             {move || usage.get().map(|(used, quota, persistent)| {
                 let mb = |b: f64| format!("{:.1} MB", b / 1024.0 / 1024.0);

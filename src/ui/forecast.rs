@@ -192,7 +192,10 @@ pub fn ForecastPage() -> impl IntoView {
                         ])}</p>
                     </div>
                     <div class="callouts">
-                        {move || results.get().map(|r| view! { <Classic forecast=r.forecast money=money/> })}
+                        {move || results.get().map(|r| view! {
+                            <super::rates::ConversionNote conversion=r.forecast.conversion.clone() currency=r.forecast.currency.clone() left_out=0/>
+                            <Classic forecast=r.forecast money=money/>
+                        })}
                     </div>
                 }.into_any()),
                 Some(true) => Some(view! {
@@ -250,6 +253,7 @@ fn Summary(results: RwSignal<Option<Results>>, money: impl Fn(f64) -> String + C
                     </article>
                     <Classic forecast=f.clone() money=money/>
                 </div>
+                <super::rates::ConversionNote conversion=f.conversion.clone() currency=f.currency.clone() left_out=0/>
                 {(f.unpriced.0 > 0).then(|| view! {
                     <p class="banner" role="note">{fill(app.t(K::UnpricedDeals), &[("n", f.unpriced.0.to_string()), ("w", format!("{:.0}", f.unpriced.1))])}</p>
                 })}

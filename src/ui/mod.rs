@@ -18,6 +18,7 @@ mod forecast;
 mod format;
 mod leads;
 mod move_dialog;
+mod rates;
 mod stage_editor;
 mod state;
 mod targets;
