@@ -743,6 +743,8 @@ texts! {
     BoardNoRate => "No rate in effect today for {list}: shown in their own currency.", "{list} 今日没有有效汇率：按原币种显示。";
     RatesUsed => "Rates used", "所用汇率";
     RemoveRate => "Remove", "删除";
+    FilterAtRisk => "At risk", "有风险";
+    FilterAtRiskTip => "Open deals that are stuck in their stage, past their expected close date, or late on their next step", "在阶段中停滞、已过预计成交日期或下一步已逾期的未结商机";
     ErrMovedElsewhere => "This deal was moved to {v} meanwhile (in another tab or window); your move was not saved. Check the board and move it again if needed.", "此商机已在其他标签页或窗口中被移动到「{v}」；您的移动未保存。请查看看板，如有需要再移动一次。";
     ErrLeadNeedsName => "Give the lead a name or a company.", "请填写线索的姓名或公司。";
     ErrInvalidEmail => "\"{v}\" is not an email address.", "「{v}」不是有效的邮箱地址。";

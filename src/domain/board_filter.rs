@@ -1,5 +1,5 @@
 //! What the board shows: a search over a deal's words and filters that combine (owner,
-//! source, tag, close date, no next step, stuck). It round-trips through the page address,
+//! source, tag, close date, no next step, stuck, at risk). It round-trips through the page address,
 //! so a filtered board can be bookmarked, shared with a teammate on the same data, and
 //! saved as a named view.
 
@@ -98,6 +98,47 @@ pub struct BoardFilter {
     pub close: CloseWindow,
     pub no_next_step: bool,
     pub stuck: bool,
+    /// Open deals that need attention: stuck, past their expected close date, or with an
+    /// overdue next step.
+    pub at_risk: bool,
+}
+
+/// What the activities and the dwell analysis say about one deal, for the filters.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Signals {
+    /// In an open stage (Won and Lost deals are never at risk).
+    pub open: bool,
+    pub has_next_step: bool,
+    /// Its next step was due before now.
+    pub next_step_overdue: bool,
+    /// In its stage longer than the stage's rotting limit.
+    pub stuck: bool,
+}
+
+impl Signals {
+    /// Every live deal's signals: next steps from the open tasks (due before `now`:
+    /// overdue), stuck from the dwell analysis's list.
+    pub fn of(ws: &super::Workspace, stuck: &std::collections::HashSet<&str>, now: chrono::DateTime<chrono::Utc>) -> std::collections::HashMap<super::Id, Signals> {
+        let steps = ws.next_steps();
+        ws.live_deals()
+            .map(|d| {
+                let kind = ws.pipeline(&d.pipeline).and_then(|p| p.stage(&d.stage)).map(|s| s.kind);
+                let step = steps.get(&d.id);
+                let s = Signals {
+                    open: kind == Some(super::StageKind::Open),
+                    has_next_step: step.is_some(),
+                    next_step_overdue: step.is_some_and(|a| a.at < now),
+                    stuck: stuck.contains(d.id.as_str()),
+                };
+                (d.id.clone(), s)
+            })
+            .collect()
+    }
+
+    /// At risk: open, and stuck, past its expected close date, or late on its next step.
+    pub fn at_risk(&self, d: &Opportunity, today: NaiveDate) -> bool {
+        self.open && (self.stuck || self.next_step_overdue || d.expected_close.is_some_and(|c| c < today))
+    }
 }
 
 /// Lower case, full-width letters and digits (as Chinese input methods type them) folded
@@ -123,15 +164,21 @@ impl BoardFilter {
         BoardFilter { showing: Showing::Open, ..self.clone() } != BoardFilter::default()
     }
 
-    /// Whether `d` is shown. `has_next_step` and `stuck` come from the activities and the
-    /// dwell analysis; `today` is the user's local date.
-    pub fn matches(&self, d: &Opportunity, has_next_step: bool, stuck: bool, today: NaiveDate) -> bool {
+    /// Whether the stuck list (a dwell analysis) is needed to decide.
+    pub fn needs_stuck(&self) -> bool {
+        self.stuck || self.at_risk
+    }
+
+    /// Whether `d` is shown. `signals` come from the activities and the dwell analysis;
+    /// `today` is the user's local date.
+    pub fn matches(&self, d: &Opportunity, signals: Signals, today: NaiveDate) -> bool {
         if !self.owner.is_empty() && d.owner != self.owner
             || !self.source.is_empty() && d.source != self.source
             || !self.tag.is_empty() && !d.tags.iter().any(|t| *t == self.tag)
             || !self.close.contains(d.expected_close, today)
-            || self.no_next_step && has_next_step
-            || self.stuck && !stuck
+            || self.no_next_step && signals.has_next_step
+            || self.stuck && !signals.stuck
+            || self.at_risk && !signals.at_risk(d, today)
         {
             return false;
         }
@@ -163,6 +210,9 @@ impl BoardFilter {
         if self.stuck {
             q.push(("stuck", "1".into()));
         }
+        if self.at_risk {
+            q.push(("risk", "1".into()));
+        }
         q
     }
 
@@ -191,6 +241,7 @@ impl BoardFilter {
             close: CloseWindow::from_code(&get("close").unwrap_or_default()),
             no_next_step: flag("nonext"),
             stuck: flag("stuck"),
+            at_risk: flag("risk"),
         }
     }
 }
@@ -257,10 +308,10 @@ mod tests {
         let d = deal("ERP 二期", "杭州云帆科技有限公司", "Wants a pilot in March", "王芳", None);
         let f = |text: &str| BoardFilter { text: text.into(), ..Default::default() };
         for hit in ["erp", "二期", "云帆", "march PILOT", "ＥＲＰ", "  "] {
-            assert!(f(hit).matches(&d, false, false, today), "{hit}");
+            assert!(f(hit).matches(&d, Signals::default(), today), "{hit}");
         }
         for miss in ["erp 三期", "北京", "april"] {
-            assert!(!f(miss).matches(&d, false, false, today), "{miss}");
+            assert!(!f(miss).matches(&d, Signals::default(), today), "{miss}");
         }
     }
 
@@ -269,17 +320,38 @@ mod tests {
     fn filters_combine_and_close_windows_follow_the_calendar() {
         let today = NaiveDate::from_ymd_opt(2026, 11, 28).unwrap();
         let at = |c: Option<&str>| deal("D", "A", "", "Ann", c);
-        let w = |close: CloseWindow, c: Option<&str>| BoardFilter { close, ..Default::default() }.matches(&at(c), false, false, today);
+        let w = |close: CloseWindow, c: Option<&str>| BoardFilter { close, ..Default::default() }.matches(&at(c), Signals::default(), today);
+        let sig = |has_next_step: bool, stuck: bool| Signals { open: true, has_next_step, stuck, next_step_overdue: false };
         assert!(w(CloseWindow::Overdue, Some("2026-11-27")) && !w(CloseWindow::Overdue, Some("2026-11-28")));
         assert!(w(CloseWindow::ThisMonth, Some("2026-11-01")) && w(CloseWindow::ThisMonth, Some("2026-11-30")) && !w(CloseWindow::ThisMonth, Some("2026-12-01")));
         assert!(w(CloseWindow::Next30, Some("2026-11-28")) && w(CloseWindow::Next30, Some("2026-12-28")) && !w(CloseWindow::Next30, Some("2026-12-29")));
         assert!(!w(CloseWindow::Next30, None) && w(CloseWindow::NotSet, None) && !w(CloseWindow::NotSet, Some("2026-12-01")));
         let f = BoardFilter { owner: "Ann".into(), tag: "pilot".into(), no_next_step: true, ..Default::default() };
-        assert!(f.matches(&at(None), false, false, today));
-        assert!(!f.matches(&at(None), true, false, today), "has a next step");
-        assert!(!BoardFilter { owner: "Bo".into(), ..f.clone() }.matches(&at(None), false, false, today));
-        assert!(!BoardFilter { stuck: true, ..f.clone() }.matches(&at(None), false, false, today));
-        assert!(BoardFilter { stuck: true, ..f.clone() }.matches(&at(None), false, true, today));
+        assert!(f.matches(&at(None), sig(false, false), today));
+        assert!(!f.matches(&at(None), sig(true, false), today), "has a next step");
+        assert!(!BoardFilter { owner: "Bo".into(), ..f.clone() }.matches(&at(None), sig(false, false), today));
+        assert!(!BoardFilter { stuck: true, ..f.clone() }.matches(&at(None), sig(false, false), today));
+        assert!(BoardFilter { stuck: true, ..f.clone() }.matches(&at(None), sig(false, true), today));
+    }
+
+    /// At risk, by hand against 2026-11-28: an open deal is, when stuck, when its next step
+    /// was due before now, or when its expected close (11-27) has passed; closing on the 28th
+    /// with a next step due later is not; a won deal never is.
+    #[test]
+    fn at_risk_means_stuck_late_on_its_next_step_or_past_its_close() {
+        let today = NaiveDate::from_ymd_opt(2026, 11, 28).unwrap();
+        let f = BoardFilter { at_risk: true, ..Default::default() };
+        let d = |c: &str| deal("D", "A", "", "Ann", Some(c));
+        let open = Signals { open: true, has_next_step: true, ..Default::default() };
+        assert!(!f.matches(&d("2026-11-28"), open, today));
+        assert!(f.matches(&d("2026-11-27"), open, today));
+        assert!(f.matches(&d("2026-12-31"), Signals { stuck: true, ..open }, today));
+        assert!(f.matches(&d("2026-12-31"), Signals { next_step_overdue: true, ..open }, today));
+        assert!(!f.matches(&d("2026-11-01"), Signals { open: false, stuck: true, ..open }, today));
+        assert!(!f.matches(&deal("D", "A", "", "Ann", None), open, today), "no close date is not past it");
+        assert_eq!(f.to_address(), "risk=1");
+        assert_eq!(BoardFilter::from_address("risk=1"), f);
+        assert!(f.needs_stuck() && f.narrows());
     }
 
     #[test]

@@ -1,11 +1,11 @@
 //! The list view's rows: the board's selection (same search, filters and open/won/lost
 //! choice) as a table that sorts by any column.
 
-use super::board_filter::BoardFilter;
+use super::board_filter::{BoardFilter, Signals};
 use super::ids::Id;
 use super::workspace::Workspace;
 use chrono::{DateTime, NaiveDate, Utc};
-use std::collections::HashSet;
+use std::collections::HashMap;
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Row {
@@ -40,9 +40,9 @@ impl SortKey {
     pub const ALL: [SortKey; 7] = [SortKey::Title, SortKey::Account, SortKey::Stage, SortKey::Amount, SortKey::Owner, SortKey::Close, SortKey::Age];
 }
 
-/// The deals of `pipeline` the filter lets through, in its open/won/lost choice.
-/// `has_next_step` and `stuck` are the deal ids with an open task and the stuck ones.
-pub fn rows(ws: &Workspace, pipeline: &Id, f: &BoardFilter, has_next_step: &HashSet<&Id>, stuck: &HashSet<&str>, today: NaiveDate) -> Vec<Row> {
+/// The deals of `pipeline` the filter lets through, in its open/won/lost choice, with each
+/// deal's signals (next step, stuck; `Signals::of`).
+pub fn rows(ws: &Workspace, pipeline: &Id, f: &BoardFilter, signals: &HashMap<Id, Signals>, today: NaiveDate) -> Vec<Row> {
     let Some(p) = ws.pipeline(pipeline) else { return Vec::new() };
     let last = ws.last_events();
     ws.live_deals()
@@ -50,7 +50,7 @@ pub fn rows(ws: &Workspace, pipeline: &Id, f: &BoardFilter, has_next_step: &Hash
         .filter_map(|d| {
             let pos = p.position(&d.stage)?;
             let stage = &p.stages[pos];
-            if !f.showing.shows(stage.kind) || !f.matches(d, has_next_step.contains(&d.id), stuck.contains(d.id.as_str()), today) {
+            if !f.showing.shows(stage.kind) || !f.matches(d, signals.get(&d.id).copied().unwrap_or_default(), today) {
                 return None;
             }
             Some(Row {

@@ -7,11 +7,11 @@ use std::collections::HashSet;
 use std::fmt;
 
 pub const FORMAT: &str = "funnelscope";
-pub const FORMAT_VERSION: u32 = 4;
+pub const FORMAT_VERSION: u32 = 5;
 
 /// Ordered migrations of older export documents, like the storage's: entry i upgrades
 /// version i + 1 to i + 2, so a file of any older version is brought forward step by step.
-const EXPORT_MIGRATIONS: &[fn(&mut serde_json::Value)] = &[export_v1_to_v2, export_v2_to_v3, export_v3_to_v4];
+const EXPORT_MIGRATIONS: &[fn(&mut serde_json::Value)] = &[export_v1_to_v2, export_v2_to_v3, export_v3_to_v4, export_v4_to_v5];
 
 /// v2 added the forecast-call log, per-field edit times, the editing device and forecast
 /// categories: a v1 file has none, which is what the defaults below say explicitly.
@@ -60,6 +60,17 @@ fn export_v3_to_v4(doc: &mut serde_json::Value) {
         root.entry("accounts").or_insert_with(|| json!([]));
         root.entry("contacts").or_insert_with(|| json!([]));
         root.insert("version".into(), json!(4));
+    }
+}
+
+/// v5 adds fields an older build must not read past: deals in the trash (`deleted_at`,
+/// `purged`), a deal's own probability, pipeline targets and required criteria, ticked
+/// criteria on moves, and the reporting currency with its rates (`settings.exchange`). A
+/// v4 file has none of them and reads as it is; the version goes up so that a v4 build
+/// refuses a v5 file instead of showing trashed deals as live and ignoring the rates.
+fn export_v4_to_v5(doc: &mut serde_json::Value) {
+    if let serde_json::Value::Object(root) = doc {
+        root.insert("version".into(), serde_json::json!(5));
     }
 }
 
@@ -524,6 +535,29 @@ mod tests {
         old["version"] = 3.into();
         old.as_object_mut().unwrap().remove("activities");
         assert!(import_json(&old.to_string()).unwrap().activities.is_empty());
+    }
+
+    /// A v4 file (before the trash, targets and rates) reads unchanged and is written back
+    /// as v5; rates survive export and import exactly; a v6 file is refused.
+    #[test]
+    fn version_4_files_read_and_rates_round_trip() {
+        let mut ws = demo::generate(20, 1, 1, now(), Lang::En);
+        crate::domain::demo::mix_currencies(&mut ws, &["USD", "EUR"], 3);
+        let text = export_json(&ws, now());
+        let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(v["version"], 5);
+        let back = import_json(&text).unwrap();
+        assert_eq!(back.settings.exchange, ws.settings.exchange);
+        assert!(!back.settings.exchange.rates.is_empty());
+        let mut old = v.clone();
+        old["version"] = 4.into();
+        old["settings"].as_object_mut().unwrap().remove("exchange");
+        let back = import_json(&old.to_string()).unwrap();
+        assert!(!back.settings.exchange.is_on());
+        assert_eq!(back.deals, import_json(&text).unwrap().deals);
+        let mut future = v;
+        future["version"] = 6.into();
+        assert_eq!(import_json(&future.to_string()), Err(ImportError::FutureVersion(6)));
     }
 
     /// Records written before lost-reason lists, account merges and activities on accounts

@@ -52,7 +52,7 @@ type Migration = fn(&Database) -> Result<(), idb::Error>;
 
 /// Ordered schema migrations. Entry i upgrades version i to version i + 1.
 const MIGRATIONS: &[Migration] =
-    &[migrate_v0_to_v1, migrate_v1_to_v2, migrate_v2_to_v3, migrate_v3_to_v4, migrate_v4_to_v5];
+    &[migrate_v0_to_v1, migrate_v1_to_v2, migrate_v2_to_v3, migrate_v3_to_v4, migrate_v4_to_v5, migrate_v5_to_v6];
 
 pub const SCHEMA_VERSION: u32 = MIGRATIONS.len() as u32;
 
@@ -89,6 +89,14 @@ fn migrate_v3_to_v4(db: &Database) -> Result<(), idb::Error> {
 fn migrate_v4_to_v5(db: &Database) -> Result<(), idb::Error> {
     [ACTIVITIES, OWNERS, LEADS, ACCOUNTS, CONTACTS].into_iter().try_for_each(|name| store_keyed_by_id(db, name))?;
     db.create_object_store(SETTINGS, ObjectStoreParams::new()).map(|_| ())
+}
+
+/// v6: no new store. Records now carry fields an older build would misread (a trashed
+/// deal's `deleted_at`, rates in the settings): the version goes up so that an older build
+/// still open in another tab, or cached by the service worker, finds the database newer and
+/// stays read-only instead of writing over them.
+fn migrate_v5_to_v6(_db: &Database) -> Result<(), idb::Error> {
+    Ok(())
 }
 
 /// A snapshot of the whole workspace as export JSON.

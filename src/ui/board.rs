@@ -102,7 +102,7 @@ pub fn Board() -> impl IntoView {
         }
         let now = super::state::now();
         let today = (now + chrono::Duration::minutes(format::tz_offset_min() as i64)).date_naive();
-        let stuck: std::collections::HashSet<String> = if f.stuck {
+        let stuck: std::collections::HashSet<String> = if f.needs_stuck() {
             app.with_index(|flow| {
                 crate::analytics::report_on(flow, &crate::analytics::Query::new(now)).stages.into_iter().flat_map(|s| s.dwell.stuck.into_iter().map(|d| d.id)).collect()
             })
@@ -110,10 +110,10 @@ pub fn Board() -> impl IntoView {
         } else {
             Default::default()
         };
-        let steps = next_steps.get();
         Some(app.ws.with(|ws| {
+            let signals = crate::domain::board_filter::Signals::of(ws, &stuck.iter().map(String::as_str).collect(), now);
             ws.live_deals()
-                .filter(|d| f.matches(d, steps.contains_key(&d.id), stuck.contains(d.id.as_str()), today))
+                .filter(|d| f.matches(d, signals.get(&d.id).copied().unwrap_or_default(), today))
                 .map(|d| d.id.clone())
                 .collect::<std::collections::HashSet<Id>>()
         }))
@@ -650,6 +650,13 @@ pub(super) fn BoardToolbar(filter: Memo<BoardFilter>, #[prop(optional)] list: bo
                     set.with_value(|s| s(Box::new(move |f| f.stuck = on)));
                 }/>
                 <span>{move || app.t(K::FilterStuck)}</span>
+            </label>
+            <label class="check" title=move || app.t(K::FilterAtRiskTip)>
+                <input type="checkbox" prop:checked=move || filter.with(|f| f.at_risk) on:change=move |ev| {
+                    let on = event_target_checked(&ev);
+                    set.with_value(|s| s(Box::new(move |f| f.at_risk = on)));
+                }/>
+                <span>{move || app.t(K::FilterAtRisk)}</span>
             </label>
             <Show when=move || !filter.with(BoardFilter::is_empty)>
                 <button type="button" on:click={let go4 = go4.clone(); move |_| go4(BoardFilter::default())}>{move || app.t(K::ClearFilters)}</button>

@@ -29,7 +29,7 @@ pub fn DealList() -> impl IntoView {
         let f = filter.get();
         let now = super::state::now();
         let today = (now + chrono::Duration::minutes(format::tz_offset_min() as i64)).date_naive();
-        let stuck: HashSet<String> = if f.stuck {
+        let stuck: HashSet<String> = if f.needs_stuck() {
             app.with_index(|flow| {
                 crate::analytics::report_on(flow, &crate::analytics::Query::new(now)).stages.into_iter().flat_map(|s| s.dwell.stuck.into_iter().map(|d| d.id)).collect()
             })
@@ -40,10 +40,8 @@ pub fn DealList() -> impl IntoView {
         let Some(pid) = app.pipeline.get() else { return Vec::new() };
         let (key, desc) = sort.get();
         app.ws.with(|ws| {
-            let steps = ws.next_steps();
-            let has_next: HashSet<&Id> = steps.keys().copied().collect();
-            let stuck: HashSet<&str> = stuck.iter().map(String::as_str).collect();
-            let mut rows = deal_list::rows(ws, &pid, &f, &has_next, &stuck, today);
+            let signals = crate::domain::board_filter::Signals::of(ws, &stuck.iter().map(String::as_str).collect(), now);
+            let mut rows = deal_list::rows(ws, &pid, &f, &signals, today);
             deal_list::sort(&mut rows, key, desc);
             rows
         })

@@ -119,7 +119,7 @@ test('activities and next steps: card, deal page, move dialog, Today, calendar, 
   await nav(page, 'Import & export').click();
   const [dl] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Download workspace (JSON)' }).click()]);
   const doc = JSON.parse(await readFile(await dl.path(), 'utf8'));
-  expect(doc.version).toBe(4);
+  expect(doc.version).toBe(5);
   expect(doc.activities.map((a) => a.subject).sort()).toEqual(['Call the CFO', 'Intro call', 'Prepare the demo', 'Send proposal']);
   expect(doc.activities.find((a) => a.subject === 'Send proposal').done_at).toBeTruthy();
 

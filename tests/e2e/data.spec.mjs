@@ -28,7 +28,7 @@ test('export, then import into a fresh profile gives an identical workspace', as
   const board = await boardSnapshot(page);
   const doc = await exportJson(page);
   expect(doc.format).toBe('funnelscope');
-  expect(doc.version).toBe(4);
+  expect(doc.version).toBe(5);
   expect(doc.activities.length).toBeGreaterThan(300);
   expect(doc.deals).toHaveLength(300);
 

@@ -52,6 +52,15 @@ test('search and filters narrow the board, live in the address, and save as view
   await dialog.getByLabel('Subject').fill('Send proposal');
   await dialog.getByRole('button', { name: 'Schedule task' }).click();
   await expect(qual.locator('.count')).toHaveText('0 of 3 deals');
+  // At risk: an open deal past its expected close date (or stuck, or late on its next
+  // step). Two days back, so the day is past in any time zone.
+  await find.getByRole('button', { name: 'Clear filters' }).click();
+  const past = new Date(Date.now() - 2 * 86_400_000).toISOString().slice(0, 10);
+  await addDeal(page, { 'Deal title': 'Overdue renewal', 'Expected close date': past });
+  await find.getByRole('checkbox', { name: 'At risk' }).check();
+  await expect(qual.locator('.count')).toHaveText('1 of 4 deals');
+  await expect(card(qual, 'Overdue renewal')).toBeVisible();
+  await expect(page).toHaveURL(/risk=1/);
   // The board with its tools has no serious or critical axe findings, light and dark.
   expect(await axeSerious(page, 'main'), 'board light').toEqual([]);
   await page.emulateMedia({ colorScheme: 'dark' });

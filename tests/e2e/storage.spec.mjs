@@ -76,7 +76,7 @@ test('a database written by schema version 1 is migrated in place, data intact',
     const q = indexedDB.open('funnelscope');
     q.onsuccess = () => { r([q.result.version, [...q.result.objectStoreNames].sort()]); q.result.close(); };
   }));
-  expect(version).toEqual([5, ['accounts', 'activities', 'backups', 'category_changes', 'contacts', 'deals', 'events', 'leads', 'meta', 'owners', 'pipelines', 'settings']]);
+  expect(version).toEqual([6, ['accounts', 'activities', 'backups', 'category_changes', 'contacts', 'deals', 'events', 'leads', 'meta', 'owners', 'pipelines', 'settings']]);
 
   // The new store works: a forecast call is logged and survives a reload.
   await card(column(page, 'Proposal'), 'Old deal').getByRole('link', { name: 'Old deal' }).click();
