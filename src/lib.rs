@@ -6,6 +6,7 @@ pub mod domain;
 pub mod i18n;
 pub mod forecast;
 pub mod io;
+pub mod sync;
 
 #[cfg(target_arch = "wasm32")]
 pub mod storage;

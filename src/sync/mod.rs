@@ -1,0 +1,694 @@
+//! Team sync with a CouchDB-compatible server (Apache CouchDB, a cluster, pouchdb-server),
+//! as pure code: no HTTP and no storage here. Two small state machines say which request
+//! to send next and which changes to store; a driver (the browser's, or a test's) sends
+//! the requests, stores the changes through the single write path, and hands the answers
+//! back. The browser's IndexedDB stays what the app reads from.
+//!
+//! Mapping: every record is one document with a stable id, `<kind>:<record id>`
+//! ("deal:…", "event:…"; the settings are "settings"), its body `{"kind", "data"}`.
+//! Appended records (stage changes, forecast calls) are written once and never change.
+//! Editable ones carry their edit times (a deal per field), and what comes from the server
+//! is merged with what is here by the same per-field newest-edit rule as a file merge
+//! (`io::merge`), so every device ends with the same values whatever order the copies
+//! arrive in. CouchDB's own revision winner is only a revision to build on: when a document
+//! has conflicting revisions, all of them are merged the same way, the result is written
+//! over the winner and the losing revisions are deleted.
+//!
+//! - Pull: the changes feed from the last checkpoint, a batch at a time; each batch is
+//!   stored, then the checkpoint moves past it (a stop in between repeats the batch, and a
+//!   repeated batch merges to nothing).
+//! - Push: the documents changed here (kept in `SyncState::pending` until the server has
+//!   them), in batches through `_bulk_docs`, each with the revision last seen; a conflict
+//!   means someone wrote first: read theirs, merge, write again.
+
+use crate::domain::{Change, Workspace};
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+/// Documents per request, both ways.
+pub const BATCH: usize = 500;
+
+/// What a document holds, in the order documents are pushed (what a record points at goes
+/// first, so a teammate never receives a stage change before its deal).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Kind {
+    Settings,
+    Pipeline,
+    Owner,
+    Account,
+    Contact,
+    Deal,
+    Event,
+    Call,
+    Activity,
+    Lead,
+}
+
+impl Kind {
+    pub const ALL: [Kind; 10] =
+        [Kind::Settings, Kind::Pipeline, Kind::Owner, Kind::Account, Kind::Contact, Kind::Deal, Kind::Event, Kind::Call, Kind::Activity, Kind::Lead];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Kind::Settings => "settings",
+            Kind::Pipeline => "pipeline",
+            Kind::Owner => "owner",
+            Kind::Account => "account",
+            Kind::Contact => "contact",
+            Kind::Deal => "deal",
+            Kind::Event => "event",
+            Kind::Call => "call",
+            Kind::Activity => "activity",
+            Kind::Lead => "lead",
+        }
+    }
+
+    /// The kind a document id names ("deal:…" → Deal).
+    pub fn of(doc: &str) -> Option<Kind> {
+        let name = doc.split_once(':').map_or(doc, |(k, _)| k);
+        Kind::ALL.into_iter().find(|k| k.name() == name)
+    }
+
+    /// Written once, never changed: a second write of the same id is the same record.
+    pub fn appended(self) -> bool {
+        matches!(self, Kind::Event | Kind::Call)
+    }
+}
+
+pub fn doc_id(kind: Kind, id: &str) -> String {
+    match kind {
+        Kind::Settings => "settings".into(),
+        k => format!("{}:{id}", k.name()),
+    }
+}
+
+/// The documents a stored change writes, and the ones it removes (a purge).
+pub fn touched(change: &Change) -> (Vec<String>, Vec<String>) {
+    let one = |k, id: &crate::domain::Id| (vec![doc_id(k, id.as_str())], Vec::new());
+    match change {
+        Change::PutPipeline(p) => one(Kind::Pipeline, &p.id),
+        Change::PutDeal(d) => one(Kind::Deal, &d.id),
+        Change::AppendEvent(e) => one(Kind::Event, &e.id),
+        Change::AppendCategory(c) => one(Kind::Call, &c.id),
+        Change::PutActivity(a) => one(Kind::Activity, &a.id),
+        Change::PutOwner(o) => one(Kind::Owner, &o.id),
+        Change::PutLead(l) => one(Kind::Lead, &l.id),
+        Change::PutSettings(_) => (vec![doc_id(Kind::Settings, "")], Vec::new()),
+        Change::PutAccount(a) => one(Kind::Account, &a.id),
+        Change::PutContact(c) => one(Kind::Contact, &c.id),
+        Change::PurgeDeal { tombstone, events, calls, activities } => {
+            let gone = events
+                .iter()
+                .map(|id| doc_id(Kind::Event, id.as_str()))
+                .chain(calls.iter().map(|id| doc_id(Kind::Call, id.as_str())))
+                .chain(activities.iter().map(|id| doc_id(Kind::Activity, id.as_str())))
+                .collect();
+            (vec![doc_id(Kind::Deal, tombstone.id.as_str())], gone)
+        }
+    }
+}
+
+/// The bodies of the local records `ids` name (records that are gone are left out).
+pub fn bodies(ws: &Workspace, ids: &BTreeSet<&str>) -> HashMap<String, Value> {
+    let mut out = HashMap::new();
+    let mut add = |kind: Kind, id: &str, record: Value| {
+        let doc = doc_id(kind, id);
+        if ids.contains(doc.as_str()) {
+            out.insert(doc, json!({ "kind": kind.name(), "data": record }));
+        }
+    };
+    let want = |k: Kind| ids.iter().any(|d| Kind::of(d) == Some(k));
+    // Serialise only what is asked for: a push of a few deals must not encode 50k events.
+    macro_rules! each {
+        ($kind:expr, $list:expr) => {
+            if want($kind) {
+                for r in $list {
+                    let doc = doc_id($kind, r.id.as_str());
+                    if ids.contains(doc.as_str()) {
+                        add($kind, r.id.as_str(), serde_json::to_value(r).unwrap_or(Value::Null));
+                    }
+                }
+            }
+        };
+    }
+    each!(Kind::Pipeline, &ws.pipelines);
+    each!(Kind::Owner, &ws.owners);
+    each!(Kind::Account, &ws.accounts);
+    each!(Kind::Contact, &ws.contacts);
+    each!(Kind::Deal, &ws.deals);
+    each!(Kind::Event, &ws.events);
+    each!(Kind::Call, &ws.category_changes);
+    each!(Kind::Activity, &ws.activities);
+    each!(Kind::Lead, &ws.leads);
+    if want(Kind::Settings) {
+        add(Kind::Settings, "", serde_json::to_value(&ws.settings).unwrap_or(Value::Null));
+    }
+    out
+}
+
+/// Documents as a (partial) workspace, ready to merge; documents this build cannot read
+/// (another kind, a newer shape that fails to parse) are counted and left alone.
+pub fn workspace_of<'a>(docs: impl IntoIterator<Item = &'a Value>) -> (Workspace, usize) {
+    let mut ws = Workspace::default();
+    let mut unreadable = 0;
+    for doc in docs {
+        let data = doc.get("data").cloned().unwrap_or(Value::Null);
+        let kind = doc.get("kind").and_then(Value::as_str).and_then(Kind::of);
+        macro_rules! put {
+            ($list:expr) => {
+                match serde_json::from_value(data) {
+                    Ok(r) => $list.push(r),
+                    Err(_) => unreadable += 1,
+                }
+            };
+        }
+        match kind {
+            Some(Kind::Pipeline) => put!(ws.pipelines),
+            Some(Kind::Owner) => put!(ws.owners),
+            Some(Kind::Account) => put!(ws.accounts),
+            Some(Kind::Contact) => put!(ws.contacts),
+            Some(Kind::Deal) => put!(ws.deals),
+            Some(Kind::Event) => put!(ws.events),
+            Some(Kind::Call) => put!(ws.category_changes),
+            Some(Kind::Activity) => put!(ws.activities),
+            Some(Kind::Lead) => put!(ws.leads),
+            Some(Kind::Settings) => match serde_json::from_value(data) {
+                Ok(s) => ws.settings = s,
+                Err(_) => unreadable += 1,
+            },
+            None => unreadable += 1,
+        }
+    }
+    ws.order_logs();
+    (ws, unreadable)
+}
+
+/// What merging documents from the server into `local` changes here, how many could not
+/// be read, and the documents that could not be placed yet: an activity whose deal or lead
+/// is not here (the feed lists a document at its latest change, so a lead edited after its
+/// first call comes after the call). Those wait and are tried again with later batches.
+pub fn merge_in<'a>(local: &Workspace, docs: impl IntoIterator<Item = &'a Value>) -> (Vec<Change>, usize, Vec<Value>) {
+    let docs: Vec<&Value> = docs.into_iter().collect();
+    let (theirs, unreadable) = workspace_of(docs.iter().copied());
+    let merged = crate::io::merge::merge(local, &theirs);
+    let placed: std::collections::HashSet<&str> = merged.workspace.activities.iter().map(|a| a.id.as_str()).collect();
+    let waiting = docs
+        .into_iter()
+        .filter(|d| d.get("kind").and_then(Value::as_str) == Some(Kind::Activity.name()))
+        .filter(|d| d.get("data").and_then(|x| x.get("id")).and_then(Value::as_str).is_some_and(|id| !placed.contains(id)))
+        .cloned()
+        .collect();
+    (crate::io::merge::changes_from(local, &merged.workspace), unreadable, waiting)
+}
+
+/// What this device keeps between syncs (in its own storage).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct SyncState {
+    /// The changes-feed position up to which everything is stored here ("0": nothing).
+    pub since: Value,
+    /// The server's revision of each editable document, as last read or written.
+    pub revs: BTreeMap<String, String>,
+    /// Documents changed here that the server does not have yet.
+    pub pending: BTreeSet<String>,
+    /// Documents removed here (a purge) still to delete on the server.
+    pub removed: BTreeSet<String>,
+    /// Pulled documents that wait for what they point at (see `merge_in`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub waiting: Vec<Value>,
+}
+
+impl SyncState {
+    /// Notes stored changes for the next push.
+    pub fn changed(&mut self, changes: &[Change]) {
+        for c in changes {
+            let (put, gone) = touched(c);
+            self.pending.extend(put);
+            for g in gone {
+                self.pending.remove(&g);
+                self.removed.insert(g);
+            }
+        }
+    }
+}
+
+/// Why a sync stopped, in words the user can act on.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SyncError {
+    /// 401: wrong user name or password.
+    Unauthorized,
+    /// 403: the user may not read or write this database.
+    Forbidden,
+    /// 404 on the database.
+    DatabaseMissing,
+    /// No answer (offline, server down, refused by CORS).
+    Unreachable,
+    /// Any other status, with the server's reason.
+    Server(u16, String),
+    /// An answer that is not what the protocol says.
+    BadAnswer(String),
+}
+
+fn failure(status: u16, body: &str) -> SyncError {
+    let reason = serde_json::from_str::<Value>(body).ok().and_then(|v| v.get("reason").and_then(Value::as_str).map(str::to_string)).unwrap_or_default();
+    match status {
+        0 => SyncError::Unreachable,
+        401 => SyncError::Unauthorized,
+        403 => SyncError::Forbidden,
+        404 => SyncError::DatabaseMissing,
+        s => SyncError::Server(s, reason),
+    }
+}
+
+/// One HTTP request, relative to the database's URL ("" is the database itself). Always
+/// JSON both ways.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Request {
+    pub method: &'static str,
+    pub path: String,
+    pub body: Option<Value>,
+}
+
+impl Request {
+    fn get(path: String) -> Request {
+        Request { method: "GET", path, body: None }
+    }
+    fn post(path: &str, body: Value) -> Request {
+        Request { method: "POST", path: path.into(), body: Some(body) }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Action {
+    /// Send this request, then hand its status and body to `answer` (status 0: no answer).
+    Send(Request),
+    /// Store these changes through the write path, then call `stored`.
+    Store(Vec<Change>),
+    /// Nothing to do until something changes (push) or the feed is polled again (pull).
+    Idle,
+    Failed(SyncError),
+}
+
+/// Percent-encodes a document id for a URL path ("deal:1" → "deal%3A1").
+fn path_of(doc: &str) -> String {
+    doc.bytes()
+        .map(|b| if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") })
+        .collect()
+}
+
+fn seq_text(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        Value::Null => "0".into(),
+        other => other.to_string(),
+    }
+}
+
+/// The pull half: the changes feed into the local workspace, conflicts resolved on the way.
+/// Call `next` with the workspace as stored now, do what it says, and for `Send` pass the
+/// answer to `answer`; after a `Store`, call `next` again once the changes are stored (the
+/// checkpoint moves only then).
+#[derive(Debug, Default)]
+pub struct Pull {
+    /// Long-poll the feed (live sync) instead of going idle when it is up to date.
+    pub live: bool,
+    step: PullStep,
+    /// Documents read and not yet stored (`{_id, _rev, body}`), the checkpoint after them,
+    /// and whether more follow.
+    batch: Vec<Value>,
+    next_since: Value,
+    more: bool,
+    /// Documents with conflicting revisions to resolve: (id, winning revision).
+    conflicted: Vec<(String, String)>,
+    still_waiting: Vec<Value>,
+    /// Documents pulled so far, and ones this build could not read.
+    pub pulled: usize,
+    pub unreadable: usize,
+}
+
+#[derive(Clone, Debug, Default, PartialEq)]
+enum PullStep {
+    /// Check the database is there and readable.
+    #[default]
+    Check,
+    Feed,
+    /// A batch was read: store it.
+    Read,
+    /// The batch is stored: move the checkpoint.
+    Stored,
+    Resolve,
+    /// The leaves of the first conflicted document were read: store them merged.
+    Leaves(Vec<Value>),
+    /// Stored: write the merged document over the winner and delete the other leaves.
+    Write(Vec<Value>),
+    /// Written: the next conflicted document.
+    Written,
+    Done,
+}
+
+impl Pull {
+    pub fn next(&mut self, ws: &Workspace, state: &mut SyncState) -> Action {
+        match std::mem::take(&mut self.step) {
+            PullStep::Check => {
+                self.step = PullStep::Check;
+                Action::Send(Request::get(String::new()))
+            }
+            PullStep::Feed => self.feed(state, false),
+            PullStep::Done if self.live => self.feed(state, true),
+            PullStep::Done => {
+                self.step = PullStep::Done;
+                Action::Idle
+            }
+            PullStep::Read => {
+                let (changes, unreadable, still) = merge_in(ws, self.batch.iter().filter_map(|d| d.get("body")).chain(&state.waiting));
+                self.unreadable += unreadable;
+                // Kept with the checkpoint, once the batch is stored.
+                self.still_waiting = still;
+                self.step = PullStep::Stored;
+                if changes.is_empty() { self.next(ws, state) } else { Action::Store(changes) }
+            }
+            PullStep::Stored => {
+                self.pulled += self.batch.len();
+                let batch = std::mem::take(&mut self.batch);
+                let ids: BTreeSet<&str> = batch.iter().filter_map(|d| d.get("_id").and_then(Value::as_str)).collect();
+                let here = bodies(ws, &ids);
+                for d in &batch {
+                    let (Some(id), Some(rev)) = (d.get("_id").and_then(Value::as_str), d.get("_rev").and_then(Value::as_str)) else { continue };
+                    if Kind::of(id).is_some_and(|k| !k.appended()) {
+                        state.revs.insert(id.to_string(), rev.to_string());
+                    }
+                    // Edits made here that won some fields: the server needs the merged copy.
+                    if here.get(id).and_then(|h| h.get("data")) != d.get("body").and_then(|b| b.get("data")) && here.contains_key(id) {
+                        state.pending.insert(id.to_string());
+                    }
+                }
+                state.since = std::mem::take(&mut self.next_since);
+                state.waiting = std::mem::take(&mut self.still_waiting);
+                self.step = if self.more { PullStep::Feed } else { PullStep::Resolve };
+                self.next(ws, state)
+            }
+            PullStep::Resolve => match self.conflicted.first() {
+                Some((doc, _)) => {
+                    let path = format!("{}?open_revs=all", path_of(doc));
+                    self.step = PullStep::Resolve;
+                    Action::Send(Request::get(path))
+                }
+                None => {
+                    self.step = PullStep::Done;
+                    Action::Idle
+                }
+            },
+            PullStep::Leaves(leaves) => {
+                let (changes, _, _) = merge_in(ws, leaves.iter());
+                self.step = PullStep::Write(leaves);
+                if changes.is_empty() { self.next(ws, state) } else { Action::Store(changes) }
+            }
+            PullStep::Write(leaves) => {
+                let Some((doc, winner)) = self.conflicted.first().cloned() else {
+                    self.step = PullStep::Resolve;
+                    return self.next(ws, state);
+                };
+                let Some(body) = bodies(ws, &BTreeSet::from([doc.as_str()])).remove(&doc) else {
+                    self.conflicted.remove(0);
+                    self.step = PullStep::Resolve;
+                    return self.next(ws, state);
+                };
+                let mut docs = vec![with_meta(body, &doc, Some(&winner))];
+                docs.extend(
+                    leaves
+                        .iter()
+                        .filter_map(|l| l.get("_rev").and_then(Value::as_str))
+                        .filter(|r| *r != winner)
+                        .map(|r| json!({ "_id": doc, "_rev": r, "_deleted": true })),
+                );
+                self.step = PullStep::Written;
+                Action::Send(Request::post("_bulk_docs", json!({ "docs": docs })))
+            }
+            PullStep::Written => {
+                self.step = PullStep::Written;
+                Action::Idle
+            }
+        }
+    }
+
+    fn feed(&mut self, state: &SyncState, long: bool) -> Action {
+        let since = if state.since.is_null() { "0".to_string() } else { seq_text(&state.since) };
+        let mut path = format!("_changes?style=all_docs&include_docs=true&conflicts=true&limit={BATCH}&since={}", path_of(&since));
+        if long {
+            path.push_str("&feed=longpoll&timeout=25000");
+        }
+        self.step = PullStep::Feed;
+        Action::Send(Request::get(path))
+    }
+
+    /// The answer to the last request `next` asked for (status 0: none came).
+    pub fn answer(&mut self, status: u16, body: &str, state: &mut SyncState) -> Result<(), SyncError> {
+        if !(200..300).contains(&status) {
+            // Start again from the checkpoint next time.
+            self.step = PullStep::Check;
+            self.batch.clear();
+            return Err(failure(status, body));
+        }
+        let v: Value = serde_json::from_str(body).map_err(|e| SyncError::BadAnswer(e.to_string()))?;
+        match std::mem::take(&mut self.step) {
+            PullStep::Check => self.step = PullStep::Feed,
+            PullStep::Feed => {
+                let results = v.get("results").and_then(Value::as_array).ok_or_else(|| SyncError::BadAnswer("no results".into()))?;
+                self.more = results.len() >= BATCH;
+                self.next_since = v.get("last_seq").cloned().unwrap_or(Value::Null);
+                for r in results {
+                    let Some(doc) = r.get("doc") else { continue };
+                    let id = doc.get("_id").and_then(Value::as_str).unwrap_or_default();
+                    if doc.get("_deleted") == Some(&Value::Bool(true)) || Kind::of(id).is_none() {
+                        continue;
+                    }
+                    let rev = doc.get("_rev").and_then(Value::as_str).unwrap_or_default();
+                    if doc.get("_conflicts").and_then(Value::as_array).is_some_and(|c| !c.is_empty()) && !self.conflicted.iter().any(|(d, _)| d == id) {
+                        self.conflicted.push((id.to_string(), rev.to_string()));
+                    }
+                    self.batch.push(json!({ "_id": id, "_rev": rev, "body": strip_meta(doc) }));
+                }
+                self.step = PullStep::Read;
+            }
+            PullStep::Resolve => {
+                let leaves: Vec<Value> = v
+                    .as_array()
+                    .map(|a| a.iter().filter_map(|x| x.get("ok").cloned()).filter(|d| d.get("_deleted") != Some(&Value::Bool(true))).collect())
+                    .unwrap_or_default();
+                self.step = PullStep::Leaves(leaves);
+            }
+            PullStep::Written => {
+                // The first result is the merged document's new revision.
+                if let (Some((doc, _)), Some(rev)) = (self.conflicted.first(), v.get(0).and_then(|r| r.get("rev")).and_then(Value::as_str)) {
+                    state.revs.insert(doc.clone(), rev.to_string());
+                }
+                self.conflicted.remove(0);
+                self.step = PullStep::Resolve;
+            }
+            other => self.step = other,
+        }
+        Ok(())
+    }
+
+    /// Up to date and, unless live, nothing more to do.
+    pub fn is_done(&self) -> bool {
+        self.step == PullStep::Done
+    }
+}
+
+/// The push half: documents changed here to the server, a batch at a time.
+#[derive(Debug, Default)]
+pub struct Push {
+    step: PushStep,
+    /// The documents of the request in flight.
+    sent: Vec<String>,
+    /// Documents someone else wrote first: read theirs, merge, write again.
+    behind: Vec<String>,
+    /// Documents the server accepted from here.
+    pub pushed: usize,
+}
+
+#[derive(Clone, Debug, Default, PartialEq)]
+enum PushStep {
+    #[default]
+    Ready,
+    /// A batch was sent.
+    Sent,
+    /// The server's copy of `behind[0]` was asked for.
+    Reading,
+    /// It was read: store it merged.
+    Read(Value),
+}
+
+impl Push {
+    pub fn next(&mut self, ws: &Workspace, state: &mut SyncState) -> Action {
+        match std::mem::take(&mut self.step) {
+            PushStep::Read(doc) => {
+                let id = self.behind.remove(0);
+                if let Some(rev) = doc.get("_rev").and_then(Value::as_str) {
+                    state.revs.insert(id, rev.to_string());
+                }
+                let (changes, _, _) = merge_in(ws, [&strip_meta(&doc)]);
+                if changes.is_empty() { self.next(ws, state) } else { Action::Store(changes) }
+            }
+            PushStep::Ready if !self.behind.is_empty() => {
+                self.step = PushStep::Reading;
+                Action::Send(Request::get(path_of(&self.behind[0])))
+            }
+            PushStep::Ready => {
+                // Deletions first (a purge), then documents in dependency order.
+                let mut batch: Vec<String> = state.removed.iter().take(BATCH).cloned().collect();
+                let mut rest: Vec<&String> = state.pending.iter().collect();
+                rest.sort_by_key(|d| (Kind::of(d), d.as_str()));
+                batch.extend(rest.into_iter().take(BATCH - batch.len()).cloned());
+                if batch.is_empty() {
+                    return Action::Idle;
+                }
+                let ids: BTreeSet<&str> = batch.iter().map(String::as_str).collect();
+                let mut here = bodies(ws, &ids);
+                let mut docs = Vec::new();
+                self.sent.clear();
+                for id in batch {
+                    let rev = state.revs.get(&id).map(String::as_str);
+                    let doc = if state.removed.contains(&id) {
+                        match rev {
+                            Some(r) => json!({ "_id": id, "_rev": r, "_deleted": true }),
+                            // Never seen on the server: nothing to delete there.
+                            None => {
+                                state.removed.remove(&id);
+                                continue;
+                            }
+                        }
+                    } else {
+                        match here.remove(&id) {
+                            Some(body) => with_meta(body, &id, rev),
+                            None => {
+                                state.pending.remove(&id);
+                                continue;
+                            }
+                        }
+                    };
+                    docs.push(doc);
+                    self.sent.push(id);
+                }
+                if docs.is_empty() {
+                    return self.next(ws, state);
+                }
+                self.step = PushStep::Sent;
+                Action::Send(Request::post("_bulk_docs", json!({ "docs": docs })))
+            }
+            other => {
+                self.step = other;
+                Action::Idle
+            }
+        }
+    }
+
+    pub fn answer(&mut self, status: u16, body: &str, state: &mut SyncState) -> Result<(), SyncError> {
+        let step = std::mem::take(&mut self.step);
+        if !(200..300).contains(&status) {
+            self.sent.clear();
+            if step == PushStep::Reading && status == 404 {
+                // Deleted on the server meanwhile: write ours as new.
+                let id = self.behind.remove(0);
+                state.revs.remove(&id);
+                return Ok(());
+            }
+            return Err(failure(status, body));
+        }
+        let v: Value = serde_json::from_str(body).map_err(|e| SyncError::BadAnswer(e.to_string()))?;
+        match step {
+            PushStep::Sent => {
+                let results = v.as_array().ok_or_else(|| SyncError::BadAnswer("_bulk_docs".into()))?;
+                for (id, r) in std::mem::take(&mut self.sent).into_iter().zip(results) {
+                    let ok = r.get("ok") == Some(&Value::Bool(true)) || r.get("rev").is_some() && r.get("error").is_none();
+                    let appended = Kind::of(&id).is_some_and(Kind::appended);
+                    if ok {
+                        self.pushed += 1;
+                        if state.removed.remove(&id) {
+                            state.revs.remove(&id);
+                        } else {
+                            state.pending.remove(&id);
+                            if let (false, Some(rev)) = (appended, r.get("rev").and_then(Value::as_str)) {
+                                state.revs.insert(id, rev.to_string());
+                            }
+                        }
+                    } else if r.get("error").and_then(Value::as_str) == Some("conflict") {
+                        if appended {
+                            // Written once, so the server's copy is this one.
+                            state.pending.remove(&id);
+                        } else if state.removed.contains(&id) {
+                            state.removed.remove(&id);
+                        } else {
+                            self.behind.push(id);
+                        }
+                    } else {
+                        let why = r.get("reason").and_then(Value::as_str).unwrap_or_default().to_string();
+                        return Err(match r.get("error").and_then(Value::as_str) {
+                            Some("forbidden") => SyncError::Forbidden,
+                            Some("unauthorized") => SyncError::Unauthorized,
+                            _ => SyncError::Server(status, why),
+                        });
+                    }
+                }
+            }
+            PushStep::Reading => self.step = PushStep::Read(v),
+            other => self.step = other,
+        }
+        Ok(())
+    }
+}
+
+fn strip_meta(doc: &Value) -> Value {
+    json!({ "kind": doc.get("kind"), "data": doc.get("data") })
+}
+
+fn with_meta(mut body: Value, id: &str, rev: Option<&str>) -> Value {
+    if let Value::Object(m) = &mut body {
+        m.insert("_id".into(), json!(id));
+        if let Some(r) = rev {
+            m.insert("_rev".into(), json!(r));
+        }
+    }
+    body
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{Id, Opportunity};
+
+    #[test]
+    fn documents_are_named_by_kind_and_record_id() {
+        assert_eq!(doc_id(Kind::Deal, "d1"), "deal:d1");
+        assert_eq!(doc_id(Kind::Settings, "ignored"), "settings");
+        assert_eq!(Kind::of("event:e1"), Some(Kind::Event));
+        assert_eq!(Kind::of("settings"), Some(Kind::Settings));
+        assert_eq!(Kind::of("_design/x"), None);
+        assert!(Kind::Event.appended() && Kind::Call.appended() && !Kind::Deal.appended());
+        assert_eq!(path_of("deal:ab-1"), "deal%3Aab-1");
+        // What points at something is pushed after it.
+        assert!(Kind::Pipeline < Kind::Deal && Kind::Deal < Kind::Event && Kind::Deal < Kind::Activity && Kind::Account < Kind::Deal);
+    }
+
+    /// A purge rewrites the deal as a blank record and removes its history documents: they
+    /// leave the push list and go on the list of documents to delete on the server.
+    #[test]
+    fn a_purge_deletes_the_history_documents_on_the_server() {
+        let mut st = SyncState::default();
+        let tombstone = Opportunity { id: Id::from("d1"), ..Default::default() };
+        st.pending.insert("event:e1".into());
+        st.changed(&[Change::PurgeDeal { tombstone, events: vec![Id::from("e1")], calls: vec![Id::from("c1")], activities: vec![] }]);
+        assert_eq!(st.pending.iter().collect::<Vec<_>>(), ["deal:d1"]);
+        assert_eq!(st.removed.iter().collect::<Vec<_>>(), ["call:c1", "event:e1"]);
+    }
+
+    #[test]
+    fn answers_map_to_reasons_in_words() {
+        assert_eq!(failure(0, ""), SyncError::Unreachable);
+        assert_eq!(failure(401, r#"{"error":"unauthorized","reason":"Name or password is incorrect."}"#), SyncError::Unauthorized);
+        assert_eq!(failure(403, ""), SyncError::Forbidden);
+        assert_eq!(failure(404, r#"{"error":"not_found","reason":"Database does not exist."}"#), SyncError::DatabaseMissing);
+        assert_eq!(failure(500, r#"{"reason":"disk full"}"#), SyncError::Server(500, "disk full".into()));
+    }
+}
