@@ -4,8 +4,8 @@
 // 1. Trunk writes its wasm bootstrap as an inline <script>. A Content-Security-Policy
 //    that allows only the app's own files would block it, so it is moved into a hashed
 //    file (boot-<hash>.js) with the service-worker registration appended.
-// 2. A CSP <meta> goes first in <head>: scripts, styles, images, fonts, connections and
-//    workers from the app's own origin only; WebAssembly compilation allowed; no inline
+// 2. A CSP <meta> goes first in <head>: scripts, styles, images, fonts and workers from
+//    the app's own origin only, connections also to a team-sync server (below); WebAssembly compilation allowed; no inline
 //    script or style, no plugins, no <base>, no form posts.
 // 3. sw.js lists every built file; its version is a hash of their names (which Trunk
 //    already hashes by content), so each deploy yields a new worker that the page offers
@@ -26,7 +26,10 @@ export const CSP = [
   "style-src 'self'",
   "img-src 'self' data: blob:",
   "font-src 'self'",
-  "connect-src 'self'",
+  // Team sync talks to a CouchDB server the user configures, so it cannot be named here:
+  // any HTTPS origin, or plain HTTP on this computer. With sync off the app contacts none
+  // (the browser tests assert it); with it on, only the configured server.
+  "connect-src 'self' https: http://localhost:* http://127.0.0.1:*",
   "worker-src 'self'",
   "manifest-src 'self'",
   "base-uri 'none'",

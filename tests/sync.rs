@@ -123,7 +123,8 @@ impl Device {
                     let (status, body) = send(port, db, &r);
                     pull.answer(status, &body, &mut self.state)?;
                 }
-                Action::Store(changes) => {
+                Action::Store(theirs) => {
+                    let changes = funnelscope::sync::changes_for(&self.ws, &theirs);
                     self.ws.commit(changes);
                     stores -= 1;
                     if stores == 0 {
@@ -144,7 +145,10 @@ impl Device {
                     let (status, body) = send(port, db, &r);
                     push.answer(status, &body, &mut self.state)?;
                 }
-                Action::Store(changes) => self.ws.commit(changes),
+                Action::Store(theirs) => {
+                    let changes = funnelscope::sync::changes_for(&self.ws, &theirs);
+                    self.ws.commit(changes);
+                }
                 Action::Idle => return Ok(push.pushed),
                 Action::Failed(e) => return Err(e),
             }

@@ -50,7 +50,9 @@ pub fn per_rep(ws: &Workspace, pipeline: &Pipeline, as_of: DateTime<Utc>) -> Vec
         if kind == StageKind::Won {
             acc.0 += 1;
             acc.1.push(money);
-            acc.4.push((at - d.created_at).num_seconds() as f64 / 86_400.0);
+            // Whole seconds of each time, as the rest of the analytics (and the DuckDB check)
+            // count them: a sub-second gap must not round differently.
+            acc.4.push((at.timestamp() - d.created_at.timestamp()) as f64 / 86_400.0);
         } else {
             acc.2 += 1;
             acc.3.push(money);

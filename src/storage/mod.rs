@@ -13,7 +13,7 @@
 
 mod prefs;
 
-pub use prefs::{load_history, save_history, Prefs};
+pub use prefs::{load_history, save_history, Prefs, SyncSettings};
 
 use crate::domain::{Account, Activity, CategoryChange, Change, Contact, Lead, Opportunity, Owner, Pipeline, Settings, StageChange, Workspace};
 use idb::{Database, DatabaseEvent, Factory, KeyPath, ObjectStoreParams, TransactionMode, TransactionResult};
@@ -45,6 +45,16 @@ const WRITE_STORES: [&str; 12] =
 /// Keys in the `meta` store.
 const REV: &str = "rev";
 const BACKUP_LIST: &str = "backup_list";
+/// Team sync: the documents changed here and not yet on the server (`SyncMarks`), written in
+/// the same transaction as the changes; and the sync's own state (checkpoint, revisions),
+/// written by the sync alone.
+const SYNC_MARKS: &str = "sync_marks";
+const SYNC_STATE: &str = "sync_state";
+
+/// Documents to push: id → the database revision of the write that last changed it, and
+/// whether that change removed it. Unmarked only if unchanged since it was sent, so an edit
+/// made while a push is under way is not lost.
+pub type SyncMarks = std::collections::BTreeMap<String, (u64, bool)>;
 /// Backups kept before a replace; older ones are dropped.
 pub const KEEP_BACKUPS: usize = 10;
 
@@ -405,6 +415,63 @@ impl Store {
         Ok(list)
     }
 
+    /// The sync's state and the documents marked for the next push.
+    pub async fn sync_load(&self) -> Result<(crate::sync::SyncState, SyncMarks), StoreError> {
+        let tx = self.db.transaction(&[META], TransactionMode::ReadOnly).map_err(classify)?;
+        let meta = tx.object_store(META).map_err(classify)?;
+        // Issue both requests before awaiting either, so the transaction stays active.
+        let (a, b) = (meta.get(JsValue::from_str(SYNC_STATE)).map_err(classify)?, meta.get(JsValue::from_str(SYNC_MARKS)).map_err(classify)?);
+        let state = a.await.map_err(classify)?.and_then(|v| v.as_string()).and_then(|t| serde_json::from_str(&t).ok()).unwrap_or_default();
+        let marks = b.await.map_err(classify)?.and_then(|v| serde_wasm_bindgen::from_value(v).ok()).unwrap_or_default();
+        Ok((state, marks))
+    }
+
+    /// Saves the sync's state (as JSON text: checkpoints may be numbers or strings), drops
+    /// the marks of documents the server now has (`sent`: id and the mark's revision, kept
+    /// if changed again since) and adds `more` (merged here, to send back).
+    pub async fn sync_save(&self, state: &crate::sync::SyncState, sent: &[(String, u64)], more: &[String]) -> Result<(), StoreError> {
+        if self.read_only {
+            return Err(StoreError::ReadOnly);
+        }
+        let tx = self.db.transaction(&[META], TransactionMode::ReadWrite).map_err(classify)?;
+        let meta = tx.object_store(META).map_err(classify)?;
+        let stored = meta.get(JsValue::from_str(SYNC_MARKS)).map_err(classify)?.await.map_err(classify)?;
+        let mut marks: SyncMarks = stored.and_then(|v| serde_wasm_bindgen::from_value(v).ok()).unwrap_or_default();
+        for (id, at) in sent {
+            if marks.get(id).is_some_and(|m| m.0 == *at) {
+                marks.remove(id);
+            }
+        }
+        for id in more {
+            marks.entry(id.clone()).or_insert((0, false));
+        }
+        let text = serde_json::to_string(state).map_err(|e| StoreError::Other(e.to_string()))?;
+        let issued = (|| {
+            meta.put(&to_js(&marks)?, Some(&JsValue::from_str(SYNC_MARKS))).map_err(classify)?;
+            meta.put(&JsValue::from_str(&text), Some(&JsValue::from_str(SYNC_STATE))).map_err(classify)?;
+            Ok::<_, StoreError>(())
+        })();
+        if let Err(e) = issued {
+            return Err(abort(tx, e));
+        }
+        commit(tx).await
+    }
+
+    /// Forgets the sync's state and marks (sync turned off, or pointed at another database).
+    pub async fn sync_forget(&self) -> Result<(), StoreError> {
+        let tx = self.db.transaction(&[META], TransactionMode::ReadWrite).map_err(classify)?;
+        let meta = tx.object_store(META).map_err(classify)?;
+        let issued = (|| {
+            meta.delete(JsValue::from_str(SYNC_MARKS)).map_err(classify)?;
+            meta.delete(JsValue::from_str(SYNC_STATE)).map_err(classify)?;
+            Ok::<_, StoreError>(())
+        })();
+        if let Err(e) = issued {
+            return Err(abort(tx, e));
+        }
+        commit(tx).await
+    }
+
     /// One backup's snapshot (for restoring it).
     pub async fn backup(&self, id: &str) -> Result<Option<Backup>, StoreError> {
         let tx = self.db.transaction(&[BACKUPS], TransactionMode::ReadOnly).map_err(classify)?;
@@ -435,11 +502,14 @@ impl Store {
     /// `expected_rev`; returns the new revision. A backup, when given, is stored in the
     /// same transaction (the newest `KEEP_BACKUPS` are kept).
     /// `progress(done, total)` is called between chunks of a long write.
+    /// With `mark` (team sync is on) the documents the changes touch are marked for the
+    /// next push in the same transaction: a change stored is a change that will be sent.
     pub async fn write(
         &self,
         expected_rev: u64,
         op: WriteOp<'_>,
         backup: Option<&Backup>,
+        mark: bool,
         progress: &dyn Fn(usize, usize),
     ) -> Result<u64, StoreError> {
         if self.read_only {
@@ -458,6 +528,20 @@ impl Store {
             Some(_) => Some(self.backup_list(&tx).await?),
             None => None,
         };
+        let marks = if mark {
+            let stored = meta.get(JsValue::from_str(SYNC_MARKS)).map_err(classify)?.await.map_err(classify)?;
+            let mut marks: SyncMarks = stored.and_then(|v| serde_wasm_bindgen::from_value(v).ok()).unwrap_or_default();
+            let mut st = crate::sync::SyncState::default();
+            match &op {
+                WriteOp::Changes(changes) => st.changed(changes),
+                WriteOp::Replace(ws) => st.pending.extend(crate::sync::all_docs(ws)),
+            }
+            marks.extend(st.pending.into_iter().map(|d| (d, (rev + 1, false))));
+            marks.extend(st.removed.into_iter().map(|d| (d, (rev + 1, true))));
+            Some(marks)
+        } else {
+            None
+        };
         let issued = (|| -> Result<(), StoreError> {
             if let (Some(b), Some(mut list)) = (backup, list) {
                 let backups = tx.object_store(BACKUPS).map_err(classify)?;
@@ -475,6 +559,9 @@ impl Store {
                 }
             }
             meta.put(&JsValue::from_f64((rev + 1) as f64), Some(&JsValue::from_str(REV))).map_err(classify)?;
+            if let Some(m) = &marks {
+                meta.put(&to_js(m)?, Some(&JsValue::from_str(SYNC_MARKS))).map_err(classify)?;
+            }
             Ok(())
         })();
         if let Err(e) = issued {

@@ -58,3 +58,34 @@ pub fn save_history(h: &crate::domain::undo::History) {
         h.redo.drain(..r.max(usize::from(h.redo.len() == 1)));
     }
 }
+
+const SYNC_KEY: &str = "funnelscope.sync";
+
+/// Team sync settings, kept in this browser. The password is kept only when the user asks
+/// ("remember"); otherwise it lives in the tab's memory and is asked for after a reload.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct SyncSettings {
+    /// The server's address, e.g. "https://couch.example.com" (no database).
+    pub url: String,
+    pub db: String,
+    #[serde(default)]
+    pub user: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub password: String,
+    #[serde(default)]
+    pub remember: bool,
+    #[serde(default)]
+    pub on: bool,
+}
+
+impl SyncSettings {
+    pub fn load() -> SyncSettings {
+        LocalStorage::get(SYNC_KEY).unwrap_or_default()
+    }
+
+    /// Saved without the password unless it is to be remembered.
+    pub fn save(&self) {
+        let kept = SyncSettings { password: if self.remember { self.password.clone() } else { String::new() }, ..self.clone() };
+        let _ = LocalStorage::set(SYNC_KEY, kept);
+    }
+}

@@ -109,6 +109,22 @@ pub fn touched(change: &Change) -> (Vec<String>, Vec<String>) {
     }
 }
 
+/// Every document a workspace holds (to send all of it: sync turned on for the first time).
+pub fn all_docs(ws: &Workspace) -> Vec<String> {
+    let ids = |k: Kind, v: Vec<&str>| v.into_iter().map(move |id| doc_id(k, id)).collect::<Vec<_>>();
+    let mut out = vec![doc_id(Kind::Settings, "")];
+    out.extend(ids(Kind::Pipeline, ws.pipelines.iter().map(|r| r.id.as_str()).collect()));
+    out.extend(ids(Kind::Owner, ws.owners.iter().map(|r| r.id.as_str()).collect()));
+    out.extend(ids(Kind::Account, ws.accounts.iter().map(|r| r.id.as_str()).collect()));
+    out.extend(ids(Kind::Contact, ws.contacts.iter().map(|r| r.id.as_str()).collect()));
+    out.extend(ids(Kind::Deal, ws.deals.iter().map(|r| r.id.as_str()).collect()));
+    out.extend(ids(Kind::Event, ws.events.iter().map(|r| r.id.as_str()).collect()));
+    out.extend(ids(Kind::Call, ws.category_changes.iter().map(|r| r.id.as_str()).collect()));
+    out.extend(ids(Kind::Activity, ws.activities.iter().map(|r| r.id.as_str()).collect()));
+    out.extend(ids(Kind::Lead, ws.leads.iter().map(|r| r.id.as_str()).collect()));
+    out
+}
+
 /// The bodies of the local records `ids` name (records that are gone are left out).
 pub fn bodies(ws: &Workspace, ids: &BTreeSet<&str>) -> HashMap<String, Value> {
     let mut out = HashMap::new();
@@ -188,7 +204,7 @@ pub fn workspace_of<'a>(docs: impl IntoIterator<Item = &'a Value>) -> (Workspace
 /// be read, and the documents that could not be placed yet: an activity whose deal or lead
 /// is not here (the feed lists a document at its latest change, so a lead edited after its
 /// first call comes after the call). Those wait and are tried again with later batches.
-pub fn merge_in<'a>(local: &Workspace, docs: impl IntoIterator<Item = &'a Value>) -> (Vec<Change>, usize, Vec<Value>) {
+pub fn merge_in<'a>(local: &Workspace, docs: impl IntoIterator<Item = &'a Value>) -> (Workspace, Vec<Change>, usize, Vec<Value>) {
     let docs: Vec<&Value> = docs.into_iter().collect();
     let (theirs, unreadable) = workspace_of(docs.iter().copied());
     let merged = crate::io::merge::merge(local, &theirs);
@@ -199,7 +215,15 @@ pub fn merge_in<'a>(local: &Workspace, docs: impl IntoIterator<Item = &'a Value>
         .filter(|d| d.get("data").and_then(|x| x.get("id")).and_then(Value::as_str).is_some_and(|id| !placed.contains(id)))
         .cloned()
         .collect();
-    (crate::io::merge::changes_from(local, &merged.workspace), unreadable, waiting)
+    (theirs, crate::io::merge::changes_from(local, &merged.workspace), unreadable, waiting)
+}
+
+/// What storing `theirs` (an `Action::Store`) changes in `local` as it is when stored: the
+/// same per-field merge as a file merge. Merging at store time, not when the documents
+/// arrived, keeps an edit made here in between.
+pub fn changes_for(local: &Workspace, theirs: &Workspace) -> Vec<Change> {
+    let merged = crate::io::merge::merge(local, theirs);
+    crate::io::merge::changes_from(local, &merged.workspace)
 }
 
 /// What this device keeps between syncs (in its own storage).
@@ -278,12 +302,15 @@ impl Request {
     }
 }
 
+// Actions are made one at a time and handled at once; boxing the workspace buys nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Clone, Debug, PartialEq)]
 pub enum Action {
     /// Send this request, then hand its status and body to `answer` (status 0: no answer).
     Send(Request),
-    /// Store these changes through the write path, then call `stored`.
-    Store(Vec<Change>),
+    /// Merge these records into the workspace (`changes_for`) and store the result through
+    /// the write path, then call `next` again.
+    Store(Workspace),
     /// Nothing to do until something changes (push) or the feed is polled again (pull).
     Idle,
     Failed(SyncError),
@@ -347,6 +374,11 @@ enum PullStep {
 }
 
 impl Pull {
+    /// A pull that long-polls the feed once up to date (live sync while a tab is open).
+    pub fn live() -> Pull {
+        Pull { live: true, ..Default::default() }
+    }
+
     pub fn next(&mut self, ws: &Workspace, state: &mut SyncState) -> Action {
         match std::mem::take(&mut self.step) {
             PullStep::Check => {
@@ -360,12 +392,12 @@ impl Pull {
                 Action::Idle
             }
             PullStep::Read => {
-                let (changes, unreadable, still) = merge_in(ws, self.batch.iter().filter_map(|d| d.get("body")).chain(&state.waiting));
+                let (theirs, changes, unreadable, still) = merge_in(ws, self.batch.iter().filter_map(|d| d.get("body")).chain(&state.waiting));
                 self.unreadable += unreadable;
                 // Kept with the checkpoint, once the batch is stored.
                 self.still_waiting = still;
                 self.step = PullStep::Stored;
-                if changes.is_empty() { self.next(ws, state) } else { Action::Store(changes) }
+                if changes.is_empty() { self.next(ws, state) } else { Action::Store(theirs) }
             }
             PullStep::Stored => {
                 self.pulled += self.batch.len();
@@ -399,9 +431,9 @@ impl Pull {
                 }
             },
             PullStep::Leaves(leaves) => {
-                let (changes, _, _) = merge_in(ws, leaves.iter());
+                let (theirs, changes, _, _) = merge_in(ws, leaves.iter());
                 self.step = PullStep::Write(leaves);
-                if changes.is_empty() { self.next(ws, state) } else { Action::Store(changes) }
+                if changes.is_empty() { self.next(ws, state) } else { Action::Store(theirs) }
             }
             PullStep::Write(leaves) => {
                 let Some((doc, winner)) = self.conflicted.first().cloned() else {
@@ -528,8 +560,8 @@ impl Push {
                 if let Some(rev) = doc.get("_rev").and_then(Value::as_str) {
                     state.revs.insert(id, rev.to_string());
                 }
-                let (changes, _, _) = merge_in(ws, [&strip_meta(&doc)]);
-                if changes.is_empty() { self.next(ws, state) } else { Action::Store(changes) }
+                let (theirs, changes, _, _) = merge_in(ws, [&strip_meta(&doc)]);
+                if changes.is_empty() { self.next(ws, state) } else { Action::Store(theirs) }
             }
             PushStep::Ready if !self.behind.is_empty() => {
                 self.step = PushStep::Reading;

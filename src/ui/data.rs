@@ -477,6 +477,8 @@ pub fn DataPage() -> impl IntoView {
                 .into_any()
             })}
 
+            <super::sync::SyncSection/>
+
             <super::rates::RatesSection/>
 
             <h2>{move || app.t(K::Backups)}</h2>

@@ -20,6 +20,7 @@ mod leads;
 mod move_dialog;
 mod rates;
 mod stage_editor;
+mod sync;
 mod state;
 mod targets;
 mod today;
@@ -101,7 +102,11 @@ fn App() -> impl IntoView {
     provide_context(app);
     #[cfg(feature = "bench")]
     bench::register(app);
-    leptos::task::spawn_local(app.init());
+    let sync = sync::provide_sync();
+    leptos::task::spawn_local(async move {
+        app.init().await;
+        sync::resume(app, sync);
+    });
     // Reminders of due tasks, if the user allowed notifications on an earlier visit.
     today::start_reminders(app);
     Effect::new(move |_| {
@@ -233,6 +238,7 @@ fn Header() -> impl IntoView {
                     <a href=href(View::Trash)>{move || app.t(K::Trash)}</a>
                     <a href=href(View::Welcome)>{move || app.t(K::NewPipeline)}</a>
                 </nav>
+                <sync::SyncBadge/>
                 <undo::UndoButtons/>
                 <button class="primary" on:click=move |_| app.deal_form.set(Some(state::DealFormMode::New { stage: None }))>
                     {move || app.t(K::AddDeal)}

@@ -67,6 +67,9 @@ enum Job {
     Merge(Workspace),
     /// Everything replaced (import "replace", restore), after a backup.
     Replace(Workspace),
+    /// Records team sync brought from the server, merged at their turn against what is
+    /// stored then (not marked to be sent back).
+    Pulled(Workspace),
     /// Changes another tab committed, which made revision `rev`.
     Remote { rev: u64, changes: Vec<Change> },
     /// Another tab replaced everything, or a message was missed: read the store again.
@@ -155,6 +158,9 @@ pub struct AppState {
     /// This browser's device id (kept in preferences), stamped on the records it edits.
     device: StoredValue<String>,
     draining: StoredValue<bool>,
+    /// Team sync is on: stored changes are marked for the next push, and the push is woken.
+    pub sync_on: StoredValue<bool>,
+    sync_kick: StoredValue<Option<futures_channel::oneshot::Sender<()>>, LocalStorage>,
 }
 
 /// Lets the browser paint and handle input before long work continues (a macrotask).
@@ -231,6 +237,8 @@ impl AppState {
             history: RwSignal::new(crate::storage::load_history()),
             device: StoredValue::new(prefs.device.clone().unwrap_or_default()),
             draining: StoredValue::new(false),
+            sync_on: StoredValue::new(false),
+            sync_kick: StoredValue::new_local(None),
         }
     }
 
@@ -619,6 +627,7 @@ impl AppState {
                     c.extend(ws.leads.into_iter().map(Change::PutLead));
                     c
                 }
+                Job::Pulled(theirs) => self.ws.with_untracked(|mine| crate::sync::changes_for(mine, theirs)),
                 Job::Merge(theirs) => {
                     let changes = self.ws.with_untracked(|mine| {
                         let merged = crate::io::merge::merge(mine, theirs);
@@ -672,7 +681,9 @@ impl AppState {
                             self.saving.set(Some((done, total)));
                         }
                     };
-                    store.write(rev, op, backup.as_ref(), &progress).await
+                    // What came from the server is not sent back to it.
+                    let mark = self.sync_on.get_value() && !matches!(job, Job::Pulled(_));
+                    store.write(rev, op, backup.as_ref(), mark, &progress).await
                 }
                 None => Ok(rev + 1),
             };
@@ -680,6 +691,9 @@ impl AppState {
             match stored {
                 Ok(new_rev) => {
                     self.rev.set_value(new_rev);
+                    if !matches!(job, Job::Pulled(_)) {
+                        self.kick_sync();
+                    }
                     match replace {
                         Some(ws) => {
                             // Everything was replaced: the undo list no longer describes it.
@@ -711,6 +725,30 @@ impl AppState {
             }
         }
         Err(tr(lang, K::ChangeConflicted).into())
+    }
+
+    /// Stores what team sync pulled, merged against what is stored when its turn comes.
+    pub async fn store_pulled(&self, theirs: Workspace) -> Result<Outcome, String> {
+        self.run(Job::Pulled(theirs)).await
+    }
+
+    /// The database, for team sync's own state.
+    pub fn store_handle(&self) -> Option<Rc<Store>> {
+        self.store.get_value()
+    }
+
+    /// Waits until a change is stored here (the push loop sleeps on it).
+    pub fn next_local_change(&self) -> futures_channel::oneshot::Receiver<()> {
+        let (tx, rx) = futures_channel::oneshot::channel();
+        self.sync_kick.set_value(Some(tx));
+        rx
+    }
+
+    /// Wakes the push (a change is stored, or a pull merged edits made here).
+    pub fn kick_sync(&self) {
+        if let Some(tx) = self.sync_kick.try_update_value(Option::take).flatten() {
+            let _ = tx.send(());
+        }
     }
 
     /// Puts what a stored command did on the undo (or redo) list.

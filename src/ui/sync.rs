@@ -1,0 +1,440 @@
+//! Team sync in the browser: the settings (Import & export), the status in the header, and
+//! the two loops that drive `crate::sync` with fetch and the write path. Pull long-polls the
+//! changes feed; push sleeps until a change is stored here (or 30 s, to retry).
+//! Every request goes to the configured server and nowhere else.
+
+use super::state::{use_app, yield_to_browser, AppState};
+use crate::i18n::{fill, K};
+use crate::storage::SyncSettings;
+use crate::sync::{Action, Pull, Push, Request, SyncError, SyncState};
+use leptos::prelude::*;
+use std::cell::RefCell;
+use std::rc::Rc;
+use wasm_bindgen::JsCast;
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Status {
+    Off,
+    /// Working: documents still to send, documents received so far.
+    Syncing { to_send: usize, received: usize },
+    Synced,
+    /// No answer from the server: retrying.
+    Offline,
+    Failed(SyncError),
+    /// On, but the password is not kept in this browser: asked for again.
+    NeedsPassword,
+}
+
+#[derive(Clone, Copy)]
+pub struct SyncCtx {
+    pub status: RwSignal<Status>,
+    pub settings: RwSignal<SyncSettings>,
+    /// The password for this tab (kept in the settings only when remembered).
+    password: StoredValue<String>,
+    /// Bumped to stop the running loops (turned off, settings changed).
+    generation: StoredValue<u64>,
+}
+
+pub fn provide_sync() -> SyncCtx {
+    let settings = SyncSettings::load();
+    let ctx = SyncCtx {
+        status: RwSignal::new(Status::Off),
+        password: StoredValue::new(settings.password.clone()),
+        settings: RwSignal::new(settings),
+        generation: StoredValue::new(0),
+    };
+    provide_context(ctx);
+    ctx
+}
+
+/// Once the database is open: resumes sync if it was on (and the password is known).
+pub fn resume(app: AppState, ctx: SyncCtx) {
+    let s = ctx.settings.get_untracked();
+    if s.on {
+        if s.user.is_empty() || !s.password.is_empty() {
+            start(app, ctx, false);
+        } else {
+            ctx.status.set(Status::NeedsPassword);
+        }
+    }
+}
+
+fn use_sync() -> SyncCtx {
+    expect_context::<SyncCtx>()
+}
+
+async fn sleep(ms: i32) {
+    let promise = js_sys::Promise::new(&mut |resolve, _| {
+        if let Some(w) = web_sys::window() {
+            let _ = w.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms);
+        }
+    });
+    let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
+}
+
+/// "user:password" as HTTP basic credentials (UTF-8, base64).
+fn basic(user: &str, password: &str) -> Option<String> {
+    let bytes = format!("{user}:{password}").into_bytes();
+    let latin1: String = bytes.iter().map(|&b| b as char).collect();
+    web_sys::window()?.btoa(&latin1).ok().map(|b| format!("Basic {b}"))
+}
+
+/// Sends one request to the configured database; status 0 when no answer came.
+async fn send(s: &SyncSettings, password: &str, r: &Request) -> (u16, String) {
+    let base = format!("{}/{}", s.url.trim().trim_end_matches('/'), s.db.trim());
+    let url = if r.path.is_empty() { base } else { format!("{base}/{}", r.path) };
+    let init = web_sys::RequestInit::new();
+    init.set_method(r.method);
+    init.set_mode(web_sys::RequestMode::Cors);
+    let Ok(headers) = web_sys::Headers::new() else { return (0, String::new()) };
+    let _ = headers.set("Accept", "application/json");
+    if let Some(body) = &r.body {
+        let _ = headers.set("Content-Type", "application/json");
+        init.set_body(&wasm_bindgen::JsValue::from_str(&body.to_string()));
+    }
+    if !s.user.is_empty() {
+        if let Some(auth) = basic(&s.user, password) {
+            let _ = headers.set("Authorization", &auth);
+        }
+    }
+    init.set_headers(&headers);
+    let Some(window) = web_sys::window() else { return (0, String::new()) };
+    let Ok(request) = web_sys::Request::new_with_str_and_init(&url, &init) else { return (0, String::new()) };
+    let Ok(resp) = wasm_bindgen_futures::JsFuture::from(window.fetch_with_request(&request)).await else { return (0, String::new()) };
+    let Ok(resp) = resp.dyn_into::<web_sys::Response>() else { return (0, String::new()) };
+    let status = resp.status();
+    let text = match resp.text() {
+        Ok(p) => wasm_bindgen_futures::JsFuture::from(p).await.ok().and_then(|t| t.as_string()).unwrap_or_default(),
+        Err(_) => String::new(),
+    };
+    (status, text)
+}
+
+/// Starts the loops for the current settings. `first`: sync was just turned on, so every
+/// record here is marked to be sent.
+fn start(app: AppState, ctx: SyncCtx, first: bool) {
+    ctx.generation.update_value(|g| *g += 1);
+    let gen = ctx.generation.get_value();
+    app.sync_on.set_value(true);
+    ctx.status.set(Status::Syncing { to_send: 0, received: 0 });
+    leptos::task::spawn_local(async move {
+        let Some(store) = app.store_handle() else { return };
+        if first {
+            let all = app.ws.with_untracked(crate::sync::all_docs);
+            if let Err(e) = store.sync_save(&SyncState::default(), &[], &all).await {
+                app.write_error.set(Some(format!("{e:?}")));
+                return;
+            }
+        }
+        let state = match store.sync_load().await {
+            Ok((st, _)) => Rc::new(RefCell::new(st)),
+            Err(_) => return,
+        };
+        let (s2, st2) = (store.clone(), state.clone());
+        leptos::task::spawn_local(async move { push_loop(app, ctx, gen, s2, st2).await });
+        pull_loop(app, ctx, gen, store, state).await;
+    });
+}
+
+fn stop(app: AppState, ctx: SyncCtx) {
+    ctx.generation.update_value(|g| *g += 1);
+    app.sync_on.set_value(false);
+    ctx.status.set(Status::Off);
+}
+
+fn running(ctx: SyncCtx, gen: u64) -> bool {
+    ctx.generation.try_get_value() == Some(gen)
+}
+
+/// How long retries may wait: a few seconds while offline (back online is noticed soon),
+/// half a minute when the server refuses (someone has to fix the settings or the server).
+fn retry_cap(e: &SyncError) -> i32 {
+    if *e == SyncError::Unreachable { 3_000 } else { 30_000 }
+}
+
+fn report(ctx: SyncCtx, e: SyncError) {
+    ctx.status.set(if e == SyncError::Unreachable { Status::Offline } else { Status::Failed(e) });
+}
+
+/// The changes feed into the workspace, long-polled while the tab is open.
+async fn pull_loop(app: AppState, ctx: SyncCtx, gen: u64, store: Rc<crate::storage::Store>, state: Rc<RefCell<SyncState>>) {
+    let mut backoff = 1_000;
+    let mut pull = Pull::live();
+    while running(ctx, gen) {
+        let settings = ctx.settings.get_untracked();
+        let before: std::collections::BTreeSet<String> = state.borrow().pending.clone();
+        let since = state.borrow().since.clone();
+        let action = app.ws.with_untracked(|ws| pull.next(ws, &mut state.borrow_mut()));
+        let failed = match action {
+            Action::Send(r) => {
+                let (status, body) = send(&settings, &ctx.password.get_value(), &r).await;
+                if !running(ctx, gen) {
+                    return;
+                }
+                pull.answer(status, &body, &mut state.borrow_mut()).err()
+            }
+            Action::Store(theirs) => {
+                let stored: Result<_, String> = app.store_pulled(theirs).await;
+                stored.err().map(SyncError::BadAnswer)
+            }
+            Action::Idle | Action::Failed(_) => None,
+        };
+        if let Some(e) = failed {
+            let cap = retry_cap(&e);
+            report(ctx, e);
+            pull = Pull::live();
+            sleep(backoff).await;
+            backoff = (backoff * 2).min(cap);
+            continue;
+        }
+        backoff = 1_000;
+        // Save the checkpoint once a batch is stored, and the documents merged here that
+        // the server's copy lacks (to push).
+        let (moved, more): (bool, Vec<String>) = {
+            let st = state.borrow();
+            (st.since != since, st.pending.difference(&before).cloned().collect())
+        };
+        if moved || !more.is_empty() {
+            let snapshot = SyncState { pending: Default::default(), ..state.borrow().clone() };
+            if store.sync_save(&snapshot, &[], &more).await.is_err() {
+                return;
+            }
+            if !more.is_empty() {
+                app.kick_sync();
+            }
+        }
+        if pull.is_done() {
+            if matches!(ctx.status.get_untracked(), Status::Syncing { .. } | Status::Offline) {
+                ctx.status.set(Status::Synced);
+            }
+        } else if let Status::Syncing { to_send, .. } = ctx.status.get_untracked() {
+            ctx.status.set(Status::Syncing { to_send, received: pull.pulled });
+        }
+    }
+}
+
+/// Changes stored here to the server, whenever there are some.
+async fn push_loop(app: AppState, ctx: SyncCtx, gen: u64, store: Rc<crate::storage::Store>, state: Rc<RefCell<SyncState>>) {
+    let mut backoff = 1_000;
+    while running(ctx, gen) {
+        let woken = app.next_local_change();
+        let Ok((_, marks)) = store.sync_load().await else { return };
+        {
+            let mut st = state.borrow_mut();
+            st.pending = marks.iter().filter(|(_, m)| !m.1).map(|(id, _)| id.clone()).collect();
+            st.removed = marks.iter().filter(|(_, m)| m.1).map(|(id, _)| id.clone()).collect();
+        }
+        let mut failed = None;
+        if !marks.is_empty() {
+            ctx.status.set(Status::Syncing { to_send: marks.len(), received: 0 });
+            let settings = ctx.settings.get_untracked();
+            let mut push = Push::default();
+            loop {
+                let action = app.ws.with_untracked(|ws| push.next(ws, &mut state.borrow_mut()));
+                match action {
+                    Action::Send(r) => {
+                        let (status, body) = send(&settings, &ctx.password.get_value(), &r).await;
+                        if !running(ctx, gen) {
+                            return;
+                        }
+                        if let Err(e) = push.answer(status, &body, &mut state.borrow_mut()) {
+                            failed = Some(e);
+                            break;
+                        }
+                        let left = state.borrow().pending.len() + state.borrow().removed.len();
+                        ctx.status.set(Status::Syncing { to_send: left, received: 0 });
+                    }
+                    Action::Store(theirs) => {
+                        if let Err(e) = app.store_pulled(theirs).await {
+                            failed = Some(SyncError::BadAnswer(e));
+                            break;
+                        }
+                    }
+                    Action::Idle | Action::Failed(_) => break,
+                }
+                yield_to_browser().await;
+            }
+            // Unmark what the server now has (unless changed again meanwhile).
+            let sent: Vec<(String, u64)> = {
+                let st = state.borrow();
+                marks.iter().filter(|(id, _)| !st.pending.contains(*id) && !st.removed.contains(*id)).map(|(id, m)| (id.clone(), m.0)).collect()
+            };
+            let snapshot = SyncState { pending: Default::default(), removed: Default::default(), ..state.borrow().clone() };
+            if store.sync_save(&snapshot, &sent, &[]).await.is_err() {
+                return;
+            }
+        }
+        match failed {
+            Some(e) => {
+                let cap = retry_cap(&e);
+                report(ctx, e);
+                sleep(backoff).await;
+                backoff = (backoff * 2).min(cap);
+            }
+            None => {
+                backoff = 1_000;
+                if !matches!(ctx.status.get_untracked(), Status::Failed(_) | Status::Offline) {
+                    ctx.status.set(Status::Synced);
+                }
+                // Sleep until the next local change, or 30 s (to retry what failed).
+                let timeout = sleep(30_000);
+                futures_util_select(woken, timeout).await;
+            }
+        }
+    }
+}
+
+/// Waits for whichever comes first.
+async fn futures_util_select(a: futures_channel::oneshot::Receiver<()>, b: impl std::future::Future<Output = ()>) {
+    let a = std::pin::pin!(async move {
+        let _ = a.await;
+    });
+    let b = std::pin::pin!(b);
+    let mut pair = (Some(a), Some(b));
+    std::future::poll_fn(move |cx| {
+        use std::future::Future;
+        use std::task::Poll;
+        if let Some(f) = pair.0.as_mut() {
+            if f.as_mut().poll(cx).is_ready() {
+                return Poll::Ready(());
+            }
+        }
+        if let Some(f) = pair.1.as_mut() {
+            if f.as_mut().poll(cx).is_ready() {
+                return Poll::Ready(());
+            }
+        }
+        Poll::Pending
+    })
+    .await
+}
+
+/// The reason in words.
+pub fn status_text(app: AppState, s: &Status, db: &str) -> String {
+    match s {
+        Status::Off => app.t(K::SyncOff).into(),
+        Status::Syncing { to_send, received } => fill(app.t(K::SyncSyncing), &[("n", to_send.to_string()), ("m", received.to_string())]),
+        Status::Synced => app.t(K::SyncSynced).into(),
+        Status::Offline => app.t(K::SyncOffline).into(),
+        Status::NeedsPassword => app.t(K::SyncNeedsPassword).into(),
+        Status::Failed(e) => match e {
+            SyncError::Unauthorized => app.t(K::SyncWrongPassword).into(),
+            SyncError::Forbidden => app.t(K::SyncForbidden).into(),
+            SyncError::DatabaseMissing => fill(app.t(K::SyncNoDatabase), &[("db", db.to_string())]),
+            SyncError::Unreachable => app.t(K::SyncOffline).into(),
+            SyncError::Server(code, why) => fill(app.t(K::SyncServerError), &[("code", code.to_string()), ("why", why.clone())]),
+            SyncError::BadAnswer(why) => fill(app.t(K::SyncBadAnswer), &[("why", why.clone())]),
+        },
+    }
+}
+
+/// In the header: the sync's state, linking to its settings.
+#[component]
+pub fn SyncBadge() -> impl IntoView {
+    let app = use_app();
+    let ctx = use_sync();
+    move || {
+        let s = ctx.status.get();
+        (s != Status::Off).then(|| {
+            let bad = matches!(s, Status::Failed(_) | Status::NeedsPassword | Status::Offline);
+            let text = status_text(app, &s, &ctx.settings.with(|x| x.db.clone()));
+            let title = text.clone();
+            view! {
+                <a class="sync-badge" class:bad=bad href=super::href(super::View::Data) title=title>
+                    <span aria-hidden="true">{if bad { "⚠ " } else { "⇅ " }}</span>{text}
+                </a>
+            }
+        })
+    }
+}
+
+/// The settings (Import & export page).
+#[component]
+pub fn SyncSection() -> impl IntoView {
+    let app = use_app();
+    let ctx = use_sync();
+    let draft = RwSignal::new(ctx.settings.get_untracked());
+    let password = RwSignal::new(ctx.password.get_value());
+    let error = RwSignal::new(None::<String>);
+    let turn_on = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let mut s = draft.get_untracked();
+        s.url = s.url.trim().trim_end_matches('/').to_string();
+        s.db = s.db.trim().to_string();
+        let lang = app.lang.get_untracked();
+        let ok_url = (s.url.starts_with("https://") || s.url.starts_with("http://")) && s.url.len() > 8;
+        if !ok_url {
+            error.set(Some(crate::i18n::tr(lang, K::SyncBadUrl).into()));
+            return;
+        }
+        // CouchDB's rule for database names.
+        let ok_db = s.db.chars().next().is_some_and(|c| c.is_ascii_lowercase())
+            && s.db.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "_$()+-/".contains(c));
+        if !ok_db {
+            error.set(Some(crate::i18n::tr(lang, K::SyncBadDb).into()));
+            return;
+        }
+        error.set(None);
+        let old = ctx.settings.get_untracked();
+        let same_place = old.url == s.url && old.db == s.db;
+        s.on = true;
+        s.password = password.get_untracked();
+        ctx.password.set_value(s.password.clone());
+        s.save();
+        ctx.settings.set(s);
+        leptos::task::spawn_local(async move {
+            // Another database starts from nothing: no checkpoint, everything to send.
+            if !same_place {
+                if let Some(store) = app.store_handle() {
+                    let _ = store.sync_forget().await;
+                }
+            }
+            let first = match app.store_handle() {
+                Some(store) => store.sync_load().await.map(|(st, _)| st.since.is_null()).unwrap_or(true),
+                None => true,
+            };
+            start(app, ctx, first);
+        });
+    };
+    let turn_off = move |_| {
+        let s = SyncSettings { on: false, ..ctx.settings.get_untracked() };
+        s.save();
+        ctx.settings.set(s);
+        stop(app, ctx);
+    };
+    let field = move |key: K, kind: &'static str, get: fn(&SyncSettings) -> String, set: fn(&mut SyncSettings, String)| {
+        view! {
+            <label class="field">
+                <span>{move || app.t(key)}</span>
+                <input type=kind prop:value=move || draft.with(get) on:input=move |ev| { let v = event_target_value(&ev); draft.update(|d| set(d, v)); }
+                    autocomplete="off" spellcheck="false"/>
+            </label>
+        }
+    };
+    view! {
+        <h2>{move || app.t(K::SyncTitle)}</h2>
+        <p class="muted">{move || app.t(K::SyncIntro)}</p>
+        <form class="sync-form" on:submit=turn_on>
+            {field(K::SyncUrl, "url", |s| s.url.clone(), |s, v| s.url = v)}
+            {field(K::SyncDb, "text", |s| s.db.clone(), |s, v| s.db = v)}
+            {field(K::SyncUser, "text", |s| s.user.clone(), |s, v| s.user = v)}
+            <label class="field">
+                <span>{move || app.t(K::SyncPassword)}</span>
+                <input type="password" prop:value=move || password.get() on:input=move |ev| password.set(event_target_value(&ev)) autocomplete="current-password"/>
+            </label>
+            <label class="check">
+                <input type="checkbox" prop:checked=move || draft.with(|d| d.remember) on:change=move |ev| { let on = event_target_checked(&ev); draft.update(|d| d.remember = on); }/>
+                <span>{move || app.t(K::SyncRemember)}</span>
+            </label>
+            <div class="actions left">
+                <button type="submit" class="primary">{move || app.t(if ctx.settings.with(|s| s.on) { K::SyncApply } else { K::SyncTurnOn })}</button>
+                <Show when=move || ctx.settings.with(|s| s.on)>
+                    <button type="button" on:click=turn_off>{move || app.t(K::SyncTurnOff)}</button>
+                </Show>
+            </div>
+            {move || error.get().map(|e| view! { <p class="error" role="alert">{e}</p> })}
+        </form>
+        // Announced politely (not role=status: the page's import result keeps that role).
+        <p class="sync-status" aria-live="polite">{move || status_text(app, &ctx.status.get(), &ctx.settings.with(|s| s.db.clone()))}</p>
+    }
+}

@@ -1,0 +1,178 @@
+// Issue 12: team sync through a CouchDB-compatible server. pouchdb-server 4.2.0 (a dev
+// dependency) is started here in memory on a free port and stopped at the end; two browser
+// profiles are two teammates. Each page may talk to its own origin and to that server only.
+import { spawn } from 'node:child_process';
+import { createServer } from 'node:net';
+import { test, expect } from '@playwright/test';
+
+let server;
+let couch;
+
+async function freePort() {
+  return new Promise((resolve) => {
+    const s = createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+test.beforeAll(async () => {
+  const port = await freePort();
+  couch = `http://127.0.0.1:${port}`;
+  server = spawn('node_modules/.bin/pouchdb-server', ['--in-memory', '--host', '127.0.0.1', '--port', String(port)], { stdio: 'ignore', cwd: process.cwd() });
+  for (let i = 0; i < 200; i++) {
+    try {
+      if ((await fetch(couch)).ok) return;
+    } catch { /* not up yet */ }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error('pouchdb-server did not start');
+});
+
+test.afterAll(() => server?.kill());
+
+const createDb = async (name) => expect((await fetch(`${couch}/${name}`, { method: 'PUT' })).status).toBe(201);
+
+/** A teammate: a browser profile of its own, watched for requests anywhere but the app
+ *  and the sync server, and for page errors. */
+async function teammate(browser, baseURL, also = []) {
+  const context = await browser.newContext({ baseURL });
+  const page = await context.newPage();
+  const app = new URL(baseURL).origin;
+  const foreign = [];
+  const errors = [];
+  page.on('request', (r) => {
+    const u = r.url();
+    const allowed = [app, couch, ...also, 'data:', 'blob:'];
+    if (!allowed.some((o) => u.startsWith(o))) foreign.push(u);
+  });
+  page.on('pageerror', (e) => errors.push(String(e)));
+  return { context, page, check: () => { expect(foreign, 'requests outside the app and the sync server').toEqual([]); expect(errors).toEqual([]); } };
+}
+
+async function turnOn(page, db) {
+  await page.goto('./?view=data');
+  const form = page.locator('form.sync-form');
+  await form.getByLabel('Server address').fill(couch);
+  await form.getByLabel('Database').fill(db);
+  await form.getByRole('button', { name: /^(Turn sync on|Apply)$/ }).click();
+}
+
+const status = (page) => page.locator('.sync-status');
+
+async function addDeal(page, title, amount) {
+  await page.getByRole('button', { name: 'Add deal', exact: true }).click();
+  const dialog = page.getByRole('dialog', { name: 'New deal' });
+  await dialog.getByLabel('Deal title', { exact: true }).fill(title);
+  await dialog.getByLabel('Amount', { exact: true }).fill(amount);
+  await dialog.getByRole('button', { name: 'Save deal' }).click();
+  await expect(dialog).toBeHidden();
+}
+
+async function editDeal(page, title, fields) {
+  await page.goto('./?view=board');
+  await page.getByRole('link', { name: title, exact: true }).first().click();
+  await page.getByRole('button', { name: 'Edit deal' }).click();
+  const dialog = page.getByRole('dialog', { name: 'Edit deal' });
+  for (const [label, value] of Object.entries(fields)) await dialog.getByLabel(label, { exact: true }).fill(value);
+  await dialog.getByRole('button', { name: 'Save deal' }).click();
+  await expect(dialog).toBeHidden();
+}
+
+test('two teammates: live changes within 2 s, offline edits merged by the per-field rule', async ({ browser, baseURL }) => {
+  test.setTimeout(180_000);
+  await createDb('team');
+  const a = await teammate(browser, baseURL);
+  const b = await teammate(browser, baseURL);
+
+  // A has a pipeline and a deal before sync; turning it on sends everything.
+  await a.page.goto('./');
+  await a.page.getByRole('button', { name: 'Use B2B template' }).click();
+  await addDeal(a.page, 'Shared deal', '1000');
+  await turnOn(a.page, 'team');
+  await expect(status(a.page)).toHaveText('Synced', { timeout: 15_000 });
+  await expect(a.page.locator('.sync-badge')).toHaveText(/Synced/);
+
+  // B starts empty and receives it.
+  await b.page.goto('./');
+  await turnOn(b.page, 'team');
+  await expect(status(b.page)).toHaveText('Synced', { timeout: 15_000 });
+  await b.page.goto('./?view=board');
+  await expect(b.page.getByRole('listitem', { name: 'Shared deal', exact: true })).toBeVisible();
+
+  // Live: each deal A adds shows on B's open board without a reload; time from A's save
+  // to B's screen, 20 times.
+  const times = [];
+  for (let i = 1; i <= 20; i++) {
+    const title = `Live ${i}`;
+    await a.page.getByRole('button', { name: 'Add deal', exact: true }).click();
+    const dialog = a.page.getByRole('dialog', { name: 'New deal' });
+    await dialog.getByLabel('Deal title', { exact: true }).fill(title);
+    const t0 = Date.now();
+    await dialog.getByRole('button', { name: 'Save deal' }).click();
+    await expect(b.page.getByRole('listitem', { name: title, exact: true })).toBeVisible({ timeout: 2_000 });
+    times.push(Date.now() - t0);
+  }
+  times.sort((x, y) => x - y);
+  console.log(`sync latency A → B over 20 changes: median ${times[10]} ms, max ${times[19]} ms`);
+
+  // Apart: A goes offline and edits notes and owner; B then edits notes (later, so B's
+  // notes win) and the amount. Back online, both hold notes B, owner A, amount B.
+  await a.context.setOffline(true);
+  await editDeal(a.page, 'Shared deal', { Notes: 'From A, offline', Owner: 'Ann Lee' });
+  await expect(a.page.locator('.sync-badge')).toHaveText(/Offline/, { timeout: 10_000 });
+  await b.page.waitForTimeout(1_100); // B's edit is later by at least a second
+  await editDeal(b.page, 'Shared deal', { Notes: 'From B, later', Amount: '2,500' });
+  await a.context.setOffline(false);
+  for (const p of [a.page, b.page]) {
+    await expect(async () => {
+      await p.goto('./?view=board');
+      await p.getByRole('link', { name: 'Shared deal', exact: true }).first().click();
+      await expect(p.getByText('From B, later')).toBeVisible({ timeout: 1_000 });
+      await expect(p.getByText('Ann Lee').first()).toBeVisible({ timeout: 1_000 });
+      await expect(p.getByText('$2,500').first()).toBeVisible({ timeout: 1_000 });
+    }).toPass({ timeout: 30_000 });
+  }
+  // Every record the same on both: the stored deals, compared field by field.
+  const deals = async (p) => p.evaluate(() => new Promise((resolve) => {
+    const q = indexedDB.open('funnelscope');
+    q.onsuccess = () => {
+      const all = q.result.transaction('deals').objectStore('deals').getAll();
+      all.onsuccess = () => { resolve(all.result.map(({ device, ...d }) => d).sort((x, y) => x.id.localeCompare(y.id))); q.result.close(); };
+    };
+  }));
+  await expect.poll(async () => JSON.stringify(await deals(a.page)) === JSON.stringify(await deals(b.page)), { timeout: 15_000 }).toBe(true);
+  expect((await deals(a.page)).length).toBe(21);
+  a.check();
+  b.check();
+});
+
+test('a missing database and an unreachable server each say so; work goes on and is sent later', async ({ browser, baseURL }) => {
+  test.setTimeout(90_000);
+  // The unreachable server is one the user configures: requests to it are allowed too.
+  const closed = await freePort();
+  const a = await teammate(browser, baseURL, [`http://127.0.0.1:${closed}`]);
+  await a.page.goto('./');
+  await a.page.getByRole('button', { name: 'Use B2B template' }).click();
+  await turnOn(a.page, 'nosuchdb');
+  await expect(status(a.page)).toHaveText('Sync stopped: the database “nosuchdb” does not exist on the server.', { timeout: 15_000 });
+  await expect(a.page.locator('.sync-badge')).toHaveText(/does not exist/);
+
+  // A server that does not answer: offline, and the deal added meanwhile waits.
+  await a.page.locator('form.sync-form').getByLabel('Server address').fill(`http://127.0.0.1:${closed}`);
+  await a.page.locator('form.sync-form').getByLabel('Database').fill('later');
+  await a.page.locator('form.sync-form').getByRole('button', { name: 'Apply' }).click();
+  await expect(status(a.page)).toHaveText('Offline: the server does not answer. Working here; will retry.', { timeout: 15_000 });
+  await a.page.goto('./?view=board');
+  await addDeal(a.page, 'Made offline', '700');
+  // The right server: the deal goes up.
+  await createDb('later');
+  await turnOn(a.page, 'later');
+  await expect(status(a.page)).toHaveText('Synced', { timeout: 15_000 });
+  const docs = await (await fetch(`${couch}/later/_all_docs?include_docs=true`)).json();
+  const titles = docs.rows.filter((r) => r.id.startsWith('deal:')).map((r) => r.doc.data.title);
+  expect(titles).toEqual(['Made offline']);
+  a.check();
+});
