@@ -76,6 +76,9 @@ pub struct SyncSettings {
     pub remember: bool,
     #[serde(default)]
     pub on: bool,
+    /// The team passphrase for end-to-end encryption (empty: none); kept like the password.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub passphrase: String,
 }
 
 impl SyncSettings {
@@ -85,7 +88,8 @@ impl SyncSettings {
 
     /// Saved without the password unless it is to be remembered.
     pub fn save(&self) {
-        let kept = SyncSettings { password: if self.remember { self.password.clone() } else { String::new() }, ..self.clone() };
+        let keep = |s: &String| if self.remember { s.clone() } else { String::new() };
+        let kept = SyncSettings { password: keep(&self.password), passphrase: keep(&self.passphrase), ..self.clone() };
         let _ = LocalStorage::set(SYNC_KEY, kept);
     }
 }

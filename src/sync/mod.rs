@@ -273,6 +273,11 @@ pub enum SyncError {
     BadAnswer(String),
 }
 
+/// The reason for a failed answer (for requests made outside the two halves).
+pub fn failure_of(status: u16, body: &str) -> SyncError {
+    failure(status, body)
+}
+
 fn failure(status: u16, body: &str) -> SyncError {
     let reason = serde_json::from_str::<Value>(body).ok().and_then(|v| v.get("reason").and_then(Value::as_str).map(str::to_string)).unwrap_or_default();
     match status {
@@ -685,6 +690,69 @@ fn with_meta(mut body: Value, id: &str, rev: Option<&str>) -> Value {
     body
 }
 
+/// End-to-end encryption happens around the protocol, in the driver: before a request
+/// leaves, each document's `data` becomes `enc` (ciphertext, base64, sealed in the browser);
+/// when an answer arrives, `enc` becomes `data` again. The server keeps ids, revisions, the
+/// record kind and ciphertext. These helpers find and replace the document bodies; the
+/// driver does the (asynchronous) cryptography in between.
+pub mod seal {
+    use serde_json::Value;
+
+    /// The id of the document that holds the team's key salt and a check value.
+    pub const KEY_DOC: &str = "crypto";
+    /// What the check value decrypts to with the right passphrase.
+    pub const CHECK: &str = "funnelscope team key";
+
+    fn visit(v: &mut Value, from: &str, f: &mut dyn FnMut(&mut serde_json::Map<String, Value>)) {
+        match v {
+            Value::Object(m) => {
+                if m.contains_key("_id") && m.contains_key(from) {
+                    f(m);
+                } else {
+                    m.values_mut().for_each(|x| visit(x, from, f));
+                }
+            }
+            Value::Array(a) => a.iter_mut().for_each(|x| visit(x, from, f)),
+            _ => {}
+        }
+    }
+
+    /// The plaintexts a request would send (each document's data as JSON text), in order.
+    pub fn outgoing(body: &mut Value) -> Vec<String> {
+        let mut out = Vec::new();
+        visit(body, "data", &mut |m| out.push(m.get("data").map(Value::to_string).unwrap_or_default()));
+        out
+    }
+
+    /// The request body with each document's data replaced by its ciphertext (same order).
+    pub fn seal(body: &mut Value, sealed: Vec<String>) {
+        let mut it = sealed.into_iter();
+        visit(body, "data", &mut |m| {
+            m.remove("data");
+            m.insert("enc".into(), Value::String(it.next().unwrap_or_default()));
+        });
+    }
+
+    /// The ciphertexts an answer carries (feed results, conflicting leaves, one document).
+    pub fn incoming(answer: &mut Value) -> Vec<String> {
+        let mut out = Vec::new();
+        visit(answer, "enc", &mut |m| out.push(m.get("enc").and_then(Value::as_str).unwrap_or_default().to_string()));
+        out
+    }
+
+    /// The answer with the plaintexts put back; a document that cannot be opened (another
+    /// passphrase, altered) keeps no data, so it is counted unreadable and left alone.
+    pub fn open(answer: &mut Value, opened: Vec<Option<String>>) {
+        let mut it = opened.into_iter();
+        visit(answer, "enc", &mut |m| {
+            m.remove("enc");
+            if let Some(data) = it.next().flatten().and_then(|t| serde_json::from_str::<Value>(&t).ok()) {
+                m.insert("data".into(), data);
+            }
+        });
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -713,6 +781,33 @@ mod tests {
         st.changed(&[Change::PurgeDeal { tombstone, events: vec![Id::from("e1")], calls: vec![Id::from("c1")], activities: vec![] }]);
         assert_eq!(st.pending.iter().collect::<Vec<_>>(), ["deal:d1"]);
         assert_eq!(st.removed.iter().collect::<Vec<_>>(), ["call:c1", "event:e1"]);
+    }
+
+    /// Sealing replaces every document's data in a bulk write, and opening restores it in a
+    /// feed answer; with a stand-in cipher (reversed text) the round trip is exact and
+    /// nothing of the record is left in clear.
+    #[test]
+    fn sealing_replaces_every_body_and_opening_restores_it() {
+        let rev = |t: &str| t.chars().rev().collect::<String>();
+        let mut body = json!({ "docs": [
+            { "_id": "deal:1", "_rev": "1-a", "kind": "deal", "data": { "title": "Secret deal", "amount": 123 } },
+            { "_id": "event:2", "_deleted": true, "_rev": "1-b" },
+        ]});
+        let plain = seal::outgoing(&mut body);
+        assert_eq!(plain.len(), 1);
+        seal::seal(&mut body, plain.iter().map(|p| rev(p)).collect());
+        let text = body.to_string();
+        assert!(!text.contains("Secret deal") && !text.contains("\"amount\":123") && text.contains("\"enc\""));
+        // As the feed would return it.
+        let mut answer = json!({ "results": [{ "id": "deal:1", "doc": body["docs"][0].clone() }], "last_seq": 3 });
+        let sealed = seal::incoming(&mut answer);
+        seal::open(&mut answer, sealed.iter().map(|c| Some(rev(c))).collect());
+        assert_eq!(answer["results"][0]["doc"]["data"], json!({ "title": "Secret deal", "amount": 123 }));
+        assert!(answer["results"][0]["doc"].get("enc").is_none());
+        // A wrong key opens nothing: no data, so the document is not read.
+        let mut again = json!({ "results": [{ "doc": body["docs"][0].clone() }] });
+        seal::open(&mut again, vec![None]);
+        assert!(again["results"][0]["doc"].get("data").is_none());
     }
 
     #[test]

@@ -54,3 +54,42 @@ pub async fn decrypt(passphrase: &str, env: &Envelope) -> Result<Option<String>,
         Err(_) => Ok(None),
     }
 }
+
+/// Team sync's key: PBKDF2-SHA-256 from the team passphrase and the salt kept in the
+/// database (not secret), the same strength as an encrypted export.
+pub async fn team_key(passphrase: &str, salt: &[u8]) -> Result<CryptoKey, String> {
+    let (subtle, _) = subtle()?;
+    key(&subtle, passphrase, salt, PBKDF2_ITERATIONS).await
+}
+
+pub fn random_bytes<const N: usize>() -> Result<[u8; N], String> {
+    let (_, crypto) = subtle()?;
+    let mut b = [0u8; N];
+    crypto.get_random_values_with_u8_array(&mut b).map_err(err)?;
+    Ok(b)
+}
+
+/// One document body sealed: base64 of a fresh 12-byte IV followed by the AES-GCM
+/// ciphertext.
+pub async fn seal(k: &CryptoKey, plaintext: &str) -> Result<String, String> {
+    let (subtle, _) = subtle()?;
+    let iv: [u8; 12] = random_bytes()?;
+    let params = AesGcmParams::new_with_u8_array("AES-GCM", &Uint8Array::from(&iv[..]));
+    let ct = JsFuture::from(subtle.encrypt_with_object_and_u8_array(&params, k, plaintext.as_bytes()).map_err(err)?).await.map_err(err)?;
+    let mut out = iv.to_vec();
+    out.extend(Uint8Array::new(&ct).to_vec());
+    Ok(crate::io::envelope::b64_encode(&out))
+}
+
+/// The plaintext of a sealed body; None with another key or when altered.
+pub async fn open(k: &CryptoKey, sealed: &str) -> Option<String> {
+    let (subtle, _) = subtle().ok()?;
+    let bytes = b64_decode(sealed)?;
+    if bytes.len() < 12 {
+        return None;
+    }
+    let (iv, ct) = bytes.split_at(12);
+    let params = AesGcmParams::new_with_u8_array("AES-GCM", &Uint8Array::from(iv));
+    let buf = JsFuture::from(subtle.decrypt_with_object_and_u8_array(&params, k, ct).ok()?).await.ok()?;
+    String::from_utf8(Uint8Array::new(&buf).to_vec()).ok()
+}

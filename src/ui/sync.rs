@@ -23,14 +23,22 @@ pub enum Status {
     Failed(SyncError),
     /// On, but the password is not kept in this browser: asked for again.
     NeedsPassword,
+    /// The database is encrypted and no team passphrase was given.
+    NeedsPassphrase,
+    /// The team passphrase does not open the database's key check.
+    WrongPassphrase,
 }
 
 #[derive(Clone, Copy)]
 pub struct SyncCtx {
     pub status: RwSignal<Status>,
     pub settings: RwSignal<SyncSettings>,
-    /// The password for this tab (kept in the settings only when remembered).
+    /// The password and team passphrase for this tab (kept in the settings only when
+    /// remembered).
     password: StoredValue<String>,
+    passphrase: StoredValue<String>,
+    /// The team key when the database is encrypted.
+    key: StoredValue<Option<web_sys::CryptoKey>, LocalStorage>,
     /// Bumped to stop the running loops (turned off, settings changed).
     generation: StoredValue<u64>,
 }
@@ -40,6 +48,8 @@ pub fn provide_sync() -> SyncCtx {
     let ctx = SyncCtx {
         status: RwSignal::new(Status::Off),
         password: StoredValue::new(settings.password.clone()),
+        passphrase: StoredValue::new(settings.passphrase.clone()),
+        key: StoredValue::new_local(None),
         settings: RwSignal::new(settings),
         generation: StoredValue::new(0),
     };
@@ -79,8 +89,84 @@ fn basic(user: &str, password: &str) -> Option<String> {
     web_sys::window()?.btoa(&latin1).ok().map(|b| format!("Basic {b}"))
 }
 
+/// Sends one request, sealing the documents it carries and opening the ones that come back
+/// when the database is encrypted (`key`).
+async fn send(ctx: SyncCtx, r: &Request) -> (u16, String) {
+    let s = ctx.settings.get_untracked();
+    let password = ctx.password.get_value();
+    let key = ctx.key.get_value();
+    let Some(k) = key else { return send_plain(&s, &password, r).await };
+    let mut r = r.clone();
+    if let Some(body) = r.body.as_mut() {
+        let mut sealed = Vec::new();
+        for p in crate::sync::seal::outgoing(body) {
+            match super::crypto::seal(&k, &p).await {
+                Ok(c) => sealed.push(c),
+                Err(_) => return (0, String::new()),
+            }
+        }
+        crate::sync::seal::seal(body, sealed);
+    }
+    let (status, text) = send_plain(&s, &password, &r).await;
+    if !(200..300).contains(&status) {
+        return (status, text);
+    }
+    let Ok(mut answer) = serde_json::from_str::<serde_json::Value>(&text) else { return (status, text) };
+    let mut opened = Vec::new();
+    for c in crate::sync::seal::incoming(&mut answer) {
+        opened.push(super::crypto::open(&k, &c).await);
+    }
+    crate::sync::seal::open(&mut answer, opened);
+    (status, answer.to_string())
+}
+
+/// The team key: from the database's key document (made by the first device to sync with
+/// a passphrase), checked against it. None with no passphrase and a plain database.
+async fn team_key(ctx: SyncCtx) -> Result<Option<web_sys::CryptoKey>, Status> {
+    use crate::sync::seal::{CHECK, KEY_DOC};
+    let s = ctx.settings.get_untracked();
+    let password = ctx.password.get_value();
+    let passphrase = ctx.passphrase.get_value();
+    let get = Request { method: "GET", path: KEY_DOC.into(), body: None };
+    let (status, text) = send_plain(&s, &password, &get).await;
+    let doc: Option<serde_json::Value> = match status {
+        200 => serde_json::from_str(&text).ok(),
+        404 if text.contains("missing") || text.contains("deleted") => None,
+        code => return Err(fail_status(crate::sync::failure_of(code, &text))),
+    };
+    let salt = doc.as_ref().and_then(|d| d.get("salt")).and_then(|v| v.as_str()).and_then(crate::io::envelope::b64_decode);
+    match (passphrase.is_empty(), salt) {
+        (true, None) => Ok(None),
+        (true, Some(_)) => Err(Status::NeedsPassphrase),
+        (false, Some(salt)) => {
+            let k = super::crypto::team_key(&passphrase, &salt).await.map_err(|e| Status::Failed(SyncError::BadAnswer(e)))?;
+            let check = doc.as_ref().and_then(|d| d.get("check")).and_then(|v| v.as_str()).unwrap_or_default();
+            match super::crypto::open(&k, check).await {
+                Some(t) if t == CHECK => Ok(Some(k)),
+                _ => Err(Status::WrongPassphrase),
+            }
+        }
+        (false, None) => {
+            // The first device with a passphrase: a new salt and check, stored for the team.
+            let salt: [u8; 16] = super::crypto::random_bytes().map_err(|e| Status::Failed(SyncError::BadAnswer(e)))?;
+            let k = super::crypto::team_key(&passphrase, &salt).await.map_err(|e| Status::Failed(SyncError::BadAnswer(e)))?;
+            let check = super::crypto::seal(&k, CHECK).await.map_err(|e| Status::Failed(SyncError::BadAnswer(e)))?;
+            let body = serde_json::json!({ "_id": KEY_DOC, "salt": crate::io::envelope::b64_encode(&salt), "check": check });
+            let put = Request { method: "POST", path: String::new(), body: Some(body) };
+            match send_plain(&s, &password, &put).await {
+                (200..=299, _) => Ok(Some(k)),
+                (code, text) => Err(fail_status(crate::sync::failure_of(code, &text))),
+            }
+        }
+    }
+}
+
+fn fail_status(e: SyncError) -> Status {
+    if e == SyncError::Unreachable { Status::Offline } else { Status::Failed(e) }
+}
+
 /// Sends one request to the configured database; status 0 when no answer came.
-async fn send(s: &SyncSettings, password: &str, r: &Request) -> (u16, String) {
+async fn send_plain(s: &SyncSettings, password: &str, r: &Request) -> (u16, String) {
     let base = format!("{}/{}", s.url.trim().trim_end_matches('/'), s.db.trim());
     let url = if r.path.is_empty() { base } else { format!("{base}/{}", r.path) };
     let init = web_sys::RequestInit::new();
@@ -126,6 +212,28 @@ fn start(app: AppState, ctx: SyncCtx, first: bool) {
                 return;
             }
         }
+        // The team key first (or the knowledge that the database is plain).
+        let mut wait = 1_000;
+        loop {
+            if !running(ctx, gen) {
+                return;
+            }
+            match team_key(ctx).await {
+                Ok(k) => {
+                    ctx.key.set_value(k);
+                    break;
+                }
+                Err(st @ (Status::WrongPassphrase | Status::NeedsPassphrase)) => {
+                    ctx.status.set(st);
+                    return;
+                }
+                Err(st) => {
+                    ctx.status.set(st);
+                    sleep(wait).await;
+                    wait = (wait * 2).min(30_000);
+                }
+            }
+        }
         let state = match store.sync_load().await {
             Ok((st, _)) => Rc::new(RefCell::new(st)),
             Err(_) => return,
@@ -161,13 +269,12 @@ async fn pull_loop(app: AppState, ctx: SyncCtx, gen: u64, store: Rc<crate::stora
     let mut backoff = 1_000;
     let mut pull = Pull::live();
     while running(ctx, gen) {
-        let settings = ctx.settings.get_untracked();
         let before: std::collections::BTreeSet<String> = state.borrow().pending.clone();
         let since = state.borrow().since.clone();
         let action = app.ws.with_untracked(|ws| pull.next(ws, &mut state.borrow_mut()));
         let failed = match action {
             Action::Send(r) => {
-                let (status, body) = send(&settings, &ctx.password.get_value(), &r).await;
+                let (status, body) = send(ctx, &r).await;
                 if !running(ctx, gen) {
                     return;
                 }
@@ -227,13 +334,12 @@ async fn push_loop(app: AppState, ctx: SyncCtx, gen: u64, store: Rc<crate::stora
         let mut failed = None;
         if !marks.is_empty() {
             ctx.status.set(Status::Syncing { to_send: marks.len(), received: 0 });
-            let settings = ctx.settings.get_untracked();
             let mut push = Push::default();
             loop {
                 let action = app.ws.with_untracked(|ws| push.next(ws, &mut state.borrow_mut()));
                 match action {
                     Action::Send(r) => {
-                        let (status, body) = send(&settings, &ctx.password.get_value(), &r).await;
+                        let (status, body) = send(ctx, &r).await;
                         if !running(ctx, gen) {
                             return;
                         }
@@ -317,6 +423,8 @@ pub fn status_text(app: AppState, s: &Status, db: &str) -> String {
         Status::Synced => app.t(K::SyncSynced).into(),
         Status::Offline => app.t(K::SyncOffline).into(),
         Status::NeedsPassword => app.t(K::SyncNeedsPassword).into(),
+        Status::NeedsPassphrase => app.t(K::SyncNeedsPassphrase).into(),
+        Status::WrongPassphrase => app.t(K::SyncWrongPassphrase).into(),
         Status::Failed(e) => match e {
             SyncError::Unauthorized => app.t(K::SyncWrongPassword).into(),
             SyncError::Forbidden => app.t(K::SyncForbidden).into(),
@@ -336,7 +444,7 @@ pub fn SyncBadge() -> impl IntoView {
     move || {
         let s = ctx.status.get();
         (s != Status::Off).then(|| {
-            let bad = matches!(s, Status::Failed(_) | Status::NeedsPassword | Status::Offline);
+            let bad = matches!(s, Status::Failed(_) | Status::NeedsPassword | Status::NeedsPassphrase | Status::WrongPassphrase | Status::Offline);
             let text = status_text(app, &s, &ctx.settings.with(|x| x.db.clone()));
             let title = text.clone();
             view! {
@@ -355,6 +463,7 @@ pub fn SyncSection() -> impl IntoView {
     let ctx = use_sync();
     let draft = RwSignal::new(ctx.settings.get_untracked());
     let password = RwSignal::new(ctx.password.get_value());
+    let passphrase = RwSignal::new(ctx.passphrase.get_value());
     let error = RwSignal::new(None::<String>);
     let turn_on = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
@@ -379,7 +488,9 @@ pub fn SyncSection() -> impl IntoView {
         let same_place = old.url == s.url && old.db == s.db;
         s.on = true;
         s.password = password.get_untracked();
+        s.passphrase = passphrase.get_untracked();
         ctx.password.set_value(s.password.clone());
+        ctx.passphrase.set_value(s.passphrase.clone());
         s.save();
         ctx.settings.set(s);
         leptos::task::spawn_local(async move {
@@ -421,6 +532,10 @@ pub fn SyncSection() -> impl IntoView {
             <label class="field">
                 <span>{move || app.t(K::SyncPassword)}</span>
                 <input type="password" prop:value=move || password.get() on:input=move |ev| password.set(event_target_value(&ev)) autocomplete="current-password"/>
+            </label>
+            <label class="field">
+                <span>{move || app.t(K::SyncPassphrase)}</span>
+                <input type="password" prop:value=move || passphrase.get() on:input=move |ev| passphrase.set(event_target_value(&ev)) autocomplete="off"/>
             </label>
             <label class="check">
                 <input type="checkbox" prop:checked=move || draft.with(|d| d.remember) on:change=move |ev| { let on = event_target_checked(&ev); draft.update(|d| d.remember = on); }/>

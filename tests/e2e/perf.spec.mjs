@@ -3,7 +3,7 @@
 import { test, expect, openApp, dealCount } from './helpers.mjs';
 
 // The benchmark build (with window.wasmBindings.bench_*), served beside the shipped one.
-test.use({ baseURL: 'http://127.0.0.1:8091/funnelscope/' });
+test.use({ baseURL: `http://127.0.0.1:${Number(process.env.E2E_PORT || 8090) + 1}/funnelscope/` });
 
 test('analytics on 100k deals / ~1M events in wasm', async ({ page }) => {
   test.setTimeout(180_000);

@@ -1,6 +1,7 @@
 import { defineConfig } from '@playwright/test';
 
-const PORT = 8090;
+// E2E_PORT lets a second run go on beside another (e.g. a CI clone's) on the same machine.
+const PORT = Number(process.env.E2E_PORT || 8090);
 
 export default defineConfig({
   testDir: '.',

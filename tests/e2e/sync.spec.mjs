@@ -2,7 +2,10 @@
 // dependency) is started here in memory on a free port and stopped at the end; two browser
 // profiles are two teammates. Each page may talk to its own origin and to that server only.
 import { spawn } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { test, expect } from '@playwright/test';
 
 let server;
@@ -18,10 +21,17 @@ async function freePort() {
   });
 }
 
+/** pouchdb-server in memory; it writes its config.json and log.txt in its working
+ *  directory, so each runs in a temporary one (never in the checkout). */
+function startCouch(port) {
+  const bin = resolve('node_modules/.bin/pouchdb-server');
+  return spawn(bin, ['--in-memory', '--host', '127.0.0.1', '--port', String(port)], { stdio: 'ignore', cwd: mkdtempSync(join(tmpdir(), 'couch-')) });
+}
+
 test.beforeAll(async () => {
   const port = await freePort();
   couch = `http://127.0.0.1:${port}`;
-  server = spawn('node_modules/.bin/pouchdb-server', ['--in-memory', '--host', '127.0.0.1', '--port', String(port)], { stdio: 'ignore', cwd: process.cwd() });
+  server = startCouch(port);
   for (let i = 0; i < 200; i++) {
     try {
       if ((await fetch(couch)).ok) return;
@@ -175,4 +185,86 @@ test('a missing database and an unreachable server each say so; work goes on and
   const titles = docs.rows.filter((r) => r.id.startsWith('deal:')).map((r) => r.doc.data.title);
   expect(titles).toEqual(['Made offline']);
   a.check();
+});
+
+test('a wrong password says so, and the right one syncs', async ({ browser, baseURL }) => {
+  test.setTimeout(60_000);
+  // A server of its own with an admin (the shared one stays open for the other tests).
+  const port = await freePort();
+  const guarded = `http://127.0.0.1:${port}`;
+  const proc = startCouch(port);
+  try {
+    for (let i = 0; i < 200; i++) {
+      try { if ((await fetch(guarded)).ok) break; } catch { /* not up yet */ }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect((await fetch(`${guarded}/_config/admins/admin`, { method: 'PUT', body: '"s3cret"' })).ok).toBe(true);
+    const auth = { Authorization: `Basic ${Buffer.from('admin:s3cret').toString('base64')}` };
+    expect((await fetch(`${guarded}/guarded`, { method: 'PUT', headers: auth })).status).toBe(201);
+
+    const a = await teammate(browser, baseURL, [guarded]);
+    await a.page.goto('./');
+    await a.page.getByRole('button', { name: 'Use B2B template' }).click();
+    await a.page.goto('./?view=data');
+    const form = a.page.locator('form.sync-form');
+    await form.getByLabel('Server address').fill(guarded);
+    await form.getByLabel('Database').fill('guarded');
+    await form.getByLabel('User (empty: none)').fill('admin');
+    await form.getByLabel('Password', { exact: true }).fill('wrong');
+    await form.getByRole('button', { name: 'Turn sync on' }).click();
+    await expect(status(a.page)).toHaveText('Sync stopped: wrong user name or password.', { timeout: 15_000 });
+    // Not remembered: nothing of the password is kept in this browser's storage.
+    expect(await a.page.evaluate(() => localStorage.getItem('funnelscope.sync'))).not.toContain('wrong');
+    await form.getByLabel('Password', { exact: true }).fill('s3cret');
+    await form.getByRole('button', { name: 'Apply' }).click();
+    await expect(status(a.page)).toHaveText('Synced', { timeout: 15_000 });
+    const docs = await (await fetch(`${guarded}/guarded/_all_docs`, { headers: auth })).json();
+    expect(docs.rows.some((r) => r.id.startsWith('pipeline:'))).toBe(true);
+    a.check();
+  } finally {
+    proc.kill();
+  }
+});
+
+test('with a team passphrase the server holds only ciphertext; a wrong or missing passphrase is named', async ({ browser, baseURL }) => {
+  test.setTimeout(120_000);
+  await createDb('secret');
+  const withPassphrase = async (page, phrase) => {
+    await page.goto('./?view=data');
+    const form = page.locator('form.sync-form');
+    await form.getByLabel('Server address').fill(couch);
+    await form.getByLabel('Database').fill('secret');
+    await form.getByLabel('Team passphrase (optional: end-to-end encryption)').fill(phrase);
+    await form.getByRole('button', { name: /^(Turn sync on|Apply)$/ }).click();
+  };
+  const a = await teammate(browser, baseURL);
+  await a.page.goto('./');
+  await a.page.getByRole('button', { name: 'Use B2B template' }).click();
+  await a.page.getByRole('button', { name: 'Add deal', exact: true }).click();
+  const dialog = a.page.getByRole('dialog', { name: 'New deal' });
+  await dialog.getByLabel('Deal title', { exact: true }).fill('Confidential Acme renewal');
+  await dialog.getByLabel('Amount', { exact: true }).fill('98765');
+  await dialog.getByLabel('Owner', { exact: true }).fill('Zhang San');
+  await dialog.getByRole('button', { name: 'Save deal' }).click();
+  await withPassphrase(a.page, 'correct horse battery');
+  await expect(status(a.page)).toHaveText('Synced', { timeout: 30_000 });
+
+  // Read straight from the server: ids, revisions and ciphertext, nothing in clear.
+  const raw = await (await fetch(`${couch}/secret/_all_docs?include_docs=true`)).text();
+  expect(raw).toContain('"enc"');
+  for (const clear of ['Confidential', 'Acme', '9876500', 'Zhang San', 'B2B sales', 'Qualification']) expect(raw).not.toContain(clear);
+  console.log(`encrypted sync: ${JSON.parse(raw).rows.length} documents, ${raw.length} bytes on the server for 1 deal`);
+
+  // A teammate with the passphrase reads it; with another one, or none, sync says why.
+  const b = await teammate(browser, baseURL);
+  await withPassphrase(b.page, 'correct horse battery');
+  await expect(status(b.page)).toHaveText('Synced', { timeout: 30_000 });
+  await b.page.goto('./?view=board');
+  await expect(b.page.getByRole('listitem', { name: 'Confidential Acme renewal', exact: true })).toContainText('$98,765');
+  const c = await teammate(browser, baseURL);
+  await withPassphrase(c.page, 'wrong horse');
+  await expect(status(c.page)).toHaveText("Sync stopped: the team passphrase does not match this database's.", { timeout: 30_000 });
+  await withPassphrase(c.page, '');
+  await expect(status(c.page)).toHaveText('Sync is paused: this database is encrypted; enter the team passphrase.', { timeout: 30_000 });
+  for (const t of [a, b, c]) t.check();
 });
