@@ -207,23 +207,71 @@ pub fn workspace_of<'a>(docs: impl IntoIterator<Item = &'a Value>) -> (Workspace
 pub fn merge_in<'a>(local: &Workspace, docs: impl IntoIterator<Item = &'a Value>) -> (Workspace, Vec<Change>, usize, Vec<Value>) {
     let docs: Vec<&Value> = docs.into_iter().collect();
     let (theirs, unreadable) = workspace_of(docs.iter().copied());
-    let merged = crate::io::merge::merge(local, &theirs);
-    let placed: std::collections::HashSet<&str> = merged.workspace.activities.iter().map(|a| a.id.as_str()).collect();
+    let changes = changes_for(local, &theirs);
+    // Placed: written now, or here already.
+    let incoming: std::collections::HashSet<&str> = theirs.activities.iter().map(|a| a.id.as_str()).collect();
+    let mut placed: std::collections::HashSet<&str> =
+        changes.iter().filter_map(|c| if let Change::PutActivity(a) = c { Some(a.id.as_str()) } else { None }).collect();
+    placed.extend(local.activities.iter().map(|a| a.id.as_str()).filter(|id| incoming.contains(id)));
     let waiting = docs
         .into_iter()
         .filter(|d| d.get("kind").and_then(Value::as_str) == Some(Kind::Activity.name()))
         .filter(|d| d.get("data").and_then(|x| x.get("id")).and_then(Value::as_str).is_some_and(|id| !placed.contains(id)))
         .cloned()
         .collect();
-    (theirs, crate::io::merge::changes_from(local, &merged.workspace), unreadable, waiting)
+    (theirs, changes, unreadable, waiting)
 }
 
 /// What storing `theirs` (an `Action::Store`) changes in `local` as it is when stored: the
 /// same per-field merge as a file merge. Merging at store time, not when the documents
 /// arrived, keeps an edit made here in between.
 pub fn changes_for(local: &Workspace, theirs: &Workspace) -> Vec<Change> {
-    let merged = crate::io::merge::merge(local, theirs);
-    crate::io::merge::changes_from(local, &merged.workspace)
+    // A pipeline's merge keeps stages that any deal's history uses: it needs everything.
+    // Otherwise only the records the batch names matter, so the merge runs on those (a
+    // first sync of 10,000 deals merges ~200 batches into a growing workspace).
+    let mine = if theirs.pipelines.is_empty() { subset(local, theirs) } else { local.clone() };
+    let merged = crate::io::merge::merge(&mine, theirs);
+    crate::io::merge::changes_from(&mine, &merged.workspace)
+}
+
+/// The part of `local` a merge with `theirs` reads: the records with the same ids, every
+/// deal `theirs` touches (its own, its stage changes' and calls' deals, its activities'
+/// targets) with all its history (a deal's stage is derived from it), the leads, accounts
+/// and contacts activities point at, all pipelines and the settings.
+fn subset(local: &Workspace, theirs: &Workspace) -> Workspace {
+    use crate::domain::{ActivityOn, Id};
+    use std::collections::HashSet;
+    let mut deals: HashSet<&Id> = theirs.deals.iter().map(|d| &d.id).collect();
+    deals.extend(theirs.events.iter().map(|e| &e.opportunity));
+    deals.extend(theirs.category_changes.iter().map(|c| &c.opportunity));
+    let (mut leads, mut accounts, mut contacts): (HashSet<Id>, HashSet<Id>, HashSet<Id>) = Default::default();
+    leads.extend(theirs.leads.iter().map(|l| l.id.clone()));
+    accounts.extend(theirs.accounts.iter().map(|a| a.id.clone()));
+    contacts.extend(theirs.contacts.iter().map(|c| c.id.clone()));
+    let mut activity_deals: HashSet<Id> = HashSet::new();
+    for a in &theirs.activities {
+        match a.on() {
+            ActivityOn::Deal(id) => drop(activity_deals.insert(id)),
+            ActivityOn::Lead(id) => drop(leads.insert(id)),
+            ActivityOn::Account(id) => drop(accounts.insert(id)),
+            ActivityOn::Contact(id) => drop(contacts.insert(id)),
+        }
+    }
+    deals.extend(activity_deals.iter());
+    let acts: HashSet<&Id> = theirs.activities.iter().map(|a| &a.id).collect();
+    let owners: HashSet<&Id> = theirs.owners.iter().map(|o| &o.id).collect();
+    Workspace {
+        pipelines: local.pipelines.clone(),
+        deals: local.deals.iter().filter(|d| deals.contains(&d.id)).cloned().collect(),
+        events: local.events.iter().filter(|e| deals.contains(&e.opportunity)).cloned().collect(),
+        category_changes: local.category_changes.iter().filter(|c| deals.contains(&c.opportunity)).cloned().collect(),
+        activities: local.activities.iter().filter(|a| acts.contains(&a.id)).cloned().collect(),
+        owners: local.owners.iter().filter(|o| owners.contains(&o.id)).cloned().collect(),
+        leads: local.leads.iter().filter(|l| leads.contains(&l.id)).cloned().collect(),
+        settings: local.settings.clone(),
+        accounts: local.accounts.iter().filter(|a| accounts.contains(&a.id)).cloned().collect(),
+        contacts: local.contacts.iter().filter(|c| contacts.contains(&c.id)).cloned().collect(),
+    }
 }
 
 /// What this device keeps between syncs (in its own storage).
@@ -808,6 +856,61 @@ mod tests {
         let mut again = json!({ "results": [{ "doc": body["docs"][0].clone() }] });
         seal::open(&mut again, vec![None]);
         assert!(again["results"][0]["doc"].get("data").is_none());
+    }
+
+    /// Merging a batch on just the records it touches gives exactly what merging it into
+    /// the whole workspace gives: a demo workspace arrives in shuffled batches of 300
+    /// documents (with edits made here in between) and both ways end in the same records.
+    #[test]
+    fn merging_a_batch_on_its_records_equals_merging_into_everything() {
+        use crate::domain::{demo, Lang};
+        let now = chrono::TimeZone::with_ymd_and_hms(&chrono::Utc, 2026, 11, 27, 0, 0, 0).unwrap();
+        let theirs = demo::generate(150, 4, 4, now, Lang::En);
+        let mut docs: Vec<Value> = Vec::new();
+        let all = all_docs(&theirs);
+        let ids: BTreeSet<&str> = all.iter().map(String::as_str).collect();
+        let mut b = bodies(&theirs, &ids);
+        let mut rng = crate::domain::Rng::new(7);
+        let mut order: Vec<String> = all.clone();
+        for i in (1..order.len()).rev() {
+            order.swap(i, rng.below(i as u64 + 1) as usize);
+        }
+        for id in order {
+            if let Some(x) = b.remove(&id) {
+                docs.push(x);
+            }
+        }
+        // Here: a few of the same deals already, edited later.
+        let mut local = Workspace { pipelines: theirs.pipelines.clone(), ..Default::default() };
+        for d in theirs.deals.iter().take(10) {
+            let mut mine = d.clone();
+            mine.notes = "edited here".into();
+            mine.field_times.insert("notes".into(), now);
+            local.deals.push(mine);
+        }
+        local.events = theirs.events.iter().filter(|e| local.deals.iter().any(|d| d.id == e.opportunity)).cloned().collect();
+        local.order_logs();
+        let (mut fast, mut full) = (local.clone(), local.clone());
+        for batch in docs.chunks(300) {
+            let (part, _) = workspace_of(batch.iter());
+            let c = changes_for(&fast, &part);
+            fast.commit(c);
+            let merged = crate::io::merge::merge(&full, &part);
+            let c = crate::io::merge::changes_from(&full, &merged.workspace);
+            full.commit(c);
+        }
+        let key = |w: &Workspace| {
+            let mut v = serde_json::to_value(w).unwrap();
+            for k in ["pipelines", "deals", "events", "category_changes", "activities", "owners", "leads", "accounts", "contacts"] {
+                if let Some(Value::Array(a)) = v.get_mut(k) {
+                    a.sort_by_key(|x| x["id"].as_str().unwrap_or_default().to_string());
+                }
+            }
+            v
+        };
+        assert!(key(&fast) == key(&full));
+        assert_eq!(fast.deals.len(), theirs.deals.len());
+        assert!(fast.deals.iter().filter(|d| d.notes == "edited here").count() == 10);
     }
 
     #[test]

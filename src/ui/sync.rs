@@ -39,6 +39,8 @@ pub struct SyncCtx {
     passphrase: StoredValue<String>,
     /// The team key when the database is encrypted.
     key: StoredValue<Option<web_sys::CryptoKey>, LocalStorage>,
+    /// Where each half is (pull, push); `status` is made from both.
+    halves: StoredValue<(Half, Half)>,
     /// Bumped to stop the running loops (turned off, settings changed).
     generation: StoredValue<u64>,
 }
@@ -50,6 +52,7 @@ pub fn provide_sync() -> SyncCtx {
         password: StoredValue::new(settings.password.clone()),
         passphrase: StoredValue::new(settings.passphrase.clone()),
         key: StoredValue::new_local(None),
+        halves: StoredValue::new((Half::Done, Half::Done)),
         settings: RwSignal::new(settings),
         generation: StoredValue::new(0),
     };
@@ -202,6 +205,7 @@ fn start(app: AppState, ctx: SyncCtx, first: bool) {
     ctx.generation.update_value(|g| *g += 1);
     let gen = ctx.generation.get_value();
     app.sync_on.set_value(true);
+    ctx.halves.set_value((Half::Busy(0), Half::Done));
     ctx.status.set(Status::Syncing { to_send: 0, received: 0 });
     leptos::task::spawn_local(async move {
         let Some(store) = app.store_handle() else { return };
@@ -260,14 +264,35 @@ fn retry_cap(e: &SyncError) -> i32 {
     if *e == SyncError::Unreachable { 3_000 } else { 30_000 }
 }
 
-fn report(ctx: SyncCtx, e: SyncError) {
-    ctx.status.set(if e == SyncError::Unreachable { Status::Offline } else { Status::Failed(e) });
+/// One half of the sync: done (up to date), busy with n documents, or stopped.
+#[derive(Clone, Debug, PartialEq)]
+enum Half {
+    Done,
+    Busy(usize),
+    Down(Status),
+}
+
+/// Sets one half and shows what both together mean: a stop first (the pull's before the
+/// push's), then work under way (received while catching up, left to send), else synced.
+fn set_half(ctx: SyncCtx, pull: bool, h: Half) {
+    ctx.halves.update_value(|x| if pull { x.0 = h } else { x.1 = h });
+    let (p, q) = ctx.halves.get_value();
+    let busy = |h: &Half| if let Half::Busy(n) = h { *n } else { 0 };
+    let status = match (&p, &q) {
+        (Half::Down(s), _) | (_, Half::Down(s)) => s.clone(),
+        (Half::Done, Half::Done) => Status::Synced,
+        _ => Status::Syncing { to_send: busy(&q), received: busy(&p) },
+    };
+    if ctx.status.get_untracked() != status {
+        ctx.status.set(status);
+    }
 }
 
 /// The changes feed into the workspace, long-polled while the tab is open.
 async fn pull_loop(app: AppState, ctx: SyncCtx, gen: u64, store: Rc<crate::storage::Store>, state: Rc<RefCell<SyncState>>) {
     let mut backoff = 1_000;
     let mut pull = Pull::live();
+    let mut last_save = 0.0;
     while running(ctx, gen) {
         let before: std::collections::BTreeSet<String> = state.borrow().pending.clone();
         let since = state.borrow().since.clone();
@@ -288,7 +313,7 @@ async fn pull_loop(app: AppState, ctx: SyncCtx, gen: u64, store: Rc<crate::stora
         };
         if let Some(e) = failed {
             let cap = retry_cap(&e);
-            report(ctx, e);
+            set_half(ctx, true, Half::Down(fail_status(e)));
             pull = Pull::live();
             sleep(backoff).await;
             backoff = (backoff * 2).min(cap);
@@ -301,7 +326,13 @@ async fn pull_loop(app: AppState, ctx: SyncCtx, gen: u64, store: Rc<crate::stora
             let st = state.borrow();
             (st.since != since, st.pending.difference(&before).cloned().collect())
         };
-        if moved || !more.is_empty() {
+        // The checkpoint (with every known revision) is saved at most every 3 s while
+        // catching up, and whenever the pull is up to date: saving it after each of a first
+        // sync's ~200 batches would rewrite a growing record each time. Stopping in between
+        // repeats a few batches, which merge to nothing.
+        let now = js_sys::Date::now();
+        if !more.is_empty() || (moved && (pull.is_done() || now - last_save > 3_000.0)) {
+            last_save = now;
             let snapshot = SyncState { pending: Default::default(), ..state.borrow().clone() };
             if store.sync_save(&snapshot, &[], &more).await.is_err() {
                 return;
@@ -310,13 +341,7 @@ async fn pull_loop(app: AppState, ctx: SyncCtx, gen: u64, store: Rc<crate::stora
                 app.kick_sync();
             }
         }
-        if pull.is_done() {
-            if matches!(ctx.status.get_untracked(), Status::Syncing { .. } | Status::Offline) {
-                ctx.status.set(Status::Synced);
-            }
-        } else if let Status::Syncing { to_send, .. } = ctx.status.get_untracked() {
-            ctx.status.set(Status::Syncing { to_send, received: pull.pulled });
-        }
+        set_half(ctx, true, if pull.is_done() { Half::Done } else { Half::Busy(pull.pulled) });
     }
 }
 
@@ -333,7 +358,7 @@ async fn push_loop(app: AppState, ctx: SyncCtx, gen: u64, store: Rc<crate::stora
         }
         let mut failed = None;
         if !marks.is_empty() {
-            ctx.status.set(Status::Syncing { to_send: marks.len(), received: 0 });
+            set_half(ctx, false, Half::Busy(marks.len()));
             let mut push = Push::default();
             loop {
                 let action = app.ws.with_untracked(|ws| push.next(ws, &mut state.borrow_mut()));
@@ -348,7 +373,7 @@ async fn push_loop(app: AppState, ctx: SyncCtx, gen: u64, store: Rc<crate::stora
                             break;
                         }
                         let left = state.borrow().pending.len() + state.borrow().removed.len();
-                        ctx.status.set(Status::Syncing { to_send: left, received: 0 });
+                        set_half(ctx, false, Half::Busy(left));
                     }
                     Action::Store(theirs) => {
                         if let Err(e) = app.store_pulled(theirs).await {
@@ -373,15 +398,13 @@ async fn push_loop(app: AppState, ctx: SyncCtx, gen: u64, store: Rc<crate::stora
         match failed {
             Some(e) => {
                 let cap = retry_cap(&e);
-                report(ctx, e);
+                set_half(ctx, false, Half::Down(fail_status(e)));
                 sleep(backoff).await;
                 backoff = (backoff * 2).min(cap);
             }
             None => {
                 backoff = 1_000;
-                if !matches!(ctx.status.get_untracked(), Status::Failed(_) | Status::Offline) {
-                    ctx.status.set(Status::Synced);
-                }
+                set_half(ctx, false, Half::Done);
                 // Sleep until the next local change, or 30 s (to retry what failed).
                 let timeout = sleep(30_000);
                 futures_util_select(woken, timeout).await;

@@ -268,3 +268,96 @@ test('with a team passphrase the server holds only ciphertext; a wrong or missin
   await expect(status(c.page)).toHaveText('Sync is paused: this database is encrypted; enter the team passphrase.', { timeout: 30_000 });
   for (const t of [a, b, c]) t.check();
 });
+
+/** Records of an export as the documents the app writes (see `src/sync/mod.rs`). */
+function asDocs(doc) {
+  const kinds = { pipelines: 'pipeline', owners: 'owner', accounts: 'account', contacts: 'contact', deals: 'deal', events: 'event', category_changes: 'call', activities: 'activity', leads: 'lead' };
+  const out = [{ _id: 'settings', kind: 'settings', data: doc.settings ?? {} }];
+  for (const [key, kind] of Object.entries(kinds)) for (const r of doc[key] ?? []) out.push({ _id: `${kind}:${r.id}`, kind, data: r });
+  return out;
+}
+
+/** A pass-through to the sync server that can be taken down (connections dropped) and
+ *  brought back: the server going away in the middle of a sync, as the browser sees it. */
+async function proxyTo(target) {
+  const { createServer: http } = await import('node:http');
+  const state = { down: false };
+  const server = http(async (req, res) => {
+    if (state.down) return req.socket.destroy();
+    const chunks = [];
+    for await (const c of req) chunks.push(c);
+    try {
+      const headers = { ...req.headers };
+      delete headers.host;
+      const r = await fetch(target + req.url, { method: req.method, headers, body: chunks.length ? Buffer.concat(chunks) : undefined });
+      const out = Buffer.from(await r.arrayBuffer());
+      const h = {};
+      r.headers.forEach((v, k) => { if (!['content-encoding', 'content-length', 'transfer-encoding', 'connection'].includes(k)) h[k] = v; });
+      if (state.down) return req.socket.destroy();
+      res.writeHead(r.status, h).end(out);
+    } catch {
+      req.socket.destroy();
+    }
+  });
+  const port = await freePort();
+  await new Promise((r) => server.listen(port, '127.0.0.1', r));
+  return { url: `http://127.0.0.1:${port}`, state, close: () => server.close() };
+}
+
+test('a first sync of 10,000 deals shows progress, survives the server going away mid-way, and ends complete', async ({ browser, baseURL }) => {
+  test.setTimeout(900_000);
+  const { spawnSync } = await import('node:child_process');
+  const { readFileSync } = await import('node:fs');
+  const file = resolve('target/sync-10k.json');
+  const gen = spawnSync(resolve('target/release/funnel'), ['generate', '--deals', '10000', '--seed', '5', '--as-of', '2026-11-27', '--out', file]);
+  expect(gen.status, String(gen.stderr)).toBe(0);
+  const exported = JSON.parse(readFileSync(file, 'utf8'));
+  const docs = asDocs(exported);
+  await createDb('big');
+  for (let i = 0; i < docs.length; i += 5000) {
+    const r = await fetch(`${couch}/big/_bulk_docs`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ docs: docs.slice(i, i + 5000) }) });
+    expect(r.status).toBe(201);
+  }
+  const info = await (await fetch(`${couch}/big`)).json();
+  const bytes = (await (await fetch(`${couch}/big/_all_docs?include_docs=true`)).text()).length;
+  console.log(`server: ${info.doc_count} documents for 10,000 deals: ${(info.doc_count / 10000).toFixed(1)} documents and ${(bytes / 10000).toFixed(0)} bytes (JSON) per deal`);
+
+  const proxy = await proxyTo(couch);
+  const b = await teammate(browser, baseURL, [proxy.url]);
+  await b.page.goto('./?view=data');
+  await b.page.evaluate(() => {
+    window.__gap = 0;
+    let last = performance.now();
+    window.__ticker = setInterval(() => { const t = performance.now(); window.__gap = Math.max(window.__gap, t - last); last = t; }, 10);
+    window.__t0 = performance.now();
+  });
+  const form = b.page.locator('form.sync-form');
+  await form.getByLabel('Server address').fill(proxy.url);
+  await form.getByLabel('Database').fill('big');
+  await form.getByRole('button', { name: 'Turn sync on' }).click();
+  // Progress shows, and a third of the way in the server goes away for a while.
+  const received = async () => Number(((await status(b.page).textContent()) ?? '').match(/(\d+) received/)?.[1] ?? 0);
+  await expect.poll(received, { timeout: 300_000 }).toBeGreaterThan(docs.length / 3);
+  proxy.state.down = true;
+  await expect(status(b.page)).toHaveText('Offline: the server does not answer. Working here; will retry.', { timeout: 30_000 });
+  await b.page.waitForTimeout(2_000);
+  proxy.state.down = false;
+  await expect(status(b.page)).toHaveText('Synced', { timeout: 600_000 });
+  const out = await b.page.evaluate(() => { clearInterval(window.__ticker); return { ms: performance.now() - window.__t0, gap: window.__gap }; });
+  const counts = await b.page.evaluate(() => new Promise((done) => {
+    const q = indexedDB.open('funnelscope');
+    q.onsuccess = () => {
+      const tx = q.result.transaction(['deals', 'events', 'activities', 'leads']);
+      const n = {};
+      let left = 4;
+      for (const s of ['deals', 'events', 'activities', 'leads']) {
+        const c = tx.objectStore(s).count();
+        c.onsuccess = () => { n[s] = c.result; if (--left === 0) { q.result.close(); done(n); } };
+      }
+    };
+  }));
+  expect(counts).toEqual({ deals: exported.deals.length, events: exported.events.length, activities: exported.activities.length, leads: exported.leads.length });
+  console.log(`first sync of 10,000 deals (${docs.length} documents, server away 2 s mid-way): ${(out.ms / 1000).toFixed(1)} s; longest main-thread freeze ${out.gap.toFixed(0)} ms`);
+  proxy.close();
+  b.check();
+});
