@@ -403,6 +403,9 @@ pub struct Pull {
     still_waiting: Vec<Value>,
     /// Documents pulled so far, and ones this build could not read.
     pub pulled: usize,
+    /// Documents in the database when the pull began (its info's `doc_count`), for a
+    /// progress bar while catching up.
+    pub total: Option<usize>,
     pub unreadable: usize,
 }
 
@@ -536,7 +539,10 @@ impl Pull {
         }
         let v: Value = serde_json::from_str(body).map_err(|e| SyncError::BadAnswer(e.to_string()))?;
         match std::mem::take(&mut self.step) {
-            PullStep::Check => self.step = PullStep::Feed,
+            PullStep::Check => {
+                self.total = v.get("doc_count").and_then(Value::as_u64).map(|n| n as usize);
+                self.step = PullStep::Feed;
+            }
             PullStep::Feed => {
                 let results = v.get("results").and_then(Value::as_array).ok_or_else(|| SyncError::BadAnswer("no results".into()))?;
                 self.more = results.len() >= BATCH;

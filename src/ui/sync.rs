@@ -41,6 +41,8 @@ pub struct SyncCtx {
     key: StoredValue<Option<web_sys::CryptoKey>, LocalStorage>,
     /// Where each half is (pull, push); `status` is made from both.
     halves: StoredValue<(Half, Half)>,
+    /// While catching up: documents received and in the database, for the progress bar.
+    pub progress: RwSignal<Option<(usize, usize)>>,
     /// Bumped to stop the running loops (turned off, settings changed).
     generation: StoredValue<u64>,
 }
@@ -53,6 +55,7 @@ pub fn provide_sync() -> SyncCtx {
         passphrase: StoredValue::new(settings.passphrase.clone()),
         key: StoredValue::new_local(None),
         halves: StoredValue::new((Half::Done, Half::Done)),
+        progress: RwSignal::new(None),
         settings: RwSignal::new(settings),
         generation: StoredValue::new(0),
     };
@@ -342,6 +345,13 @@ async fn pull_loop(app: AppState, ctx: SyncCtx, gen: u64, store: Rc<crate::stora
             }
         }
         set_half(ctx, true, if pull.is_done() { Half::Done } else { Half::Busy(pull.pulled) });
+        let shown = match (pull.is_done(), pull.total) {
+            (false, Some(total)) if total > 0 => Some((pull.pulled.min(total), total)),
+            _ => None,
+        };
+        if ctx.progress.get_untracked() != shown {
+            ctx.progress.set(shown);
+        }
     }
 }
 
@@ -573,6 +583,10 @@ pub fn SyncSection() -> impl IntoView {
             {move || error.get().map(|e| view! { <p class="error" role="alert">{e}</p> })}
         </form>
         // Announced politely (not role=status: the page's import result keeps that role).
+        {move || ctx.progress.get().map(|(done, total)| view! {
+            <progress class="sync-progress" max=total.to_string() value=done.to_string()
+                aria-label=move || app.t(K::SyncProgress)></progress>
+        })}
         <p class="sync-status" aria-live="polite">{move || status_text(app, &ctx.status.get(), &ctx.settings.with(|s| s.db.clone()))}</p>
     }
 }

@@ -337,12 +337,15 @@ test('a first sync of 10,000 deals shows progress, survives the server going awa
   await form.getByRole('button', { name: 'Turn sync on' }).click();
   // Progress shows, and a third of the way in the server goes away for a while.
   const received = async () => Number(((await status(b.page).textContent()) ?? '').match(/(\d+) received/)?.[1] ?? 0);
+  const bar = b.page.getByRole('progressbar', { name: 'Documents received from the server' });
+  await expect(bar).toHaveAttribute('max', String(docs.length), { timeout: 60_000 });
   await expect.poll(received, { timeout: 300_000 }).toBeGreaterThan(docs.length / 3);
   proxy.state.down = true;
   await expect(status(b.page)).toHaveText('Offline: the server does not answer. Working here; will retry.', { timeout: 30_000 });
   await b.page.waitForTimeout(2_000);
   proxy.state.down = false;
   await expect(status(b.page)).toHaveText('Synced', { timeout: 600_000 });
+  await expect(bar).toHaveCount(0);
   const out = await b.page.evaluate(() => { clearInterval(window.__ticker); return { ms: performance.now() - window.__t0, gap: window.__gap }; });
   const counts = await b.page.evaluate(() => new Promise((done) => {
     const q = indexedDB.open('funnelscope');
