@@ -595,6 +595,9 @@ pub struct Push {
     sent: Vec<String>,
     /// Documents someone else wrote first: read theirs, merge, write again.
     behind: Vec<String>,
+    /// The server's revision of a document read, taken as known only once its merge is
+    /// stored (writing over it before would overwrite what it holds).
+    read_rev: Option<(String, String)>,
     /// Documents the server accepted from here.
     pub pushed: usize,
 }
@@ -613,12 +616,18 @@ enum PushStep {
 
 impl Push {
     pub fn next(&mut self, ws: &Workspace, state: &mut SyncState) -> Action {
+        // Called again: what was read is merged and stored here.
+        if let Some((id, rev)) = self.read_rev.take() {
+            if !matches!(self.step, PushStep::Read(_)) {
+                state.revs.insert(id, rev);
+            } else {
+                self.read_rev = Some((id, rev));
+            }
+        }
         match std::mem::take(&mut self.step) {
             PushStep::Read(doc) => {
                 let id = self.behind.remove(0);
-                if let Some(rev) = doc.get("_rev").and_then(Value::as_str) {
-                    state.revs.insert(id, rev.to_string());
-                }
+                self.read_rev = doc.get("_rev").and_then(Value::as_str).map(|rev| (id, rev.to_string()));
                 let (theirs, changes, _, _) = merge_in(ws, [&strip_meta(&doc)]);
                 if changes.is_empty() { self.next(ws, state) } else { Action::Store(theirs) }
             }
