@@ -83,6 +83,18 @@ pub fn doc_id(kind: Kind, id: &str) -> String {
     }
 }
 
+/// A server address sync can use: http(s) with a host, no database part needed.
+pub fn valid_server_url(url: &str) -> bool {
+    let rest = url.strip_prefix("https://").or_else(|| url.strip_prefix("http://"));
+    rest.is_some_and(|r| !r.is_empty() && !r.starts_with('/') && !r.contains(char::is_whitespace))
+}
+
+/// CouchDB's rule for database names: a lowercase letter, then lowercase letters, digits
+/// and `_$()+-/`.
+pub fn valid_db_name(db: &str) -> bool {
+    db.chars().next().is_some_and(|c| c.is_ascii_lowercase()) && db.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "_$()+-/".contains(c))
+}
+
 /// The documents a stored change writes, and the ones it removes (a purge).
 pub fn touched(change: &Change) -> (Vec<String>, Vec<String>) {
     let one = |k, id: &crate::domain::Id| (vec![doc_id(k, id.as_str())], Vec::new());
@@ -926,6 +938,14 @@ mod tests {
         assert!(key(&fast) == key(&full));
         assert_eq!(fast.deals.len(), theirs.deals.len());
         assert!(fast.deals.iter().filter(|d| d.notes == "edited here").count() == 10);
+    }
+
+    #[test]
+    fn settings_are_checked_before_any_request() {
+        assert!(valid_server_url("https://couch.example.com") && valid_server_url("http://127.0.0.1:5984"));
+        assert!(!valid_server_url("couch.example.com") && !valid_server_url("https://") && !valid_server_url("ftp://x") && !valid_server_url("http://a b"));
+        assert!(valid_db_name("team") && valid_db_name("funnel-team_2026") && valid_db_name("a/b"));
+        assert!(!valid_db_name("Team") && !valid_db_name("1team") && !valid_db_name("") && !valid_db_name("团队"));
     }
 
     #[test]

@@ -504,15 +504,11 @@ pub fn SyncSection() -> impl IntoView {
         s.url = s.url.trim().trim_end_matches('/').to_string();
         s.db = s.db.trim().to_string();
         let lang = app.lang.get_untracked();
-        let ok_url = (s.url.starts_with("https://") || s.url.starts_with("http://")) && s.url.len() > 8;
-        if !ok_url {
+        if !crate::sync::valid_server_url(&s.url) {
             error.set(Some(crate::i18n::tr(lang, K::SyncBadUrl).into()));
             return;
         }
-        // CouchDB's rule for database names.
-        let ok_db = s.db.chars().next().is_some_and(|c| c.is_ascii_lowercase())
-            && s.db.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "_$()+-/".contains(c));
-        if !ok_db {
+        if !crate::sync::valid_db_name(&s.db) {
             error.set(Some(crate::i18n::tr(lang, K::SyncBadDb).into()));
             return;
         }
