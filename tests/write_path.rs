@@ -217,6 +217,8 @@ proptest! {
         let rebuilt = door.stored.load();
         prop_assert_eq!(canonical(&door.ws), canonical(&rebuilt));
         prop_assert_eq!(canonical(door.model.workspace()), canonical(&rebuilt));
+        // Purges included (they move activities), the model's positions stay exact.
+        prop_assert_eq!(door.model.lookup(), &Lookup::of(door.model.workspace()));
         // The model's index, kept change by change, reports what a fresh index of the same
         // workspace reports (the same workspace: deals in the same order, so sums round alike).
         let q = Query::new(door.now + Duration::days(1));
@@ -408,4 +410,49 @@ fn an_import_adds_its_new_stages_to_the_stored_pipeline_not_its_old_copy() {
     assert_eq!(names, ["Renamed here", "Needs analysis", "Demo", "Negotiation", "Pilot", "Trial", "Won", "Lost"]);
     assert!(out.rule_errors().is_empty());
     assert_eq!(current.with_stages_from(&stored), None, "nothing new: nothing to write");
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(24))]
+
+    /// Team sync hands the model records in the server's order: events before their deal,
+    /// older events after newer ones, calls scattered, in batches of any size. Kept change
+    /// by change (no rebuild), the index reports what a fresh index of the result reports,
+    /// and every deal's stage is the target of its last event.
+    #[test]
+    fn records_in_any_order_and_batching_keep_the_index_exact(seed in 0u64..1_000, cuts in proptest::collection::vec(1usize..40, 1..12)) {
+        let now = t0() + Duration::days(200);
+        let whole = demo::generate(30, seed, seed, now, Lang::En);
+        // Each deal record's stage (a cache) as when it was created: the log must decide.
+        let first = whole.pipelines[0].stages[0].id.clone();
+        let mut records: Vec<Change> = whole.deals.iter().map(|d| Change::PutDeal(Opportunity { stage: first.clone(), ..d.clone() })).collect();
+        records.extend(whole.events.iter().cloned().map(Change::AppendEvent));
+        records.extend(whole.category_changes.iter().cloned().map(Change::AppendCategory));
+        // A seeded shuffle (Fisher-Yates with a small LCG).
+        let mut x = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        for i in (1..records.len()).rev() {
+            x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            records.swap(i, (x >> 33) as usize % (i + 1));
+        }
+        let mut model = Model::default();
+        model.apply(whole.pipelines.iter().cloned().map(Change::PutPipeline).collect(), false);
+        let mut rest = records.as_slice();
+        let mut k = 0;
+        while !rest.is_empty() {
+            let n = cuts[k % cuts.len()].min(rest.len());
+            model.apply(rest[..n].to_vec(), false);
+            rest = &rest[n..];
+            k += 1;
+        }
+        let ws = model.workspace();
+        prop_assert_eq!(model.lookup(), &Lookup::of(ws), "positions kept current equal positions mapped afresh");
+        // Only the records sent (not leads, accounts, activities).
+        let mut expected = Workspace { pipelines: whole.pipelines.clone(), deals: whole.deals.clone(), events: whole.events.clone(), category_changes: whole.category_changes.clone(), ..Default::default() };
+        expected.derive_stages();
+        prop_assert_eq!(canonical(ws), canonical(&expected));
+        let q = Query::new(now);
+        let kept = report_on(model.index().unwrap(), &q);
+        let fresh = report_on(&Flow::build(ws, &ws.pipelines[0]), &q);
+        prop_assert_eq!(kept, fresh);
+    }
 }

@@ -5,28 +5,8 @@
 //! string-keyed workspace on a move.
 
 use crate::domain::{CategoryChange, Change, ForecastCategory, Id, Opportunity, Pipeline, StageChange, StageKind, Workspace};
-use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
 
-/// FxHash (as in rustc): ids are random already, so a fast non-cryptographic hash is
-/// safe here.
-#[derive(Default)]
-pub struct Fx(u64);
-
-impl Hasher for Fx {
-    fn write(&mut self, bytes: &[u8]) {
-        for chunk in bytes.chunks(8) {
-            let mut b = [0u8; 8];
-            b[..chunk.len()].copy_from_slice(chunk);
-            self.0 = (self.0.rotate_left(5) ^ u64::from_le_bytes(b)).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
-        }
-    }
-    fn finish(&self) -> u64 {
-        self.0
-    }
-}
-
-pub type FxMap<K, V> = HashMap<K, V, BuildHasherDefault<Fx>>;
+pub use crate::domain::ids::{Fx, FxMap, FxSet};
 
 /// Which deals take part.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -241,6 +221,35 @@ impl Flow {
         let calls = &mut self.categories[d as usize];
         let at = calls.partition_point(|x| x.0 <= t);
         calls.insert(at, (t, c.category));
+    }
+
+    pub fn has_deal(&self, id: &Id) -> bool {
+        self.deal_lookup.contains_key(id)
+    }
+
+    /// Reads the history of some deals again from the workspace's (ordered) logs: for
+    /// events that arrived out of time order, or before their deal (team sync lists
+    /// documents in the order the server stored them). One pass over the logs, with no
+    /// rebuild of the other deals.
+    pub fn refresh(&mut self, ws: &Workspace, deals: &FxSet<Id>) {
+        let at: FxMap<&Id, u32> = deals.iter().filter_map(|id| self.deal_lookup.get(id).map(|&d| (id, d))).collect();
+        if at.is_empty() {
+            return;
+        }
+        for &d in at.values() {
+            self.events[d as usize].clear();
+            self.categories[d as usize].clear();
+        }
+        for e in &ws.events {
+            if let (Some(&d), Some(&s)) = (at.get(&e.opportunity), self.stage_lookup.get(&e.to)) {
+                self.events[d as usize].push((e.at.timestamp(), s));
+            }
+        }
+        for c in &ws.category_changes {
+            if let Some(&d) = at.get(&c.opportunity) {
+                self.categories[d as usize].push((c.at.timestamp(), c.category));
+            }
+        }
     }
 
     /// The rep's call on deal `d` at time `t`: the last one made by then. Deals with no

@@ -3,11 +3,14 @@
 //! (or, on load, by what was read). The UI holds one of these; nothing else keeps a copy.
 
 use super::Flow;
-use crate::domain::{Change, Id, Workspace};
+use crate::domain::{Change, Id, Lookup, Workspace};
+use crate::domain::ids::FxSet;
 
 #[derive(Clone, Debug, Default)]
 pub struct Model {
     ws: Workspace,
+    /// Where each keyed record of `ws` sits, kept current with it.
+    at: Lookup,
     pipeline: Option<Id>,
     index: Option<Flow>,
 }
@@ -15,6 +18,10 @@ pub struct Model {
 impl Model {
     pub fn workspace(&self) -> &Workspace {
         &self.ws
+    }
+
+    pub fn lookup(&self) -> &Lookup {
+        &self.at
     }
 
     /// The index of the shown pipeline (None without pipelines).
@@ -40,6 +47,7 @@ impl Model {
     /// Everything replaced (a load, a replace, a restore); the shown pipeline stays if it
     /// still exists. Returns what is shown.
     pub fn replace(&mut self, ws: Workspace) -> Option<Id> {
+        self.at = Lookup::of(&ws);
         self.ws = ws;
         self.select(self.pipeline.clone())
     }
@@ -58,20 +66,37 @@ impl Model {
             Change::PutPipeline(p) if self.ws.pipeline(&p.id).is_none() => Some(p.id.clone()),
             _ => None,
         });
-        let in_order = {
-            let last = self.ws.events.last().map(|e| e.key());
-            changes.iter().all(|c| match (c, &last) {
-                (Change::AppendEvent(e), Some(l)) => e.key() >= *l,
-                _ => true,
-            })
-        };
+        // Log entries older than the log's newest (a merge, team sync) and deals new to the
+        // index (their events may have come in an earlier list) have their deal's history
+        // read again from the ordered log once the workspace has them; in the usual case (a
+        // move, an edit, a new deal with its first event) the index follows change by change.
+        let (mut last_event, mut last_call) =
+            (self.ws.events.last().map(|e| e.key()), self.ws.category_changes.last().map(|c| c.key()));
+        let mut reread: FxSet<Id> = FxSet::default();
+        for c in &changes {
+            match c {
+                Change::AppendEvent(e) if last_event.is_some_and(|l| e.key() < l) => drop(reread.insert(e.opportunity.clone())),
+                Change::AppendEvent(e) => last_event = Some(e.key()),
+                Change::AppendCategory(k) if last_call.is_some_and(|l| k.key() < l) => drop(reread.insert(k.opportunity.clone())),
+                Change::AppendCategory(k) => last_call = Some(k.key()),
+                _ => {}
+            }
+        }
         // Stops at the first change the index cannot follow: it is rebuilt below anyway.
-        let kept = in_order
-            && match self.index.as_mut() {
-                Some(flow) => changes.iter().all(|c| flow.apply(c)),
-                None => false,
-            };
-        self.ws.commit(changes);
+        let kept = match self.index.as_mut() {
+            Some(flow) => changes.iter().all(|c| {
+                if let Change::PutDeal(d) = c {
+                    if d.pipeline == flow.pipeline && d.deleted_at.is_none() && !flow.has_deal(&d.id) {
+                        reread.insert(d.id.clone());
+                    }
+                }
+                flow.apply(c)
+            }),
+            None => false,
+        };
+        self.at.fill(&self.ws);
+        self.ws.commit_at(changes, &mut self.at);
+        self.at.fill(&self.ws);
         if new_pipeline.is_some() && (own || self.pipeline.is_none()) {
             return self.select(new_pipeline);
         }
@@ -79,8 +104,10 @@ impl Model {
         if self.pipeline.as_ref().is_some_and(|id| self.ws.pipeline(id).is_none_or(|p| p.deleted_at.is_some())) {
             return self.select(None);
         }
-        if !kept {
-            self.rebuild();
+        match (kept, self.index.as_mut()) {
+            (true, Some(flow)) if !reread.is_empty() => flow.refresh(&self.ws, &reread),
+            (true, _) => {}
+            (false, _) => self.rebuild(),
         }
         None
     }

@@ -7,8 +7,9 @@
 use super::activity::{Activity, ActivityDraft};
 use super::error::{DomainError, Field};
 use super::lead::{AssignRule, Lead, LeadDraft, LeadStatus, Owner, Settings};
+use super::lookup::Lookup;
 use super::event::{CategoryChange, StageChange};
-use super::ids::{Hlc, Id, IdGen};
+use super::ids::{FxMap, FxSet, Hlc, Id, IdGen};
 use super::opportunity::{DealDraft, DealFields, Opportunity};
 use super::pipeline::{from_template, Lang, Pipeline, StageKind, Template};
 use chrono::{DateTime, Duration, Utc};
@@ -212,8 +213,10 @@ impl Workspace {
     /// Sorts both logs into their total order (records come back from IndexedDB in id
     /// order, from files in file order).
     pub fn order_logs(&mut self) {
-        self.events.sort_unstable_by(|a, b| a.key().cmp(&b.key()));
-        self.category_changes.sort_unstable_by(|a, b| a.key().cmp(&b.key()));
+        // A stable sort merges runs: a sorted log with a batch appended (sync, merge) costs
+        // about one pass, not a full sort.
+        self.events.sort_by(|a, b| a.key().cmp(&b.key()));
+        self.category_changes.sort_by(|a, b| a.key().cmp(&b.key()));
     }
 
     /// The highest clock stamp in the logs, for `Hlc::observe` after loading.
@@ -245,6 +248,26 @@ impl Workspace {
     }
 
     /// The current stage of every deal is the target of its last event.
+    /// `derive_stages` for some deals only (the log in order): each one's last event is
+    /// the last in the log that names it, found by reading the log from its end.
+    pub fn derive_stages_of(&mut self, deals: &FxSet<Id>) {
+        let mut current: FxMap<&Id, &Id> = FxMap::default();
+        for e in self.events.iter().rev() {
+            if current.len() == deals.len() {
+                break;
+            }
+            if deals.contains(&e.opportunity) {
+                current.entry(&e.opportunity).or_insert(&e.to);
+            }
+        }
+        let current: FxMap<Id, Id> = current.into_iter().map(|(d, s)| (d.clone(), s.clone())).collect();
+        for d in &mut self.deals {
+            if let Some(s) = current.get(&d.id) {
+                d.stage = s.clone();
+            }
+        }
+    }
+
     pub fn derive_stages(&mut self) {
         let current: HashMap<Id, Id> =
             self.last_events().into_iter().map(|(d, e)| (d.clone(), e.to.clone())).collect();
@@ -823,11 +846,41 @@ impl Workspace {
     /// Applies changes that have been stored: planned here, or received from another tab.
     /// The result equals rebuilding the workspace from the stored records (property-tested).
     pub fn commit(&mut self, changes: Vec<Change>) {
-        // Bulk changes (imports) look deals up by id once instead of scanning per record.
-        let mut index: Option<HashMap<Id, usize>> =
-            (changes.len() > 32).then(|| self.deals.iter().enumerate().map(|(i, d)| (d.id.clone(), i)).collect());
+        // Bulk changes (imports, sync batches) find the records they replace in one pass
+        // per list instead of a search per record.
+        let mut at = Lookup::default();
+        if changes.len() > 32 {
+            let named = changes.iter().filter_map(|c| match c {
+                Change::PutDeal(d) => Some(&d.id),
+                Change::AppendEvent(e) => Some(&e.opportunity),
+                _ => None,
+            });
+            at.deals = Some(positions(&self.deals, |r| &r.id, named));
+            macro_rules! named {
+                ($variant:ident) => {
+                    changes.iter().filter_map(|c| if let Change::$variant(r) = c { Some(&r.id) } else { None })
+                };
+            }
+            at.activities = Some(positions(&self.activities, |r| &r.id, named!(PutActivity)));
+            at.leads = Some(positions(&self.leads, |r| &r.id, named!(PutLead)));
+            at.accounts = Some(positions(&self.accounts, |r| &r.id, named!(PutAccount)));
+            at.contacts = Some(positions(&self.contacts, |r| &r.id, named!(PutContact)));
+        }
+        self.commit_at(changes, &mut at);
+    }
+
+    /// `commit` with the records' positions (`Lookup::of` this workspace, or some of them),
+    /// kept current: records added are added to it; a list a purge shrinks is set to
+    /// unknown (`Lookup::fill` maps it again).
+    pub fn commit_at(&mut self, changes: Vec<Change>, at: &mut Lookup) {
         let mut events_in_order = true;
         let mut calls_in_order = true;
+        // The deals whose events this list appends (their stage is derived again when the
+        // events came out of order), and deals new here (their events may have come first:
+        // team sync lists records in the server's order, and a record's stage is a cache
+        // that can be older than the log).
+        let mut appended: FxSet<Id> = FxSet::default();
+        let mut fresh: FxSet<Id> = FxSet::default();
         for c in changes {
             match c {
                 Change::PutPipeline(p) => match self.pipelines.iter_mut().find(|x| x.id == p.id) {
@@ -835,34 +888,36 @@ impl Workspace {
                     None => self.pipelines.push(p),
                 },
                 Change::PutDeal(d) => {
-                    let at = match &index {
+                    let found = match &at.deals {
                         Some(ix) => ix.get(&d.id).copied(),
                         None => self.deals.iter().position(|x| x.id == d.id),
                     };
-                    match at {
+                    match found {
                         Some(i) => {
                             // The stored stage is a cache; the log decides (below).
                             let stage = std::mem::take(&mut self.deals[i].stage);
                             self.deals[i] = Opportunity { stage, ..d };
                         }
                         None => {
-                            if let Some(ix) = index.as_mut() {
+                            if let Some(ix) = at.deals.as_mut() {
                                 ix.insert(d.id.clone(), self.deals.len());
                             }
+                            fresh.insert(d.id.clone());
                             self.deals.push(d);
                         }
                     }
                 }
                 Change::AppendEvent(e) => {
+                    appended.insert(e.opportunity.clone());
                     if self.events.last().is_some_and(|l| l.key() > e.key()) {
                         events_in_order = false;
                     } else if events_in_order {
                         // The newest event of all is its deal's newest: its target is the stage.
-                        let at = match &index {
+                        let found = match &at.deals {
                             Some(ix) => ix.get(&e.opportunity).copied(),
                             None => self.deals.iter().position(|x| x.id == e.opportunity),
                         };
-                        if let Some(i) = at {
+                        if let Some(i) = found {
                             self.deals[i].stage = e.to.clone();
                         }
                     }
@@ -872,26 +927,32 @@ impl Workspace {
                     calls_in_order &= self.category_changes.last().is_none_or(|l| l.key() <= c.key());
                     self.category_changes.push(c)
                 }
-                Change::PutActivity(a) => upsert(&mut self.activities, a, |x, y| x.id == y.id),
+                Change::PutActivity(a) => upsert_at(&mut self.activities, a, |r| &r.id, &mut at.activities),
                 Change::PutOwner(o) => upsert(&mut self.owners, o, |x, y| x.id == y.id),
-                Change::PutLead(l) => upsert(&mut self.leads, l, |x, y| x.id == y.id),
+                Change::PutLead(l) => upsert_at(&mut self.leads, l, |r| &r.id, &mut at.leads),
                 Change::PutSettings(s) => self.settings = s,
-                Change::PutAccount(a) => upsert(&mut self.accounts, a, |x, y| x.id == y.id),
-                Change::PutContact(c) => upsert(&mut self.contacts, c, |x, y| x.id == y.id),
+                Change::PutAccount(a) => upsert_at(&mut self.accounts, a, |r| &r.id, &mut at.accounts),
+                Change::PutContact(c) => upsert_at(&mut self.contacts, c, |r| &r.id, &mut at.contacts),
                 Change::PurgeDeal { tombstone, events, calls, activities } => {
                     let drop: HashSet<&Id> = events.iter().chain(&calls).chain(&activities).collect();
                     self.events.retain(|e| !drop.contains(&e.id));
                     self.category_changes.retain(|c| !drop.contains(&c.id));
                     self.activities.retain(|a| !drop.contains(&a.id));
-                    index = None;
-                    upsert(&mut self.deals, tombstone, |x, y| x.id == y.id);
+                    at.activities = None;
+                    upsert_at(&mut self.deals, tombstone, |r| &r.id, &mut at.deals);
                 }
             }
         }
         if !events_in_order || !calls_in_order {
-            // An older event arrived (a merge, another device): re-sort and re-derive.
+            // An older event arrived (a merge, another device): re-sort, and re-derive the
+            // stages of the deals it can have changed.
             self.order_logs();
-            self.derive_stages();
+        }
+        if !events_in_order {
+            fresh.extend(appended);
+        }
+        if !fresh.is_empty() {
+            self.derive_stages_of(&fresh);
         }
     }
     fn plan_create_deal(
@@ -1238,6 +1299,35 @@ impl Workspace {
 }
 
 /// Replaces the record `same` as `x` in `v`, or adds `x`.
+/// Where the records `named` sit in a long list: one pass hashing each record's id (no
+/// copy), not a search per change (a sync batch puts ~200 activities and leads into lists
+/// of 50,000) nor a map of the whole list. The first of equal ids, as `upsert` finds.
+fn positions<'a, T>(list: &[T], id: impl Fn(&T) -> &Id, named: impl Iterator<Item = &'a Id>) -> FxMap<Id, usize> {
+    let mut at: FxMap<Id, usize> = named.map(|i| (i.clone(), usize::MAX)).collect();
+    if !at.is_empty() {
+        for (i, r) in list.iter().enumerate() {
+            if let Some(slot) = at.get_mut(id(r)) {
+                *slot = (*slot).min(i);
+            }
+        }
+    }
+    at.retain(|_, i| *i != usize::MAX);
+    at
+}
+
+/// `upsert` by id, with the positions `positions` found (kept current as records are
+/// added); without them (a single change, or after a purge moved records), a search.
+fn upsert_at<T>(v: &mut Vec<T>, x: T, id: impl Fn(&T) -> &Id, at: &mut Option<FxMap<Id, usize>>) {
+    let Some(map) = at else { return upsert(v, x, |a, b| id(a) == id(b)) };
+    match map.get(id(&x)) {
+        Some(&i) => v[i] = x,
+        None => {
+            map.insert(id(&x).clone(), v.len());
+            v.push(x);
+        }
+    }
+}
+
 fn upsert<T>(v: &mut Vec<T>, x: T, same: impl Fn(&T, &T) -> bool) {
     match v.iter_mut().find(|y| same(y, &x)) {
         Some(slot) => *slot = x,
