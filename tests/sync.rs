@@ -118,13 +118,16 @@ impl Device {
     /// Runs `pull` until it is done or `stores` batches were stored.
     fn drive_pull(&mut self, pull: &mut Pull, port: u16, db: &str, mut stores: usize) -> Result<(), SyncError> {
         loop {
-            match pull.next(&self.ws, &mut self.state) {
+            // Positions mapped afresh: these workspaces are small (the app keeps its own current).
+            let at = Lookup::of(&self.ws);
+            match pull.next(&self.ws, &at, &mut self.state) {
                 Action::Send(r) => {
                     let (status, body) = send(port, db, &r);
                     pull.answer(status, &body, &mut self.state)?;
                 }
-                Action::Store(theirs) => {
-                    let changes = funnelscope::sync::changes_for(&self.ws, &theirs);
+                Action::Store { theirs, changes } => {
+                    // Nothing changed here since `next`: its merge is the one to store.
+                    assert_eq!(changes, funnelscope::sync::changes_for(&self.ws, &at, &theirs));
                     self.ws.commit(changes);
                     stores -= 1;
                     if stores == 0 {
@@ -140,13 +143,14 @@ impl Device {
     fn push(&mut self, port: u16, db: &str) -> Result<usize, SyncError> {
         let mut push = Push::default();
         loop {
-            match push.next(&self.ws, &mut self.state) {
+            let at = Lookup::of(&self.ws);
+            match push.next(&self.ws, &at, &mut self.state) {
                 Action::Send(r) => {
                     let (status, body) = send(port, db, &r);
                     push.answer(status, &body, &mut self.state)?;
                 }
-                Action::Store(theirs) => {
-                    let changes = funnelscope::sync::changes_for(&self.ws, &theirs);
+                Action::Store { theirs, changes } => {
+                    assert_eq!(changes, funnelscope::sync::changes_for(&self.ws, &at, &theirs));
                     self.ws.commit(changes);
                 }
                 Action::Idle => return Ok(push.pushed),

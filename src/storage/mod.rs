@@ -50,6 +50,14 @@ const BACKUP_LIST: &str = "backup_list";
 /// written by the sync alone.
 const SYNC_MARKS: &str = "sync_marks";
 const SYNC_STATE: &str = "sync_state";
+/// The server's revision of one document: `syncrev:<document id>` → [id, revision].
+const SYNC_REV: &str = "syncrev:";
+
+/// Every `syncrev:` key.
+fn sync_revs() -> Result<idb::KeyRange, StoreError> {
+    let upper = format!("{SYNC_REV}\u{10ffff}");
+    idb::KeyRange::bound(&JsValue::from_str(SYNC_REV), &JsValue::from_str(&upper), None, None).map_err(classify)
+}
 
 /// Documents to push: id → the database revision of the write that last changed it, and
 /// whether that change removed it. Unmarked only if unchanged since it was sent, so an edit
@@ -419,36 +427,69 @@ impl Store {
     pub async fn sync_load(&self) -> Result<(crate::sync::SyncState, SyncMarks), StoreError> {
         let tx = self.db.transaction(&[META], TransactionMode::ReadOnly).map_err(classify)?;
         let meta = tx.object_store(META).map_err(classify)?;
-        // Issue both requests before awaiting either, so the transaction stays active.
-        let (a, b) = (meta.get(JsValue::from_str(SYNC_STATE)).map_err(classify)?, meta.get(JsValue::from_str(SYNC_MARKS)).map_err(classify)?);
-        let state = a.await.map_err(classify)?.and_then(|v| v.as_string()).and_then(|t| serde_json::from_str(&t).ok()).unwrap_or_default();
+        // Issue every request before awaiting any, so the transaction stays active.
+        let (a, b, c) = (
+            meta.get(JsValue::from_str(SYNC_STATE)).map_err(classify)?,
+            meta.get(JsValue::from_str(SYNC_MARKS)).map_err(classify)?,
+            meta.get_all(Some(sync_revs()?.into()), None).map_err(classify)?,
+        );
+        let record = a.await.map_err(classify)?.and_then(|v| v.as_string()).and_then(|t| serde_json::from_str(&t).ok()).unwrap_or_default();
         let marks = b.await.map_err(classify)?.and_then(|v| serde_wasm_bindgen::from_value(v).ok()).unwrap_or_default();
-        Ok((state, marks))
+        let revs = c.await.map_err(classify)?.into_iter().filter_map(|v| serde_wasm_bindgen::from_value::<(String, String)>(v).ok());
+        Ok((crate::sync::SyncState::restore(record, revs), marks))
     }
 
-    /// Saves the sync's state (as JSON text: checkpoints may be numbers or strings), drops
-    /// the marks of documents the server now has (`sent`: id and the mark's revision, kept
-    /// if changed again since) and adds `more` (merged here, to send back).
-    pub async fn sync_save(&self, state: &crate::sync::SyncState, sent: &[(String, u64)], more: &[String]) -> Result<(), StoreError> {
+    /// The documents marked to send (the push reads them before each round).
+    pub async fn sync_marks(&self) -> Result<SyncMarks, StoreError> {
+        let tx = self.db.transaction(&[META], TransactionMode::ReadOnly).map_err(classify)?;
+        let stored = tx.object_store(META).and_then(|m| m.get(JsValue::from_str(SYNC_MARKS))).map_err(classify)?.await.map_err(classify)?;
+        Ok(stored.and_then(|v| serde_wasm_bindgen::from_value(v).ok()).unwrap_or_default())
+    }
+
+    /// Saves the sync's checkpoint record (as JSON text: checkpoints may be numbers or
+    /// strings) and the revisions learnt since the last save (`revs`: one record each, so
+    /// a save writes what changed, not every document's), drops the marks of documents the
+    /// server now has (`sent`: id and the mark's revision, kept if changed again since) and
+    /// adds `more` (merged here, to send back).
+    pub async fn sync_save(
+        &self,
+        checkpoint: &serde_json::Value,
+        revs: &std::collections::BTreeMap<String, Option<String>>,
+        sent: &[(String, u64)],
+        more: &[String],
+    ) -> Result<(), StoreError> {
         if self.read_only {
             return Err(StoreError::ReadOnly);
         }
         let tx = self.db.transaction(&[META], TransactionMode::ReadWrite).map_err(classify)?;
         let meta = tx.object_store(META).map_err(classify)?;
-        let stored = meta.get(JsValue::from_str(SYNC_MARKS)).map_err(classify)?.await.map_err(classify)?;
-        let mut marks: SyncMarks = stored.and_then(|v| serde_wasm_bindgen::from_value(v).ok()).unwrap_or_default();
-        for (id, at) in sent {
-            if marks.get(id).is_some_and(|m| m.0 == *at) {
-                marks.remove(id);
+        let marks = if sent.is_empty() && more.is_empty() {
+            None
+        } else {
+            let stored = meta.get(JsValue::from_str(SYNC_MARKS)).map_err(classify)?.await.map_err(classify)?;
+            let mut marks: SyncMarks = stored.and_then(|v| serde_wasm_bindgen::from_value(v).ok()).unwrap_or_default();
+            for (id, at) in sent {
+                if marks.get(id).is_some_and(|m| m.0 == *at) {
+                    marks.remove(id);
+                }
             }
-        }
-        for id in more {
-            marks.entry(id.clone()).or_insert((0, false));
-        }
-        let text = serde_json::to_string(state).map_err(|e| StoreError::Other(e.to_string()))?;
+            for id in more {
+                marks.entry(id.clone()).or_insert((0, false));
+            }
+            Some(marks)
+        };
         let issued = (|| {
-            meta.put(&to_js(&marks)?, Some(&JsValue::from_str(SYNC_MARKS))).map_err(classify)?;
-            meta.put(&JsValue::from_str(&text), Some(&JsValue::from_str(SYNC_STATE))).map_err(classify)?;
+            if let Some(marks) = &marks {
+                meta.put(&to_js(marks)?, Some(&JsValue::from_str(SYNC_MARKS))).map_err(classify)?;
+            }
+            meta.put(&JsValue::from_str(&checkpoint.to_string()), Some(&JsValue::from_str(SYNC_STATE))).map_err(classify)?;
+            for (doc, rev) in revs {
+                let key = JsValue::from_str(&format!("{SYNC_REV}{doc}"));
+                match rev {
+                    Some(rev) => drop(meta.put(&to_js(&(doc, rev))?, Some(&key)).map_err(classify)?),
+                    None => drop(meta.delete(key).map_err(classify)?),
+                }
+            }
             Ok::<_, StoreError>(())
         })();
         if let Err(e) = issued {
@@ -464,6 +505,7 @@ impl Store {
         let issued = (|| {
             meta.delete(JsValue::from_str(SYNC_MARKS)).map_err(classify)?;
             meta.delete(JsValue::from_str(SYNC_STATE)).map_err(classify)?;
+            meta.delete(sync_revs()?).map_err(classify)?;
             Ok::<_, StoreError>(())
         })();
         if let Err(e) = issued {

@@ -21,13 +21,15 @@
 //!   them), in batches through `_bulk_docs`, each with the revision last seen; a conflict
 //!   means someone wrote first: read theirs, merge, write again.
 
-use crate::domain::{Change, Workspace};
+use crate::domain::{Change, Lookup, Workspace};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-/// Documents per request, both ways.
-pub const BATCH: usize = 500;
+/// Documents per request, both ways: small enough that merging and storing one batch into
+/// a workspace of 10,000 deals stays a short task on the page's thread (500 took up to
+/// 130 ms in Chromium on 2 cores), large enough that round trips do not dominate.
+pub const BATCH: usize = 250;
 
 /// What a document holds, in the order documents are pushed (what a record points at goes
 /// first, so a teammate never receives a stage change before its deal).
@@ -138,39 +140,45 @@ pub fn all_docs(ws: &Workspace) -> Vec<String> {
 }
 
 /// The bodies of the local records `ids` name (records that are gone are left out).
-pub fn bodies(ws: &Workspace, ids: &BTreeSet<&str>) -> HashMap<String, Value> {
+pub fn bodies(ws: &Workspace, at: &Lookup, ids: &BTreeSet<&str>) -> HashMap<String, Value> {
+    use crate::domain::ids::FxSet;
+    use crate::domain::lookup::pick;
     let mut out = HashMap::new();
-    let mut add = |kind: Kind, id: &str, record: Value| {
-        let doc = doc_id(kind, id);
-        if ids.contains(doc.as_str()) {
-            out.insert(doc, json!({ "kind": kind.name(), "data": record }));
+    // The record ids asked for, by kind. Serialise only what is asked for: a push of a few
+    // deals must not encode 50k events.
+    let mut wanted: HashMap<Kind, FxSet<crate::domain::Id>> = HashMap::new();
+    for doc in ids {
+        if let Some((kind, id)) = doc.split_once(':').and_then(|(k, id)| Some((Kind::of(k)?, id))) {
+            wanted.entry(kind).or_default().insert(crate::domain::Id::from(id));
         }
+    }
+    let mut add = |kind: Kind, id: &crate::domain::Id, record: Value| {
+        out.insert(doc_id(kind, id.as_str()), json!({ "kind": kind.name(), "data": record }));
     };
-    let want = |k: Kind| ids.iter().any(|d| Kind::of(d) == Some(k));
-    // Serialise only what is asked for: a push of a few deals must not encode 50k events.
+    // Mapped lists by position, the others (pipelines, owners, the logs) by one read.
     macro_rules! each {
-        ($kind:expr, $list:expr) => {
-            if want($kind) {
-                for r in $list {
-                    let doc = doc_id($kind, r.id.as_str());
-                    if ids.contains(doc.as_str()) {
-                        add($kind, r.id.as_str(), serde_json::to_value(r).unwrap_or(Value::Null));
-                    }
+        ($kind:expr, $list:expr, $at:expr) => {
+            if let Some(want) = wanted.get(&$kind) {
+                let want: FxSet<&crate::domain::Id> = want.iter().collect();
+                for r in pick($list, $at, &want, |r| &r.id) {
+                    add($kind, &r.id, serde_json::to_value(&r).unwrap_or(Value::Null));
                 }
             }
         };
     }
-    each!(Kind::Pipeline, &ws.pipelines);
-    each!(Kind::Owner, &ws.owners);
-    each!(Kind::Account, &ws.accounts);
-    each!(Kind::Contact, &ws.contacts);
-    each!(Kind::Deal, &ws.deals);
-    each!(Kind::Event, &ws.events);
-    each!(Kind::Call, &ws.category_changes);
-    each!(Kind::Activity, &ws.activities);
-    each!(Kind::Lead, &ws.leads);
-    if want(Kind::Settings) {
-        add(Kind::Settings, "", serde_json::to_value(&ws.settings).unwrap_or(Value::Null));
+    each!(Kind::Pipeline, &ws.pipelines, &None);
+    each!(Kind::Owner, &ws.owners, &None);
+    each!(Kind::Account, &ws.accounts, &at.accounts);
+    each!(Kind::Contact, &ws.contacts, &at.contacts);
+    each!(Kind::Deal, &ws.deals, &at.deals);
+    each!(Kind::Event, &ws.events, &None);
+    each!(Kind::Call, &ws.category_changes, &None);
+    each!(Kind::Activity, &ws.activities, &at.activities);
+    each!(Kind::Lead, &ws.leads, &at.leads);
+    let settings = doc_id(Kind::Settings, "");
+    if ids.contains(settings.as_str()) {
+        let record = serde_json::to_value(&ws.settings).unwrap_or(Value::Null);
+        out.insert(settings, json!({ "kind": Kind::Settings.name(), "data": record }));
     }
     out
 }
@@ -216,15 +224,14 @@ pub fn workspace_of<'a>(docs: impl IntoIterator<Item = &'a Value>) -> (Workspace
 /// be read, and the documents that could not be placed yet: an activity whose deal or lead
 /// is not here (the feed lists a document at its latest change, so a lead edited after its
 /// first call comes after the call). Those wait and are tried again with later batches.
-pub fn merge_in<'a>(local: &Workspace, docs: impl IntoIterator<Item = &'a Value>) -> (Workspace, Vec<Change>, usize, Vec<Value>) {
+pub fn merge_in<'a>(local: &Workspace, at: &Lookup, docs: impl IntoIterator<Item = &'a Value>) -> (Workspace, Vec<Change>, usize, Vec<Value>) {
     let docs: Vec<&Value> = docs.into_iter().collect();
     let (theirs, unreadable) = workspace_of(docs.iter().copied());
-    let changes = changes_for(local, &theirs);
+    let changes = changes_for(local, at, &theirs);
     // Placed: written now, or here already.
-    let incoming: std::collections::HashSet<&str> = theirs.activities.iter().map(|a| a.id.as_str()).collect();
     let mut placed: std::collections::HashSet<&str> =
         changes.iter().filter_map(|c| if let Change::PutActivity(a) = c { Some(a.id.as_str()) } else { None }).collect();
-    placed.extend(local.activities.iter().map(|a| a.id.as_str()).filter(|id| incoming.contains(id)));
+    placed.extend(theirs.activities.iter().filter(|a| at.activity(local, &a.id).is_some()).map(|a| a.id.as_str()));
     let waiting = docs
         .into_iter()
         .filter(|d| d.get("kind").and_then(Value::as_str) == Some(Kind::Activity.name()))
@@ -234,14 +241,21 @@ pub fn merge_in<'a>(local: &Workspace, docs: impl IntoIterator<Item = &'a Value>
     (theirs, changes, unreadable, waiting)
 }
 
+/// The record a waiting document (an activity) points at: its lead, account or contact,
+/// else its deal (as `Activity::on` decides).
+fn waits_on(doc: &Value) -> Option<&str> {
+    let data = doc.get("data")?;
+    ["lead", "account", "contact", "deal"].into_iter().find_map(|k| data.get(k).and_then(Value::as_str).filter(|id| !id.is_empty()))
+}
+
 /// What storing `theirs` (an `Action::Store`) changes in `local` as it is when stored: the
 /// same per-field merge as a file merge. Merging at store time, not when the documents
 /// arrived, keeps an edit made here in between.
-pub fn changes_for(local: &Workspace, theirs: &Workspace) -> Vec<Change> {
+pub fn changes_for(local: &Workspace, at: &Lookup, theirs: &Workspace) -> Vec<Change> {
     // A pipeline's merge keeps stages that any deal's history uses: it needs everything.
     // Otherwise only the records the batch names matter, so the merge runs on those (a
     // first sync of 10,000 deals merges ~200 batches into a growing workspace).
-    let mine = if theirs.pipelines.is_empty() { subset(local, theirs) } else { local.clone() };
+    let mine = if theirs.pipelines.is_empty() { subset(local, at, theirs) } else { local.clone() };
     let merged = crate::io::merge::merge(&mine, theirs);
     crate::io::merge::changes_from(&mine, &merged.workspace)
 }
@@ -250,9 +264,10 @@ pub fn changes_for(local: &Workspace, theirs: &Workspace) -> Vec<Change> {
 /// deal `theirs` touches (its own, its stage changes' and calls' deals, its activities'
 /// targets) with all its history (a deal's stage is derived from it), the leads, accounts
 /// and contacts activities point at, all pipelines and the settings.
-fn subset(local: &Workspace, theirs: &Workspace) -> Workspace {
+fn subset(local: &Workspace, at: &Lookup, theirs: &Workspace) -> Workspace {
+    use crate::domain::lookup::pick;
     use crate::domain::{ActivityOn, Id};
-    use std::collections::HashSet;
+    use crate::domain::ids::FxSet as HashSet;
     let mut deals: HashSet<&Id> = theirs.deals.iter().map(|d| &d.id).collect();
     deals.extend(theirs.events.iter().map(|e| &e.opportunity));
     deals.extend(theirs.category_changes.iter().map(|c| &c.opportunity));
@@ -260,7 +275,7 @@ fn subset(local: &Workspace, theirs: &Workspace) -> Workspace {
     leads.extend(theirs.leads.iter().map(|l| l.id.clone()));
     accounts.extend(theirs.accounts.iter().map(|a| a.id.clone()));
     contacts.extend(theirs.contacts.iter().map(|c| c.id.clone()));
-    let mut activity_deals: HashSet<Id> = HashSet::new();
+    let mut activity_deals: HashSet<Id> = HashSet::default();
     for a in &theirs.activities {
         match a.on() {
             ActivityOn::Deal(id) => drop(activity_deals.insert(id)),
@@ -272,17 +287,21 @@ fn subset(local: &Workspace, theirs: &Workspace) -> Workspace {
     deals.extend(activity_deals.iter());
     let acts: HashSet<&Id> = theirs.activities.iter().map(|a| &a.id).collect();
     let owners: HashSet<&Id> = theirs.owners.iter().map(|o| &o.id).collect();
+    fn refs(s: &HashSet<Id>) -> HashSet<&Id> {
+        s.iter().collect()
+    }
     Workspace {
         pipelines: local.pipelines.clone(),
-        deals: local.deals.iter().filter(|d| deals.contains(&d.id)).cloned().collect(),
+        deals: pick(&local.deals, &at.deals, &deals, |d| &d.id),
+        // The logs are not mapped: read once each, for the deals named.
         events: local.events.iter().filter(|e| deals.contains(&e.opportunity)).cloned().collect(),
         category_changes: local.category_changes.iter().filter(|c| deals.contains(&c.opportunity)).cloned().collect(),
-        activities: local.activities.iter().filter(|a| acts.contains(&a.id)).cloned().collect(),
+        activities: pick(&local.activities, &at.activities, &acts, |a| &a.id),
         owners: local.owners.iter().filter(|o| owners.contains(&o.id)).cloned().collect(),
-        leads: local.leads.iter().filter(|l| leads.contains(&l.id)).cloned().collect(),
+        leads: pick(&local.leads, &at.leads, &refs(&leads), |l| &l.id),
         settings: local.settings.clone(),
-        accounts: local.accounts.iter().filter(|a| accounts.contains(&a.id)).cloned().collect(),
-        contacts: local.contacts.iter().filter(|c| contacts.contains(&c.id)).cloned().collect(),
+        accounts: pick(&local.accounts, &at.accounts, &refs(&accounts), |a| &a.id),
+        contacts: pick(&local.contacts, &at.contacts, &refs(&contacts), |c| &c.id),
     }
 }
 
@@ -291,11 +310,21 @@ fn subset(local: &Workspace, theirs: &Workspace) -> Workspace {
 pub struct SyncState {
     /// The changes-feed position up to which everything is stored here ("0": nothing).
     pub since: Value,
-    /// The server's revision of each editable document, as last read or written.
-    pub revs: BTreeMap<String, String>,
-    /// Documents changed here that the server does not have yet.
+    /// The server's revision of each editable document, as last read or written. Stored
+    /// one record per document (a first sync learns ~40,000 of them; rewriting them all as
+    /// one record at each checkpoint froze the page), so not part of this record's JSON;
+    /// read from an older build's record when there.
+    #[serde(default, skip_serializing)]
+    revs: BTreeMap<String, String>,
+    /// Revisions learnt or dropped since the last save (`take_rev_changes`).
+    #[serde(skip)]
+    rev_changes: BTreeMap<String, Option<String>>,
+    /// Documents changed here that the server does not have yet (stored as marks, in the
+    /// same transaction as the change).
+    #[serde(default, skip_serializing)]
     pub pending: BTreeSet<String>,
     /// Documents removed here (a purge) still to delete on the server.
+    #[serde(default, skip_serializing)]
     pub removed: BTreeSet<String>,
     /// Pulled documents that wait for what they point at (see `merge_in`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -303,6 +332,53 @@ pub struct SyncState {
 }
 
 impl SyncState {
+    /// The state as stored: the record (`since`, `waiting`) and the revisions, one per
+    /// document. Revisions an older build kept inside the record are saved per document
+    /// at the next save.
+    pub fn restore(mut record: SyncState, revs: impl IntoIterator<Item = (String, String)>) -> SyncState {
+        record.rev_changes = record.revs.iter().map(|(d, r)| (d.clone(), Some(r.clone()))).collect();
+        record.revs.extend(revs);
+        record
+    }
+
+    pub fn rev(&self, doc: &str) -> Option<&str> {
+        self.revs.get(doc).map(String::as_str)
+    }
+
+    fn set_rev(&mut self, doc: &str, rev: &str) {
+        if self.revs.get(doc).map(String::as_str) != Some(rev) {
+            self.revs.insert(doc.to_string(), rev.to_string());
+            self.rev_changes.insert(doc.to_string(), Some(rev.to_string()));
+        }
+    }
+
+    fn forget_rev(&mut self, doc: &str) {
+        if self.revs.remove(doc).is_some() {
+            self.rev_changes.insert(doc.to_string(), None);
+        }
+    }
+
+    /// The revisions to store (Some) or delete (None) since the last call.
+    pub fn take_rev_changes(&mut self) -> BTreeMap<String, Option<String>> {
+        std::mem::take(&mut self.rev_changes)
+    }
+
+    /// Gives back changes a save could not store, unless newer ones came meanwhile.
+    pub fn untake_rev_changes(&mut self, changes: BTreeMap<String, Option<String>>) {
+        for (doc, rev) in changes {
+            self.rev_changes.entry(doc).or_insert(rev);
+        }
+    }
+
+    /// The record to store: the feed position and the documents that wait.
+    pub fn checkpoint(&self) -> Value {
+        let mut v = json!({ "since": self.since });
+        if !self.waiting.is_empty() {
+            v["waiting"] = Value::Array(self.waiting.clone());
+        }
+        v
+    }
+
     /// Notes stored changes for the next push.
     pub fn changed(&mut self, changes: &[Change]) {
         for c in changes {
@@ -373,9 +449,10 @@ impl Request {
 pub enum Action {
     /// Send this request, then hand its status and body to `answer` (status 0: no answer).
     Send(Request),
-    /// Merge these records into the workspace (`changes_for`) and store the result through
-    /// the write path, then call `next` again.
-    Store(Workspace),
+    /// Store what merging these records into the workspace changes (`changes`: as merged
+    /// into the workspace `next` was given; merge again with `changes_for` if it has
+    /// changed since), through the write path, then call `next` again.
+    Store { theirs: Workspace, changes: Vec<Change> },
     /// Nothing to do until something changes (push) or the feed is polled again (pull).
     Idle,
     Failed(SyncError),
@@ -447,7 +524,7 @@ impl Pull {
         Pull { live: true, ..Default::default() }
     }
 
-    pub fn next(&mut self, ws: &Workspace, state: &mut SyncState) -> Action {
+    pub fn next(&mut self, ws: &Workspace, at: &Lookup, state: &mut SyncState) -> Action {
         match std::mem::take(&mut self.step) {
             PullStep::Check => {
                 self.step = PullStep::Check;
@@ -460,22 +537,35 @@ impl Pull {
                 Action::Idle
             }
             PullStep::Read => {
-                let (theirs, changes, unreadable, still) = merge_in(ws, self.batch.iter().filter_map(|d| d.get("body")).chain(&state.waiting));
+                // Documents that wait are tried again when what they point at arrives, and
+                // with the last batch of a catch-up (not with every batch: a feed listing
+                // thousands of lead activities before their leads would merge them all
+                // again each time).
+                let arrived: BTreeSet<&str> = self.batch.iter().filter_map(|d| d.get("body")?.get("data")?.get("id")?.as_str()).collect();
+                let (retry, keep): (Vec<&Value>, Vec<&Value>) =
+                    state.waiting.iter().partition(|w| !self.more || waits_on(w).is_some_and(|t| arrived.contains(t)));
+                let (theirs, changes, unreadable, mut still) = merge_in(ws, at, self.batch.iter().filter_map(|d| d.get("body")).chain(retry));
+                still.extend(keep.into_iter().cloned());
                 self.unreadable += unreadable;
                 // Kept with the checkpoint, once the batch is stored.
                 self.still_waiting = still;
                 self.step = PullStep::Stored;
-                if changes.is_empty() { self.next(ws, state) } else { Action::Store(theirs) }
+                if changes.is_empty() { self.next(ws, at, state) } else { Action::Store { theirs, changes } }
             }
             PullStep::Stored => {
                 self.pulled += self.batch.len();
                 let batch = std::mem::take(&mut self.batch);
-                let ids: BTreeSet<&str> = batch.iter().filter_map(|d| d.get("_id").and_then(Value::as_str)).collect();
-                let here = bodies(ws, &ids);
+                // Log entries never change: only editable records can have won fields here.
+                let ids: BTreeSet<&str> = batch
+                    .iter()
+                    .filter_map(|d| d.get("_id").and_then(Value::as_str))
+                    .filter(|id| Kind::of(id).is_some_and(|k| !k.appended()))
+                    .collect();
+                let here = bodies(ws, at, &ids);
                 for d in &batch {
                     let (Some(id), Some(rev)) = (d.get("_id").and_then(Value::as_str), d.get("_rev").and_then(Value::as_str)) else { continue };
                     if Kind::of(id).is_some_and(|k| !k.appended()) {
-                        state.revs.insert(id.to_string(), rev.to_string());
+                        state.set_rev(id, rev);
                     }
                     // Edits made here that won some fields: the server needs the merged copy.
                     if here.get(id).and_then(|h| h.get("data")) != d.get("body").and_then(|b| b.get("data")) && here.contains_key(id) {
@@ -485,7 +575,7 @@ impl Pull {
                 state.since = std::mem::take(&mut self.next_since);
                 state.waiting = std::mem::take(&mut self.still_waiting);
                 self.step = if self.more { PullStep::Feed } else { PullStep::Resolve };
-                self.next(ws, state)
+                self.next(ws, at, state)
             }
             PullStep::Resolve => match self.conflicted.first() {
                 Some((doc, _)) => {
@@ -499,19 +589,19 @@ impl Pull {
                 }
             },
             PullStep::Leaves(leaves) => {
-                let (theirs, changes, _, _) = merge_in(ws, leaves.iter());
+                let (theirs, changes, _, _) = merge_in(ws, at, leaves.iter());
                 self.step = PullStep::Write(leaves);
-                if changes.is_empty() { self.next(ws, state) } else { Action::Store(theirs) }
+                if changes.is_empty() { self.next(ws, at, state) } else { Action::Store { theirs, changes } }
             }
             PullStep::Write(leaves) => {
                 let Some((doc, winner)) = self.conflicted.first().cloned() else {
                     self.step = PullStep::Resolve;
-                    return self.next(ws, state);
+                    return self.next(ws, at, state);
                 };
-                let Some(body) = bodies(ws, &BTreeSet::from([doc.as_str()])).remove(&doc) else {
+                let Some(body) = bodies(ws, at, &BTreeSet::from([doc.as_str()])).remove(&doc) else {
                     self.conflicted.remove(0);
                     self.step = PullStep::Resolve;
-                    return self.next(ws, state);
+                    return self.next(ws, at, state);
                 };
                 let mut docs = vec![with_meta(body, &doc, Some(&winner))];
                 docs.extend(
@@ -583,7 +673,7 @@ impl Pull {
             PullStep::Written => {
                 // The first result is the merged document's new revision.
                 if let (Some((doc, _)), Some(rev)) = (self.conflicted.first(), v.get(0).and_then(|r| r.get("rev")).and_then(Value::as_str)) {
-                    state.revs.insert(doc.clone(), rev.to_string());
+                    state.set_rev(doc, rev);
                 }
                 self.conflicted.remove(0);
                 self.step = PullStep::Resolve;
@@ -627,11 +717,11 @@ enum PushStep {
 }
 
 impl Push {
-    pub fn next(&mut self, ws: &Workspace, state: &mut SyncState) -> Action {
+    pub fn next(&mut self, ws: &Workspace, at: &Lookup, state: &mut SyncState) -> Action {
         // Called again: what was read is merged and stored here.
         if let Some((id, rev)) = self.read_rev.take() {
             if !matches!(self.step, PushStep::Read(_)) {
-                state.revs.insert(id, rev);
+                state.set_rev(&id, &rev);
             } else {
                 self.read_rev = Some((id, rev));
             }
@@ -640,8 +730,8 @@ impl Push {
             PushStep::Read(doc) => {
                 let id = self.behind.remove(0);
                 self.read_rev = doc.get("_rev").and_then(Value::as_str).map(|rev| (id, rev.to_string()));
-                let (theirs, changes, _, _) = merge_in(ws, [&strip_meta(&doc)]);
-                if changes.is_empty() { self.next(ws, state) } else { Action::Store(theirs) }
+                let (theirs, changes, _, _) = merge_in(ws, at, [&strip_meta(&doc)]);
+                if changes.is_empty() { self.next(ws, at, state) } else { Action::Store { theirs, changes } }
             }
             PushStep::Ready if !self.behind.is_empty() => {
                 self.step = PushStep::Reading;
@@ -657,11 +747,11 @@ impl Push {
                     return Action::Idle;
                 }
                 let ids: BTreeSet<&str> = batch.iter().map(String::as_str).collect();
-                let mut here = bodies(ws, &ids);
+                let mut here = bodies(ws, at, &ids);
                 let mut docs = Vec::new();
                 self.sent.clear();
                 for id in batch {
-                    let rev = state.revs.get(&id).map(String::as_str);
+                    let rev = state.rev(&id);
                     let doc = if state.removed.contains(&id) {
                         match rev {
                             Some(r) => json!({ "_id": id, "_rev": r, "_deleted": true }),
@@ -684,7 +774,7 @@ impl Push {
                     self.sent.push(id);
                 }
                 if docs.is_empty() {
-                    return self.next(ws, state);
+                    return self.next(ws, at, state);
                 }
                 self.step = PushStep::Sent;
                 Action::Send(Request::post("_bulk_docs", json!({ "docs": docs })))
@@ -703,7 +793,7 @@ impl Push {
             if step == PushStep::Reading && status == 404 {
                 // Deleted on the server meanwhile: write ours as new.
                 let id = self.behind.remove(0);
-                state.revs.remove(&id);
+                state.forget_rev(&id);
                 return Ok(());
             }
             return Err(failure(status, body));
@@ -718,11 +808,11 @@ impl Push {
                     if ok {
                         self.pushed += 1;
                         if state.removed.remove(&id) {
-                            state.revs.remove(&id);
+                            state.forget_rev(&id);
                         } else {
                             state.pending.remove(&id);
                             if let (false, Some(rev)) = (appended, r.get("rev").and_then(Value::as_str)) {
-                                state.revs.insert(id, rev.to_string());
+                                state.set_rev(&id, rev);
                             }
                         }
                     } else if r.get("error").and_then(Value::as_str) == Some("conflict") {
@@ -896,7 +986,8 @@ mod tests {
         let mut docs: Vec<Value> = Vec::new();
         let all = all_docs(&theirs);
         let ids: BTreeSet<&str> = all.iter().map(String::as_str).collect();
-        let mut b = bodies(&theirs, &ids);
+        let mut b = bodies(&theirs, &Lookup::of(&theirs), &ids);
+        assert_eq!(b, bodies(&theirs, &Lookup::default(), &ids), "by position or by search, the same");
         let mut rng = crate::domain::Rng::new(7);
         let mut order: Vec<String> = all.clone();
         for i in (1..order.len()).rev() {
@@ -918,10 +1009,15 @@ mod tests {
         local.events = theirs.events.iter().filter(|e| local.deals.iter().any(|d| d.id == e.opportunity)).cloned().collect();
         local.order_logs();
         let (mut fast, mut full) = (local.clone(), local.clone());
+        // The records' positions kept current across batches, as the app's model keeps them.
+        let mut at = Lookup::of(&fast);
         for batch in docs.chunks(300) {
             let (part, _) = workspace_of(batch.iter());
-            let c = changes_for(&fast, &part);
-            fast.commit(c);
+            let c = changes_for(&fast, &at, &part);
+            assert_eq!(c, changes_for(&fast, &Lookup::default(), &part), "by position or by search, the same");
+            fast.commit_at(c, &mut at);
+            at.fill(&fast);
+            assert_eq!(at, Lookup::of(&fast));
             let merged = crate::io::merge::merge(&full, &part);
             let c = crate::io::merge::changes_from(&full, &merged.workspace);
             full.commit(c);
@@ -938,6 +1034,48 @@ mod tests {
         assert!(key(&fast) == key(&full));
         assert_eq!(fast.deals.len(), theirs.deals.len());
         assert!(fast.deals.iter().filter(|d| d.notes == "edited here").count() == 10);
+    }
+
+    #[test]
+    fn revisions_are_saved_as_they_change_and_read_back_from_either_shape() {
+        let mut st = SyncState::default();
+        st.set_rev("deal:a", "1-x");
+        st.set_rev("deal:b", "1-y");
+        st.set_rev("deal:a", "2-x");
+        st.set_rev("deal:b", "1-y"); // the same again: nothing to write
+        st.forget_rev("lead:gone"); // never known: nothing to delete
+        let first = st.take_rev_changes();
+        assert_eq!(first, BTreeMap::from([("deal:a".into(), Some("2-x".into())), ("deal:b".into(), Some("1-y".into()))]));
+        assert!(st.take_rev_changes().is_empty(), "taken once");
+        st.forget_rev("deal:b");
+        let second = st.take_rev_changes();
+        assert_eq!(second, BTreeMap::from([("deal:b".into(), None)]));
+        // A save that failed gives its changes back; a newer change to the same document wins.
+        st.set_rev("deal:b", "2-y");
+        st.untake_rev_changes(second);
+        assert_eq!(st.take_rev_changes(), BTreeMap::from([("deal:b".into(), Some("2-y".into()))]));
+        // The record holds the feed position and what waits, never the revisions.
+        st.since = json!("42-abc");
+        assert_eq!(st.checkpoint(), json!({ "since": "42-abc" }));
+        // Read back: the record plus one stored revision per document ...
+        let record: SyncState = serde_json::from_value(st.checkpoint()).unwrap();
+        let back = SyncState::restore(record, [("deal:a".to_string(), "2-x".to_string())]);
+        assert_eq!((back.since.clone(), back.rev("deal:a"), back.rev("deal:b")), (json!("42-abc"), Some("2-x"), None));
+        // ... or an older build's record with every revision inside: those are written
+        // per document at the next save.
+        let mut old: SyncState = serde_json::from_value(json!({ "since": 7, "revs": { "deal:c": "3-z" }, "pending": [], "removed": [] })).unwrap();
+        old = SyncState::restore(old, []);
+        assert_eq!(old.rev("deal:c"), Some("3-z"));
+        assert_eq!(old.take_rev_changes(), BTreeMap::from([("deal:c".into(), Some("3-z".into()))]));
+    }
+
+    #[test]
+    fn a_waiting_activity_waits_on_what_it_is_about() {
+        let on = |data: Value| waits_on(&json!({ "kind": "activity", "data": data })).map(str::to_string);
+        assert_eq!(on(json!({ "id": "a1", "deal": "", "lead": "l1" })), Some("l1".into()));
+        assert_eq!(on(json!({ "id": "a2", "deal": "d1" })), Some("d1".into()));
+        assert_eq!(on(json!({ "id": "a3", "deal": "", "contact": "c1" })), Some("c1".into()));
+        assert_eq!(on(json!({ "id": "a4", "deal": "" })), None);
     }
 
     #[test]

@@ -69,7 +69,9 @@ enum Job {
     Replace(Workspace),
     /// Records team sync brought from the server, merged at their turn against what is
     /// stored then (not marked to be sent back).
-    Pulled(Workspace),
+    /// `merged`: what merging them changed when memory was at a revision; used as is if
+    /// memory is still there (merging a batch twice froze the page during a first sync).
+    Pulled(Workspace, Option<(u64, Vec<Change>)>),
     /// Changes another tab committed, which made revision `rev`.
     Remote { rev: u64, changes: Vec<Change> },
     /// Another tab replaced everything, or a message was missed: read the store again.
@@ -107,6 +109,11 @@ impl WorkspaceView {
 
     pub fn with_untracked<R>(&self, f: impl FnOnce(&Workspace) -> R) -> R {
         self.0.with_untracked(|m| f(m.workspace()))
+    }
+
+    /// With where each keyed record sits (for work on a batch of records by id).
+    pub fn with_lookup_untracked<R>(&self, f: impl FnOnce(&Workspace, &crate::domain::Lookup) -> R) -> R {
+        self.0.with_untracked(|m| f(m.workspace(), m.lookup()))
     }
 }
 
@@ -627,7 +634,10 @@ impl AppState {
                     c.extend(ws.leads.into_iter().map(Change::PutLead));
                     c
                 }
-                Job::Pulled(theirs) => self.ws.with_untracked(|mine| crate::sync::changes_for(mine, theirs)),
+                Job::Pulled(theirs, merged) => match merged {
+                    Some((at, changes)) if *at == rev => changes.clone(),
+                    _ => self.ws.with_lookup_untracked(|mine, at| crate::sync::changes_for(mine, at, theirs)),
+                },
                 Job::Merge(theirs) => {
                     let changes = self.ws.with_untracked(|mine| {
                         let merged = crate::io::merge::merge(mine, theirs);
@@ -682,7 +692,7 @@ impl AppState {
                         }
                     };
                     // What came from the server is not sent back to it.
-                    let mark = self.sync_on.get_value() && !matches!(job, Job::Pulled(_));
+                    let mark = self.sync_on.get_value() && !matches!(job, Job::Pulled(..));
                     store.write(rev, op, backup.as_ref(), mark, &progress).await
                 }
                 None => Ok(rev + 1),
@@ -691,7 +701,7 @@ impl AppState {
             match stored {
                 Ok(new_rev) => {
                     self.rev.set_value(new_rev);
-                    if !matches!(job, Job::Pulled(_)) {
+                    if !matches!(job, Job::Pulled(..)) {
                         self.kick_sync();
                     }
                     match replace {
@@ -727,9 +737,15 @@ impl AppState {
         Err(tr(lang, K::ChangeConflicted).into())
     }
 
-    /// Stores what team sync pulled, merged against what is stored when its turn comes.
-    pub async fn store_pulled(&self, theirs: Workspace) -> Result<Outcome, String> {
-        self.run(Job::Pulled(theirs)).await
+    /// Stores what team sync pulled, merged against what is stored when its turn comes
+    /// (`changes`: the merge into memory at revision `merged_at`, kept if still current).
+    pub async fn store_pulled(&self, theirs: Workspace, changes: Vec<Change>, merged_at: u64) -> Result<Outcome, String> {
+        self.run(Job::Pulled(theirs, Some((merged_at, changes)))).await
+    }
+
+    /// The revision memory is at (a merge computed against memory names it).
+    pub fn memory_rev(&self) -> u64 {
+        self.rev.get_value()
     }
 
     /// The database, for team sync's own state.

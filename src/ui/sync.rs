@@ -214,7 +214,7 @@ fn start(app: AppState, ctx: SyncCtx, first: bool) {
         let Some(store) = app.store_handle() else { return };
         if first {
             let all = app.ws.with_untracked(crate::sync::all_docs);
-            if let Err(e) = store.sync_save(&SyncState::default(), &[], &all).await {
+            if let Err(e) = store.sync_save(&SyncState::default().checkpoint(), &Default::default(), &[], &all).await {
                 app.write_error.set(Some(format!("{e:?}")));
                 return;
             }
@@ -295,21 +295,26 @@ fn set_half(ctx: SyncCtx, pull: bool, h: Half) {
 async fn pull_loop(app: AppState, ctx: SyncCtx, gen: u64, store: Rc<crate::storage::Store>, state: Rc<RefCell<SyncState>>) {
     let mut backoff = 1_000;
     let mut pull = Pull::live();
-    let mut last_save = 0.0;
     while running(ctx, gen) {
         let before: std::collections::BTreeSet<String> = state.borrow().pending.clone();
         let since = state.borrow().since.clone();
-        let action = app.ws.with_untracked(|ws| pull.next(ws, &mut state.borrow_mut()));
+        let at = app.memory_rev();
+        let action = app.ws.with_lookup_untracked(|ws, at| pull.next(ws, at, &mut state.borrow_mut()));
         let failed = match action {
             Action::Send(r) => {
                 let (status, body) = send(ctx, &r).await;
                 if !running(ctx, gen) {
                     return;
                 }
-                pull.answer(status, &body, &mut state.borrow_mut()).err()
+                let r = pull.answer(status, &body, &mut state.borrow_mut()).err();
+                // A batch read (parsed) and a batch merged are two tasks, not one.
+                yield_to_browser().await;
+                r
             }
-            Action::Store(theirs) => {
-                let stored: Result<_, String> = app.store_pulled(theirs).await;
+            Action::Store { theirs, changes } => {
+                // The merge took a while: let the page breathe before storing it.
+                yield_to_browser().await;
+                let stored: Result<_, String> = app.store_pulled(theirs, changes, at).await;
                 stored.err().map(SyncError::BadAnswer)
             }
             Action::Idle | Action::Failed(_) => None,
@@ -329,15 +334,14 @@ async fn pull_loop(app: AppState, ctx: SyncCtx, gen: u64, store: Rc<crate::stora
             let st = state.borrow();
             (st.since != since, st.pending.difference(&before).cloned().collect())
         };
-        // The checkpoint (with every known revision) is saved at most every 3 s while
-        // catching up, and whenever the pull is up to date: saving it after each of a first
-        // sync's ~200 batches would rewrite a growing record each time. Stopping in between
-        // repeats a few batches, which merge to nothing.
-        let now = js_sys::Date::now();
-        if !more.is_empty() || (moved && (pull.is_done() || now - last_save > 3_000.0)) {
-            last_save = now;
-            let snapshot = SyncState { pending: Default::default(), ..state.borrow().clone() };
-            if store.sync_save(&snapshot, &[], &more).await.is_err() {
+        // After every stored batch: the checkpoint is a small record and the revisions are
+        // the batch's own (one record each), so a save costs the same at the first batch as
+        // at the last.
+        if !more.is_empty() || moved {
+            let checkpoint = state.borrow().checkpoint();
+            let revs = state.borrow_mut().take_rev_changes();
+            if store.sync_save(&checkpoint, &revs, &[], &more).await.is_err() {
+                state.borrow_mut().untake_rev_changes(revs);
                 return;
             }
             if !more.is_empty() {
@@ -360,7 +364,7 @@ async fn push_loop(app: AppState, ctx: SyncCtx, gen: u64, store: Rc<crate::stora
     let mut backoff = 1_000;
     while running(ctx, gen) {
         let woken = app.next_local_change();
-        let Ok((_, marks)) = store.sync_load().await else { return };
+        let Ok(marks) = store.sync_marks().await else { return };
         {
             let mut st = state.borrow_mut();
             st.pending = marks.iter().filter(|(_, m)| !m.1).map(|(id, _)| id.clone()).collect();
@@ -371,7 +375,8 @@ async fn push_loop(app: AppState, ctx: SyncCtx, gen: u64, store: Rc<crate::stora
             set_half(ctx, false, Half::Busy(marks.len()));
             let mut push = Push::default();
             loop {
-                let action = app.ws.with_untracked(|ws| push.next(ws, &mut state.borrow_mut()));
+                let at = app.memory_rev();
+                let action = app.ws.with_lookup_untracked(|ws, at| push.next(ws, at, &mut state.borrow_mut()));
                 match action {
                     Action::Send(r) => {
                         let (status, body) = send(ctx, &r).await;
@@ -385,8 +390,8 @@ async fn push_loop(app: AppState, ctx: SyncCtx, gen: u64, store: Rc<crate::stora
                         let left = state.borrow().pending.len() + state.borrow().removed.len();
                         set_half(ctx, false, Half::Busy(left));
                     }
-                    Action::Store(theirs) => {
-                        if let Err(e) = app.store_pulled(theirs).await {
+                    Action::Store { theirs, changes } => {
+                        if let Err(e) = app.store_pulled(theirs, changes, at).await {
                             failed = Some(SyncError::BadAnswer(e));
                             break;
                         }
@@ -400,8 +405,10 @@ async fn push_loop(app: AppState, ctx: SyncCtx, gen: u64, store: Rc<crate::stora
                 let st = state.borrow();
                 marks.iter().filter(|(id, _)| !st.pending.contains(*id) && !st.removed.contains(*id)).map(|(id, m)| (id.clone(), m.0)).collect()
             };
-            let snapshot = SyncState { pending: Default::default(), removed: Default::default(), ..state.borrow().clone() };
-            if store.sync_save(&snapshot, &sent, &[]).await.is_err() {
+            let checkpoint = state.borrow().checkpoint();
+            let revs = state.borrow_mut().take_rev_changes();
+            if store.sync_save(&checkpoint, &revs, &sent, &[]).await.is_err() {
+                state.borrow_mut().untake_rev_changes(revs);
                 return;
             }
         }
