@@ -26,7 +26,7 @@ export default defineConfig({
   },
   webServer: [
     {
-      command: `node tests/e2e/serve.mjs dist ${PORT}`,
+      command: `node scripts/serve.mjs dist ${PORT}`,
       cwd: '../..',
       url: `http://127.0.0.1:${PORT}/funnelscope/`,
       reuseExistingServer: false,
@@ -34,7 +34,7 @@ export default defineConfig({
     },
     {
       // The benchmark build (window.wasmBindings.bench_*), for perf.spec.mjs only.
-      command: `node tests/e2e/serve.mjs dist-bench ${PORT + 1}`,
+      command: `node scripts/serve.mjs dist-bench ${PORT + 1}`,
       cwd: '../..',
       url: `http://127.0.0.1:${PORT + 1}/funnelscope/`,
       reuseExistingServer: false,

@@ -316,7 +316,7 @@ test('a malformed stored record is set aside and shown; the rest of the workspac
 test('after the first visit the app opens and works with the server stopped', async ({ browser }) => {
   test.setTimeout(90_000);
   const port = 8093;
-  const server = spawn('node', ['tests/e2e/serve.mjs', 'dist', String(port)], { cwd: ROOT, stdio: 'pipe' });
+  const server = spawn('node', ['scripts/serve.mjs', 'dist', String(port)], { cwd: ROOT, stdio: 'pipe' });
   await new Promise((resolve) => server.stdout.once('data', resolve));
   const context = await browser.newContext();
   const page = await context.newPage();
@@ -349,7 +349,7 @@ test('a new deploy is offered as an update and taken only when the user says so'
   const site = await mkdtemp(join(tmpdir(), 'funnelscope-site-'));
   await cp(join(ROOT, 'dist'), site, { recursive: true });
   const port = 8094;
-  const server = spawn('node', ['tests/e2e/serve.mjs', site, String(port)], { cwd: ROOT, stdio: 'pipe' });
+  const server = spawn('node', ['scripts/serve.mjs', site, String(port)], { cwd: ROOT, stdio: 'pipe' });
   await new Promise((resolve) => server.stdout.once('data', resolve));
   const context = await browser.newContext();
   const page = await context.newPage();
@@ -362,6 +362,9 @@ test('a new deploy is offered as an update and taken only when the user says so'
     // Deploy a new version: a new service worker (its version names a new cache).
     const sw = await readFile(join(site, 'sw.js'), 'utf8');
     await writeFile(join(site, 'sw.js'), sw.replace("const VERSION = 'funnelscope-", "const VERSION = 'funnelscope-next-"));
+    // Its precompressed copies belong to the old deploy: the edited file is served as is.
+    await rm(join(site, 'sw.js.br'));
+    await rm(join(site, 'sw.js.gz'));
     await page.evaluate(() => navigator.serviceWorker.getRegistration().then((r) => r.update()));
     const offer = page.getByRole('status').filter({ hasText: 'A new version of Funnelscope is available.' });
     await expect(offer).toBeVisible();
