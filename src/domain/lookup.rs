@@ -104,6 +104,18 @@ mod tests {
         let ids: FxSet<&Id> = named.iter().collect();
         let picked: Vec<String> = pick(&ws.deals, &at.deals, &ids, |d| &d.id).into_iter().map(|d| d.title).collect();
         assert_eq!(picked, ["A2", "C"], "in list order, unknown ids left out");
+        // A bulk list (mapped only for what it names) with a purge: the deal is replaced
+        // by its tombstone, not added again.
+        let mut bulk: Vec<Change> = (0..40).map(|i| Change::PutDeal(deal(&format!("n{i}"), "new"))).collect();
+        bulk.push(Change::PurgeDeal { tombstone: Opportunity { purged: true, ..deal("b", "B") }, events: Vec::new(), calls: Vec::new(), activities: Vec::new() });
+        let mut plain = ws.clone();
+        plain.commit(bulk.clone());
+        assert_eq!(plain.deals.len(), 3 + 40);
+        assert!(plain.deals.iter().filter(|d| d.id == Id::from("b")).all(|d| d.purged));
+        ws.commit_at(bulk, &mut at);
+        at.fill(&ws);
+        assert_eq!(ws.deals, plain.deals);
+        assert_eq!(at, Lookup::of(&ws));
         // Unmapped: the same answer by search.
         let searched: Vec<String> = pick(&ws.deals, &None, &ids, |d| &d.id).into_iter().map(|d| d.title).collect();
         assert_eq!(searched, ["A2", "C"]);

@@ -247,7 +247,6 @@ impl Workspace {
         last
     }
 
-    /// The current stage of every deal is the target of its last event.
     /// `derive_stages` for some deals only (the log in order): each one's last event is
     /// the last in the log that names it, found by reading the log from its end.
     pub fn derive_stages_of(&mut self, deals: &FxSet<Id>) {
@@ -268,6 +267,7 @@ impl Workspace {
         }
     }
 
+    /// The current stage of every deal is the target of its last event.
     pub fn derive_stages(&mut self) {
         let current: HashMap<Id, Id> =
             self.last_events().into_iter().map(|(d, e)| (d.clone(), e.to.clone())).collect();
@@ -852,9 +852,11 @@ impl Workspace {
         if changes.len() > 32 {
             let named = changes.iter().filter_map(|c| match c {
                 Change::PutDeal(d) => Some(&d.id),
+                Change::PurgeDeal { tombstone, .. } => Some(&tombstone.id),
                 Change::AppendEvent(e) => Some(&e.opportunity),
                 _ => None,
             });
+            // Only the records named are mapped: every change that looks a deal up is here.
             at.deals = Some(positions(&self.deals, |r| &r.id, named));
             macro_rules! named {
                 ($variant:ident) => {
@@ -1298,7 +1300,6 @@ impl Workspace {
     }
 }
 
-/// Replaces the record `same` as `x` in `v`, or adds `x`.
 /// Where the records `named` sit in a long list: one pass hashing each record's id (no
 /// copy), not a search per change (a sync batch puts ~200 activities and leads into lists
 /// of 50,000) nor a map of the whole list. The first of equal ids, as `upsert` finds.
@@ -1328,6 +1329,7 @@ fn upsert_at<T>(v: &mut Vec<T>, x: T, id: impl Fn(&T) -> &Id, at: &mut Option<Fx
     }
 }
 
+/// Replaces the record `same` as `x` in `v`, or adds `x`.
 fn upsert<T>(v: &mut Vec<T>, x: T, same: impl Fn(&T, &T) -> bool) {
     match v.iter_mut().find(|y| same(y, &x)) {
         Some(slot) => *slot = x,
