@@ -298,7 +298,7 @@ async fn pull_loop(app: AppState, ctx: SyncCtx, gen: u64, store: Rc<crate::stora
     while running(ctx, gen) {
         let before: std::collections::BTreeSet<String> = state.borrow().pending.clone();
         let since = state.borrow().since.clone();
-        let at = app.memory_rev();
+        let merged_at = app.memory_rev();
         let action = app.ws.with_lookup_untracked(|ws, at| pull.next(ws, at, &mut state.borrow_mut()));
         let failed = match action {
             Action::Send(r) => {
@@ -314,7 +314,7 @@ async fn pull_loop(app: AppState, ctx: SyncCtx, gen: u64, store: Rc<crate::stora
             Action::Store { theirs, changes } => {
                 // The merge took a while: let the page breathe before storing it.
                 yield_to_browser().await;
-                let stored: Result<_, String> = app.store_pulled(theirs, changes, at).await;
+                let stored: Result<_, String> = app.store_pulled(theirs, changes, merged_at).await;
                 stored.err().map(SyncError::BadAnswer)
             }
             Action::Idle | Action::Failed(_) => None,
@@ -375,7 +375,7 @@ async fn push_loop(app: AppState, ctx: SyncCtx, gen: u64, store: Rc<crate::stora
             set_half(ctx, false, Half::Busy(marks.len()));
             let mut push = Push::default();
             loop {
-                let at = app.memory_rev();
+                let merged_at = app.memory_rev();
                 let action = app.ws.with_lookup_untracked(|ws, at| push.next(ws, at, &mut state.borrow_mut()));
                 match action {
                     Action::Send(r) => {
@@ -391,7 +391,7 @@ async fn push_loop(app: AppState, ctx: SyncCtx, gen: u64, store: Rc<crate::stora
                         set_half(ctx, false, Half::Busy(left));
                     }
                     Action::Store { theirs, changes } => {
-                        if let Err(e) = app.store_pulled(theirs, changes, at).await {
+                        if let Err(e) = app.store_pulled(theirs, changes, merged_at).await {
                             failed = Some(SyncError::BadAnswer(e));
                             break;
                         }
