@@ -1,6 +1,6 @@
 // The forecast page on the demo dataset: range, classic methods, deal scores, backtest,
 // one-click calibration, what-if; and the explanation when history is too short.
-import { test, expect, openApp, dealCount } from './helpers.mjs';
+import { test, expect, openApp, dealCount, watchLongTasks } from './helpers.mjs';
 
 const money = (s) => Number(s.replace(/[^0-9.]/g, ''));
 
@@ -8,11 +8,12 @@ test('forecast with range, methods, scores, backtest, calibration and what-if', 
   await openApp(page);
   await page.getByRole('button', { name: 'Load demo dataset' }).click();
   await expect.poll(async () => dealCount(page)).toBe(300);
+  const longTasks = await watchLongTasks(page);
   const t0 = await page.evaluate(() => performance.now());
   await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Forecast' }).click();
   const expected = page.locator('.callout', { hasText: 'Expected won revenue' }).locator('.big');
   await expect(expected).toHaveText(/\$\d/);
-  console.log(`forecast page on 300 deals (model, 10,000 trials, 6-month backtest): ${((await page.evaluate(() => performance.now())) - t0).toFixed(0)} ms`);
+  console.log(`forecast page on 300 deals (model, 10,000 trials, 6-month backtest): ${((await page.evaluate(() => performance.now())) - t0).toFixed(0)} ms; ${await longTasks()}`);
   const range = await page.locator('.callout', { hasText: 'Likely range' }).locator('.big').textContent();
   const [p10, p90] = range.split('–').map(money);
   expect(p10).toBeLessThan(p90);

@@ -114,3 +114,21 @@ export const readStore = (page, store) => page.evaluate((store) => new Promise((
     all.onsuccess = () => { resolve(all.result); q.result.close(); };
   };
 }), store);
+
+/** Starts counting the page's long tasks (the browser's own observer: tasks over 50 ms);
+ *  the returned function reads the longest and how many, for a figure to print. */
+export async function watchLongTasks(page) {
+  await page.evaluate(() => {
+    window.__longTasks = { longest: 0, count: 0 };
+    new PerformanceObserver((list) => {
+      for (const e of list.getEntries()) {
+        window.__longTasks.longest = Math.max(window.__longTasks.longest, e.duration);
+        window.__longTasks.count += 1;
+      }
+    }).observe({ type: 'longtask' });
+  });
+  return async () => {
+    const { longest, count } = await page.evaluate(() => window.__longTasks);
+    return `longest task ${longest.toFixed(0)} ms, ${count} tasks over 50 ms`;
+  };
+}
