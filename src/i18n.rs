@@ -771,6 +771,7 @@ texts! {
     SyncNeedsPassphrase => "Sync is paused: this database is encrypted; enter the team passphrase.", "同步已暂停：该数据库已加密，请输入团队口令。";
     SyncWrongPassphrase => "Sync stopped: the team passphrase does not match this database's.", "同步已停止：团队口令与该数据库的不符。";
     SyncProgress => "Documents received from the server", "已从服务器接收的文档";
+    SyncOtherTab => "Synced by another open tab", "由另一个已打开的标签页同步";
     ErrMovedElsewhere => "This deal was moved to {v} meanwhile (in another tab or window); your move was not saved. Check the board and move it again if needed.", "此商机已在其他标签页或窗口中被移动到「{v}」；您的移动未保存。请查看看板，如有需要再移动一次。";
     ErrLeadNeedsName => "Give the lead a name or a company.", "请填写线索的姓名或公司。";
     ErrInvalidEmail => "\"{v}\" is not an email address.", "「{v}」不是有效的邮箱地址。";

@@ -571,10 +571,13 @@ impl AppState {
                 } else if rev > mine {
                     self.reload().await?;
                 }
+                // Another tab's changes are marked to send; this tab may be the one syncing.
+                self.kick_sync();
                 return Ok(Outcome::Stored);
             }
             Job::Reload => {
                 self.reload().await?;
+                self.kick_sync();
                 return Ok(Outcome::Stored);
             }
             _ => {}

@@ -27,6 +27,8 @@ pub enum Status {
     NeedsPassphrase,
     /// The team passphrase does not open the database's key check.
     WrongPassphrase,
+    /// On, and another open tab of this browser runs the sync for all of them.
+    OtherTab,
 }
 
 #[derive(Clone, Copy)]
@@ -45,6 +47,8 @@ pub struct SyncCtx {
     pub progress: RwSignal<Option<(usize, usize)>>,
     /// Bumped to stop the running loops (turned off, settings changed).
     generation: StoredValue<u64>,
+    /// Lets go of the sync lock this tab holds (or waits for).
+    release: StoredValue<Option<js_sys::Function>, LocalStorage>,
 }
 
 pub fn provide_sync() -> SyncCtx {
@@ -58,6 +62,7 @@ pub fn provide_sync() -> SyncCtx {
         progress: RwSignal::new(None),
         settings: RwSignal::new(settings),
         generation: StoredValue::new(0),
+        release: StoredValue::new_local(None),
     };
     provide_context(ctx);
     ctx
@@ -205,12 +210,20 @@ async fn send_plain(s: &SyncSettings, password: &str, r: &Request) -> (u16, Stri
 /// Starts the loops for the current settings. `first`: sync was just turned on, so every
 /// record here is marked to be sent.
 fn start(app: AppState, ctx: SyncCtx, first: bool) {
+    // Started again (settings applied): the lock this tab holds goes first, or the new
+    // request would wait behind it.
+    let_go(ctx);
     ctx.generation.update_value(|g| *g += 1);
     let gen = ctx.generation.get_value();
     app.sync_on.set_value(true);
     ctx.halves.set_value((Half::Busy(0), Half::Done));
     ctx.status.set(Status::Syncing { to_send: 0, received: 0 });
     leptos::task::spawn_local(async move {
+        // One tab of this browser syncs for all its tabs (they share the database, and
+        // each one's stored changes reach the others): the one holding the lock.
+        if !lead(ctx, gen).await {
+            return;
+        }
         let Some(store) = app.store_handle() else { return };
         if first {
             let all = app.ws.with_untracked(crate::sync::all_docs);
@@ -251,7 +264,59 @@ fn start(app: AppState, ctx: SyncCtx, first: bool) {
     });
 }
 
+/// Waits until this tab holds the browser's sync lock (Web Locks: held until this tab
+/// stops syncing or closes; then the next waiting tab gets it). Meanwhile the status says
+/// another tab syncs. False when stopped before that. Without Web Locks, leads at once.
+async fn lead(ctx: SyncCtx, gen: u64) -> bool {
+    use wasm_bindgen::closure::Closure;
+    use wasm_bindgen::JsValue;
+    let locks = web_sys::window().and_then(|w| js_sys::Reflect::get(&w.navigator(), &JsValue::from_str("locks")).ok()).filter(|l| !l.is_undefined());
+    let request = locks.as_ref().and_then(|l| js_sys::Reflect::get(l, &JsValue::from_str("request")).ok()).and_then(|f| f.dyn_into::<js_sys::Function>().ok());
+    let (Some(locks), Some(request)) = (locks, request) else { return true };
+    let (granted, on_grant) = futures_channel::oneshot::channel::<()>();
+    // Held while the promise the callback returns is pending: it settles when this tab
+    // stops (see `stop`).
+    let mut release = None;
+    let held = js_sys::Promise::new(&mut |resolve, _| release = Some(resolve));
+    ctx.release.set_value(release);
+    let on_lock = Closure::once_into_js(move |_lock: JsValue| -> JsValue {
+        let _ = granted.send(());
+        held.into()
+    });
+    // Not granted at once: another tab holds it.
+    let waiting = std::rc::Rc::new(std::cell::Cell::new(true));
+    let w = waiting.clone();
+    leptos::task::spawn_local(async move {
+        sleep(200).await;
+        if w.get() && running(ctx, gen) {
+            ctx.status.set(Status::OtherTab);
+        }
+    });
+    if request.call2(&locks, &JsValue::from_str("funnelscope-sync"), &on_lock).is_err() {
+        return true;
+    }
+    let got = on_grant.await.is_ok();
+    waiting.set(false);
+    if !running(ctx, gen) {
+        // Stopped (or started again) while waiting: `let_go` settled the promise the lock
+        // is held by, so it passes on at once.
+        return false;
+    }
+    if got {
+        ctx.status.set(Status::Syncing { to_send: 0, received: 0 });
+    }
+    got
+}
+
+/// Lets go of the sync lock (held or asked for), so another tab can sync.
+fn let_go(ctx: SyncCtx) {
+    if let Some(f) = ctx.release.try_update_value(Option::take).flatten() {
+        let _ = f.call0(&wasm_bindgen::JsValue::NULL);
+    }
+}
+
 fn stop(app: AppState, ctx: SyncCtx) {
+    let_go(ctx);
     ctx.generation.update_value(|g| *g += 1);
     app.sync_on.set_value(false);
     ctx.status.set(Status::Off);
@@ -465,6 +530,7 @@ pub fn status_text(app: AppState, s: &Status, db: &str) -> String {
         Status::NeedsPassword => app.t(K::SyncNeedsPassword).into(),
         Status::NeedsPassphrase => app.t(K::SyncNeedsPassphrase).into(),
         Status::WrongPassphrase => app.t(K::SyncWrongPassphrase).into(),
+        Status::OtherTab => app.t(K::SyncOtherTab).into(),
         Status::Failed(e) => match e {
             SyncError::Unauthorized => app.t(K::SyncWrongPassword).into(),
             SyncError::Forbidden => app.t(K::SyncForbidden).into(),
