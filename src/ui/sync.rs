@@ -224,6 +224,19 @@ fn start(app: AppState, ctx: SyncCtx, first: bool) {
         if !lead(ctx, gen).await {
             return;
         }
+        // The tab that held the lock may have changed the settings this browser keeps
+        // (turned sync off, another server or database): those count, not this tab's copy.
+        let kept = SyncSettings::load();
+        if !kept.on {
+            let_go(ctx);
+            app.sync_on.set_value(false);
+            ctx.status.set(Status::Off);
+            ctx.settings.set(kept);
+            return;
+        }
+        if ctx.settings.with_untracked(|s| (&s.url, &s.db, &s.user) != (&kept.url, &kept.db, &kept.user)) {
+            ctx.settings.set(SyncSettings { password: ctx.password.get_value(), passphrase: ctx.passphrase.get_value(), ..kept });
+        }
         let Some(store) = app.store_handle() else { return };
         if first {
             let all = app.ws.with_untracked(crate::sync::all_docs);

@@ -316,6 +316,18 @@ test('two tabs of one browser: one syncs for both, the other says so, and takes 
   await expect.poll(() => feedReads.b, { timeout: 10_000 }).toBeGreaterThan(0);
   await addDeal(second, 'After the takeover', '800');
   await expect.poll(async () => (await (await fetch(`${couch}/tabs/_all_docs?include_docs=true`)).text()).includes('After the takeover'), { timeout: 10_000 }).toBe(true);
+  // Sync turned off in the tab that syncs: a tab waiting for the lock does not take over
+  // (the settings this browser keeps count, not the waiting tab's copy).
+  const third = await a.context.newPage();
+  let thirdReads = 0;
+  third.on('request', (r) => { if (r.url().includes('/_changes')) thirdReads += 1; });
+  third.on('pageerror', (e) => errors.push(String(e)));
+  await third.goto('./?view=board');
+  await expect(third.locator('.sync-badge')).toHaveText(/Synced by another open tab/);
+  await second.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Import & export' }).click();
+  await second.locator('form.sync-form').getByRole('button', { name: 'Turn sync off' }).click();
+  await expect(third.locator('.sync-badge')).toHaveCount(0, { timeout: 10_000 });
+  expect(thirdReads).toBe(0);
   expect(errors).toEqual([]);
   a.check();
   await a.context.close();
