@@ -3,7 +3,7 @@
 // disk, to be stopped and restarted) and stopped at the end; two browser
 // profiles are two teammates. Each page may talk to its own origin and to that server only.
 import { spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -50,7 +50,13 @@ test.beforeAll(async () => {
   await up(couch);
 });
 
-test.afterAll(() => server?.kill());
+// Servers and directories a test made for itself, removed at the end even if it failed.
+const leftovers = [];
+
+test.afterAll(() => {
+  server?.kill();
+  for (const undo of leftovers) undo();
+});
 
 const createDb = async (name) => expect((await fetch(`${couch}/${name}`, { method: 'PUT' })).status).toBe(201);
 
@@ -348,6 +354,7 @@ test('a first sync of 10,000 deals shows progress, survives the server being sto
   const disk = `http://127.0.0.1:${port}`;
   let proc = startCouch(port, dir);
   const stop = () => new Promise((done) => { proc.once('exit', done); proc.kill(); });
+  leftovers.push(() => { proc.kill(); rmSync(dir, { recursive: true, force: true }); });
   await up(disk);
   expect((await fetch(`${disk}/big`, { method: 'PUT' })).status).toBe(201);
   for (let i = 0; i < docs.length; i += 5000) {
