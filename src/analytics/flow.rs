@@ -6,7 +6,7 @@
 
 use crate::domain::{CategoryChange, Change, ForecastCategory, Id, Opportunity, Pipeline, StageChange, StageKind, Workspace};
 
-pub use crate::domain::ids::{Fx, FxMap, FxSet};
+use crate::domain::ids::{FxMap, FxSet};
 
 /// Which deals take part.
 #[derive(Clone, Debug, Default, PartialEq)]

@@ -49,15 +49,6 @@ impl Lookup {
     pub fn activity<'a>(&self, ws: &'a Workspace, id: &Id) -> Option<&'a super::Activity> {
         find(&ws.activities, &self.activities, id, |r| &r.id)
     }
-    pub fn lead<'a>(&self, ws: &'a Workspace, id: &Id) -> Option<&'a super::Lead> {
-        find(&ws.leads, &self.leads, id, |r| &r.id)
-    }
-    pub fn account<'a>(&self, ws: &'a Workspace, id: &Id) -> Option<&'a super::Account> {
-        find(&ws.accounts, &self.accounts, id, |r| &r.id)
-    }
-    pub fn contact<'a>(&self, ws: &'a Workspace, id: &Id) -> Option<&'a super::Contact> {
-        find(&ws.contacts, &self.contacts, id, |r| &r.id)
-    }
 }
 
 fn find<'a, T>(list: &'a [T], at: &Option<FxMap<Id, usize>>, id: &Id, key: impl Fn(&T) -> &Id) -> Option<&'a T> {
