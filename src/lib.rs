@@ -1,12 +1,9 @@
 //! Funnelscope: a sales-opportunity funnel that runs entirely in the browser.
-//! `domain` and `i18n` are pure and tested natively; `storage` and `ui` are wasm-only.
+//! The pure core (`domain`, `analytics`, `forecast`, `io`, `sync`, `i18n`) is the
+//! `funnelscope-core` crate, re-exported here under the same paths; `storage` and `ui` are
+//! wasm-only.
 
-pub mod analytics;
-pub mod domain;
-pub mod i18n;
-pub mod forecast;
-pub mod io;
-pub mod sync;
+pub use funnelscope_core::{analytics, domain, forecast, i18n, io, sync};
 
 #[cfg(target_arch = "wasm32")]
 pub mod storage;

@@ -284,7 +284,7 @@ test('with a team passphrase the server holds only ciphertext; a wrong or missin
   for (const t of [a, b, c]) t.check();
 });
 
-/** Records of an export as the documents the app writes (see `src/sync/mod.rs`). */
+/** Records of an export as the documents the app writes (see `core/src/sync/mod.rs`). */
 function asDocs(doc) {
   const kinds = { pipelines: 'pipeline', owners: 'owner', accounts: 'account', contacts: 'contact', deals: 'deal', events: 'event', category_changes: 'call', activities: 'activity', leads: 'lead' };
   const out = [{ _id: 'settings', kind: 'settings', data: doc.settings ?? {} }];

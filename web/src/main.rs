@@ -7,5 +7,5 @@ fn main() {
 
 #[cfg(not(target_arch = "wasm32"))]
 fn main() {
-    eprintln!("funnelscope is a browser app: run it with `make serve` (see README.md)");
+    eprintln!("funnelscope is a browser app: run it with `scripts/serve` (see README.md)");
 }
