@@ -58,8 +58,10 @@ pub enum DealFormMode {
 /// Everything that changes state goes through the queue as one of these.
 #[allow(clippy::large_enum_variant)] // a few at a time on the queue
 enum Job {
-    /// A user's command, and what the undo list does with it.
-    Command(Command, UndoTrack),
+    /// A user's command, and what the undo list does with it. `planned`: its changes as
+    /// planned when it was checked, against memory at a revision; stored as they are if
+    /// memory is still there when its turn comes (a move is planned once, not twice).
+    Command(Command, UndoTrack, Option<(u64, Vec<Change>)>),
     /// Records of another workspace added as they are (demo, Maven, spreadsheet), with a
     /// backup of the current workspace first when `backup`.
     Add { ws: Workspace, backup: bool },
@@ -414,19 +416,21 @@ impl AppState {
         }
     }
 
-    /// Checks the command now (so forms can show errors at once) and queues it. It is
-    /// planned again when its turn comes, against what is stored then.
+    /// Plans the command now (so forms can show errors at once) and queues it with that
+    /// plan, which is stored if nothing reached memory in between; otherwise it is planned
+    /// again when its turn comes, against what is stored then.
     pub fn dispatch(&self, cmd: Command) -> Result<(), Rejection> {
         self.dispatch_as(cmd, UndoTrack::Keep)
     }
 
     fn dispatch_as(&self, cmd: Command, track: UndoTrack) -> Result<(), Rejection> {
-        self.plan(cmd.clone())?;
+        let planned = self.plan(cmd.clone())?;
         if let Some(why) = self.cannot_write() {
             self.write_error.set(Some(why));
             return Ok(());
         }
-        self.enqueue(Job::Command(cmd, track), None);
+        let at = self.rev.get_value();
+        self.enqueue(Job::Command(cmd, track, Some((at, planned))), None);
         Ok(())
     }
 
@@ -592,7 +596,10 @@ impl AppState {
             let mut replace = None;
             let mut backup = None;
             let mut changes = match &job {
-                Job::Command(cmd, _) => self.plan(cmd.clone()).map_err(|r| crate::i18n::rejection(lang, &r))?,
+                Job::Command(cmd, _, planned) => match planned {
+                    Some((at, changes)) if *at == rev => changes.clone(),
+                    _ => self.plan(cmd.clone()).map_err(|r| crate::i18n::rejection(lang, &r))?,
+                },
                 Job::Add { ws, backup: b } => {
                     if *b {
                         backup = Some(self.snapshot());
@@ -723,7 +730,7 @@ impl AppState {
                         }
                         None => {
                             let sent = (changes.len() <= BROADCAST_MAX_CHANGES).then(|| changes.clone());
-                            if let Job::Command(cmd, track) = &job {
+                            if let Job::Command(cmd, track, _) = &job {
                                 // Recorded against memory before the changes reach it.
                                 self.ws.with_untracked(|ws| self.remember(ws, cmd, *track, &changes));
                             }
