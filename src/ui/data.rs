@@ -9,6 +9,23 @@ use crate::io::csv_import::{detect_date_order, guess_mapping, import_generic, im
 
 /// Rows read between two paints while a large spreadsheet is read.
 const ROWS_PER_STEP: usize = 20_000;
+/// Bytes of a JSON export read between yields (~10–20 ms of parsing in the browser).
+const EXPORT_BYTES_PER_STEP: usize = 1 << 20;
+
+/// Reads an export a slice at a time, with the progress bar, yielding to the page between
+/// slices, so that a large file never freezes it.
+async fn read_export(text: &str, reading: RwSignal<Option<f64>>) -> Result<Workspace, crate::io::ImportError> {
+    let mut reader = crate::io::ExportReader::new(text);
+    // The bar paints before the first slice (the file was just read and decoded).
+    reading.set(Some(0.0));
+    yield_to_browser().await;
+    while !reader.step(EXPORT_BYTES_PER_STEP) {
+        reading.set(Some(reader.progress()));
+        yield_to_browser().await;
+    }
+    reading.set(None);
+    reader.finish()
+}
 use std::collections::HashMap;
 
 const MEANINGS: [(Column, K); 12] = [
@@ -25,7 +42,6 @@ const MEANINGS: [(Column, K); 12] = [
     (Column::Tags, K::TagsShort),
     (Column::Id, K::RecordId),
 ];
-use crate::io::import_json;
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 
@@ -109,7 +125,7 @@ pub fn DataPage() -> impl IntoView {
         let pass = import_pass.get_untracked();
         leptos::task::spawn_local(async move {
             match super::crypto::decrypt(&pass, &env).await {
-                Ok(Some(text)) => match import_json(&text) {
+                Ok(Some(text)) => match read_export(&text, reading).await {
                     Ok(ws) => {
                         message.set(None);
                         import_pass.set(String::new());
@@ -182,9 +198,14 @@ pub fn DataPage() -> impl IntoView {
                 })
             } else {
                 match std::str::from_utf8(&bytes) {
-                    Ok(text) => match crate::io::envelope::Envelope::parse(text) {
-                        Some(env) => env.map(Pending::Encrypted).map_err(|e| crate::i18n::envelope_error(lang, &e)),
-                        None => import_json(text).map(Pending::Export).map_err(|e| crate::i18n::import_error(lang, &e)),
+                    // An encrypted export is not a plain one ("not ours" to the reader); it
+                    // is looked for only then, so a large plain file is not read twice.
+                    Ok(text) => match read_export(text, reading).await {
+                        Err(crate::io::ImportError::NotOurs) => match crate::io::envelope::Envelope::parse(text) {
+                            Some(env) => env.map(Pending::Encrypted).map_err(|e| crate::i18n::envelope_error(lang, &e)),
+                            None => Err(crate::i18n::import_error(lang, &crate::io::ImportError::NotOurs)),
+                        },
+                        read => read.map(Pending::Export).map_err(|e| crate::i18n::import_error(lang, &e)),
                     },
                     Err(_) => Err(t(K::NotTextFile).to_string()),
                 }

@@ -252,31 +252,57 @@ pub fn import_json(text: &str) -> Result<Workspace, ImportError> {
         }
         serde_json::from_value(value).map_err(|e| ImportError::Invalid { line: 0, column: 0, message: e.to_string() })?
     };
-    let mut seen = HashSet::new();
-    for (what, ids) in [
-        ("pipelines", doc.pipelines.iter().map(|p| &p.id).collect::<Vec<_>>()),
-        ("deals", doc.deals.iter().map(|d| &d.id).collect()),
-        ("events", doc.events.iter().map(|e| &e.id).collect()),
-        ("category changes", doc.category_changes.iter().map(|e| &e.id).collect()),
-        ("activities", doc.activities.iter().map(|a| &a.id).collect()),
-        ("owners", doc.owners.iter().map(|o| &o.id).collect()),
-        ("leads", doc.leads.iter().map(|l| &l.id).collect()),
-        ("accounts", doc.accounts.iter().map(|a| &a.id).collect()),
-        ("contacts", doc.contacts.iter().map(|c| &c.id).collect()),
-    ] {
-        seen.clear();
-        for id in ids {
-            if !seen.insert(id) {
-                return Err(ImportError::DuplicateId { what, id: id.to_string() });
+    assemble(doc)
+}
+
+/// Checks a parsed export (unique ids, amounts, references, dates, limits) and makes it a
+/// workspace with its logs in order.
+fn assemble(doc: Export) -> Result<Workspace, ImportError> {
+    for phase in 0..CHECKS {
+        check(&doc, phase)?;
+    }
+    Ok(build(doc))
+}
+
+/// The checks of an export, in the order they are made (each one step of a reader; the
+/// records' check in two, logs then activities, the same order as in one call).
+const CHECKS: u8 = 5;
+
+fn check(doc: &Export, phase: u8) -> Result<(), ImportError> {
+    match phase {
+        0 => {
+            let mut seen = HashSet::new();
+            for (what, ids) in [
+                ("pipelines", doc.pipelines.iter().map(|p| &p.id).collect::<Vec<_>>()),
+                ("deals", doc.deals.iter().map(|d| &d.id).collect()),
+                ("events", doc.events.iter().map(|e| &e.id).collect()),
+                ("category changes", doc.category_changes.iter().map(|e| &e.id).collect()),
+                ("activities", doc.activities.iter().map(|a| &a.id).collect()),
+                ("owners", doc.owners.iter().map(|o| &o.id).collect()),
+                ("leads", doc.leads.iter().map(|l| &l.id).collect()),
+                ("accounts", doc.accounts.iter().map(|a| &a.id).collect()),
+                ("contacts", doc.contacts.iter().map(|c| &c.id).collect()),
+            ] {
+                seen.clear();
+                for id in ids {
+                    if !seen.insert(id) {
+                        return Err(ImportError::DuplicateId { what, id: id.to_string() });
+                    }
+                }
             }
+            if let Some(d) = doc.deals.iter().find(|d| d.amount.is_some_and(|a| !(0..=crate::domain::money::MAX_AMOUNT_MINOR).contains(&a))) {
+                return Err(ImportError::BadAmount { deal: d.id.to_string(), amount: d.amount.unwrap_or(0) });
+            }
+            Ok(())
         }
+        1 => check_records(&doc.pipelines, &doc.deals, &doc.events, &doc.category_changes, &[]),
+        2 => check_records(&doc.pipelines, &doc.deals, &[], &[], &doc.activities),
+        3 => check_people(&doc.deals, &doc.owners, &doc.leads, &doc.activities),
+        _ => check_accounts(&doc.deals, &doc.accounts, &doc.contacts, &doc.activities),
     }
-    if let Some(d) = doc.deals.iter().find(|d| d.amount.is_some_and(|a| !(0..=crate::domain::money::MAX_AMOUNT_MINOR).contains(&a))) {
-        return Err(ImportError::BadAmount { deal: d.id.to_string(), amount: d.amount.unwrap_or(0) });
-    }
-    check_records(&doc.pipelines, &doc.deals, &doc.events, &doc.category_changes, &doc.activities)?;
-    check_people(&doc.deals, &doc.owners, &doc.leads, &doc.activities)?;
-    check_accounts(&doc.deals, &doc.accounts, &doc.contacts, &doc.activities)?;
+}
+
+fn build(doc: Export) -> Workspace {
     let mut ws = Workspace::from_records(doc.pipelines, doc.deals, doc.events);
     ws.category_changes = doc.category_changes;
     ws.activities = doc.activities;
@@ -286,7 +312,318 @@ pub fn import_json(text: &str) -> Result<Workspace, ImportError> {
     ws.accounts = doc.accounts;
     ws.contacts = doc.contacts;
     ws.order_logs();
-    Ok(ws)
+    ws
+}
+
+/// An export read a slice at a time, so that a large file never holds the page for long:
+/// `step` reads records until it has gone through about `budget` more bytes of the text,
+/// then makes one of the checks (or builds the workspace) per call, and says when all is
+/// done; `finish` gives the workspace (doing what is left in one go).
+///
+/// The answer is always `import_json`'s (a property test holds them equal on damaged
+/// files): only a well-formed export of the current version, whose "format" and
+/// "version" come before its records (as this app writes them), is read in slices; the
+/// moment anything else shows (an older version, a syntax or type error, a missing or
+/// repeated section, text after the end), the reader gives the whole text to
+/// `import_json`, in one go, for the exact message with its line and column.
+pub struct ExportReader<'a> {
+    text: &'a str,
+    pos: usize,
+    at: ReadAt,
+    parts: Parts,
+    /// The checks made so far, once everything is read.
+    checked: u8,
+    /// Whether the text went to `import_json` whole.
+    handed_on: bool,
+    /// The answer, once known (also when the whole text went to `import_json`).
+    outcome: Option<Result<Workspace, ImportError>>,
+}
+
+#[derive(Clone, Copy, PartialEq, Debug)]
+enum ReadAt {
+    Start,
+    /// Before a key of the top-level object.
+    Key,
+    /// Inside one of the record arrays, before an element.
+    Records(Section),
+    /// After the top-level object.
+    End,
+    Done,
+}
+
+#[derive(Clone, Copy, PartialEq, Debug)]
+enum Section {
+    Pipelines,
+    Deals,
+    Events,
+    Calls,
+    Activities,
+    Owners,
+    Leads,
+    Accounts,
+    Contacts,
+}
+
+impl Section {
+    fn of(key: &str) -> Option<Section> {
+        Some(match key {
+            "pipelines" => Section::Pipelines,
+            "deals" => Section::Deals,
+            "events" => Section::Events,
+            "category_changes" => Section::Calls,
+            "activities" => Section::Activities,
+            "owners" => Section::Owners,
+            "leads" => Section::Leads,
+            "accounts" => Section::Accounts,
+            "contacts" => Section::Contacts,
+            _ => return None,
+        })
+    }
+}
+
+#[derive(Default)]
+struct Parts {
+    format: Option<String>,
+    version: Option<u32>,
+    /// The keys met so far (a repeated one is an error for `import_json` to word).
+    keys: HashSet<String>,
+    doc: Option<Export>,
+}
+
+impl<'a> ExportReader<'a> {
+    pub fn new(text: &'a str) -> Self {
+        ExportReader { text, pos: 0, at: ReadAt::Start, parts: Parts::default(), checked: 0, handed_on: false, outcome: None }
+    }
+
+    /// Reads on until about `budget` more bytes are behind, or makes the next check;
+    /// true when the outcome is known.
+    pub fn step(&mut self, budget: usize) -> bool {
+        let stop = self.pos.saturating_add(budget.max(1));
+        while self.outcome.is_none() && self.at != ReadAt::Done {
+            if self.pos >= stop {
+                return false;
+            }
+            if self.advance().is_none() {
+                self.handed_on = true;
+                self.outcome = Some(import_json(self.text));
+            }
+        }
+        if self.outcome.is_none() {
+            let phase = self.checked;
+            self.outcome = match check(self.doc(), phase) {
+                Err(e) => Some(Err(e)),
+                Ok(()) if phase + 1 < CHECKS => {
+                    self.checked += 1;
+                    return false;
+                }
+                Ok(()) => Some(Ok(build(self.parts.doc.take().unwrap_or_else(empty_export)))),
+            };
+        }
+        true
+    }
+
+    /// How far, 0 to 1: reading the text counts 0.7, the checks the rest (about what
+    /// they take of the time).
+    pub fn progress(&self) -> f64 {
+        if self.outcome.is_some() {
+            1.0
+        } else if self.at == ReadAt::Done || self.text.is_empty() {
+            0.7 + 0.3 * f64::from(self.checked) / f64::from(CHECKS)
+        } else {
+            0.7 * self.pos as f64 / self.text.len() as f64
+        }
+    }
+
+    /// The workspace, checked (what `step` has not yet done is done in one go).
+    pub fn finish(mut self) -> Result<Workspace, ImportError> {
+        while !self.step(usize::MAX) {}
+        self.outcome.take().unwrap_or_else(|| import_json(self.text))
+    }
+
+    fn skip_ws(&mut self) {
+        let b = self.text.as_bytes();
+        while self.pos < b.len() && matches!(b[self.pos], b' ' | b'\t' | b'\n' | b'\r') {
+            self.pos += 1;
+        }
+    }
+
+    fn eat(&mut self, byte: u8) -> Option<()> {
+        self.skip_ws();
+        (self.text.as_bytes().get(self.pos) == Some(&byte)).then(|| self.pos += 1)
+    }
+
+    /// The next value's text (not checked: serde reads it), the position moved past it.
+    fn value(&mut self) -> Option<&'a str> {
+        self.skip_ws();
+        let start = self.pos;
+        let end = value_end(self.text.as_bytes(), start)?;
+        self.pos = end;
+        self.text.get(start..end)
+    }
+
+    /// One key with its value, one record, or the end: None when `import_json` must answer.
+    fn advance(&mut self) -> Option<()> {
+        match self.at {
+            ReadAt::Start => {
+                self.eat(b'{')?;
+                self.skip_ws();
+                if self.eat(b'}').is_some() {
+                    self.at = ReadAt::End;
+                } else {
+                    self.at = ReadAt::Key;
+                }
+            }
+            ReadAt::Key => {
+                let key: String = serde_json::from_str(self.value()?).ok()?;
+                self.eat(b':')?;
+                if !self.parts.keys.insert(key.clone()) {
+                    return None;
+                }
+                match (key.as_str(), Section::of(&key)) {
+                    (_, Some(section)) => {
+                        // Records before the header: not what this app writes.
+                        if self.parts.format.as_deref() != Some(FORMAT) || self.parts.version != Some(FORMAT_VERSION) {
+                            return None;
+                        }
+                        self.eat(b'[')?;
+                        self.skip_ws();
+                        if self.eat(b']').is_some() {
+                            self.after_value()?;
+                        } else {
+                            self.at = ReadAt::Records(section);
+                        }
+                    }
+                    ("format", _) => {
+                        let format: String = serde_json::from_str(self.value()?).ok()?;
+                        (format == FORMAT).then_some(())?;
+                        self.parts.format = Some(format);
+                        self.after_value()?;
+                    }
+                    ("version", _) => {
+                        let version: u32 = serde_json::from_str(self.value()?).ok()?;
+                        (version == FORMAT_VERSION).then_some(())?;
+                        self.parts.version = Some(version);
+                        self.after_value()?;
+                    }
+                    ("settings", _) => {
+                        let settings: Settings = serde_json::from_str(self.value()?).ok()?;
+                        self.doc().settings = settings;
+                        self.after_value()?;
+                    }
+                    _ => {
+                        // Other keys are ignored, as `import_json` ignores them (once they
+                        // are read as JSON).
+                        serde_json::from_str::<serde::de::IgnoredAny>(self.value()?).ok()?;
+                        self.after_value()?;
+                    }
+                }
+            }
+            ReadAt::Records(section) => {
+                let text = self.value()?;
+                let doc = self.doc();
+                match section {
+                    Section::Pipelines => doc.pipelines.push(serde_json::from_str(text).ok()?),
+                    Section::Deals => doc.deals.push(serde_json::from_str(text).ok()?),
+                    Section::Events => doc.events.push(serde_json::from_str(text).ok()?),
+                    Section::Calls => doc.category_changes.push(serde_json::from_str(text).ok()?),
+                    Section::Activities => doc.activities.push(serde_json::from_str(text).ok()?),
+                    Section::Owners => doc.owners.push(serde_json::from_str(text).ok()?),
+                    Section::Leads => doc.leads.push(serde_json::from_str(text).ok()?),
+                    Section::Accounts => doc.accounts.push(serde_json::from_str(text).ok()?),
+                    Section::Contacts => doc.contacts.push(serde_json::from_str(text).ok()?),
+                }
+                self.skip_ws();
+                if self.eat(b',').is_none() {
+                    self.eat(b']')?;
+                    self.after_value()?;
+                }
+            }
+            ReadAt::End => {
+                self.skip_ws();
+                let complete = ["pipelines", "deals", "events"].iter().all(|k| self.parts.keys.contains(*k));
+                (self.pos == self.text.len() && complete && self.parts.version == Some(FORMAT_VERSION)).then_some(())?;
+                self.at = ReadAt::Done;
+            }
+            ReadAt::Done => {}
+        }
+        Some(())
+    }
+
+    /// After a top-level value: another key, or the end of the object.
+    fn after_value(&mut self) -> Option<()> {
+        if self.eat(b',').is_some() {
+            self.at = ReadAt::Key;
+        } else {
+            self.eat(b'}')?;
+            self.at = ReadAt::End;
+        }
+        Some(())
+    }
+
+    fn doc(&mut self) -> &mut Export {
+        self.parts.doc.get_or_insert_with(empty_export)
+    }
+}
+
+fn empty_export() -> Export {
+    Export {
+        pipelines: Vec::new(),
+        deals: Vec::new(),
+        events: Vec::new(),
+        category_changes: Vec::new(),
+        activities: Vec::new(),
+        owners: Vec::new(),
+        leads: Vec::new(),
+        settings: Settings::default(),
+        accounts: Vec::new(),
+        contacts: Vec::new(),
+    }
+}
+
+/// Where the JSON value starting at `start` ends: strings to their closing quote (escapes
+/// skipped), objects and arrays to their matching bracket, anything else to the next
+/// delimiter. Only finds the extent; serde checks the value.
+fn value_end(b: &[u8], start: usize) -> Option<usize> {
+    let string_end = |mut i: usize| -> Option<usize> {
+        i += 1;
+        while i < b.len() {
+            match b[i] {
+                b'\\' => i += 2,
+                b'"' => return Some(i + 1),
+                _ => i += 1,
+            }
+        }
+        None
+    };
+    match *b.get(start)? {
+        b'"' => string_end(start),
+        b'{' | b'[' => {
+            let mut depth = 0usize;
+            let mut i = start;
+            while i < b.len() {
+                match b[i] {
+                    b'"' => {
+                        i = string_end(i)?;
+                        continue;
+                    }
+                    b'{' | b'[' => depth += 1,
+                    b'}' | b']' => {
+                        depth -= 1;
+                        if depth == 0 {
+                            return Some(i + 1);
+                        }
+                    }
+                    _ => {}
+                }
+                i += 1;
+            }
+            None
+        }
+        _ => {
+            let n = b[start..].iter().position(|c| matches!(c, b',' | b']' | b'}' | b' ' | b'\t' | b'\n' | b'\r')).unwrap_or(b.len() - start);
+            (n > 0).then_some(start + n)
+        }
+    }
 }
 
 /// What every stored workspace satisfies, whatever file it came from: pipelines that the
@@ -642,5 +979,100 @@ mod tests {
         let err = import_json(&bad_amount).unwrap_err();
         assert!(matches!(err, ImportError::Invalid { .. }), "{err:?}");
         assert!(err.to_string().contains("line"), "{err}");
+    }
+
+    /// Reads `text` with an `ExportReader` in slices of `budget` bytes; also says whether
+    /// it read the records itself (true) or gave the text to `import_json`.
+    fn stepped(text: &str, budget: usize) -> (Result<Workspace, ImportError>, bool) {
+        let mut r = ExportReader::new(text);
+        let mut last = -1.0;
+        while !r.step(budget) {
+            assert!(r.progress() > last, "every step moves on");
+            last = r.progress();
+        }
+        let own = !r.handed_on;
+        (r.finish(), own)
+    }
+
+    #[test]
+    fn an_export_read_in_slices_is_the_same_workspace() {
+        for (n, seed, lang) in [(0, 1, Lang::En), (1, 2, Lang::Zh), (60, 3, Lang::En)] {
+            let ws = demo::generate(n, seed, 1, now(), lang);
+            let text = export_json(&ws, now());
+            for budget in [1, 700, usize::MAX] {
+                let (read, own) = stepped(&text, budget);
+                assert!(own, "a current export is read in slices, not handed on");
+                assert_eq!(read.as_ref(), Ok(&ws));
+            }
+        }
+        // The records come in many steps: 60 deals' export (~250 KB) at 700 bytes a step.
+        let text = export_json(&demo::generate(60, 3, 1, now(), Lang::En), now());
+        let mut r = ExportReader::new(&text);
+        let mut steps = 1;
+        while !r.step(700) {
+            steps += 1;
+        }
+        assert!(steps >= text.len() / 700 / 2, "{steps} steps for {} bytes", text.len());
+    }
+
+    #[test]
+    fn what_is_not_read_in_slices_gets_import_jsons_answer() {
+        let ws = demo::generate(3, 1, 1, now(), Lang::En);
+        let text = export_json(&ws, now());
+        // The header after the records; an older version; a repeated section; text after
+        // the end; a type error in a record; cut short.
+        let moved = {
+            let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+            let mut m = serde_json::Map::new();
+            for (k, x) in v.as_object().unwrap().iter().rev() {
+                m.insert(k.clone(), x.clone());
+            }
+            serde_json::to_string(&m).unwrap()
+        };
+        let cases = [
+            moved,
+            text.replacen("\"version\":5", "\"version\":4", 1),
+            text.replacen("\"events\":", "\"events\":[],\"events\":", 1),
+            format!("{text} x"),
+            text.replacen("\"amount\":", "\"amount\":\"x\", \"was\": ", 1),
+            text[..text.len() / 2].to_string(),
+        ];
+        for case in &cases {
+            let (read, own) = stepped(case, 100);
+            assert_eq!(read, import_json(case), "{}", &case[..80]);
+            assert!(!own || read.is_ok());
+        }
+        assert_eq!(stepped(&cases[0], 100).0.as_ref(), Ok(&ws), "key order does not matter");
+        assert!(matches!(stepped(&cases[4], 100).0, Err(ImportError::Invalid { line: 1, .. })));
+    }
+
+    fn small_export() -> &'static str {
+        static TEXT: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+        TEXT.get_or_init(|| export_json(&demo::generate(4, 9, 1, now(), Lang::Zh), now()))
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(400))]
+        /// A byte of a valid export deleted, inserted or replaced (by one of JSON's
+        /// delimiters, a digit, a letter, a space): read in slices or whole, the same
+        /// answer, the same message, line and column.
+        #[test]
+        fn a_damaged_export_gets_the_same_answer_in_slices(
+            at in 0usize..1_000_000,
+            op in 0u8..3,
+            c in proptest::sample::select(vec![b'{', b'}', b'[', b']', b',', b':', b'"', b'\\', b'0', b'a', b' ', b'-', b'n']),
+        ) {
+            let mut bytes = small_export().as_bytes().to_vec();
+            let i = at % bytes.len();
+            // Only ASCII is touched, so the text stays UTF-8.
+            proptest::prop_assume!(bytes[i].is_ascii());
+            match op {
+                0 => { bytes.remove(i); }
+                1 => bytes.insert(i, c),
+                _ => bytes[i] = c,
+            }
+            let text = String::from_utf8(bytes).unwrap();
+            proptest::prop_assert_eq!(stepped(&text, 97).0, import_json(&text));
+        }
     }
 }

@@ -14,4 +14,4 @@ pub mod xlsx;
 /// always imports what it exported.
 pub const MAX_IMPORT_BYTES: f64 = 400.0 * 1024.0 * 1024.0;
 
-pub use json::{export_json, import_json, pipeline_only, ImportError, FORMAT, FORMAT_VERSION};
+pub use json::{export_json, import_json, pipeline_only, ExportReader, ImportError, FORMAT, FORMAT_VERSION};
