@@ -12,20 +12,6 @@ const ROWS_PER_STEP: usize = 20_000;
 /// Bytes of a JSON export read between yields (~10–20 ms of parsing in the browser).
 const EXPORT_BYTES_PER_STEP: usize = 1 << 20;
 
-/// Reads an export a slice at a time, with the progress bar, yielding to the page between
-/// slices, so that a large file never freezes it.
-async fn read_export(text: &str, reading: RwSignal<Option<f64>>) -> Result<Workspace, crate::io::ImportError> {
-    let mut reader = crate::io::ExportReader::new(text);
-    // The bar paints before the first slice (the file was just read and decoded).
-    reading.set(Some(0.0));
-    yield_to_browser().await;
-    while !reader.step(EXPORT_BYTES_PER_STEP) {
-        reading.set(Some(reader.progress()));
-        yield_to_browser().await;
-    }
-    reading.set(None);
-    reader.finish()
-}
 use std::collections::HashMap;
 
 const MEANINGS: [(Column, K); 12] = [
@@ -44,6 +30,21 @@ const MEANINGS: [(Column, K); 12] = [
 ];
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
+
+/// Reads an export a slice at a time, with the progress bar, yielding to the page between
+/// slices, so that a large file never freezes it.
+async fn read_export(text: &str, reading: RwSignal<Option<f64>>) -> Result<Workspace, crate::io::ImportError> {
+    let mut reader = crate::io::ExportReader::new(text);
+    // The bar paints before the first slice (the file was just read and decoded).
+    reading.set(Some(0.0));
+    yield_to_browser().await;
+    while !reader.step(EXPORT_BYTES_PER_STEP) {
+        reading.set(Some(reader.progress()));
+        yield_to_browser().await;
+    }
+    reading.set(None);
+    reader.finish()
+}
 
 /// A checked file waiting for the user's go-ahead.
 #[derive(Clone)]
