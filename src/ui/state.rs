@@ -58,10 +58,10 @@ pub enum DealFormMode {
 /// Everything that changes state goes through the queue as one of these.
 #[allow(clippy::large_enum_variant)] // a few at a time on the queue
 enum Job {
-    /// A user's command, and what the undo list does with it. `planned`: its changes as
-    /// planned when it was checked, against memory at a revision; stored as they are if
-    /// memory is still there when its turn comes (a move is planned once, not twice).
-    Command(Command, UndoTrack, Option<(u64, Vec<Change>)>),
+    /// A user's command, and what the undo list does with it, with its changes as planned
+    /// when it was checked and the memory revision they were planned against: stored as
+    /// they are if memory is still there when its turn comes (planned once, not twice).
+    Command(Command, UndoTrack, (u64, Vec<Change>)),
     /// Records of another workspace added as they are (demo, Maven, spreadsheet), with a
     /// backup of the current workspace first when `backup`.
     Add { ws: Workspace, backup: bool },
@@ -430,7 +430,7 @@ impl AppState {
             return Ok(());
         }
         let at = self.rev.get_value();
-        self.enqueue(Job::Command(cmd, track, Some((at, planned))), None);
+        self.enqueue(Job::Command(cmd, track, (at, planned)), None);
         Ok(())
     }
 
@@ -596,10 +596,8 @@ impl AppState {
             let mut replace = None;
             let mut backup = None;
             let mut changes = match &job {
-                Job::Command(cmd, _, planned) => match planned {
-                    Some((at, changes)) if *at == rev => changes.clone(),
-                    _ => self.plan(cmd.clone()).map_err(|r| crate::i18n::rejection(lang, &r))?,
-                },
+                Job::Command(_, _, (at, changes)) if *at == rev => changes.clone(),
+                Job::Command(cmd, _, _) => self.plan(cmd.clone()).map_err(|r| crate::i18n::rejection(lang, &r))?,
                 Job::Add { ws, backup: b } => {
                     if *b {
                         backup = Some(self.snapshot());
