@@ -75,13 +75,7 @@ impl Stored {
 /// Records compared regardless of the order the containers list them in.
 fn canonical(ws: &Workspace) -> Workspace {
     let mut ws = ws.clone();
-    ws.pipelines.sort_by(|a, b| a.id.cmp(&b.id));
-    ws.deals.sort_by(|a, b| a.id.cmp(&b.id));
-    ws.activities.sort_by(|a, b| a.id.cmp(&b.id));
-    ws.owners.sort_by(|a, b| a.id.cmp(&b.id));
-    ws.leads.sort_by(|a, b| a.id.cmp(&b.id));
-    ws.accounts.sort_by(|a, b| a.id.cmp(&b.id));
-    ws.contacts.sort_by(|a, b| a.id.cmp(&b.id));
+    ws.sort_by_id();
     ws
 }
 

@@ -219,6 +219,17 @@ impl Workspace {
         self.category_changes.sort_by(|a, b| a.key().cmp(&b.key()));
     }
 
+    /// Keyed records in id order (the order storage reads them back in); logs untouched.
+    pub fn sort_by_id(&mut self) {
+        self.pipelines.sort_by(|a, b| a.id.cmp(&b.id));
+        self.deals.sort_by(|a, b| a.id.cmp(&b.id));
+        self.activities.sort_by(|a, b| a.id.cmp(&b.id));
+        self.owners.sort_by(|a, b| a.id.cmp(&b.id));
+        self.leads.sort_by(|a, b| a.id.cmp(&b.id));
+        self.accounts.sort_by(|a, b| a.id.cmp(&b.id));
+        self.contacts.sort_by(|a, b| a.id.cmp(&b.id));
+    }
+
     /// The highest clock stamp in the logs, for `Hlc::observe` after loading.
     pub fn max_seq(&self) -> u64 {
         let e = self.events.iter().map(|e| e.seq).max().unwrap_or(0);

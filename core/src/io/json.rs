@@ -1,6 +1,7 @@
 //! The workspace as one versioned JSON document (documented in docs/export-format.md).
 
 use crate::domain::{Activity, CategoryChange, Lead, Opportunity, Owner, Pipeline, Settings, StageChange, Workspace};
+use super::segments::Kind;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::collections::HashSet;
@@ -345,40 +346,10 @@ enum ReadAt {
     /// Before a key of the top-level object.
     Key,
     /// Inside one of the record arrays, before an element.
-    Records(Section),
+    Records(Kind),
     /// After the top-level object.
     End,
     Done,
-}
-
-#[derive(Clone, Copy, PartialEq, Debug)]
-enum Section {
-    Pipelines,
-    Deals,
-    Events,
-    Calls,
-    Activities,
-    Owners,
-    Leads,
-    Accounts,
-    Contacts,
-}
-
-impl Section {
-    fn of(key: &str) -> Option<Section> {
-        Some(match key {
-            "pipelines" => Section::Pipelines,
-            "deals" => Section::Deals,
-            "events" => Section::Events,
-            "category_changes" => Section::Calls,
-            "activities" => Section::Activities,
-            "owners" => Section::Owners,
-            "leads" => Section::Leads,
-            "accounts" => Section::Accounts,
-            "contacts" => Section::Contacts,
-            _ => return None,
-        })
-    }
 }
 
 #[derive(Default)]
@@ -479,7 +450,7 @@ impl<'a> ExportReader<'a> {
                 if !self.parts.keys.insert(key.clone()) {
                     return None;
                 }
-                match (key.as_str(), Section::of(&key)) {
+                match (key.as_str(), Kind::named(&key)) {
                     (_, Some(section)) => {
                         // Records before the header: not what this app writes.
                         if self.parts.format.as_deref() != Some(FORMAT) || self.parts.version != Some(FORMAT_VERSION) {
@@ -522,15 +493,15 @@ impl<'a> ExportReader<'a> {
                 let text = self.value()?;
                 let doc = self.doc();
                 match section {
-                    Section::Pipelines => doc.pipelines.push(serde_json::from_str(text).ok()?),
-                    Section::Deals => doc.deals.push(serde_json::from_str(text).ok()?),
-                    Section::Events => doc.events.push(serde_json::from_str(text).ok()?),
-                    Section::Calls => doc.category_changes.push(serde_json::from_str(text).ok()?),
-                    Section::Activities => doc.activities.push(serde_json::from_str(text).ok()?),
-                    Section::Owners => doc.owners.push(serde_json::from_str(text).ok()?),
-                    Section::Leads => doc.leads.push(serde_json::from_str(text).ok()?),
-                    Section::Accounts => doc.accounts.push(serde_json::from_str(text).ok()?),
-                    Section::Contacts => doc.contacts.push(serde_json::from_str(text).ok()?),
+                    Kind::Pipelines => doc.pipelines.push(serde_json::from_str(text).ok()?),
+                    Kind::Deals => doc.deals.push(serde_json::from_str(text).ok()?),
+                    Kind::Events => doc.events.push(serde_json::from_str(text).ok()?),
+                    Kind::Calls => doc.category_changes.push(serde_json::from_str(text).ok()?),
+                    Kind::Activities => doc.activities.push(serde_json::from_str(text).ok()?),
+                    Kind::Owners => doc.owners.push(serde_json::from_str(text).ok()?),
+                    Kind::Leads => doc.leads.push(serde_json::from_str(text).ok()?),
+                    Kind::Accounts => doc.accounts.push(serde_json::from_str(text).ok()?),
+                    Kind::Contacts => doc.contacts.push(serde_json::from_str(text).ok()?),
                 }
                 self.skip_ws();
                 if self.eat(b',').is_none() {

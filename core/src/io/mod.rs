@@ -6,6 +6,7 @@ pub mod envelope;
 pub mod ics;
 pub mod json;
 pub mod merge;
+pub mod segments;
 pub mod xlsx;
 
 /// Files larger than this are refused before they are read: a browser tab holding the

@@ -1,0 +1,392 @@
+//! The workspace as the browser stores it: records cut into segments of a few thousand,
+//! each one JSON array, so that opening 100,000 deals reads a few hundred values instead of
+//! a million (a stored record costs about as much to read as a small segment's worth of
+//! text). Changes made since the last cut are stored loose, one record each, and laid over
+//! the segments when the workspace is read: a loose record replaces a segment's record
+//! with the same id, and a removed id (a purged deal's history) hides it.
+//!
+//! Pure: storage decides when to cut (`COMPACT_AT`), this module what a cut holds and how
+//! the parts are put back together.
+
+use crate::domain::ids::FxSet;
+use crate::domain::{Account, Activity, CategoryChange, Contact, Id, Lead, Opportunity, Owner, Pipeline, StageChange, Workspace};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+/// Records per segment. 4,000 events are ~1 MB of JSON: read and decoded in ~10 ms in
+/// wasm, so a long write or read can yield between segments and never freeze the page.
+pub const SEGMENT_RECORDS: usize = 4_000;
+
+/// Loose records (changes since the last cut) from which storage cuts new segments.
+pub const COMPACT_AT: usize = 2_000;
+
+/// The kinds of record kept in segments (settings is one record and stays loose).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Kind {
+    Pipelines,
+    Deals,
+    Events,
+    Calls,
+    Activities,
+    Owners,
+    Leads,
+    Accounts,
+    Contacts,
+}
+
+impl Kind {
+    pub const ALL: [Kind; 9] =
+        [Kind::Pipelines, Kind::Deals, Kind::Events, Kind::Calls, Kind::Activities, Kind::Owners, Kind::Leads, Kind::Accounts, Kind::Contacts];
+
+    /// The name of this kind's records: their section in an export, the store holding them
+    /// loose, and the prefix of their segments' keys.
+    pub fn name(self) -> &'static str {
+        match self {
+            Kind::Pipelines => "pipelines",
+            Kind::Deals => "deals",
+            Kind::Events => "events",
+            Kind::Calls => "category_changes",
+            Kind::Activities => "activities",
+            Kind::Owners => "owners",
+            Kind::Leads => "leads",
+            Kind::Accounts => "accounts",
+            Kind::Contacts => "contacts",
+        }
+    }
+
+    pub fn named(name: &str) -> Option<Kind> {
+        Kind::ALL.into_iter().find(|k| k.name() == name)
+    }
+
+    /// Whether the kind is a log (kept in time order by `Workspace::order_logs`) rather
+    /// than records kept in id order.
+    fn is_log(self) -> bool {
+        matches!(self, Kind::Events | Kind::Calls)
+    }
+
+    fn len(self, ws: &Workspace) -> usize {
+        match self {
+            Kind::Pipelines => ws.pipelines.len(),
+            Kind::Deals => ws.deals.len(),
+            Kind::Events => ws.events.len(),
+            Kind::Calls => ws.category_changes.len(),
+            Kind::Activities => ws.activities.len(),
+            Kind::Owners => ws.owners.len(),
+            Kind::Leads => ws.leads.len(),
+            Kind::Accounts => ws.accounts.len(),
+            Kind::Contacts => ws.contacts.len(),
+        }
+    }
+}
+
+/// A segment's key: its kind's store name and its number, zero-padded so keys sort in
+/// the order they were cut ("events/000012").
+pub fn key(kind: Kind, n: usize) -> String {
+    format!("{}/{n:06}", kind.name())
+}
+
+/// The kind a segment key names (None: not a key this build wrote).
+pub fn kind_of_key(key: &str) -> Option<Kind> {
+    key.split_once('/').and_then(|(store, _)| Kind::named(store))
+}
+
+/// Cuts a workspace into segments, one per `next` call, serialised only when asked for so
+/// a long write can yield between them. It keeps only its place: each call is handed the
+/// workspace (the UI lends its model's between awaits; nothing changes it meanwhile, as
+/// writes wait their turn). Keyed records go in id order (the order the browser returns
+/// loose records in, so a cut changes no list's order); logs in the workspace's own (time)
+/// order.
+#[derive(Default)]
+pub struct Cutter {
+    kind: usize,
+    /// The current kind's records in the order they are written.
+    order: Vec<usize>,
+    at: usize,
+    n: usize,
+}
+
+impl Cutter {
+    pub fn new() -> Self {
+        Cutter::default()
+    }
+
+    /// How many segments the workspace makes.
+    pub fn count(ws: &Workspace) -> usize {
+        Kind::ALL.into_iter().map(|k| k.len(ws).div_ceil(SEGMENT_RECORDS)).sum()
+    }
+
+    /// Every segment at once (tests, small workspaces).
+    pub fn all(ws: &Workspace) -> Vec<(String, String)> {
+        let mut cutter = Cutter::new();
+        std::iter::from_fn(|| cutter.next(ws)).collect()
+    }
+
+    fn ordered<T>(records: &[T], id: impl Fn(&T) -> &Id) -> Vec<usize> {
+        let mut order: Vec<usize> = (0..records.len()).collect();
+        order.sort_unstable_by(|&a, &b| id(&records[a]).cmp(id(&records[b])));
+        order
+    }
+
+    fn json<T: Serialize>(records: &[T], order: &[usize]) -> String {
+        let picked: Vec<&T> = order.iter().filter_map(|&i| records.get(i)).collect();
+        // Serialising plain data into a String cannot fail.
+        serde_json::to_string(&picked).unwrap_or_else(|_| "[]".into())
+    }
+
+    /// The next segment's key and its records as a JSON array; None when all are cut.
+    pub fn next(&mut self, ws: &Workspace) -> Option<(String, String)> {
+        loop {
+            let kind = *Kind::ALL.get(self.kind)?;
+            let len = kind.len(ws);
+            if self.at >= len {
+                self.kind += 1;
+                self.order.clear();
+                self.at = 0;
+                self.n = 0;
+                continue;
+            }
+            if self.at == 0 && self.order.is_empty() {
+                self.order = match kind {
+                    Kind::Pipelines => Self::ordered(&ws.pipelines, |r| &r.id),
+                    Kind::Deals => Self::ordered(&ws.deals, |r| &r.id),
+                    Kind::Activities => Self::ordered(&ws.activities, |r| &r.id),
+                    Kind::Owners => Self::ordered(&ws.owners, |r| &r.id),
+                    Kind::Leads => Self::ordered(&ws.leads, |r| &r.id),
+                    Kind::Accounts => Self::ordered(&ws.accounts, |r| &r.id),
+                    Kind::Contacts => Self::ordered(&ws.contacts, |r| &r.id),
+                    Kind::Events | Kind::Calls => (0..len).collect(),
+                };
+            }
+            let end = (self.at + SEGMENT_RECORDS).min(len).min(self.order.len());
+            let order = &self.order[self.at.min(end)..end];
+            let json = match kind {
+                Kind::Pipelines => Self::json(&ws.pipelines, order),
+                Kind::Deals => Self::json(&ws.deals, order),
+                Kind::Events => Self::json(&ws.events, order),
+                Kind::Calls => Self::json(&ws.category_changes, order),
+                Kind::Activities => Self::json(&ws.activities, order),
+                Kind::Owners => Self::json(&ws.owners, order),
+                Kind::Leads => Self::json(&ws.leads, order),
+                Kind::Accounts => Self::json(&ws.accounts, order),
+                Kind::Contacts => Self::json(&ws.contacts, order),
+            };
+            let item = (key(kind, self.n), json);
+            // Past the end if the workspace shrank under the cutter: the kind ends here.
+            self.at = if end > self.at { end } else { len };
+            self.n += 1;
+            return Some(item);
+        }
+    }
+}
+
+/// A stored record this build cannot read: left where it is and listed for the user.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Unreadable {
+    /// The store it belongs to (a kind's store name, or "segments" for a segment whose
+    /// text is not a JSON array at all).
+    pub store: &'static str,
+    /// The record's id, or the segment's key.
+    pub id: String,
+    pub why: String,
+}
+
+fn read_into<T: DeserializeOwned>(kind: Kind, key: &str, json: &str, into: &mut Vec<T>, bad: &mut Vec<Unreadable>) {
+    match serde_json::from_str::<Vec<T>>(json) {
+        Ok(records) => into.extend(records),
+        // One record this build cannot read: read the others one by one, so only it is
+        // set aside (as the loose stores do).
+        Err(_) => match serde_json::from_str::<Vec<serde_json::Value>>(json) {
+            Ok(values) => {
+                for v in values {
+                    let id = v.get("id").and_then(|i| i.as_str()).unwrap_or("?").to_string();
+                    match serde_json::from_value::<T>(v) {
+                        Ok(r) => into.push(r),
+                        Err(e) => bad.push(Unreadable { store: kind.name(), id, why: e.to_string() }),
+                    }
+                }
+            }
+            Err(e) => bad.push(Unreadable { store: "segments", id: key.to_string(), why: e.to_string() }),
+        },
+    }
+}
+
+/// Adds one stored segment's records to `into` (which collects every segment's).
+pub fn read(key: &str, json: &str, into: &mut Workspace, bad: &mut Vec<Unreadable>) {
+    let Some(kind) = kind_of_key(key) else {
+        bad.push(Unreadable { store: "segments", id: key.to_string(), why: "unknown segment".into() });
+        return;
+    };
+    match kind {
+        Kind::Pipelines => read_into(kind, key, json, &mut into.pipelines, bad),
+        Kind::Deals => read_into(kind, key, json, &mut into.deals, bad),
+        Kind::Events => read_into(kind, key, json, &mut into.events, bad),
+        Kind::Calls => read_into(kind, key, json, &mut into.category_changes, bad),
+        Kind::Activities => read_into(kind, key, json, &mut into.activities, bad),
+        Kind::Owners => read_into(kind, key, json, &mut into.owners, bad),
+        Kind::Leads => read_into(kind, key, json, &mut into.leads, bad),
+        Kind::Accounts => read_into(kind, key, json, &mut into.accounts, bad),
+        Kind::Contacts => read_into(kind, key, json, &mut into.contacts, bad),
+    }
+}
+
+fn lay<T>(kind: Kind, base: &mut Vec<T>, loose: Vec<T>, removed: &FxSet<(Kind, &str)>, id: impl Fn(&T) -> &Id) {
+    let hides = removed.iter().any(|(k, _)| *k == kind);
+    if loose.is_empty() && !hides {
+        return;
+    }
+    if !base.is_empty() {
+        let replaced: FxSet<&str> = loose.iter().map(|r| id(r).as_str()).collect();
+        base.retain(|r| {
+            let i = id(r).as_str();
+            !replaced.contains(i) && !removed.contains(&(kind, i))
+        });
+    }
+    base.extend(loose);
+    if !kind.is_log() {
+        // Two sorted runs (the segments' and the loose records'): a stable sort merges them
+        // in about one pass.
+        base.sort_by(|a, b| id(a).cmp(id(b)));
+    }
+}
+
+/// The stored workspace: the segments' records (`base`) with the loose records laid over
+/// them. A loose record replaces the segment record with its id; `removed` (kind and id)
+/// hides segment records deleted since the cut; settings are only ever loose. Logs are left
+/// for `Workspace::order_logs`; keyed records end in id order.
+pub fn overlay(base: &mut Workspace, loose: Workspace, removed: &[(Kind, Id)]) {
+    let removed: FxSet<(Kind, &str)> = removed.iter().map(|(k, i)| (*k, i.as_str())).collect();
+    let Workspace { pipelines, deals, events, category_changes, activities, owners, leads, settings, accounts, contacts } = loose;
+    lay(Kind::Pipelines, &mut base.pipelines, pipelines, &removed, |r: &Pipeline| &r.id);
+    lay(Kind::Deals, &mut base.deals, deals, &removed, |r: &Opportunity| &r.id);
+    lay(Kind::Events, &mut base.events, events, &removed, |r: &StageChange| &r.id);
+    lay(Kind::Calls, &mut base.category_changes, category_changes, &removed, |r: &CategoryChange| &r.id);
+    lay(Kind::Activities, &mut base.activities, activities, &removed, |r: &Activity| &r.id);
+    lay(Kind::Owners, &mut base.owners, owners, &removed, |r: &Owner| &r.id);
+    lay(Kind::Leads, &mut base.leads, leads, &removed, |r: &Lead| &r.id);
+    lay(Kind::Accounts, &mut base.accounts, accounts, &removed, |r: &Account| &r.id);
+    lay(Kind::Contacts, &mut base.contacts, contacts, &removed, |r: &Contact| &r.id);
+    base.settings = settings;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::demo;
+
+    fn demo_ws(deals: usize) -> Workspace {
+        let now = chrono::DateTime::parse_from_rfc3339("2026-11-27T00:00:00Z").map(|t| t.with_timezone(&chrono::Utc)).ok();
+        let now = now.unwrap_or_default();
+        let mut ws = demo::generate(deals, 7, 7, now, crate::domain::Lang::En);
+        // The demo links no contacts: a few, in reverse id order.
+        ws.contacts = (0..5)
+            .rev()
+            .map(|i| Contact {
+                id: Id(format!("ct{i}")),
+                name: format!("Contact {i}"),
+                account: ws.accounts.first().map(|a| a.id.clone()),
+                email: format!("c{i}@example.com"),
+                phone: String::new(),
+                created_at: now,
+                updated_at: now,
+                device: String::new(),
+                extra: Default::default(),
+            })
+            .collect();
+        ws
+    }
+
+    /// What the browser hands back for loose stores: each kind in id order, logs in time order.
+    fn by_id(mut ws: Workspace) -> Workspace {
+        ws.sort_by_id();
+        ws.order_logs();
+        ws
+    }
+
+    fn read_all(segments: &[(String, String)]) -> (Workspace, Vec<Unreadable>) {
+        let mut ws = Workspace::default();
+        let mut bad = Vec::new();
+        for (k, j) in segments {
+            read(k, j, &mut ws, &mut bad);
+        }
+        (ws, bad)
+    }
+
+    #[test]
+    fn a_cut_reads_back_as_the_workspace_in_id_order() {
+        let ws = demo_ws(1_500);
+        let empty: Vec<Kind> = Kind::ALL.into_iter().filter(|k| k.len(&ws) == 0).collect();
+        assert!(empty.is_empty(), "the demo has every kind of record: {empty:?} missing");
+        let segments = Cutter::all(&ws);
+        // Segment counts by hand: ceil(len / 4,000) per kind, e.g. events.
+        assert_eq!(segments.len(), Cutter::count(&ws));
+        let events = segments.iter().filter(|(k, _)| k.starts_with("events/")).count();
+        assert_eq!(events, ws.events.len().div_ceil(SEGMENT_RECORDS));
+        assert!(ws.events.len() > SEGMENT_RECORDS, "the demo spans several event segments");
+        assert_eq!(segments.iter().find(|(k, _)| k.starts_with("events/")).map(|(k, _)| k.as_str()), Some("events/000000"));
+        let (mut back, bad) = read_all(&segments);
+        assert!(bad.is_empty());
+        back.settings = ws.settings.clone();
+        overlay(&mut back, Workspace { settings: ws.settings.clone(), ..Workspace::default() }, &[]);
+        assert_eq!(back, by_id(ws));
+    }
+
+    #[test]
+    fn loose_records_replace_theirs_and_removed_ids_hide_segment_records() {
+        let ws = demo_ws(300);
+        let segments = Cutter::all(&ws);
+        let (mut back, _) = read_all(&segments);
+        // Loose: one edited deal, one new deal, one new event; removed: the first event.
+        let mut edited = ws.deals[5].clone();
+        edited.title = "Edited after the cut".into();
+        let mut new_deal = ws.deals[6].clone();
+        new_deal.id = Id("zz-new".into());
+        let mut new_event = ws.events[0].clone();
+        new_event.id = Id("zz-ev".into());
+        new_event.opportunity = new_deal.id.clone();
+        let gone = ws.events[1].id.clone();
+        let loose = Workspace { deals: vec![edited.clone(), new_deal.clone()], events: vec![new_event.clone()], ..Workspace::default() };
+        overlay(&mut back, loose, &[(Kind::Events, gone.clone())]);
+        back.order_logs();
+
+        let mut expected = ws.clone();
+        expected.deals[5] = edited;
+        expected.deals.push(new_deal);
+        expected.events.retain(|e| e.id != gone);
+        expected.events.push(new_event);
+        let expected = by_id(expected);
+        assert_eq!(back.deals.len(), ws.deals.len() + 1);
+        assert_eq!(back.events.len(), ws.events.len());
+        assert_eq!(back, expected);
+        // The removed id hides an event only: a deal with that id would stay.
+        assert!(back.deals.iter().all(|d| d.id != gone) && !back.events.iter().any(|e| e.id == gone));
+    }
+
+    #[test]
+    fn an_unreadable_record_is_set_aside_and_the_rest_of_its_segment_read() {
+        let ws = demo_ws(50);
+        let (key, json) = Cutter::all(&ws).into_iter().find(|(k, _)| k.starts_with("deals/")).unwrap_or_default();
+        let mut values: Vec<serde_json::Value> = serde_json::from_str(&json).unwrap_or_default();
+        let victim = values[3]["id"].as_str().unwrap_or_default().to_string();
+        values[3]["amount"] = serde_json::json!("lots");
+        let damaged = serde_json::to_string(&values).unwrap_or_default();
+        let mut back = Workspace::default();
+        let mut bad = Vec::new();
+        read(&key, &damaged, &mut back, &mut bad);
+        assert_eq!(back.deals.len(), ws.deals.len() - 1);
+        assert_eq!(bad.len(), 1);
+        assert_eq!((bad[0].store, bad[0].id.as_str()), ("deals", victim.as_str()));
+        // Text that is no array at all: the whole segment, by key.
+        read("events/000000", "{not json", &mut back, &mut bad);
+        assert_eq!((bad[1].store, bad[1].id.as_str()), ("segments", "events/000000"));
+        read("mystery/000000", "[]", &mut back, &mut bad);
+        assert_eq!(bad.len(), 3);
+    }
+
+    #[test]
+    fn an_empty_workspace_makes_no_segments() {
+        assert!(Cutter::all(&Workspace::default()).is_empty());
+        assert_eq!(Cutter::count(&Workspace::default()), 0);
+        assert_eq!(key(Kind::Calls, 12), "category_changes/000012");
+        assert_eq!(kind_of_key("category_changes/000012"), Some(Kind::Calls));
+    }
+}
