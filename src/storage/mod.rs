@@ -1,8 +1,12 @@
 //! The only place that talks to browser storage.
 //!
-//! IndexedDB is the store of record: one object store per record type, keyed by stable
-//! id. The database version *is* the schema version and every version bump is one entry
-//! in `MIGRATIONS`, applied in order from whatever version a browser already has.
+//! IndexedDB is the store of record. Most records live in segments (`io::segments`: a few
+//! thousand records of one kind as one JSON text), cut from the whole workspace by an import
+//! that replaces it and again once enough changes have piled up; a change is stored loose,
+//! one record in its kind's object store keyed by stable id, and laid over the segments when
+//! the workspace is read. The database version *is* the schema version and every version
+//! bump is one entry in `MIGRATIONS`, applied in order from whatever version a browser
+//! already has.
 //! localStorage (gloo-storage) only holds small preferences.
 //!
 //! Every write goes through `Store::write`, which checks inside its own read-write
@@ -16,6 +20,7 @@ mod prefs;
 pub use prefs::{load_history, save_history, Prefs, SyncSettings};
 
 use crate::domain::{Account, Activity, CategoryChange, Change, Contact, Lead, Opportunity, Owner, Pipeline, Settings, StageChange, Workspace};
+use crate::io::segments::{self, Cutter, Kind};
 use idb::{Database, DatabaseEvent, Factory, KeyPath, ObjectStoreParams, TransactionMode, TransactionResult};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -39,9 +44,16 @@ const CONTACTS: &str = "contacts";
 const SETTINGS_KEY: &str = "settings";
 const BACKUPS: &str = "backups";
 const META: &str = "meta";
+/// Segments: `{id: "<kind's store>/<n>", json: "[…]"}`.
+const SEGMENTS: &str = "segments";
+/// Ids deleted from the log since the last cut (a purged deal's history), which may still
+/// sit in a segment: `{id: "<store>/<record id>"}`.
+const REMOVED: &str = "removed";
 const ALL_STORES: [&str; 10] = [PIPELINES, DEALS, EVENTS, CATEGORY_CHANGES, ACTIVITIES, OWNERS, LEADS, SETTINGS, ACCOUNTS, CONTACTS];
-const WRITE_STORES: [&str; 12] =
-    [PIPELINES, DEALS, EVENTS, CATEGORY_CHANGES, ACTIVITIES, OWNERS, LEADS, SETTINGS, ACCOUNTS, CONTACTS, BACKUPS, META];
+const WRITE_STORES: [&str; 14] =
+    [PIPELINES, DEALS, EVENTS, CATEGORY_CHANGES, ACTIVITIES, OWNERS, LEADS, SETTINGS, ACCOUNTS, CONTACTS, BACKUPS, META, SEGMENTS, REMOVED];
+/// The stores of loose records a cut folds into segments (settings stays loose).
+const LOOSE_STORES: [&str; 9] = [PIPELINES, DEALS, EVENTS, CATEGORY_CHANGES, ACTIVITIES, OWNERS, LEADS, ACCOUNTS, CONTACTS];
 /// Keys in the `meta` store.
 const REV: &str = "rev";
 const BACKUP_LIST: &str = "backup_list";
@@ -70,7 +82,7 @@ type Migration = fn(&Database) -> Result<(), idb::Error>;
 
 /// Ordered schema migrations. Entry i upgrades version i to version i + 1.
 const MIGRATIONS: &[Migration] =
-    &[migrate_v0_to_v1, migrate_v1_to_v2, migrate_v2_to_v3, migrate_v3_to_v4, migrate_v4_to_v5, migrate_v5_to_v6];
+    &[migrate_v0_to_v1, migrate_v1_to_v2, migrate_v2_to_v3, migrate_v3_to_v4, migrate_v4_to_v5, migrate_v5_to_v6, migrate_v6_to_v7];
 
 pub const SCHEMA_VERSION: u32 = MIGRATIONS.len() as u32;
 
@@ -115,6 +127,14 @@ fn migrate_v4_to_v5(db: &Database) -> Result<(), idb::Error> {
 /// stays read-only instead of writing over them.
 fn migrate_v5_to_v6(_db: &Database) -> Result<(), idb::Error> {
     Ok(())
+}
+
+/// v7: segments, and the ids removed since the last cut. The records already stored stay
+/// where they are, read as loose records (nothing is lost if the upgrade is interrupted);
+/// the first open with enough of them cuts them into segments (`Store::compact`).
+fn migrate_v6_to_v7(db: &Database) -> Result<(), idb::Error> {
+    store_keyed_by_id(db, SEGMENTS)?;
+    store_keyed_by_id(db, REMOVED)
 }
 
 /// A snapshot of the whole workspace as export JSON.
@@ -199,6 +219,8 @@ pub struct Loaded {
     pub workspace: Workspace,
     pub rev: u64,
     pub quarantined: Vec<Quarantined>,
+    /// Loose records and removed ids read: from `COMPACT_AT` on, worth a cut.
+    pub loose: usize,
 }
 
 /// One atomic write.
@@ -344,7 +366,7 @@ impl Store {
     /// Everything stored, with the revision it is at. Records that cannot be read are
     /// quarantined (listed, left in the database), not fatal.
     pub async fn load(&self) -> Result<Loaded, StoreError> {
-        let names: Vec<&str> = ALL_STORES.iter().copied().filter(|n| self.has_store(n)).chain(self.meta()).collect();
+        let names: Vec<&str> = ALL_STORES.iter().chain(&[SEGMENTS, REMOVED]).copied().filter(|n| self.has_store(n)).chain(self.meta()).collect();
         let tx = self.db.transaction(&names, TransactionMode::ReadOnly).map_err(classify)?;
         // Issue every request before awaiting any, so the transaction stays active.
         let get = |name: &str| -> Result<Option<_>, StoreError> {
@@ -355,6 +377,7 @@ impl Store {
         };
         let (p, d, e, c, a) = (get(PIPELINES)?, get(DEALS)?, get(EVENTS)?, get(CATEGORY_CHANGES)?, get(ACTIVITIES)?);
         let (o, l, st, ac, co) = (get(OWNERS)?, get(LEADS)?, get(SETTINGS)?, get(ACCOUNTS)?, get(CONTACTS)?);
+        let (sg, rm) = (get(SEGMENTS)?, get(REMOVED)?);
         let rev = match self.meta() {
             Some(_) => Some(tx.object_store(META).and_then(|s| s.get(JsValue::from_str(REV))).map_err(classify)?),
             None => None,
@@ -366,26 +389,49 @@ impl Store {
                 None => Ok(Vec::new()),
             }
         };
-        let pipelines: Vec<Pipeline> = from_js_each(PIPELINES, all(p).await?, &mut bad);
-        let deals: Vec<Opportunity> = from_js_each(DEALS, all(d).await?, &mut bad);
-        let events: Vec<StageChange> = from_js_each(EVENTS, all(e).await?, &mut bad);
-        let calls: Vec<CategoryChange> = from_js_each(CATEGORY_CHANGES, all(c).await?, &mut bad);
-        let activities: Vec<Activity> = from_js_each(ACTIVITIES, all(a).await?, &mut bad);
-        let owners: Vec<Owner> = from_js_each(OWNERS, all(o).await?, &mut bad);
-        let leads: Vec<Lead> = from_js_each(LEADS, all(l).await?, &mut bad);
-        let settings: Settings = from_js_each(SETTINGS, all(st).await?, &mut bad).into_iter().next().unwrap_or_default();
-        let accounts: Vec<Account> = from_js_each(ACCOUNTS, all(ac).await?, &mut bad);
-        let contacts: Vec<Contact> = from_js_each(CONTACTS, all(co).await?, &mut bad);
+        let (p, d, e, c, a) = (all(p).await?, all(d).await?, all(e).await?, all(c).await?, all(a).await?);
+        let (o, l, st, ac, co) = (all(o).await?, all(l).await?, all(st).await?, all(ac).await?, all(co).await?);
+        let (sg, rm) = (all(sg).await?, all(rm).await?);
         let rev = match rev {
             Some(r) => r.await.map_err(classify)?.and_then(|v| v.as_f64()).unwrap_or(0.0) as u64,
             None => 0,
         };
-        let mut ws = Workspace { pipelines, deals, events, category_changes: calls, activities, owners, leads, settings, accounts, contacts };
+        mark("fs:read");
+        let pipelines: Vec<Pipeline> = from_js_each(PIPELINES, p, &mut bad);
+        let deals: Vec<Opportunity> = from_js_each(DEALS, d, &mut bad);
+        let events: Vec<StageChange> = from_js_each(EVENTS, e, &mut bad);
+        let calls: Vec<CategoryChange> = from_js_each(CATEGORY_CHANGES, c, &mut bad);
+        let activities: Vec<Activity> = from_js_each(ACTIVITIES, a, &mut bad);
+        let owners: Vec<Owner> = from_js_each(OWNERS, o, &mut bad);
+        let leads: Vec<Lead> = from_js_each(LEADS, l, &mut bad);
+        let settings: Settings = from_js_each(SETTINGS, st, &mut bad).into_iter().next().unwrap_or_default();
+        let accounts: Vec<Account> = from_js_each(ACCOUNTS, ac, &mut bad);
+        let contacts: Vec<Contact> = from_js_each(CONTACTS, co, &mut bad);
+        let removed: Vec<(Kind, crate::domain::Id)> = rm
+            .iter()
+            .filter_map(|v| {
+                let (store, id) = record_id(v).split_once('/').map(|(s, i)| (s.to_string(), i.to_string()))?;
+                Some((Kind::named(&store)?, crate::domain::Id(id)))
+            })
+            .collect();
+        let loose = pipelines.len() + deals.len() + events.len() + calls.len() + activities.len() + owners.len() + leads.len() + accounts.len() + contacts.len() + removed.len();
+        let loose_ws = Workspace { pipelines, deals, events, category_changes: calls, activities, owners, leads, settings, accounts, contacts };
+        let mut ws = Workspace::default();
+        let mut unread = Vec::new();
+        for v in &sg {
+            let key = record_id(v);
+            let json = js_sys::Reflect::get(v, &JsValue::from_str("json")).ok().and_then(|j| j.as_string()).unwrap_or_default();
+            segments::read(&key, &json, &mut ws, &mut unread);
+        }
+        bad.extend(unread.into_iter().map(|u| Quarantined { store: u.store, id: u.id, reason: Dangling::Unreadable(u.why) }));
+        segments::overlay(&mut ws, loose_ws, &removed);
+        mark("fs:decoded");
         quarantine_dangling(&mut ws, &mut bad);
         // Keyed stores return records in id order; the logs' order is (time, stamp, id).
         ws.order_logs();
         ws.derive_stages();
-        Ok(Loaded { workspace: ws, rev, quarantined: bad })
+        mark("fs:loaded");
+        Ok(Loaded { workspace: ws, rev, quarantined: bad, loose })
     }
 
     fn has_store(&self, name: &str) -> bool {
@@ -540,6 +586,56 @@ impl Store {
         commit(tx).await
     }
 
+    /// Cuts the workspace this tab holds into new segments, in place of the stored segments
+    /// and loose records, if the database is still at `expected_rev` (so memory is what is
+    /// stored) and still has `COMPACT_AT` loose records (another tab may have cut them
+    /// already). `next` cuts the next segment (`io::segments::Cutter`), `total` of them.
+    /// The revision stays: what is stored means the same. Returns whether it cut.
+    pub async fn compact(
+        &self,
+        expected_rev: u64,
+        next: &mut dyn FnMut() -> Option<(String, String)>,
+        total: usize,
+        progress: &dyn Fn(usize, usize),
+    ) -> Result<bool, StoreError> {
+        if self.read_only {
+            return Err(StoreError::ReadOnly);
+        }
+        let tx = self.db.transaction(&WRITE_STORES, TransactionMode::ReadWrite).map_err(classify)?;
+        let meta = tx.object_store(META).map_err(classify)?;
+        let stored = meta.get(JsValue::from_str(REV)).map_err(classify)?.await.map_err(classify)?;
+        if stored.and_then(|v| v.as_f64()).unwrap_or(0.0) as u64 != expected_rev {
+            return Err(abort(tx, StoreError::Stale));
+        }
+        // Issue every request before awaiting any, so the transaction stays active.
+        let counts: Result<Vec<_>, StoreError> =
+            LOOSE_STORES.iter().chain(&[REMOVED]).map(|n| tx.object_store(n).and_then(|s| s.count(None)).map_err(classify)).collect();
+        let counts = match counts {
+            Ok(c) => c,
+            Err(e) => return Err(abort(tx, e)),
+        };
+        let mut loose = 0;
+        for c in counts {
+            match c.await {
+                Ok(n) => loose += n as usize,
+                Err(e) => return Err(abort(tx, classify(e))),
+            }
+        }
+        if loose < segments::COMPACT_AT {
+            let _ = tx.abort();
+            return Ok(false);
+        }
+        let cleared = LOOSE_STORES.iter().chain(&[SEGMENTS, REMOVED]).try_for_each(|n| tx.object_store(n).and_then(|s| s.clear()).map(|_| ()).map_err(classify));
+        if let Err(e) = cleared {
+            return Err(abort(tx, e));
+        }
+        if let Err(e) = put_segments(&tx, next, total, progress).await {
+            return Err(abort(tx, e));
+        }
+        commit(tx).await?;
+        Ok(true)
+    }
+
     /// Writes one change set atomically, if and only if the database is still at
     /// `expected_rev`; returns the new revision. A backup, when given, is stored in the
     /// same transaction (the newest `KEEP_BACKUPS` are kept).
@@ -596,7 +692,7 @@ impl Store {
                 meta.put(&to_js(&list)?, Some(&JsValue::from_str(BACKUP_LIST))).map_err(classify)?;
             }
             if let WriteOp::Replace(_) = op {
-                for name in ALL_STORES {
+                for name in ALL_STORES.iter().chain(&[SEGMENTS, REMOVED]) {
                     tx.object_store(name).and_then(|s| s.clear()).map_err(classify)?;
                 }
             }
@@ -609,29 +705,31 @@ impl Store {
         if let Err(e) = issued {
             return Err(abort(tx, e));
         }
+        let changes = match op {
+            WriteOp::Changes(changes) => changes,
+            WriteOp::Replace(ws) => {
+                // Everything as segments, and the settings record.
+                let settings = tx.object_store(SETTINGS).map_err(classify).and_then(|s| {
+                    let value = to_js(&ws.settings)?;
+                    s.put(&value, Some(&JsValue::from_str(SETTINGS_KEY))).map_err(classify)
+                });
+                if let Err(e) = settings {
+                    return Err(abort(tx, e));
+                }
+                let mut cutter = Cutter::new();
+                let total = Cutter::count(ws);
+                if let Err(e) = put_segments(&tx, &mut || cutter.next(ws), total, progress).await {
+                    return Err(abort(tx, e));
+                }
+                commit(tx).await?;
+                return Ok(rev + 1);
+            }
+        };
         // The records, in chunks: after each chunk wait for its last request. The success
         // event is a task of its own, so the page paints and handles input between chunks,
         // and the transaction is active again in its callback for the next chunk.
-        let (total, records): (usize, Box<dyn Iterator<Item = Record> + '_>) = match op {
-            WriteOp::Changes(changes) => (changes.len(), Box::new(changes.iter().flat_map(Record::of))),
-            WriteOp::Replace(ws) => (
-                ws.pipelines.len() + ws.deals.len() + ws.events.len() + ws.category_changes.len() + ws.activities.len() + ws.owners.len() + ws.leads.len() + ws.accounts.len() + ws.contacts.len() + 1,
-                Box::new(
-                    ws.pipelines
-                        .iter()
-                        .map(Record::Pipeline)
-                        .chain(ws.deals.iter().map(Record::Deal))
-                        .chain(ws.events.iter().map(Record::Event))
-                        .chain(ws.category_changes.iter().map(Record::Call))
-                        .chain(ws.activities.iter().map(Record::Activity))
-                        .chain(ws.owners.iter().map(Record::Owner))
-                        .chain(ws.leads.iter().map(Record::Lead))
-                        .chain(ws.accounts.iter().map(Record::Account))
-                        .chain(ws.contacts.iter().map(Record::Contact))
-                        .chain(std::iter::once(Record::Settings(&ws.settings))),
-                ),
-            ),
-        };
+        let total = changes.len();
+        let records = changes.iter().flat_map(Record::of);
         let mut stores: HashMap<&'static str, idb::ObjectStore> = HashMap::new();
         for (i, record) in records.enumerate() {
             let (name, value) = match record.to_js() {
@@ -651,17 +749,18 @@ impl Store {
             // `add` for log entries: the log is append-only, an existing id is an error.
             // Settings is one record under a fixed key; the other stores key by `id`.
             let key = matches!(record, Record::Settings(_)).then(|| JsValue::from_str(SETTINGS_KEY));
-            let request: Result<Option<Pending>, idb::Error> = match (record.appends(), last) {
-                // A purged deal's log entries: the one place records leave the log.
-                _ if matches!(record, Record::Delete(..)) => match store.delete(value) {
-                    Ok(r) if last => Ok(Some(Box::pin(async move { r.await.map(|_| JsValue::UNDEFINED) }) as Pending)),
-                    Ok(_) => Ok(None),
-                    Err(e) => Err(e),
-                },
-                (true, true) => store.add(&value, None).map(|r| Some(Box::pin(r.into_future()) as Pending)),
-                (true, false) => store.add(&value, None).map(|_| None),
-                (false, true) => store.put(&value, key.as_ref()).map(|r| Some(Box::pin(r.into_future()) as Pending)),
-                (false, false) => store.put(&value, key.as_ref()).map(|_| None),
+            let request: Result<Option<Pending>, idb::Error> = match (&record, record.appends(), last) {
+                // A purged deal's log entries: the one place records leave the log. One
+                // may sit in a segment too: remembered as removed until the next cut.
+                (Record::Delete(name, id), _, _) => store
+                    .delete(value)
+                    .and_then(|_| tx.object_store(REMOVED))
+                    .and_then(|removed| removed.put(&removed_record(name, id), None))
+                    .map(|r| last.then(|| Box::pin(r.into_future()) as Pending)),
+                (_, true, true) => store.add(&value, None).map(|r| Some(Box::pin(r.into_future()) as Pending)),
+                (_, true, false) => store.add(&value, None).map(|_| None),
+                (_, false, true) => store.put(&value, key.as_ref()).map(|r| Some(Box::pin(r.into_future()) as Pending)),
+                (_, false, false) => store.put(&value, key.as_ref()).map(|_| None),
             };
             match request {
                 Err(e) => return Err(abort(tx, classify(e))),
@@ -678,6 +777,35 @@ impl Store {
         commit(tx).await?;
         Ok(rev + 1)
     }
+}
+
+/// `{id: "<store>/<record id>"}`: an id removed since the last cut.
+fn removed_record(store: &str, id: &crate::domain::Id) -> JsValue {
+    let o = js_sys::Object::new();
+    let _ = js_sys::Reflect::set(&o, &JsValue::from_str("id"), &JsValue::from_str(&format!("{store}/{}", id.as_str())));
+    o.into()
+}
+
+/// Puts segments as `next` cuts them, each awaited before the next is cut: the success
+/// event is a task of its own, so the page paints and handles input between segments and
+/// the transaction stays active.
+async fn put_segments(
+    tx: &idb::Transaction,
+    next: &mut dyn FnMut() -> Option<(String, String)>,
+    total: usize,
+    progress: &dyn Fn(usize, usize),
+) -> Result<(), StoreError> {
+    let store = tx.object_store(SEGMENTS).map_err(classify)?;
+    let mut done = 0;
+    while let Some((key, json)) = next() {
+        let o = js_sys::Object::new();
+        let _ = js_sys::Reflect::set(&o, &JsValue::from_str("id"), &JsValue::from_str(&key));
+        let _ = js_sys::Reflect::set(&o, &JsValue::from_str("json"), &JsValue::from_str(&json));
+        store.put(&o, None).map_err(classify)?.await.map_err(classify)?;
+        done += 1;
+        progress(done, total);
+    }
+    Ok(())
 }
 
 /// Records issued between two waits in a long write: 2,000 made tasks of up to ~140 ms
@@ -752,6 +880,14 @@ impl<'a> Record<'a> {
             Record::Contact(c) => (CONTACTS, to_js(c)?),
             Record::Delete(store, id) => (store, JsValue::from_str(id.as_str())),
         })
+    }
+}
+
+/// A User Timing mark (shown in the browser's performance panel; the perf tests print the
+/// open's phases from them).
+pub fn mark(name: &str) {
+    if let Some(p) = web_sys::window().and_then(|w| w.performance()) {
+        let _ = p.mark(name);
     }
 }
 

@@ -78,6 +78,9 @@ enum Job {
     Remote { rev: u64, changes: Vec<Change> },
     /// Another tab replaced everything, or a message was missed: read the store again.
     Reload,
+    /// Enough changes are stored loose: cut the workspace into segments again, so the next
+    /// open reads a few large records rather than many small ones.
+    Compact,
 }
 
 /// How a command relates to the undo list.
@@ -273,11 +276,18 @@ impl AppState {
                 let read_only = store.read_only;
                 let store = Rc::new(store);
                 self.store.set_value(Some(store.clone()));
+                crate::storage::mark("fs:opened");
                 match store.load().await {
                     Ok(loaded) => {
+                        let cut = loaded.loose >= crate::io::segments::COMPACT_AT && loaded.quarantined.is_empty();
                         self.take_loaded(loaded);
+                        crate::storage::mark("fs:model");
                         self.storage.set(if read_only { StorageStatus::NewerVersion } else { StorageStatus::Saved });
                         self.listen();
+                        if cut && !read_only {
+                            // After the board is shown: the cut runs in the background.
+                            self.enqueue(Job::Compact, None);
+                        }
                         if !read_only {
                             // Ask once per visit; browsers decide silently (Chromium by engagement).
                             spawn_local(async {
@@ -549,6 +559,23 @@ impl AppState {
         }
     }
 
+    /// Cuts what memory holds into segments (`Store::compact`), unless something stored
+    /// could not be read (it stays where it is, so memory is not all that is stored). A cut
+    /// that fails leaves everything as it was: it is tried again on a later open.
+    async fn compact(&self) {
+        let Some(store) = self.store.get_value() else { return };
+        if self.cannot_write().is_some() || !self.quarantined.with_untracked(|q| q.is_empty()) {
+            return;
+        }
+        let rev = self.rev.get_value();
+        let total = self.ws.with_untracked(crate::io::segments::Cutter::count);
+        let mut cutter = crate::io::segments::Cutter::new();
+        let mut next = || self.ws.with_untracked(|ws| cutter.next(ws));
+        if let Err(e) = store.compact(rev, &mut next, total, &|_, _| {}).await {
+            web_sys::console::warn_1(&format!("segments not cut: {e:?}").into());
+        }
+    }
+
     /// Reads the store again after another tab changed it.
     async fn reload(&self) -> Result<(), String> {
         let Some(store) = self.store.get_value() else { return Ok(()) };
@@ -582,6 +609,10 @@ impl AppState {
             Job::Reload => {
                 self.reload().await?;
                 self.kick_sync();
+                return Ok(Outcome::Stored);
+            }
+            Job::Compact => {
+                self.compact().await;
                 return Ok(Outcome::Stored);
             }
             _ => {}
@@ -675,7 +706,7 @@ impl AppState {
                     replace = Some(ws);
                     Vec::new()
                 }
-                Job::Remote { .. } | Job::Reload => return Ok(Outcome::Stored),
+                Job::Remote { .. } | Job::Reload | Job::Compact => return Ok(Outcome::Stored),
             };
             if changes.is_empty() && replace.is_none() {
                 return Ok(Outcome::Stored);
@@ -694,9 +725,10 @@ impl AppState {
                         Some(ws) => WriteOp::Replace(ws),
                         None => WriteOp::Changes(&changes),
                     };
+                    // `total` counts changes, or segments for a replace: shown as records.
                     let progress = |done: usize, total: usize| {
-                        if total > 1_000 {
-                            self.saving.set(Some((done, total)));
+                        if big > 1_000 && total > 0 {
+                            self.saving.set(Some((done * big / total, big)));
                         }
                     };
                     // What came from the server is not sent back to it.
@@ -727,6 +759,9 @@ impl AppState {
                             self.announce(new_rev, None);
                         }
                         None => {
+                            if changes.len() >= crate::io::segments::COMPACT_AT {
+                                self.enqueue(Job::Compact, None);
+                            }
                             let sent = (changes.len() <= BROADCAST_MAX_CHANGES).then(|| changes.clone());
                             if let Job::Command(cmd, track, _) = &job {
                                 // Recorded against memory before the changes reach it.

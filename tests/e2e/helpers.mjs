@@ -105,13 +105,39 @@ export async function axeSerious(page, include) {
   return violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
 }
 
-/** Every record of one object store, read straight from IndexedDB. */
+/** Every stored record of one kind, read straight from IndexedDB: what the segments hold
+ *  (`segments` store, keys "<store>/<n>", a JSON array each), with the loose records of the
+ *  kind's own store laid over them by id, less the ids listed as removed since the cut.
+ *  Other stores (backups, meta) are read as they are. */
 export const readStore = (page, store) => page.evaluate((store) => new Promise((resolve, reject) => {
   const q = indexedDB.open('funnelscope');
   q.onerror = () => reject(q.error);
   q.onsuccess = () => {
-    const all = q.result.transaction(store).objectStore(store).getAll();
-    all.onsuccess = () => { resolve(all.result); q.result.close(); };
+    const db = q.result;
+    const names = [store, 'segments', 'removed'].filter((n) => db.objectStoreNames.contains(n));
+    const tx = db.transaction(names);
+    const get = (n) => new Promise((r) => { const a = tx.objectStore(n).getAll(); a.onsuccess = () => r(a.result); });
+    Promise.all(names.map(get)).then(([loose, segments = [], removed = []]) => {
+      db.close();
+      if (store === 'settings' || store === 'backups' || store === 'meta') return resolve(loose);
+      const byId = new Map();
+      for (const s of segments) if (s.id.startsWith(`${store}/`)) for (const r of JSON.parse(s.json)) byId.set(r.id, r);
+      for (const r of removed) if (r.id.startsWith(`${store}/`)) byId.delete(r.id.slice(store.length + 1));
+      for (const r of loose) byId.set(r.id, r);
+      resolve([...byId.values()]);
+    });
+  };
+}), store);
+
+/** How many records of one kind are stored loose (not yet cut into segments), and the
+ *  number of segments of that kind. */
+export const storedLayout = (page, store) => page.evaluate((store) => new Promise((resolve) => {
+  const q = indexedDB.open('funnelscope');
+  q.onsuccess = () => {
+    const tx = q.result.transaction([store, 'segments']);
+    const loose = tx.objectStore(store).count();
+    const segs = tx.objectStore('segments').getAllKeys();
+    segs.onsuccess = () => { resolve({ loose: loose.result, segments: segs.result.filter((k) => k.startsWith(`${store}/`)).length }); q.result.close(); };
   };
 }), store);
 

@@ -1,5 +1,5 @@
 // Storage failures are visible and never leave the screen ahead of what is stored.
-import { test, expect, openApp, column, card, addDeal } from './helpers.mjs';
+import { test, expect, openApp, column, card, addDeal, dealCount, readStore, storedLayout } from './helpers.mjs';
 
 test('without IndexedDB the app says so and keeps working in memory', async ({ page }) => {
   await page.addInitScript(() => {
@@ -76,7 +76,7 @@ test('a database written by schema version 1 is migrated in place, data intact',
     const q = indexedDB.open('funnelscope');
     q.onsuccess = () => { r([q.result.version, [...q.result.objectStoreNames].sort()]); q.result.close(); };
   }));
-  expect(version).toEqual([6, ['accounts', 'activities', 'backups', 'category_changes', 'contacts', 'deals', 'events', 'leads', 'meta', 'owners', 'pipelines', 'settings']]);
+  expect(version).toEqual([7, ['accounts', 'activities', 'backups', 'category_changes', 'contacts', 'deals', 'events', 'leads', 'meta', 'owners', 'pipelines', 'removed', 'segments', 'settings']]);
 
   // The new store works: a forecast call is logged and survives a reload.
   await card(column(page, 'Proposal'), 'Old deal').getByRole('link', { name: 'Old deal' }).click();
@@ -93,4 +93,72 @@ test('a database written by schema version 1 is migrated in place, data intact',
     };
   }));
   expect(calls).toEqual(['Commit']);
+});
+
+test('a version-6 database of loose records is read, then cut into segments; changes after the cut lie over them', async ({ page }) => {
+  // The layout every earlier release left: one record per deal and per event. 1,200 deals
+  // with their creation event (2,400 records, over the 2,000 from which a cut is made).
+  await page.addInitScript(() => {
+    if (sessionStorage.getItem('seeded')) return;
+    sessionStorage.setItem('seeded', '1');
+    const stage = (id, name, kind, probability) => ({
+      id, name, kind, probability, description: '', entry_criteria: [], exit_criteria: [], archived: false,
+    });
+    const req = indexedDB.open('funnelscope', 6);
+    req.onupgradeneeded = () => {
+      const db = req.result;
+      for (const name of ['pipelines', 'deals', 'events', 'category_changes', 'backups', 'activities', 'owners', 'leads', 'accounts', 'contacts']) {
+        db.createObjectStore(name, { keyPath: 'id' });
+      }
+      db.createObjectStore('meta');
+      db.createObjectStore('settings');
+      const tx = req.transaction;
+      tx.objectStore('pipelines').put({
+        id: 'p1', name: 'Legacy pipeline',
+        stages: [stage('s1', 'Lead', 'Open', 20), stage('s2', 'Proposal', 'Open', 60), stage('w', 'Won', 'Won', 100), stage('l', 'Lost', 'Lost', 0)],
+      });
+      for (let i = 0; i < 1200; i++) {
+        const id = `d${String(i).padStart(4, '0')}`;
+        const at = new Date(Date.UTC(2026, 0, 1) + i * 3_600_000).toISOString();
+        tx.objectStore('deals').put({
+          id, pipeline: 'p1', title: `Deal ${i}`, account: '', contact: '', amount: (1000 + i) * 100, currency: 'USD',
+          owner: '', source: '', created_at: at, updated_at: at, expected_close: null, stage: 's1', lost_reason: '', notes: '',
+        });
+        tx.objectStore('events').put({ id: `e${id}`, opportunity: id, from: null, to: 's1', at, note: '', seq: i + 1 });
+      }
+      tx.objectStore('meta').put(3, 'rev');
+    };
+    req.onsuccess = () => req.result.close();
+  });
+  await openApp(page, './?view=board');
+  await expect.poll(() => dealCount(page)).toBe(1200);
+  // Cut in the background once the board is up: everything in segments, nothing loose.
+  await expect.poll(async () => storedLayout(page, 'deals'), { timeout: 20_000 }).toEqual({ loose: 0, segments: 1 });
+  expect(await storedLayout(page, 'events')).toEqual({ loose: 0, segments: 1 });
+  expect((await readStore(page, 'deals')).length).toBe(1200);
+  const version = await page.evaluate(() => new Promise((r) => {
+    const q = indexedDB.open('funnelscope');
+    q.onsuccess = () => { r(q.result.version); q.result.close(); };
+  }));
+  expect(version).toBe(7);
+
+  // Read back from the segments: the same deals, amounts and stages.
+  await page.reload();
+  await expect.poll(() => dealCount(page)).toBe(1200);
+  await page.getByRole('search', { name: 'Find deals' }).getByRole('searchbox', { name: 'Search deals' }).fill('Deal 1199');
+  await expect(card(column(page, 'Lead'), 'Deal 1199')).toContainText('$2,199');
+
+  // A move after the cut is stored loose (the deal and its event) and wins over the
+  // segment's copy on the next open.
+  await page.getByRole('combobox', { name: 'Move Deal 1199 to stage' }).selectOption({ label: 'Proposal' });
+  await page.getByRole('dialog').getByRole('button', { name: 'Move', exact: true }).click();
+  await expect(card(column(page, 'Proposal'), 'Deal 1199')).toBeVisible();
+  expect(await storedLayout(page, 'deals')).toEqual({ loose: 1, segments: 1 });
+  expect(await storedLayout(page, 'events')).toEqual({ loose: 1, segments: 1 });
+  await page.reload();
+  await page.getByRole('search', { name: 'Find deals' }).getByRole('searchbox', { name: 'Search deals' }).fill('Deal 1199');
+  await expect(card(column(page, 'Proposal'), 'Deal 1199')).toBeVisible();
+  await expect(card(column(page, 'Lead'), 'Deal 1199')).toHaveCount(0);
+  const events = (await readStore(page, 'events')).filter((e) => e.opportunity === 'd1199');
+  expect(events.map((e) => e.to)).toEqual(['s1', 's2']);
 });
