@@ -360,6 +360,56 @@ fn run(args: Args) -> Result<(), String> {
             );
             Ok(())
         }
+        "open-bench" => {
+            // What opening the app does once the browser has handed over the stored text:
+            // the workspace cut into segments (as an import stores it), then read back,
+            // assembled and made the in-memory model with its index, phase by phase.
+            let path = args.positional.get(1).ok_or("usage: funnel open-bench <export.json>")?;
+            let runs: usize = args.get("runs").unwrap_or("3").parse().map_err(|_| "--runs takes a number")?;
+            let ws = load(path)?;
+            let ms = |t: Instant| t.elapsed().as_secs_f64() * 1000.0;
+            let t = Instant::now();
+            let cut = funnelscope::io::segments::Cutter::all(&ws);
+            let cut_ms = ms(t);
+            let bytes: usize = cut.iter().map(|(_, j)| j.len()).sum();
+            let mut phases: Vec<[f64; 3]> = Vec::new();
+            for _ in 0..runs {
+                let t = Instant::now();
+                let mut read = Workspace::default();
+                let mut bad = Vec::new();
+                for (k, j) in &cut {
+                    funnelscope::io::segments::read(k, j, &mut read, &mut bad);
+                }
+                let decode = ms(t);
+                let t = Instant::now();
+                let settings = Workspace { settings: ws.settings.clone(), ..Workspace::default() };
+                funnelscope::io::segments::overlay(&mut read, settings, &[]);
+                funnelscope::io::segments::set_aside_dangling(&mut read, &mut bad);
+                read.order_logs();
+                read.derive_stages();
+                let assemble = ms(t);
+                let t = Instant::now();
+                let mut model = funnelscope::analytics::Model::default();
+                model.replace(read);
+                let model_ms = ms(t);
+                std::hint::black_box((&model, &bad));
+                phases.push([decode, assemble, model_ms]);
+            }
+            let median = |i: usize| {
+                let mut v: Vec<f64> = phases.iter().map(|p| p[i]).collect();
+                v.sort_by(f64::total_cmp);
+                v[v.len() / 2]
+            };
+            println!(
+                "{{\"deals\": {}, \"segments\": {}, \"bytes\": {bytes}, \"cut_ms\": {cut_ms:.1}, \"decode_ms\": {:.1}, \"assemble_ms\": {:.1}, \"model_ms\": {:.1}}}",
+                ws.deals.len(),
+                cut.len(),
+                median(0),
+                median(1),
+                median(2)
+            );
+            Ok(())
+        }
         "forecast" => {
             let path = args.positional.get(1).ok_or("usage: funnel forecast <export.json> [options]")?;
             let ws = load(path)?;

@@ -17,6 +17,7 @@
 
 mod prefs;
 
+pub use crate::io::segments::{Dangling, Quarantined};
 pub use prefs::{load_history, save_history, Prefs, SyncSettings};
 
 use crate::domain::{Account, Activity, CategoryChange, Change, Contact, Lead, Opportunity, Owner, Pipeline, Settings, StageChange, Workspace};
@@ -24,7 +25,7 @@ use crate::io::segments::{self, Cutter, Kind};
 use idb::{Database, DatabaseEvent, Factory, KeyPath, ObjectStoreParams, TransactionMode, TransactionResult};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::future::IntoFuture;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
@@ -196,25 +197,6 @@ pub enum OpenError {
     Unavailable(String),
 }
 
-/// A stored record that could not be read or points nowhere: left in the database as it
-/// is, kept out of the app, and listed for the user.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Quarantined {
-    pub store: &'static str,
-    pub id: String,
-    pub reason: Dangling,
-}
-
-/// Why a stored record was set aside (the UI words it in the user's language).
-#[derive(Clone, Debug, PartialEq)]
-pub enum Dangling {
-    /// Not a record this build can read (the decoder's own words, as a detail).
-    Unreadable(String),
-    UnknownPipeline(String),
-    UnknownDeal(String),
-    UnknownStage(String),
-}
-
 pub struct Loaded {
     pub workspace: Workspace,
     pub rev: u64,
@@ -255,52 +237,6 @@ fn from_js_each<T: DeserializeOwned>(store: &'static str, values: Vec<JsValue>, 
         }
     }
     out
-}
-
-/// Sets aside records that point at nothing this workspace has, so the rest stays valid.
-fn quarantine_dangling(ws: &mut Workspace, bad: &mut Vec<Quarantined>) {
-    let pipelines: HashMap<&crate::domain::Id, &Pipeline> = ws.pipelines.iter().map(|p| (&p.id, p)).collect();
-    let mut kept_deals = Vec::with_capacity(ws.deals.len());
-    for d in std::mem::take(&mut ws.deals) {
-        if pipelines.contains_key(&d.pipeline) {
-            kept_deals.push(d);
-        } else {
-            bad.push(Quarantined { store: DEALS, id: d.id.to_string(), reason: Dangling::UnknownPipeline(d.pipeline.to_string()) });
-        }
-    }
-    let deal_pipeline: HashMap<&crate::domain::Id, &Pipeline> =
-        kept_deals.iter().filter_map(|d| pipelines.get(&d.pipeline).map(|p| (&d.id, *p))).collect();
-    let mut kept_events = Vec::with_capacity(ws.events.len());
-    for e in std::mem::take(&mut ws.events) {
-        let reason = match deal_pipeline.get(&e.opportunity) {
-            None => Some(Dangling::UnknownDeal(e.opportunity.to_string())),
-            Some(p) => e.from.iter().chain([&e.to]).find(|s| p.stage(s).is_none()).map(|s| Dangling::UnknownStage(s.to_string())),
-        };
-        match reason {
-            None => kept_events.push(e),
-            Some(reason) => bad.push(Quarantined { store: EVENTS, id: e.id.to_string(), reason }),
-        }
-    }
-    let deal_ids: HashSet<&crate::domain::Id> = deal_pipeline.keys().copied().collect();
-    let calls: Vec<CategoryChange> = std::mem::take(&mut ws.category_changes);
-    let (kept_calls, dropped): (Vec<_>, Vec<_>) = calls.into_iter().partition(|c| deal_ids.contains(&c.opportunity));
-    for c in dropped {
-        bad.push(Quarantined { store: CATEGORY_CHANGES, id: c.id.to_string(), reason: Dangling::UnknownDeal(c.opportunity.to_string()) });
-    }
-    let known = crate::domain::activity::Known::of(deal_ids.iter().copied(), ws);
-    let (kept_activities, dropped): (Vec<_>, Vec<_>) = std::mem::take(&mut ws.activities).into_iter().partition(|a| a.target_known(&known));
-    for a in dropped {
-        let target = match a.on() {
-            crate::domain::ActivityOn::Deal(id) | crate::domain::ActivityOn::Lead(id) | crate::domain::ActivityOn::Account(id) | crate::domain::ActivityOn::Contact(id) => id.to_string(),
-        };
-        bad.push(Quarantined { store: ACTIVITIES, id: a.id.to_string(), reason: Dangling::UnknownDeal(target) });
-    }
-    drop(deal_pipeline);
-    drop(pipelines);
-    ws.activities = kept_activities;
-    ws.deals = kept_deals;
-    ws.events = kept_events;
-    ws.category_changes = kept_calls;
 }
 
 async fn commit(tx: idb::Transaction) -> Result<(), StoreError> {
@@ -416,20 +352,13 @@ impl Store {
             .collect();
         let loose = pipelines.len() + deals.len() + events.len() + calls.len() + activities.len() + owners.len() + leads.len() + accounts.len() + contacts.len() + removed.len();
         let loose_ws = Workspace { pipelines, deals, events, category_changes: calls, activities, owners, leads, settings, accounts, contacts };
-        let mut ws = Workspace::default();
-        let mut unread = Vec::new();
-        for v in &sg {
-            let key = record_id(v);
-            let json = js_sys::Reflect::get(v, &JsValue::from_str("json")).ok().and_then(|j| j.as_string()).unwrap_or_default();
-            segments::read(&key, &json, &mut ws, &mut unread);
-        }
-        bad.extend(unread.into_iter().map(|u| Quarantined { store: u.store, id: u.id, reason: Dangling::Unreadable(u.why) }));
-        segments::overlay(&mut ws, loose_ws, &removed);
-        mark("fs:decoded");
-        quarantine_dangling(&mut ws, &mut bad);
-        // Keyed stores return records in id order; the logs' order is (time, stamp, id).
-        ws.order_logs();
-        ws.derive_stages();
+        let texts: Vec<(String, String)> = sg
+            .iter()
+            .map(|v| (record_id(v), js_sys::Reflect::get(v, &JsValue::from_str("json")).ok().and_then(|j| j.as_string()).unwrap_or_default()))
+            .collect();
+        drop(sg);
+        mark("fs:loose");
+        let ws = segments::assemble(texts.iter().map(|(k, j)| (k.as_str(), j.as_str())), loose_ws, &removed, &mut bad);
         mark("fs:loaded");
         Ok(Loaded { workspace: ws, rev, quarantined: bad, loose })
     }

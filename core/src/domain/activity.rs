@@ -3,7 +3,7 @@
 //! board shows it, flags deals without one, and the Today view is built from them.
 
 use super::error::{DomainError, Field};
-use super::ids::Id;
+use super::ids::{FxSet, Id};
 use chrono::{DateTime, Duration, NaiveDateTime, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -79,23 +79,32 @@ pub struct Activity {
 /// The ids of the records an activity can be on: which activities still have their target
 /// after a load or a merge.
 #[derive(Default)]
-pub struct Known {
-    pub deals: std::collections::HashSet<Id>,
-    pub leads: std::collections::HashSet<Id>,
-    pub accounts: std::collections::HashSet<Id>,
-    pub contacts: std::collections::HashSet<Id>,
+pub struct Known<'a> {
+    pub deals: FxSet<&'a str>,
+    pub leads: FxSet<&'a str>,
+    pub accounts: FxSet<&'a str>,
+    pub contacts: FxSet<&'a str>,
 }
 
-impl Known {
+impl<'a> Known<'a> {
     /// `deals`: the deals kept (a loader may have set some aside); the rest from `ws`.
-    pub fn of<'a>(deals: impl IntoIterator<Item = &'a Id>, ws: &super::workspace::Workspace) -> Known {
+    pub fn of(deals: impl IntoIterator<Item = &'a Id>, ws: &'a super::workspace::Workspace) -> Known<'a> {
         Known {
-            deals: deals.into_iter().cloned().collect(),
-            leads: ws.leads.iter().map(|l| l.id.clone()).collect(),
-            accounts: ws.accounts.iter().map(|a| a.id.clone()).collect(),
-            contacts: ws.contacts.iter().map(|c| c.id.clone()).collect(),
+            deals: deals.into_iter().map(Id::as_str).collect(),
+            leads: ws.leads.iter().map(|l| l.id.as_str()).collect(),
+            accounts: ws.accounts.iter().map(|a| a.id.as_str()).collect(),
+            contacts: ws.contacts.iter().map(|c| c.id.as_str()).collect(),
         }
     }
+}
+
+/// `ActivityOn` without its id.
+#[derive(Clone, Copy)]
+enum On {
+    Deal,
+    Lead,
+    Account,
+    Contact,
 }
 
 /// What an activity is about: exactly one deal, lead, account or contact.
@@ -111,22 +120,41 @@ impl Activity {
     /// What it is about. Stored as one filled field of four (older files know only the
     /// deal and the lead); the first filled one after the deal's empty id decides.
     pub fn on(&self) -> ActivityOn {
-        match (&self.lead, &self.account, &self.contact) {
-            (Some(l), _, _) => ActivityOn::Lead(l.clone()),
-            (None, Some(a), _) => ActivityOn::Account(a.clone()),
-            (None, None, Some(c)) => ActivityOn::Contact(c.clone()),
-            (None, None, None) => ActivityOn::Deal(self.deal.clone()),
+        let (on, id) = self.target();
+        let id = id.clone();
+        match on {
+            On::Deal => ActivityOn::Deal(id),
+            On::Lead => ActivityOn::Lead(id),
+            On::Account => ActivityOn::Account(id),
+            On::Contact => ActivityOn::Contact(id),
         }
+    }
+
+    /// `on` without the copy: which kind of record, and its id.
+    fn target(&self) -> (On, &Id) {
+        match (&self.lead, &self.account, &self.contact) {
+            (Some(l), _, _) => (On::Lead, l),
+            (None, Some(a), _) => (On::Account, a),
+            (None, None, Some(c)) => (On::Contact, c),
+            (None, None, None) => (On::Deal, &self.deal),
+        }
+    }
+
+    /// The id of what it is on.
+    pub fn target_id(&self) -> &Id {
+        self.target().1
     }
 
     /// Whether what it is on exists, given the ids of the records of each kind.
     pub fn target_known(&self, known: &Known) -> bool {
-        match self.on() {
-            ActivityOn::Deal(id) => known.deals.contains(&id),
-            ActivityOn::Lead(id) => known.leads.contains(&id),
-            ActivityOn::Account(id) => known.accounts.contains(&id),
-            ActivityOn::Contact(id) => known.contacts.contains(&id),
-        }
+        let (on, id) = self.target();
+        let ids = match on {
+            On::Deal => &known.deals,
+            On::Lead => &known.leads,
+            On::Account => &known.accounts,
+            On::Contact => &known.contacts,
+        };
+        ids.contains(id.as_str())
     }
 
     /// An open task: a next step still to take.

@@ -42,6 +42,20 @@ pub struct Workspace {
     pub contacts: Vec<super::account::Contact>,
 }
 
+/// Each deal's last event (by `StageChange::key`, so the log need not be in order).
+fn last_events_in(events: &[StageChange], deals: usize) -> FxMap<&Id, &StageChange> {
+    let mut last: FxMap<&Id, &StageChange> = FxMap::with_capacity_and_hasher(deals, Default::default());
+    for e in events {
+        match last.get(&e.opportunity) {
+            Some(prev) if prev.key() > e.key() => {}
+            _ => {
+                last.insert(&e.opportunity, e);
+            }
+        }
+    }
+    last
+}
+
 // Commands and changes live briefly in small lists; boxing the big variants buys nothing.
 #[allow(clippy::large_enum_variant)]
 #[derive(Clone, Debug, PartialEq)]
@@ -245,17 +259,8 @@ impl Workspace {
     }
 
     /// For every deal: its last event in the log's order.
-    pub fn last_events(&self) -> HashMap<&Id, &StageChange> {
-        let mut last: HashMap<&Id, &StageChange> = HashMap::with_capacity(self.deals.len());
-        for e in &self.events {
-            match last.get(&e.opportunity) {
-                Some(prev) if prev.key() > e.key() => {}
-                _ => {
-                    last.insert(&e.opportunity, e);
-                }
-            }
-        }
-        last
+    pub fn last_events(&self) -> FxMap<&Id, &StageChange> {
+        last_events_in(&self.events, self.deals.len())
     }
 
     /// `derive_stages` for some deals only (the log in order): each one's last event is
@@ -280,11 +285,12 @@ impl Workspace {
 
     /// The current stage of every deal is the target of its last event.
     pub fn derive_stages(&mut self) {
-        let current: HashMap<Id, Id> =
-            self.last_events().into_iter().map(|(d, e)| (d.clone(), e.to.clone())).collect();
-        for d in &mut self.deals {
-            if let Some(s) = current.get(&d.id) {
-                d.stage = s.clone();
+        let Workspace { deals, events, .. } = self;
+        let last = last_events_in(events, deals.len());
+        for d in deals {
+            // Assigned only when it differs: on a load nearly every stage is already right.
+            if let Some(e) = last.get(&d.id).filter(|e| e.to != d.stage) {
+                d.stage = e.to.clone();
             }
         }
     }

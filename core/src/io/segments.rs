@@ -8,7 +8,7 @@
 //! Pure: storage decides when to cut (`COMPACT_AT`), this module what a cut holds and how
 //! the parts are put back together.
 
-use crate::domain::ids::FxSet;
+use crate::domain::ids::{FxMap, FxSet};
 use crate::domain::{Account, Activity, CategoryChange, Contact, Id, Lead, Opportunity, Owner, Pipeline, StageChange, Workspace};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -179,18 +179,74 @@ impl Cutter {
     }
 }
 
-/// A stored record this build cannot read: left where it is and listed for the user.
+/// A stored record that could not be read or points nowhere: left in the database as it
+/// is, kept out of the app, and listed for the user.
 #[derive(Clone, Debug, PartialEq)]
-pub struct Unreadable {
-    /// The store it belongs to (a kind's store name, or "segments" for a segment whose
-    /// text is not a JSON array at all).
+pub struct Quarantined {
     pub store: &'static str,
-    /// The record's id, or the segment's key.
     pub id: String,
-    pub why: String,
+    pub reason: Dangling,
 }
 
-fn read_into<T: DeserializeOwned>(kind: Kind, key: &str, json: &str, into: &mut Vec<T>, bad: &mut Vec<Unreadable>) {
+/// Why a stored record was set aside (the UI words it in the user's language).
+#[derive(Clone, Debug, PartialEq)]
+pub enum Dangling {
+    /// Not a record this build can read (the decoder's own words, as a detail).
+    Unreadable(String),
+    UnknownPipeline(String),
+    UnknownDeal(String),
+    UnknownStage(String),
+}
+
+
+/// Sets aside records that point at nothing this workspace has, so the rest stays valid.
+pub fn set_aside_dangling(ws: &mut Workspace, bad: &mut Vec<Quarantined>) {
+    // In place (`retain`): the records kept, nearly all of them, are not moved.
+    let Workspace { pipelines, deals, events, category_changes, activities, leads, accounts, contacts, .. } = ws;
+    let pipeline_of: FxMap<&str, &Pipeline> = pipelines.iter().map(|p| (p.id.as_str(), p)).collect();
+    deals.retain(|d| {
+        let known = pipeline_of.contains_key(d.pipeline.as_str());
+        if !known {
+            bad.push(Quarantined { store: Kind::Deals.name(), id: d.id.to_string(), reason: Dangling::UnknownPipeline(d.pipeline.to_string()) });
+        }
+        known
+    });
+    let deal_pipeline: FxMap<&str, &Pipeline> =
+        deals.iter().filter_map(|d| pipeline_of.get(d.pipeline.as_str()).map(|p| (d.id.as_str(), *p))).collect();
+    events.retain(|e| {
+        let reason = match deal_pipeline.get(e.opportunity.as_str()) {
+            None => Some(Dangling::UnknownDeal(e.opportunity.to_string())),
+            Some(p) => e.from.iter().chain([&e.to]).find(|s| p.stage(s).is_none()).map(|s| Dangling::UnknownStage(s.to_string())),
+        };
+        let keep = reason.is_none();
+        if let Some(reason) = reason {
+            bad.push(Quarantined { store: Kind::Events.name(), id: e.id.to_string(), reason });
+        }
+        keep
+    });
+    category_changes.retain(|c| {
+        let keep = deal_pipeline.contains_key(c.opportunity.as_str());
+        if !keep {
+            bad.push(Quarantined { store: Kind::Calls.name(), id: c.id.to_string(), reason: Dangling::UnknownDeal(c.opportunity.to_string()) });
+        }
+        keep
+    });
+    let known = crate::domain::activity::Known {
+        deals: deal_pipeline.keys().copied().collect(),
+        leads: leads.iter().map(|l| l.id.as_str()).collect(),
+        accounts: accounts.iter().map(|a| a.id.as_str()).collect(),
+        contacts: contacts.iter().map(|c| c.id.as_str()).collect(),
+    };
+    activities.retain(|a| {
+        let keep = a.target_known(&known);
+        if !keep {
+            bad.push(Quarantined { store: Kind::Activities.name(), id: a.id.to_string(), reason: Dangling::UnknownDeal(a.target_id().to_string()) });
+        }
+        keep
+    });
+}
+
+fn read_into<T: DeserializeOwned>(kind: Kind, key: &str, json: &str, into: &mut Vec<T>, bad: &mut Vec<Quarantined>) {
     match serde_json::from_str::<Vec<T>>(json) {
         Ok(records) => into.extend(records),
         // One record this build cannot read: read the others one by one, so only it is
@@ -201,19 +257,19 @@ fn read_into<T: DeserializeOwned>(kind: Kind, key: &str, json: &str, into: &mut 
                     let id = v.get("id").and_then(|i| i.as_str()).unwrap_or("?").to_string();
                     match serde_json::from_value::<T>(v) {
                         Ok(r) => into.push(r),
-                        Err(e) => bad.push(Unreadable { store: kind.name(), id, why: e.to_string() }),
+                        Err(e) => bad.push(Quarantined { store: kind.name(), id, reason: Dangling::Unreadable(e.to_string()) }),
                     }
                 }
             }
-            Err(e) => bad.push(Unreadable { store: "segments", id: key.to_string(), why: e.to_string() }),
+            Err(e) => bad.push(Quarantined { store: "segments", id: key.to_string(), reason: Dangling::Unreadable(e.to_string()) }),
         },
     }
 }
 
 /// Adds one stored segment's records to `into` (which collects every segment's).
-pub fn read(key: &str, json: &str, into: &mut Workspace, bad: &mut Vec<Unreadable>) {
+pub fn read(key: &str, json: &str, into: &mut Workspace, bad: &mut Vec<Quarantined>) {
     let Some(kind) = kind_of_key(key) else {
-        bad.push(Unreadable { store: "segments", id: key.to_string(), why: "unknown segment".into() });
+        bad.push(Quarantined { store: "segments", id: key.to_string(), reason: Dangling::Unreadable("unknown segment".into()) });
         return;
     };
     match kind {
@@ -268,6 +324,29 @@ pub fn overlay(base: &mut Workspace, loose: Workspace, removed: &[(Kind, Id)]) {
     base.settings = settings;
 }
 
+/// The workspace as stored: every segment read (`segments`: key and JSON text), the loose
+/// records laid over them, records that point at nothing set aside, logs in time order and
+/// each deal's stage what its history says. `bad` lists what was set aside, with what the
+/// loose stores could not read.
+pub fn assemble<'a>(
+    segments: impl IntoIterator<Item = (&'a str, &'a str)>,
+    loose: Workspace,
+    removed: &[(Kind, Id)],
+    bad: &mut Vec<Quarantined>,
+) -> Workspace {
+    let mut ws = Workspace::default();
+    for (key, json) in segments {
+        read(key, json, &mut ws, bad);
+    }
+    overlay(&mut ws, loose, removed);
+    set_aside_dangling(&mut ws, bad);
+    // Segments keep the log's order, loose entries come in id order: a stable sort of the
+    // two runs.
+    ws.order_logs();
+    ws.derive_stages();
+    ws
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -302,7 +381,7 @@ mod tests {
         ws
     }
 
-    fn read_all(segments: &[(String, String)]) -> (Workspace, Vec<Unreadable>) {
+    fn read_all(segments: &[(String, String)]) -> (Workspace, Vec<Quarantined>) {
         let mut ws = Workspace::default();
         let mut bad = Vec::new();
         for (k, j) in segments {
@@ -380,6 +459,33 @@ mod tests {
         assert_eq!((bad[1].store, bad[1].id.as_str()), ("segments", "events/000000"));
         read("mystery/000000", "[]", &mut back, &mut bad);
         assert_eq!(bad.len(), 3);
+    }
+
+    #[test]
+    fn records_pointing_nowhere_are_set_aside_with_their_reason_and_the_rest_kept() {
+        let mut ws = demo_ws(40);
+        let (deals, events, activities) = (ws.deals.len(), ws.events.len(), ws.activities.len());
+        // A deal in a pipeline that is not there, with its own events; an event naming a
+        // stage its pipeline lacks; an activity on a lead that is not there.
+        let orphan = ws.deals[0].id.clone();
+        let orphan_events = ws.events.iter().filter(|e| e.opportunity == orphan).count();
+        let orphan_calls = ws.category_changes.iter().filter(|c| c.opportunity == orphan).count();
+        ws.deals[0].pipeline = Id("gone".into());
+        let bad_stage = ws.events.iter().position(|e| e.opportunity != orphan).unwrap_or_default();
+        ws.events[bad_stage].to = Id("no-such-stage".into());
+        let lost = ws.activities.iter().position(|a| a.lead.is_none() && a.deal != orphan).unwrap_or_default();
+        ws.activities[lost].lead = Some(Id("no-such-lead".into()));
+        let orphan_activities = ws.activities.iter().filter(|a| a.lead.is_none() && a.account.is_none() && a.contact.is_none() && a.deal == orphan).count();
+        let mut bad = Vec::new();
+        set_aside_dangling(&mut ws, &mut bad);
+        assert_eq!(ws.deals.len(), deals - 1);
+        assert_eq!(ws.events.len(), events - orphan_events - 1);
+        assert_eq!(ws.activities.len(), activities - orphan_activities - 1);
+        assert_eq!(bad[0], Quarantined { store: "deals", id: orphan.to_string(), reason: Dangling::UnknownPipeline("gone".into()) });
+        assert!(bad.iter().any(|q| q.store == "events" && q.reason == Dangling::UnknownStage("no-such-stage".into())));
+        assert_eq!(bad.iter().filter(|q| q.reason == Dangling::UnknownDeal(orphan.to_string())).count(), orphan_events + orphan_calls + orphan_activities);
+        assert!(bad.iter().any(|q| q.store == "activities" && q.reason == Dangling::UnknownDeal("no-such-lead".into())));
+        assert_eq!(bad.len(), 1 + orphan_events + 1 + orphan_calls + orphan_activities + 1);
     }
 
     #[test]
