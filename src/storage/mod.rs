@@ -45,7 +45,7 @@ const CONTACTS: &str = "contacts";
 const SETTINGS_KEY: &str = "settings";
 const BACKUPS: &str = "backups";
 const META: &str = "meta";
-/// Segments: `{id: "<kind's store>/<n>", json: "[…]"}`.
+/// Segments: `{id: "<kind's store>/<n>", json: <the JSON array's UTF-8 bytes, a Uint8Array>}`.
 const SEGMENTS: &str = "segments";
 /// Ids deleted from the log since the last cut (a purged deal's history), which may still
 /// sit in a segment: `{id: "<store>/<record id>"}`.
@@ -329,7 +329,7 @@ impl Store {
         let (o, l, st, ac, co) = (all(o).await?, all(l).await?, all(st).await?, all(ac).await?, all(co).await?);
         let (sg, rm) = (all(sg).await?, all(rm).await?);
         let rev = match rev {
-            Some(r) => r.await.map_err(classify)?.and_then(|v| v.as_f64()).unwrap_or(0.0) as u64,
+            Some(r) => rev_of(&r.await.map_err(classify)?),
             None => 0,
         };
         mark("fs:read");
@@ -352,13 +352,17 @@ impl Store {
             .collect();
         let loose = pipelines.len() + deals.len() + events.len() + calls.len() + activities.len() + owners.len() + leads.len() + accounts.len() + contacts.len() + removed.len();
         let loose_ws = Workspace { pipelines, deals, events, category_changes: calls, activities, owners, leads, settings, accounts, contacts };
-        let texts: Vec<(String, String)> = sg
+        // Each segment's UTF-8 bytes copied into wasm memory as they are.
+        let texts: Vec<(String, Vec<u8>)> = sg
             .iter()
-            .map(|v| (record_id(v), js_sys::Reflect::get(v, &JsValue::from_str("json")).ok().and_then(|j| j.as_string()).unwrap_or_default()))
+            .map(|v| {
+                let bytes = js_sys::Reflect::get(v, &JsValue::from_str("json")).ok().and_then(|j| j.dyn_into::<js_sys::Uint8Array>().ok());
+                (record_id(v), bytes.map(|b| b.to_vec()).unwrap_or_default())
+            })
             .collect();
         drop(sg);
         mark("fs:loose");
-        let ws = segments::assemble(texts.iter().map(|(k, j)| (k.as_str(), j.as_str())), loose_ws, &removed, &mut bad);
+        let ws = segments::assemble(texts.iter().map(|(k, j)| (k.as_str(), j.as_slice())), loose_ws, &removed, &mut bad);
         mark("fs:loaded");
         Ok(Loaded { workspace: ws, rev, quarantined: bad, loose })
     }
@@ -533,7 +537,7 @@ impl Store {
         let tx = self.db.transaction(&WRITE_STORES, TransactionMode::ReadWrite).map_err(classify)?;
         let meta = tx.object_store(META).map_err(classify)?;
         let stored = meta.get(JsValue::from_str(REV)).map_err(classify)?.await.map_err(classify)?;
-        if stored.and_then(|v| v.as_f64()).unwrap_or(0.0) as u64 != expected_rev {
+        if rev_of(&stored) != expected_rev {
             return Err(abort(tx, StoreError::Stale));
         }
         // Issue every request before awaiting any, so the transaction stays active.
@@ -584,13 +588,24 @@ impl Store {
         }
         let tx = self.db.transaction(&WRITE_STORES, TransactionMode::ReadWrite).map_err(classify)?;
         let meta = tx.object_store(META).map_err(classify)?;
+        let check = meta.get(JsValue::from_str(REV)).map_err(classify)?.into_future();
+        // A plain change list (a move, an edit) does not wait for the revision before
+        // writing: its records are issued at once and the revision read (issued first, so
+        // answered first) is checked before the commit; if another tab wrote meanwhile the
+        // transaction is aborted and nothing of it stays. One round trip instead of two.
+        // Anything else reads more before writing, so it waits for the check here.
         // Awaiting a request keeps the transaction alive: its continuation runs before the
         // browser would auto-commit (as the `idb` crate's futures are designed to).
-        let stored = meta.get(JsValue::from_str(REV)).map_err(classify)?.await.map_err(classify)?;
-        let rev = stored.and_then(|v| v.as_f64()).unwrap_or(0.0) as u64;
-        if rev != expected_rev {
-            return Err(abort(tx, StoreError::Stale));
-        }
+        let rev = expected_rev;
+        let check = if matches!(op, WriteOp::Changes(_)) && backup.is_none() && !mark {
+            Some(check)
+        } else {
+            match check.await {
+                Ok(stored) if rev_of(&stored) == rev => None,
+                Ok(_) => return Err(abort(tx, StoreError::Stale)),
+                Err(e) => return Err(abort(tx, classify(e))),
+            }
+        };
         let list = match backup {
             Some(_) => Some(self.backup_list(&tx).await?),
             None => None,
@@ -631,8 +646,20 @@ impl Store {
             }
             Ok(())
         })();
+        // A pending request's future must be awaited, never dropped (its callbacks would
+        // outlive it): a failure after the revision read was issued waits for its answer,
+        // which the abort hastens.
+        macro_rules! fail {
+            ($e:expr) => {{
+                let e = abort(tx, $e);
+                if let Some(check) = check {
+                    let _ = check.await;
+                }
+                return Err(e);
+            }};
+        }
         if let Err(e) = issued {
-            return Err(abort(tx, e));
+            fail!(e);
         }
         let changes = match op {
             WriteOp::Changes(changes) => changes,
@@ -663,13 +690,13 @@ impl Store {
         for (i, record) in records.enumerate() {
             let (name, value) = match record.to_js() {
                 Ok(v) => v,
-                Err(e) => return Err(abort(tx, e)),
+                Err(e) => fail!(e),
             };
             let store = match stores.get(name) {
                 Some(s) => s,
                 None => match tx.object_store(name) {
                     Ok(s) => stores.entry(name).or_insert(s),
-                    Err(e) => return Err(abort(tx, classify(e))),
+                    Err(e) => fail!(classify(e)),
                 },
             };
             // Only the request closing a chunk becomes a future: a future registers
@@ -692,10 +719,10 @@ impl Store {
                 (_, false, false) => store.put(&value, key.as_ref()).map(|_| None),
             };
             match request {
-                Err(e) => return Err(abort(tx, classify(e))),
+                Err(e) => fail!(classify(e)),
                 Ok(Some(pending)) => {
                     if let Err(e) = pending.await {
-                        return Err(abort(tx, classify(e)));
+                        fail!(classify(e));
                     }
                     progress(i + 1, total);
                 }
@@ -703,9 +730,21 @@ impl Store {
             }
         }
         drop(stores);
+        if let Some(check) = check {
+            match check.await {
+                Ok(stored) if rev_of(&stored) == rev => {}
+                Ok(_) => return Err(abort(tx, StoreError::Stale)),
+                Err(e) => return Err(abort(tx, classify(e))),
+            }
+        }
         commit(tx).await?;
         Ok(rev + 1)
     }
+}
+
+/// The revision a `meta` read found (0 for a database no write has stamped yet).
+fn rev_of(stored: &Option<JsValue>) -> u64 {
+    stored.as_ref().and_then(|v| v.as_f64()).unwrap_or(0.0) as u64
 }
 
 /// `{id: "<store>/<record id>"}`: an id removed since the last cut.
@@ -729,7 +768,7 @@ async fn put_segments(
     while let Some((key, json)) = next() {
         let o = js_sys::Object::new();
         let _ = js_sys::Reflect::set(&o, &JsValue::from_str("id"), &JsValue::from_str(&key));
-        let _ = js_sys::Reflect::set(&o, &JsValue::from_str("json"), &JsValue::from_str(&json));
+        let _ = js_sys::Reflect::set(&o, &JsValue::from_str("json"), &js_sys::Uint8Array::from(json.as_bytes()));
         store.put(&o, None).map_err(classify)?.await.map_err(classify)?;
         done += 1;
         progress(done, total);

@@ -1,5 +1,5 @@
 // The demo dataset populates the board; screenshots of desktop and phone are kept.
-import { test, expect, openApp, boardSnapshot, dealCount, stageHistory, showAllStages } from './helpers.mjs';
+import { test, expect, openApp, boardSnapshot, dealCount, stageHistory, showAllStages, storedLayout } from './helpers.mjs';
 
 test('loading the demo dataset populates the board, on desktop and phone', async ({ page }) => {
   await openApp(page);
@@ -39,6 +39,11 @@ test('loading the demo dataset populates the board, on desktop and phone', async
   expect(bg).toBe('rgb(15, 18, 24)');
   await page.screenshot({ path: 'tests/e2e/artifacts/board-dark.png', fullPage: false });
   await page.emulateMedia({ colorScheme: 'light' });
+
+  // The demo was stored as one change list, thousands of records one by one; from 2,000
+  // on, the workspace is cut into segments in the background: the reload reads those.
+  await expect.poll(() => storedLayout(page, 'deals'), { timeout: 20_000 }).toEqual({ loose: 0, segments: 1 });
+  expect(await storedLayout(page, 'events')).toEqual({ loose: 0, segments: 1 });
 
   // A demo deal's history shows real flow, and survives a reload.
   await page.reload();

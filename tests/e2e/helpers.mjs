@@ -106,7 +106,7 @@ export async function axeSerious(page, include) {
 }
 
 /** Every stored record of one kind, read straight from IndexedDB: what the segments hold
- *  (`segments` store, keys "<store>/<n>", a JSON array each), with the loose records of the
+ *  (`segments` store, keys "<store>/<n>", a JSON array as UTF-8 bytes each), with the loose records of the
  *  kind's own store laid over them by id, less the ids listed as removed since the cut.
  *  Other stores (backups, meta) are read as they are. */
 export const readStore = (page, store) => page.evaluate((store) => new Promise((resolve, reject) => {
@@ -121,7 +121,8 @@ export const readStore = (page, store) => page.evaluate((store) => new Promise((
       db.close();
       if (store === 'settings' || store === 'backups' || store === 'meta') return resolve(loose);
       const byId = new Map();
-      for (const s of segments) if (s.id.startsWith(`${store}/`)) for (const r of JSON.parse(s.json)) byId.set(r.id, r);
+      const text = new TextDecoder();
+      for (const s of segments) if (s.id.startsWith(`${store}/`)) for (const r of JSON.parse(text.decode(s.json))) byId.set(r.id, r);
       for (const r of removed) if (r.id.startsWith(`${store}/`)) byId.delete(r.id.slice(store.length + 1));
       for (const r of loose) byId.set(r.id, r);
       resolve([...byId.values()]);

@@ -246,16 +246,22 @@ pub fn set_aside_dangling(ws: &mut Workspace, bad: &mut Vec<Quarantined>) {
     });
 }
 
-fn read_into<T: DeserializeOwned>(kind: Kind, key: &str, json: &str, into: &mut Vec<T>, bad: &mut Vec<Quarantined>) {
-    match serde_json::from_str::<Vec<T>>(json) {
+fn read_into<T: DeserializeOwned>(kind: Kind, key: &str, json: &[u8], into: &mut Vec<T>, bad: &mut Vec<Quarantined>) {
+    // Read as text (`from_str`), as imports are: the same deserialisers serve both, where
+    // `from_slice` would compile a second copy of each into the wasm (+86 KB).
+    let text = match std::str::from_utf8(json) {
+        Ok(t) => t,
+        Err(e) => return bad.push(Quarantined { store: "segments", id: key.to_string(), reason: Dangling::Unreadable(e.to_string()) }),
+    };
+    match serde_json::from_str::<Vec<T>>(text) {
         Ok(records) => into.extend(records),
         // One record this build cannot read: read the others one by one, so only it is
         // set aside (as the loose stores do).
-        Err(_) => match serde_json::from_str::<Vec<serde_json::Value>>(json) {
+        Err(_) => match serde_json::from_str::<Vec<serde_json::Value>>(text) {
             Ok(values) => {
                 for v in values {
                     let id = v.get("id").and_then(|i| i.as_str()).unwrap_or("?").to_string();
-                    match serde_json::from_value::<T>(v) {
+                    match serde_json::from_str::<T>(&v.to_string()) {
                         Ok(r) => into.push(r),
                         Err(e) => bad.push(Quarantined { store: kind.name(), id, reason: Dangling::Unreadable(e.to_string()) }),
                     }
@@ -266,8 +272,10 @@ fn read_into<T: DeserializeOwned>(kind: Kind, key: &str, json: &str, into: &mut 
     }
 }
 
-/// Adds one stored segment's records to `into` (which collects every segment's).
-pub fn read(key: &str, json: &str, into: &mut Workspace, bad: &mut Vec<Quarantined>) {
+/// Adds one stored segment's records to `into` (which collects every segment's). `json`:
+/// the segment's text as UTF-8 (storage keeps bytes: handing them to wasm is a copy, a
+/// string would be transcoded).
+pub fn read(key: &str, json: &[u8], into: &mut Workspace, bad: &mut Vec<Quarantined>) {
     let Some(kind) = kind_of_key(key) else {
         bad.push(Quarantined { store: "segments", id: key.to_string(), reason: Dangling::Unreadable("unknown segment".into()) });
         return;
@@ -329,7 +337,7 @@ pub fn overlay(base: &mut Workspace, loose: Workspace, removed: &[(Kind, Id)]) {
 /// each deal's stage what its history says. `bad` lists what was set aside, with what the
 /// loose stores could not read.
 pub fn assemble<'a>(
-    segments: impl IntoIterator<Item = (&'a str, &'a str)>,
+    segments: impl IntoIterator<Item = (&'a str, &'a [u8])>,
     loose: Workspace,
     removed: &[(Kind, Id)],
     bad: &mut Vec<Quarantined>,
@@ -385,7 +393,7 @@ mod tests {
         let mut ws = Workspace::default();
         let mut bad = Vec::new();
         for (k, j) in segments {
-            read(k, j, &mut ws, &mut bad);
+            read(k, j.as_bytes(), &mut ws, &mut bad);
         }
         (ws, bad)
     }
@@ -450,14 +458,14 @@ mod tests {
         let damaged = serde_json::to_string(&values).unwrap_or_default();
         let mut back = Workspace::default();
         let mut bad = Vec::new();
-        read(&key, &damaged, &mut back, &mut bad);
+        read(&key, damaged.as_bytes(), &mut back, &mut bad);
         assert_eq!(back.deals.len(), ws.deals.len() - 1);
         assert_eq!(bad.len(), 1);
         assert_eq!((bad[0].store, bad[0].id.as_str()), ("deals", victim.as_str()));
         // Text that is no array at all: the whole segment, by key.
-        read("events/000000", "{not json", &mut back, &mut bad);
+        read("events/000000", b"{not json", &mut back, &mut bad);
         assert_eq!((bad[1].store, bad[1].id.as_str()), ("segments", "events/000000"));
-        read("mystery/000000", "[]", &mut back, &mut bad);
+        read("mystery/000000", b"[]", &mut back, &mut bad);
         assert_eq!(bad.len(), 3);
     }
 
