@@ -559,6 +559,13 @@ impl AppState {
         }
     }
 
+    /// Asks for a cut in the background, done if enough records are stored loose.
+    pub fn request_cut(&self) {
+        if self.store.get_value().is_some() && self.cannot_write().is_none() {
+            self.enqueue(Job::Compact, None);
+        }
+    }
+
     /// Cuts what memory holds into segments (`Store::compact`), unless something stored
     /// could not be read (it stays where it is, so memory is not all that is stored). A cut
     /// that fails leaves everything as it was: it is tried again on a later open.
@@ -762,7 +769,7 @@ impl AppState {
                             // Not after a batch team sync pulled: a first sync brings
                             // thousands per batch, and cutting the growing workspace after
                             // each made the first sync of 10,000 deals 55 s instead of 46,
-                            // with tasks up to 81 ms. What it stored is cut on the next open.
+                            // with tasks up to 81 ms. The sync asks for one cut once caught up.
                             if changes.len() >= crate::io::segments::COMPACT_AT && !matches!(job, Job::Pulled(..)) {
                                 self.enqueue(Job::Compact, None);
                             }

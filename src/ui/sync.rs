@@ -373,6 +373,7 @@ fn set_half(ctx: SyncCtx, pull: bool, h: Half) {
 async fn pull_loop(app: AppState, ctx: SyncCtx, gen: u64, store: Rc<crate::storage::Store>, state: Rc<RefCell<SyncState>>) {
     let mut backoff = 1_000;
     let mut pull = Pull::live();
+    let mut caught_up = false;
     while running(ctx, gen) {
         let before: std::collections::BTreeSet<String> = state.borrow().pending.clone();
         let since = state.borrow().since.clone();
@@ -427,6 +428,12 @@ async fn pull_loop(app: AppState, ctx: SyncCtx, gen: u64, store: Rc<crate::stora
             }
         }
         set_half(ctx, true, if pull.is_done() { Half::Done } else { Half::Busy(pull.pulled) });
+        if pull.is_done() && !caught_up {
+            // Batches pulled are not cut into segments one by one (`AppState::run_job`): once
+            // caught up, whatever they left loose is, if it is enough to be worth it.
+            app.request_cut();
+        }
+        caught_up = pull.is_done();
         let shown = match (pull.is_done(), pull.total) {
             (false, Some(total)) if total > 0 => Some((pull.pulled.min(total), total)),
             _ => None,
