@@ -1,7 +1,7 @@
 //! The only place that talks to browser storage.
 //!
 //! IndexedDB is the store of record. Most records live in segments (`io::segments`: a few
-//! thousand records of one kind as one JSON text), cut from the whole workspace by an import
+//! thousand records of one kind as one JSON array, kept as UTF-8 bytes), cut from the whole workspace by an import
 //! that replaces it and again once enough changes have piled up; a change is stored loose,
 //! one record in its kind's object store keyed by stable id, and laid over the segments when
 //! the workspace is read. The database version *is* the schema version and every version
@@ -9,11 +9,12 @@
 //! already has.
 //! localStorage (gloo-storage) only holds small preferences.
 //!
-//! Every write goes through `Store::write`, which checks inside its own read-write
+//! Every change goes through `Store::write`, which checks inside its own read-write
 //! transaction that the database is still at the revision the tab's memory reflects
 //! (a counter in the `meta` store, bumped by every write). If another tab wrote first, the
 //! transaction is abandoned and the caller reloads and re-plans: nothing is ever planned
-//! against a stale copy.
+//! against a stale copy. A cut (`Store::compact`) makes the same check and stores what
+//! memory holds in new segments; it changes no content, so the revision stays.
 
 mod prefs;
 
