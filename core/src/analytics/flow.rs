@@ -6,7 +6,7 @@
 
 use crate::domain::{CategoryChange, Change, ForecastCategory, Id, Opportunity, Pipeline, StageChange, StageKind, Workspace};
 
-use crate::domain::ids::{FxMap, FxSet};
+use crate::domain::ids::{FxMap, FxSet, IdKey};
 
 /// Which deals take part.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -94,8 +94,8 @@ pub struct Flow {
     pub labels: Labels,
     /// The workspace's reporting currency and rates (money figures convert with them).
     pub rates: crate::domain::rates::ExchangeRates,
-    stage_lookup: FxMap<Id, u16>,
-    deal_lookup: FxMap<Id, u32>,
+    stage_lookup: FxMap<IdKey, u16>,
+    deal_lookup: FxMap<IdKey, u32>,
 }
 
 impl Flow {
@@ -128,7 +128,7 @@ impl Flow {
             rank_stage.push(i);
             ranks += 1;
         }
-        let stage_lookup = pipeline.stages.iter().enumerate().map(|(i, s)| (s.id.clone(), i as u16)).collect();
+        let stage_lookup = pipeline.stages.iter().enumerate().map(|(i, s)| (IdKey::new(s.id.as_str()), i as u16)).collect();
         let mut flow = Flow {
             pipeline: pipeline.id.clone(),
             stages,
@@ -143,40 +143,20 @@ impl Flow {
             deal_lookup: FxMap::default(),
         };
         // Trashed deals take no part until restored (the dashboard says how many).
-        for d in ws.deals.iter().filter(|d| d.pipeline == pipeline.id && d.deleted_at.is_none()) {
+        let deals: Vec<&Opportunity> = ws.deals.iter().filter(|d| d.pipeline == pipeline.id && d.deleted_at.is_none()).collect();
+        flow.deal_lookup.reserve(deals.len());
+        flow.deals.reserve_exact(deals.len());
+        for d in deals {
             flow.put_deal(d);
         }
-        // The log is in time order, so consecutive events belong to scattered deals. Look
-        // each event's deal up once, size every deal's list exactly (allocated in deal
-        // order, so the report walks memory in order), then append: the lists come out in
-        // time order without the insertion search.
-        let located: Vec<(u32, u16)> = ws
-            .events
-            .iter()
-            .map(|e| match (flow.deal_lookup.get(&e.opportunity), flow.stage_lookup.get(&e.to)) {
-                (Some(&d), Some(&s)) => (d, s),
-                _ => (u32::MAX, 0),
-            })
-            .collect();
-        let mut counts = vec![0usize; flow.deals.len()];
-        for &(d, _) in located.iter().filter(|(d, _)| *d != u32::MAX) {
-            counts[d as usize] += 1;
-        }
-        for (list, n) in flow.events.iter_mut().zip(counts) {
-            list.reserve_exact(n);
-        }
-        for (e, &(d, s)) in ws.events.iter().zip(&located) {
-            if d != u32::MAX {
-                flow.events[d as usize].push((e.at.timestamp(), s));
-            }
-        }
-        // A workspace built by hand may list a deal's events out of time order.
-        for list in flow.events.iter_mut().filter(|l| !l.is_sorted_by_key(|x| x.0)) {
-            list.sort_by_key(|x| x.0);
-        }
-        for c in &ws.category_changes {
-            flow.push_category(c);
-        }
+        let n = flow.deals.len();
+        flow.events = by_deal(n, &ws.events, |e| {
+            let (&d, &s) = (flow.deal_lookup.get(e.opportunity.as_bytes())?, flow.stage_lookup.get(e.to.as_bytes())?);
+            Some((d, e.at.timestamp(), s))
+        });
+        flow.categories = by_deal(n, &ws.category_changes, |c| {
+            Some((*flow.deal_lookup.get(c.opportunity.as_bytes())?, c.at.timestamp(), c.category))
+        });
         flow
     }
 
@@ -194,10 +174,10 @@ impl Flow {
             category: d.forecast_category,
             probability: d.probability,
         };
-        match self.deal_lookup.get(&d.id) {
+        match self.deal_lookup.get(d.id.as_bytes()) {
             Some(&i) => self.deals[i as usize] = row,
             None => {
-                self.deal_lookup.insert(d.id.clone(), self.deals.len() as u32);
+                self.deal_lookup.insert(IdKey::new(d.id.as_str()), self.deals.len() as u32);
                 self.deals.push(row);
                 self.events.push(Vec::new());
                 self.categories.push(Vec::new());
@@ -208,7 +188,7 @@ impl Flow {
     /// Adds an event at its place in time (usually the end). Events of other pipelines'
     /// deals are ignored.
     fn push_event(&mut self, e: &StageChange) {
-        let (Some(&d), Some(&s)) = (self.deal_lookup.get(&e.opportunity), self.stage_lookup.get(&e.to)) else { return };
+        let (Some(&d), Some(&s)) = (self.deal_lookup.get(e.opportunity.as_bytes()), self.stage_lookup.get(e.to.as_bytes())) else { return };
         let t = e.at.timestamp();
         let evs = &mut self.events[d as usize];
         let at = evs.partition_point(|x| x.0 <= t);
@@ -216,7 +196,7 @@ impl Flow {
     }
 
     fn push_category(&mut self, c: &CategoryChange) {
-        let Some(&d) = self.deal_lookup.get(&c.opportunity) else { return };
+        let Some(&d) = self.deal_lookup.get(c.opportunity.as_bytes()) else { return };
         let t = c.at.timestamp();
         let calls = &mut self.categories[d as usize];
         let at = calls.partition_point(|x| x.0 <= t);
@@ -224,7 +204,7 @@ impl Flow {
     }
 
     pub fn has_deal(&self, id: &Id) -> bool {
-        self.deal_lookup.contains_key(id)
+        self.deal_lookup.contains_key(id.as_bytes())
     }
 
     /// Reads the history of some deals again from the workspace's (ordered) logs: for
@@ -232,7 +212,7 @@ impl Flow {
     /// documents in the order the server stored them). One pass over the logs, with no
     /// rebuild of the other deals.
     pub fn refresh(&mut self, ws: &Workspace, deals: &FxSet<Id>) {
-        let at: FxMap<&Id, u32> = deals.iter().filter_map(|id| self.deal_lookup.get(id).map(|&d| (id, d))).collect();
+        let at: FxMap<&Id, u32> = deals.iter().filter_map(|id| self.deal_lookup.get(id.as_bytes()).map(|&d| (id, d))).collect();
         if at.is_empty() {
             return;
         }
@@ -241,7 +221,7 @@ impl Flow {
             self.categories[d as usize].clear();
         }
         for e in &ws.events {
-            if let (Some(&d), Some(&s)) = (at.get(&e.opportunity), self.stage_lookup.get(&e.to)) {
+            if let (Some(&d), Some(&s)) = (at.get(&e.opportunity), self.stage_lookup.get(e.to.as_bytes())) {
                 self.events[d as usize].push((e.at.timestamp(), s));
             }
         }
@@ -274,7 +254,7 @@ impl Flow {
                 if d.pipeline != self.pipeline {
                     return true;
                 }
-                let known = self.deal_lookup.contains_key(&d.id);
+                let known = self.deal_lookup.contains_key(d.id.as_bytes());
                 // Into the trash: the index drops it by rebuilding.
                 if d.deleted_at.is_some() {
                     return !known;
@@ -318,4 +298,26 @@ impl Flow {
     pub fn event_count(&self) -> usize {
         self.events.iter().map(Vec::len).sum()
     }
+}
+
+/// One list per deal, in time order, from a log in time order (whose consecutive records
+/// belong to scattered deals). Each record's deal is looked up once; every list is sized
+/// exactly (allocated in deal order, so the report walks memory in order), then appended
+/// to: the lists come out in time order without an insertion search.
+fn by_deal<R, V: Copy>(deals: usize, log: &[R], locate: impl Fn(&R) -> Option<(u32, i64, V)>) -> Vec<Vec<(i64, V)>> {
+    let located: Vec<(u32, i64, V)> = log.iter().filter_map(locate).collect();
+    let mut counts = vec![0usize; deals];
+    for &(d, _, _) in &located {
+        counts[d as usize] += 1;
+    }
+    let mut lists: Vec<Vec<(i64, V)>> = counts.into_iter().map(Vec::with_capacity).collect();
+    for (d, t, v) in located {
+        lists[d as usize].push((t, v));
+    }
+    // A workspace built by hand may list a deal's records out of time order; a stable
+    // sort keeps the log's order among ties.
+    for list in lists.iter_mut().filter(|l| !l.is_sorted_by_key(|x| x.0)) {
+        list.sort_by_key(|x| x.0);
+    }
+    lists
 }

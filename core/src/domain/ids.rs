@@ -14,6 +14,9 @@ impl Id {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+    pub fn as_bytes(&self) -> &[u8] {
+        self.0.as_bytes()
+    }
 }
 
 impl fmt::Display for Id {
@@ -25,6 +28,53 @@ impl fmt::Display for Id {
 impl From<&str> for Id {
     fn from(s: &str) -> Self {
         Id(s.to_string())
+    }
+}
+
+/// An id as a hash-map key that keeps its text inside the map's own slot (ids are
+/// 36-character UUIDs). Looking an id up then reads one place in memory instead of two:
+/// with a `String` key, each probe also follows the key's pointer to its text, a second
+/// cache miss per lookup that was a third of the analytics index build over a million
+/// events. Looked up by bytes: `map.get(id.as_bytes())`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum IdKey {
+    Inline { len: u8, bytes: [u8; IdKey::INLINE] },
+    /// Ids longer than a UUID (imported from elsewhere) keep their text on the heap.
+    Heap(Box<[u8]>),
+}
+
+impl IdKey {
+    pub const INLINE: usize = 40;
+
+    pub fn new(id: &str) -> IdKey {
+        let b = id.as_bytes();
+        if b.len() <= IdKey::INLINE {
+            let mut bytes = [0u8; IdKey::INLINE];
+            bytes[..b.len()].copy_from_slice(b);
+            IdKey::Inline { len: b.len() as u8, bytes }
+        } else {
+            IdKey::Heap(b.into())
+        }
+    }
+
+    pub fn as_bytes(&self) -> &[u8] {
+        match self {
+            IdKey::Inline { len, bytes } => &bytes[..*len as usize],
+            IdKey::Heap(b) => b,
+        }
+    }
+}
+
+impl std::borrow::Borrow<[u8]> for IdKey {
+    fn borrow(&self) -> &[u8] {
+        self.as_bytes()
+    }
+}
+
+// Hashes as its bytes do, so a lookup by `&[u8]` finds it.
+impl std::hash::Hash for IdKey {
+    fn hash<H: std::hash::Hasher>(&self, h: &mut H) {
+        self.as_bytes().hash(h)
     }
 }
 
@@ -142,13 +192,51 @@ impl Hlc {
 #[derive(Default)]
 pub struct Fx(u64);
 
+impl Fx {
+    #[inline]
+    fn add(&mut self, word: u64) {
+        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+}
+
 impl std::hash::Hasher for Fx {
+    // Whole words are read in place: copying each 8-byte chunk into a buffer of
+    // unknown length compiled to a `memcpy` call per chunk, a third of the time of
+    // hashing a 36-character id (the analytics index hashes two per event).
+    #[inline]
     fn write(&mut self, bytes: &[u8]) {
-        for chunk in bytes.chunks(8) {
+        let mut words = bytes.chunks_exact(8);
+        for w in &mut words {
             let mut b = [0u8; 8];
-            b[..chunk.len()].copy_from_slice(chunk);
-            self.0 = (self.0.rotate_left(5) ^ u64::from_le_bytes(b)).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+            b.copy_from_slice(w);
+            self.add(u64::from_le_bytes(b));
         }
+        let rest = words.remainder();
+        if !rest.is_empty() {
+            let mut b = [0u8; 8];
+            b[..rest.len()].copy_from_slice(rest);
+            self.add(u64::from_le_bytes(b));
+        }
+    }
+    #[inline]
+    fn write_u8(&mut self, i: u8) {
+        self.add(i as u64);
+    }
+    #[inline]
+    fn write_u16(&mut self, i: u16) {
+        self.add(i as u64);
+    }
+    #[inline]
+    fn write_u32(&mut self, i: u32) {
+        self.add(i as u64);
+    }
+    #[inline]
+    fn write_u64(&mut self, i: u64) {
+        self.add(i);
+    }
+    #[inline]
+    fn write_usize(&mut self, i: usize) {
+        self.add(i as u64);
     }
     fn finish(&self) -> u64 {
         self.0
@@ -161,6 +249,22 @@ pub type FxSet<K> = std::collections::HashSet<K, std::hash::BuildHasherDefault<F
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn id_keys_find_ids_of_every_length_by_their_bytes() {
+        // A UUID (36 bytes, kept inline), the empty id, one at the inline limit (40) and
+        // one past it (41, kept on the heap): each is found by its own bytes and by no other.
+        let ids = ["8c0e2f7a-5b1d-4c3e-9f60-0a1b2c3d4e5f".to_string(), String::new(), "x".repeat(40), "x".repeat(41)];
+        let map: FxMap<IdKey, usize> = ids.iter().enumerate().map(|(i, id)| (IdKey::new(id), i)).collect();
+        for (i, id) in ids.iter().enumerate() {
+            assert_eq!(map.get(id.as_bytes()), Some(&i), "{id:?}");
+            assert_eq!(IdKey::new(id).as_bytes(), id.as_bytes());
+        }
+        assert!(matches!(IdKey::new(&ids[2]), IdKey::Inline { len: 40, .. }));
+        assert!(matches!(IdKey::new(&ids[3]), IdKey::Heap(_)));
+        assert_eq!(map.get("x".repeat(39).as_bytes()), None);
+        assert_eq!(map.get("8c0e2f7a-5b1d-4c3e-9f60-0a1b2c3d4e5e".as_bytes()), None);
+    }
 
     #[test]
     fn clock_stamps_increase_even_when_the_wall_clock_goes_back() {
