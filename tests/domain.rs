@@ -376,6 +376,30 @@ mod demo_dataset {
         }
     }
 
+    #[test]
+    fn stages_derived_from_a_log_out_of_order_equal_those_from_the_log_in_order() {
+        // Each deal's stage is the target of its last event by (time, stamp, id). With the
+        // log reversed, and with each deal's events rotated, the last event in the list is
+        // no longer the last in time: derive_stages must compare, and agree with the
+        // generator's stages (the last in time) and with an ordered log.
+        let ws = demo::generate(300, 11, 11, now(), Lang::En);
+        let truth: Vec<(Id, Id)> = ws.deals.iter().map(|d| (d.id.clone(), d.stage.clone())).collect();
+        let mut blank = ws.clone();
+        for d in &mut blank.deals {
+            d.stage = Id::from("stale");
+        }
+        let mut reversed = blank.clone();
+        reversed.events.reverse();
+        assert!(!reversed.events.is_sorted_by(|a, b| a.key() <= b.key()));
+        reversed.derive_stages();
+        let mut ordered = blank.clone();
+        ordered.derive_stages();
+        for ws in [&reversed, &ordered] {
+            let got: Vec<(Id, Id)> = ws.deals.iter().map(|d| (d.id.clone(), d.stage.clone())).collect();
+            assert_eq!(got, truth);
+        }
+    }
+
     /// Counting observed transitions over many deals recovers the documented matrix;
     /// each estimate must land within 4 standard errors of the truth.
     #[test]

@@ -3,7 +3,7 @@
 //! board shows it, flags deals without one, and the Today view is built from them.
 
 use super::error::{DomainError, Field};
-use super::ids::{FxSet, Id};
+use super::ids::{FxSet, Id, IdKey};
 use chrono::{DateTime, Duration, NaiveDateTime, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -78,22 +78,24 @@ pub struct Activity {
 
 /// The ids of the records an activity can be on: which activities still have their target
 /// after a load or a merge.
+/// (Keys hold their text: checking every activity of a large workspace probes these sets
+/// once each.)
 #[derive(Default)]
-pub struct Known<'a> {
-    pub deals: FxSet<&'a str>,
-    pub leads: FxSet<&'a str>,
-    pub accounts: FxSet<&'a str>,
-    pub contacts: FxSet<&'a str>,
+pub struct Known {
+    pub deals: FxSet<IdKey>,
+    pub leads: FxSet<IdKey>,
+    pub accounts: FxSet<IdKey>,
+    pub contacts: FxSet<IdKey>,
 }
 
-impl<'a> Known<'a> {
+impl Known {
     /// `deals`: the deals kept (a loader may have set some aside); the rest from `ws`.
-    pub fn of(deals: impl IntoIterator<Item = &'a Id>, ws: &'a super::workspace::Workspace) -> Known<'a> {
+    pub fn of<'a>(deals: impl IntoIterator<Item = &'a Id>, ws: &super::workspace::Workspace) -> Known {
         Known {
-            deals: deals.into_iter().map(Id::as_str).collect(),
-            leads: ws.leads.iter().map(|l| l.id.as_str()).collect(),
-            accounts: ws.accounts.iter().map(|a| a.id.as_str()).collect(),
-            contacts: ws.contacts.iter().map(|c| c.id.as_str()).collect(),
+            deals: deals.into_iter().map(IdKey::of).collect(),
+            leads: ws.leads.iter().map(|l| IdKey::of(&l.id)).collect(),
+            accounts: ws.accounts.iter().map(|a| IdKey::of(&a.id)).collect(),
+            contacts: ws.contacts.iter().map(|c| IdKey::of(&c.id)).collect(),
         }
     }
 }
@@ -154,7 +156,7 @@ impl Activity {
             On::Account => &known.accounts,
             On::Contact => &known.contacts,
         };
-        ids.contains(id.as_str())
+        ids.contains(id.as_bytes())
     }
 
     /// An open task: a next step still to take.

@@ -57,6 +57,10 @@ impl IdKey {
         }
     }
 
+    pub fn of(id: &Id) -> IdKey {
+        IdKey::new(id.as_str())
+    }
+
     pub fn as_bytes(&self) -> &[u8] {
         match self {
             IdKey::Inline { len, bytes } => &bytes[..*len as usize],

@@ -9,7 +9,7 @@ use super::error::{DomainError, Field};
 use super::lead::{AssignRule, Lead, LeadDraft, LeadStatus, Owner, Settings};
 use super::lookup::Lookup;
 use super::event::{CategoryChange, StageChange};
-use super::ids::{FxMap, FxSet, Hlc, Id, IdGen};
+use super::ids::{FxMap, FxSet, Hlc, Id, IdGen, IdKey};
 use super::opportunity::{DealDraft, DealFields, Opportunity};
 use super::pipeline::{from_template, Lang, Pipeline, StageKind, Template};
 use chrono::{DateTime, Duration, Utc};
@@ -286,10 +286,29 @@ impl Workspace {
     /// The current stage of every deal is the target of its last event.
     pub fn derive_stages(&mut self) {
         let Workspace { deals, events, .. } = self;
-        let last = last_events_in(events, deals.len());
-        for d in deals {
+        // Each event's deal found by position, with keys that hold their text (one place
+        // in memory per probe); the last event of each deal kept beside it.
+        let mut at: FxMap<IdKey, u32> = FxMap::with_capacity_and_hasher(deals.len(), Default::default());
+        for (i, d) in deals.iter().enumerate() {
+            at.entry(IdKey::of(&d.id)).or_insert(i as u32);
+        }
+        // In a log in order (as loaded: `order_logs`) the last event naming a deal is its
+        // last; only out of order are keys compared (reading the earlier event again is a
+        // second cache miss per event).
+        let ordered = events.is_sorted_by(|a, b| a.key() <= b.key());
+        let mut last: Vec<Option<&StageChange>> = vec![None; deals.len()];
+        for e in events.iter() {
+            if let Some(&i) = at.get(e.opportunity.as_bytes()) {
+                let slot = &mut last[i as usize];
+                if ordered || slot.is_none_or(|prev| prev.key() <= e.key()) {
+                    *slot = Some(e);
+                }
+            }
+        }
+        for d in deals.iter_mut() {
             // Assigned only when it differs: on a load nearly every stage is already right.
-            if let Some(e) = last.get(&d.id).filter(|e| e.to != d.stage) {
+            let found = at.get(d.id.as_bytes()).and_then(|&i| last[i as usize]);
+            if let Some(e) = found.filter(|e| e.to != d.stage) {
                 d.stage = e.to.clone();
             }
         }
