@@ -128,7 +128,7 @@ impl Flow {
             rank_stage.push(i);
             ranks += 1;
         }
-        let stage_lookup = pipeline.stages.iter().enumerate().map(|(i, s)| (IdKey::new(s.id.as_str()), i as u16)).collect();
+        let stage_lookup = pipeline.stages.iter().enumerate().map(|(i, s)| (IdKey::of(&s.id), i as u16)).collect();
         let mut flow = Flow {
             pipeline: pipeline.id.clone(),
             stages,
@@ -151,11 +151,11 @@ impl Flow {
         }
         let n = flow.deals.len();
         flow.events = by_deal(n, &ws.events, |e| {
-            let (&d, &s) = (flow.deal_lookup.get(e.opportunity.as_bytes())?, flow.stage_lookup.get(e.to.as_bytes())?);
+            let (&d, &s) = (flow.deal_lookup.get(&IdKey::of(&e.opportunity))?, flow.stage_lookup.get(&IdKey::of(&e.to))?);
             Some((d, e.at.timestamp(), s))
         });
         flow.categories = by_deal(n, &ws.category_changes, |c| {
-            Some((*flow.deal_lookup.get(c.opportunity.as_bytes())?, c.at.timestamp(), c.category))
+            Some((*flow.deal_lookup.get(&IdKey::of(&c.opportunity))?, c.at.timestamp(), c.category))
         });
         flow
     }
@@ -174,10 +174,10 @@ impl Flow {
             category: d.forecast_category,
             probability: d.probability,
         };
-        match self.deal_lookup.get(d.id.as_bytes()) {
+        match self.deal_lookup.get(&IdKey::of(&d.id)) {
             Some(&i) => self.deals[i as usize] = row,
             None => {
-                self.deal_lookup.insert(IdKey::new(d.id.as_str()), self.deals.len() as u32);
+                self.deal_lookup.insert(IdKey::of(&d.id), self.deals.len() as u32);
                 self.deals.push(row);
                 self.events.push(Vec::new());
                 self.categories.push(Vec::new());
@@ -188,7 +188,7 @@ impl Flow {
     /// Adds an event at its place in time (usually the end). Events of other pipelines'
     /// deals are ignored.
     fn push_event(&mut self, e: &StageChange) {
-        let (Some(&d), Some(&s)) = (self.deal_lookup.get(e.opportunity.as_bytes()), self.stage_lookup.get(e.to.as_bytes())) else { return };
+        let (Some(&d), Some(&s)) = (self.deal_lookup.get(&IdKey::of(&e.opportunity)), self.stage_lookup.get(&IdKey::of(&e.to))) else { return };
         let t = e.at.timestamp();
         let evs = &mut self.events[d as usize];
         let at = evs.partition_point(|x| x.0 <= t);
@@ -196,7 +196,7 @@ impl Flow {
     }
 
     fn push_category(&mut self, c: &CategoryChange) {
-        let Some(&d) = self.deal_lookup.get(c.opportunity.as_bytes()) else { return };
+        let Some(&d) = self.deal_lookup.get(&IdKey::of(&c.opportunity)) else { return };
         let t = c.at.timestamp();
         let calls = &mut self.categories[d as usize];
         let at = calls.partition_point(|x| x.0 <= t);
@@ -204,7 +204,7 @@ impl Flow {
     }
 
     pub fn has_deal(&self, id: &Id) -> bool {
-        self.deal_lookup.contains_key(id.as_bytes())
+        self.deal_lookup.contains_key(&IdKey::of(&id))
     }
 
     /// Reads the history of some deals again from the workspace's (ordered) logs: for
@@ -212,7 +212,7 @@ impl Flow {
     /// documents in the order the server stored them). One pass over the logs, with no
     /// rebuild of the other deals.
     pub fn refresh(&mut self, ws: &Workspace, deals: &FxSet<Id>) {
-        let at: FxMap<&Id, u32> = deals.iter().filter_map(|id| self.deal_lookup.get(id.as_bytes()).map(|&d| (id, d))).collect();
+        let at: FxMap<&Id, u32> = deals.iter().filter_map(|id| self.deal_lookup.get(&IdKey::of(&id)).map(|&d| (id, d))).collect();
         if at.is_empty() {
             return;
         }
@@ -221,7 +221,7 @@ impl Flow {
             self.categories[d as usize].clear();
         }
         for e in &ws.events {
-            if let (Some(&d), Some(&s)) = (at.get(&e.opportunity), self.stage_lookup.get(e.to.as_bytes())) {
+            if let (Some(&d), Some(&s)) = (at.get(&e.opportunity), self.stage_lookup.get(&IdKey::of(&e.to))) {
                 self.events[d as usize].push((e.at.timestamp(), s));
             }
         }
@@ -254,7 +254,7 @@ impl Flow {
                 if d.pipeline != self.pipeline {
                     return true;
                 }
-                let known = self.deal_lookup.contains_key(d.id.as_bytes());
+                let known = self.deal_lookup.contains_key(&IdKey::of(&d.id));
                 // Into the trash: the index drops it by rebuilding.
                 if d.deleted_at.is_some() {
                     return !known;

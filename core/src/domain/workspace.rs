@@ -298,7 +298,7 @@ impl Workspace {
         let ordered = events.is_sorted_by(|a, b| a.key() <= b.key());
         let mut last: Vec<Option<&StageChange>> = vec![None; deals.len()];
         for e in events.iter() {
-            if let Some(&i) = at.get(e.opportunity.as_bytes()) {
+            if let Some(&i) = at.get(&IdKey::of(&e.opportunity)) {
                 let slot = &mut last[i as usize];
                 if ordered || slot.is_none_or(|prev| prev.key() <= e.key()) {
                     *slot = Some(e);
@@ -307,7 +307,7 @@ impl Workspace {
         }
         for d in deals.iter_mut() {
             // Assigned only when it differs: on a load nearly every stage is already right.
-            let found = at.get(d.id.as_bytes()).and_then(|&i| last[i as usize]);
+            let found = at.get(&IdKey::of(&d.id)).and_then(|&i| last[i as usize]);
             if let Some(e) = found.filter(|e| e.to != d.stage) {
                 d.stage = e.to.clone();
             }

@@ -223,7 +223,7 @@ pub fn set_aside_dangling(ws: &mut Workspace, bad: &mut Vec<Quarantined>) {
     let deal_pipeline: FxMap<IdKey, &Pipeline> =
         deals.iter().filter_map(|d| pipeline_of.get(d.pipeline.as_str()).map(|p| (IdKey::of(&d.id), *p))).collect();
     events.retain(|e| {
-        let reason = match deal_pipeline.get(e.opportunity.as_bytes()) {
+        let reason = match deal_pipeline.get(&IdKey::of(&e.opportunity)) {
             None => Some(Dangling::UnknownDeal(e.opportunity.to_string())),
             Some(p) => e.from.iter().chain([&e.to]).find(|s| p.stage(s).is_none()).map(|s| Dangling::UnknownStage(s.to_string())),
         };
@@ -234,7 +234,7 @@ pub fn set_aside_dangling(ws: &mut Workspace, bad: &mut Vec<Quarantined>) {
         keep
     });
     category_changes.retain(|c| {
-        let keep = deal_pipeline.contains_key(c.opportunity.as_bytes());
+        let keep = deal_pipeline.contains_key(&IdKey::of(&c.opportunity));
         if !keep {
             bad.push(Quarantined { store: Kind::Calls.name(), id: c.id.to_string(), reason: Dangling::UnknownDeal(c.opportunity.to_string()) });
         }
