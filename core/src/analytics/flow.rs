@@ -204,7 +204,7 @@ impl Flow {
     }
 
     pub fn has_deal(&self, id: &Id) -> bool {
-        self.deal_lookup.contains_key(&IdKey::of(&id))
+        self.deal_lookup.contains_key(&IdKey::of(id))
     }
 
     /// Reads the history of some deals again from the workspace's (ordered) logs: for
@@ -212,7 +212,7 @@ impl Flow {
     /// documents in the order the server stored them). One pass over the logs, with no
     /// rebuild of the other deals.
     pub fn refresh(&mut self, ws: &Workspace, deals: &FxSet<Id>) {
-        let at: FxMap<&Id, u32> = deals.iter().filter_map(|id| self.deal_lookup.get(&IdKey::of(&id)).map(|&d| (id, d))).collect();
+        let at: FxMap<&Id, u32> = deals.iter().filter_map(|id| self.deal_lookup.get(&IdKey::of(id)).map(|&d| (id, d))).collect();
         if at.is_empty() {
             return;
         }

@@ -156,7 +156,7 @@ impl Activity {
             On::Account => &known.accounts,
             On::Contact => &known.contacts,
         };
-        ids.contains(&IdKey::of(&id))
+        ids.contains(&IdKey::of(id))
     }
 
     /// An open task: a next step still to take.
