@@ -186,6 +186,25 @@ fn backtest_prefers_the_data_when_set_probabilities_are_wrong() {
 }
 
 #[test]
+fn the_forecast_page_in_pieces_equals_it_in_one_go() {
+    // The page estimates the model once, steps the backtest a month at a time (yielding in
+    // between) and reuses its model for the ranking and today's calibration: the same
+    // figures as each computed on its own.
+    let ws = demo::generate(800, 5, 5, now(), Lang::En);
+    let flow = Flow::build(&ws, &ws.pipelines[0]);
+    let q = query(now().timestamp(), 30, 0);
+    let model = Model::estimate(&flow, q.as_of, &q.filter);
+    let mut b = funnelscope::forecast::backtest::Backtester::new(q.as_of, 6, &q.filter);
+    let mut steps = 1;
+    while !b.step(&flow) {
+        steps += 1;
+    }
+    assert_eq!(steps, 6, "one month per step");
+    assert_eq!(b.finish(&flow, &model), backtest(&flow, q.as_of, 6, &q.filter));
+    assert_eq!(rank_improvements_with(&flow, &model, &q), rank_improvements(&flow, &q));
+}
+
+#[test]
 fn what_if_moves_the_forecast_the_right_way() {
     let ws = demo::generate(600, 3, 3, now(), Lang::En);
     let flow = Flow::build(&ws, &ws.pipelines[0]);

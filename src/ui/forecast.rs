@@ -7,8 +7,8 @@ use super::state::{now, use_app, yield_to_browser};
 use super::{href, View};
 use crate::domain::money::format_estimate;
 use crate::domain::{Command, Id};
-use crate::forecast::backtest::{backtest, Backtest};
-use crate::forecast::{forecast_with, horizon_end, Horizon, rank_improvements, Forecast, ForecastQuery, Model, Reason, Simulator, WhatIf, MIN_CLOSED_DEALS};
+use crate::forecast::backtest::{Backtest, Backtester};
+use crate::forecast::{forecast_with, horizon_end, Horizon, rank_improvements_with, Forecast, ForecastQuery, Model, Reason, Simulator, WhatIf, MIN_CLOSED_DEALS};
 use crate::i18n::{fill, K};
 use leptos::prelude::*;
 
@@ -75,19 +75,43 @@ pub fn ForecastPage() -> impl IntoView {
         generation.set_value(gen);
         let q = ForecastQuery { as_of: as_of.timestamp(), until, trials: 0, seed: 2026, filter: Default::default(), what_if };
         leptos::task::spawn_local(async move {
-            // Point estimates, backtest and ranking at once; the Monte Carlo in slices.
+            // A piece at a time, yielding to the browser in between (at 10,000 deals all of
+            // it at once held the page for a third of a second): the model and the point
+            // estimates, each backtest month, the ranking, then the Monte Carlo in slices.
+            // A newer question (another period, a change to the pipeline) stops this one.
+            let stale = || generation.get_value() != gen;
             let base = app.with_index_untracked(|flow| {
                 let model = Model::estimate(flow, q.as_of, &q.filter);
                 let f = forecast_with(flow, &model, &q);
-                let bt = backtest(flow, q.as_of, BACKTEST_MONTHS, &q.filter);
-                let ranking = rank_improvements(flow, &q);
-                let names = flow.stages.iter().map(|s| s.name.clone()).collect::<Vec<_>>();
-                (model, f, bt, ranking, names)
+                (model, f)
             });
-            let Some((model, f, bt, ranking, stage_names)) = base else {
+            let Some((model, f)) = base else {
                 results.set(None);
                 return;
             };
+            let mut bt = Backtester::new(q.as_of, BACKTEST_MONTHS, &q.filter);
+            loop {
+                yield_to_browser().await;
+                if stale() {
+                    return;
+                }
+                match app.with_index_untracked(|flow| bt.step(flow)) {
+                    Some(true) => break,
+                    Some(false) => {}
+                    None => return results.set(None),
+                }
+            }
+            yield_to_browser().await;
+            if stale() {
+                return;
+            }
+            let Some(bt) = app.with_index_untracked(|flow| bt.finish(flow, &model)) else { return results.set(None) };
+            yield_to_browser().await;
+            if stale() {
+                return;
+            }
+            let rest = app.with_index_untracked(|flow| (rank_improvements_with(flow, &model, &q), flow.stages.iter().map(|s| s.name.clone()).collect::<Vec<_>>()));
+            let Some((ranking, stage_names)) = rest else { return results.set(None) };
             let mut sim = Simulator::new(&f.deals, &model, f.horizon_days, q.what_if.extra_deals, q.seed);
             while sim.done() < TRIALS {
                 sim.run(TRIAL_SLICE.min(TRIALS - sim.done()));

@@ -81,15 +81,43 @@ fn score(periods: &[PeriodResult], pick: fn(&PeriodResult) -> f64) -> MethodScor
 
 /// Backtests the `months` whole months before the month of `as_of`.
 pub fn backtest(flow: &Flow, as_of: i64, months: u32, filter: &DealFilter) -> Backtest {
-    let sel = Selection::new(flow, filter);
-    let this_month = month_start(as_of);
-    let mut periods = Vec::new();
-    let mut predictions: Vec<(f64, bool)> = Vec::new();
-    for k in (1..=months).rev() {
-        let (Some(start), Some(end)) = (this_month.checked_sub_months(Months::new(k)), this_month.checked_sub_months(Months::new(k - 1)))
+    let mut b = Backtester::new(as_of, months, filter);
+    while !b.step(flow) {}
+    let now = Model::estimate(flow, as_of, filter);
+    b.finish(flow, &now)
+}
+
+/// The backtest a month at a time (each month is a model and a forecast as of its start:
+/// at 10,000 deals the six took a third of a second in one go), for a page to yield to the
+/// browser in between. `step` with the same flow until it says done, then `finish`.
+pub struct Backtester {
+    as_of: i64,
+    filter: DealFilter,
+    this_month: NaiveDate,
+    /// Months before this one still to replay, the oldest first.
+    left: u32,
+    periods: Vec<PeriodResult>,
+    predictions: Vec<(f64, bool)>,
+}
+
+impl Backtester {
+    pub fn new(as_of: i64, months: u32, filter: &DealFilter) -> Backtester {
+        Backtester { as_of, filter: filter.clone(), this_month: month_start(as_of), left: months, periods: Vec::new(), predictions: Vec::new() }
+    }
+
+    /// Replays the next month; true when all are done.
+    pub fn step(&mut self, flow: &Flow) -> bool {
+        if self.left == 0 {
+            return true;
+        }
+        let k = self.left;
+        self.left -= 1;
+        let (as_of, filter) = (self.as_of, &self.filter);
+        let (Some(start), Some(end)) = (self.this_month.checked_sub_months(Months::new(k)), self.this_month.checked_sub_months(Months::new(k - 1)))
         else {
-            continue;
+            return self.left == 0;
         };
+        let sel = Selection::new(flow, filter);
         let (t0, t1) = (ts(start), ts(end));
         let q = ForecastQuery { as_of: t0, until: t1, trials: 0, seed: 0, filter: filter.clone(), what_if: WhatIf::default() };
         let model = Model::estimate(flow, t0, filter);
@@ -110,8 +138,8 @@ pub fn backtest(flow: &Flow, as_of: i64, months: u32, filter: &DealFilter) -> Ba
                 actual += money.price(flow, row, t).amount().unwrap_or(0) as f64;
             }
         }
-        predictions.extend(f.deals.iter().map(|s| (s.probability, won_in_period[s.deal])));
-        periods.push(PeriodResult {
+        self.predictions.extend(f.deals.iter().map(|s| (s.probability, won_in_period[s.deal])));
+        self.periods.push(PeriodResult {
             start: DateTime::from_timestamp(t0, 0).unwrap_or_default(),
             end: DateTime::from_timestamp(t1, 0).unwrap_or_default(),
             actual,
@@ -119,46 +147,52 @@ pub fn backtest(flow: &Flow, as_of: i64, months: u32, filter: &DealFilter) -> Ba
             weighted: f.weighted,
             commit: f.commit,
         });
+        self.left == 0
     }
-    let calibration = (0..10)
-        .filter_map(|b| {
-            let (from, to) = (b as f64 / 10.0, (b + 1) as f64 / 10.0);
-            let inside: Vec<&(f64, bool)> =
-                predictions.iter().filter(|p| p.0 >= from && (p.0 < to || (b == 9 && p.0 <= 1.0))).collect();
-            (!inside.is_empty()).then(|| Bucket {
-                from,
-                to,
-                mean_predicted: inside.iter().map(|p| p.0).sum::<f64>() / inside.len() as f64,
-                realized: inside.iter().filter(|p| p.1).count() as f64 / inside.len() as f64,
-                n: inside.len(),
+
+    /// Scores, calibration buckets and today's stage calibration (from `now_model`, the
+    /// model as of the backtest's `as_of` with its filter, which the caller has).
+    pub fn finish(self, flow: &Flow, now_model: &Model) -> Backtest {
+        let Backtester { periods, predictions, .. } = self;
+        let calibration = (0..10)
+            .filter_map(|b| {
+                let (from, to) = (b as f64 / 10.0, (b + 1) as f64 / 10.0);
+                let inside: Vec<&(f64, bool)> =
+                    predictions.iter().filter(|p| p.0 >= from && (p.0 < to || (b == 9 && p.0 <= 1.0))).collect();
+                (!inside.is_empty()).then(|| Bucket {
+                    from,
+                    to,
+                    mean_predicted: inside.iter().map(|p| p.0).sum::<f64>() / inside.len() as f64,
+                    realized: inside.iter().filter(|p| p.1).count() as f64 / inside.len() as f64,
+                    n: inside.len(),
+                })
             })
-        })
-        .collect();
-    let now_model = Model::estimate(flow, as_of, filter);
-    let stages = flow
-        .stages
-        .iter()
-        .enumerate()
-        .filter(|(_, s)| s.kind == crate::domain::StageKind::Open && !s.archived)
-        .map(|(i, s)| {
-            let c = &now_model.stage[i];
-            let realized = (c.n > 0).then(|| c.inc.at(365.0).0);
-            StageCalibration {
-                stage: i,
-                name: s.name.clone(),
-                set: s.probability,
-                realized,
-                n: c.n,
-                suggested: realized.filter(|_| c.n >= MIN_SUBJECTS).map(|r| (r * 100.0).round() as u8),
-            }
-        })
-        .collect();
-    Backtest {
-        data_driven: score(&periods, |p| p.data_driven),
-        weighted: score(&periods, |p| p.weighted),
-        commit: score(&periods, |p| p.commit),
-        periods,
-        calibration,
-        stages,
+            .collect();
+        let stages = flow
+            .stages
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| s.kind == crate::domain::StageKind::Open && !s.archived)
+            .map(|(i, s)| {
+                let c = &now_model.stage[i];
+                let realized = (c.n > 0).then(|| c.inc.at(365.0).0);
+                StageCalibration {
+                    stage: i,
+                    name: s.name.clone(),
+                    set: s.probability,
+                    realized,
+                    n: c.n,
+                    suggested: realized.filter(|_| c.n >= MIN_SUBJECTS).map(|r| (r * 100.0).round() as u8),
+                }
+            })
+            .collect();
+        Backtest {
+            data_driven: score(&periods, |p| p.data_driven),
+            weighted: score(&periods, |p| p.weighted),
+            commit: score(&periods, |p| p.commit),
+            periods,
+            calibration,
+            stages,
+        }
     }
 }

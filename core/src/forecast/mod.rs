@@ -486,8 +486,13 @@ pub fn simulate(deals: &[DealScore], model: &Model, h: f64, extra_deals: u32, tr
 /// Ranked against the current forecast, not against a what-if scenario the user may have
 /// set (that made gains negative: "+-$27,589.44").
 pub fn rank_improvements(flow: &Flow, q: &ForecastQuery) -> Vec<(usize, f64)> {
-    let model = Model::estimate(flow, q.as_of, &q.filter);
-    let base = forecast_with(flow, &model, &ForecastQuery { trials: 0, what_if: WhatIf::default(), ..q.clone() });
+    rank_improvements_with(flow, &Model::estimate(flow, q.as_of, &q.filter), q)
+}
+
+/// `rank_improvements` with the model as of `q.as_of` already estimated (the forecast page
+/// has it: estimating it again was a third of the ranking's time).
+pub fn rank_improvements_with(flow: &Flow, model: &Model, q: &ForecastQuery) -> Vec<(usize, f64)> {
+    let base = forecast_with(flow, model, &ForecastQuery { trials: 0, what_if: WhatIf::default(), ..q.clone() });
     let base_total = base.expected_open + base.expected_new;
     let mut out: Vec<(usize, f64)> = flow
         .stages
@@ -496,7 +501,7 @@ pub fn rank_improvements(flow: &Flow, q: &ForecastQuery) -> Vec<(usize, f64)> {
         .filter(|(_, s)| s.kind == StageKind::Open && !s.archived)
         .map(|(i, _)| {
             let wq = ForecastQuery { trials: 0, what_if: WhatIf { conversion: Some((i, 1.0)), ..WhatIf::default() }, ..q.clone() };
-            let f = forecast_with(flow, &model, &wq);
+            let f = forecast_with(flow, model, &wq);
             (i, f.expected_open + f.expected_new - base_total)
         })
         .collect();
