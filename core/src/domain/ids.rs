@@ -34,8 +34,8 @@ impl From<&str> for Id {
 /// An id as a hash-map key that keeps its text inside the map's own slot (ids are
 /// 36-character UUIDs). Looking an id up then reads one place in memory instead of two:
 /// with a `String` key, each probe also follows the key's pointer to its text, a second
-/// cache miss per lookup that was a third of the analytics index build over a million
-/// events. The text is held as whole words, compared and hashed a word at a time (a byte
+/// cache miss per lookup (finding the deal and stage of 984,593 events natively: 155 ms
+/// with `String` keys, 86 ms with these). The text is held as whole words, compared and hashed a word at a time (a byte
 /// slice compares by `memcmp`, a byte loop in wasm). Probed with a key made the same way:
 /// `map.get(&IdKey::of(id))`.
 #[derive(Clone, Debug)]
@@ -232,8 +232,7 @@ impl Fx {
 
 impl std::hash::Hasher for Fx {
     // Whole words are read in place: copying each 8-byte chunk into a buffer of
-    // unknown length compiled to a `memcpy` call per chunk, a third of the time of
-    // hashing a 36-character id (the analytics index hashes two per event).
+    // unknown length compiled to a `memcpy` call per chunk.
     #[inline]
     fn write(&mut self, bytes: &[u8]) {
         let mut words = bytes.chunks_exact(8);
