@@ -143,14 +143,16 @@ export const storedLayout = (page, store) => page.evaluate((store) => new Promis
 }), store);
 
 /** Starts counting the page's long tasks (the browser's own observer: tasks over 50 ms);
- *  the returned function reads the longest and how many, for a figure to print. */
+ *  the returned function reads the longest and how many, for a figure to print. Each one's
+ *  [start, duration] is kept in `window.__longTasks.entries`. */
 export async function watchLongTasks(page) {
   await page.evaluate(() => {
-    window.__longTasks = { longest: 0, count: 0 };
+    window.__longTasks = { longest: 0, count: 0, entries: [] };
     new PerformanceObserver((list) => {
       for (const e of list.getEntries()) {
         window.__longTasks.longest = Math.max(window.__longTasks.longest, e.duration);
         window.__longTasks.count += 1;
+        window.__longTasks.entries.push([e.startTime, e.duration]);
       }
     }).observe({ type: 'longtask' });
   });

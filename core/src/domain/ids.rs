@@ -14,9 +14,6 @@ impl Id {
     pub fn as_str(&self) -> &str {
         &self.0
     }
-    pub fn as_bytes(&self) -> &[u8] {
-        self.0.as_bytes()
-    }
 }
 
 impl fmt::Display for Id {
@@ -69,8 +66,9 @@ impl IdKey {
         IdKey::new(id.as_str())
     }
 
-    /// The id's text.
-    pub fn to_bytes(&self) -> Vec<u8> {
+    /// The id's text (the tests check it survives the words).
+    #[cfg(test)]
+    fn to_bytes(&self) -> Vec<u8> {
         match self {
             IdKey::Inline { len, words } => words.iter().flat_map(|w| w.to_le_bytes()).take(*len as usize).collect(),
             IdKey::Heap(b) => b.to_vec(),
