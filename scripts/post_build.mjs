@@ -1,6 +1,14 @@
-// Trunk post-build hook (Trunk.toml [[hooks]]): locks the page down and makes it work
-// offline. Runs on Trunk's staging directory (TRUNK_STAGING_DIR) before it becomes dist/.
+// Trunk post-build hook (Trunk.toml [[hooks]]): splits the wasm, locks the page down and
+// makes it work offline. Runs on Trunk's staging directory (TRUNK_STAGING_DIR) before it
+// becomes dist/.
 //
+// 0. The screens other than the board and the welcome page are split points in the code
+//    (`wasm_split` in src/ui/mod.rs): wasm-split-cli moves them, and whatever only they
+//    use, out of the first download into chunks fetched after the first screen. It works
+//    on cargo's own output (linked with relocations, .cargo/config.toml), so Trunk's
+//    wasm-bindgen output is made again here from the split main module, and wasm-opt
+//    (release) runs here on every module. Chunks and their loader get content-hashed
+//    names like Trunk's files, so a new deploy never meets an old chunk in a cache.
 // 1. Trunk writes its wasm bootstrap as an inline <script>. A Content-Security-Policy
 //    that allows only the app's own files would block it, so it is moved into a hashed
 //    file (boot-<hash>.js) with the service-worker registration appended.
@@ -13,7 +21,9 @@
 // 4. Every file is written precompressed beside itself (`name.br`, brotli at its best;
 //    `name.gz`, gzip -9) for static hosts that serve those when the browser accepts them
 //    (README); the sizes of the first load are printed.
-import { readFile, writeFile, readdir } from 'node:fs/promises';
+import { readFile, writeFile, readdir, mkdtemp, rm, rename } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
+import { tmpdir } from 'node:os';
 import { brotliCompressSync, gzipSync, constants as zlib } from 'node:zlib';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
@@ -41,6 +51,62 @@ export const CSP = [
   "object-src 'none'",
 ].join('; ');
 
+const sha = (text, n = 16) => createHash('sha256').update(text).digest('hex').slice(0, n);
+const sri = (bytes) => 'sha384-' + createHash('sha384').update(bytes).digest('base64');
+const run = (cmd, args) => execFileSync(cmd, args, { stdio: ['ignore', 'ignore', 'inherit'] });
+
+{
+  const release = process.env.TRUNK_PROFILE === 'release';
+  const js = (await readdir(dir)).find((f) => /^funnelscope-[0-9a-f]+\.js$/.test(f));
+  if (!js) {
+    console.error('post_build: no funnelscope-<hash>.js in the staging directory');
+    process.exit(1);
+  }
+  const stem = js.slice(0, -3);
+  const target = process.env.CARGO_TARGET_DIR || join(process.env.TRUNK_SOURCE_DIR, 'target');
+  const input = join(target, 'wasm32-unknown-unknown', release ? 'release' : 'debug', 'funnelscope.wasm');
+  const tmp = await mkdtemp(join(tmpdir(), 'funnelscope-split-'));
+  run('wasm-split-cli', [input, tmp, '--out-name', stem]);
+  // The split main module still imports its loader and exports what the chunks call:
+  // wasm-bindgen must keep those exports and their names.
+  run('wasm-bindgen', ['--target=web', '--no-typescript', '--keep-lld-exports', '--no-demangle', `--out-dir=${dir}`, `--out-name=${stem}`, join(tmp, `${stem}.wasm`)]);
+  const opt = (file) => release && run('wasm-opt', ['-Oz', '--enable-bulk-memory', '--enable-nontrapping-float-to-int', '--enable-sign-ext', '--enable-mutable-globals', '--enable-reference-types', file, '-o', file]);
+  opt(join(dir, `${stem}_bg.wasm`));
+  let loader = await readFile(join(tmp, '__wasm_split.js'), 'utf8');
+  const chunks = (await readdir(tmp)).filter((f) => f.endsWith('.wasm') && f !== `${stem}.wasm`);
+  for (const chunk of chunks) {
+    opt(join(tmp, chunk));
+    const bytes = await readFile(join(tmp, chunk));
+    const named = `${chunk.slice(0, -5)}-${sha(bytes)}.wasm`;
+    await writeFile(join(dir, named), bytes);
+    if (!loader.includes(`"./${chunk}"`)) {
+      console.error(`post_build: the split loader does not name ${chunk}`);
+      process.exit(1);
+    }
+    loader = loader.replaceAll(`"./${chunk}"`, `"./${named}"`);
+  }
+  const loaderName = `split-${sha(loader)}.js`;
+  await writeFile(join(dir, loaderName), loader);
+  // Only the JS import changes: the wasm's own import keeps the module name it was linked with.
+  const mainJs = await readFile(join(dir, js), 'utf8');
+  const importLine = 'from "./__wasm_split.js"';
+  if (!mainJs.includes(importLine)) {
+    console.error('post_build: the main module does not import the split loader');
+    process.exit(1);
+  }
+  await writeFile(join(dir, js), mainJs.replaceAll(importLine, `from "./${loaderName}"`));
+  await rm(tmp, { recursive: true });
+  // Trunk's index.html carries the integrity of the files it wrote: now those of ours.
+  const indexPath = join(dir, 'index.html');
+  let html = await readFile(indexPath, 'utf8');
+  for (const f of [js, `${stem}_bg.wasm`]) {
+    const re = new RegExp(`(href="\\./${f.replace('.', '\\.')}"[^>]*integrity=")[^"]*(")`);
+    html = html.replace(re, `$1${sri(await readFile(join(dir, f)))}$2`);
+  }
+  await writeFile(indexPath, html);
+  console.log(`post_build: split ${chunks.length} chunk(s) off the first download (${loaderName})`);
+}
+
 // `trunk serve` (a debug build) adds its live-reload script inline and rebuilds on every
 // change: a CSP would block that script and a cache-first worker would serve stale builds.
 // Both apply to release builds, which are what gets deployed and tested.
@@ -48,8 +114,6 @@ if (process.env.TRUNK_PROFILE !== 'release') {
   console.log('post_build: debug build, no CSP and no service worker (trunk serve live reload)');
   process.exit(0);
 }
-
-const sha = (text, n = 16) => createHash('sha256').update(text).digest('hex').slice(0, n);
 
 const REGISTER = `
 // Offline: a service worker caches this deploy. A newer deploy is installed in the
@@ -91,7 +155,7 @@ if (!m) {
 const boot = m[1].trim() + '\n' + REGISTER;
 const bootName = `boot-${sha(boot)}.js`;
 await writeFile(join(dir, bootName), boot);
-const integrity = 'sha384-' + createHash('sha384').update(boot).digest('base64');
+const integrity = sri(boot);
 html = html.replace(inline, `<script type="module" src="./${bootName}" integrity="${integrity}"></script>`);
 html = html.replace('<head>', `<head>\n    <meta http-equiv="Content-Security-Policy" content="${CSP}" />`);
 await writeFile(indexPath, html);
@@ -136,7 +200,7 @@ console.log(`post_build: ${bootName}, CSP set, sw.js caches ${files.length + 1} 
 // Only files a browser fetches as text or wasm; images are small and svg is text too.
 const COMPRESS = /\.(html|js|css|wasm|svg|json)$/;
 const sizes = { raw: 0, gz: 0, br: 0 };
-const firstLoad = /^(index\.html|boot-.*\.js|funnelscope-[^_]*\.js|funnelscope-.*_bg\.wasm|main-.*\.css)$/;
+const firstLoad = /^(index\.html|boot-.*\.js|funnelscope-[^_]*\.js|funnelscope-.*_bg\.wasm|split-.*\.js|main-.*\.css)$/;
 for (const f of [...files, 'sw.js'].filter((f) => COMPRESS.test(f))) {
   const raw = await readFile(join(dir, f));
   const gz = gzipSync(raw, { level: 9 });

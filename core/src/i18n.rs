@@ -24,6 +24,9 @@ macro_rules! texts {
 texts! {
     Tagline => "sales funnel", "商机漏斗";
     Loading => "Opening your pipeline…", "正在打开商机漏斗…";
+    LoadingScreen => "Loading this page…", "正在加载此页面…";
+    ScreenUnavailable => "This page could not be loaded: the connection to the site failed before this version of the app was fully downloaded. Your data is safe.", "无法加载此页面：在本版本应用下载完成之前与网站的连接中断了。您的数据不受影响。";
+    ReloadPage => "Reload", "刷新";
     Pipeline => "Pipeline", "漏斗";
     MainNavigation => "Main", "主导航";
     Board => "Board", "看板";

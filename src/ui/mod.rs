@@ -154,29 +154,45 @@ fn Shell() -> impl IntoView {
     // change to the workspace.
     let has_pipelines = Memo::new(move |_| app.ws.with(|ws| ws.live_pipelines().next().is_some()));
     let opening = Memo::new(move |_| app.storage.get() == StorageStatus::Opening);
+    let chunks = RwSignal::new(Chunks::Loading);
     let main = move || {
         if opening.get() {
             return view! { <p class="loading" role="status">{app.t(K::Loading)}</p> }.into_any();
         }
         match view.get() {
             View::Welcome => view! { <welcome::Welcome/> }.into_any(),
-            View::Data => view! { <data::DataPage/> }.into_any(),
-            View::Trash => view! { <trash::TrashPage/> }.into_any(),
+            View::Data => screen(app, chunks, data_screen()),
+            View::Trash => screen(app, chunks, trash_screen()),
             _ if !has_pipelines.get() => view! { <welcome::Welcome/> }.into_any(),
             View::Board => view! { <board::Board/> }.into_any(),
-            View::List => view! { <deal_list::DealList/> }.into_any(),
-            View::Today => view! { <today::Today/> }.into_any(),
-            View::Leads => view! { <leads::LeadsPage/> }.into_any(),
-            View::Accounts => view! { <accounts::AccountsPage/> }.into_any(),
-            View::Account(id) => view! { <accounts::AccountPage id=id/> }.into_any(),
-            View::Contact(id) => view! { <accounts::ContactPage id=id/> }.into_any(),
-            View::Lead(id) => view! { <leads::LeadPage id=id/> }.into_any(),
-            View::Deal(id) => view! { <deal_detail::DealDetail id=id/> }.into_any(),
-            View::Stages => view! { <stage_editor::StageEditor/> }.into_any(),
-            View::Analytics => view! { <dashboard::Dashboard/> }.into_any(),
-            View::Forecast => view! { <forecast::ForecastPage/> }.into_any(),
+            View::List => screen(app, chunks, list_screen()),
+            View::Today => screen(app, chunks, today_screen()),
+            View::Leads => screen(app, chunks, leads_screen()),
+            View::Accounts => screen(app, chunks, accounts_screen()),
+            View::Account(id) => screen(app, chunks, account_screen(id)),
+            View::Contact(id) => screen(app, chunks, contact_screen(id)),
+            View::Lead(id) => screen(app, chunks, lead_screen(id)),
+            View::Deal(id) => screen(app, chunks, deal_screen(id)),
+            View::Stages => screen(app, chunks, stages_screen()),
+            View::Analytics => screen(app, chunks, analytics_screen()),
+            View::Forecast => screen(app, chunks, forecast_screen()),
         }
     };
+    // The other screens' code is fetched once the first screen is up (the board, or the
+    // welcome page), so that it never delays it; a screen asked for before that waits.
+    Effect::new(move |done: Option<bool>| {
+        if done == Some(true) || opening.get() {
+            return done.unwrap_or(false);
+        }
+        leptos::task::spawn_local(async move {
+            let state = match load_screens().await {
+                Ok(()) => Chunks::Ready,
+                Err(_) => Chunks::Failed,
+            };
+            chunks.set(state);
+        });
+        true
+    });
     view! {
         <Header/>
         <Banners/>
@@ -185,6 +201,88 @@ fn Shell() -> impl IntoView {
         <deal_form::DealForm/>
         <activities::ActivityDialog/>
     }
+}
+
+/// Where the code of the screens other than the board and the welcome page stands: it is
+/// split off the first download (`wasm_split`, see scripts/post_build.mjs) and fetched
+/// after the first screen.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Chunks {
+    Loading,
+    Ready,
+    Failed,
+}
+
+/// A split-off screen: built at once when its code is in, else a line saying why not yet.
+/// `build` is the screen's split function, whose future is ready on its first poll once
+/// its chunk is loaded (`load_screens` awaited each one's loader), so the screen is built
+/// here, synchronously, under this reactive owner like any other.
+fn screen(app: AppState, chunks: RwSignal<Chunks>, build: impl std::future::Future<Output = Result<AnyView, SplitLoaderError>>) -> AnyView {
+    let state = chunks.get();
+    if state == Chunks::Ready {
+        let mut build = std::pin::pin!(build);
+        let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+        if let std::task::Poll::Ready(Ok(v)) = build.as_mut().poll(&mut cx) {
+            return v;
+        }
+    }
+    match state {
+        Chunks::Failed => view! {
+            <p class="banner error" role="alert">
+                {app.t(K::ScreenUnavailable)} " "
+                <button on:click=move |_| { let _ = window().location().reload(); }>{app.t(K::ReloadPage)}</button>
+            </p>
+        }
+        .into_any(),
+        _ => view! { <p class="loading" role="status">{app.t(K::LoadingScreen)}</p> }.into_any(),
+    }
+}
+
+use leptos::wasm_split::SplitLoaderError;
+
+/// The split points: each function below and everything only it reaches goes into a
+/// chunk fetched on demand instead of the first download. All sit in one module
+/// (`screens`), so the first use fetches them together; code they share with each other
+/// but not with the board goes into shared chunks, fetched with them.
+macro_rules! split_screen {
+    ($name:ident, $preload:ident, ($($arg:ident: $ty:ty),*), $body:expr) => {
+        #[allow(improper_ctypes_definitions, improper_ctypes)]
+        #[leptos::wasm_split::wasm_split(screens, wasm_split_path = ::leptos::wasm_split, preload($preload), fallible)]
+        fn $name($($arg: $ty),*) -> Result<AnyView, SplitLoaderError> {
+            Ok($body.into_any())
+        }
+    };
+}
+split_screen!(data_screen, preload_data, (), view! { <data::DataPage/> });
+split_screen!(trash_screen, preload_trash, (), view! { <trash::TrashPage/> });
+split_screen!(list_screen, preload_list, (), view! { <deal_list::DealList/> });
+split_screen!(today_screen, preload_today, (), view! { <today::Today/> });
+split_screen!(leads_screen, preload_leads, (), view! { <leads::LeadsPage/> });
+split_screen!(accounts_screen, preload_accounts, (), view! { <accounts::AccountsPage/> });
+split_screen!(account_screen, preload_account, (id: Id), view! { <accounts::AccountPage id=id/> });
+split_screen!(contact_screen, preload_contact, (id: Id), view! { <accounts::ContactPage id=id/> });
+split_screen!(lead_screen, preload_lead, (id: Id), view! { <leads::LeadPage id=id/> });
+split_screen!(deal_screen, preload_deal, (id: Id), view! { <deal_detail::DealDetail id=id/> });
+split_screen!(stages_screen, preload_stages, (), view! { <stage_editor::StageEditor/> });
+split_screen!(analytics_screen, preload_analytics, (), view! { <dashboard::Dashboard/> });
+split_screen!(forecast_screen, preload_forecast, (), view! { <forecast::ForecastPage/> });
+
+/// Awaits every split screen's loader (each has its own, over the one fetch of the
+/// module), so that each one's next call is ready on its first poll.
+async fn load_screens() -> Result<(), SplitLoaderError> {
+    preload_data().await?;
+    preload_trash().await?;
+    preload_list().await?;
+    preload_today().await?;
+    preload_leads().await?;
+    preload_accounts().await?;
+    preload_account().await?;
+    preload_contact().await?;
+    preload_lead().await?;
+    preload_deal().await?;
+    preload_stages().await?;
+    preload_analytics().await?;
+    preload_forecast().await
 }
 
 #[component]
