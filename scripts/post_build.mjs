@@ -53,7 +53,14 @@ export const CSP = [
 
 const sha = (text, n = 16) => createHash('sha256').update(text).digest('hex').slice(0, n);
 const sri = (bytes) => 'sha384-' + createHash('sha384').update(bytes).digest('base64');
-const run = (cmd, args) => execFileSync(cmd, args, { stdio: ['ignore', 'ignore', 'inherit'] });
+const run = (cmd, args) => {
+  try {
+    execFileSync(cmd, args, { stdio: ['ignore', 'ignore', 'inherit'] });
+  } catch (e) {
+    console.error(e.code === 'ENOENT' ? `post_build: ${cmd} is not on PATH: run \`. scripts/setup\` first` : `post_build: ${cmd} failed`);
+    process.exit(1);
+  }
+};
 
 {
   const release = process.env.TRUNK_PROFILE === 'release';

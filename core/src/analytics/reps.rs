@@ -142,32 +142,40 @@ fn normal_range(mean: f64, var: f64, floor: f64) -> (f64, f64) {
 /// - new deals: actual + arrivals per day × days left; Poisson range, normal approximation.
 pub fn attainment(ws: &Workspace, flow: &crate::analytics::Flow, pipeline: &Pipeline, as_of: DateTime<Utc>, trials: usize) -> Vec<Attainment> {
     let mut out = attainment_to_date(ws, pipeline, as_of);
-    let now = as_of.timestamp();
     for a in out.iter_mut() {
-        let (start, end) = a.target.period.bounds();
-        if !(start..end).contains(&now) {
-            continue;
-        }
-        let filter = crate::analytics::DealFilter { owner: (!a.target.owner.is_empty()).then(|| a.target.owner.clone()), ..Default::default() };
-        let q = crate::forecast::ForecastQuery { as_of: now, until: end, trials, seed: 11, filter, what_if: Default::default() };
-        let f = crate::forecast::forecast(flow, &q);
-        let actual = a.actual as f64;
-        a.expected = match a.target.metric {
-            Metric::WonAmount if f.currency == a.target.currency => Some((actual + f.mc_mean, actual + f.p10, actual + f.p90)),
-            Metric::WonAmount => None,
-            Metric::WonDeals => {
-                let p: f64 = f.deals.iter().map(|d| d.probability).sum();
-                let var: f64 = f.deals.iter().map(|d| d.probability * (1.0 - d.probability)).sum::<f64>() + f.expected_new_wins;
-                let mean = actual + p + f.expected_new_wins;
-                let (lo, hi) = normal_range(mean, var, actual);
-                Some((mean, lo, hi))
-            }
-            Metric::NewDeals => {
-                let more = f.new_per_day * (end - now) as f64 / 86_400.0;
-                let (lo, hi) = normal_range(actual + more, more, actual);
-                Some((actual + more, lo, hi))
-            }
-        };
+        a.expected = expectation(flow, &a.target, a.actual, as_of, trials);
     }
     out
+}
+
+/// What a target is expected to reach by its period's end (see `attainment`), given what it
+/// has reached (`actual`); `None` when its period is not under way at `as_of`, or its won
+/// amount is in another currency than the forecast's. One forecast per call (a model
+/// estimated for the target's owner), so the page computes a table's rows one at a time.
+pub fn expectation(flow: &crate::analytics::Flow, target: &Target, actual: i64, as_of: DateTime<Utc>, trials: usize) -> Option<(f64, f64, f64)> {
+    let now = as_of.timestamp();
+    let (start, end) = target.period.bounds();
+    if !(start..end).contains(&now) {
+        return None;
+    }
+    let filter = crate::analytics::DealFilter { owner: (!target.owner.is_empty()).then(|| target.owner.clone()), ..Default::default() };
+    let q = crate::forecast::ForecastQuery { as_of: now, until: end, trials, seed: 11, filter, what_if: Default::default() };
+    let f = crate::forecast::forecast(flow, &q);
+    let actual = actual as f64;
+    match target.metric {
+        Metric::WonAmount if f.currency == target.currency => Some((actual + f.mc_mean, actual + f.p10, actual + f.p90)),
+        Metric::WonAmount => None,
+        Metric::WonDeals => {
+            let p: f64 = f.deals.iter().map(|d| d.probability).sum();
+            let var: f64 = f.deals.iter().map(|d| d.probability * (1.0 - d.probability)).sum::<f64>() + f.expected_new_wins;
+            let mean = actual + p + f.expected_new_wins;
+            let (lo, hi) = normal_range(mean, var, actual);
+            Some((mean, lo, hi))
+        }
+        Metric::NewDeals => {
+            let more = f.new_per_day * (end - now) as f64 / 86_400.0;
+            let (lo, hi) = normal_range(actual + more, more, actual);
+            Some((actual + more, lo, hi))
+        }
+    }
 }
