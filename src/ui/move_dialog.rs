@@ -67,6 +67,7 @@ pub fn MoveDialog() -> impl IntoView {
     // The criteria ticked, by their wording.
     let checked = RwSignal::new(Vec::<String>::new());
     let error = RwSignal::new(None::<String>);
+    let pending = StoredValue::new(false);
     // `moved`: after a confirmed move the card is in another column: focus goes to its
     // "Move to…" control, to carry on by keyboard; otherwise back where the move started.
     let close_with = move |moved: bool| {
@@ -86,6 +87,10 @@ pub fn MoveDialog() -> impl IntoView {
     };
     let close = move || close_with(false);
     let confirm = move || {
+        // A second Enter while the first move is being stored does nothing.
+        if pending.get_value() {
+            return;
+        }
         let Some(intent) = app.moving.get_untracked() else { return };
         let lang = app.lang.get_untracked();
         // The next step is checked before anything is stored, so a typo in its date never
@@ -102,6 +107,7 @@ pub fn MoveDialog() -> impl IntoView {
             return;
         }
         let deal = intent.deal.clone();
+        let deal_id = intent.deal.clone();
         let cmd = Command::MoveDeal {
             deal: intent.deal,
             from: intent.from,
@@ -110,14 +116,27 @@ pub fn MoveDialog() -> impl IntoView {
             lost_reason: reason.get_untracked(),
             ticked: checked.get_untracked(),
         };
-        match app.dispatch(cmd) {
-            Ok(()) => {
+        match app.dispatch_stored(cmd) {
+            Ok(stored) => {
                 if let Some(draft) = next {
                     if let Err(errs) = app.dispatch(Command::LogActivity { on: crate::domain::ActivityOn::Deal(deal), draft }) {
                         app.write_error.set(Some(crate::i18n::rejection(lang, &errs)));
                     }
                 }
-                close_with(true)
+                // The dialog closes when the move is stored and in memory, in the frame
+                // that draws it. Closing it at once changed the page while the write was
+                // out, and the stored result then came back only after that change was
+                // drawn: Enter → in memory ≈ 21–26 ms at 10,000 deals, against ≈ 5–9 ms.
+                pending.set_value(true);
+                let moved = deal_id;
+                leptos::task::spawn_local(async move {
+                    stored.await;
+                    let _ = pending.try_set_value(false);
+                    // Unless it was cancelled meanwhile (the move goes on regardless).
+                    if app.moving.with_untracked(|m| m.as_ref().is_some_and(|i| i.deal == moved)) {
+                        close_with(true);
+                    }
+                });
             }
             Err(errs) => {
                 error.set(Some(errs.iter().map(|(_, e)| crate::i18n::error_message(lang, e)).collect::<Vec<_>>().join(" ")));

@@ -430,17 +430,31 @@ impl AppState {
     /// plan, which is stored if nothing reached memory in between; otherwise it is planned
     /// again when its turn comes, against what is stored then.
     pub fn dispatch(&self, cmd: Command) -> Result<(), Rejection> {
-        self.dispatch_as(cmd, UndoTrack::Keep)
+        self.dispatch_as(cmd, UndoTrack::Keep, None)
     }
 
-    fn dispatch_as(&self, cmd: Command, track: UndoTrack) -> Result<(), Rejection> {
+    /// `dispatch`, and the future it gives resolves once the change is stored and in
+    /// memory, or has failed (said in the banner, as for `dispatch`). For a dialog that
+    /// closes in the same frame as the change is drawn.
+    pub fn dispatch_stored(&self, cmd: Command) -> Result<impl std::future::Future<Output = ()>, Rejection> {
+        let (tx, rx) = oneshot::channel();
+        self.dispatch_as(cmd, UndoTrack::Keep, Some(tx))?;
+        let this = *self;
+        Ok(async move {
+            if let Ok(Err(msg)) = rx.await {
+                this.write_error.set(Some(msg));
+            }
+        })
+    }
+
+    fn dispatch_as(&self, cmd: Command, track: UndoTrack, done: Option<Done>) -> Result<(), Rejection> {
         let planned = self.plan(cmd.clone())?;
         if let Some(why) = self.cannot_write() {
             self.write_error.set(Some(why));
             return Ok(());
         }
         let at = self.rev.get_value();
-        self.enqueue(Job::Command(cmd, track, (at, planned)), None);
+        self.enqueue(Job::Command(cmd, track, (at, planned)), done);
         Ok(())
     }
 
@@ -452,7 +466,7 @@ impl AppState {
         let Some(entry) = entry else { return };
         self.history.with_untracked(crate::storage::save_history);
         let track = if redo { UndoTrack::Redo } else { UndoTrack::Undo };
-        if let Err(r) = self.dispatch_as(Command::Undo(entry), track) {
+        if let Err(r) = self.dispatch_as(Command::Undo(entry), track, None) {
             self.write_error.set(Some(crate::i18n::rejection(self.lang_now(), &r)));
         }
     }
