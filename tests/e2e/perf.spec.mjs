@@ -60,33 +60,39 @@ test('board with 10k deals: first render and card moves', async ({ page }) => {
   // key event (its timeStamp) to the mutation that shows one more deal in the target
   // column's header; and, of that, the part before the change reached memory.
   const first = page.locator('.board section').first();
-  const keyed = [];
-  for (let i = 0; i < 7; i++) {
-    const select = first.getByRole('combobox', { name: /^Move .* to stage$/ }).first();
-    const to = await select.locator('option').nth(1).getAttribute('value');
-    await select.selectOption(to);
-    const confirm = page.getByRole('dialog').getByRole('button', { name: 'Move', exact: true });
-    await expect(confirm).toBeFocused();
-    await page.evaluate((to) => {
-      const head = document.querySelector(`section[aria-labelledby="col-${to}"] .count`);
-      window.__moved = new Promise((resolve) => {
-        let down = 0;
-        const onKey = (e) => { if (e.key === 'Enter') down = e.timeStamp; };
-        document.addEventListener('keydown', onKey, { capture: true, once: true });
-        const mo = new MutationObserver(() => {
-          mo.disconnect();
-          resolve({ total: performance.now() - down, memory: window.wasmBindings.bench_last_commit_ms() - down });
+  // Twice: Enter as soon as the button has the focus, as the test always did, and Enter once
+  // the open dialog has been drawn (two animation frames), as a person sees it before
+  // pressing: the first also counts what is still pending from opening the dialog.
+  for (const settle of [false, true]) {
+    const keyed = [];
+    for (let i = 0; i < 7; i++) {
+      const select = first.getByRole('combobox', { name: /^Move .* to stage$/ }).first();
+      const to = await select.locator('option').nth(1).getAttribute('value');
+      await select.selectOption(to);
+      const confirm = page.getByRole('dialog').getByRole('button', { name: 'Move', exact: true });
+      await expect(confirm).toBeFocused();
+      if (settle) await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
+      await page.evaluate((to) => {
+        const head = document.querySelector(`section[aria-labelledby="col-${to}"] .count`);
+        window.__moved = new Promise((resolve) => {
+          let down = 0;
+          const onKey = (e) => { if (e.key === 'Enter') down = e.timeStamp; };
+          document.addEventListener('keydown', onKey, { capture: true, once: true });
+          const mo = new MutationObserver(() => {
+            mo.disconnect();
+            resolve({ total: performance.now() - down, memory: window.wasmBindings.bench_last_commit_ms() - down });
+          });
+          mo.observe(head, { characterData: true, childList: true, subtree: true });
         });
-        mo.observe(head, { characterData: true, childList: true, subtree: true });
-      });
-    }, to);
-    await page.keyboard.press('Enter');
-    keyed.push(await page.evaluate(() => window.__moved));
-    await expect(page.getByRole('dialog')).toHaveCount(0);
+      }, to);
+      await page.keyboard.press('Enter');
+      keyed.push(await page.evaluate(() => window.__moved));
+      await expect(page.getByRole('dialog')).toHaveCount(0);
+    }
+    const kmed = (k) => keyed.map((x) => x[k]).sort((a, b) => a - b)[3];
+    console.log(`keyboard move with 10000 deals${settle ? ', Enter after the dialog is drawn' : ''}: Enter → DOM updated ${kmed('total').toFixed(1)} ms median (${keyed.map((x) => x.total.toFixed(1)).join(', ')}); Enter → change in memory ${kmed('memory').toFixed(1)} ms`);
+    expect(keyed.length).toBe(7);
   }
-  const kmed = (k) => keyed.map((x) => x[k]).sort((a, b) => a - b)[3];
-  console.log(`keyboard move with 10000 deals: Enter → DOM updated ${kmed('total').toFixed(1)} ms median (${keyed.map((x) => x.total.toFixed(1)).join(', ')}); Enter → change in memory ${kmed('memory').toFixed(1)} ms`);
-  expect(keyed.length).toBe(7);
 });
 
 test('Monte Carlo: 10,000 trials × 5,000 open deals in wasm', async ({ page }) => {
