@@ -21,7 +21,7 @@
 // 4. Every file is written precompressed beside itself (`name.br`, brotli at its best;
 //    `name.gz`, gzip -9) for static hosts that serve those when the browser accepts them
 //    (README); the sizes of the first load are printed.
-import { readFile, writeFile, readdir, mkdtemp, rm, rename } from 'node:fs/promises';
+import { readFile, writeFile, readdir, mkdtemp, rm } from 'node:fs/promises';
 import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { brotliCompressSync, gzipSync, constants as zlib } from 'node:zlib';

@@ -31,6 +31,7 @@ mod welcome;
 use crate::domain::{Id, Lang};
 use crate::i18n::{fill, K};
 use leptos::prelude::*;
+use leptos::wasm_split::SplitLoaderError;
 use leptos_router::components::Router;
 use leptos_router::hooks::{use_navigate, use_query_map};
 pub use state::{use_app, AppState};
@@ -237,8 +238,6 @@ fn screen(app: AppState, chunks: RwSignal<Chunks>, build: impl std::future::Futu
         _ => view! { <p class="loading" role="status">{app.t(K::LoadingScreen)}</p> }.into_any(),
     }
 }
-
-use leptos::wasm_split::SplitLoaderError;
 
 /// The split points: each function below and everything only it reaches goes into a
 /// chunk fetched on demand instead of the first download. All sit in one module
