@@ -79,10 +79,13 @@ pub fn ForecastPage() -> impl IntoView {
             // it at once held the page for a third of a second): the model and the point
             // estimates, each backtest month, the ranking, then the Monte Carlo in slices.
             // A newer question (another period, a change to the pipeline) stops this one.
-            let stale = || generation.get_value() != gen;
+            // Lets the browser in; true when a newer question has taken over.
+            let pause = move || async move {
+                yield_to_browser().await;
+                generation.get_value() != gen
+            };
             // Not in the task that shows the page: it renders first.
-            yield_to_browser().await;
-            if stale() {
+            if pause().await {
                 return;
             }
             let base = app.with_index_untracked(|flow| {
@@ -98,8 +101,7 @@ pub fn ForecastPage() -> impl IntoView {
             crate::storage::mark("fs:forecast:estimated");
             let mut bt = Backtester::new(q.as_of, BACKTEST_MONTHS, &q.filter);
             loop {
-                yield_to_browser().await;
-                if stale() {
+                if pause().await {
                     return;
                 }
                 match app.with_index_untracked(|flow| bt.step(flow)) {
@@ -108,14 +110,12 @@ pub fn ForecastPage() -> impl IntoView {
                     None => return results.set(None),
                 }
             }
-            yield_to_browser().await;
-            if stale() {
+            if pause().await {
                 return;
             }
             let Some(bt) = app.with_index_untracked(|flow| bt.finish(flow, &model)) else { return results.set(None) };
             crate::storage::mark("fs:forecast:backtested");
-            yield_to_browser().await;
-            if stale() {
+            if pause().await {
                 return;
             }
             let rest = app.with_index_untracked(|flow| (rank_improvements_with(flow, &model, &q), flow.stages.iter().map(|s| s.name.clone()).collect::<Vec<_>>()));
@@ -126,8 +126,7 @@ pub fn ForecastPage() -> impl IntoView {
                 sim.run(TRIAL_SLICE.min(TRIALS - sim.done()));
                 if sim.done() < TRIALS {
                     progress.set(Some(sim.done() as f64 / TRIALS as f64));
-                    yield_to_browser().await;
-                    if generation.get_value() != gen {
+                    if pause().await {
                         return;
                     }
                 }
