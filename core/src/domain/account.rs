@@ -16,7 +16,9 @@ pub struct Account {
     /// still name it link to the one it went into.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub merged_into: Option<Id>,
+    #[serde(with = "super::time::utc")]
     pub created_at: DateTime<Utc>,
+    #[serde(with = "super::time::utc")]
     pub updated_at: DateTime<Utc>,
     #[serde(default)]
     pub device: String,
@@ -35,7 +37,9 @@ pub struct Contact {
     pub email: String,
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub phone: String,
+    #[serde(with = "super::time::utc")]
     pub created_at: DateTime<Utc>,
+    #[serde(with = "super::time::utc")]
     pub updated_at: DateTime<Utc>,
     #[serde(default)]
     pub device: String,

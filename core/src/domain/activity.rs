@@ -54,6 +54,7 @@ pub struct Activity {
     pub contact: Option<Id>,
     pub subject: String,
     /// When it happened; for a task, when it is due.
+    #[serde(with = "super::time::utc")]
     pub at: DateTime<Utc>,
     /// Minutes, for calls and meetings.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -64,10 +65,12 @@ pub struct Activity {
     #[serde(default)]
     pub owner: String,
     /// Tasks: when it was marked done; None while open.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, with = "super::time::utc_opt", skip_serializing_if = "Option::is_none")]
     pub done_at: Option<DateTime<Utc>>,
+    #[serde(with = "super::time::utc")]
     pub created_at: DateTime<Utc>,
     /// The last edit (done, rescheduled): the newer copy wins a merge.
+    #[serde(with = "super::time::utc")]
     pub updated_at: DateTime<Utc>,
     #[serde(default)]
     pub device: String,

@@ -13,6 +13,7 @@ pub struct StageChange {
     /// None for the event that creates the deal.
     pub from: Option<Id>,
     pub to: Id,
+    #[serde(with = "super::time::utc")]
     pub at: DateTime<Utc>,
     pub note: String,
     /// The log's tie-breaker: a hybrid-logical-clock stamp given by the write path (see
@@ -43,6 +44,7 @@ pub struct CategoryChange {
     pub id: Id,
     pub opportunity: Id,
     pub category: super::opportunity::ForecastCategory,
+    #[serde(with = "super::time::utc")]
     pub at: DateTime<Utc>,
     /// As `StageChange::seq`.
     #[serde(default, skip_serializing_if = "is_zero")]

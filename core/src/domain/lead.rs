@@ -12,7 +12,9 @@ pub struct Owner {
     pub id: Id,
     pub name: String,
     pub active: bool,
+    #[serde(with = "super::time::utc")]
     pub created_at: DateTime<Utc>,
+    #[serde(with = "super::time::utc")]
     pub updated_at: DateTime<Utc>,
     #[serde(default)]
     pub device: String,
@@ -49,19 +51,21 @@ pub struct Lead {
     /// How the owner was chosen ("round robin: A, B, C"), when it was.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub assigned_by: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, with = "super::time::utc_opt", skip_serializing_if = "Option::is_none")]
     pub assigned_at: Option<DateTime<Utc>>,
     #[serde(default)]
     pub status: LeadStatus,
     /// When it was qualified or disqualified.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, with = "super::time::utc_opt", skip_serializing_if = "Option::is_none")]
     pub status_at: Option<DateTime<Utc>>,
     /// The deal it became.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub deal: Option<Id>,
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub disqualify_reason: String,
+    #[serde(with = "super::time::utc")]
     pub created_at: DateTime<Utc>,
+    #[serde(with = "super::time::utc")]
     pub updated_at: DateTime<Utc>,
     #[serde(default)]
     pub device: String,

@@ -15,6 +15,7 @@ pub mod opportunity;
 pub mod pipeline;
 pub mod rates;
 pub mod target;
+pub mod time;
 pub mod undo;
 pub mod workspace;
 

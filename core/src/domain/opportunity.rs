@@ -32,7 +32,9 @@ pub struct Opportunity {
     pub currency: String,
     pub owner: String,
     pub source: String,
+    #[serde(with = "super::time::utc")]
     pub created_at: DateTime<Utc>,
+    #[serde(with = "super::time::utc")]
     pub updated_at: DateTime<Utc>,
     pub expected_close: Option<NaiveDate>,
     /// Derived from the event log (see `Workspace::derive_stages`); stored only as a cache.
@@ -69,7 +71,7 @@ pub struct Opportunity {
     pub purged: bool,
     /// In the trash since then (None: live). Trashed deals stay stored, restorable, and
     /// leave the board, the analytics and the forecast until restored.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, with = "super::time::utc_opt", skip_serializing_if = "Option::is_none")]
     pub deleted_at: Option<DateTime<Utc>>,
     /// Fields written by a newer build of the app, kept as they are through every edit.
     #[serde(flatten)]

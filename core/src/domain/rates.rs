@@ -116,7 +116,7 @@ pub struct ExchangeRates {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub rates: Vec<Rate>,
     /// When the table was last changed: merging two copies keeps the later table.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, with = "super::time::utc_opt", skip_serializing_if = "Option::is_none")]
     pub updated_at: Option<DateTime<Utc>>,
 }
 
