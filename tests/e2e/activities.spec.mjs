@@ -69,6 +69,13 @@ test('activities and next steps: card, deal page, move dialog, Today, calendar, 
   // The board card shows it, overdue.
   await nav(page, 'Board').click();
   await expect(card(qual, 'Harbor kiosks').locator('.next-step.overdue')).toContainText('Overdue: Send proposal');
+  // Its time as the browser words that instant itself (en-GB: "28 Nov 2026, 10:00"): due
+  // yesterday at 10:00 local time.
+  const due = card(qual, 'Harbor kiosks').locator('.next-step time');
+  const iso = await due.getAttribute('datetime');
+  const worded = await page.evaluate((iso) => new Date(iso).toLocaleString('en-GB', { year: 'numeric', month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' }), iso);
+  expect(worded).toMatch(/^\d{1,2} [A-Z][a-z]{2,3} \d{4}, 10:00$/);
+  await expect(due).toHaveText(` · ${worded}`);
 
   // Moving offers the next step.
   await card(qual, 'Quartz renewal').getByRole('combobox', { name: 'Move Quartz renewal to stage' }).selectOption({ label: 'Demo' });
