@@ -9,6 +9,9 @@ use wasm_bindgen::prelude::*;
 
 thread_local! {
     static APP: RefCell<Option<AppState>> = const { RefCell::new(None) };
+    /// A workspace generated ahead (`bench_generate`), so timing the board leaves its
+    /// generation out.
+    static GENERATED: RefCell<Option<crate::domain::Workspace>> = const { RefCell::new(None) };
 }
 
 pub fn register(app: AppState) {
@@ -45,7 +48,22 @@ pub fn bench_analytics(deals: u32) -> String {
 /// Replaces the in-memory workspace with `deals` demo deals (not stored), for board timing.
 #[wasm_bindgen]
 pub fn bench_load_board(deals: u32) {
+    bench_generate(deals);
+    bench_show_generated();
+}
+
+/// Generates `deals` demo deals and keeps them for `bench_show_generated`.
+#[wasm_bindgen]
+pub fn bench_generate(deals: u32) {
     let ws = demo::generate(deals as usize, demo::DEMO_SEED, 9, super::state::now(), Lang::En);
+    GENERATED.with(|g| *g.borrow_mut() = Some(ws));
+}
+
+/// Replaces the in-memory workspace (not stored) with the one `bench_generate` made: the
+/// model, its index and the board, as after opening the app.
+#[wasm_bindgen]
+pub fn bench_show_generated() {
+    let Some(ws) = GENERATED.with(|g| g.borrow_mut().take()) else { return };
     APP.with(|a| {
         if let Some(app) = *a.borrow() {
             app.replace_workspace(ws);
