@@ -314,7 +314,18 @@ impl Store {
         };
         let (p, d, e, c, a) = (get(PIPELINES)?, get(DEALS)?, get(EVENTS)?, get(CATEGORY_CHANGES)?, get(ACTIVITIES)?);
         let (o, l, st, ac, co) = (get(OWNERS)?, get(LEADS)?, get(SETTINGS)?, get(ACCOUNTS)?, get(CONTACTS)?);
-        let (sg, rm) = (get(SEGMENTS)?, get(REMOVED)?);
+        // The segments in batches, the first asked for now with the rest (see below).
+        let segment_batch = |after: Option<&str>| -> Result<Option<idb::request::GetAllStoreRequest>, StoreError> {
+            if !names.contains(&SEGMENTS) {
+                return Ok(None);
+            }
+            let range = match after {
+                Some(key) => Some(idb::Query::KeyRange(idb::KeyRange::lower_bound(&JsValue::from_str(key), Some(true)).map_err(classify)?)),
+                None => None,
+            };
+            tx.object_store(SEGMENTS).and_then(|s| s.get_all(range, Some(READ_BATCH as u32))).map(Some).map_err(classify)
+        };
+        let (sg, rm) = (segment_batch(None)?, get(REMOVED)?);
         let rev = match self.meta() {
             Some(_) => Some(tx.object_store(META).and_then(|s| s.get(JsValue::from_str(REV))).map_err(classify)?),
             None => None,
@@ -328,7 +339,7 @@ impl Store {
         };
         let (p, d, e, c, a) = (all(p).await?, all(d).await?, all(e).await?, all(c).await?, all(a).await?);
         let (o, l, st, ac, co) = (all(o).await?, all(l).await?, all(st).await?, all(ac).await?, all(co).await?);
-        let (sg, rm) = (all(sg).await?, all(rm).await?);
+        let (mut batch, rm) = (all(sg).await?, all(rm).await?);
         let rev = match rev {
             Some(r) => rev_of(&r.await.map_err(classify)?),
             None => 0,
@@ -354,22 +365,37 @@ impl Store {
         let loose = pipelines.len() + deals.len() + events.len() + calls.len() + activities.len() + owners.len() + leads.len() + accounts.len() + contacts.len() + removed.len();
         let loose_ws = Workspace { pipelines, deals, events, category_changes: calls, activities, owners, leads, settings, accounts, contacts };
         mark("fs:loose");
-        // Each segment's UTF-8 bytes copied into one buffer in wasm memory and read from
-        // there: the memory is reused (copying all of them first grew it by the whole
-        // store, 315 MB at 100,000 deals, and that copy took as long as reading them).
+        // Each batch of segments asked for before the one before it is decoded, so the
+        // database reads the next while this one is decoded (one request for all of them
+        // read them all first: at 100,000 deals ≈ 0.4 s of the open spent waiting). Each
+        // request is asked for and its callbacks set (`into_future`) in the same turn, right
+        // after the previous one's result: the transaction is active then, and the result
+        // cannot arrive before its callbacks are there. Each segment's UTF-8 bytes are copied
+        // into one buffer in wasm memory and read from there: the memory is reused (copying
+        // all of them first grew it by the whole store, 315 MB at 100,000 deals).
         let mut ws = Workspace::default();
         let mut buf: Vec<u8> = Vec::new();
-        for v in sg.iter() {
-            let key = record_id(v);
-            let bytes = js_sys::Reflect::get(v, &JsValue::from_str("json")).ok().and_then(|j| j.dyn_into::<js_sys::Uint8Array>().ok());
-            buf.clear();
-            if let Some(b) = bytes {
-                buf.resize(b.length() as usize, 0);
-                b.copy_to(&mut buf);
+        loop {
+            let last = batch.last().map(record_id);
+            let next = match last.as_deref().filter(|_| batch.len() == READ_BATCH) {
+                Some(after) => segment_batch(Some(after))?.map(IntoFuture::into_future),
+                None => None,
+            };
+            for v in batch.iter() {
+                let key = record_id(v);
+                let bytes = js_sys::Reflect::get(v, &JsValue::from_str("json")).ok().and_then(|j| j.dyn_into::<js_sys::Uint8Array>().ok());
+                buf.clear();
+                if let Some(b) = bytes {
+                    buf.resize(b.length() as usize, 0);
+                    b.copy_to(&mut buf);
+                }
+                segments::read(&key, &buf, &mut ws, &mut bad);
             }
-            segments::read(&key, &buf, &mut ws, &mut bad);
+            match next {
+                Some(request) => batch = request.await.map_err(classify)?,
+                None => break,
+            }
         }
-        drop(sg);
         let ws = segments::finish(ws, loose_ws, &removed, &mut bad);
         mark("fs:loaded");
         Ok(Loaded { workspace: ws, rev, quarantined: bad, loose })
@@ -787,6 +813,9 @@ async fn put_segments(
 /// Records issued between two waits in a long write: 2,000 made tasks of up to ~140 ms
 /// (each record is converted to a JS object and put); 500 keep each near 30 ms.
 const WRITE_CHUNK: usize = 500;
+/// Segments asked for at once on opening (≈ 10 MB): small enough that the database reads
+/// the next batch while one is decoded, large enough that asking costs little.
+const READ_BATCH: usize = 8;
 
 type Pending = std::pin::Pin<Box<dyn std::future::Future<Output = Result<JsValue, idb::Error>>>>;
 
