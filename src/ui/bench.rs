@@ -71,6 +71,29 @@ pub fn bench_show_generated() {
     });
 }
 
+/// How many records of each kind the app holds in memory (JSON, keyed as in an export), so
+/// a test can check that opening read every record it stored.
+#[wasm_bindgen]
+pub fn bench_counts() -> String {
+    APP.with(|a| {
+        let Some(app) = *a.borrow() else { return String::new() };
+        app.ws.with_untracked(|ws| {
+            format!(
+                r#"{{"pipelines": {}, "deals": {}, "events": {}, "category_changes": {}, "activities": {}, "owners": {}, "leads": {}, "accounts": {}, "contacts": {}}}"#,
+                ws.pipelines.len(),
+                ws.deals.len(),
+                ws.events.len(),
+                ws.category_changes.len(),
+                ws.activities.len(),
+                ws.owners.len(),
+                ws.leads.len(),
+                ws.accounts.len(),
+                ws.contacts.len()
+            )
+        })
+    })
+}
+
 /// Moves the longest-waiting deal of the first open stage one stage forward through the
 /// normal command path (stored in IndexedDB like any move) and returns the target stage's
 /// id ("" if none).

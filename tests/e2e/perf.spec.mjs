@@ -183,14 +183,20 @@ async function importThenOpen(page, deals) {
       const counted = (s) => [...s.options].slice(0, 3).reduce((n, o) => n + Number((o.textContent.match(/\((\d+)\)/) || [0, '0'])[1]), 0);
       const ready = () => document.querySelector('.board li.card select.move-select')
         && [...document.querySelectorAll('[role="search"] select')].some((s) => counted(s) === deals);
-      // The app's own marks: database opened, records read, loose records decoded, segments
-      // decoded and laid together, in memory (model and index built).
+      // The app's own marks: database opened, records read (the loose ones and the first
+      // batch of segments), loose records decoded, the other segments read while each batch
+      // is decoded and all laid together, in memory (model and index built).
       const phases = () => ['fs:opened', 'fs:read', 'fs:loose', 'fs:loaded', 'fs:model']
         .map((m) => `${m.slice(3)} ${(performance.getEntriesByName(m)[0]?.startTime ?? NaN).toFixed(0)}`).join(', ');
       const tick = () => (ready() ? resolve([performance.now(), phases()]) : requestAnimationFrame(tick));
       tick();
     }), deals));
   }
+  // Every record stored was read back (the segments come in batches): each kind's count as
+  // in the file imported.
+  const exported = JSON.parse((await import('node:fs')).readFileSync(file, 'utf8'));
+  const kinds = ['pipelines', 'deals', 'events', 'category_changes', 'activities', 'owners', 'leads', 'accounts', 'contacts'];
+  expect(JSON.parse(await page.evaluate(() => window.wasmBindings.bench_counts()))).toEqual(Object.fromEntries(kinds.map((k) => [k, exported[k].length])));
   console.log(`open the app with ${deals} deals stored → board usable: ${opens.map(([x]) => x.toFixed(0)).join(', ')} ms (phases, ms from navigation start: ${opens.map(([, p]) => p).join(' | ')})`);
   await expect.poll(async () => dealCount(page)).toBe(deals);
 }
