@@ -383,10 +383,7 @@ fn run(args: Args) -> Result<(), String> {
                 let decode = ms(t);
                 let t = Instant::now();
                 let settings = Workspace { settings: ws.settings.clone(), ..Workspace::default() };
-                funnelscope::io::segments::overlay(&mut read, settings, &[]);
-                funnelscope::io::segments::set_aside_dangling(&mut read, &mut bad);
-                read.order_logs();
-                read.derive_stages();
+                let read = funnelscope::io::segments::finish(read, settings, &[], &mut bad);
                 let assemble = ms(t);
                 let t = Instant::now();
                 let mut model = funnelscope::analytics::Model::default();
