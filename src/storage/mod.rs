@@ -315,12 +315,14 @@ impl Store {
         let (p, d, e, c, a) = (get(PIPELINES)?, get(DEALS)?, get(EVENTS)?, get(CATEGORY_CHANGES)?, get(ACTIVITIES)?);
         let (o, l, st, ac, co) = (get(OWNERS)?, get(LEADS)?, get(SETTINGS)?, get(ACCOUNTS)?, get(CONTACTS)?);
         // The segments in batches, the first asked for now with the rest (see below).
-        let segment_batch = |after: Option<&str>| -> Result<Option<idb::request::GetAllStoreRequest>, StoreError> {
+        // `after`: the last key read (the value's `id`, the store's key path, as stored:
+        // whatever it holds is a key, so the next batch starts right after it).
+        let segment_batch = |after: Option<&JsValue>| -> Result<Option<idb::request::GetAllStoreRequest>, StoreError> {
             if !names.contains(&SEGMENTS) {
                 return Ok(None);
             }
             let range = match after {
-                Some(key) => Some(idb::Query::KeyRange(idb::KeyRange::lower_bound(&JsValue::from_str(key), Some(true)).map_err(classify)?)),
+                Some(key) => Some(idb::Query::KeyRange(idb::KeyRange::lower_bound(key, Some(true)).map_err(classify)?)),
                 None => None,
             };
             tx.object_store(SEGMENTS).and_then(|s| s.get_all(range, Some(READ_BATCH as u32))).map(Some).map_err(classify)
@@ -376,9 +378,9 @@ impl Store {
         let mut ws = Workspace::default();
         let mut buf: Vec<u8> = Vec::new();
         loop {
-            let last = batch.last().map(record_id);
-            let next = match last.as_deref().filter(|_| batch.len() == READ_BATCH) {
-                Some(after) => segment_batch(Some(after))?.map(IntoFuture::into_future),
+            let last = batch.last().filter(|_| batch.len() == READ_BATCH).map(|v| js_sys::Reflect::get(v, &JsValue::from_str("id")).unwrap_or(JsValue::UNDEFINED));
+            let next = match last {
+                Some(after) => segment_batch(Some(&after))?.map(IntoFuture::into_future),
                 None => None,
             };
             for v in batch.iter() {
