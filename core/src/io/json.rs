@@ -749,18 +749,8 @@ pub fn check_people(deals: &[Opportunity], owners: &[Owner], leads: &[Lead], act
     }
     let deal_ids: FxSet<IdKey> = deals.iter().map(|d| IdKey::of(&d.id)).collect();
     for l in leads {
-        let draft = crate::domain::LeadDraft {
-            name: l.name.clone(),
-            company: l.company.clone(),
-            email: l.email.clone(),
-            phone: l.phone.clone(),
-            source: l.source.clone(),
-            notes: l.notes.clone(),
-            owner: l.owner.clone(),
-            created: String::new(),
-        };
-        if let Err(errors) = draft.validate() {
-            let problem = errors.into_iter().next().map(|e| e.1).unwrap_or(crate::domain::DomainError::LeadNeedsName);
+        // What the lead form would refuse (its arrival time is a time here, checked below).
+        if let Some((_, problem)) = crate::domain::lead::lead_problems(&l.name, &l.company, &l.email, &l.phone, &l.source, &l.owner, "").into_iter().next() {
             return Err(ImportError::InvalidLead { lead: l.id.to_string(), problem });
         }
         if let Some(d) = l.deal.as_ref().filter(|d| !deal_ids.contains(&IdKey::of(d))) {
