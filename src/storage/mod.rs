@@ -368,11 +368,11 @@ impl Store {
         let loose_ws = Workspace { pipelines, deals, events, category_changes: calls, activities, owners, leads, settings, accounts, contacts };
         mark("fs:loose");
         // Each batch of segments asked for before the one before it is decoded, so the
-        // database reads the next while this one is decoded (one request for all of them
-        // read them all first: at 100,000 deals ≈ 0.4 s of the open spent waiting). Each
-        // request is asked for and its callbacks set (`into_future`) in the same turn, right
-        // after the previous one's result: the transaction is active then, and the result
-        // cannot arrive before its callbacks are there. Each segment's UTF-8 bytes are copied
+        // database reads the next while this one is decoded (one request for all of them had
+        // every segment read before the first was decoded). Each request is made and its
+        // callbacks set (`into_future`) in the same turn, right after the previous result:
+        // the transaction is active then, and the result's event cannot be dispatched
+        // before its callbacks are there. Each segment's UTF-8 bytes are copied
         // into one buffer in wasm memory and read from there: the memory is reused (copying
         // all of them first grew it by the whole store, 315 MB at 100,000 deals).
         let mut ws = Workspace::default();

@@ -1,7 +1,8 @@
 //! How stored records write and read their times: the same RFC 3339 text as chrono's own
 //! serde (`2026-08-18T04:58:10Z`), with a direct path for that one shape. Every record has
-//! one to four times; chrono reads each through its general parser (≈ 140 ns native, more in
-//! wasm), a quarter of decoding a stored workspace. Anything else (fractions, offsets, a
+//! one to four times; chrono reads each through its general parser (≈ 140 ns natively):
+//! reading them directly took decoding a stored 100k-deal workspace from 1.10 to 0.67 s
+//! natively. Anything else (fractions, offsets, a
 //! space for the `T`, leap seconds, bad text) goes to chrono, so what is accepted, the value
 //! read and the error message are chrono's.
 //!

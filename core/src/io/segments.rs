@@ -319,9 +319,10 @@ fn read_into<T: DeserializeOwned>(kind: Kind, key: &str, json: &[u8], into: &mut
         Ok(t) => t,
         Err(e) => return bad.push(Quarantined { store: "segments", id: key.to_string(), reason: Dangling::Unreadable(e.to_string()) }),
     };
-    // A segment holds at most `SEGMENT_RECORDS`: room for a whole one, so the vector
-    // grows at most once per segment.
-    into.reserve(SEGMENT_RECORDS);
+    // Room for the segment's records, so the vector grows at most once per segment: at
+    // most `SEGMENT_RECORDS`, and no more than its text could hold (no record is under 64
+    // bytes), so a small workspace keeps no room it will not use.
+    into.reserve(SEGMENT_RECORDS.min(text.len() / 64));
     let before = into.len();
     let mut de = serde_json::Deserializer::from_str(text);
     let whole = serde::de::DeserializeSeed::deserialize(AppendTo(&mut *into), &mut de).and_then(|()| de.end());
