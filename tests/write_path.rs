@@ -111,17 +111,26 @@ impl Door {
         stamp(&mut changes, &mut self.clock, self.now.timestamp_millis());
         let entry = undo::Entry::record(&self.ws, undo::What::EditDeal, &changes);
         self.stored.write(&changes);
-        self.model.apply(changes.clone(), true);
-        self.ws.commit(changes);
+        self.commit(changes);
         Ok(entry)
+    }
+    /// Commits to the model and the workspace; the model's activities revision stays put
+    /// only if its activities do (the board's next steps are worked out again only when it
+    /// moves).
+    fn commit(&mut self, changes: Vec<Change>) {
+        let before = (self.model.activities_rev(), self.model.workspace().activities.clone());
+        self.model.apply(changes.clone(), true);
+        if self.model.activities_rev() == before.0 {
+            assert_eq!(self.model.workspace().activities, before.1, "activities changed without a new revision: {changes:?}");
+        }
+        self.ws.commit(changes);
     }
     fn run(&mut self, cmd: Command) -> Result<(), Rejection> {
         let mut ctx = Ctx { now: self.now, ids: &mut self.ids, device: "dev" };
         let mut changes = self.ws.plan(cmd, &mut ctx)?;
         stamp(&mut changes, &mut self.clock, self.now.timestamp_millis());
         self.stored.write(&changes);
-        self.model.apply(changes.clone(), true);
-        self.ws.commit(changes);
+        self.commit(changes);
         Ok(())
     }
 }

@@ -13,6 +13,9 @@ pub struct Model {
     at: Lookup,
     pipeline: Option<Id>,
     index: Option<Flow>,
+    /// Bumped whenever the activities may have changed: what is worked out from them
+    /// alone (every deal's next step) is worked out again only then, not on every move.
+    activities_rev: u64,
 }
 
 impl Model {
@@ -33,6 +36,12 @@ impl Model {
         self.pipeline.as_ref()
     }
 
+    /// Changes when (and, the write path's property test holds, whenever) the activities
+    /// do: equal before and after a change list means the same activities.
+    pub fn activities_rev(&self) -> u64 {
+        self.activities_rev
+    }
+
     /// Shows `wanted` if it exists, else the first pipeline; returns what is shown.
     pub fn select(&mut self, wanted: Option<Id>) -> Option<Id> {
         let chosen = match wanted {
@@ -47,6 +56,7 @@ impl Model {
     /// Everything replaced (a load, a replace, a restore); the shown pipeline stays if it
     /// still exists. Returns what is shown.
     pub fn replace(&mut self, ws: Workspace) -> Option<Id> {
+        self.activities_rev += 1;
         self.at = Lookup::of(&ws);
         self.ws = ws;
         self.select(self.pipeline.clone())
@@ -75,6 +85,7 @@ impl Model {
         let mut reread: FxSet<Id> = FxSet::default();
         for c in &changes {
             match c {
+                Change::PutActivity(_) | Change::PurgeDeal { .. } => self.activities_rev += 1,
                 Change::AppendEvent(e) if last_event.is_some_and(|l| e.key() < l) => drop(reread.insert(e.opportunity.clone())),
                 Change::AppendEvent(e) => last_event = Some(e.key()),
                 Change::AppendCategory(k) if last_call.is_some_and(|l| k.key() < l) => drop(reread.insert(k.opportunity.clone())),
