@@ -203,6 +203,28 @@ impl Flow {
         calls.insert(at, (t, c.category));
     }
 
+    /// The owners, sources and tags of the deals in the index (live deals of its pipeline),
+    /// each list sorted and without the empty text: what the board's filters offer. From
+    /// the interned labels, so a move (which changes none of them) costs a pass over small
+    /// numbers, not over every deal's strings.
+    pub fn filter_choices(&self) -> (Vec<String>, Vec<String>, Vec<String>) {
+        let n = self.labels.names.len();
+        let (mut owners, mut sources, mut tags) = (vec![false; n], vec![false; n], vec![false; n]);
+        for d in &self.deals {
+            owners[d.owner as usize] = true;
+            sources[d.source as usize] = true;
+            for &t in &d.tags {
+                tags[t as usize] = true;
+            }
+        }
+        let names = |used: Vec<bool>| {
+            let mut v: Vec<String> = used.iter().zip(&self.labels.names).filter(|(u, s)| **u && !s.is_empty()).map(|(_, s)| s.clone()).collect();
+            v.sort_unstable();
+            v
+        };
+        (names(owners), names(sources), names(tags))
+    }
+
     pub fn has_deal(&self, id: &Id) -> bool {
         self.deal_lookup.contains_key(&IdKey::of(id))
     }
@@ -320,4 +342,39 @@ fn by_deal<R, V: Copy>(deals: usize, log: &[R], locate: impl Fn(&R) -> Option<(u
         list.sort_by_key(|x| x.0);
     }
     lists
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analytics::testkit::Timed;
+    use crate::domain::{Command, DealDraft};
+
+    /// Four deals: Ann/web/[b, a], Bo/""/[a], no owner/referral/[], Zed/fair/[z]; one in a
+    /// second pipeline (Xi/expo/[x]) is in neither list. Bo's deal is handed to Cy, followed
+    /// by an index kept change by change ("Bo" stays among its labels, unused): owners Ann,
+    /// Cy, Zed; sources fair, referral, web; tags a, b, z. Then Zed's deal goes to the
+    /// trash: owners Ann, Cy; sources referral, web; tags a, b.
+    #[test]
+    fn filter_choices_are_the_live_deals_labels_sorted_without_empty() {
+        let mut t = Timed::b2b(4);
+        let p = t.pipeline();
+        t.run(0, Command::CreatePipeline { template: crate::domain::Template::B2b, lang: crate::domain::Lang::En });
+        let other = t.ws.pipelines[1].id.clone();
+        let deal = |title: &str, owner: &str, source: &str, tags: &str| DealDraft { title: title.into(), owner: owner.into(), source: source.into(), tags: tags.into(), ..Default::default() };
+        for (title, owner, source, tags) in [("A", "Ann", "web", "b, a"), ("B", "Bo", "", "a"), ("C", "", "referral", ""), ("Z", "Zed", "fair", "z")] {
+            t.run(0, Command::CreateDeal { pipeline: p.id.clone(), stage: None, draft: deal(title, owner, source, tags) });
+        }
+        t.run(0, Command::CreateDeal { pipeline: other, stage: None, draft: deal("X", "Xi", "expo", "x") });
+        let id = |title: &str| t.ws.deals.iter().find(|d| d.title == title).unwrap().id.clone();
+        let (b, z) = (id("B"), id("Z"));
+        let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+        let mut flow = Flow::build(&t.ws, &p);
+        let base = DealDraft::from_deal(t.ws.deal(&b).unwrap());
+        t.run(1, Command::UpdateDeal { deal: b.clone(), draft: DealDraft { owner: "Cy".into(), ..base.clone() }, base: Some(base) });
+        assert!(flow.apply(&Change::PutDeal(t.ws.deal(&b).unwrap().clone())), "an edit is followed, not rebuilt");
+        assert_eq!(flow.filter_choices(), (s(&["Ann", "Cy", "Zed"]), s(&["fair", "referral", "web"]), s(&["a", "b", "z"])));
+        t.run(1, Command::DeleteDeals { deals: vec![z] });
+        assert_eq!(Flow::build(&t.ws, &p).filter_choices(), (s(&["Ann", "Cy"]), s(&["referral", "web"]), s(&["a", "b"])));
+    }
 }
