@@ -52,10 +52,13 @@ struct NextStep {
 pub fn Board() -> impl IntoView {
     let app = use_app();
     let limits = RwSignal::new(HashMap::<Id, usize>::new());
-    // Every deal's next step (its earliest open task), from the workspace's activities.
+    // Every deal's next step (its earliest open task), from the workspace's activities:
+    // worked out again when they change, not on every move.
+    let activities_rev = Memo::new(move |_| app.activities_rev());
     let next_steps = Memo::new(move |_| {
+        activities_rev.track();
         let now = super::state::now();
-        app.ws.with(|ws| {
+        app.ws.with_untracked(|ws| {
             ws.next_steps()
                 .into_iter()
                 .map(|(d, a)| (d.clone(), NextStep { subject: a.subject.clone(), at: a.at, overdue: a.at < now }))
@@ -143,12 +146,23 @@ pub fn Board() -> impl IntoView {
                 .map(|(si, s)| {
                     let m = &mut members[si];
                     // Open stages: longest-waiting first. Won/Lost: most recently closed first.
-                    if s.kind.is_terminal() {
-                        m.sort_unstable_by(|a, b| b.0.cmp(&a.0).then_with(|| flow.deals[a.1].title.cmp(&flow.deals[b.1].title)));
-                    } else {
-                        m.sort_unstable_by(|a, b| a.0.cmp(&b.0).then_with(|| flow.deals[a.1].title.cmp(&flow.deals[b.1].title)));
-                    }
+                    let terminal = s.kind.is_terminal();
+                    let order = |a: &(i64, usize), b: &(i64, usize)| {
+                        let by_time = if terminal { b.0.cmp(&a.0) } else { a.0.cmp(&b.0) };
+                        // Last by position, so which cards make the first page never
+                        // depends on where the selection happened to leave equal ones.
+                        by_time.then_with(|| flow.deals[a.1].title.cmp(&flow.deals[b.1].title)).then(a.1.cmp(&b.1))
+                    };
+                    // Only the cards shown are put in order: the first `limit` picked out in
+                    // linear time, then sorted, rather than sorting every member of a
+                    // 10,000-deal column on each move.
                     let limit = limits.get(&s.id).copied().unwrap_or(PAGE);
+                    if m.len() > limit {
+                        m.select_nth_unstable_by(limit, order);
+                        m[..limit].sort_unstable_by(order);
+                    } else {
+                        m.sort_unstable_by(order);
+                    }
                     let cards = m
                         .iter()
                         .take(limit)
@@ -521,20 +535,10 @@ pub(super) fn BoardToolbar(filter: Memo<BoardFilter>, #[prop(optional)] list: bo
         let there = if list { "board" } else { "list" };
         format!("{}?view={there}{}{q}", app.base_path.get_value(), if q.is_empty() { "" } else { "&" })
     };
-    let options = Memo::new(move |_| {
-        let pid = app.pipeline.get();
-        app.ws.with(|ws| {
-            let mut o = (std::collections::BTreeSet::new(), std::collections::BTreeSet::new(), std::collections::BTreeSet::new());
-            for d in ws.live_deals().filter(|d| pid.as_ref().is_none_or(|p| &d.pipeline == p)) {
-                o.0.insert(d.owner.clone());
-                o.1.insert(d.source.clone());
-                o.2.extend(d.tags.iter().cloned());
-            }
-            o.0.remove("");
-            o.1.remove("");
-            (o.0.into_iter().collect::<Vec<_>>(), o.1.into_iter().collect::<Vec<_>>(), o.2.into_iter().collect::<Vec<_>>())
-        })
-    });
+    // The shown pipeline's owners, sources and tags, from the index's interned labels:
+    // this runs on every change, a move included, and gathering them from every deal's
+    // strings copied each of them each time.
+    let options = Memo::new(move |_| app.with_index(crate::analytics::Flow::filter_choices).unwrap_or_default());
     let go2 = go.clone();
     let set = move |edit: Box<dyn Fn(&mut BoardFilter)>| {
         let mut f = filter.get_untracked();

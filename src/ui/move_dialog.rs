@@ -38,9 +38,13 @@ struct MoveView {
 #[component]
 pub fn MoveDialog() -> impl IntoView {
     let app = use_app();
+    // What the dialog shows is read when it opens, not again when memory changes: the
+    // confirmed move itself changes the deal, and the dialog was drawn again just before
+    // it closed. A change from elsewhere while it is open is caught when the move is
+    // planned (the deal has left `from`).
     let info = Memo::new(move |_| {
         let intent = app.moving.get()?;
-        app.ws.with(|ws| {
+        app.ws.with_untracked(|ws| {
             let deal = ws.deal(&intent.deal)?;
             let p = ws.pipeline(&deal.pipeline)?;
             let to = p.stage(&intent.to)?;

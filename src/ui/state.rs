@@ -350,6 +350,11 @@ impl AppState {
         self.model.with(|m| m.index().map(f))
     }
 
+    /// The model's activities revision (`Model::activities_rev`), tracked.
+    pub fn activities_rev(&self) -> u64 {
+        self.model.with(Model::activities_rev)
+    }
+
     /// The index without tracking, for code that already tracks `track_index`.
     pub fn with_index_untracked<R>(&self, f: impl FnOnce(&Flow) -> R) -> Option<R> {
         self.model.with_untracked(|m| m.index().map(f))
@@ -851,7 +856,11 @@ impl AppState {
             None => h.push(entry),
             Some(of) => h.took_back(&of, entry, track == UndoTrack::Redo),
         });
-        self.history.with_untracked(crate::storage::save_history);
+        // Kept for a reload in a task of its own, after the change is drawn: the list
+        // (up to `undo::KEEP` entries with their deals) is written whole each time. It
+        // writes the list as it is when it runs.
+        let history = self.history;
+        set_timeout(move || { history.try_with_untracked(crate::storage::save_history); }, std::time::Duration::ZERO);
     }
 
     /// A backup of what memory (verified current by the write's revision check) holds.
