@@ -56,7 +56,9 @@ pub fn Board() -> impl IntoView {
     // worked out again when they change, not on every move.
     let activities_rev = Memo::new(move |_| app.activities_rev());
     let next_steps = Memo::new(move |_| {
-        activities_rev.track();
+        // Read, not only tracked: a memo nobody reads is never worked out, so it never
+        // subscribes to the model and never changes.
+        activities_rev.with(|_| ());
         let now = super::state::now();
         app.ws.with_untracked(|ws| {
             ws.next_steps()
@@ -75,7 +77,7 @@ pub fn Board() -> impl IntoView {
         app.ws.with(|ws| pid.and_then(|id| ws.pipeline(&id).map(|p| p.stages.iter().map(|s| (s.id.clone(), s.stuck_after_days)).collect::<Vec<_>>())))
     });
     let rot_after = Memo::new(move |_| {
-        rot_key.track();
+        rot_key.with(|_| ());
         let now = super::state::now();
         app.with_index_untracked(|flow| {
             crate::analytics::report_on(flow, &crate::analytics::Query::new(now))
