@@ -72,14 +72,22 @@ pub fn MoveDialog() -> impl IntoView {
     let checked = RwSignal::new(Vec::<String>::new());
     let error = RwSignal::new(None::<String>);
     let pending = StoredValue::new(false);
-    // `moved`: after a confirmed move the card is in another column: focus goes to its
+    // Closed (Esc, Cancel, the overlay) while the move was being stored.
+    let cancelled = StoredValue::new(false);
+    // `moved`: the deal of a confirmed move, now in another column: focus goes to its
     // "Move to…" control, to carry on by keyboard; otherwise back where the move started.
-    let close_with = move |moved: bool| {
-        let deal = app.moving.get_untracked().map(|i| i.deal);
-        app.moving.set(None);
-        match deal {
-            Some(d) if moved => super::dialog::focus_moved_card(d, "select.move-select"),
-            _ => super::dialog::restore_focus(|| ()),
+    let close_with = move |moved: Option<Id>| {
+        // The app closes a confirmed move's dialog as the move reaches memory; if by now
+        // another deal's dialog is open, it stays.
+        if moved.as_ref().is_some_and(|d| app.moving.with_untracked(|m| m.as_ref().is_some_and(|i| &i.deal != d))) {
+            return;
+        }
+        if app.moving.with_untracked(Option::is_some) {
+            app.moving.set(None);
+        }
+        match moved {
+            Some(d) => super::dialog::focus_moved_card(d, "select.move-select"),
+            None => super::dialog::restore_focus(|| ()),
         }
         note.set(String::new());
         reason.set(String::new());
@@ -89,7 +97,10 @@ pub fn MoveDialog() -> impl IntoView {
         checked.set(Vec::new());
         error.set(None);
     };
-    let close = move || close_with(false);
+    let close = move || {
+        cancelled.set_value(pending.get_value());
+        close_with(None)
+    };
     let confirm = move || {
         // A second Enter while the first move is being stored does nothing.
         if pending.get_value() {
@@ -127,18 +138,19 @@ pub fn MoveDialog() -> impl IntoView {
                         app.write_error.set(Some(crate::i18n::rejection(lang, &errs)));
                     }
                 }
-                // The dialog closes when the move is stored and in memory, in the frame
-                // that draws it, not first in a frame of its own while the write is out.
-                // At 10,000 deals a separate script measured Enter → in memory 21–26 ms
-                // before, 8–15 ms after; the perf test (Enter as soon as the button has
-                // the focus) shows no clear change (README, performance table).
+                // The dialog closes when the move is stored, in the frame that draws it,
+                // not first in a frame of its own while the write is out: the app takes it
+                // away just before the move reaches memory (`AppState::run_job`), and
+                // this, once the move is in memory, moves the focus on (or closes it, if
+                // the write failed).
                 pending.set_value(true);
+                cancelled.set_value(false);
                 leptos::task::spawn_local(async move {
                     stored.await;
                     let _ = pending.try_set_value(false);
                     // Unless it was cancelled meanwhile (the move goes on regardless).
-                    if app.moving.with_untracked(|m| m.as_ref().is_some_and(|i| i.deal == moved)) {
-                        close_with(true);
+                    if cancelled.try_get_value() == Some(false) {
+                        close_with(Some(moved));
                     }
                 });
             }
