@@ -202,6 +202,23 @@ fn the_forecast_page_in_pieces_equals_it_in_one_go() {
     assert_eq!(steps, 6, "one month per step");
     assert_eq!(b.finish(&flow, &model), backtest(&flow, q.as_of, 6, &q.filter));
     assert_eq!(rank_improvements_with(&flow, &model, &q), rank_improvements(&flow, &q));
+    // The ranking in pieces: the current forecast, then one per open stage (4 in the demo).
+    let mut r = funnelscope::forecast::Ranker::new(&flow, &q);
+    let mut steps = 1;
+    while !r.step(&flow, &model) {
+        steps += 1;
+    }
+    assert_eq!(steps, 1 + 4);
+    // Worked out apart: each open stage's forecast with one point more conversion, less
+    // today's, largest gain first.
+    let total = |f: Forecast| f.expected_open + f.expected_new;
+    let base = total(forecast(&flow, &q));
+    let mut apart: Vec<(usize, f64)> = (0..flow.stages.len())
+        .filter(|&i| flow.stages[i].kind == funnelscope::domain::StageKind::Open && !flow.stages[i].archived)
+        .map(|i| (i, total(forecast(&flow, &ForecastQuery { what_if: WhatIf { conversion: Some((i, 1.0)), ..WhatIf::default() }, ..q.clone() })) - base))
+        .collect();
+    apart.sort_by(|a, b| b.1.total_cmp(&a.1));
+    assert_eq!(r.finish(), apart);
 }
 
 #[test]

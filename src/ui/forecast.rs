@@ -8,7 +8,7 @@ use super::{href, View};
 use crate::domain::money::format_estimate;
 use crate::domain::{Command, Id};
 use crate::forecast::backtest::{Backtest, Backtester};
-use crate::forecast::{forecast_with, horizon_end, Horizon, rank_improvements_with, Forecast, ForecastQuery, Model, Reason, Simulator, WhatIf, MIN_CLOSED_DEALS};
+use crate::forecast::{forecast_with, horizon_end, Horizon, Forecast, ForecastQuery, Model, Ranker, Reason, Simulator, WhatIf, MIN_CLOSED_DEALS};
 use crate::i18n::{fill, K};
 use leptos::prelude::*;
 
@@ -76,8 +76,9 @@ pub fn ForecastPage() -> impl IntoView {
         let q = ForecastQuery { as_of: as_of.timestamp(), until, trials: 0, seed: 2026, filter: Default::default(), what_if };
         leptos::task::spawn_local(async move {
             // A piece at a time, yielding to the browser in between (at 10,000 deals all of
-            // it at once held the page for a third of a second): the model and the point
-            // estimates, each backtest month, the ranking, then the Monte Carlo in slices.
+            // it at once held the page for a third of a second): the model, the point
+            // estimates, each backtest month, each forecast of the ranking, then the Monte
+            // Carlo in slices.
             // A newer question (another period, a change to the pipeline) stops this one.
             // Lets the browser in; true when a newer question has taken over.
             let pause = move || async move {
@@ -88,12 +89,14 @@ pub fn ForecastPage() -> impl IntoView {
             if pause().await {
                 return;
             }
-            let base = app.with_index_untracked(|flow| {
-                let model = Model::estimate(flow, q.as_of, &q.filter);
-                let f = forecast_with(flow, &model, &q);
-                (model, f)
-            });
-            let Some((model, f)) = base else {
+            let Some(model) = app.with_index_untracked(|flow| Model::estimate(flow, q.as_of, &q.filter)) else {
+                results.set(None);
+                return;
+            };
+            if pause().await {
+                return;
+            }
+            let Some(f) = app.with_index_untracked(|flow| forecast_with(flow, &model, &q)) else {
                 results.set(None);
                 return;
             };
@@ -118,8 +121,19 @@ pub fn ForecastPage() -> impl IntoView {
             if pause().await {
                 return;
             }
-            let rest = app.with_index_untracked(|flow| (rank_improvements_with(flow, &model, &q), flow.stages.iter().map(|s| s.name.clone()).collect::<Vec<_>>()));
-            let Some((ranking, stage_names)) = rest else { return results.set(None) };
+            let Some(mut ranker) = app.with_index_untracked(|flow| Ranker::new(flow, &q)) else { return results.set(None) };
+            loop {
+                match app.with_index_untracked(|flow| ranker.step(flow, &model)) {
+                    Some(true) => break,
+                    Some(false) => {}
+                    None => return results.set(None),
+                }
+                if pause().await {
+                    return;
+                }
+            }
+            let ranking = ranker.finish();
+            let Some(stage_names) = app.with_index_untracked(|flow| flow.stages.iter().map(|s| s.name.clone()).collect::<Vec<_>>()) else { return results.set(None) };
             crate::storage::mark("fs:forecast:ranked");
             let mut sim = Simulator::new(&f.deals, &model, f.horizon_days, q.what_if.extra_deals, q.seed);
             while sim.done() < TRIALS {
