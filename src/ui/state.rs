@@ -610,7 +610,7 @@ impl AppState {
         Ok(())
     }
 
-    async fn run_job(self, job: Job) -> Result<Outcome, String> {
+    async fn run_job(self, mut job: Job) -> Result<Outcome, String> {
         let lang = self.lang_now();
         match job {
             Job::Remote { rev, changes } => {
@@ -652,7 +652,7 @@ impl AppState {
             let rev = self.rev.get_value();
             let mut replace = None;
             let mut backup = None;
-            let mut changes = match &job {
+            let mut changes = match &mut job {
                 Job::Command(_, _, (at, changes)) if *at == rev => changes.clone(),
                 Job::Command(cmd, _, _) => self.plan(cmd.clone()).map_err(|r| crate::i18n::rejection(lang, &r))?,
                 Job::Add { ws, backup: b } => {
@@ -716,7 +716,9 @@ impl AppState {
                 }
                 Job::Replace(ws) => {
                     backup = Some(self.snapshot());
-                    let mut ws = ws.clone();
+                    // Taken from the job, not copied (≈ 300 ms at 100,000 deals); put back
+                    // below if another tab wrote first and this is tried again.
+                    let mut ws = std::mem::take(ws);
                     // The file's deals linked to its own (or new) account and contact records.
                     let mut ids = self.ids.get_value();
                     let (accounts, contacts) = (ws.accounts.clone(), ws.contacts.clone());
@@ -813,7 +815,12 @@ impl AppState {
                     }
                     return Ok(Outcome::Stored);
                 }
-                Err(StoreError::Stale) => self.reload().await?,
+                Err(StoreError::Stale) => {
+                    if let (Job::Replace(slot), Some(ws)) = (&mut job, replace) {
+                        *slot = ws;
+                    }
+                    self.reload().await?
+                }
                 Err(e) => return Err(self.store_error(&e)),
             }
         }
