@@ -8,6 +8,7 @@
 //! workspace and its analytics index together (`apply_committed`). Committed changes are
 //! posted on a BroadcastChannel, so other open tabs apply them within milliseconds.
 
+use crate::analytics::model::ModelBuilder;
 use crate::analytics::{Flow, Model};
 use crate::domain::undo::{self, History};
 use crate::domain::{demo, stamp, Change, Command, Ctx, Hlc, Id, IdGen, Lang, Rejection, Workspace};
@@ -25,6 +26,9 @@ use wasm_bindgen::JsCast;
 const CHANNEL: &str = "funnelscope-changes";
 /// Bigger change sets are announced as "reload" rather than sent whole to other tabs.
 const BROADCAST_MAX_CHANGES: usize = 2_000;
+/// Records' worth of work per slice when a whole workspace is taken into memory
+/// (`ModelBuilder::step`): ≈ 25–40 ms of wasm each.
+const MODEL_SLICE: usize = 200_000;
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum StorageStatus {
@@ -280,7 +284,7 @@ impl AppState {
                 match store.load().await {
                     Ok(loaded) => {
                         let cut = loaded.loose >= crate::io::segments::COMPACT_AT && loaded.quarantined.is_empty();
-                        self.take_loaded(loaded);
+                        self.take_loaded(loaded).await;
                         crate::storage::mark("fs:model");
                         self.storage.set(if read_only { StorageStatus::NewerVersion } else { StorageStatus::Saved });
                         self.listen();
@@ -307,16 +311,27 @@ impl AppState {
     }
 
     /// Memory becomes what was read from the store.
-    fn take_loaded(&self, loaded: crate::storage::Loaded) {
+    async fn take_loaded(&self, loaded: crate::storage::Loaded) {
         self.clock.update_value(|c| c.observe(loaded.workspace.max_seq()));
+        let wanted = self.pipeline.get_untracked();
+        let shown = self.install(loaded.workspace, wanted).await;
+        // Memory is at the revision read only now: a plan made meanwhile (against what
+        // memory held) is planned again.
         self.rev.set_value(loaded.rev);
         self.quarantined.set(loaded.quarantined);
-        let wanted = self.pipeline.get_untracked();
-        let shown = self.model.try_update(|m| {
-            m.replace(loaded.workspace);
-            m.select(wanted)
-        });
-        self.show_pipeline(shown.flatten());
+        self.show_pipeline(shown);
+    }
+
+    /// Memory becomes a whole new workspace: its positions and index are built a slice at a
+    /// time, the browser let in between (a load or a replace of 100,000 deals built them in
+    /// one task of ≈ 400–650 ms), and put in place at once. Returns the pipeline shown:
+    /// `wanted` if it exists, else the first.
+    async fn install(&self, ws: Workspace, wanted: Option<Id>) -> Option<Id> {
+        let mut b = ModelBuilder::new(ws, wanted);
+        while !b.step(MODEL_SLICE) {
+            yield_to_browser().await;
+        }
+        self.model.try_update(|m| b.finish(m)).flatten()
     }
 
     /// Hears what other tabs commit.
@@ -606,7 +621,7 @@ impl AppState {
     async fn reload(&self) -> Result<(), String> {
         let Some(store) = self.store.get_value() else { return Ok(()) };
         let loaded = store.load().await.map_err(|e| self.store_error(&e))?;
-        self.take_loaded(loaded);
+        self.take_loaded(loaded).await;
         Ok(())
     }
 
@@ -768,7 +783,12 @@ impl AppState {
             self.saving.set(None);
             match stored {
                 Ok(new_rev) => {
-                    self.rev.set_value(new_rev);
+                    // A replaced workspace reaches memory a slice at a time (below): memory
+                    // is at the new revision only once it is in place, so a command planned
+                    // meanwhile, against the old one, is planned again.
+                    if replace.is_none() {
+                        self.rev.set_value(new_rev);
+                    }
                     if !matches!(job, Job::Pulled(..)) {
                         self.kick_sync();
                     }
@@ -779,11 +799,9 @@ impl AppState {
                             self.history.with_untracked(crate::storage::save_history);
                             self.clock.update_value(|c| c.observe(ws.max_seq()));
                             let first = ws.pipelines.first().map(|p| p.id.clone());
-                            let shown = self.model.try_update(|m| {
-                                m.replace(ws);
-                                m.select(first)
-                            });
-                            self.show_pipeline(shown.flatten());
+                            let shown = self.install(ws, first).await;
+                            self.rev.set_value(new_rev);
+                            self.show_pipeline(shown);
                             self.announce(new_rev, None);
                         }
                         None => {

@@ -101,6 +101,13 @@ pub struct Flow {
 impl Flow {
     /// Indexes one pipeline of a workspace.
     pub fn build(ws: &Workspace, pipeline: &Pipeline) -> Flow {
+        let mut b = FlowBuilder::new(ws, pipeline);
+        while !b.step(ws, usize::MAX) {}
+        b.finish()
+    }
+
+    /// The pipeline's stages and ranks, no deals yet.
+    fn empty(ws: &Workspace, pipeline: &Pipeline) -> Flow {
         let mut ranks = 0;
         let mut rank_stage = Vec::new();
         let mut stages: Vec<StageInfo> = pipeline
@@ -129,7 +136,7 @@ impl Flow {
             ranks += 1;
         }
         let stage_lookup = pipeline.stages.iter().enumerate().map(|(i, s)| (IdKey::of(&s.id), i as u16)).collect();
-        let mut flow = Flow {
+        Flow {
             pipeline: pipeline.id.clone(),
             stages,
             ranks,
@@ -141,23 +148,7 @@ impl Flow {
             rates: ws.settings.exchange.clone(),
             stage_lookup,
             deal_lookup: FxMap::default(),
-        };
-        // Trashed deals take no part until restored (the dashboard says how many).
-        let deals: Vec<&Opportunity> = ws.deals.iter().filter(|d| d.pipeline == pipeline.id && d.deleted_at.is_none()).collect();
-        flow.deal_lookup.reserve(deals.len());
-        flow.deals.reserve_exact(deals.len());
-        for d in deals {
-            flow.put_deal(d);
         }
-        let n = flow.deals.len();
-        flow.events = by_deal(n, &ws.events, |e| {
-            let (&d, &s) = (flow.deal_lookup.get(&IdKey::of(&e.opportunity))?, flow.stage_lookup.get(&IdKey::of(&e.to))?);
-            Some((d, e.at.timestamp(), s))
-        });
-        flow.categories = by_deal(n, &ws.category_changes, |c| {
-            Some((*flow.deal_lookup.get(&IdKey::of(&c.opportunity))?, c.at.timestamp(), c.category))
-        });
-        flow
     }
 
     fn put_deal(&mut self, d: &Opportunity) {
@@ -326,8 +317,9 @@ impl Flow {
 /// belong to scattered deals). Each record's deal is looked up once; every list is sized
 /// exactly (allocated in deal order, so the report walks memory in order), then appended
 /// to: the lists come out in time order without an insertion search.
-fn by_deal<R, V: Copy>(deals: usize, log: &[R], locate: impl Fn(&R) -> Option<(u32, i64, V)>) -> Vec<Vec<(i64, V)>> {
-    let located: Vec<(u32, i64, V)> = log.iter().filter_map(locate).collect();
+/// Each deal's entries from (deal, time, value) triples in log order: one list per deal,
+/// in time order (ties keep the log's order).
+fn by_deal<V: Copy>(deals: usize, located: Vec<(u32, i64, V)>) -> Vec<Vec<(i64, V)>> {
     let mut counts = vec![0usize; deals];
     for &(d, _, _) in &located {
         counts[d as usize] += 1;
@@ -342,6 +334,72 @@ fn by_deal<R, V: Copy>(deals: usize, log: &[R], locate: impl Fn(&R) -> Option<(u
         list.sort_by_key(|x| x.0);
     }
     lists
+}
+
+/// `Flow::build` a slice at a time (`step`), so the app can let the browser in between: at
+/// 100,000 deals and a million events the whole build held the page ≈ 130–270 ms in one
+/// task. Each step must be handed the same, unchanged workspace.
+pub struct FlowBuilder {
+    flow: Flow,
+    /// The next deal, event and forecast call to read.
+    deal: usize,
+    event: usize,
+    call: usize,
+    events: Vec<(u32, i64, u16)>,
+    calls: Vec<(u32, i64, ForecastCategory)>,
+}
+
+impl FlowBuilder {
+    pub fn new(ws: &Workspace, pipeline: &Pipeline) -> FlowBuilder {
+        let mut flow = Flow::empty(ws, pipeline);
+        // Trashed deals take no part until restored (the dashboard says how many).
+        let n = ws.deals.iter().filter(|d| d.pipeline == pipeline.id && d.deleted_at.is_none()).count();
+        flow.deal_lookup.reserve(n);
+        flow.deals.reserve_exact(n);
+        FlowBuilder { flow, deal: 0, event: 0, call: 0, events: Vec::new(), calls: Vec::new() }
+    }
+
+    /// Reads up to `budget` more records (a deal counts as 5: its labels are interned and
+    /// its texts copied); true once every deal, event and call is read. Deals come first, so
+    /// every event finds its deal.
+    pub fn step(&mut self, ws: &Workspace, budget: usize) -> bool {
+        let mut left = budget;
+        let flow = &mut self.flow;
+        while left > 0 && self.deal < ws.deals.len() {
+            let d = &ws.deals[self.deal];
+            if d.pipeline == flow.pipeline && d.deleted_at.is_none() {
+                flow.put_deal(d);
+            }
+            self.deal += 1;
+            left = left.saturating_sub(5);
+        }
+        let upto = |at: usize, len: usize, left: usize| len.min(at.saturating_add(left));
+        let end = upto(self.event, ws.events.len(), left);
+        for e in &ws.events[self.event..end] {
+            if let (Some(&d), Some(&s)) = (flow.deal_lookup.get(&IdKey::of(&e.opportunity)), flow.stage_lookup.get(&IdKey::of(&e.to))) {
+                self.events.push((d, e.at.timestamp(), s));
+            }
+        }
+        left -= end - self.event;
+        self.event = end;
+        let end = upto(self.call, ws.category_changes.len(), left);
+        for c in &ws.category_changes[self.call..end] {
+            if let Some(&d) = flow.deal_lookup.get(&IdKey::of(&c.opportunity)) {
+                self.calls.push((d, c.at.timestamp(), c.category));
+            }
+        }
+        self.call = end;
+        self.deal >= ws.deals.len() && self.event >= ws.events.len() && self.call >= ws.category_changes.len()
+    }
+
+    /// The index (complete once `step` said so).
+    pub fn finish(self) -> Flow {
+        let mut flow = self.flow;
+        let n = flow.deals.len();
+        flow.events = by_deal(n, self.events);
+        flow.categories = by_deal(n, self.calls);
+        flow
+    }
 }
 
 #[cfg(test)]
