@@ -322,15 +322,12 @@ fn first_repeat(ids: &[&crate::domain::Id]) -> Option<usize> {
 }
 
 fn build(doc: Export) -> Workspace {
-    let mut ws = Workspace::from_records(doc.pipelines, doc.deals, doc.events);
-    ws.category_changes = doc.category_changes;
-    ws.activities = doc.activities;
-    ws.owners = doc.owners;
-    ws.leads = doc.leads;
-    ws.settings = doc.settings;
-    ws.accounts = doc.accounts;
-    ws.contacts = doc.contacts;
+    let Export { pipelines, deals, events, category_changes, activities, owners, leads, settings, accounts, contacts, .. } = doc;
+    let mut ws = Workspace { pipelines, deals, events, category_changes, activities, owners, leads, settings, accounts, contacts };
+    // Both logs sorted once (the events were sorted twice), then each deal's stage from its
+    // history.
     ws.order_logs();
+    ws.derive_stages();
     ws
 }
 
@@ -398,14 +395,18 @@ impl<'a> ExportReader<'a> {
             }
         }
         if self.outcome.is_none() {
+            // Each check a step, then the workspace made in one of its own.
             let phase = self.checked;
-            self.outcome = match check(self.doc(), phase) {
-                Err(e) => Some(Err(e)),
-                Ok(()) if phase + 1 < CHECKS => {
-                    self.checked += 1;
-                    return false;
+            self.outcome = if phase < CHECKS {
+                match check(self.doc(), phase) {
+                    Err(e) => Some(Err(e)),
+                    Ok(()) => {
+                        self.checked += 1;
+                        return false;
+                    }
                 }
-                Ok(()) => Some(Ok(build(self.parts.doc.take().unwrap_or_else(empty_export)))),
+            } else {
+                Some(Ok(build(self.parts.doc.take().unwrap_or_else(empty_export))))
             };
         }
         true
