@@ -313,12 +313,10 @@ impl Flow {
     }
 }
 
-/// One list per deal, in time order, from a log in time order (whose consecutive records
-/// belong to scattered deals). Each record's deal is looked up once; every list is sized
-/// exactly (allocated in deal order, so the report walks memory in order), then appended
-/// to: the lists come out in time order without an insertion search.
-/// Each deal's entries from (deal, time, value) triples in log order: one list per deal,
-/// in time order (ties keep the log's order).
+/// One list per deal, in time order, from (deal, time, value) triples in the log's time
+/// order (consecutive records belong to scattered deals; ties keep the log's order). Every
+/// list is sized exactly (allocated in deal order, so the report walks memory in order),
+/// then appended to: the lists come out in time order without an insertion search.
 fn by_deal<V: Copy>(deals: usize, located: Vec<(u32, i64, V)>) -> Vec<Vec<(i64, V)>> {
     let mut counts = vec![0usize; deals];
     for &(d, _, _) in &located {
