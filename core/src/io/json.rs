@@ -261,54 +261,96 @@ pub fn import_json(text: &str) -> Result<Workspace, ImportError> {
 /// Checks a parsed export (unique ids, amounts, references, dates, limits) and makes it a
 /// workspace with its logs in order.
 fn assemble(doc: Export) -> Result<Workspace, ImportError> {
+    let mut deals = None;
     for phase in 0..checks(&doc, CHECK_SLICE) {
-        check(&doc, phase, CHECK_SLICE)?;
+        check(&doc, phase, CHECK_SLICE, &mut deals)?;
     }
     Ok(build(doc))
 }
 
-/// Events or activities checked per step of a reader: at 100,000 deals the million events in
-/// one step held the page ≈ 200 ms. Each step maps the deals again (≈ 20 ms at 100,000).
-const CHECK_SLICE: usize = 250_000;
+/// Events or activities checked per step of a reader (each deal's pipeline mapped once, in
+/// a check of its own): at 100,000 deals the million events in one step held the page
+/// ≈ 200 ms.
+const CHECK_SLICE: usize = 200_000;
 
-/// How many checks an export takes: ids and amounts; the events a slice at a time, then the
-/// forecast calls; the activities a slice at a time; people; accounts. Each is one step of a
-/// reader; the first problem found is the same as in one pass (records in the same order).
-fn checks(doc: &Export, slice: usize) -> usize {
-    3 + doc.events.len().div_ceil(slice) + 1 + doc.activities.len().div_ceil(slice)
+/// One check of an export; `checks` lists them in the order they are made.
+#[derive(Clone, Copy)]
+enum Check {
+    /// The ids of one kind of record (in `Kind::ALL`'s order) are unique.
+    Ids(usize),
+    Amounts,
+    /// Pipelines and deals (mapping each deal's pipeline for the checks after).
+    Deals,
+    /// One slice of the events, of the activities.
+    Events(usize),
+    Calls,
+    Activities(usize),
+    Leads,
+    ActivityLeads,
+    Accounts,
 }
 
-/// Check number `phase` of `checks`, with `slice` events or activities a check.
-fn check(doc: &Export, phase: usize, size: usize) -> Result<(), ImportError> {
-    let (events, activities) = (doc.events.len().div_ceil(size), doc.activities.len().div_ceil(size));
-    let slice = |list_len: usize, n: usize| n * size..list_len.min((n + 1) * size);
-    match phase {
-        0 => {
-            for (what, ids) in [
-                ("pipelines", doc.pipelines.iter().map(|p| &p.id).collect::<Vec<_>>()),
-                ("deals", doc.deals.iter().map(|d| &d.id).collect()),
-                ("events", doc.events.iter().map(|e| &e.id).collect()),
-                ("category changes", doc.category_changes.iter().map(|e| &e.id).collect()),
-                ("activities", doc.activities.iter().map(|a| &a.id).collect()),
-                ("owners", doc.owners.iter().map(|o| &o.id).collect()),
-                ("leads", doc.leads.iter().map(|l| &l.id).collect()),
-                ("accounts", doc.accounts.iter().map(|a| &a.id).collect()),
-                ("contacts", doc.contacts.iter().map(|c| &c.id).collect()),
-            ] {
-                if let Some(i) = first_repeat(&ids) {
-                    return Err(ImportError::DuplicateId { what, id: ids[i].to_string() });
-                }
+/// The checks of an export, in order, each one step of a reader: the first problem found
+/// is the one a pass over each list whole finds (records in the same order), with `size`
+/// events or activities a slice.
+fn check_list(doc: &Export, size: usize) -> Vec<Check> {
+    let mut list: Vec<Check> = (0..Kind::ALL.len()).map(Check::Ids).collect();
+    list.extend([Check::Amounts, Check::Deals]);
+    list.extend((0..doc.events.len().div_ceil(size)).map(Check::Events));
+    list.push(Check::Calls);
+    list.extend((0..doc.activities.len().div_ceil(size)).map(Check::Activities));
+    list.extend([Check::Leads, Check::ActivityLeads, Check::Accounts]);
+    list
+}
+
+/// The deals' pipelines as mapped by the `Deals` check (mapped here if not yet).
+fn mapped<'m>(doc: &Export, deals: &'m mut Option<DealPipelines>) -> Result<&'m DealPipelines, ImportError> {
+    if deals.is_none() {
+        *deals = Some(check_deals(&doc.pipelines, &doc.deals)?);
+    }
+    Ok(deals.get_or_insert_default())
+}
+
+fn checks(doc: &Export, size: usize) -> usize {
+    check_list(doc, size).len()
+}
+
+/// Check number `phase` of `check_list`; `deals`: each deal's pipeline, once mapped.
+fn check(doc: &Export, phase: usize, size: usize, deals: &mut Option<DealPipelines>) -> Result<(), ImportError> {
+    let slice = |len: usize, n: usize| (n * size).min(len)..len.min((n + 1) * size);
+    match check_list(doc, size).get(phase).copied() {
+        None => Ok(()),
+        Some(Check::Ids(k)) => {
+            let (what, ids): (&'static str, Vec<&crate::domain::Id>) = match Kind::ALL[k] {
+                Kind::Pipelines => ("pipelines", doc.pipelines.iter().map(|p| &p.id).collect()),
+                Kind::Deals => ("deals", doc.deals.iter().map(|d| &d.id).collect()),
+                Kind::Events => ("events", doc.events.iter().map(|e| &e.id).collect()),
+                Kind::Calls => ("category changes", doc.category_changes.iter().map(|e| &e.id).collect()),
+                Kind::Activities => ("activities", doc.activities.iter().map(|a| &a.id).collect()),
+                Kind::Owners => ("owners", doc.owners.iter().map(|o| &o.id).collect()),
+                Kind::Leads => ("leads", doc.leads.iter().map(|l| &l.id).collect()),
+                Kind::Accounts => ("accounts", doc.accounts.iter().map(|a| &a.id).collect()),
+                Kind::Contacts => ("contacts", doc.contacts.iter().map(|c| &c.id).collect()),
+            };
+            match first_repeat(&ids) {
+                Some(i) => Err(ImportError::DuplicateId { what, id: ids[i].to_string() }),
+                None => Ok(()),
             }
-            if let Some(d) = doc.deals.iter().find(|d| d.amount.is_some_and(|a| !(0..=crate::domain::money::MAX_AMOUNT_MINOR).contains(&a))) {
-                return Err(ImportError::BadAmount { deal: d.id.to_string(), amount: d.amount.unwrap_or(0) });
-            }
+        }
+        Some(Check::Amounts) => match doc.deals.iter().find(|d| d.amount.is_some_and(|a| !(0..=crate::domain::money::MAX_AMOUNT_MINOR).contains(&a))) {
+            Some(d) => Err(ImportError::BadAmount { deal: d.id.to_string(), amount: d.amount.unwrap_or(0) }),
+            None => Ok(()),
+        },
+        Some(Check::Deals) => {
+            *deals = Some(check_deals(&doc.pipelines, &doc.deals)?);
             Ok(())
         }
-        n if n <= events => check_records(&doc.pipelines, &doc.deals, &doc.events[slice(doc.events.len(), n - 1)], &[], &[]),
-        n if n == events + 1 => check_records(&doc.pipelines, &doc.deals, &[], &doc.category_changes, &[]),
-        n if n <= events + 1 + activities => check_records(&doc.pipelines, &doc.deals, &[], &[], &doc.activities[slice(doc.activities.len(), n - events - 2)]),
-        n if n == events + activities + 2 => check_people(&doc.deals, &doc.owners, &doc.leads, &doc.activities),
-        _ => check_accounts(&doc.deals, &doc.accounts, &doc.contacts, &doc.activities),
+        Some(Check::Events(n)) => check_references(&doc.pipelines, mapped(doc, deals)?, &doc.events[slice(doc.events.len(), n)], &[], &[]),
+        Some(Check::Calls) => check_references(&doc.pipelines, mapped(doc, deals)?, &[], &doc.category_changes, &[]),
+        Some(Check::Activities(n)) => check_references(&doc.pipelines, mapped(doc, deals)?, &[], &[], &doc.activities[slice(doc.activities.len(), n)]),
+        Some(Check::Leads) => check_leads(&doc.deals, &doc.owners, &doc.leads),
+        Some(Check::ActivityLeads) => check_activity_leads(&doc.leads, &doc.activities),
+        Some(Check::Accounts) => check_accounts(&doc.deals, &doc.accounts, &doc.contacts, &doc.activities),
     }
 }
 
@@ -370,6 +412,8 @@ pub struct ExportReader<'a> {
     total: usize,
     /// Events or activities per check, and log entries per step deriving the stages.
     slice: usize,
+    /// Each deal's pipeline, mapped by one check for the checks after it.
+    deal_pipelines: Option<DealPipelines>,
     /// Once every check passed: the workspace made, then each deal's stage derived from its
     /// history a slice of the log a step (`derive_stages` in one task was ≈ 150–190 ms at
     /// 100,000 deals).
@@ -403,7 +447,7 @@ struct Parts {
 
 impl<'a> ExportReader<'a> {
     pub fn new(text: &'a str) -> Self {
-        ExportReader { text, pos: 0, at: ReadAt::Start, parts: Parts::default(), done: 0, total: 0, slice: CHECK_SLICE, made: None, handed_on: false, outcome: None }
+        ExportReader { text, pos: 0, at: ReadAt::Start, parts: Parts::default(), done: 0, total: 0, slice: CHECK_SLICE, deal_pipelines: None, made: None, handed_on: false, outcome: None }
     }
 
     /// A reader checking `slice` events or activities a step (tests: several slices in a small file).
@@ -432,11 +476,12 @@ impl<'a> ExportReader<'a> {
                 let size = self.slice;
                 let n = checks(self.doc(), size);
                 if self.total == 0 {
-                    self.total = n + 2 + self.doc().events.len().div_ceil(size).max(1);
+                    self.total = n + 3 + self.doc().events.len().div_ceil(size);
                 }
                 let done = self.done;
                 if done < n {
-                    match check(self.doc(), done, size) {
+                    let doc = self.parts.doc.get_or_insert_with(empty_export);
+                    match check(doc, done, size, &mut self.deal_pipelines) {
                         Err(e) => self.outcome = Some(Err(e)),
                         Ok(()) => self.done += 1,
                     }
@@ -450,13 +495,14 @@ impl<'a> ExportReader<'a> {
                     let deriver = StageDeriver::new(&ws);
                     self.made = Some((ws, Some(deriver)));
                 }
-                Some((mut ws, Some(mut deriver))) => {
-                    if deriver.step(&ws, self.slice) {
-                        deriver.finish(&mut ws);
-                        self.outcome = Some(Ok(ws));
-                    } else {
-                        self.made = Some((ws, Some(deriver)));
-                    }
+                // The stages set in a step of their own once the whole log is read.
+                Some((mut ws, Some(deriver))) if deriver.is_done(&ws) => {
+                    deriver.finish(&mut ws);
+                    self.outcome = Some(Ok(ws));
+                }
+                Some((ws, Some(mut deriver))) => {
+                    deriver.step(&ws, self.slice);
+                    self.made = Some((ws, Some(deriver)));
                 }
             }
             return self.outcome.is_some();
@@ -679,23 +725,33 @@ pub fn check_records(
     calls: &[CategoryChange],
     activities: &[Activity],
 ) -> Result<(), ImportError> {
-    use crate::domain::sane_time;
+    let deal_pipeline = check_deals(pipelines, deals)?;
+    check_references(pipelines, &deal_pipeline, events, calls, activities)
+}
+
+/// Each deal's pipeline (its position among the pipelines), by the deal's id.
+type DealPipelines = FxMap<IdKey, u32>;
+
+fn date(what: &'static str, id: &crate::domain::Id, t: DateTime<Utc>) -> Result<(), ImportError> {
+    if crate::domain::sane_time(t) { Ok(()) } else { Err(ImportError::DateOutOfRange { what, id: id.to_string(), value: t.to_rfc3339() }) }
+}
+
+/// `check_records`' pipelines and deals, giving each deal's pipeline for the rest (made
+/// once: a reader checking the logs a slice a step mapped 100,000 deals for every slice).
+fn check_deals(pipelines: &[Pipeline], deals: &[Opportunity]) -> Result<DealPipelines, ImportError> {
     use std::collections::HashMap;
     for p in pipelines {
         if let Some(problem) = p.rule_errors().into_iter().next() {
             return Err(ImportError::InvalidPipeline { pipeline: p.name.clone(), problem });
         }
     }
-    let by_id: HashMap<&crate::domain::Id, &Pipeline> = pipelines.iter().map(|p| (&p.id, p)).collect();
-    let date = |what: &'static str, id: &crate::domain::Id, t: DateTime<Utc>| {
-        if sane_time(t) { Ok(()) } else { Err(ImportError::DateOutOfRange { what, id: id.to_string(), value: t.to_rfc3339() }) }
-    };
-    let mut deal_pipeline: FxMap<IdKey, &Pipeline> = FxMap::with_capacity_and_hasher(deals.len(), Default::default());
+    let by_id: HashMap<&crate::domain::Id, (u32, &Pipeline)> = pipelines.iter().enumerate().map(|(i, p)| (&p.id, (i as u32, p))).collect();
+    let mut deal_pipeline: DealPipelines = FxMap::with_capacity_and_hasher(deals.len(), Default::default());
     for d in deals {
-        let Some(p) = by_id.get(&d.pipeline).filter(|p| p.stage(&d.stage).is_some()) else {
+        let Some(&(i, _)) = by_id.get(&d.pipeline).filter(|(_, p)| p.stage(&d.stage).is_some()) else {
             return Err(ImportError::DealOutsidePipeline { deal: d.id.to_string() });
         };
-        deal_pipeline.insert(IdKey::of(&d.id), p);
+        deal_pipeline.insert(IdKey::of(&d.id), i);
         date("deal", &d.id, d.created_at)?;
         date("deal", &d.id, d.updated_at)?;
         for t in d.field_times.values() {
@@ -705,9 +761,20 @@ pub fn check_records(
             date("deal", &d.id, c.and_utc())?;
         }
     }
+    Ok(deal_pipeline)
+}
+
+/// `check_records`' events, calls and activities, against the deals `check_deals` mapped.
+fn check_references(
+    pipelines: &[Pipeline],
+    deal_pipeline: &DealPipelines,
+    events: &[StageChange],
+    calls: &[CategoryChange],
+    activities: &[Activity],
+) -> Result<(), ImportError> {
     let all_stages: FxSet<&crate::domain::Id> = pipelines.iter().flat_map(|p| p.stages.iter().map(|s| &s.id)).collect();
     for e in events {
-        let Some(p) = deal_pipeline.get(&IdKey::of(&e.opportunity)) else {
+        let Some(p) = deal_pipeline.get(&IdKey::of(&e.opportunity)).and_then(|&i| pipelines.get(i as usize)) else {
             return Err(ImportError::UnknownReference { event: e.id.to_string(), what: "deal", id: e.opportunity.to_string() });
         };
         for s in e.from.iter().chain([&e.to]) {
@@ -727,7 +794,7 @@ pub fn check_records(
         date("category change", &c.id, c.at)?;
     }
     for a in activities {
-        // On a lead, an account or a contact: checked with those (`check_people`,
+        // On a lead, an account or a contact: checked with those (`check_activity_leads`,
         // `check_accounts`).
         if matches!(a.on(), crate::domain::ActivityOn::Deal(_)) && !deal_pipeline.contains_key(&IdKey::of(&a.deal)) {
             return Err(ImportError::UnknownReference { event: a.id.to_string(), what: "deal", id: a.deal.to_string() });
@@ -788,9 +855,9 @@ pub fn check_accounts(
     Ok(())
 }
 
-/// Owners with names, unique; leads the lead form would accept, pointing at existing
-/// deals; activities on leads pointing at existing leads; times within 1970–2199.
-pub fn check_people(deals: &[Opportunity], owners: &[Owner], leads: &[Lead], activities: &[Activity]) -> Result<(), ImportError> {
+/// Owners with names, unique; leads the lead form would accept, pointing at existing deals,
+/// with times within 1970–2199.
+fn check_leads(deals: &[Opportunity], owners: &[Owner], leads: &[Lead]) -> Result<(), ImportError> {
     use crate::domain::sane_time;
     let mut names = HashSet::new();
     for o in owners {
@@ -815,6 +882,11 @@ pub fn check_people(deals: &[Opportunity], owners: &[Owner], leads: &[Lead], act
             }
         }
     }
+    Ok(())
+}
+
+/// Activities on a lead name one the export has.
+fn check_activity_leads(leads: &[Lead], activities: &[Activity]) -> Result<(), ImportError> {
     let lead_ids: FxSet<IdKey> = leads.iter().map(|l| IdKey::of(&l.id)).collect();
     for a in activities {
         if let Some(l) = a.lead.as_ref().filter(|l| !lead_ids.contains(&IdKey::of(l))) {
@@ -1062,16 +1134,17 @@ mod tests {
         let text = export_json(&ws, now());
         let (e, a) = (ws.events.len(), ws.activities.len());
         assert!(e > 100 && a > 100, "several slices of 50: {e} events, {a} activities");
-        // Checks a step (the first in the step that reads all the text): ids; ceil(e / 50)
-        // event slices; the forecast calls; ceil(a / 50) activity slices; people; accounts.
-        // Then the workspace made, its deals mapped, and ceil(e / 50) slices of the log for
-        // the stages.
+        // Checks a step (the first in the step that reads all the text): the ids of each of
+        // the 9 kinds; amounts; pipelines and deals; ceil(e / 50) event slices; the forecast
+        // calls; ceil(a / 50) activity slices; leads; activities' leads; accounts. Then the
+        // workspace made, its deals mapped, ceil(e / 50) slices of the log read and the
+        // stages set.
         let mut r = ExportReader::with_slice(&text, 50);
         let mut steps = 1;
         while !r.step(usize::MAX) {
             steps += 1;
         }
-        assert_eq!(steps, (3 + e.div_ceil(50) + 1 + a.div_ceil(50)) + (2 + e.div_ceil(50)));
+        assert_eq!(steps, (9 + 2 + e.div_ceil(50) + 1 + a.div_ceil(50) + 3) + (2 + e.div_ceil(50) + 1));
         assert_eq!(r.finish().as_ref(), Ok(&ws));
         // A problem in the last slice of each list (the last event's deal unknown; the last
         // activity dated 1925 or 1926, before 1970: out of range), and one in the deals (checked with every slice,
