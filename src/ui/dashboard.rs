@@ -96,7 +96,9 @@ pub fn Dashboard() -> impl IntoView {
                     Some((false, p)) => {
                         progress.set(Some(p));
                         yield_to_browser().await;
-                        if generation.get_value() != gen {
+                        // Asked again, or the page was left (its values are gone: reading one
+                        // would panic).
+                        if generation.try_get_value() != Some(gen) {
                             return;
                         }
                     }

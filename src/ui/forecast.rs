@@ -79,11 +79,13 @@ pub fn ForecastPage() -> impl IntoView {
             // it at once held the page for a third of a second): the model, the point
             // estimates, each backtest month, each forecast of the ranking, then the Monte
             // Carlo in slices.
-            // A newer question (another period, a change to the pipeline) stops this one.
-            // Lets the browser in; true when a newer question has taken over.
+            // A newer question (another period, a change to the pipeline) stops this one, and
+            // so does leaving the page: its values are gone then, and reading one would panic
+            // (the e2e test's "Stage definitions" click while the ranking ran, 1 run in 3).
+            // Lets the browser in; true when this question is no longer asked.
             let pause = move || async move {
                 yield_to_browser().await;
-                generation.get_value() != gen
+                generation.try_get_value() != Some(gen)
             };
             // Not in the task that shows the page: it renders first.
             if pause().await {

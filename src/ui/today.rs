@@ -223,8 +223,10 @@ fn Reminders() -> impl IntoView {
             if let Ok(p) = web_sys::Notification::request_permission() {
                 let _ = wasm_bindgen_futures::JsFuture::from(p).await;
             }
-            state.set(permission());
-            if state.get_untracked() == Some(web_sys::NotificationPermission::Granted) {
+            // Not read back from `state`: the page may be gone after the prompt.
+            let answer = permission();
+            state.set(answer);
+            if answer == Some(web_sys::NotificationPermission::Granted) {
                 start_reminders(app);
             }
         });
