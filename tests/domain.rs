@@ -148,6 +148,35 @@ fn a_clock_behind_the_last_event_still_appends_after_it() {
 }
 
 #[test]
+fn a_move_comes_after_its_own_deals_last_event_not_after_another_deals() {
+    let mut w = World::new();
+    let a = w.add_deal("A");
+    let b = w.add_deal("B");
+    // When a move happens (`at` of the event it appends), moved at `now`.
+    let move_at = |w: &mut World, deal: &Id, stage: &str, now: DateTime<Utc>| {
+        w.now = now;
+        let to = w.stage(stage);
+        let changes = w.run(Command::MoveDeal { deal: deal.clone(), from: None, to, note: String::new(), lost_reason: String::new(), ticked: Vec::new() }).unwrap();
+        changes.iter().find_map(|c| if let Change::AppendEvent(e) = c { Some(e.at) } else { None }).unwrap()
+    };
+    // A is moved on a device whose clock runs two hours ahead: t0 + 2 h.
+    let (h1, h2) = (Duration::hours(1), Duration::hours(2));
+    assert_eq!(move_at(&mut w, &a, "Demo", t0() + h2), t0() + h2);
+    // Here, at t0 + 1 h, the log's newest event (A's) is ahead of now. B's last event is its
+    // creation at t0, before now: B's move is at now, not after A's.
+    assert_eq!(move_at(&mut w, &b, "Demo", t0() + h1), t0() + h1);
+    // A's own last event is ahead: A's move comes a millisecond after it.
+    assert_eq!(move_at(&mut w, &a, "Negotiation", t0() + h1), t0() + h2 + Duration::milliseconds(1));
+    // Past every event in the log (t0 + 3 h): now.
+    assert_eq!(move_at(&mut w, &b, "Negotiation", t0() + Duration::hours(3)), t0() + Duration::hours(3));
+    for d in [&a, &b] {
+        let h = w.ws.history(d);
+        assert!(h.windows(2).all(|p| p[1].at > p[0].at), "each deal's log strictly increasing");
+    }
+    assert_eq!((w.stage_name_of(&a), w.stage_name_of(&b)), ("Negotiation".to_string(), "Negotiation".to_string()));
+}
+
+#[test]
 fn moving_to_lost_keeps_the_reason_and_reopening_clears_it() {
     let mut w = World::new();
     let d = w.add_deal("A");

@@ -125,17 +125,16 @@ pub fn plan_undo(ws: &Workspace, entry: &Entry, ctx: &mut Ctx) -> Result<Vec<Cha
                     return Err(vec![(Field::Stage, DomainError::StageArchived)]);
                 }
                 // Strictly after the deal's last event, as any move (see `plan_move`).
-                let last = ws.history(deal).last().map(|e| e.at);
+                // And after the moves this undo has already planned for the deal.
                 let earlier: Option<chrono::DateTime<chrono::Utc>> =
                     events.iter().filter(|e: &&StageChange| &e.opportunity == deal).map(|e| e.at).max();
-                let after = last.max(earlier);
-                let at = match after {
-                    Some(t) if t >= ctx.now => t + Duration::milliseconds(1),
-                    _ => ctx.now,
-                };
-                if !sane_time(at) {
+                let at = ws.next_event_at(deal, ctx.now).and_then(|at| match earlier {
+                    Some(t) if t >= at => t.checked_add_signed(Duration::milliseconds(1)),
+                    _ => Some(at),
+                });
+                let Some(at) = at.filter(|t| sane_time(*t)) else {
                     return Err(vec![(Field::Stage, DomainError::DateOutOfRange)]);
-                }
+                };
                 events.push(StageChange {
                     id: ctx.ids.next_id(),
                     opportunity: deal.clone(),
