@@ -12,6 +12,9 @@ const FOCUSABLE: &str = "a[href], button:not([disabled]), input:not([disabled]):
 thread_local! {
     /// The element that had focus when the open dialog opened (one dialog at a time).
     static OPENER: RefCell<Option<web_sys::HtmlElement>> = const { RefCell::new(None) };
+    /// When the opener sits in a list item (a card): the item after it, else the one before.
+    /// A move can take the opener's card to where it is not drawn; focus goes here then.
+    static NEIGHBOUR: RefCell<Option<web_sys::Element>> = const { RefCell::new(None) };
 }
 
 fn focusables(root: &web_sys::Element) -> Vec<web_sys::HtmlElement> {
@@ -35,6 +38,11 @@ pub fn Modal(
 ) -> impl IntoView {
     let node = NodeRef::<leptos::html::Div>::new();
     let opener = document().active_element().and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok());
+    let neighbour = opener
+        .as_ref()
+        .and_then(|o| o.closest("li").ok().flatten())
+        .and_then(|li| li.next_element_sibling().or_else(|| li.previous_element_sibling()));
+    NEIGHBOUR.with(|n| *n.borrow_mut() = neighbour);
     OPENER.with(|o| *o.borrow_mut() = opener);
     Effect::new(move |_| {
         if let Some(root) = node.get() {
@@ -79,6 +87,7 @@ pub fn Modal(
 /// did (a move) redraws the page first, and may take the opener away.
 pub fn restore_focus(fallback: impl FnOnce() + 'static) {
     let opener = OPENER.with(|o| o.borrow_mut().take());
+    NEIGHBOUR.with(|n| n.borrow_mut().take());
     request_animation_frame(move || match opener {
         Some(e) if e.is_connected() => {
             let _ = e.focus();
@@ -104,19 +113,21 @@ pub fn focus_first_invalid(selector: &'static str) {
 }
 
 /// After a confirmed move, called once the change is stored and drawn: focus goes to the
-/// deal's card's `selector` in its new column; where the card is not drawn (the deal page,
-/// or past the first page of a long column), back to where the dialog opened if that is
-/// still there.
+/// deal's card's `selector` in its new column; where the card is not drawn, back to where
+/// the dialog opened if that is still there (the deal page), else to the same control on the
+/// card next to the one that left (a card moved past the first page of a long column: a
+/// keyboard user goes on down the column instead of starting again from the page's top).
 pub fn focus_moved_card(deal: crate::domain::Id, selector: &'static str) {
     let opener = OPENER.with(|o| o.borrow_mut().take());
+    let neighbour = NEIGHBOUR.with(|n| n.borrow_mut().take());
     // A few frames, not more: the board is redrawn by then. Looking for up to 60 frames (a
     // second), each look a query over the page, a card moved past a column's first page
     // kept a look running into the next move (five at once in the perf test's moves),
     // taking the main thread from the next keypress.
-    poll_card(deal, selector, opener, 3);
+    poll_card(deal, selector, opener, neighbour, 3);
 }
 
-fn poll_card(deal: crate::domain::Id, selector: &'static str, opener: Option<web_sys::HtmlElement>, frames_left: u32) {
+fn poll_card(deal: crate::domain::Id, selector: &'static str, opener: Option<web_sys::HtmlElement>, neighbour: Option<web_sys::Element>, frames_left: u32) {
     request_animation_frame(move || {
         let query = format!("li.card[data-deal=\"{}\"] {selector}", deal.as_str().replace('\\', "\\\\").replace('"', "\\\""));
         let fresh = document().query_selector(&query).ok().flatten().and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok());
@@ -125,11 +136,17 @@ fn poll_card(deal: crate::domain::Id, selector: &'static str, opener: Option<web
                 let _ = el.focus();
             }
             _ if frames_left == 0 => {
-                if let Some(o) = opener.filter(|o| o.is_connected()) {
-                    let _ = o.focus();
+                let next = || {
+                    neighbour
+                        .filter(|n| n.is_connected())
+                        .and_then(|n| n.query_selector(selector).ok().flatten())
+                        .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok())
+                };
+                if let Some(el) = opener.filter(|o| o.is_connected()).or_else(next) {
+                    let _ = el.focus();
                 }
             }
-            _ => poll_card(deal, selector, opener, frames_left - 1),
+            _ => poll_card(deal, selector, opener, neighbour, frames_left - 1),
         }
     });
 }
