@@ -378,7 +378,7 @@ fn run(args: Args) -> Result<(), String> {
                 let mut read = Workspace::default();
                 let mut bad = Vec::new();
                 for (k, j) in &cut {
-                    funnelscope::io::segments::read(k, j.as_bytes(), &mut read, &mut bad);
+                    funnelscope::io::segments::read(k, j, &mut read, &mut bad);
                 }
                 let decode = ms(t);
                 let t = Instant::now();

@@ -48,6 +48,9 @@ const BACKUPS: &str = "backups";
 const META: &str = "meta";
 /// Segments: `{id: "<kind's store>/<n>", json: <the JSON array's UTF-8 bytes, a Uint8Array>}`.
 const SEGMENTS: &str = "segments";
+/// A segment record's field holding its bytes (`io::compact`); an older build's JSON
+/// segments hold theirs in `json`.
+const SEGMENT_DATA: &str = "data";
 /// Ids deleted from the log since the last cut (a purged deal's history), which may still
 /// sit in a segment: `{id: "<store>/<record id>"}`.
 const REMOVED: &str = "removed";
@@ -84,7 +87,7 @@ type Migration = fn(&Database) -> Result<(), idb::Error>;
 
 /// Ordered schema migrations. Entry i upgrades version i to version i + 1.
 const MIGRATIONS: &[Migration] =
-    &[migrate_v0_to_v1, migrate_v1_to_v2, migrate_v2_to_v3, migrate_v3_to_v4, migrate_v4_to_v5, migrate_v5_to_v6, migrate_v6_to_v7];
+    &[migrate_v0_to_v1, migrate_v1_to_v2, migrate_v2_to_v3, migrate_v3_to_v4, migrate_v4_to_v5, migrate_v5_to_v6, migrate_v6_to_v7, migrate_v7_to_v8];
 
 pub const SCHEMA_VERSION: u32 = MIGRATIONS.len() as u32;
 
@@ -137,6 +140,15 @@ fn migrate_v5_to_v6(_db: &Database) -> Result<(), idb::Error> {
 fn migrate_v6_to_v7(db: &Database) -> Result<(), idb::Error> {
     store_keyed_by_id(db, SEGMENTS)?;
     store_keyed_by_id(db, REMOVED)
+}
+
+/// v8: no new store. Segments are now written in the compact encoding (`io::compact`),
+/// under `data`; a v7 build reads only JSON under `json`, and would take every record
+/// for unreadable: the version goes up so that such a build, still open or cached, finds the
+/// database newer and stays read-only. The JSON segments v7 left are read as they are and
+/// cut again, compact, in the background of the first open (`Loaded::legacy`).
+fn migrate_v7_to_v8(_db: &Database) -> Result<(), idb::Error> {
+    Ok(())
 }
 
 /// A snapshot of the whole workspace as export JSON.
@@ -204,6 +216,9 @@ pub struct Loaded {
     pub quarantined: Vec<Quarantined>,
     /// Loose records and removed ids read: from `COMPACT_AT` on, worth a cut.
     pub loose: usize,
+    /// Segments stored as JSON by an older build: any is worth a cut (the compact encoding
+    /// is a quarter of the bytes to read on every open).
+    pub legacy: usize,
 }
 
 /// One atomic write.
@@ -332,6 +347,14 @@ impl Store {
             Some(_) => Some(tx.object_store(META).and_then(|s| s.get(JsValue::from_str(REV))).map_err(classify)?),
             None => None,
         };
+        // Every segment's key (a few hundred short strings): how much room each list needs.
+        // Awaited in the order asked for, as every request here: a request's callbacks are
+        // set when it is awaited, and its result event, dispatched in that order, would
+        // find none if it came before.
+        let segment_keys = match names.contains(&SEGMENTS) {
+            true => Some(tx.object_store(SEGMENTS).and_then(|s| s.get_all_keys(None, None)).map_err(classify)?),
+            false => None,
+        };
         let mut bad = Vec::new();
         let all = |r: Option<idb::request::GetAllStoreRequest>| async move {
             match r {
@@ -345,6 +368,10 @@ impl Store {
         let rev = match rev {
             Some(r) => rev_of(&r.await.map_err(classify)?),
             None => 0,
+        };
+        let segment_keys: Vec<String> = match segment_keys {
+            Some(k) => k.await.map_err(classify)?.iter().filter_map(JsValue::as_string).collect(),
+            None => Vec::new(),
         };
         mark("fs:read");
         let pipelines: Vec<Pipeline> = from_js_each(PIPELINES, p, &mut bad);
@@ -376,7 +403,9 @@ impl Store {
         // into one buffer in wasm memory and read from there: the memory is reused (copying
         // all of them first grew it by the whole store, 315 MB at 100,000 deals).
         let mut ws = Workspace::default();
+        segments::reserve(&mut ws, segment_keys.iter().map(String::as_str));
         let mut buf: Vec<u8> = Vec::new();
+        let mut legacy = 0;
         loop {
             let last = batch.last().filter(|_| batch.len() == READ_BATCH).map(|v| js_sys::Reflect::get(v, &JsValue::from_str("id")).unwrap_or(JsValue::UNDEFINED));
             let next = match last {
@@ -385,11 +414,16 @@ impl Store {
             };
             for v in batch.iter() {
                 let key = record_id(v);
-                let bytes = js_sys::Reflect::get(v, &JsValue::from_str("json")).ok().and_then(|j| j.dyn_into::<js_sys::Uint8Array>().ok());
+                // `data`: compact; `json`: as an older build stored it.
+                let field = |name: &str| js_sys::Reflect::get(v, &JsValue::from_str(name)).ok().and_then(|j| j.dyn_into::<js_sys::Uint8Array>().ok());
+                let bytes = field(SEGMENT_DATA).or_else(|| field("json"));
                 buf.clear();
                 if let Some(b) = bytes {
                     buf.resize(b.length() as usize, 0);
                     b.copy_to(&mut buf);
+                }
+                if !segments::is_compact(&buf) {
+                    legacy += 1;
                 }
                 segments::read(&key, &buf, &mut ws, &mut bad);
             }
@@ -400,7 +434,7 @@ impl Store {
         }
         let ws = segments::finish(ws, loose_ws, &removed, &mut bad);
         mark("fs:loaded");
-        Ok(Loaded { workspace: ws, rev, quarantined: bad, loose })
+        Ok(Loaded { workspace: ws, rev, quarantined: bad, loose, legacy })
     }
 
     fn has_store(&self, name: &str) -> bool {
@@ -557,13 +591,15 @@ impl Store {
 
     /// Cuts the workspace this tab holds into new segments, in place of the stored segments
     /// and loose records, if the database is still at `expected_rev` (so memory is what is
-    /// stored) and still has `COMPACT_AT` loose records (another tab may have cut them
-    /// already). `next` cuts the next segment (`io::segments::Cutter`), `total` of them.
+    /// stored) and still has `min_loose` loose records (another tab may have cut them
+    /// already; 0 to cut segments of an older build again). `next` cuts the next segment
+    /// (`io::segments::Cutter`), `total` of them.
     /// The revision stays: what is stored means the same. Returns whether it cut.
     pub async fn compact(
         &self,
         expected_rev: u64,
-        next: &mut dyn FnMut() -> Option<(String, String)>,
+        min_loose: usize,
+        next: &mut dyn FnMut() -> Option<(String, Vec<u8>)>,
         total: usize,
         progress: &dyn Fn(usize, usize),
     ) -> Result<bool, StoreError> {
@@ -590,7 +626,7 @@ impl Store {
                 Err(e) => return Err(abort(tx, classify(e))),
             }
         }
-        if loose < segments::COMPACT_AT {
+        if loose < min_loose {
             let _ = tx.abort();
             return Ok(false);
         }
@@ -795,16 +831,16 @@ fn removed_record(store: &str, id: &crate::domain::Id) -> JsValue {
 /// the transaction stays active.
 async fn put_segments(
     tx: &idb::Transaction,
-    next: &mut dyn FnMut() -> Option<(String, String)>,
+    next: &mut dyn FnMut() -> Option<(String, Vec<u8>)>,
     total: usize,
     progress: &dyn Fn(usize, usize),
 ) -> Result<(), StoreError> {
     let store = tx.object_store(SEGMENTS).map_err(classify)?;
     let mut done = 0;
-    while let Some((key, json)) = next() {
+    while let Some((key, bytes)) = next() {
         let o = js_sys::Object::new();
         let _ = js_sys::Reflect::set(&o, &JsValue::from_str("id"), &JsValue::from_str(&key));
-        let _ = js_sys::Reflect::set(&o, &JsValue::from_str("json"), &js_sys::Uint8Array::from(json.as_bytes()));
+        let _ = js_sys::Reflect::set(&o, &JsValue::from_str(SEGMENT_DATA), &js_sys::Uint8Array::from(&bytes[..]));
         store.put(&o, None).map_err(classify)?.await.map_err(classify)?;
         done += 1;
         progress(done, total);

@@ -160,6 +160,9 @@ pub struct AppState {
     store: StoredValue<Option<Rc<Store>>, LocalStorage>,
     /// The database revision memory reflects.
     rev: StoredValue<u64>,
+    /// Segments were read that an older build stored as JSON: the next cut happens
+    /// whatever is loose.
+    legacy_segments: StoredValue<bool>,
     ids: StoredValue<IdGen>,
     clock: StoredValue<Hlc>,
     queue: StoredValue<VecDeque<(Job, Option<Done>)>, LocalStorage>,
@@ -244,6 +247,7 @@ impl AppState {
             base_path: StoredValue::new(base_path),
             store: StoredValue::new_local(None),
             rev: StoredValue::new(0),
+            legacy_segments: StoredValue::new(false),
             ids: StoredValue::new(IdGen::new(random_seed())),
             clock: StoredValue::new(Hlc::default()),
             queue: StoredValue::new_local(VecDeque::new()),
@@ -283,7 +287,8 @@ impl AppState {
                 crate::storage::mark("fs:opened");
                 match store.load().await {
                     Ok(loaded) => {
-                        let cut = loaded.loose >= crate::io::segments::COMPACT_AT && loaded.quarantined.is_empty();
+                        let cut = (loaded.loose >= crate::io::segments::COMPACT_AT || loaded.legacy > 0) && loaded.quarantined.is_empty();
+                        self.legacy_segments.set_value(loaded.legacy > 0);
                         self.take_loaded(loaded).await;
                         crate::storage::mark("fs:model");
                         self.storage.set(if read_only { StorageStatus::NewerVersion } else { StorageStatus::Saved });
@@ -612,8 +617,12 @@ impl AppState {
         let total = self.ws.with_untracked(crate::io::segments::Cutter::count);
         let mut cutter = crate::io::segments::Cutter::new();
         let mut next = || self.ws.with_untracked(|ws| cutter.next(ws));
-        if let Err(e) = store.compact(rev, &mut next, total, &|_, _| {}).await {
-            web_sys::console::warn_1(&format!("segments not cut: {e:?}").into());
+        // Segments an older build stored as JSON are cut again however few records are loose.
+        let min_loose = if self.legacy_segments.get_value() { 0 } else { crate::io::segments::COMPACT_AT };
+        match store.compact(rev, min_loose, &mut next, total, &|_, _| {}).await {
+            Ok(true) => self.legacy_segments.set_value(false),
+            Ok(false) => {}
+            Err(e) => web_sys::console::warn_1(&format!("segments not cut: {e:?}").into()),
         }
     }
 

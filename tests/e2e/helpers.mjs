@@ -106,10 +106,64 @@ export async function axeSerious(page, include) {
 }
 
 /** Every stored record of one kind, read straight from IndexedDB: what the segments hold
- *  (`segments` store, keys "<store>/<n>", a JSON array as UTF-8 bytes each), with the loose records of the
- *  kind's own store laid over them by id, less the ids listed as removed since the cut.
- *  Other stores (backups, meta) are read as they are. */
+ *  (`segments` store, keys "<store>/<n>", in `data` the compact encoding of `io::compact`,
+ *  read here by a decoder of its own; in `json`, from an older build, a JSON array as UTF-8),
+ *  with the loose records of the kind's own store laid over them by id, less the ids listed
+ *  as removed since the cut. Times read as the RFC 3339 text JSON holds. Other stores
+ *  (backups, meta) are read as they are. */
 export const readStore = (page, store) => page.evaluate((store) => new Promise((resolve, reject) => {
+  // The compact encoding, from its description in core/src/io/compact.rs (not from its code).
+  const decodeCompact = (bytes) => {
+    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    const utf8 = new TextDecoder('utf-8', { fatal: true });
+    if (utf8.decode(bytes.subarray(0, 4)) !== 'FSB1') throw new Error('not a compact segment');
+    let at = 4;
+    const strings = [];
+    const uuids = [];
+    const varint = () => {
+      let n = 0;
+      for (let scale = 1; ; scale *= 128) {
+        const b = bytes[at++];
+        if (b === undefined) throw new Error('cut short');
+        n += (b & 0x7f) * scale;
+        if (b < 0x80) return n;
+      }
+    };
+    const text = () => { const len = varint(); const s = utf8.decode(bytes.subarray(at, at + len)); at += len; return s; };
+    const END = 14;
+    const value = () => {
+      const tag = bytes[at++];
+      switch (tag) {
+        case 0: return null;
+        case 1: return false;
+        case 2: return true;
+        case 3: return varint();
+        case 4: return -1 - varint();
+        case 5: { const f = view.getFloat64(at, true); at += 8; return f; }
+        case 6: { const s = text(); strings.push(s); return s; }
+        case 7: return strings[varint()];
+        case 8: return text();
+        case 9: {
+          const hex = [...bytes.subarray(at, at + 16)].map((b) => b.toString(16).padStart(2, '0')).join('');
+          at += 16;
+          uuids.push(`${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`);
+          return uuids[uuids.length - 1];
+        }
+        case 10: return uuids[varint()];
+        case 11: {
+          const z = varint();
+          const secs = z % 2 === 0 ? z / 2 : -(z + 1) / 2;
+          return new Date(secs * 1000).toISOString().replace('.000Z', 'Z');
+        }
+        case 12: { const out = []; while (bytes[at] !== END) out.push(value()); at++; return out; }
+        case 13: { const out = {}; while (bytes[at] !== END) { const k = value(); out[k] = value(); } at++; return out; }
+        default: throw new Error(`unknown tag ${tag} at ${at - 1}`);
+      }
+    };
+    const records = [];
+    while (at < bytes.length) records.push(value());
+    return records;
+  };
   const q = indexedDB.open('funnelscope');
   q.onerror = () => reject(q.error);
   q.onsuccess = () => {
@@ -122,7 +176,10 @@ export const readStore = (page, store) => page.evaluate((store) => new Promise((
       if (store === 'settings' || store === 'backups' || store === 'meta') return resolve(loose);
       const byId = new Map();
       const text = new TextDecoder();
-      for (const s of segments) if (s.id.startsWith(`${store}/`)) for (const r of JSON.parse(text.decode(s.json))) byId.set(r.id, r);
+      for (const s of segments) {
+        if (!s.id.startsWith(`${store}/`)) continue;
+        for (const r of s.data ? decodeCompact(s.data) : JSON.parse(text.decode(s.json))) byId.set(r.id, r);
+      }
       for (const r of removed) if (r.id.startsWith(`${store}/`)) byId.delete(r.id.slice(store.length + 1));
       for (const r of loose) byId.set(r.id, r);
       resolve([...byId.values()]);

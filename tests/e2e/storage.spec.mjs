@@ -76,7 +76,7 @@ test('a database written by schema version 1 is migrated in place, data intact',
     const q = indexedDB.open('funnelscope');
     q.onsuccess = () => { r([q.result.version, [...q.result.objectStoreNames].sort()]); q.result.close(); };
   }));
-  expect(version).toEqual([7, ['accounts', 'activities', 'backups', 'category_changes', 'contacts', 'deals', 'events', 'leads', 'meta', 'owners', 'pipelines', 'removed', 'segments', 'settings']]);
+  expect(version).toEqual([8, ['accounts', 'activities', 'backups', 'category_changes', 'contacts', 'deals', 'events', 'leads', 'meta', 'owners', 'pipelines', 'removed', 'segments', 'settings']]);
 
   // The new store works: a forecast call is logged and survives a reload.
   await card(column(page, 'Proposal'), 'Old deal').getByRole('link', { name: 'Old deal' }).click();
@@ -140,7 +140,7 @@ test('a version-6 database of loose records is read, then cut into segments; cha
     const q = indexedDB.open('funnelscope');
     q.onsuccess = () => { r(q.result.version); q.result.close(); };
   }));
-  expect(version).toBe(7);
+  expect(version).toBe(8);
 
   // Read back from the segments: the same deals, amounts and stages.
   await page.reload();
@@ -161,4 +161,83 @@ test('a version-6 database of loose records is read, then cut into segments; cha
   await expect(card(column(page, 'Lead'), 'Deal 1199')).toHaveCount(0);
   const events = (await readStore(page, 'events')).filter((e) => e.opportunity === 'd1199');
   expect(events.map((e) => e.to)).toEqual(['s1', 's2']);
+});
+
+test('a version-7 database whose segments are JSON is read, then cut again in the compact encoding, unknown fields kept', async ({ page }) => {
+  // What the last release left: segments as JSON arrays under `json` (300 deals and their
+  // creation events, one segment each), and one deal edited since, stored loose. Far
+  // fewer loose records than a cut needs: the JSON segments alone make it.
+  await page.addInitScript(() => {
+    if (sessionStorage.getItem('seeded')) return;
+    sessionStorage.setItem('seeded', '1');
+    const stage = (id, name, kind, probability) => ({
+      id, name, kind, probability, description: '', entry_criteria: [], exit_criteria: [], archived: false,
+    });
+    const req = indexedDB.open('funnelscope', 7);
+    req.onupgradeneeded = () => {
+      const db = req.result;
+      for (const name of ['pipelines', 'deals', 'events', 'category_changes', 'backups', 'activities', 'owners', 'leads', 'accounts', 'contacts', 'segments', 'removed']) {
+        db.createObjectStore(name, { keyPath: 'id' });
+      }
+      db.createObjectStore('meta');
+      db.createObjectStore('settings');
+      const tx = req.transaction;
+      const json = (records) => new TextEncoder().encode(JSON.stringify(records));
+      const pipeline = {
+        id: 'p1', name: 'Legacy pipeline',
+        stages: [stage('s1', 'Lead', 'Open', 20), stage('s2', 'Proposal', 'Open', 60), stage('w', 'Won', 'Won', 100), stage('l', 'Lost', 'Lost', 0)],
+      };
+      const deals = [];
+      const events = [];
+      for (let i = 0; i < 300; i++) {
+        const id = `d${String(i).padStart(4, '0')}`;
+        const at = new Date(Date.UTC(2026, 0, 1) + i * 3_600_000).toISOString().replace('.000Z', 'Z');
+        deals.push({
+          id, pipeline: 'p1', title: `Deal ${i}`, account: '', contact: '', amount: (1000 + i) * 100, currency: 'USD',
+          owner: '', source: '', created_at: at, updated_at: at, expected_close: null, stage: 's1', lost_reason: '', notes: '',
+          // A field a newer build wrote: kept through every read and write.
+          ...(i === 7 ? { newer_field: { kept: [1, 'two'] } } : {}),
+        });
+        events.push({ id: `e${id}`, opportunity: id, from: null, to: 's1', at, note: '', seq: i + 1 });
+      }
+      tx.objectStore('segments').put({ id: 'pipelines/000000', json: json([pipeline]) });
+      tx.objectStore('segments').put({ id: 'deals/000000', json: json(deals) });
+      tx.objectStore('segments').put({ id: 'events/000000', json: json(events) });
+      tx.objectStore('deals').put({ ...deals[5], title: 'Deal 5 renamed', updated_at: '2026-03-01T00:00:00Z' });
+      tx.objectStore('meta').put(3, 'rev');
+    };
+    req.onsuccess = () => req.result.close();
+  });
+  await openApp(page, './?view=board');
+  await expect.poll(() => dealCount(page)).toBe(300);
+  // Cut in the background: every segment compact, nothing loose, no JSON left.
+  const layout = () => page.evaluate(() => new Promise((resolve) => {
+    const q = indexedDB.open('funnelscope');
+    q.onsuccess = () => {
+      const tx = q.result.transaction(['segments', 'deals']);
+      const segs = tx.objectStore('segments').getAll();
+      const loose = tx.objectStore('deals').count();
+      tx.oncomplete = () => {
+        resolve({ version: q.result.version, loose: loose.result, segments: segs.result.map((s) => `${s.id} ${s.data ? new TextDecoder().decode(s.data.subarray(0, 4)) : 'json'}`).sort() });
+        q.result.close();
+      };
+    };
+  }));
+  await expect.poll(layout, { timeout: 20_000 }).toEqual({
+    version: 8, loose: 0, segments: ['deals/000000 FSB1', 'events/000000 FSB1', 'pipelines/000000 FSB1'],
+  });
+  // The records read from the compact bytes (by the test's own decoder) are those stored:
+  // the loose edit laid over its segment copy, the unknown field kept, times as they were.
+  const deals = await readStore(page, 'deals');
+  expect(deals.length).toBe(300);
+  expect(deals.find((d) => d.id === 'd0005').title).toBe('Deal 5 renamed');
+  expect(deals.find((d) => d.id === 'd0007').newer_field).toEqual({ kept: [1, 'two'] });
+  expect(deals.find((d) => d.id === 'd0299').created_at).toBe('2026-01-13T11:00:00Z');
+  const events = await readStore(page, 'events');
+  expect(events.map((e) => e.seq)).toEqual(Array.from({ length: 300 }, (_, i) => i + 1));
+  // And the app reads them back the same.
+  await page.reload();
+  await expect.poll(() => dealCount(page)).toBe(300);
+  await page.getByRole('search', { name: 'Find deals' }).getByRole('searchbox', { name: 'Search deals' }).fill('Deal 5 renamed');
+  await expect(card(column(page, 'Lead'), 'Deal 5 renamed')).toContainText('$1,005');
 });

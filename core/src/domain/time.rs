@@ -68,6 +68,11 @@ fn format_plain(t: &DateTime<Utc>, buf: &mut [u8; 20]) -> Option<()> {
     Some(())
 }
 
+/// The newtype name under which a time goes to a format that is not human-readable (the
+/// compact encoding of stored segments, `io::compact`): whole seconds since 1970 as an
+/// i64, nothing to format or parse.
+pub const TIME_NAME: &str = "$funnelscope::time";
+
 struct TimeVisitor;
 
 impl Visitor<'_> for TimeVisitor {
@@ -88,6 +93,9 @@ pub mod utc {
     use super::*;
 
     pub fn serialize<S: Serializer>(t: &DateTime<Utc>, s: S) -> Result<S::Ok, S::Error> {
+        if !s.is_human_readable() && t.nanosecond() == 0 {
+            return s.serialize_newtype_struct(TIME_NAME, &t.timestamp());
+        }
         let mut buf = [0u8; 20];
         match format_plain(t, &mut buf).and_then(|()| std::str::from_utf8(&buf).ok()) {
             Some(text) => s.serialize_str(text),
@@ -96,7 +104,35 @@ pub mod utc {
     }
 
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<DateTime<Utc>, D::Error> {
-        d.deserialize_str(TimeVisitor)
+        if d.is_human_readable() {
+            d.deserialize_str(TimeVisitor)
+        } else {
+            d.deserialize_any(SecondsOrText)
+        }
+    }
+
+    /// A time in a format that is not human-readable: seconds, or the text chrono writes
+    /// for a time with a fraction of a second.
+    struct SecondsOrText;
+
+    impl Visitor<'_> for SecondsOrText {
+        type Value = DateTime<Utc>;
+
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            f.write_str("seconds since 1970 or an RFC 3339 formatted date and time string")
+        }
+
+        fn visit_i64<E: de::Error>(self, secs: i64) -> Result<Self::Value, E> {
+            DateTime::from_timestamp(secs, 0).ok_or_else(|| E::custom(format!("{secs} s since 1970 is out of range")))
+        }
+
+        fn visit_u64<E: de::Error>(self, secs: u64) -> Result<Self::Value, E> {
+            i64::try_from(secs).map_err(|_| E::custom(format!("{secs} s since 1970 is out of range"))).and_then(|s| self.visit_i64(s))
+        }
+
+        fn visit_str<E: de::Error>(self, text: &str) -> Result<Self::Value, E> {
+            TimeVisitor.visit_str(text)
+        }
     }
 }
 

@@ -1,5 +1,6 @@
 //! Import and export. Pure: strings in, strings out, validated before anything changes.
 
+pub mod compact;
 pub mod csv_export;
 pub mod csv_import;
 pub mod envelope;
