@@ -46,7 +46,8 @@ const CONTACTS: &str = "contacts";
 const SETTINGS_KEY: &str = "settings";
 const BACKUPS: &str = "backups";
 const META: &str = "meta";
-/// Segments: `{id: "<kind's store>/<n>", json: <the JSON array's UTF-8 bytes, a Uint8Array>}`.
+/// Segments: `{id: "<kind's store>/<n>", data: <the records in `io::compact`'s encoding, a
+/// Uint8Array>}` (as a v7 build left them: `json`, a JSON array's UTF-8 bytes).
 const SEGMENTS: &str = "segments";
 /// A segment record's field holding its bytes (`io::compact`); an older build's JSON
 /// segments hold theirs in `json`.

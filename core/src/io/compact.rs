@@ -890,4 +890,33 @@ mod tests {
         assert_eq!(via_json[0]["shapes"], json!(["Dot", {"Len": 7}, {"Pair": [-1, 2]}, {"Box": {"w": 3, "h": 4}}]));
         assert_eq!(via_json[0]["newer"], json!({"a": [1, "x"]}));
     }
+
+    #[derive(serde::Serialize, serde::Deserialize, Debug, PartialEq)]
+    struct Times {
+        #[serde(with = "crate::domain::time::utc")]
+        at: chrono::DateTime<chrono::Utc>,
+        #[serde(default, with = "crate::domain::time::utc_opt")]
+        done: Option<chrono::DateTime<chrono::Utc>>,
+    }
+
+    #[test]
+    fn times_are_seconds_and_fractions_stay_text() {
+        // 2026-08-18T04:58:10Z = 1,787,029,090 s (worked out in `domain::time`'s tests):
+        // zigzag 2 × 1,787,029,090 = 3,574,058,180; in 7-bit groups from the low end (each
+        // the remainder by 128): 68, 25, 31, 40, 13 → C4 99 9F A8 0D (high bit: more follow).
+        let at = chrono::DateTime::from_timestamp(1_787_029_090, 0).unwrap_or_default();
+        let bytes = encode(&[Times { at, done: None }]);
+        let mut expected = b"FSB1".to_vec();
+        expected.extend([tag::MAP, tag::STR, 2, b'a', b't', tag::TIME, 0xC4, 0x99, 0x9F, 0xA8, 0x0D]);
+        expected.extend([tag::STR, 4, b'd', b'o', b'n', b'e', tag::NULL, tag::END]);
+        assert_eq!(bytes, expected);
+        // A millisecond (the app stamps activities "now" to the millisecond) is kept as
+        // chrono's text; a time before 1970 is a negative number of seconds.
+        let fine = chrono::DateTime::from_timestamp(1_787_029_090, 123_000_000).unwrap_or_default();
+        let early = chrono::DateTime::from_timestamp(-86_400, 0).unwrap_or_default();
+        let recs = vec![Times { at: fine, done: Some(early) }, Times { at: early, done: Some(fine) }];
+        assert_eq!(decode::<Times>(&encode(&recs)), Ok(recs));
+        // As values (no type to say which numbers are times), the seconds read as numbers.
+        assert_eq!(decode::<Value>(&bytes), Ok(vec![json!({"at": 1_787_029_090, "done": null})]));
+    }
 }
