@@ -171,7 +171,7 @@ fn colliding_event_ids_and_deal_ids_are_reported_not_mixed() {
     let d = theirs.deals[2].id.clone();
     theirs.deals[2].title = "A different deal".into();
     for e in theirs.events.iter_mut().filter(|e| e.opportunity == d) {
-        e.id = Id(format!("other-{}", e.id));
+        e.id = Id::from(format!("other-{}", e.id));
     }
     let m = merge(&mine, &theirs);
     assert!(m.collisions.contains(&Collision::Event { id: mine.events[3].id.to_string() }));

@@ -389,7 +389,7 @@ impl Store {
             .iter()
             .filter_map(|v| {
                 let (store, id) = record_id(v).split_once('/').map(|(s, i)| (s.to_string(), i.to_string()))?;
-                Some((Kind::named(&store)?, crate::domain::Id(id)))
+                Some((Kind::named(&store)?, crate::domain::Id::from(id)))
             })
             .collect();
         let loose = pipelines.len() + deals.len() + events.len() + calls.len() + activities.len() + owners.len() + leads.len() + accounts.len() + contacts.len() + removed.len();

@@ -255,12 +255,12 @@ fn AccountEdit(id: Id, name: String, others: Vec<(Id, String)>, message: RwSigna
             report(Err(vec![(crate::domain::Field::Account, crate::domain::DomainError::CannotMergeAccount)]), String::new());
             return;
         }
-        let name = names.iter().find(|o| o.0 .0 == keep).map(|o| o.1.clone()).unwrap_or_default();
-        let r = app.dispatch(Command::MergeAccounts { keep: Id(keep.clone()), duplicate: id2.clone() });
+        let name = names.iter().find(|o| o.0.as_str() == keep).map(|o| o.1.clone()).unwrap_or_default();
+        let r = app.dispatch(Command::MergeAccounts { keep: Id::from(keep.clone()), duplicate: id2.clone() });
         let ok = r.is_ok();
         report(r, fill(app.t(K::AccountsMerged), &[("name", name)]));
         if ok {
-            go(View::Account(Id(keep)));
+            go(View::Account(Id::from(keep)));
         }
     };
     view! {
@@ -278,7 +278,7 @@ fn AccountEdit(id: Id, name: String, others: Vec<(Id, String)>, message: RwSigna
                         <span>{move || app.t(K::MergeAccountInto)}</span>
                         <select on:change=move |ev| target.set(event_target_value(&ev))>
                             <option value="">{move || app.t(K::ChooseAccount)}</option>
-                            {others.clone().into_iter().map(|(oid, on)| view! { <option value=oid.0>{on}</option> }).collect_view()}
+                            {others.clone().into_iter().map(|(oid, on)| view! { <option value=oid.to_string()>{on}</option> }).collect_view()}
                         </select>
                     </label>
                     <button type="button" class="danger" on:click=merge>{move || app.t(K::MergeAccountButton)}</button>

@@ -84,7 +84,7 @@ pub fn Board() -> impl IntoView {
                 .stages
                 .into_iter()
                 .filter(|s| s.kind == StageKind::Open)
-                .filter_map(|s| Some((Id(s.id.clone()), s.dwell.stuck_after?)))
+                .filter_map(|s| Some((Id::from(s.id.clone()), s.dwell.stuck_after?)))
                 .collect::<HashMap<Id, f64>>()
         })
         .unwrap_or_default()
@@ -511,7 +511,7 @@ fn DealCard(card: Card, stage: Id, stage_options: Memo<Vec<(Id, String)>>, open:
                     on:click=move |_| app.logging.set(Some((log_id.clone(), crate::domain::ActivityKind::Call)))>"✎"</button>
                 <select class="move-select" aria-label=move_label on:change=on_move>
                     <option value="" selected>{move || app.t(K::MoveTo)}</option>
-                    {move || others().into_iter().map(|(sid, sname)| view! { <option value=sid.0>{sname}</option> }).collect_view()}
+                    {move || others().into_iter().map(|(sid, sname)| view! { <option value=sid.to_string()>{sname}</option> }).collect_view()}
                 </select>
             </div>
         </li>

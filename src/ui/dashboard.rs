@@ -243,7 +243,7 @@ pub fn Dashboard() -> impl IntoView {
                     <button class="icon" aria-label=app.t(K::Dismiss) on:click=move |_| picked.set(None)>"✕"</button>
                     <ul class="deal-list">
                         {deals.into_iter().take(200).map(|(id, title)| view! {
-                            <li><a href=href(View::Deal(crate::domain::Id(id)))>{title}</a></li>
+                            <li><a href=href(View::Deal(crate::domain::Id::from(id)))>{title}</a></li>
                         }).collect_view()}
                     </ul>
                 </div>
@@ -384,7 +384,7 @@ fn ActivitySection() -> impl IntoView {
                     let line = fill(app.t(if d.never { K::IdleNever } else { K::IdleDays }), &[("d", format!("{:.0}", d.days)), ("owner", d.owner.clone())]);
                     view! {
                         <li>
-                            <a href=href(View::Deal(crate::domain::Id(d.id.clone())))><bdi>{d.title.clone()}</bdi></a>
+                            <a href=href(View::Deal(crate::domain::Id::from(d.id.clone())))><bdi>{d.title.clone()}</bdi></a>
                             <span class="muted">{line}</span>
                         </li>
                     }
@@ -689,7 +689,7 @@ fn StuckList(report: Memo<Option<Report>>) -> impl IntoView {
                 <ul class="stuck-list" aria-label=app.t(K::StuckDeals)>
                     {items.into_iter().take(100).map(|(stage, limit, d)| view! {
                         <li>
-                            <a href=href(View::Deal(crate::domain::Id(d.id.clone())))>{d.title.clone()}</a>
+                            <a href=href(View::Deal(crate::domain::Id::from(d.id.clone())))>{d.title.clone()}</a>
                             <span class="muted">{fill(app.t(K::StuckLine), &[("stage", stage), ("d", format!("{:.0}", d.age_days)), ("limit", format!("{limit:.0}"))])}</span>
                         </li>
                     }).collect_view()}

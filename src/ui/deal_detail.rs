@@ -124,7 +124,7 @@ pub fn DealDetail(id: Id) -> impl IntoView {
                             <button on:click=move |_| app.deal_form.set(Some(DealFormMode::Edit(edit_id.clone())))>{move || app.t(K::EditDeal)}</button>
                             <select aria-label=move || fill(app.t(K::MoveDealTo), &[("deal", title.clone())]) on:change=on_move>
                                 <option value="" selected>{move || app.t(K::MoveTo)}</option>
-                                {move || steps.get().1.into_iter().map(|(sid, n)| view! { <option value=sid.0>{n}</option> }).collect_view()}
+                                {move || steps.get().1.into_iter().map(|(sid, n)| view! { <option value=sid.to_string()>{n}</option> }).collect_view()}
                             </select>
                             <button type="button" class="danger" on:click={let id = d.id.clone(); move |_| {
                                 let _ = app.dispatch(crate::domain::Command::DeleteDeals { deals: vec![id.clone()] });

@@ -29,14 +29,14 @@ fn DealFormDialog(mode: DealFormMode) -> impl IntoView {
     });
     let base = initial.clone();
     let draft = RwSignal::new(initial);
-    let stage = RwSignal::new(stage0.map(|s| s.0).unwrap_or_default());
+    let stage = RwSignal::new(stage0.map(|s| s.to_string()).unwrap_or_default());
     let errors = RwSignal::new(Vec::<(Field, DomainError)>::new());
     let is_new = matches!(mode, DealFormMode::New { .. });
     let stages = Memo::new(move |_| {
         let pid = app.pipeline.get();
         app.ws.with(|ws| {
             pid.and_then(|id| ws.pipeline(&id))
-                .map(|p| p.active_stages().map(|s| (s.id.0.clone(), s.name.clone())).collect::<Vec<_>>())
+                .map(|p| p.active_stages().map(|s| (s.id.to_string(), s.name.clone())).collect::<Vec<_>>())
                 .unwrap_or_default()
         })
     });
@@ -71,7 +71,7 @@ fn DealFormDialog(mode: DealFormMode) -> impl IntoView {
             DealFormMode::New { .. } => {
                 let Some(pipeline) = app.pipeline.get_untracked() else { return };
                 let s = stage.get_untracked();
-                Command::CreateDeal { pipeline, stage: (!s.is_empty()).then_some(Id(s)), draft: d }
+                Command::CreateDeal { pipeline, stage: (!s.is_empty()).then_some(Id::from(s)), draft: d }
             }
         };
         match app.dispatch(cmd) {

@@ -210,7 +210,7 @@ fn BulkBar(selected: RwSignal<HashSet<Id>>, done: RwSignal<Option<String>>) -> i
                     <span>{move || app.t(K::MoveSelectedTo)}</span>
                     <select on:change=move |ev| stage.set(event_target_value(&ev))>
                         <option value="">"—"</option>
-                        {move || options.with(|o| o.2.clone()).into_iter().map(|(id, name, _)| view! { <option value=id.0>{name}</option> }).collect_view()}
+                        {move || options.with(|o| o.2.clone()).into_iter().map(|(id, name, _)| view! { <option value=id.to_string()>{name}</option> }).collect_view()}
                     </select>
                 </label>
                 <Show when=to_lost>
@@ -225,7 +225,7 @@ fn BulkBar(selected: RwSignal<HashSet<Id>>, done: RwSignal<Option<String>>) -> i
                 <button type="button" on:click=move |_| {
                     let to = stage.get_untracked();
                     if !to.is_empty() {
-                        run(Some(BulkEdit::Stage { to: Id(to), lost_reason: reason.get_untracked() }));
+                        run(Some(BulkEdit::Stage { to: Id::from(to), lost_reason: reason.get_untracked() }));
                     }
                 }>{move || app.t(K::Apply)}</button>
             </div>

@@ -418,7 +418,7 @@ fn DealScores(results: RwSignal<Option<Results>>, sort: RwSignal<SortBy>, money:
                                 view! {
                                     <tr class:at-risk=d.at_risk>
                                         <th scope="row">
-                                            <a href=href(View::Deal(Id(d.id.clone())))>{d.title.clone()}</a>
+                                            <a href=href(View::Deal(Id::from(d.id.clone())))>{d.title.clone()}</a>
                                             {d.at_risk.then(|| view! { <span class="risk" title=app.t(K::AtRiskTip)>{format!(" ⚠ {}", app.t(K::AtRisk))}</span> })}
                                         </th>
                                         <td>{d.stage.clone()}</td>

@@ -406,16 +406,16 @@ fn LeadRow(
     let name = label(&lead);
     let id = lead.id.clone();
     let open = lead.status == LeadStatus::Open;
-    let pipeline = RwSignal::new(app.pipeline.get_untracked().map(|p| p.0).unwrap_or_default());
+    let pipeline = RwSignal::new(app.pipeline.get_untracked().map(|p| p.to_string()).unwrap_or_default());
     let stage = RwSignal::new(String::new());
     let reason = RwSignal::new(String::new());
     let other = RwSignal::new(String::new());
-    let pipelines = Memo::new(move |_| app.ws.with(|ws| ws.live_pipelines().map(|p| (p.id.0.clone(), p.name.clone())).collect::<Vec<_>>()));
+    let pipelines = Memo::new(move |_| app.ws.with(|ws| ws.live_pipelines().map(|p| (p.id.to_string(), p.name.clone())).collect::<Vec<_>>()));
     let stages = Memo::new(move |_| {
         let pid = pipeline.get();
         app.ws.with(|ws| {
-            ws.pipeline(&Id(pid))
-                .map(|p| p.active_stages().filter(|s| s.kind == StageKind::Open).map(|s| (s.id.0.clone(), s.name.clone())).collect::<Vec<_>>())
+            ws.pipeline(&Id::from(pid))
+                .map(|p| p.active_stages().filter(|s| s.kind == StageKind::Open).map(|s| (s.id.to_string(), s.name.clone())).collect::<Vec<_>>())
                 .unwrap_or_default()
         })
     });
@@ -423,7 +423,7 @@ fn LeadRow(
     let (n1, n2, n3, n4) = (name.clone(), name.clone(), name.clone(), name.clone());
     let qualify = move |_| {
         let st = stage.get_untracked();
-        let cmd = Command::QualifyLead { lead: qid.clone(), pipeline: Id(pipeline.get_untracked()), stage: (!st.is_empty()).then_some(Id(st)) };
+        let cmd = Command::QualifyLead { lead: qid.clone(), pipeline: Id::from(pipeline.get_untracked()), stage: (!st.is_empty()).then_some(Id::from(st)) };
         report.run((app.dispatch(cmd), fill(app.t(K::LeadQualified), &[("lead", n1.clone())])));
     };
     let disqualify = move |_| {

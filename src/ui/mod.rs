@@ -132,10 +132,10 @@ fn Shell() -> impl IntoView {
     let view = Memo::new(move |_| {
         let q = query.get();
         match (q.get("view").as_deref(), q.get("deal")) {
-            (Some("deal"), Some(id)) => View::Deal(Id(id)),
-            (Some("account"), _) => View::Account(Id(q.get("account").unwrap_or_default())),
-            (Some("contact"), _) => View::Contact(Id(q.get("contact").unwrap_or_default())),
-            (Some("lead"), _) => View::Lead(Id(q.get("lead").unwrap_or_default())),
+            (Some("deal"), Some(id)) => View::Deal(Id::from(id)),
+            (Some("account"), _) => View::Account(Id::from(q.get("account").unwrap_or_default())),
+            (Some("contact"), _) => View::Contact(Id::from(q.get("contact").unwrap_or_default())),
+            (Some("lead"), _) => View::Lead(Id::from(q.get("lead").unwrap_or_default())),
             (Some("accounts"), _) => View::Accounts,
             (Some("stages"), _) => View::Stages,
             (Some("list"), _) => View::List,
@@ -293,7 +293,7 @@ fn Header() -> impl IntoView {
     let has_pipeline = move || app.pipeline.with(|p| p.is_some()) && !pipelines.with(|p| p.is_empty());
     let on_pipeline = move |ev| {
         let id = event_target_value(&ev);
-        app.select_pipeline(Some(Id(id)));
+        app.select_pipeline(Some(Id::from(id)));
     };
     let menu_open = RwSignal::new(false);
     let on_lang = move |ev| {
@@ -310,9 +310,9 @@ fn Header() -> impl IntoView {
                 <label class="pipeline-picker">
                     <span class="sr-only">{move || app.t(K::Pipeline)}</span>
                     <select aria-label=move || app.t(K::Pipeline) on:change=on_pipeline
-                        prop:value=move || app.pipeline.get().map(|i| i.0).unwrap_or_default()>
+                        prop:value=move || app.pipeline.get().map(|i| i.to_string()).unwrap_or_default()>
                         <For each=move || pipelines.get() key=|p| p.clone() let((id, name))>
-                            <option value=id.0.clone() selected=move || app.pipeline.get().as_ref() == Some(&id)>{name}</option>
+                            <option value=id.to_string() selected=move || app.pipeline.get().as_ref() == Some(&id)>{name}</option>
                         </For>
                     </select>
                 </label>

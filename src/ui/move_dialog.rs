@@ -12,7 +12,7 @@ pub fn on_move_select(deal: Id) -> impl Fn(leptos::ev::Event) + Clone + 'static 
     move |ev: leptos::ev::Event| {
         let to = event_target_value(&ev);
         if !to.is_empty() {
-            app.moving.set(Some(app.move_intent(deal.clone(), Id(to))));
+            app.moving.set(Some(app.move_intent(deal.clone(), Id::from(to))));
         }
         // Back to the placeholder, so choosing the same stage again still fires.
         if let Some(sel) = ev.target().and_then(|t| wasm_bindgen::JsCast::dyn_into::<web_sys::HtmlSelectElement>(t).ok()) {

@@ -226,7 +226,7 @@ impl AppState {
     pub fn new() -> Self {
         let mut prefs = Prefs::load();
         if prefs.device.is_none() {
-            prefs.device = Some(IdGen::new(random_seed()).next_id().0);
+            prefs.device = Some(IdGen::new(random_seed()).next_id().to_string());
             prefs.save();
         }
         let base_path = web_sys::window().and_then(|w| w.location().pathname().ok()).unwrap_or_else(|| "/".into());
@@ -235,7 +235,7 @@ impl AppState {
             ws: WorkspaceView(model),
             model,
             lang: RwSignal::new(prefs.lang.unwrap_or_else(browser_lang)),
-            pipeline: RwSignal::new(prefs.pipeline.map(Id)),
+            pipeline: RwSignal::new(prefs.pipeline.map(Id::from)),
             storage: RwSignal::new(StorageStatus::Opening),
             write_error: RwSignal::new(None),
             quarantined: RwSignal::new(Vec::new()),
@@ -252,7 +252,7 @@ impl AppState {
             clock: StoredValue::new(Hlc::default()),
             queue: StoredValue::new_local(VecDeque::new()),
             channel: StoredValue::new_local(None),
-            tab: StoredValue::new(IdGen::new(random_seed()).next_id().0),
+            tab: StoredValue::new(IdGen::new(random_seed()).next_id().to_string()),
             last_commit_ms: StoredValue::new(0.0),
             history: RwSignal::new(crate::storage::load_history()),
             device: StoredValue::new(prefs.device.clone().unwrap_or_default()),
@@ -407,7 +407,7 @@ impl AppState {
             self.pipeline.set(id.clone());
         }
         let mut prefs = Prefs::load();
-        prefs.pipeline = id.map(|i| i.0);
+        prefs.pipeline = id.map(|i| i.to_string());
         prefs.save();
     }
 
@@ -910,7 +910,7 @@ impl AppState {
     /// A backup of what memory (verified current by the write's revision check) holds.
     fn snapshot(&self) -> Backup {
         Backup {
-            id: self.new_id().0,
+            id: self.new_id().to_string(),
             created_at: now(),
             deals: self.ws.with_untracked(|w| w.deals.len()),
             json: self.export_json(),

@@ -160,7 +160,7 @@ pub fn Today() -> impl IntoView {
                         <ul class="task-list" aria-label=move || app.t(K::StuckDeals)>
                             {list.into_iter().map(|(id, title, stage, age)| view! {
                                 <li>
-                                    <a href=href(View::Deal(Id(id)))><bdi>{title}</bdi></a>
+                                    <a href=href(View::Deal(Id::from(id)))><bdi>{title}</bdi></a>
                                     <span class="muted">{move || format!(" · {stage} · {}", format::days(age as i64, app.lang.get()))}</span>
                                 </li>
                             }).collect_view()}

@@ -492,7 +492,7 @@ mod tests {
         assert_eq!(g.no_next_step.len(), 1, "a lead's task is no deal's next step");
         let mut ctx_ids = IdGen::new(9);
         let mut ctx = Ctx { now, ids: &mut ctx_ids, device: "t" };
-        let missing = Command::LogActivity { on: ActivityOn::Account(Id("nope".into())), draft: ActivityDraft { subject: "x".into(), ..Default::default() } };
+        let missing = Command::LogActivity { on: ActivityOn::Account(Id::from("nope")), draft: ActivityDraft { subject: "x".into(), ..Default::default() } };
         assert_eq!(ws.plan(missing, &mut ctx).unwrap_err(), vec![(Field::Subject, DomainError::UnknownAccount)]);
     }
 

@@ -952,7 +952,7 @@ mod tests {
         let mut r = crate::domain::Rng::new(3);
         for (n, distinct) in [(0usize, 1u64), (1, 1), (2, 1), (10, 4), (300, 50), (300, 100_000), (5_000, 3_000), (5_000, 1 << 40)] {
             for _ in 0..20 {
-                let ids: Vec<crate::domain::Id> = (0..n).map(|_| crate::domain::Id(format!("id-{}", r.below(distinct)))).collect();
+                let ids: Vec<crate::domain::Id> = (0..n).map(|_| crate::domain::Id::from(format!("id-{}", r.below(distinct)))).collect();
                 let refs: Vec<&crate::domain::Id> = ids.iter().collect();
                 let mut seen = HashSet::new();
                 let expected = refs.iter().position(|id| !seen.insert(*id));

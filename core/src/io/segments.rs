@@ -519,7 +519,7 @@ mod tests {
         ws.contacts = (0..5)
             .rev()
             .map(|i| Contact {
-                id: Id(format!("ct{i}")),
+                id: Id::from(format!("ct{i}")),
                 name: format!("Contact {i}"),
                 account: ws.accounts.first().map(|a| a.id.clone()),
                 email: format!("c{i}@example.com"),
@@ -597,9 +597,9 @@ mod tests {
         let mut edited = ws.deals[5].clone();
         edited.title = "Edited after the cut".into();
         let mut new_deal = ws.deals[6].clone();
-        new_deal.id = Id("zz-new".into());
+        new_deal.id = Id::from("zz-new");
         let mut new_event = ws.events[0].clone();
-        new_event.id = Id("zz-ev".into());
+        new_event.id = Id::from("zz-ev");
         new_event.opportunity = new_deal.id.clone();
         let gone = ws.events[1].id.clone();
         let loose = Workspace { deals: vec![edited.clone(), new_deal.clone()], events: vec![new_event.clone()], ..Workspace::default() };
@@ -712,11 +712,11 @@ mod tests {
         let orphan = ws.deals[0].id.clone();
         let orphan_events = ws.events.iter().filter(|e| e.opportunity == orphan).count();
         let orphan_calls = ws.category_changes.iter().filter(|c| c.opportunity == orphan).count();
-        ws.deals[0].pipeline = Id("gone".into());
+        ws.deals[0].pipeline = Id::from("gone");
         let bad_stage = ws.events.iter().position(|e| e.opportunity != orphan).unwrap_or_default();
-        ws.events[bad_stage].to = Id("no-such-stage".into());
+        ws.events[bad_stage].to = Id::from("no-such-stage");
         let lost = ws.activities.iter().position(|a| a.lead.is_none() && a.deal != orphan).unwrap_or_default();
-        ws.activities[lost].lead = Some(Id("no-such-lead".into()));
+        ws.activities[lost].lead = Some(Id::from("no-such-lead"));
         let orphan_activities = ws.activities.iter().filter(|a| a.lead.is_none() && a.account.is_none() && a.contact.is_none() && a.deal == orphan).count();
         let mut bad = Vec::new();
         set_aside_dangling(&mut ws, &mut bad);
@@ -743,15 +743,15 @@ mod tests {
             let other = ws.pipelines[0].stages[0].id.clone();
             base.deals.iter_mut().step_by(10).for_each(|d| d.stage = other.clone());
             let mut late = ws.events[3].clone();
-            late.id = Id("zz-late".into());
+            late.id = Id::from("zz-late");
             late.at = ws.events.iter().map(|e| e.at).max().unwrap_or_default();
             late.seq = u64::MAX;
             let mut early = ws.events[7].clone();
-            early.id = Id("zz-early".into());
+            early.id = Id::from("zz-early");
             early.at = ws.events.iter().map(|e| e.at).min().unwrap_or_default();
             let mut lost = ws.events[5].clone();
-            lost.id = Id("zz-lost".into());
-            lost.opportunity = Id("no-such-deal".into());
+            lost.id = Id::from("zz-lost");
+            lost.opportunity = Id::from("no-such-deal");
             if twin {
                 // Stored twice (as no write makes, but a damaged store might hold).
                 let mut copy = base.deals[1].clone();
