@@ -46,6 +46,7 @@ texts! {
     StorageClosed => "Funnelscope was updated in another tab. Reload this page to continue; changes made here now would not be saved.", "Funnelscope 已在另一个标签页中更新。请刷新此页面后继续；现在在此页面所做的修改不会被保存。";
     StorageBlocked => "Waiting for other tabs: a tab with an older version of Funnelscope is still open. Close it (or reload it) and this page continues by itself.", "正在等待其他标签页：仍有一个旧版本的 Funnelscope 标签页打开着。请关闭（或刷新）它，此页面会自动继续。";
     StorageNotReady => "Storage is not ready yet; nothing was saved.", "存储尚未就绪；未保存任何内容。";
+    ReadingRest => "Still reading activities and leads…", "正在读取活动和线索…";
     BackupMissing => "That backup no longer exists (it may have been deleted in another tab).", "该备份已不存在（可能已在其他标签页中删除）。";
     QuarantineTitle => "{n} stored records could not be read and were set aside.", "有 {n} 条已存储的记录无法读取，已被隔离。";
     EncInvalid => "{detail}", "加密文件格式有误：{detail}";

@@ -220,6 +220,9 @@ pub struct Loaded {
     /// Segments stored as JSON by an older build: any is worth a cut (the compact encoding
     /// is a quarter of the bytes to read on every open).
     pub legacy: usize,
+    /// What the board does not need, read (`segments::RestReader`) once it is shown:
+    /// `workspace` lacks it until then.
+    pub rest: segments::Rest,
 }
 
 /// One atomic write.
@@ -385,7 +388,7 @@ impl Store {
         let settings: Settings = from_js_each(SETTINGS, st, &mut bad).into_iter().next().unwrap_or_default();
         let accounts: Vec<Account> = from_js_each(ACCOUNTS, ac, &mut bad);
         let contacts: Vec<Contact> = from_js_each(CONTACTS, co, &mut bad);
-        let removed: Vec<(Kind, crate::domain::Id)> = rm
+        let mut removed: Vec<(Kind, crate::domain::Id)> = rm
             .iter()
             .filter_map(|v| {
                 let (store, id) = record_id(v).split_once('/').map(|(s, i)| (s.to_string(), i.to_string()))?;
@@ -393,7 +396,9 @@ impl Store {
             })
             .collect();
         let loose = pipelines.len() + deals.len() + events.len() + calls.len() + activities.len() + owners.len() + leads.len() + accounts.len() + contacts.len() + removed.len();
-        let loose_ws = Workspace { pipelines, deals, events, category_changes: calls, activities, owners, leads, settings, accounts, contacts };
+        let mut loose_ws = Workspace { pipelines, deals, events, category_changes: calls, activities, owners, leads, settings, accounts, contacts };
+        let mut rest = segments::Rest::default();
+        rest.take_loose(&mut loose_ws, &mut removed);
         mark("fs:loose");
         // Each batch of segments asked for before the one before it is decoded, so the
         // database reads the next while this one is decoded (one request for all of them had
@@ -404,7 +409,8 @@ impl Store {
         // into one buffer in wasm memory and read from there: the memory is reused (copying
         // all of them first grew it by the whole store, 315 MB at 100,000 deals).
         let mut ws = Workspace::default();
-        segments::reserve(&mut ws, segment_keys.iter().map(String::as_str));
+        let later = |key: &str| segments::kind_of_key(key).is_some_and(Kind::later);
+        segments::reserve(&mut ws, segment_keys.iter().map(String::as_str).filter(|k| !later(k)));
         let mut buf: Vec<u8> = Vec::new();
         let mut legacy = 0;
         loop {
@@ -426,7 +432,11 @@ impl Store {
                 if !segments::is_compact(&buf) {
                     legacy += 1;
                 }
-                segments::read(&key, &buf, &mut ws, &mut bad);
+                if later(&key) {
+                    rest.segments.push((key, buf.clone()));
+                } else {
+                    segments::read(&key, &buf, &mut ws, &mut bad);
+                }
             }
             match next {
                 Some(request) => batch = request.await.map_err(classify)?,
@@ -435,7 +445,7 @@ impl Store {
         }
         let ws = segments::finish(ws, loose_ws, &removed, &mut bad);
         mark("fs:loaded");
-        Ok(Loaded { workspace: ws, rev, quarantined: bad, loose, legacy })
+        Ok(Loaded { workspace: ws, rev, quarantined: bad, loose, legacy, rest })
     }
 
     fn has_store(&self, name: &str) -> bool {

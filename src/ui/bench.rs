@@ -12,6 +12,7 @@ thread_local! {
     /// A workspace generated ahead (`bench_generate`), so timing the board leaves its
     /// generation out.
     static GENERATED: RefCell<Option<crate::domain::Workspace>> = const { RefCell::new(None) };
+    static LAST_MOVED: RefCell<String> = const { RefCell::new(String::new()) };
 }
 
 pub fn register(app: AppState) {
@@ -96,7 +97,7 @@ pub fn bench_counts() -> String {
 
 /// Moves the longest-waiting deal of the first open stage one stage forward through the
 /// normal command path (stored in IndexedDB like any move) and returns the target stage's
-/// id ("" if none).
+/// id ("" if none). The deal moved is `bench_last_moved`.
 #[wasm_bindgen]
 pub fn bench_move() -> String {
     use crate::domain::Command;
@@ -112,11 +113,27 @@ pub fn bench_move() -> String {
         match cmd {
             Some((deal, to)) => {
                 let target = to.to_string();
+                LAST_MOVED.with(|l| *l.borrow_mut() = deal.to_string());
                 let ok = app.dispatch(Command::MoveDeal { deal, from: None, to, note: String::new(), lost_reason: String::new(), ticked: Vec::new() }).is_ok();
                 if ok { target } else { String::new() }
             }
             None => String::new(),
         }
+    })
+}
+
+/// The deal `bench_move` moved last.
+#[wasm_bindgen]
+pub fn bench_last_moved() -> String {
+    LAST_MOVED.with(|l| l.borrow().clone())
+}
+
+/// The stage of a deal in memory ("" if there is no such deal).
+#[wasm_bindgen]
+pub fn bench_stage_of(deal: &str) -> String {
+    APP.with(|a| {
+        let Some(app) = *a.borrow() else { return String::new() };
+        app.ws.with_untracked(|ws| ws.deals.iter().find(|d| d.id.as_str() == deal).map(|d| d.stage.to_string()).unwrap_or_default())
     })
 }
 

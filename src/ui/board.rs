@@ -492,6 +492,8 @@ fn DealCard(card: Card, stage: Id, stage_options: Memo<Vec<(Id, String)>>, open:
                             <time datetime=n.at.to_rfc3339()>{move || format!(" · {}", format::datetime(n.at, app.lang.get()))}</time>
                         </div>
                     }.into_any(),
+                    // Not known before the activities are read (just after the board is shown).
+                    None if !app.whole.get() => ().into_any(),
                     None => view! { <div class="next-step none">{move || app.t(K::NoNextStep)}</div> }.into_any(),
                 }}
             </Show> })}

@@ -354,14 +354,16 @@ pub fn DataPage() -> impl IntoView {
             <h1>{move || app.t(K::ImportExport)}</h1>
             <h2>{move || app.t(K::ExportTitle)}</h2>
             <p class="muted">{move || app.t(K::ExportBody)}</p>
+            // An export holds everything: not before the load's last part is in memory.
+            <super::RestPending/>
             <label class="field narrow">
                 <span>{move || app.t(K::ExportPassphrase)}</span>
                 <input type="password" autocomplete="new-password" prop:value=move || export_pass.get()
                     on:input=move |ev| export_pass.set(event_target_value(&ev))/>
             </label>
             <div class="actions left">
-                <button class="primary" on:click=export>{move || app.t(K::DownloadJson)}</button>
-                <button on:click=move |_| {
+                <button class="primary" on:click=export disabled=move || !app.whole.get()>{move || app.t(K::DownloadJson)}</button>
+                <button disabled=move || !app.whole.get() on:click=move |_| {
                     let Some(pid) = app.pipeline.get_untracked() else { return };
                     let text = app.ws.with_untracked(|ws| crate::io::export_json(&crate::io::pipeline_only(ws, &pid), now()));
                     let name = format!("funnelscope-pipeline-{}.json", now().format("%Y-%m-%d"));

@@ -183,6 +183,7 @@ pub fn DealDetail(id: Id) -> impl IntoView {
                 <super::activities::ActivityForm on=crate::domain::ActivityOn::Deal(form_id.clone()) on_saved=|_| ()/>
                 <div class="page-head">
                     <h2 id="history-heading">{move || app.t(K::Timeline)}</h2>
+                    <super::RestPending/>
                     <label class="field small">
                         <span>{move || app.t(K::ShowEntries)}</span>
                         <select on:change=move |ev| show.set(match event_target_value(&ev).as_str() {

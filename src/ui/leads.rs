@@ -228,6 +228,7 @@ pub fn LeadsPage() -> impl IntoView {
                 <h1>{move || app.t(K::Leads)}</h1>
                 <span class="muted">{move || { let (o, q, d, u) = counts.get(); fill(app.t(K::LeadCounts), &[("open", o.to_string()), ("q", q.to_string()), ("d", d.to_string()), ("u", u.to_string())]) }}</span>
             </div>
+            <super::RestPending/>
             {move || message.get().map(|(ok, m)| view! { <p class=if ok { "banner info" } else { "banner error" } role=if ok { "status" } else { "alert" }>{m}</p> })}
 
             <section class="lead-capture" aria-label=move || app.t(K::AddLeads)>

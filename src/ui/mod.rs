@@ -349,6 +349,14 @@ fn Header() -> impl IntoView {
     }
 }
 
+/// Said where activities or leads are shown while the load's last part (read after the
+/// board is shown) is still being read: until then they are not all in memory.
+#[component]
+pub fn RestPending() -> impl IntoView {
+    let app = use_app();
+    move || (!app.whole.get()).then(|| view! { <p class="muted" role="status">{app.t(K::ReadingRest)}</p> })
+}
+
 #[component]
 fn Banners() -> impl IntoView {
     let app = use_app();

@@ -85,6 +85,9 @@ enum Job {
     /// Enough changes are stored loose: cut the workspace into segments again, so the next
     /// open reads a few large records rather than many small ones.
     Compact,
+    /// What the load left for after the board is shown (`Loaded::rest`), read from the
+    /// store at revision `rev`. The first job: every write waits behind it.
+    Rest(crate::io::segments::Rest, u64),
 }
 
 /// How a command relates to the undo list.
@@ -147,6 +150,9 @@ pub struct AppState {
     pub write_error: RwSignal<Option<String>>,
     /// Stored records that could not be read and were set aside (left in the database).
     pub quarantined: RwSignal<Vec<Quarantined>>,
+    /// Memory holds everything stored: false from the start until the load's last part
+    /// (`Job::Rest`: activities and leads, read after the board is shown) is in.
+    pub whole: RwSignal<bool>,
     /// Records being written by a long job (an import, a replace): the screen says so.
     pub saving: RwSignal<Option<(usize, usize)>>,
     pub dragging: RwSignal<Option<Id>>,
@@ -184,9 +190,14 @@ pub struct AppState {
 
 /// Lets the browser paint and handle input before long work continues (a macrotask).
 pub async fn yield_to_browser() {
+    sleep(0).await
+}
+
+/// Resumes after `ms` milliseconds (a timer task).
+pub async fn sleep(ms: i32) {
     let promise = js_sys::Promise::new(&mut |resolve, _| {
         if let Some(w) = web_sys::window() {
-            let _ = w.set_timeout_with_callback(&resolve);
+            let _ = w.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms);
         }
     });
     let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
@@ -239,6 +250,7 @@ impl AppState {
             storage: RwSignal::new(StorageStatus::Opening),
             write_error: RwSignal::new(None),
             quarantined: RwSignal::new(Vec::new()),
+            whole: RwSignal::new(false),
             saving: RwSignal::new(None),
             dragging: RwSignal::new(None),
             moving: RwSignal::new(None),
@@ -289,7 +301,7 @@ impl AppState {
                     Ok(loaded) => {
                         let cut = (loaded.loose >= crate::io::segments::COMPACT_AT || loaded.legacy > 0) && loaded.quarantined.is_empty();
                         self.legacy_segments.set_value(loaded.legacy > 0);
-                        self.take_loaded(loaded).await;
+                        self.take_loaded(loaded, true).await;
                         crate::storage::mark("fs:model");
                         self.storage.set(if read_only { StorageStatus::NewerVersion } else { StorageStatus::Saved });
                         self.listen();
@@ -307,24 +319,85 @@ impl AppState {
                     Err(e) => {
                         self.store.set_value(None);
                         self.storage.set(StorageStatus::MemoryOnly(self.store_error(&e)));
+                        self.whole.set(true);
                     }
                 }
             }
-            Err(crate::storage::OpenError::Unavailable(e)) => self.storage.set(StorageStatus::MemoryOnly(e)),
+            Err(crate::storage::OpenError::Unavailable(e)) => {
+                self.storage.set(StorageStatus::MemoryOnly(e));
+                self.whole.set(true);
+            }
         }
         self.ensure_pipeline_selected();
     }
 
-    /// Memory becomes what was read from the store.
-    async fn take_loaded(&self, loaded: crate::storage::Loaded) {
-        self.clock.update_value(|c| c.observe(loaded.workspace.max_seq()));
+    /// Memory becomes what was read from the store: all of it at once, or (`board_first`,
+    /// opening the app) the board's part, with the rest the first job in the queue, read
+    /// while the board is shown.
+    async fn take_loaded(&self, mut loaded: crate::storage::Loaded, board_first: bool) {
+        let rest = std::mem::take(&mut loaded.rest);
+        let mut ws = loaded.workspace;
+        let rest = match rest.is_empty() || board_first {
+            true => Some(rest).filter(|r| !r.is_empty()),
+            false => {
+                // Read again after another tab's write: all of it before memory changes, so
+                // nothing on screen goes missing meanwhile.
+                let mut reader = crate::io::segments::RestReader::new(rest);
+                while !reader.step(&ws, MODEL_SLICE) {
+                    yield_to_browser().await;
+                }
+                let (activities, leads, _, bad) = reader.finish();
+                (ws.activities, ws.leads) = (activities, leads);
+                loaded.quarantined.extend(bad);
+                None
+            }
+        };
+        self.clock.update_value(|c| c.observe(ws.max_seq()));
         let wanted = self.pipeline.get_untracked();
-        let shown = self.install(loaded.workspace, wanted).await;
-        // Memory is at the revision read only now: a plan made meanwhile (against what
-        // memory held) is planned again.
-        self.rev.set_value(loaded.rev);
+        let shown = self.install(ws, wanted).await;
         self.quarantined.set(loaded.quarantined);
         self.show_pipeline(shown);
+        match rest {
+            None => {
+                // Memory is at the revision read only now: a plan made meanwhile (against
+                // what memory held) is planned again.
+                self.rev.set_value(loaded.rev);
+                self.whole.set(true);
+            }
+            Some(rest) => {
+                // At no stored revision until the rest is in: a command planned meanwhile
+                // (its turn comes after) is planned again against the whole workspace.
+                self.rev.set_value(u64::MAX);
+                self.whole.set(false);
+                self.queue.update_value(|q| q.push_front((Job::Rest(rest, loaded.rev), None)));
+                self.drain_soon();
+            }
+        }
+    }
+
+    /// Reads what a load left (`Job::Rest`) a slice at a time against the model's
+    /// workspace (unchanged meanwhile: writes wait behind this job), then puts it in.
+    async fn take_rest(&self, rest: crate::io::segments::Rest, rev: u64) {
+        let mut reader = crate::io::segments::RestReader::new(rest);
+        while !self.model.with_untracked(|m| reader.step(m.workspace(), MODEL_SLICE)) {
+            yield_to_browser().await;
+        }
+        let (activities, leads, at, bad) = reader.finish();
+        self.model.update(|m| m.complete(activities, leads, at));
+        if !bad.is_empty() {
+            self.quarantined.update(|q| q.extend(bad));
+        }
+        self.rev.set_value(rev);
+        self.whole.set(true);
+        crate::storage::mark("fs:whole");
+    }
+
+    /// Waits until memory holds everything stored (`whole`), for what reads all of it
+    /// outside the queue (an export, team sync).
+    pub async fn wait_whole(&self) {
+        while !self.whole.get_untracked() {
+            sleep(20).await;
+        }
     }
 
     /// Memory becomes a whole new workspace: its positions and index are built a slice at a
@@ -562,6 +635,11 @@ impl AppState {
 
     fn enqueue(&self, job: Job, done: Option<Done>) {
         self.queue.update_value(|q| q.push_back((job, done)));
+        self.drain_soon();
+    }
+
+    /// Starts working through the queue unless it is being worked through.
+    fn drain_soon(&self) {
         if !self.draining.get_value() {
             self.draining.set_value(true);
             let this = *self;
@@ -630,7 +708,7 @@ impl AppState {
     async fn reload(&self) -> Result<(), String> {
         let Some(store) = self.store.get_value() else { return Ok(()) };
         let loaded = store.load().await.map_err(|e| self.store_error(&e))?;
-        self.take_loaded(loaded).await;
+        self.take_loaded(loaded, false).await;
         Ok(())
     }
 
@@ -663,6 +741,10 @@ impl AppState {
             }
             Job::Compact => {
                 self.compact().await;
+                return Ok(Outcome::Stored);
+            }
+            Job::Rest(rest, rev) => {
+                self.take_rest(rest, rev).await;
                 return Ok(Outcome::Stored);
             }
             _ => {}
@@ -758,7 +840,7 @@ impl AppState {
                     replace = Some(ws);
                     Vec::new()
                 }
-                Job::Remote { .. } | Job::Reload | Job::Compact => return Ok(Outcome::Stored),
+                Job::Remote { .. } | Job::Reload | Job::Compact | Job::Rest(..) => return Ok(Outcome::Stored),
             };
             if changes.is_empty() && replace.is_none() {
                 return Ok(Outcome::Stored);

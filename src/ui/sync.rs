@@ -3,7 +3,7 @@
 //! changes feed; push sleeps until a change is stored here (or 30 s, to retry).
 //! Every request goes to the configured server and nowhere else.
 
-use super::state::{use_app, yield_to_browser, AppState};
+use super::state::{sleep, use_app, yield_to_browser, AppState};
 use crate::i18n::{fill, K};
 use crate::storage::SyncSettings;
 use crate::sync::{Action, Pull, Push, Request, SyncError, SyncState};
@@ -82,15 +82,6 @@ pub fn resume(app: AppState, ctx: SyncCtx) {
 
 fn use_sync() -> SyncCtx {
     expect_context::<SyncCtx>()
-}
-
-async fn sleep(ms: i32) {
-    let promise = js_sys::Promise::new(&mut |resolve, _| {
-        if let Some(w) = web_sys::window() {
-            let _ = w.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms);
-        }
-    });
-    let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
 }
 
 /// "user:password" as HTTP basic credentials (UTF-8, base64).
@@ -219,6 +210,8 @@ fn start(app: AppState, ctx: SyncCtx, first: bool) {
     ctx.halves.set_value((Half::Busy(0), Half::Done));
     ctx.status.set(Status::Syncing { to_send: 0, received: 0 });
     leptos::task::spawn_local(async move {
+        // Sending reads records from memory: all of them, once the load's last part is in.
+        app.wait_whole().await;
         // One tab of this browser syncs for all its tabs (they share the database, and
         // each one's stored changes reach the others): the one holding the lock.
         if !lead(ctx, gen).await {

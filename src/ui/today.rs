@@ -44,6 +44,11 @@ pub fn Today() -> impl IntoView {
         })
     });
     let day = Memo::new(move |_| {
+        // The agenda is the activities: none until they are read (every deal would look
+        // idle).
+        if !app.whole.get() {
+            return Day::default();
+        }
         let who = owner.get();
         app.ws.with(|ws| {
             let g = agenda(ws, None, (!who.is_empty()).then_some(who.as_str()), now(), format::tz_offset_min(), AHEAD_DAYS);
@@ -113,10 +118,11 @@ pub fn Today() -> impl IntoView {
                         }).collect_view()}
                     </select>
                 </label>
-                <button type="button" on:click=download_ics>{move || app.t(K::DownloadIcs)}</button>
+                <button type="button" on:click=download_ics disabled=move || !app.whole.get()>{move || app.t(K::DownloadIcs)}</button>
                 <StartPage/>
                 <Reminders/>
             </div>
+            <super::RestPending/>
             {move || ics_error.get().map(|e| view! { <p class="field-error" role="alert">{e}</p> })}
             {section(K::OverdueN, Box::new(move || day.with(|d| d.overdue.clone())), "overdue")}
             {section(K::DueTodayN, Box::new(move || day.with(|d| d.today.clone())), "due-today")}

@@ -65,6 +65,17 @@ impl Model {
         b.finish(self)
     }
 
+    /// The activities and leads a load read after the board was shown
+    /// (`io::segments::RestReader`), with where each sits (`at`'s `activities` and `leads`):
+    /// the workspace is whole again. The index does not read either.
+    pub fn complete(&mut self, activities: Vec<crate::domain::Activity>, leads: Vec<crate::domain::Lead>, at: Lookup) {
+        self.ws.activities = activities;
+        self.ws.leads = leads;
+        self.at.activities = at.activities;
+        self.at.leads = at.leads;
+        self.activities_rev += 1;
+    }
+
     fn rebuild(&mut self) {
         self.index = self.pipeline.as_ref().and_then(|id| self.ws.pipeline(id)).map(|p| Flow::build(&self.ws, p));
     }

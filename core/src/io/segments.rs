@@ -64,6 +64,12 @@ impl Kind {
         Kind::ALL.into_iter().find(|k| k.name() == name)
     }
 
+    /// Whether the board can be shown without this kind's records: they are read after it
+    /// is (`Rest`).
+    pub fn later(self) -> bool {
+        LATER.contains(&self)
+    }
+
     /// Whether the kind is a log (kept in time order by `Workspace::order_logs`) rather
     /// than records kept in id order.
     fn is_log(self) -> bool {
@@ -84,6 +90,11 @@ impl Kind {
         }
     }
 }
+
+/// Kinds the board does not need, read once it is shown (`Rest`): of opening 100,000
+/// deals, decoding their 938k activities and 100k leads, checking what each activity is on
+/// and mapping where each sits was ≈ 0.5 s of a CPU profile's 2.0 s.
+pub const LATER: [Kind; 2] = [Kind::Activities, Kind::Leads];
 
 /// The positions of records in id order. One sort of (id, position) pairs serves every
 /// kind: a sort per record type would compile a copy of the sort for each into the wasm.
@@ -282,19 +293,16 @@ fn set_aside(ws: &mut Workspace, bad: &mut Vec<Quarantined>, derive: bool) -> bo
         }
         keep
     });
-    let known = crate::domain::activity::Known {
-        deals: deal_at.into_keys().collect(),
-        leads: leads.iter().map(|l| IdKey::of(&l.id)).collect(),
-        accounts: accounts.iter().map(|a| IdKey::of(&a.id)).collect(),
-        contacts: contacts.iter().map(|c| IdKey::of(&c.id)).collect(),
-    };
-    activities.retain(|a| {
-        let keep = a.target_known(&known);
-        if !keep {
-            bad.push(Quarantined { store: Kind::Activities.name(), id: a.id.to_string(), reason: Dangling::UnknownDeal(a.target_id().to_string()) });
-        }
-        keep
-    });
+    if !activities.is_empty() {
+        let known = crate::domain::activity::Known {
+            deals: deal_at.into_keys().collect(),
+            leads: leads.iter().map(|l| IdKey::of(&l.id)).collect(),
+            accounts: accounts.iter().map(|a| IdKey::of(&a.id)).collect(),
+            contacts: contacts.iter().map(|c| IdKey::of(&c.id)).collect(),
+        };
+        let keep: Vec<bool> = activities.iter().map(|a| a.target_known(&known)).collect();
+        keep_marked(activities, &keep, bad);
+    }
     for (d, at) in deals.iter_mut().zip(&last) {
         // Assigned only when it differs: on a load nearly every stage is already right.
         if let Some(e) = at.and_then(|k| events.get(k)).filter(|e| e.to != d.stage) {
@@ -302,6 +310,19 @@ fn set_aside(ws: &mut Workspace, bad: &mut Vec<Quarantined>, derive: bool) -> bo
         }
     }
     derive
+}
+
+/// Keeps the activities marked in `keep` (one mark each, in order); the others are set
+/// aside as on nothing this workspace has.
+fn keep_marked(activities: &mut Vec<Activity>, keep: &[bool], bad: &mut Vec<Quarantined>) {
+    let mut marks = keep.iter();
+    activities.retain(|a| {
+        let keep = marks.next().copied().unwrap_or(true);
+        if !keep {
+            bad.push(Quarantined { store: Kind::Activities.name(), id: a.id.to_string(), reason: Dangling::UnknownDeal(a.target_id().to_string()) });
+        }
+        keep
+    });
 }
 
 /// Appends a JSON array's records to a vector as they are read: no array of its own
@@ -504,6 +525,117 @@ pub fn finish(mut ws: Workspace, loose: Workspace, removed: &[(Kind, Id)], bad: 
         ws.derive_stages();
     }
     ws
+}
+
+/// What a load leaves for after the board is shown: the stored segments of the kinds in
+/// `LATER`, as stored, with their loose records and removed ids. Read by `RestReader`
+/// against the workspace the rest of the load made.
+#[derive(Debug, Default)]
+pub struct Rest {
+    pub segments: Vec<(String, Vec<u8>)>,
+    /// Loose records of the kinds in `LATER` (the other lists empty).
+    pub loose: Workspace,
+    pub removed: Vec<(Kind, Id)>,
+}
+
+impl Rest {
+    /// Takes the records of the kinds in `LATER` out of what was read loose.
+    pub fn take_loose(&mut self, loose: &mut Workspace, removed: &mut Vec<(Kind, Id)>) {
+        self.loose.activities.append(&mut loose.activities);
+        self.loose.leads.append(&mut loose.leads);
+        let (later, now): (Vec<_>, Vec<_>) = std::mem::take(removed).into_iter().partition(|(k, _)| k.later());
+        self.removed.extend(later);
+        *removed = now;
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.segments.is_empty() && self.loose.activities.is_empty() && self.loose.leads.is_empty() && self.removed.is_empty()
+    }
+}
+
+/// A decoded record counts this many in a `RestReader::step`'s budget (checking one
+/// activity or mapping one record counts 1): decoding is the slow part.
+const DECODE_WEIGHT: usize = 8;
+
+/// Reads a `Rest` a slice at a time, so the browser draws and takes input in between: the
+/// segments decoded, the loose records laid over them, activities on nothing the workspace
+/// has set aside, and where each record sits mapped. Each `step` must be handed the same,
+/// unchanged workspace: the one the load made, which the rest completes (the app runs it as
+/// the first job, so no write comes in between).
+pub struct RestReader {
+    segments: std::vec::IntoIter<(String, Vec<u8>)>,
+    loose: Option<(Workspace, Vec<(Kind, Id)>)>,
+    read: Workspace,
+    bad: Vec<Quarantined>,
+    known: Option<crate::domain::activity::Known>,
+    keep: Vec<bool>,
+    at: crate::domain::lookup::LookupBuilder,
+    mapped: bool,
+}
+
+impl RestReader {
+    pub fn new(rest: Rest) -> RestReader {
+        let mut read = Workspace::default();
+        reserve(&mut read, rest.segments.iter().map(|(k, _)| k.as_str()));
+        RestReader {
+            segments: rest.segments.into_iter(),
+            loose: Some((rest.loose, rest.removed)),
+            read,
+            bad: Vec::new(),
+            known: None,
+            keep: Vec::new(),
+            at: crate::domain::lookup::LookupBuilder::new(),
+            mapped: false,
+        }
+    }
+
+    /// Does about `budget` records' worth of work; true once all is done.
+    pub fn step(&mut self, ws: &Workspace, budget: usize) -> bool {
+        let mut left = budget;
+        while left > 0 {
+            let before = self.read.activities.len() + self.read.leads.len();
+            let Some((key, bytes)) = self.segments.next() else { break };
+            read(&key, &bytes, &mut self.read, &mut self.bad);
+            let decoded = self.read.activities.len() + self.read.leads.len() - before;
+            left = left.saturating_sub(decoded.max(1) * DECODE_WEIGHT);
+        }
+        if left == 0 {
+            return false;
+        }
+        if let Some((loose, removed)) = self.loose.take() {
+            overlay(&mut self.read, loose, &removed);
+            // As `finish` sets aside: on a deal kept, a lead read here, an account or contact.
+            self.known = Some(crate::domain::activity::Known {
+                deals: ws.deals.iter().map(|d| IdKey::of(&d.id)).collect(),
+                leads: self.read.leads.iter().map(|l| IdKey::of(&l.id)).collect(),
+                accounts: ws.accounts.iter().map(|a| IdKey::of(&a.id)).collect(),
+                contacts: ws.contacts.iter().map(|c| IdKey::of(&c.id)).collect(),
+            });
+            left = left.saturating_sub(ws.deals.len() + self.read.leads.len() + ws.accounts.len() + ws.contacts.len());
+        }
+        if let Some(known) = &self.known {
+            let from = self.keep.len();
+            let upto = self.read.activities.len().min(from.saturating_add(left));
+            self.keep.extend(self.read.activities[from..upto].iter().map(|a| a.target_known(known)));
+            left -= upto - from;
+            if upto < self.read.activities.len() {
+                return false;
+            }
+            keep_marked(&mut self.read.activities, &self.keep, &mut self.bad);
+            self.known = None;
+        }
+        if !self.mapped {
+            self.mapped = self.at.step(&self.read, left.max(1));
+        }
+        self.mapped
+    }
+
+    /// The activities and leads read, where each sits (`Lookup`'s `activities` and `leads`)
+    /// and what was set aside. Call once `step` said done.
+    pub fn finish(self) -> (Vec<Activity>, Vec<Lead>, crate::domain::Lookup, Vec<Quarantined>) {
+        let Workspace { activities, leads, .. } = self.read;
+        (activities, leads, self.at.finish(), self.bad)
+    }
 }
 
 #[cfg(test)]
@@ -777,6 +909,72 @@ mod tests {
             fresh.derive_stages();
             assert_eq!(fresh, ours);
         }
+    }
+
+    #[test]
+    fn the_rest_read_after_the_board_completes_the_same_workspace() {
+        // A stored workspace: segments, loose edits of every kind laid over them (a lead and
+        // an activity among them), a removed lead, an activity on a deal whose pipeline is
+        // gone and one on a lead that is not there. Read the app's way (the board's kinds,
+        // then the rest a slice at a time against that workspace) it must equal reading
+        // every segment at once, with the same records set aside.
+        let mut ws = demo_ws(60);
+        let orphan = ws.deals[0].id.clone();
+        ws.deals[0].pipeline = Id::from("gone");
+        let lost = ws.activities.iter().position(|a| a.lead.is_none() && a.deal != orphan).unwrap_or_default();
+        ws.activities[lost].lead = Some(Id::from("no-such-lead"));
+        let segments = Cutter::all(&ws);
+        let mut loose = Workspace::default();
+        let kept = ws.activities.iter().position(|a| a.lead.is_none() && a.account.is_none() && a.deal != orphan).unwrap_or_default();
+        assert_ne!(kept, lost);
+        let mut edited = ws.activities[kept].clone();
+        edited.subject = "edited loose".into();
+        loose.activities.push(edited);
+        loose.leads.push(Lead { id: Id::from("zz-new-lead"), name: "New".into(), ..Default::default() });
+        loose.deals.push(Opportunity { title: "edited deal".into(), ..ws.deals[5].clone() });
+        let removed_lead = ws.leads[1].id.clone();
+        let removed = vec![(Kind::Leads, removed_lead.clone()), (Kind::Events, ws.events[2].id.clone())];
+        let loose = by_id(loose);
+
+        let (all, mut bad_all) = read_all(&segments);
+        let whole = finish(all, loose.clone(), &removed, &mut bad_all);
+
+        let (board_segments, later): (Vec<_>, Vec<_>) = segments.into_iter().partition(|(k, _)| !kind_of_key(k).is_some_and(Kind::later));
+        assert!(later.iter().any(|(k, _)| k.starts_with("activities/")) && later.iter().any(|(k, _)| k.starts_with("leads/")));
+        let (first, mut bad) = read_all(&board_segments);
+        let mut rest = Rest { segments: later, ..Rest::default() };
+        let (mut loose, mut removed) = (loose, removed);
+        rest.take_loose(&mut loose, &mut removed);
+        assert_eq!((loose.activities.len(), loose.leads.len(), loose.deals.len()), (0, 0, 1));
+        assert_eq!((rest.loose.activities.len(), rest.loose.leads.len(), rest.removed.len(), removed.len()), (1, 1, 1, 1));
+        let first = finish(first, loose, &removed, &mut bad);
+        assert!(first.activities.is_empty() && first.leads.is_empty());
+        let mut reader = RestReader::new(rest);
+        // 40 units a step: a few records decoded (8 units each) or checked or mapped.
+        let mut steps = 1;
+        while !reader.step(&first, 40) {
+            steps += 1;
+        }
+        assert!(steps > 10, "{steps} steps");
+        let (activities, leads, at, rest_bad) = reader.finish();
+        bad.extend(rest_bad);
+        let mut model = crate::analytics::Model::default();
+        model.replace(first);
+        let rev = model.activities_rev();
+        model.complete(activities, leads, at);
+        assert_eq!(model.activities_rev(), rev + 1, "what is worked out from activities is worked out again");
+        assert_eq!(*model.workspace(), whole);
+        assert_eq!(*model.lookup(), crate::domain::Lookup::of(&whole));
+        assert!(whole.activities.iter().any(|a| a.subject == "edited loose"));
+        assert!(whole.leads.iter().any(|l| l.id.as_str() == "zz-new-lead") && !whole.leads.iter().any(|l| l.id == removed_lead));
+        // Set aside alike: the deal, its events, calls and activities, the lost activity.
+        let key = |q: &Quarantined| (q.store, q.id.clone(), format!("{:?}", q.reason));
+        let (mut a, mut b): (Vec<_>, Vec<_>) = (bad_all.iter().map(key).collect(), bad.iter().map(key).collect());
+        a.sort();
+        b.sort();
+        assert_eq!(a, b);
+        assert!(bad.iter().any(|q| q.store == "activities" && q.reason == Dangling::UnknownDeal("no-such-lead".into())));
+        assert!(bad.iter().any(|q| q.store == "activities" && q.reason == Dangling::UnknownDeal(orphan.to_string())));
     }
 
     #[test]
