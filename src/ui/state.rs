@@ -123,6 +123,11 @@ impl WorkspaceView {
         self.0.with_untracked(|m| f(m.workspace()))
     }
 
+    /// `with`, and where each keyed record sits (for work on many records by id).
+    pub fn with_lookup<R>(&self, f: impl FnOnce(&Workspace, &crate::domain::Lookup) -> R) -> R {
+        self.0.with(|m| f(m.workspace(), m.lookup()))
+    }
+
     /// With where each keyed record sits (for work on a batch of records by id).
     pub fn with_lookup_untracked<R>(&self, f: impl FnOnce(&Workspace, &crate::domain::Lookup) -> R) -> R {
         self.0.with_untracked(|m| f(m.workspace(), m.lookup()))

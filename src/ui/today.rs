@@ -30,6 +30,9 @@ struct Day {
     idle: Vec<(Id, String, String)>,
 }
 
+/// Rows a Today section lists.
+const SHOWN: usize = 100;
+
 #[component]
 pub fn Today() -> impl IntoView {
     let app = use_app();
@@ -50,9 +53,9 @@ pub fn Today() -> impl IntoView {
             return Day::default();
         }
         let who = owner.get();
-        app.ws.with(|ws| {
+        app.ws.with_lookup(|ws, at| {
             let g = agenda(ws, None, (!who.is_empty()).then_some(who.as_str()), now(), format::tz_offset_min(), AHEAD_DAYS);
-            let rows = |v: Vec<&Activity>| v.into_iter().map(|t| Row { target: ws.target_name(&t.on()), task: t.clone() }).collect();
+            let rows = |v: Vec<&Activity>| v.into_iter().map(|t| Row { target: at.target_name(ws, &t.on()), task: t.clone() }).collect();
             let stage = |d: &Opportunity| ws.pipeline(&d.pipeline).and_then(|p| p.stage(&d.stage)).map(|s| s.name.clone()).unwrap_or_default();
             Day {
                 overdue: rows(g.overdue),
@@ -96,7 +99,9 @@ pub fn Today() -> impl IntoView {
                     } else {
                         view! {
                             <ul class="task-list" aria-label=move || fill(app.t(heading), &[("n", list.len().to_string())])>
-                                {list.clone().into_iter().map(|r| view! { <TaskRow row=r/> }).collect_view()}
+                                // The first 100, oldest due first (the heading gives the count), as
+                                // for deals without a next step: a big pipeline has thousands.
+                                {list.clone().into_iter().take(SHOWN).map(|r| view! { <TaskRow row=r/> }).collect_view()}
                             </ul>
                         }.into_any()
                     }
@@ -136,7 +141,7 @@ pub fn Today() -> impl IntoView {
                     }
                     view! {
                         <ul class="task-list" aria-label=move || app.t(K::DealsWithoutNextStep)>
-                            {idle.into_iter().take(100).map(|(id, title, stage)| {
+                            {idle.into_iter().take(SHOWN).map(|(id, title, stage)| {
                                 let t2 = title.clone();
                                 let id2 = id.clone();
                                 view! {
