@@ -1,9 +1,11 @@
 //! The workspace as the browser stores it: records cut into segments of a few thousand,
-//! each one JSON array, so that opening 100,000 deals reads a few hundred values instead of
-//! a million (read one by one, each record cost ~12 µs to fetch and convert: 98k records,
-//! the history of 10,000 deals, took over a second). Changes made since the last cut are stored loose, one record each, and laid over
-//! the segments when the workspace is read: a loose record replaces a segment's record
-//! with the same id, and a removed id (a purged deal's history) hides it.
+//! each one stored value, so that opening 100,000 deals reads a few hundred values instead
+//! of a million (read one by one, each record cost ~12 µs to fetch and convert: 98k
+//! records, the history of 10,000 deals, took over a second). Changes made since the last
+//! cut are stored loose, one record each, and laid over the segments when the workspace is
+//! read: a loose record replaces a segment's record with the same id, and a removed id (a
+//! purged deal's history) hides it. The kinds the board does not need (`LATER`) are read
+//! after it is shown (`Rest`, `RestReader`).
 //!
 //! Pure: storage decides when to cut (`COMPACT_AT`), this module what a cut holds and how
 //! the parts are put back together.
