@@ -381,7 +381,7 @@ fn run(args: Args) -> Result<(), String> {
                 let mut bad = Vec::new();
                 let mut rest = funnelscope::io::segments::Rest::default();
                 for (k, j) in &cut {
-                    match funnelscope::io::segments::kind_of_key(k).is_some_and(funnelscope::io::segments::Kind::later) {
+                    match funnelscope::io::segments::is_later(k) {
                         true => rest.segments.push((k.clone(), j.clone())),
                         false => funnelscope::io::segments::read(k, j, &mut read, &mut bad),
                     }

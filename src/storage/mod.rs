@@ -409,8 +409,7 @@ impl Store {
         // into one buffer in wasm memory and read from there: the memory is reused (copying
         // all of them first grew it by the whole store, 315 MB at 100,000 deals).
         let mut ws = Workspace::default();
-        let later = |key: &str| segments::kind_of_key(key).is_some_and(Kind::later);
-        segments::reserve(&mut ws, segment_keys.iter().map(String::as_str).filter(|k| !later(k)));
+        segments::reserve(&mut ws, segment_keys.iter().map(String::as_str).filter(|k| !segments::is_later(k)));
         let mut buf: Vec<u8> = Vec::new();
         let mut legacy = 0;
         loop {
@@ -432,7 +431,7 @@ impl Store {
                 if !segments::is_compact(&buf) {
                     legacy += 1;
                 }
-                if later(&key) {
+                if segments::is_later(&key) {
                     rest.segments.push((key, buf.clone()));
                 } else {
                     segments::read(&key, &buf, &mut ws, &mut bad);

@@ -133,7 +133,7 @@ pub fn bench_last_moved() -> String {
 pub fn bench_stage_of(deal: &str) -> String {
     APP.with(|a| {
         let Some(app) = *a.borrow() else { return String::new() };
-        app.ws.with_untracked(|ws| ws.deals.iter().find(|d| d.id.as_str() == deal).map(|d| d.stage.to_string()).unwrap_or_default())
+        app.ws.with_untracked(|ws| ws.deal(&crate::domain::Id::from(deal)).map(|d| d.stage.to_string()).unwrap_or_default())
     })
 }
 

@@ -198,6 +198,16 @@ pub async fn yield_to_browser() {
     sleep(0).await
 }
 
+/// Reads what a load left (`Loaded::rest`), `step` a slice at a time, the browser let in
+/// between.
+async fn read_rest(rest: crate::io::segments::Rest, mut step: impl FnMut(&mut crate::io::segments::RestReader) -> bool) -> crate::io::segments::RestReader {
+    let mut reader = crate::io::segments::RestReader::new(rest);
+    while !step(&mut reader) {
+        yield_to_browser().await;
+    }
+    reader
+}
+
 /// Resumes after `ms` milliseconds (a timer task).
 pub async fn sleep(ms: i32) {
     let promise = js_sys::Promise::new(&mut |resolve, _| {
@@ -347,11 +357,7 @@ impl AppState {
             false => {
                 // Read again after another tab's write: all of it before memory changes, so
                 // nothing on screen goes missing meanwhile.
-                let mut reader = crate::io::segments::RestReader::new(rest);
-                while !reader.step(&ws, MODEL_SLICE) {
-                    yield_to_browser().await;
-                }
-                let (activities, leads, _, bad) = reader.finish();
+                let (activities, leads, _, bad) = read_rest(rest, |r| r.step(&ws, MODEL_SLICE)).await.finish();
                 (ws.activities, ws.leads) = (activities, leads);
                 loaded.quarantined.extend(bad);
                 None
@@ -383,10 +389,7 @@ impl AppState {
     /// Reads what a load left (`Job::Rest`) a slice at a time against the model's
     /// workspace (unchanged meanwhile: writes wait behind this job), then puts it in.
     async fn take_rest(&self, rest: crate::io::segments::Rest, rev: u64) {
-        let mut reader = crate::io::segments::RestReader::new(rest);
-        while !self.model.with_untracked(|m| reader.step(m.workspace(), MODEL_SLICE)) {
-            yield_to_browser().await;
-        }
+        let reader = read_rest(rest, |r| self.model.with_untracked(|m| r.step(m.workspace(), MODEL_SLICE))).await;
         let (activities, leads, at, bad) = reader.finish();
         self.model.update(|m| m.complete(activities, leads, at));
         if !bad.is_empty() {

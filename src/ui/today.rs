@@ -83,7 +83,7 @@ pub fn Today() -> impl IntoView {
     let ics_error = RwSignal::new(None::<String>);
     let download_ics = move |_| {
         let who = owner.get_untracked();
-        let text = app.ws.with_untracked(|ws| crate::io::ics::tasks_ics(ws, now(), (!who.is_empty()).then_some(who.as_str())));
+        let text = app.ws.with_lookup_untracked(|ws, at| crate::io::ics::tasks_ics(ws, at, now(), (!who.is_empty()).then_some(who.as_str())));
         ics_error.set(super::data::download("funnelscope-tasks.ics", &text, "text/calendar").err());
     };
     let section = move |heading: K, rows: Box<dyn Fn() -> Vec<Row> + Send + Sync>, class: &'static str| {

@@ -220,7 +220,6 @@ async function importThenOpen(page, deals) {
       to: window.wasmBindings.bench_move(),
       deal: window.wasmBindings.bench_last_moved(),
       restPending: performance.getEntriesByName('fs:whole').length === 0,
-      clicked: performance.now(),
     };
     document.querySelector('.board li.card a.card-title').click();
     const pending = () => performance.getEntriesByName('fs:whole').length === 0;

@@ -50,8 +50,10 @@ impl Lookup {
         find(&ws.activities, &self.activities, id, |r| &r.id)
     }
 
-    /// `Workspace::target_name` by position: the Today page names every task's deal, lead,
-    /// account or contact (a search of 100,000 deals per task froze it for ≈ 10 s).
+    /// The name of what an activity is about, as lists show it ("" when it is gone): by
+    /// position in the lists mapped, by a search in the others. The Today page and its
+    /// calendar file name every open task's deal, lead, account or contact (a search of
+    /// 100,000 deals per task froze Today for ≈ 10 s).
     pub fn target_name(&self, ws: &Workspace, on: &super::activity::ActivityOn) -> String {
         use super::activity::ActivityOn;
         match on {
@@ -197,11 +199,12 @@ mod tests {
                 crate::domain::ActivityOn::Deal(Id::from("gone")),
             ])
             .collect();
+        // Mapped, and unmapped (searched, as `Workspace::target_name` does).
         let at = Lookup::of(&ws);
         let kinds: FxSet<std::mem::Discriminant<crate::domain::ActivityOn>> = on.iter().map(std::mem::discriminant).collect();
         assert_eq!(kinds.len(), 4, "every kind of target");
         for o in &on {
-            assert_eq!(at.target_name(&ws, o), ws.target_name(o), "{o:?}");
+            assert_eq!(at.target_name(&ws, o), Lookup::default().target_name(&ws, o), "{o:?}");
         }
         assert_eq!(at.target_name(&ws, &crate::domain::ActivityOn::Contact(Id::from("ct"))), "Ana");
         assert_eq!(at.target_name(&ws, &crate::domain::ActivityOn::Deal(Id::from("gone"))), "");

@@ -739,16 +739,11 @@ impl Workspace {
         self.activities.iter().find(|a| &a.id == id)
     }
 
-    /// The name of what an activity is about, as lists show it ("" when it is gone).
+    /// The name of what an activity is about, as lists show it ("" when it is gone), by a
+    /// search of its list: for one or a few (for many, `Lookup::target_name` with the
+    /// model's positions).
     pub fn target_name(&self, on: &super::activity::ActivityOn) -> String {
-        use super::activity::ActivityOn;
-        match on {
-            ActivityOn::Deal(id) => self.deal(id).map(|d| d.title.clone()),
-            ActivityOn::Lead(id) => self.lead(id).map(super::lead::Lead::label),
-            ActivityOn::Account(id) => self.accounts.iter().find(|a| &a.id == id).map(|a| a.name.clone()),
-            ActivityOn::Contact(id) => self.contacts.iter().find(|c| &c.id == id).map(|c| c.name.clone()),
-        }
-        .unwrap_or_default()
+        super::Lookup::default().target_name(self, on)
     }
 
     /// The activities on one deal, lead, account or contact, newest first.

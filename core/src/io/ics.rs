@@ -44,7 +44,9 @@ fn stamp(t: DateTime<Utc>) -> String {
 
 /// Every open task of `ws` (those `owner` is to do, when given), as a calendar; each named
 /// after the deal, lead, account or contact it is on.
-pub fn tasks_ics(ws: &Workspace, now: DateTime<Utc>, owner: Option<&str>) -> String {
+/// `at`: where each record of `ws` sits (the model's; every task is named after its deal,
+/// lead, account or contact).
+pub fn tasks_ics(ws: &Workspace, at: &crate::domain::Lookup, now: DateTime<Utc>, owner: Option<&str>) -> String {
     let mut out = String::new();
     for l in ["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//Funnelscope//Next steps//EN", "CALSCALE:GREGORIAN", "METHOD:PUBLISH"] {
         fold(l, &mut out);
@@ -52,7 +54,7 @@ pub fn tasks_ics(ws: &Workspace, now: DateTime<Utc>, owner: Option<&str>) -> Str
     let mut tasks: Vec<&Activity> = ws.activities.iter().filter(|a| a.is_open_task() && owner.is_none_or(|o| o == a.owner)).collect();
     tasks.sort_by(|a, b| (a.at, &a.id).cmp(&(b.at, &b.id)));
     for t in tasks {
-        let title = ws.target_name(&t.on());
+        let title = at.target_name(ws, &t.on());
         let mut description = title.clone();
         if let Some(d) = ws.deal(&t.deal) {
             for extra in [&d.account, &d.owner] {
@@ -105,7 +107,7 @@ mod tests {
     fn one_event_per_open_task_at_its_due_time() {
         let now = Utc.with_ymd_and_hms(2026, 11, 28, 8, 0, 0).unwrap();
         let ws = demo::generate(40, 3, 3, now, Lang::En);
-        let ics = tasks_ics(&ws, now, None);
+        let ics = tasks_ics(&ws, &crate::domain::Lookup::of(&ws), now, None);
         let open: Vec<_> = ws.activities.iter().filter(|a| a.is_open_task()).collect();
         assert!(!open.is_empty());
         assert_eq!(ics.matches("BEGIN:VEVENT").count(), open.len());
@@ -121,7 +123,7 @@ mod tests {
         // One owner's calendar holds exactly that owner's open tasks.
         let who = open[0].owner.clone();
         let theirs = open.iter().filter(|a| a.owner == who).count();
-        assert_eq!(tasks_ics(&ws, now, Some(&who)).matches("BEGIN:VEVENT").count(), theirs);
+        assert_eq!(tasks_ics(&ws, &crate::domain::Lookup::default(), now, Some(&who)).matches("BEGIN:VEVENT").count(), theirs);
         assert!(theirs < open.len());
     }
 }

@@ -127,6 +127,11 @@ pub fn key(kind: Kind, n: usize) -> String {
     format!("{}/{n:06}", kind.name())
 }
 
+/// Whether a segment holds records of a kind read after the board is shown (`LATER`).
+pub fn is_later(key: &str) -> bool {
+    kind_of_key(key).is_some_and(Kind::later)
+}
+
 /// The kind a segment key names (None: not a key this build wrote).
 pub fn kind_of_key(key: &str) -> Option<Kind> {
     key.split_once('/').and_then(|(store, _)| Kind::named(store))
@@ -941,7 +946,7 @@ mod tests {
         let (all, mut bad_all) = read_all(&segments);
         let whole = finish(all, loose.clone(), &removed, &mut bad_all);
 
-        let (board_segments, later): (Vec<_>, Vec<_>) = segments.into_iter().partition(|(k, _)| !kind_of_key(k).is_some_and(Kind::later));
+        let (board_segments, later): (Vec<_>, Vec<_>) = segments.into_iter().partition(|(k, _)| !is_later(k));
         assert!(later.iter().any(|(k, _)| k.starts_with("activities/")) && later.iter().any(|(k, _)| k.starts_with("leads/")));
         let (first, mut bad) = read_all(&board_segments);
         let mut rest = Rest { segments: later, ..Rest::default() };
