@@ -9,7 +9,7 @@ use super::error::{DomainError, Field};
 use super::lead::{AssignRule, Lead, LeadDraft, LeadStatus, Owner, Settings};
 use super::lookup::Lookup;
 use super::event::{CategoryChange, StageChange};
-use super::ids::{FxMap, FxSet, Hlc, Id, IdGen, IdKey};
+use super::ids::{FxMap, FxSet, Hlc, Id, IdGen, IdIndex};
 use super::opportunity::{DealDraft, DealFields, Opportunity};
 use super::pipeline::{from_template, Lang, Pipeline, StageKind, Template};
 use chrono::{DateTime, Duration, Utc};
@@ -1377,8 +1377,9 @@ fn tidy_list(items: &[String]) -> Vec<String> {
 /// the browser in between (100,000 deals' million events were ≈ 150–190 ms of wasm in one
 /// task). Each step must be handed the same, unchanged workspace.
 pub struct StageDeriver {
-    /// Each deal's position, with keys that hold their text (one place in memory per probe).
-    at: FxMap<IdKey, u32>,
+    /// Each deal's number, and by number its position (the first deal with the id).
+    ids: IdIndex,
+    at: Vec<u32>,
     /// Each deal's last event so far, by its position in the log.
     last: Vec<Option<usize>>,
     /// In a log in order (as loaded: `order_logs`) the last event naming a deal is its
@@ -1390,26 +1391,32 @@ pub struct StageDeriver {
 
 impl StageDeriver {
     pub fn new(ws: &Workspace) -> StageDeriver {
-        let mut at: FxMap<IdKey, u32> = FxMap::with_capacity_and_hasher(ws.deals.len(), Default::default());
+        let mut ids = IdIndex::with_capacity(ws.deals.len());
+        let mut at = Vec::with_capacity(ws.deals.len());
         for (i, d) in ws.deals.iter().enumerate() {
-            at.entry(IdKey::of(&d.id)).or_insert(i as u32);
+            if ids.insert(&d.id).1 {
+                at.push(i as u32);
+            }
         }
         let ordered = ws.events.is_sorted_by(|a, b| a.key() <= b.key());
-        StageDeriver { at, last: vec![None; ws.deals.len()], ordered, next: 0 }
+        StageDeriver { ids, at, last: vec![None; ws.deals.len()], ordered, next: 0 }
     }
 
     /// Reads up to `budget` more events; true once the whole log is read.
     pub fn step(&mut self, ws: &Workspace, budget: usize) -> bool {
         let end = ws.events.len().min(self.next.saturating_add(budget));
-        for (k, e) in ws.events.iter().enumerate().take(end).skip(self.next) {
-            if let Some(&i) = self.at.get(&IdKey::of(&e.opportunity)) {
-                if let Some(slot) = self.last.get_mut(i as usize) {
-                    if self.ordered || slot.and_then(|p| ws.events.get(p)).is_none_or(|prev| prev.key() <= e.key()) {
-                        *slot = Some(k);
-                    }
+        let events = &ws.events[self.next.min(end)..end];
+        let (mut k, mut each) = (self.next, events.iter());
+        let Self { ids, at, last, ordered, .. } = self;
+        ids.each(events.iter().map(|e| &e.opportunity), |n| {
+            let Some(e) = each.next() else { return };
+            if let Some(slot) = n.and_then(|n| at.get(n as usize)).and_then(|&i| last.get_mut(i as usize)) {
+                if *ordered || slot.and_then(|p| ws.events.get(p)).is_none_or(|prev| prev.key() <= e.key()) {
+                    *slot = Some(k);
                 }
             }
-        }
+            k += 1;
+        });
         self.next = end;
         end >= ws.events.len()
     }
@@ -1426,7 +1433,7 @@ impl StageDeriver {
         // position is its entry, no lookup (100,000 of them were ≈ 60 ms of wasm).
         let unique = self.at.len() == deals.len();
         for (n, d) in deals.iter_mut().enumerate() {
-            let at = if unique { Some(n) } else { self.at.get(&IdKey::of(&d.id)).map(|&i| i as usize) };
+            let at = if unique { Some(n) } else { self.ids.get(&d.id).and_then(|n| self.at.get(n as usize)).map(|&i| i as usize) };
             let found = at.and_then(|i| self.last.get(i).copied().flatten()).and_then(|k| events.get(k));
             // Assigned only when it differs: on a load nearly every stage is already right.
             if let Some(e) = found.filter(|e| e.to != d.stage) {

@@ -14,7 +14,7 @@
 //! arrays (before it existed) are still read, and `is_compact` tells storage to cut them
 //! again.
 
-use crate::domain::ids::{FxMap, FxSet, IdKey};
+use crate::domain::ids::{FxMap, FxSet, IdIndex, IdKey};
 use crate::io::compact;
 use crate::domain::{Account, Activity, CategoryChange, Contact, Id, Lead, Opportunity, Owner, Pipeline, StageChange, Workspace};
 use serde::de::DeserializeOwned;
@@ -265,16 +265,28 @@ fn set_aside(ws: &mut Workspace, bad: &mut Vec<Quarantined>, derive: bool) -> bo
         }
         known
     });
-    // Keys that hold their text: a probe per event reads one place in memory, not two.
-    // Each deal's position beside its pipeline.
-    let deal_at: FxMap<IdKey, (usize, &Pipeline)> =
-        deals.iter().enumerate().filter_map(|(i, d)| pipeline_of.get(d.pipeline.as_str()).map(|p| (IdKey::of(&d.id), (i, *p)))).collect();
+    // Each deal's number (as a map: the last of two deals with one id counts), with its
+    // position and pipeline.
+    let mut deal_ids = IdIndex::with_capacity(deals.len());
+    let mut deal_at: Vec<(usize, &Pipeline)> = Vec::with_capacity(deals.len());
+    for (i, d) in deals.iter().enumerate() {
+        let Some(p) = pipeline_of.get(d.pipeline.as_str()) else { continue };
+        match deal_ids.insert(&d.id) {
+            (_, true) => deal_at.push((i, *p)),
+            (n, false) => deal_at[n as usize] = (i, *p),
+        }
+    }
     let derive = derive && deal_at.len() == deals.len();
     // Each deal's last event kept, by its position among the kept ones.
     let mut last: Vec<Option<usize>> = if derive { vec![None; deals.len()] } else { Vec::new() };
     let mut kept = 0;
+    // Every event's deal first, in batches (`IdIndex::each`), then the log kept in place.
+    let mut found = Vec::with_capacity(events.len());
+    deal_ids.each(events.iter().map(|e| &e.opportunity), |n| found.push(n.unwrap_or(u32::MAX)));
+    let mut found_each = found.iter();
     events.retain(|e| {
-        let reason = match deal_at.get(&IdKey::of(&e.opportunity)) {
+        let at = found_each.next().and_then(|&n| deal_at.get(n as usize));
+        let reason = match at {
             None => Some(Dangling::UnknownDeal(e.opportunity.to_string())),
             Some((i, p)) => {
                 let reason = e.from.iter().chain([&e.to]).find(|s| p.stage(s).is_none()).map(|s| Dangling::UnknownStage(s.to_string()));
@@ -293,8 +305,11 @@ fn set_aside(ws: &mut Workspace, bad: &mut Vec<Quarantined>, derive: bool) -> bo
         }
         keep
     });
+    found.clear();
+    deal_ids.each(category_changes.iter().map(|c| &c.opportunity), |n| found.push(n.unwrap_or(u32::MAX)));
+    let mut found_each = found.iter();
     category_changes.retain(|c| {
-        let keep = deal_at.contains_key(&IdKey::of(&c.opportunity));
+        let keep = found_each.next().is_some_and(|&n| n != u32::MAX);
         if !keep {
             bad.push(Quarantined { store: Kind::Calls.name(), id: c.id.to_string(), reason: Dangling::UnknownDeal(c.opportunity.to_string()) });
         }
@@ -302,7 +317,7 @@ fn set_aside(ws: &mut Workspace, bad: &mut Vec<Quarantined>, derive: bool) -> bo
     });
     if !activities.is_empty() {
         let known = crate::domain::activity::Known {
-            deals: deal_at.into_keys().collect(),
+            deals: deals.iter().map(|d| IdKey::of(&d.id)).collect(),
             leads: leads.iter().map(|l| IdKey::of(&l.id)).collect(),
             accounts: accounts.iter().map(|a| IdKey::of(&a.id)).collect(),
             contacts: contacts.iter().map(|c| IdKey::of(&c.id)).collect(),
