@@ -292,6 +292,7 @@ texts! {
     IdleNever => " · never touched, {d} days since creation · {owner}", " · 从未跟进，创建至今 {d} 天 · {owner}";
     Leads => "Leads", "线索";
     LeadCounts => "{open} open ({u} unassigned) · {q} qualified · {d} disqualified", "{open} 条待处理（{u} 条未分配）· {q} 条已转化 · {d} 条无效";
+    LeadsShownOf => "Showing the newest {shown} of {n}.", "显示最新的 {shown} 条，共 {n} 条。";
     AddLeads => "Add leads", "添加线索";
     QuickAddLead => "Quick add (Enter)", "快速添加（回车）";
     QuickAddHint => "Name, company, email or phone, source", "姓名，公司，邮箱或电话，来源";
