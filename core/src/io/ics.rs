@@ -56,7 +56,8 @@ pub fn tasks_ics(ws: &Workspace, at: &crate::domain::Lookup, now: DateTime<Utc>,
     for t in tasks {
         let title = at.target_name(ws, &t.on());
         let mut description = title.clone();
-        if let Some(d) = ws.deal(&t.deal) {
+        // By position: a search of every deal per task was 18 s at 100,000 deals.
+        if let Some(d) = at.deal(ws, &t.deal) {
             for extra in [&d.account, &d.owner] {
                 if !extra.is_empty() {
                     description.push('\n');
