@@ -606,47 +606,56 @@ mod tests {
 /// held the page 4 s in one task, and 137,052 would have held it for minutes.
 pub fn open_duplicates(leads: &[Lead]) -> Vec<(&Lead, &Lead, DuplicateBy)> {
     use super::ids::FxMap;
-    let mut order: Vec<&Lead> = leads.iter().collect();
-    order.sort_by(|a, b| (a.created_at, &a.id).cmp(&(b.created_at, &b.id)));
-    let emails: Vec<String> = order.iter().map(|l| l.email.trim().to_lowercase()).collect();
-    let phones: Vec<String> = order.iter().map(|l| phone_digits(&l.phone)).collect();
-    let companies: Vec<String> = order.iter().map(|l| company_key(&l.company)).collect();
-    let counts = |i: usize| order[i].status != LeadStatus::Disqualified;
-    // Each key's first lead that counts: the earliest earlier lead with the key, if any.
-    fn first_of<'a>(keys: &'a [String], counts: impl Fn(usize) -> bool, usable: impl Fn(&str) -> bool) -> FxMap<&'a str, usize> {
+    // Ranks by creation time, then id; keys and statuses worked out in the leads' own order
+    // (made in rank order, every key read a lead from a scattered place: ≈ 60 % of the time).
+    let mut order: Vec<(DateTime<Utc>, &Id, usize)> = leads.iter().enumerate().map(|(i, l)| (l.created_at, &l.id, i)).collect();
+    order.sort_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
+    let emails: Vec<String> = leads.iter().map(|l| l.email.trim().to_lowercase()).collect();
+    let phones: Vec<String> = leads.iter().map(|l| phone_digits(&l.phone)).collect();
+    let companies: Vec<String> = leads.iter().map(|l| company_key(&l.company)).collect();
+    let status: Vec<LeadStatus> = leads.iter().map(|l| l.status).collect();
+    let counts = |r: usize| status[order[r].2] != LeadStatus::Disqualified;
+    // Each key's first lead that counts, by rank: the earliest earlier lead with the key.
+    fn first_of<'a>(keys: &'a [String], order: &[(DateTime<Utc>, &Id, usize)], counts: impl Fn(usize) -> bool, usable: impl Fn(&str) -> bool) -> FxMap<&'a str, usize> {
         let mut first: FxMap<&str, usize> = FxMap::default();
-        for (i, k) in keys.iter().enumerate().filter(|(i, k)| counts(*i) && usable(k)) {
-            first.entry(k.as_str()).or_insert(i);
+        for (r, &(_, _, i)) in order.iter().enumerate() {
+            if counts(r) && usable(&keys[i]) {
+                first.entry(keys[i].as_str()).or_insert(r);
+            }
         }
         first
     }
-    let first_email = first_of(&emails, counts, |k| !k.is_empty());
-    let first_phone = first_of(&phones, counts, |k| k.len() >= 7);
+    let first_email = first_of(&emails, &order, counts, |k| !k.is_empty());
+    let first_phone = first_of(&phones, &order, counts, |k| k.len() >= 7);
     // Companies by distinct key: each key's first lead, then the earliest among it and
     // the keys similar to it.
     let mut distinct: FxMap<&str, usize> = FxMap::default();
     let mut keys: Vec<&str> = Vec::new();
     let mut first: Vec<usize> = Vec::new();
-    for (i, k) in companies.iter().enumerate().filter(|(_, k)| !k.is_empty()) {
-        let u = *distinct.entry(k.as_str()).or_insert_with(|| {
+    for (r, &(_, _, i)) in order.iter().enumerate() {
+        let k = companies[i].as_str();
+        if k.is_empty() {
+            continue;
+        }
+        let u = *distinct.entry(k).or_insert_with(|| {
             keys.push(k);
             first.push(usize::MAX);
             keys.len() - 1
         });
-        if counts(i) && first[u] == usize::MAX {
-            first[u] = i;
+        if counts(r) && first[u] == usize::MAX {
+            first[u] = r;
         }
     }
     let nearest = earliest_similar(&keys, &first);
     let mut out = Vec::new();
-    for (i, l) in order.iter().enumerate().filter(|(_, l)| l.status == LeadStatus::Open) {
-        let earlier = |j: Option<usize>| j.filter(|&j| j < i);
+    for (r, &(_, _, i)) in order.iter().enumerate().filter(|(_, o)| status[o.2] == LeadStatus::Open) {
+        let earlier = |j: Option<usize>| j.filter(|&j| j < r);
         let found = earlier(first_email.get(emails[i].as_str()).copied())
             .map(|j| (j, DuplicateBy::Email))
             .or_else(|| earlier(first_phone.get(phones[i].as_str()).copied()).map(|j| (j, DuplicateBy::Phone)))
             .or_else(|| earlier(distinct.get(companies[i].as_str()).map(|&u| nearest[u])).map(|j| (j, DuplicateBy::Company)));
         if let Some((j, by)) = found {
-            out.push((*l, order[j], by));
+            out.push((&leads[i], &leads[order[j].2], by));
         }
     }
     out
