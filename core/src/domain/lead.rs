@@ -661,6 +661,40 @@ pub fn open_duplicates(leads: &[Lead]) -> Vec<(&Lead, &Lead, DuplicateBy)> {
     out
 }
 
+/// One lead as the inbox lists it: the earlier lead it probably duplicates (and why), and
+/// its touches (activities logged on it, open tasks aside).
+#[derive(Clone, Debug, PartialEq)]
+pub struct InboxRow<'a> {
+    pub lead: &'a Lead,
+    pub duplicate_of: Option<(&'a Lead, DuplicateBy)>,
+    pub touches: usize,
+}
+
+/// The Leads page's list: the leads with `status` (all when `None`) and `owner` (any when
+/// empty), newest first (creation time, then id), the first `limit` of them; and how many
+/// there are. Only the listed leads are sorted, and their touches are counted in one pass
+/// over the activities (a pass per row was ≈ 2 s for 200 rows at 363,442 activities).
+pub fn inbox<'a>(leads: &'a [Lead], activities: &[super::Activity], status: Option<LeadStatus>, owner: &str, limit: usize) -> (Vec<InboxRow<'a>>, usize) {
+    use super::ids::FxMap;
+    let dups: FxMap<&Id, (&Lead, DuplicateBy)> = open_duplicates(leads).into_iter().map(|(l, o, by)| (&l.id, (o, by))).collect();
+    let mut kept: Vec<&Lead> = leads.iter().filter(|l| status.is_none_or(|s| l.status == s) && (owner.is_empty() || l.owner == owner)).collect();
+    let total = kept.len();
+    let newest = |a: &&Lead, b: &&Lead| (b.created_at, &b.id).cmp(&(a.created_at, &a.id));
+    if kept.len() > limit {
+        kept.select_nth_unstable_by(limit, newest);
+        kept.truncate(limit);
+    }
+    kept.sort_by(newest);
+    let mut touches: FxMap<&Id, usize> = kept.iter().map(|l| (&l.id, 0)).collect();
+    for a in activities.iter().filter(|a| !a.is_open_task()) {
+        if let Some(n) = a.lead.as_ref().and_then(|l| touches.get_mut(l)) {
+            *n += 1;
+        }
+    }
+    let rows = kept.into_iter().map(|l| InboxRow { lead: l, duplicate_of: dups.get(&l.id).copied(), touches: touches.get(&l.id).copied().unwrap_or(0) }).collect();
+    (rows, total)
+}
+
 /// For each distinct company key, the least `first` among it and the keys similar to it
 /// (both at least 6 characters, bigram Dice ≥ 0.85). Similar pairs are found with a prefix
 /// filter (as in set-similarity joins) instead of comparing every pair: a key's bigrams
@@ -762,6 +796,43 @@ mod duplicate_tests {
         let fast = ids(open_duplicates(&leads));
         assert!(!fast.is_empty());
         assert_eq!(fast, pairwise(&leads));
+    }
+
+    /// Five leads by hand (times in hours): a (1h, open, Ann), b (2h, open, Bo, a's email),
+    /// c (3h, qualified, Ann), d (4h, open, Ann), e (4h, open, Ann; ties d, id "e" > "d").
+    /// Touches: a call and a done task on d, an open task on d (not a touch), a note on e,
+    /// a call on a deal. Open leads of anyone, at most 2: total 4, newest first: e (tie
+    /// broken by id, descending), d. All of Ann's, at most 10: e, d, c, a. b duplicates a.
+    #[test]
+    fn the_inbox_lists_the_newest_it_keeps_with_duplicates_and_touches() {
+        use crate::domain::{Activity, ActivityKind};
+        let t0 = chrono::DateTime::parse_from_rfc3339("2026-01-01T00:00:00Z").map(|t| t.with_timezone(&chrono::Utc)).unwrap_or_default();
+        let lead = |id: &str, h: i64, status: LeadStatus, owner: &str, email: &str| Lead {
+            id: Id::from(id),
+            company: format!("Company {id}"),
+            email: email.into(),
+            status,
+            owner: owner.into(),
+            created_at: t0 + chrono::Duration::hours(h),
+            ..Default::default()
+        };
+        let leads = [
+            lead("a", 1, LeadStatus::Open, "Ann", "x@y.cn"),
+            lead("b", 2, LeadStatus::Open, "Bo", "X@y.cn "),
+            lead("c", 3, LeadStatus::Qualified, "Ann", ""),
+            lead("d", 4, LeadStatus::Open, "Ann", ""),
+            lead("e", 4, LeadStatus::Open, "Ann", ""),
+        ];
+        let on = |id: &str, kind: ActivityKind, done: bool| Activity { lead: Some(Id::from(id)), kind, done_at: done.then_some(t0), ..Default::default() };
+        let activities = [on("d", ActivityKind::Call, false), on("d", ActivityKind::Task, true), on("d", ActivityKind::Task, false), on("e", ActivityKind::Note, false), Activity { deal: Id::from("deal"), kind: ActivityKind::Call, ..Default::default() }];
+        let list = |status, owner: &str, limit| {
+            let (rows, total) = inbox(&leads, &activities, status, owner, limit);
+            (rows.iter().map(|r| (r.lead.id.to_string(), r.duplicate_of.map(|(o, by)| (o.id.to_string(), by)), r.touches)).collect::<Vec<_>>(), total)
+        };
+        assert_eq!(list(Some(LeadStatus::Open), "", 2), (vec![("e".into(), None, 1), ("d".into(), None, 2)], 4));
+        assert_eq!(list(None, "Ann", 10).0.iter().map(|r| r.0.as_str()).collect::<Vec<_>>(), ["e", "d", "c", "a"]);
+        assert_eq!(list(None, "Bo", 10), (vec![("b".into(), Some(("a".into(), DuplicateBy::Email)), 0)], 1));
+        assert_eq!(list(Some(LeadStatus::Disqualified), "", 10), (vec![], 0));
     }
 
     fn ids(found: Vec<(&Lead, &Lead, DuplicateBy)>) -> Vec<(Id, Id, DuplicateBy)> {
