@@ -22,15 +22,36 @@ struct Row {
     target: String,
 }
 
-#[derive(Clone, PartialEq, Default)]
-struct Day {
-    overdue: Vec<Row>,
-    today: Vec<Row>,
-    upcoming: Vec<Row>,
-    idle: Vec<(Id, String, String)>,
+/// A section's count and the rows it draws: only those are named and copied (at 100k
+/// deals the agenda holds ~16,700 tasks; naming them all was most of the click).
+#[derive(Clone, PartialEq)]
+struct Section<T> {
+    n: usize,
+    rows: Vec<T>,
 }
 
-/// Rows a Today section lists.
+impl<T> Default for Section<T> {
+    fn default() -> Self {
+        Section { n: 0, rows: Vec::new() }
+    }
+}
+
+impl<T> Section<T> {
+    fn of<S>(all: Vec<S>, row: impl FnMut(S) -> T) -> Self {
+        Section { n: all.len(), rows: all.into_iter().take(SHOWN).map(row).collect() }
+    }
+}
+
+#[derive(Clone, PartialEq, Default)]
+struct Day {
+    overdue: Section<Row>,
+    today: Section<Row>,
+    upcoming: Section<Row>,
+    idle: Section<(Id, String, String)>,
+}
+
+/// Rows a Today section lists: the first 100, oldest due first (the heading gives the
+/// count); a big pipeline has thousands.
 const SHOWN: usize = 100;
 
 #[component]
@@ -55,13 +76,13 @@ pub fn Today() -> impl IntoView {
         let who = owner.get();
         app.ws.with_lookup(|ws, at| {
             let g = agenda(ws, None, (!who.is_empty()).then_some(who.as_str()), now(), format::tz_offset_min(), AHEAD_DAYS);
-            let rows = |v: Vec<&Activity>| v.into_iter().map(|t| Row { target: at.target_name(ws, &t.on()), task: t.clone() }).collect();
+            let row = |t: &Activity| Row { target: at.target_name(ws, &t.on()), task: t.clone() };
             let stage = |d: &Opportunity| ws.pipeline(&d.pipeline).and_then(|p| p.stage(&d.stage)).map(|s| s.name.clone()).unwrap_or_default();
             Day {
-                overdue: rows(g.overdue),
-                today: rows(g.today),
-                upcoming: rows(g.upcoming),
-                idle: g.no_next_step.into_iter().map(|d| (d.id.clone(), d.title.clone(), stage(d))).collect(),
+                overdue: Section::of(g.overdue, row),
+                today: Section::of(g.today, row),
+                upcoming: Section::of(g.upcoming, row),
+                idle: Section::of(g.no_next_step, |d| (d.id.clone(), d.title.clone(), stage(d))),
             }
         })
     });
@@ -86,22 +107,18 @@ pub fn Today() -> impl IntoView {
         let text = app.ws.with_lookup_untracked(|ws, at| crate::io::ics::tasks_ics(ws, at, now(), (!who.is_empty()).then_some(who.as_str())));
         ics_error.set(super::data::download("funnelscope-tasks.ics", &text, "text/calendar").err());
     };
-    let section = move |heading: K, rows: Box<dyn Fn() -> Vec<Row> + Send + Sync>, class: &'static str| {
-        let rows = std::sync::Arc::new(rows);
-        let r2 = rows.clone();
+    let section = move |heading: K, pick: fn(&Day) -> &Section<Row>, class: &'static str| {
         view! {
             <section class=format!("today-section {class}")>
-                <h2>{move || fill(app.t(heading), &[("n", r2().len().to_string())])}</h2>
+                <h2>{move || fill(app.t(heading), &[("n", day.with(|d| pick(d).n).to_string())])}</h2>
                 {move || {
-                    let list = rows();
-                    if list.is_empty() {
+                    let Section { n, rows } = day.with(|d| pick(d).clone());
+                    if n == 0 {
                         view! { <p class="muted">{app.t(K::NothingHere)}</p> }.into_any()
                     } else {
                         view! {
-                            <ul class="task-list" aria-label=move || fill(app.t(heading), &[("n", list.len().to_string())])>
-                                // The first 100, oldest due first (the heading gives the count), as
-                                // for deals without a next step: a big pipeline has thousands.
-                                {list.clone().into_iter().take(SHOWN).map(|r| view! { <TaskRow row=r/> }).collect_view()}
+                            <ul class="task-list" aria-label=move || fill(app.t(heading), &[("n", n.to_string())])>
+                                {rows.into_iter().map(|r| view! { <TaskRow row=r/> }).collect_view()}
                             </ul>
                         }.into_any()
                     }
@@ -129,19 +146,19 @@ pub fn Today() -> impl IntoView {
             </div>
             <super::RestPending/>
             {move || ics_error.get().map(|e| view! { <p class="field-error" role="alert">{e}</p> })}
-            {section(K::OverdueN, Box::new(move || day.with(|d| d.overdue.clone())), "overdue")}
-            {section(K::DueTodayN, Box::new(move || day.with(|d| d.today.clone())), "due-today")}
-            {section(K::UpcomingN, Box::new(move || day.with(|d| d.upcoming.clone())), "upcoming")}
+            {section(K::OverdueN, |d| &d.overdue, "overdue")}
+            {section(K::DueTodayN, |d| &d.today, "due-today")}
+            {section(K::UpcomingN, |d| &d.upcoming, "upcoming")}
             <section class="today-section idle">
-                <h2>{move || fill(app.t(K::NoNextStepN), &[("n", day.with(|d| d.idle.len()).to_string())])}</h2>
+                <h2>{move || fill(app.t(K::NoNextStepN), &[("n", day.with(|d| d.idle.n).to_string())])}</h2>
                 {move || {
-                    let idle = day.with(|d| d.idle.clone());
+                    let idle = day.with(|d| d.idle.rows.clone());
                     if idle.is_empty() {
                         return view! { <p class="muted">{app.t(K::EveryDealHasNextStep)}</p> }.into_any();
                     }
                     view! {
                         <ul class="task-list" aria-label=move || app.t(K::DealsWithoutNextStep)>
-                            {idle.into_iter().take(SHOWN).map(|(id, title, stage)| {
+                            {idle.into_iter().map(|(id, title, stage)| {
                                 let t2 = title.clone();
                                 let id2 = id.clone();
                                 view! {
