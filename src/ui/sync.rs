@@ -29,6 +29,8 @@ pub enum Status {
     WrongPassphrase,
     /// On, and another open tab of this browser runs the sync for all of them.
     OtherTab,
+    /// The loops' code (a split-off chunk) could not be fetched: retrying.
+    CodeMissing,
 }
 
 #[derive(Clone, Copy)]
@@ -210,6 +212,27 @@ fn start(app: AppState, ctx: SyncCtx, first: bool) {
     ctx.halves.set_value((Half::Busy(0), Half::Done));
     ctx.status.set(Status::Syncing { to_send: 0, received: 0 });
     leptos::task::spawn_local(async move {
+        // Not fetched (offline, the deploy gone from the server and the cache): retried.
+        let mut wait = 1_000;
+        while running(ctx, gen) {
+            if run(app, ctx, gen, first).await.is_ok() {
+                return;
+            }
+            ctx.status.set(Status::CodeMissing);
+            sleep(wait).await;
+            wait = (wait * 2).min(30_000);
+        }
+    });
+}
+
+/// The loops. Their code and all only they use (the server's protocol and documents, pull,
+/// push, the team key) is split off the first download (`wasm_split`, as the screens are):
+/// fetched when sync first starts in this tab, so a browser that never syncs never
+/// downloads it.
+#[allow(improper_ctypes_definitions, improper_ctypes)]
+#[leptos::wasm_split::wasm_split(sync, wasm_split_path = ::leptos::wasm_split, fallible)]
+fn run(app: AppState, ctx: SyncCtx, gen: u64, first: bool) -> Result<(), leptos::wasm_split::SplitLoaderError> {
+    leptos::task::spawn_local(async move {
         // Sending reads records from memory: all of them, once the load's last part is in.
         app.wait_whole().await;
         // One tab of this browser syncs for all its tabs (they share the database, and
@@ -268,6 +291,7 @@ fn start(app: AppState, ctx: SyncCtx, first: bool) {
         leptos::task::spawn_local(async move { push_loop(app, ctx, gen, s2, st2).await });
         pull_loop(app, ctx, gen, store, state).await;
     });
+    Ok(())
 }
 
 /// Waits until this tab holds the browser's sync lock (Web Locks: held until this tab
@@ -544,6 +568,7 @@ pub fn status_text(app: AppState, s: &Status, db: &str) -> String {
         Status::NeedsPassphrase => app.t(K::SyncNeedsPassphrase).into(),
         Status::WrongPassphrase => app.t(K::SyncWrongPassphrase).into(),
         Status::OtherTab => app.t(K::SyncOtherTab).into(),
+        Status::CodeMissing => app.t(K::SyncCodeMissing).into(),
         Status::Failed(e) => match e {
             SyncError::Unauthorized => app.t(K::SyncWrongPassword).into(),
             SyncError::Forbidden => app.t(K::SyncForbidden).into(),
@@ -563,7 +588,7 @@ pub fn SyncBadge() -> impl IntoView {
     move || {
         let s = ctx.status.get();
         (s != Status::Off).then(|| {
-            let bad = matches!(s, Status::Failed(_) | Status::NeedsPassword | Status::NeedsPassphrase | Status::WrongPassphrase | Status::Offline);
+            let bad = matches!(s, Status::Failed(_) | Status::NeedsPassword | Status::NeedsPassphrase | Status::WrongPassphrase | Status::Offline | Status::CodeMissing);
             let text = status_text(app, &s, &ctx.settings.with(|x| x.db.clone()));
             let title = text.clone();
             view! {

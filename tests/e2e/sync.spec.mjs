@@ -62,8 +62,8 @@ const createDb = async (name) => expect((await fetch(`${couch}/${name}`, { metho
 
 /** A teammate: a browser profile of its own, watched for requests anywhere but the app
  *  and the sync server, and for page errors. */
-async function teammate(browser, baseURL, also = []) {
-  const context = await browser.newContext({ baseURL });
+async function teammate(browser, baseURL, also = [], options = {}) {
+  const context = await browser.newContext({ baseURL, ...options });
   const page = await context.newPage();
   const app = new URL(baseURL).origin;
   const foreign = [];
@@ -199,6 +199,33 @@ test('a missing database and an unreachable server each say so; work goes on and
   const docs = await (await fetch(`${couch}/later/_all_docs?include_docs=true`)).json();
   const titles = docs.rows.filter((r) => r.id.startsWith('deal:')).map((r) => r.doc.data.title);
   expect(titles).toEqual(['Made offline']);
+  a.check();
+});
+
+test('sync\'s code is fetched only when sync starts; when it cannot be fetched the status says so, and it is tried again', async ({ browser, baseURL }) => {
+  test.setTimeout(60_000);
+  // No service worker: it would have cached the chunk with the rest of the deploy.
+  const a = await teammate(browser, baseURL, [], { serviceWorkers: 'block' });
+  const fetched = [];
+  a.page.on('request', (r) => { if (/\/split_sync-[0-9a-f]{16}\.wasm$/.test(r.url())) fetched.push(r.url()); });
+  // The first two fetches of the chunk fail (a connection dropped), the third goes through.
+  let refused = 0;
+  await a.page.route(/\/split_sync-[0-9a-f]{16}\.wasm$/, (route) => (refused++ < 2 ? route.abort() : route.continue()));
+  await a.page.goto('./');
+  await a.page.getByRole('button', { name: 'Use B2B template' }).click();
+  await addDeal(a.page, 'Before the chunk', '300');
+  // The screens' code is in; sync's is not, while sync is off.
+  await a.page.goto('./?view=data');
+  await expect(a.page.locator('form.sync-form')).toBeVisible();
+  expect(fetched).toEqual([]);
+  await createDb('chunk');
+  await turnOn(a.page, 'chunk');
+  await expect(status(a.page)).toHaveText('Sync has not started: its part of the app did not download. Working here; will retry.', { timeout: 15_000 });
+  await expect(a.page.locator('.sync-badge')).toHaveClass(/bad/);
+  await expect(status(a.page)).toHaveText('Synced', { timeout: 20_000 });
+  expect(refused).toBe(3);
+  const docs = await (await fetch(`${couch}/chunk/_all_docs?include_docs=true`)).json();
+  expect(docs.rows.filter((r) => r.id.startsWith('deal:')).map((r) => r.doc.data.title)).toEqual(['Before the chunk']);
   a.check();
 });
 
