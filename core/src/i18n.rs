@@ -26,6 +26,7 @@ texts! {
     Loading => "Opening your pipeline…", "正在打开商机漏斗…";
     LoadingScreen => "Loading this page…", "正在加载此页面…";
     ScreenUnavailable => "This page could not be loaded: the connection to the site failed before this version of the app was fully downloaded. Your data is safe.", "无法加载此页面：在本版本应用下载完成之前与网站的连接中断了。您的数据不受影响。";
+    DemoUnavailable => "The demo could not be loaded: the connection to the site failed before its part of the app was downloaded. Try again.", "无法加载演示数据：在应用的演示部分下载完成之前与网站的连接中断了。请重试。";
     ReloadPage => "Reload", "刷新";
     Pipeline => "Pipeline", "漏斗";
     MainNavigation => "Main", "主导航";

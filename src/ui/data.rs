@@ -300,7 +300,8 @@ pub fn DataPage() -> impl IntoView {
             }
             Pending::Merge(_, theirs) => {
                 leptos::task::spawn_local(async move {
-                    match app.merge_in(theirs).await {
+                    let merge = |mine: &Workspace, theirs: &Workspace| crate::io::merge::changes_from(mine, &crate::io::merge::merge(mine, theirs).workspace);
+                    match app.merge_in(theirs, merge).await {
                         Ok(Outcome::NothingNew) => message.set(Some((true, app.t(K::NothingNewToMerge).to_string()))),
                         Ok(Outcome::Stored) => {
                             let n = app.ws.with_untracked(|w| w.deals.len());

@@ -11,7 +11,7 @@
 use crate::analytics::model::ModelBuilder;
 use crate::analytics::{Flow, Model};
 use crate::domain::undo::{self, History};
-use crate::domain::{demo, stamp, Change, Command, Ctx, Hlc, Id, IdGen, Lang, Rejection, Workspace};
+use crate::domain::{stamp, Change, Command, Ctx, Hlc, Id, IdGen, Lang, Rejection, Workspace};
 use crate::i18n::{fill, tr, K};
 use crate::storage::{Backup, BackupInfo, Prefs, Quarantined, Store, StoreError, WriteOp};
 use chrono::{DateTime, Utc};
@@ -69,15 +69,18 @@ enum Job {
     /// Records of another workspace added as they are (demo, Maven, spreadsheet), with a
     /// backup of the current workspace first when `backup`.
     Add { ws: Workspace, backup: bool },
-    /// A teammate's export merged in (per-field newest edit); nothing is ever removed.
-    Merge(Workspace),
+    /// A teammate's export merged in (per-field newest edit); nothing is ever removed. With
+    /// the merge itself (`io::merge`), handed in by the screen that asks for it: its code
+    /// then travels in that screen's split-off chunk, not in the first download.
+    Merge(Workspace, fn(&Workspace, &Workspace) -> Vec<Change>),
     /// Everything replaced (import "replace", restore), after a backup.
     Replace(Workspace),
     /// Records team sync brought from the server, merged at their turn against what is
     /// stored then (not marked to be sent back).
     /// `merged`: what merging them changed when memory was at a revision; used as is if
     /// memory is still there (merging a batch twice froze the page during a first sync).
-    Pulled(Workspace, Option<(u64, Vec<Change>)>),
+    /// With the merge (`sync::changes_for`), handed in by sync's split-off chunk, as above.
+    Pulled(Workspace, Option<(u64, Vec<Change>)>, fn(&Workspace, &crate::domain::lookup::Lookup, &Workspace) -> Vec<Change>),
     /// Changes another tab committed, which made revision `rev`.
     Remote { rev: u64, changes: Vec<Change> },
     /// Another tab replaced everything, or a message was missed: read the store again.
@@ -222,7 +225,7 @@ pub fn now() -> DateTime<Utc> {
     DateTime::from_timestamp_millis(js_sys::Date::now() as i64).unwrap_or_default()
 }
 
-fn random_seed() -> u64 {
+pub fn random_seed() -> u64 {
     let mut buf = [0u8; 8];
     let filled = web_sys::window()
         .and_then(|w| w.crypto().ok())
@@ -577,9 +580,8 @@ impl AppState {
         }
     }
 
-    /// Adds a freshly generated demo pipeline with its deals and history.
-    pub fn load_demo(&self) {
-        let ws = demo::generate(300, demo::DEMO_SEED, random_seed(), now(), self.lang.get_untracked());
+    /// Adds a demo pipeline with its deals and history (`ui::welcome` generates it).
+    pub fn add_demo(&self, ws: Workspace) {
         self.enqueue(Job::Add { ws, backup: false }, None);
     }
 
@@ -622,8 +624,8 @@ impl AppState {
 
     /// Merges another workspace in (after a backup); nothing is written if it brings
     /// nothing new.
-    pub async fn merge_in(&self, theirs: Workspace) -> Result<Outcome, String> {
-        self.run(Job::Merge(theirs)).await
+    pub async fn merge_in(&self, theirs: Workspace, merge: fn(&Workspace, &Workspace) -> Vec<Change>) -> Result<Outcome, String> {
+        self.run(Job::Merge(theirs, merge)).await
     }
 
     /// Adds the records of another workspace (new pipelines with their deals) after a
@@ -813,15 +815,12 @@ impl AppState {
                     c.extend(ws.leads.into_iter().map(Change::PutLead));
                     c
                 }
-                Job::Pulled(theirs, merged) => match merged {
+                Job::Pulled(theirs, merged, merge) => match merged {
                     Some((at, changes)) if *at == rev => changes.clone(),
-                    _ => self.ws.with_lookup_untracked(|mine, at| crate::sync::changes_for(mine, at, theirs)),
+                    _ => self.ws.with_lookup_untracked(|mine, at| merge(mine, at, theirs)),
                 },
-                Job::Merge(theirs) => {
-                    let changes = self.ws.with_untracked(|mine| {
-                        let merged = crate::io::merge::merge(mine, theirs);
-                        crate::io::merge::changes_from(mine, &merged.workspace)
-                    });
+                Job::Merge(theirs, merge) => {
+                    let changes = self.ws.with_untracked(|mine| merge(mine, theirs));
                     if changes.is_empty() {
                         return Ok(Outcome::NothingNew);
                     }
@@ -946,8 +945,8 @@ impl AppState {
 
     /// Stores what team sync pulled, merged against what is stored when its turn comes
     /// (`changes`: the merge into memory at revision `merged_at`, kept if still current).
-    pub async fn store_pulled(&self, theirs: Workspace, changes: Vec<Change>, merged_at: u64) -> Result<Outcome, String> {
-        self.run(Job::Pulled(theirs, Some((merged_at, changes)))).await
+    pub async fn store_pulled(&self, theirs: Workspace, changes: Vec<Change>, merged_at: u64, merge: fn(&Workspace, &crate::domain::lookup::Lookup, &Workspace) -> Vec<Change>) -> Result<Outcome, String> {
+        self.run(Job::Pulled(theirs, Some((merged_at, changes)), merge)).await
     }
 
     /// The revision memory is at (a merge computed against memory names it).

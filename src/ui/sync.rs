@@ -410,7 +410,7 @@ async fn pull_loop(app: AppState, ctx: SyncCtx, gen: u64, store: Rc<crate::stora
             Action::Store { theirs, changes } => {
                 // The merge took a while: let the page breathe before storing it.
                 yield_to_browser().await;
-                let stored: Result<_, String> = app.store_pulled(theirs, changes, merged_at).await;
+                let stored: Result<_, String> = app.store_pulled(theirs, changes, merged_at, crate::sync::changes_for).await;
                 stored.err().map(SyncError::BadAnswer)
             }
             Action::Idle | Action::Failed(_) => None,
@@ -493,7 +493,7 @@ async fn push_loop(app: AppState, ctx: SyncCtx, gen: u64, store: Rc<crate::stora
                         set_half(ctx, false, Half::Busy(left));
                     }
                     Action::Store { theirs, changes } => {
-                        if let Err(e) = app.store_pulled(theirs, changes, merged_at).await {
+                        if let Err(e) = app.store_pulled(theirs, changes, merged_at, crate::sync::changes_for).await {
                             failed = Some(SyncError::BadAnswer(e));
                             break;
                         }

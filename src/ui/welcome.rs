@@ -1,10 +1,19 @@
 //! First visit (and "New pipeline"): start from a stage template or load the demo data.
 
-use super::state::use_app;
+use super::state::{now, random_seed, use_app};
 use super::{use_go, View};
-use crate::domain::{from_template, Command, IdGen, Template};
+use crate::domain::{demo, from_template, Command, IdGen, Lang, Template, Workspace};
 use crate::i18n::K;
 use leptos::prelude::*;
+use leptos::wasm_split::SplitLoaderError;
+
+/// The demo data. The generator and all only it uses are split off the first download
+/// (`wasm_split`, as the screens are): fetched on the click, by the few who want the demo.
+#[allow(improper_ctypes_definitions, improper_ctypes)]
+#[leptos::wasm_split::wasm_split(demo, wasm_split_path = ::leptos::wasm_split, fallible)]
+fn demo_workspace(seed: u64, at: chrono::DateTime<chrono::Utc>, lang: Lang) -> Result<Workspace, SplitLoaderError> {
+    Ok(demo::generate(300, demo::DEMO_SEED, seed, at, lang))
+}
 
 #[component]
 pub fn Welcome() -> impl IntoView {
@@ -20,7 +29,13 @@ pub fn Welcome() -> impl IntoView {
         }
     };
     let demo = move |_| {
-        app.load_demo();
+        let lang = app.lang.get_untracked();
+        leptos::task::spawn_local(async move {
+            match demo_workspace(random_seed(), now(), lang).await {
+                Ok(ws) => app.add_demo(ws),
+                Err(_) => app.write_error.set(Some(app.t(K::DemoUnavailable).to_string())),
+            }
+        });
         go(View::Board);
     };
     let template_card = move |template: Template, title: K, body: K, button: K| {

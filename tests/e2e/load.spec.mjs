@@ -67,3 +67,24 @@ test('a split-off screen opened before its code arrives says so, then shows; a f
   await expect(card(column(other, 'Qualification'), 'Made without the chunk')).toBeVisible();
   expect(errors).toEqual([]);
 });
+
+test('the demo generator is fetched on the click; a failed fetch says so, and the next click loads the demo', async ({ page }) => {
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(String(e)));
+  const fetched = [];
+  page.on('request', (r) => { if (/\/split_demo-[0-9a-f]{16}\.wasm$/.test(r.url())) fetched.push(r.url()); });
+  await page.route(/\/split_demo-[0-9a-f]{16}\.wasm$/, (route) => route.abort());
+  await openApp(page);
+  // Not part of the first load, nor of the screens fetched after it.
+  await expect.poll(() => page.evaluate(() => performance.getEntriesByType('resource').filter((e) => /\/split_screens-/.test(e.name)).length)).toBeGreaterThan(0);
+  expect(fetched).toEqual([]);
+  await page.getByRole('button', { name: 'Load demo dataset' }).click();
+  await expect(page.getByRole('alert').filter({ hasText: 'The demo could not be loaded' })).toBeVisible();
+  expect(fetched.length).toBe(1);
+  await page.unroute(/\/split_demo-[0-9a-f]{16}\.wasm$/);
+  await page.getByRole('button', { name: 'Dismiss' }).click();
+  await page.getByRole('button', { name: 'Load demo dataset' }).click();
+  await expect(page.locator('.card').first()).toBeVisible();
+  await expect(page.getByRole('alert')).toHaveCount(0);
+  expect(errors).toEqual([]);
+});
