@@ -220,8 +220,9 @@ fn looks_like_email(s: &str) -> bool {
 /// The digits of a phone number, without China's country code before a mobile number:
 /// "+86 138-0013-8000" and "13800138000" are one phone.
 pub fn phone_digits(s: &str) -> String {
-    let d: String = s.chars().filter(char::is_ascii_digit).collect();
-    if d.len() == 13 && d.starts_with("861") { d[2..].to_string() } else { d }
+    let mut d = String::new();
+    phone_key(s, &mut d);
+    d
 }
 
 /// A company name reduced to what identifies it: lower case, no punctuation or spaces,
