@@ -12,8 +12,6 @@ use leptos::prelude::*;
 
 /// Leads listed at once (the newest the filter keeps; the page says how many more).
 const SHOWN: usize = 200;
-/// Rows drawn a task.
-const BATCH: usize = 25;
 
 /// A listed lead: the lead, the earlier lead it probably duplicates (id, name, why), its
 /// touches.
@@ -141,15 +139,9 @@ pub fn LeadsPage() -> impl IntoView {
             (shown, total)
         })
     });
-    // Rows are drawn `BATCH` a task, the next batch after a yield: 200 rows with their
-    // controls held the page ≈ 0.3 s in one task. A new filter starts again from one batch.
-    let drawn = RwSignal::new(1usize);
-    Effect::new(move |_| {
-        let n = rows.with(|(s, _)| s.len());
-        if drawn.get() * BATCH < n {
-            set_timeout(move || { drawn.try_update(|d| *d += 1); }, std::time::Duration::ZERO);
-        }
-    });
+    // Rows are drawn a batch a task: 200 rows with their controls held the page ≈ 0.3 s in
+    // one task. A new filter starts again from one batch.
+    let drawn = super::drawn_in_batches(move || rows.with(|(s, _)| s.len()));
     let owners = Memo::new(move |_| app.ws.with(|ws| ws.owners.iter().map(|o| (o.id.clone(), o.name.clone(), o.active)).collect::<Vec<_>>()));
     let active_owners = Memo::new(move |_| owners.get().into_iter().filter(|o| o.2).map(|o| o.1).collect::<Vec<_>>());
 
@@ -384,7 +376,7 @@ pub fn LeadsPage() -> impl IntoView {
             </div>
             <ul class="lead-list" aria-label=move || app.t(K::Leads)>
                 // Keyed: a change redraws only the rows it changed.
-                <For each=move || rows.with(|(s, _)| s[..s.len().min(drawn.get() * BATCH)].to_vec())
+                <For each=move || rows.with(|(s, _)| super::first_batches(s, drawn.get()))
                     key=|(l, dup, touches): &Shown| (l.id.clone(), l.updated_at, dup.clone(), *touches)
                     let((l, dup, touches))>
                     <LeadRow lead=l dup=dup touches=touches report=Callback::new(move |(r, ok)| report(r, ok))/>

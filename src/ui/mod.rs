@@ -480,3 +480,24 @@ fn quarantine_line(app: AppState, q: &crate::storage::Quarantined) -> String {
     };
     format!("{} {}: {why}", app.t(kind), q.id)
 }
+
+/// Rows a long list (Today's sections, Leads) draws a task.
+const BATCH: usize = 25;
+
+/// How many batches of a long list are drawn: one at first, then one more after each yield
+/// to the browser until `len()` rows are, so no task draws more than `BATCH` rows of it.
+/// Set it back to 1 when the list becomes another (a new filter) in the same handler.
+fn drawn_in_batches(len: impl Fn() -> usize + 'static) -> RwSignal<usize> {
+    let drawn = RwSignal::new(1usize);
+    Effect::new(move |_| {
+        if drawn.get() * BATCH < len() {
+            set_timeout(move || { drawn.try_update(|d| *d += 1); }, std::time::Duration::ZERO);
+        }
+    });
+    drawn
+}
+
+/// The rows of `rows` that `batches` batches draw.
+fn first_batches<T: Clone>(rows: &[T], batches: usize) -> Vec<T> {
+    rows[..rows.len().min(batches * BATCH)].to_vec()
+}

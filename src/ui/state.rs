@@ -59,6 +59,12 @@ pub enum DealFormMode {
     Edit(Id),
 }
 
+/// The merge of another workspace into this one, as the changes it makes: handed to the
+/// write path by the chunk that asks for one (`Job::Merge`, `Job::Pulled`).
+pub type Merge = fn(&Workspace, &Workspace) -> Vec<Change>;
+/// The same, for what team sync pulled (`sync::changes_for`).
+pub type PulledMerge = fn(&Workspace, &crate::domain::lookup::Lookup, &Workspace) -> Vec<Change>;
+
 /// Everything that changes state goes through the queue as one of these.
 #[allow(clippy::large_enum_variant)] // a few at a time on the queue
 enum Job {
@@ -72,7 +78,7 @@ enum Job {
     /// A teammate's export merged in (per-field newest edit); nothing is ever removed. With
     /// the merge itself (`io::merge`), handed in by the screen that asks for it: its code
     /// then travels in that screen's split-off chunk, not in the first download.
-    Merge(Workspace, fn(&Workspace, &Workspace) -> Vec<Change>),
+    Merge(Workspace, Merge),
     /// Everything replaced (import "replace", restore), after a backup.
     Replace(Workspace),
     /// Records team sync brought from the server, merged at their turn against what is
@@ -80,7 +86,7 @@ enum Job {
     /// `merged`: what merging them changed when memory was at a revision; used as is if
     /// memory is still there (merging a batch twice froze the page during a first sync).
     /// With the merge (`sync::changes_for`), handed in by sync's split-off chunk, as above.
-    Pulled(Workspace, Option<(u64, Vec<Change>)>, fn(&Workspace, &crate::domain::lookup::Lookup, &Workspace) -> Vec<Change>),
+    Pulled(Workspace, Option<(u64, Vec<Change>)>, PulledMerge),
     /// Changes another tab committed, which made revision `rev`.
     Remote { rev: u64, changes: Vec<Change> },
     /// Another tab replaced everything, or a message was missed: read the store again.
@@ -624,7 +630,7 @@ impl AppState {
 
     /// Merges another workspace in (after a backup); nothing is written if it brings
     /// nothing new.
-    pub async fn merge_in(&self, theirs: Workspace, merge: fn(&Workspace, &Workspace) -> Vec<Change>) -> Result<Outcome, String> {
+    pub async fn merge_in(&self, theirs: Workspace, merge: Merge) -> Result<Outcome, String> {
         self.run(Job::Merge(theirs, merge)).await
     }
 
@@ -945,7 +951,7 @@ impl AppState {
 
     /// Stores what team sync pulled, merged against what is stored when its turn comes
     /// (`changes`: the merge into memory at revision `merged_at`, kept if still current).
-    pub async fn store_pulled(&self, theirs: Workspace, changes: Vec<Change>, merged_at: u64, merge: fn(&Workspace, &crate::domain::lookup::Lookup, &Workspace) -> Vec<Change>) -> Result<Outcome, String> {
+    pub async fn store_pulled(&self, theirs: Workspace, changes: Vec<Change>, merged_at: u64, merge: PulledMerge) -> Result<Outcome, String> {
         self.run(Job::Pulled(theirs, Some((merged_at, changes)), merge)).await
     }
 

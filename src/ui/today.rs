@@ -53,8 +53,6 @@ struct Day {
 /// Rows a Today section lists: the first 100, oldest due first (the heading gives the
 /// count); a big pipeline has thousands.
 const SHOWN: usize = 100;
-/// Rows of each section drawn a task.
-const BATCH: usize = 25;
 
 #[component]
 pub fn Today() -> impl IntoView {
@@ -109,18 +107,10 @@ pub fn Today() -> impl IntoView {
         let text = app.ws.with_lookup_untracked(|ws, at| crate::io::ics::tasks_ics(ws, at, now(), (!who.is_empty()).then_some(who.as_str())));
         ics_error.set(super::data::download("funnelscope-tasks.ics", &text, "text/calendar").err());
     };
-    // Rows are drawn `BATCH` a section a task, the next after a yield (at 10,000 deals the
-    // click's longest task was 113–160 ms with all 373 rows in it, 69–76 ms this way; at
-    // 100,000 the agenda itself is most of it). Lists are keyed: marking a task done redraws
-    // its row, not the page.
-    let drawn = RwSignal::new(1usize);
-    Effect::new(move |_| {
-        let most = day.with(|d| [d.overdue.rows.len(), d.today.rows.len(), d.upcoming.rows.len(), d.idle.rows.len()].into_iter().max().unwrap_or(0));
-        if drawn.get() * BATCH < most {
-            set_timeout(move || { drawn.try_update(|d| *d += 1); }, std::time::Duration::ZERO);
-        }
-    });
-    let first = move |rows: &[Row]| rows[..rows.len().min(drawn.get() * BATCH)].to_vec();
+    // Rows are drawn a batch a section a task (at 10,000 deals the click's longest task was
+    // 113–160 ms with all 373 rows in it, 69–76 ms this way; at 100,000 the agenda itself is
+    // most of it). Lists are keyed: marking a task done redraws its row, not the page.
+    let drawn = super::drawn_in_batches(move || day.with(|d| [d.overdue.rows.len(), d.today.rows.len(), d.upcoming.rows.len(), d.idle.rows.len()].into_iter().max().unwrap_or(0)));
     let idle_n = Memo::new(move |_| day.with(|d| d.idle.n));
     let section = move |heading: K, pick: fn(&Day) -> &Section<Row>, class: &'static str| {
         let n = Memo::new(move |_| day.with(|d| pick(d).n));
@@ -133,7 +123,7 @@ pub fn Today() -> impl IntoView {
                     } else {
                         view! {
                             <ul class="task-list" aria-label=move || fill(app.t(heading), &[("n", n.get().to_string())])>
-                                <For each=move || day.with(|d| first(&pick(d).rows)) key=|r: &Row| (r.task.id.clone(), r.task.updated_at, r.target.clone()) let(r)>
+                                <For each=move || day.with(|d| super::first_batches(&pick(d).rows, drawn.get())) key=|r: &Row| (r.task.id.clone(), r.task.updated_at, r.target.clone()) let(r)>
                                     <TaskRow row=r/>
                                 </For>
                             </ul>
@@ -174,7 +164,7 @@ pub fn Today() -> impl IntoView {
                     }
                     view! {
                         <ul class="task-list" aria-label=move || app.t(K::DealsWithoutNextStep)>
-                            <For each=move || day.with(|d| d.idle.rows[..d.idle.rows.len().min(drawn.get() * BATCH)].to_vec()) key=|r| r.clone() let((id, title, stage))>
+                            <For each=move || day.with(|d| super::first_batches(&d.idle.rows, drawn.get())) key=|r| r.clone() let((id, title, stage))>
                                 {
                                     let t2 = title.clone();
                                     let id2 = id.clone();

@@ -302,7 +302,7 @@ async function importThenOpen(page, deals) {
   const icsLongest = await page.evaluate(() => Math.max(0, ...window.__icsTasks));
   console.log(`calendar file with ${deals} deals: click → download ${icsMs} ms (${events} tasks, ${ics.length} bytes), longest task ${icsLongest.toFixed(0)} ms`);
   // Leads, from Today: click → the first rows drawn, and → the whole list drawn (200 rows,
-  // 50 a task), the longest task meanwhile.
+  // 25 a task), the longest task meanwhile.
   const leads = await page.evaluate(() => new Promise((resolve) => {
     const tasks = [];
     new PerformanceObserver((l) => { for (const e of l.getEntries()) tasks.push(e.duration); }).observe({ type: 'longtask' });
