@@ -88,9 +88,9 @@ pub struct Flow {
     pub rank_stage: Vec<usize>,
     pub deals: Vec<DealRow>,
     /// Per deal: (time in seconds, stage index), in time order (ties keep log order).
-    pub events: Vec<Vec<(i64, u16)>>,
+    pub events: Lists<u16>,
     /// Per deal: forecast-category calls in time order.
-    pub categories: Vec<Vec<(i64, ForecastCategory)>>,
+    pub categories: Lists<ForecastCategory>,
     pub labels: Labels,
     /// The workspace's reporting currency and rates (money figures convert with them).
     pub rates: crate::domain::rates::ExchangeRates,
@@ -153,8 +153,8 @@ impl Flow {
             ranks,
             rank_stage,
             deals: Vec::new(),
-            events: Vec::new(),
-            categories: Vec::new(),
+            events: Lists::default(),
+            categories: Lists::default(),
             labels: Labels::default(),
             rates: ws.settings.exchange.clone(),
             stage_lookup,
@@ -181,8 +181,8 @@ impl Flow {
             (i, false) => self.deals[i as usize] = row,
             (_, true) => {
                 self.deals.push(row);
-                self.events.push(Vec::new());
-                self.categories.push(Vec::new());
+                self.events.push_list();
+                self.categories.push_list();
             }
         }
     }
@@ -191,18 +191,12 @@ impl Flow {
     /// deals are ignored.
     fn push_event(&mut self, e: &StageChange) {
         let (Some(d), Some(s)) = (self.deal_lookup.get(&e.opportunity), self.stage(&e.to)) else { return };
-        let t = e.at.timestamp();
-        let evs = &mut self.events[d as usize];
-        let at = evs.partition_point(|x| x.0 <= t);
-        evs.insert(at, (t, s));
+        self.events.insert(d as usize, e.at.timestamp(), s);
     }
 
     fn push_category(&mut self, c: &CategoryChange) {
         let Some(d) = self.deal_lookup.get(&c.opportunity) else { return };
-        let t = c.at.timestamp();
-        let calls = &mut self.categories[d as usize];
-        let at = calls.partition_point(|x| x.0 <= t);
-        calls.insert(at, (t, c.category));
+        self.categories.insert(d as usize, c.at.timestamp(), c.category);
     }
 
     /// The owners, sources and tags of the deals in the index (live deals of its pipeline),
@@ -244,19 +238,23 @@ impl Flow {
         if at.is_empty() {
             return;
         }
-        for &d in at.values() {
-            self.events[d as usize].clear();
-            self.categories[d as usize].clear();
-        }
+        let mut events: FxMap<u32, Vec<(i64, u16)>> = at.values().map(|&d| (d, Vec::new())).collect();
+        let mut calls: FxMap<u32, Vec<(i64, ForecastCategory)>> = at.values().map(|&d| (d, Vec::new())).collect();
         for e in &ws.events {
-            if let (Some(&d), Some(s)) = (at.get(&e.opportunity), self.stage(&e.to)) {
-                self.events[d as usize].push((e.at.timestamp(), s));
+            if let (Some(d), Some(s)) = (at.get(&e.opportunity), self.stage(&e.to)) {
+                events.entry(*d).or_default().push((e.at.timestamp(), s));
             }
         }
         for c in &ws.category_changes {
-            if let Some(&d) = at.get(&c.opportunity) {
-                self.categories[d as usize].push((c.at.timestamp(), c.category));
+            if let Some(d) = at.get(&c.opportunity) {
+                calls.entry(*d).or_default().push((c.at.timestamp(), c.category));
             }
+        }
+        for (d, list) in events {
+            self.events.set(d as usize, &list);
+        }
+        for (d, list) in calls {
+            self.categories.set(d as usize, &list);
         }
     }
 
@@ -324,29 +322,159 @@ impl Flow {
     }
 
     pub fn event_count(&self) -> usize {
-        self.events.iter().map(Vec::len).sum()
+        self.events.entries()
     }
 }
 
-/// One list per deal, in time order, from (deal, time, value) triples in the log's time
-/// order (consecutive records belong to scattered deals; ties keep the log's order). Every
-/// list is sized exactly (allocated in deal order, so the report walks memory in order),
-/// then appended to: the lists come out in time order without an insertion search.
-fn by_deal<V: Copy>(deals: usize, located: Vec<(u32, i64, V)>) -> Vec<Vec<(i64, V)>> {
-    let mut counts = vec![0usize; deals];
-    for &(d, _, _) in &located {
-        counts[d as usize] += 1;
+/// One time-ordered list per deal, all in one buffer: at 100,000 deals a `Vec` per deal
+/// was 200,000 allocations for events and calls on every build of the index (and as many
+/// frees when it was dropped). A list that grows after the build (a move appends to a
+/// deal's history) is copied to the end of the buffer unless it is there already; the
+/// copies left behind are dropped in one pass when they outnumber the live entries.
+#[derive(Clone, Debug)]
+pub struct Lists<V> {
+    /// Per deal: where its list starts in `data`, and its length.
+    spans: Vec<(u32, u32)>,
+    data: Vec<(i64, V)>,
+    /// Entries in `data` no list holds any more.
+    dead: usize,
+}
+
+impl<V> Default for Lists<V> {
+    fn default() -> Lists<V> {
+        Lists { spans: Vec::new(), data: Vec::new(), dead: 0 }
     }
-    let mut lists: Vec<Vec<(i64, V)>> = counts.into_iter().map(Vec::with_capacity).collect();
-    for (d, t, v) in located {
-        lists[d as usize].push((t, v));
+}
+
+impl<V: Copy> Lists<V> {
+    /// Left-behind entries are dropped when there are more of them than this and than
+    /// live ones: a move costs a copy of one list, the compaction a pass over all of them
+    /// only after as many entries were left behind.
+    const COMPACT_AFTER: usize = 1024;
+
+    /// From (deal, time, value) triples in the log's time order (consecutive records belong
+    /// to scattered deals; ties keep the log's order). Every list's place is counted first,
+    /// then the triples are put there: the lists come out in time order without an
+    /// insertion search.
+    pub fn by_deal(deals: usize, located: Vec<(u32, i64, V)>) -> Lists<V> {
+        let mut spans = vec![(0u32, 0u32); deals];
+        for &(d, _, _) in &located {
+            spans[d as usize].1 += 1;
+        }
+        let mut start = 0u32;
+        for span in spans.iter_mut() {
+            span.0 = start;
+            start += span.1;
+        }
+        let Some(&(_, t0, v0)) = located.first() else {
+            return Lists { spans, data: Vec::new(), dead: 0 };
+        };
+        let mut data = vec![(t0, v0); located.len()];
+        // Where each list's next entry goes.
+        let mut next: Vec<u32> = spans.iter().map(|s| s.0).collect();
+        for (d, t, v) in located {
+            let at = &mut next[d as usize];
+            data[*at as usize] = (t, v);
+            *at += 1;
+        }
+        let mut lists = Lists { spans, data, dead: 0 };
+        // A workspace built by hand may list a deal's records out of time order; a stable
+        // sort keeps the log's order among ties.
+        for d in 0..lists.spans.len() {
+            let (s, n) = lists.span(d);
+            let list = &mut lists.data[s..s + n];
+            if !list.is_sorted_by_key(|x| x.0) {
+                list.sort_by_key(|x| x.0);
+            }
+        }
+        lists
     }
-    // A workspace built by hand may list a deal's records out of time order; a stable
-    // sort keeps the log's order among ties.
-    for list in lists.iter_mut().filter(|l| !l.is_sorted_by_key(|x| x.0)) {
-        list.sort_by_key(|x| x.0);
+
+    fn span(&self, d: usize) -> (usize, usize) {
+        let (s, n) = self.spans[d];
+        (s as usize, n as usize)
     }
-    lists
+
+    /// How many lists (deals) there are.
+    pub fn len(&self) -> usize {
+        self.spans.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.spans.is_empty()
+    }
+
+    /// Every list, in deal order.
+    pub fn iter(&self) -> impl Iterator<Item = &[(i64, V)]> + '_ {
+        (0..self.spans.len()).map(|d| &self[d])
+    }
+
+    /// Entries in every list together.
+    pub fn entries(&self) -> usize {
+        self.data.len() - self.dead
+    }
+
+    /// An empty list for a new deal.
+    pub fn push_list(&mut self) {
+        self.spans.push((self.data.len() as u32, 0));
+    }
+
+    /// Adds an entry to deal `d`'s list at its place in time: after every entry at or
+    /// before `t` (usually the end).
+    pub fn insert(&mut self, d: usize, t: i64, v: V) {
+        let (s, n) = self.span(d);
+        let at = s + self.data[s..s + n].partition_point(|x| x.0 <= t);
+        if s + n == self.data.len() {
+            // The last list in the buffer grows where it is.
+            self.data.insert(at, (t, v));
+        } else {
+            let start = self.data.len();
+            self.data.extend_from_within(s..at);
+            self.data.push((t, v));
+            self.data.extend_from_within(at..s + n);
+            self.spans[d].0 = start as u32;
+            self.dead += n;
+        }
+        self.spans[d].1 += 1;
+        self.compact_if_mostly_dead();
+    }
+
+    /// Replaces deal `d`'s list (`list` in time order).
+    pub fn set(&mut self, d: usize, list: &[(i64, V)]) {
+        self.dead += self.spans[d].1 as usize;
+        self.spans[d] = (self.data.len() as u32, list.len() as u32);
+        self.data.extend_from_slice(list);
+        self.compact_if_mostly_dead();
+    }
+
+    fn compact_if_mostly_dead(&mut self) {
+        if self.dead <= Self::COMPACT_AFTER || self.dead <= self.data.len() - self.dead {
+            return;
+        }
+        let mut data = Vec::with_capacity(self.data.len() - self.dead);
+        for span in self.spans.iter_mut() {
+            let (s, n) = (span.0 as usize, span.1 as usize);
+            span.0 = data.len() as u32;
+            data.extend_from_slice(&self.data[s..s + n]);
+        }
+        self.data = data;
+        self.dead = 0;
+    }
+}
+
+impl<V> std::ops::Index<usize> for Lists<V> {
+    type Output = [(i64, V)];
+    fn index(&self, d: usize) -> &[(i64, V)] {
+        let (s, n) = self.spans[d];
+        &self.data[s as usize..(s + n) as usize]
+    }
+}
+
+/// Equal when every deal's list is: where the lists sit in the buffer is not their content.
+impl<V: PartialEq> PartialEq for Lists<V> {
+    fn eq(&self, other: &Lists<V>) -> bool {
+        self.spans.len() == other.spans.len() && (0..self.spans.len()).all(|d| self[d] == other[d])
+    }
 }
 
 /// `Flow::build` a slice at a time (`step`), so the app can let the browser in between: at
@@ -416,8 +544,8 @@ impl FlowBuilder {
     pub fn finish(self) -> Flow {
         let mut flow = self.flow;
         let n = flow.deals.len();
-        flow.events = by_deal(n, self.events);
-        flow.categories = by_deal(n, self.calls);
+        flow.events = Lists::by_deal(n, self.events);
+        flow.categories = Lists::by_deal(n, self.calls);
         flow
     }
 }
@@ -427,6 +555,61 @@ mod tests {
     use super::*;
     use crate::analytics::testkit::Timed;
     use crate::domain::{Command, DealDraft};
+
+    /// `Lists` against a `Vec` per deal under random builds, inserts (at the end, in the
+    /// middle, on the last list and on earlier ones), replacements and new deals: every
+    /// list equal after each step, and the left-behind copies dropped along the way
+    /// (enough steps that the buffer is compacted several times).
+    #[test]
+    fn lists_in_one_buffer_hold_what_a_vec_per_deal_holds() {
+        for seed in 0..6u64 {
+            let mut r = crate::domain::Rng::new(seed);
+            let deals = 1 + r.below(40) as usize;
+            let located: Vec<(u32, i64, u16)> = (0..r.below(400)).map(|i| (r.below(deals as u64) as u32, (i / 3) as i64, i as u16)).collect();
+            let mut model: Vec<Vec<(i64, u16)>> = vec![Vec::new(); deals];
+            for &(d, t, v) in &located {
+                model[d as usize].push((t, v));
+            }
+            let mut lists = Lists::by_deal(deals, located);
+            let (mut compactions, mut dead) = (0, 0);
+            for step in 0..6_000 {
+                let d = r.below(model.len() as u64) as usize;
+                match r.below(10) {
+                    0 => {
+                        lists.push_list();
+                        model.push(Vec::new());
+                    }
+                    1 => {
+                        let list: Vec<(i64, u16)> = (0..r.below(5)).map(|i| (i as i64 * 10, step as u16)).collect();
+                        lists.set(d, &list);
+                        model[d] = list;
+                    }
+                    _ => {
+                        let t = r.below(200) as i64;
+                        lists.insert(d, t, step as u16);
+                        let at = model[d].partition_point(|x| x.0 <= t);
+                        model[d].insert(at, (t, step as u16));
+                    }
+                }
+                if lists.dead < dead {
+                    compactions += 1;
+                }
+                dead = lists.dead;
+                assert_eq!(lists.len(), model.len());
+                assert!(lists.iter().zip(&model).all(|(a, b)| a == b.as_slice()), "seed {seed}, step {step}");
+                assert_eq!(lists.entries(), model.iter().map(Vec::len).sum::<usize>());
+            }
+            assert!(compactions >= 2, "seed {seed}: compacted {compactions} times");
+        }
+    }
+
+    /// Out-of-order records of one deal come out in time order, ties in the log's order.
+    #[test]
+    fn lists_by_deal_sort_each_list_stably() {
+        let lists = Lists::by_deal(3, vec![(1, 5, 'a'), (0, 2, 'b'), (1, 3, 'c'), (1, 5, 'd'), (1, 1, 'e')]);
+        assert_eq!((&lists[0], &lists[1], &lists[2]), (&[(2, 'b')][..], &[(1, 'e'), (3, 'c'), (5, 'a'), (5, 'd')][..], &[][..]));
+        assert_eq!(Lists::<char>::by_deal(2, Vec::new()).iter().map(<[_]>::len).collect::<Vec<_>>(), [0, 0]);
+    }
 
     /// Four deals: Ann/web/[b, a], Bo/""/[a], no owner/referral/[], Zed/fair/[z]; one in a
     /// second pipeline (Xi/expo/[x]) is in neither list. Bo's deal is handed to Cy, followed

@@ -228,6 +228,6 @@ mod tests {
         let labels = |f: &Flow| (0..f.labels.len() as u32).map(|i| f.labels.name(i).to_string()).collect::<Vec<_>>();
         assert_eq!(labels(a), labels(b));
         assert!(a.deals.iter().all(|d| a.has_deal(&d.id)));
-        assert!(!a.events.iter().all(Vec::is_empty));
+        assert!(!a.events.iter().all(<[_]>::is_empty));
     }
 }
