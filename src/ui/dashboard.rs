@@ -2,9 +2,9 @@
 //! recomputes as soon as a deal moves. Filters, period and comparison are view state.
 
 use super::charts::{DwellChart, FunnelChart, WinCurves};
-use super::state::{now, use_app, yield_to_browser};
+use super::state::{now, reports_in_slices, use_app, Sliced};
 use super::{href, View};
-use crate::analytics::{deals_reaching, Conversion, DealFilter, Period, Query, ReachMode, Report, ReportBuilder, SMALL_SAMPLE};
+use crate::analytics::{deals_reaching, Conversion, DealFilter, Period, Query, ReachMode, Report, SMALL_SAMPLE};
 use crate::domain::money::format_amount;
 use crate::i18n::{fill, K};
 use leptos::prelude::*;
@@ -77,36 +77,17 @@ pub fn Dashboard() -> impl IntoView {
         let gen = generation.get_value() + 1;
         generation.set_value(gen);
         leptos::task::spawn_local(async move {
-            let builders = app.with_index_untracked(|f| {
-                (ReportBuilder::new(f, &q), prev_q.as_ref().map(|pq| ReportBuilder::new(f, pq)))
-            });
-            let Some((mut a, mut b)) = builders else {
-                results.set((None, None));
-                return;
-            };
-            loop {
-                let step = app.with_index_untracked(|f| {
-                    let done_a = a.step(f, SLICE);
-                    let done_b = b.as_mut().is_none_or(|b| b.step(f, SLICE));
-                    (done_a && done_b, a.progress(f))
-                });
-                match step {
-                    None => return,
-                    Some((true, _)) => break,
-                    Some((false, p)) => {
-                        progress.set(Some(p));
-                        yield_to_browser().await;
-                        // Asked again, or the page was left (its values are gone: reading one
-                        // would panic).
-                        if generation.try_get_value() != Some(gen) {
-                            return;
-                        }
-                    }
+            let queries: Vec<Query> = std::iter::once(q).chain(prev_q).collect();
+            // Asked again, or the page was left (its values are gone: reading one would panic).
+            let current = move || generation.try_get_value() == Some(gen);
+            match reports_in_slices(app, &queries, SLICE, move |p| progress.set(Some(p)), current).await {
+                Sliced::NoIndex => results.set((None, None)),
+                Sliced::Abandoned => return,
+                Sliced::Done(reports) => {
+                    let mut reports = reports.into_iter();
+                    let (a, b) = (reports.next(), reports.next());
+                    results.set((a, b));
                 }
-            }
-            let done = app.with_index_untracked(|f| (a.finish(f), b.map(|b| b.finish(f))));
-            if let Some((ra, rb)) = done {
-                results.set((Some(ra), rb));
             }
             progress.set(None);
         });

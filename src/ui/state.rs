@@ -207,6 +207,50 @@ pub async fn yield_to_browser() {
     sleep(0).await
 }
 
+/// How a report computed in slices ended.
+pub enum Sliced {
+    /// No index to report on (no pipeline).
+    NoIndex,
+    /// Given up: asked again (`current` said no), or the index went away mid-way.
+    Abandoned,
+    /// One report per query, in the queries' order.
+    Done(Vec<crate::analytics::Report>),
+}
+
+/// Reports on the kept index, computed `slice` deals at a time with the browser let in
+/// between, so a big pipeline's report never holds the page in one task (at 100,000 deals
+/// a report was ≈ 60–100 ms of wasm). `progress` hears the first report's share done after
+/// each slice; `current` is asked after each yield, and a false abandons the run (a newer
+/// query, a move, or a page left).
+pub async fn reports_in_slices(app: AppState, queries: &[crate::analytics::Query], slice: usize, progress: impl Fn(f64), current: impl Fn() -> bool) -> Sliced {
+    use crate::analytics::ReportBuilder;
+    let Some(mut builders) = app.with_index_untracked(|f| queries.iter().map(|q| ReportBuilder::new(f, q)).collect::<Vec<_>>()) else {
+        return Sliced::NoIndex;
+    };
+    loop {
+        let step = app.with_index_untracked(|f| {
+            // Every builder steps (no short-circuit), each by one slice.
+            let done = builders.iter_mut().fold(true, |all, b| b.step(f, slice) & all);
+            (done, builders.first().map_or(1.0, |b| b.progress(f)))
+        });
+        match step {
+            None => return Sliced::Abandoned,
+            Some((true, _)) => break,
+            Some((false, p)) => {
+                progress(p);
+                yield_to_browser().await;
+                if !current() {
+                    return Sliced::Abandoned;
+                }
+            }
+        }
+    }
+    match app.with_index_untracked(|f| builders.into_iter().map(|b| b.finish(f)).collect()) {
+        Some(reports) => Sliced::Done(reports),
+        None => Sliced::Abandoned,
+    }
+}
+
 /// Reads what a load left (`Loaded::rest`), `step` a slice at a time, the browser let in
 /// between.
 async fn read_rest(rest: crate::io::segments::Rest, mut step: impl FnMut(&mut crate::io::segments::RestReader) -> bool) -> crate::io::segments::RestReader {
