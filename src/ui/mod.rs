@@ -497,6 +497,15 @@ fn drawn_in_batches(len: impl Fn() -> usize + 'static) -> RwSignal<usize> {
     drawn
 }
 
+/// False in the task that draws a page, true from the next one: a page's heavy lists read
+/// it, so the page is drawn (and can answer input) before they are computed, rather than
+/// holding the browser for both in one task.
+fn after_first_task() -> RwSignal<bool> {
+    let ready = RwSignal::new(false);
+    set_timeout(move || _ = ready.try_set(true), std::time::Duration::ZERO);
+    ready
+}
+
 /// The rows of `rows` that `batches` batches draw.
 fn first_batches<T: Clone>(rows: &[T], batches: usize) -> Vec<T> {
     rows[..rows.len().min(batches * BATCH)].to_vec()

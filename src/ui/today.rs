@@ -81,8 +81,7 @@ pub fn Today() -> impl IntoView {
     // The page is drawn first and its agenda computed in the next task: at 100,000 deals
     // the agenda is ≈ 50 ms of wasm, and with the page's drawing in one task opening Today
     // held the page ≈ 150 ms.
-    let ready = RwSignal::new(false);
-    set_timeout(move || _ = ready.try_set(true), std::time::Duration::ZERO);
+    let ready = super::after_first_task();
     let day = Memo::new(move |_| {
         // The agenda is the activities: none until they are read (every deal would look
         // idle).
