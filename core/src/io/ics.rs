@@ -76,11 +76,6 @@ impl IcsBuilder {
         IcsBuilder { tasks, next: 0, now, out }
     }
 
-    /// Tasks written so far, and all of them.
-    pub fn progress(&self) -> (usize, usize) {
-        (self.next, self.tasks.len())
-    }
-
     /// Writes up to `budget` more tasks; true once every task is written.
     pub fn step(&mut self, ws: &Workspace, at: &crate::domain::Lookup, budget: usize) -> bool {
         let end = self.tasks.len().min(self.next.saturating_add(budget));
@@ -185,7 +180,7 @@ mod tests {
         while !b.step(&ws, &at, 3) {
             steps += 1;
         }
-        let n = b.progress().1;
+        let n = b.tasks.len();
         assert_eq!((steps, b.finish()), (n.div_ceil(3), whole.clone()));
         // The first task done after the tasks were picked: one event fewer, its UID gone.
         let mut b = IcsBuilder::new(&ws, now, None);
