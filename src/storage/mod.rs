@@ -22,7 +22,7 @@ pub use crate::io::segments::{Dangling, Quarantined};
 pub use prefs::{load_history, save_history, Prefs, SyncSettings};
 
 use crate::domain::{Account, Activity, CategoryChange, Change, Contact, Lead, Opportunity, Owner, Pipeline, Settings, StageChange, Workspace};
-use crate::io::segments::{self, Cutter, Kind};
+use crate::io::segments::{self, Kind};
 use idb::{Database, DatabaseEvent, Factory, KeyPath, ObjectStoreParams, TransactionMode, TransactionResult};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -229,8 +229,10 @@ pub struct Loaded {
 pub enum WriteOp<'a> {
     /// Records to put and log entries to add.
     Changes(&'a [Change]),
-    /// Everything replaced by this workspace (import "replace", restore).
-    Replace(&'a Workspace),
+    /// Everything replaced by this workspace (import "replace", restore), stored as the
+    /// segments `next` cuts of it (`io::segments::Cutter`, whose code comes with the
+    /// reader's, `ui::reading`), `total` of them.
+    Replace { ws: &'a Workspace, next: &'a mut dyn FnMut() -> Option<(String, Vec<u8>)>, total: usize },
 }
 
 pub struct Store {
@@ -698,7 +700,7 @@ impl Store {
             let mut st = crate::sync::SyncState::default();
             match &op {
                 WriteOp::Changes(changes) => st.changed(changes),
-                WriteOp::Replace(ws) => st.pending.extend(crate::sync::all_docs(ws)),
+                WriteOp::Replace { ws, .. } => st.pending.extend(crate::sync::all_docs(ws)),
             }
             marks.extend(st.pending.into_iter().map(|d| (d, (rev + 1, false))));
             marks.extend(st.removed.into_iter().map(|d| (d, (rev + 1, true))));
@@ -717,7 +719,7 @@ impl Store {
                 list.insert(0, b.info());
                 meta.put(&to_js(&list)?, Some(&JsValue::from_str(BACKUP_LIST))).map_err(classify)?;
             }
-            if let WriteOp::Replace(_) = op {
+            if let WriteOp::Replace { .. } = op {
                 for name in ALL_STORES.iter().chain(&[SEGMENTS, REMOVED]) {
                     tx.object_store(name).and_then(|s| s.clear()).map_err(classify)?;
                 }
@@ -745,7 +747,7 @@ impl Store {
         }
         let changes = match op {
             WriteOp::Changes(changes) => changes,
-            WriteOp::Replace(ws) => {
+            WriteOp::Replace { ws, next, total } => {
                 // Everything as segments, and the settings record.
                 let settings = tx.object_store(SETTINGS).map_err(classify).and_then(|s| {
                     let value = to_js(&ws.settings)?;
@@ -754,9 +756,7 @@ impl Store {
                 if let Err(e) = settings {
                     return Err(abort(tx, e));
                 }
-                let mut cutter = Cutter::new();
-                let total = Cutter::count(ws);
-                if let Err(e) = put_segments(&tx, &mut || cutter.next(ws), total, progress).await {
+                if let Err(e) = put_segments(&tx, next, total, progress).await {
                     return Err(abort(tx, e));
                 }
                 commit(tx).await?;

@@ -19,6 +19,7 @@ mod format;
 mod leads;
 mod move_dialog;
 mod rates;
+mod reading;
 mod stage_editor;
 mod sync;
 mod state;
@@ -154,9 +155,15 @@ fn Shell() -> impl IntoView {
     // A memo, so that the screen is rebuilt only when this answer changes, not on every
     // change to the workspace.
     let has_pipelines = Memo::new(move |_| app.ws.with(|ws| ws.live_pipelines().next().is_some()));
-    let opening = Memo::new(move |_| app.storage.get() == StorageStatus::Opening);
+    let opening = Memo::new(move |_| matches!(app.storage.get(), StorageStatus::Opening | StorageStatus::CodeMissing));
+    let code_missing = Memo::new(move |_| app.storage.get() == StorageStatus::CodeMissing);
     let chunks = RwSignal::new(Chunks::Loading);
     let main = move || {
+        if code_missing.get() {
+            // Nothing was read: no board and no welcome page (which would offer to start
+            // afresh over what is stored); the banner says why and offers a reload.
+            return ().into_any();
+        }
         if opening.get() {
             return view! { <p class="loading" role="status">{app.t(K::Loading)}</p> }.into_any();
         }
@@ -375,9 +382,17 @@ fn Banners() -> impl IntoView {
             StorageStatus::Blocked => ("banner warn", K::StorageBlocked),
             StorageStatus::NewerVersion => ("banner warn", K::StorageNewerVersion),
             StorageStatus::Closed => ("banner error", K::StorageClosed),
+            StorageStatus::CodeMissing => {
+                return Some(view! {
+                    <div class="banner error" role="alert">
+                        {app.t(K::ReaderMissing)} " "
+                        <button on:click=move |_| { let _ = window().location().reload(); }>{app.t(K::ReloadPage)}</button>
+                    </div>
+                }.into_any())
+            }
             _ => return None,
         };
-        Some(view! { <div class=class role="alert">{app.t(key)}</div> })
+        Some(view! { <div class=class role="alert">{app.t(key)}</div> }.into_any())
     };
     let quarantined = move || {
         let list = app.quarantined.get();

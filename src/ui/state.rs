@@ -13,7 +13,9 @@ use crate::analytics::{Flow, Model};
 use crate::domain::undo::{self, History};
 use crate::domain::{stamp, Change, Command, Ctx, Hlc, Id, IdGen, Lang, Rejection, Workspace};
 use crate::i18n::{fill, tr, K};
+use super::reading::{Boxed, RestSteps};
 use crate::storage::{Backup, BackupInfo, Prefs, Quarantined, Store, StoreError, WriteOp};
+use leptos::wasm_split::SplitLoaderError;
 use chrono::{DateTime, Utc};
 use futures_channel::oneshot;
 use leptos::prelude::*;
@@ -42,6 +44,9 @@ pub enum StorageStatus {
     NewerVersion,
     /// A newer version of the app opened in another tab; this one let go of the database.
     Closed,
+    /// The code that reads the database (`ui::reading`) did not download: nothing was read,
+    /// so nothing may be written; a reload tries again.
+    CodeMissing,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -87,6 +92,9 @@ enum Job {
     /// memory is still there (merging a batch twice froze the page during a first sync).
     /// With the merge (`sync::changes_for`), handed in by sync's split-off chunk, as above.
     Pulled(Workspace, Option<(u64, Vec<Change>)>, PulledMerge),
+    /// What another tab posted (a `Broadcast` as JSON), read when its turn comes (by the
+    /// reader's code, `reading::posted`): changes it committed, or a reload.
+    Posted(String),
     /// Changes another tab committed, which made revision `rev`.
     Remote { rev: u64, changes: Vec<Change> },
     /// Another tab replaced everything, or a message was missed: read the store again.
@@ -143,7 +151,8 @@ impl WorkspaceView {
     }
 }
 
-#[derive(serde::Serialize, serde::Deserialize)]
+/// Posted to other tabs; read there by `reading::posted`.
+#[derive(serde::Serialize)]
 struct Broadcast {
     tab: String,
     rev: u64,
@@ -253,12 +262,25 @@ pub async fn reports_in_slices(app: AppState, queries: &[crate::analytics::Query
 
 /// Reads what a load left (`Loaded::rest`), `step` a slice at a time, the browser let in
 /// between.
-async fn read_rest(rest: crate::io::segments::Rest, mut step: impl FnMut(&mut crate::io::segments::RestReader) -> bool) -> crate::io::segments::RestReader {
-    let mut reader = crate::io::segments::RestReader::new(rest);
-    while !step(&mut reader) {
+async fn read_rest(rest: crate::io::segments::Rest, mut step: impl FnMut(&mut dyn RestSteps) -> bool) -> Result<Box<dyn RestSteps>, SplitLoaderError> {
+    let mut reader = super::reading::rest_reader(rest).await?;
+    while !step(reader.as_mut()) {
         yield_to_browser().await;
     }
-    reader
+    Ok(reader)
+}
+
+/// `Store::load` from the reader's chunk (`ui::reading`), its fetch tried again twice, a
+/// second and two apart, before giving up: None if it never came.
+async fn fetch_reader(store: Rc<Store>) -> Option<Boxed<Result<crate::storage::Loaded, StoreError>>> {
+    for wait in [1_000, 2_000, 0] {
+        match super::reading::load(store.clone()).await {
+            Ok(load) => return Some(load),
+            Err(_) if wait > 0 => sleep(wait).await,
+            Err(_) => {}
+        }
+    }
+    None
 }
 
 /// Resumes after `ms` milliseconds (a timer task).
@@ -334,7 +356,8 @@ impl AppState {
             channel: StoredValue::new_local(None),
             tab: StoredValue::new(IdGen::new(random_seed()).next_id().to_string()),
             last_commit_ms: StoredValue::new(0.0),
-            history: RwSignal::new(crate::storage::load_history()),
+            // Read with the store, by the reader's code (`init`).
+            history: RwSignal::new(Default::default()),
             device: StoredValue::new(prefs.device.clone().unwrap_or_default()),
             draining: StoredValue::new(false),
             sync_on: StoredValue::new(false),
@@ -359,17 +382,32 @@ impl AppState {
             self.store.set_value(None);
             self.storage.set(StorageStatus::Closed);
         };
+        // The reader's code is fetched while the database opens.
+        spawn_local(async {
+            let _ = super::reading::preload().await;
+        });
         match Store::open(on_blocked, on_newer).await {
             Ok(store) => {
                 let read_only = store.read_only;
                 let store = Rc::new(store);
                 self.store.set_value(Some(store.clone()));
                 crate::storage::mark("fs:opened");
-                match store.load().await {
+                let Some(load) = fetch_reader(store.clone()).await else {
+                    self.store.set_value(None);
+                    self.storage.set(StorageStatus::CodeMissing);
+                    return;
+                };
+                // Nothing is written before the load is in, so nothing saves the lists
+                // before they are read here.
+                if let Ok(history) = super::reading::history().await {
+                    self.history.set(history);
+                }
+                match load.await {
                     Ok(loaded) => {
                         let cut = (loaded.loose >= crate::io::segments::COMPACT_AT || loaded.legacy > 0) && loaded.quarantined.is_empty();
                         self.legacy_segments.set_value(loaded.legacy > 0);
-                        self.take_loaded(loaded, true).await;
+                        // Cannot fail: the board's part is put in and the rest queued.
+                        let _ = self.take_loaded(loaded, true).await;
                         crate::storage::mark("fs:model");
                         self.storage.set(if read_only { StorageStatus::NewerVersion } else { StorageStatus::Saved });
                         self.listen();
@@ -402,7 +440,7 @@ impl AppState {
     /// Memory becomes what was read from the store: all of it at once, or (`board_first`,
     /// opening the app) the board's part, with the rest the first job in the queue, read
     /// while the board is shown.
-    async fn take_loaded(&self, mut loaded: crate::storage::Loaded, board_first: bool) {
+    async fn take_loaded(&self, mut loaded: crate::storage::Loaded, board_first: bool) -> Result<(), String> {
         let rest = std::mem::take(&mut loaded.rest);
         let mut ws = loaded.workspace;
         let rest = match rest.is_empty() || board_first {
@@ -410,10 +448,17 @@ impl AppState {
             false => {
                 // Read again after another tab's write: all of it before memory changes, so
                 // nothing on screen goes missing meanwhile.
-                let (activities, leads, _, bad) = read_rest(rest, |r| r.step(&ws, MODEL_SLICE)).await.finish();
-                (ws.activities, ws.leads) = (activities, leads);
-                loaded.quarantined.extend(bad);
-                None
+                match read_rest(rest, |r| r.step(&ws, MODEL_SLICE)).await {
+                    Ok(reader) => {
+                        let (activities, leads, _, bad) = reader.finish();
+                        (ws.activities, ws.leads) = (activities, leads);
+                        loaded.quarantined.extend(bad);
+                        None
+                    }
+                    // Its code is in the module the load came from, so this is not
+                    // expected; memory stays as it was.
+                    Err(_) => return Err(tr(self.lang_now(), K::ReaderMissing).into()),
+                }
             }
         };
         self.clock.update_value(|c| c.observe(ws.max_seq()));
@@ -437,13 +482,14 @@ impl AppState {
                 self.drain_soon();
             }
         }
+        Ok(())
     }
 
     /// Reads what a load left (`Job::Rest`) a slice at a time against the model's
     /// workspace (unchanged meanwhile: writes wait behind this job), then puts it in.
-    async fn take_rest(&self, rest: crate::io::segments::Rest, rev: u64) {
+    async fn take_rest(&self, rest: crate::io::segments::Rest, rev: u64) -> Result<(), String> {
         let reader = read_rest(rest, |r| self.model.with_untracked(|m| r.step(m.workspace(), MODEL_SLICE))).await;
-        let (activities, leads, at, bad) = reader.finish();
+        let (activities, leads, at, bad) = reader.map_err(|_| tr(self.lang_now(), K::ReaderMissing).to_string())?.finish();
         self.model.update(|m| m.complete(activities, leads, at));
         if !bad.is_empty() {
             self.quarantined.update(|q| q.extend(bad));
@@ -451,6 +497,7 @@ impl AppState {
         self.rev.set_value(rev);
         self.whole.set(true);
         crate::storage::mark("fs:whole");
+        Ok(())
     }
 
     /// Waits until memory holds everything stored (`whole`), for what reads all of it
@@ -479,15 +526,7 @@ impl AppState {
         let this = *self;
         let on_message = Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |ev: web_sys::MessageEvent| {
             let Some(text) = ev.data().as_string() else { return };
-            let Ok(msg) = serde_json::from_str::<Broadcast>(&text) else { return };
-            if msg.tab == this.tab.get_value() {
-                return;
-            }
-            let job = match msg.changes {
-                Some(changes) => Job::Remote { rev: msg.rev, changes },
-                None => Job::Reload,
-            };
-            this.enqueue(job, None);
+            this.enqueue(Job::Posted(text), None);
         });
         channel.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
         // The page lives as long as the app: the listener does too.
@@ -581,6 +620,7 @@ impl AppState {
             StorageStatus::NewerVersion => Some(tr(self.lang_now(), K::StorageNewerVersion).into()),
             StorageStatus::Closed => Some(tr(self.lang_now(), K::StorageClosed).into()),
             StorageStatus::Opening | StorageStatus::Blocked => Some(tr(self.lang_now(), K::StorageNotReady).into()),
+            StorageStatus::CodeMissing => Some(tr(self.lang_now(), K::ReaderMissing).into()),
             _ => None,
         }
     }
@@ -751,9 +791,9 @@ impl AppState {
         if self.cannot_write().is_some() || !self.quarantined.with_untracked(|q| q.is_empty()) {
             return;
         }
+        let Ok(mut cutter) = super::reading::cutter().await else { return };
         let rev = self.rev.get_value();
-        let total = self.ws.with_untracked(crate::io::segments::Cutter::count);
-        let mut cutter = crate::io::segments::Cutter::new();
+        let total = self.ws.with_untracked(|ws| cutter.count(ws));
         let mut next = || self.ws.with_untracked(|ws| cutter.next(ws));
         // Segments an older build stored as JSON are cut again however few records are loose.
         let min_loose = if self.legacy_segments.get_value() { 0 } else { crate::io::segments::COMPACT_AT };
@@ -767,14 +807,26 @@ impl AppState {
     /// Reads the store again after another tab changed it.
     async fn reload(&self) -> Result<(), String> {
         let Some(store) = self.store.get_value() else { return Ok(()) };
-        let loaded = store.load().await.map_err(|e| self.store_error(&e))?;
-        self.take_loaded(loaded, false).await;
-        Ok(())
+        let load = super::reading::load(store).await.map_err(|_| tr(self.lang_now(), K::ReaderMissing).to_string())?;
+        let loaded = load.await.map_err(|e| self.store_error(&e))?;
+        self.take_loaded(loaded, false).await
     }
 
     async fn run_job(self, mut job: Job) -> Result<Outcome, String> {
         let lang = self.lang_now();
+        if let Job::Posted(text) = job {
+            let posted = super::reading::posted(text).await.map_err(|_| tr(lang, K::ReaderMissing).to_string())?;
+            // Not a message of ours, or this tab's own: nothing to do.
+            let Some((_, rev, changes)) = posted.filter(|(tab, ..)| *tab != self.tab.get_value()) else {
+                return Ok(Outcome::Stored);
+            };
+            job = match changes {
+                Some(changes) => Job::Remote { rev, changes },
+                None => Job::Reload,
+            };
+        }
         match job {
+            Job::Posted(_) => return Ok(Outcome::Stored),
             Job::Remote { rev, changes } => {
                 let mine = self.rev.get_value();
                 if rev == mine + 1 {
@@ -804,7 +856,7 @@ impl AppState {
                 return Ok(Outcome::Stored);
             }
             Job::Rest(rest, rev) => {
-                self.take_rest(rest, rev).await;
+                self.take_rest(rest, rev).await?;
                 return Ok(Outcome::Stored);
             }
             _ => {}
@@ -897,7 +949,7 @@ impl AppState {
                     replace = Some(ws);
                     Vec::new()
                 }
-                Job::Remote { .. } | Job::Reload | Job::Compact | Job::Rest(..) => return Ok(Outcome::Stored),
+                Job::Posted(_) | Job::Remote { .. } | Job::Reload | Job::Compact | Job::Rest(..) => return Ok(Outcome::Stored),
             };
             if changes.is_empty() && replace.is_none() {
                 return Ok(Outcome::Stored);
@@ -912,9 +964,18 @@ impl AppState {
             }
             let stored = match self.store.get_value() {
                 Some(store) => {
-                    let op = match &replace {
-                        Some(ws) => WriteOp::Replace(ws),
-                        None => WriteOp::Changes(&changes),
+                    let mut cutter = match &replace {
+                        Some(_) => Some(super::reading::cutter().await.map_err(|_| tr(lang, K::ReaderMissing).to_string())?),
+                        None => None,
+                    };
+                    let mut next;
+                    let op = match (&replace, &mut cutter) {
+                        (Some(ws), Some(cutter)) => {
+                            let total = cutter.count(ws);
+                            next = || cutter.next(ws);
+                            WriteOp::Replace { ws, next: &mut next, total }
+                        }
+                        _ => WriteOp::Changes(&changes),
                     };
                     // `total` counts changes, or segments for a replace: shown as records.
                     let progress = |done: usize, total: usize| {
