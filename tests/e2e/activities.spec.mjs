@@ -221,3 +221,43 @@ test('Today, Leads and Accounts on a 390 px phone with the demo data: everything
   expect(await fits('.lead-page input, .lead-page select, .lead-page button, .lead-page dd')).toBe(0);
   await page.screenshot({ path: 'tests/e2e/artifacts/lead-390.png', fullPage: false });
 });
+
+test('Today lists the deals stuck in their stage past its limit, oldest first, and drops one that moves on', async ({ page }) => {
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(String(e)));
+  await openApp(page);
+  await page.getByRole('button', { name: 'Use B2B template' }).click();
+  for (const title of ['Old harbor', 'Older quarry', 'Fresh lead-in']) await addDeal(page, { 'Deal title': title });
+  // Back-dated in an export: Qualification's limit 30 days; "Old harbor" entered it 45 days
+  // ago, "Older quarry" 60, "Fresh lead-in" today. Stuck: 60 > 30 and 45 > 30, not 0.
+  await nav(page, 'Import & export').click();
+  const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Download workspace (JSON)' }).click()]);
+  const doc = JSON.parse(await readFile(await download.path(), 'utf8'));
+  const qualification = doc.pipelines[0].stages.find((s) => s.name === 'Qualification');
+  qualification.stuck_after_days = 30;
+  const ago = (days) => new Date(Date.now() - days * 86_400_000).toISOString();
+  for (const [title, days] of [['Old harbor', 45], ['Older quarry', 60]]) {
+    const deal = doc.deals.find((d) => d.title === title);
+    deal.created_at = ago(days);
+    for (const e of doc.events.filter((e) => e.opportunity === deal.id)) e.at = ago(days);
+  }
+  await page.getByLabel('Choose a file (.json, .csv or .xlsx)').setInputFiles({ name: 'aged.json', mimeType: 'application/json', buffer: Buffer.from(JSON.stringify(doc)) });
+  await page.getByRole('button', { name: 'Replace my workspace' }).click();
+  await expect(page.getByText('Workspace replaced: 3 deals.')).toBeVisible();
+
+  await nav(page, 'Today').click();
+  const stuck = page.getByRole('list', { name: 'Stuck deals' });
+  await expect(page.getByRole('heading', { name: 'Stuck in their stage (2)' })).toBeVisible();
+  await expect(stuck.getByRole('listitem')).toHaveText(['Older quarry · Qualification · 60 days', 'Old harbor · Qualification · 45 days']);
+  // One moves on: it is no longer stuck.
+  await nav(page, 'Board').click();
+  await card(column(page, 'Qualification'), 'Older quarry').dragTo(column(page, 'Needs analysis'));
+  await confirmMove(page, 'Older quarry', 'Needs analysis');
+  await nav(page, 'Today').click();
+  await expect(page.getByRole('heading', { name: 'Stuck in their stage (1)' })).toBeVisible();
+  await expect(stuck.getByRole('listitem')).toHaveText(['Old harbor · Qualification · 45 days']);
+  // 中文 too.
+  await page.getByRole('combobox', { name: 'Language' }).selectOption('简体中文');
+  await expect(page.getByRole('heading', { name: '在阶段中停滞（1）' })).toBeVisible();
+  expect(errors).toEqual([]);
+});
