@@ -19,7 +19,7 @@
 mod prefs;
 
 pub use crate::io::segments::{Dangling, Quarantined};
-pub use prefs::{load_history, save_history, Prefs, SyncSettings};
+pub use prefs::{history_text, read_history, save_history, Prefs, SyncSettings};
 
 use crate::domain::{Account, Activity, CategoryChange, Change, Contact, Lead, Opportunity, Owner, Pipeline, Settings, StageChange, Workspace};
 use crate::io::segments::{self, Kind};
@@ -191,6 +191,9 @@ pub enum StoreError {
     /// The browser aborted the transaction for another reason.
     Aborted(String),
     Other(String),
+    /// A segment the first download cannot read (stored as JSON by an older build, or of
+    /// a kind it does not know): load again with the whole reader (`Store::load`'s `full`).
+    NeedsReader,
 }
 
 fn classify(e: impl std::fmt::Display) -> StoreError {
@@ -220,10 +223,41 @@ pub struct Loaded {
     /// Segments stored as JSON by an older build: any is worth a cut (the compact encoding
     /// is a quarter of the bytes to read on every open).
     pub legacy: usize,
-    /// What the board does not need, read (`segments::RestReader`) once it is shown:
-    /// `workspace` lacks it until then.
-    pub rest: segments::Rest,
+    /// What the board does not need, read (`segments::RestReader`, after `decode_later`)
+    /// once it is shown: `workspace` lacks it until then.
+    pub rest: Later,
 }
+
+/// What a load leaves for after the board is shown: the segments of the kinds in
+/// `segments::LATER` as stored, and their loose records as read, not yet decoded, so that
+/// their decoders are not part of the first download (`ui::reading`).
+#[derive(Default)]
+pub struct Later {
+    pub rest: segments::Rest,
+    pub activities: Vec<JsValue>,
+    pub leads: Vec<JsValue>,
+}
+
+impl Later {
+    pub fn is_empty(&self) -> bool {
+        self.rest.is_empty() && self.activities.is_empty() && self.leads.is_empty()
+    }
+}
+
+/// Decodes the loose records a load left (`Later`) into its `Rest`; those it cannot read
+/// are set aside, as at load.
+pub fn decode_later(later: Later) -> (segments::Rest, Vec<Quarantined>) {
+    let Later { mut rest, activities, leads } = later;
+    let mut bad = Vec::new();
+    rest.loose.activities.extend(from_js_each::<Activity>(ACTIVITIES, activities, &mut bad));
+    rest.loose.leads.extend(from_js_each::<Lead>(LEADS, leads, &mut bad));
+    (rest, bad)
+}
+
+/// Reads one stored segment of any kind into a workspace (`io::segments::read`), passed
+/// to `Store::load` by code that has it: the first download reads only the compact
+/// segments of the kinds the board needs (`segments::read_now`).
+pub type SegmentReader<'a> = &'a dyn Fn(&str, &[u8], &mut Workspace, &mut Vec<Quarantined>);
 
 /// One atomic write.
 pub enum WriteOp<'a> {
@@ -323,7 +357,7 @@ impl Store {
 
     /// Everything stored, with the revision it is at. Records that cannot be read are
     /// quarantined (listed, left in the database), not fatal.
-    pub async fn load(&self) -> Result<Loaded, StoreError> {
+    pub async fn load(&self, full: Option<SegmentReader<'_>>) -> Result<Loaded, StoreError> {
         let names: Vec<&str> = ALL_STORES.iter().chain(&[SEGMENTS, REMOVED]).copied().filter(|n| self.has_store(n)).chain(self.meta()).collect();
         let tx = self.db.transaction(&names, TransactionMode::ReadOnly).map_err(classify)?;
         // Issue every request before awaiting any, so the transaction stays active.
@@ -384,9 +418,8 @@ impl Store {
         let deals: Vec<Opportunity> = from_js_each(DEALS, d, &mut bad);
         let events: Vec<StageChange> = from_js_each(EVENTS, e, &mut bad);
         let calls: Vec<CategoryChange> = from_js_each(CATEGORY_CHANGES, c, &mut bad);
-        let activities: Vec<Activity> = from_js_each(ACTIVITIES, a, &mut bad);
+        // Activities and leads are decoded after the board is shown (`Later`).
         let owners: Vec<Owner> = from_js_each(OWNERS, o, &mut bad);
-        let leads: Vec<Lead> = from_js_each(LEADS, l, &mut bad);
         let settings: Settings = from_js_each(SETTINGS, st, &mut bad).into_iter().next().unwrap_or_default();
         let accounts: Vec<Account> = from_js_each(ACCOUNTS, ac, &mut bad);
         let contacts: Vec<Contact> = from_js_each(CONTACTS, co, &mut bad);
@@ -397,10 +430,10 @@ impl Store {
                 Some((Kind::named(&store)?, crate::domain::Id::from(id)))
             })
             .collect();
-        let loose = pipelines.len() + deals.len() + events.len() + calls.len() + activities.len() + owners.len() + leads.len() + accounts.len() + contacts.len() + removed.len();
-        let mut loose_ws = Workspace { pipelines, deals, events, category_changes: calls, activities, owners, leads, settings, accounts, contacts };
-        let mut rest = segments::Rest::default();
-        rest.take_loose(&mut loose_ws, &mut removed);
+        let loose = pipelines.len() + deals.len() + events.len() + calls.len() + a.len() + owners.len() + l.len() + accounts.len() + contacts.len() + removed.len();
+        let mut loose_ws = Workspace { pipelines, deals, events, category_changes: calls, owners, settings, accounts, contacts, ..Default::default() };
+        let mut rest = Later { activities: a, leads: l, ..Default::default() };
+        rest.rest.take_loose(&mut loose_ws, &mut removed);
         mark("fs:loose");
         // Each batch of segments asked for before the one before it is decoded, so the
         // database reads the next while this one is decoded (one request for all of them had
@@ -434,9 +467,11 @@ impl Store {
                     legacy += 1;
                 }
                 if segments::is_later(&key) {
-                    rest.segments.push((key, buf.clone()));
-                } else {
-                    segments::read(&key, &buf, &mut ws, &mut bad);
+                    rest.rest.segments.push((key, buf.clone()));
+                } else if let Some(read) = full {
+                    read(&key, &buf, &mut ws, &mut bad);
+                } else if !segments::read_now(&key, &buf, &mut ws, &mut bad) {
+                    return Err(StoreError::NeedsReader);
                 }
             }
             match next {

@@ -43,10 +43,18 @@ impl Prefs {
 
 const UNDO_KEY: &str = "funnelscope.undo";
 
-/// The undo and redo lists, kept in this browser so they survive a reload. Entries that no
-/// longer apply (the records changed since) are refused by the core when used.
-pub fn load_history() -> crate::domain::undo::History {
-    LocalStorage::get(UNDO_KEY).unwrap_or_default()
+/// The undo and redo lists are kept in this browser so they survive a reload. Entries that
+/// no longer apply (the records changed since) are refused by the core when used.
+/// The lists as stored (JSON), read now and decoded later (`read_history`), so that
+/// their decoders need not be in the first download and a change saved meanwhile does not
+/// replace them before they are read.
+pub fn history_text() -> Option<String> {
+    LocalStorage::raw().get_item(UNDO_KEY).ok().flatten()
+}
+
+/// The lists `history_text` read; none if they cannot be read.
+pub fn read_history(text: &str) -> crate::domain::undo::History {
+    serde_json::from_str(text).unwrap_or_default()
 }
 
 /// Stored whole; if the browser refuses (quota), the oldest half is dropped and tried again.

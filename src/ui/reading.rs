@@ -1,29 +1,27 @@
-//! Reading what is stored, split off the first download (`wasm_split`, as the screens are):
-//! the segments' reader, the decoders of every kind of record (compact, loose records as
-//! JS objects, the JSON of older builds and of other tabs' messages) and the rest reader.
-//! Their code is a third of the main module, and none of it is needed to draw the page:
-//! the app asks for this module first thing (`preload`), while IndexedDB opens, so on a
-//! first visit the two overlap, and after it the service worker has it.
+//! What reading the database needs beyond the board, split off the first download
+//! (`wasm_split`, as the screens are) and fetched once the board is shown: the reader of
+//! activities and leads (the first job after a load), the reader of every kind of segment
+//! in every encoding (segments an older build stored as JSON, which the first download
+//! cannot read), the cutter that stores a replace or a compaction as segments, other tabs'
+//! messages and the undo lists this browser kept. With them go the decoders of activities
+//! and leads in every encoding, and the JSON decoders of every kind of record.
 //!
-//! Each function hands back what the caller runs (a future, a stepper), built in the chunk,
-//! so the code those call stays in the chunk too.
+//! Each function hands back what the caller runs (a reader, a stepper, a cutter behind a
+//! trait object), made in the chunk, so the code those call stays in the chunk too.
 
-use crate::domain::{Change, Workspace};
 use crate::domain::undo::History;
-use crate::io::segments::{Cutter, Rest, RestReader};
-use crate::storage::{Loaded, Quarantined, Store, StoreError};
+use crate::domain::{Activity, Change, Lead, Lookup, Workspace};
+use crate::io::segments::{Cutter, RestReader};
+use crate::storage::{Later, Quarantined};
 use leptos::wasm_split::SplitLoaderError;
-use std::future::Future;
-use std::pin::Pin;
-use std::rc::Rc;
 
-pub type Boxed<T> = Pin<Box<dyn Future<Output = T>>>;
+/// Reads any stored segment (`io::segments::read`): for `Store::load`'s `full`.
+pub type FullReader = Box<dyn Fn(&str, &[u8], &mut Workspace, &mut Vec<Quarantined>)>;
 
-/// `Store::load`, as a future made in the chunk.
 #[allow(improper_ctypes_definitions, improper_ctypes)]
 #[leptos::wasm_split::wasm_split(read, wasm_split_path = ::leptos::wasm_split, preload(preload), fallible)]
-pub fn load(store: Rc<Store>) -> Result<Boxed<Result<Loaded, StoreError>>, SplitLoaderError> {
-    Ok(Box::pin(async move { store.load().await }))
+pub fn full_reader() -> Result<FullReader, SplitLoaderError> {
+    Ok(Box::new(crate::io::segments::read))
 }
 
 /// What `RestReader` does, behind a pointer made in the chunk.
@@ -32,22 +30,34 @@ pub trait RestSteps {
     /// once all is done.
     fn step(&mut self, ws: &Workspace, budget: usize) -> bool;
     /// The activities and leads read, where each sits, and what was set aside.
-    fn finish(self: Box<Self>) -> (Vec<crate::domain::Activity>, Vec<crate::domain::Lead>, crate::domain::Lookup, Vec<Quarantined>);
+    fn finish(self: Box<Self>) -> (Vec<Activity>, Vec<Lead>, Lookup, Vec<Quarantined>);
 }
 
-impl RestSteps for RestReader {
+/// A `RestReader` with what could not be decoded of the loose records before it.
+struct Rest {
+    reader: RestReader,
+    bad: Vec<Quarantined>,
+}
+
+impl RestSteps for Rest {
     fn step(&mut self, ws: &Workspace, budget: usize) -> bool {
-        RestReader::step(self, ws, budget)
+        self.reader.step(ws, budget)
     }
-    fn finish(self: Box<Self>) -> (Vec<crate::domain::Activity>, Vec<crate::domain::Lead>, crate::domain::Lookup, Vec<Quarantined>) {
-        RestReader::finish(*self)
+    fn finish(self: Box<Self>) -> (Vec<Activity>, Vec<Lead>, Lookup, Vec<Quarantined>) {
+        let Rest { reader, mut bad } = *self;
+        let (activities, leads, at, more) = reader.finish();
+        bad.extend(more);
+        (activities, leads, at, bad)
     }
 }
 
+/// The reader of what a load left (`Later`): its loose records decoded now, its segments
+/// a slice at a time.
 #[allow(improper_ctypes_definitions, improper_ctypes)]
 #[leptos::wasm_split::wasm_split(read, wasm_split_path = ::leptos::wasm_split, fallible)]
-pub fn rest_reader(rest: Rest) -> Result<Box<dyn RestSteps>, SplitLoaderError> {
-    Ok(Box::new(RestReader::new(rest)))
+pub fn rest_reader(later: Later) -> Result<Box<dyn RestSteps>, SplitLoaderError> {
+    let (rest, bad) = crate::storage::decode_later(later);
+    Ok(Box::new(Rest { reader: RestReader::new(rest), bad }))
 }
 
 /// What another tab posted on the channel: its tab, the revision its changes made, and
@@ -66,12 +76,12 @@ pub fn posted(text: String) -> Result<Option<(String, u64, Option<Vec<Change>>)>
     Ok(serde_json::from_str::<Posted>(&text).ok().map(|p| (p.tab, p.rev, p.changes)))
 }
 
-/// The undo and redo lists this browser kept (`storage::load_history`: JSON, whose
-/// decoders for every change are this module's).
+/// The undo and redo lists this browser kept, from their stored text
+/// (`storage::history_text`).
 #[allow(improper_ctypes_definitions, improper_ctypes)]
 #[leptos::wasm_split::wasm_split(read, wasm_split_path = ::leptos::wasm_split, fallible)]
-pub fn history() -> Result<History, SplitLoaderError> {
-    Ok(crate::storage::load_history())
+pub fn history(text: String) -> Result<History, SplitLoaderError> {
+    Ok(crate::storage::read_history(&text))
 }
 
 /// What `Cutter` does, behind a pointer made in the chunk: cuts a workspace into the

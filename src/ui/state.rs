@@ -13,7 +13,7 @@ use crate::analytics::{Flow, Model};
 use crate::domain::undo::{self, History};
 use crate::domain::{stamp, Change, Command, Ctx, Hlc, Id, IdGen, Lang, Rejection, Workspace};
 use crate::i18n::{fill, tr, K};
-use super::reading::{Boxed, RestSteps};
+use super::reading::{FullReader, RestSteps};
 use crate::storage::{Backup, BackupInfo, Prefs, Quarantined, Store, StoreError, WriteOp};
 use leptos::wasm_split::SplitLoaderError;
 use chrono::{DateTime, Utc};
@@ -104,7 +104,7 @@ enum Job {
     Compact,
     /// What the load left for after the board is shown (`Loaded::rest`), read from the
     /// store at revision `rev`. The first job: every write waits behind it.
-    Rest(crate::io::segments::Rest, u64),
+    Rest(crate::storage::Later, u64),
 }
 
 /// How a command relates to the undo list.
@@ -200,6 +200,9 @@ pub struct AppState {
     tab: StoredValue<String>,
     /// What can be undone and redone (newest last), kept across reloads.
     pub history: RwSignal<History>,
+    /// Whether the lists kept from an earlier visit still apply when they are read (a
+    /// replace of everything before that makes them void).
+    history_kept: StoredValue<bool>,
     /// performance.now() when the last stored change was applied to memory (for the e2e
     /// harness's recompute-and-render timing).
     pub last_commit_ms: StoredValue<f64>,
@@ -262,7 +265,9 @@ pub async fn reports_in_slices(app: AppState, queries: &[crate::analytics::Query
 
 /// Reads what a load left (`Loaded::rest`), `step` a slice at a time, the browser let in
 /// between.
-async fn read_rest(rest: crate::io::segments::Rest, mut step: impl FnMut(&mut dyn RestSteps) -> bool) -> Result<Box<dyn RestSteps>, SplitLoaderError> {
+async fn read_rest(rest: crate::storage::Later, mut step: impl FnMut(&mut dyn RestSteps) -> bool) -> Result<Box<dyn RestSteps>, SplitLoaderError> {
+    // Tried again as the load's reader is (its argument cannot be handed over twice).
+    reader_code().await;
     let mut reader = super::reading::rest_reader(rest).await?;
     while !step(reader.as_mut()) {
         yield_to_browser().await;
@@ -270,17 +275,26 @@ async fn read_rest(rest: crate::io::segments::Rest, mut step: impl FnMut(&mut dy
     Ok(reader)
 }
 
-/// `Store::load` from the reader's chunk (`ui::reading`), its fetch tried again twice, a
-/// second and two apart, before giving up: None if it never came.
-async fn fetch_reader(store: Rc<Store>) -> Option<Boxed<Result<crate::storage::Loaded, StoreError>>> {
+/// Fetches the reader's code (`ui::reading`), tried again twice, a second and two apart,
+/// before giving up: false if it never came. Once true, its functions are ready.
+async fn reader_code() -> bool {
     for wait in [1_000, 2_000, 0] {
-        match super::reading::load(store.clone()).await {
-            Ok(load) => return Some(load),
+        match super::reading::preload().await {
+            Ok(()) => return true,
             Err(_) if wait > 0 => sleep(wait).await,
             Err(_) => {}
         }
     }
-    None
+    false
+}
+
+/// The reader of every kind of segment (`reading::full_reader`); None if its code never
+/// came.
+async fn fetch_full_reader() -> Option<FullReader> {
+    match reader_code().await {
+        true => super::reading::full_reader().await.ok(),
+        false => None,
+    }
 }
 
 /// Resumes after `ms` milliseconds (a timer task).
@@ -356,8 +370,9 @@ impl AppState {
             channel: StoredValue::new_local(None),
             tab: StoredValue::new(IdGen::new(random_seed()).next_id().to_string()),
             last_commit_ms: StoredValue::new(0.0),
-            // Read with the store, by the reader's code (`init`).
+            // The kept lists are put back once the board is shown (`restore_history`).
             history: RwSignal::new(Default::default()),
+            history_kept: StoredValue::new(true),
             device: StoredValue::new(prefs.device.clone().unwrap_or_default()),
             draining: StoredValue::new(false),
             sync_on: StoredValue::new(false),
@@ -382,27 +397,29 @@ impl AppState {
             self.store.set_value(None);
             self.storage.set(StorageStatus::Closed);
         };
-        // The reader's code is fetched while the database opens.
-        spawn_local(async {
-            let _ = super::reading::preload().await;
-        });
+        // The kept undo lists as text, read before anything this visit saves over them;
+        // decoded once the reader's code is in (below).
+        let history = crate::storage::history_text();
         match Store::open(on_blocked, on_newer).await {
             Ok(store) => {
                 let read_only = store.read_only;
                 let store = Rc::new(store);
                 self.store.set_value(Some(store.clone()));
                 crate::storage::mark("fs:opened");
-                let Some(load) = fetch_reader(store.clone()).await else {
-                    self.store.set_value(None);
-                    self.storage.set(StorageStatus::CodeMissing);
-                    return;
+                let loaded = match store.load(None).await {
+                    // A segment the first download cannot read (an older build's JSON):
+                    // read again with the whole reader, fetched for it.
+                    Err(StoreError::NeedsReader) => match fetch_full_reader().await {
+                        Some(full) => store.load(Some(&*full)).await,
+                        None => {
+                            self.store.set_value(None);
+                            self.storage.set(StorageStatus::CodeMissing);
+                            return;
+                        }
+                    },
+                    other => other,
                 };
-                // Nothing is written before the load is in, so nothing saves the lists
-                // before they are read here.
-                if let Ok(history) = super::reading::history().await {
-                    self.history.set(history);
-                }
-                match load.await {
+                match loaded {
                     Ok(loaded) => {
                         let cut = (loaded.loose >= crate::io::segments::COMPACT_AT || loaded.legacy > 0) && loaded.quarantined.is_empty();
                         self.legacy_segments.set_value(loaded.legacy > 0);
@@ -414,6 +431,9 @@ impl AppState {
                         if cut && !read_only {
                             // After the board is shown: the cut runs in the background.
                             self.enqueue(Job::Compact, None);
+                        }
+                        if let Some(text) = history {
+                            self.restore_history(text);
                         }
                         if !read_only {
                             // Ask once per visit; browsers decide silently (Chromium by engagement).
@@ -487,7 +507,7 @@ impl AppState {
 
     /// Reads what a load left (`Job::Rest`) a slice at a time against the model's
     /// workspace (unchanged meanwhile: writes wait behind this job), then puts it in.
-    async fn take_rest(&self, rest: crate::io::segments::Rest, rev: u64) -> Result<(), String> {
+    async fn take_rest(&self, rest: crate::storage::Later, rev: u64) -> Result<(), String> {
         let reader = read_rest(rest, |r| self.model.with_untracked(|m| r.step(m.workspace(), MODEL_SLICE))).await;
         let (activities, leads, at, bad) = reader.map_err(|_| tr(self.lang_now(), K::ReaderMissing).to_string())?.finish();
         self.model.update(|m| m.complete(activities, leads, at));
@@ -532,6 +552,19 @@ impl AppState {
         // The page lives as long as the app: the listener does too.
         on_message.forget();
         self.channel.set_value(Some(channel));
+    }
+
+    /// Puts back the undo lists kept from an earlier visit (their stored text, read at
+    /// start) once the reader's code is in: before whatever was done here meanwhile.
+    fn restore_history(&self, text: String) {
+        let this = *self;
+        spawn_local(async move {
+            let Ok(stored) = super::reading::history(text).await else { return };
+            if this.history_kept.get_value() {
+                this.history.update(|h| h.restore(stored));
+                this.history.with_untracked(crate::storage::save_history);
+            }
+        });
     }
 
     fn ensure_pipeline_selected(&self) {
@@ -773,6 +806,7 @@ impl AppState {
             StoreError::Stale => tr(lang, K::ChangeConflicted).into(),
             StoreError::Aborted(why) => fill(tr(lang, K::StorageAborted), &[("why", why.clone())]),
             StoreError::Other(why) => format!("{} ({why})", tr(lang, K::WriteFailed)),
+            StoreError::NeedsReader => tr(lang, K::ReaderMissing).into(),
         }
     }
 
@@ -807,8 +841,8 @@ impl AppState {
     /// Reads the store again after another tab changed it.
     async fn reload(&self) -> Result<(), String> {
         let Some(store) = self.store.get_value() else { return Ok(()) };
-        let load = super::reading::load(store).await.map_err(|_| tr(self.lang_now(), K::ReaderMissing).to_string())?;
-        let loaded = load.await.map_err(|e| self.store_error(&e))?;
+        let full = super::reading::full_reader().await.map_err(|_| tr(self.lang_now(), K::ReaderMissing).to_string())?;
+        let loaded = store.load(Some(&*full)).await.map_err(|e| self.store_error(&e))?;
         self.take_loaded(loaded, false).await
     }
 
@@ -1003,7 +1037,9 @@ impl AppState {
                     }
                     match replace {
                         Some(ws) => {
-                            // Everything was replaced: the undo list no longer describes it.
+                            // Everything was replaced: the undo list no longer describes it
+                            // (nor do the lists kept from before, if not read yet).
+                            self.history_kept.set_value(false);
                             self.history.set(History::default());
                             self.history.with_untracked(crate::storage::save_history);
                             self.clock.update_value(|c| c.observe(ws.max_seq()));

@@ -300,6 +300,19 @@ impl History {
         self.trim();
     }
 
+    /// Puts back the lists kept from an earlier visit (`stored`), read after this visit's
+    /// first changes may already be on `self`: those come after the stored ones; and once
+    /// anything was changed (or undone) here, the stored redo list no longer applies, as
+    /// after `push`.
+    pub fn restore(&mut self, mut stored: History) {
+        if !self.undo.is_empty() || !self.redo.is_empty() {
+            stored.redo = std::mem::take(&mut self.redo);
+        }
+        stored.undo.append(&mut self.undo);
+        *self = stored;
+        self.trim();
+    }
+
     fn trim(&mut self) {
         for list in [&mut self.undo, &mut self.redo] {
             if list.len() > KEEP {
@@ -336,5 +349,37 @@ mod tests {
         h.took_back(&taken, entry("z"), false);
         h.push(entry("new"));
         assert!(h.redo.is_empty());
+    }
+
+    /// Stored lists (undo a, b; redo c) put back: onto nothing, as they were; after a change
+    /// made here (d), a, b, d and no redo; after 49 changes here, the oldest stored one
+    /// trimmed (2 + 49 = 51 > 50); after an undo made here (of d: redo holds it), that redo
+    /// list is kept instead of the stored one.
+    #[test]
+    fn lists_read_late_go_before_this_visits_changes() {
+        let subjects = |l: &[Entry]| l.iter().map(|e| e.subject.clone()).collect::<Vec<_>>();
+        let stored = History { undo: vec![entry("a"), entry("b")], redo: vec![entry("c")] };
+        let mut h = History::default();
+        h.restore(stored.clone());
+        assert_eq!(h, stored);
+
+        let mut h = History::default();
+        h.push(entry("d"));
+        h.restore(stored.clone());
+        assert_eq!((subjects(&h.undo), subjects(&h.redo)), (vec!["a".to_string(), "b".into(), "d".into()], vec![]));
+
+        let mut h = History::default();
+        for i in 0..49 {
+            h.push(entry(&format!("n{i}")));
+        }
+        h.restore(stored.clone());
+        assert_eq!((h.undo.len(), h.undo[0].subject.as_str(), h.undo[1].subject.as_str()), (KEEP, "b", "n0"));
+
+        let mut h = History::default();
+        h.push(entry("d"));
+        let d = h.undo.pop().unwrap();
+        h.took_back(&d, entry("undo of d"), false);
+        h.restore(stored);
+        assert_eq!((subjects(&h.undo), subjects(&h.redo)), (vec!["a".to_string(), "b".into()], vec!["d".to_string()]));
     }
 }

@@ -495,6 +495,26 @@ pub fn read(key: &str, bytes: &[u8], into: &mut Workspace, bad: &mut Vec<Quarant
     }
 }
 
+/// `read` for what the board needs, as this build stores it: a compact segment of a kind
+/// not in `LATER`. False, nothing read, for any other (JSON from an older build, a later
+/// kind, an unknown key): `read` takes those. Apart so that the app's first download holds
+/// only these kinds' compact decoders (`read` reaches every decoder of every kind).
+pub fn read_now(key: &str, bytes: &[u8], into: &mut Workspace, bad: &mut Vec<Quarantined>) -> bool {
+    let (Some(kind), Some(dec)) = (kind_of_key(key), compact::Decoder::new(bytes)) else { return false };
+    let len = bytes.len();
+    match kind {
+        Kind::Pipelines => read_compact(kind, key, dec, len, &mut into.pipelines, bad),
+        Kind::Deals => read_compact(kind, key, dec, len, &mut into.deals, bad),
+        Kind::Events => read_compact(kind, key, dec, len, &mut into.events, bad),
+        Kind::Calls => read_compact(kind, key, dec, len, &mut into.category_changes, bad),
+        Kind::Owners => read_compact(kind, key, dec, len, &mut into.owners, bad),
+        Kind::Accounts => read_compact(kind, key, dec, len, &mut into.accounts, bad),
+        Kind::Contacts => read_compact(kind, key, dec, len, &mut into.contacts, bad),
+        Kind::Activities | Kind::Leads => return false,
+    }
+    true
+}
+
 fn lay<T>(kind: Kind, base: &mut Vec<T>, loose: Vec<T>, removed: &FxSet<(Kind, &str)>, id: impl Fn(&T) -> &Id) {
     let hides = removed.iter().any(|(k, _)| *k == kind);
     if loose.is_empty() && !hides {
