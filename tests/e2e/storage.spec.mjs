@@ -163,51 +163,53 @@ test('a version-6 database of loose records is read, then cut into segments; cha
   expect(events.map((e) => e.to)).toEqual(['s1', 's2']);
 });
 
-test('a version-7 database whose segments are JSON is read, then cut again in the compact encoding, unknown fields kept', async ({ page }) => {
-  // What the last release left: segments as JSON arrays under `json` (300 deals and their
-  // creation events, one segment each), and one deal edited since, stored loose. Far
-  // fewer loose records than a cut needs: the JSON segments alone make it.
-  await page.addInitScript(() => {
-    if (sessionStorage.getItem('seeded')) return;
-    sessionStorage.setItem('seeded', '1');
-    const stage = (id, name, kind, probability) => ({
-      id, name, kind, probability, description: '', entry_criteria: [], exit_criteria: [], archived: false,
-    });
-    const req = indexedDB.open('funnelscope', 7);
-    req.onupgradeneeded = () => {
-      const db = req.result;
-      for (const name of ['pipelines', 'deals', 'events', 'category_changes', 'backups', 'activities', 'owners', 'leads', 'accounts', 'contacts', 'segments', 'removed']) {
-        db.createObjectStore(name, { keyPath: 'id' });
-      }
-      db.createObjectStore('meta');
-      db.createObjectStore('settings');
-      const tx = req.transaction;
-      const json = (records) => new TextEncoder().encode(JSON.stringify(records));
-      const pipeline = {
-        id: 'p1', name: 'Legacy pipeline',
-        stages: [stage('s1', 'Lead', 'Open', 20), stage('s2', 'Proposal', 'Open', 60), stage('w', 'Won', 'Won', 100), stage('l', 'Lost', 'Lost', 0)],
-      };
-      const deals = [];
-      const events = [];
-      for (let i = 0; i < 300; i++) {
-        const id = `d${String(i).padStart(4, '0')}`;
-        const at = new Date(Date.UTC(2026, 0, 1) + i * 3_600_000).toISOString().replace('.000Z', 'Z');
-        deals.push({
-          id, pipeline: 'p1', title: `Deal ${i}`, account: '', contact: '', amount: (1000 + i) * 100, currency: 'USD',
-          owner: '', source: '', created_at: at, updated_at: at, expected_close: null, stage: 's1', lost_reason: '', notes: '',
-          // A field a newer build wrote: kept through every read and write.
-          ...(i === 7 ? { newer_field: { kept: [1, 'two'] } } : {}),
-        });
-        events.push({ id: `e${id}`, opportunity: id, from: null, to: 's1', at, note: '', seq: i + 1 });
-      }
-      tx.objectStore('segments').put({ id: 'pipelines/000000', json: json([pipeline]) });
-      tx.objectStore('segments').put({ id: 'deals/000000', json: json(deals) });
-      tx.objectStore('segments').put({ id: 'events/000000', json: json(events) });
-      tx.objectStore('deals').put({ ...deals[5], title: 'Deal 5 renamed', updated_at: '2026-03-01T00:00:00Z' });
-      tx.objectStore('meta').put(3, 'rev');
-    };
-    req.onsuccess = () => req.result.close();
+/** What the last release left: segments as JSON arrays under `json` (300 deals and their
+ *  creation events, one segment each), and one deal edited since, stored loose. */
+const seedVersion7 = () => {
+  if (sessionStorage.getItem('seeded')) return;
+  sessionStorage.setItem('seeded', '1');
+  const stage = (id, name, kind, probability) => ({
+    id, name, kind, probability, description: '', entry_criteria: [], exit_criteria: [], archived: false,
   });
+  const req = indexedDB.open('funnelscope', 7);
+  req.onupgradeneeded = () => {
+    const db = req.result;
+    for (const name of ['pipelines', 'deals', 'events', 'category_changes', 'backups', 'activities', 'owners', 'leads', 'accounts', 'contacts', 'segments', 'removed']) {
+      db.createObjectStore(name, { keyPath: 'id' });
+    }
+    db.createObjectStore('meta');
+    db.createObjectStore('settings');
+    const tx = req.transaction;
+    const json = (records) => new TextEncoder().encode(JSON.stringify(records));
+    const pipeline = {
+      id: 'p1', name: 'Legacy pipeline',
+      stages: [stage('s1', 'Lead', 'Open', 20), stage('s2', 'Proposal', 'Open', 60), stage('w', 'Won', 'Won', 100), stage('l', 'Lost', 'Lost', 0)],
+    };
+    const deals = [];
+    const events = [];
+    for (let i = 0; i < 300; i++) {
+      const id = `d${String(i).padStart(4, '0')}`;
+      const at = new Date(Date.UTC(2026, 0, 1) + i * 3_600_000).toISOString().replace('.000Z', 'Z');
+      deals.push({
+        id, pipeline: 'p1', title: `Deal ${i}`, account: '', contact: '', amount: (1000 + i) * 100, currency: 'USD',
+        owner: '', source: '', created_at: at, updated_at: at, expected_close: null, stage: 's1', lost_reason: '', notes: '',
+        // A field a newer build wrote: kept through every read and write.
+        ...(i === 7 ? { newer_field: { kept: [1, 'two'] } } : {}),
+      });
+      events.push({ id: `e${id}`, opportunity: id, from: null, to: 's1', at, note: '', seq: i + 1 });
+    }
+    tx.objectStore('segments').put({ id: 'pipelines/000000', json: json([pipeline]) });
+    tx.objectStore('segments').put({ id: 'deals/000000', json: json(deals) });
+    tx.objectStore('segments').put({ id: 'events/000000', json: json(events) });
+    tx.objectStore('deals').put({ ...deals[5], title: 'Deal 5 renamed', updated_at: '2026-03-01T00:00:00Z' });
+    tx.objectStore('meta').put(3, 'rev');
+  };
+  req.onsuccess = () => req.result.close();
+};
+
+test('a version-7 database whose segments are JSON is read, then cut again in the compact encoding, unknown fields kept', async ({ page }) => {
+  // Far fewer loose records than a cut needs: the JSON segments alone make it.
+  await page.addInitScript(seedVersion7);
   await openApp(page, './?view=board');
   await expect.poll(() => dealCount(page)).toBe(300);
   // Cut in the background: every segment compact, nothing loose, no JSON left.
@@ -240,4 +242,28 @@ test('a version-7 database whose segments are JSON is read, then cut again in th
   await expect.poll(() => dealCount(page)).toBe(300);
   await page.getByRole('search', { name: 'Find deals' }).getByRole('searchbox', { name: 'Search deals' }).fill('Deal 5 renamed');
   await expect(card(column(page, 'Lead'), 'Deal 5 renamed')).toContainText('$1,005');
+});
+
+test.describe('with no service worker (it would answer the blocked fetch from its cache)', () => {
+  test.use({ serviceWorkers: 'block' });
+
+  test('a version-7 database whose JSON segments cannot be read (the reader did not download): the page says so and shows nothing to write over; with it back, everything is read', async ({ page }) => {
+    const errors = [];
+    page.on('pageerror', (e) => errors.push(String(e)));
+    await page.addInitScript(seedVersion7);
+    let tries = 0;
+    await page.route(/\/split_read-[0-9a-f]{16}\.wasm$/, (route) => { tries += 1; return route.abort(); });
+    await openApp(page, './?view=board');
+    await expect(page.getByRole('alert').filter({ hasText: 'Part of what is saved could not be read' })).toBeVisible({ timeout: 15_000 });
+    await expect(page.getByRole('button', { name: 'Reload' })).toBeVisible();
+    expect(tries).toBeGreaterThanOrEqual(3);
+    // Nothing was read: no board, and no welcome page offering to start afresh over it.
+    await expect(page.getByRole('button', { name: 'Use B2B template' })).toHaveCount(0);
+    await expect(page.getByRole('region', { name: 'Lead', exact: true })).toHaveCount(0);
+    // The reader back: everything is read.
+    await page.unroute(/\/split_read-[0-9a-f]{16}\.wasm$/);
+    await page.getByRole('button', { name: 'Reload' }).click();
+    await expect.poll(() => dealCount(page)).toBe(300);
+    expect(errors).toEqual([]);
+  });
 });
