@@ -397,7 +397,11 @@ fn run(args: Args) -> Result<(), String> {
                 for (k, j) in &cut {
                     match funnelscope::io::segments::is_later(k) {
                         true => rest.segments.push((k.clone(), j.clone())),
-                        false => funnelscope::io::segments::read(k, j, &mut read, &mut bad),
+                        false => {
+                            if !funnelscope::io::segments::read_now(k, j, &mut read, &mut bad) {
+                                funnelscope::io::segments::read(k, j, &mut read, &mut bad)
+                            }
+                        }
                     }
                 }
                 let decode = ms(t);
