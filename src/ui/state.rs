@@ -44,8 +44,9 @@ pub enum StorageStatus {
     NewerVersion,
     /// A newer version of the app opened in another tab; this one let go of the database.
     Closed,
-    /// The code that reads the database (`ui::reading`) did not download: nothing was read,
-    /// so nothing may be written; a reload tries again.
+    /// What is stored needs the reader of every encoding (`ui::reading`: segments an older
+    /// build wrote), whose code did not download: nothing was read, so nothing may be
+    /// written; a reload tries again.
     CodeMissing,
 }
 

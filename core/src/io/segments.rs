@@ -877,6 +877,35 @@ mod tests {
         assert!(size(&compact) * 2 < size(&json), "{} vs {}", size(&compact), size(&json));
     }
 
+    /// `read_now` reads the board's kinds exactly as `read` does, and nothing else: a later
+    /// kind, a JSON segment of an older build and an unknown key are left to `read`
+    /// (false, nothing read). The demo has every kind; 9 kinds, 2 of them later.
+    #[test]
+    fn read_now_reads_the_boards_compact_segments_as_read_does_and_leaves_the_rest() {
+        let ws = demo_ws(1_500);
+        let segments = Cutter::all(&ws);
+        let (mut now, mut by_read) = (Workspace::default(), Workspace::default());
+        let (mut bad, mut left) = (Vec::new(), Vec::new());
+        for (k, bytes) in &segments {
+            match read_now(k, bytes, &mut now, &mut bad) {
+                true => read(k, bytes, &mut by_read, &mut bad),
+                false => left.push(kind_of_key(k)),
+            }
+        }
+        assert!(bad.is_empty());
+        assert!(now == by_read, "what read_now took it read as read does");
+        assert!(!now.deals.is_empty() && !now.events.is_empty() && !now.pipelines.is_empty() && !now.accounts.is_empty());
+        assert!(now.activities.is_empty() && now.leads.is_empty());
+        let later = segments.iter().filter(|(k, _)| is_later(k)).count();
+        assert!(later > 0 && left.len() == later && left.iter().all(|k| k.is_some_and(Kind::later)));
+        // A deals segment as an older build wrote it (JSON), and a key this build never wrote.
+        let json = serde_json::to_vec(&ws.deals[..3]).unwrap_or_default();
+        assert!(!read_now("deals/000000", &json, &mut now, &mut bad));
+        let deals = segments.iter().find(|(k, _)| k.starts_with("deals/")).map(|(_, b)| b.clone()).unwrap_or_default();
+        assert!(!read_now("forecasts/000000", &deals, &mut now, &mut bad));
+        assert!(now == by_read && bad.is_empty(), "nothing read, nothing set aside");
+    }
+
     #[test]
     fn records_pointing_nowhere_are_set_aside_with_their_reason_and_the_rest_kept() {
         let mut ws = demo_ws(40);
