@@ -1,5 +1,6 @@
 //! What reading the database needs beyond the board, split off the first download
-//! (`wasm_split`, as the screens are) and fetched once the board is shown: the reader of
+//! (`wasm_split`, as the screens are) and fetched after the board is shown, when first
+//! needed (usually at once, by the first job or the undo lists): the reader of
 //! activities and leads (the first job after a load), the reader of every kind of segment
 //! in every encoding (segments an older build stored as JSON, which the first download
 //! cannot read), the cutter that stores a replace or a compaction as segments, other tabs'
