@@ -989,6 +989,12 @@ impl AppState {
             if changes.is_empty() && replace.is_none() {
                 return Ok(Outcome::Stored);
             }
+            // A replace is stored as the segments the reader's code cuts: fetched before
+            // anything shows as saving (a failed fetch stores and changes nothing).
+            let mut cutter = match (&replace, self.store.get_value()) {
+                (Some(_), Some(_)) => Some(super::reading::cutter().await.map_err(|_| tr(lang, K::ReaderMissing).to_string())?),
+                _ => None,
+            };
             let now_ms = js_sys::Date::now() as i64;
             self.clock.update_value(|c| stamp(&mut changes, c, now_ms));
             let big = changes.len() + replace.as_ref().map_or(0, |w| w.deals.len() + w.events.len());
@@ -999,10 +1005,6 @@ impl AppState {
             }
             let stored = match self.store.get_value() {
                 Some(store) => {
-                    let mut cutter = match &replace {
-                        Some(_) => Some(super::reading::cutter().await.map_err(|_| tr(lang, K::ReaderMissing).to_string())?),
-                        None => None,
-                    };
                     let mut next;
                     let op = match (&replace, &mut cutter) {
                         (Some(ws), Some(cutter)) => {
