@@ -3,7 +3,7 @@
 //! event log. Definitions are documented in docs/analytics.md.
 
 use super::flow::{DealFilter, Flow};
-use super::stats::{km_quantiles, quantile_select, Incidence, Outcome};
+use super::stats::{km_quantiles, km_quantiles_sorted, merged, quantile_select, radix_sort_by_key, Incidence, Outcome};
 use crate::domain::{Pipeline, StageKind, Workspace};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -517,7 +517,9 @@ impl ReportBuilder {
         }
         let ranks = flow.ranks;
         let q = &self.q;
-        let (mut all_ended, mut all_running): (Vec<i64>, Vec<i64>) = (Vec::new(), Vec::new());
+        // The open stages' measured visits, each stage's sorted by its own quantiles: the
+        // pipeline's median reads them merged rather than sorting them all again.
+        let (mut all_ended, mut all_running): (Vec<Vec<i64>>, Vec<i64>) = (Vec::new(), Vec::new());
         let stages: Vec<StageReport> = flow
             .stages
             .iter()
@@ -528,11 +530,12 @@ impl ReportBuilder {
                 let mut running = std::mem::take(&mut self.running[si]);
                 let (instant, longest) = (secs.iter().filter(|&&x| x == 0).count(), secs.iter().max().copied());
                 let measured = dwell_measured(secs.len(), instant);
+                let km = km_quantiles(&mut secs, &mut running, &[0.5, 0.75, 0.9]);
+                let completed = secs.len();
                 if s.kind == StageKind::Open && measured {
-                    all_ended.extend_from_slice(&secs);
+                    all_ended.push(secs);
                     all_running.extend_from_slice(&running);
                 }
-                let km = km_quantiles(&mut secs, &mut running, &[0.5, 0.75, 0.9]);
                 let km = |i: usize| km[i].filter(|_| measured).map(|x| x / DAY);
                 let (p50, p75, p90) = (km(0), km(1), km(2));
                 let mut open = std::mem::take(&mut self.open_visits[si]);
@@ -557,7 +560,7 @@ impl ReportBuilder {
                     _ => Vec::new(),
                 };
                 let dwell = Dwell {
-                    completed: secs.len(),
+                    completed,
                     instant,
                     running: running.len(),
                     p50,
@@ -600,7 +603,9 @@ impl ReportBuilder {
                 }
             })
             .collect();
-        let pipeline_median = km_quantiles(&mut all_ended, &mut all_running, &[0.5])[0].map(|x| x / DAY);
+        radix_sort_by_key(&mut all_running, |&x| x);
+        let n_ended = all_ended.iter().map(Vec::len).sum();
+        let pipeline_median = km_quantiles_sorted(n_ended, merged(&all_ended), &all_running, &[0.5])[0].map(|x| x / DAY);
         let bottlenecks = bottlenecks(&stages, pipeline_median);
         Report {
             as_of: q.as_of,
