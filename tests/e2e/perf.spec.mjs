@@ -11,7 +11,7 @@ test('analytics on 100k deals / ~1M events in wasm', async ({ page }) => {
   test.setTimeout(180_000);
   await openApp(page);
   const out = await page.evaluate(() => JSON.parse(window.wasmBindings.bench_analytics(100000)));
-  console.log(`wasm analytics: ${out.deals} deals, ${out.events} events: build ${out.build_ms} ms + report ${out.report_ms} ms = ${out.total_ms} ms (median of 3 from scratch; each run [build, report]: ${out.runs.map((r) => `[${r.join(', ')}]`).join(' ')}, the first in the browser's baseline code)`);
+  console.log(`wasm analytics: ${out.deals} deals, ${out.events} events: build ${out.build_ms} ms + report ${out.report_ms} ms = ${out.total_ms} ms (median of 3 from scratch; each run [build, report]: ${out.runs.map((r) => `[${r.join(', ')}]`).join(' ')}, the first in the browser's baseline code; the build's phases [deals, events and calls, lists]: ${out.phases.map((r) => `[${r.join(', ')}]`).join(' ')})`);
   expect(out.events).toBeGreaterThan(900000);
   expect(out.stages).toBe(6);
 });
