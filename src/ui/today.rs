@@ -6,7 +6,7 @@ use super::activities::{kind_label, TaskControls};
 use super::format;
 use super::state::{now, reports_in_slices, use_app, yield_to_browser, AppState, Sliced};
 use super::{href, View};
-use crate::domain::activity::agenda;
+use crate::domain::activity::AgendaBuilder;
 use crate::domain::{Activity, ActivityKind, Id, Opportunity};
 use crate::i18n::{fill, K};
 use leptos::prelude::*;
@@ -53,7 +53,7 @@ struct Day {
 }
 
 /// A section's count, None until the agenda is computed.
-fn count(day: Memo<Day>, pick: impl Fn(&Day) -> usize + Send + Sync + 'static) -> Memo<Option<usize>> {
+fn count(day: RwSignal<Day>, pick: impl Fn(&Day) -> usize + Send + Sync + 'static) -> Memo<Option<usize>> {
     Memo::new(move |_| day.with(|d| d.computed.then(|| pick(d))))
 }
 
@@ -62,6 +62,10 @@ const ICS_SLICE: usize = 2_000;
 
 /// Deals the stuck list's report reads per task (as the dashboard's).
 const STUCK_SLICE: usize = 10_000;
+
+/// Activities or deals the agenda reads per task (≈ 940,000 activities and 100,000 deals
+/// at 100,000 deals: ≈ 50 ms of wasm in one task).
+const AGENDA_SLICE: usize = 100_000;
 
 /// Rows a Today section lists: the first 100, oldest due first (the heading gives the
 /// count); a big pipeline has thousands.
@@ -81,29 +85,73 @@ pub fn Today() -> impl IntoView {
             o
         })
     });
-    // The page is drawn first and its agenda computed in the next task: at 100,000 deals
-    // the agenda is ≈ 50 ms of wasm, and with the page's drawing in one task opening Today
-    // held the page ≈ 150 ms.
+    // The page is drawn first and its agenda computed after it, a slice of records a task
+    // (`AgendaBuilder`): at 100,000 deals the agenda is ≈ 50 ms of wasm, and with the
+    // page's drawing in one task opening Today held the page ≈ 150 ms; in one task of its
+    // own, 70–107 ms.
     let ready = super::after_first_task();
-    let day = Memo::new(move |_| {
+    let day = RwSignal::new(Day::default());
+    let agenda_gen = StoredValue::new(0u64);
+    let shown_for = StoredValue::new(None::<String>);
+    Effect::new(move |_| {
+        let who = owner.get();
+        // Every change to the workspace computes the agenda again.
+        app.ws.with_lookup(|_, _| ());
+        let gen = agenda_gen.get_value() + 1;
+        agenda_gen.set_value(gen);
         // The agenda is the activities: none until they are read (every deal would look
         // idle).
         if !app.whole.get() || !ready.get() {
-            return Day::default();
+            day.set(Day::default());
+            return;
         }
-        let who = owner.get();
-        app.ws.with_lookup(|ws, at| {
-            let g = agenda(ws, at, None, (!who.is_empty()).then_some(who.as_str()), now(), format::tz_offset_min(), AHEAD_DAYS);
-            let row = |t: &Activity| Row { target: at.target_name(ws, &t.on()), task: t.clone() };
-            let stage = |d: &Opportunity| ws.pipeline(&d.pipeline).and_then(|p| p.stage(&d.stage)).map(|s| s.name.clone()).unwrap_or_default();
-            Day {
-                computed: true,
-                overdue: Section::of(g.overdue, row),
-                today: Section::of(g.today, row),
-                upcoming: Section::of(g.upcoming, row),
-                idle: Section::of(g.no_next_step, |d| (d.id.clone(), d.title.clone(), stage(d))),
+        // Another owner's lists are not left standing meanwhile; after a change to the
+        // workspace the lists shown stay until the new ones are in.
+        if shown_for.get_value().as_ref() != Some(&who) {
+            day.set(Day::default());
+        }
+        leptos::task::spawn_local(async move {
+            // Asked again, or the page was left.
+            let current = move || agenda_gen.try_get_value() == Some(gen);
+            let whose = (!who.is_empty()).then_some(who.as_str());
+            let (mut b, activities, deals) = app.ws.with_lookup_untracked(|ws, at| {
+                (AgendaBuilder::new(ws, at, None, whose, now(), format::tz_offset_min(), AHEAD_DAYS), ws.activities.len(), ws.deals.len())
+            });
+            // What was found is kept as positions: a workspace with fewer records than
+            // when it began (a purge) is one they no longer fit, and the step waits for
+            // the next computation, which the change asked for.
+            let fits = move |ws: &crate::domain::Workspace| ws.activities.len() >= activities && ws.deals.len() >= deals;
+            loop {
+                match app.ws.with_lookup_untracked(|ws, at| fits(ws).then(|| b.step(ws, at, AGENDA_SLICE))) {
+                    None => return,
+                    Some(true) => break,
+                    Some(false) => {
+                        yield_to_browser().await;
+                        if !current() {
+                            return;
+                        }
+                    }
+                }
             }
-        })
+            let computed = app.ws.with_lookup_untracked(|ws, at| {
+                fits(ws).then(|| {
+                    let g = b.finish(ws);
+                    let row = |t: &Activity| Row { target: at.target_name(ws, &t.on()), task: t.clone() };
+                    let stage = |d: &Opportunity| ws.pipeline(&d.pipeline).and_then(|p| p.stage(&d.stage)).map(|s| s.name.clone()).unwrap_or_default();
+                    Day {
+                        computed: true,
+                        overdue: Section::of(g.overdue, row),
+                        today: Section::of(g.today, row),
+                        upcoming: Section::of(g.upcoming, row),
+                        idle: Section::of(g.no_next_step, |d| (d.id.clone(), d.title.clone(), stage(d))),
+                    }
+                })
+            });
+            if let Some(d) = computed.filter(|_| current()) {
+                shown_for.set_value(Some(who));
+                day.set(d);
+            }
+        });
     });
     // Stuck deals of the pipeline on screen, from the same report the dashboard shows,
     // computed in slices after the lists are drawn: in the agenda's task it held the page

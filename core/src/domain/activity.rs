@@ -318,7 +318,8 @@ pub struct Agenda<'a> {
 /// open or closed deals alike (a promised call after a win is still promised), deals in an
 /// open stage without a next step. Looks `ahead_days` past today. A task's deal is found
 /// by position (`at`, which the app's model keeps current): mapping 100,000 deals by id
-/// for the few thousand open tasks was a third of the agenda's time.
+/// for the few thousand open tasks was a third of the agenda's time. (`AgendaBuilder`
+/// does the same a slice at a time.)
 pub fn agenda<'a>(
     ws: &'a super::workspace::Workspace,
     at: &super::lookup::Lookup,
@@ -328,68 +329,168 @@ pub fn agenda<'a>(
     tz_offset_min: i32,
     ahead_days: i64,
 ) -> Agenda<'a> {
-    use super::ids::{FxMap as HashMap, FxSet as HashSet};
-    use super::opportunity::Opportunity;
-    // Live deals (neither trashed nor in a trashed pipeline) of the pipeline asked for.
-    let gone: HashSet<&Id> = ws.pipelines.iter().filter(|p| p.deleted_at.is_some()).map(|p| &p.id).collect();
-    let in_scope = |d: &Opportunity| d.deleted_at.is_none() && !gone.contains(&d.pipeline) && pipeline.is_none_or(|p| &d.pipeline == p);
-    // Unmapped deals (a lookup the caller has not filled) are mapped here, once.
-    let unmapped: Option<HashMap<&Id, &Opportunity>> = at.deals.is_none().then(|| {
-        let mut m = HashMap::default();
-        m.reserve(ws.deals.len());
-        m.extend(ws.deals.iter().filter(|d| in_scope(d)).map(|d| (&d.id, d)));
-        m
-    });
-    let deal_in_scope = |id: &Id| match &unmapped {
-        Some(m) => m.contains_key(id),
-        None => at.deal(ws, id).is_some_and(|d| in_scope(d)),
-    };
-    let horizon = now + Duration::days(ahead_days.max(0) + 1);
-    let mut out = Agenda::default();
-    let mut with_task: HashSet<&Id> = HashSet::default();
-    // Tasks on a lead, an account or a contact belong to no pipeline: always on the agenda.
-    let mut tasks: Vec<&Activity> = ws
-        .activities
-        .iter()
-        .filter(|a| a.is_open_task() && (!matches!(a.on(), ActivityOn::Deal(_)) || deal_in_scope(&a.deal)))
-        .collect();
-    tasks.sort_by(|a, b| (a.at, &a.id).cmp(&(b.at, &b.id)));
-    for t in tasks {
-        if matches!(t.on(), ActivityOn::Deal(_)) {
-            with_task.insert(&t.deal);
-        }
-        if owner.is_some_and(|o| o != t.owner) {
-            continue;
-        }
-        match due_state(t.at, now, tz_offset_min) {
-            Due::Overdue => out.overdue.push(t),
-            Due::Today => out.today.push(t),
-            Due::Upcoming if t.at < horizon => out.upcoming.push(t),
-            Due::Upcoming => {}
-        }
-    }
-    // Each pipeline's open stages, by (pipeline, stage) id: one probe a deal instead of a
-    // search of the pipelines and their stages (at 100,000 deals most of the agenda's time).
-    // As those searches do, the first pipeline and the first stage with an id count.
-    let mut seen: HashSet<(&Id, &Id)> = HashSet::default();
-    let mut open: HashSet<(&Id, &Id)> = HashSet::default();
-    let mut pipelines: HashSet<&Id> = HashSet::default();
-    for p in ws.pipelines.iter().filter(|p| pipelines.insert(&p.id)) {
-        for s in p.stages.iter().filter(|s| seen.insert((&p.id, &s.id))) {
-            if s.kind == super::pipeline::StageKind::Open {
-                open.insert((&p.id, &s.id));
+    let mut b = AgendaBuilder::new(ws, at, pipeline, owner, now, tz_offset_min, ahead_days);
+    while !b.step(ws, at, usize::MAX) {}
+    b.finish(ws)
+}
+
+/// `agenda` a slice at a time (`step`), so the app can let the browser in between: at
+/// 100,000 deals the agenda reads ≈ 940,000 activities for ≈ 14,000 open tasks, and in
+/// one task it held the page ≈ 50 ms of wasm. What it has found is kept as positions, so
+/// each step borrows the workspace anew; each must be handed the same, unchanged one.
+pub struct AgendaBuilder {
+    pipeline: Option<Id>,
+    owner: Option<String>,
+    now: DateTime<Utc>,
+    tz_offset_min: i32,
+    horizon: DateTime<Utc>,
+    /// Trashed pipelines: their deals are out of scope.
+    gone: super::ids::FxSet<Id>,
+    /// The deals in scope by id, when the caller's lookup does not map deals.
+    unmapped: Option<super::ids::FxSet<Id>>,
+    /// Each pipeline's open stages: two probes a deal instead of a search of the pipelines
+    /// and their stages (at 100,000 deals that was most of the agenda's time). As those
+    /// searches do, the first pipeline and the first stage with an id count.
+    open: super::ids::FxMap<Id, super::ids::FxSet<Id>>,
+    activity: usize,
+    /// Open tasks in scope (positions in the activities), in time order once all are read.
+    tasks: Vec<usize>,
+    sorted: bool,
+    overdue: Vec<usize>,
+    today: Vec<usize>,
+    upcoming: Vec<usize>,
+    /// Deals with an open task in scope, whoever's it is.
+    with_task: super::ids::FxSet<Id>,
+    deal: usize,
+    idle: Vec<usize>,
+}
+
+impl AgendaBuilder {
+    pub fn new(
+        ws: &super::workspace::Workspace,
+        at: &super::lookup::Lookup,
+        pipeline: Option<&Id>,
+        owner: Option<&str>,
+        now: DateTime<Utc>,
+        tz_offset_min: i32,
+        ahead_days: i64,
+    ) -> AgendaBuilder {
+        use super::ids::FxSet;
+        let gone: FxSet<Id> = ws.pipelines.iter().filter(|p| p.deleted_at.is_some()).map(|p| p.id.clone()).collect();
+        let mut seen: FxSet<(&Id, &Id)> = FxSet::default();
+        let mut pipelines: FxSet<&Id> = FxSet::default();
+        let mut open: super::ids::FxMap<Id, FxSet<Id>> = Default::default();
+        for p in ws.pipelines.iter().filter(|p| pipelines.insert(&p.id)) {
+            let stages = open.entry(p.id.clone()).or_default();
+            for s in p.stages.iter().filter(|s| seen.insert((&p.id, &s.id))) {
+                if s.kind == super::pipeline::StageKind::Open {
+                    stages.insert(s.id.clone());
+                }
             }
         }
+        let mut b = AgendaBuilder {
+            pipeline: pipeline.cloned(),
+            owner: owner.map(str::to_string),
+            now,
+            tz_offset_min,
+            horizon: now + Duration::days(ahead_days.max(0) + 1),
+            gone,
+            unmapped: None,
+            open,
+            activity: 0,
+            tasks: Vec::new(),
+            sorted: false,
+            overdue: Vec::new(),
+            today: Vec::new(),
+            upcoming: Vec::new(),
+            with_task: FxSet::default(),
+            deal: 0,
+            idle: Vec::new(),
+        };
+        // Unmapped deals (a lookup the caller has not filled) are mapped here, once.
+        if at.deals.is_none() {
+            b.unmapped = Some(ws.deals.iter().filter(|d| b.in_scope(d)).map(|d| d.id.clone()).collect());
+        }
+        b
     }
-    let open_stage = |d: &Opportunity| open.contains(&(&d.pipeline, &d.stage));
-    let mut idle: Vec<&Opportunity> = ws
-        .deals
-        .iter()
-        .filter(|d| owner.is_none_or(|o| o == d.owner) && in_scope(d) && open_stage(d) && !with_task.contains(&d.id))
-        .collect();
-    idle.sort_by(|a, b| (a.updated_at, &a.id).cmp(&(b.updated_at, &b.id)));
-    out.no_next_step = idle;
-    out
+
+    /// Live (neither trashed nor in a trashed pipeline) and of the pipeline asked for.
+    fn in_scope(&self, d: &super::opportunity::Opportunity) -> bool {
+        d.deleted_at.is_none() && !self.gone.contains(&d.pipeline) && self.pipeline.as_ref().is_none_or(|p| &d.pipeline == p)
+    }
+
+    fn deal_in_scope(&self, ws: &super::workspace::Workspace, at: &super::lookup::Lookup, id: &Id) -> bool {
+        match &self.unmapped {
+            Some(ids) => ids.contains(id),
+            None => at.deal(ws, id).is_some_and(|d| self.in_scope(d)),
+        }
+    }
+
+    /// Reads up to `budget` more activities or deals (the open tasks' sort counts one a
+    /// task); true once the agenda is complete.
+    pub fn step(&mut self, ws: &super::workspace::Workspace, at: &super::lookup::Lookup, budget: usize) -> bool {
+        let mut left = budget;
+        while left > 0 && self.activity < ws.activities.len() {
+            let a = &ws.activities[self.activity];
+            // Tasks on a lead, an account or a contact belong to no pipeline: always on the
+            // agenda.
+            if a.is_open_task() && (!matches!(a.on(), ActivityOn::Deal(_)) || self.deal_in_scope(ws, at, &a.deal)) {
+                self.tasks.push(self.activity);
+            }
+            self.activity += 1;
+            left -= 1;
+        }
+        if self.activity < ws.activities.len() {
+            return false;
+        }
+        if !self.sorted {
+            let acts = &ws.activities;
+            self.tasks.sort_by(|&x, &y| (acts[x].at, &acts[x].id).cmp(&(acts[y].at, &acts[y].id)));
+            for &i in &self.tasks {
+                let t = &acts[i];
+                if matches!(t.on(), ActivityOn::Deal(_)) {
+                    self.with_task.insert(t.deal.clone());
+                }
+                if self.owner.as_ref().is_some_and(|o| *o != t.owner) {
+                    continue;
+                }
+                match due_state(t.at, self.now, self.tz_offset_min) {
+                    Due::Overdue => self.overdue.push(i),
+                    Due::Today => self.today.push(i),
+                    Due::Upcoming if t.at < self.horizon => self.upcoming.push(i),
+                    Due::Upcoming => {}
+                }
+            }
+            self.sorted = true;
+            left = left.saturating_sub(self.tasks.len());
+        }
+        while left > 0 && self.deal < ws.deals.len() {
+            let d = &ws.deals[self.deal];
+            if self.owner.as_ref().is_none_or(|o| *o == d.owner)
+                && self.in_scope(d)
+                && self.open.get(&d.pipeline).is_some_and(|stages| stages.contains(&d.stage))
+                && !self.with_task.contains(&d.id)
+            {
+                self.idle.push(self.deal);
+            }
+            self.deal += 1;
+            left -= 1;
+        }
+        self.deal >= ws.deals.len()
+    }
+
+    /// The agenda (complete once `step` said so), of the workspace it was stepped through.
+    pub fn finish(mut self, ws: &super::workspace::Workspace) -> Agenda<'_> {
+        let deals = &ws.deals;
+        self.idle.sort_by(|&x, &y| (deals[x].updated_at, &deals[x].id).cmp(&(deals[y].updated_at, &deals[y].id)));
+        let tasks = |v: Vec<usize>| v.into_iter().map(|i| &ws.activities[i]).collect();
+        Agenda {
+            overdue: tasks(self.overdue),
+            today: tasks(self.today),
+            upcoming: tasks(self.upcoming),
+            no_next_step: self.idle.into_iter().map(|i| &deals[i]).collect(),
+        }
+    }
 }
 
 #[cfg(test)]
@@ -529,11 +630,22 @@ mod tests {
     }
 
     /// The agenda with the deals mapped by position (as the app's model keeps them) and
-    /// with them unmapped (mapped by the agenda itself): the same.
+    /// with them unmapped (mapped by the agenda itself): the same. And built a slice at a
+    /// time, as the app does (1, 2 or 5 records a step: every phase cut somewhere): the same.
     fn agenda_both<'a>(ws: &'a crate::domain::Workspace, p: Option<&Id>, owner: Option<&str>, now: DateTime<Utc>) -> Agenda<'a> {
         use crate::domain::Lookup;
-        let g = agenda(ws, &Lookup::of(ws), p, owner, now, 0, 7);
+        let at = Lookup::of(ws);
+        let g = agenda(ws, &at, p, owner, now, 0, 7);
         assert_eq!(g, agenda(ws, &Lookup::default(), p, owner, now, 0, 7));
+        for budget in [1, 2, 5] {
+            let mut b = AgendaBuilder::new(ws, &at, p, owner, now, 0, 7);
+            let mut steps = 1;
+            while !b.step(ws, &at, budget) {
+                steps += 1;
+            }
+            assert!(steps > 1 || ws.activities.len() + ws.deals.len() <= budget, "sliced in {steps} steps");
+            assert_eq!(b.finish(ws), g, "a step {budget} records");
+        }
         g
     }
 
