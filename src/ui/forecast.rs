@@ -42,6 +42,17 @@ pub fn ForecastPage() -> impl IntoView {
     // Forecast as of another moment than now: the newest change of a history that has
     // stopped (an old dataset), on the user's request.
     let as_of_at = RwSignal::new(None::<i64>);
+    // Until the user picks a period, the page's default follows the moment forecast from:
+    // chosen by today's date, the rest of December on the 1st would be the last day of a
+    // history that stopped on 31 December, and read $0.
+    let horizon_picked = StoredValue::new(false);
+    let set_as_of = move |t: Option<i64>| {
+        as_of_at.set(t);
+        if !horizon_picked.get_value() {
+            let at = t.and_then(|t| chrono::DateTime::from_timestamp(t, 0)).unwrap_or_else(now);
+            horizon.set(crate::forecast::default_horizon(at));
+        }
+    };
     let conv_stage = RwSignal::new(String::new());
     let conv_points = RwSignal::new(5.0f64);
     let fast_stage = RwSignal::new(String::new());
@@ -193,12 +204,15 @@ pub fn ForecastPage() -> impl IntoView {
             <div class="controls">
                 <label class="field">
                     <span>{move || app.t(K::ForecastPeriod)}</span>
-                    <select on:change=move |ev| horizon.set(match event_target_value(&ev).as_str() {
-                        "30" => Horizon::Days30,
-                        "90" => Horizon::Days90,
-                        "quarter" => Horizon::RestOfQuarter,
-                        _ => Horizon::RestOfMonth,
-                    })>
+                    <select on:change=move |ev| {
+                        horizon_picked.set_value(true);
+                        horizon.set(match event_target_value(&ev).as_str() {
+                            "30" => Horizon::Days30,
+                            "90" => Horizon::Days90,
+                            "quarter" => Horizon::RestOfQuarter,
+                            _ => Horizon::RestOfMonth,
+                        })
+                    }>
                         <option value="month" selected=move || horizon.get() == Horizon::RestOfMonth>{move || app.t(K::RestOfMonth)}</option>
                         <option value="quarter" selected=move || horizon.get() == Horizon::RestOfQuarter>{move || app.t(K::RestOfQuarter)}</option>
                         <option value="30" selected=move || horizon.get() == Horizon::Days30>{move || app.t(K::Next30)}</option>
@@ -210,7 +224,7 @@ pub fn ForecastPage() -> impl IntoView {
                 <p class="banner" role="note">
                     {fill(app.t(K::ForecastAsOfNote), &[("date", date(t.date_naive()))])}
                     " "
-                    <button type="button" class="link" on:click=move |_| as_of_at.set(None)>{app.t(K::ForecastFromToday)}</button>
+                    <button type="button" class="link" on:click=move |_| set_as_of(None)>{app.t(K::ForecastFromToday)}</button>
                 </p>
             })}
             {move || results.with(|r| r.as_ref().and_then(|r| r.forecast.stale_since.map(|t| (t, r.forecast.expected_open + r.forecast.expected_new))))
@@ -223,7 +237,7 @@ pub fn ForecastPage() -> impl IntoView {
                             ("n", ((now().timestamp() - t) / 86_400).to_string()),
                             ("total", money(total)),
                         ])}</p>
-                        <button type="button" on:click=move |_| as_of_at.set(Some(t))>{fill(app.t(K::ForecastFromThen), &[("date", date(at.date_naive()))])}</button>
+                        <button type="button" on:click=move |_| set_as_of(Some(t))>{fill(app.t(K::ForecastFromThen), &[("date", date(at.date_naive()))])}</button>
                     </div>
                 })}
             {move || progress.get().map(|p| view! {
