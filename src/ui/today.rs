@@ -118,8 +118,8 @@ pub fn Today() -> impl IntoView {
                 (AgendaBuilder::new(ws, at, None, whose, now(), format::tz_offset_min(), AHEAD_DAYS), ws.activities.len(), ws.deals.len())
             });
             // What was found is kept as positions: a workspace with fewer records than
-            // when it began (a purge) is one they no longer fit, and the step waits for
-            // the next computation, which the change asked for.
+            // when it began (a purge) is one they no longer fit, and this computation
+            // gives way to the one the change asked for.
             let fits = move |ws: &crate::domain::Workspace| ws.activities.len() >= activities && ws.deals.len() >= deals;
             loop {
                 match app.ws.with_lookup_untracked(|ws, at| fits(ws).then(|| b.step(ws, at, AGENDA_SLICE))) {

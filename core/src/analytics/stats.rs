@@ -141,7 +141,7 @@ impl Incidence {
     /// `s` (read as (time, outcome) by `get`) must be sorted by time. One pass over the
     /// distinct times: the point estimates and the variance's prefix sums are computed as
     /// each time's counts are known (at 100,000 subjects, tables of every step kept between
-    /// passes were ≈ 8 MB written and read again, ≈ 40 % of the estimate's time).
+    /// passes were ≈ 8 MB written and read again).
     fn from_sorted_by<T>(s: &[T], get: impl Fn(&T) -> (f64, Outcome)) -> Incidence {
         let n = s.len();
         let mut steps = Vec::new();
