@@ -504,10 +504,14 @@ def main():
             duck = statistics.median(times)
             out = json.loads(subprocess.run([funnel, "bench", export, "--as-of", as_of_day, "--runs", "5"],
                                             check=True, capture_output=True, text=True).stdout)
-            ours, indexed = out["median_ms"], out["report_on_index_ms"]
+            ours, placed, indexed = out["median_ms"], out["median_placed_ms"], out["report_on_index_ms"]
             print(f"bench {out['deals']} deals / {out['events']} events (median of 5):\n"
                   f"  duckdb SQL on loaded tables:          {duck:8.1f} ms\n"
-                  f"  funnelscope, index + report:          {ours:8.1f} ms  ratio {ours / duck:.3f}\n"
+                  f"  funnelscope, index + report, each record's deal where opening found it (the app's path):\n"
+                  f"                                        {placed:8.1f} ms  ratio {placed / duck:.3f}  (target <= 0.10)\n"
+                  f"  funnelscope, index + report, each record's deal found by its id:\n"
+                  f"                                        {ours:8.1f} ms  ratio {ours / duck:.3f}\n"
+                  f"    (finding every record's deal, part of checking the records on opening: {out['places_find_ms']:.1f} ms)\n"
                   f"  funnelscope, report on kept index:    {indexed:8.1f} ms  ratio {indexed / duck:.3f}  (target <= 0.333)")
 
 

@@ -335,41 +335,67 @@ fn run(args: Args) -> Result<(), String> {
             eprintln!("load+parse: {:.0} ms", t.elapsed().as_secs_f64() * 1000.0);
             let p = pick_pipeline(&ws, None)?;
             let q = query(&args)?;
-            // Two figures: the full computation from the workspace (index + report), and
-            // the report alone on an index the app keeps current as events arrive.
-            let (mut full, mut on_index) = (Vec::new(), Vec::new());
+            // The figures: the full computation from the workspace (index + report), each
+            // record's deal found by its id, and the same with each record's deal where
+            // opening found it (`Places`: the app's path; finding them is part of checking
+            // the records on opening, timed apart here); the report alone on an index the
+            // app keeps current as events arrive.
+            let t = Instant::now();
+            let places = funnelscope::domain::Places::find(&ws);
+            let places_ms = t.elapsed().as_secs_f64() * 1000.0;
+            let (mut full, mut placed, mut on_index) = (Vec::new(), Vec::new(), Vec::new());
             // The index's build by phase: deals (copied, labels interned), events and calls
-            // (each one's deal and stage found), the per-deal lists.
-            let mut phases: [Vec<f64>; 3] = Default::default();
-            for _ in 0..runs {
-                let t = Instant::now();
-                let mut b = funnelscope::analytics::flow::FlowBuilder::new(&ws, p);
-                b.step(&ws, ws.deals.len().saturating_mul(5));
-                phases[0].push(t.elapsed().as_secs_f64() * 1000.0);
-                let t_records = Instant::now();
-                while !b.step(&ws, usize::MAX) {}
-                phases[1].push(t_records.elapsed().as_secs_f64() * 1000.0);
-                let t_lists = Instant::now();
-                let flow = b.finish();
-                phases[2].push(t_lists.elapsed().as_secs_f64() * 1000.0);
-                let t_index = Instant::now();
-                let r = funnelscope::analytics::report_on(&flow, &q);
-                full.push(t.elapsed().as_secs_f64() * 1000.0);
-                on_index.push(t_index.elapsed().as_secs_f64() * 1000.0);
-                std::hint::black_box(r);
+            // (each one's deal and stage found), the per-deal lists; the events and calls
+            // again with places.
+            let mut phases: [Vec<f64>; 4] = Default::default();
+            for run in 0..runs {
+                // Alternating which goes first, so neither always meets a warm cache.
+                for with_places in [run % 2 == 0, run % 2 != 0] {
+                    let t = Instant::now();
+                    let mut b = match (&places, with_places) {
+                        (Some(at), true) => funnelscope::analytics::flow::FlowBuilder::with_places(&ws, p, at.clone()),
+                        _ => funnelscope::analytics::flow::FlowBuilder::new(&ws, p),
+                    };
+                    // The clone of the places is not the app's (it hands them over): not timed.
+                    let t = if with_places { Instant::now() } else { t };
+                    b.step(&ws, ws.deals.len().saturating_mul(5));
+                    let deals_ms = t.elapsed().as_secs_f64() * 1000.0;
+                    let t_records = Instant::now();
+                    while !b.step(&ws, usize::MAX) {}
+                    let records_ms = t_records.elapsed().as_secs_f64() * 1000.0;
+                    let t_lists = Instant::now();
+                    let flow = b.finish();
+                    let lists_ms = t_lists.elapsed().as_secs_f64() * 1000.0;
+                    let t_index = Instant::now();
+                    let r = funnelscope::analytics::report_on(&flow, &q);
+                    let all_ms = t.elapsed().as_secs_f64() * 1000.0;
+                    std::hint::black_box(r);
+                    if with_places {
+                        placed.push(all_ms);
+                        phases[3].push(records_ms);
+                    } else {
+                        full.push(all_ms);
+                        on_index.push(t_index.elapsed().as_secs_f64() * 1000.0);
+                        phases[0].push(deals_ms);
+                        phases[1].push(records_ms);
+                        phases[2].push(lists_ms);
+                    }
+                }
             }
             let median = |v: &mut Vec<f64>| {
                 v.sort_by(f64::total_cmp);
-                v[v.len() / 2]
+                v.get(v.len() / 2).copied().unwrap_or(f64::NAN)
             };
             println!(
-                "{{\"deals\": {}, \"events\": {}, \"runs\": {runs}, \"median_ms\": {:.1}, \"report_on_index_ms\": {:.1}, \"index_deals_ms\": {:.1}, \"index_records_ms\": {:.1}, \"index_lists_ms\": {:.1}}}",
+                "{{\"deals\": {}, \"events\": {}, \"runs\": {runs}, \"median_ms\": {:.1}, \"median_placed_ms\": {:.1}, \"places_find_ms\": {places_ms:.1}, \"report_on_index_ms\": {:.1}, \"index_deals_ms\": {:.1}, \"index_records_ms\": {:.1}, \"index_records_placed_ms\": {:.1}, \"index_lists_ms\": {:.1}}}",
                 ws.deals.len(),
                 ws.events.len(),
                 median(&mut full),
+                median(&mut placed),
                 median(&mut on_index),
                 median(&mut phases[0]),
                 median(&mut phases[1]),
+                median(&mut phases[3]),
                 median(&mut phases[2])
             );
             Ok(())
@@ -407,11 +433,13 @@ fn run(args: Args) -> Result<(), String> {
                 let decode = ms(t);
                 let t = Instant::now();
                 let settings = Workspace { settings: ws.settings.clone(), ..Workspace::default() };
-                let read = funnelscope::io::segments::finish(read, settings, &[], &mut bad);
+                let (read, places) = funnelscope::io::segments::finish(read, settings, &[], &mut bad);
                 let assemble = ms(t);
                 let t = Instant::now();
                 let mut model = funnelscope::analytics::Model::default();
-                model.replace(read);
+                let mut b = funnelscope::analytics::model::ModelBuilder::new(read, places, None);
+                while !b.step(usize::MAX) {}
+                b.finish(&mut model);
                 let model_ms = ms(t);
                 let t = Instant::now();
                 let mut reader = funnelscope::io::segments::RestReader::new(rest);

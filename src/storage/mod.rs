@@ -216,6 +216,9 @@ pub enum OpenError {
 
 pub struct Loaded {
     pub workspace: Workspace,
+    /// Where each log record's deal sits in `workspace`, as checking it found them (for the
+    /// analytics index).
+    pub places: Option<crate::domain::Places>,
     pub rev: u64,
     pub quarantined: Vec<Quarantined>,
     /// Loose records and removed ids read: from `COMPACT_AT` on, worth a cut.
@@ -481,9 +484,9 @@ impl Store {
                 None => break,
             }
         }
-        let ws = segments::finish(ws, loose_ws, &removed, &mut bad);
+        let (ws, places) = segments::finish(ws, loose_ws, &removed, &mut bad);
         mark("fs:loaded");
-        Ok(Loaded { workspace: ws, rev, quarantined: bad, loose, legacy, rest })
+        Ok(Loaded { workspace: ws, places, rev, quarantined: bad, loose, legacy, rest })
     }
 
     fn has_store(&self, name: &str) -> bool {

@@ -484,7 +484,7 @@ impl AppState {
         };
         self.clock.update_value(|c| c.observe(ws.max_seq()));
         let wanted = self.pipeline.get_untracked();
-        let shown = self.install(ws, wanted).await;
+        let shown = self.install(ws, loaded.places, wanted).await;
         self.quarantined.set(loaded.quarantined);
         self.show_pipeline(shown);
         match rest {
@@ -532,9 +532,10 @@ impl AppState {
     /// Memory becomes a whole new workspace: its positions and index are built a slice at a
     /// time, the browser let in between (a load or a replace of 100,000 deals built them in
     /// one task of ≈ 400–650 ms), and put in place at once. Returns the pipeline shown:
-    /// `wanted` if it exists, else the first.
-    async fn install(&self, ws: Workspace, wanted: Option<Id>) -> Option<Id> {
-        let mut b = ModelBuilder::new(ws, wanted);
+    /// `wanted` if it exists, else the first. `places`: where each log record's deal sits,
+    /// when the load found them.
+    async fn install(&self, ws: Workspace, places: Option<crate::domain::Places>, wanted: Option<Id>) -> Option<Id> {
+        let mut b = ModelBuilder::new(ws, places, wanted);
         while !b.step(MODEL_SLICE) {
             yield_to_browser().await;
         }
@@ -1047,7 +1048,7 @@ impl AppState {
                             self.history.with_untracked(crate::storage::save_history);
                             self.clock.update_value(|c| c.observe(ws.max_seq()));
                             let first = ws.pipelines.first().map(|p| p.id.clone());
-                            let shown = self.install(ws, first).await;
+                            let shown = self.install(ws, None, first).await;
                             self.rev.set_value(new_rev);
                             self.show_pipeline(shown);
                             self.announce(new_rev, None);

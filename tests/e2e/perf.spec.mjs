@@ -11,8 +11,10 @@ test('analytics on 100k deals / ~1M events in wasm', async ({ page }) => {
   test.setTimeout(180_000);
   await openApp(page);
   const out = await page.evaluate(() => JSON.parse(window.wasmBindings.bench_analytics(100000)));
-  console.log(`wasm analytics: ${out.deals} deals, ${out.events} events: build ${out.build_ms} ms + report ${out.report_ms} ms = ${out.total_ms} ms (median of 3 from scratch; each run [build, report]: ${out.runs.map((r) => `[${r.join(', ')}]`).join(' ')}, the first in the browser's baseline code; the build's phases [deals, events and calls, lists]: ${out.phases.map((r) => `[${r.join(', ')}]`).join(' ')})`);
+  const line = (o) => `build ${o.build_ms} ms + report ${o.report_ms} ms = ${o.total_ms} ms (median of 3 from scratch; each run [build, report]: ${o.runs.map((r) => `[${r.join(', ')}]`).join(' ')}, the first in the browser's baseline code; the build's phases [deals, events and calls, lists]: ${o.phases.map((r) => `[${r.join(', ')}]`).join(' ')})`;
+  console.log(`wasm analytics: ${out.deals} deals, ${out.events} events:\n  each record's deal where opening found it (the app's path): ${line(out.placed)}\n  each record's deal found by its id: ${line(out.by_ids)}\n  finding them (done by opening while it checks the records): ${out.places_find_ms} ms`);
   expect(out.events).toBeGreaterThan(900000);
+  expect(out.places_found).toBe(true);
   expect(out.stages).toBe(6);
 });
 

@@ -4,7 +4,7 @@
 //! then kept current by `apply`ing each stored change, so the app never re-reads the
 //! string-keyed workspace on a move.
 
-use crate::domain::{CategoryChange, Change, ForecastCategory, Id, Opportunity, Pipeline, StageChange, StageKind, Workspace};
+use crate::domain::{CategoryChange, Change, ForecastCategory, Id, Opportunity, Pipeline, Places, StageChange, StageKind, Workspace};
 
 use crate::domain::ids::{FxMap, FxSet, IdIndex};
 
@@ -163,7 +163,8 @@ impl Flow {
         }
     }
 
-    fn put_deal(&mut self, d: &Opportunity) {
+    /// Adds (or, its id seen before, replaces) a deal's row; returns its number.
+    fn put_deal(&mut self, d: &Opportunity) -> u32 {
         let row = DealRow {
             id: d.id.clone(),
             title: d.title.clone(),
@@ -178,11 +179,15 @@ impl Flow {
             probability: d.probability,
         };
         match self.deal_lookup.insert(&d.id) {
-            (i, false) => self.deals[i as usize] = row,
-            (_, true) => {
+            (i, false) => {
+                self.deals[i as usize] = row;
+                i
+            }
+            (i, true) => {
                 self.deals.push(row);
                 self.events.push_list();
                 self.categories.push_list();
+                i
             }
         }
     }
@@ -488,7 +493,13 @@ pub struct FlowBuilder {
     call: usize,
     events: Vec<(u32, i64, u16)>,
     calls: Vec<(u32, i64, ForecastCategory)>,
+    /// Where each log record's deal sits in the workspace, when known (`with_places`), and
+    /// then by that position each deal's number here (`NONE`: not in this index).
+    places: Option<Places>,
+    number_at: Vec<u32>,
 }
+
+const NONE: u32 = u32::MAX;
 
 impl FlowBuilder {
     pub fn new(ws: &Workspace, pipeline: &Pipeline) -> FlowBuilder {
@@ -500,7 +511,18 @@ impl FlowBuilder {
         // Sized once for every record of the logs (other pipelines' too: an upper bound),
         // not grown by doubling and copying as they are read.
         let (events, calls) = (Vec::with_capacity(ws.events.len()), Vec::with_capacity(ws.category_changes.len()));
-        FlowBuilder { flow, deal: 0, event: 0, call: 0, events, calls }
+        FlowBuilder { flow, deal: 0, event: 0, call: 0, events, calls, places: None, number_at: Vec::new() }
+    }
+
+    /// `new`, each record's deal taken from `places` rather than found by its id (when they
+    /// fit `ws`; else by id as `new` does).
+    pub fn with_places(ws: &Workspace, pipeline: &Pipeline, places: Places) -> FlowBuilder {
+        let mut b = FlowBuilder::new(ws, pipeline);
+        if places.fits(ws) {
+            b.places = Some(places);
+            b.number_at = vec![NONE; ws.deals.len()];
+        }
+        b
     }
 
     /// Reads up to `budget` more records (a deal counts as 5: its labels are interned and
@@ -512,7 +534,10 @@ impl FlowBuilder {
         while left > 0 && self.deal < ws.deals.len() {
             let d = &ws.deals[self.deal];
             if d.pipeline == flow.pipeline && d.deleted_at.is_none() {
-                flow.put_deal(d);
+                let n = flow.put_deal(d);
+                if let Some(at) = self.number_at.get_mut(self.deal) {
+                    *at = n;
+                }
             }
             self.deal += 1;
             left = left.saturating_sub(5);
@@ -520,22 +545,46 @@ impl FlowBuilder {
         let upto = |at: usize, len: usize, left: usize| len.min(at.saturating_add(left));
         let end = upto(self.event, ws.events.len(), left);
         let events = &ws.events[self.event..end];
-        let mut each = events.iter();
-        flow.deal_lookup.each(events.iter().map(|e| &e.opportunity), |d| {
-            let Some(e) = each.next() else { return };
-            if let (Some(d), Some(s)) = (d, flow.stage(&e.to)) {
-                self.events.push((d, e.at.timestamp(), s));
+        match self.places.as_ref().and_then(|p| p.events().get(self.event..end)) {
+            Some(at) => {
+                for (e, &p) in events.iter().zip(at) {
+                    let d = self.number_at.get(p as usize).copied().unwrap_or(NONE);
+                    if let (true, Some(s)) = (d != NONE, flow.stage(&e.to)) {
+                        self.events.push((d, e.at.timestamp(), s));
+                    }
+                }
             }
-        });
+            None => {
+                let mut each = events.iter();
+                flow.deal_lookup.each(events.iter().map(|e| &e.opportunity), |d| {
+                    let Some(e) = each.next() else { return };
+                    if let (Some(d), Some(s)) = (d, flow.stage(&e.to)) {
+                        self.events.push((d, e.at.timestamp(), s));
+                    }
+                });
+            }
+        }
         left -= end - self.event;
         self.event = end;
         let end = upto(self.call, ws.category_changes.len(), left);
         let calls = &ws.category_changes[self.call..end];
-        let mut each = calls.iter();
-        flow.deal_lookup.each(calls.iter().map(|c| &c.opportunity), |d| {
-            let (Some(d), Some(c)) = (d, each.next()) else { return };
-            self.calls.push((d, c.at.timestamp(), c.category));
-        });
+        match self.places.as_ref().and_then(|p| p.calls().get(self.call..end)) {
+            Some(at) => {
+                for (c, &p) in calls.iter().zip(at) {
+                    let d = self.number_at.get(p as usize).copied().unwrap_or(NONE);
+                    if d != NONE {
+                        self.calls.push((d, c.at.timestamp(), c.category));
+                    }
+                }
+            }
+            None => {
+                let mut each = calls.iter();
+                flow.deal_lookup.each(calls.iter().map(|c| &c.opportunity), |d| {
+                    let (Some(d), Some(c)) = (d, each.next()) else { return };
+                    self.calls.push((d, c.at.timestamp(), c.category));
+                });
+            }
+        }
         self.call = end;
         self.deal >= ws.deals.len() && self.event >= ws.events.len() && self.call >= ws.category_changes.len()
     }
@@ -600,6 +649,49 @@ mod tests {
                 assert_eq!(lists.entries(), model.iter().map(Vec::len).sum::<usize>());
             }
             assert!(compactions >= 2, "seed {seed}: compacted {compactions} times");
+        }
+    }
+
+    /// Built with each record's deal taken from `Places`, the index is the one built by
+    /// ids, for every pipeline of a workspace whose deals are in two pipelines, some in the
+    /// trash, with an event to a stage no pipeline has: such records land nowhere either
+    /// way. Places that do not fit the workspace (one event fewer) are not used.
+    #[test]
+    fn built_from_places_equals_built_from_ids() {
+        let now = chrono::DateTime::parse_from_rfc3339("2026-11-27T00:00:00Z").map(|t| t.with_timezone(&chrono::Utc)).unwrap_or_default();
+        let mut ws = crate::domain::demo::generate(150, 3, 9, now, crate::domain::Lang::En);
+        let mut other = ws.pipelines[0].clone();
+        other.id = Id::from("second-pipeline");
+        let second = other.id.clone();
+        ws.pipelines.push(other);
+        for (i, d) in ws.deals.iter_mut().enumerate() {
+            match i % 7 {
+                0 => d.pipeline = second.clone(),
+                3 => d.deleted_at = Some(now),
+                _ => {}
+            }
+        }
+        ws.events[10].to = Id::from("no-such-stage");
+        let Some(places) = Places::find(&ws) else { panic!("the demo's deals have distinct ids") };
+        let mut fewer = ws.clone();
+        fewer.events.pop();
+        let stale = Places::find(&fewer).unwrap_or_default();
+        assert!(!stale.fits(&ws) && places.fits(&ws));
+        // Two deals with one id, or an event of no deal: no places (an id stands for the last).
+        let mut twice = ws.clone();
+        twice.deals.push(twice.deals[1].clone());
+        let mut orphan = ws.clone();
+        orphan.events[5].opportunity = Id::from("no-such-deal");
+        assert_eq!((Places::find(&twice), Places::find(&orphan)), (None, None));
+        for p in &ws.pipelines {
+            let by_id = Flow::build(&ws, p);
+            for given in [places.clone(), stale.clone()] {
+                let mut b = FlowBuilder::with_places(&ws, p, given);
+                while !b.step(&ws, 97) {}
+                let f = b.finish();
+                assert_eq!((&f.deals, &f.events, &f.categories), (&by_id.deals, &by_id.events, &by_id.categories), "{}", p.id);
+            }
+            assert!(by_id.deals.len() > 20 && by_id.events.entries() > 60 && by_id.categories.entries() > 0, "{}", p.id);
         }
     }
 

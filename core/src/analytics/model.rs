@@ -5,7 +5,7 @@
 use super::flow::FlowBuilder;
 use super::Flow;
 use crate::domain::lookup::LookupBuilder;
-use crate::domain::{Change, Id, Lookup, Workspace};
+use crate::domain::{Change, Id, Lookup, Places, Workspace};
 use crate::domain::ids::FxSet;
 
 #[derive(Clone, Debug, Default)]
@@ -60,7 +60,7 @@ impl Model {
     /// Everything replaced (a load, a replace, a restore); the shown pipeline stays if it
     /// still exists. Returns what is shown. (`ModelBuilder` does the same a slice at a time.)
     pub fn replace(&mut self, ws: Workspace) -> Option<Id> {
-        let mut b = ModelBuilder::new(ws, self.pipeline.clone());
+        let mut b = ModelBuilder::new(ws, None, self.pipeline.clone());
         while !b.step(usize::MAX) {}
         b.finish(self)
     }
@@ -158,10 +158,15 @@ pub struct ModelBuilder {
 }
 
 impl ModelBuilder {
-    /// Shows `wanted` if it exists (and is not in the trash), else the first pipeline.
-    pub fn new(ws: Workspace, wanted: Option<Id>) -> ModelBuilder {
+    /// Shows `wanted` if it exists (and is not in the trash), else the first pipeline. With
+    /// `places` (where each log record's deal sits, as opening found them), the index takes
+    /// each record's deal from them instead of finding it by id.
+    pub fn new(ws: Workspace, places: Option<Places>, wanted: Option<Id>) -> ModelBuilder {
         let pipeline = choose(&ws, wanted);
-        let index = pipeline.as_ref().and_then(|id| ws.pipeline(id)).map(|p| FlowBuilder::new(&ws, p));
+        let index = pipeline.as_ref().and_then(|id| ws.pipeline(id)).map(|p| match places {
+            Some(places) => FlowBuilder::with_places(&ws, p, places),
+            None => FlowBuilder::new(&ws, p),
+        });
         ModelBuilder { ws, at: LookupBuilder::new(), mapped: false, pipeline, index }
     }
 
@@ -204,8 +209,11 @@ mod tests {
         // The demo: 120 deals, 416 activities, 155 leads, 24 accounts (715 positions), 398
         // events and 51 forecast calls. 200 records a step: positions 200, 200, 200, then
         // 115 and the index's first 40 deals (a deal counts 5); 40 deals, 40 deals; events
-        // 200, then 198 and 2 calls; the last 49 calls: 9 steps. All at once: 1 step.
-        let mut b = ModelBuilder::new(ws, None);
+        // 200, then 198 and 2 calls; the last 49 calls: 9 steps. All at once: 1 step. The
+        // sliced one takes each record's deal from where opening would have found it.
+        let places = Places::find(&ws);
+        assert!(places.is_some());
+        let mut b = ModelBuilder::new(ws, places, None);
         let mut steps = 1;
         while !b.step(200) {
             steps += 1;
@@ -216,7 +224,7 @@ mod tests {
             (120, 416, 155, 24, 0, 398, 51)
         );
         assert_eq!(steps, 9);
-        assert!(ModelBuilder::new(whole.workspace().clone(), None).step(usize::MAX));
+        assert!(ModelBuilder::new(whole.workspace().clone(), None, None).step(usize::MAX));
         let mut sliced = Model { activities_rev: 7, ..Model::default() };
         assert_eq!(b.finish(&mut sliced), shown);
         assert_eq!(sliced.activities_rev(), 8, "bumped: the activities may all have changed");

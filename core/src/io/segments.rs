@@ -16,7 +16,7 @@
 
 use crate::domain::ids::{FxMap, FxSet, IdIndex, IdKey};
 use crate::io::compact;
-use crate::domain::{Account, Activity, CategoryChange, Contact, Id, Lead, Opportunity, Owner, Pipeline, StageChange, Workspace};
+use crate::domain::{Account, Activity, CategoryChange, Contact, Id, Lead, Opportunity, Owner, Pipeline, Places, StageChange, Workspace};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
@@ -252,9 +252,10 @@ pub fn set_aside_dangling(ws: &mut Workspace, bad: &mut Vec<Quarantined>) {
 
 /// `set_aside_dangling`; with `derive` (the logs in time order), also each deal's stage
 /// from its last event, in the same pass over the events (`derive_stages` finds every
-/// event's deal again: 130 ms of opening 100,000 deals natively). Returns false when it
-/// could not derive (two deals with one id: `derive_stages` decides).
-fn set_aside(ws: &mut Workspace, bad: &mut Vec<Quarantined>, derive: bool) -> bool {
+/// event's deal again: 130 ms of opening 100,000 deals natively), and where each kept
+/// record's deal sits (`Places`, for the analytics index). `None` when it could not
+/// derive (two deals with one id: `derive_stages` decides).
+fn set_aside(ws: &mut Workspace, bad: &mut Vec<Quarantined>, derive: bool) -> Option<(Vec<u32>, Vec<u32>)> {
     // In place (`retain`): the records kept, nearly all of them, are not moved.
     let Workspace { pipelines, deals, events, category_changes, activities, leads, accounts, contacts, .. } = ws;
     let pipeline_of: FxMap<&str, &Pipeline> = pipelines.iter().map(|p| (p.id.as_str(), p)).collect();
@@ -280,6 +281,7 @@ fn set_aside(ws: &mut Workspace, bad: &mut Vec<Quarantined>, derive: bool) -> bo
     // Each deal's last event kept, by its position among the kept ones.
     let mut last: Vec<Option<usize>> = if derive { vec![None; deals.len()] } else { Vec::new() };
     let mut kept = 0;
+    let mut event_deals: Vec<u32> = Vec::with_capacity(if derive { events.len() } else { 0 });
     // Every event's deal first, in batches (`IdIndex::each`), then the log kept in place.
     let mut found = Vec::with_capacity(events.len());
     deal_ids.each(events.iter().map(|e| &e.opportunity), |n| found.push(n.unwrap_or(u32::MAX)));
@@ -293,6 +295,7 @@ fn set_aside(ws: &mut Workspace, bad: &mut Vec<Quarantined>, derive: bool) -> bo
                 if reason.is_none() {
                     if let Some(slot) = last.get_mut(*i) {
                         *slot = Some(kept);
+                        event_deals.push(*i as u32);
                     }
                     kept += 1;
                 }
@@ -308,8 +311,13 @@ fn set_aside(ws: &mut Workspace, bad: &mut Vec<Quarantined>, derive: bool) -> bo
     found.clear();
     deal_ids.each(category_changes.iter().map(|c| &c.opportunity), |n| found.push(n.unwrap_or(u32::MAX)));
     let mut found_each = found.iter();
+    let mut call_deals: Vec<u32> = Vec::with_capacity(if derive { category_changes.len() } else { 0 });
     category_changes.retain(|c| {
-        let keep = found_each.next().is_some_and(|&n| n != u32::MAX);
+        let at = found_each.next().and_then(|&n| deal_at.get(n as usize));
+        let keep = at.is_some();
+        if let Some((i, _)) = at.filter(|_| derive) {
+            call_deals.push(*i as u32);
+        }
         if !keep {
             bad.push(Quarantined { store: Kind::Calls.name(), id: c.id.to_string(), reason: Dangling::UnknownDeal(c.opportunity.to_string()) });
         }
@@ -331,7 +339,7 @@ fn set_aside(ws: &mut Workspace, bad: &mut Vec<Quarantined>, derive: bool) -> bo
             d.stage = e.to.clone();
         }
     }
-    derive
+    derive.then_some((event_deals, call_deals))
 }
 
 /// Keeps the activities marked in `keep` (one mark each, in order); the others are set
@@ -558,15 +566,21 @@ pub fn overlay(base: &mut Workspace, loose: Workspace, removed: &[(Kind, Id)]) {
 /// them, records that point at nothing set aside, logs in time order and each deal's stage
 /// what its history says. `bad` lists what was set aside, with what the loose stores could
 /// not read.
-pub fn finish(mut ws: Workspace, loose: Workspace, removed: &[(Kind, Id)], bad: &mut Vec<Quarantined>) -> Workspace {
+pub fn finish(mut ws: Workspace, loose: Workspace, removed: &[(Kind, Id)], bad: &mut Vec<Quarantined>) -> (Workspace, Option<Places>) {
     overlay(&mut ws, loose, removed);
     // Segments keep the log's order, loose entries come in id order: a stable sort of the
     // two runs.
     ws.order_logs();
-    if !set_aside(&mut ws, bad, true) {
-        ws.derive_stages();
+    match set_aside(&mut ws, bad, true) {
+        Some((events, calls)) => {
+            let places = Places::new(&ws, events, calls);
+            (ws, places)
+        }
+        None => {
+            ws.derive_stages();
+            (ws, None)
+        }
     }
-    ws
 }
 
 /// What a load leaves for after the board is shown: the stored segments of the kinds in
@@ -757,8 +771,11 @@ mod tests {
         segments.iter().for_each(|(k, j)| read(k, j, &mut room, &mut bad));
         assert_eq!(capacity(&room), before);
         assert_eq!(room.events.len(), ws.events.len());
-        let back = finish(back, Workspace { settings: ws.settings.clone(), ..Workspace::default() }, &[], &mut bad);
+        let (back, places) = finish(back, Workspace { settings: ws.settings.clone(), ..Workspace::default() }, &[], &mut bad);
         assert!(bad.is_empty());
+        // Each record's deal as checking found it is where its id is.
+        assert!(places.is_some());
+        assert_eq!(places, Places::find(&back));
         assert_eq!(back, by_id(ws));
     }
 
@@ -867,7 +884,7 @@ mod tests {
         let settings = || Workspace { settings: ws.settings.clone(), ..Workspace::default() };
         let (a, mut bad) = read_all(&compact);
         let (b, _) = read_all(&json);
-        let (a, b) = (finish(a, settings(), &[], &mut bad), finish(b, settings(), &[], &mut bad));
+        let (a, b) = (finish(a, settings(), &[], &mut bad).0, finish(b, settings(), &[], &mut bad).0);
         assert!(bad.is_empty());
         assert!(a == b, "the JSON segments read as the compact ones");
         assert!(a == by_id(ws), "both read as the workspace cut");
@@ -964,7 +981,7 @@ mod tests {
             let loose = Workspace { events: vec![late.clone(), lost, early], ..Workspace::default() };
 
             let (mut bad_a, mut bad_b) = (Vec::new(), Vec::new());
-            let ours = finish(base.clone(), loose.clone(), &[], &mut bad_a);
+            let ours = finish(base.clone(), loose.clone(), &[], &mut bad_a).0;
             let mut theirs = base;
             overlay(&mut theirs, loose, &[]);
             set_aside_dangling(&mut theirs, &mut bad_b);
@@ -1008,7 +1025,7 @@ mod tests {
         let loose = by_id(loose);
 
         let (all, mut bad_all) = read_all(&segments);
-        let whole = finish(all, loose.clone(), &removed, &mut bad_all);
+        let whole = finish(all, loose.clone(), &removed, &mut bad_all).0;
 
         let (board_segments, later): (Vec<_>, Vec<_>) = segments.into_iter().partition(|(k, _)| !is_later(k));
         assert!(later.iter().any(|(k, _)| k.starts_with("activities/")) && later.iter().any(|(k, _)| k.starts_with("leads/")));
@@ -1018,7 +1035,7 @@ mod tests {
         rest.take_loose(&mut loose, &mut removed);
         assert_eq!((loose.activities.len(), loose.leads.len(), loose.deals.len()), (0, 0, 1));
         assert_eq!((rest.loose.activities.len(), rest.loose.leads.len(), rest.removed.len(), removed.len()), (1, 1, 1, 1));
-        let first = finish(first, loose, &removed, &mut bad);
+        let first = finish(first, loose, &removed, &mut bad).0;
         assert!(first.activities.is_empty() && first.leads.is_empty());
         let mut reader = RestReader::new(rest);
         // 40 units a step: a few records decoded (8 units each) or checked or mapped.
