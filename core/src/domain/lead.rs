@@ -620,67 +620,115 @@ pub fn open_duplicates(leads: &[Lead]) -> Vec<(&Lead, &Lead, DuplicateBy)> {
 /// Leads page asks for the 200 rows it shows: 137,052 leads with a map of every lead's keys
 /// took ≈ 85 ms natively and held the page ≈ 0.5 s; every pair compared would take minutes.
 pub fn duplicates_of<'a>(leads: &'a [Lead], targets: &[&Lead]) -> Vec<Option<(&'a Lead, DuplicateBy)>> {
-    let slot = |m: &mut FxMap<String, usize>, k: String| {
-        let n = m.len();
-        *m.entry(k).or_insert(n)
-    };
-    let (mut emails, mut phones, mut companies): (FxMap<String, usize>, FxMap<String, usize>, FxMap<String, usize>) = Default::default();
-    let mut buf = String::new();
-    let keyed: Vec<Option<[Option<usize>; 3]>> = targets
-        .iter()
-        .map(|t| {
-            (t.status == LeadStatus::Open).then(|| {
-                email_key(&t.email, &mut buf);
-                let e = (!buf.is_empty()).then(|| slot(&mut emails, buf.clone()));
-                phone_key(&t.phone, &mut buf);
-                let p = (buf.len() >= 7).then(|| slot(&mut phones, buf.clone()));
-                let k = company_key(&t.company);
-                let c = (!k.is_empty()).then(|| slot(&mut companies, k));
-                [e, p, c]
+    let mut search = DuplicateSearch::new(targets);
+    while !search.step(leads, usize::MAX) {}
+    search.finish(leads, targets)
+}
+
+/// `duplicates_of` with its pass over the leads a slice at a time (`step`), so the app can
+/// let the browser in between (at 137,052 leads, the 200 listed ones' search was ≈ 10–17 ms
+/// natively and shared a task of ≈ 74–111 ms with the Leads page's drawing in wasm). The
+/// earliest lead per key is kept by position: every step and `finish` must be handed the
+/// same, unchanged leads.
+pub struct DuplicateSearch {
+    /// The targets' keys, numbered (a slot per distinct key), and each target's slots.
+    emails: FxMap<String, usize>,
+    phones: FxMap<String, usize>,
+    similar: SimilarCompanies,
+    keyed: Vec<Option<[Option<usize>; 3]>>,
+    /// Per key, the earliest lead that counts with it: email, phone, company (by slot).
+    earliest: [Vec<Option<usize>>; 3],
+    /// The company slots each company text matched (once per distinct text).
+    company_slots: FxMap<String, Vec<usize>>,
+    next: usize,
+}
+
+impl DuplicateSearch {
+    pub fn new(targets: &[&Lead]) -> DuplicateSearch {
+        let slot = |m: &mut FxMap<String, usize>, k: String| {
+            let n = m.len();
+            *m.entry(k).or_insert(n)
+        };
+        let (mut emails, mut phones, mut companies): (FxMap<String, usize>, FxMap<String, usize>, FxMap<String, usize>) = Default::default();
+        let mut buf = String::new();
+        let keyed: Vec<Option<[Option<usize>; 3]>> = targets
+            .iter()
+            .map(|t| {
+                (t.status == LeadStatus::Open).then(|| {
+                    email_key(&t.email, &mut buf);
+                    let e = (!buf.is_empty()).then(|| slot(&mut emails, buf.clone()));
+                    phone_key(&t.phone, &mut buf);
+                    let p = (buf.len() >= 7).then(|| slot(&mut phones, buf.clone()));
+                    let k = company_key(&t.company);
+                    let c = (!k.is_empty()).then(|| slot(&mut companies, k));
+                    [e, p, c]
+                })
             })
-        })
-        .collect();
-    let similar = SimilarCompanies::new(&companies);
-    // Per key, the earliest lead that counts with it: email, phone, company (by slot).
-    let mut earliest: [Vec<Option<&Lead>>; 3] = [vec![None; emails.len()], vec![None; phones.len()], vec![None; companies.len()]];
-    let keep = |best: &mut Option<&'a Lead>, l: &'a Lead| {
-        if best.is_none_or(|b| (l.created_at, &l.id) < (b.created_at, &b.id)) {
-            *best = Some(l);
-        }
-    };
-    let mut company_slots: FxMap<&str, Vec<usize>> = FxMap::default();
-    for l in leads.iter().filter(|l| l.status != LeadStatus::Disqualified) {
-        if !emails.is_empty() {
-            email_key(&l.email, &mut buf);
-            if let Some(&s) = emails.get(buf.as_str()) {
-                keep(&mut earliest[0][s], l);
-            }
-        }
-        if !phones.is_empty() {
-            phone_key(&l.phone, &mut buf);
-            if let Some(&s) = phones.get(buf.as_str()) {
-                keep(&mut earliest[1][s], l);
-            }
-        }
-        if !companies.is_empty() {
-            let slots = company_slots.entry(l.company.as_str()).or_insert_with(|| similar.slots(&company_key(&l.company)));
-            for &s in slots.iter() {
-                keep(&mut earliest[2][s], l);
-            }
-        }
+            .collect();
+        let earliest = [vec![None; emails.len()], vec![None; phones.len()], vec![None; companies.len()]];
+        DuplicateSearch { emails, phones, similar: SimilarCompanies::new(companies), keyed, earliest, company_slots: FxMap::default(), next: 0 }
     }
-    targets
-        .iter()
-        .zip(keyed)
-        .map(|(t, keys)| {
-            let [e, p, c] = keys?;
-            let earlier = |kind: usize, s: Option<usize>| s.and_then(|s| earliest[kind][s]).filter(|o| (o.created_at, &o.id) < (t.created_at, &t.id));
-            earlier(0, e)
-                .map(|o| (o, DuplicateBy::Email))
-                .or_else(|| earlier(1, p).map(|o| (o, DuplicateBy::Phone)))
-                .or_else(|| earlier(2, c).map(|o| (o, DuplicateBy::Company)))
-        })
-        .collect()
+
+    /// Reads up to `budget` more leads; true once all are read.
+    pub fn step(&mut self, leads: &[Lead], budget: usize) -> bool {
+        let end = leads.len().min(self.next.saturating_add(budget));
+        let start = self.next.min(end);
+        let Self { emails, phones, similar, earliest, company_slots, .. } = self;
+        let keep = |best: &mut Option<usize>, i: usize| {
+            let l = &leads[i];
+            if best.and_then(|b| leads.get(b)).is_none_or(|b| (l.created_at, &l.id) < (b.created_at, &b.id)) {
+                *best = Some(i);
+            }
+        };
+        let mut buf = String::new();
+        for (i, l) in leads.iter().enumerate().take(end).skip(start) {
+            if l.status == LeadStatus::Disqualified {
+                continue;
+            }
+            if !emails.is_empty() {
+                email_key(&l.email, &mut buf);
+                if let Some(&s) = emails.get(buf.as_str()) {
+                    keep(&mut earliest[0][s], i);
+                }
+            }
+            if !phones.is_empty() {
+                phone_key(&l.phone, &mut buf);
+                if let Some(&s) = phones.get(buf.as_str()) {
+                    keep(&mut earliest[1][s], i);
+                }
+            }
+            if !similar.keys.is_empty() {
+                let slots = match company_slots.get(l.company.as_str()) {
+                    Some(slots) => slots,
+                    None => company_slots.entry(l.company.clone()).or_insert_with(|| similar.slots(&company_key(&l.company))),
+                };
+                for &s in slots.iter() {
+                    keep(&mut earliest[2][s], i);
+                }
+            }
+        }
+        self.next = end;
+        end >= leads.len()
+    }
+
+    /// For each target, what `duplicates_of` answers (complete once `step` said so).
+    pub fn finish<'a>(self, leads: &'a [Lead], targets: &[&Lead]) -> Vec<Option<(&'a Lead, DuplicateBy)>> {
+        let earliest = self.earliest;
+        targets
+            .iter()
+            .zip(self.keyed)
+            .map(|(t, keys)| {
+                let [e, p, c] = keys?;
+                let earlier = |kind: usize, s: Option<usize>| {
+                    s.and_then(|s| earliest[kind][s]).and_then(|i| leads.get(i)).filter(|o| (o.created_at, &o.id) < (t.created_at, &t.id))
+                };
+                earlier(0, e)
+                    .map(|o| (o, DuplicateBy::Email))
+                    .or_else(|| earlier(1, p).map(|o| (o, DuplicateBy::Phone)))
+                    .or_else(|| earlier(2, c).map(|o| (o, DuplicateBy::Company)))
+            })
+            .collect()
+    }
 }
 
 /// An email as leads are matched on it: trimmed, lower case (ASCII, most, without a copy).
@@ -714,8 +762,8 @@ type Token = ((char, char), u32);
 /// two keys with Dice ≥ 0.85
 /// share at least 0.739 × the larger size of tokens, so they share a token among each
 /// one's first n − ⌈0.739 n⌉ + 1 (0.73 taken, a little more).
-struct SimilarCompanies<'k> {
-    keys: &'k FxMap<String, usize>,
+struct SimilarCompanies {
+    keys: FxMap<String, usize>,
     /// Each target key's sorted bigrams, by slot.
     grams: Vec<Vec<(char, char)>>,
     freq: FxMap<Token, u32>,
@@ -723,10 +771,10 @@ struct SimilarCompanies<'k> {
     index: FxMap<Token, Vec<usize>>,
 }
 
-impl<'k> SimilarCompanies<'k> {
-    fn new(keys: &'k FxMap<String, usize>) -> Self {
+impl SimilarCompanies {
+    fn new(keys: FxMap<String, usize>) -> Self {
         let mut grams = vec![Vec::new(); keys.len()];
-        for (k, &s) in keys {
+        for (k, &s) in &keys {
             grams[s] = Self::grams(k);
         }
         let tokens: Vec<Vec<Token>> = grams.iter().map(|g| Self::tokens(g)).collect();
@@ -821,14 +869,14 @@ pub struct InboxRow<'a> {
 /// at 363,442 activities). (`InboxBuilder` does the same a slice at a time.)
 pub fn inbox<'a>(leads: &'a [Lead], activities: &[super::Activity], status: Option<LeadStatus>, owner: &str, limit: usize) -> (Vec<InboxRow<'a>>, usize) {
     let mut b = InboxBuilder::new(leads, status, owner, limit);
-    while !b.step(activities, usize::MAX) {}
+    while !b.step(leads, activities, usize::MAX) {}
     b.finish(leads)
 }
 
-/// `inbox` with its pass over the activities a slice at a time (`step`), so the app can
-/// let the browser in between: at 137,000 leads and 940,000 activities that pass was most
-/// of the inbox, and the inbox in one task held the page 80–102 ms. The leads listed are
-/// kept as positions; every step and `finish` must be handed the same, unchanged lists.
+/// `inbox` with its passes over the activities (touches) and over the leads (duplicates)
+/// a slice at a time (`step`), so the app can let the browser in between: at 137,000 leads
+/// and 940,000 activities the inbox in one task held the page 80–102 ms. The leads listed
+/// are kept as positions; every step and `finish` must be handed the same, unchanged lists.
 pub struct InboxBuilder {
     /// The listed leads' positions, newest first.
     kept: Vec<usize>,
@@ -836,6 +884,7 @@ pub struct InboxBuilder {
     /// Touches so far, by listed lead.
     touches: FxMap<Id, usize>,
     activity: usize,
+    duplicates: DuplicateSearch,
 }
 
 impl InboxBuilder {
@@ -849,25 +898,27 @@ impl InboxBuilder {
         }
         kept.sort_by(newest);
         let touches = kept.iter().map(|&i| (leads[i].id.clone(), 0)).collect();
-        InboxBuilder { kept, total, touches, activity: 0 }
+        let duplicates = DuplicateSearch::new(&kept.iter().map(|&i| &leads[i]).collect::<Vec<_>>());
+        InboxBuilder { kept, total, touches, activity: 0, duplicates }
     }
 
-    /// Reads up to `budget` more activities; true once all are read.
-    pub fn step(&mut self, activities: &[super::Activity], budget: usize) -> bool {
+    /// Reads up to `budget` more activities, then leads; true once all are read.
+    pub fn step(&mut self, leads: &[Lead], activities: &[super::Activity], budget: usize) -> bool {
         let end = activities.len().min(self.activity.saturating_add(budget));
         for a in activities[self.activity.min(end)..end].iter().filter(|a| !a.is_open_task()) {
             if let Some(n) = a.lead.as_ref().and_then(|l| self.touches.get_mut(l)) {
                 *n += 1;
             }
         }
+        let left = budget - (end - self.activity.min(end));
         self.activity = end;
-        self.activity >= activities.len()
+        self.activity >= activities.len() && (left > 0 || leads.is_empty()) && self.duplicates.step(leads, left)
     }
 
     /// The rows and how many leads the filter keeps (complete once `step` said so).
     pub fn finish(self, leads: &[Lead]) -> (Vec<InboxRow<'_>>, usize) {
         let kept: Vec<&Lead> = self.kept.iter().map(|&i| &leads[i]).collect();
-        let dups = duplicates_of(leads, &kept);
+        let dups = self.duplicates.finish(leads, &kept);
         let rows = kept.into_iter().zip(dups).map(|(l, duplicate_of)| InboxRow { lead: l, duplicate_of, touches: self.touches.get(&l.id).copied().unwrap_or(0) }).collect();
         (rows, self.total)
     }
@@ -894,6 +945,21 @@ mod duplicate_tests {
         let fast = ids(open_duplicates(&leads));
         assert!(!fast.is_empty());
         assert_eq!(fast, pairwise(&leads));
+        // A slice of 1, 3 or 7 leads a step (the Leads page's way) finds what one pass
+        // finds, for every lead as a target (a disqualified target has none).
+        let targets: Vec<&Lead> = leads.iter().collect();
+        let named = |found: Vec<Option<(&Lead, DuplicateBy)>>| found.into_iter().map(|f| f.map(|(o, by)| (o.id.to_string(), by))).collect::<Vec<_>>();
+        let whole = named(duplicates_of(&leads, &targets));
+        assert!(whole.iter().filter(|f| f.is_some()).count() >= fast.len());
+        for budget in [1, 3, 7] {
+            let mut search = DuplicateSearch::new(&targets);
+            let mut steps = 1;
+            while !search.step(&leads, budget) {
+                steps += 1;
+            }
+            assert_eq!(steps, leads.len().div_ceil(budget));
+            assert_eq!(named(search.finish(&leads, &targets)), whole, "{budget} a step");
+        }
     }
 
     /// Five leads by hand (times in hours): a (1h, open, Ann), b (2h, open, Bo, a's email),
@@ -929,10 +995,11 @@ mod duplicate_tests {
             for budget in [1, 2] {
                 let mut b = InboxBuilder::new(&leads, status, owner, limit);
                 let mut steps = 1;
-                while !b.step(&activities, budget) {
+                while !b.step(&leads, &activities, budget) {
                     steps += 1;
                 }
-                assert_eq!(steps, activities.len().div_ceil(budget));
+                // The activities, then the leads, `budget` records a step.
+                assert_eq!(steps, (activities.len() + leads.len()).div_ceil(budget));
                 assert_eq!(b.finish(&leads), (rows.clone(), total));
             }
             (rows.iter().map(|r| (r.lead.id.to_string(), r.duplicate_of.map(|(o, by)| (o.id.to_string(), by)), r.touches)).collect::<Vec<_>>(), total)

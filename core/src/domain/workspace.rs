@@ -494,16 +494,16 @@ impl Workspace {
     /// create so rules and reports name the same people.
     pub fn missing_owners(&self) -> Vec<String> {
         let known: HashSet<String> = self.owners.iter().map(|o| o.name.to_lowercase()).collect();
-        let mut names: Vec<String> = self
-            .deals
-            .iter()
-            .map(|d| d.owner.trim())
-            .chain(self.leads.iter().map(|l| l.owner.trim()))
-            .filter(|n| !n.is_empty() && !known.contains(&n.to_lowercase()))
-            .map(str::to_string)
-            .collect();
+        // Each distinct name looked at once: a lower-cased copy per deal and lead (237,000
+        // at 100,000 deals) sat in the Leads page's first task.
+        let mut distinct: FxSet<&str> = FxSet::default();
+        for n in self.deals.iter().map(|d| d.owner.trim()).chain(self.leads.iter().map(|l| l.owner.trim())) {
+            if !n.is_empty() {
+                distinct.insert(n);
+            }
+        }
+        let mut names: Vec<String> = distinct.into_iter().filter(|n| !known.contains(&n.to_lowercase())).map(str::to_string).collect();
         names.sort();
-        names.dedup();
         names
     }
 
@@ -1513,6 +1513,23 @@ impl Places {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Names on deals and leads (trimmed) that no owner has, case-insensitively, each once,
+    /// sorted by their text: "Ann" is an owner, so " ann " is not missing; "Bo" and "Bo "
+    /// are one name; "bo" is another text (listed apart, as typed); "" is no name.
+    #[test]
+    fn missing_owners_are_the_distinct_names_no_owner_has() {
+        let mut ws = Workspace { owners: vec![Owner { name: "Ann".into(), ..Default::default() }], ..Workspace::default() };
+        for name in [" ann ", "Bo", "", "Bo "] {
+            ws.deals.push(Opportunity { owner: name.into(), ..Default::default() });
+        }
+        for name in ["Cy", "bo", "  "] {
+            ws.leads.push(Lead { owner: name.into(), ..Default::default() });
+        }
+        assert_eq!(ws.missing_owners(), ["Bo", "Cy", "bo"]);
+        assert!(Workspace::default().missing_owners().is_empty());
+    }
+
     #[test]
     fn stages_derived_a_slice_at_a_time_follow_each_deals_last_event() {
         let now = chrono::DateTime::parse_from_rfc3339("2026-11-27T00:00:00Z").map(|t| t.with_timezone(&Utc)).unwrap_or_default();
