@@ -174,17 +174,8 @@ pub fn LeadsPage() -> impl IntoView {
             // purge) are ones they no longer fit, and the computation the change asked for
             // takes over.
             let fits = move |ws: &crate::domain::Workspace| ws.leads.len() >= leads && ws.activities.len() >= activities;
-            loop {
-                match app.ws.with_untracked(|ws| fits(ws).then(|| b.step(&ws.leads, &ws.activities, INBOX_SLICE))) {
-                    None => return,
-                    Some(true) => break,
-                    Some(false) => {
-                        super::state::yield_to_browser().await;
-                        if !current() {
-                            return;
-                        }
-                    }
-                }
+            if !app.ws.in_slices(fits, |ws, _| b.step(&ws.leads, &ws.activities, INBOX_SLICE), current).await {
+                return;
             }
             let listed = app.ws.with_untracked(|ws| {
                 fits(ws).then(|| {

@@ -150,6 +150,25 @@ impl WorkspaceView {
     pub fn with_lookup_untracked<R>(&self, f: impl FnOnce(&Workspace, &crate::domain::Lookup) -> R) -> R {
         self.0.with_untracked(|m| f(m.workspace(), m.lookup()))
     }
+
+    /// Runs `step` (a slice of work on the workspace; true once all is done) a task at a
+    /// time, the browser let in between, as long as the workspace still `fits` what the
+    /// work began on (it keeps positions: a purge since means it is stale) and `current`
+    /// says it is still wanted (asked again, or the page was left). True once `step` said done.
+    pub async fn in_slices(&self, fits: impl Fn(&Workspace) -> bool, mut step: impl FnMut(&Workspace, &crate::domain::Lookup) -> bool, current: impl Fn() -> bool) -> bool {
+        loop {
+            match self.with_lookup_untracked(|ws, at| fits(ws).then(|| step(ws, at))) {
+                None => return false,
+                Some(true) => return true,
+                Some(false) => {
+                    yield_to_browser().await;
+                    if !current() {
+                        return false;
+                    }
+                }
+            }
+        }
+    }
 }
 
 /// Posted to other tabs; read there by `reading::posted`.

@@ -121,17 +121,8 @@ pub fn Today() -> impl IntoView {
             // when it began (a purge) is one they no longer fit, and this computation
             // gives way to the one the change asked for.
             let fits = move |ws: &crate::domain::Workspace| ws.activities.len() >= activities && ws.deals.len() >= deals;
-            loop {
-                match app.ws.with_lookup_untracked(|ws, at| fits(ws).then(|| b.step(ws, at, AGENDA_SLICE))) {
-                    None => return,
-                    Some(true) => break,
-                    Some(false) => {
-                        yield_to_browser().await;
-                        if !current() {
-                            return;
-                        }
-                    }
-                }
+            if !app.ws.in_slices(fits, |ws, at| b.step(ws, at, AGENDA_SLICE), current).await {
+                return;
             }
             let computed = app.ws.with_lookup_untracked(|ws, at| {
                 fits(ws).then(|| {
