@@ -564,8 +564,9 @@ pub fn overlay(base: &mut Workspace, loose: Workspace, removed: &[(Kind, Id)]) {
 /// The workspace as stored, once every segment was read into `ws` (`read`, one by one:
 /// storage reads each as it copies it, through one buffer): the loose records laid over
 /// them, records that point at nothing set aside, logs in time order and each deal's stage
-/// what its history says. `bad` lists what was set aside, with what the loose stores could
-/// not read.
+/// what its history says; with it, where each log record's deal sits (`Places`, found by
+/// the same pass; none when two deals share an id). `bad` lists what was set aside, with
+/// what the loose stores could not read.
 pub fn finish(mut ws: Workspace, loose: Workspace, removed: &[(Kind, Id)], bad: &mut Vec<Quarantined>) -> (Workspace, Option<Places>) {
     overlay(&mut ws, loose, removed);
     // Segments keep the log's order, loose entries come in id order: a stable sort of the
