@@ -346,7 +346,8 @@ fn run(args: Args) -> Result<(), String> {
             let (mut full, mut placed, mut on_index) = (Vec::new(), Vec::new(), Vec::new());
             // The index's build by phase: deals (copied, labels interned), events and calls
             // (each one's deal and stage found), the per-deal lists; the events and calls
-            // again with places.
+            // again with places (there the lists are laid out first, from the places, and
+            // each record put in its list as it is read).
             let mut phases: [Vec<f64>; 4] = Default::default();
             for run in 0..runs {
                 // Alternating which goes first, so neither always meets a warm cache.

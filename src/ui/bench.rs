@@ -43,7 +43,9 @@ pub fn bench_analytics(deals: u32) -> String {
     let find_ms = ms() - t;
     // [build, report] by ids, with places.
     let mut runs: [Vec<(f64, f64)>; 2] = Default::default();
-    // The build's phases as the native bench splits them: deals, events and calls, lists.
+    // The build's phases as the native bench splits them: deals, events and calls, lists
+    // (with places, each list is laid out before the events are read and each event put in
+    // its place as it is read: that phase is then only the check of each list's order).
     let mut phases: [Vec<String>; 2] = Default::default();
     let mut stages = 0;
     for run in 0..3 {

@@ -362,37 +362,53 @@ impl<V: Copy> Lists<V> {
     /// then the triples are put there: the lists come out in time order without an
     /// insertion search.
     pub fn by_deal(deals: usize, located: Vec<(u32, i64, V)>) -> Lists<V> {
-        let mut spans = vec![(0u32, 0u32); deals];
+        let mut counts = vec![0u32; deals];
         for &(d, _, _) in &located {
-            spans[d as usize].1 += 1;
-        }
-        let mut start = 0u32;
-        for span in spans.iter_mut() {
-            span.0 = start;
-            start += span.1;
+            counts[d as usize] += 1;
         }
         let Some(&(_, t0, v0)) = located.first() else {
-            return Lists { spans, data: Vec::new(), dead: 0 };
+            return Lists { spans: vec![(0, 0); deals], data: Vec::new(), dead: 0 };
         };
-        let mut data = vec![(t0, v0); located.len()];
-        // Where each list's next entry goes.
-        let mut next: Vec<u32> = spans.iter().map(|s| s.0).collect();
+        let (mut lists, mut next) = Lists::laid_out(&counts, (t0, v0));
         for (d, t, v) in located {
-            let at = &mut next[d as usize];
-            data[*at as usize] = (t, v);
+            lists.put(&mut next, d as usize, t, v);
+        }
+        lists.sort_each();
+        lists
+    }
+
+    /// Lists of the lengths `counts`, each entry `fill` until `put` there, and where each
+    /// list's next entry goes.
+    fn laid_out(counts: &[u32], fill: (i64, V)) -> (Lists<V>, Vec<u32>) {
+        let mut spans = Vec::with_capacity(counts.len());
+        let mut start = 0u32;
+        for &n in counts {
+            spans.push((start, n));
+            start += n;
+        }
+        let next = spans.iter().map(|s| s.0).collect();
+        (Lists { spans, data: vec![fill; start as usize], dead: 0 }, next)
+    }
+
+    /// Puts an entry at deal `d`'s next place of a `laid_out` list.
+    fn put(&mut self, next: &mut [u32], d: usize, t: i64, v: V) {
+        let Some(at) = next.get_mut(d) else { return };
+        if let Some(slot) = self.data.get_mut(*at as usize) {
+            *slot = (t, v);
             *at += 1;
         }
-        let mut lists = Lists { spans, data, dead: 0 };
-        // A workspace built by hand may list a deal's records out of time order; a stable
-        // sort keeps the log's order among ties.
-        for d in 0..lists.spans.len() {
-            let (s, n) = lists.span(d);
-            let list = &mut lists.data[s..s + n];
+    }
+
+    /// A workspace built by hand may list a deal's records out of time order; a stable
+    /// sort keeps the log's order among ties.
+    fn sort_each(&mut self) {
+        for d in 0..self.spans.len() {
+            let (s, n) = self.span(d);
+            let list = &mut self.data[s..s + n];
             if !list.is_sorted_by_key(|x| x.0) {
                 list.sort_by_key(|x| x.0);
             }
         }
-        lists
     }
 
     fn span(&self, d: usize) -> (usize, usize) {
@@ -497,9 +513,24 @@ pub struct FlowBuilder {
     /// then by that position each deal's number here (`NONE`: not in this index).
     places: Option<Places>,
     number_at: Vec<u32>,
+    /// With places, once every deal is read: the lists laid out (each one's length counted
+    /// from the places) and where each one's next entry goes. Each record is then put in
+    /// its place as it is read, not gathered as (deal, time, value) and placed at the end:
+    /// at a million events that was 24 MB written and read once more.
+    laid: Option<Laid>,
+}
+
+struct Laid {
+    events: Lists<u16>,
+    next_event: Vec<u32>,
+    calls: Lists<ForecastCategory>,
+    next_call: Vec<u32>,
 }
 
 const NONE: u32 = u32::MAX;
+
+/// Counting a record's list (a position read, no record) against reading one.
+const COUNT_WEIGHT: usize = 8;
 
 impl FlowBuilder {
     pub fn new(ws: &Workspace, pipeline: &Pipeline) -> FlowBuilder {
@@ -508,14 +539,11 @@ impl FlowBuilder {
         let n = ws.deals.iter().filter(|d| d.pipeline == pipeline.id && d.deleted_at.is_none()).count();
         flow.deal_lookup = IdIndex::with_capacity(n);
         flow.deals.reserve_exact(n);
-        // Sized once for every record of the logs (other pipelines' too: an upper bound),
-        // not grown by doubling and copying as they are read.
-        let (events, calls) = (Vec::with_capacity(ws.events.len()), Vec::with_capacity(ws.category_changes.len()));
-        FlowBuilder { flow, deal: 0, event: 0, call: 0, events, calls, places: None, number_at: Vec::new() }
+        FlowBuilder { flow, deal: 0, event: 0, call: 0, events: Vec::new(), calls: Vec::new(), places: None, number_at: Vec::new(), laid: None }
     }
 
-    /// `new`, each record's deal taken from `places` rather than found by its id (when they
-    /// fit `ws`; else by id as `new` does).
+    /// `new`, each record's deal (and each event's stage) taken from `places` rather than
+    /// found by its id (when they fit `ws`; else by id as `new` does).
     pub fn with_places(ws: &Workspace, pipeline: &Pipeline, places: Places) -> FlowBuilder {
         let mut b = FlowBuilder::new(ws, pipeline);
         if places.fits(ws) {
@@ -542,61 +570,128 @@ impl FlowBuilder {
             self.deal += 1;
             left = left.saturating_sub(5);
         }
-        let upto = |at: usize, len: usize, left: usize| len.min(at.saturating_add(left));
-        let end = upto(self.event, ws.events.len(), left);
-        let events = &ws.events[self.event..end];
-        match self.places.as_ref().and_then(|p| p.events().get(self.event..end)) {
-            Some(at) => {
-                for (e, &p) in events.iter().zip(at) {
-                    let d = self.number_at.get(p as usize).copied().unwrap_or(NONE);
-                    if let (true, Some(s)) = (d != NONE, flow.stage(&e.to)) {
-                        self.events.push((d, e.at.timestamp(), s));
-                    }
-                }
-            }
-            None => {
-                let mut each = events.iter();
-                flow.deal_lookup.each(events.iter().map(|e| &e.opportunity), |d| {
-                    let Some(e) = each.next() else { return };
-                    if let (Some(d), Some(s)) = (d, flow.stage(&e.to)) {
-                        self.events.push((d, e.at.timestamp(), s));
-                    }
-                });
-            }
+        if self.deal < ws.deals.len() {
+            return false;
         }
-        left -= end - self.event;
+        match self.places.take() {
+            Some(places) => {
+                if left > 0 {
+                    self.read_placed(ws, &places, &mut left);
+                }
+                self.places = Some(places);
+            }
+            None => self.read_by_id(ws, &mut left),
+        }
+        self.event >= ws.events.len() && self.call >= ws.category_changes.len()
+    }
+
+    /// The next events and calls, each one's deal found by its id.
+    fn read_by_id(&mut self, ws: &Workspace, left: &mut usize) {
+        let flow = &self.flow;
+        if self.events.capacity() == 0 {
+            // Sized once for every record of the logs (other pipelines' too: an upper
+            // bound), not grown by doubling and copying as they are read.
+            self.events.reserve_exact(ws.events.len());
+            self.calls.reserve_exact(ws.category_changes.len());
+        }
+        let end = upto(self.event, ws.events.len(), *left);
+        let events = &ws.events[self.event..end];
+        let mut each = events.iter();
+        flow.deal_lookup.each(events.iter().map(|e| &e.opportunity), |d| {
+            let Some(e) = each.next() else { return };
+            if let (Some(d), Some(s)) = (d, flow.stage(&e.to)) {
+                self.events.push((d, e.at.timestamp(), s));
+            }
+        });
+        *left -= end - self.event;
         self.event = end;
-        let end = upto(self.call, ws.category_changes.len(), left);
+        let end = upto(self.call, ws.category_changes.len(), *left);
         let calls = &ws.category_changes[self.call..end];
-        match self.places.as_ref().and_then(|p| p.calls().get(self.call..end)) {
-            Some(at) => {
-                for (c, &p) in calls.iter().zip(at) {
-                    let d = self.number_at.get(p as usize).copied().unwrap_or(NONE);
-                    if d != NONE {
-                        self.calls.push((d, c.at.timestamp(), c.category));
+        let mut each = calls.iter();
+        flow.deal_lookup.each(calls.iter().map(|c| &c.opportunity), |d| {
+            let (Some(d), Some(c)) = (d, each.next()) else { return };
+            self.calls.push((d, c.at.timestamp(), c.category));
+        });
+        self.call = end;
+    }
+
+    /// The next events and calls, each one's deal (and stage) where `places` says, put
+    /// straight into its list (laid out first, on the first call).
+    fn read_placed(&mut self, ws: &Workspace, places: &Places, left: &mut usize) {
+        let flow = &self.flow;
+        let number_at = &self.number_at;
+        // An event's stage by its position in the pipeline, which is its number here when
+        // the pipeline's stage ids are distinct (else, as for a position it lacks, by id).
+        let by_position = flow.stage_lookup.len() == flow.stages.len();
+        let stage = |i: usize| -> Option<u16> {
+            let s = places.stages().get(i).copied().unwrap_or(u16::MAX);
+            if by_position && (s as usize) < flow.stages.len() {
+                Some(s)
+            } else {
+                ws.events.get(i).and_then(|e| flow.stage(&e.to))
+            }
+        };
+        let deal = |p: u32| number_at.get(p as usize).copied().filter(|&d| d != NONE);
+        let laid = match &mut self.laid {
+            Some(laid) => laid,
+            None => {
+                let mut counts = vec![0u32; flow.deals.len()];
+                for (i, &p) in places.events().iter().enumerate() {
+                    if let (Some(d), Some(_)) = (deal(p), stage(i)) {
+                        counts[d as usize] += 1;
                     }
                 }
+                let (events, next_event) = Lists::laid_out(&counts, (0, 0));
+                counts.fill(0);
+                for &p in places.calls() {
+                    if let Some(d) = deal(p) {
+                        counts[d as usize] += 1;
+                    }
+                }
+                let (calls, next_call) = Lists::laid_out(&counts, (0, ForecastCategory::default()));
+                *left = left.saturating_sub((places.events().len() + places.calls().len()) / COUNT_WEIGHT).max(1);
+                self.laid.insert(Laid { events, next_event, calls, next_call })
             }
-            None => {
-                let mut each = calls.iter();
-                flow.deal_lookup.each(calls.iter().map(|c| &c.opportunity), |d| {
-                    let (Some(d), Some(c)) = (d, each.next()) else { return };
-                    self.calls.push((d, c.at.timestamp(), c.category));
-                });
-            }
+        };
+        let end = upto(self.event, ws.events.len(), *left);
+        for i in self.event..end {
+            let (Some(d), Some(s)) = (places.events().get(i).and_then(|&p| deal(p)), stage(i)) else { continue };
+            laid.events.put(&mut laid.next_event, d as usize, ws.events[i].at.timestamp(), s);
+        }
+        *left -= end - self.event;
+        self.event = end;
+        let end = upto(self.call, ws.category_changes.len(), *left);
+        for i in self.call..end {
+            let Some(d) = places.calls().get(i).and_then(|&p| deal(p)) else { continue };
+            let c = &ws.category_changes[i];
+            laid.calls.put(&mut laid.next_call, d as usize, c.at.timestamp(), c.category);
         }
         self.call = end;
-        self.deal >= ws.deals.len() && self.event >= ws.events.len() && self.call >= ws.category_changes.len()
     }
 
     /// The index (complete once `step` said so).
     pub fn finish(self) -> Flow {
         let mut flow = self.flow;
-        let n = flow.deals.len();
-        flow.events = Lists::by_deal(n, self.events);
-        flow.categories = Lists::by_deal(n, self.calls);
+        match self.laid {
+            Some(Laid { mut events, mut calls, .. }) => {
+                events.sort_each();
+                calls.sort_each();
+                flow.events = events;
+                flow.categories = calls;
+            }
+            None => {
+                let n = flow.deals.len();
+                flow.events = Lists::by_deal(n, self.events);
+                flow.categories = Lists::by_deal(n, self.calls);
+            }
+        }
         flow
     }
+}
+
+/// The end of the next slice of a log of `len` records, `left` of them from `at`.
+fn upto(at: usize, len: usize, left: usize) -> usize {
+    len.min(at.saturating_add(left))
 }
 
 #[cfg(test)]
@@ -652,10 +747,12 @@ mod tests {
         }
     }
 
-    /// Built with each record's deal taken from `Places`, the index is the one built by
-    /// ids, for every pipeline of a workspace whose deals are in two pipelines, some in the
-    /// trash, with an event to a stage no pipeline has: such records land nowhere either
-    /// way. Places that do not fit the workspace (one event fewer) are not used.
+    /// Built with each record's deal (and event's stage) taken from `Places`, the index is
+    /// the one built by ids, for every pipeline of a workspace whose deals are in three
+    /// pipelines, some in the trash, with an event to a stage no pipeline has (such records
+    /// land nowhere either way), a pipeline listing one stage id twice (a position then
+    /// says less than the id: the later stage counts) and one deal's events out of time
+    /// order in the log. Places that do not fit the workspace (one event fewer) are not used.
     #[test]
     fn built_from_places_equals_built_from_ids() {
         let now = chrono::DateTime::parse_from_rfc3339("2026-11-27T00:00:00Z").map(|t| t.with_timezone(&chrono::Utc)).unwrap_or_default();
@@ -663,15 +760,26 @@ mod tests {
         let mut other = ws.pipelines[0].clone();
         other.id = Id::from("second-pipeline");
         let second = other.id.clone();
-        ws.pipelines.push(other);
+        let mut doubled = ws.pipelines[0].clone();
+        doubled.id = Id::from("third-pipeline");
+        let third = doubled.id.clone();
+        let twice = doubled.stages[1].id.clone();
+        doubled.stages[2].id = twice.clone();
+        ws.pipelines.extend([other, doubled]);
         for (i, d) in ws.deals.iter_mut().enumerate() {
             match i % 7 {
                 0 => d.pipeline = second.clone(),
                 3 => d.deleted_at = Some(now),
+                5 => d.pipeline = third.clone(),
                 _ => {}
             }
         }
         ws.events[10].to = Id::from("no-such-stage");
+        // A deal of the third pipeline with two events, the later one first in the log.
+        let Some(d) = ws.deals.iter().find(|d| d.pipeline == third && ws.events.iter().filter(|e| e.opportunity == d.id).count() > 1) else { panic!("a deal with a history") };
+        let (Some(a), Some(b)) = (ws.events.iter().position(|e| e.opportunity == d.id), ws.events.iter().rposition(|e| e.opportunity == d.id)) else { panic!("its events") };
+        ws.events.swap(a, b);
+        assert!(ws.events.iter().any(|e| e.to == twice && ws.deals.iter().any(|d| d.id == e.opportunity && d.pipeline == third)));
         let Some(places) = Places::find(&ws) else { panic!("the demo's deals have distinct ids") };
         let mut fewer = ws.clone();
         fewer.events.pop();

@@ -1448,23 +1448,42 @@ impl StageDeriver {
 /// record's deal anyway, to set aside those that point at none (`io::segments::finish`);
 /// handed on, the analytics index built next does not find each one again by its id (at
 /// 100,000 deals and 984,593 events that lookup was ≈ 45–50 ms of the native index's
-/// ≈ 85 ms events phase). Made only where the deals' ids are distinct, and good only for
-/// that workspace unchanged: whoever reads them checks `fits` first.
+/// ≈ 85 ms events phase). Opening also finds each event's stage in its deal's pipeline (an
+/// event to a stage the pipeline lacks is set aside too), so that is kept as well: the
+/// index then reads of each event only its time. Made only where the deals' ids are
+/// distinct, and good only for that workspace unchanged: whoever reads them checks `fits`
+/// first.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Places {
     events: Vec<u32>,
+    /// Per event: the position of the stage it entered in its deal's pipeline's `stages`.
+    stages: Vec<u16>,
     calls: Vec<u32>,
 }
 
 impl Places {
-    /// Positions in the logs' order; `None` unless there is one per record, each a deal.
-    pub fn new(ws: &Workspace, events: Vec<u32>, calls: Vec<u32>) -> Option<Places> {
-        let p = Places { events, calls };
+    /// Positions in the logs' order; `None` unless there is one per record, each a deal
+    /// (and one stage per event).
+    pub fn new(ws: &Workspace, events: Vec<u32>, stages: Vec<u16>, calls: Vec<u32>) -> Option<Places> {
+        let p = Places { events, stages, calls };
         p.fits(ws).then_some(p)
     }
 
-    /// Every record's deal found by its id (what `io::segments::finish` does on opening,
-    /// for a workspace from elsewhere). `None` when two deals share an id (a position would
+    /// The position of stage `to` in `pipeline`: the first stage with that id (what
+    /// `Pipeline::stage` finds).
+    pub fn stage_position(pipeline: &Pipeline, to: &Id) -> Option<usize> {
+        pipeline.stages.iter().position(|s| &s.id == to)
+    }
+
+    /// A stage position as kept: a `u16`; one past that (never: a pipeline holds
+    /// `MAX_STAGES`) as `u16::MAX`, which the index reads as "find it by id", as it reads
+    /// any position its pipeline has no stage at.
+    pub fn stage_number(position: usize) -> u16 {
+        u16::try_from(position).unwrap_or(u16::MAX)
+    }
+
+    /// Every record's deal found by its id, and every event's stage in the deal's pipeline
+    /// (what `io::segments::finish` does on opening, for a workspace from elsewhere). `None` when two deals share an id (a position would
     /// then stand for one of them where an id stands for the last) or a record's deal is
     /// missing.
     pub fn find(ws: &Workspace) -> Option<Places> {
@@ -1481,7 +1500,16 @@ impl Places {
         };
         let events = found(&mut ws.events.iter().map(|e| &e.opportunity), ws.events.len());
         let calls = found(&mut ws.category_changes.iter().map(|c| &c.opportunity), ws.category_changes.len());
-        Places::new(ws, events, calls)
+        let pipelines: FxMap<&Id, &Pipeline> = ws.pipelines.iter().map(|p| (&p.id, p)).collect();
+        let pipeline_of: Vec<Option<&Pipeline>> = ws.deals.iter().map(|d| pipelines.get(&d.pipeline).copied()).collect();
+        let mut stages = Vec::with_capacity(events.len());
+        for (e, &d) in ws.events.iter().zip(&events) {
+            let pipeline = pipeline_of.get(d as usize).copied().flatten();
+            // A stage the pipeline lacks (opening sets such events aside): left for the index
+            // to find by id, which finds none.
+            stages.push(pipeline.and_then(|p| Places::stage_position(p, &e.to)).map_or(u16::MAX, Places::stage_number));
+        }
+        Places::new(ws, events, stages, calls)
     }
 
     /// One position per record, each within `deals`, and the first and last record of each
@@ -1496,12 +1524,31 @@ impl Places {
                     .flatten()
                     .all(|(r, &p)| deals.get(p as usize).is_some_and(|d| &d.id == of(r)))
         }
-        ends(&self.events, &ws.events, &ws.deals, |e| &e.opportunity) && ends(&self.calls, &ws.category_changes, &ws.deals, |c| &c.opportunity)
+        // The first and last event's stage too, in its deal's pipeline.
+        let stage_fits = |e: Option<&StageChange>, d: Option<&u32>, s: Option<&u16>| match (e, d, s) {
+            (Some(e), Some(&d), Some(&s)) => ws
+                .deals
+                .get(d as usize)
+                .and_then(|d| ws.pipelines.iter().find(|p| p.id == d.pipeline))
+                .and_then(|p| p.stages.get(s as usize))
+                .is_some_and(|stage| stage.id == e.to),
+            _ => true,
+        };
+        ends(&self.events, &ws.events, &ws.deals, |e| &e.opportunity)
+            && self.stages.len() == self.events.len()
+            && stage_fits(ws.events.first(), self.events.first(), self.stages.first())
+            && stage_fits(ws.events.last(), self.events.last(), self.stages.last())
+            && ends(&self.calls, &ws.category_changes, &ws.deals, |c| &c.opportunity)
     }
 
     /// The position of each event's deal, in the log's order.
     pub fn events(&self) -> &[u32] {
         &self.events
+    }
+
+    /// The position of each event's stage in its deal's pipeline, in the log's order.
+    pub fn stages(&self) -> &[u16] {
+        &self.stages
     }
 
     /// The position of each forecast call's deal, in the log's order.

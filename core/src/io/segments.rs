@@ -253,9 +253,9 @@ pub fn set_aside_dangling(ws: &mut Workspace, bad: &mut Vec<Quarantined>) {
 /// `set_aside_dangling`; with `derive` (the logs in time order), also each deal's stage
 /// from its last event, in the same pass over the events (`derive_stages` finds every
 /// event's deal again: 130 ms of opening 100,000 deals natively), and where each kept
-/// record's deal sits (`Places`, for the analytics index). `None` when it could not
+/// record's deal sits and each kept event's stage (`Places`, for the analytics index). `None` when it could not
 /// derive (two deals with one id: `derive_stages` decides).
-fn set_aside(ws: &mut Workspace, bad: &mut Vec<Quarantined>, derive: bool) -> Option<(Vec<u32>, Vec<u32>)> {
+fn set_aside(ws: &mut Workspace, bad: &mut Vec<Quarantined>, derive: bool) -> Option<(Vec<u32>, Vec<u16>, Vec<u32>)> {
     // In place (`retain`): the records kept, nearly all of them, are not moved.
     let Workspace { pipelines, deals, events, category_changes, activities, leads, accounts, contacts, .. } = ws;
     let pipeline_of: FxMap<&str, &Pipeline> = pipelines.iter().map(|p| (p.id.as_str(), p)).collect();
@@ -282,6 +282,7 @@ fn set_aside(ws: &mut Workspace, bad: &mut Vec<Quarantined>, derive: bool) -> Op
     let mut last: Vec<Option<usize>> = if derive { vec![None; deals.len()] } else { Vec::new() };
     let mut kept = 0;
     let mut event_deals: Vec<u32> = Vec::with_capacity(if derive { events.len() } else { 0 });
+    let mut event_stages: Vec<u16> = Vec::with_capacity(if derive { events.len() } else { 0 });
     // Every event's deal first, in batches (`IdIndex::each`), then the log kept in place.
     let mut found = Vec::with_capacity(events.len());
     deal_ids.each(events.iter().map(|e| &e.opportunity), |n| found.push(n.unwrap_or(u32::MAX)));
@@ -291,11 +292,15 @@ fn set_aside(ws: &mut Workspace, bad: &mut Vec<Quarantined>, derive: bool) -> Op
         let reason = match at {
             None => Some(Dangling::UnknownDeal(e.opportunity.to_string())),
             Some((i, p)) => {
-                let reason = e.from.iter().chain([&e.to]).find(|s| p.stage(s).is_none()).map(|s| Dangling::UnknownStage(s.to_string()));
-                if reason.is_none() {
+                // The stage entered is found by position: the index reads it as that.
+                let to = Places::stage_position(p, &e.to);
+                let unknown = e.from.as_ref().filter(|s| p.stage(s).is_none()).or(to.is_none().then_some(&e.to));
+                let reason = unknown.map(|s| Dangling::UnknownStage(s.to_string()));
+                if let (None, Some(to)) = (&reason, to) {
                     if let Some(slot) = last.get_mut(*i) {
                         *slot = Some(kept);
                         event_deals.push(*i as u32);
+                        event_stages.push(Places::stage_number(to));
                     }
                     kept += 1;
                 }
@@ -339,7 +344,7 @@ fn set_aside(ws: &mut Workspace, bad: &mut Vec<Quarantined>, derive: bool) -> Op
             d.stage = e.to.clone();
         }
     }
-    derive.then_some((event_deals, call_deals))
+    derive.then_some((event_deals, event_stages, call_deals))
 }
 
 /// Keeps the activities marked in `keep` (one mark each, in order); the others are set
@@ -573,8 +578,8 @@ pub fn finish(mut ws: Workspace, loose: Workspace, removed: &[(Kind, Id)], bad: 
     // two runs.
     ws.order_logs();
     match set_aside(&mut ws, bad, true) {
-        Some((events, calls)) => {
-            let places = Places::new(&ws, events, calls);
+        Some((events, stages, calls)) => {
+            let places = Places::new(&ws, events, stages, calls);
             (ws, places)
         }
         None => {
