@@ -208,9 +208,11 @@ mod tests {
         let shown = whole.replace(ws.clone());
         // The demo: 120 deals, 416 activities, 155 leads, 24 accounts (715 positions), 398
         // events and 51 forecast calls. 200 records a step: positions 200, 200, 200, then
-        // 115 and the index's first 40 deals (a deal counts 5); 40 deals, 40 deals; events
-        // 200, then 198 and 2 calls; the last 49 calls: 9 steps. All at once: 1 step. The
-        // sliced one takes each record's deal from where opening would have found it.
+        // 115 and the index's first 40 deals (a deal counts 5); 40 deals, 40 deals; the
+        // lists laid out from the places (449 records counted, 56 of the budget: 449 / 8)
+        // and 144 events; 200 events; the last 54 and the 51 calls: 9 steps. All at once:
+        // 1 step. The sliced one takes each record's deal from where opening would have
+        // found it.
         let places = Places::find(&ws);
         assert!(places.is_some());
         let mut b = ModelBuilder::new(ws, places, None);
