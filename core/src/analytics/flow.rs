@@ -554,8 +554,9 @@ impl FlowBuilder {
     }
 
     /// Reads up to `budget` more records (a deal counts as 5: its labels are interned and
-    /// its texts copied); true once every deal, event and call is read. Deals come first, so
-    /// every event finds its deal.
+    /// its texts copied; with places, laying the lists out counts an eighth of the logs'
+    /// records); true once every deal, event and call is read. Deals come first, so every
+    /// event finds its deal.
     pub fn step(&mut self, ws: &Workspace, budget: usize) -> bool {
         let mut left = budget;
         let flow = &mut self.flow;
