@@ -121,23 +121,7 @@ pub fn LeadsPage() -> impl IntoView {
     };
     let filter = RwSignal::new(Filter::Open);
     let owner_filter = RwSignal::new(String::new());
-    // One pass (four over 137,000 leads sat in the page's first task).
-    let counts = Memo::new(move |_| {
-        app.ws.with(|ws| {
-            let mut n = (0, 0, 0, 0);
-            for l in &ws.leads {
-                match l.status {
-                    LeadStatus::Open => {
-                        n.0 += 1;
-                        n.3 += usize::from(l.owner.is_empty());
-                    }
-                    LeadStatus::Qualified => n.1 += 1,
-                    LeadStatus::Disqualified => n.2 += 1,
-                }
-            }
-            n
-        })
-    });
+    let counts = Memo::new(move |_| app.ws.with(|ws| crate::domain::lead::LeadCounts::of(&ws.leads)));
     // The newest `SHOWN` leads the filter keeps, and how many it keeps; computed after the
     // page is drawn (at 137,000 leads the inbox and the page's drawing in one task held the
     // page 145–227 ms), its passes over the activities and the leads a slice a task
@@ -279,7 +263,7 @@ pub fn LeadsPage() -> impl IntoView {
         <section class="page leads">
             <div class="page-head">
                 <h1>{move || app.t(K::Leads)}</h1>
-                <span class="muted">{move || { let (o, q, d, u) = counts.get(); fill(app.t(K::LeadCounts), &[("open", o.to_string()), ("q", q.to_string()), ("d", d.to_string()), ("u", u.to_string())]) }}</span>
+                <span class="muted">{move || { let n = counts.get(); fill(app.t(K::LeadCounts), &[("open", n.open.to_string()), ("q", n.qualified.to_string()), ("d", n.disqualified.to_string()), ("u", n.unassigned.to_string())]) }}</span>
             </div>
             <super::RestPending/>
             {move || message.get().map(|(ok, m)| view! { <p class=if ok { "banner info" } else { "banner error" } role=if ok { "status" } else { "alert" }>{m}</p> })}
@@ -399,7 +383,7 @@ pub fn LeadsPage() -> impl IntoView {
                 </fieldset>
                 </Show>
                 <button type="button" class="primary" on:click=assign>
-                    {move || fill(app.t(K::AssignUnassigned), &[("n", counts.get().3.to_string())])}
+                    {move || fill(app.t(K::AssignUnassigned), &[("n", counts.get().unassigned.to_string())])}
                 </button>
             </section>
 

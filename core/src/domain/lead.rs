@@ -466,6 +466,35 @@ pub struct Settings {
     pub exchange: super::rates::ExchangeRates,
 }
 
+/// How many leads are in each status, and how many open ones have no owner: what the
+/// Leads page heads its list with and its assign button offers. One pass (four over
+/// 137,000 leads sat in the page's first task).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct LeadCounts {
+    pub open: usize,
+    pub qualified: usize,
+    pub disqualified: usize,
+    /// Open leads with no owner.
+    pub unassigned: usize,
+}
+
+impl LeadCounts {
+    pub fn of(leads: &[Lead]) -> LeadCounts {
+        let mut n = LeadCounts::default();
+        for l in leads {
+            match l.status {
+                LeadStatus::Open => {
+                    n.open += 1;
+                    n.unassigned += usize::from(l.owner.is_empty());
+                }
+                LeadStatus::Qualified => n.qualified += 1,
+                LeadStatus::Disqualified => n.disqualified += 1,
+            }
+        }
+        n
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -494,6 +523,24 @@ mod tests {
             errors.push((Field::When, e));
         }
         errors
+    }
+
+    /// Six leads by hand: open with an owner, open without (twice), qualified without an
+    /// owner (not unassigned: only open leads wait for one), two disqualified. 3 open, of
+    /// which 2 unassigned; 1 qualified; 2 disqualified.
+    #[test]
+    fn lead_counts_are_by_status_and_unassigned_only_among_open() {
+        let lead = |status: LeadStatus, owner: &str| Lead { status, owner: owner.into(), ..Default::default() };
+        let leads = [
+            lead(LeadStatus::Open, "Ann"),
+            lead(LeadStatus::Open, ""),
+            lead(LeadStatus::Open, ""),
+            lead(LeadStatus::Qualified, ""),
+            lead(LeadStatus::Disqualified, "Bo"),
+            lead(LeadStatus::Disqualified, ""),
+        ];
+        assert_eq!(LeadCounts::of(&leads), LeadCounts { open: 3, qualified: 1, disqualified: 2, unassigned: 2 });
+        assert_eq!(LeadCounts::of(&[]), LeadCounts::default());
     }
 
     proptest::proptest! {
