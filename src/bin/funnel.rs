@@ -349,6 +349,9 @@ fn run(args: Args) -> Result<(), String> {
             // again with places (there the lists are laid out first, from the places, and
             // each record put in its list as it is read).
             let mut phases: [Vec<f64>; 4] = Default::default();
+            // And what the board works out on opening (each stage's rotting limit and stuck
+            // deals: `dwell_now`), against the full report it used to compute for it.
+            let mut dwell_only = Vec::new();
             for run in 0..runs {
                 // Alternating which goes first, so neither always meets a warm cache.
                 for with_places in [run % 2 == 0, run % 2 != 0] {
@@ -385,12 +388,18 @@ fn run(args: Args) -> Result<(), String> {
                     }
                 }
             }
+            let flow = funnelscope::analytics::Flow::build(&ws, p);
+            for _ in 0..runs {
+                let t = Instant::now();
+                std::hint::black_box(funnelscope::analytics::dwell_now(&flow, q.as_of));
+                dwell_only.push(t.elapsed().as_secs_f64() * 1000.0);
+            }
             let median = |v: &mut Vec<f64>| {
                 v.sort_by(f64::total_cmp);
                 v.get(v.len() / 2).copied().unwrap_or(f64::NAN)
             };
             println!(
-                "{{\"deals\": {}, \"events\": {}, \"runs\": {runs}, \"median_ms\": {:.1}, \"median_placed_ms\": {:.1}, \"places_find_ms\": {places_ms:.1}, \"report_on_index_ms\": {:.1}, \"index_deals_ms\": {:.1}, \"index_records_ms\": {:.1}, \"index_records_placed_ms\": {:.1}, \"index_lists_ms\": {:.1}}}",
+                "{{\"deals\": {}, \"events\": {}, \"runs\": {runs}, \"median_ms\": {:.1}, \"median_placed_ms\": {:.1}, \"places_find_ms\": {places_ms:.1}, \"report_on_index_ms\": {:.1}, \"index_deals_ms\": {:.1}, \"index_records_ms\": {:.1}, \"index_records_placed_ms\": {:.1}, \"index_lists_ms\": {:.1}, \"dwell_now_ms\": {:.1}}}",
                 ws.deals.len(),
                 ws.events.len(),
                 median(&mut full),
@@ -399,7 +408,8 @@ fn run(args: Args) -> Result<(), String> {
                 median(&mut phases[0]),
                 median(&mut phases[1]),
                 median(&mut phases[3]),
-                median(&mut phases[2])
+                median(&mut phases[2]),
+                median(&mut dwell_only)
             );
             Ok(())
         }

@@ -3,7 +3,7 @@
 
 use super::state::AppState;
 use crate::analytics::flow::FlowBuilder;
-use crate::analytics::{report_on, Flow, Query};
+use crate::analytics::{dwell_now, report_on, Flow, Query};
 use crate::domain::{demo, Lang, Places};
 use std::cell::RefCell;
 use wasm_bindgen::prelude::*;
@@ -31,7 +31,8 @@ fn ms() -> f64 {
 /// native benchmark's runs are. The median of the three is reported, each run beside it.
 /// Each run builds the index twice, in alternating order: each record's deal found by its
 /// id, and taken from where opening the app found it (`Places`, found here once, timed
-/// apart: opening finds them while checking the records).
+/// apart: opening finds them while checking the records). Then the stages' dwell alone
+/// (`dwell_now`, what the board works out when it opens), three times.
 #[wasm_bindgen]
 pub fn bench_analytics(deals: u32) -> String {
     let now = super::state::now();
@@ -69,6 +70,16 @@ pub fn bench_analytics(deals: u32) -> String {
             stages = r.stages.len();
         }
     }
+    // What the board works out when it opens (each stage's rotting limit and stuck deals:
+    // `dwell_now`), against the full report it used to compute for it: three runs.
+    let flow = Flow::build(&ws, p);
+    let dwell: Vec<String> = (0..3)
+        .map(|_| {
+            let t0 = ms();
+            std::hint::black_box(dwell_now(&flow, now));
+            format!("{:.1}", ms() - t0)
+        })
+        .collect();
     let summary = |runs: &[(f64, f64)], phases: &[String]| {
         let each: Vec<String> = runs.iter().map(|(b, r)| format!("[{b:.1},{r:.1}]")).collect();
         let mut sorted = runs.to_vec();
@@ -82,12 +93,13 @@ pub fn bench_analytics(deals: u32) -> String {
         )
     };
     format!(
-        "{{\"deals\":{},\"events\":{},\"by_ids\":{{{}}},\"placed\":{{{}}},\"places_found\":{},\"places_find_ms\":{find_ms:.1},\"stages\":{}}}",
+        "{{\"deals\":{},\"events\":{},\"by_ids\":{{{}}},\"placed\":{{{}}},\"places_found\":{},\"places_find_ms\":{find_ms:.1},\"dwell_now_ms\":[{}],\"stages\":{}}}",
         ws.deals.len(),
         ws.events.len(),
         summary(&runs[0], &phases[0]),
         summary(&runs[1], &phases[1]),
         places.is_some(),
+        dwell.join(","),
         stages
     )
 }

@@ -30,10 +30,7 @@ pub fn DealList() -> impl IntoView {
         let now = super::state::now();
         let today = (now + chrono::Duration::minutes(format::tz_offset_min() as i64)).date_naive();
         let stuck: HashSet<String> = if f.needs_stuck() {
-            app.with_index(|flow| {
-                crate::analytics::report_on(flow, &crate::analytics::Query::new(now)).stages.into_iter().flat_map(|s| s.dwell.stuck.into_iter().map(|d| d.id)).collect()
-            })
-            .unwrap_or_default()
+            app.with_index(|flow| crate::analytics::stuck_now(flow, now)).unwrap_or_default()
         } else {
             HashSet::new()
         };

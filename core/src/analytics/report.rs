@@ -339,11 +339,7 @@ pub struct ReportBuilder {
     funnel_n: Vec<usize>,
     funnel_amt: Vec<i64>,
     conv: Vec<Conversion>,
-    /// Completed visit lengths per stage, in seconds.
-    samples: Vec<Vec<i64>>,
-    /// Ages of open visits that started in the period, in seconds (censored).
-    running: Vec<Vec<i64>>,
-    open_visits: Vec<Vec<(usize, i64)>>,
+    visits: Visits,
     /// Per rank: (seconds from first reach to the outcome or to as-of, outcome).
     subjects: Vec<Vec<(i64, Outcome)>>,
     vel: Velocity,
@@ -370,9 +366,7 @@ impl ReportBuilder {
             funnel_n: vec![0; ranks],
             funnel_amt: vec![0; ranks],
             conv: vec![Conversion::default(); ranks],
-            samples: vec![Vec::new(); ns],
-            running: vec![Vec::new(); ns],
-            open_visits: vec![Vec::new(); ns],
+            visits: Visits::new(ns),
             subjects: vec![Vec::new(); ranks],
             vel: Velocity::default(),
             won_amount_sum: 0.0,
@@ -469,20 +463,7 @@ impl ReportBuilder {
             self.subjects[r].push(subject);
         }
 
-        // Dwell: every visit is one sample.
-        for i in 0..evs.len() {
-            let s = evs[i].1 as usize;
-            if i < last {
-                if q.in_period(evs[i].0) {
-                    self.samples[s].push(evs[i + 1].0 - evs[i].0);
-                }
-            } else if cur_kind == StageKind::Open {
-                self.open_visits[s].push((d, self.as_of - evs[i].0));
-                if q.in_period(evs[i].0) {
-                    self.running[s].push(self.as_of - evs[i].0);
-                }
-            }
-        }
+        self.visits.deal(d, evs, cur_kind == StageKind::Open, self.as_of, |t| q.in_period(t));
 
         // Velocity.
         if cur_kind == StageKind::Open {
@@ -526,51 +507,11 @@ impl ReportBuilder {
             .enumerate()
             .filter(|(_, s)| !s.archived)
             .map(|(si, s)| {
-                let mut secs = std::mem::take(&mut self.samples[si]);
-                let mut running = std::mem::take(&mut self.running[si]);
-                let (instant, longest) = (secs.iter().filter(|&&x| x == 0).count(), secs.iter().max().copied());
-                let measured = dwell_measured(secs.len(), instant);
-                let km = km_quantiles(&mut secs, &mut running, &[0.5, 0.75, 0.9]);
-                let completed = secs.len();
-                if s.kind == StageKind::Open && measured {
+                let (dwell, measured) = self.visits.dwell(flow, si);
+                if let Some((secs, running)) = measured.filter(|_| s.kind == StageKind::Open) {
                     all_ended.push(secs);
                     all_running.extend_from_slice(&running);
                 }
-                let km = |i: usize| km[i].filter(|_| measured).map(|x| x / DAY);
-                let (p50, p75, p90) = (km(0), km(1), km(2));
-                let mut open = std::mem::take(&mut self.open_visits[si]);
-                let mut ages: Vec<i64> = open.iter().map(|o| o.1).collect();
-                let stuck_after = s
-                    .stuck_after_days
-                    .map(f64::from)
-                    .or(p90)
-                    .or_else(|| longest.filter(|_| measured).map(|x| x as f64 / DAY));
-                // Oldest first; equal ages in id order so the list never depends on input order.
-                open.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| flow.deals[a.0].id.cmp(&flow.deals[b.0].id)));
-                let stuck = match stuck_after {
-                    Some(limit) if s.kind == StageKind::Open => open
-                        .iter()
-                        .filter(|o| o.1 as f64 / DAY > limit)
-                        .map(|&(d, age)| StuckDeal {
-                            id: flow.deals[d].id.to_string(),
-                            title: flow.deals[d].title.clone(),
-                            age_days: age as f64 / DAY,
-                        })
-                        .collect(),
-                    _ => Vec::new(),
-                };
-                let dwell = Dwell {
-                    completed,
-                    instant,
-                    running: running.len(),
-                    p50,
-                    p75,
-                    p90,
-                    open: ages.len(),
-                    open_median_age: quantile_select(&mut ages, 0.5).map(|x| x / DAY),
-                    stuck_after,
-                    stuck,
-                };
                 let funnel = s.rank.map(|r| FunnelStep {
                     reached: self.funnel_n[r],
                     amount: self.funnel_amt[r],
@@ -620,6 +561,117 @@ impl ReportBuilder {
             velocity: vel,
         }
     }
+}
+
+/// Each stage's visits, gathered a deal at a time: completed visit lengths, the ages of the
+/// visits still open, and the deals in the stage now. What the dwell figures and the stuck
+/// deals are made of: the report's, and all the board needs (each stage's rotting limit,
+/// the "stuck" filter), which `dwell_now` computes without the rest of the report.
+struct Visits {
+    /// Completed visit lengths per stage, in seconds.
+    samples: Vec<Vec<i64>>,
+    /// Ages of open visits that started in the period, in seconds (censored).
+    running: Vec<Vec<i64>>,
+    /// Per stage: the deals in it now, with their age there in seconds.
+    open: Vec<Vec<(usize, i64)>>,
+}
+
+impl Visits {
+    fn new(stages: usize) -> Visits {
+        Visits { samples: vec![Vec::new(); stages], running: vec![Vec::new(); stages], open: vec![Vec::new(); stages] }
+    }
+
+    /// Deal `d`'s visits: `evs` its events known as of `as_of` (not empty), `open` whether
+    /// it is in an open stage now; a visit is a sample if it started when `in_period` says.
+    fn deal(&mut self, d: usize, evs: &[(i64, u16)], open: bool, as_of: i64, in_period: impl Fn(i64) -> bool) {
+        let last = evs.len() - 1;
+        for i in 0..evs.len() {
+            let s = evs[i].1 as usize;
+            if i < last {
+                if in_period(evs[i].0) {
+                    self.samples[s].push(evs[i + 1].0 - evs[i].0);
+                }
+            } else if open {
+                self.open[s].push((d, as_of - evs[i].0));
+                if in_period(evs[i].0) {
+                    self.running[s].push(as_of - evs[i].0);
+                }
+            }
+        }
+    }
+
+    /// Stage `si`'s dwell (its visits are handed over); when the dwell was measured, also
+    /// its completed visit lengths, sorted, and its running ones, for the pipeline's median.
+    fn dwell(&mut self, flow: &Flow, si: usize) -> (Dwell, Option<(Vec<i64>, Vec<i64>)>) {
+        let s = &flow.stages[si];
+        let mut secs = std::mem::take(&mut self.samples[si]);
+        let mut running = std::mem::take(&mut self.running[si]);
+        let (instant, longest) = (secs.iter().filter(|&&x| x == 0).count(), secs.iter().max().copied());
+        let measured = dwell_measured(secs.len(), instant);
+        let km = km_quantiles(&mut secs, &mut running, &[0.5, 0.75, 0.9]);
+        let completed = secs.len();
+        let km = |i: usize| km[i].filter(|_| measured).map(|x| x / DAY);
+        let (p50, p75, p90) = (km(0), km(1), km(2));
+        let mut open = std::mem::take(&mut self.open[si]);
+        let mut ages: Vec<i64> = open.iter().map(|o| o.1).collect();
+        let stuck_after = s.stuck_after_days.map(f64::from).or(p90).or_else(|| longest.filter(|_| measured).map(|x| x as f64 / DAY));
+        // Oldest first; equal ages in id order so the list never depends on input order.
+        open.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| flow.deals[a.0].id.cmp(&flow.deals[b.0].id)));
+        let stuck = match stuck_after {
+            Some(limit) if s.kind == StageKind::Open => open
+                .iter()
+                .filter(|o| o.1 as f64 / DAY > limit)
+                .map(|&(d, age)| StuckDeal { id: flow.deals[d].id.to_string(), title: flow.deals[d].title.clone(), age_days: age as f64 / DAY })
+                .collect(),
+            _ => Vec::new(),
+        };
+        let dwell = Dwell {
+            completed,
+            instant,
+            running: running.len(),
+            p50,
+            p75,
+            p90,
+            open: ages.len(),
+            open_median_age: quantile_select(&mut ages, 0.5).map(|x| x / DAY),
+            stuck_after,
+            stuck,
+        };
+        (dwell, measured.then_some((secs, running)))
+    }
+}
+
+/// Each stage's dwell as of `as_of`, every deal and every visit counted (the report's with
+/// no filter and no period), by stage index, archived stages left out as in the report:
+/// what the board needs (each open stage's rotting limit, the stuck deals), without the
+/// conversions, the win-within curves and the money the report also works out (at 100,000
+/// deals most of its time).
+pub fn dwell_now(flow: &Flow, as_of: DateTime<Utc>) -> Vec<(usize, Dwell)> {
+    let as_of = as_of.timestamp();
+    let mut visits = Visits::new(flow.stages.len());
+    for d in 0..flow.deals.len() {
+        let evs = known(&flow.events[d], as_of);
+        if let Some(&(_, cur)) = evs.last() {
+            visits.deal(d, evs, flow.stages[cur as usize].kind == StageKind::Open, as_of, |_| true);
+        }
+    }
+    (0..flow.stages.len()).filter(|&si| !flow.stages[si].archived).map(|si| (si, visits.dwell(flow, si).0)).collect()
+}
+
+/// The deals stuck as of `as_of` (every stage's in `dwell_now`), by id: the board's and the
+/// deal list's "stuck" filter.
+pub fn stuck_now(flow: &Flow, as_of: DateTime<Utc>) -> std::collections::HashSet<String> {
+    dwell_now(flow, as_of).into_iter().flat_map(|(_, d)| d.stuck.into_iter().map(|s| s.id)).collect()
+}
+
+/// Each open stage's rotting limit in days as of `as_of` (its `stuck_after` in `dwell_now`:
+/// its own limit, else its 90th-percentile dwell), by stage id; stages without one left out.
+pub fn rot_limits(flow: &Flow, as_of: DateTime<Utc>) -> Vec<(crate::domain::Id, f64)> {
+    dwell_now(flow, as_of)
+        .into_iter()
+        .filter(|(si, _)| flow.stages[*si].kind == StageKind::Open)
+        .filter_map(|(si, d)| Some((flow.stages[si].id.clone(), d.stuck_after?)))
+        .collect()
 }
 
 /// A stage's dwell counts as measured unless most of its finished visits left at the
@@ -676,4 +728,41 @@ fn bottlenecks(stages: &[StageReport], pipeline_median: Option<f64>) -> Bottlene
             })
     });
     Bottlenecks { drop_off, dwell }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::demo;
+
+    /// `dwell_now` is the report's dwell, stage by stage (every figure and stuck deal), with
+    /// no filter and no period: on the demo as generated and as of two months earlier (so
+    /// later events are not yet known), with one stage's own limit set and one stage archived.
+    #[test]
+    fn dwell_now_is_the_reports_dwell() {
+        let now = chrono::DateTime::parse_from_rfc3339("2026-11-27T00:00:00Z").map(|t| t.with_timezone(&Utc)).unwrap();
+        let mut ws = demo::generate(400, 5, 5, now, crate::domain::Lang::En);
+        let open: Vec<usize> = (0..ws.pipelines[0].stages.len()).filter(|&i| ws.pipelines[0].stages[i].kind == StageKind::Open).collect();
+        ws.pipelines[0].stages[open[1]].stuck_after_days = Some(9);
+        ws.pipelines[0].stages[open[3]].archived = true;
+        let flow = Flow::build(&ws, &ws.pipelines[0]);
+        for as_of in [now, now - chrono::Duration::days(60)] {
+            let report = report_on(&flow, &Query::new(as_of));
+            let dwell = dwell_now(&flow, as_of);
+            let from_report: Vec<(String, &Dwell)> = report.stages.iter().map(|s| (s.id.clone(), &s.dwell)).collect();
+            let ours: Vec<(String, &Dwell)> = dwell.iter().map(|(si, d)| (flow.stages[*si].id.to_string(), d)).collect();
+            assert_eq!(ours, from_report, "as of {as_of}");
+            // Not vacuous: stuck deals in more than one stage, the own limit used, a stage left out.
+            assert!(dwell.iter().filter(|(_, d)| !d.stuck.is_empty()).count() >= 2, "as of {as_of}");
+            assert!(dwell.iter().any(|(si, d)| *si == open[1] && d.stuck_after == Some(9.0)));
+            assert!(dwell.iter().all(|(si, _)| *si != open[3]));
+            // What the board takes from it, as it took it from the report.
+            let stuck: std::collections::HashSet<String> = report.stages.iter().flat_map(|s| s.dwell.stuck.iter().map(|d| d.id.clone())).collect();
+            assert_eq!(stuck_now(&flow, as_of), stuck);
+            let limits: Vec<(String, f64)> =
+                report.stages.iter().filter(|s| s.kind == StageKind::Open).filter_map(|s| Some((s.id.clone(), s.dwell.stuck_after?))).collect();
+            assert_eq!(rot_limits(&flow, as_of).into_iter().map(|(id, x)| (id.to_string(), x)).collect::<Vec<_>>(), limits);
+            assert!(limits.len() >= 3);
+        }
+    }
 }
