@@ -563,6 +563,9 @@ impl ReportBuilder {
     }
 }
 
+/// A stage's measured visits: the completed lengths, sorted, and the running ages.
+type Measured = (Vec<i64>, Vec<i64>);
+
 /// Each stage's visits, gathered a deal at a time: completed visit lengths, the ages of the
 /// visits still open, and the deals in the stage now. What the dwell figures and the stuck
 /// deals are made of: the report's, and all the board needs (each stage's rotting limit,
@@ -581,10 +584,10 @@ impl Visits {
         Visits { samples: vec![Vec::new(); stages], running: vec![Vec::new(); stages], open: vec![Vec::new(); stages] }
     }
 
-    /// Deal `d`'s visits: `evs` its events known as of `as_of` (not empty), `open` whether
-    /// it is in an open stage now; a visit is a sample if it started when `in_period` says.
+    /// Deal `d`'s visits: `evs` its events known as of `as_of`, `open` whether it is in an
+    /// open stage now; a visit is a sample if it started when `in_period` says.
     fn deal(&mut self, d: usize, evs: &[(i64, u16)], open: bool, as_of: i64, in_period: impl Fn(i64) -> bool) {
-        let last = evs.len() - 1;
+        let Some(last) = evs.len().checked_sub(1) else { return };
         for i in 0..evs.len() {
             let s = evs[i].1 as usize;
             if i < last {
@@ -602,7 +605,7 @@ impl Visits {
 
     /// Stage `si`'s dwell (its visits are handed over); when the dwell was measured, also
     /// its completed visit lengths, sorted, and its running ones, for the pipeline's median.
-    fn dwell(&mut self, flow: &Flow, si: usize) -> (Dwell, Option<(Vec<i64>, Vec<i64>)>) {
+    fn dwell(&mut self, flow: &Flow, si: usize) -> (Dwell, Option<Measured>) {
         let s = &flow.stages[si];
         let mut secs = std::mem::take(&mut self.samples[si]);
         let mut running = std::mem::take(&mut self.running[si]);
