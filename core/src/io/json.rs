@@ -261,17 +261,18 @@ pub fn import_json(text: &str) -> Result<Workspace, ImportError> {
 /// Checks a parsed export (unique ids, amounts, references, dates, limits) and makes it a
 /// workspace with its logs in order.
 fn assemble(doc: Export) -> Result<Workspace, ImportError> {
-    let mut deals = None;
+    let mut mapped = Mapped::default();
     for phase in 0..checks(&doc, CHECK_SLICE) {
-        check(&doc, phase, CHECK_SLICE, &mut deals)?;
+        check(&doc, phase, CHECK_SLICE, &mut mapped)?;
     }
     Ok(build(doc))
 }
 
-/// Events or activities checked per step of a reader (each deal's pipeline mapped once, in
-/// a check of its own): at 100,000 deals the million events in one step held the page
-/// ≈ 200 ms.
-const CHECK_SLICE: usize = 200_000;
+/// Events, activities or leads checked per step of a reader (each deal's pipeline mapped
+/// once, in a check of its own): at 100,000 deals the million events in one step held the
+/// page ≈ 200 ms; 200,000 a step, with the 137,000 leads and their 363,000 activities'
+/// references in one step each, still made steps of 40–60 ms natively.
+const CHECK_SLICE: usize = 100_000;
 
 /// One check of an export; `checks` lists them in the order they are made.
 #[derive(Clone, Copy)]
@@ -285,38 +286,62 @@ enum Check {
     Events(usize),
     Calls,
     Activities(usize),
-    Leads,
-    ActivityLeads,
+    /// The owners, then one slice of the leads.
+    Leads(usize),
+    /// One slice of the activities, for the leads they name.
+    ActivityLeads(usize),
     Accounts,
+}
+
+/// What one check maps for the checks after it, made once.
+#[derive(Default)]
+struct Mapped {
+    /// Each deal's pipeline (the `Deals` check).
+    deals: Option<DealPipelines>,
+    /// The leads' ids (the first `ActivityLeads` check).
+    leads: Option<FxSet<IdKey>>,
 }
 
 /// The checks of an export, in order, each one step of a reader: the first problem found
 /// is the one a pass over each list whole finds (records in the same order), with `size`
-/// events or activities a slice.
+/// events, activities or leads a slice.
 fn check_list(doc: &Export, size: usize) -> Vec<Check> {
     let mut list: Vec<Check> = (0..Kind::ALL.len()).map(Check::Ids).collect();
     list.extend([Check::Amounts, Check::Deals]);
     list.extend((0..doc.events.len().div_ceil(size)).map(Check::Events));
     list.push(Check::Calls);
     list.extend((0..doc.activities.len().div_ceil(size)).map(Check::Activities));
-    list.extend([Check::Leads, Check::ActivityLeads, Check::Accounts]);
+    // Slice 0 of the leads checks the owners when there are no leads.
+    list.extend((0..doc.leads.len().div_ceil(size).max(1)).map(Check::Leads));
+    list.extend((0..doc.activities.len().div_ceil(size)).map(Check::ActivityLeads));
+    list.push(Check::Accounts);
     list
 }
 
-/// The deals' pipelines as mapped by the `Deals` check (mapped here if not yet).
-fn mapped<'m>(doc: &Export, deals: &'m mut Option<DealPipelines>) -> Result<&'m DealPipelines, ImportError> {
-    if deals.is_none() {
-        *deals = Some(check_deals(&doc.pipelines, &doc.deals)?);
+impl Mapped {
+    /// The deals' pipelines as mapped by the `Deals` check (mapped here if not yet).
+    fn deals(&mut self, doc: &Export) -> Result<&DealPipelines, ImportError> {
+        if self.deals.is_none() {
+            self.deals = Some(check_deals(&doc.pipelines, &doc.deals)?);
+        }
+        Ok(self.deals.get_or_insert_default())
     }
-    Ok(deals.get_or_insert_default())
+
+    fn leads(&mut self, doc: &Export) -> &FxSet<IdKey> {
+        self.leads.get_or_insert_with(|| {
+            let mut ids = FxSet::with_capacity_and_hasher(doc.leads.len(), Default::default());
+            ids.extend(doc.leads.iter().map(|l| IdKey::of(&l.id)));
+            ids
+        })
+    }
 }
 
 fn checks(doc: &Export, size: usize) -> usize {
     check_list(doc, size).len()
 }
 
-/// Check number `phase` of `check_list`; `deals`: each deal's pipeline, once mapped.
-fn check(doc: &Export, phase: usize, size: usize, deals: &mut Option<DealPipelines>) -> Result<(), ImportError> {
+/// Check number `phase` of `check_list`; `mapped`: what earlier checks mapped.
+fn check(doc: &Export, phase: usize, size: usize, mapped: &mut Mapped) -> Result<(), ImportError> {
     let slice = |len: usize, n: usize| (n * size).min(len)..len.min((n + 1) * size);
     match check_list(doc, size).get(phase).copied() {
         None => Ok(()),
@@ -342,14 +367,19 @@ fn check(doc: &Export, phase: usize, size: usize, deals: &mut Option<DealPipelin
             None => Ok(()),
         },
         Some(Check::Deals) => {
-            *deals = Some(check_deals(&doc.pipelines, &doc.deals)?);
+            mapped.deals = Some(check_deals(&doc.pipelines, &doc.deals)?);
             Ok(())
         }
-        Some(Check::Events(n)) => check_references(&doc.pipelines, mapped(doc, deals)?, &doc.events[slice(doc.events.len(), n)], &[], &[]),
-        Some(Check::Calls) => check_references(&doc.pipelines, mapped(doc, deals)?, &[], &doc.category_changes, &[]),
-        Some(Check::Activities(n)) => check_references(&doc.pipelines, mapped(doc, deals)?, &[], &[], &doc.activities[slice(doc.activities.len(), n)]),
-        Some(Check::Leads) => check_leads(&doc.deals, &doc.owners, &doc.leads),
-        Some(Check::ActivityLeads) => check_activity_leads(&doc.leads, &doc.activities),
+        Some(Check::Events(n)) => check_references(&doc.pipelines, mapped.deals(doc)?, &doc.events[slice(doc.events.len(), n)], &[], &[]),
+        Some(Check::Calls) => check_references(&doc.pipelines, mapped.deals(doc)?, &[], &doc.category_changes, &[]),
+        Some(Check::Activities(n)) => check_references(&doc.pipelines, mapped.deals(doc)?, &[], &[], &doc.activities[slice(doc.activities.len(), n)]),
+        Some(Check::Leads(n)) => {
+            if n == 0 {
+                check_owners(&doc.owners)?;
+            }
+            check_leads(mapped.deals(doc)?, &doc.leads[slice(doc.leads.len(), n)])
+        }
+        Some(Check::ActivityLeads(n)) => check_activity_leads(mapped.leads(doc), &doc.activities[slice(doc.activities.len(), n)]),
         Some(Check::Accounts) => check_accounts(&doc.deals, &doc.accounts, &doc.contacts, &doc.activities),
     }
 }
@@ -412,8 +442,8 @@ pub struct ExportReader<'a> {
     total: usize,
     /// Events or activities per check, and log entries per step deriving the stages.
     slice: usize,
-    /// Each deal's pipeline, mapped by one check for the checks after it.
-    deal_pipelines: Option<DealPipelines>,
+    /// What one check maps for the checks after it (each deal's pipeline, the leads' ids).
+    mapped: Mapped,
     /// Once every check passed: the workspace made, then each deal's stage derived from its
     /// history a slice of the log a step (`derive_stages` in one task was ≈ 150–190 ms at
     /// 100,000 deals).
@@ -447,7 +477,7 @@ struct Parts {
 
 impl<'a> ExportReader<'a> {
     pub fn new(text: &'a str) -> Self {
-        ExportReader { text, pos: 0, at: ReadAt::Start, parts: Parts::default(), done: 0, total: 0, slice: CHECK_SLICE, deal_pipelines: None, made: None, handed_on: false, outcome: None }
+        ExportReader { text, pos: 0, at: ReadAt::Start, parts: Parts::default(), done: 0, total: 0, slice: CHECK_SLICE, mapped: Mapped::default(), made: None, handed_on: false, outcome: None }
     }
 
     /// A reader checking `slice` events or activities a step (tests: several slices in a small file).
@@ -481,7 +511,7 @@ impl<'a> ExportReader<'a> {
                 let done = self.done;
                 if done < n {
                     let doc = self.parts.doc.get_or_insert_with(empty_export);
-                    match check(doc, done, size, &mut self.deal_pipelines) {
+                    match check(doc, done, size, &mut self.mapped) {
                         Err(e) => self.outcome = Some(Err(e)),
                         Ok(()) => self.done += 1,
                     }
@@ -855,10 +885,8 @@ pub fn check_accounts(
     Ok(())
 }
 
-/// Owners with names, unique; leads the lead form would accept, pointing at existing deals,
-/// with times within 1970–2199.
-fn check_leads(deals: &[Opportunity], owners: &[Owner], leads: &[Lead]) -> Result<(), ImportError> {
-    use crate::domain::sane_time;
+/// Owners with names, unique.
+fn check_owners(owners: &[Owner]) -> Result<(), ImportError> {
     let mut names = HashSet::new();
     for o in owners {
         let name = o.name.trim().to_lowercase();
@@ -867,13 +895,19 @@ fn check_leads(deals: &[Opportunity], owners: &[Owner], leads: &[Lead]) -> Resul
             return Err(ImportError::InvalidLead { lead: o.id.to_string(), problem });
         }
     }
-    let deal_ids: FxSet<IdKey> = deals.iter().map(|d| IdKey::of(&d.id)).collect();
+    Ok(())
+}
+
+/// Leads the lead form would accept, pointing at existing deals (every deal's id is in
+/// `deals`, mapped by the checks before), with times within 1970–2199.
+fn check_leads(deals: &DealPipelines, leads: &[Lead]) -> Result<(), ImportError> {
+    use crate::domain::sane_time;
     for l in leads {
         // What the lead form would refuse (its arrival time is a time here, checked below).
         if let Some((_, problem)) = crate::domain::lead::lead_problems(&l.name, &l.company, &l.email, &l.phone, &l.source, &l.owner, "").into_iter().next() {
             return Err(ImportError::InvalidLead { lead: l.id.to_string(), problem });
         }
-        if let Some(d) = l.deal.as_ref().filter(|d| !deal_ids.contains(&IdKey::of(d))) {
+        if let Some(d) = l.deal.as_ref().filter(|d| !deals.contains_key(&IdKey::of(d))) {
             return Err(ImportError::UnknownReference { event: l.id.to_string(), what: "deal", id: d.to_string() });
         }
         for t in [Some(l.created_at), Some(l.updated_at), l.status_at, l.assigned_at].into_iter().flatten() {
@@ -885,9 +919,8 @@ fn check_leads(deals: &[Opportunity], owners: &[Owner], leads: &[Lead]) -> Resul
     Ok(())
 }
 
-/// Activities on a lead name one the export has.
-fn check_activity_leads(leads: &[Lead], activities: &[Activity]) -> Result<(), ImportError> {
-    let lead_ids: FxSet<IdKey> = leads.iter().map(|l| IdKey::of(&l.id)).collect();
+/// Activities on a lead name one the export has (`lead_ids`: all of them).
+fn check_activity_leads(lead_ids: &FxSet<IdKey>, activities: &[Activity]) -> Result<(), ImportError> {
     for a in activities {
         if let Some(l) = a.lead.as_ref().filter(|l| !lead_ids.contains(&IdKey::of(l))) {
             return Err(ImportError::UnknownReference { event: a.id.to_string(), what: "lead", id: l.to_string() });
@@ -1132,32 +1165,38 @@ mod tests {
     fn checks_and_stages_in_slices_count_their_steps_and_find_the_same_problem() {
         let ws = demo::generate(60, 3, 1, now(), Lang::En);
         let text = export_json(&ws, now());
-        let (e, a) = (ws.events.len(), ws.activities.len());
-        assert!(e > 100 && a > 100, "several slices of 50: {e} events, {a} activities");
+        let (e, a, l) = (ws.events.len(), ws.activities.len(), ws.leads.len());
+        assert!(e > 100 && a > 100 && l > 50, "several slices of 50: {e} events, {a} activities, {l} leads");
         // Checks a step (the first in the step that reads all the text): the ids of each of
         // the 9 kinds; amounts; pipelines and deals; ceil(e / 50) event slices; the forecast
-        // calls; ceil(a / 50) activity slices; leads; activities' leads; accounts. Then the
-        // workspace made, its deals mapped, ceil(e / 50) slices of the log read and the
-        // stages set.
+        // calls; ceil(a / 50) activity slices; ceil(l / 50) lead slices (the owners with the
+        // first); ceil(a / 50) slices of the activities' leads; accounts. Then the workspace
+        // made, its deals mapped, ceil(e / 50) slices of the log read and the stages set.
         let mut r = ExportReader::with_slice(&text, 50);
         let mut steps = 1;
         while !r.step(usize::MAX) {
             steps += 1;
         }
-        assert_eq!(steps, (9 + 2 + e.div_ceil(50) + 1 + a.div_ceil(50) + 3) + (2 + e.div_ceil(50) + 1));
+        assert_eq!(steps, (9 + 2 + e.div_ceil(50) + 1 + a.div_ceil(50) + l.div_ceil(50) + a.div_ceil(50) + 1) + (2 + e.div_ceil(50) + 1));
         assert_eq!(r.finish().as_ref(), Ok(&ws));
         // A problem in the last slice of each list (the last event's deal unknown; the last
-        // activity dated 1925 or 1926, before 1970: out of range), and one in the deals (checked with every slice,
+        // activity, the last lead dated 1925 or 1926, before 1970: out of range; the last
+        // activity on a lead naming none), and one in the deals (checked with every slice,
         // found in the first): the same first problem as checking each list whole.
         let in_record = |id: &str, from: &str, to: &str| -> String {
             let at = text.find(&format!("\"id\":\"{id}\"")).unwrap_or(0);
             format!("{}{}", &text[..at], text[at..].replacen(from, to, 1))
         };
-        let (last_event, last_activity) = (&ws.events[e - 1], &ws.activities[a - 1]);
+        let (last_event, last_activity, last_lead) = (&ws.events[e - 1], &ws.activities[a - 1], &ws.leads[l - 1]);
+        let on_lead = ws.activities.iter().rposition(|x| x.lead.is_some()).unwrap_or(0);
+        assert!(on_lead >= 50, "an activity on a lead past the first slice: {on_lead}");
+        let lead_of = ws.activities[on_lead].lead.clone().unwrap_or_default();
         let broken = [
             in_record(last_event.id.as_str(), &format!("\"opportunity\":\"{}\"", last_event.opportunity), "\"opportunity\":\"nobody\""),
             in_record(last_activity.id.as_str(), "\"at\":\"20", "\"at\":\"19"),
             text.replacen("\"created_at\":\"20", "\"created_at\":\"19", 1),
+            in_record(last_lead.id.as_str(), "\"created_at\":\"20", "\"created_at\":\"19"),
+            in_record(ws.activities[on_lead].id.as_str(), &format!("\"lead\":\"{lead_of}\""), "\"lead\":\"nobody\""),
         ];
         for b in &broken {
             assert_ne!(b, &text);
