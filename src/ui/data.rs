@@ -100,6 +100,18 @@ async fn read_file(file: web_sys::File) -> Result<Vec<u8>, String> {
     Ok(bytes)
 }
 
+/// The file's text, checked to be UTF-8 a slice at a time with the browser let in between.
+async fn check_utf8(bytes: &[u8]) -> Result<&str, usize> {
+    const SLICE: usize = 16 << 20;
+    let mut check = crate::io::Utf8Check::new(bytes);
+    loop {
+        if let Some(answer) = check.step(SLICE) {
+            return answer;
+        }
+        yield_to_browser().await;
+    }
+}
+
 #[component]
 pub fn DataPage() -> impl IntoView {
     let app = use_app();
@@ -213,7 +225,7 @@ pub fn DataPage() -> impl IntoView {
                     })
                 })
             } else {
-                match std::str::from_utf8(&bytes) {
+                match check_utf8(&bytes).await {
                     // An encrypted export is not a plain one ("not ours" to the reader); it
                     // is looked for only then, so a large plain file is not read twice.
                     Ok(text) => match read_export(text, reading).await {

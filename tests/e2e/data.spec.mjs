@@ -104,6 +104,8 @@ test('replacing keeps a backup that can be restored; bad files change nothing', 
     ['future.json', '{"format": "funnelscope", "version": 99}', /export version 99 is newer/],
     ['ragged.csv', 'a,b,c\n1,2,3\n4,5\n', /line 3 has 2 columns, the header has 3/],
     ['gbk.csv', Buffer.from([0xbf, 0xcd, 0xbb, 0xa7, 0x0a]), /probably GBK/],
+    // An export whose text is not UTF-8 (a byte 0xff inside a string): checked before it is read.
+    ['latin.json', Buffer.concat([Buffer.from('{"format": "funnelscope", "version": 5, "x": "'), Buffer.from([0xff]), Buffer.from('"}')]), /it is not UTF-8 text/],
   ];
   for (const [name, content, why] of bad) {
     await input.setInputFiles({ name, mimeType: 'text/plain', buffer: Buffer.isBuffer(content) ? content : Buffer.from(content) });
