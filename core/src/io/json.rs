@@ -306,14 +306,19 @@ struct Mapped {
 /// is the one a pass over each list whole finds (records in the same order), with `size`
 /// events, activities or leads a slice.
 fn check_list(doc: &Export, size: usize) -> Vec<Check> {
+    check_list_of(doc.events.len(), doc.activities.len(), doc.leads.len(), size)
+}
+
+/// `check_list` of an export with so many events, activities and leads.
+fn check_list_of(events: usize, activities: usize, leads: usize, size: usize) -> Vec<Check> {
     let mut list: Vec<Check> = (0..Kind::ALL.len()).map(Check::Ids).collect();
     list.extend([Check::Amounts, Check::Deals]);
-    list.extend((0..doc.events.len().div_ceil(size)).map(Check::Events));
+    list.extend((0..events.div_ceil(size)).map(Check::Events));
     list.push(Check::Calls);
-    list.extend((0..doc.activities.len().div_ceil(size)).map(Check::Activities));
+    list.extend((0..activities.div_ceil(size)).map(Check::Activities));
     // Slice 0 of the leads checks the owners when there are no leads.
-    list.extend((0..doc.leads.len().div_ceil(size).max(1)).map(Check::Leads));
-    list.extend((0..doc.activities.len().div_ceil(size)).map(Check::ActivityLeads));
+    list.extend((0..leads.div_ceil(size).max(1)).map(Check::Leads));
+    list.extend((0..activities.div_ceil(size)).map(Check::ActivityLeads));
     list.push(Check::Accounts);
     list
 }
@@ -440,8 +445,13 @@ pub struct ExportReader<'a> {
     /// how many there are (0 until then).
     done: usize,
     total: usize,
-    /// Events or activities per check, and log entries per step deriving the stages.
+    /// Events or activities per check, records per step joining the long lists, and log
+    /// entries per step deriving the stages.
     slice: usize,
+    /// Records per block of a long list as read, and the steps made joining them (the
+    /// first of the `done` steps).
+    block: usize,
+    joins: usize,
     /// What one check maps for the checks after it (each deal's pipeline, the leads' ids).
     mapped: Mapped,
     /// Once every check passed: the workspace made, then each deal's stage derived from its
@@ -473,11 +483,111 @@ struct Parts {
     /// The keys met so far (a repeated one is an error for `import_json` to word).
     keys: HashSet<String>,
     doc: Option<Export>,
+    /// The long lists as read, joined into `doc` once all is read.
+    lists: ReadLists,
+}
+
+/// Records per block of a long list as read (`Blocks`).
+const READ_BLOCK: usize = 16_384;
+
+/// Records of one kind as read, in blocks of a fixed size: no record read copies all the
+/// records before it, as pushing onto one `Vec` does whenever it doubles (in the browser a
+/// copy of a list past 50 MB, with the fresh memory it touches, was a task of ≈ 50 ms).
+struct Blocks<T> {
+    full: std::collections::VecDeque<Vec<T>>,
+    last: Vec<T>,
+}
+
+impl<T> Default for Blocks<T> {
+    fn default() -> Self {
+        Blocks { full: Default::default(), last: Vec::new() }
+    }
+}
+
+impl<T> Blocks<T> {
+    fn len(&self) -> usize {
+        self.full.iter().map(Vec::len).sum::<usize>() + self.last.len()
+    }
+
+    /// What `join` copies: every record, unless none filled a block.
+    fn to_copy(&self) -> usize {
+        if self.full.is_empty() {
+            0
+        } else {
+            self.len()
+        }
+    }
+
+    fn push(&mut self, record: T, block: usize) {
+        if self.last.len() >= block {
+            let next = Vec::with_capacity(block);
+            self.full.push_back(std::mem::replace(&mut self.last, next));
+        }
+        self.last.push(record);
+    }
+
+    /// Moves whole blocks into `into` (sized once for all of them) until `left` records
+    /// have been moved or all are in (then true). A list that never filled a block is
+    /// handed over as it is, copying nothing.
+    fn join(&mut self, into: &mut Vec<T>, left: &mut usize) -> bool {
+        if self.full.is_empty() {
+            if into.is_empty() {
+                *into = std::mem::take(&mut self.last);
+            } else {
+                into.append(&mut self.last);
+            }
+            return true;
+        }
+        if into.is_empty() {
+            into.reserve_exact(self.len());
+        }
+        while *left > 0 {
+            let Some(mut block) = self.full.pop_front() else { break };
+            *left = left.saturating_sub(block.len());
+            into.append(&mut block);
+        }
+        if self.full.is_empty() {
+            into.append(&mut self.last);
+            return true;
+        }
+        false
+    }
+}
+
+/// The lists long enough to matter, as read (the others go straight into the export).
+#[derive(Default)]
+struct ReadLists {
+    deals: Blocks<Opportunity>,
+    events: Blocks<StageChange>,
+    calls: Blocks<CategoryChange>,
+    activities: Blocks<Activity>,
+    leads: Blocks<Lead>,
+    joined: bool,
+}
+
+impl ReadLists {
+    /// The records joining copies (a list that never filled a block is not copied).
+    fn to_copy(&self) -> usize {
+        [self.deals.to_copy(), self.events.to_copy(), self.calls.to_copy(), self.activities.to_copy(), self.leads.to_copy()].iter().sum()
+    }
+
+    /// Joins about `budget` more records into `doc`'s lists; true when that copied any (a
+    /// step of its own), false when there was nothing to copy.
+    fn join(&mut self, doc: &mut Export, budget: usize) -> bool {
+        let copies = self.to_copy() > 0;
+        let mut left = budget.max(1);
+        self.joined = self.deals.join(&mut doc.deals, &mut left)
+            && self.events.join(&mut doc.events, &mut left)
+            && self.calls.join(&mut doc.category_changes, &mut left)
+            && self.activities.join(&mut doc.activities, &mut left)
+            && self.leads.join(&mut doc.leads, &mut left);
+        copies
+    }
 }
 
 impl<'a> ExportReader<'a> {
     pub fn new(text: &'a str) -> Self {
-        ExportReader { text, pos: 0, at: ReadAt::Start, parts: Parts::default(), done: 0, total: 0, slice: CHECK_SLICE, mapped: Mapped::default(), made: None, handed_on: false, outcome: None }
+        ExportReader { text, pos: 0, at: ReadAt::Start, parts: Parts::default(), done: 0, total: 0, slice: CHECK_SLICE, block: READ_BLOCK, joins: 0, mapped: Mapped::default(), made: None, handed_on: false, outcome: None }
     }
 
     /// A reader checking `slice` events or activities a step (tests: several slices in a small file).
@@ -486,8 +596,15 @@ impl<'a> ExportReader<'a> {
         ExportReader { slice, ..ExportReader::new(text) }
     }
 
-    /// Reads on until about `budget` more bytes are behind, or makes the next check;
-    /// true when the outcome is known.
+    /// The same, reading the long lists in blocks of `block` records (tests: several blocks
+    /// to join in a small file).
+    #[cfg(test)]
+    fn with_blocks(text: &'a str, slice: usize, block: usize) -> Self {
+        ExportReader { block, ..ExportReader::with_slice(text, slice) }
+    }
+
+    /// Reads on until about `budget` more bytes are behind, or joins the next slice of the
+    /// long lists, or makes the next check; true when the outcome is known.
     pub fn step(&mut self, budget: usize) -> bool {
         let stop = self.pos.saturating_add(budget.max(1));
         while self.outcome.is_none() && self.at != ReadAt::Done {
@@ -504,11 +621,27 @@ impl<'a> ExportReader<'a> {
             // a slice a step for each deal's stage.
             if self.made.is_none() {
                 let size = self.slice;
-                let n = checks(self.doc(), size);
                 if self.total == 0 {
-                    self.total = n + 3 + self.doc().events.len().div_ceil(size);
+                    // The steps to come, for the progress: joining the long lists (about),
+                    // the checks, making the workspace, deriving the stages.
+                    let lists = &self.parts.lists;
+                    let doc = self.parts.doc.get_or_insert_with(empty_export);
+                    let events = doc.events.len() + lists.events.len();
+                    let n = check_list_of(events, doc.activities.len() + lists.activities.len(), doc.leads.len() + lists.leads.len(), size).len();
+                    self.total = lists.to_copy().div_ceil(size) + n + 3 + events.div_ceil(size);
                 }
-                let done = self.done;
+                // The long lists joined first, a slice a step (no step where there was
+                // nothing to copy).
+                if !self.parts.lists.joined {
+                    let doc = self.parts.doc.get_or_insert_with(empty_export);
+                    if self.parts.lists.join(doc, size) {
+                        self.done += 1;
+                        self.joins += 1;
+                        return false;
+                    }
+                }
+                let n = checks(self.doc(), size);
+                let done = self.done - self.joins;
                 if done < n {
                     let doc = self.parts.doc.get_or_insert_with(empty_export);
                     match check(doc, done, size, &mut self.mapped) {
@@ -638,15 +771,20 @@ impl<'a> ExportReader<'a> {
             }
             ReadAt::Records(section) => {
                 let text = self.value()?;
+                let (block, lists) = (self.block, &mut self.parts.lists);
+                match section {
+                    Kind::Deals => lists.deals.push(serde_json::from_str(text).ok()?, block),
+                    Kind::Events => lists.events.push(serde_json::from_str(text).ok()?, block),
+                    Kind::Calls => lists.calls.push(serde_json::from_str(text).ok()?, block),
+                    Kind::Activities => lists.activities.push(serde_json::from_str(text).ok()?, block),
+                    Kind::Leads => lists.leads.push(serde_json::from_str(text).ok()?, block),
+                    _ => {}
+                }
                 let doc = self.doc();
                 match section {
+                    Kind::Deals | Kind::Events | Kind::Calls | Kind::Activities | Kind::Leads => {}
                     Kind::Pipelines => doc.pipelines.push(serde_json::from_str(text).ok()?),
-                    Kind::Deals => doc.deals.push(serde_json::from_str(text).ok()?),
-                    Kind::Events => doc.events.push(serde_json::from_str(text).ok()?),
-                    Kind::Calls => doc.category_changes.push(serde_json::from_str(text).ok()?),
-                    Kind::Activities => doc.activities.push(serde_json::from_str(text).ok()?),
                     Kind::Owners => doc.owners.push(serde_json::from_str(text).ok()?),
-                    Kind::Leads => doc.leads.push(serde_json::from_str(text).ok()?),
                     Kind::Accounts => doc.accounts.push(serde_json::from_str(text).ok()?),
                     Kind::Contacts => doc.contacts.push(serde_json::from_str(text).ok()?),
                 }
@@ -1126,11 +1264,12 @@ mod tests {
     }
 
     /// Reads `text` with an `ExportReader` in slices of `budget` bytes, checking 3 events or
-    /// activities a step (so a small export's checks and stages also come in several slices,
-    /// where `import_json` checks each list in one); also says whether it read the records
-    /// itself (true) or gave the text to `import_json`.
+    /// activities a step and reading the long lists in blocks of 4 (so a small export's
+    /// lists, checks and stages also come in several slices, where `import_json` reads and
+    /// checks each list in one); also says whether it read the records itself (true) or
+    /// gave the text to `import_json`.
     fn stepped(text: &str, budget: usize) -> (Result<Workspace, ImportError>, bool) {
-        let mut r = ExportReader::with_slice(text, 3);
+        let mut r = ExportReader::with_blocks(text, 3, 4);
         let mut last = -1.0;
         while !r.step(budget) {
             assert!(r.progress() > last, "every step moves on");
@@ -1179,6 +1318,18 @@ mod tests {
         }
         assert_eq!(steps, (9 + 2 + e.div_ceil(50) + 1 + a.div_ceil(50) + l.div_ceil(50) + a.div_ceil(50) + 1) + (2 + e.div_ceil(50) + 1));
         assert_eq!(r.finish().as_ref(), Ok(&ws));
+        // Read in blocks of 8: the same, after steps joining them, each of whole blocks
+        // until 50 records are copied (so at most ⌈copied / 50⌉ of them); the 60 deals,
+        // every event, call, activity and lead are copied (each list fills a block).
+        let mut r = ExportReader::with_blocks(&text, 50, 8);
+        let mut in_blocks = 1;
+        while !r.step(usize::MAX) {
+            in_blocks += 1;
+        }
+        let copied = ws.deals.len() + e + ws.category_changes.len() + a + l;
+        assert!(ws.category_changes.len() > 8, "{} calls", ws.category_changes.len());
+        assert!(in_blocks > steps && in_blocks <= steps + copied.div_ceil(50), "{in_blocks} steps against {steps}, {copied} records copied");
+        assert_eq!(r.finish().as_ref(), Ok(&ws));
         // A problem in the last slice of each list (the last event's deal unknown; the last
         // activity, the last lead dated 1925 or 1926, before 1970: out of range; the last
         // activity on a lead naming none), and one in the deals (checked with every slice,
@@ -1202,9 +1353,10 @@ mod tests {
             assert_ne!(b, &text);
             let whole = import_json(b);
             assert!(matches!(whole, Err(ImportError::UnknownReference { .. }) | Err(ImportError::DateOutOfRange { .. })), "{whole:?}");
-            let mut r = ExportReader::with_slice(b, 50);
-            while !r.step(usize::MAX) {}
-            assert_eq!(r.finish(), whole);
+            for mut r in [ExportReader::with_slice(b, 50), ExportReader::with_blocks(b, 50, 8)] {
+                while !r.step(usize::MAX) {}
+                assert_eq!(r.finish(), whole);
+            }
         }
     }
 
