@@ -673,8 +673,8 @@ impl<'a> ExportReader<'a> {
         true
     }
 
-    /// How far, 0 to 1: reading the text counts 0.7, the checks the rest (about what
-    /// they take of the time).
+    /// How far, 0 to 1: reading the text counts 0.7, the steps after it (joining the long
+    /// lists, the checks, making the workspace) the rest (about what they take of the time).
     pub fn progress(&self) -> f64 {
         if self.outcome.is_some() {
             1.0
