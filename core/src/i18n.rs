@@ -511,6 +511,7 @@ texts! {
     ReadingFile => "Reading the file…", "正在读取文件…";
     FileTooLarge => "it is {size} MB, more than the {max} MB a browser tab can import safely", "文件大小为 {size} MB，超过浏览器标签页可安全导入的 {max} MB";
     NotTextFile => "it is not UTF-8 text", "它不是 UTF-8 文本";
+    FileUnreadable => "the browser could not read it (it may have been moved or changed while it was read)", "浏览器无法读取该文件（可能在读取时被移动或修改）";
     FileRejected => "Nothing was imported from {file}: {why}", "未从 {file} 导入任何内容：{why}";
     MapColumns => "Match the spreadsheet's columns", "匹配表格的列";
     MapColumnsBody => "{n} rows will become deals in “{pipeline}”. Check what each column means (guessed from its name); stage names the pipeline does not have become new stages.", "{n} 行将成为「{pipeline}」中的商机。请确认每列的含义（已根据列名猜测）；漏斗中没有的阶段名称会新建为阶段。";
