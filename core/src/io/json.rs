@@ -771,18 +771,15 @@ impl<'a> ExportReader<'a> {
             }
             ReadAt::Records(section) => {
                 let text = self.value()?;
+                // The long lists into their blocks, the others straight into the export.
                 let (block, lists) = (self.block, &mut self.parts.lists);
+                let doc = self.parts.doc.get_or_insert_with(empty_export);
                 match section {
                     Kind::Deals => lists.deals.push(serde_json::from_str(text).ok()?, block),
                     Kind::Events => lists.events.push(serde_json::from_str(text).ok()?, block),
                     Kind::Calls => lists.calls.push(serde_json::from_str(text).ok()?, block),
                     Kind::Activities => lists.activities.push(serde_json::from_str(text).ok()?, block),
                     Kind::Leads => lists.leads.push(serde_json::from_str(text).ok()?, block),
-                    _ => {}
-                }
-                let doc = self.doc();
-                match section {
-                    Kind::Deals | Kind::Events | Kind::Calls | Kind::Activities | Kind::Leads => {}
                     Kind::Pipelines => doc.pipelines.push(serde_json::from_str(text).ok()?),
                     Kind::Owners => doc.owners.push(serde_json::from_str(text).ok()?),
                     Kind::Accounts => doc.accounts.push(serde_json::from_str(text).ok()?),
