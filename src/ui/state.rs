@@ -7,6 +7,10 @@
 //! is still at R (otherwise: reload, re-plan), and only then applied to memory, to the
 //! workspace and its analytics index together (`apply_committed`). Committed changes are
 //! posted on a BroadcastChannel, so other open tabs apply them within milliseconds.
+//!
+//! The door's code (`run_job`, and `Workspace::plan` with everything only they reach) is
+//! split off the first download and fetched once the board is shown (`job_runner`,
+//! `planner`): opening and drawing the board need none of it.
 
 use crate::analytics::model::ModelBuilder;
 use crate::analytics::{Flow, Model};
@@ -77,7 +81,8 @@ enum Job {
     /// A user's command, and what the undo list does with it, with its changes as planned
     /// when it was checked and the memory revision they were planned against: stored as
     /// they are if memory is still there when its turn comes (planned once, not twice).
-    Command(Command, UndoTrack, (u64, Vec<Change>)),
+    /// None: not planned yet (the write path's code was not in when it was sent).
+    Command(Command, UndoTrack, Option<(u64, Vec<Change>)>),
     /// Records of another workspace added as they are (demo, Maven, spreadsheet), with a
     /// backup of the current workspace first when `backup`.
     Add { ws: Workspace, backup: bool },
@@ -295,11 +300,17 @@ async fn read_rest(rest: crate::storage::Later, mut step: impl FnMut(&mut dyn Re
     Ok(reader)
 }
 
-/// Fetches the reader's code (`ui::reading`), tried again twice, a second and two apart,
-/// before giving up: false if it never came. Once true, its functions are ready.
+/// Fetches the reader's code (`ui::reading`): false if it never came. Once true, its
+/// functions are ready.
 async fn reader_code() -> bool {
+    fetch_code(super::reading::preload).await
+}
+
+/// Fetches a split-off module through one of its loaders (`preload`), tried again twice, a
+/// second and two apart, before giving up: false if it never came.
+async fn fetch_code<F: std::future::Future<Output = Result<(), SplitLoaderError>>>(preload: impl Fn() -> F) -> bool {
     for wait in [1_000, 2_000, 0] {
-        match super::reading::preload().await {
+        match preload().await {
             Ok(()) => return true,
             Err(_) if wait > 0 => sleep(wait).await,
             Err(_) => {}
@@ -315,6 +326,48 @@ async fn fetch_full_reader() -> Option<FullReader> {
         true => super::reading::full_reader().await.ok(),
         false => None,
     }
+}
+
+/// The write path: a job planned again if memory moved on, stored, put in memory and
+/// announced (`AppState::run_job`), and with it what only that reaches (the encoders of
+/// every record, the backup's export, the account linker, the model's update) is split off
+/// the first download (`wasm_split`, as the screens are): opening and drawing the board
+/// need none of it. Fetched once the board is shown (`AppState::init`), or by the first
+/// job. The future is made here, in the chunk, so the code it runs stays in the chunk.
+#[allow(improper_ctypes_definitions, improper_ctypes)]
+#[leptos::wasm_split::wasm_split(write, wasm_split_path = ::leptos::wasm_split, preload(preload_writer), fallible)]
+fn job_runner(app: AppState, job: Job) -> Result<std::pin::Pin<Box<dyn std::future::Future<Output = Result<Outcome, String>>>>, SplitLoaderError> {
+    Ok(Box::pin(app.run_job(job)))
+}
+
+/// `Workspace::plan`, as a pointer: called by `dispatch` to plan a command at once (so a
+/// form shows a refusal as it is sent) once the write path's chunk is in.
+type Planner = fn(&Workspace, Command, &mut Ctx) -> Result<Vec<Change>, Rejection>;
+
+thread_local! {
+    /// `Workspace::plan`, handed over by the write path's chunk once fetched (`writer_code`).
+    static PLANNER: std::cell::Cell<Option<Planner>> = const { std::cell::Cell::new(None) };
+}
+
+#[allow(improper_ctypes_definitions, improper_ctypes)]
+#[leptos::wasm_split::wasm_split(write, wasm_split_path = ::leptos::wasm_split, fallible)]
+fn planner() -> Result<Planner, SplitLoaderError> {
+    Ok(Workspace::plan)
+}
+
+/// Fetches the write path's code (`job_runner`, `planner`): false if it never came (a job
+/// then fails, saying why, and changes nothing; the next job tries again). Once true,
+/// `job_runner` is ready and `PLANNER` set.
+async fn writer_code() -> bool {
+    if !fetch_code(preload_writer).await {
+        return false;
+    }
+    if PLANNER.get().is_none() {
+        if let Ok(plan) = planner().await {
+            PLANNER.set(Some(plan));
+        }
+    }
+    true
 }
 
 /// Resumes after `ms` milliseconds (a timer task).
@@ -475,6 +528,11 @@ impl AppState {
             }
         }
         self.ensure_pipeline_selected();
+        // The write path's code, fetched now that the board is shown, so the first change
+        // does not wait for it (a job queued meanwhile fetches it itself).
+        spawn_local(async {
+            writer_code().await;
+        });
     }
 
     /// Memory becomes what was read from the store: all of it at once, or (`board_first`,
@@ -659,11 +717,13 @@ impl AppState {
         id
     }
 
-    fn plan(&self, cmd: Command) -> Result<Vec<Change>, Rejection> {
+    /// Plans a command against memory with `plan` (`Workspace::plan`, from the write
+    /// path's chunk: `PLANNER`, or called there).
+    fn plan_with(&self, cmd: Command, plan: Planner) -> Result<Vec<Change>, Rejection> {
         let now = now();
         let mut ids = self.ids.get_value();
         let device = self.device.get_value();
-        let planned = self.ws.with_untracked(|ws| ws.plan(cmd, &mut Ctx { now, ids: &mut ids, device: &device }));
+        let planned = self.ws.with_untracked(|ws| plan(ws, cmd, &mut Ctx { now, ids: &mut ids, device: &device }));
         self.ids.set_value(ids);
         planned
     }
@@ -701,13 +761,19 @@ impl AppState {
     }
 
     fn dispatch_as(&self, cmd: Command, track: UndoTrack, done: Option<Done>) -> Result<(), Rejection> {
-        let planned = self.plan(cmd.clone())?;
+        // Without the write path's code (only in the first moments after opening, or if
+        // its fetch failed) the command is planned when its turn comes, after the code is
+        // fetched: a refusal is then said in the banner rather than by the form.
+        let planned = match PLANNER.get() {
+            Some(plan) => Some(self.plan_with(cmd.clone(), plan)?),
+            None => None,
+        };
         if let Some(why) = self.cannot_write() {
             self.write_error.set(Some(why));
             return Ok(());
         }
         let at = self.rev.get_value();
-        self.enqueue(Job::Command(cmd, track, (at, planned)), done);
+        self.enqueue(Job::Command(cmd, track, planned.map(|p| (at, p))), done);
         Ok(())
     }
 
@@ -804,7 +870,13 @@ impl AppState {
     async fn drain(self) {
         while let Some((job, done)) = self.queue.try_update_value(|q| q.pop_front()).flatten() {
             let background = done.is_none();
-            let result = self.run_job(job).await;
+            let result = match writer_code().await {
+                true => match job_runner(self, job).await {
+                    Ok(run) => run.await,
+                    Err(_) => Err(tr(self.lang_now(), K::WriterMissing).into()),
+                },
+                false => Err(tr(self.lang_now(), K::WriterMissing).into()),
+            };
             if let Err(msg) = &result {
                 if background {
                     self.write_error.set(Some(msg.clone()));
@@ -926,8 +998,8 @@ impl AppState {
             let mut replace = None;
             let mut backup = None;
             let mut changes = match &mut job {
-                Job::Command(_, _, (at, changes)) if *at == rev => changes.clone(),
-                Job::Command(cmd, _, _) => self.plan(cmd.clone()).map_err(|r| crate::i18n::rejection(lang, &r))?,
+                Job::Command(_, _, Some((at, changes))) if *at == rev => changes.clone(),
+                Job::Command(cmd, _, _) => self.plan_with(cmd.clone(), Workspace::plan).map_err(|r| crate::i18n::rejection(lang, &r))?,
                 Job::Add { ws, backup: b } => {
                     if *b {
                         backup = Some(self.snapshot());

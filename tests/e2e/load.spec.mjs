@@ -71,6 +71,31 @@ test('the reader of activities and leads not downloading: the board is read and 
   expect(errors).toEqual([]);
 });
 
+test('the write path not downloading: the first screen is shown, a change says it was not saved and changes nothing; with the code back the next change is stored', async ({ page }) => {
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(String(e)));
+  let tries = 0;
+  await page.route(/\/split_write-[0-9a-f]{16}\.wasm$/, (route) => { tries += 1; return route.abort(); });
+  await openApp(page);
+  await page.getByRole('button', { name: 'Use B2B template' }).click();
+  // Fetched three times (a second and two apart) for the change, then given up on.
+  await expect(page.getByRole('alert').filter({ hasText: 'This change was not saved' })).toBeVisible({ timeout: 15_000 });
+  expect(tries).toBeGreaterThanOrEqual(3);
+  // Nothing was created: the welcome page is still there.
+  await expect(page.getByRole('button', { name: 'Use B2B template' })).toBeVisible();
+  await expect(column(page, 'Qualification')).toHaveCount(0);
+
+  // The code back: the next change fetches it and is stored.
+  await page.unroute(/\/split_write-[0-9a-f]{16}\.wasm$/);
+  await page.getByRole('button', { name: 'Dismiss' }).click();
+  await page.getByRole('button', { name: 'Use B2B template' }).click();
+  await addDeal(page, { 'Deal title': 'Saved once the code came' });
+  await expect(card(column(page, 'Qualification'), 'Saved once the code came')).toBeVisible();
+  await page.reload();
+  await expect(card(column(page, 'Qualification'), 'Saved once the code came')).toBeVisible();
+  expect(errors).toEqual([]);
+});
+
 test('a split-off screen opened before its code arrives says so, then shows; a failed fetch says so and the board goes on', async ({ page }) => {
   // Hold the chunk back until the screen has been asked for.
   let release;
