@@ -71,7 +71,7 @@ test('the reader of activities and leads not downloading: the board is read and 
   expect(errors).toEqual([]);
 });
 
-test('the write path not downloading: the first screen is shown, a change says it was not saved and changes nothing; with the code back the next change is stored', async ({ page }) => {
+test('the write path not downloading: the first screen is shown, a change says it was not saved and changes nothing; with the code back (slow) the next change waits for it and is stored', async ({ page }) => {
   const errors = [];
   page.on('pageerror', (e) => errors.push(String(e)));
   let tries = 0;
@@ -85,10 +85,19 @@ test('the write path not downloading: the first screen is shown, a change says i
   await expect(page.getByRole('button', { name: 'Use B2B template' })).toBeVisible();
   await expect(column(page, 'Qualification')).toHaveCount(0);
 
-  // The code back: the next change fetches it and is stored.
+  // The code back, but slow: the next change waits for it (sent unplanned, planned at its
+  // turn), then is stored.
   await page.unroute(/\/split_write-[0-9a-f]{16}\.wasm$/);
+  let release;
+  const held = new Promise((resolve) => { release = resolve; });
+  await page.route(/\/split_write-[0-9a-f]{16}\.wasm$/, async (route) => { await held; await route.continue(); });
   await page.getByRole('button', { name: 'Dismiss' }).click();
   await page.getByRole('button', { name: 'Use B2B template' }).click();
+  await page.waitForTimeout(300);
+  await expect(column(page, 'Qualification')).toHaveCount(0);
+  release();
+  await expect(column(page, 'Qualification')).toBeVisible();
+  await expect(page.getByRole('alert')).toHaveCount(0);
   await addDeal(page, { 'Deal title': 'Saved once the code came' });
   await expect(card(column(page, 'Qualification'), 'Saved once the code came')).toBeVisible();
   await page.reload();
