@@ -370,6 +370,17 @@ async fn writer_code() -> bool {
     true
 }
 
+/// What to say when a job is dropped because the write path's code never came: a change
+/// was not saved; what was stored or posted was not read (as when the reader's code never
+/// came). None for a cut, which says nothing when it fails (it is tried on a later open).
+fn job_without_code(job: &Job) -> Option<K> {
+    match job {
+        Job::Compact => None,
+        Job::Rest(..) | Job::Posted(_) | Job::Remote { .. } | Job::Reload => Some(K::ReaderMissing),
+        Job::Command(..) | Job::Add { .. } | Job::Merge(..) | Job::Replace(_) | Job::Pulled(..) => Some(K::WriterMissing),
+    }
+}
+
 /// Resumes after `ms` milliseconds (a timer task).
 pub async fn sleep(ms: i32) {
     let promise = js_sys::Promise::new(&mut |resolve, _| {
@@ -870,12 +881,14 @@ impl AppState {
     async fn drain(self) {
         while let Some((job, done)) = self.queue.try_update_value(|q| q.pop_front()).flatten() {
             let background = done.is_none();
+            // The job's result if the write path's code never comes (the job is dropped).
+            let missing = job_without_code(&job).map_or(Ok(Outcome::Stored), |k| Err(tr(self.lang_now(), k).to_string()));
             let result = match writer_code().await {
                 true => match job_runner(self, job).await {
                     Ok(run) => run.await,
-                    Err(_) => Err(tr(self.lang_now(), K::WriterMissing).into()),
+                    Err(_) => missing,
                 },
-                false => Err(tr(self.lang_now(), K::WriterMissing).into()),
+                false => missing,
             };
             if let Err(msg) = &result {
                 if background {

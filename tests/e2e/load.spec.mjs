@@ -71,7 +71,7 @@ test('the reader of activities and leads not downloading: the board is read and 
   expect(errors).toEqual([]);
 });
 
-test('the write path not downloading: the first screen is shown, a change says it was not saved and changes nothing; with the code back (slow) the next change waits for it and is stored', async ({ page }) => {
+test('the write path not downloading: the first screen is shown, a change says it was not saved and changes nothing; with the code back (slow) the next change waits for it and is stored; a visit without it shows the board and says what it could not read', async ({ page }) => {
   const errors = [];
   page.on('pageerror', (e) => errors.push(String(e)));
   let tries = 0;
@@ -102,6 +102,24 @@ test('the write path not downloading: the first screen is shown, a change says i
   await expect(card(column(page, 'Qualification'), 'Saved once the code came')).toBeVisible();
   await page.reload();
   await expect(card(column(page, 'Qualification'), 'Saved once the code came')).toBeVisible();
+  // An activity, which the next visit reads after the board is shown, by a queued job.
+  await card(column(page, 'Qualification'), 'Saved once the code came').getByRole('link', { name: 'Saved once the code came' }).focus();
+  await page.keyboard.press('l');
+  const dialog = page.getByRole('dialog', { name: 'Log activity: Saved once the code came' });
+  await dialog.getByLabel('Subject').fill('First call');
+  await dialog.getByLabel('Subject').press('Enter');
+  await expect(dialog).toHaveCount(0);
+
+  // A visit whose write path never comes: the board is shown; the job that reads the
+  // activities is dropped and says what was not read, not that a change was lost.
+  const other = await page.context().newPage();
+  other.on('pageerror', (e) => errors.push(String(e)));
+  await other.route(/\/split_write-[0-9a-f]{16}\.wasm$/, (route) => route.abort());
+  await openApp(other);
+  await expect(card(column(other, 'Qualification'), 'Saved once the code came')).toBeVisible();
+  await expect(other.getByRole('alert').filter({ hasText: 'Part of what is saved could not be read' })).toBeVisible({ timeout: 15_000 });
+  await expect(other.getByRole('alert').filter({ hasText: 'This change was not saved' })).toHaveCount(0);
+  await other.close();
   expect(errors).toEqual([]);
 });
 
