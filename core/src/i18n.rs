@@ -24,6 +24,7 @@ macro_rules! texts {
 texts! {
     Tagline => "sales funnel", "商机漏斗";
     Loading => "Opening your pipeline…", "正在打开商机漏斗…";
+    LoadingDialog => "Loading…", "正在加载…";
     LoadingScreen => "Loading this page…", "正在加载此页面…";
     ScreenUnavailable => "This page could not be loaded: the connection to the site failed before this version of the app was fully downloaded. Your data is safe.", "无法加载此页面：在本版本应用下载完成之前与网站的连接中断了。您的数据不受影响。";
     DemoUnavailable => "The demo could not be loaded: the connection to the site failed before its part of the app was downloaded. Try again.", "无法加载演示数据：在应用的演示部分下载完成之前与网站的连接中断了。请重试。";
@@ -768,6 +769,7 @@ texts! {
     SyncSyncing => "Syncing: {n} changes to send, {m} received", "同步中：待发送 {n} 项，已接收 {m} 项";
     SyncSynced => "Synced", "已同步";
     SyncOffline => "Offline: the server does not answer. Working here; will retry.", "离线：服务器没有响应。可继续在本地工作，稍后自动重试。";
+    DialogUnavailable => "This could not be opened: the part of the app that saves changes did not download (the connection to the site failed). Nothing was changed; try again, or reload the page.", "无法打开：应用中负责保存更改的部分未能下载（与网站的连接中断）。数据未做任何更改；请重试或重新加载页面。";
     WriterMissing => "This change was not saved: the part of the app that saves changes did not download (the connection to the site failed). Nothing was changed; try again, or reload the page.", "此更改未保存：应用中负责保存更改的部分未能下载（与网站的连接中断）。数据未做任何更改；请重试或重新加载页面。";
     ReaderMissing => "Part of what is saved could not be read: the part of the app that reads it did not download (the connection to the site failed). Nothing was changed; reload the page to try again.", "部分已保存的数据无法读取：应用中负责读取这些数据的部分未能下载（与网站的连接中断）。数据未做任何更改；请重新加载页面再试。";
     SyncCodeMissing => "Sync has not started: its part of the app did not download. Working here; will retry.", "同步尚未开始：应用的同步部分未能下载。可继续在本地工作，稍后自动重试。";

@@ -205,10 +205,55 @@ fn Shell() -> impl IntoView {
         <Header/>
         <Banners/>
         <main id="main">{main}</main>
+        <Dialogs/>
+    }
+}
+
+/// The dialogs (move, deal form, log activity): they only change things, so their code
+/// travels with the write path's (`state::job_runner`), fetched once the board is shown,
+/// and they are drawn once it is in. One asked for before then opens when it comes (the
+/// page says it is loading meanwhile); if its fetch fails, it is tried again, and if that
+/// fails too the ask is dropped and the banner says why.
+#[component]
+fn Dialogs() -> impl IntoView {
+    let app = use_app();
+    let asked = move || app.moving.with(Option::is_some) || app.deal_form.with(Option::is_some) || app.logging.with(Option::is_some);
+    Effect::new(move |_| {
+        if app.write_code.get() == state::WriteCode::Failed && asked() {
+            app.write_code.set(state::WriteCode::Fetching);
+            leptos::task::spawn_local(async move {
+                if !app.fetch_writer().await {
+                    app.moving.set(None);
+                    app.deal_form.set(None);
+                    app.logging.set(None);
+                    app.write_error.set(Some(app.t(K::DialogUnavailable).to_string()));
+                }
+            });
+        }
+    });
+    move || match app.write_code.get() {
+        state::WriteCode::Ready => {
+            // Ready on the first poll: its loader was awaited (`state::writer_code`).
+            let mut build = std::pin::pin!(dialogs());
+            let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+            match std::future::Future::poll(build.as_mut(), &mut cx) {
+                std::task::Poll::Ready(Ok(v)) => v,
+                _ => ().into_any(),
+            }
+        }
+        _ => (move || asked().then(|| view! { <p class="loading" role="status">{app.t(K::LoadingDialog)}</p> })).into_any(),
+    }
+}
+
+#[allow(improper_ctypes_definitions, improper_ctypes)]
+#[leptos::wasm_split::wasm_split(write, wasm_split_path = ::leptos::wasm_split, preload(preload_dialogs), fallible)]
+pub(crate) fn dialogs() -> Result<AnyView, SplitLoaderError> {
+    Ok(view! {
         <move_dialog::MoveDialog/>
         <deal_form::DealForm/>
         <activities::ActivityDialog/>
     }
+    .into_any())
 }
 
 /// Where the code of the screens other than the board and the welcome page stands: it is

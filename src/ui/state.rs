@@ -54,6 +54,16 @@ pub enum StorageStatus {
     CodeMissing,
 }
 
+/// Where the write path's code (and the dialogs, which only change things) stands: it is
+/// split off the first download and fetched once the board is shown (`writer_code`).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum WriteCode {
+    Fetching,
+    Ready,
+    /// Its fetch failed (three tries); the next job or dialog tries again.
+    Failed,
+}
+
 #[derive(Clone, Debug, PartialEq)]
 pub struct MoveIntent {
     pub deal: Id,
@@ -209,6 +219,8 @@ pub struct AppState {
     /// The deal whose "log activity" dialog is open (from a board card, or "schedule a
     /// next step" on Today), and the kind the form starts with.
     pub logging: RwSignal<Option<(Id, crate::domain::ActivityKind)>>,
+    /// The write path's code: the dialogs are drawn once it is in (`ui::dialogs`).
+    pub write_code: RwSignal<WriteCode>,
     /// The page's own path, so links work when the app is served under a sub-path.
     pub base_path: StoredValue<String>,
     store: StoredValue<Option<Rc<Store>>, LocalStorage>,
@@ -355,9 +367,9 @@ fn planner() -> Result<Planner, SplitLoaderError> {
     Ok(Workspace::plan)
 }
 
-/// Fetches the write path's code (`job_runner`, `planner`): false if it never came (a job
-/// then fails, saying why, and changes nothing; the next job tries again). Once true,
-/// `job_runner` is ready and `PLANNER` set.
+/// Fetches the write path's code (`job_runner`, `planner`, the dialogs): false if it never
+/// came (a job then fails, saying why, and changes nothing; the next job tries again).
+/// Once true, `job_runner` and the dialogs are ready and `PLANNER` set.
 async fn writer_code() -> bool {
     if !fetch_code(preload_writer).await {
         return false;
@@ -367,7 +379,7 @@ async fn writer_code() -> bool {
             PLANNER.set(Some(plan));
         }
     }
-    true
+    super::preload_dialogs().await.is_ok()
 }
 
 /// What to say when a job is dropped because the write path's code never came: a change
@@ -444,6 +456,7 @@ impl AppState {
             moving: RwSignal::new(None),
             deal_form: RwSignal::new(None),
             logging: RwSignal::new(None),
+            write_code: RwSignal::new(WriteCode::Fetching),
             base_path: StoredValue::new(base_path),
             store: StoredValue::new_local(None),
             rev: StoredValue::new(0),
@@ -541,8 +554,8 @@ impl AppState {
         self.ensure_pipeline_selected();
         // The write path's code, fetched now that the board is shown, so the first change
         // does not wait for it (a job queued meanwhile fetches it itself).
-        spawn_local(async {
-            writer_code().await;
+        spawn_local(async move {
+            self.fetch_writer().await;
         });
     }
 
@@ -878,12 +891,24 @@ impl AppState {
         }
     }
 
+    /// `writer_code`, and `write_code` set by its outcome.
+    pub async fn fetch_writer(&self) -> bool {
+        let ok = writer_code().await;
+        let now = if ok { WriteCode::Ready } else { WriteCode::Failed };
+        // Set only when it changes: the dialogs are drawn again on every set (an open one
+        // would lose its state), and every job passes here.
+        if self.write_code.get_untracked() != now {
+            self.write_code.set(now);
+        }
+        ok
+    }
+
     async fn drain(self) {
         while let Some((job, done)) = self.queue.try_update_value(|q| q.pop_front()).flatten() {
             let background = done.is_none();
             // The job's result if the write path's code never comes (the job is dropped).
             let missing = job_without_code(&job).map_or(Ok(Outcome::Stored), |k| Err(tr(self.lang_now(), k).to_string()));
-            let result = match writer_code().await {
+            let result = match self.fetch_writer().await {
                 true => match job_runner(self, job).await {
                     Ok(run) => run.await,
                     Err(_) => missing,

@@ -119,6 +119,14 @@ test('the write path not downloading: the first screen is shown, a change says i
   await expect(card(column(other, 'Qualification'), 'Saved once the code came')).toBeVisible();
   await expect(other.getByRole('alert').filter({ hasText: 'Part of what is saved could not be read' })).toBeVisible({ timeout: 15_000 });
   await expect(other.getByRole('alert').filter({ hasText: 'This change was not saved' })).toHaveCount(0);
+  // A dialog (its code is the write path's) says it is loading while the code is tried
+  // again, then that it could not be opened; nothing is left open.
+  await other.getByRole('button', { name: 'Dismiss' }).click();
+  await other.getByRole('button', { name: 'Add deal' }).first().click();
+  await expect(other.getByRole('status').filter({ hasText: 'Loading…' })).toBeVisible();
+  await expect(other.getByRole('alert').filter({ hasText: 'This could not be opened' })).toBeVisible({ timeout: 15_000 });
+  await expect(other.getByRole('status').filter({ hasText: 'Loading…' })).toHaveCount(0);
+  await expect(other.getByRole('dialog')).toHaveCount(0);
   await other.close();
   expect(errors).toEqual([]);
 });
