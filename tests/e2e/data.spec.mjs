@@ -112,6 +112,19 @@ test('replacing keeps a backup that can be restored; bad files change nothing', 
     await expect(page.getByRole('alert')).toContainText(`Nothing was imported from ${name}`);
     await expect(page.getByRole('alert')).toContainText(why);
   }
+  // A file the browser cannot read (moved or changed on disk after it was chosen): its
+  // read fails as the browser fails it then (NotReadableError), injected here because a
+  // file cannot be made to change between choosing and reading reliably.
+  await page.evaluate(() => {
+    const read = Blob.prototype.arrayBuffer;
+    Blob.prototype.arrayBuffer = function () {
+      return window.__unreadable ? Promise.reject(new DOMException('The requested file could not be read', 'NotReadableError')) : read.call(this);
+    };
+    window.__unreadable = true;
+  });
+  await input.setInputFiles({ name: 'moved.json', mimeType: 'application/json', buffer: Buffer.from(JSON.stringify(before)) });
+  await expect(page.getByRole('alert')).toContainText('Nothing was imported from moved.json: the browser could not read it (it may have been moved or changed while it was read)');
+  await page.evaluate(() => { window.__unreadable = false; });
   // A 500 MB file is refused before it is read (a sparse file: no disk is used).
   const huge = join(tmpdir(), 'funnelscope-500mb.csv');
   await writeFile(huge, '');
