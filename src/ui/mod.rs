@@ -232,15 +232,11 @@ fn Dialogs() -> impl IntoView {
         }
     });
     move || match app.write_code.get() {
-        state::WriteCode::Ready => {
-            // Ready on the first poll: its loader was awaited (`state::writer_code`).
-            let mut build = std::pin::pin!(dialogs());
-            let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
-            match std::future::Future::poll(build.as_mut(), &mut cx) {
-                std::task::Poll::Ready(Ok(v)) => v,
-                _ => ().into_any(),
-            }
-        }
+        // Ready on the first poll: its loader was awaited (`state::writer_code`).
+        state::WriteCode::Ready => match poll_once(dialogs()) {
+            Some(Ok(v)) => v,
+            _ => ().into_any(),
+        },
         _ => (move || asked().then(|| view! { <p class="loading" role="status">{app.t(K::LoadingDialog)}</p> })).into_any(),
     }
 }
@@ -273,9 +269,7 @@ enum Chunks {
 fn screen(app: AppState, chunks: RwSignal<Chunks>, build: impl std::future::Future<Output = Result<AnyView, SplitLoaderError>>) -> AnyView {
     let state = chunks.get();
     if state == Chunks::Ready {
-        let mut build = std::pin::pin!(build);
-        let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
-        if let std::task::Poll::Ready(Ok(v)) = build.as_mut().poll(&mut cx) {
+        if let Some(Ok(v)) = poll_once(build) {
             return v;
         }
     }
@@ -288,6 +282,17 @@ fn screen(app: AppState, chunks: RwSignal<Chunks>, build: impl std::future::Futu
         }
         .into_any(),
         _ => view! { <p class="loading" role="status">{app.t(K::LoadingScreen)}</p> }.into_any(),
+    }
+}
+
+/// A split function's result if its future is ready on the first poll (its chunk is in and
+/// its loader was awaited), so what it builds is built now, under the current owner.
+fn poll_once<T>(fut: impl std::future::Future<Output = T>) -> Option<T> {
+    let mut fut = std::pin::pin!(fut);
+    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    match fut.as_mut().poll(&mut cx) {
+        std::task::Poll::Ready(v) => Some(v),
+        std::task::Poll::Pending => None,
     }
 }
 
