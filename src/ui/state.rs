@@ -240,6 +240,9 @@ pub struct AppState {
     /// Whether the lists kept from an earlier visit still apply when they are read (a
     /// replace of everything before that makes them void).
     history_kept: StoredValue<bool>,
+    /// The lists kept from an earlier visit are back (or there were none, or they could
+    /// not be read): until then an undo or redo press is held (`UndoButtons`), not lost.
+    pub history_ready: RwSignal<bool>,
     /// performance.now() when the last stored change was applied to memory (for the e2e
     /// harness's recompute-and-render timing).
     pub last_commit_ms: StoredValue<f64>,
@@ -470,6 +473,7 @@ impl AppState {
             // The kept lists are put back once the board is shown (`restore_history`).
             history: RwSignal::new(Default::default()),
             history_kept: StoredValue::new(true),
+            history_ready: RwSignal::new(false),
             device: StoredValue::new(prefs.device.clone().unwrap_or_default()),
             draining: StoredValue::new(false),
             sync_on: StoredValue::new(false),
@@ -496,7 +500,8 @@ impl AppState {
         };
         // The kept undo lists as text, read before anything this visit saves over them;
         // decoded once the reader's code is in (below).
-        let history = crate::storage::history_text();
+        let mut history = crate::storage::history_text();
+        let mut restoring = false;
         match Store::open(on_blocked, on_newer).await {
             Ok(store) => {
                 let read_only = store.read_only;
@@ -511,6 +516,7 @@ impl AppState {
                         None => {
                             self.store.set_value(None);
                             self.storage.set(StorageStatus::CodeMissing);
+                            self.history_ready.set(true);
                             return;
                         }
                     },
@@ -529,8 +535,9 @@ impl AppState {
                             // After the board is shown: the cut runs in the background.
                             self.enqueue(Job::Compact, None);
                         }
-                        if let Some(text) = history {
+                        if let Some(text) = history.take() {
                             self.restore_history(text);
+                            restoring = true;
                         }
                         if !read_only {
                             // Ask once per visit; browsers decide silently (Chromium by engagement).
@@ -550,6 +557,10 @@ impl AppState {
                 self.storage.set(StorageStatus::MemoryOnly(e));
                 self.whole.set(true);
             }
+        }
+        if !restoring {
+            // None kept, or the store could not be read: nothing will come back.
+            self.history_ready.set(true);
         }
         self.ensure_pipeline_selected();
         // The write path's code, fetched now that the board is shown, so the first change
@@ -662,11 +673,13 @@ impl AppState {
     fn restore_history(&self, text: String) {
         let this = *self;
         spawn_local(async move {
-            let Ok(stored) = super::reading::history(text).await else { return };
-            if this.history_kept.get_value() {
-                this.history.update(|h| h.restore(stored));
-                this.history.with_untracked(crate::storage::save_history);
+            if let Ok(stored) = super::reading::history(text).await {
+                if this.history_kept.get_value() {
+                    this.history.update(|h| h.restore(stored));
+                    this.history.with_untracked(crate::storage::save_history);
+                }
             }
+            this.history_ready.set(true);
         });
     }
 

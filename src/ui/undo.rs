@@ -44,7 +44,14 @@ pub fn UndoButtons() -> impl IntoView {
     let app = use_app();
     // What the last press did, for screen readers (and sighted users: it shows briefly).
     let said = RwSignal::new(String::new());
+    // Presses made before the kept lists are back (the first instant after opening), in
+    // order: acted on once they are, so a quick Ctrl+Z after a reload is not lost.
+    let held = StoredValue::new(Vec::<bool>::new());
     let press = move |redo: bool| {
+        if !app.history_ready.get_untracked() {
+            held.update_value(|h| h.push(redo));
+            return;
+        }
         let next = app.history.with_untracked(|h| if redo { h.redo.last().cloned() } else { h.undo.last().cloned() });
         if let Some(e) = next {
             let what = label(app, &e);
@@ -52,6 +59,13 @@ pub fn UndoButtons() -> impl IntoView {
             app.undo(redo);
         }
     };
+    Effect::new(move |_| {
+        if app.history_ready.get() {
+            for redo in held.try_update_value(std::mem::take).unwrap_or_default() {
+                press(redo);
+            }
+        }
+    });
     let handle = window_event_listener(leptos::ev::keydown, move |ev| {
         if !(ev.ctrl_key() || ev.meta_key()) || ev.alt_key() || in_text_field(&ev) {
             return;

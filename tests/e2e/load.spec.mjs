@@ -160,6 +160,35 @@ test('a split-off screen opened before its code arrives says so, then shows; a f
   expect(errors).toEqual([]);
 });
 
+test('Ctrl+Z pressed before the undo list kept from the last visit is back (it comes with the reader\'s code) is held and acted on once it is', async ({ page }) => {
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(String(e)));
+  await openApp(page);
+  await page.getByRole('button', { name: 'Use B2B template' }).click();
+  await addDeal(page, { 'Deal title': 'Early undo' });
+  await expect(page.getByRole('button', { name: 'Undo add “Early undo” (Ctrl+Z)' })).toBeVisible();
+  // The next visit: the reader's code held back, so the kept list cannot be read yet.
+  let release;
+  const held = new Promise((resolve) => { release = resolve; });
+  const reader = /\/split_read-[0-9a-f]{16}\.wasm$/;
+  await page.route(reader, async (route) => { await held; await route.continue(); });
+  await page.reload();
+  await expect(card(column(page, 'Qualification'), 'Early undo')).toBeVisible();
+  await expect(page.getByRole('button', { name: 'Nothing to undo', exact: true })).toBeVisible();
+  await page.keyboard.press('Control+z');
+  // Held, not acted on: nothing was there to undo yet.
+  await expect(card(column(page, 'Qualification'), 'Early undo')).toBeVisible();
+  release();
+  await expect(card(page, 'Early undo')).toHaveCount(0);
+  await expect(page.getByRole('button', { name: 'Redo add “Early undo” (Ctrl+Shift+Z)' })).toBeVisible();
+  // Stored: it stays undone after another reload.
+  await page.unroute(reader);
+  await page.reload();
+  await expect(page.getByRole('button', { name: 'Redo add “Early undo” (Ctrl+Shift+Z)' })).toBeVisible();
+  await expect(card(page, 'Early undo')).toHaveCount(0);
+  expect(errors).toEqual([]);
+});
+
 test('the demo generator is fetched on the click; a failed fetch says so, and the next click loads the demo', async ({ page }) => {
   const errors = [];
   page.on('pageerror', (e) => errors.push(String(e)));
