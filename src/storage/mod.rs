@@ -270,6 +270,9 @@ pub enum WriteOp<'a> {
     /// segments `next` cuts of it (`io::segments::Cutter`, whose code comes with the
     /// reader's, `ui::reading`), `total` of them.
     Replace { ws: &'a Workspace, next: &'a mut dyn FnMut() -> Option<(String, Vec<u8>)>, total: usize },
+    /// Changes bringing many new records (`segments::Fresh::of` them): those stored as
+    /// segments numbered after the stored ones, the rest loose.
+    Append { changes: &'a [Change], fresh: &'a segments::Fresh },
 }
 
 pub struct Store {
@@ -739,7 +742,7 @@ impl Store {
             let mut marks: SyncMarks = stored.and_then(|v| serde_wasm_bindgen::from_value(v).ok()).unwrap_or_default();
             let mut st = crate::sync::SyncState::default();
             match &op {
-                WriteOp::Changes(changes) => st.changed(changes),
+                WriteOp::Changes(changes) | WriteOp::Append { changes, .. } => st.changed(changes),
                 WriteOp::Replace { ws, .. } => st.pending.extend(crate::sync::all_docs(ws)),
             }
             marks.extend(st.pending.into_iter().map(|d| (d, (rev + 1, false))));
@@ -785,8 +788,28 @@ impl Store {
         if let Err(e) = issued {
             fail!(e);
         }
-        let changes = match op {
-            WriteOp::Changes(changes) => changes,
+        let (changes, loose) = match op {
+            WriteOp::Changes(changes) => (changes, None),
+            WriteOp::Append { changes, fresh } => {
+                // The stored segments' keys, so the new ones take the numbers after them.
+                let keys = match tx.object_store(SEGMENTS).and_then(|s| s.get_all_keys(None, None)).map_err(classify) {
+                    Ok(request) => request.await.map_err(classify),
+                    Err(e) => Err(e),
+                };
+                let keys: Vec<String> = match keys {
+                    Ok(k) => k.iter().filter_map(JsValue::as_string).collect(),
+                    Err(e) => return Err(abort(tx, e)),
+                };
+                let mut cutter = segments::Cutter::after(keys.iter().map(String::as_str));
+                let mut next = || cutter.next(&fresh.ws);
+                // Progress over the segments and then the loose records' chunks.
+                let cut = segments::Cutter::count(&fresh.ws);
+                let steps = cut + fresh.loose.len().div_ceil(WRITE_CHUNK);
+                if let Err(e) = put_segments(&tx, &mut next, cut, &|done, _| progress(done, steps)).await {
+                    return Err(abort(tx, e));
+                }
+                (changes, Some((&fresh.loose, cut, steps)))
+            }
             WriteOp::Replace { ws, next, total } => {
                 // Everything as segments, and the settings record.
                 let settings = tx.object_store(SETTINGS).map_err(classify).and_then(|s| {
@@ -806,8 +829,12 @@ impl Store {
         // The records, in chunks: after each chunk wait for its last request. The success
         // event is a task of its own, so the page paints and handles input between chunks,
         // and the transaction is active again in its callback for the next chunk.
-        let total = changes.len();
-        let records = changes.iter().flat_map(Record::of);
+        let picked: Vec<&Change> = match loose {
+            Some((at, ..)) => at.iter().filter_map(|&i| changes.get(i)).collect(),
+            None => changes.iter().collect(),
+        };
+        let total = picked.len();
+        let records = picked.iter().copied().flat_map(Record::of);
         let mut stores: HashMap<&'static str, idb::ObjectStore> = HashMap::new();
         for (i, record) in records.enumerate() {
             let (name, value) = match record.to_js() {
@@ -846,7 +873,10 @@ impl Store {
                     if let Err(e) = pending.await {
                         fail!(classify(e));
                     }
-                    progress(i + 1, total);
+                    match loose {
+                        Some((_, cut, steps)) => progress(cut + (i + 1) / WRITE_CHUNK, steps),
+                        None => progress(i + 1, total),
+                    }
                 }
                 Ok(None) => {}
             }

@@ -1149,12 +1149,18 @@ impl AppState {
             let stored = match self.store.get_value() {
                 Some(store) => {
                     let mut next;
-                    let op = match (&replace, &mut cutter) {
-                        (Some(ws), Some(cutter)) => {
+                    // Many new records (a pipeline imported, a first sync's batch) are stored
+                    // as segments of their own rather than one by one.
+                    let fresh = (replace.is_none() && changes.len() >= crate::io::segments::FRESH_AT)
+                        .then(|| self.ws.with_lookup_untracked(|ws, at| crate::io::segments::Fresh::of(&changes, ws, at)))
+                        .filter(|f| f.loose.len() < changes.len());
+                    let op = match (&replace, &mut cutter, &fresh) {
+                        (Some(ws), Some(cutter), _) => {
                             let total = cutter.count(ws);
                             next = || cutter.next(ws);
                             WriteOp::Replace { ws, next: &mut next, total }
                         }
+                        (_, _, Some(fresh)) => WriteOp::Append { changes: &changes, fresh },
                         _ => WriteOp::Changes(&changes),
                     };
                     // `total` counts changes, or segments for a replace: shown as records.

@@ -40,8 +40,8 @@ test('loading the demo dataset populates the board, on desktop and phone', async
   await page.screenshot({ path: 'tests/e2e/artifacts/board-dark.png', fullPage: false });
   await page.emulateMedia({ colorScheme: 'light' });
 
-  // The demo was stored as one change list, thousands of records one by one; from 2,000
-  // on, the workspace is cut into segments in the background: the reload reads those.
+  // The demo was stored as one change list of thousands of new records: stored as
+  // segments of their own, which the reload reads.
   await expect.poll(() => storedLayout(page, 'deals'), { timeout: 20_000 }).toEqual({ loose: 0, segments: 1 });
   expect(await storedLayout(page, 'events')).toEqual({ loose: 0, segments: 1 });
 
