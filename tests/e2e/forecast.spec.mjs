@@ -32,6 +32,9 @@ test('forecast with range, methods, scores, backtest, calibration and what-if', 
   expect(probs.length).toBeGreaterThan(10);
   expect([...probs].sort((a, b) => b - a)).toEqual(probs);
   await expect(scores.locator('tbody tr').first()).toContainText('won within');
+  // Fewer than 100 open deals: every one listed, no "show more" (perf.spec pages through 5,000).
+  expect(await scores.locator('tbody tr').count()).toBeLessThan(100);
+  await expect(page.getByRole('button', { name: /^Show \d+ more/ })).toHaveCount(0);
 
   // Backtest rows for six months with MAPE per method.
   const bt = page.getByRole('table', { name: 'How accurate each method would have been' });
