@@ -68,6 +68,11 @@ const BACKUP_LIST: &str = "backup_list";
 /// written by the sync alone.
 const SYNC_MARKS: &str = "sync_marks";
 const SYNC_STATE: &str = "sync_state";
+/// The sync's settings (`SyncSettings` as JSON text). In the database, not localStorage:
+/// a tab that takes the sync over from another must read what that tab last decided (sync
+/// turned off, another server), and only a transaction committed before the other tab let
+/// go of the sync lock is sure to be seen; localStorage reaches other tabs in its own time.
+const SYNC_SETTINGS: &str = "sync_settings";
 /// The server's revision of one document: `syncrev:<document id>` → [id, revision].
 const SYNC_REV: &str = "syncrev:";
 
@@ -600,6 +605,38 @@ impl Store {
             return Err(abort(tx, e));
         }
         commit(tx).await
+    }
+
+    /// The sync's settings; until they are first stored here, those an older build kept in
+    /// localStorage (no write here: it would bring the JSON writer and a write transaction
+    /// into the first download for a one-time move that the next save does anyway).
+    pub async fn sync_settings(&self) -> Result<SyncSettings, StoreError> {
+        if self.meta().is_none() {
+            return Ok(SyncSettings::legacy().unwrap_or_default());
+        }
+        let tx = self.db.transaction(&[META], TransactionMode::ReadOnly).map_err(classify)?;
+        let stored = tx.object_store(META).and_then(|m| m.get(JsValue::from_str(SYNC_SETTINGS))).map_err(classify)?.await.map_err(classify)?;
+        Ok(match stored.and_then(|v| v.as_string()) {
+            Some(text) => serde_json::from_str(&text).unwrap_or_default(),
+            None => SyncSettings::legacy().unwrap_or_default(),
+        })
+    }
+
+    /// Stores the sync's settings (the password and passphrase only if remembered), and
+    /// removes an older build's copy in localStorage once they are; done when committed.
+    pub async fn save_sync_settings(&self, s: &SyncSettings) -> Result<(), StoreError> {
+        if self.read_only {
+            return Err(StoreError::ReadOnly);
+        }
+        let text = serde_json::to_string(&s.to_keep()).map_err(|e| StoreError::Other(e.to_string()))?;
+        let tx = self.db.transaction(&[META], TransactionMode::ReadWrite).map_err(classify)?;
+        let meta = tx.object_store(META).map_err(classify)?;
+        if let Err(e) = meta.put(&JsValue::from_str(&text), Some(&JsValue::from_str(SYNC_SETTINGS))).map_err(classify) {
+            return Err(abort(tx, e));
+        }
+        commit(tx).await?;
+        SyncSettings::forget_legacy();
+        Ok(())
     }
 
     /// Forgets the sync's state and marks (sync turned off, or pointed at another database).

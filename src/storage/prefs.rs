@@ -67,10 +67,13 @@ pub fn save_history(h: &crate::domain::undo::History) {
     }
 }
 
+/// Where an older build kept the sync settings; now they are in the database (`Store::
+/// sync_settings`), and this copy is read only until they are first stored there.
 const SYNC_KEY: &str = "funnelscope.sync";
 
-/// Team sync settings, kept in this browser. The password is kept only when the user asks
-/// ("remember"); otherwise it lives in the tab's memory and is asked for after a reload.
+/// Team sync settings, kept in this browser's database. The password is kept only when the
+/// user asks ("remember"); otherwise it lives in the tab's memory and is asked for after a
+/// reload.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct SyncSettings {
     /// The server's address, e.g. "https://couch.example.com" (no database).
@@ -90,14 +93,18 @@ pub struct SyncSettings {
 }
 
 impl SyncSettings {
-    pub fn load() -> SyncSettings {
-        LocalStorage::get(SYNC_KEY).unwrap_or_default()
+    /// As stored: without the password and passphrase unless they are to be remembered.
+    pub(super) fn to_keep(&self) -> SyncSettings {
+        let keep = |s: &String| if self.remember { s.clone() } else { String::new() };
+        SyncSettings { password: keep(&self.password), passphrase: keep(&self.passphrase), ..self.clone() }
     }
 
-    /// Saved without the password unless it is to be remembered.
-    pub fn save(&self) {
-        let keep = |s: &String| if self.remember { s.clone() } else { String::new() };
-        let kept = SyncSettings { password: keep(&self.password), passphrase: keep(&self.passphrase), ..self.clone() };
-        let _ = LocalStorage::set(SYNC_KEY, kept);
+    /// What an older build kept in localStorage, if anything.
+    pub(super) fn legacy() -> Option<SyncSettings> {
+        LocalStorage::get(SYNC_KEY).ok()
+    }
+
+    pub(super) fn forget_legacy() {
+        LocalStorage::delete(SYNC_KEY);
     }
 }

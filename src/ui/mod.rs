@@ -107,7 +107,7 @@ fn App() -> impl IntoView {
     let sync = sync::provide_sync();
     leptos::task::spawn_local(async move {
         app.init().await;
-        sync::resume(app, sync);
+        sync::resume(app, sync).await;
     });
     // Reminders of due tasks, if the user allowed notifications on an earlier visit.
     today::start_reminders(app);

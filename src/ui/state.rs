@@ -941,7 +941,7 @@ impl AppState {
     }
 
     /// A storage failure in the user's words.
-    fn store_error(&self, e: &StoreError) -> String {
+    pub fn store_error(&self, e: &StoreError) -> String {
         let lang = self.lang_now();
         match e {
             StoreError::Quota => tr(lang, K::StorageFull).into(),

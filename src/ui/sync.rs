@@ -51,28 +51,44 @@ pub struct SyncCtx {
     generation: StoredValue<u64>,
     /// Lets go of the sync lock this tab holds (or waits for).
     release: StoredValue<Option<js_sys::Function>, LocalStorage>,
+    /// The settings have been read from the database (or there is none to read them from):
+    /// the form is drawn from then on, so nothing typed before is replaced by them.
+    loaded: RwSignal<bool>,
 }
 
+/// The settings are read from the database once it is open (`resume`).
 pub fn provide_sync() -> SyncCtx {
-    let settings = SyncSettings::load();
     let ctx = SyncCtx {
         status: RwSignal::new(Status::Off),
-        password: StoredValue::new(settings.password.clone()),
-        passphrase: StoredValue::new(settings.passphrase.clone()),
+        password: StoredValue::new(String::new()),
+        passphrase: StoredValue::new(String::new()),
         key: StoredValue::new_local(None),
         halves: StoredValue::new((Half::Done, Half::Done)),
         progress: RwSignal::new(None),
-        settings: RwSignal::new(settings),
+        settings: RwSignal::new(SyncSettings::default()),
         generation: StoredValue::new(0),
         release: StoredValue::new_local(None),
+        loaded: RwSignal::new(false),
     };
     provide_context(ctx);
     ctx
 }
 
-/// Once the database is open: resumes sync if it was on (and the password is known).
-pub fn resume(app: AppState, ctx: SyncCtx) {
-    let s = ctx.settings.get_untracked();
+/// Once the database is open: reads the settings, and resumes sync if it was on (and the
+/// password is known).
+pub async fn resume(app: AppState, ctx: SyncCtx) {
+    let read = match app.store_handle() {
+        Some(store) => store.sync_settings().await.ok(),
+        None => None,
+    };
+    let Some(s) = read else {
+        ctx.loaded.set(true);
+        return;
+    };
+    ctx.password.set_value(s.password.clone());
+    ctx.passphrase.set_value(s.passphrase.clone());
+    ctx.settings.set(s.clone());
+    ctx.loaded.set(true);
     if s.on {
         if s.user.is_empty() || !s.password.is_empty() {
             start(app, ctx, false);
@@ -242,7 +258,9 @@ fn run(app: AppState, ctx: SyncCtx, gen: u64, first: bool) -> Result<(), leptos:
         }
         // The tab that held the lock may have changed the settings this browser keeps
         // (turned sync off, another server or database): those count, not this tab's copy.
-        let kept = SyncSettings::load();
+        // They were committed before that tab let go, so this read sees them.
+        let Some(store) = app.store_handle() else { return };
+        let kept = store.sync_settings().await.unwrap_or_else(|_| ctx.settings.get_untracked());
         if !kept.on {
             let_go(ctx);
             app.sync_on.set_value(false);
@@ -253,7 +271,6 @@ fn run(app: AppState, ctx: SyncCtx, gen: u64, first: bool) -> Result<(), leptos:
         if ctx.settings.with_untracked(|s| (&s.url, &s.db, &s.user) != (&kept.url, &kept.db, &kept.user)) {
             ctx.settings.set(SyncSettings { password: ctx.password.get_value(), passphrase: ctx.passphrase.get_value(), ..kept });
         }
-        let Some(store) = app.store_handle() else { return };
         if first {
             let all = app.ws.with_untracked(crate::sync::all_docs);
             if let Err(e) = store.sync_save(&SyncState::default().checkpoint(), &Default::default(), &[], &all).await {
@@ -345,11 +362,20 @@ fn let_go(ctx: SyncCtx) {
     }
 }
 
-fn stop(app: AppState, ctx: SyncCtx) {
-    let_go(ctx);
+/// Stops the running loops; gives back what lets go of the sync lock (held or asked for),
+/// for the caller to call when another tab may take over.
+fn halt(ctx: SyncCtx) -> Option<js_sys::Function> {
+    let release = ctx.release.try_update_value(Option::take).flatten();
     ctx.generation.update_value(|g| *g += 1);
+    release
+}
+
+/// Stops this tab's sync (`halt`) and says so.
+fn stop(app: AppState, ctx: SyncCtx) -> Option<js_sys::Function> {
+    let release = halt(ctx);
     app.sync_on.set_value(false);
     ctx.status.set(Status::Off);
+    release
 }
 
 fn running(ctx: SyncCtx, gen: u64) -> bool {
@@ -600,9 +626,15 @@ pub fn SyncBadge() -> impl IntoView {
     }
 }
 
-/// The settings (Import & export page).
+/// The settings (Import & export page), once they are read.
 #[component]
 pub fn SyncSection() -> impl IntoView {
+    let ctx = use_sync();
+    move || ctx.loaded.get().then(|| view! { <SyncForm/> })
+}
+
+#[component]
+fn SyncForm() -> impl IntoView {
     let app = use_app();
     let ctx = use_sync();
     let draft = RwSignal::new(ctx.settings.get_untracked());
@@ -631,27 +663,52 @@ pub fn SyncSection() -> impl IntoView {
         s.passphrase = passphrase.get_untracked();
         ctx.password.set_value(s.password.clone());
         ctx.passphrase.set_value(s.passphrase.clone());
-        s.save();
-        ctx.settings.set(s);
+        ctx.settings.set(s.clone());
+        // The running loops (old settings) stop now; the lock this tab holds is let go once
+        // the new settings are stored, so that a tab granted it in between reads them.
+        let release = halt(ctx);
         leptos::task::spawn_local(async move {
+            let saved = match app.store_handle() {
+                Some(store) => store.save_sync_settings(&s).await.map(|()| store).map_err(Some),
+                None => Err(None),
+            };
+            if let Some(f) = release {
+                let _ = f.call0(&wasm_bindgen::JsValue::NULL);
+            }
+            let store = match saved {
+                Ok(store) => store,
+                Err(e) => {
+                    // No database (a private window): sync has nowhere to keep its state.
+                    error.set(Some(e.map_or_else(|| app.t(K::MemoryOnlyTitle).to_string(), |e| app.store_error(&e))));
+                    ctx.settings.set(SyncSettings { on: false, ..s });
+                    let _ = stop(app, ctx);
+                    return;
+                }
+            };
             // Another database starts from nothing: no checkpoint, everything to send.
             if !same_place {
-                if let Some(store) = app.store_handle() {
-                    let _ = store.sync_forget().await;
-                }
+                let _ = store.sync_forget().await;
             }
-            let first = match app.store_handle() {
-                Some(store) => store.sync_load().await.map(|(st, _)| st.since.is_null()).unwrap_or(true),
-                None => true,
-            };
+            let first = store.sync_load().await.map(|(st, _)| st.since.is_null()).unwrap_or(true);
             start(app, ctx, first);
         });
     };
     let turn_off = move |_| {
         let s = SyncSettings { on: false, ..ctx.settings.get_untracked() };
-        s.save();
-        ctx.settings.set(s);
-        stop(app, ctx);
+        ctx.settings.set(s.clone());
+        // The loops stop now; the lock is let go once "off" is stored, so that a tab
+        // waiting for it reads "off" and does not take over.
+        let release = stop(app, ctx);
+        leptos::task::spawn_local(async move {
+            if let Some(store) = app.store_handle() {
+                if let Err(e) = store.save_sync_settings(&s).await {
+                    error.set(Some(app.store_error(&e)));
+                }
+            }
+            if let Some(f) = release {
+                let _ = f.call0(&wasm_bindgen::JsValue::NULL);
+            }
+        });
     };
     let field = move |key: K, kind: &'static str, get: fn(&SyncSettings) -> String, set: fn(&mut SyncSettings, String)| {
         view! {

@@ -77,6 +77,26 @@ async function teammate(browser, baseURL, also = [], options = {}) {
   return { context, page, check: () => { expect(foreign, 'requests outside the app and the sync server').toEqual([]); expect(errors).toEqual([]); } };
 }
 
+/** The template, stored: a navigation right after the click could cut its write short. */
+async function useTemplate(page) {
+  await page.getByRole('button', { name: 'Use B2B template' }).click();
+  await expect(page.getByRole('button', { name: 'Add deal', exact: true })).toBeVisible();
+}
+
+/** The sync settings as this browser's database keeps them (`Store::sync_settings`). */
+function keptSettings(page) {
+  return page.evaluate(() => new Promise((resolve, reject) => {
+    const open = indexedDB.open('funnelscope');
+    open.onerror = () => reject(open.error);
+    open.onsuccess = () => {
+      const db = open.result;
+      const get = db.transaction('meta').objectStore('meta').get('sync_settings');
+      get.onsuccess = () => { db.close(); resolve(get.result === undefined ? null : JSON.parse(get.result)); };
+      get.onerror = () => { db.close(); reject(get.error); };
+    };
+  }));
+}
+
 async function turnOn(page, db) {
   await page.goto('./?view=data');
   const form = page.locator('form.sync-form');
@@ -114,7 +134,7 @@ test('two teammates: live changes within 2 s, offline edits merged by the per-fi
 
   // A has a pipeline and a deal before sync; turning it on sends everything.
   await a.page.goto('./');
-  await a.page.getByRole('button', { name: 'Use B2B template' }).click();
+  await useTemplate(a.page);
   await addDeal(a.page, 'Shared deal', '1000');
   await turnOn(a.page, 'team');
   await expect(status(a.page)).toHaveText('Synced', { timeout: 15_000 });
@@ -180,7 +200,7 @@ test('a missing database and an unreachable server each say so; work goes on and
   const closed = await freePort();
   const a = await teammate(browser, baseURL, [`http://127.0.0.1:${closed}`]);
   await a.page.goto('./');
-  await a.page.getByRole('button', { name: 'Use B2B template' }).click();
+  await useTemplate(a.page);
   await turnOn(a.page, 'nosuchdb');
   await expect(status(a.page)).toHaveText('Sync stopped: the database “nosuchdb” does not exist on the server.', { timeout: 15_000 });
   await expect(a.page.locator('.sync-badge')).toHaveText(/does not exist/);
@@ -212,7 +232,7 @@ test('sync\'s code is fetched only when sync starts; when it cannot be fetched t
   let refused = 0;
   await a.page.route(/\/split_sync-[0-9a-f]{16}\.wasm$/, (route) => (refused++ < 2 ? route.abort() : route.continue()));
   await a.page.goto('./');
-  await a.page.getByRole('button', { name: 'Use B2B template' }).click();
+  await useTemplate(a.page);
   await addDeal(a.page, 'Before the chunk', '300');
   // The screens' code is in; sync's is not, while sync is off.
   await a.page.goto('./?view=data');
@@ -246,7 +266,7 @@ test('a wrong password says so, and the right one syncs', async ({ browser, base
 
     const a = await teammate(browser, baseURL, [guarded]);
     await a.page.goto('./');
-    await a.page.getByRole('button', { name: 'Use B2B template' }).click();
+    await useTemplate(a.page);
     await a.page.goto('./?view=data');
     const form = a.page.locator('form.sync-form');
     await form.getByLabel('Server address').fill(guarded);
@@ -256,7 +276,10 @@ test('a wrong password says so, and the right one syncs', async ({ browser, base
     await form.getByRole('button', { name: 'Turn sync on' }).click();
     await expect(status(a.page)).toHaveText('Sync stopped: wrong user name or password.', { timeout: 15_000 });
     // Not remembered: nothing of the password is kept in this browser's storage.
-    expect(await a.page.evaluate(() => localStorage.getItem('funnelscope.sync'))).not.toContain('wrong');
+    const kept = await keptSettings(a.page);
+    expect(kept).toMatchObject({ url: guarded, db: 'guarded', user: 'admin', on: true });
+    expect(JSON.stringify(kept)).not.toContain('wrong');
+    expect(await a.page.evaluate(() => localStorage.getItem('funnelscope.sync'))).toBeNull();
     await form.getByLabel('Password', { exact: true }).fill('s3cret');
     await form.getByRole('button', { name: 'Apply' }).click();
     await expect(status(a.page)).toHaveText('Synced', { timeout: 15_000 });
@@ -281,7 +304,7 @@ test('with a team passphrase the server holds only ciphertext; a wrong or missin
   };
   const a = await teammate(browser, baseURL);
   await a.page.goto('./');
-  await a.page.getByRole('button', { name: 'Use B2B template' }).click();
+  await useTemplate(a.page);
   await a.page.getByRole('button', { name: 'Add deal', exact: true }).click();
   const dialog = a.page.getByRole('dialog', { name: 'New deal' });
   await dialog.getByLabel('Deal title', { exact: true }).fill('Confidential Acme renewal');
@@ -324,7 +347,7 @@ test('two tabs of one browser: one syncs for both, the other says so, and takes 
   await createDb('tabs');
   const a = await teammate(browser, baseURL);
   await a.page.goto('./');
-  await a.page.getByRole('button', { name: 'Use B2B template' }).click();
+  await useTemplate(a.page);
   await turnOn(a.page, 'tabs');
   await expect(status(a.page)).toHaveText('Synced', { timeout: 15_000 });
   // A second tab of the same browser (same database, same settings): it does not sync
@@ -362,8 +385,53 @@ test('two tabs of one browser: one syncs for both, the other says so, and takes 
   await second.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Import & export' }).click();
   await second.locator('form.sync-form').getByRole('button', { name: 'Turn sync off' }).click();
   await expect(third.locator('.sync-badge')).toHaveCount(0, { timeout: 10_000 });
+  expect(await keptSettings(third)).toMatchObject({ on: false, db: 'tabs' });
   expect(thirdReads).toBe(0);
   expect(errors).toEqual([]);
+  a.check();
+  await a.context.close();
+});
+
+test('sync settings an older build kept in localStorage are used until saved again, then kept in the database', async ({ browser, baseURL }) => {
+  test.setTimeout(60_000);
+  await createDb('carried');
+  const a = await teammate(browser, baseURL);
+  await a.page.goto('./');
+  await useTemplate(a.page);
+  await turnOn(a.page, 'carried');
+  await expect(status(a.page)).toHaveText('Synced', { timeout: 15_000 });
+  expect(await keptSettings(a.page)).toEqual({ url: couch, db: 'carried', user: '', remember: false, on: true });
+  // As an older build left them: in localStorage, none in the database.
+  await a.page.evaluate((url) => new Promise((resolve, reject) => {
+    localStorage.setItem('funnelscope.sync', JSON.stringify({ url, db: 'carried', user: '', remember: false, on: true }));
+    const open = indexedDB.open('funnelscope');
+    open.onerror = () => reject(open.error);
+    open.onsuccess = () => {
+      const db = open.result;
+      const tx = db.transaction('meta', 'readwrite');
+      tx.objectStore('meta').delete('sync_settings');
+      tx.oncomplete = () => { db.close(); resolve(); };
+      tx.onerror = () => { db.close(); reject(tx.error); };
+    };
+  }), couch);
+  expect(await keptSettings(a.page)).toBeNull();
+  // Sync resumes with them: a deal added now reaches the server.
+  await a.page.goto('./?view=board');
+  await expect(a.page.locator('.sync-badge')).toHaveText(/^\W*Synced$/, { timeout: 15_000 });
+  await addDeal(a.page, 'After the upgrade', '500');
+  await expect.poll(async () => (await (await fetch(`${couch}/carried/_all_docs?include_docs=true`)).text()).includes('After the upgrade'), { timeout: 10_000 }).toBe(true);
+  // The form shows them; turned off, they are stored in the database and the old copy goes.
+  await a.page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Import & export' }).click();
+  const form = a.page.locator('form.sync-form');
+  await expect(form.getByLabel('Database')).toHaveValue('carried');
+  await form.getByRole('button', { name: 'Turn sync off' }).click();
+  await expect(a.page.locator('.sync-badge')).toHaveCount(0);
+  await expect.poll(() => keptSettings(a.page)).toEqual({ url: couch, db: 'carried', user: '', remember: false, on: false });
+  expect(await a.page.evaluate(() => localStorage.getItem('funnelscope.sync'))).toBeNull();
+  // And after a reload sync stays off.
+  await a.page.goto('./?view=data');
+  await expect(form.getByRole('button', { name: 'Turn sync on' })).toBeVisible();
+  await expect(a.page.locator('.sync-badge')).toHaveCount(0);
   a.check();
   await a.context.close();
 });
