@@ -231,6 +231,8 @@ pub struct Loaded {
     /// Segments stored as JSON by an older build: any is worth a cut (the compact encoding
     /// is a quarter of the bytes to read on every open).
     pub legacy: usize,
+    /// Many more segments than a cut would make (`segments::crowded`): worth a cut.
+    pub crowded: bool,
     /// What the board does not need, read (`segments::RestReader`, after `decode_later`)
     /// once it is shown: `workspace` lacks it until then.
     pub rest: Later,
@@ -493,8 +495,10 @@ impl Store {
             }
         }
         let (ws, places) = segments::finish(ws, loose_ws, &removed, &mut bad);
+        // Of the board's kinds (the rest are not in yet): `Store::compact` checks all.
+        let crowded = segments::crowded(segment_keys.iter().map(String::as_str), &ws, |k| !k.later());
         mark("fs:loaded");
-        Ok(Loaded { workspace: ws, places, rev, quarantined: bad, loose, legacy, rest })
+        Ok(Loaded { workspace: ws, places, rev, quarantined: bad, loose, legacy, crowded, rest })
     }
 
     fn has_store(&self, name: &str) -> bool {
@@ -684,7 +688,8 @@ impl Store {
     /// Cuts the workspace this tab holds into new segments, in place of the stored segments
     /// and loose records, if the database is still at `expected_rev` (so memory is what is
     /// stored) and still has `min_loose` loose records (another tab may have cut them
-    /// already; 0 to cut segments of an older build again). `next` cuts the next segment
+    /// already; 0 to cut segments of an older build again) or far more segments than the
+    /// cut makes (`io::segments::too_many`). `next` cuts the next segment
     /// (`io::segments::Cutter`), `total` of them.
     /// The revision stays: what is stored means the same. Returns whether it cut.
     pub async fn compact(
@@ -705,20 +710,25 @@ impl Store {
             return Err(abort(tx, StoreError::Stale));
         }
         // Issue every request before awaiting any, so the transaction stays active.
+        // The segments' count last.
         let counts: Result<Vec<_>, StoreError> =
-            LOOSE_STORES.iter().chain(&[REMOVED]).map(|n| tx.object_store(n).and_then(|s| s.count(None)).map_err(classify)).collect();
+            LOOSE_STORES.iter().chain(&[REMOVED, SEGMENTS]).map(|n| tx.object_store(n).and_then(|s| s.count(None)).map_err(classify)).collect();
         let counts = match counts {
             Ok(c) => c,
             Err(e) => return Err(abort(tx, e)),
         };
-        let mut loose = 0;
+        let mut read = Vec::with_capacity(counts.len());
         for c in counts {
             match c.await {
-                Ok(n) => loose += n as usize,
+                Ok(n) => read.push(n as usize),
                 Err(e) => return Err(abort(tx, classify(e))),
             }
         }
-        if loose < min_loose {
+        let stored_segments = read.pop().unwrap_or(0);
+        let loose: usize = read.iter().sum();
+        // `total`: the segments this cut makes. Part-full segments left by big adds
+        // (`segments::Fresh`) are cut again once there are many more than that.
+        if loose < min_loose && !segments::too_many(stored_segments, total) {
             let _ = tx.abort();
             return Ok(false);
         }

@@ -524,7 +524,7 @@ impl AppState {
                 };
                 match loaded {
                     Ok(loaded) => {
-                        let cut = (loaded.loose >= crate::io::segments::COMPACT_AT || loaded.legacy > 0) && loaded.quarantined.is_empty();
+                        let cut = (loaded.loose >= crate::io::segments::COMPACT_AT || loaded.legacy > 0 || loaded.crowded) && loaded.quarantined.is_empty();
                         self.legacy_segments.set_value(loaded.legacy > 0);
                         // Cannot fail: the board's part is put in and the rest queued.
                         let _ = self.take_loaded(loaded, true).await;

@@ -386,3 +386,55 @@ test('the Maven sales-pipeline CSV imports as-is and the board matches the file'
   await page.getByRole('button', { name: 'Back to today' }).click();
   await expect(stale).toBeVisible();
 });
+
+test('workspaces merged one after another are stored as segments of their own, then cut into as few as they need', async ({ page }) => {
+  test.setTimeout(120_000);
+  const { spawnSync } = await import('node:child_process');
+  const files = [];
+  for (const seed of [11, 12, 13]) {
+    const out = join(tmpdir(), `funnelscope-merge-${seed}.json`);
+    const gen = spawnSync(fileURLToPath(new URL('../../target/release/funnel', import.meta.url)), ['generate', '--deals', '700', '--seed', String(seed), '--as-of', '2026-11-27', '--out', out]);
+    expect(gen.status, String(gen.stderr)).toBe(0);
+    files.push(JSON.parse(await readFile(out, 'utf8')));
+    await rm(out);
+  }
+  const kinds = ['pipelines', 'deals', 'events', 'category_changes', 'activities', 'owners', 'leads', 'accounts'];
+  // Each file: 700 deals and their records, every kind under 4,000, so one segment a kind
+  // (8; no contacts). Seeds 11–13 give 2,418 / 2,320 / 2,350 events and 2,522 / 2,586 /
+  // 2,577 activities, the rest under 1,000 each.
+  for (const f of files) for (const k of kinds) expect(f[k].length).toBeLessThan(4000);
+  const layout = async () => Object.fromEntries(await Promise.all(kinds.map(async (k) => [k, await storedLayout(page, k)])));
+  const segmentsOf = (l) => kinds.reduce((n, k) => n + l[k].segments, 0);
+  await openApp(page);
+  await page.getByRole('link', { name: 'Import & export' }).click();
+  const input = page.getByLabel('Choose a file (.json, .csv or .xlsx)');
+  const pick = (f, i) => input.setInputFiles({ name: `team-${i}.json`, mimeType: 'application/json', buffer: Buffer.from(JSON.stringify(f)) });
+  await pick(files[0], 0);
+  await page.getByRole('button', { name: 'Replace my workspace' }).click();
+  await expect(page.getByText('Workspace replaced: 700 deals.')).toBeVisible();
+  expect(segmentsOf(await layout())).toBe(8);
+  // The second file merged in: its 8 segments beside the first's, 16 stored where a cut
+  // makes 10 (events 2,418 + 2,320 and activities 2,522 + 2,586 are over 4,000: 2 each);
+  // 16 ≤ 10 + 9, so they stay.
+  await pick(files[1], 1);
+  await page.getByRole('button', { name: 'Merge into my workspace' }).click();
+  await page.getByRole('button', { name: 'Apply the merge' }).click();
+  await expect(page.getByText('Merged: the workspace now has 1400 deals.')).toBeVisible();
+  let l = await layout();
+  expect(l.deals).toEqual({ loose: 0, segments: 2 });
+  expect(segmentsOf(l)).toBe(16);
+  // The third: 24 stored where a cut makes 10 (2,100 deals; 7,088 events and 7,685
+  // activities, 2 each); 24 > 19, so the cut that follows a big write makes them 10.
+  await pick(files[2], 2);
+  await page.getByRole('button', { name: 'Merge into my workspace' }).click();
+  await page.getByRole('button', { name: 'Apply the merge' }).click();
+  await expect(page.getByText('Merged: the workspace now has 2100 deals.')).toBeVisible();
+  await expect.poll(async () => segmentsOf(await layout()), { timeout: 20_000 }).toBe(10);
+  l = await layout();
+  for (const k of kinds) expect(l[k].loose, k).toBe(0);
+  expect([l.deals.segments, l.events.segments, l.activities.segments]).toEqual([1, 2, 2]);
+  // Read back after the cut, the workspace is the three files' records.
+  await page.reload();
+  const back = await exportJson(page);
+  for (const k of kinds) expect(back[k].length, k).toBe(files.reduce((n, f) => n + f[k].length, 0));
+});

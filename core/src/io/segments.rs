@@ -245,6 +245,23 @@ impl Cutter {
     }
 }
 
+/// Whether segments are worth cutting again however few records are loose: `stored`
+/// segments where a cut makes `needed`. Records added as segments of their own (`Fresh`)
+/// leave part-full ones, each big add up to one per kind, and a keyed kind cut apart is put
+/// back in id order on every read; each segment also reserves a whole segment's room when
+/// read (`reserve`). Tolerated: a quarter over, and at least one per kind.
+pub fn too_many(stored: usize, needed: usize) -> bool {
+    stored > needed + (needed / 4).max(Kind::ALL.len())
+}
+
+/// `too_many` for the kinds `of` picks: the stored segments' keys against what a cut of
+/// `ws` makes of those kinds (on opening, before the kinds read later are in).
+pub fn crowded<'a>(keys: impl Iterator<Item = &'a str>, ws: &Workspace, of: impl Fn(Kind) -> bool) -> bool {
+    let stored = keys.filter_map(kind_of_key).filter(|k| of(*k)).count();
+    let needed = Kind::ALL.into_iter().filter(|k| of(*k)).map(|k| k.len(ws).div_ceil(SEGMENT_RECORDS)).sum();
+    too_many(stored, needed)
+}
+
 /// Changes bringing at least this many new records store those as segments (`Fresh`).
 pub const FRESH_AT: usize = COMPACT_AT;
 
@@ -1254,6 +1271,51 @@ mod tests {
     /// must stay loose: an edit of a stored deal, an event on one, a new deal put twice (the
     /// later wins) and the settings. The new records stored as segments numbered after the
     /// stored ones, the rest loose: read back, the workspace memory has after the changes.
+    #[test]
+    fn segments_are_cut_again_once_a_quarter_and_one_per_kind_over() {
+        // Tolerance max(needed / 4, 9 kinds): needed 10 → 9 over → 19 fine, 20 cut;
+        // needed 400 → 100 over → 500 fine, 501 cut; needed 0 → 9.
+        assert!(!too_many(19, 10));
+        assert!(too_many(20, 10));
+        assert!(!too_many(500, 400));
+        assert!(too_many(501, 400));
+        assert!(!too_many(9, 0));
+        assert!(too_many(10, 0));
+        // A demo of 300 deals: every kind under 4,000 records (1 pipeline, 300 deals, 1,019
+        // events, 157 calls, 1,122 activities, 5 owners, 400 leads, 24 accounts, 5
+        // contacts), one segment each: 9. The same records added beside them, as `Fresh`
+        // stores a big add, twice: each kind is still under 4,000 (3 × 1,122 activities =
+        // 3,366), so a cut would make 9; stored after one add 18 ≤ 9 + 9, after two 27 > 18.
+        let ws = demo_ws(300);
+        assert_eq!(Kind::ALL.map(|k| k.len(&ws)), [1, 300, 1019, 157, 1122, 5, 400, 24, 5]);
+        let mut keys: Vec<String> = Cutter::all(&ws).into_iter().map(|(k, _)| k).collect();
+        let mut grown = ws.clone();
+        let mut add = |keys: &mut Vec<String>| {
+            let more = Cutter::after(keys.iter().map(String::as_str)).all_of(&ws);
+            keys.extend(more.into_iter().map(|(k, _)| k));
+            grown.pipelines.extend(ws.pipelines.iter().cloned());
+            grown.deals.extend(ws.deals.iter().cloned());
+            grown.events.extend(ws.events.iter().cloned());
+            grown.category_changes.extend(ws.category_changes.iter().cloned());
+            grown.activities.extend(ws.activities.iter().cloned());
+            grown.owners.extend(ws.owners.iter().cloned());
+            grown.leads.extend(ws.leads.iter().cloned());
+            grown.accounts.extend(ws.accounts.iter().cloned());
+            grown.contacts.extend(ws.contacts.iter().cloned());
+            grown.clone()
+        };
+        let after_one = add(&mut keys);
+        assert_eq!((keys.len(), Cutter::count(&after_one)), (18, 9));
+        assert!(!crowded(keys.iter().map(String::as_str), &after_one, |_| true));
+        let after_two = add(&mut keys);
+        assert_eq!((keys.len(), Cutter::count(&after_two)), (27, 9));
+        assert!(crowded(keys.iter().map(String::as_str), &after_two, |_| true));
+        // Only the kinds asked about count: on opening, those the board needs (7 of 9 kinds:
+        // 21 stored, 7 needed, 21 > 7 + 9).
+        assert!(crowded(keys.iter().map(String::as_str), &after_two, |k| !k.later()));
+        assert!(!crowded(keys.iter().map(String::as_str), &after_two, |k| k == Kind::Deals));
+    }
+
     #[test]
     fn new_records_stored_as_segments_beside_the_stored_read_back_as_memory_has_them() {
         let stored = demo_ws(300);
