@@ -239,25 +239,112 @@ pub struct Loaded {
 }
 
 /// What a load leaves for after the board is shown: the segments of the kinds in
-/// `segments::LATER` as stored, and their loose records as read, not yet decoded, so that
-/// their decoders are not part of the first download (`ui::reading`).
+/// `segments::LATER` as stored (still arriving when the load returns: `arrived`), and
+/// their loose records as read, not yet decoded, so that their decoders are not part of the
+/// first download (`ui::reading`).
 #[derive(Default)]
 pub struct Later {
     pub rest: segments::Rest,
     pub activities: Vec<JsValue>,
     pub leads: Vec<JsValue>,
+    /// Their segments, still being read when the load returned (`arrived` waits for them).
+    arriving: Option<Arriving>,
 }
+
+/// The segments of the kinds in `LATER` (key, bytes), or why they could not be read. (Not
+/// counted in `Loaded::legacy`: a cut rewrites every kind in one transaction, so they are
+/// JSON only if the board's are too.)
+type Arriving = futures_channel::oneshot::Receiver<Result<Vec<(String, Vec<u8>)>, StoreError>>;
 
 impl Later {
     pub fn is_empty(&self) -> bool {
-        self.rest.is_empty() && self.activities.is_empty() && self.leads.is_empty()
+        self.rest.is_empty() && self.activities.is_empty() && self.leads.is_empty() && self.arriving.is_none()
     }
+
+    /// Once every segment is in: waits for those still arriving.
+    pub async fn arrived(mut self) -> Result<Later, StoreError> {
+        if let Some(arriving) = self.arriving.take() {
+            // A reader dropped without answering: the page is going away.
+            let segments = arriving.await.unwrap_or_else(|_| Err(StoreError::Closed))?;
+            self.rest.segments.extend(segments);
+        }
+        Ok(self)
+    }
+}
+
+/// The next `READ_BATCH` segments of `span` after the key `after` (from its start: None).
+fn segment_batch(store: Option<&idb::ObjectStore>, span: &segments::KeySpan, after: Option<&JsValue>) -> Result<Option<idb::request::GetAllStoreRequest>, StoreError> {
+    let Some(store) = store else { return Ok(None) };
+    let lower = match after {
+        Some(key) => Some((key.clone(), true)),
+        None => span.from.as_deref().map(|f| (JsValue::from_str(f), false)),
+    };
+    let upper = span.to.as_deref().map(JsValue::from_str);
+    let range = match (lower, upper) {
+        (Some((l, open)), Some(u)) => Some(idb::KeyRange::bound(&l, &u, Some(open), Some(true))),
+        (Some((l, open)), None) => Some(idb::KeyRange::lower_bound(&l, Some(open))),
+        (None, Some(u)) => Some(idb::KeyRange::upper_bound(&u, Some(true))),
+        (None, None) => None,
+    };
+    let query = range.transpose().map_err(classify)?.map(idb::Query::KeyRange);
+    store.get_all(query, Some(READ_BATCH as u32)).map(Some).map_err(classify)
+}
+
+/// The request after `batch`, which came from `spans[*at]`: that span's next batch if this
+/// one was full (the last key read, the value's `id`, the store's key path, as stored:
+/// whatever it holds is a key, so the next batch starts right after it), else the next
+/// span's first (`at` moves to it); None after the last span.
+fn next_batch(store: Option<&idb::ObjectStore>, spans: &[segments::KeySpan], at: &mut usize, batch: &[JsValue]) -> Result<Option<idb::request::GetAllStoreRequest>, StoreError> {
+    if let Some(last) = batch.last().filter(|_| batch.len() == READ_BATCH) {
+        let after = js_sys::Reflect::get(last, &JsValue::from_str("id")).unwrap_or(JsValue::UNDEFINED);
+        return segment_batch(store, &spans[*at], Some(&after));
+    }
+    match spans.get(*at + 1) {
+        Some(span) => {
+            *at += 1;
+            segment_batch(store, span, None)
+        }
+        None => Ok(None),
+    }
+}
+
+/// A stored segment's bytes: `data`, compact; `json`, as an older build stored it.
+fn segment_bytes(v: &JsValue) -> Option<js_sys::Uint8Array> {
+    let field = |name: &str| js_sys::Reflect::get(v, &JsValue::from_str(name)).ok().and_then(|j| j.dyn_into::<js_sys::Uint8Array>().ok());
+    field(SEGMENT_DATA).or_else(|| field("json"))
+}
+
+/// Reads the segments of `spans` from `spans[at]` on, `first` already asked for, each
+/// request made as the one before it is answered (the transaction stays active: nothing
+/// else is awaited in between), while the caller goes on; their bytes are handed over when
+/// all are in.
+fn arrive(store: idb::ObjectStore, spans: Vec<segments::KeySpan>, at: usize, first: impl std::future::Future<Output = Result<Vec<JsValue>, idb::Error>> + 'static) -> Arriving {
+    let (send, arriving) = futures_channel::oneshot::channel();
+    wasm_bindgen_futures::spawn_local(async move {
+        let read = async {
+            let (mut out, mut at) = (Vec::new(), at);
+            let mut batch = first.await.map_err(classify)?;
+            loop {
+                let next = next_batch(Some(&store), &spans, &mut at, &batch)?.map(IntoFuture::into_future);
+                for v in &batch {
+                    out.push((record_id(v), segment_bytes(v).map(|b| b.to_vec()).unwrap_or_default()));
+                }
+                match next {
+                    Some(request) => batch = request.await.map_err(classify)?,
+                    None => return Ok(out),
+                }
+            }
+        };
+        // Nobody waiting any more (the page is going away): nothing to hand over.
+        let _ = send.send(read.await);
+    });
+    arriving
 }
 
 /// Decodes the loose records a load left (`Later`) into its `Rest`; those it cannot read
 /// are set aside, as at load.
 pub fn decode_later(later: Later) -> (segments::Rest, Vec<Quarantined>) {
-    let Later { mut rest, activities, leads } = later;
+    let Later { mut rest, activities, leads, .. } = later;
     let mut bad = Vec::new();
     rest.loose.activities.extend(from_js_each::<Activity>(ACTIVITIES, activities, &mut bad));
     rest.loose.leads.extend(from_js_each::<Lead>(LEADS, leads, &mut bad));
@@ -370,7 +457,8 @@ impl Store {
 
     /// Everything stored, with the revision it is at. Records that cannot be read are
     /// quarantined (listed, left in the database), not fatal. Activities and leads are left
-    /// as stored (`Loaded::rest`). Without `full`, only what this build writes is read (the
+    /// as stored (`Loaded::rest`), their segments read after the board's, in the same
+    /// transaction, while the caller goes on. Without `full`, only what this build writes is read (the
     /// board's kinds, compact): anything else is `StoreError::NeedsReader`.
     pub async fn load(&self, full: Option<SegmentReader<'_>>) -> Result<Loaded, StoreError> {
         let names: Vec<&str> = ALL_STORES.iter().chain(&[SEGMENTS, REMOVED]).copied().filter(|n| self.has_store(n)).chain(self.meta()).collect();
@@ -384,20 +472,16 @@ impl Store {
         };
         let (p, d, e, c, a) = (get(PIPELINES)?, get(DEALS)?, get(EVENTS)?, get(CATEGORY_CHANGES)?, get(ACTIVITIES)?);
         let (o, l, st, ac, co) = (get(OWNERS)?, get(LEADS)?, get(SETTINGS)?, get(ACCOUNTS)?, get(CONTACTS)?);
-        // The segments in batches, the first asked for now with the rest (see below).
-        // `after`: the last key read (the value's `id`, the store's key path, as stored:
-        // whatever it holds is a key, so the next batch starts right after it).
-        let segment_batch = |after: Option<&JsValue>| -> Result<Option<idb::request::GetAllStoreRequest>, StoreError> {
-            if !names.contains(&SEGMENTS) {
-                return Ok(None);
-            }
-            let range = match after {
-                Some(key) => Some(idb::Query::KeyRange(idb::KeyRange::lower_bound(key, Some(true)).map_err(classify)?)),
-                None => None,
-            };
-            tx.object_store(SEGMENTS).and_then(|s| s.get_all(range, Some(READ_BATCH as u32))).map(Some).map_err(classify)
+        // The segments in batches, the first asked for now with the rest (see below): those
+        // the board needs first, then the others (`segments::key_spans`).
+        let segment_store = match names.contains(&SEGMENTS) {
+            true => Some(tx.object_store(SEGMENTS).map_err(classify)?),
+            false => None,
         };
-        let (sg, rm) = (segment_batch(None)?, get(REMOVED)?);
+        let (board_spans, later_spans) = segments::key_spans();
+        let board_count = board_spans.len();
+        let spans: Vec<segments::KeySpan> = board_spans.into_iter().chain(later_spans).collect();
+        let (sg, rm) = (segment_batch(segment_store.as_ref(), &spans[0], None)?, get(REMOVED)?);
         let rev = match self.meta() {
             Some(_) => Some(tx.object_store(META).and_then(|s| s.get(JsValue::from_str(REV))).map_err(classify)?),
             None => None,
@@ -462,35 +546,44 @@ impl Store {
         segments::reserve(&mut ws, segment_keys.iter().map(String::as_str).filter(|k| !segments::is_later(k)));
         let mut buf: Vec<u8> = Vec::new();
         let mut legacy = 0;
+        // The span `batch` came from.
+        let mut at = 0;
         loop {
-            let last = batch.last().filter(|_| batch.len() == READ_BATCH).map(|v| js_sys::Reflect::get(v, &JsValue::from_str("id")).unwrap_or(JsValue::UNDEFINED));
-            let next = match last {
-                Some(after) => segment_batch(Some(&after))?.map(IntoFuture::into_future),
-                None => None,
-            };
+            let next = next_batch(segment_store.as_ref(), &spans, &mut at, &batch)?.map(IntoFuture::into_future);
             for v in batch.iter() {
                 let key = record_id(v);
-                // `data`: compact; `json`: as an older build stored it.
-                let field = |name: &str| js_sys::Reflect::get(v, &JsValue::from_str(name)).ok().and_then(|j| j.dyn_into::<js_sys::Uint8Array>().ok());
-                let bytes = field(SEGMENT_DATA).or_else(|| field("json"));
                 buf.clear();
-                if let Some(b) = bytes {
+                if let Some(b) = segment_bytes(v) {
                     buf.resize(b.length() as usize, 0);
                     b.copy_to(&mut buf);
                 }
                 if !segments::is_compact(&buf) {
                     legacy += 1;
                 }
-                if segments::is_later(&key) {
-                    rest.rest.segments.push((key, buf.clone()));
-                } else if let Some(read) = full {
+                if let Some(read) = full {
                     read(&key, &buf, &mut ws, &mut bad);
                 } else if !segments::read_now(&key, &buf, &mut ws, &mut bad) {
+                    // The request asked for meanwhile is awaited and let go: dropped, its
+                    // callbacks would be gone when the browser calls them (a page error).
+                    if let Some(request) = next {
+                        wasm_bindgen_futures::spawn_local(async move {
+                            let _ = request.await;
+                        });
+                    }
                     return Err(StoreError::NeedsReader);
                 }
             }
             match next {
-                Some(request) => batch = request.await.map_err(classify)?,
+                Some(request) if at < board_count => batch = request.await.map_err(classify)?,
+                // The board's segments are read; the others go on arriving in this same
+                // transaction (so of the revision read here) while the board is put
+                // together and shown.
+                Some(request) => {
+                    if let Some(store) = segment_store {
+                        rest.arriving = Some(arrive(store, spans, at, request));
+                    }
+                    break;
+                }
                 None => break,
             }
         }

@@ -581,6 +581,7 @@ impl AppState {
             false => {
                 // Read again after another tab's write: all of it before memory changes, so
                 // nothing on screen goes missing meanwhile.
+                let rest = rest.arrived().await.map_err(|e| self.store_error(&e))?;
                 match read_rest(rest, |r| r.step(&ws, MODEL_SLICE)).await {
                     Ok(reader) => {
                         let (activities, leads, _, bad) = reader.finish();
@@ -621,6 +622,7 @@ impl AppState {
     /// Reads what a load left (`Job::Rest`) a slice at a time against the model's
     /// workspace (unchanged meanwhile: writes wait behind this job), then puts it in.
     async fn take_rest(&self, rest: crate::storage::Later, rev: u64) -> Result<(), String> {
+        let rest = rest.arrived().await.map_err(|e| self.store_error(&e))?;
         let reader = read_rest(rest, |r| self.model.with_untracked(|m| r.step(m.workspace(), MODEL_SLICE))).await;
         let (activities, leads, at, bad) = reader.map_err(|_| tr(self.lang_now(), K::ReaderMissing).to_string())?.finish();
         self.model.update(|m| m.complete(activities, leads, at));

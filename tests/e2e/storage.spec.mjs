@@ -201,6 +201,11 @@ const seedVersion7 = () => {
     tx.objectStore('segments').put({ id: 'pipelines/000000', json: json([pipeline]) });
     tx.objectStore('segments').put({ id: 'deals/000000', json: json(deals) });
     tx.objectStore('segments').put({ id: 'events/000000', json: json(events) });
+    // Activities and leads, read after the board is shown (their segments arrive while
+    // it is put together): one call on Deal 3, one lead.
+    const t = '2026-02-01T09:00:00Z';
+    tx.objectStore('segments').put({ id: 'activities/000000', json: json([{ id: 'a1', kind: 'Call', deal: 'd0003', subject: 'Legacy call', at: t, created_at: t, updated_at: t }]) });
+    tx.objectStore('segments').put({ id: 'leads/000000', json: json([{ id: 'l1', name: 'Legacy Lead', created_at: t, updated_at: t }]) });
     tx.objectStore('deals').put({ ...deals[5], title: 'Deal 5 renamed', updated_at: '2026-03-01T00:00:00Z' });
     tx.objectStore('meta').put(3, 'rev');
   };
@@ -226,7 +231,9 @@ test('a version-7 database whose segments are JSON is read, then cut again in th
     };
   }));
   await expect.poll(layout, { timeout: 20_000 }).toEqual({
-    version: 8, loose: 0, segments: ['deals/000000 FSB1', 'events/000000 FSB1', 'pipelines/000000 FSB1'],
+    version: 8,
+    loose: 0,
+    segments: ['activities/000000 FSB1', 'deals/000000 FSB1', 'events/000000 FSB1', 'leads/000000 FSB1', 'pipelines/000000 FSB1'],
   });
   // The records read from the compact bytes (by the test's own decoder) are those stored:
   // the loose edit laid over its segment copy, the unknown field kept, times as they were.
@@ -242,6 +249,10 @@ test('a version-7 database whose segments are JSON is read, then cut again in th
   await expect.poll(() => dealCount(page)).toBe(300);
   await page.getByRole('search', { name: 'Find deals' }).getByRole('searchbox', { name: 'Search deals' }).fill('Deal 5 renamed');
   await expect(card(column(page, 'Lead'), 'Deal 5 renamed')).toContainText('$1,005');
+  // The activity and the lead came through both encodings.
+  expect((await readStore(page, 'activities')).map((a) => [a.id, a.subject, a.deal])).toEqual([['a1', 'Legacy call', 'd0003']]);
+  await page.goto('./?view=leads');
+  await expect(page.getByText('Legacy Lead')).toBeVisible();
 });
 
 test.describe('with no service worker (it would answer the blocked fetch from its cache)', () => {
