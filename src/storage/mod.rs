@@ -458,8 +458,8 @@ impl Store {
     /// Everything stored, with the revision it is at. Records that cannot be read are
     /// quarantined (listed, left in the database), not fatal. Activities and leads are left
     /// as stored (`Loaded::rest`), their segments read after the board's, in the same
-    /// transaction, while the caller goes on. Without `full`, only what this build writes is read (the
-    /// board's kinds, compact): anything else is `StoreError::NeedsReader`.
+    /// transaction, while the caller goes on. Without `full`, only what this build writes is
+    /// read (the board's kinds, compact): anything else is `StoreError::NeedsReader`.
     pub async fn load(&self, full: Option<SegmentReader<'_>>) -> Result<Loaded, StoreError> {
         let names: Vec<&str> = ALL_STORES.iter().chain(&[SEGMENTS, REMOVED]).copied().filter(|n| self.has_store(n)).chain(self.meta()).collect();
         let tx = self.db.transaction(&names, TransactionMode::ReadOnly).map_err(classify)?;

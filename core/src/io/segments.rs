@@ -1306,10 +1306,6 @@ mod tests {
         by_id(ws)
     }
 
-    /// A pipeline added with its history (another demo, new ids), with a few changes that
-    /// must stay loose: an edit of a stored deal, an event on one, a new deal put twice (the
-    /// later wins) and the settings. The new records stored as segments numbered after the
-    /// stored ones, the rest loose: read back, the workspace memory has after the changes.
     #[test]
     fn key_spans_put_every_key_in_one_span_the_later_kinds_in_the_later_ones() {
         let (board, later) = key_spans();
@@ -1377,6 +1373,10 @@ mod tests {
         assert!(!crowded(keys.iter().map(String::as_str), &after_two, |k| k == Kind::Deals));
     }
 
+    /// A pipeline added with its history (another demo, new ids), with a few changes that
+    /// must stay loose: an edit of a stored deal, an event on one, a new deal put twice (the
+    /// later wins) and the settings. The new records stored as segments numbered after the
+    /// stored ones, the rest loose: read back, the workspace memory has after the changes.
     #[test]
     fn new_records_stored_as_segments_beside_the_stored_read_back_as_memory_has_them() {
         let stored = demo_ws(300);
