@@ -277,9 +277,9 @@ fn segment_batch(store: Option<&idb::ObjectStore>, span: &segments::KeySpan, aft
     let Some(store) = store else { return Ok(None) };
     let lower = match after {
         Some(key) => Some((key.clone(), true)),
-        None => span.from.as_deref().map(|f| (JsValue::from_str(f), false)),
+        None => span.from.map(|f| (JsValue::from_str(f), false)),
     };
-    let upper = span.to.as_deref().map(JsValue::from_str);
+    let upper = span.to.map(JsValue::from_str);
     let range = match (lower, upper) {
         (Some((l, open)), Some(u)) => Some(idb::KeyRange::bound(&l, &u, Some(open), Some(true))),
         (Some((l, open)), None) => Some(idb::KeyRange::lower_bound(&l, Some(open))),
@@ -314,18 +314,18 @@ fn segment_bytes(v: &JsValue) -> Option<js_sys::Uint8Array> {
     field(SEGMENT_DATA).or_else(|| field("json"))
 }
 
-/// Reads the segments of `spans` from `spans[at]` on, `first` already asked for, each
+/// Reads the segments of `KEY_SPANS` from `KEY_SPANS[at]` on, `first` already asked for, each
 /// request made as the one before it is answered (the transaction stays active: nothing
 /// else is awaited in between), while the caller goes on; their bytes are handed over when
 /// all are in.
-fn arrive(store: idb::ObjectStore, spans: Vec<segments::KeySpan>, at: usize, first: impl std::future::Future<Output = Result<Vec<JsValue>, idb::Error>> + 'static) -> Arriving {
+fn arrive(store: idb::ObjectStore, at: usize, first: impl std::future::Future<Output = Result<Vec<JsValue>, idb::Error>> + 'static) -> Arriving {
     let (send, arriving) = futures_channel::oneshot::channel();
     wasm_bindgen_futures::spawn_local(async move {
         let read = async {
             let (mut out, mut at) = (Vec::new(), at);
             let mut batch = first.await.map_err(classify)?;
             loop {
-                let next = next_batch(Some(&store), &spans, &mut at, &batch)?.map(IntoFuture::into_future);
+                let next = next_batch(Some(&store), &segments::KEY_SPANS, &mut at, &batch)?.map(IntoFuture::into_future);
                 for v in &batch {
                     out.push((record_id(v), segment_bytes(v).map(|b| b.to_vec()).unwrap_or_default()));
                 }
@@ -473,14 +473,12 @@ impl Store {
         let (p, d, e, c, a) = (get(PIPELINES)?, get(DEALS)?, get(EVENTS)?, get(CATEGORY_CHANGES)?, get(ACTIVITIES)?);
         let (o, l, st, ac, co) = (get(OWNERS)?, get(LEADS)?, get(SETTINGS)?, get(ACCOUNTS)?, get(CONTACTS)?);
         // The segments in batches, the first asked for now with the rest (see below): those
-        // the board needs first, then the others (`segments::key_spans`).
+        // the board needs first, then the others (`segments::KEY_SPANS`).
         let segment_store = match names.contains(&SEGMENTS) {
             true => Some(tx.object_store(SEGMENTS).map_err(classify)?),
             false => None,
         };
-        let (board_spans, later_spans) = segments::key_spans();
-        let board_count = board_spans.len();
-        let spans: Vec<segments::KeySpan> = board_spans.into_iter().chain(later_spans).collect();
+        let spans = &segments::KEY_SPANS;
         let (sg, rm) = (segment_batch(segment_store.as_ref(), &spans[0], None)?, get(REMOVED)?);
         let rev = match self.meta() {
             Some(_) => Some(tx.object_store(META).and_then(|s| s.get(JsValue::from_str(REV))).map_err(classify)?),
@@ -549,7 +547,7 @@ impl Store {
         // The span `batch` came from.
         let mut at = 0;
         loop {
-            let next = next_batch(segment_store.as_ref(), &spans, &mut at, &batch)?.map(IntoFuture::into_future);
+            let next = next_batch(segment_store.as_ref(), spans, &mut at, &batch)?.map(IntoFuture::into_future);
             for v in batch.iter() {
                 let key = record_id(v);
                 buf.clear();
@@ -574,13 +572,13 @@ impl Store {
                 }
             }
             match next {
-                Some(request) if at < board_count => batch = request.await.map_err(classify)?,
+                Some(request) if at < segments::BOARD_SPANS => batch = request.await.map_err(classify)?,
                 // The board's segments are read; the others go on arriving in this same
                 // transaction (so of the revision read here) while the board is put
                 // together and shown.
                 Some(request) => {
                     if let Some(store) = segment_store {
-                        rest.arriving = Some(arrive(store, spans, at, request));
+                        rest.arriving = Some(arrive(store, at, request));
                     }
                     break;
                 }

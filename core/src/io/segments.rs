@@ -100,34 +100,28 @@ pub const LATER: [Kind; 2] = [Kind::Activities, Kind::Leads];
 
 /// A span of segment keys in the database's order: `from` included, `to` not; None:
 /// unbounded on that side.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Copy, Debug, PartialEq)]
 pub struct KeySpan {
-    pub from: Option<String>,
-    pub to: Option<String>,
+    pub from: Option<&'static str>,
+    pub to: Option<&'static str>,
 }
 
-/// The spans of segment keys, in key order: first those holding what the board needs (every
-/// kind not in `LATER`, and any key this build does not know), then those of the `LATER`
-/// kinds. Opening reads the first spans and shows the board; the others arrive meanwhile.
-/// A kind's keys are `name/…`: they sort from `name/` up to `name0` ('0' follows '/').
-/// Reading every segment in key order before the board had the board wait for 98 MB of
-/// activities and leads out of 183 MB, at 100,000 deals.
-pub fn key_spans() -> (Vec<KeySpan>, Vec<KeySpan>) {
-    let mut names: Vec<&str> = LATER.iter().map(|k| k.name()).collect();
-    names.sort_unstable();
-    let later: Vec<KeySpan> = names.iter().map(|n| KeySpan { from: Some(format!("{n}/")), to: Some(format!("{n}0")) }).collect();
-    let mut board = Vec::new();
-    let mut from: Option<String> = None;
-    for span in &later {
-        // Two later kinds one right after the other leave nothing between them.
-        if from != span.from {
-            board.push(KeySpan { from: from.take(), to: span.from.clone() });
-        }
-        from = span.to.clone();
-    }
-    board.push(KeySpan { from, to: None });
-    (board, later)
-}
+/// The spans of segment keys, in key order: first (`BOARD_SPANS` of them) those holding what
+/// the board needs (every kind not in `LATER`, and any key this build does not know), then
+/// those of the `LATER` kinds. Opening reads the first spans and shows the board; the others
+/// arrive meanwhile. A kind's keys are `name/…`: they sort from `name/` up to `name0` ('0'
+/// follows '/'). Reading every segment in key order before the board had the board wait for
+/// 98 MB of activities and leads out of 183 MB, at 100,000 deals. Written out rather than
+/// worked out from `LATER` (the code that would is in the first download); a test checks
+/// they agree.
+pub const KEY_SPANS: [KeySpan; 5] = [
+    KeySpan { from: None, to: Some("activities/") },
+    KeySpan { from: Some("activities0"), to: Some("leads/") },
+    KeySpan { from: Some("leads0"), to: None },
+    KeySpan { from: Some("activities/"), to: Some("activities0") },
+    KeySpan { from: Some("leads/"), to: Some("leads0") },
+];
+pub const BOARD_SPANS: usize = 3;
 
 impl KeySpan {
     /// Whether `key` is in the span (keys compared as the database compares these: by
@@ -1308,11 +1302,12 @@ mod tests {
 
     #[test]
     fn key_spans_put_every_key_in_one_span_the_later_kinds_in_the_later_ones() {
-        let (board, later) = key_spans();
-        // activities and leads: three spans around them, two for them.
-        let span = |f: Option<&str>, t: Option<&str>| KeySpan { from: f.map(String::from), to: t.map(String::from) };
-        assert_eq!(later, vec![span(Some("activities/"), Some("activities0")), span(Some("leads/"), Some("leads0"))]);
-        assert_eq!(board, vec![span(None, Some("activities/")), span(Some("activities0"), Some("leads/")), span(Some("leads0"), None)]);
+        let (board, later) = KEY_SPANS.split_at(BOARD_SPANS);
+        // Each later kind's span is `name/` to `name0`, in name order.
+        let mut names: Vec<&str> = LATER.iter().map(|k| k.name()).collect();
+        names.sort_unstable();
+        let spans: Vec<(Option<String>, Option<String>)> = later.iter().map(|s| (s.from.map(String::from), s.to.map(String::from))).collect();
+        assert_eq!(spans, names.iter().map(|n| (Some(format!("{n}/")), Some(format!("{n}0")))).collect::<Vec<_>>());
         let mut keys: Vec<String> = Kind::ALL.iter().flat_map(|k| [format!("{}/0", k.name()), format!("{}/000123", k.name()), format!("{}/9", k.name())]).collect();
         // Keys no kind makes: read with the board's, where an unknown one is set aside.
         keys.extend(["", "a", "activities", "activitiesX/1", "activities.x", "lead", "leads", "leadsZ", "zzz/1", "\u{e9}/1"].map(String::from));
@@ -1323,7 +1318,7 @@ mod tests {
             assert_eq!(in_later == 1, is_later(key), "{key:?}");
         }
         // Each list in key order, the later spans between the board's.
-        for spans in [&board, &later] {
+        for spans in [board, later] {
             assert!(spans.windows(2).all(|w| w[0].to.is_some() && w[0].to <= w[1].from));
         }
     }
