@@ -123,14 +123,6 @@ pub const KEY_SPANS: [KeySpan; 5] = [
 ];
 pub const BOARD_SPANS: usize = 3;
 
-impl KeySpan {
-    /// Whether `key` is in the span (keys compared as the database compares these: by
-    /// character; every key this build makes is ASCII).
-    pub fn holds(&self, key: &str) -> bool {
-        self.from.as_deref().is_none_or(|f| key >= f) && self.to.as_deref().is_none_or(|t| key < t)
-    }
-}
-
 /// The positions of records in id order. One sort of (id, position) pairs serves every
 /// kind: a sort per record type would compile a copy of the sort for each into the wasm.
 /// Sorted by the text's first 16 bytes as one number, then the whole text (the same order
@@ -1302,6 +1294,9 @@ mod tests {
 
     #[test]
     fn key_spans_put_every_key_in_one_span_the_later_kinds_in_the_later_ones() {
+        // Whether `key` is in the span, compared as the database compares these keys (by
+        // character; every key this build makes is ASCII).
+        let holds = |s: &KeySpan, key: &str| s.from.is_none_or(|f| key >= f) && s.to.is_none_or(|t| key < t);
         let (board, later) = KEY_SPANS.split_at(BOARD_SPANS);
         // Each later kind's span is `name/` to `name0`, in name order.
         let mut names: Vec<&str> = LATER.iter().map(|k| k.name()).collect();
@@ -1311,9 +1306,11 @@ mod tests {
         let mut keys: Vec<String> = Kind::ALL.iter().flat_map(|k| [format!("{}/0", k.name()), format!("{}/000123", k.name()), format!("{}/9", k.name())]).collect();
         // Keys no kind makes: read with the board's, where an unknown one is set aside.
         keys.extend(["", "a", "activities", "activitiesX/1", "activities.x", "lead", "leads", "leadsZ", "zzz/1", "\u{e9}/1"].map(String::from));
+        // And each span's edges: a gap or an overlap between spans shows there.
+        keys.extend(["activities/", "activities0", "activities0x", "leads/", "leads0", "leads0x"].map(String::from));
         for key in &keys {
-            let in_board = board.iter().filter(|s| s.holds(key)).count();
-            let in_later = later.iter().filter(|s| s.holds(key)).count();
+            let in_board = board.iter().filter(|s| holds(s, key)).count();
+            let in_later = later.iter().filter(|s| holds(s, key)).count();
             assert_eq!(in_board + in_later, 1, "{key:?} in exactly one span");
             assert_eq!(in_later == 1, is_later(key), "{key:?}");
         }
