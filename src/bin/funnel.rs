@@ -72,6 +72,35 @@ fn period(s: &str) -> Result<Period, String> {
 }
 
 /// A JSON export, or a CSV through the same importer the app uses.
+/// The segments `open-bench` reads both ways: deals, stage changes and forecast calls,
+/// nine in ten of a workspace's bytes the board reads.
+fn is_direct(key: &str) -> bool {
+    use funnelscope::io::segments::{kind_of_key, Kind};
+    matches!(kind_of_key(key), Some(Kind::Deals | Kind::Events | Kind::Calls))
+}
+
+/// A compact segment's records read by serde's visitors (what `io::direct` replaced for
+/// them) into `into`, as `read_now` reads them.
+fn by_serde(key: &str, bytes: &[u8], into: &mut Workspace) {
+    use funnelscope::io::segments::{kind_of_key, Kind};
+    fn all<T: serde::de::DeserializeOwned>(bytes: &[u8], out: &mut Vec<T>) {
+        let Some(mut dec) = funnelscope::io::compact::Decoder::new(bytes) else { return };
+        out.reserve(funnelscope::io::segments::SEGMENT_RECORDS.min(bytes.len() / 16));
+        while !dec.done() {
+            match dec.record::<T>() {
+                Ok(r) => out.push(r),
+                Err(_) => break,
+            }
+        }
+    }
+    match kind_of_key(key) {
+        Some(Kind::Deals) => all(bytes, &mut into.deals),
+        Some(Kind::Events) => all(bytes, &mut into.events),
+        Some(Kind::Calls) => all(bytes, &mut into.category_changes),
+        _ => {}
+    }
+}
+
 fn load(path: &str) -> Result<Workspace, String> {
     if path.to_lowercase().ends_with(".csv") {
         use funnelscope::io::csv_import::{import_maven, is_maven, read_table};
@@ -468,14 +497,39 @@ fn run(args: Args) -> Result<(), String> {
                 v.sort_by(f64::total_cmp);
                 v[v.len() / 2]
             };
+            // The kinds read field by field (`io::direct`) against serde's visitors over the
+            // same segments, alternating, one run each per round.
+            let (mut direct_ms, mut serde_ms) = (Vec::new(), Vec::new());
+            for _ in 0..runs {
+                let t = Instant::now();
+                let mut read = Workspace::default();
+                let mut bad = Vec::new();
+                for (k, j) in cut.iter().filter(|(k, _)| is_direct(k)) {
+                    funnelscope::io::segments::read_now(k, j, &mut read, &mut bad);
+                }
+                std::hint::black_box(&read);
+                direct_ms.push(ms(t));
+                drop(read);
+                let t = Instant::now();
+                let mut read = Workspace::default();
+                for (k, j) in cut.iter().filter(|(k, _)| is_direct(k)) {
+                    by_serde(k, j, &mut read);
+                }
+                std::hint::black_box(&read);
+                serde_ms.push(ms(t));
+            }
+            direct_ms.sort_by(f64::total_cmp);
+            serde_ms.sort_by(f64::total_cmp);
             println!(
-                "{{\"deals\": {}, \"segments\": {}, \"bytes\": {bytes}, \"cut_ms\": {cut_ms:.1}, \"decode_ms\": {:.1}, \"assemble_ms\": {:.1}, \"model_ms\": {:.1}, \"rest_ms\": {:.1}}}",
+                "{{\"deals\": {}, \"segments\": {}, \"bytes\": {bytes}, \"cut_ms\": {cut_ms:.1}, \"decode_ms\": {:.1}, \"assemble_ms\": {:.1}, \"model_ms\": {:.1}, \"rest_ms\": {:.1}, \"deals_events_calls_direct_ms\": {:.1}, \"deals_events_calls_serde_ms\": {:.1}}}",
                 ws.deals.len(),
                 cut.len(),
                 median(0),
                 median(1),
                 median(2),
-                median(3)
+                median(3),
+                direct_ms[direct_ms.len() / 2],
+                serde_ms[serde_ms.len() / 2]
             );
             Ok(())
         }

@@ -33,6 +33,7 @@
 
 use serde::de::{self, DeserializeSeed, IntoDeserializer, Visitor};
 use serde::ser::{self, Serialize};
+use chrono::{DateTime, Utc};
 use std::fmt;
 
 use crate::domain::ids::FxMap;
@@ -447,6 +448,39 @@ pub struct Decoder<'de> {
     depth: u32,
 }
 
+/// A string value as `io::direct` reads it: borrowed from the segment, or a packed UUID
+/// (written out as text only where it is used).
+pub(crate) enum Text<'de> {
+    Segment(&'de str),
+    Uuid([u8; 16]),
+}
+
+impl Text<'_> {
+    /// The value as an id: a UUID's text goes straight into it.
+    pub(crate) fn id(&self) -> crate::domain::Id {
+        match self {
+            Text::Segment(s) => crate::domain::Id::new(s),
+            Text::Uuid(b) => {
+                let mut text = [0u8; 36];
+                uuid_text(b, &mut text);
+                // Hex digits and hyphens: always UTF-8.
+                crate::domain::Id::new(std::str::from_utf8(&text).unwrap_or_default())
+            }
+        }
+    }
+
+    pub(crate) fn as_str(&self) -> std::borrow::Cow<'_, str> {
+        match self {
+            Text::Segment(s) => std::borrow::Cow::Borrowed(s),
+            Text::Uuid(b) => {
+                let mut text = [0u8; 36];
+                uuid_text(b, &mut text);
+                std::borrow::Cow::Owned(std::str::from_utf8(&text).unwrap_or_default().to_owned())
+            }
+        }
+    }
+}
+
 /// Where a decoder is, to go back to: the position and how many strings and UUIDs were
 /// numbered (a record read again numbers its own again).
 #[derive(Clone, Copy)]
@@ -460,6 +494,12 @@ impl<'de> Decoder<'de> {
     /// A decoder over a segment; None when it does not start with `MAGIC`.
     pub fn new(input: &'de [u8]) -> Option<Self> {
         input.starts_with(MAGIC).then(|| Decoder { input, at: MAGIC.len(), strings: Vec::new(), uuids: Vec::new(), depth: 0 })
+    }
+
+    /// The byte the next value starts at.
+    #[cfg(test)]
+    pub(crate) fn position(&self) -> usize {
+        self.at
     }
 
     /// Whether every record was read.
@@ -536,6 +576,173 @@ impl<'de> Decoder<'de> {
         let r = read(self);
         self.depth -= 1;
         r
+    }
+
+    // What `io::direct` reads records with: one value of one shape at a time, no visitor.
+    // Each refuses another shape with serde's words ("invalid type: …, expected …").
+
+    /// A value of another shape than `expected`, its tag at `at`: read again as it is, to
+    /// name it as serde does ("invalid type: string \"lots\", expected i64").
+    fn refuse(&mut self, at: usize, expected: &str) -> Error {
+        use de::Unexpected as U;
+        self.at = at;
+        let v = match self.value() {
+            Ok(v) => v,
+            Err(e) => return e,
+        };
+        let what = match &v {
+            serde_json::Value::Null => U::Unit,
+            serde_json::Value::Bool(b) => U::Bool(*b),
+            serde_json::Value::Number(n) => match (n.as_u64(), n.as_i64(), n.as_f64()) {
+                (Some(n), _, _) => U::Unsigned(n),
+                (_, Some(n), _) => U::Signed(n),
+                (_, _, f) => U::Float(f.unwrap_or(f64::NAN)),
+            },
+            serde_json::Value::String(s) => U::Str(s),
+            serde_json::Value::Array(_) => U::Seq,
+            serde_json::Value::Object(_) => U::Map,
+        };
+        de::Error::invalid_type(what, &expected)
+    }
+
+    /// The start of a map (a record): its entries follow, up to `END` (`key` says when).
+    pub(crate) fn map_start(&mut self) -> Result<(), Error> {
+        let at = self.at;
+        match self.byte()? {
+            tag::MAP => Ok(()),
+            _ => Err(self.refuse(at, "a map")),
+        }
+    }
+
+    /// The next key of the map begun, or None at its `END`.
+    pub(crate) fn key(&mut self) -> Result<Option<std::borrow::Cow<'de, str>>, Error> {
+        if self.peek()? == tag::END {
+            self.at += 1;
+            return Ok(None);
+        }
+        Ok(Some(match self.text_value()? {
+            Text::Segment(s) => std::borrow::Cow::Borrowed(s),
+            // A name a newer build gave a field can look like a UUID, and be packed as one.
+            uuid => std::borrow::Cow::Owned(uuid.as_str().into_owned()),
+        }))
+    }
+
+    /// A string (or a UUID's text).
+    pub(crate) fn text_value(&mut self) -> Result<Text<'de>, Error> {
+        let at = self.at;
+        match self.byte()? {
+            tag::STR => {
+                let s = self.text()?;
+                self.strings.push(s);
+                Ok(Text::Segment(s))
+            }
+            tag::LONG_STR => Ok(Text::Segment(self.text()?)),
+            tag::STR_REF => {
+                let n = self.index()?;
+                self.strings.get(n).map(|s| Text::Segment(s)).ok_or_else(|| Error(format!("string {n} was not given")))
+            }
+            tag::UUID => {
+                let mut b = [0u8; 16];
+                b.copy_from_slice(self.take(16)?);
+                self.uuids.push(b);
+                Ok(Text::Uuid(b))
+            }
+            tag::UUID_REF => {
+                let n = self.index()?;
+                self.uuids.get(n).map(|b| Text::Uuid(*b)).ok_or_else(|| Error(format!("UUID {n} was not given")))
+            }
+            _ => Err(self.refuse(at, "a string")),
+        }
+    }
+
+    /// Whether the next value is a map (nothing read).
+    pub(crate) fn peek_map(&self) -> Result<bool, Error> {
+        Ok(self.peek()? == tag::MAP)
+    }
+
+    /// Whether the next value is null (read if so).
+    pub(crate) fn null(&mut self) -> Result<bool, Error> {
+        let null = self.peek()? == tag::NULL;
+        self.at += usize::from(null);
+        Ok(null)
+    }
+
+    pub(crate) fn boolean(&mut self) -> Result<bool, Error> {
+        let at = self.at;
+        match self.byte()? {
+            tag::FALSE => Ok(false),
+            tag::TRUE => Ok(true),
+            _ => Err(self.refuse(at, "a boolean")),
+        }
+    }
+
+    /// An integer: (negative, magnitude as written: n, or −1 − n when negative).
+    fn integer(&mut self, expected: &str) -> Result<(bool, u64), Error> {
+        let at = self.at;
+        match self.byte()? {
+            tag::UINT => Ok((false, self.varint()?)),
+            tag::NINT => Ok((true, self.varint()?)),
+            _ => Err(self.refuse(at, expected)),
+        }
+    }
+
+    /// An unsigned integer; `what`: its type as serde names it ("u64"), for a refusal.
+    pub(crate) fn unsigned(&mut self, what: &str) -> Result<u64, Error> {
+        match self.integer(what)? {
+            (false, n) => Ok(n),
+            (true, n) => Err(Error(format!("invalid value: integer `{}`, expected {what}", -1 - i128::from(n)))),
+        }
+    }
+
+    /// A signed integer; `what` as for `unsigned`.
+    pub(crate) fn signed(&mut self, what: &str) -> Result<i64, Error> {
+        let (negative, n) = self.integer(what)?;
+        let n = i64::try_from(n).map_err(|_| Error(format!("invalid value: integer `{n}`, expected {what}")))?;
+        Ok(if negative { -1 - n } else { n })
+    }
+
+    /// A time as `domain::time::utc` reads one here: seconds (tagged as a time or not), or
+    /// text (a time with a fraction of a second).
+    pub(crate) fn time(&mut self) -> Result<DateTime<Utc>, Error> {
+        let secs = match self.peek()? {
+            tag::TIME => {
+                self.at += 1;
+                let z = self.varint()?;
+                ((z >> 1) as i64) ^ -((z & 1) as i64)
+            }
+            tag::UINT | tag::NINT => self.signed("i64")?,
+            tag::STR | tag::STR_REF | tag::LONG_STR | tag::UUID | tag::UUID_REF => {
+                return crate::domain::time::parse(&self.text_value()?.as_str()).map_err(|e| Error(e.to_string()))
+            }
+            _ => return Err(self.refuse(self.at, "seconds since 1970 or an RFC 3339 formatted date and time string")),
+        };
+        DateTime::from_timestamp(secs, 0).ok_or_else(|| Error(format!("{secs} s since 1970 is out of range")))
+    }
+
+    /// The start of a sequence: its values follow; `seq_end` says when they are over.
+    pub(crate) fn seq_start(&mut self) -> Result<(), Error> {
+        let at = self.at;
+        match self.byte()? {
+            tag::SEQ => Ok(()),
+            _ => Err(self.refuse(at, "a sequence")),
+        }
+    }
+
+    /// Whether the sequence or map begun is over (its `END` read if so).
+    pub(crate) fn seq_end(&mut self) -> Result<bool, Error> {
+        let end = self.peek()? == tag::END;
+        self.at += usize::from(end);
+        Ok(end)
+    }
+
+    /// Any one value, passed over (a field a record does not keep).
+    pub(crate) fn skip(&mut self) -> Result<(), Error> {
+        de::Deserialize::deserialize(&mut *self).map(|de::IgnoredAny| ())
+    }
+
+    /// Any one value, kept as it is (a field a newer build wrote: `extra`).
+    pub(crate) fn value(&mut self) -> Result<serde_json::Value, Error> {
+        de::Deserialize::deserialize(&mut *self)
     }
 
     /// After a sequence's or map's visitor is done: its `END` (unless the visitor read it).

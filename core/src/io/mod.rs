@@ -3,6 +3,7 @@
 pub mod compact;
 pub mod csv_export;
 pub mod csv_import;
+pub mod direct;
 pub mod envelope;
 pub mod ics;
 pub mod json;

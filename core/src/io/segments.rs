@@ -16,6 +16,7 @@
 
 use crate::domain::ids::{FxMap, FxSet, IdIndex, IdKey};
 use crate::io::compact;
+use crate::io::direct::FromCompact;
 use crate::domain::{Account, Activity, CategoryChange, Change, Contact, Id, Lead, Lookup, Opportunity, Owner, Pipeline, Places, StageChange, Workspace};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -600,19 +601,19 @@ pub fn is_compact(bytes: &[u8]) -> bool {
     bytes.starts_with(compact::MAGIC)
 }
 
-fn read_into<T: DeserializeOwned>(kind: Kind, key: &str, bytes: &[u8], into: &mut Vec<T>, bad: &mut Vec<Quarantined>) {
+fn read_into<T: FromCompact>(kind: Kind, key: &str, bytes: &[u8], into: &mut Vec<T>, bad: &mut Vec<Quarantined>) {
     match compact::Decoder::new(bytes) {
         Some(dec) => read_compact(kind, key, dec, bytes.len(), into, bad),
         None => read_json(kind, key, bytes, into, bad),
     }
 }
 
-fn read_compact<T: DeserializeOwned>(kind: Kind, key: &str, mut dec: compact::Decoder, len: usize, into: &mut Vec<T>, bad: &mut Vec<Quarantined>) {
+fn read_compact<T: FromCompact>(kind: Kind, key: &str, mut dec: compact::Decoder, len: usize, into: &mut Vec<T>, bad: &mut Vec<Quarantined>) {
     // Room for the segment's records (no record is under 16 bytes), as for JSON below.
     into.reserve(SEGMENT_RECORDS.min(len / 16));
     while !dec.done() {
         let mark = dec.mark();
-        let e = match dec.record::<T>() {
+        let e = match T::read(&mut dec) {
             Ok(r) => {
                 into.push(r);
                 continue;
