@@ -105,6 +105,61 @@ pub fn bench_analytics(deals: u32) -> String {
 }
 
 /// Replaces the in-memory workspace with `deals` demo deals (not stored), for board timing.
+/// Decoding the board's most numerous records from compact segments as opening does,
+/// field by field (`io::direct`), against serde's visitors over the same segments (what it
+/// replaced), alternating, three runs each: deals, stage changes and forecast calls of a
+/// generated busy history of `deals` deals, cut as an import stores them.
+#[wasm_bindgen]
+pub fn bench_decode(deals: u32) -> String {
+    use crate::io::segments::{kind_of_key, read_now, Cutter, Kind};
+    let ws = demo::generate_chain(&demo::BUSY_CHAIN, deals as usize, 7, 7, super::state::now(), Lang::En);
+    let cut: Vec<(String, Vec<u8>)> =
+        Cutter::all(&ws).into_iter().filter(|(k, _)| matches!(kind_of_key(k), Some(Kind::Deals | Kind::Events | Kind::Calls))).collect();
+    // As `read_now` reads a segment, room made first as it does.
+    fn by_serde<T: serde::de::DeserializeOwned>(bytes: &[u8], out: &mut Vec<T>) {
+        let Some(mut dec) = crate::io::compact::Decoder::new(bytes) else { return };
+        out.reserve(crate::io::segments::SEGMENT_RECORDS.min(bytes.len() / 16));
+        while !dec.done() {
+            match dec.record::<T>() {
+                Ok(r) => out.push(r),
+                Err(_) => break,
+            }
+        }
+    }
+    let (mut direct, mut serde) = (Vec::new(), Vec::new());
+    let mut read = 0;
+    for _ in 0..3 {
+        let t = ms();
+        let mut into = crate::domain::Workspace::default();
+        for (k, bytes) in &cut {
+            read_now(k, bytes, &mut into, &mut Vec::new());
+        }
+        direct.push(ms() - t);
+        read = into.deals.len() + into.events.len() + into.category_changes.len();
+        drop(into);
+        let t = ms();
+        let mut into = crate::domain::Workspace::default();
+        for (k, bytes) in &cut {
+            match kind_of_key(k) {
+                Some(Kind::Deals) => by_serde(bytes, &mut into.deals),
+                Some(Kind::Events) => by_serde(bytes, &mut into.events),
+                Some(Kind::Calls) => by_serde(bytes, &mut into.category_changes),
+                _ => {}
+            }
+        }
+        serde.push(ms() - t);
+        std::hint::black_box(&into);
+    }
+    let list = |v: &[f64]| v.iter().map(|x| format!("{x:.1}")).collect::<Vec<_>>().join(",");
+    format!(
+        "{{\"records\":{read},\"segments\":{},\"bytes\":{},\"direct_ms\":[{}],\"serde_ms\":[{}]}}",
+        cut.len(),
+        cut.iter().map(|(_, b)| b.len()).sum::<usize>(),
+        list(&direct),
+        list(&serde)
+    )
+}
+
 #[wasm_bindgen]
 pub fn bench_load_board(deals: u32) {
     bench_generate(deals);

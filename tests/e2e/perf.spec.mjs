@@ -19,6 +19,15 @@ test('analytics on 100k deals / ~1M events in wasm', async ({ page }) => {
   expect(out.dwell_now_ms.length).toBe(3);
 });
 
+test('decoding the board\'s records of 100k deals in wasm: field by field against serde', async ({ page }) => {
+  test.setTimeout(180_000);
+  await openApp(page);
+  const out = await page.evaluate(() => JSON.parse(window.wasmBindings.bench_decode(100000)));
+  console.log(`wasm decode of ${out.records} deals, stage changes and forecast calls (${out.segments} compact segments, ${out.bytes} bytes), three runs each, alternating: field by field (io::direct, the app's path) ${out.direct_ms.join(', ')} ms; serde's visitors ${out.serde_ms.join(', ')} ms`);
+  expect(out.records).toBeGreaterThan(1000000);
+  expect(out.direct_ms.length).toBe(3);
+});
+
 test('board with 10k deals: first render and card moves', async ({ page }) => {
   test.setTimeout(180_000);
   await openApp(page);
