@@ -71,9 +71,8 @@ fn period(s: &str) -> Result<Period, String> {
     Ok(p)
 }
 
-/// A JSON export, or a CSV through the same importer the app uses.
 /// The segments `open-bench` reads both ways: deals, stage changes and forecast calls,
-/// nine in ten of a workspace's bytes the board reads.
+/// almost all the bytes the board reads.
 fn is_direct(key: &str) -> bool {
     use funnelscope::io::segments::{kind_of_key, Kind};
     matches!(kind_of_key(key), Some(Kind::Deals | Kind::Events | Kind::Calls))
@@ -101,6 +100,7 @@ fn by_serde(key: &str, bytes: &[u8], into: &mut Workspace) {
     }
 }
 
+/// A JSON export, or a CSV through the same importer the app uses.
 fn load(path: &str) -> Result<Workspace, String> {
     if path.to_lowercase().ends_with(".csv") {
         use funnelscope::io::csv_import::{import_maven, is_maven, read_table};
@@ -520,6 +520,7 @@ fn run(args: Args) -> Result<(), String> {
             }
             direct_ms.sort_by(f64::total_cmp);
             serde_ms.sort_by(f64::total_cmp);
+            let mid = |v: &[f64]| v.get(v.len() / 2).copied().unwrap_or(f64::NAN);
             println!(
                 "{{\"deals\": {}, \"segments\": {}, \"bytes\": {bytes}, \"cut_ms\": {cut_ms:.1}, \"decode_ms\": {:.1}, \"assemble_ms\": {:.1}, \"model_ms\": {:.1}, \"rest_ms\": {:.1}, \"deals_events_calls_direct_ms\": {:.1}, \"deals_events_calls_serde_ms\": {:.1}}}",
                 ws.deals.len(),
@@ -528,8 +529,8 @@ fn run(args: Args) -> Result<(), String> {
                 median(1),
                 median(2),
                 median(3),
-                direct_ms[direct_ms.len() / 2],
-                serde_ms[serde_ms.len() / 2]
+                mid(&direct_ms),
+                mid(&serde_ms)
             );
             Ok(())
         }

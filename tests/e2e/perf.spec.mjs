@@ -25,6 +25,7 @@ test('decoding the board\'s records of 100k deals in wasm: field by field agains
   const out = await page.evaluate(() => JSON.parse(window.wasmBindings.bench_decode(100000)));
   console.log(`wasm decode of ${out.records} deals, stage changes and forecast calls (${out.segments} compact segments, ${out.bytes} bytes), three runs each, alternating: field by field (io::direct, the app's path) ${out.direct_ms.join(', ')} ms; serde's visitors ${out.serde_ms.join(', ')} ms`);
   expect(out.records).toBeGreaterThan(1000000);
+  expect(out.records_by_serde).toBe(out.records);
   expect(out.direct_ms.length).toBe(3);
 });
 
