@@ -1,6 +1,7 @@
 //! The board's records read straight from the compact encoding (`io::compact`), field by
 //! field, instead of through serde's visitors: deals, stage and forecast changes,
-//! pipelines (with their stages, targets and periods), owners, accounts and contacts. They
+//! pipelines (with their stages, targets and periods), owners, accounts and contacts, and
+//! the settings record (lead rule, exchange rates), stored loose beside them. They
 //! read what serde reads from the same bytes (a property test holds every field of every
 //! one to it), refuse what it refuses (a missing field, a second value for one, a value of
 //! another shape, named in serde's words) and keep the fields a newer build wrote (`extra`)
@@ -12,8 +13,9 @@
 //! reader shared by every kind: 34 KB less gzip, and in wasm a little faster (README).
 
 use super::compact::{Decoder, Error, Text};
+use crate::domain::rates::{ExchangeRates, Rate, RateValue};
 use crate::domain::target::{Metric, Period, Target};
-use crate::domain::{Account, Activity, CategoryChange, Contact, Extra, ForecastCategory, Id, Lead, Opportunity, Owner, Pipeline, Stage, StageChange, StageKind};
+use crate::domain::{Account, Activity, AssignRule, CategoryChange, Contact, Extra, ForecastCategory, Id, Lead, LeadField, Opportunity, Owner, Pipeline, Settings, Stage, StageChange, StageKind};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::de::Error as _;
 
@@ -92,7 +94,11 @@ fn opt_date(d: &mut Decoder) -> Result<Option<NaiveDate>, Error> {
     if d.null()? {
         return Ok(None);
     }
-    d.text_value()?.as_str().parse::<NaiveDate>().map(Some).map_err(|e| Error::custom(e.to_string()))
+    date(d).map(Some)
+}
+
+fn date(d: &mut Decoder) -> Result<NaiveDate, Error> {
+    d.text_value()?.as_str().parse::<NaiveDate>().map_err(|e| Error::custom(e.to_string()))
 }
 
 /// A unit variant of an enum whose variants are `names`: its index.
@@ -496,6 +502,103 @@ fn period(d: &mut Decoder) -> Result<Period, Error> {
     Ok(if quarter { Period::Quarter { year, quarter: n } } else { Period::Month { year, month: n } })
 }
 
+impl FromCompact for Settings {
+    fn read(d: &mut Decoder) -> Result<Self, Error> {
+        d.map_start()?;
+        let (mut lead_rule, mut updated_at, mut exchange) = (None, None, None);
+        while let Some(k) = d.key()? {
+            match &*k {
+                "lead_rule" => put(&mut lead_rule, "lead_rule", if d.null()? { None } else { Some(assign_rule(d)?) })?,
+                "updated_at" => put(&mut updated_at, "updated_at", opt_chrono_time(d)?)?,
+                "exchange" => put(&mut exchange, "exchange", exchange_rates(d)?)?,
+                _ => other(d, &k, None)?,
+            }
+        }
+        Ok(Settings { lead_rule: lead_rule.flatten(), updated_at: updated_at.flatten(), exchange: exchange.unwrap_or_default() })
+    }
+}
+
+/// `{"RoundRobin": {"owners": …, "next": …}}`, `{"BySource": {"map": …, "fallback": …}}` or
+/// `{"ByField": {"field": …, "map": …, "fallback": …}}`.
+fn assign_rule(d: &mut Decoder) -> Result<AssignRule, Error> {
+    d.map_start()?;
+    let which = variant_name(d, &["RoundRobin", "BySource", "ByField"])?;
+    d.map_start()?;
+    let (mut owners, mut next, mut field, mut map, mut fallback) = (None, None, None, None, None);
+    while let Some(k) = d.key()? {
+        match (which, &*k) {
+            (0, "owners") => put(&mut owners, "owners", strings(d)?)?,
+            (0, "next") => put(&mut next, "next", narrow::<usize>(d, "usize")?)?,
+            (2, "field") => put(&mut field, "field", variant(d, &["Company", "EmailDomain", "PhonePrefix", "Notes"])?)?,
+            (1 | 2, "map") => put(&mut map, "map", seq(d, pair)?)?,
+            (1 | 2, "fallback") => put(&mut fallback, "fallback", string(d)?)?,
+            _ => other(d, &k, None)?,
+        }
+    }
+    let rule = match which {
+        0 => AssignRule::RoundRobin { owners: need(owners, "owners")?, next: need(next, "next")? },
+        1 => AssignRule::BySource { map: need(map, "map")?, fallback: need(fallback, "fallback")? },
+        _ => AssignRule::ByField {
+            field: LeadField::ALL.get(need(field, "field")?).copied().ok_or_else(|| Error::custom("no such variant"))?,
+            map: need(map, "map")?,
+            fallback: need(fallback, "fallback")?,
+        },
+    };
+    if !d.seq_end()? {
+        return Err(Error::custom("an enum's map holds one variant"));
+    }
+    Ok(rule)
+}
+
+/// A pair of strings, written as a sequence of two.
+fn pair(d: &mut Decoder) -> Result<(String, String), Error> {
+    d.seq_start()?;
+    let mut two = [None, None];
+    for (n, slot) in two.iter_mut().enumerate() {
+        if d.seq_end()? {
+            return Err(Error::custom(format!("invalid length {n}, expected a tuple of size 2")));
+        }
+        *slot = Some(string(d)?);
+    }
+    if !d.seq_end()? {
+        return Err(Error::custom("invalid length 3, expected fewer elements in array"));
+    }
+    let [Some(a), Some(b)] = two else { return Err(Error::custom("invalid length 0, expected a tuple of size 2")) };
+    Ok((a, b))
+}
+
+fn exchange_rates(d: &mut Decoder) -> Result<ExchangeRates, Error> {
+    d.map_start()?;
+    let (mut reporting, mut rates, mut updated_at) = (None, None, None);
+    while let Some(k) = d.key()? {
+        match &*k {
+            "reporting" => put(&mut reporting, "reporting", string(d)?)?,
+            "rates" => put(&mut rates, "rates", seq(d, rate)?)?,
+            "updated_at" => put(&mut updated_at, "updated_at", opt_time(d)?)?,
+            _ => other(d, &k, None)?,
+        }
+    }
+    Ok(ExchangeRates { reporting: reporting.unwrap_or_default(), rates: rates.unwrap_or_default(), updated_at: updated_at.flatten() })
+}
+
+fn rate(d: &mut Decoder) -> Result<Rate, Error> {
+    d.map_start()?;
+    let (mut currency, mut on, mut rate) = (None, None, None);
+    while let Some(k) = d.key()? {
+        match &*k {
+            "currency" => put(&mut currency, "currency", string(d)?)?,
+            "on" => put(&mut on, "on", date(d)?)?,
+            "rate" => {
+                let text = string(d)?;
+                let value = RateValue::parse(&text).map_err(|_| Error::custom(format!("not an exchange rate: {text:?}")))?;
+                put(&mut rate, "rate", value)?
+            }
+            _ => other(d, &k, None)?,
+        }
+    }
+    Ok(Rate { currency: need(currency, "currency")?, on: need(on, "on")?, rate: need(rate, "rate")? })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -624,6 +727,31 @@ mod tests {
         }
     }
 
+    fn rules() -> [AssignRule; 3] {
+        [
+            AssignRule::RoundRobin { owners: vec!["Ana".into(), "李雷".into()], next: 7 },
+            AssignRule::BySource { map: vec![("web".into(), "Ana".into()), ("展会".into(), UUID_B.into())], fallback: "Bo".into() },
+            AssignRule::ByField { field: LeadField::PhonePrefix, map: vec![("010".into(), "Ana".into())], fallback: "Bo".into() },
+        ]
+    }
+
+    fn settings(rule: AssignRule) -> Settings {
+        let rate = |currency: &str, day: u32, r: &str| Rate {
+            currency: currency.into(),
+            on: NaiveDate::from_ymd_opt(2026, 10, day).unwrap_or_default(),
+            rate: RateValue::parse(r).unwrap_or_else(|_| panic!("{r} is a rate")),
+        };
+        Settings {
+            lead_rule: Some(rule),
+            updated_at: Some(t(1_780_000_000) + chrono::Duration::milliseconds(40)),
+            exchange: ExchangeRates {
+                reporting: "USD".into(),
+                rates: vec![rate("CNY", 1, "0.1402"), rate("EUR", 2, "1.0832"), rate("JPY", 3, "0.0067")],
+                updated_at: Some(t(1_790_000_000)),
+            },
+        }
+    }
+
     fn encode<T: serde::Serialize>(records: &[T]) -> Vec<u8> {
         let mut enc = Encoder::new();
         for r in records {
@@ -662,6 +790,17 @@ mod tests {
         assert_eq!(both::<Owner>(&encode(&[owner(), owner()])), vec![Ok(owner()), Ok(owner())]);
         assert_eq!(both::<Account>(&encode(&[account(), account()])), vec![Ok(account()), Ok(account())]);
         assert_eq!(both::<Contact>(&encode(&[contact(), contact()])), vec![Ok(contact()), Ok(contact())]);
+        for rule in rules() {
+            let s = settings(rule);
+            assert_eq!(both::<Settings>(&encode(&[s.clone(), s.clone()])), vec![Ok(s.clone()), Ok(s)]);
+        }
+        // A rule naming two variants: refused by both.
+        let mut two = value(settings(rules()[0].clone()));
+        two["lead_rule"]["BySource"] = value(&rules()[1])["BySource"].clone();
+        assert_eq!(both::<Settings>(&encode(&[two])), vec![]);
+        // Settings never changed: every field left out (defaults), as written.
+        assert_eq!(both::<Settings>(&encode(&[Settings::default()])), vec![Ok(Settings::default())]);
+        assert_eq!(encode(&[Settings::default()]), encode(&[json!({})]));
     }
 
     #[test]
@@ -722,6 +861,9 @@ mod tests {
             1 => prop::sample::select(vec!["", "s1", UUID_A, "2026-08-18T04:58:10Z", "2026-08-18T04:58:10.5+08:00", "2026-12-31", "Commit", "Nope", "300"]).prop_map(|s| json!(s)),
             1 => Just(json!(["a", UUID_B])),
             1 => Just(json!([1])),
+            // Pairs of strings (a rule's map) one short and one long.
+            1 => Just(json!([["a", UUID_B], ["b"]])),
+            1 => Just(json!([["a", "b", "c"]])),
             1 => Just(json!({"Commit": null})),
             1 => Just(json!({"title": "2026-08-18T04:58:10Z"})),
         ]
@@ -801,6 +943,37 @@ mod tests {
             both::<Owner>(&encode(&owners));
             both::<Account>(&encode(&accounts));
             both::<Contact>(&encode(&contacts));
+        }
+
+        #[test]
+        fn settings_read_what_serde_reads(
+            settings_ in prop::collection::vec((0..3usize).prop_flat_map(|n| (Just(n), prop_oneof![
+                mutated(value(settings(rules()[n].clone()))).prop_map(|s| (Some(s), None, None, None)),
+                mutated(value(settings(rules()[n].clone()).exchange)).prop_map(|x| (None, Some(x), None, None)),
+                mutated(value(&settings(rules()[n].clone()).exchange.rates[0])).prop_map(|r| (None, None, Some(r), None)),
+                mutated(value(&rules()[n])[["RoundRobin", "BySource", "ByField"][n]].clone()).prop_map(|v| (None, None, None, Some(v))),
+            ])), 1..4),
+        ) {
+            // One change in each: the settings' own fields, the exchange table's, its first
+            // rate's or the lead rule's own fields (of the rule picked).
+            let records: Vec<Value> = settings_.into_iter().map(|(n, (s, x, r, rule))| {
+                let base = settings(rules()[n].clone());
+                let mut s = s.unwrap_or_else(|| value(&base));
+                if let Some(x) = x {
+                    s["exchange"] = x;
+                }
+                if let Some(r) = r {
+                    if let Some(first) = s.pointer_mut("/exchange/rates/0") {
+                        *first = r;
+                    }
+                }
+                if let Some(rule) = rule {
+                    let name = ["RoundRobin", "BySource", "ByField"][n];
+                    s["lead_rule"] = json!({ name: rule });
+                }
+                s
+            }).collect();
+            both::<Settings>(&encode(&records));
         }
 
         #[test]
