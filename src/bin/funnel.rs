@@ -78,28 +78,6 @@ fn is_direct(key: &str) -> bool {
     matches!(kind_of_key(key), Some(Kind::Deals | Kind::Events | Kind::Calls))
 }
 
-/// A compact segment's records read by serde's visitors (what `io::direct` replaced for
-/// them) into `into`, as `read_now` reads them.
-fn by_serde(key: &str, bytes: &[u8], into: &mut Workspace) {
-    use funnelscope::io::segments::{kind_of_key, Kind};
-    fn all<T: serde::de::DeserializeOwned>(bytes: &[u8], out: &mut Vec<T>) {
-        let Some(mut dec) = funnelscope::io::compact::Decoder::new(bytes) else { return };
-        out.reserve(funnelscope::io::segments::SEGMENT_RECORDS.min(bytes.len() / 16));
-        while !dec.done() {
-            match dec.record::<T>() {
-                Ok(r) => out.push(r),
-                Err(_) => break,
-            }
-        }
-    }
-    match kind_of_key(key) {
-        Some(Kind::Deals) => all(bytes, &mut into.deals),
-        Some(Kind::Events) => all(bytes, &mut into.events),
-        Some(Kind::Calls) => all(bytes, &mut into.category_changes),
-        _ => {}
-    }
-}
-
 /// A JSON export, or a CSV through the same importer the app uses.
 fn load(path: &str) -> Result<Workspace, String> {
     if path.to_lowercase().ends_with(".csv") {
@@ -513,7 +491,7 @@ fn run(args: Args) -> Result<(), String> {
                 let t = Instant::now();
                 let mut read = Workspace::default();
                 for (k, j) in cut.iter().filter(|(k, _)| is_direct(k)) {
-                    by_serde(k, j, &mut read);
+                    funnelscope::io::segments::read_by_serde(k, j, &mut read);
                 }
                 std::hint::black_box(&read);
                 serde_ms.push(ms(t));

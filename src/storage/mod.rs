@@ -1,10 +1,10 @@
 //! The only place that talks to browser storage.
 //!
 //! IndexedDB is the store of record. Most records live in segments (`io::segments`: a few
-//! thousand records of one kind as one JSON array, kept as UTF-8 bytes), cut from the whole workspace by an import
-//! that replaces it and again once enough changes have piled up; a change is stored loose,
-//! one record in its kind's object store keyed by stable id, and laid over the segments when
-//! the workspace is read. The database version *is* the schema version and every version
+//! thousand records of one kind in the compact encoding, `io::compact`), cut from the whole
+//! workspace by an import that replaces it and again once enough changes have piled up; a
+//! change is stored loose, one record in its kind's object store keyed by stable id (in the
+//! same encoding, `loose_value`), and laid over the segments when the workspace is read. The database version *is* the schema version and every version
 //! bump is one entry in `MIGRATIONS`, applied in order from whatever version a browser
 //! already has.
 //! localStorage (gloo-storage) only holds small preferences.
@@ -93,7 +93,7 @@ type Migration = fn(&Database) -> Result<(), idb::Error>;
 
 /// Ordered schema migrations. Entry i upgrades version i to version i + 1.
 const MIGRATIONS: &[Migration] =
-    &[migrate_v0_to_v1, migrate_v1_to_v2, migrate_v2_to_v3, migrate_v3_to_v4, migrate_v4_to_v5, migrate_v5_to_v6, migrate_v6_to_v7, migrate_v7_to_v8];
+    &[migrate_v0_to_v1, migrate_v1_to_v2, migrate_v2_to_v3, migrate_v3_to_v4, migrate_v4_to_v5, migrate_v5_to_v6, migrate_v6_to_v7, migrate_v7_to_v8, migrate_v8_to_v9];
 
 pub const SCHEMA_VERSION: u32 = MIGRATIONS.len() as u32;
 
@@ -157,6 +157,16 @@ fn migrate_v7_to_v8(_db: &Database) -> Result<(), idb::Error> {
     Ok(())
 }
 
+/// v9: no new store. Loose records (and the settings record) are now stored as `{id,
+/// data}`, the record in the compact encoding (`loose_value`), not as JS objects; a v8 build
+/// would take each for unreadable, and its next cut would leave them out: the version goes
+/// up so that such a build finds the database newer and stays read-only. The JS objects
+/// v8 left are read as they are (by the reader fetched after the board, `FullRead`) and
+/// cut into segments in the background of the first open (`Loaded::legacy`).
+fn migrate_v8_to_v9(_db: &Database) -> Result<(), idb::Error> {
+    Ok(())
+}
+
 /// A snapshot of the whole workspace as export JSON.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Backup {
@@ -196,8 +206,9 @@ pub enum StoreError {
     /// The browser aborted the transaction for another reason.
     Aborted(String),
     Other(String),
-    /// A segment the first download cannot read (stored as JSON by an older build, or of
-    /// a kind it does not know): load again with the whole reader (`Store::load`'s `full`).
+    /// A segment or loose record the first download cannot read (stored as JSON or as a JS
+    /// object by an older build, or of a kind it does not know): load again with the whole
+    /// reader (`Store::load`'s `full`).
     NeedsReader,
 }
 
@@ -228,8 +239,9 @@ pub struct Loaded {
     pub quarantined: Vec<Quarantined>,
     /// Loose records and removed ids read: from `COMPACT_AT` on, worth a cut.
     pub loose: usize,
-    /// Segments stored as JSON by an older build: any is worth a cut (the compact encoding
-    /// is a quarter of the bytes to read on every open).
+    /// Segments stored as JSON and loose records stored as JS objects by an older build:
+    /// any is worth a cut (the compact encoding is a quarter of the bytes to read on every
+    /// open, and either needs the whole reader before the board can be shown).
     pub legacy: usize,
     /// Many more segments than a cut would make (`segments::crowded`): worth a cut.
     pub crowded: bool,
@@ -341,20 +353,73 @@ fn arrive(store: idb::ObjectStore, at: usize, first: impl std::future::Future<Ou
     arriving
 }
 
-/// Decodes the loose records a load left (`Later`) into its `Rest`; those it cannot read
-/// are set aside, as at load.
+/// Decodes the loose records a load left (`Later`) into its `Rest`, as this build stores
+/// them or as an older one did; those it cannot read are set aside, as at load.
 pub fn decode_later(later: Later) -> (segments::Rest, Vec<Quarantined>) {
     let Later { mut rest, activities, leads, .. } = later;
     let mut bad = Vec::new();
-    rest.loose.activities.extend(from_js_each::<Activity>(ACTIVITIES, activities, &mut bad));
-    rest.loose.leads.extend(from_js_each::<Lead>(LEADS, leads, &mut bad));
+    let mut buf = Vec::new();
+    for (kind, values) in [(Kind::Activities, activities), (Kind::Leads, leads)] {
+        for v in &values {
+            match loose_bytes(v) {
+                Some(b) => {
+                    copy_into(&b, &mut buf);
+                    segments::read_loose(kind, &record_id(v), &buf, &mut rest.loose, &mut bad);
+                }
+                None => WholeReader.object(kind, v, &mut rest.loose, &mut bad),
+            }
+        }
+    }
     (rest, bad)
 }
 
-/// Reads one stored segment of any kind into a workspace (`io::segments::read`), passed
-/// to `Store::load` by code that has it: the first download reads only the compact
-/// segments of the kinds the board needs (`segments::read_now`).
-pub type SegmentReader<'a> = &'a dyn Fn(&str, &[u8], &mut Workspace, &mut Vec<Quarantined>);
+/// `bytes` copied into wasm memory, into `buf` (reused: no allocation per record).
+fn copy_into(bytes: &js_sys::Uint8Array, buf: &mut Vec<u8>) {
+    buf.clear();
+    buf.resize(bytes.length() as usize, 0);
+    bytes.copy_to(buf);
+}
+
+/// What the first download cannot read, passed to `Store::load` by code that has it
+/// (`ui::reading`, which hands over a `WholeReader`): the first download reads only the
+/// compact segments of the kinds the board needs (`segments::read_now`) and loose records
+/// as this build stores them (`segments::read_loose_now`).
+pub trait FullRead {
+    /// Any stored segment, of any kind, in any encoding (`segments::read`).
+    fn segment(&self, key: &str, bytes: &[u8], into: &mut Workspace, bad: &mut Vec<Quarantined>);
+    /// A loose record of `kind` as a build before v9 stored it: a JS object.
+    fn object(&self, kind: Kind, v: &JsValue, into: &mut Workspace, bad: &mut Vec<Quarantined>);
+    /// The settings record so stored.
+    fn settings(&self, v: &JsValue, bad: &mut Vec<Quarantined>) -> Option<Settings>;
+}
+
+/// Reads everything any build stored, with the decoders of JS objects.
+pub struct WholeReader;
+
+impl FullRead for WholeReader {
+    fn segment(&self, key: &str, bytes: &[u8], into: &mut Workspace, bad: &mut Vec<Quarantined>) {
+        segments::read(key, bytes, into, bad);
+    }
+
+    fn object(&self, kind: Kind, v: &JsValue, into: &mut Workspace, bad: &mut Vec<Quarantined>) {
+        let store = kind.name();
+        match kind {
+            Kind::Pipelines => into.pipelines.extend(from_js_one::<Pipeline>(store, v, bad)),
+            Kind::Deals => into.deals.extend(from_js_one::<Opportunity>(store, v, bad)),
+            Kind::Events => into.events.extend(from_js_one::<StageChange>(store, v, bad)),
+            Kind::Calls => into.category_changes.extend(from_js_one::<CategoryChange>(store, v, bad)),
+            Kind::Activities => into.activities.extend(from_js_one::<Activity>(store, v, bad)),
+            Kind::Owners => into.owners.extend(from_js_one::<Owner>(store, v, bad)),
+            Kind::Leads => into.leads.extend(from_js_one::<Lead>(store, v, bad)),
+            Kind::Accounts => into.accounts.extend(from_js_one::<Account>(store, v, bad)),
+            Kind::Contacts => into.contacts.extend(from_js_one::<Contact>(store, v, bad)),
+        }
+    }
+
+    fn settings(&self, v: &JsValue, bad: &mut Vec<Quarantined>) -> Option<Settings> {
+        from_js_one(SETTINGS, v, bad)
+    }
+}
 
 /// One atomic write.
 pub enum WriteOp<'a> {
@@ -385,14 +450,38 @@ fn record_id(v: &JsValue) -> String {
 
 /// Reads each record on its own: one bad record is set aside, the rest load.
 fn from_js_each<T: DeserializeOwned>(store: &'static str, values: Vec<JsValue>, bad: &mut Vec<Quarantined>) -> Vec<T> {
-    let mut out = Vec::with_capacity(values.len());
-    for v in values {
-        match serde_wasm_bindgen::from_value(v.clone()) {
-            Ok(r) => out.push(r),
-            Err(e) => bad.push(Quarantined { store, id: record_id(&v), reason: Dangling::Unreadable(e.to_string()) }),
+    values.iter().filter_map(|v| from_js_one(store, v, bad)).collect()
+}
+
+fn from_js_one<T: DeserializeOwned>(store: &'static str, v: &JsValue, bad: &mut Vec<Quarantined>) -> Option<T> {
+    match serde_wasm_bindgen::from_value(v.clone()) {
+        Ok(r) => Some(r),
+        Err(e) => {
+            bad.push(Quarantined { store, id: record_id(v), reason: Dangling::Unreadable(e.to_string()) });
+            None
         }
     }
-    out
+}
+
+/// A record as this build stores it loose: `{id, data}`, `data` the record alone in the
+/// compact encoding (`segments::encode_loose`), so that opening reads it with the board's
+/// own decoders; the settings record (`id` None) as `{data}`, under its fixed key. (Before
+/// v9 a loose record was the record itself as a JS object, which only a decoder of JS
+/// objects per kind could read: `FullRead::object`.)
+fn loose_value<T: Serialize>(id: Option<&crate::domain::Id>, record: &T) -> Result<JsValue, StoreError> {
+    let bytes = segments::encode_loose(record).map_err(|e| StoreError::Other(e.to_string()))?;
+    let o = js_sys::Object::new();
+    if let Some(id) = id {
+        let _ = js_sys::Reflect::set(&o, &JsValue::from_str("id"), &JsValue::from_str(id.as_str()));
+    }
+    let _ = js_sys::Reflect::set(&o, &JsValue::from_str(SEGMENT_DATA), &js_sys::Uint8Array::from(&bytes[..]));
+    Ok(o.into())
+}
+
+/// A loose record's bytes as this build stores it (`loose_value`); None for an older
+/// build's JS object.
+fn loose_bytes(v: &JsValue) -> Option<js_sys::Uint8Array> {
+    js_sys::Reflect::get(v, &JsValue::from_str(SEGMENT_DATA)).ok().and_then(|d| d.dyn_into::<js_sys::Uint8Array>().ok())
 }
 
 async fn commit(tx: idb::Transaction) -> Result<(), StoreError> {
@@ -459,8 +548,9 @@ impl Store {
     /// quarantined (listed, left in the database), not fatal. Activities and leads are left
     /// as stored (`Loaded::rest`), their segments read after the board's, in the same
     /// transaction, while the caller goes on. Without `full`, only what this build writes is
-    /// read (the board's kinds, compact): anything else is `StoreError::NeedsReader`.
-    pub async fn load(&self, full: Option<SegmentReader<'_>>) -> Result<Loaded, StoreError> {
+    /// read (the board's kinds and settings, compact): anything else is
+    /// `StoreError::NeedsReader`.
+    pub async fn load(&self, full: Option<&dyn FullRead>) -> Result<Loaded, StoreError> {
         let names: Vec<&str> = ALL_STORES.iter().chain(&[SEGMENTS, REMOVED]).copied().filter(|n| self.has_store(n)).chain(self.meta()).collect();
         let tx = self.db.transaction(&names, TransactionMode::ReadOnly).map_err(classify)?;
         // Issue every request before awaiting any, so the transaction stays active.
@@ -511,15 +601,54 @@ impl Store {
             None => Vec::new(),
         };
         mark("fs:read");
-        let pipelines: Vec<Pipeline> = from_js_each(PIPELINES, p, &mut bad);
-        let deals: Vec<Opportunity> = from_js_each(DEALS, d, &mut bad);
-        let events: Vec<StageChange> = from_js_each(EVENTS, e, &mut bad);
-        let calls: Vec<CategoryChange> = from_js_each(CATEGORY_CHANGES, c, &mut bad);
-        // Activities and leads are decoded after the board is shown (`Later`).
-        let owners: Vec<Owner> = from_js_each(OWNERS, o, &mut bad);
-        let settings: Settings = from_js_each(SETTINGS, st, &mut bad).into_iter().next().unwrap_or_default();
-        let accounts: Vec<Account> = from_js_each(ACCOUNTS, ac, &mut bad);
-        let contacts: Vec<Contact> = from_js_each(CONTACTS, co, &mut bad);
+        // Loose records as this build stores them (compact, read by the board's own
+        // decoders) or as an older one did (JS objects: only `full` reads those, and a
+        // cut follows, `legacy`). Activities and leads are decoded after the board is
+        // shown (`Later`).
+        let mut loose_ws = Workspace::default();
+        let mut buf: Vec<u8> = Vec::new();
+        let mut legacy = 0;
+        let board_kinds = [(Kind::Pipelines, p), (Kind::Deals, d), (Kind::Events, e), (Kind::Calls, c), (Kind::Owners, o), (Kind::Accounts, ac), (Kind::Contacts, co)];
+        let loose_len: usize = board_kinds.iter().map(|(_, v)| v.len()).sum();
+        for (kind, values) in &board_kinds {
+            for v in values {
+                match (loose_bytes(v), full) {
+                    (Some(b), _) => {
+                        copy_into(&b, &mut buf);
+                        segments::read_loose_now(*kind, &record_id(v), &buf, &mut loose_ws, &mut bad);
+                    }
+                    (None, Some(full)) => {
+                        legacy += 1;
+                        full.object(*kind, v, &mut loose_ws, &mut bad);
+                    }
+                    (None, None) => return Err(StoreError::NeedsReader),
+                }
+            }
+        }
+        drop(board_kinds);
+        for v in &st {
+            let settings = match (loose_bytes(v), full) {
+                (Some(b), _) => {
+                    copy_into(&b, &mut buf);
+                    match segments::read_settings(&buf) {
+                        Some(Ok(s)) => Some(s),
+                        Some(Err(why)) => {
+                            bad.push(Quarantined { store: SETTINGS, id: record_id(v), reason: Dangling::Unreadable(why) });
+                            None
+                        }
+                        None => None,
+                    }
+                }
+                (None, Some(full)) => {
+                    legacy += 1;
+                    full.settings(v, &mut bad)
+                }
+                (None, None) => return Err(StoreError::NeedsReader),
+            };
+            if let Some(s) = settings {
+                loose_ws.settings = s;
+            }
+        }
         let mut removed: Vec<(Kind, crate::domain::Id)> = rm
             .iter()
             .filter_map(|v| {
@@ -527,8 +656,10 @@ impl Store {
                 Some((Kind::named(&store)?, crate::domain::Id::from(id)))
             })
             .collect();
-        let loose = pipelines.len() + deals.len() + events.len() + calls.len() + a.len() + owners.len() + l.len() + accounts.len() + contacts.len() + removed.len();
-        let mut loose_ws = Workspace { pipelines, deals, events, category_changes: calls, owners, settings, accounts, contacts, ..Default::default() };
+        let loose = loose_len + a.len() + l.len() + removed.len();
+        // The later kinds' older JS objects are read by the reader fetched after the board
+        // (`decode_later`), and cut away too.
+        legacy += a.iter().chain(&l).filter(|v| loose_bytes(v).is_none()).count();
         let mut rest = Later { activities: a, leads: l, ..Default::default() };
         rest.rest.take_loose(&mut loose_ws, &mut removed);
         mark("fs:loose");
@@ -542,8 +673,6 @@ impl Store {
         // all of them first grew it by the whole store, 315 MB at 100,000 deals).
         let mut ws = Workspace::default();
         segments::reserve(&mut ws, segment_keys.iter().map(String::as_str).filter(|k| !segments::is_later(k)));
-        let mut buf: Vec<u8> = Vec::new();
-        let mut legacy = 0;
         // The span `batch` came from.
         let mut at = 0;
         loop {
@@ -552,14 +681,13 @@ impl Store {
                 let key = record_id(v);
                 buf.clear();
                 if let Some(b) = segment_bytes(v) {
-                    buf.resize(b.length() as usize, 0);
-                    b.copy_to(&mut buf);
+                    copy_into(&b, &mut buf);
                 }
                 if !segments::is_compact(&buf) {
                     legacy += 1;
                 }
-                if let Some(read) = full {
-                    read(&key, &buf, &mut ws, &mut bad);
+                if let Some(full) = full {
+                    full.segment(&key, &buf, &mut ws, &mut bad);
                 } else if !segments::read_now(&key, &buf, &mut ws, &mut bad) {
                     // The request asked for meanwhile is awaited and let go: dropped, its
                     // callbacks would be gone when the browser calls them (a page error).
@@ -789,6 +917,7 @@ impl Store {
         min_loose: usize,
         next: &mut dyn FnMut() -> Option<(String, Vec<u8>)>,
         total: usize,
+        settings: &Settings,
         progress: &dyn Fn(usize, usize),
     ) -> Result<bool, StoreError> {
         if self.read_only {
@@ -824,7 +953,13 @@ impl Store {
             return Ok(false);
         }
         let cleared = LOOSE_STORES.iter().chain(&[SEGMENTS, REMOVED]).try_for_each(|n| tx.object_store(n).and_then(|s| s.clear()).map(|_| ()).map_err(classify));
-        if let Err(e) = cleared {
+        // Settings stays loose: put again as this build stores it (an older build's JS
+        // object would need the whole reader on every open).
+        let settings = tx.object_store(SETTINGS).map_err(classify).and_then(|s| {
+            let value = loose_value(None, settings)?;
+            s.put(&value, Some(&JsValue::from_str(SETTINGS_KEY))).map_err(classify)
+        });
+        if let Err(e) = cleared.and(settings.map(|_| ())) {
             return Err(abort(tx, e));
         }
         if let Err(e) = put_segments(&tx, next, total, progress).await {
@@ -951,7 +1086,7 @@ impl Store {
             WriteOp::Replace { ws, next, total } => {
                 // Everything as segments, and the settings record.
                 let settings = tx.object_store(SETTINGS).map_err(classify).and_then(|s| {
-                    let value = to_js(&ws.settings)?;
+                    let value = loose_value(None, &ws.settings)?;
                     s.put(&value, Some(&JsValue::from_str(SETTINGS_KEY))).map_err(classify)
                 });
                 if let Err(e) = settings {
@@ -1127,18 +1262,19 @@ impl<'a> Record<'a> {
         matches!(self, Record::Event(_) | Record::Call(_))
     }
 
+    /// The store and the value to put there (`loose_value`).
     fn to_js(&self) -> Result<(&'static str, JsValue), StoreError> {
         Ok(match self {
-            Record::Pipeline(p) => (PIPELINES, to_js(p)?),
-            Record::Deal(d) => (DEALS, to_js(d)?),
-            Record::Event(e) => (EVENTS, to_js(e)?),
-            Record::Call(c) => (CATEGORY_CHANGES, to_js(c)?),
-            Record::Activity(a) => (ACTIVITIES, to_js(a)?),
-            Record::Owner(o) => (OWNERS, to_js(o)?),
-            Record::Lead(l) => (LEADS, to_js(l)?),
-            Record::Settings(x) => (SETTINGS, to_js(x)?),
-            Record::Account(a) => (ACCOUNTS, to_js(a)?),
-            Record::Contact(c) => (CONTACTS, to_js(c)?),
+            Record::Pipeline(p) => (PIPELINES, loose_value(Some(&p.id), p)?),
+            Record::Deal(d) => (DEALS, loose_value(Some(&d.id), d)?),
+            Record::Event(e) => (EVENTS, loose_value(Some(&e.id), e)?),
+            Record::Call(c) => (CATEGORY_CHANGES, loose_value(Some(&c.id), c)?),
+            Record::Activity(a) => (ACTIVITIES, loose_value(Some(&a.id), a)?),
+            Record::Owner(o) => (OWNERS, loose_value(Some(&o.id), o)?),
+            Record::Lead(l) => (LEADS, loose_value(Some(&l.id), l)?),
+            Record::Settings(x) => (SETTINGS, loose_value(None, x)?),
+            Record::Account(a) => (ACCOUNTS, loose_value(Some(&a.id), a)?),
+            Record::Contact(c) => (CONTACTS, loose_value(Some(&c.id), c)?),
             Record::Delete(store, id) => (store, JsValue::from_str(id.as_str())),
         })
     }

@@ -114,17 +114,6 @@ pub fn bench_decode(deals: u32) -> String {
     let ws = demo::generate_chain(&demo::BUSY_CHAIN, deals as usize, 7, 7, super::state::now(), Lang::En);
     let cut: Vec<(String, Vec<u8>)> =
         Cutter::all(&ws).into_iter().filter(|(k, _)| matches!(kind_of_key(k), Some(Kind::Deals | Kind::Events | Kind::Calls))).collect();
-    // As `read_now` reads a segment, room made first as it does.
-    fn by_serde<T: serde::de::DeserializeOwned>(bytes: &[u8], out: &mut Vec<T>) {
-        let Some(mut dec) = crate::io::compact::Decoder::new(bytes) else { return };
-        out.reserve(crate::io::segments::SEGMENT_RECORDS.min(bytes.len() / 16));
-        while !dec.done() {
-            match dec.record::<T>() {
-                Ok(r) => out.push(r),
-                Err(_) => break,
-            }
-        }
-    }
     let (mut direct, mut serde) = (Vec::new(), Vec::new());
     let (mut read, mut read_by_serde) = (0, 0);
     for _ in 0..3 {
@@ -139,12 +128,7 @@ pub fn bench_decode(deals: u32) -> String {
         let t = ms();
         let mut into = crate::domain::Workspace::default();
         for (k, bytes) in &cut {
-            match kind_of_key(k) {
-                Some(Kind::Deals) => by_serde(bytes, &mut into.deals),
-                Some(Kind::Events) => by_serde(bytes, &mut into.events),
-                Some(Kind::Calls) => by_serde(bytes, &mut into.category_changes),
-                _ => {}
-            }
+            crate::io::segments::read_by_serde(k, bytes, &mut into);
         }
         serde.push(ms() - t);
         read_by_serde = into.deals.len() + into.events.len() + into.category_changes.len();

@@ -16,13 +16,13 @@ use crate::io::segments::{Cutter, RestReader};
 use crate::storage::{Later, Quarantined};
 use leptos::wasm_split::SplitLoaderError;
 
-/// Reads any stored segment (`io::segments::read`): for `Store::load`'s `full`.
-pub type FullReader = Box<dyn Fn(&str, &[u8], &mut Workspace, &mut Vec<Quarantined>)>;
+/// Reads whatever any build stored (`storage::WholeReader`): for `Store::load`'s `full`.
+pub type FullReader = Box<dyn crate::storage::FullRead>;
 
 #[allow(improper_ctypes_definitions, improper_ctypes)]
 #[leptos::wasm_split::wasm_split(read, wasm_split_path = ::leptos::wasm_split, preload(preload), fallible)]
 pub fn full_reader() -> Result<FullReader, SplitLoaderError> {
-    Ok(Box::new(crate::io::segments::read))
+    Ok(Box::new(crate::storage::WholeReader))
 }
 
 /// What `RestReader` does, behind a pointer made in the chunk.

@@ -334,8 +334,8 @@ async fn fetch_code<F: std::future::Future<Output = Result<(), SplitLoaderError>
     false
 }
 
-/// The reader of every kind of segment (`reading::full_reader`); None if its code never
-/// came.
+/// The reader of whatever any build stored (`reading::full_reader`); None if its code
+/// never came.
 async fn fetch_full_reader() -> Option<FullReader> {
     match reader_code().await {
         true => super::reading::full_reader().await.ok(),
@@ -977,7 +977,8 @@ impl AppState {
         let mut next = || self.ws.with_untracked(|ws| cutter.next(ws));
         // Segments an older build stored as JSON are cut again however few records are loose.
         let min_loose = if self.legacy_segments.get_value() { 0 } else { crate::io::segments::COMPACT_AT };
-        match store.compact(rev, min_loose, &mut next, total, &|_, _| {}).await {
+        let settings = self.ws.with_untracked(|ws| ws.settings.clone());
+        match store.compact(rev, min_loose, &mut next, total, &settings, &|_, _| {}).await {
             Ok(true) => self.legacy_segments.set_value(false),
             Ok(false) => {}
             Err(e) => web_sys::console::warn_1(&format!("segments not cut: {e:?}").into()),

@@ -105,15 +105,15 @@ export async function axeSerious(page, include) {
   return violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
 }
 
-/** Every stored record of one kind, read straight from IndexedDB: what the segments hold
- *  (`segments` store, keys "<store>/<n>", in `data` the compact encoding of `io::compact`,
- *  read here by a decoder of its own; in `json`, from an older build, a JSON array as UTF-8),
- *  with the loose records of the kind's own store laid over them by id, less the ids listed
- *  as removed since the cut. Times read as the RFC 3339 text JSON holds. Other stores
- *  (backups, meta) are read as they are. */
-export const readStore = (page, store) => page.evaluate((store) => new Promise((resolve, reject) => {
-  // The compact encoding, from its description in core/src/io/compact.rs (not from its code).
-  const decodeCompact = (bytes) => {
+/** Puts `window.__compact` in the page: the compact encoding of `io::compact`, from its
+ *  description in core/src/io/compact.rs (not from its code). `decode(bytes)`: the records
+ *  of a segment; `encode(record)`: one record's bytes (strings written out each time, times
+ *  as RFC 3339 text, which the app reads as well); `loose(record)`: a record as the app
+ *  stores it loose, `{id, data}`; `plain(stored)`: a stored loose record as a plain object
+ *  (one from an older build, a JS object, as it is). */
+function installCompact() {
+  if (window.__compact) return;
+  const decode = (bytes) => {
     const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     const utf8 = new TextDecoder('utf-8', { fatal: true });
     if (utf8.decode(bytes.subarray(0, 4)) !== 'FSB1') throw new Error('not a compact segment');
@@ -164,28 +164,76 @@ export const readStore = (page, store) => page.evaluate((store) => new Promise((
     while (at < bytes.length) records.push(value());
     return records;
   };
-  const q = indexedDB.open('funnelscope');
-  q.onerror = () => reject(q.error);
-  q.onsuccess = () => {
-    const db = q.result;
-    const names = [store, 'segments', 'removed'].filter((n) => db.objectStoreNames.contains(n));
-    const tx = db.transaction(names);
-    const get = (n) => new Promise((r) => { const a = tx.objectStore(n).getAll(); a.onsuccess = () => r(a.result); });
-    Promise.all(names.map(get)).then(([loose, segments = [], removed = []]) => {
-      db.close();
-      if (store === 'settings' || store === 'backups' || store === 'meta') return resolve(loose);
-      const byId = new Map();
-      const text = new TextDecoder();
-      for (const s of segments) {
-        if (!s.id.startsWith(`${store}/`)) continue;
-        for (const r of s.data ? decodeCompact(s.data) : JSON.parse(text.decode(s.json))) byId.set(r.id, r);
+  const encode = (record) => {
+    const utf8 = new TextEncoder();
+    const out = [...utf8.encode('FSB1')];
+    const varint = (n) => {
+      while (n >= 128) { out.push((n % 128) | 128); n = Math.floor(n / 128); }
+      out.push(n);
+    };
+    const value = (v) => {
+      if (v === null || v === undefined) out.push(0);
+      else if (typeof v === 'boolean') out.push(v ? 2 : 1);
+      else if (typeof v === 'number' && Number.isInteger(v)) { out.push(v >= 0 ? 3 : 4); varint(v >= 0 ? v : -1 - v); }
+      else if (typeof v === 'number') { const b = new Uint8Array(8); new DataView(b.buffer).setFloat64(0, v, true); out.push(5, ...b); }
+      else if (typeof v === 'string') { const b = utf8.encode(v); out.push(8); varint(b.length); out.push(...b); }
+      else if (Array.isArray(v)) { out.push(12); v.forEach(value); out.push(14); }
+      else {
+        out.push(13);
+        for (const [k, x] of Object.entries(v)) if (x !== undefined) { value(k); value(x); }
+        out.push(14);
       }
-      for (const r of removed) if (r.id.startsWith(`${store}/`)) byId.delete(r.id.slice(store.length + 1));
-      for (const r of loose) byId.set(r.id, r);
-      resolve([...byId.values()]);
-    });
+    };
+    value(record);
+    return new Uint8Array(out);
   };
-}), store);
+  window.__compact = {
+    decode,
+    encode,
+    loose: (record) => ({ id: record.id, data: encode(record) }),
+    plain: (stored) => (stored.data instanceof Uint8Array ? decode(stored.data)[0] : stored),
+  };
+}
+
+/** Puts `window.__compact` (above) in the page, for a test's own reads and writes of
+ *  stored records. Again after every navigation. */
+export const withCompact = (page) => page.evaluate(installCompact);
+
+/** Every stored record of one kind, read straight from IndexedDB: what the segments hold
+ *  (`segments` store, keys "<store>/<n>", in `data` the compact encoding, read by
+ *  `window.__compact`; in `json`, from an older build, a JSON array as UTF-8), with the
+ *  loose records of the kind's own store laid over them by id (each `{id, data}`, the
+ *  record alone in that encoding; from an older build, the record as a JS object), less
+ *  the ids listed as removed since the cut. Times read as the RFC 3339 text JSON holds. The
+ *  settings record is read as the loose ones; other stores (backups, meta) as they are. */
+export const readStore = async (page, store) => {
+  await withCompact(page);
+  return page.evaluate((store) => new Promise((resolve, reject) => {
+    const { decode: decodeCompact, plain } = window.__compact;
+    const q = indexedDB.open('funnelscope');
+    q.onerror = () => reject(q.error);
+    q.onsuccess = () => {
+      const db = q.result;
+      const names = [store, 'segments', 'removed'].filter((n) => db.objectStoreNames.contains(n));
+      const tx = db.transaction(names);
+      const get = (n) => new Promise((r) => { const a = tx.objectStore(n).getAll(); a.onsuccess = () => r(a.result); });
+      Promise.all(names.map(get)).then(([loose, segments = [], removed = []]) => {
+        db.close();
+        if (store === 'backups' || store === 'meta') return resolve(loose);
+        if (store === 'settings') return resolve(loose.map(plain));
+        const byId = new Map();
+        const text = new TextDecoder();
+        for (const s of segments) {
+          if (!s.id.startsWith(`${store}/`)) continue;
+          for (const r of s.data ? decodeCompact(s.data) : JSON.parse(text.decode(s.json))) byId.set(r.id, r);
+        }
+        for (const r of removed) if (r.id.startsWith(`${store}/`)) byId.delete(r.id.slice(store.length + 1));
+        for (const r of loose.map(plain)) byId.set(r.id, r);
+        resolve([...byId.values()]);
+      });
+    };
+  }), store);
+};
 
 /** How many records of one kind are stored loose (not yet cut into segments), and the
  *  number of segments of that kind. */

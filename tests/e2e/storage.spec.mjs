@@ -76,7 +76,11 @@ test('a database written by schema version 1 is migrated in place, data intact',
     const q = indexedDB.open('funnelscope');
     q.onsuccess = () => { r([q.result.version, [...q.result.objectStoreNames].sort()]); q.result.close(); };
   }));
-  expect(version).toEqual([8, ['accounts', 'activities', 'backups', 'category_changes', 'contacts', 'deals', 'events', 'leads', 'meta', 'owners', 'pipelines', 'removed', 'segments', 'settings']]);
+  expect(version).toEqual([9, ['accounts', 'activities', 'backups', 'category_changes', 'contacts', 'deals', 'events', 'leads', 'meta', 'owners', 'pipelines', 'removed', 'segments', 'settings']]);
+  // Records stored as JS objects (before v9) are cut into segments in the background of
+  // the first open, however few: the next open reads them with the first download alone.
+  await expect.poll(() => storedLayout(page, 'events')).toEqual({ loose: 0, segments: 1 });
+  expect(await storedLayout(page, 'deals')).toEqual({ loose: 0, segments: 1 });
 
   // The new store works: a forecast call is logged and survives a reload.
   await card(column(page, 'Proposal'), 'Old deal').getByRole('link', { name: 'Old deal' }).click();
@@ -85,14 +89,9 @@ test('a database written by schema version 1 is migrated in place, data intact',
   await page.getByRole('dialog', { name: 'Edit deal' }).getByRole('button', { name: 'Save deal' }).click();
   await page.reload();
   await expect(page.getByText('Commit', { exact: true })).toBeVisible();
-  const calls = await page.evaluate(() => new Promise((r) => {
-    const q = indexedDB.open('funnelscope');
-    q.onsuccess = () => {
-      const all = q.result.transaction('category_changes').objectStore('category_changes').getAll();
-      all.onsuccess = () => { r(all.result.map((c) => c.category)); q.result.close(); };
-    };
-  }));
-  expect(calls).toEqual(['Commit']);
+  expect((await readStore(page, 'category_changes')).map((c) => c.category)).toEqual(['Commit']);
+  // Stored loose as this build stores a record: its id, and the record in the compact encoding.
+  expect(await storedLayout(page, 'category_changes')).toEqual({ loose: 1, segments: 0 });
 });
 
 test('a version-6 database of loose records is read, then cut into segments; changes after the cut lie over them', async ({ page }) => {
@@ -126,6 +125,7 @@ test('a version-6 database of loose records is read, then cut into segments; cha
         });
         tx.objectStore('events').put({ id: `e${id}`, opportunity: id, from: null, to: 's1', at, note: '', seq: i + 1 });
       }
+      tx.objectStore('settings').put({ exchange: { reporting: 'USD', rates: [{ currency: 'CNY', on: '2026-01-01', rate: '0.14' }] } }, 'settings');
       tx.objectStore('meta').put(3, 'rev');
     };
     req.onsuccess = () => req.result.close();
@@ -136,11 +136,17 @@ test('a version-6 database of loose records is read, then cut into segments; cha
   await expect.poll(async () => storedLayout(page, 'deals'), { timeout: 20_000 }).toEqual({ loose: 0, segments: 1 });
   expect(await storedLayout(page, 'events')).toEqual({ loose: 0, segments: 1 });
   expect((await readStore(page, 'deals')).length).toBe(1200);
-  const version = await page.evaluate(() => new Promise((r) => {
+  const [version, settingsFields] = await page.evaluate(() => new Promise((r) => {
     const q = indexedDB.open('funnelscope');
-    q.onsuccess = () => { r(q.result.version); q.result.close(); };
+    q.onsuccess = () => {
+      const s = q.result.transaction('settings').objectStore('settings').get('settings');
+      s.onsuccess = () => { r([q.result.version, Object.keys(s.result)]); q.result.close(); };
+    };
   }));
-  expect(version).toBe(8);
+  expect(version).toBe(9);
+  // The settings record, a JS object before, put again by the cut as this build stores it.
+  expect(settingsFields).toEqual(['data']);
+  expect(await readStore(page, 'settings')).toEqual([{ exchange: { reporting: 'USD', rates: [{ currency: 'CNY', on: '2026-01-01', rate: '0.14' }] } }]);
 
   // Read back from the segments: the same deals, amounts and stages.
   await page.reload();
@@ -207,6 +213,8 @@ const seedVersion7 = () => {
     tx.objectStore('segments').put({ id: 'activities/000000', json: json([{ id: 'a1', kind: 'Call', deal: 'd0003', subject: 'Legacy call', at: t, created_at: t, updated_at: t }]) });
     tx.objectStore('segments').put({ id: 'leads/000000', json: json([{ id: 'l1', name: 'Legacy Lead', created_at: t, updated_at: t }]) });
     tx.objectStore('deals').put({ ...deals[5], title: 'Deal 5 renamed', updated_at: '2026-03-01T00:00:00Z' });
+    // A loose note, as that release stored it (a JS object): read after the board too.
+    tx.objectStore('activities').put({ id: 'a2', kind: 'Note', deal: 'd0004', subject: 'Loose legacy note', at: t, created_at: t, updated_at: t });
     tx.objectStore('meta').put(3, 'rev');
   };
   req.onsuccess = () => req.result.close();
@@ -231,7 +239,7 @@ test('a version-7 database whose segments are JSON is read, then cut again in th
     };
   }));
   await expect.poll(layout, { timeout: 20_000 }).toEqual({
-    version: 8,
+    version: 9,
     loose: 0,
     segments: ['activities/000000 FSB1', 'deals/000000 FSB1', 'events/000000 FSB1', 'leads/000000 FSB1', 'pipelines/000000 FSB1'],
   });
@@ -249,8 +257,8 @@ test('a version-7 database whose segments are JSON is read, then cut again in th
   await expect.poll(() => dealCount(page)).toBe(300);
   await page.getByRole('search', { name: 'Find deals' }).getByRole('searchbox', { name: 'Search deals' }).fill('Deal 5 renamed');
   await expect(card(column(page, 'Lead'), 'Deal 5 renamed')).toContainText('$1,005');
-  // The activity and the lead came through both encodings.
-  expect((await readStore(page, 'activities')).map((a) => [a.id, a.subject, a.deal])).toEqual([['a1', 'Legacy call', 'd0003']]);
+  // The activities and the lead came through both encodings.
+  expect((await readStore(page, 'activities')).map((a) => [a.id, a.subject, a.deal])).toEqual([['a1', 'Legacy call', 'd0003'], ['a2', 'Loose legacy note', 'd0004']]);
   await page.goto('./?view=leads');
   await expect(page.getByText('Legacy Lead')).toBeVisible();
 });

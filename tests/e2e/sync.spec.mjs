@@ -181,13 +181,7 @@ test('two teammates: live changes within 2 s, offline edits merged by the per-fi
     }).toPass({ timeout: 30_000 });
   }
   // Every record the same on both: the stored deals, compared field by field.
-  const deals = async (p) => p.evaluate(() => new Promise((resolve) => {
-    const q = indexedDB.open('funnelscope');
-    q.onsuccess = () => {
-      const all = q.result.transaction('deals').objectStore('deals').getAll();
-      all.onsuccess = () => { resolve(all.result.map(({ device, ...d }) => d).sort((x, y) => x.id.localeCompare(y.id))); q.result.close(); };
-    };
-  }));
+  const deals = async (p) => (await readStore(p, 'deals')).map(({ device, ...d }) => d).sort((x, y) => x.id.localeCompare(y.id));
   await expect.poll(async () => JSON.stringify(await deals(a.page)) === JSON.stringify(await deals(b.page)), { timeout: 15_000 }).toBe(true);
   expect((await deals(a.page)).length).toBe(21);
   a.check();

@@ -5,11 +5,11 @@ import { cp, readFile, writeFile, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { test, expect, openApp, column, card, addDeal, confirmMove, boardSnapshot, showAllStages, dealCount, readStore } from './helpers.mjs';
+import { test, expect, openApp, column, card, addDeal, confirmMove, boardSnapshot, showAllStages, dealCount, readStore, withCompact } from './helpers.mjs';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const nav = (page, name) => page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name });
-const SCHEMA = 8;
+const SCHEMA = 9;
 
 
 /** Titles per column of a board, sorted within each column (order may differ by age ties). */
@@ -264,15 +264,17 @@ test('fields written by a newer build survive an edit made here', async ({ page 
   await page.getByRole('button', { name: 'Use B2B template' }).click();
   await addDeal(page, { 'Deal title': 'Roundtrip' });
   // A newer build added a field to this deal record.
+  await withCompact(page);
   await page.evaluate(() => new Promise((resolve) => {
+    const { plain, loose } = window.__compact;
     const q = indexedDB.open('funnelscope');
     q.onsuccess = () => {
       const store = q.result.transaction('deals', 'readwrite').objectStore('deals');
       const all = store.getAll();
       all.onsuccess = () => {
-        const d = all.result[0];
+        const d = plain(all.result[0]);
         d.next_step = { due: '2026-12-24', what: 'Send quote' };
-        store.put(d).onsuccess = () => { q.result.close(); resolve(); };
+        store.put(loose(d)).onsuccess = () => { q.result.close(); resolve(); };
       };
     };
   }));
@@ -411,15 +413,17 @@ test('ids in links are encoded and user text is isolated from the words around i
   await addDeal(page, { 'Deal title': 'Base' });
   // A deal whose id tries to redirect a link, titled with a right-to-left override.
   const evilTitle = '\u202Eevil';
+  await withCompact(page);
   await page.evaluate((title) => new Promise((resolve) => {
+    const { plain, loose } = window.__compact;
     const q = indexedDB.open('funnelscope');
     q.onsuccess = () => {
       const tx = q.result.transaction(['deals', 'events'], 'readwrite');
       const all = tx.objectStore('deals').getAll();
       all.onsuccess = () => {
-        const d = { ...all.result[0], id: 'x&view=data', title };
-        tx.objectStore('deals').put(d);
-        tx.objectStore('events').put({ id: 'ev-x', opportunity: d.id, from: null, to: d.stage, at: d.created_at, note: '', seq: 1 });
+        const d = { ...plain(all.result[0]), id: 'x&view=data', title };
+        tx.objectStore('deals').put(loose(d));
+        tx.objectStore('events').put(loose({ id: 'ev-x', opportunity: d.id, from: null, to: d.stage, at: d.created_at, note: '', seq: 1 }));
       };
       tx.oncomplete = () => { q.result.close(); resolve(); };
     };
@@ -483,7 +487,9 @@ test('a tab that missed another tab\'s writes re-plans against what is stored', 
   await addDeal(page, { 'Deal title': 'Shared deal' });
   // Another tab wrote, and this tab never heard of it (as if its message were lost): the
   // deal moved to Demo, a deal was created, the revision advanced.
+  await withCompact(page);
   await page.evaluate(() => new Promise((resolve) => {
+    const { plain, loose } = window.__compact;
     const q = indexedDB.open('funnelscope');
     q.onsuccess = () => {
       const tx = q.result.transaction(['pipelines', 'deals', 'events', 'meta'], 'readwrite');
@@ -491,15 +497,15 @@ test('a tab that missed another tab\'s writes re-plans against what is stored', 
       const d = tx.objectStore('deals').getAll();
       const r = tx.objectStore('meta').get('rev');
       tx.objectStore('meta').get('rev').onsuccess = () => {
-        const pipeline = p.result[0];
-        const deal = d.result[0];
+        const pipeline = plain(p.result[0]);
+        const deal = plain(d.result[0]);
         const demo = pipeline.stages[2].id;
         const at = new Date(Date.now() + 1000).toISOString();
-        tx.objectStore('events').add({ id: 'elsewhere-move', opportunity: deal.id, from: deal.stage, to: demo, at, note: '', seq: 1 });
-        tx.objectStore('deals').put({ ...deal, stage: demo });
+        tx.objectStore('events').add(loose({ id: 'elsewhere-move', opportunity: deal.id, from: deal.stage, to: demo, at, note: '', seq: 1 }));
+        tx.objectStore('deals').put(loose({ ...deal, stage: demo }));
         const other = { ...deal, id: 'elsewhere-deal', title: 'Made elsewhere', stage: pipeline.stages[0].id };
-        tx.objectStore('deals').put(other);
-        tx.objectStore('events').add({ id: 'elsewhere-created', opportunity: other.id, from: null, to: other.stage, at, note: '', seq: 2 });
+        tx.objectStore('deals').put(loose(other));
+        tx.objectStore('events').add(loose({ id: 'elsewhere-created', opportunity: other.id, from: null, to: other.stage, at, note: '', seq: 2 }));
         tx.objectStore('meta').put(r.result + 1, 'rev');
       };
       tx.oncomplete = () => { q.result.close(); resolve(); };
@@ -516,16 +522,18 @@ test('a tab that missed another tab\'s writes re-plans against what is stored', 
   expect(events.filter((e) => e.from !== null && e.opportunity !== 'elsewhere-deal').map((e) => e.id)).toEqual(['elsewhere-move']);
 
   // A replace taken in a stale moment backs up what is stored, not what the tab had.
+  await withCompact(page);
   await page.evaluate(() => new Promise((resolve) => {
+    const { plain, loose } = window.__compact;
     const q = indexedDB.open('funnelscope');
     q.onsuccess = () => {
       const tx = q.result.transaction(['deals', 'events', 'meta'], 'readwrite');
       const d = tx.objectStore('deals').getAll();
       const r = tx.objectStore('meta').get('rev');
       r.onsuccess = () => {
-        const late = { ...d.result[0], id: 'late-deal', title: 'Made just before the replace' };
-        tx.objectStore('deals').put(late);
-        tx.objectStore('events').add({ id: 'late-created', opportunity: late.id, from: null, to: late.stage, at: late.created_at, note: '', seq: 3 });
+        const late = { ...plain(d.result[0]), id: 'late-deal', title: 'Made just before the replace' };
+        tx.objectStore('deals').put(loose(late));
+        tx.objectStore('events').add(loose({ id: 'late-created', opportunity: late.id, from: null, to: late.stage, at: late.created_at, note: '', seq: 3 }));
         tx.objectStore('meta').put(r.result + 1, 'rev');
       };
       tx.oncomplete = () => { q.result.close(); resolve(); };
