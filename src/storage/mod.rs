@@ -4,9 +4,9 @@
 //! thousand records of one kind in the compact encoding, `io::compact`), cut from the whole
 //! workspace by an import that replaces it and again once enough changes have piled up; a
 //! change is stored loose, one record in its kind's object store keyed by stable id (in the
-//! same encoding, `loose_value`), and laid over the segments when the workspace is read. The database version *is* the schema version and every version
-//! bump is one entry in `MIGRATIONS`, applied in order from whatever version a browser
-//! already has.
+//! same encoding, `loose_value`), and laid over the segments when the workspace is read.
+//! The database version *is* the schema version and every version bump is one entry in
+//! `MIGRATIONS`, applied in order from whatever version a browser already has.
 //! localStorage (gloo-storage) only holds small preferences.
 //!
 //! Every change goes through `Store::write`, which checks inside its own read-write
@@ -364,13 +364,21 @@ pub fn decode_later(later: Later) -> (segments::Rest, Vec<Quarantined>) {
             match loose_bytes(v) {
                 Some(b) => {
                     copy_into(&b, &mut buf);
-                    segments::read_loose(kind, &record_id(v), &buf, &mut rest.loose, &mut bad);
+                    let id = record_id(v);
+                    if !segments::read_loose(kind, &id, &buf, &mut rest.loose, &mut bad) {
+                        bad.push(not_compact(kind.name(), id));
+                    }
                 }
                 None => WholeReader.object(kind, v, &mut rest.loose, &mut bad),
             }
         }
     }
     (rest, bad)
+}
+
+/// A loose record whose bytes are not in the compact encoding (no build wrote such).
+fn not_compact(store: &'static str, id: String) -> Quarantined {
+    Quarantined { store, id, reason: Dangling::Unreadable("not in the compact encoding".into()) }
 }
 
 /// `bytes` copied into wasm memory, into `buf` (reused: no allocation per record).
@@ -615,7 +623,10 @@ impl Store {
                 match (loose_bytes(v), full) {
                     (Some(b), _) => {
                         copy_into(&b, &mut buf);
-                        segments::read_loose_now(*kind, &record_id(v), &buf, &mut loose_ws, &mut bad);
+                        let id = record_id(v);
+                        if !segments::read_loose_now(*kind, &id, &buf, &mut loose_ws, &mut bad) {
+                            bad.push(not_compact(kind.name(), id));
+                        }
                     }
                     (None, Some(full)) => {
                         legacy += 1;
@@ -636,7 +647,10 @@ impl Store {
                             bad.push(Quarantined { store: SETTINGS, id: record_id(v), reason: Dangling::Unreadable(why) });
                             None
                         }
-                        None => None,
+                        None => {
+                            bad.push(not_compact(SETTINGS, record_id(v)));
+                            None
+                        }
                     }
                 }
                 (None, Some(full)) => {

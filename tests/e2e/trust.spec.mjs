@@ -296,23 +296,30 @@ test('a malformed stored record is set aside and shown; the rest of the workspac
   await expect(page.locator('.board .column')).not.toHaveCount(0);
   const total = (await readStore(page, 'deals')).length;
   await page.evaluate(() => new Promise((resolve) => {
+    const { loose } = window.__compact;
     const q = indexedDB.open('funnelscope');
     q.onsuccess = () => {
       const tx = q.result.transaction(['deals', 'events'], 'readwrite');
-      tx.objectStore('deals').put({ id: 'broken-deal', pipeline: 42, title: null });
-      tx.objectStore('events').put({ id: 'orphan-event', opportunity: 'nobody', from: null, to: 'x', at: '2026-01-01T00:00:00Z', note: '' });
+      // As this build stores records: one of the wrong shape, one whose bytes are not the
+      // encoding at all; and one as an older build stored them (a JS object).
+      tx.objectStore('deals').put(loose({ id: 'broken-deal', pipeline: 42, title: null }));
+      tx.objectStore('deals').put({ id: 'bytes-deal', data: new Uint8Array([1, 2, 3]) });
+      tx.objectStore('deals').put({ id: 'old-broken-deal', pipeline: 42, title: null });
+      tx.objectStore('events').put(loose({ id: 'orphan-event', opportunity: 'nobody', from: null, to: 'x', at: '2026-01-01T00:00:00Z', note: '' }));
       tx.oncomplete = () => { q.result.close(); resolve(); };
     };
   }));
   await page.reload();
   const alert = page.getByRole('alert');
-  await expect(alert).toContainText('2 stored records could not be read and were set aside.');
+  await expect(alert).toContainText('4 stored records could not be read and were set aside.');
   await expect(alert).toContainText('deals broken-deal: cannot be read');
+  await expect(alert).toContainText('deals bytes-deal: cannot be read');
+  await expect(alert).toContainText('deals old-broken-deal: cannot be read');
   await expect(alert).toContainText('stage changes orphan-event: unknown deal nobody');
   // Everything else is there and usable (not the memory-only empty start screen).
   expect(await dealCount(page)).toBe(total);
   // The bad records stay in the database, untouched.
-  expect((await readStore(page, 'deals')).length).toBe(total + 1);
+  expect((await readStore(page, 'deals')).length).toBe(total + 3);
 });
 
 test('after the first visit the app opens and works with the server stopped', async ({ browser }) => {
