@@ -701,6 +701,22 @@ pub fn read_now(key: &str, bytes: &[u8], into: &mut Workspace, bad: &mut Vec<Qua
     read_now_of(kind, ("segments", key), dec, bytes.len(), into, bad)
 }
 
+/// The body of `read_now` and `read_loose_now`: a board kind's records from `dec`; false
+/// for a later kind.
+fn read_now_of(kind: Kind, whole: (&'static str, &str), dec: compact::Decoder, len: usize, into: &mut Workspace, bad: &mut Vec<Quarantined>) -> bool {
+    match kind {
+        Kind::Pipelines => read_compact(kind, whole, dec, len, &mut into.pipelines, bad),
+        Kind::Deals => read_compact(kind, whole, dec, len, &mut into.deals, bad),
+        Kind::Events => read_compact(kind, whole, dec, len, &mut into.events, bad),
+        Kind::Calls => read_compact(kind, whole, dec, len, &mut into.category_changes, bad),
+        Kind::Owners => read_compact(kind, whole, dec, len, &mut into.owners, bad),
+        Kind::Accounts => read_compact(kind, whole, dec, len, &mut into.accounts, bad),
+        Kind::Contacts => read_compact(kind, whole, dec, len, &mut into.contacts, bad),
+        Kind::Activities | Kind::Leads => return false,
+    }
+    true
+}
+
 /// `read_now` by serde's visitors, for deals, stage and forecast changes (other kinds are
 /// passed over): what `io::direct` replaced, kept as the benchmarks' alternative (`funnel
 /// open-bench`, the wasm decode bench). Stops at the first record it cannot read.
@@ -722,20 +738,6 @@ pub fn read_by_serde(key: &str, bytes: &[u8], into: &mut Workspace) {
         Some(Kind::Calls) => all(bytes, &mut into.category_changes),
         _ => {}
     }
-}
-
-fn read_now_of(kind: Kind, whole: (&'static str, &str), dec: compact::Decoder, len: usize, into: &mut Workspace, bad: &mut Vec<Quarantined>) -> bool {
-    match kind {
-        Kind::Pipelines => read_compact(kind, whole, dec, len, &mut into.pipelines, bad),
-        Kind::Deals => read_compact(kind, whole, dec, len, &mut into.deals, bad),
-        Kind::Events => read_compact(kind, whole, dec, len, &mut into.events, bad),
-        Kind::Calls => read_compact(kind, whole, dec, len, &mut into.category_changes, bad),
-        Kind::Owners => read_compact(kind, whole, dec, len, &mut into.owners, bad),
-        Kind::Accounts => read_compact(kind, whole, dec, len, &mut into.accounts, bad),
-        Kind::Contacts => read_compact(kind, whole, dec, len, &mut into.contacts, bad),
-        Kind::Activities | Kind::Leads => return false,
-    }
-    true
 }
 
 /// A record as this build stores it loose (in its kind's store, beside its id): the
