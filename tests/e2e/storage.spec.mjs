@@ -92,6 +92,14 @@ test('a database written by schema version 1 is migrated in place, data intact',
   expect((await readStore(page, 'category_changes')).map((c) => c.category)).toEqual(['Commit']);
   // Stored loose as this build stores a record: its id, and the record in the compact encoding.
   expect(await storedLayout(page, 'category_changes')).toEqual({ loose: 1, segments: 0 });
+  const stored = await page.evaluate(() => new Promise((r) => {
+    const q = indexedDB.open('funnelscope');
+    q.onsuccess = () => {
+      const all = q.result.transaction('category_changes').objectStore('category_changes').getAll();
+      all.onsuccess = () => { r(all.result.map((c) => [Object.keys(c), new TextDecoder().decode(c.data.subarray(0, 4))])); q.result.close(); };
+    };
+  }));
+  expect(stored).toEqual([[['id', 'data'], 'FSB1']]);
 });
 
 test('a version-6 database of loose records is read, then cut into segments; changes after the cut lie over them', async ({ page }) => {
