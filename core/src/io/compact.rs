@@ -438,6 +438,7 @@ impl ser::SerializeMap for Compound<'_> {
 }
 
 /// Reads records written by `Encoder`, one at a time.
+#[derive(Clone)]
 pub struct Decoder<'de> {
     input: &'de [u8],
     at: usize,
@@ -522,6 +523,14 @@ impl<'de> Decoder<'de> {
         self.strings.truncate(m.strings);
         self.uuids.truncate(m.uuids);
         self.depth = 0;
+    }
+
+    /// A refusal, made out of line: the decoder's small readers are inlined into every
+    /// record's reader, compiled for speed, and each message's formatting with them.
+    #[cold]
+    #[inline(never)]
+    fn fail(args: fmt::Arguments) -> Error {
+        Error(args.to_string())
     }
 
     fn eof() -> Error {
@@ -639,7 +648,7 @@ impl<'de> Decoder<'de> {
             tag::LONG_STR => Ok(Text::Segment(self.text()?)),
             tag::STR_REF => {
                 let n = self.index()?;
-                self.strings.get(n).map(|s| Text::Segment(s)).ok_or_else(|| Error(format!("string {n} was not given")))
+                self.strings.get(n).map(|s| Text::Segment(s)).ok_or_else(|| Self::fail(format_args!("string {n} was not given")))
             }
             tag::UUID => {
                 let mut b = [0u8; 16];
@@ -649,7 +658,7 @@ impl<'de> Decoder<'de> {
             }
             tag::UUID_REF => {
                 let n = self.index()?;
-                self.uuids.get(n).map(|b| Text::Uuid(*b)).ok_or_else(|| Error(format!("UUID {n} was not given")))
+                self.uuids.get(n).map(|b| Text::Uuid(*b)).ok_or_else(|| Self::fail(format_args!("UUID {n} was not given")))
             }
             _ => Err(self.refuse(at, "a string")),
         }
@@ -690,14 +699,14 @@ impl<'de> Decoder<'de> {
     pub(crate) fn unsigned(&mut self, what: &str) -> Result<u64, Error> {
         match self.integer(what)? {
             (false, n) => Ok(n),
-            (true, n) => Err(Error(format!("invalid value: integer `{}`, expected {what}", -1 - i128::from(n)))),
+            (true, n) => Err(Self::fail(format_args!("invalid value: integer `{}`, expected {what}", -1 - i128::from(n)))),
         }
     }
 
     /// A signed integer; `what` as for `unsigned`.
     pub(crate) fn signed(&mut self, what: &str) -> Result<i64, Error> {
         let (negative, n) = self.integer(what)?;
-        let n = i64::try_from(n).map_err(|_| Error(format!("invalid value: integer `{n}`, expected {what}")))?;
+        let n = i64::try_from(n).map_err(|_| Self::fail(format_args!("invalid value: integer `{n}`, expected {what}")))?;
         Ok(if negative { -1 - n } else { n })
     }
 
@@ -707,8 +716,7 @@ impl<'de> Decoder<'de> {
         let secs = match self.peek()? {
             tag::TIME => {
                 self.at += 1;
-                let z = self.varint()?;
-                ((z >> 1) as i64) ^ -((z & 1) as i64)
+                self.zigzag()?
             }
             tag::UINT | tag::NINT => self.signed("i64")?,
             tag::STR | tag::STR_REF | tag::LONG_STR | tag::UUID | tag::UUID_REF => {
@@ -716,7 +724,7 @@ impl<'de> Decoder<'de> {
             }
             _ => return Err(self.refuse(self.at, "seconds since 1970 or an RFC 3339 formatted date and time string")),
         };
-        DateTime::from_timestamp(secs, 0).ok_or_else(|| Error(format!("{secs} s since 1970 is out of range")))
+        DateTime::from_timestamp(secs, 0).ok_or_else(|| Self::fail(format_args!("{secs} s since 1970 is out of range")))
     }
 
     /// The start of a sequence: its values follow; `seq_end` says when they are over.
@@ -735,14 +743,131 @@ impl<'de> Decoder<'de> {
         Ok(end)
     }
 
+    // `skip` and `value` read by hand what serde's `IgnoredAny` and serde_json's `Value`
+    // read through `deserialize_any` (the same values, the same errors, the next value
+    // starting at the same byte: a property test holds them together), so that neither
+    // visitor, nor `deserialize_any` itself, is in the first download (≈ 12 KB of its wasm).
+
     /// Any one value, passed over (a field a record does not keep).
-    pub(crate) fn skip(&mut self) -> Result<(), Error> {
-        de::Deserialize::deserialize(&mut *self).map(|de::IgnoredAny| ())
+    pub fn skip(&mut self) -> Result<(), Error> {
+        match self.byte()? {
+            tag::NULL | tag::FALSE | tag::TRUE => {}
+            tag::UINT | tag::TIME => {
+                self.varint()?;
+            }
+            tag::NINT => {
+                self.negative()?;
+            }
+            tag::F64 => {
+                self.take(8)?;
+            }
+            tag::SEQ => self.nested(|de| {
+                while !de.seq_end()? {
+                    de.skip()?;
+                }
+                Ok(())
+            })?,
+            tag::MAP => self.nested(|de| {
+                while !de.seq_end()? {
+                    de.skip()?;
+                    de.skip()?;
+                }
+                Ok(())
+            })?,
+            t => {
+                self.at -= 1;
+                self.string(t)?;
+            }
+        }
+        Ok(())
     }
 
     /// Any one value, kept as it is (a field a newer build wrote: `extra`).
-    pub(crate) fn value(&mut self) -> Result<serde_json::Value, Error> {
-        de::Deserialize::deserialize(&mut *self)
+    pub fn value(&mut self) -> Result<serde_json::Value, Error> {
+        use serde_json::Value;
+        Ok(match self.byte()? {
+            tag::NULL => Value::Null,
+            tag::FALSE => Value::Bool(false),
+            tag::TRUE => Value::Bool(true),
+            tag::UINT => Value::from(self.varint()?),
+            tag::NINT => Value::from(self.negative()?),
+            tag::F64 => serde_json::Number::from_f64(self.float()?).map_or(Value::Null, Value::Number),
+            tag::TIME => Value::from(self.zigzag()?),
+            tag::SEQ => self.nested(|de| {
+                let mut items = Vec::new();
+                while !de.seq_end()? {
+                    items.push(de.value()?);
+                }
+                Ok(Value::Array(items))
+            })?,
+            // As serde_json's visitor: later keys replace earlier ones; a key that is not a
+            // string is refused, the first "expected a string key", the others "a string".
+            tag::MAP => self.nested(|de| {
+                let mut map = serde_json::Map::new();
+                while !de.seq_end()? {
+                    let expected = if map.is_empty() { "a string key" } else { "a string" };
+                    let key = de.key_text(expected)?;
+                    let v = de.value()?;
+                    map.insert(key, v);
+                }
+                Ok(Value::Object(map))
+            })?,
+            t => {
+                self.at -= 1;
+                Value::String(self.string(t)?)
+            }
+        })
+    }
+
+    /// A string value (its tag `t` not yet read) as owned text, or the error
+    /// `deserialize_any` gives for any other tag.
+    fn string(&mut self, t: u8) -> Result<String, Error> {
+        match t {
+            tag::STR | tag::LONG_STR | tag::STR_REF | tag::UUID | tag::UUID_REF => Ok(self.text_value()?.as_str().into_owned()),
+            t => Err(Self::fail(format_args!("unknown tag {t}"))),
+        }
+    }
+
+    /// A map's key for `value`: a string, or refused naming what was found as serde does
+    /// (only the value's tag and scalar read, as its visitor would).
+    fn key_text(&mut self, expected: &str) -> Result<String, Error> {
+        use de::Unexpected as U;
+        let t = self.byte()?;
+        let found = match t {
+            tag::NULL => U::Unit,
+            tag::FALSE => U::Bool(false),
+            tag::TRUE => U::Bool(true),
+            tag::UINT => U::Unsigned(self.varint()?),
+            tag::NINT => U::Signed(self.negative()?),
+            tag::F64 => U::Float(self.float()?),
+            tag::TIME => U::Signed(self.zigzag()?),
+            tag::SEQ => U::Seq,
+            tag::MAP => U::Map,
+            t => {
+                self.at -= 1;
+                return self.string(t);
+            }
+        };
+        Err(de::Error::invalid_type(found, &expected))
+    }
+
+    /// A negative integer's varint (after `NINT`): −1 − n.
+    fn negative(&mut self) -> Result<i64, Error> {
+        let n = i64::try_from(self.varint()?).map_err(|_| Error("a number below the 64-bit range".into()))?;
+        Ok(-1 - n)
+    }
+
+    /// A time's varint (after `TIME`), zigzag: seconds since 1970.
+    fn zigzag(&mut self) -> Result<i64, Error> {
+        let z = self.varint()?;
+        Ok(((z >> 1) as i64) ^ -((z & 1) as i64))
+    }
+
+    /// A float's 8 bytes (after `F64`).
+    fn float(&mut self) -> Result<f64, Error> {
+        let mut b = [0u8; 8];
+        b.copy_from_slice(self.take(8)?);
+        Ok(f64::from_le_bytes(b))
     }
 
     /// After a sequence's or map's visitor is done: its `END` (unless the visitor read it).
@@ -768,15 +893,8 @@ impl<'de> de::Deserializer<'de> for &mut Decoder<'de> {
             tag::FALSE => visitor.visit_bool(false),
             tag::TRUE => visitor.visit_bool(true),
             tag::UINT => visitor.visit_u64(self.varint()?),
-            tag::NINT => {
-                let n = i64::try_from(self.varint()?).map_err(|_| Error("a number below the 64-bit range".into()))?;
-                visitor.visit_i64(-1 - n)
-            }
-            tag::F64 => {
-                let mut b = [0u8; 8];
-                b.copy_from_slice(self.take(8)?);
-                visitor.visit_f64(f64::from_le_bytes(b))
-            }
+            tag::NINT => visitor.visit_i64(self.negative()?),
+            tag::F64 => visitor.visit_f64(self.float()?),
             tag::STR => {
                 let s = self.text()?;
                 self.strings.push(s);
@@ -803,10 +921,7 @@ impl<'de> de::Deserializer<'de> for &mut Decoder<'de> {
                 // Hex digits and hyphens: always UTF-8.
                 visitor.visit_str(std::str::from_utf8(&text).map_err(|e| Error(e.to_string()))?)
             }
-            tag::TIME => {
-                let z = self.varint()?;
-                visitor.visit_i64(((z >> 1) as i64) ^ -((z & 1) as i64))
-            }
+            tag::TIME => visitor.visit_i64(self.zigzag()?),
             tag::SEQ => self.nested(|de| {
                 let mut access = Elements { de, ended: false };
                 let v = visitor.visit_seq(&mut access)?;
@@ -1048,6 +1163,66 @@ mod tests {
             bytes[at] ^= flip.1;
             let _ = decode::<Value>(&bytes);
             let _ = decode::<Value>(&bytes[..cut.index(bytes.len())]);
+        }
+
+        /// Values read by hand (`value`, `skip`) as serde reads them, whole and damaged.
+        #[test]
+        fn by_hand_reads_as_serde(values in prop::collection::vec(any_json(), 1..4), cut in any::<prop::sample::Index>(), flip in any::<(prop::sample::Index, u8)>()) {
+            let mut bytes = encode(&values);
+            by_hand_as_serde(&bytes);
+            by_hand_as_serde(&bytes[..cut.index(bytes.len())]);
+            let at = flip.0.index(bytes.len() - 4) + 4;
+            bytes[at] ^= flip.1;
+            by_hand_as_serde(&bytes);
+        }
+    }
+
+    /// Reads `bytes` value after value by hand (`Decoder::value`, `skip`) and through
+    /// serde (`Value`, `IgnoredAny` by `deserialize_any`): the same values or the same
+    /// error, each next value starting at the same byte.
+    fn by_hand_as_serde(bytes: &[u8]) {
+        let Some(mut a) = Decoder::new(bytes) else { return };
+        let (mut b, mut c, mut d) = (a.clone(), a.clone(), a.clone());
+        while !a.done() {
+            let (by_hand, by_serde) = (a.value(), b.record::<Value>());
+            assert_eq!(by_hand, by_serde, "{bytes:?}");
+            let (skipped, ignored) = (c.skip(), d.record::<de::IgnoredAny>().map(|_| ()));
+            assert_eq!(skipped, ignored, "{bytes:?}");
+            if by_hand.is_err() || skipped.is_err() {
+                return;
+            }
+            assert_eq!((a.position(), c.position()), (b.position(), d.position()), "{bytes:?}");
+            assert_eq!((a.strings.len(), a.uuids.len()), (b.strings.len(), b.uuids.len()));
+        }
+    }
+
+    #[test]
+    fn values_read_by_hand_as_serde_reads_them() {
+        let m = |rest: &[u8]| [MAGIC.as_slice(), rest].concat();
+        let key = |k: &str| [&[tag::STR, k.len() as u8][..], k.as_bytes()].concat();
+        let nan = f64::NAN.to_le_bytes();
+        for bytes in [
+            // Keys that are not strings, first and later: a number, null, a sequence, a
+            // map, a float (NaN), a time, a negative number past the range, an END.
+            m(&[tag::MAP, tag::UINT, 5, tag::NULL, tag::END]),
+            m(&[&[tag::MAP][..], &key("a"), &[tag::TRUE, tag::UINT, 5, tag::NULL, tag::END]].concat()),
+            m(&[tag::MAP, tag::NULL, tag::NULL, tag::END]),
+            m(&[tag::MAP, tag::SEQ, tag::END, tag::NULL, tag::END]),
+            m(&[&[tag::MAP][..], &key("a"), &[tag::TRUE, tag::MAP, tag::END, tag::NULL, tag::END]].concat()),
+            m(&[&[tag::MAP, tag::F64][..], &nan, &[tag::NULL, tag::END]].concat()),
+            m(&[tag::MAP, tag::TIME, 3, tag::NULL, tag::END]),
+            m(&[tag::MAP, tag::NINT, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01, tag::NULL, tag::END]),
+            m(&[tag::MAP, tag::FALSE, tag::NULL, tag::END]),
+            // A map with a key and no value; repeated keys (the later kept); a float NaN
+            // as a value (null); a time as a value; strings and UUIDs by a number not given.
+            m(&[&[tag::MAP][..], &key("a"), &[tag::END]].concat()),
+            m(&[&[tag::MAP][..], &key("a"), &[tag::UINT, 1, tag::STR_REF, 0, tag::UINT, 2, tag::END]].concat()),
+            m(&[&[tag::F64][..], &nan, &[tag::TIME, 7, tag::STR_REF, 0, tag::UUID_REF, 0]].concat()),
+            m(&[tag::END, tag::NULL]),
+            m(&[99]),
+            m(&[tag::STR, 2, 0xff, 0xfe]),
+        ] {
+            by_hand_as_serde(&bytes);
         }
     }
 

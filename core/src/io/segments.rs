@@ -627,7 +627,7 @@ fn read_compact<T: FromCompact>(kind: Kind, whole: (&'static str, &str), mut dec
         // A record this build cannot read: read again as a plain value, for its id and
         // so that the next record starts after it; the others are read as usual.
         dec.rewind(mark);
-        match dec.record::<serde_json::Value>() {
+        match dec.value() {
             Ok(v) => {
                 let id = v.get("id").and_then(|i| i.as_str()).unwrap_or("?").to_string();
                 bad.push(Quarantined { store: kind.name(), id, reason: Dangling::Unreadable(e.to_string()) });
