@@ -34,12 +34,34 @@ impl FromCompact for Lead {}
 fn put<T>(slot: &mut Option<T>, name: &str, v: T) -> Result<(), Error> {
     match slot.replace(v) {
         None => Ok(()),
-        Some(_) => Err(Error::custom(format!("duplicate field `{name}`"))),
+        Some(_) => Err(duplicate(name)),
     }
 }
 
 fn need<T>(v: Option<T>, name: &str) -> Result<T, Error> {
-    v.ok_or_else(|| Error::custom(format!("missing field `{name}`")))
+    v.ok_or_else(|| missing(name))
+}
+
+// The refusals are made out of line: the readers are compiled at the core's speed setting,
+// which put a copy of each message's formatting at every field of every reader (with the
+// decoder's own, `compact::Decoder::fail`, ≈ 7 KB of the first download's wasm).
+
+#[cold]
+#[inline(never)]
+fn duplicate(name: &str) -> Error {
+    Error::custom(format!("duplicate field `{name}`"))
+}
+
+#[cold]
+#[inline(never)]
+fn missing(name: &str) -> Error {
+    Error::custom(format!("missing field `{name}`"))
+}
+
+#[cold]
+#[inline(never)]
+fn out_of_range(n: i128, what: &str) -> Error {
+    Error::custom(format!("invalid value: integer `{n}`, expected {what}"))
 }
 
 fn id(d: &mut Decoder) -> Result<Id, Error> {
@@ -119,10 +141,14 @@ fn variant(d: &mut Decoder, names: &[&str]) -> Result<usize, Error> {
 fn variant_name(d: &mut Decoder, names: &[&str]) -> Result<usize, Error> {
     let name = d.text_value()?;
     let name = name.as_str();
-    names.iter().position(|n| *n == name).ok_or_else(|| {
-        let names: Vec<String> = names.iter().map(|n| format!("`{n}`")).collect();
-        Error::custom(format!("unknown variant `{name}`, expected one of {}", names.join(", ")))
-    })
+    names.iter().position(|n| *n == name).ok_or_else(|| unknown_variant(&name, names))
+}
+
+#[cold]
+#[inline(never)]
+fn unknown_variant(name: &str, names: &[&str]) -> Error {
+    let names: Vec<String> = names.iter().map(|n| format!("`{n}`")).collect();
+    Error::custom(format!("unknown variant `{name}`, expected one of {}", names.join(", ")))
 }
 
 fn category(d: &mut Decoder) -> Result<ForecastCategory, Error> {
@@ -142,7 +168,7 @@ fn opt_chrono_time(d: &mut Decoder) -> Result<Option<DateTime<Utc>>, Error> {
 /// An unsigned integer of a narrower type (`what`, serde's name for it).
 fn narrow<T: TryFrom<u64>>(d: &mut Decoder, what: &str) -> Result<T, Error> {
     let n = d.unsigned(what)?;
-    T::try_from(n).map_err(|_| Error::custom(format!("invalid value: integer `{n}`, expected {what}")))
+    T::try_from(n).map_err(|_| out_of_range(n.into(), what))
 }
 
 fn seq<T>(d: &mut Decoder, read: fn(&mut Decoder) -> Result<T, Error>) -> Result<Vec<T>, Error> {
@@ -489,7 +515,7 @@ fn period(d: &mut Decoder) -> Result<Period, Error> {
         match &*k {
             "year" => {
                 let y = d.signed("i32")?;
-                put(&mut year, "year", i32::try_from(y).map_err(|_| Error::custom(format!("invalid value: integer `{y}`, expected i32")))?)?
+                put(&mut year, "year", i32::try_from(y).map_err(|_| out_of_range(y.into(), "i32"))?)?
             }
             k if k == part => put(&mut n, part, narrow::<u32>(d, "u32")?)?,
             _ => other(d, &k, None)?,
