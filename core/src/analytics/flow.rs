@@ -399,15 +399,25 @@ impl<V: Copy> Lists<V> {
         }
     }
 
-    /// A workspace built by hand may list a deal's records out of time order; a stable
-    /// sort keeps the log's order among ties.
+    /// A workspace built by hand may list a deal's records out of time order; the log's
+    /// order is kept among ties. A list out of order is sorted as (time, position) pairs,
+    /// then put in that order: one sort of plain pairs, whatever the lists hold, where a
+    /// stable sort of each kind of list was a copy of the sort each in the first download.
     fn sort_each(&mut self) {
+        let mut order: Vec<(i64, u32)> = Vec::new();
+        let mut sorted: Vec<(i64, V)> = Vec::new();
         for d in 0..self.spans.len() {
             let (s, n) = self.span(d);
             let list = &mut self.data[s..s + n];
-            if !list.is_sorted_by_key(|x| x.0) {
-                list.sort_by_key(|x| x.0);
+            if list.is_sorted_by_key(|x| x.0) {
+                continue;
             }
+            order.clear();
+            order.extend(list.iter().zip(0u32..).map(|(x, i)| (x.0, i)));
+            order.sort_unstable();
+            sorted.clear();
+            sorted.extend(order.iter().map(|&(_, i)| list[i as usize]));
+            list.copy_from_slice(&sorted);
         }
     }
 

@@ -3,7 +3,7 @@
 //! event log. Definitions are documented in docs/analytics.md.
 
 use super::flow::{DealFilter, Flow};
-use super::stats::{km_quantiles, km_quantiles_sorted, merged, quantile_select, radix_sort_by_key, Incidence, Outcome};
+use super::stats::{km_quantiles, km_quantiles_sorted, merged, quantile_select, sort_seconds, Incidence, Outcome};
 use crate::domain::{Pipeline, StageKind, Workspace};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -544,7 +544,7 @@ impl ReportBuilder {
                 }
             })
             .collect();
-        radix_sort_by_key(&mut all_running, |&x| x);
+        sort_seconds(&mut all_running);
         let n_ended = all_ended.iter().map(Vec::len).sum();
         let pipeline_median = km_quantiles_sorted(n_ended, merged(&all_ended), &all_running, &[0.5])[0].map(|x| x / DAY);
         let bottlenecks = bottlenecks(&stages, pipeline_median);

@@ -27,6 +27,18 @@ pub fn quantile_select(v: &mut [i64], q: f64) -> Option<f64> {
     Some(a as f64 + (b - a) as f64 * (pos - lo as f64))
 }
 
+/// Sorts durations (or any plain integers): one copy of the sorts for every such list
+/// (each closure passed to `radix_sort_by_key` makes a copy of it and of the small sort
+/// it falls back to).
+pub fn sort_seconds(v: &mut [i64]) {
+    if v.len() < 256 {
+        // Equal integers cannot be told apart: no need for a stable sort.
+        v.sort_unstable();
+    } else {
+        radix_sort_by_key(v, |&x| x);
+    }
+}
+
 /// Sorts by an integer key with a least-significant-digit radix sort (stable): a few
 /// linear passes over 11-bit digits of the keys' range instead of n log n comparisons.
 /// The report sorts about two million durations in seconds at 100k deals (each stage's
@@ -369,8 +381,8 @@ fn ln_gamma(x: f64) -> f64 {
 /// Counting open visits matters exactly when a stage slows down: the visits that would
 /// raise the median are the ones not finished yet, and leaving them out runs it low.
 pub fn km_quantiles(ended: &mut [i64], running: &mut [i64], qs: &[f64]) -> Vec<Option<f64>> {
-    radix_sort_by_key(ended, |&x| x);
-    radix_sort_by_key(running, |&x| x);
+    sort_seconds(ended);
+    sort_seconds(running);
     km_quantiles_sorted(ended.len(), ended.iter().copied(), running, qs)
 }
 
