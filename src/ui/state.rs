@@ -243,6 +243,8 @@ pub struct AppState {
     /// The lists kept from an earlier visit are back (or there were none, or they could
     /// not be read): until then an undo or redo press is held (`UndoButtons`), not lost.
     pub history_ready: RwSignal<bool>,
+    /// The lists changed before their saver's code came (`save_history`): saved when it does.
+    history_unsaved: StoredValue<bool>,
     /// performance.now() when the last stored change was applied to memory (for the e2e
     /// harness's recompute-and-render timing).
     pub last_commit_ms: StoredValue<f64>,
@@ -370,6 +372,22 @@ fn planner() -> Result<Planner, SplitLoaderError> {
     Ok(Workspace::plan)
 }
 
+/// Keeps the undo lists in this browser (`storage::save_history`). Their encoders (every
+/// command and record as JSON) travel with the write path: the lists only change with a
+/// change, which needs it, or with an undo, which does too.
+type HistorySaver = fn(&History);
+
+thread_local! {
+    /// `storage::save_history`, handed over with `PLANNER`.
+    static HISTORY_SAVER: std::cell::Cell<Option<HistorySaver>> = const { std::cell::Cell::new(None) };
+}
+
+#[allow(improper_ctypes_definitions, improper_ctypes)]
+#[leptos::wasm_split::wasm_split(write, wasm_split_path = ::leptos::wasm_split, fallible)]
+fn history_saver() -> Result<HistorySaver, SplitLoaderError> {
+    Ok(crate::storage::save_history)
+}
+
 /// Fetches the write path's code (`job_runner`, `planner`, the dialogs): false if it never
 /// came (a job then fails, saying why, and changes nothing; the next job tries again).
 /// Once true, `job_runner` and the dialogs are ready and `PLANNER` set.
@@ -380,6 +398,11 @@ async fn writer_code() -> bool {
     if PLANNER.get().is_none() {
         if let Ok(plan) = planner().await {
             PLANNER.set(Some(plan));
+        }
+    }
+    if HISTORY_SAVER.get().is_none() {
+        if let Ok(save) = history_saver().await {
+            HISTORY_SAVER.set(Some(save));
         }
     }
     super::preload_dialogs().await.is_ok()
@@ -474,6 +497,7 @@ impl AppState {
             history: RwSignal::new(Default::default()),
             history_kept: StoredValue::new(true),
             history_ready: RwSignal::new(false),
+            history_unsaved: StoredValue::new(false),
             device: StoredValue::new(prefs.device.clone().unwrap_or_default()),
             draining: StoredValue::new(false),
             sync_on: StoredValue::new(false),
@@ -678,11 +702,22 @@ impl AppState {
             if let Ok(stored) = super::reading::history(text).await {
                 if this.history_kept.get_value() {
                     this.history.update(|h| h.restore(stored));
-                    this.history.with_untracked(crate::storage::save_history);
+                    this.save_history();
                 }
             }
             this.history_ready.set(true);
         });
+    }
+
+    /// Keeps the undo lists for a reload, once the write path's code (which has their
+    /// encoders) is in; until then, when it comes (`fetch_writer`).
+    fn save_history(&self) {
+        match HISTORY_SAVER.get() {
+            Some(save) => {
+                self.history.try_with_untracked(save);
+            }
+            None => self.history_unsaved.set_value(true),
+        }
     }
 
     fn ensure_pipeline_selected(&self) {
@@ -822,7 +857,7 @@ impl AppState {
     pub fn undo(&self, redo: bool) {
         let entry = self.history.try_update(|h| if redo { h.redo.pop() } else { h.undo.pop() }).flatten();
         let Some(entry) = entry else { return };
-        self.history.with_untracked(crate::storage::save_history);
+        self.save_history();
         let track = if redo { UndoTrack::Redo } else { UndoTrack::Undo };
         if let Err(r) = self.dispatch_as(Command::Undo(entry), track, None) {
             self.write_error.set(Some(crate::i18n::rejection(self.lang_now(), &r)));
@@ -909,6 +944,9 @@ impl AppState {
     /// `writer_code`, and `write_code` set by its outcome.
     pub async fn fetch_writer(&self) -> bool {
         let ok = writer_code().await;
+        if ok && self.history_unsaved.try_update_value(std::mem::take) == Some(true) {
+            self.save_history();
+        }
         let now = if ok { WriteCode::Ready } else { WriteCode::Failed };
         // Set only when it changes: the dialogs are drawn again on every set (an open one
         // would lose its state), and every job passes here.
@@ -1196,7 +1234,7 @@ impl AppState {
                             // (nor do the lists kept from before, if not read yet).
                             self.history_kept.set_value(false);
                             self.history.set(History::default());
-                            self.history.with_untracked(crate::storage::save_history);
+                            self.save_history();
                             self.clock.update_value(|c| c.observe(ws.max_seq()));
                             let first = ws.pipelines.first().map(|p| p.id.clone());
                             let shown = self.install(ws, None, first).await;
@@ -1294,8 +1332,8 @@ impl AppState {
         // Kept for a reload in a task of its own, after the change is drawn: the list
         // (up to `undo::KEEP` entries with their deals) is written whole each time. It
         // writes the list as it is when it runs.
-        let history = self.history;
-        set_timeout(move || { history.try_with_untracked(crate::storage::save_history); }, std::time::Duration::ZERO);
+        let this = *self;
+        set_timeout(move || this.save_history(), std::time::Duration::ZERO);
     }
 
     /// A backup of what memory (verified current by the write's revision check) holds.
