@@ -76,8 +76,11 @@ const run = (cmd, args) => {
   run('wasm-split-cli', [input, tmp, '--out-name', stem]);
   // The split main module still imports its loader and exports what the chunks call:
   // wasm-bindgen must keep those exports and their names.
-  run('wasm-bindgen', ['--target=web', '--no-typescript', '--keep-lld-exports', '--no-demangle', `--out-dir=${dir}`, `--out-name=${stem}`, join(tmp, `${stem}.wasm`)]);
-  const opt = (file) => release && run('wasm-opt', ['-Oz', '--enable-bulk-memory', '--enable-nontrapping-float-to-int', '--enable-sign-ext', '--enable-mutable-globals', '--enable-reference-types', file, '-o', file]);
+  // FUNNELSCOPE_KEEP_NAMES=1 keeps the functions' names in every module, for a CPU profile
+  // that names them (how the time spent in chrono's parser when decoding was found).
+  const names = process.env.FUNNELSCOPE_KEEP_NAMES === '1';
+  run('wasm-bindgen', ['--target=web', '--no-typescript', '--keep-lld-exports', '--no-demangle', ...(names ? ['--keep-debug'] : []), `--out-dir=${dir}`, `--out-name=${stem}`, join(tmp, `${stem}.wasm`)]);
+  const opt = (file) => release && run('wasm-opt', [...(names ? ['-g'] : []), '-Oz', '--enable-bulk-memory', '--enable-nontrapping-float-to-int', '--enable-sign-ext', '--enable-mutable-globals', '--enable-reference-types', file, '-o', file]);
   opt(join(dir, `${stem}_bg.wasm`));
   let loader = await readFile(join(tmp, '__wasm_split.js'), 'utf8');
   const chunks = (await readdir(tmp)).filter((f) => f.endsWith('.wasm') && f !== `${stem}.wasm`);
