@@ -3,7 +3,7 @@
 //!   funnel report <export.json> [--pipeline NAME] [--as-of YYYY-MM-DD] [--period A..B]
 //!                 [--compare A..B] [--owner X] [--source X] [--tag X] [--strict]
 //!                 [--horizon DAYS] [--format table|json]
-//!   funnel generate --deals N [--busy] [--seed S] [--as-of YYYY-MM-DD] [--currencies USD,EUR,JPY] [--out FILE]
+//!   funnel generate --deals N [--busy] [--seed S] [--as-of YYYY-MM-DD|RFC 3339 time] [--currencies USD,EUR,JPY] [--out FILE]
 //!   funnel bench <export.json> [--runs N] [--as-of YYYY-MM-DD]
 //!   funnel tables <export.json> <dir>   (plain CSV tables, for the DuckDB cross-check)
 //!   funnel forecast <export.json> [--as-of YYYY-MM-DD] [--until YYYY-MM-DD | --days N]
@@ -315,7 +315,9 @@ fn run(args: Args) -> Result<(), String> {
         "generate" => {
             let n: usize = args.get("deals").unwrap_or("1000").parse().map_err(|_| "--deals takes a number")?;
             let seed: u64 = args.get("seed").unwrap_or("1").parse().map_err(|_| "--seed takes a number")?;
-            let as_of = args.get("as-of").map(date).transpose()?.unwrap_or_else(Utc::now);
+            // A date, or a time as the app stamps one (with a fraction of a second, as every
+            // record made in the app has; the browser's perf tests open such a workspace).
+            let as_of = args.get("as-of").map(|s| if s.contains('T') { funnelscope::domain::time::parse(s).map_err(|e| format!("--as-of: {e}: {s}")) } else { date(s) }).transpose()?.unwrap_or_else(Utc::now);
             let chain = if args.has("busy") { demo::BUSY_CHAIN } else { demo::DEMO_CHAIN };
             let mut ws = demo::generate_chain(&chain, n, seed, seed, as_of, Lang::En);
             // Several currencies with a reporting currency (the first) and monthly rates.
@@ -707,7 +709,7 @@ usage:
                 [--horizon DAYS] [--format table|json]
   funnel forecast <export.json> [--as-of YYYY-MM-DD] [--until YYYY-MM-DD | --days N]
                 [--trials N] [--seed S] [--backtest MONTHS] [--format table|json]
-  funnel generate --deals N [--busy] [--seed S] [--as-of YYYY-MM-DD] [--currencies USD,EUR,JPY] [--out FILE]
+  funnel generate --deals N [--busy] [--seed S] [--as-of YYYY-MM-DD|RFC 3339 time] [--currencies USD,EUR,JPY] [--out FILE]
   funnel bench <export.json> [--runs N] [--as-of YYYY-MM-DD]
   funnel activity <export.json> [--pipeline NAME] [--as-of YYYY-MM-DD] [--weeks N] [--format table|json]
   funnel leads <export.json> [--pipeline NAME] [--as-of YYYY-MM-DD] [--format table|json]

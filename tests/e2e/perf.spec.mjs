@@ -177,7 +177,9 @@ async function importThenOpen(page, deals) {
   const { fileURLToPath } = await import('node:url');
   const root = fileURLToPath(new URL('../..', import.meta.url));
   const file = `${root}/target/replace-${deals}.json`;
-  const gen = spawnSync(`${root}/target/release/funnel`, ['generate', '--deals', String(deals), '--seed', '3', '--as-of', '2026-11-27', '--out', file]);
+  // Stamped as the app stamps what it records (to the millisecond, so every time is stored
+  // with its fraction of a second), not at midnight in whole seconds.
+  const gen = spawnSync(`${root}/target/release/funnel`, ['generate', '--deals', String(deals), '--seed', '3', '--as-of', '2026-11-27T09:41:27.123Z', '--out', file]);
   expect(gen.status, String(gen.stderr)).toBe(0);
   await openApp(page);
   await page.getByRole('button', { name: 'Use B2B template' }).click();
