@@ -1,7 +1,7 @@
 //! How stored records write and read their times: the same RFC 3339 text as chrono's own
-//! serde (`2026-08-18T04:58:10Z`), with a direct path for that shape, and for it with a
-//! fraction of a second (`…:10.25Z`, how chrono writes a time stamped by the clock: a
-//! deal's `updated_at` and its fields' edit times). Every record has one to four times;
+//! serde (`2026-08-18T04:58:10Z`), with a direct path, both ways, for that shape and for
+//! it with a fraction of a second (`…:10.25Z`, how chrono writes a time stamped by the
+//! clock: every move's and edit's). Every record has one to four times;
 //! chrono reads each through its general parser (≈ 140 ns natively): reading them directly
 //! took decoding a stored 100k-deal workspace from 1.10 to 0.67 s natively, and the
 //! fractions were most of what was left of chrono in a profile of decoding in wasm.
@@ -54,14 +54,20 @@ pub fn parse(text: &str) -> Result<DateTime<Utc>, chrono::ParseError> {
     }
 }
 
-/// Writes `t` as `YYYY-MM-DDTHH:MM:SSZ` into `buf` when that is how chrono writes it
-/// (whole seconds, a four-digit year); None otherwise.
-fn format_plain(t: &DateTime<Utc>, buf: &mut [u8; 20]) -> Option<()> {
+/// Writes `t` into `buf` as chrono writes it, `YYYY-MM-DDTHH:MM:SSZ` with, when there is
+/// one, the fraction of a second in 3, 6 or 9 digits (as few as hold it), when the year
+/// has four digits and the time is no leap second: its length; None otherwise.
+fn format_plain(t: &DateTime<Utc>, buf: &mut [u8; 30]) -> Option<usize> {
     let year = u32::try_from(t.year()).ok().filter(|y| *y <= 9999)?;
-    if t.nanosecond() != 0 {
-        return None;
-    }
-    *buf = *b"0000-00-00T00:00:00Z";
+    let nanos = t.nanosecond();
+    let (fraction, digits) = match nanos {
+        0 => (0, 0),
+        1_000_000_000.. => return None,
+        n if n % 1_000_000 == 0 => (n / 1_000_000, 3),
+        n if n % 1_000 == 0 => (n / 1_000, 6),
+        n => (n, 9),
+    };
+    buf[..20].copy_from_slice(b"0000-00-00T00:00:00Z");
     let mut put = |at: usize, len: usize, mut n: u32| {
         for i in (at..at + len).rev() {
             if let Some(slot) = buf.get_mut(i) {
@@ -77,7 +83,14 @@ fn format_plain(t: &DateTime<Utc>, buf: &mut [u8; 20]) -> Option<()> {
     put(11, 2, t.hour());
     put(14, 2, t.minute());
     put(17, 2, t.second());
-    Some(())
+    if digits == 0 {
+        return Some(20);
+    }
+    put(20, digits, fraction);
+    // At most 29: within the buffer.
+    buf[19] = b'.';
+    buf[20 + digits] = b'Z';
+    Some(21 + digits)
 }
 
 /// The newtype name under which a time goes to a format that is not human-readable (the
@@ -108,8 +121,8 @@ pub mod utc {
         if !s.is_human_readable() && t.nanosecond() == 0 {
             return s.serialize_newtype_struct(TIME_NAME, &t.timestamp());
         }
-        let mut buf = [0u8; 20];
-        match format_plain(t, &mut buf).and_then(|()| std::str::from_utf8(&buf).ok()) {
+        let mut buf = [0u8; 30];
+        match format_plain(t, &mut buf).and_then(|n| std::str::from_utf8(buf.get(..n)?).ok()) {
             Some(text) => s.serialize_str(text),
             None => t.serialize(s),
         }
@@ -231,10 +244,11 @@ mod tests {
     }
 
     proptest! {
-        /// Any instant, whole seconds or not, any year chrono writes: written as chrono
+        /// Any instant, whole seconds or not (whole milliseconds and microseconds too, which
+        /// chrono writes in 3 and 6 digits), any year chrono writes: written as chrono
         /// writes it and read back to the same instant.
         #[test]
-        fn writes_as_chrono_and_reads_back(secs in -70_000_000_000i64..300_000_000_000i64, nanos in prop_oneof![Just(0u32), 0u32..1_000_000_000]) {
+        fn writes_as_chrono_and_reads_back(secs in -70_000_000_000i64..300_000_000_000i64, nanos in prop_oneof![Just(0u32), 0u32..1_000_000_000, (0u32..1_000).prop_map(|n| n * 1_000_000), (0u32..1_000_000).prop_map(|n| n * 1_000)]) {
             let Some(t) = DateTime::from_timestamp(secs, nanos) else { return Ok(()) };
             let rec = Rec { at: t, done: Some(t) };
             let json = serde_json::to_string(&rec).unwrap_or_default();
