@@ -390,7 +390,7 @@ fn history_saver() -> Result<HistorySaver, SplitLoaderError> {
 
 /// Fetches the write path's code (`job_runner`, `planner`, the dialogs): false if it never
 /// came (a job then fails, saying why, and changes nothing; the next job tries again).
-/// Once true, `job_runner` and the dialogs are ready and `PLANNER` set.
+/// Once true, `job_runner` and the dialogs are ready and `PLANNER` and `HISTORY_SAVER` set.
 async fn writer_code() -> bool {
     if !fetch_code(preload_writer).await {
         return false;

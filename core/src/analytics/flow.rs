@@ -401,8 +401,8 @@ impl<V: Copy> Lists<V> {
 
     /// A workspace built by hand may list a deal's records out of time order; the log's
     /// order is kept among ties. A list out of order is sorted as (time, position) pairs,
-    /// then put in that order: one sort of plain pairs, whatever the lists hold, where a
-    /// stable sort of each kind of list was a copy of the sort each in the first download.
+    /// then put in that order: one sort of plain pairs, whatever the lists hold (a stable
+    /// sort of each kind of list put a copy of the sort in the first download for each).
     fn sort_each(&mut self) {
         let mut order: Vec<(i64, u32)> = Vec::new();
         let mut sorted: Vec<(i64, V)> = Vec::new();

@@ -10,7 +10,8 @@
 //! Why: serde's derived decoding, compiled for speed, is one whole copy of the decoder per
 //! kind of record, and these are in the app's first download (≈ 136 KB of its wasm for
 //! the board's seven kinds, pipelines 46 KB alone). Here each field is one call to a small
-//! reader shared by every kind: 34 KB less gzip, and in wasm a little faster (README).
+//! reader shared by every kind: 34 KB less gzip; in wasm somewhat slower than serde's
+//! inlined copies (README).
 
 use super::compact::{Decoder, Error, Text};
 use crate::domain::rates::{ExchangeRates, Rate, RateValue};
