@@ -446,6 +446,10 @@ pub struct Decoder<'de> {
     /// The UUIDs numbered so far, as their bytes (written out as text each time read: no
     /// table of texts to grow, segment after segment).
     uuids: Vec<[u8; 16]>,
+    /// The UUIDs numbered so far as ids, written out the first time one is read as an id
+    /// (`id_value`) and copied after that (a segment refers to the same deal and stage
+    /// ids many times): by number, None until then; shorter than `uuids` until then too.
+    uuid_ids: Vec<Option<crate::domain::Id>>,
     depth: u32,
 }
 
@@ -494,7 +498,7 @@ pub struct Mark {
 impl<'de> Decoder<'de> {
     /// A decoder over a segment; None when it does not start with `MAGIC`.
     pub fn new(input: &'de [u8]) -> Option<Self> {
-        input.starts_with(MAGIC).then(|| Decoder { input, at: MAGIC.len(), strings: Vec::new(), uuids: Vec::new(), depth: 0 })
+        input.starts_with(MAGIC).then(|| Decoder { input, at: MAGIC.len(), strings: Vec::new(), uuids: Vec::new(), uuid_ids: Vec::new(), depth: 0 })
     }
 
     /// The byte the next value starts at.
@@ -522,6 +526,7 @@ impl<'de> Decoder<'de> {
         self.at = m.at;
         self.strings.truncate(m.strings);
         self.uuids.truncate(m.uuids);
+        self.uuid_ids.truncate(m.uuids);
         self.depth = 0;
     }
 
@@ -662,6 +667,34 @@ impl<'de> Decoder<'de> {
             }
             _ => Err(self.refuse(at, "a string")),
         }
+    }
+
+    /// A string value as an id (a UUID, or any other text). Most of a record's strings
+    /// are ids, mostly given by number (a segment's events name the same deals and stages
+    /// again and again): a UUID's text is written out the first time it is read as an id
+    /// and copied after that, not written out again each time.
+    pub(crate) fn id_value(&mut self) -> Result<crate::domain::Id, Error> {
+        let n = match self.peek()? {
+            tag::UUID => {
+                self.text_value()?;
+                self.uuids.len() - 1
+            }
+            tag::UUID_REF => {
+                self.at += 1;
+                self.index()?
+            }
+            _ => return Ok(self.text_value()?.id()),
+        };
+        if let Some(Some(id)) = self.uuid_ids.get(n) {
+            return Ok(id.clone());
+        }
+        let bytes = *self.uuids.get(n).ok_or_else(|| Self::fail(format_args!("UUID {n} was not given")))?;
+        let id = Text::Uuid(bytes).id();
+        if self.uuid_ids.len() <= n {
+            self.uuid_ids.resize(n + 1, None);
+        }
+        self.uuid_ids[n] = Some(id.clone());
+        Ok(id)
     }
 
     /// Whether the next value is a map (nothing read).

@@ -66,7 +66,7 @@ fn out_of_range(n: i128, what: &str) -> Error {
 }
 
 fn id(d: &mut Decoder) -> Result<Id, Error> {
-    Ok(d.text_value()?.id())
+    d.id_value()
 }
 
 fn opt_id(d: &mut Decoder) -> Result<Option<Id>, Error> {
