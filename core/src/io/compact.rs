@@ -26,6 +26,7 @@
 //! | `UUID` | 16 bytes: a UUID's text in lowercase; the segment's next UUID number |
 //! | `UUID_REF` | a varint: a UUID number given earlier |
 //! | `TIME` | a varint, zigzag: seconds since 1970-01-01T00:00:00Z |
+//! | `TIME_NS` | a varint, zigzag: nanoseconds since then (a time with a fraction of a second) |
 //! | `SEQ`, `MAP` | values (key, value, key, value… for a map) up to `END` |
 //!
 //! Enums are written as JSON writes them: a unit variant as its name, the others as a map
@@ -37,7 +38,7 @@ use chrono::{DateTime, Utc};
 use std::fmt;
 
 use crate::domain::ids::FxMap;
-use crate::domain::time::TIME_NAME;
+use crate::domain::time::{TIME_NAME, TIME_NS_NAME};
 
 /// The first bytes of every segment in this encoding (a JSON segment starts with `[`).
 pub const MAGIC: &[u8; 4] = b"FSB1";
@@ -65,6 +66,7 @@ mod tag {
     pub const SEQ: u8 = 12;
     pub const MAP: u8 = 13;
     pub const END: u8 = 14;
+    pub const TIME_NS: u8 = 15;
 }
 
 /// What went wrong reading or writing (the words serde's own errors use, plus ours).
@@ -149,8 +151,9 @@ pub struct Encoder {
     out: Vec<u8>,
     strings: FxMap<String, u32>,
     uuids: FxMap<[u8; 16], u32>,
-    /// The next i64 is a time's seconds (`domain::time` hands them over in a newtype).
-    time: bool,
+    /// The next i64 is a time (`domain::time` hands its seconds, or nanoseconds, over in a
+    /// newtype): the tag to write it with, or 0.
+    time: u8,
 }
 
 impl Default for Encoder {
@@ -161,7 +164,7 @@ impl Default for Encoder {
 
 impl Encoder {
     pub fn new() -> Self {
-        Encoder { out: MAGIC.to_vec(), strings: FxMap::default(), uuids: FxMap::default(), time: false }
+        Encoder { out: MAGIC.to_vec(), strings: FxMap::default(), uuids: FxMap::default(), time: 0 }
     }
 
     /// Appends one record; one that cannot be written (no record type here has such a
@@ -277,10 +280,9 @@ impl<'a> ser::Serializer for &'a mut Encoder {
         self.serialize_i64(i64::from(v))
     }
     fn serialize_i64(self, v: i64) -> Result<(), Error> {
-        if std::mem::take(&mut self.time) {
-            self.tagged(tag::TIME, ((v << 1) ^ (v >> 63)) as u64);
-        } else {
-            self.int(v);
+        match std::mem::take(&mut self.time) {
+            0 => self.int(v),
+            t => self.tagged(t, ((v << 1) ^ (v >> 63)) as u64),
         }
         Ok(())
     }
@@ -338,12 +340,18 @@ impl<'a> ser::Serializer for &'a mut Encoder {
         Ok(())
     }
     fn serialize_newtype_struct<T: Serialize + ?Sized>(self, name: &'static str, v: &T) -> Result<(), Error> {
-        if name == TIME_NAME {
-            // `domain::time` hands over whole seconds as an i64: `serialize_i64` writes them
-            // as a time (anything else inside is written as itself).
-            self.time = true;
+        let time = match name {
+            TIME_NAME => tag::TIME,
+            TIME_NS_NAME => tag::TIME_NS,
+            _ => 0,
+        };
+        if time != 0 {
+            // `domain::time` hands over whole seconds, or nanoseconds, as an i64:
+            // `serialize_i64` writes them as a time (anything else inside is written as
+            // itself).
+            self.time = time;
             let written = v.serialize(&mut *self);
-            self.time = false;
+            self.time = 0;
             return written;
         }
         v.serialize(self)
@@ -751,6 +759,10 @@ impl<'de> Decoder<'de> {
                 self.at += 1;
                 self.zigzag()?
             }
+            tag::TIME_NS => {
+                self.at += 1;
+                return Ok(DateTime::from_timestamp_nanos(self.zigzag()?));
+            }
             tag::UINT | tag::NINT => self.signed("i64")?,
             tag::STR | tag::STR_REF | tag::LONG_STR | tag::UUID | tag::UUID_REF => {
                 return crate::domain::time::parse(&self.text_value()?.as_str()).map_err(|e| Error(e.to_string()))
@@ -785,7 +797,7 @@ impl<'de> Decoder<'de> {
     pub fn skip(&mut self) -> Result<(), Error> {
         match self.byte()? {
             tag::NULL | tag::FALSE | tag::TRUE => {}
-            tag::UINT | tag::TIME => {
+            tag::UINT | tag::TIME | tag::TIME_NS => {
                 self.varint()?;
             }
             tag::NINT => {
@@ -826,6 +838,7 @@ impl<'de> Decoder<'de> {
             tag::NINT => Value::from(self.negative()?),
             tag::F64 => serde_json::Number::from_f64(self.float()?).map_or(Value::Null, Value::Number),
             tag::TIME => Value::from(self.zigzag()?),
+            tag::TIME_NS => Value::String(self.nanos_text()?),
             tag::SEQ => self.nested(|de| {
                 let mut items = Vec::new();
                 while !de.seq_end()? {
@@ -874,6 +887,7 @@ impl<'de> Decoder<'de> {
             tag::NINT => U::Signed(self.negative()?),
             tag::F64 => U::Float(self.float()?),
             tag::TIME => U::Signed(self.zigzag()?),
+            tag::TIME_NS => return self.nanos_text(),
             tag::SEQ => U::Seq,
             tag::MAP => U::Map,
             t => {
@@ -894,6 +908,13 @@ impl<'de> Decoder<'de> {
     fn zigzag(&mut self) -> Result<i64, Error> {
         let z = self.varint()?;
         Ok(((z >> 1) as i64) ^ -((z & 1) as i64))
+    }
+
+    /// A time with a fraction of a second (after `TIME_NS`) as the text chrono writes for
+    /// it: what anything that reads values through serde is handed (a visitor has no
+    /// nanoseconds to take), so it reads as it did when such a time was stored as text.
+    fn nanos_text(&mut self) -> Result<String, Error> {
+        Ok(crate::domain::time::text(&DateTime::from_timestamp_nanos(self.zigzag()?)))
     }
 
     /// A float's 8 bytes (after `F64`).
@@ -955,6 +976,7 @@ impl<'de> de::Deserializer<'de> for &mut Decoder<'de> {
                 visitor.visit_str(std::str::from_utf8(&text).map_err(|e| Error(e.to_string()))?)
             }
             tag::TIME => visitor.visit_i64(self.zigzag()?),
+            tag::TIME_NS => visitor.visit_str(&self.nanos_text()?),
             tag::SEQ => self.nested(|de| {
                 let mut access = Elements { de, ended: false };
                 let v = visitor.visit_seq(&mut access)?;
@@ -982,7 +1004,13 @@ impl<'de> de::Deserializer<'de> for &mut Decoder<'de> {
         }
     }
 
-    fn deserialize_newtype_struct<V: Visitor<'de>>(self, _: &'static str, visitor: V) -> Result<V::Value, Error> {
+    fn deserialize_newtype_struct<V: Visitor<'de>>(self, name: &'static str, visitor: V) -> Result<V::Value, Error> {
+        // `domain::time` asks for a time this way: a `TIME_NS` as its nanoseconds, not
+        // written out as text to be parsed again.
+        if name == TIME_NS_NAME && self.peek()? == tag::TIME_NS {
+            self.at += 1;
+            return visitor.visit_i128(i128::from(self.zigzag()?));
+        }
         visitor.visit_newtype_struct(self)
     }
 
@@ -1230,6 +1258,35 @@ mod tests {
     }
 
     #[test]
+    fn times_with_a_fraction_are_nanoseconds() {
+        #[derive(serde::Serialize, serde::Deserialize, Debug, PartialEq)]
+        struct At {
+            #[serde(with = "crate::domain::time::utc")]
+            at: DateTime<Utc>,
+        }
+        // 2026-08-18T04:58:10.25Z: 1,787,029,090 s and 250,000,000 ns, so
+        // 1,787,029,090,250,000,000 ns; zigzag doubles it: 3,574,058,180,500,000,000, in
+        // LEB128 (7 bits a byte, lowest first): 0x80 0x9A 0xA0 0xFA 0xA9 0xDF 0xE6 0xCC 0x31.
+        let t = DateTime::from_timestamp(1_787_029_090, 250_000_000).unwrap_or_default();
+        let bytes = encode(&[At { at: t }]);
+        let mut expected = MAGIC.to_vec();
+        expected.extend([tag::MAP, tag::STR, 2, b'a', b't', tag::TIME_NS, 0x80, 0x9A, 0xA0, 0xFA, 0xA9, 0xDF, 0xE6, 0xCC, 0x31, tag::END]);
+        assert_eq!(bytes, expected);
+        // Read back exactly: by serde, directly, and as a plain value (the text chrono
+        // writes, as such a time was stored before).
+        assert_eq!(decode::<At>(&bytes), Ok(vec![At { at: t }]));
+        let Some(mut d) = Decoder::new(&bytes) else { panic!("no magic") };
+        assert_eq!((d.map_start(), d.key().map(|k| k.map(|k| k.into_owned())), d.time()), (Ok(()), Ok(Some("at".to_string())), Ok(t)));
+        assert_eq!(decode::<Value>(&bytes), Ok(vec![json!({"at": "2026-08-18T04:58:10.250Z"})]));
+        // Whole seconds stay seconds; a time past 2262 stays text.
+        let whole = DateTime::from_timestamp(1_787_029_090, 0).unwrap_or_default();
+        assert_eq!(encode(&[At { at: whole }])[9], tag::TIME);
+        let far = DateTime::from_timestamp(9_999_999_999, 5).unwrap_or_default();
+        assert_eq!(encode(&[At { at: far }])[9], tag::STR);
+        assert_eq!(decode::<At>(&encode(&[At { at: far }])), Ok(vec![At { at: far }]));
+    }
+
+    #[test]
     fn values_read_by_hand_as_serde_reads_them() {
         let m = |rest: &[u8]| [MAGIC.as_slice(), rest].concat();
         let key = |k: &str| [&[tag::STR, k.len() as u8][..], k.as_bytes()].concat();
@@ -1244,6 +1301,8 @@ mod tests {
             m(&[&[tag::MAP][..], &key("a"), &[tag::TRUE, tag::MAP, tag::END, tag::NULL, tag::END]].concat()),
             m(&[&[tag::MAP, tag::F64][..], &nan, &[tag::NULL, tag::END]].concat()),
             m(&[tag::MAP, tag::TIME, 3, tag::NULL, tag::END]),
+            m(&[tag::MAP, tag::TIME_NS, 0x80, 0x9A, 0xA0, 0xFA, 0xA9, 0xDF, 0xE6, 0xCC, 0x31, tag::TIME_NS, 3, tag::END]),
+            m(&[tag::TIME_NS, 0x80, 0x9A, 0xA0, 0xFA, 0xA9, 0xDF, 0xE6, 0xCC, 0x31, tag::TIME_NS, 0x80]),
             m(&[tag::MAP, tag::NINT, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01, tag::NULL, tag::END]),
             m(&[tag::MAP, tag::FALSE, tag::NULL, tag::END]),
             // A map with a key and no value; repeated keys (the later kept); a float NaN
