@@ -155,6 +155,24 @@ function installCompact() {
           const secs = z % 2 === 0 ? z / 2 : -(z + 1) / 2;
           return new Date(secs * 1000).toISOString().replace('.000Z', 'Z');
         }
+        case 15: {
+          // Nanoseconds, zigzag: past 2^53, so read as a BigInt. As the text chrono writes:
+          // the fraction in 3, 6 or 9 digits, as few as hold it.
+          let z = 0n;
+          for (let shift = 0n; ; shift += 7n) {
+            const b = bytes[at++];
+            if (b === undefined) throw new Error('cut short');
+            z |= BigInt(b & 0x7f) << shift;
+            if (b < 0x80) break;
+          }
+          const ns = z % 2n === 0n ? z / 2n : -(z + 1n) / 2n;
+          let secs = ns / 1000000000n;
+          let frac = ns % 1000000000n;
+          if (frac < 0n) { frac += 1000000000n; secs -= 1n; }
+          const f = Number(frac);
+          const digits = f % 1000000 === 0 ? String(f / 1000000).padStart(3, '0') : f % 1000 === 0 ? String(f / 1000).padStart(6, '0') : String(f).padStart(9, '0');
+          return `${new Date(Number(secs) * 1000).toISOString().slice(0, 19)}.${digits}Z`;
+        }
         case 12: { const out = []; while (bytes[at] !== END) out.push(value()); at++; return out; }
         case 13: { const out = {}; while (bytes[at] !== END) { const k = value(); out[k] = value(); } at++; return out; }
         default: throw new Error(`unknown tag ${tag} at ${at - 1}`);

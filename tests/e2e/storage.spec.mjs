@@ -76,7 +76,7 @@ test('a database written by schema version 1 is migrated in place, data intact',
     const q = indexedDB.open('funnelscope');
     q.onsuccess = () => { r([q.result.version, [...q.result.objectStoreNames].sort()]); q.result.close(); };
   }));
-  expect(version).toEqual([9, ['accounts', 'activities', 'backups', 'category_changes', 'contacts', 'deals', 'events', 'leads', 'meta', 'owners', 'pipelines', 'removed', 'segments', 'settings']]);
+  expect(version).toEqual([10, ['accounts', 'activities', 'backups', 'category_changes', 'contacts', 'deals', 'events', 'leads', 'meta', 'owners', 'pipelines', 'removed', 'segments', 'settings']]);
   // Records stored as JS objects (before v9) are cut into segments in the background of
   // the first open, however few: the next open reads them with the first download alone.
   await expect.poll(() => storedLayout(page, 'events')).toEqual({ loose: 0, segments: 1 });
@@ -151,7 +151,7 @@ test('a version-6 database of loose records is read, then cut into segments; cha
       s.onsuccess = () => { r([q.result.version, Object.keys(s.result)]); q.result.close(); };
     };
   }));
-  expect(version).toBe(9);
+  expect(version).toBe(10);
   // The settings record, a JS object before, put again by the cut as this build stores it.
   expect(settingsFields).toEqual(['data']);
   expect(await readStore(page, 'settings')).toEqual([{ exchange: { reporting: 'USD', rates: [{ currency: 'CNY', on: '2026-01-01', rate: '0.14' }] } }]);
@@ -247,7 +247,7 @@ test('a version-7 database whose segments are JSON is read, then cut again in th
     };
   }));
   await expect.poll(layout, { timeout: 20_000 }).toEqual({
-    version: 9,
+    version: 10,
     loose: 0,
     segments: ['activities/000000 FSB1', 'deals/000000 FSB1', 'events/000000 FSB1', 'leads/000000 FSB1', 'pipelines/000000 FSB1'],
   });

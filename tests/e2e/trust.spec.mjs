@@ -9,7 +9,7 @@ import { test, expect, openApp, column, card, addDeal, confirmMove, boardSnapsho
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const nav = (page, name) => page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name });
-const SCHEMA = 9;
+const SCHEMA = 10;
 
 
 /** Titles per column of a board, sorted within each column (order may differ by age ties). */
