@@ -794,7 +794,7 @@ impl<'de> Decoder<'de> {
     // visitor, nor `deserialize_any` itself, is in the first download (≈ 12 KB of its wasm).
 
     /// Any one value, passed over (a field a record does not keep).
-    pub fn skip(&mut self) -> Result<(), Error> {
+    pub(crate) fn skip(&mut self) -> Result<(), Error> {
         match self.byte()? {
             tag::NULL | tag::FALSE | tag::TRUE => {}
             tag::UINT | tag::TIME | tag::TIME_NS => {
@@ -828,7 +828,7 @@ impl<'de> Decoder<'de> {
     }
 
     /// Any one value, kept as it is (a field a newer build wrote: `extra`).
-    pub fn value(&mut self) -> Result<serde_json::Value, Error> {
+    pub(crate) fn value(&mut self) -> Result<serde_json::Value, Error> {
         use serde_json::Value;
         Ok(match self.byte()? {
             tag::NULL => Value::Null,
@@ -904,7 +904,8 @@ impl<'de> Decoder<'de> {
         Ok(-1 - n)
     }
 
-    /// A time's varint (after `TIME`), zigzag: seconds since 1970.
+    /// A time's varint (after `TIME` or `TIME_NS`), zigzag: seconds, or nanoseconds, since
+    /// 1970.
     fn zigzag(&mut self) -> Result<i64, Error> {
         let z = self.varint()?;
         Ok(((z >> 1) as i64) ^ -((z & 1) as i64))
