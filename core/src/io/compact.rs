@@ -1374,7 +1374,7 @@ mod tests {
     }
 
     #[test]
-    fn times_are_seconds_and_fractions_stay_text() {
+    fn times_are_seconds_or_nanoseconds_and_older_text_still_reads() {
         // 2026-08-18T04:58:10Z = 1,787,029,090 s (worked out in `domain::time`'s tests):
         // zigzag 2 × 1,787,029,090 = 3,574,058,180; in 7-bit groups from the low end (each
         // the remainder by 128): 68, 25, 31, 40, 13 → C4 99 9F A8 0D (high bit: more follow).
@@ -1384,12 +1384,22 @@ mod tests {
         expected.extend([tag::MAP, tag::STR, 2, b'a', b't', tag::TIME, 0xC4, 0x99, 0x9F, 0xA8, 0x0D]);
         expected.extend([tag::STR, 4, b'd', b'o', b'n', b'e', tag::NULL, tag::END]);
         assert_eq!(bytes, expected);
-        // A millisecond (the app stamps activities "now" to the millisecond) is kept as
-        // chrono's text; a time before 1970 is a negative number of seconds.
+        // A millisecond (the app stamps what it records to the millisecond) is kept exactly
+        // (as nanoseconds: `times_with_a_fraction_are_nanoseconds`); a time before 1970 is a
+        // negative number of seconds.
         let fine = chrono::DateTime::from_timestamp(1_787_029_090, 123_000_000).unwrap_or_default();
         let early = chrono::DateTime::from_timestamp(-86_400, 0).unwrap_or_default();
         let recs = vec![Times { at: fine, done: Some(early) }, Times { at: early, done: Some(fine) }];
         assert_eq!(decode::<Times>(&encode(&recs)), Ok(recs));
+        // As a v9 build stored such a time, chrono's text: read as before, by serde and
+        // directly.
+        let mut v9 = b"FSB1".to_vec();
+        v9.extend([tag::MAP, tag::STR, 2, b'a', b't', tag::STR, 24]);
+        v9.extend(b"2026-08-18T04:58:10.123Z");
+        v9.extend([tag::END]);
+        assert_eq!(decode::<Times>(&v9), Ok(vec![Times { at: fine, done: None }]));
+        let Some(mut d) = Decoder::new(&v9) else { panic!("no magic") };
+        assert_eq!((d.map_start(), d.key().map(|k| k.map(|k| k.into_owned())), d.time()), (Ok(()), Ok(Some("at".to_string())), Ok(fine)));
         // As values (no type to say which numbers are times), the seconds read as numbers.
         assert_eq!(decode::<Value>(&bytes), Ok(vec![json!({"at": 1_787_029_090, "done": null})]));
     }
