@@ -1,5 +1,5 @@
 // Storage failures are visible and never leave the screen ahead of what is stored.
-import { test, expect, openApp, column, card, addDeal, dealCount, readStore, storedLayout } from './helpers.mjs';
+import { test, expect, openApp, column, card, addDeal, dealCount, readStore, storedLayout, withCompact } from './helpers.mjs';
 
 test('without IndexedDB the app says so and keeps working in memory', async ({ page }) => {
   await page.addInitScript(() => {
@@ -293,4 +293,71 @@ test.describe('with no service worker (it would answer the blocked fetch from it
     await expect.poll(() => dealCount(page)).toBe(300);
     expect(errors).toEqual([]);
   });
+});
+
+test('a version-9 database, its clock-stamped times stored as text, is read exactly, and a change after the upgrade is stored and read back', async ({ page }) => {
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(String(e)));
+  // Seeded from a page of the same origin that is not the app, with the test's own
+  // encoder writing times as v9 did: chrono's text, to the millisecond.
+  await page.goto('./not-the-app');
+  await withCompact(page);
+  await page.evaluate(() => new Promise((resolve, reject) => {
+    const req = indexedDB.open('funnelscope', 9);
+    req.onupgradeneeded = () => {
+      const db = req.result;
+      for (const name of ['pipelines', 'deals', 'events', 'category_changes', 'backups', 'activities', 'owners', 'leads', 'accounts', 'contacts', 'segments', 'removed']) {
+        db.createObjectStore(name, { keyPath: 'id' });
+      }
+      db.createObjectStore('meta');
+      db.createObjectStore('settings');
+      const tx = req.transaction;
+      // A segment: the magic once, then each record's bytes.
+      const segment = (records) => {
+        const parts = records.map((r, i) => window.__compact.encode(r).subarray(i === 0 ? 0 : 4));
+        const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+        let at = 0;
+        for (const p of parts) { out.set(p, at); at += p.length; }
+        return out;
+      };
+      const stage = (id, name, kind, probability) => ({ id, name, kind, probability, description: '', entry_criteria: [], exit_criteria: [], archived: false });
+      const pipeline = { id: 'p1', name: 'Clock pipeline', stages: [stage('s1', 'Lead', 'Open', 20), stage('s2', 'Proposal', 'Open', 60), stage('w', 'Won', 'Won', 100), stage('l', 'Lost', 'Lost', 0)] };
+      const deal = (id, title, at) => ({ id, pipeline: 'p1', title, account: '', contact: '', amount: 500000, currency: 'USD', owner: '', source: '', created_at: at, updated_at: at, expected_close: null, stage: 's1', lost_reason: '', notes: '' });
+      const deals = [deal('d1', 'Stamped one', '2026-11-02T09:41:27.123Z'), deal('d2', 'Stamped two', '2026-11-03T10:00:00.5Z')];
+      const events = [
+        { id: 'e1', opportunity: 'd1', from: null, to: 's1', at: '2026-11-02T09:41:27.123Z', note: '', seq: 1 },
+        { id: 'e2', opportunity: 'd2', from: null, to: 's1', at: '2026-11-03T10:00:00.5Z', note: '', seq: 2 },
+        { id: 'e3', opportunity: 'd2', from: 's1', to: 's2', at: '2026-11-04T08:15:30.000007Z', note: '', seq: 3 },
+      ];
+      tx.objectStore('segments').put({ id: 'pipelines/000000', data: segment([pipeline]) });
+      tx.objectStore('segments').put({ id: 'deals/000000', data: segment(deals) });
+      tx.objectStore('segments').put({ id: 'events/000000', data: segment(events) });
+      tx.objectStore('meta').put(3, 'rev');
+    };
+    req.onsuccess = () => { req.result.close(); resolve(); };
+    req.onerror = () => reject(req.error);
+  }));
+  await openApp(page, './?view=board');
+  await expect(card(column(page, 'Lead'), 'Stamped one')).toBeVisible();
+  await expect(card(column(page, 'Proposal'), 'Stamped two')).toBeVisible();
+  const version = await page.evaluate(() => new Promise((r) => {
+    const q = indexedDB.open('funnelscope');
+    q.onsuccess = () => { r(q.result.version); q.result.close(); };
+  }));
+  expect(version).toBe(10);
+  // Opening changed nothing stored (two deals are far from a cut): the v9 texts are there
+  // as they were, the move above read from them (d2 went to Proposal at its third event).
+  expect((await readStore(page, 'events')).map((e) => e.at).sort()).toEqual(['2026-11-02T09:41:27.123Z', '2026-11-03T10:00:00.5Z', '2026-11-04T08:15:30.000007Z']);
+  // A move after the upgrade is stored as this build stores a time (nanoseconds), and read
+  // back with the rest.
+  await page.getByRole('combobox', { name: 'Move Stamped one to stage' }).selectOption({ label: 'Proposal' });
+  await page.getByRole('dialog').getByRole('button', { name: 'Move', exact: true }).click();
+  await expect(card(column(page, 'Proposal'), 'Stamped one')).toBeVisible();
+  await page.reload();
+  await expect(card(column(page, 'Proposal'), 'Stamped one')).toBeVisible();
+  const moved = (await readStore(page, 'events')).filter((e) => e.opportunity === 'd1').map((e) => e.at).sort();
+  expect(moved.length).toBe(2);
+  expect(moved[1]).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{3}|\.\d{6}|\.\d{9})?Z$/);
+  expect(moved[1] > moved[0]).toBe(true);
+  expect(errors).toEqual([]);
 });
