@@ -207,12 +207,12 @@ mod tests {
         let mut whole = Model::default();
         let shown = whole.replace(ws.clone());
         // The demo: 120 deals, 416 activities, 155 leads, 24 accounts (715 positions), 398
-        // events and 51 forecast calls. 200 records a step: positions 200, 200, 200, then
-        // 115 and the index's first 40 deals (a deal counts 5); 40 deals, 40 deals; the
-        // lists laid out from the places (449 records counted, 56 of the budget: 449 / 8)
-        // and 144 events; 200 events; the last 54 and the 51 calls: 9 steps. All at once:
-        // 1 step. The sliced one takes each record's deal from where opening would have
-        // found it.
+        // events and 51 forecast calls. A budget of 200 a step: positions ⌈200 / 3⌉ = 67 a
+        // step (a position costs 3) for 10 steps (670), then the last 45 and the index's
+        // first 40 deals (a deal counts 5); 40 deals, 40 deals; the lists laid out from the
+        // places (449 records counted, 56 of the budget: 449 / 8) and 144 events; 200
+        // events; the last 54 and the 51 calls: 16 steps. All at once: 1 step. The sliced
+        // one takes each record's deal from where opening would have found it.
         let places = Places::find(&ws);
         assert!(places.is_some());
         let mut b = ModelBuilder::new(ws, places, None);
@@ -225,7 +225,7 @@ mod tests {
             (w.deals.len(), w.activities.len(), w.leads.len(), w.accounts.len(), w.contacts.len(), w.events.len(), w.category_changes.len()),
             (120, 416, 155, 24, 0, 398, 51)
         );
-        assert_eq!(steps, 9);
+        assert_eq!(steps, 16);
         assert!(ModelBuilder::new(whole.workspace().clone(), None, None).step(usize::MAX));
         let mut sliced = Model { activities_rev: 7, ..Model::default() };
         assert_eq!(b.finish(&mut sliced), shown);

@@ -73,6 +73,12 @@ fn find<'a, T>(list: &'a [T], at: &Option<FxMap<Id, usize>>, id: &Id, key: impl 
     }
 }
 
+/// A record mapped costs this much of a step's budget: its id copied, hashed and put in a
+/// map of up to a million entries costs about three times what the analytics index's unit
+/// does (CPU profiles of a replace's install in wasm: 200,000 ids mapped in a task took
+/// 55–76 ms, the index's 200,000 ≈ 10–25).
+const MAP_WEIGHT: usize = 3;
+
 /// `Lookup::of` a slice at a time, so the app can let the browser in between: mapping
 /// 100,000 deals and 938k activities was ≈ 130 ms of wasm in one task. Each `step` must be
 /// handed the same, unchanged workspace.
@@ -117,17 +123,18 @@ impl LookupBuilder {
         self.list >= 5
     }
 
-    /// Maps records of `list` from `next` while the budget lasts; returns the list's length.
+    /// Maps records of `list` from `next` while the budget lasts (`MAP_WEIGHT` each, so a
+    /// step maps ⌈budget / 3⌉ records); returns the list's length.
     fn map_some<T>(&mut self, list: &[T], id: impl Fn(&T) -> &Id, left: &mut usize) -> usize {
         if self.next == 0 {
             self.map.reserve(list.len());
         }
-        let upto = list.len().min(self.next.saturating_add(*left));
+        let upto = list.len().min(self.next.saturating_add(left.div_ceil(MAP_WEIGHT)));
         for (i, r) in list.iter().enumerate().take(upto).skip(self.next) {
             // Of equal ids, the first (as a search finds).
             self.map.entry(id(r).clone()).or_insert(i);
         }
-        *left -= upto - self.next;
+        *left = left.saturating_sub((upto - self.next) * MAP_WEIGHT);
         self.next = upto;
         list.len()
     }
@@ -164,8 +171,8 @@ mod tests {
     #[test]
     fn mapped_a_slice_at_a_time_equals_mapped_at_once() {
         // 3 deals (one id twice: the first position counts), 2 activities, 1 lead: with a
-        // budget of 2 records the steps map [a, b], [a, x], [y, l], then find the accounts
-        // and contacts empty.
+        // budget of 6 (2 records at 3 each) the steps map [a, b], [a, x], [y, l], then find
+        // the accounts and contacts empty.
         let mut ws = Workspace { deals: vec![deal("a", "A"), deal("b", "B"), deal("a", "A again")], ..Default::default() };
         for id in ["x", "y"] {
             ws.activities.push(crate::domain::Activity { id: Id::from(id), ..Default::default() });
@@ -173,10 +180,19 @@ mod tests {
         ws.leads.push(crate::domain::Lead { id: Id::from("l"), ..Default::default() });
         let mut b = LookupBuilder::new();
         let mut steps = 1;
-        while !b.step(&ws, 2) {
+        while !b.step(&ws, 6) {
             steps += 1;
         }
         assert_eq!(steps, 4);
+        // A budget below a record's cost still maps one a step: 6 records, then the empty
+        // lists.
+        let mut one = LookupBuilder::new();
+        let mut steps = 1;
+        while !one.step(&ws, 1) {
+            steps += 1;
+        }
+        assert_eq!(steps, 7);
+        assert_eq!(one.finish(), Lookup::of(&ws));
         let at = b.finish();
         assert_eq!(at, Lookup::of(&ws));
         assert_eq!(at.deals.as_ref().and_then(|m| m.get(&Id::from("a"))), Some(&0));
