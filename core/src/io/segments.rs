@@ -17,7 +17,7 @@
 use crate::domain::ids::{FxMap, FxSet, IdIndex, IdKey};
 use crate::io::compact;
 use crate::io::direct::FromCompact;
-use crate::domain::{Account, Activity, CategoryChange, Change, Contact, Id, Lead, Lookup, Opportunity, Owner, Pipeline, Places, Settings, StageChange, Workspace};
+use crate::domain::{Account, Activity, CategoryChange, Change, Contact, Id, Lead, Lookup, Opportunity, Owner, Pipeline, Places, Settings, StageChange, StagePositions, Workspace};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
@@ -440,7 +440,8 @@ pub fn set_aside_dangling(ws: &mut Workspace, bad: &mut Vec<Quarantined>) {
 fn set_aside(ws: &mut Workspace, bad: &mut Vec<Quarantined>, derive: bool) -> Option<(Vec<u32>, Vec<u16>, Vec<u32>)> {
     // In place (`retain`): the records kept, nearly all of them, are not moved.
     let Workspace { pipelines, deals, events, category_changes, activities, leads, accounts, contacts, .. } = ws;
-    let pipeline_of: FxMap<&str, &Pipeline> = pipelines.iter().map(|p| (p.id.as_str(), p)).collect();
+    let pipeline_of: FxMap<&str, usize> = pipelines.iter().enumerate().map(|(i, p)| (p.id.as_str(), i)).collect();
+    let stages_of: Vec<StagePositions> = pipelines.iter().map(StagePositions::of).collect();
     deals.retain(|d| {
         let known = pipeline_of.contains_key(d.pipeline.as_str());
         if !known {
@@ -451,12 +452,12 @@ fn set_aside(ws: &mut Workspace, bad: &mut Vec<Quarantined>, derive: bool) -> Op
     // Each deal's number (as a map: the last of two deals with one id counts), with its
     // position and pipeline.
     let mut deal_ids = IdIndex::with_capacity(deals.len());
-    let mut deal_at: Vec<(usize, &Pipeline)> = Vec::with_capacity(deals.len());
+    let mut deal_at: Vec<(usize, &StagePositions)> = Vec::with_capacity(deals.len());
     for (i, d) in deals.iter().enumerate() {
-        let Some(p) = pipeline_of.get(d.pipeline.as_str()) else { continue };
+        let Some(p) = pipeline_of.get(d.pipeline.as_str()).and_then(|&p| stages_of.get(p)) else { continue };
         match deal_ids.insert(&d.id) {
-            (_, true) => deal_at.push((i, *p)),
-            (n, false) => deal_at[n as usize] = (i, *p),
+            (_, true) => deal_at.push((i, p)),
+            (n, false) => deal_at[n as usize] = (i, p),
         }
     }
     let derive = derive && deal_at.len() == deals.len();
@@ -475,8 +476,8 @@ fn set_aside(ws: &mut Workspace, bad: &mut Vec<Quarantined>, derive: bool) -> Op
             None => Some(Dangling::UnknownDeal(e.opportunity.to_string())),
             Some((i, p)) => {
                 // The stage entered is found by position: the index reads it as that.
-                let to = Places::stage_position(p, &e.to);
-                let unknown = e.from.as_ref().filter(|s| p.stage(s).is_none()).or(to.is_none().then_some(&e.to));
+                let to = p.position(&e.to);
+                let unknown = e.from.as_ref().filter(|s| p.position(s).is_none()).or(to.is_none().then_some(&e.to));
                 let reason = unknown.map(|s| Dangling::UnknownStage(s.to_string()));
                 if let (None, Some(to)) = (&reason, to) {
                     if let Some(slot) = last.get_mut(*i) {
