@@ -92,6 +92,8 @@ pub trait Cuts {
     fn count(&self, ws: &Workspace) -> usize;
     /// The next segment (key, bytes); None after the last.
     fn next(&mut self, ws: &Workspace) -> Option<(String, Vec<u8>)>;
+    /// Orders records ahead of `next`, about `budget` at a time; true once done.
+    fn prepare(&mut self, ws: &Workspace, budget: usize) -> bool;
 }
 
 impl Cuts for Cutter {
@@ -100,6 +102,9 @@ impl Cuts for Cutter {
     }
     fn next(&mut self, ws: &Workspace) -> Option<(String, Vec<u8>)> {
         Cutter::next(self, ws)
+    }
+    fn prepare(&mut self, ws: &Workspace, budget: usize) -> bool {
+        Cutter::prepare(self, ws, budget)
     }
 }
 

@@ -126,21 +126,101 @@ pub const KEY_SPANS: [KeySpan; 5] = [
 /// these and lets the others arrive while the board is put together.
 pub const BOARD_SPANS: usize = 3;
 
-/// The positions of records in id order. One sort of (id, position) pairs serves every
-/// kind: a sort per record type would compile a copy of the sort for each into the wasm.
-/// Sorted by the text's first 16 bytes as one number, then the whole text (the same order
-/// as the text's): two word compares decide nearly every pair of UUIDs, where comparing
-/// texts is a byte loop in wasm (938k activities: ≈ 215 ms in one task, a CPU profile showed).
+/// The positions of records in id order (`IdOrder` all at once).
 fn id_order<'a>(ids: impl Iterator<Item = &'a Id>) -> Vec<usize> {
-    let prefix = |s: &str| {
-        let mut b = [0u8; 16];
-        let n = s.len().min(16);
-        b[..n].copy_from_slice(&s.as_bytes()[..n]);
-        u128::from_be_bytes(b)
-    };
-    let mut keyed: Vec<(u128, &str, usize)> = ids.enumerate().map(|(n, id)| (prefix(id.as_str()), id.as_str(), n)).collect();
-    keyed.sort_unstable_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.cmp(b.1)).then(a.2.cmp(&b.2)));
-    keyed.into_iter().map(|(_, _, n)| n).collect()
+    let ids: Vec<&str> = ids.map(Id::as_str).collect();
+    let mut order = IdOrder::new(ids.len(), |i| ids[i]);
+    while !order.step(|i| ids[i], usize::MAX) {}
+    order.finish()
+}
+
+/// The positions of records in id order, worked out a part at a time (`step`), so a
+/// replace's write can let the browser in between. One sort serves every kind: a sort per
+/// record type would compile a copy of the sort for each into the wasm.
+///
+/// (The text's first 8 bytes as one number, position) pairs are put in buckets by their
+/// first byte, then each bucket is radix-sorted and each run of equal prefixes in it (for
+/// random UUIDs, about a hundred pairs among a million) sorted by the whole text: the order
+/// of sorting the texts, positions breaking ties. A comparison sort of the million
+/// activities of 100,000 deals was ≈ 100 ms of one task of a replace's write in wasm, and
+/// the radix sort of all of them at once ≈ 60 (CPU profiles showed: the write's longest).
+pub(crate) struct IdOrder {
+    keyed: Vec<(i64, u32)>,
+    /// Where each first byte's bucket starts in `keyed` (and, last, where the last ends).
+    bounds: Vec<usize>,
+    /// The next bucket to sort.
+    next: usize,
+}
+
+impl IdOrder {
+    /// Bucketed by first byte; `id(i)` is record `i`'s id, for `i` below `len`.
+    pub(crate) fn new<'a>(len: usize, id: impl Fn(usize) -> &'a str) -> IdOrder {
+        let prefix = |s: &str| {
+            let mut b = [0u8; 8];
+            let n = s.len().min(8);
+            b[..n].copy_from_slice(&s.as_bytes()[..n]);
+            // Flipping the top bit keeps the bytes' order as a signed number's.
+            (u64::from_be_bytes(b) ^ (1 << 63)) as i64
+        };
+        let first = |k: i64| ((k as u64) >> 56) as usize ^ 0x80;
+        let keys: Vec<(i64, u32)> = (0..len).zip(0u32..).map(|(i, n)| (prefix(id(i)), n)).collect();
+        let mut bounds = vec![0usize; 257];
+        for k in &keys {
+            bounds[first(k.0) + 1] += 1;
+        }
+        for b in 1..bounds.len() {
+            bounds[b] += bounds[b - 1];
+        }
+        let mut at = bounds.clone();
+        let mut keyed = vec![(0, 0); keys.len()];
+        for k in keys {
+            let slot = &mut at[first(k.0)];
+            keyed[*slot] = k;
+            *slot += 1;
+        }
+        IdOrder { keyed, bounds, next: 0 }
+    }
+
+    /// Sorts buckets until about `budget` records are sorted (at least one bucket); true
+    /// once all are. `id` as given to `new`.
+    pub(crate) fn step<'a>(&mut self, id: impl Fn(usize) -> &'a str, budget: usize) -> bool {
+        let mut done = 0;
+        while self.next < 256 && done < budget.max(1) {
+            let bucket = &mut self.keyed[self.bounds[self.next]..self.bounds[self.next + 1]];
+            crate::analytics::stats::radix_sort_by_key(bucket, |x| x.0);
+            // Runs of one prefix: by the whole text, then position.
+            let mut start = 0;
+            while start < bucket.len() {
+                let end = start + bucket[start..].iter().take_while(|x| x.0 == bucket[start].0).count();
+                if end - start > 1 {
+                    bucket[start..end].sort_unstable_by(|a, b| id(a.1 as usize).cmp(id(b.1 as usize)).then(a.1.cmp(&b.1)));
+                }
+                start = end;
+            }
+            done += bucket.len();
+            self.next += 1;
+        }
+        self.next >= 256
+    }
+
+    /// The positions in id order (once `step` said done).
+    pub(crate) fn finish(self) -> Vec<usize> {
+        self.keyed.into_iter().map(|(_, n)| n as usize).collect()
+    }
+}
+
+/// Record `i` of a keyed kind's list: its id (None for the logs, or past the end).
+fn id_at(kind: Kind, ws: &Workspace, i: usize) -> Option<&Id> {
+    match kind {
+        Kind::Pipelines => ws.pipelines.get(i).map(|r| &r.id),
+        Kind::Deals => ws.deals.get(i).map(|r| &r.id),
+        Kind::Activities => ws.activities.get(i).map(|r| &r.id),
+        Kind::Owners => ws.owners.get(i).map(|r| &r.id),
+        Kind::Leads => ws.leads.get(i).map(|r| &r.id),
+        Kind::Accounts => ws.accounts.get(i).map(|r| &r.id),
+        Kind::Contacts => ws.contacts.get(i).map(|r| &r.id),
+        Kind::Events | Kind::Calls => None,
+    }
 }
 
 /// Puts `records` in the order `order` lists their positions in.
@@ -180,6 +260,11 @@ pub struct Cutter {
     n: usize,
     /// Each kind's first segment number (`after`; 0 for a whole workspace).
     first: [usize; Kind::ALL.len()],
+    /// Keyed kinds' orders worked out ahead (`prepare`), by kind; the one under way, and
+    /// the next kind to order.
+    orders: [Option<Vec<usize>>; Kind::ALL.len()],
+    ordering: Option<IdOrder>,
+    prepared: usize,
 }
 
 impl Cutter {
@@ -227,6 +312,30 @@ impl Cutter {
         serde_json::to_vec(&picked().collect::<Vec<&T>>()).unwrap_or_else(|_| b"[]".to_vec())
     }
 
+    /// Works out the order of the keyed kinds' records ahead of `next`, about `budget`
+    /// records at a time; true once done. Optional: `next` orders a kind it finds
+    /// unprepared at once. A replace's write prepares with yields before its transaction
+    /// (which must not wait on anything but the database), so no task of the write sorts.
+    pub fn prepare(&mut self, ws: &Workspace, budget: usize) -> bool {
+        while let Some(&kind) = Kind::ALL.get(self.prepared) {
+            if matches!(kind, Kind::Events | Kind::Calls) || kind.len(ws) == 0 {
+                self.prepared += 1;
+                continue;
+            }
+            let id = |i: usize| id_at(kind, ws, i).map_or("", Id::as_str);
+            let order = self.ordering.get_or_insert_with(|| IdOrder::new(kind.len(ws), id));
+            if !order.step(id, budget) {
+                return false;
+            }
+            if let (Some(order), Some(slot)) = (self.ordering.take(), self.orders.get_mut(self.prepared)) {
+                *slot = Some(order.finish());
+            }
+            self.prepared += 1;
+            return self.prepared >= Kind::ALL.len();
+        }
+        true
+    }
+
     /// The next segment's key and its records in the compact encoding; None when all are cut.
     pub fn next(&mut self, ws: &Workspace) -> Option<(String, Vec<u8>)> {
         loop {
@@ -240,16 +349,11 @@ impl Cutter {
                 continue;
             }
             if self.at == 0 && self.order.is_empty() {
-                self.order = match kind {
-                    Kind::Pipelines => id_order(ws.pipelines.iter().map(|r| &r.id)),
-                    Kind::Deals => id_order(ws.deals.iter().map(|r| &r.id)),
-                    Kind::Activities => id_order(ws.activities.iter().map(|r| &r.id)),
-                    Kind::Owners => id_order(ws.owners.iter().map(|r| &r.id)),
-                    Kind::Leads => id_order(ws.leads.iter().map(|r| &r.id)),
-                    Kind::Accounts => id_order(ws.accounts.iter().map(|r| &r.id)),
-                    Kind::Contacts => id_order(ws.contacts.iter().map(|r| &r.id)),
+                let prepared = self.orders.get_mut(self.kind).and_then(Option::take).filter(|o| o.len() == len);
+                self.order = prepared.unwrap_or_else(|| match kind {
                     Kind::Events | Kind::Calls => (0..len).collect(),
-                };
+                    _ => id_order((0..len).filter_map(|i| id_at(kind, ws, i))),
+                });
             }
             let end = (self.at + SEGMENT_RECORDS).min(len).min(self.order.len());
             let order = &self.order[self.at.min(end)..end];
@@ -782,15 +886,53 @@ pub fn read_settings(bytes: &[u8]) -> Option<Result<Settings, String>> {
 
 fn lay<T>(kind: Kind, base: &mut Vec<T>, loose: Vec<T>, removed: &FxSet<(Kind, &str)>, id: impl Fn(&T) -> &Id) {
     let hides = removed.iter().any(|(k, _)| *k == kind);
+    // One cut's segments are in id order together; new records stored beside them
+    // (`Fresh`) are in order among themselves only.
+    let in_order = |v: &[T]| v.windows(2).all(|w| id(&w[0]) <= id(&w[1]));
     if loose.is_empty() && !hides {
-        // One cut's segments are in id order together; new records stored beside them
-        // (`Fresh`) are in order among themselves only.
-        if !kind.is_log() && !base.windows(2).all(|w| id(&w[0]) <= id(&w[1])) {
+        if !kind.is_log() && !in_order(base) {
             let order = id_order(base.iter().map(&id));
             permute(base, order);
         }
         return;
     }
+    if !kind.is_log() && in_order(base) {
+        merge_in(kind, base, loose, removed, id);
+        return;
+    }
+    lay_by_sorting(kind, base, loose, removed, id);
+}
+
+/// `lay` for stored records in id order: the loose ones (usually few) put in order among
+/// themselves and merged in, each stored record with a loose one's id, or removed, left out
+/// on the way. Sorting all of them again, after a set lookup for each, made one step of
+/// reading the activities of 100,000 deals (938k) cost ≈ 100 ms in wasm whenever a single
+/// activity was stored loose.
+fn merge_in<T>(kind: Kind, base: &mut Vec<T>, mut loose: Vec<T>, removed: &FxSet<(Kind, &str)>, id: impl Fn(&T) -> &Id) {
+    let order = id_order(loose.iter().map(&id));
+    permute(&mut loose, order);
+    let mut gone: Vec<&str> = removed.iter().filter(|(k, _)| *k == kind).map(|(_, i)| *i).collect();
+    gone.sort_unstable();
+    let mut out = Vec::with_capacity(base.len() + loose.len());
+    let (mut loose, mut gone) = (loose.into_iter().peekable(), gone.into_iter().peekable());
+    for r in base.drain(..) {
+        let i = id(&r);
+        while let Some(l) = loose.next_if(|l| id(l) < i) {
+            out.push(l);
+        }
+        while gone.next_if(|g| *g < i.as_str()).is_some() {}
+        let replaced = loose.peek().is_some_and(|l| id(l) == i);
+        let hidden = gone.peek().is_some_and(|g| *g == i.as_str());
+        if !replaced && !hidden {
+            out.push(r);
+        }
+    }
+    out.extend(loose);
+    *base = out;
+}
+
+/// `lay` by putting them all together and sorting (logs: together, in the order given).
+fn lay_by_sorting<T>(kind: Kind, base: &mut Vec<T>, loose: Vec<T>, removed: &FxSet<(Kind, &str)>, id: impl Fn(&T) -> &Id) {
     if !base.is_empty() {
         let replaced: FxSet<&str> = loose.iter().map(|r| id(r).as_str()).collect();
         base.retain(|r| {
@@ -887,6 +1029,8 @@ pub struct RestReader {
     loose: Option<(Workspace, Vec<(Kind, Id)>)>,
     read: Workspace,
     bad: Vec<Quarantined>,
+    /// The loose records laid over the segments' (the next step builds `known`).
+    laid: bool,
     known: Option<crate::domain::activity::Known>,
     keep: Vec<bool>,
     at: crate::domain::lookup::LookupBuilder,
@@ -902,6 +1046,7 @@ impl RestReader {
             loose: Some((rest.loose, rest.removed)),
             read,
             bad: Vec::new(),
+            laid: false,
             known: None,
             keep: Vec::new(),
             at: crate::domain::lookup::LookupBuilder::new(),
@@ -924,6 +1069,13 @@ impl RestReader {
         }
         if let Some((loose, removed)) = self.loose.take() {
             overlay(&mut self.read, loose, &removed);
+            // A step of its own: it passes over every activity and lead (their order checked,
+            // loose ones laid in), and with the sets below it made a task of ≈ 75 ms at
+            // 100,000 deals in wasm (a CPU profile of opening showed).
+            self.laid = true;
+            return false;
+        }
+        if std::mem::take(&mut self.laid) {
             // As `finish` sets aside: on a deal kept, a lead read here, an account or contact.
             self.known = Some(crate::domain::activity::Known {
                 deals: ws.deals.iter().map(|d| IdKey::of(&d.id)).collect(),
@@ -1010,6 +1162,82 @@ mod tests {
         expected.sort();
         assert_eq!(id_order(ids.iter()), expected.into_iter().map(|(_, n)| n).collect::<Vec<_>>());
         assert_eq!(id_order(ids.iter()), vec![7, 5, 4, 2, 6, 1, 3, 0]);
+    }
+
+    proptest::proptest! {
+        /// The radix path (256 ids or more): the texts' order, positions breaking ties,
+        /// over ids that share 8-byte prefixes (and differ after them), are shorter than 8
+        /// bytes, hold NUL bytes, are longer than an inline id, are not ASCII, or repeat.
+        #[test]
+        fn id_order_is_the_texts_order_at_any_size(
+            picks in proptest::collection::vec((0usize..7, 0u32..40, 0u32..3), 256..1200),
+        ) {
+            let ids: Vec<Id> = picks
+                .iter()
+                .map(|&(shape, a, b)| {
+                    Id::from(match shape {
+                        0 => format!("{a:08x}-{b:04x}-4000-8000-000000000000"),
+                        1 => format!("prefix00{a}{b}"),
+                        2 => format!("{}", a % 7),
+                        3 => format!("{}\u{0}{b}", a % 5),
+                        4 => format!("{}{a}", "x".repeat(40)),
+                        // Bytes of 0x80 and up (UTF-8 past ASCII) sort after every ASCII one.
+                        5 => format!("商机{a}"),
+                        _ => format!("prefix00{a}"),
+                    })
+                })
+                .collect();
+            let mut expected: Vec<(&str, usize)> = ids.iter().enumerate().map(|(n, id)| (id.as_str(), n)).collect();
+            expected.sort();
+            proptest::prop_assert_eq!(id_order(ids.iter()), expected.into_iter().map(|(_, n)| n).collect::<Vec<_>>());
+        }
+    }
+
+    #[test]
+    fn prepared_a_part_at_a_time_the_cut_is_the_same() {
+        let ws = demo_ws(1_500);
+        let mut cutter = Cutter::new();
+        let mut steps = 1;
+        while !cutter.prepare(&ws, 100) {
+            steps += 1;
+        }
+        // Every keyed kind of the demo ordered ahead, each over several steps (a step sorts
+        // at least one first-byte bucket; UUIDs start with 16 different bytes).
+        let keyed = Kind::ALL.into_iter().filter(|k| !matches!(k, Kind::Events | Kind::Calls)).count();
+        assert_eq!(cutter.orders.iter().filter(|o| o.is_some()).count(), keyed);
+        assert!(steps > 2 * keyed, "{steps} steps");
+        assert!(cutter.prepare(&ws, 100), "done stays done");
+        assert_eq!(cutter.all_of(&ws), Cutter::all(&ws));
+        // An order prepared for other records (the workspace changed since) is not used.
+        let mut cutter = Cutter::new();
+        while !cutter.prepare(&ws, usize::MAX) {}
+        let mut fewer = ws.clone();
+        fewer.activities.truncate(10);
+        assert_eq!(cutter.all_of(&fewer), Cutter::all(&fewer));
+    }
+
+    proptest::proptest! {
+        /// Loose records merged into stored ones in id order give what putting them all
+        /// together and sorting gives: each stored record with a loose one's id replaced,
+        /// removed ones gone (of this kind only), equal ids in their order.
+        #[test]
+        fn merged_in_as_sorted(
+            stored in proptest::collection::vec(0u8..60, 0..80),
+            loose in proptest::collection::vec((0u8..60, 0u8..4), 0..20),
+            removed in proptest::collection::vec((0u8..60, proptest::bool::ANY), 0..10),
+        ) {
+            let mut stored = stored;
+            stored.sort_unstable();
+            // (id, which record): records of one id told apart by their second field.
+            let base: Vec<(Id, u32)> = stored.iter().zip(0u32..).map(|(n, k)| (Id::from(format!("{n:02}")), k)).collect();
+            let loose: Vec<(Id, u32)> = loose.iter().map(|&(n, k)| (Id::from(format!("{n:02}")), 1000 + k as u32)).collect();
+            let removed: Vec<(Kind, Id)> = removed.iter().map(|&(n, mine)| (if mine { Kind::Leads } else { Kind::Deals }, Id::from(format!("{n:02}")))).collect();
+            let removed: FxSet<(Kind, &str)> = removed.iter().map(|(k, i)| (*k, i.as_str())).collect();
+            let (mut merged, mut sorted) = (base.clone(), base);
+            merge_in(Kind::Leads, &mut merged, loose.clone(), &removed, |r| &r.0);
+            lay_by_sorting(Kind::Leads, &mut sorted, loose, &removed, |r| &r.0);
+            proptest::prop_assert_eq!(merged, sorted);
+        }
     }
 
     #[test]
