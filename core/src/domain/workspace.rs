@@ -1498,7 +1498,6 @@ impl Places {
         p.fits(ws).then_some(p)
     }
 
-
     /// A stage position as kept: a `u16`; one past that (never: a pipeline holds
     /// `MAX_STAGES`) as `u16::MAX`, which the index reads as "find it by id", as it reads
     /// any position its pipeline has no stage at.
@@ -1583,6 +1582,8 @@ impl Places {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+
     #[test]
     fn stage_positions_find_what_a_scan_of_ids_finds() {
         use crate::domain::pipeline::Stage;
@@ -1601,8 +1602,6 @@ mod tests {
         assert_eq!(at.position(&Id::from("stage-00")), Some(2));
         assert_eq!(at.position(&Id::from("stage-00c")), None);
     }
-
-    use super::*;
 
     /// Names on deals and leads (trimmed) that no owner has, case-insensitively, each once,
     /// sorted by their text: "Ann" is an owner, so " ann " is not missing; "Bo" and "Bo "
