@@ -126,17 +126,34 @@ pub const KEY_SPANS: [KeySpan; 5] = [
 /// these and lets the others arrive while the board is put together.
 pub const BOARD_SPANS: usize = 3;
 
-/// The positions of records in id order (`IdOrder` all at once).
+/// The positions of records in id order.
 fn id_order<'a>(ids: impl Iterator<Item = &'a Id>) -> Vec<usize> {
-    let ids: Vec<&str> = ids.map(Id::as_str).collect();
-    let mut order = IdOrder::new(ids.len(), |i| ids[i]);
-    while !order.step(|i| ids[i], usize::MAX) {}
-    order.finish()
+    id_order_of(&ids.map(Id::as_str).collect::<Vec<_>>())
 }
 
-/// The positions of records in id order, worked out a part at a time (`step`), so a
-/// replace's write can let the browser in between. One sort serves every kind: a sort per
-/// record type would compile a copy of the sort for each into the wasm.
+/// The positions of `ids` in their texts' order, positions breaking ties. One sort of
+/// (id, position) pairs serves every kind: a sort per record type would compile a copy of
+/// the sort for each into the wasm (this one is in the first download: opening lays loose
+/// records over the stored ones). Sorted by the text's first 16 bytes as one number, then
+/// the whole text (the same order as the text's): two word compares decide nearly every
+/// pair of UUIDs, where comparing texts is a byte loop in wasm (938k activities: ≈ 215 ms
+/// in one task, a CPU profile showed). A replace orders its records ahead, in slices
+/// (`IdOrder`).
+fn id_order_of(ids: &[&str]) -> Vec<usize> {
+    let prefix = |s: &str| {
+        let mut b = [0u8; 16];
+        let n = s.len().min(16);
+        b[..n].copy_from_slice(&s.as_bytes()[..n]);
+        u128::from_be_bytes(b)
+    };
+    let mut keyed: Vec<(u128, &str, usize)> = ids.iter().enumerate().map(|(n, id)| (prefix(id), *id, n)).collect();
+    keyed.sort_unstable_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.cmp(b.1)).then(a.2.cmp(&b.2)));
+    keyed.into_iter().map(|(_, _, n)| n).collect()
+}
+
+/// The positions of records in id order (as `id_order`), worked out a part at a time
+/// (`step`), so a replace's write can let the browser in between; only a replace uses it
+/// (`Cutter::prepare`), so its code is fetched with the reader's, not in the first download.
 ///
 /// (The text's first 8 bytes as one number, position) pairs are put in buckets by their
 /// first byte, then each bucket is radix-sorted and each run of equal prefixes in it (for
@@ -886,65 +903,71 @@ pub fn read_settings(bytes: &[u8]) -> Option<Result<Settings, String>> {
 
 fn lay<T>(kind: Kind, base: &mut Vec<T>, loose: Vec<T>, removed: &FxSet<(Kind, &str)>, id: impl Fn(&T) -> &Id) {
     let hides = removed.iter().any(|(k, _)| *k == kind);
-    // One cut's segments are in id order together; new records stored beside them
-    // (`Fresh`) are in order among themselves only.
-    let in_order = |v: &[T]| v.windows(2).all(|w| id(&w[0]) <= id(&w[1]));
     if loose.is_empty() && !hides {
-        if !kind.is_log() && !in_order(base) {
+        // One cut's segments are in id order together; new records stored beside them
+        // (`Fresh`) are in order among themselves only.
+        if !kind.is_log() && !base.windows(2).all(|w| id(&w[0]) <= id(&w[1])) {
             let order = id_order(base.iter().map(&id));
             permute(base, order);
         }
         return;
     }
-    if !kind.is_log() && in_order(base) {
-        merge_in(kind, base, loose, removed, id);
-        return;
-    }
-    lay_by_sorting(kind, base, loose, removed, id);
-}
-
-/// `lay` for stored records in id order: the loose ones (usually few) put in order among
-/// themselves and merged in, each stored record with a loose one's id, or removed, left out
-/// on the way. Sorting all of them again, after a set lookup for each, made one step of
-/// reading the activities of 100,000 deals (938k) cost ≈ 100 ms in wasm whenever a single
-/// activity was stored loose.
-fn merge_in<T>(kind: Kind, base: &mut Vec<T>, mut loose: Vec<T>, removed: &FxSet<(Kind, &str)>, id: impl Fn(&T) -> &Id) {
-    let order = id_order(loose.iter().map(&id));
-    permute(&mut loose, order);
-    let mut gone: Vec<&str> = removed.iter().filter(|(k, _)| *k == kind).map(|(_, i)| *i).collect();
-    gone.sort_unstable();
-    let mut out = Vec::with_capacity(base.len() + loose.len());
-    let (mut loose, mut gone) = (loose.into_iter().peekable(), gone.into_iter().peekable());
-    for r in base.drain(..) {
-        let i = id(&r);
-        while let Some(l) = loose.next_if(|l| id(l) < i) {
-            out.push(l);
-        }
-        while gone.next_if(|g| *g < i.as_str()).is_some() {}
-        let replaced = loose.peek().is_some_and(|l| id(l) == i);
-        let hidden = gone.peek().is_some_and(|g| *g == i.as_str());
-        if !replaced && !hidden {
-            out.push(r);
-        }
-    }
-    out.extend(loose);
-    *base = out;
-}
-
-/// `lay` by putting them all together and sorting (logs: together, in the order given).
-fn lay_by_sorting<T>(kind: Kind, base: &mut Vec<T>, loose: Vec<T>, removed: &FxSet<(Kind, &str)>, id: impl Fn(&T) -> &Id) {
-    if !base.is_empty() {
+    if kind.is_log() {
         let replaced: FxSet<&str> = loose.iter().map(|r| id(r).as_str()).collect();
         base.retain(|r| {
             let i = id(r).as_str();
             !replaced.contains(i) && !removed.contains(&(kind, i))
         });
+        base.extend(loose);
+        return;
     }
+    // Which records stay and in what order is worked out from their ids alone, by one
+    // function for every kind (`laid_order`: a copy per record type of the work would be in
+    // the first download), then the records are put so.
+    let stored = base.len();
     base.extend(loose);
-    if !kind.is_log() {
-        let order = id_order(base.iter().map(&id));
-        permute(base, order);
+    let order = laid_order(kind, &base.iter().map(|r| id(r).as_str()).collect::<Vec<_>>(), stored, removed);
+    permute(base, order);
+}
+
+/// `lay`'s order for a keyed kind: `ids` the stored records' (the first `stored`) then the
+/// loose ones'; the positions kept, in id order: a stored record with a loose one's id, or
+/// removed, left out. Stored records in id order (one cut's) get the loose ones, put in
+/// order among themselves, merged in; sorting them all again, after a set lookup for each,
+/// made a step of reading the activities of 100,000 deals (938k) cost ≈ 100 ms in wasm
+/// whenever a single activity was stored loose.
+fn laid_order(kind: Kind, ids: &[&str], stored: usize, removed: &FxSet<(Kind, &str)>) -> Vec<usize> {
+    let (base, loose) = ids.split_at(stored.min(ids.len()));
+    if !base.windows(2).all(|w| w[0] <= w[1]) {
+        return laid_order_by_sorting(kind, ids, stored, removed);
     }
+    let mut gone: Vec<&str> = removed.iter().filter(|(k, _)| *k == kind).map(|(_, i)| *i).collect();
+    gone.sort_unstable();
+    let mut out = Vec::with_capacity(ids.len());
+    let mut loose = id_order_of(loose).into_iter().map(|p| stored + p).peekable();
+    let mut gone = gone.into_iter().peekable();
+    for (p, &i) in base.iter().enumerate() {
+        while let Some(l) = loose.next_if(|&l| ids[l] < i) {
+            out.push(l);
+        }
+        while gone.next_if(|&g| g < i).is_some() {}
+        let replaced = loose.peek().is_some_and(|&l| ids[l] == i);
+        let hidden = gone.peek().is_some_and(|&g| g == i);
+        if !replaced && !hidden {
+            out.push(p);
+        }
+    }
+    out.extend(loose);
+    out
+}
+
+/// `laid_order` by sorting: the stored records kept (no loose one's id, not removed) and
+/// the loose ones, all sorted by id.
+fn laid_order_by_sorting(kind: Kind, ids: &[&str], stored: usize, removed: &FxSet<(Kind, &str)>) -> Vec<usize> {
+    let replaced: FxSet<&str> = ids[stored.min(ids.len())..].iter().copied().collect();
+    let kept: Vec<usize> = (0..ids.len()).filter(|&p| p >= stored || (!replaced.contains(ids[p]) && !removed.contains(&(kind, ids[p])))).collect();
+    let order = id_order_of(&kept.iter().map(|&p| ids[p]).collect::<Vec<_>>());
+    order.into_iter().map(|k| kept[k]).collect()
 }
 
 /// The stored workspace: the segments' records (`base`) with the loose records laid over
@@ -1165,7 +1188,8 @@ mod tests {
     }
 
     proptest::proptest! {
-        /// The radix path (256 ids or more): the texts' order, positions breaking ties,
+        /// The texts' order, positions breaking ties, by `id_order` and by `IdOrder` (256 ids
+        /// or more: its radix sort, not the small sort it falls back to),
         /// over ids that share 8-byte prefixes (and differ after them), are shorter than 8
         /// bytes, hold NUL bytes, are longer than an inline id, are not ASCII, or repeat.
         #[test]
@@ -1189,7 +1213,12 @@ mod tests {
                 .collect();
             let mut expected: Vec<(&str, usize)> = ids.iter().enumerate().map(|(n, id)| (id.as_str(), n)).collect();
             expected.sort();
-            proptest::prop_assert_eq!(id_order(ids.iter()), expected.into_iter().map(|(_, n)| n).collect::<Vec<_>>());
+            let expected: Vec<usize> = expected.into_iter().map(|(_, n)| n).collect();
+            proptest::prop_assert_eq!(&id_order(ids.iter()), &expected);
+            // And a bucket at a time, as a replace works it out ahead.
+            let mut order = IdOrder::new(ids.len(), |i| ids[i].as_str());
+            while !order.step(|i| ids[i].as_str(), 100) {}
+            proptest::prop_assert_eq!(order.finish(), expected);
         }
     }
 
@@ -1218,25 +1247,24 @@ mod tests {
 
     proptest::proptest! {
         /// Loose records merged into stored ones in id order give what putting them all
-        /// together and sorting gives: each stored record with a loose one's id replaced,
-        /// removed ones gone (of this kind only), equal ids in their order.
+        /// together and sorting gives: each stored record with a loose one's id left out,
+        /// removed ones too (of this kind only), equal ids in their order.
         #[test]
         fn merged_in_as_sorted(
             stored in proptest::collection::vec(0u8..60, 0..80),
-            loose in proptest::collection::vec((0u8..60, 0u8..4), 0..20),
+            loose in proptest::collection::vec(0u8..60, 0..20),
             removed in proptest::collection::vec((0u8..60, proptest::bool::ANY), 0..10),
         ) {
             let mut stored = stored;
             stored.sort_unstable();
-            // (id, which record): records of one id told apart by their second field.
-            let base: Vec<(Id, u32)> = stored.iter().zip(0u32..).map(|(n, k)| (Id::from(format!("{n:02}")), k)).collect();
-            let loose: Vec<(Id, u32)> = loose.iter().map(|&(n, k)| (Id::from(format!("{n:02}")), 1000 + k as u32)).collect();
-            let removed: Vec<(Kind, Id)> = removed.iter().map(|&(n, mine)| (if mine { Kind::Leads } else { Kind::Deals }, Id::from(format!("{n:02}")))).collect();
+            let texts: Vec<String> = stored.iter().chain(&loose).map(|n| format!("{n:02}")).collect();
+            let ids: Vec<&str> = texts.iter().map(String::as_str).collect();
+            let removed: Vec<(Kind, String)> = removed.iter().map(|&(n, mine)| (if mine { Kind::Leads } else { Kind::Deals }, format!("{n:02}"))).collect();
             let removed: FxSet<(Kind, &str)> = removed.iter().map(|(k, i)| (*k, i.as_str())).collect();
-            let (mut merged, mut sorted) = (base.clone(), base);
-            merge_in(Kind::Leads, &mut merged, loose.clone(), &removed, |r| &r.0);
-            lay_by_sorting(Kind::Leads, &mut sorted, loose, &removed, |r| &r.0);
-            proptest::prop_assert_eq!(merged, sorted);
+            proptest::prop_assert_eq!(
+                laid_order(Kind::Leads, &ids, stored.len(), &removed),
+                laid_order_by_sorting(Kind::Leads, &ids, stored.len(), &removed)
+            );
         }
     }
 
