@@ -179,7 +179,10 @@ test('a version-6 database of loose records is read, then cut into segments; cha
 
 /** What the last release left: segments as JSON arrays under `json` (300 deals and their
  *  creation events, one segment each), and one deal edited since, stored loose. */
-const seedVersion7 = () => {
+/** The stores (keyed by `id`) of versions 7 to 9, besides `meta` and `settings`. */
+const STORES_V7_TO_V9 = ['pipelines', 'deals', 'events', 'category_changes', 'backups', 'activities', 'owners', 'leads', 'accounts', 'contacts', 'segments', 'removed'];
+
+const seedVersion7 = (stores) => {
   if (sessionStorage.getItem('seeded')) return;
   sessionStorage.setItem('seeded', '1');
   const stage = (id, name, kind, probability) => ({
@@ -188,7 +191,7 @@ const seedVersion7 = () => {
   const req = indexedDB.open('funnelscope', 7);
   req.onupgradeneeded = () => {
     const db = req.result;
-    for (const name of ['pipelines', 'deals', 'events', 'category_changes', 'backups', 'activities', 'owners', 'leads', 'accounts', 'contacts', 'segments', 'removed']) {
+    for (const name of stores) {
       db.createObjectStore(name, { keyPath: 'id' });
     }
     db.createObjectStore('meta');
@@ -230,7 +233,7 @@ const seedVersion7 = () => {
 
 test('a version-7 database whose segments are JSON is read, then cut again in the compact encoding, unknown fields kept', async ({ page }) => {
   // Far fewer loose records than a cut needs: the JSON segments alone make it.
-  await page.addInitScript(seedVersion7);
+  await page.addInitScript(seedVersion7, STORES_V7_TO_V9);
   await openApp(page, './?view=board');
   await expect.poll(() => dealCount(page)).toBe(300);
   // Cut in the background: every segment compact, nothing loose, no JSON left.
@@ -277,7 +280,7 @@ test.describe('with no service worker (it would answer the blocked fetch from it
   test('a version-7 database whose JSON segments cannot be read (the reader did not download): the page says so and shows nothing to write over; with it back, everything is read', async ({ page }) => {
     const errors = [];
     page.on('pageerror', (e) => errors.push(String(e)));
-    await page.addInitScript(seedVersion7);
+    await page.addInitScript(seedVersion7, STORES_V7_TO_V9);
     let tries = 0;
     await page.route(/\/split_read-[0-9a-f]{16}\.wasm$/, (route) => { tries += 1; return route.abort(); });
     await openApp(page, './?view=board');
@@ -302,11 +305,11 @@ test('a version-9 database, its clock-stamped times stored as text, is read exac
   // encoder writing times as v9 did: chrono's text, to the millisecond.
   await page.goto('./not-the-app');
   await withCompact(page);
-  await page.evaluate(() => new Promise((resolve, reject) => {
+  await page.evaluate((stores) => new Promise((resolve, reject) => {
     const req = indexedDB.open('funnelscope', 9);
     req.onupgradeneeded = () => {
       const db = req.result;
-      for (const name of ['pipelines', 'deals', 'events', 'category_changes', 'backups', 'activities', 'owners', 'leads', 'accounts', 'contacts', 'segments', 'removed']) {
+      for (const name of stores) {
         db.createObjectStore(name, { keyPath: 'id' });
       }
       db.createObjectStore('meta');
@@ -336,7 +339,7 @@ test('a version-9 database, its clock-stamped times stored as text, is read exac
     };
     req.onsuccess = () => { req.result.close(); resolve(); };
     req.onerror = () => reject(req.error);
-  }));
+  }), STORES_V7_TO_V9);
   await openApp(page, './?view=board');
   await expect(card(column(page, 'Lead'), 'Stamped one')).toBeVisible();
   await expect(card(column(page, 'Proposal'), 'Stamped two')).toBeVisible();
