@@ -9,7 +9,7 @@ use super::error::{DomainError, Field};
 use super::lead::{AssignRule, Lead, LeadDraft, LeadStatus, Owner, Settings};
 use super::lookup::Lookup;
 use super::event::{CategoryChange, StageChange};
-use super::ids::{FxMap, FxSet, Hlc, Id, IdGen, IdIndex};
+use super::ids::{head_u64, FxMap, FxSet, Hlc, Id, IdGen, IdIndex};
 use super::opportunity::{DealDraft, DealFields, Opportunity};
 use super::pipeline::{from_template, Lang, Pipeline, StageKind, Template};
 use chrono::{DateTime, Duration, Utc};
@@ -1454,21 +1454,14 @@ pub struct StagePositions<'a> {
 
 impl<'a> StagePositions<'a> {
     pub fn of(pipeline: &'a Pipeline) -> StagePositions<'a> {
-        StagePositions { ids: pipeline.stages.iter().map(|s| (Self::head(&s.id), &s.id)).collect() }
+        StagePositions { ids: pipeline.stages.iter().map(|s| (head_u64(s.id.as_str()), &s.id)).collect() }
     }
 
     /// The position of stage `id`: the first stage with that id (what `Pipeline::stage`
     /// finds).
     pub fn position(&self, id: &Id) -> Option<usize> {
-        let head = Self::head(id);
+        let head = head_u64(id.as_str());
         self.ids.iter().position(|&(h, s)| h == head && s == id)
-    }
-
-    fn head(id: &Id) -> u64 {
-        let (b, mut x) = (id.as_str().as_bytes(), [0u8; 8]);
-        let n = b.len().min(8);
-        x[..n].copy_from_slice(&b[..n]);
-        u64::from_le_bytes(x)
     }
 }
 

@@ -172,13 +172,8 @@ pub(crate) struct IdOrder {
 impl IdOrder {
     /// Bucketed by first byte; `id(i)` is record `i`'s id, for `i` below `len`.
     pub(crate) fn new<'a>(len: usize, id: impl Fn(usize) -> &'a str) -> IdOrder {
-        let prefix = |s: &str| {
-            let mut b = [0u8; 8];
-            let n = s.len().min(8);
-            b[..n].copy_from_slice(&s.as_bytes()[..n]);
-            // Flipping the top bit keeps the bytes' order as a signed number's.
-            (u64::from_be_bytes(b) ^ (1 << 63)) as i64
-        };
+        // Flipping the top bit keeps the bytes' order as a signed number's.
+        let prefix = |s: &str| (crate::domain::ids::head_u64(s) ^ (1 << 63)) as i64;
         let first = |k: i64| ((k as u64) >> 56) as usize ^ 0x80;
         let keys: Vec<(i64, u32)> = (0..len).zip(0u32..).map(|(i, n)| (prefix(id(i)), n)).collect();
         let mut bounds = vec![0usize; 257];
