@@ -664,18 +664,20 @@ impl FlowBuilder {
                 self.laid.insert(Laid { events, next_event, calls, next_call })
             }
         };
+        // Each event's time from the places too (`fits` checked there is one per event): the
+        // events themselves are not read.
+        let (times, call_times) = (places.times(), places.call_times());
         let end = upto(self.event, ws.events.len(), *left);
         for i in self.event..end {
-            let (Some(d), Some(s)) = (places.events().get(i).and_then(|&p| deal(p)), stage(i)) else { continue };
-            laid.events.put(&mut laid.next_event, d as usize, ws.events[i].at.timestamp(), s);
+            let (Some(d), Some(s), Some(&t)) = (places.events().get(i).and_then(|&p| deal(p)), stage(i), times.get(i)) else { continue };
+            laid.events.put(&mut laid.next_event, d as usize, t, s);
         }
         *left -= end - self.event;
         self.event = end;
         let end = upto(self.call, ws.category_changes.len(), *left);
         for i in self.call..end {
-            let Some(d) = places.calls().get(i).and_then(|&p| deal(p)) else { continue };
-            let c = &ws.category_changes[i];
-            laid.calls.put(&mut laid.next_call, d as usize, c.at.timestamp(), c.category);
+            let (Some(d), Some(&t)) = (places.calls().get(i).and_then(|&p| deal(p)), call_times.get(i)) else { continue };
+            laid.calls.put(&mut laid.next_call, d as usize, t, ws.category_changes[i].category);
         }
         self.call = end;
     }
@@ -763,7 +765,8 @@ mod tests {
     /// pipelines, some in the trash, with an event to a stage no pipeline has (such records
     /// land nowhere either way), a pipeline listing one stage id twice (a position then
     /// says less than the id: the later stage counts) and one deal's events out of time
-    /// order in the log. Places that do not fit the workspace (one event fewer) are not used.
+    /// order in the log. Places that do not fit the workspace (one event fewer) are not used;
+    /// nor are places of a log whose last record's time moved.
     #[test]
     fn built_from_places_equals_built_from_ids() {
         let now = chrono::DateTime::parse_from_rfc3339("2026-11-27T00:00:00Z").map(|t| t.with_timezone(&chrono::Utc)).unwrap_or_default();
@@ -795,7 +798,14 @@ mod tests {
         let mut fewer = ws.clone();
         fewer.events.pop();
         let Some(stale) = Places::find(&fewer) else { panic!("one event fewer still has places of its own") };
-        assert!(!stale.fits(&ws) && places.fits(&ws));
+        // Places carry each record's time (the index reads no event): the last event or
+        // forecast call a second later and places found before do not fit.
+        let (mut later, mut later_call) = (ws.clone(), ws.clone());
+        if let (Some(e), Some(c)) = (later.events.last_mut(), later_call.category_changes.last_mut()) {
+            e.at += chrono::Duration::seconds(1);
+            c.at += chrono::Duration::seconds(1);
+        }
+        assert!(!stale.fits(&ws) && places.fits(&ws) && !places.fits(&later) && !places.fits(&later_call));
         // Two deals with one id, or an event of no deal: no places (an id stands for the last).
         let mut twice = ws.clone();
         twice.deals.push(twice.deals[1].clone());

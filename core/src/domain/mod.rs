@@ -28,4 +28,4 @@ pub use event::{classify, CategoryChange, MoveKind, StageChange};
 pub use ids::{FastRng, Hlc, Id, IdGen, Rng};
 pub use opportunity::{DealDraft, DealFields, ForecastCategory, Opportunity};
 pub use pipeline::{from_template, Extra, Lang, Pipeline, Stage, StageKind, Template, MAX_STAGES};
-pub use workspace::{sane_time, stamp, BulkEdit, Change, Command, Ctx, Places, Rejection, StagePositions, Workspace};
+pub use workspace::{sane_time, stamp, BulkEdit, Change, Command, Ctx, LogPlaces, Places, Rejection, StagePositions, Workspace};

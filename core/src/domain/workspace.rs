@@ -1472,7 +1472,10 @@ impl<'a> StagePositions<'a> {
 /// 100,000 deals and 984,593 events that lookup was ≈ 45–50 ms of the native index's
 /// ≈ 85 ms events phase). Opening also finds each event's stage in its deal's pipeline (an
 /// event to a stage the pipeline lacks is set aside too), so that is kept as well: the
-/// index then reads of each event only its time. Made only where the deals' ids are
+/// index then reads of each event only its time. And that time too, in seconds, read by
+/// the same pass: the index then reads no event at all, only these columns in order (an
+/// event is 232 bytes: reading one field of each of a million was a cache miss each,
+/// ≈ 40% of the index's events phase natively). Made only where the deals' ids are
 /// distinct, and good only for that workspace unchanged: whoever reads them checks `fits`
 /// first.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -1480,14 +1483,30 @@ pub struct Places {
     events: Vec<u32>,
     /// Per event: the position of the stage it entered in its deal's pipeline's `stages`.
     stages: Vec<u16>,
+    /// Per event: its time (`at`) in whole seconds.
+    times: Vec<i64>,
     calls: Vec<u32>,
+    /// Per forecast call: its time in whole seconds.
+    call_times: Vec<i64>,
+}
+
+/// Each event's and forecast call's position, and their times in seconds, as opening finds
+/// them (`Places::new` checks them against the workspace).
+#[derive(Default)]
+pub struct LogPlaces {
+    pub events: Vec<u32>,
+    pub stages: Vec<u16>,
+    pub times: Vec<i64>,
+    pub calls: Vec<u32>,
+    pub call_times: Vec<i64>,
 }
 
 impl Places {
     /// Positions in the logs' order; `None` unless there is one per record, each a deal
     /// (and one stage per event).
-    pub fn new(ws: &Workspace, events: Vec<u32>, stages: Vec<u16>, calls: Vec<u32>) -> Option<Places> {
-        let p = Places { events, stages, calls };
+    pub fn new(ws: &Workspace, found: LogPlaces) -> Option<Places> {
+        let LogPlaces { events, stages, times, calls, call_times } = found;
+        let p = Places { events, stages, times, calls, call_times };
         p.fits(ws).then_some(p)
     }
 
@@ -1525,20 +1544,24 @@ impl Places {
             // to find by id, which finds none.
             stages.push(pipeline.and_then(|p| p.position(&e.to)).map_or(u16::MAX, Places::stage_number));
         }
-        Places::new(ws, events, stages, calls)
+        let times = ws.events.iter().map(|e| e.at.timestamp()).collect();
+        let call_times = ws.category_changes.iter().map(|c| c.at.timestamp()).collect();
+        Places::new(ws, LogPlaces { events, stages, times, calls, call_times })
     }
 
-    /// One position per record, each within `deals`, and the first and last record of each
-    /// log naming the deal at theirs: a cheap check that these are this workspace's (they
-    /// are handed on with it, as `ModelBuilder` takes them, before anything can change it).
+    /// One position and one time per record, each position within `deals`, and the first
+    /// and last record of each log naming the deal at theirs, at its time: a cheap check
+    /// that these are this workspace's (they are handed on with it, as `ModelBuilder` takes
+    /// them, before anything can change it).
     pub fn fits(&self, ws: &Workspace) -> bool {
-        fn ends<T>(at: &[u32], log: &[T], deals: &[Opportunity], of: impl Fn(&T) -> &Id) -> bool {
+        fn ends<T>(at: &[u32], times: &[i64], log: &[T], deals: &[Opportunity], of: impl Fn(&T) -> (&Id, i64)) -> bool {
             at.len() == log.len()
+                && times.len() == log.len()
                 && at.iter().all(|&p| (p as usize) < deals.len())
-                && [log.first().zip(at.first()), log.last().zip(at.last())]
+                && [log.first().zip(at.first().zip(times.first())), log.last().zip(at.last().zip(times.last()))]
                     .into_iter()
                     .flatten()
-                    .all(|(r, &p)| deals.get(p as usize).is_some_and(|d| &d.id == of(r)))
+                    .all(|(r, (&p, &t))| deals.get(p as usize).is_some_and(|d| of(r) == (&d.id, t)))
         }
         // The first and last event's stage too, in its deal's pipeline.
         let stage_fits = |e: Option<&StageChange>, d: Option<&u32>, s: Option<&u16>| match (e, d, s) {
@@ -1550,11 +1573,11 @@ impl Places {
                 .is_some_and(|stage| stage.id == e.to),
             _ => true,
         };
-        ends(&self.events, &ws.events, &ws.deals, |e| &e.opportunity)
+        ends(&self.events, &self.times, &ws.events, &ws.deals, |e| (&e.opportunity, e.at.timestamp()))
             && self.stages.len() == self.events.len()
             && stage_fits(ws.events.first(), self.events.first(), self.stages.first())
             && stage_fits(ws.events.last(), self.events.last(), self.stages.last())
-            && ends(&self.calls, &ws.category_changes, &ws.deals, |c| &c.opportunity)
+            && ends(&self.calls, &self.call_times, &ws.category_changes, &ws.deals, |c| (&c.opportunity, c.at.timestamp()))
     }
 
     /// The position of each event's deal, in the log's order.
@@ -1567,9 +1590,19 @@ impl Places {
         &self.stages
     }
 
+    /// Each event's time in whole seconds, in the log's order.
+    pub fn times(&self) -> &[i64] {
+        &self.times
+    }
+
     /// The position of each forecast call's deal, in the log's order.
     pub fn calls(&self) -> &[u32] {
         &self.calls
+    }
+
+    /// Each forecast call's time in whole seconds, in the log's order.
+    pub fn call_times(&self) -> &[i64] {
+        &self.call_times
     }
 }
 

@@ -17,7 +17,7 @@
 use crate::domain::ids::{FxMap, FxSet, IdIndex, IdKey};
 use crate::io::compact;
 use crate::io::direct::FromCompact;
-use crate::domain::{Account, Activity, CategoryChange, Change, Contact, Id, Lead, Lookup, Opportunity, Owner, Pipeline, Places, Settings, StageChange, StagePositions, Workspace};
+use crate::domain::{Account, Activity, CategoryChange, Change, Contact, Id, Lead, LogPlaces, Lookup, Opportunity, Owner, Pipeline, Places, Settings, StageChange, StagePositions, Workspace};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
@@ -551,9 +551,10 @@ pub fn set_aside_dangling(ws: &mut Workspace, bad: &mut Vec<Quarantined>) {
 /// `set_aside_dangling`; with `derive` (the logs in time order), also each deal's stage
 /// from its last event, in the same pass over the events (`derive_stages` finds every
 /// event's deal again: 130 ms of opening 100,000 deals natively), and where each kept
-/// record's deal sits and each kept event's stage (`Places`, for the analytics index). `None` when it could not
-/// derive (two deals with one id: `derive_stages` decides).
-fn set_aside(ws: &mut Workspace, bad: &mut Vec<Quarantined>, derive: bool) -> Option<(Vec<u32>, Vec<u16>, Vec<u32>)> {
+/// record's deal sits, each kept event's stage and each kept record's time in seconds
+/// (`Places`, for the analytics index). `None` when it could not derive (two deals with one
+/// id: `derive_stages` decides).
+fn set_aside(ws: &mut Workspace, bad: &mut Vec<Quarantined>, derive: bool) -> Option<LogPlaces> {
     // In place (`retain`): the records kept, nearly all of them, are not moved.
     let Workspace { pipelines, deals, events, category_changes, activities, leads, accounts, contacts, .. } = ws;
     let pipeline_of: FxMap<&str, usize> = pipelines.iter().enumerate().map(|(i, p)| (p.id.as_str(), i)).collect();
@@ -580,8 +581,14 @@ fn set_aside(ws: &mut Workspace, bad: &mut Vec<Quarantined>, derive: bool) -> Op
     // Each deal's last event kept, by its position among the kept ones.
     let mut last: Vec<Option<usize>> = if derive { vec![None; deals.len()] } else { Vec::new() };
     let mut kept = 0;
-    let mut event_deals: Vec<u32> = Vec::with_capacity(if derive { events.len() } else { 0 });
-    let mut event_stages: Vec<u16> = Vec::with_capacity(if derive { events.len() } else { 0 });
+    let room = |n: usize| if derive { n } else { 0 };
+    let mut places = LogPlaces {
+        events: Vec::with_capacity(room(events.len())),
+        stages: Vec::with_capacity(room(events.len())),
+        times: Vec::with_capacity(room(events.len())),
+        calls: Vec::with_capacity(room(category_changes.len())),
+        call_times: Vec::with_capacity(room(category_changes.len())),
+    };
     // Every event's deal first, in batches (`IdIndex::each`), then the log kept in place.
     let mut found = Vec::with_capacity(events.len());
     deal_ids.each(events.iter().map(|e| &e.opportunity), |n| found.push(n.unwrap_or(u32::MAX)));
@@ -598,8 +605,9 @@ fn set_aside(ws: &mut Workspace, bad: &mut Vec<Quarantined>, derive: bool) -> Op
                 if let (None, Some(to)) = (&reason, to) {
                     if let Some(slot) = last.get_mut(*i) {
                         *slot = Some(kept);
-                        event_deals.push(*i as u32);
-                        event_stages.push(Places::stage_number(to));
+                        places.events.push(*i as u32);
+                        places.stages.push(Places::stage_number(to));
+                        places.times.push(e.at.timestamp());
                     }
                     kept += 1;
                 }
@@ -615,12 +623,12 @@ fn set_aside(ws: &mut Workspace, bad: &mut Vec<Quarantined>, derive: bool) -> Op
     found.clear();
     deal_ids.each(category_changes.iter().map(|c| &c.opportunity), |n| found.push(n.unwrap_or(u32::MAX)));
     let mut found_each = found.iter();
-    let mut call_deals: Vec<u32> = Vec::with_capacity(if derive { category_changes.len() } else { 0 });
     category_changes.retain(|c| {
         let at = found_each.next().and_then(|&n| deal_at.get(n as usize));
         let keep = at.is_some();
         if let Some((i, _)) = at.filter(|_| derive) {
-            call_deals.push(*i as u32);
+            places.calls.push(*i as u32);
+            places.call_times.push(c.at.timestamp());
         }
         if !keep {
             bad.push(Quarantined { store: Kind::Calls.name(), id: c.id.to_string(), reason: Dangling::UnknownDeal(c.opportunity.to_string()) });
@@ -643,7 +651,7 @@ fn set_aside(ws: &mut Workspace, bad: &mut Vec<Quarantined>, derive: bool) -> Op
             d.stage = e.to.clone();
         }
     }
-    derive.then_some((event_deals, event_stages, call_deals))
+    derive.then_some(places)
 }
 
 /// Keeps the activities marked in `keep` (one mark each, in order); the others are set
@@ -996,8 +1004,8 @@ pub fn finish(mut ws: Workspace, loose: Workspace, removed: &[(Kind, Id)], bad: 
     // two runs.
     ws.order_logs();
     match set_aside(&mut ws, bad, true) {
-        Some((events, stages, calls)) => {
-            let places = Places::new(&ws, events, stages, calls);
+        Some(found) => {
+            let places = Places::new(&ws, found);
             (ws, places)
         }
         None => {
