@@ -255,3 +255,25 @@ fn the_rate_table_and_the_lead_rule_merge_by_their_own_edit_times() {
         assert_eq!(s.lead_rule, Some(rule.clone()), "b's rule is later");
     }
 }
+
+/// Copies of one record edited at the same moment on two devices: the one whose content (as
+/// JSON text) is greater stays, whichever side it comes from; a later edit wins over greater
+/// content. Leads: `{"id":…,"name":"Bo"…}` is greater than `…"name":"Ann"…`.
+#[test]
+fn equal_edit_times_are_settled_by_content_on_either_side() {
+    let mut a = base();
+    let Some(lead) = a.leads.first_mut() else { panic!("the demo has leads") };
+    lead.name = "Ann".into();
+    let id = lead.id.clone();
+    let mut b = a.clone();
+    if let Some(l) = b.leads.iter_mut().find(|l| l.id == id) {
+        l.name = "Bo".into();
+    }
+    let name = |ws: &Workspace| ws.leads.iter().find(|l| l.id == id).map(|l| l.name.clone());
+    assert_eq!((name(&merge(&a, &b).workspace), name(&merge(&b, &a).workspace)), (Some("Bo".into()), Some("Bo".into())));
+    // "Ann" a second later: the later edit stays.
+    if let Some(l) = a.leads.iter_mut().find(|l| l.id == id) {
+        l.updated_at += Duration::seconds(1);
+    }
+    assert_eq!((name(&merge(&a, &b).workspace), name(&merge(&b, &a).workspace)), (Some("Ann".into()), Some("Ann".into())));
+}

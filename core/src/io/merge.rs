@@ -98,24 +98,25 @@ pub fn merge(mine: &Workspace, theirs: &Workspace) -> MergeResult {
     let mut conflicts = Vec::new();
     let mut collisions = Vec::new();
     // Which side's record stays when two share an id, decided by content alone.
-    let mut pipelines: BTreeMap<String, Pipeline> = BTreeMap::new();
-    let mut losers: BTreeMap<String, Pipeline> = BTreeMap::new();
+    // Keyed by the inputs' ids (borrowed: an owned key was an allocation per record).
+    let mut pipelines: BTreeMap<&str, Pipeline> = BTreeMap::new();
+    let mut losers: BTreeMap<&str, Pipeline> = BTreeMap::new();
     for p in mine.pipelines.iter().chain(&theirs.pipelines) {
         let merged = match pipelines.get(p.id.as_str()) {
             Some(existing) => {
                 let win = pick_pipeline(existing, p);
-                losers.insert(p.id.to_string(), if win == *p { existing.clone() } else { p.clone() });
+                losers.insert(p.id.as_str(), if win == *p { existing.clone() } else { p.clone() });
                 win
             }
             None => p.clone(),
         };
-        pipelines.insert(p.id.to_string(), merged);
+        pipelines.insert(p.id.as_str(), merged);
     }
     // Deals: copies of one deal merge field by field; two different deals sharing an id
     // (other pipeline or other creation event) are not mixed into one record.
     let (cm, ct) = (creations(mine), creations(theirs));
-    let mut dropped: HashSet<(bool, String)> = HashSet::new(); // (from theirs?, deal id)
-    let mut deals: BTreeMap<String, Opportunity> = mine.deals.iter().map(|d| (d.id.to_string(), d.clone())).collect();
+    let mut dropped: HashSet<(bool, &str)> = HashSet::new(); // (from theirs?, deal id)
+    let mut deals: BTreeMap<&str, Opportunity> = mine.deals.iter().map(|d| (d.id.as_str(), d.clone())).collect();
     for d in &theirs.deals {
         let merged = match deals.get(d.id.as_str()) {
             Some(existing) if existing == d => existing.clone(),
@@ -129,15 +130,15 @@ pub fn merge(mine: &Workspace, theirs: &Workspace) -> MergeResult {
                     let keep_mine = rank(existing, cm.get(existing.id.as_str())) <= rank(d, ct.get(d.id.as_str()));
                     let (kept, lost) = if keep_mine { (existing, d) } else { (d, existing) };
                     collisions.push(Collision::Deal { id: d.id.to_string(), kept: kept.title.clone(), dropped: lost.title.clone() });
-                    dropped.insert((keep_mine, d.id.to_string()));
+                    dropped.insert((keep_mine, d.id.as_str()));
                     kept.clone()
                 }
             }
             None => d.clone(),
         };
-        deals.insert(d.id.to_string(), merged);
+        deals.insert(d.id.as_str(), merged);
     }
-    let left_out = |theirs_side: bool, deal: &Id| dropped.contains(&(theirs_side, deal.to_string()));
+    let left_out = |theirs_side: bool, deal: &Id| dropped.contains(&(theirs_side, deal.as_str()));
     let events = union_log(
         mine.events.iter().map(|e| (false, e)).chain(theirs.events.iter().map(|e| (true, e))),
         |e| (&e.id, &e.opportunity),
@@ -194,8 +195,8 @@ pub fn merge(mine: &Workspace, theirs: &Workspace) -> MergeResult {
     }
     let mine_deals: HashSet<&str> = mine.deals.iter().map(|d| d.id.as_str()).collect();
     let mine_events: HashSet<&str> = mine.events.iter().map(|e| e.id.as_str()).collect();
-    let new_deals = deals.keys().filter(|k| !mine_deals.contains(k.as_str())).count();
-    let new_events = events.keys().filter(|k| !mine_events.contains(k.as_str())).count();
+    let new_deals = deals.keys().filter(|k| !mine_deals.contains(*k)).count();
+    let new_events = events.keys().filter(|k| !mine_events.contains(*k)).count();
     let mut workspace = Workspace::from_records(pipelines.into_values().collect(), deals.into_values().collect(), events.into_values().collect());
     workspace.category_changes = calls.into_values().collect();
     // Owners, leads and settings: the copy edited later (equal times: by content).
@@ -222,17 +223,24 @@ pub fn merge(mine: &Workspace, theirs: &Workspace) -> MergeResult {
 
 /// Of the records sharing an id, the one edited last; equal times are settled by the
 /// content itself, so the result does not depend on which side is which. Sorted by id.
-fn newest_by_id<'a, T: Clone + serde::Serialize + 'a>(records: impl Iterator<Item = &'a T>, key: impl Fn(&T) -> (&Id, chrono::DateTime<chrono::Utc>)) -> Vec<T> {
-    let mut out: BTreeMap<String, (chrono::DateTime<chrono::Utc>, String, T)> = BTreeMap::new();
+fn newest_by_id<'a, T: Clone + serde::Serialize + 'a>(records: impl Iterator<Item = &'a T>, key: impl Fn(&'a T) -> (&'a Id, chrono::DateTime<chrono::Utc>)) -> Vec<T> {
+    let mut out: BTreeMap<&str, (chrono::DateTime<chrono::Utc>, &T)> = BTreeMap::new();
     for r in records {
         let (id, at) = key(r);
-        let content = serde_json::to_string(r).unwrap_or_default();
-        match out.get(id.as_str()) {
-            Some((t, c, _)) if (*t, c) >= (at, &content) => {}
-            _ => drop(out.insert(id.to_string(), (at, content, r.clone()))),
+        match out.get_mut(id.as_str()) {
+            // The later edit; at equal times the greater content (as JSON text), worked out
+            // only then: writing every record out as JSON to compare was most of merging
+            // 100,000 deals' activities and leads.
+            Some(slot) => {
+                let later = at > slot.0 || (at == slot.0 && serde_json::to_string(r).unwrap_or_default() > serde_json::to_string(slot.1).unwrap_or_default());
+                if later {
+                    *slot = (at, r);
+                }
+            }
+            None => drop(out.insert(id.as_str(), (at, r))),
         }
     }
-    out.into_values().map(|x| x.2).collect()
+    out.into_values().map(|x| x.1.clone()).collect()
 }
 
 /// Unions a log by id (`entries`: (from theirs?, entry)): the same entry twice is kept
@@ -241,12 +249,12 @@ fn newest_by_id<'a, T: Clone + serde::Serialize + 'a>(records: impl Iterator<Ite
 /// of the merge are skipped.
 fn union_log<'a, T: Clone + PartialEq + 'a>(
     entries: impl Iterator<Item = (bool, &'a T)>,
-    ids: impl Fn(&T) -> (&Id, &Id),
+    ids: impl Fn(&'a T) -> (&'a Id, &'a Id),
     before: impl Fn(&T, &T) -> bool,
     left_out: &dyn Fn(bool, &Id) -> bool,
     collisions: &mut Vec<Collision>,
-) -> BTreeMap<String, T> {
-    let mut out: BTreeMap<String, T> = BTreeMap::new();
+) -> BTreeMap<&'a str, T> {
+    let mut out: BTreeMap<&str, T> = BTreeMap::new();
     for (side, e) in entries {
         let (id, deal) = ids(e);
         if left_out(side, deal) {
@@ -257,10 +265,10 @@ fn union_log<'a, T: Clone + PartialEq + 'a>(
             Some(existing) => {
                 collisions.push(Collision::Event { id: id.to_string() });
                 if before(e, existing) {
-                    out.insert(id.to_string(), e.clone());
+                    out.insert(id.as_str(), e.clone());
                 }
             }
-            None => drop(out.insert(id.to_string(), e.clone())),
+            None => drop(out.insert(id.as_str(), e.clone())),
         }
     }
     out
