@@ -51,9 +51,10 @@ async fn read_export(text: &str, reading: RwSignal<Option<f64>>) -> Result<Works
 enum Pending {
     /// A Funnelscope export: replace, or merge (which first shows its report).
     Export(Workspace),
-    /// The preview of a merge and the file it came from (merged again, against what is
-    /// stored then, when the user confirms).
-    Merge(crate::io::merge::MergeResult, Workspace),
+    /// The preview of a merge, the file it came from and the revision memory was at when
+    /// it was worked out (merged again, against what is stored then, if memory has moved on
+    /// when the user confirms).
+    Merge(crate::io::merge::MergeResult, Workspace, u64),
     /// An encrypted export waiting for its passphrase.
     Encrypted(crate::io::envelope::Envelope),
     /// A general spreadsheet waiting for its column mapping.
@@ -314,10 +315,13 @@ pub fn DataPage() -> impl IntoView {
                     }
                 }
             }
-            Pending::Merge(_, theirs) => {
+            Pending::Merge(merged, theirs, at) => {
                 leptos::task::spawn_local(async move {
-                    let merge = |mine: &Workspace, theirs: &Workspace| crate::io::merge::changes_from(mine, &crate::io::merge::merge(mine, theirs).workspace);
-                    match app.merge_in(theirs, merge).await {
+                    let merge = |mine: &Workspace, theirs: &Workspace, merged: Option<&Workspace>| match merged {
+                        Some(merged) => crate::io::merge::changes_from(mine, merged),
+                        None => crate::io::merge::changes_from(mine, &crate::io::merge::merge(mine, theirs).workspace),
+                    };
+                    match app.merge_in(theirs, Some((at, merged.workspace)), merge).await {
                         Ok(Outcome::NothingNew) => message.set(Some((true, app.t(K::NothingNewToMerge).to_string()))),
                         Ok(Outcome::Stored) => {
                             let n = app.ws.with_untracked(|w| w.deals.len());
@@ -340,7 +344,7 @@ pub fn DataPage() -> impl IntoView {
         });
         let Some(theirs) = taken.flatten() else { return };
         let merged = app.ws.with_untracked(|mine| crate::io::merge::merge(mine, &theirs));
-        pending.set(Some(Pending::Merge(merged, theirs)));
+        pending.set(Some(Pending::Merge(merged, theirs, app.memory_rev())));
     };
 
     let restore = move |id: String| {
@@ -492,7 +496,7 @@ pub fn DataPage() -> impl IntoView {
                 }
                 let (text, button) = match &p {
                     Pending::Export(ws) => (fill(app.t(K::ReplaceSummary), &summary(ws)), app.t(K::ReplaceWorkspace)),
-                    Pending::Merge(m, _) => (
+                    Pending::Merge(m, ..) => (
                         fill(app.t(K::MergeSummary), &[
                             ("d", m.new_deals.to_string()),
                             ("e", m.new_events.to_string()),
@@ -504,7 +508,7 @@ pub fn DataPage() -> impl IntoView {
                     Pending::Encrypted(_) | Pending::Mapping(_) => (String::new(), ""),
                 };
                 let (conflicts, collisions) = match &p {
-                    Pending::Merge(m, _) => (m.conflicts.clone(), m.collisions.clone()),
+                    Pending::Merge(m, ..) => (m.conflicts.clone(), m.collisions.clone()),
                     _ => (Vec::new(), Vec::new()),
                 };
                 let lang = app.lang.get_untracked();

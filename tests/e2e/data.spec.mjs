@@ -4,7 +4,7 @@ import { readFile, writeFile, rm, truncate } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { test, expect, openApp, column, boardSnapshot, dealCount, showAllStages, storedLayout } from './helpers.mjs';
+import { test, expect, openApp, column, boardSnapshot, dealCount, showAllStages, storedLayout, addDeal } from './helpers.mjs';
 
 const MAVEN = fileURLToPath(new URL('../../../shared/datasets/maven-sales-pipeline.csv', import.meta.url));
 const nav = (page, name) => page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name });
@@ -206,6 +206,35 @@ test('merging a teammate\'s export keeps the newer edit of each field and report
   await expect(page.getByText('The file brings nothing new: nothing was changed and no backup was taken.')).toBeVisible();
   await expect(backups).toHaveCount(1);
   expect(withoutTimestamp(await exportJson(page))).toEqual(withoutTimestamp(merged));
+});
+
+test('a merge offered before another tab\'s edit is worked out again when applied: both stay', async ({ page }) => {
+  await openApp(page);
+  await page.getByRole('button', { name: 'Use B2B template' }).click();
+  await addDeal(page, { 'Deal title': 'Alpha' });
+  const theirs = await exportJson(page);
+  const later = new Date(Date.now() + 60_000).toISOString();
+  Object.assign(theirs.deals[0], { notes: 'Call back in May', field_times: { notes: later }, updated_at: later, device: 'teammate' });
+
+  // The merge is worked out and offered here (the shown merge keeps the title "Alpha")…
+  await nav(page, 'Import & export').click();
+  await page.getByLabel('Choose a file (.json, .csv or .xlsx)').setInputFiles({ name: 'teammate.json', mimeType: 'application/json', buffer: Buffer.from(JSON.stringify(theirs)) });
+  await page.getByRole('button', { name: 'Merge into my workspace' }).click();
+  await expect(page.getByRole('region', { name: 'Ready to import' })).toContainText('adds 0 deals and 0 stage changes; 1 field values');
+  // …then another tab renames the deal, and this tab hears of it.
+  const other = await page.context().newPage();
+  await openApp(other, './?view=board');
+  await other.getByRole('link', { name: 'Alpha' }).click();
+  await other.getByRole('button', { name: 'Edit deal' }).click();
+  await other.getByRole('dialog').getByLabel('Deal title', { exact: true }).fill('Alpha (other tab)');
+  await other.getByRole('dialog').getByRole('button', { name: 'Save deal' }).click();
+  await expect(other.getByRole('heading', { name: 'Alpha (other tab)' })).toBeVisible();
+  await other.close();
+  // Applied: merged against the renamed deal, not the one the offer was worked out on.
+  await page.getByRole('button', { name: 'Apply the merge' }).click();
+  await expect(page.getByText('Merged: the workspace now has 1 deals.')).toBeVisible();
+  const after = await exportJson(page);
+  expect(after.deals.map((d) => [d.title, d.notes])).toEqual([['Alpha (other tab)', 'Call back in May']]);
 });
 
 test('an export encrypted with a passphrase imports only with that passphrase', async ({ page, browser, baseURL }) => {
