@@ -172,7 +172,7 @@ test('forecast page with 10,000 deals (Monte Carlo, backtest, scores): the longe
  *  and prints how long reading and storing took and the longest main-thread task of each;
  *  then opens the app on the board with them stored, three times, and prints how long until
  *  the board counted them all and its cards could be moved, with the open's phases. */
-async function importThenOpen(page, deals) {
+async function exportOf(deals) {
   const { spawnSync } = await import('node:child_process');
   const { fileURLToPath } = await import('node:url');
   const root = fileURLToPath(new URL('../..', import.meta.url));
@@ -181,6 +181,12 @@ async function importThenOpen(page, deals) {
   // with its fraction of a second), not at midnight in whole seconds.
   const gen = spawnSync(`${root}/target/release/funnel`, ['generate', '--deals', String(deals), '--seed', '3', '--as-of', '2026-11-27T09:41:27.123Z', '--out', file]);
   expect(gen.status, String(gen.stderr)).toBe(0);
+  return file;
+}
+
+async function importThenOpen(page, deals) {
+  const { spawnSync } = await import('node:child_process');
+  const file = await exportOf(deals);
   await openApp(page);
   await page.getByRole('button', { name: 'Use B2B template' }).click();
   await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Import & export' }).click();
@@ -360,4 +366,43 @@ test('importing 10,000 deals (replace): the longest main-thread task while readi
 test('importing 100,000 deals (replace, a 315 MB export): the same figures', async ({ page }) => {
   test.setTimeout(900_000);
   await importThenOpen(page, 100_000);
+});
+
+/** Merges an export of `deals` demo deals into a workspace holding only a template's
+ *  pipeline: everything is new, so the write stores it as segments of its own beside the
+ *  stored ones (`segments::Fresh`, not a replace). Prints, for working out the merge (until
+ *  it is offered) and for applying it (until the message says it is done), the time and the
+ *  longest main-thread tasks. */
+async function mergeInto(page, deals) {
+  const file = await exportOf(deals);
+  await openApp(page);
+  await page.getByRole('button', { name: 'Use B2B template' }).click();
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Import & export' }).click();
+  await page.getByLabel('Choose a file (.json, .csv or .xlsx)').setInputFiles(file);
+  const merge = page.getByRole('button', { name: 'Merge into my workspace' });
+  await merge.waitFor({ timeout: 600_000 });
+  const longTasks = await watchLongTasks(page);
+  const phase = async (click, done) => {
+    await page.evaluate(() => { window.__longTasks = { longest: 0, count: 0, entries: [] }; });
+    const t0 = await page.evaluate(() => performance.now());
+    await click.click();
+    await done.waitFor({ timeout: 600_000 });
+    const ms = (await page.evaluate(() => performance.now())) - t0;
+    const top = await page.evaluate(() => window.__longTasks.entries.sort((a, b) => b[1] - a[1]).slice(0, 5).map(([, d]) => d.toFixed(0)).join(', '));
+    return `${ms.toFixed(0)} ms (${await longTasks()}; the longest: ${top || 'none'})`;
+  };
+  const apply = page.getByRole('button', { name: 'Apply the merge' });
+  const planned = await phase(merge, apply);
+  const stored = await phase(apply, page.getByText(`Merged: the workspace now has ${deals} deals.`));
+  console.log(`merge ${deals} deals into a template's workspace: worked out and offered in ${planned}; applied, stored and shown in ${stored}`);
+}
+
+test('merging 10,000 deals into a workspace (an add, not a replace): the longest main-thread task while merging and while storing', async ({ page }) => {
+  test.setTimeout(180_000);
+  await mergeInto(page, 10_000);
+});
+
+test('merging 100,000 deals into a workspace: the same figures', async ({ page }) => {
+  test.setTimeout(900_000);
+  await mergeInto(page, 100_000);
 });
