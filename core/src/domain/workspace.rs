@@ -1492,7 +1492,6 @@ pub struct Places {
 
 /// Each event's and forecast call's position, and their times in seconds, as opening finds
 /// them (`Places::new` checks them against the workspace).
-#[derive(Default)]
 pub struct LogPlaces {
     pub events: Vec<u32>,
     pub stages: Vec<u16>,
@@ -1502,8 +1501,8 @@ pub struct LogPlaces {
 }
 
 impl Places {
-    /// Positions in the logs' order; `None` unless there is one per record, each a deal
-    /// (and one stage per event).
+    /// Positions and times in the logs' order; `None` unless there is one of each per
+    /// record, each position a deal (and one stage per event): see `fits`.
     pub fn new(ws: &Workspace, found: LogPlaces) -> Option<Places> {
         let LogPlaces { events, stages, times, calls, call_times } = found;
         let p = Places { events, stages, times, calls, call_times };
