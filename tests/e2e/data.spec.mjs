@@ -221,7 +221,8 @@ test('a merge offered before another tab\'s edit is worked out again when applie
   await page.getByLabel('Choose a file (.json, .csv or .xlsx)').setInputFiles({ name: 'teammate.json', mimeType: 'application/json', buffer: Buffer.from(JSON.stringify(theirs)) });
   await page.getByRole('button', { name: 'Merge into my workspace' }).click();
   await expect(page.getByRole('region', { name: 'Ready to import' })).toContainText('adds 0 deals and 0 stage changes; 1 field values');
-  // …then another tab renames the deal, and this tab hears of it.
+  // …then another tab renames the deal (this tab hears of it, or finds the store moved on
+  // when it writes: either way memory is no longer where the merge was worked out).
   const other = await page.context().newPage();
   await openApp(other, './?view=board');
   await other.getByRole('link', { name: 'Alpha' }).click();
