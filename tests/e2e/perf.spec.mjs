@@ -168,10 +168,8 @@ test('forecast page with 10,000 deals (Monte Carlo, backtest, scores): the longe
   await expect(page.getByRole('button', { name: `Show 100 more (${hidden - 100} hidden)` })).toBeFocused();
 });
 
-/** Generates an export of `deals` demo deals, imports it (replace) into a fresh workspace
- *  and prints how long reading and storing took and the longest main-thread task of each;
- *  then opens the app on the board with them stored, three times, and prints how long until
- *  the board counted them all and its cards could be moved, with the open's phases. */
+/** Generates an export of `deals` demo deals (`funnel generate`, seed 3) under target/;
+ *  returns its path. */
 async function exportOf(deals) {
   const { spawnSync } = await import('node:child_process');
   const { fileURLToPath } = await import('node:url');
@@ -184,6 +182,10 @@ async function exportOf(deals) {
   return file;
 }
 
+/** Imports an export of `deals` demo deals (replace) into a fresh workspace and prints how
+ *  long reading and storing took and the longest main-thread task of each; then opens the
+ *  app on the board with them stored, three times, and prints how long until the board
+ *  counted them all and its cards could be moved, with the open's phases. */
 async function importThenOpen(page, deals) {
   const { spawnSync } = await import('node:child_process');
   const file = await exportOf(deals);
