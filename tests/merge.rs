@@ -189,10 +189,10 @@ fn colliding_event_ids_and_deal_ids_are_reported_not_mixed() {
 #[test]
 fn a_merge_writes_only_what_is_new_and_never_removes() {
     let mine = base();
-    assert!(changes_from(&mine, &merge(&mine, &mine).workspace).is_empty(), "nothing new: nothing to write, no backup");
+    assert!(changes_from(&mine, merge(&mine, &mine).workspace).is_empty(), "nothing new: nothing to write, no backup");
     let mut theirs = base();
     apply(&mut theirs, "phone", 2, &[(1, 3, "new note".into(), 5, false), (2, 0, "x".into(), 6, true)]);
-    let changes = changes_from(&mine, &merge(&mine, &theirs).workspace);
+    let changes = changes_from(&mine, merge(&mine, &theirs).workspace);
     let (deals, events) = changes.iter().fold((0, 0), |(d, e), c| match c {
         Change::PutDeal(_) => (d + 1, e),
         Change::AppendEvent(_) => (d, e + 1),
@@ -226,7 +226,7 @@ fn activities_merge_by_id_with_the_newer_edit() {
         assert_eq!(m.workspace.activities.len(), base().activities.len() + 1);
         assert_valid(&m.workspace);
     }
-    let changes = changes_from(&a, &merge(&a, &b).workspace);
+    let changes = changes_from(&a, merge(&a, &b).workspace);
     assert_eq!(changes.iter().filter(|c| matches!(c, Change::PutActivity(_))).count(), 2, "the rescheduled task and the new call");
 }
 

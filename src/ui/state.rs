@@ -84,7 +84,7 @@ pub enum DealFormMode {
 /// The merge of another workspace into this one, as the changes it makes: handed to the
 /// write path by the chunk that asks for one (`Job::Merge`, `Job::Pulled`). For an import,
 /// (mine, theirs, the merged workspace when it was worked out against `mine` already).
-pub type Merge = fn(&Workspace, &Workspace, Option<&Workspace>) -> Vec<Change>;
+pub type Merge = fn(&Workspace, &Workspace, Option<Workspace>) -> Vec<Change>;
 /// The same, for what team sync pulled (`sync::changes_for`).
 pub type PulledMerge = fn(&Workspace, &crate::domain::lookup::Lookup, &Workspace) -> Vec<Change>;
 
@@ -1156,7 +1156,8 @@ impl AppState {
                     _ => self.ws.with_lookup_untracked(|mine, at| merge(mine, at, theirs)),
                 },
                 Job::Merge(theirs, merged, merge) => {
-                    let current = merged.as_ref().filter(|(at, _)| *at == rev).map(|(_, ws)| ws);
+                    // Taken, not copied: at another revision it is of no use any more, now or on a retry.
+                    let current = merged.take().filter(|(at, _)| *at == rev).map(|(_, ws)| ws);
                     let changes = self.ws.with_untracked(|mine| merge(mine, theirs, current));
                     if changes.is_empty() {
                         return Ok(Outcome::NothingNew);

@@ -257,7 +257,7 @@ pub fn changes_for(local: &Workspace, at: &Lookup, theirs: &Workspace) -> Vec<Ch
     // first sync of 10,000 deals merges ~200 batches into a growing workspace).
     let mine = if theirs.pipelines.is_empty() { subset(local, at, theirs) } else { local.clone() };
     let merged = crate::io::merge::merge(&mine, theirs);
-    crate::io::merge::changes_from(&mine, &merged.workspace)
+    crate::io::merge::changes_from(&mine, merged.workspace)
 }
 
 /// The part of `local` a merge with `theirs` reads: the records with the same ids, every
@@ -1019,7 +1019,7 @@ mod tests {
             at.fill(&fast);
             assert_eq!(at, Lookup::of(&fast));
             let merged = crate::io::merge::merge(&full, &part);
-            let c = crate::io::merge::changes_from(&full, &merged.workspace);
+            let c = crate::io::merge::changes_from(&full, merged.workspace);
             full.commit(c);
         }
         let key = |w: &Workspace| {
