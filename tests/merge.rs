@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use funnelscope::domain::*;
-use funnelscope::io::merge::{changes_from, merge, Collision};
+use funnelscope::io::merge::{changes_from, merge, Collision, MergeBuilder};
 use proptest::prelude::*;
 
 fn t0() -> DateTime<Utc> {
@@ -135,6 +135,46 @@ proptest! {
             prop_assert!(m.is_some_and(|m| m.updated_at >= x.updated_at));
         }
         assert_valid(&ab.workspace);
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
+
+    /// The page works a big merge out a slice at a time: stopped after any number of
+    /// records, it comes to the same merge as at once (with colliding ids and edits on
+    /// both sides, so every part of it has work to do).
+    #[test]
+    fn a_merge_worked_out_in_slices_equals_the_merge_at_once(ea in edits(), eb in edits(), budget in 1usize..40, collide in proptest::bool::ANY) {
+        let mut a = base();
+        let mut b = base();
+        apply(&mut a, "laptop", 1, &ea);
+        apply(&mut b, "phone", 2, &eb);
+        if collide {
+            b.events[3].note = "edited elsewhere".into();
+            let d = b.deals[2].id.clone();
+            b.deals[2].title = "A different deal".into();
+            for e in b.events.iter_mut().filter(|e| e.opportunity == d) {
+                e.id = Id::from(format!("other-{}", e.id));
+            }
+            // A newer definition of the pipeline without a stage deals use: kept all the same.
+            let dropped = b.pipelines[0].stages.iter().filter(|s| s.kind == StageKind::Open).nth(1).map(|s| s.id.clone());
+            b.pipelines[0].stages.retain(|s| Some(&s.id) != dropped.as_ref());
+            b.pipelines[0].updated_at = Some(t0() + Duration::days(1));
+        }
+        for (mine, theirs) in [(&a, &b), (&b, &a)] {
+            let mut builder = MergeBuilder::new();
+            let mut steps = 0;
+            while !builder.step(mine, theirs, budget) {
+                steps += 1;
+                prop_assert!(steps < 100_000, "the merge never finishes");
+            }
+            let at_once = merge(mine, theirs);
+            let kept_stage = at_once.collisions.iter().any(|c| matches!(c, Collision::StageKept { .. }));
+            prop_assert!(!collide || kept_stage, "the dropped stage was not kept");
+            prop_assert!(steps >= (mine.events.len() + theirs.events.len()) / budget, "a step went on past its budget");
+            prop_assert_eq!(builder.finish(), at_once);
+        }
     }
 }
 

@@ -538,6 +538,7 @@ texts! {
     MergeWorkspace => "Merge into my workspace", "合并到我的工作区";
     MergeSummary => "Merging adds {d} deals and {e} stage changes; {c} field values edited on both sides are settled by the newer edit (listed below). A backup is taken first.", "合并将新增 {d} 个商机和 {e} 条阶段变化；双方都修改过的 {c} 个字段以较新的修改为准（见下表）。合并前会先备份。";
     ApplyMerge => "Apply the merge", "执行合并";
+    WorkingOutMerge => "Working out the merge…", "正在计算合并结果…";
     WorkspaceMerged => "Merged: the workspace now has {d} deals.", "合并完成：工作区现有 {d} 个商机。";
     ConflictReport => "Values overridden by the merge", "合并中被覆盖的值";
     Field => "Field", "字段";

@@ -11,6 +11,8 @@ use crate::io::csv_import::{detect_date_order, guess_mapping, import_generic, im
 const ROWS_PER_STEP: usize = 20_000;
 /// Bytes of a JSON export read between yields (~10–20 ms of parsing in the browser).
 const EXPORT_BYTES_PER_STEP: usize = 1 << 20;
+/// Records a merge goes through between yields to the page (`MergeBuilder::step`).
+const MERGE_RECORDS_PER_STEP: usize = 20_000;
 
 use std::collections::HashMap;
 
@@ -126,6 +128,7 @@ pub fn DataPage() -> impl IntoView {
     let usage = RwSignal::new(None::<(f64, f64, bool)>);
     let mapping = RwSignal::new(HashMap::<Column, usize>::new());
     let reading = RwSignal::new(None::<f64>);
+    let merging = RwSignal::new(None::<f64>);
     let date_order = RwSignal::new(DateOrder::MonthFirst);
     let dates_ambiguous = RwSignal::new(false);
     let refresh_backups = move || {
@@ -343,8 +346,33 @@ pub fn DataPage() -> impl IntoView {
             }
         });
         let Some(theirs) = taken.flatten() else { return };
-        let merged = app.ws.with_untracked(|mine| crate::io::merge::merge(mine, &theirs));
-        pending.set(Some(Pending::Merge(merged, theirs, app.memory_rev())));
+        // Worked out a slice at a time with a progress bar (merging 100,000 deals at once
+        // held the page for seconds), against memory as it is: if a change reaches memory
+        // meanwhile (another tab, team sync), it starts over against the new state.
+        leptos::task::spawn_local(async move {
+            loop {
+                let rev = app.memory_rev();
+                let mut builder = crate::io::merge::MergeBuilder::new();
+                merging.set(Some(0.0));
+                yield_to_browser().await;
+                let mut done = false;
+                while !done && app.memory_rev() == rev {
+                    done = app.ws.with_untracked(|mine| builder.step(mine, &theirs, MERGE_RECORDS_PER_STEP));
+                    merging.set(Some(builder.progress()));
+                    yield_to_browser().await;
+                    // Another file was chosen meanwhile: this merge is no longer wanted.
+                    if pending.with_untracked(Option::is_some) {
+                        merging.set(None);
+                        return;
+                    }
+                }
+                if done && app.memory_rev() == rev {
+                    merging.set(None);
+                    pending.set(Some(Pending::Merge(builder.finish(), theirs, rev)));
+                    return;
+                }
+            }
+        });
     };
 
     let restore = move |id: String| {
@@ -408,9 +436,9 @@ pub fn DataPage() -> impl IntoView {
                 <span>{move || app.t(K::ChooseFile)}</span>
                 <input type="file" accept=".json,.csv,.xlsx,application/json,text/csv,application/vnd.openxmlformats-officedocument.spreadsheetml.sheet" on:change=on_file/>
             </label>
-            {move || reading.get().map(|p| view! {
+            {move || reading.get().map(|p| (K::ReadingFile, p)).or_else(|| merging.get().map(|p| (K::WorkingOutMerge, p))).map(|(what, p)| view! {
                 <div class="progress" role="status">
-                    <span>{app.t(K::ReadingFile)}</span>
+                    <span>{app.t(what)}</span>
                     <progress max="100" value=format!("{:.0}", p * 100.0)>{format!("{:.0}%", p * 100.0)}</progress>
                 </div>
             })}

@@ -394,7 +394,9 @@ async function mergeInto(page, deals) {
     return `${ms.toFixed(0)} ms (${await longTasks()}; the longest: ${top || 'none'})`;
   };
   const apply = page.getByRole('button', { name: 'Apply the merge' });
-  const planned = await phase(merge, apply);
+  // A big merge is worked out a slice at a time, with a progress bar while it is.
+  const bar = page.getByRole('status').filter({ hasText: /^Working out the merge…\s*\d+%/ });
+  const [planned] = await Promise.all([phase(merge, apply), deals >= 100_000 && expect(bar).toBeVisible({ timeout: 60_000 })]);
   const stored = await phase(apply, page.getByText(`Merged: the workspace now has ${deals} deals.`));
   console.log(`merge ${deals} deals into a template's workspace: worked out and offered in ${planned}; applied, stored and shown in ${stored}`);
 }

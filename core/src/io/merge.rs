@@ -4,9 +4,9 @@
 //! is listed in a conflict report. The result is in a canonical order, so merging is
 //! idempotent (A + B + B = A + B) and symmetric (A + B = B + A).
 
-use crate::domain::ids::{FxMap, FxSet};
-use crate::domain::{Activity, Change, Id, Opportunity, Pipeline, StageChange, StageKind, Workspace};
-use std::borrow::Cow;
+use crate::domain::ids::{head_u64, FxMap, FxSet, IdIndex};
+use crate::domain::{Change, Id, Opportunity, Pipeline, StageChange, StageKind, Workspace};
+use chrono::{DateTime, Utc};
 use std::collections::BTreeMap;
 
 #[derive(Clone, Debug, PartialEq)]
@@ -83,239 +83,540 @@ fn merge_deal(a: &Opportunity, b: &Opportunity, conflicts: &mut Vec<Conflict>) -
     out
 }
 
-/// The id of each deal's creation event (its first event without a `from`), which every
-/// copy of one deal shares and two different deals never do.
-fn creations(ws: &Workspace) -> FxMap<&str, &StageChange> {
-    let mut out: FxMap<&str, &StageChange> = FxMap::default();
-    for e in ws.events.iter().filter(|e| e.from.is_none()) {
-        let slot = out.entry(e.opportunity.as_str()).or_insert(e);
-        if e.key() < slot.key() {
-            *slot = e;
-        }
-    }
-    out
+/// Where a record of the merge comes from: theirs (or mine), at an index of that side's list.
+type At = (bool, u32);
+
+fn side<'w>(mine: &'w Workspace, theirs: &'w Workspace, theirs_side: bool) -> &'w Workspace {
+    if theirs_side { theirs } else { mine }
 }
 
-pub fn merge(mine: &Workspace, theirs: &Workspace) -> MergeResult {
-    let mut conflicts = Vec::new();
-    let mut collisions = Vec::new();
-    // Which side's record stays when two share an id, decided by content alone.
-    // Keyed by the inputs' ids (borrowed: an owned key was an allocation per record).
-    let mut pipelines: BTreeMap<&str, Pipeline> = BTreeMap::new();
-    let mut losers: BTreeMap<&str, Pipeline> = BTreeMap::new();
-    for p in mine.pipelines.iter().chain(&theirs.pipelines) {
-        let merged = match pipelines.get(p.id.as_str()) {
-            Some(existing) => {
-                let win = pick_pipeline(existing, p);
-                losers.insert(p.id.as_str(), if win == *p { existing.clone() } else { p.clone() });
-                win
-            }
-            None => p.clone(),
-        };
-        pipelines.insert(p.id.as_str(), merged);
-    }
-    // Deals: copies of one deal merge field by field; two different deals sharing an id
-    // (other pipeline or other creation event) are not mixed into one record.
-    let (cm, ct) = (creations(mine), creations(theirs));
-    let mut dropped: FxSet<(bool, &str)> = FxSet::default(); // (from theirs?, deal id)
-    // Each deal once, where it was first met, borrowed unless two copies were merged into a
-    // new record: moving whole records about in a sorted map (and cloning each up front)
-    // was most of merging 100,000 deals. Put in id order at the end.
-    let mut deals: Vec<Cow<Opportunity>> = Vec::with_capacity(mine.deals.len() + theirs.deals.len());
-    let mut at: FxMap<&str, usize> = FxMap::default();
-    at.reserve(deals.capacity());
-    for d in &mine.deals {
-        // One id twice in mine: the later copy, as a map filled in order would keep.
-        match at.get(d.id.as_str()) {
-            Some(&i) => deals[i] = Cow::Borrowed(d),
-            None => {
-                at.insert(d.id.as_str(), deals.len());
-                deals.push(Cow::Borrowed(d));
-            }
-        }
-    }
-    for d in &theirs.deals {
-        let Some(&i) = at.get(d.id.as_str()) else {
-            at.insert(d.id.as_str(), deals.len());
-            deals.push(Cow::Borrowed(d));
-            continue;
-        };
-        let existing: &Opportunity = &deals[i];
-        let merged = match existing {
-            existing if existing == d => continue,
-            existing => {
-                let (a, b) = (cm.get(existing.id.as_str()).map(|e| &e.id), ct.get(d.id.as_str()).map(|e| &e.id));
-                let same = existing.pipeline == d.pipeline && (a.is_none() || b.is_none() || a == b);
-                if same {
-                    Cow::Owned(merge_deal(existing, d, &mut conflicts))
-                } else {
-                    let rank = |x: &Opportunity, c: Option<&&StageChange>| (x.created_at, c.map(|e| e.id.to_string()), x.pipeline.to_string(), x.title.clone());
-                    let keep_mine = rank(existing, cm.get(existing.id.as_str())) <= rank(d, ct.get(d.id.as_str()));
-                    let (kept, lost) = if keep_mine { (existing, d) } else { (d, existing) };
-                    collisions.push(Collision::Deal { id: d.id.to_string(), kept: kept.title.clone(), dropped: lost.title.clone() });
-                    dropped.insert((keep_mine, d.id.as_str()));
-                    if keep_mine {
-                        continue;
-                    }
-                    Cow::Borrowed(d)
-                }
-            }
-        };
-        deals[i] = merged;
-    }
-    deals.sort_unstable_by(|a, b| a.id.cmp(&b.id));
-    let left_out = |theirs_side: bool, deal: &Id| dropped.contains(&(theirs_side, deal.as_str()));
-    let events = union_log(
-        mine.events.iter().map(|e| (false, e)).chain(theirs.events.iter().map(|e| (true, e))),
-        |e| (&e.id, &e.opportunity),
-        |a, b| (a.key(), &a.opportunity, &a.to, &a.note) < (b.key(), &b.opportunity, &b.to, &b.note),
-        &left_out,
-        &mut collisions,
-    );
-    let calls = union_log(
-        mine.category_changes.iter().map(|c| (false, c)).chain(theirs.category_changes.iter().map(|c| (true, c))),
-        |c| (&c.id, &c.opportunity),
-        |a, b| (a.key(), &a.opportunity) < (b.key(), &b.opportunity),
-        &left_out,
-        &mut collisions,
-    );
-    // Activities: copies of one activity (a task marked done on one side, rescheduled on
-    // the other) keep the newer edit; equal times are settled by content, so the result
-    // does not depend on which side is which. Activities of deals left out go with them.
-    let activities = newest_by_id(
-        mine.activities.iter().map(|a| (false, a)).chain(theirs.activities.iter().map(|a| (true, a))).filter(|(side, a)| !left_out(*side, &a.deal)).map(|x| x.1),
-        |a| (&a.id, a.updated_at),
-    );
-    // Stages: the newer definition wins, but never drops a stage that deals sit in or
-    // history passes through (that would leave records pointing nowhere).
-    // Where each deal is now: the target of its last event in the merged log.
-    let mut last: FxMap<&Id, &StageChange> = FxMap::default();
-    for e in events.iter().copied() {
-        let slot = last.entry(&e.opportunity).or_insert(e);
-        if e.key() > slot.key() {
-            *slot = e;
-        }
-    }
-    let occupied: FxSet<&Id> = deals.iter().map(|d| last.get(&d.id).map_or(&d.stage, |e| &e.to)).collect();
-    let used: FxSet<&Id> = events.iter().flat_map(|e| e.from.iter().chain([&e.to])).collect();
-    for (id, winner) in pipelines.iter_mut() {
-        let Some(loser) = losers.get(id) else { continue };
-        for s in &loser.stages {
-            if winner.stage(&s.id).is_some() || !(occupied.contains(&s.id) || used.contains(&s.id)) {
-                continue;
-            }
-            let mut kept = s.clone();
-            let taken = winner.active_stages().any(|x| x.name.trim().eq_ignore_ascii_case(kept.name.trim()));
-            if occupied.contains(&s.id) && s.kind == StageKind::Open && !s.archived && !taken {
-                winner.insert_open_stage(s.id.clone(), s.name.clone());
-                if let Some(slot) = winner.stages.iter_mut().find(|x| x.id == s.id) {
-                    *slot = kept;
-                }
-            } else {
-                kept.archived = true;
-                winner.stages.push(kept);
-            }
-            collisions.push(Collision::StageKept { pipeline: winner.name.clone(), stage: s.name.clone() });
-        }
-    }
-    let mine_deals: FxSet<&str> = mine.deals.iter().map(|d| d.id.as_str()).collect();
-    let mine_events: FxSet<&str> = mine.events.iter().map(|e| e.id.as_str()).collect();
-    let new_deals = deals.iter().filter(|d| !mine_deals.contains(d.id.as_str())).count();
-    let new_events = events.iter().filter(|e| !mine_events.contains(e.id.as_str())).count();
-    let mut workspace = Workspace {
-        pipelines: pipelines.into_values().collect(),
-        deals: deals.into_iter().map(Cow::into_owned).collect(),
-        events: events.into_iter().cloned().collect(),
-        category_changes: calls.into_iter().cloned().collect(),
-        ..Default::default()
-    };
-    // Both logs into their total order (each is two sorted runs, mine then theirs: about
-    // one pass), then every deal's stage from its history, as `from_records` does.
-    workspace.order_logs();
-    workspace.derive_stages();
-    // Owners, leads and settings: the copy edited later (equal times: by content).
-    workspace.owners = newest_by_id(mine.owners.iter().chain(&theirs.owners), |o| (&o.id, o.updated_at));
-    workspace.leads = newest_by_id(mine.leads.iter().chain(&theirs.leads), |l| (&l.id, l.updated_at));
-    workspace.accounts = newest_by_id(mine.accounts.iter().chain(&theirs.accounts), |a| (&a.id, a.updated_at));
-    workspace.contacts = newest_by_id(mine.contacts.iter().chain(&theirs.contacts), |c| (&c.id, c.updated_at));
-    // Settings in two parts, each with its own edit time: the lead rule, the rate table.
-    let newest = |key: fn(&crate::domain::Settings) -> (Option<chrono::DateTime<chrono::Utc>>, String)| {
-        [&mine.settings, &theirs.settings].into_iter().max_by_key(|s| key(s)).cloned().unwrap_or_default()
-    };
-    let rule = newest(|s| (s.updated_at, serde_json::to_string(&s.lead_rule).unwrap_or_default()));
-    let exchange = newest(|s| (s.exchange.updated_at, serde_json::to_string(&s.exchange).unwrap_or_default())).exchange;
-    workspace.settings = crate::domain::Settings { exchange, ..rule };
-    let known = crate::domain::activity::Known::of(workspace.deals.iter().map(|d| &d.id), &workspace);
-    let activities: Vec<Activity> = activities.into_iter().filter(|a| a.target_known(&known)).collect();
-    workspace.activities = activities;
-    conflicts.sort_by(|a, b| (&a.deal, a.field).cmp(&(&b.deal, b.field)));
-    collisions.sort();
-    collisions.dedup();
-    MergeResult { workspace, conflicts, collisions, new_deals, new_events }
+/// A deal of the merge: one side's record as it is, or two copies merged into a new one.
+enum DealSlot {
+    At(At),
+    Merged(Box<Opportunity>),
 }
 
-/// Of the records sharing an id, the one edited last; equal times are settled by the
-/// content itself, so the result does not depend on which side is which. Sorted by id.
-fn newest_by_id<'a, T: Clone + serde::Serialize + 'a>(records: impl Iterator<Item = &'a T>, key: impl Fn(&'a T) -> (&'a Id, chrono::DateTime<chrono::Utc>)) -> Vec<T> {
-    let mut out: Vec<(&Id, chrono::DateTime<chrono::Utc>, &T)> = Vec::new();
-    let mut at: FxMap<&str, usize> = FxMap::default();
-    for r in records {
-        let (id, time) = key(r);
-        match at.get(id.as_str()) {
-            // The later edit; at equal times the greater content (as JSON text), worked out
-            // only then: writing every record out as JSON to compare was most of merging
-            // 100,000 deals' activities and leads.
-            Some(&i) => {
-                let slot = &mut out[i];
-                let later = time > slot.1 || (time == slot.1 && serde_json::to_string(r).unwrap_or_default() > serde_json::to_string(slot.2).unwrap_or_default());
-                if later {
-                    *slot = (id, time, r);
-                }
-            }
-            None => {
-                at.insert(id.as_str(), out.len());
-                out.push((id, time, r));
-            }
-        }
-    }
-    out.sort_unstable_by(|a, b| a.0.cmp(b.0));
-    out.into_iter().map(|x| x.2.clone()).collect()
+/// Records with one id unioned (a log: `union`) or the newest kept (`newest`): each id
+/// numbered where first met, and by number where its record is. Owned, with no borrow of
+/// either workspace, so the work can stop after any record and go on later.
+#[derive(Default)]
+struct ById {
+    ids: IdIndex,
+    /// `None`: an id of mine whose record was left out with its deal (it still is mine's).
+    at: Vec<Option<(At, DateTime<Utc>)>>,
 }
 
-/// Unions a log by id (`entries`: (from theirs?, entry)): the same entry twice is kept
-/// once; two different entries with one id are a collision, and the one that comes first
-/// (`before`) is kept, so the choice does not depend on which side is which. Entries of deals left out
-/// of the merge are skipped. Borrowed, each where its id was first met (so two sorted logs
-/// stay two sorted runs, which `order_logs` merges in about one pass).
-fn union_log<'a, T: PartialEq + 'a>(
-    entries: impl Iterator<Item = (bool, &'a T)>,
-    ids: impl Fn(&'a T) -> (&'a Id, &'a Id),
-    before: impl Fn(&T, &T) -> bool,
-    left_out: &dyn Fn(bool, &Id) -> bool,
-    collisions: &mut Vec<Collision>,
-) -> Vec<&'a T> {
-    let mut out: Vec<&T> = Vec::new();
-    let mut at: FxMap<&str, usize> = FxMap::default();
-    for (side, e) in entries {
-        let (id, deal) = ids(e);
-        if left_out(side, deal) {
-            continue;
+impl ById {
+    /// The log's union: the same entry twice is kept once; two different entries with one
+    /// id are a collision, and the one that comes first (`before`) is kept, so the choice
+    /// does not depend on which side is which. Entries of deals left out are skipped.
+    fn union<T: PartialEq>(&mut self, list: (&[T], &[T]), at: At, ids: fn(&T) -> (&Id, &Id), before: fn(&T, &T) -> bool, left_out: bool, collisions: &mut Vec<Collision>) {
+        let e = pick(list, at);
+        let id = ids(e).0;
+        let (n, new) = self.ids.insert(id);
+        let n = n as usize;
+        if new {
+            self.at.push(None);
         }
-        match at.get(id.as_str()) {
-            Some(&i) if out[i] == e => {}
-            Some(&i) => {
+        if left_out {
+            return;
+        }
+        match self.at[n] {
+            Some((x, _)) if pick(list, x) == e => {}
+            Some((x, t)) => {
                 collisions.push(Collision::Event { id: id.to_string() });
-                if before(e, out[i]) {
-                    out[i] = e;
+                if before(e, pick(list, x)) {
+                    self.at[n] = Some((at, t));
                 }
             }
-            None => {
-                at.insert(id.as_str(), out.len());
-                out.push(e);
+            None => self.at[n] = Some((at, DateTime::<Utc>::MIN_UTC)),
+        }
+    }
+
+    /// Of the records sharing an id, the one edited last; equal times are settled by the
+    /// content itself (as JSON text, worked out only then: writing every record out to
+    /// compare was most of merging 100,000 deals' activities and leads).
+    fn newest<T: serde::Serialize>(&mut self, list: (&[T], &[T]), at: At, key: fn(&T) -> (&Id, DateTime<Utc>)) {
+        let r = pick(list, at);
+        let (id, time) = key(r);
+        let (n, new) = self.ids.insert(id);
+        if new {
+            self.at.push(Some((at, time)));
+            return;
+        }
+        if let Some((x, t)) = self.at[n as usize] {
+            let later = time > t || (time == t && serde_json::to_string(r).unwrap_or_default() > serde_json::to_string(pick(list, x)).unwrap_or_default());
+            if later {
+                self.at[n as usize] = Some((at, time));
             }
         }
     }
-    out
+
+    /// The kept records' places, in their ids' order.
+    fn in_id_order<T>(&self, list: (&[T], &[T]), id: fn(&T) -> &Id) -> Vec<At> {
+        let mut kept: Vec<(u64, At)> = self.at.iter().flatten().map(|&(at, _)| (head_u64(id(pick(list, at)).as_str()), at)).collect();
+        kept.sort_unstable_by(|a, b| a.0.cmp(&b.0).then_with(|| id(pick(list, a.1)).cmp(id(pick(list, b.1)))));
+        kept.into_iter().map(|x| x.1).collect()
+    }
+}
+
+fn deal_in<'w>(deals: &'w [DealSlot], mine: &'w Workspace, theirs: &'w Workspace, n: usize) -> &'w Opportunity {
+    match &deals[n] {
+        DealSlot::At(at) => pick((&mine.deals, &theirs.deals), *at),
+        DealSlot::Merged(d) => d,
+    }
+}
+
+fn pick<'a, T>((mine, theirs): (&'a [T], &'a [T]), (theirs_side, i): At) -> &'a T {
+    if theirs_side { &theirs[i as usize] } else { &mine[i as usize] }
+}
+
+/// The parts of merging, in order. `bool`: theirs (else mine).
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Part {
+    Creations(bool),
+    Deals(bool),
+    Events(bool),
+    Calls(bool),
+    Activities(bool),
+    Owners(bool),
+    Leads(bool),
+    Accounts(bool),
+    Contacts(bool),
+    /// Where each deal is now and which stages history passes through (only when a
+    /// pipeline was defined on both sides: for the stages a newer definition dropped).
+    Used,
+    StagesKept,
+    Order,
+    PutDeals,
+    PutEvents,
+    PutCalls,
+    Stages,
+    PutRest,
+    PutActivities,
+    Done,
+}
+
+/// A merge worked out a slice at a time (`step`), so the page stays responsive while a big
+/// export is merged; `merge` runs it at once. Each step is handed both workspaces again;
+/// they must not change in between (the page starts over if memory moves on).
+pub struct MergeBuilder {
+    part: Part,
+    pos: usize,
+    conflicts: Vec<Conflict>,
+    collisions: Vec<Collision>,
+    pipelines: BTreeMap<String, Pipeline>,
+    losers: BTreeMap<String, Pipeline>,
+    /// Each side's deals' creation events (its first event without a `from`), by deal
+    /// id: every copy of one deal shares it and two different deals never do.
+    creations: [(IdIndex, Vec<u32>); 2],
+    deal_ids: IdIndex,
+    deals: Vec<DealSlot>,
+    /// Mine's deals are numbered first: the first `mine_deals` numbers are ids mine has.
+    mine_deals: usize,
+    /// By deal number: whether mine's [0] or theirs' [1] history of it is left out (two
+    /// different deals shared its id; the other one was kept).
+    dropped: Vec<[bool; 2]>,
+    events: ById,
+    mine_events: usize,
+    calls: ById,
+    activities: ById,
+    owners: ById,
+    leads: ById,
+    accounts: ById,
+    contacts: ById,
+    /// By deal number, its last event in the merged log; and every stage the log names.
+    last: Vec<Option<At>>,
+    used: FxSet<Id>,
+    order: Vec<At>,
+    deriver: Option<crate::domain::workspace::StageDeriver>,
+    out: Workspace,
+}
+
+impl Default for MergeBuilder {
+    fn default() -> Self {
+        MergeBuilder::new()
+    }
+}
+
+impl MergeBuilder {
+    pub fn new() -> MergeBuilder {
+        MergeBuilder {
+            part: Part::Creations(false),
+            pos: 0,
+            conflicts: Vec::new(),
+            collisions: Vec::new(),
+            pipelines: BTreeMap::new(),
+            losers: BTreeMap::new(),
+            creations: Default::default(),
+            deal_ids: IdIndex::default(),
+            deals: Vec::new(),
+            mine_deals: 0,
+            dropped: Vec::new(),
+            events: ById::default(),
+            mine_events: 0,
+            calls: ById::default(),
+            activities: ById::default(),
+            owners: ById::default(),
+            leads: ById::default(),
+            accounts: ById::default(),
+            contacts: ById::default(),
+            last: Vec::new(),
+            used: FxSet::default(),
+            order: Vec::new(),
+            deriver: None,
+            out: Workspace::default(),
+        }
+    }
+
+    /// How far along, 0 to 1 (by parts: a rough measure for a progress bar).
+    pub fn progress(&self) -> f64 {
+        let all = [Part::Creations(false), Part::Creations(true), Part::Deals(false), Part::Deals(true), Part::Events(false), Part::Events(true), Part::Calls(false), Part::Calls(true), Part::Activities(false), Part::Activities(true), Part::Owners(false), Part::Owners(true), Part::Leads(false), Part::Leads(true), Part::Accounts(false), Part::Accounts(true), Part::Contacts(false), Part::Contacts(true), Part::Used, Part::StagesKept, Part::Order, Part::PutDeals, Part::PutEvents, Part::PutCalls, Part::Stages, Part::PutRest, Part::PutActivities, Part::Done];
+        all.iter().position(|p| *p == self.part).unwrap_or(0) as f64 / (all.len() - 1) as f64
+    }
+
+    fn deal<'w>(&'w self, mine: &'w Workspace, theirs: &'w Workspace, n: usize) -> &'w Opportunity {
+        deal_in(&self.deals, mine, theirs, n)
+    }
+
+    fn left_out(&self, theirs_side: bool, deal: &Id) -> bool {
+        self.deal_ids.get(deal).is_some_and(|n| self.dropped[n as usize][theirs_side as usize])
+    }
+
+    /// Goes on for about `budget` records; true once the merge is worked out (`finish`).
+    pub fn step(&mut self, mine: &Workspace, theirs: &Workspace, budget: usize) -> bool {
+        let mut left = budget.max(1);
+        loop {
+            if self.part == Part::Done {
+                return true;
+            }
+            if left == 0 {
+                return false;
+            }
+            // The records of this part, and how many this step takes.
+            let len = self.len(mine, theirs);
+            let end = len.min(self.pos.saturating_add(left));
+            for i in self.pos..end {
+                self.one(mine, theirs, i);
+            }
+            left -= end - self.pos;
+            self.pos = end;
+            if end == len {
+                if !self.close(mine, theirs, &mut left) {
+                    return false;
+                }
+                self.pos = 0;
+            }
+        }
+    }
+
+    /// How many records the current part goes through one by one.
+    fn len(&self, mine: &Workspace, theirs: &Workspace) -> usize {
+        match self.part {
+            Part::Creations(s) | Part::Events(s) => side(mine, theirs, s).events.len(),
+            Part::Deals(s) => side(mine, theirs, s).deals.len(),
+            Part::Calls(s) => side(mine, theirs, s).category_changes.len(),
+            Part::Activities(s) => side(mine, theirs, s).activities.len(),
+            Part::Owners(s) => side(mine, theirs, s).owners.len(),
+            Part::Leads(s) => side(mine, theirs, s).leads.len(),
+            Part::Accounts(s) => side(mine, theirs, s).accounts.len(),
+            Part::Contacts(s) => side(mine, theirs, s).contacts.len(),
+            Part::Used if self.losers.is_empty() => 0,
+            Part::Used => self.events.at.len(),
+            Part::StagesKept | Part::Order | Part::Stages | Part::PutRest | Part::Done => 0,
+            Part::PutDeals => self.order.len(),
+            Part::PutEvents => self.events.at.len(),
+            Part::PutCalls => self.calls.at.len(),
+            Part::PutActivities => self.order.len(),
+        }
+    }
+
+    /// The current part's record `i`.
+    fn one(&mut self, mine: &Workspace, theirs: &Workspace, i: usize) {
+        let at = |s: bool| (s, i as u32);
+        match self.part {
+            Part::Creations(s) => {
+                let events = &side(mine, theirs, s).events;
+                let e = &events[i];
+                if e.from.is_none() {
+                    let (ids, first) = &mut self.creations[s as usize];
+                    match ids.insert(&e.opportunity) {
+                        (_, true) => first.push(i as u32),
+                        (n, false) => {
+                            let slot = &mut first[n as usize];
+                            if e.key() < events[*slot as usize].key() {
+                                *slot = i as u32;
+                            }
+                        }
+                    }
+                }
+            }
+            Part::Deals(false) => match self.deal_ids.insert(&mine.deals[i].id) {
+                // One id twice in mine: the later copy, as a map filled in order keeps.
+                (n, false) => self.deals[n as usize] = DealSlot::At(at(false)),
+                (_, true) => {
+                    self.deals.push(DealSlot::At(at(false)));
+                    self.dropped.push([false; 2]);
+                }
+            },
+            Part::Deals(true) => {
+                let d = &theirs.deals[i];
+                let n = match self.deal_ids.insert(&d.id) {
+                    (n, false) => n as usize,
+                    (_, true) => {
+                        self.deals.push(DealSlot::At(at(true)));
+                        self.dropped.push([false; 2]);
+                        return;
+                    }
+                };
+                let existing = deal_in(&self.deals, mine, theirs, n);
+                if existing == d {
+                    return;
+                }
+                // Copies of one deal merge field by field; two different deals sharing an
+                // id (other pipeline or other creation event) are not mixed into one record.
+                let creation = |s: bool, id: &Id| {
+                    let (ids, first) = &self.creations[s as usize];
+                    ids.get(id).map(|n| &side(mine, theirs, s).events[first[n as usize] as usize])
+                };
+                let (a, b) = (creation(false, &existing.id), creation(true, &d.id));
+                let same = existing.pipeline == d.pipeline && (a.is_none() || b.is_none() || a.map(|e| &e.id) == b.map(|e| &e.id));
+                if same {
+                    let merged = merge_deal(existing, d, &mut self.conflicts);
+                    self.deals[n] = DealSlot::Merged(Box::new(merged));
+                } else {
+                    let rank = |x: &Opportunity, c: Option<&StageChange>| (x.created_at, c.map(|e| e.id.to_string()), x.pipeline.to_string(), x.title.clone());
+                    let keep_mine = rank(existing, a) <= rank(d, b);
+                    let (kept, lost) = if keep_mine { (existing, d) } else { (d, existing) };
+                    self.collisions.push(Collision::Deal { id: d.id.to_string(), kept: kept.title.clone(), dropped: lost.title.clone() });
+                    self.dropped[n][keep_mine as usize] = true;
+                    if !keep_mine {
+                        self.deals[n] = DealSlot::At(at(true));
+                    }
+                }
+            }
+            Part::Events(s) => {
+                let left_out = self.left_out(s, &side(mine, theirs, s).events[i].opportunity);
+                let before = |a: &StageChange, b: &StageChange| (a.key(), &a.opportunity, &a.to, &a.note) < (b.key(), &b.opportunity, &b.to, &b.note);
+                self.events.union((&mine.events, &theirs.events), at(s), |e| (&e.id, &e.opportunity), before, left_out, &mut self.collisions);
+            }
+            Part::Calls(s) => {
+                let left_out = self.left_out(s, &side(mine, theirs, s).category_changes[i].opportunity);
+                let before = |a: &crate::domain::CategoryChange, b: &crate::domain::CategoryChange| (a.key(), &a.opportunity) < (b.key(), &b.opportunity);
+                self.calls.union((&mine.category_changes, &theirs.category_changes), at(s), |c| (&c.id, &c.opportunity), before, left_out, &mut self.collisions);
+            }
+            // Activities: copies of one activity (a task marked done on one side, rescheduled
+            // on the other) keep the newer edit. Activities of deals left out go with them.
+            Part::Activities(s) => {
+                if !self.left_out(s, &side(mine, theirs, s).activities[i].deal) {
+                    self.activities.newest((&mine.activities, &theirs.activities), at(s), |a| (&a.id, a.updated_at));
+                }
+            }
+            // Owners, leads, accounts and contacts: the copy edited later.
+            Part::Owners(s) => self.owners.newest((&mine.owners, &theirs.owners), at(s), |o| (&o.id, o.updated_at)),
+            Part::Leads(s) => self.leads.newest((&mine.leads, &theirs.leads), at(s), |l| (&l.id, l.updated_at)),
+            Part::Accounts(s) => self.accounts.newest((&mine.accounts, &theirs.accounts), at(s), |a| (&a.id, a.updated_at)),
+            Part::Contacts(s) => self.contacts.newest((&mine.contacts, &theirs.contacts), at(s), |c| (&c.id, c.updated_at)),
+            Part::Used => {
+                let Some((x, _)) = self.events.at[i] else { return };
+                let list = (&mine.events[..], &theirs.events[..]);
+                let e = pick(list, x);
+                if let Some(n) = self.deal_ids.get(&e.opportunity) {
+                    let slot = &mut self.last[n as usize];
+                    if slot.is_none_or(|l| e.key() > pick(list, l).key()) {
+                        *slot = Some(x);
+                    }
+                }
+                for s in e.from.iter().chain([&e.to]) {
+                    if !self.used.contains(s) {
+                        self.used.insert(s.clone());
+                    }
+                }
+            }
+            Part::PutDeals => {
+                let d = self.deal(mine, theirs, self.order[i].1 as usize).clone();
+                self.out.deals.push(d);
+            }
+            Part::PutEvents => {
+                if let Some((x, _)) = self.events.at[i] {
+                    self.out.events.push(pick((&mine.events, &theirs.events), x).clone());
+                }
+            }
+            Part::PutCalls => {
+                if let Some((x, _)) = self.calls.at[i] {
+                    self.out.category_changes.push(pick((&mine.category_changes, &theirs.category_changes), x).clone());
+                }
+            }
+            Part::PutActivities => self.out.activities.push(pick((&mine.activities, &theirs.activities), self.order[i]).clone()),
+            Part::Stages | Part::StagesKept | Part::Order | Part::PutRest | Part::Done => {}
+        }
+    }
+
+    /// The current part is through its records: what it does once, then the next part.
+    /// False when that once-work was cut short by the budget (`Stages`).
+    fn close(&mut self, mine: &Workspace, theirs: &Workspace, left: &mut usize) -> bool {
+        self.part = match self.part {
+            Part::Creations(false) => Part::Creations(true),
+            Part::Creations(true) => {
+                self.pipelines(mine, theirs);
+                Part::Deals(false)
+            }
+            Part::Deals(false) => {
+                self.mine_deals = self.deals.len();
+                Part::Deals(true)
+            }
+            Part::Deals(true) => Part::Events(false),
+            Part::Events(false) => {
+                self.mine_events = self.events.at.len();
+                Part::Events(true)
+            }
+            Part::Events(true) => Part::Calls(false),
+            Part::Calls(false) => Part::Calls(true),
+            Part::Calls(true) => Part::Activities(false),
+            Part::Activities(false) => Part::Activities(true),
+            Part::Activities(true) => Part::Owners(false),
+            Part::Owners(false) => Part::Owners(true),
+            Part::Owners(true) => Part::Leads(false),
+            Part::Leads(false) => Part::Leads(true),
+            Part::Leads(true) => Part::Accounts(false),
+            Part::Accounts(false) => Part::Accounts(true),
+            Part::Accounts(true) => Part::Contacts(false),
+            Part::Contacts(false) => Part::Contacts(true),
+            Part::Contacts(true) => {
+                self.last = vec![None; self.deals.len()];
+                Part::Used
+            }
+            Part::Used => Part::StagesKept,
+            Part::StagesKept => {
+                self.stages_kept(mine, theirs);
+                Part::Order
+            }
+            Part::Order => {
+                // Deals in id order (the order storage reads them back in).
+                let mut order: Vec<(u64, At)> = (0..self.deals.len()).map(|n| (head_u64(self.deal(mine, theirs, n).id.as_str()), (false, n as u32))).collect();
+                order.sort_unstable_by(|a, b| a.0.cmp(&b.0).then_with(|| self.deal(mine, theirs, a.1 .1 as usize).id.cmp(&self.deal(mine, theirs, b.1 .1 as usize).id)));
+                self.order = order.into_iter().map(|x| x.1).collect();
+                self.out.deals.reserve(self.order.len());
+                Part::PutDeals
+            }
+            Part::PutDeals => Part::PutEvents,
+            Part::PutEvents => Part::PutCalls,
+            Part::PutCalls => {
+                // Both logs into their total order: mostly mine's run, then theirs'.
+                self.out.order_logs();
+                self.deriver = Some(crate::domain::workspace::StageDeriver::new(&self.out));
+                Part::Stages
+            }
+            Part::Stages => {
+                // Every deal's stage from its history, as `Workspace::from_records` does.
+                if let Some(d) = self.deriver.as_mut() {
+                    if !d.step(&self.out, *left) {
+                        *left = 0;
+                        return false;
+                    }
+                }
+                if let Some(d) = self.deriver.take() {
+                    d.finish(&mut self.out);
+                }
+                self.put_rest(mine, theirs);
+                Part::PutRest
+            }
+            Part::PutRest => {
+                self.order = self.activities.in_id_order((&mine.activities, &theirs.activities), |a| &a.id);
+                self.out.activities.reserve(self.order.len());
+                Part::PutActivities
+            }
+            Part::PutActivities => {
+                let known = crate::domain::activity::Known::of(self.out.deals.iter().map(|d| &d.id), &self.out);
+                self.out.activities.retain(|a| a.target_known(&known));
+                Part::Done
+            }
+            Part::Done => Part::Done,
+        };
+        true
+    }
+
+    /// Pipelines: the newer definition of each wins (decided by content alone).
+    fn pipelines(&mut self, mine: &Workspace, theirs: &Workspace) {
+        for p in mine.pipelines.iter().chain(&theirs.pipelines) {
+            let merged = match self.pipelines.get(p.id.as_str()) {
+                Some(existing) => {
+                    let win = pick_pipeline(existing, p);
+                    self.losers.insert(p.id.to_string(), if win == *p { existing.clone() } else { p.clone() });
+                    win
+                }
+                None => p.clone(),
+            };
+            self.pipelines.insert(p.id.to_string(), merged);
+        }
+    }
+
+    /// Stages: the newer definition wins, but never drops a stage that deals sit in or
+    /// history passes through (that would leave records pointing nowhere).
+    fn stages_kept(&mut self, mine: &Workspace, theirs: &Workspace) {
+        if self.losers.is_empty() {
+            return;
+        }
+        // Where each deal is now: the target of its last event in the merged log.
+        let list = (&mine.events[..], &theirs.events[..]);
+        let occupied: FxSet<&Id> = (0..self.deals.len()).map(|n| self.last[n].map_or(&deal_in(&self.deals, mine, theirs, n).stage, |e| &pick(list, e).to)).collect();
+        for (id, winner) in self.pipelines.iter_mut() {
+            let Some(loser) = self.losers.get(id) else { continue };
+            for s in &loser.stages {
+                if winner.stage(&s.id).is_some() || !(occupied.contains(&s.id) || self.used.contains(&s.id)) {
+                    continue;
+                }
+                let mut kept = s.clone();
+                let taken = winner.active_stages().any(|x| x.name.trim().eq_ignore_ascii_case(kept.name.trim()));
+                if occupied.contains(&s.id) && s.kind == StageKind::Open && !s.archived && !taken {
+                    winner.insert_open_stage(s.id.clone(), s.name.clone());
+                    if let Some(slot) = winner.stages.iter_mut().find(|x| x.id == s.id) {
+                        *slot = kept;
+                    }
+                } else {
+                    kept.archived = true;
+                    winner.stages.push(kept);
+                }
+                self.collisions.push(Collision::StageKept { pipeline: winner.name.clone(), stage: s.name.clone() });
+            }
+        }
+    }
+
+    /// Pipelines, owners, leads, accounts, contacts and settings into the merged workspace.
+    fn put_rest(&mut self, mine: &Workspace, theirs: &Workspace) {
+        fn put<T: Clone>(by: &ById, list: (&[T], &[T]), id: fn(&T) -> &Id) -> Vec<T> {
+            by.in_id_order(list, id).into_iter().map(|at| pick(list, at).clone()).collect()
+        }
+        self.out.pipelines = std::mem::take(&mut self.pipelines).into_values().collect();
+        self.out.owners = put(&self.owners, (&mine.owners, &theirs.owners), |o| &o.id);
+        self.out.leads = put(&self.leads, (&mine.leads, &theirs.leads), |l| &l.id);
+        self.out.accounts = put(&self.accounts, (&mine.accounts, &theirs.accounts), |a| &a.id);
+        self.out.contacts = put(&self.contacts, (&mine.contacts, &theirs.contacts), |c| &c.id);
+        // Settings in two parts, each with its own edit time: the lead rule, the rate table.
+        let newest = |key: fn(&crate::domain::Settings) -> (Option<DateTime<Utc>>, String)| {
+            [&mine.settings, &theirs.settings].into_iter().max_by_key(|s| key(s)).cloned().unwrap_or_default()
+        };
+        let rule = newest(|s| (s.updated_at, serde_json::to_string(&s.lead_rule).unwrap_or_default()));
+        let exchange = newest(|s| (s.exchange.updated_at, serde_json::to_string(&s.exchange).unwrap_or_default())).exchange;
+        self.out.settings = crate::domain::Settings { exchange, ..rule };
+    }
+
+    /// The merged workspace and what the merge found.
+    pub fn finish(mut self) -> MergeResult {
+        let new_deals = self.deals.len() - self.mine_deals;
+        let new_events = self.events.at[self.mine_events.min(self.events.at.len())..].iter().flatten().count();
+        self.conflicts.sort_by(|a, b| (&a.deal, a.field).cmp(&(&b.deal, b.field)));
+        self.collisions.sort();
+        self.collisions.dedup();
+        MergeResult { workspace: self.out, conflicts: self.conflicts, collisions: self.collisions, new_deals, new_events }
+    }
+}
+
+/// Merges `theirs` into `mine` at once (`MergeBuilder` for a slice at a time).
+pub fn merge(mine: &Workspace, theirs: &Workspace) -> MergeResult {
+    let mut b = MergeBuilder::new();
+    b.step(mine, theirs, usize::MAX);
+    b.finish()
 }
 
 /// What must be written to turn `mine` into `merged`: changed or new pipelines and deals,
