@@ -638,7 +638,10 @@ pub fn changes_from(mine: &Workspace, merged: Workspace) -> Vec<Change> {
         merged.into_iter().filter(move |r| !mine.contains(id(r))).map(put)
     }
     let Workspace { pipelines, deals, events, category_changes, activities, owners, leads, accounts, contacts, settings } = merged;
-    let mut out: Vec<Change> = Vec::with_capacity(deals.len() + events.len() + category_changes.len() + activities.len() + leads.len());
+    // Room for every record at once: a `Change` is ≈ 650 bytes, and growing a list of a
+    // million of them copied it again and again (1.7 of 2.2 s at 100,000 deals in wasm).
+    let most = pipelines.len() + deals.len() + events.len() + category_changes.len() + activities.len() + owners.len() + leads.len() + accounts.len() + contacts.len() + 1;
+    let mut out: Vec<Change> = Vec::with_capacity(most);
     // Records before the deals that point at them.
     out.extend(changed(accounts, &mine.accounts, |a| &a.id, Change::PutAccount));
     out.extend(changed(contacts, &mine.contacts, |c| &c.id, Change::PutContact));
