@@ -170,6 +170,11 @@ proptest! {
                 prop_assert!(steps < 100_000, "the merge never finishes");
             }
             let at_once = merge(mine, theirs);
+            // Handed other workspaces half-way, it starts over rather than read past a list.
+            let mut switched = MergeBuilder::new();
+            switched.step(&Workspace::default(), &Workspace::default(), budget);
+            while !switched.step(mine, theirs, budget) {}
+            prop_assert_eq!(switched.finish(), at_once.clone());
             let kept_stage = at_once.collisions.iter().any(|c| matches!(c, Collision::StageKept { .. }));
             prop_assert!(!collide || kept_stage, "the dropped stage was not kept");
             prop_assert!(steps >= (mine.events.len() + theirs.events.len()) / budget, "a step went on past its budget");

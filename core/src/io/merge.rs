@@ -102,7 +102,9 @@ enum DealSlot {
 #[derive(Default)]
 struct ById {
     ids: IdIndex,
-    /// `None`: an id of mine whose record was left out with its deal (it still is mine's).
+    /// The record kept and (for `newest`) its edit time. `None`: an id met only on log
+    /// entries left out with their deal (numbered all the same, so the first numbers are
+    /// exactly mine's ids, which `finish` counts new entries by).
     at: Vec<Option<(At, DateTime<Utc>)>>,
 }
 
@@ -129,6 +131,7 @@ impl ById {
                     self.at[n] = Some((at, t));
                 }
             }
+            // A log's union reads no edit time.
             None => self.at[n] = Some((at, DateTime::<Utc>::MIN_UTC)),
         }
     }
@@ -201,6 +204,10 @@ enum Part {
 /// export is merged; `merge` runs it at once. Each step is handed both workspaces again;
 /// they must not change in between (the page starts over if memory moves on).
 pub struct MergeBuilder {
+    /// How many records of each kind each side had at the first step: the places kept
+    /// index those lists, so if either changed, the merge starts over (rather than read
+    /// past a list's end: a wasm panic would end the app).
+    shape: Option<[usize; 18]>,
     part: Part,
     pos: usize,
     conflicts: Vec<Conflict>,
@@ -242,6 +249,7 @@ impl Default for MergeBuilder {
 impl MergeBuilder {
     pub fn new() -> MergeBuilder {
         MergeBuilder {
+            shape: None,
             part: Part::Creations(false),
             pos: 0,
             conflicts: Vec::new(),
@@ -285,6 +293,15 @@ impl MergeBuilder {
 
     /// Goes on for about `budget` records; true once the merge is worked out (`finish`).
     pub fn step(&mut self, mine: &Workspace, theirs: &Workspace, budget: usize) -> bool {
+        let shape = |w: &Workspace| [w.pipelines.len(), w.deals.len(), w.events.len(), w.category_changes.len(), w.activities.len(), w.owners.len(), w.leads.len(), w.accounts.len(), w.contacts.len()];
+        let (a, b) = (shape(mine), shape(theirs));
+        let mut now = [0; 18];
+        now[..9].copy_from_slice(&a);
+        now[9..].copy_from_slice(&b);
+        if self.shape.is_some_and(|s| s != now) {
+            *self = MergeBuilder::new();
+        }
+        self.shape = Some(now);
         let mut left = budget.max(1);
         loop {
             if self.part == Part::Done {
