@@ -169,6 +169,7 @@ proptest! {
                 steps += 1;
                 prop_assert!(steps < 100_000, "the merge never finishes");
             }
+            prop_assert_eq!(builder.progress(), 1.0, "the progress bar ends full");
             let at_once = merge(mine, theirs);
             // Handed other workspaces half-way, it starts over rather than read past a list.
             let mut switched = MergeBuilder::new();

@@ -174,6 +174,9 @@ fn pick<'a, T>((mine, theirs): (&'a [T], &'a [T]), (theirs_side, i): At) -> &'a 
     if theirs_side { &theirs[i as usize] } else { &mine[i as usize] }
 }
 
+/// How many parts `close` goes through before `Part::Done`.
+const PARTS: usize = 27;
+
 /// The parts of merging, in order. `bool`: theirs (else mine).
 #[derive(Clone, Copy, Debug, PartialEq)]
 enum Part {
@@ -209,6 +212,8 @@ pub struct MergeBuilder {
     /// past a list's end: a wasm panic would end the app).
     shape: Option<[usize; 18]>,
     part: Part,
+    /// Parts gone through (of `PARTS`), for `progress`.
+    closed: usize,
     pos: usize,
     conflicts: Vec<Conflict>,
     collisions: Vec<Collision>,
@@ -251,6 +256,7 @@ impl MergeBuilder {
         MergeBuilder {
             shape: None,
             part: Part::Creations(false),
+            closed: 0,
             pos: 0,
             conflicts: Vec::new(),
             collisions: Vec::new(),
@@ -279,8 +285,7 @@ impl MergeBuilder {
 
     /// How far along, 0 to 1 (by parts: a rough measure for a progress bar).
     pub fn progress(&self) -> f64 {
-        let all = [Part::Creations(false), Part::Creations(true), Part::Deals(false), Part::Deals(true), Part::Events(false), Part::Events(true), Part::Calls(false), Part::Calls(true), Part::Activities(false), Part::Activities(true), Part::Owners(false), Part::Owners(true), Part::Leads(false), Part::Leads(true), Part::Accounts(false), Part::Accounts(true), Part::Contacts(false), Part::Contacts(true), Part::Used, Part::StagesKept, Part::Order, Part::PutDeals, Part::PutEvents, Part::PutCalls, Part::Stages, Part::PutRest, Part::PutActivities, Part::Done];
-        all.iter().position(|p| *p == self.part).unwrap_or(0) as f64 / (all.len() - 1) as f64
+        (self.closed as f64 / PARTS as f64).min(1.0)
     }
 
     fn deal<'w>(&'w self, mine: &'w Workspace, theirs: &'w Workspace, n: usize) -> &'w Opportunity {
@@ -472,6 +477,7 @@ impl MergeBuilder {
     /// The current part is through its records: what it does once, then the next part.
     /// False when that once-work was cut short by the budget (`Stages`).
     fn close(&mut self, mine: &Workspace, theirs: &Workspace, left: &mut usize) -> bool {
+        let before = self.part;
         self.part = match self.part {
             Part::Creations(false) => Part::Creations(true),
             Part::Creations(true) => {
@@ -550,6 +556,9 @@ impl MergeBuilder {
             }
             Part::Done => Part::Done,
         };
+        if self.part != before {
+            self.closed += 1;
+        }
         true
     }
 
