@@ -897,18 +897,55 @@ impl Workspace {
         self.commit_at(changes, &mut at);
     }
 
+    /// Makes room in the lists for the records `changes` add (or replace): counted as
+    /// [deals, events, calls, activities, leads, accounts, contacts], returned.
+    pub fn reserve_for<'a>(&mut self, changes: impl IntoIterator<Item = &'a Change>) -> [usize; 7] {
+        let mut n = [0usize; 7];
+        for c in changes {
+            match c {
+                Change::PutDeal(_) => n[0] += 1,
+                Change::AppendEvent(_) => n[1] += 1,
+                Change::AppendCategory(_) => n[2] += 1,
+                Change::PutActivity(_) => n[3] += 1,
+                Change::PutLead(_) => n[4] += 1,
+                Change::PutAccount(_) => n[5] += 1,
+                Change::PutContact(_) => n[6] += 1,
+                _ => {}
+            }
+        }
+        self.deals.reserve(n[0]);
+        self.events.reserve(n[1]);
+        self.category_changes.reserve(n[2]);
+        self.activities.reserve(n[3]);
+        self.leads.reserve(n[4]);
+        self.accounts.reserve(n[5]);
+        self.contacts.reserve(n[6]);
+        n
+    }
+
     /// `commit` with the records' positions (`Lookup::of` this workspace, or some of them),
     /// kept current: records added are added to it; a list a purge shrinks is set to
     /// unknown (`Lookup::fill` maps it again).
     pub fn commit_at(&mut self, changes: Vec<Change>, at: &mut Lookup) {
         let mut events_in_order = true;
         let mut calls_in_order = true;
-        // The deals whose events this list appends (their stage is derived again when the
-        // events came out of order), and deals new here (their events may have come first:
+        // The deals whose events this list appends from the first that came out of order on
+        // (their stage is derived again), and deals new here (their events may have come first:
         // team sync lists records in the server's order, and a record's stage is a cache
         // that can be older than the log).
-        let mut appended: FxSet<Id> = FxSet::default();
         let mut fresh: FxSet<Id> = FxSet::default();
+        // Lists and maps sized up front: growing them change by change was a fifth of
+        // applying a merge of 10,000 deals (98k changes) in wasm, a CPU profile showed.
+        let n = self.reserve_for(&changes);
+        for (map, n) in [(&mut at.deals, n[0]), (&mut at.activities, n[3]), (&mut at.leads, n[4]), (&mut at.accounts, n[5]), (&mut at.contacts, n[6])] {
+            if let Some(map) = map {
+                map.reserve(n);
+            }
+        }
+        if n[0] > 0 {
+            fresh.reserve(n[0]);
+        }
+        let mut appended: FxSet<Id> = FxSet::default();
         for c in changes {
             match c {
                 Change::PutPipeline(p) => match self.pipelines.iter_mut().find(|x| x.id == p.id) {
@@ -936,7 +973,6 @@ impl Workspace {
                     }
                 }
                 Change::AppendEvent(e) => {
-                    appended.insert(e.opportunity.clone());
                     if self.events.last().is_some_and(|l| l.key() > e.key()) {
                         events_in_order = false;
                     } else if events_in_order {
@@ -948,6 +984,12 @@ impl Workspace {
                         if let Some(i) = found {
                             self.deals[i].stage = e.to.clone();
                         }
+                    }
+                    // Until then each event was the newest of all, so its deal's stage is
+                    // its target whatever the sort below does; from the first older one on,
+                    // the deals are derived again.
+                    if !events_in_order {
+                        appended.insert(e.opportunity.clone());
                     }
                     self.events.push(e);
                 }
@@ -976,9 +1018,7 @@ impl Workspace {
             // stages of the deals it can have changed.
             self.order_logs();
         }
-        if !events_in_order {
-            fresh.extend(appended);
-        }
+        fresh.extend(appended);
         if !fresh.is_empty() {
             self.derive_stages_of(&fresh);
         }
