@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use funnelscope::domain::*;
-use funnelscope::io::merge::{changes_from, merge, Collision, MergeBuilder};
+use funnelscope::io::merge::{changes_from, merge, ChangesFrom, Collision, MergeBuilder};
 use proptest::prelude::*;
 
 fn t0() -> DateTime<Utc> {
@@ -245,6 +245,38 @@ fn a_merge_writes_only_what_is_new_and_never_removes() {
         _ => (d, e),
     });
     assert_eq!((deals, events), (2, 1), "two deals changed, one move appended: {changes:?}");
+}
+
+/// The changes of a merge worked out a slice of records at a time (`ChangesFrom`, as the
+/// write path steps a big merge) are the list worked out at once, for any slice: two deals
+/// edited and a move on their side, a second demo's records new to mine, their settings.
+#[test]
+fn the_changes_of_a_merge_worked_out_in_slices_equal_them_at_once() {
+    let mine = base();
+    let mut theirs = base();
+    apply(&mut theirs, "phone", 2, &[(1, 3, "new note".into(), 5, false), (2, 0, "x".into(), 6, true)]);
+    let mut merged = merge(&mine, &theirs).workspace;
+    let other = demo::generate(9, 7, 7, t0(), Lang::En);
+    merged.accounts.extend(other.accounts);
+    merged.deals.extend(other.deals);
+    merged.events.extend(other.events);
+    merged.category_changes.extend(other.category_changes);
+    merged.activities.extend(other.activities);
+    merged.leads.extend(other.leads);
+    merged.settings.exchange.reporting = "EUR".into();
+    let whole = changes_from(&mine, merged.clone());
+    assert!(matches!(whole.last(), Some(Change::PutSettings(s)) if s.exchange.reporting == "EUR"));
+    let records = merged.accounts.len() + merged.contacts.len() + merged.pipelines.len() + merged.deals.len() + merged.events.len() + merged.category_changes.len() + merged.activities.len() + merged.owners.len() + merged.leads.len();
+    for budget in [1, 13, 250, usize::MAX] {
+        let mut c = ChangesFrom::new(merged.clone());
+        let mut steps = 1;
+        while !c.step(&mine, budget) {
+            steps += 1;
+        }
+        // ⌈records / budget⌉ slices, and one more when the last slice ends a kind exactly.
+        assert!(steps >= records.div_ceil(budget) && steps <= records.div_ceil(budget) + 1, "budget {budget}: {steps} steps");
+        assert_eq!(c.finish(), whole, "budget {budget}");
+    }
 }
 
 /// Issue 10: a task marked done on one device and rescheduled later on another: the later

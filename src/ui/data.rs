@@ -321,8 +321,8 @@ pub fn DataPage() -> impl IntoView {
             Pending::Merge(merged, theirs, at) => {
                 leptos::task::spawn_local(async move {
                     let merge = |mine: &Workspace, theirs: &Workspace, merged: Option<Workspace>| match merged {
-                        Some(merged) => crate::io::merge::changes_from(mine, merged),
-                        None => crate::io::merge::changes_from(mine, crate::io::merge::merge(mine, theirs).workspace),
+                        Some(merged) => crate::io::merge::ChangesFrom::new(merged),
+                        None => crate::io::merge::ChangesFrom::new(crate::io::merge::merge(mine, theirs).workspace),
                     };
                     match app.merge_in(theirs, Some((at, merged.workspace)), merge).await {
                         Ok(Outcome::NothingNew) => message.set(Some((true, app.t(K::NothingNewToMerge).to_string()))),
