@@ -1421,6 +1421,12 @@ impl AppState {
         });
     }
 
+    /// When memory last took a write (`last_commit_ms`).
+    fn stamp_commit(&self) {
+        let at = web_sys::window().and_then(|w| w.performance()).map(|p| p.now()).unwrap_or(0.0);
+        self.last_commit_ms.set_value(at);
+    }
+
     /// `apply_committed` for a long list (a big merge), a slice a task (`SlicedApply`):
     /// the page is told once, when the model is whole again. Memory changes only through
     /// the job queue, which waits for this job.
@@ -1432,8 +1438,7 @@ impl AppState {
         while !self.model.try_update_untracked(|m| a.step(m, APPLY_SLICE)).unwrap_or(true) {
             yield_to_browser().await;
         }
-        let at = web_sys::window().and_then(|w| w.performance()).map(|p| p.now()).unwrap_or(0.0);
-        self.last_commit_ms.set_value(at);
+        self.stamp_commit();
         self.saving.set(None);
         self.model.notify();
         if let Some(shown) = a.shown().cloned() {
@@ -1445,8 +1450,7 @@ impl AppState {
     /// workspace and the analytics index together.
     /// `own`: this tab made the change (a new pipeline it created is then shown).
     fn apply_committed(&self, changes: Vec<Change>, own: bool) {
-        let at = web_sys::window().and_then(|w| w.performance()).map(|p| p.now()).unwrap_or(0.0);
-        self.last_commit_ms.set_value(at);
+        self.stamp_commit();
         if let Some(shown) = self.model.try_update(|m| m.apply(changes, own)).flatten() {
             self.show_pipeline(Some(shown));
         }

@@ -185,14 +185,13 @@ impl SlicedApply {
             }
             // The pipeline shown after: as `apply` chooses it.
             let trashed = m.pipeline.as_ref().is_some_and(|id| m.ws.pipeline(id).is_none_or(|p| p.deleted_at.is_some()));
-            let chosen = if self.new_pipeline.is_some() && (self.own || m.pipeline.is_none()) {
-                choose(&m.ws, self.new_pipeline.clone())
-            } else if trashed {
-                choose(&m.ws, None)
-            } else {
-                m.pipeline.clone()
+            let to_new = self.new_pipeline.is_some() && (self.own || m.pipeline.is_none());
+            let chosen = match (to_new, trashed) {
+                (true, _) => choose(&m.ws, self.new_pipeline.clone()),
+                (false, true) => choose(&m.ws, None),
+                (false, false) => m.pipeline.clone(),
             };
-            if self.new_pipeline.is_some() && (self.own || m.pipeline.is_none()) || trashed {
+            if to_new || trashed {
                 self.shown = chosen.clone();
             }
             self.index = chosen.as_ref().and_then(|id| m.ws.pipeline(id)).map(|p| FlowBuilder::new(&m.ws, p));
