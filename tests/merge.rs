@@ -308,6 +308,44 @@ fn activities_merge_by_id_with_the_newer_edit() {
     assert_eq!(changes.iter().filter(|c| matches!(c, Change::PutActivity(_))).count(), 2, "the rescheduled task and the new call");
 }
 
+/// An activity about a record neither side holds (a lead, account, contact or deal no
+/// longer there) does not come through a merge, whether it is worked out at once or a
+/// record at a time; the ones about records that are there all do, in id order.
+#[test]
+fn activities_about_records_neither_side_holds_are_left_out() {
+    let a = base();
+    let mut b = base();
+    let template = b.activities[0].clone();
+    let orphan = |id: &str, on: fn(&mut Activity)| {
+        let mut x = template.clone();
+        x.id = Id::from(id);
+        x.deal = Id::from("");
+        on(&mut x);
+        x
+    };
+    b.activities.push(orphan("orphan-lead", |x| x.lead = Some(Id::from("no-such-lead"))));
+    b.activities.push(orphan("orphan-account", |x| x.account = Some(Id::from("no-such-account"))));
+    b.activities.push(orphan("orphan-contact", |x| x.contact = Some(Id::from("no-such-contact"))));
+    b.activities.push(orphan("orphan-deal", |x| x.deal = Id::from("no-such-deal")));
+    // One about a lead that is there comes through (the filter does not drop everything).
+    let mut about_lead = orphan("about-a-lead", |_| {});
+    about_lead.lead = Some(a.leads[0].id.clone());
+    b.activities.push(about_lead);
+    for budget in [1, 7, usize::MAX] {
+        for (mine, theirs) in [(&a, &b), (&b, &a)] {
+            let mut builder = MergeBuilder::new();
+            while !builder.step(mine, theirs, budget) {}
+            let m = builder.finish();
+            let ids: Vec<&str> = m.workspace.activities.iter().map(|x| x.id.as_str()).collect();
+            assert!(!ids.iter().any(|id| id.starts_with("orphan-")), "budget {budget}: {ids:?}");
+            assert!(ids.contains(&"about-a-lead"), "budget {budget}");
+            // Every one of base's activities, and the one about the lead: 1 more.
+            assert_eq!(ids.len(), base().activities.len() + 1, "budget {budget}");
+            assert!(ids.windows(2).all(|w| w[0] < w[1]), "in id order");
+        }
+    }
+}
+
 /// The lead rule and the rate table merge separately, each by its own edit time: my later
 /// rates and their later rule both survive, whichever side is "mine".
 #[test]

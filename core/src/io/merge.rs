@@ -4,7 +4,8 @@
 //! is listed in a conflict report. The result is in a canonical order, so merging is
 //! idempotent (A + B + B = A + B) and symmetric (A + B = B + A).
 
-use crate::domain::ids::{head_u64, FxMap, FxSet, IdIndex};
+use crate::domain::activity::Known;
+use crate::domain::ids::{head_u64, FxMap, FxSet, IdIndex, IdKey};
 use crate::domain::{Change, Id, Opportunity, Pipeline, StageChange, StageKind, Workspace};
 use chrono::{DateTime, Utc};
 use std::collections::BTreeMap;
@@ -175,7 +176,7 @@ fn pick<'a, T>((mine, theirs): (&'a [T], &'a [T]), (theirs_side, i): At) -> &'a 
 }
 
 /// How many parts `close` goes through before `Part::Done`.
-const PARTS: usize = 27;
+const PARTS: usize = 31;
 
 /// The parts of merging, in order. `bool`: theirs (else mine).
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -198,7 +199,13 @@ enum Part {
     PutEvents,
     PutCalls,
     Stages,
-    PutRest,
+    PutOwners,
+    PutLeads,
+    PutAccounts,
+    PutContacts,
+    /// The ids an activity may be about (`Known`), gathered from the merged records a
+    /// slice at a time: at 100,000 deals, gathering them at once held the page ≈ 120 ms.
+    Known,
     PutActivities,
     Done,
 }
@@ -242,6 +249,7 @@ pub struct MergeBuilder {
     used: FxSet<Id>,
     order: Vec<At>,
     deriver: Option<crate::domain::workspace::StageDeriver>,
+    known: Known,
     out: Workspace,
 }
 
@@ -279,6 +287,7 @@ impl MergeBuilder {
             used: FxSet::default(),
             order: Vec::new(),
             deriver: None,
+            known: Known::default(),
             out: Workspace::default(),
         }
     }
@@ -345,8 +354,9 @@ impl MergeBuilder {
             Part::Contacts(s) => side(mine, theirs, s).contacts.len(),
             Part::Used if self.losers.is_empty() => 0,
             Part::Used => self.events.at.len(),
-            Part::StagesKept | Part::Order | Part::Stages | Part::PutRest | Part::Done => 0,
-            Part::PutDeals => self.order.len(),
+            Part::StagesKept | Part::Order | Part::Stages | Part::Done => 0,
+            Part::PutDeals | Part::PutOwners | Part::PutLeads | Part::PutAccounts | Part::PutContacts => self.order.len(),
+            Part::Known => self.out.deals.len() + self.out.leads.len() + self.out.accounts.len() + self.out.contacts.len(),
             Part::PutEvents => self.events.at.len(),
             Part::PutCalls => self.calls.at.len(),
             Part::PutActivities => self.order.len(),
@@ -469,8 +479,32 @@ impl MergeBuilder {
                     self.out.category_changes.push(pick((&mine.category_changes, &theirs.category_changes), x).clone());
                 }
             }
-            Part::PutActivities => self.out.activities.push(pick((&mine.activities, &theirs.activities), self.order[i]).clone()),
-            Part::Stages | Part::StagesKept | Part::Order | Part::PutRest | Part::Done => {}
+            Part::PutOwners => self.out.owners.push(pick((&mine.owners, &theirs.owners), self.order[i]).clone()),
+            Part::PutLeads => self.out.leads.push(pick((&mine.leads, &theirs.leads), self.order[i]).clone()),
+            Part::PutAccounts => self.out.accounts.push(pick((&mine.accounts, &theirs.accounts), self.order[i]).clone()),
+            Part::PutContacts => self.out.contacts.push(pick((&mine.contacts, &theirs.contacts), self.order[i]).clone()),
+            Part::Known => {
+                // The merged deals, then leads, accounts and contacts: record `i` of them.
+                let (out, known) = (&self.out, &mut self.known);
+                let (d, l, a) = (out.deals.len(), out.leads.len(), out.accounts.len());
+                if i < d {
+                    known.deals.insert(IdKey::of(&out.deals[i].id));
+                } else if i < d + l {
+                    known.leads.insert(IdKey::of(&out.leads[i - d].id));
+                } else if i < d + l + a {
+                    known.accounts.insert(IdKey::of(&out.accounts[i - d - l].id));
+                } else if let Some(c) = out.contacts.get(i - d - l - a) {
+                    known.contacts.insert(IdKey::of(&c.id));
+                }
+            }
+            // An activity about a record the merge does not hold is left out.
+            Part::PutActivities => {
+                let a = pick((&mine.activities, &theirs.activities), self.order[i]);
+                if a.target_known(&self.known) {
+                    self.out.activities.push(a.clone());
+                }
+            }
+            Part::Stages | Part::StagesKept | Part::Order | Part::Done => {}
         }
     }
 
@@ -541,19 +575,36 @@ impl MergeBuilder {
                 if let Some(d) = self.deriver.take() {
                     d.finish(&mut self.out);
                 }
-                self.put_rest(mine, theirs);
-                Part::PutRest
+                // Pipelines as decided; owners, leads, accounts and contacts next, each kind
+                // copied in id order a slice at a time (at 100,000 deals, copying them all
+                // at once held the page ≈ 180 ms).
+                self.out.pipelines = std::mem::take(&mut self.pipelines).into_values().collect();
+                self.order = self.owners.in_id_order((&mine.owners, &theirs.owners), |o| &o.id);
+                Part::PutOwners
             }
-            Part::PutRest => {
+            Part::PutOwners => {
+                self.order = self.leads.in_id_order((&mine.leads, &theirs.leads), |l| &l.id);
+                self.out.leads.reserve(self.order.len());
+                Part::PutLeads
+            }
+            Part::PutLeads => {
+                self.order = self.accounts.in_id_order((&mine.accounts, &theirs.accounts), |a| &a.id);
+                Part::PutAccounts
+            }
+            Part::PutAccounts => {
+                self.order = self.contacts.in_id_order((&mine.contacts, &theirs.contacts), |c| &c.id);
+                Part::PutContacts
+            }
+            Part::PutContacts => {
+                self.settings(mine, theirs);
+                Part::Known
+            }
+            Part::Known => {
                 self.order = self.activities.in_id_order((&mine.activities, &theirs.activities), |a| &a.id);
                 self.out.activities.reserve(self.order.len());
                 Part::PutActivities
             }
-            Part::PutActivities => {
-                let known = crate::domain::activity::Known::of(self.out.deals.iter().map(|d| &d.id), &self.out);
-                self.out.activities.retain(|a| a.target_known(&known));
-                Part::Done
-            }
+            Part::PutActivities => Part::Done,
             Part::Done => Part::Done,
         };
         if self.part != before {
@@ -608,16 +659,8 @@ impl MergeBuilder {
         }
     }
 
-    /// Pipelines, owners, leads, accounts, contacts and settings into the merged workspace.
-    fn put_rest(&mut self, mine: &Workspace, theirs: &Workspace) {
-        fn put<T: Clone>(by: &ById, list: (&[T], &[T]), id: fn(&T) -> &Id) -> Vec<T> {
-            by.in_id_order(list, id).into_iter().map(|at| pick(list, at).clone()).collect()
-        }
-        self.out.pipelines = std::mem::take(&mut self.pipelines).into_values().collect();
-        self.out.owners = put(&self.owners, (&mine.owners, &theirs.owners), |o| &o.id);
-        self.out.leads = put(&self.leads, (&mine.leads, &theirs.leads), |l| &l.id);
-        self.out.accounts = put(&self.accounts, (&mine.accounts, &theirs.accounts), |a| &a.id);
-        self.out.contacts = put(&self.contacts, (&mine.contacts, &theirs.contacts), |c| &c.id);
+    /// The settings into the merged workspace.
+    fn settings(&mut self, mine: &Workspace, theirs: &Workspace) {
         // Settings in two parts, each with its own edit time: the lead rule, the rate table.
         let newest = |key: fn(&crate::domain::Settings) -> (Option<DateTime<Utc>>, String)| {
             [&mine.settings, &theirs.settings].into_iter().max_by_key(|s| key(s)).cloned().unwrap_or_default()
