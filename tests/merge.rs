@@ -266,7 +266,41 @@ fn the_changes_of_a_merge_worked_out_in_slices_equal_them_at_once() {
     merged.settings.exchange.reporting = "EUR".into();
     let whole = changes_from(&mine, merged.clone());
     assert!(matches!(whole.last(), Some(Change::PutSettings(s)) if s.exchange.reporting == "EUR"));
-    let records = merged.accounts.len() + merged.contacts.len() + merged.pipelines.len() + merged.deals.len() + merged.events.len() + merged.category_changes.len() + merged.activities.len() + merged.owners.len() + merged.leads.len();
+    // The same list worked out the plain way: each merged record against mine's record
+    // with its id (the last one, were there two), found by a scan; log entries new to mine.
+    fn plain<T: PartialEq + Clone>(merged: &[T], mine: &[T], id: fn(&T) -> &Id, whole: bool, put: fn(T) -> Change) -> Vec<Change> {
+        let stored = |r: &T| mine.iter().rev().find(|m| id(m) == id(r));
+        merged.iter().filter(|r| if whole { stored(r) != Some(r) } else { stored(r).is_none() }).cloned().map(put).collect()
+    }
+    let mut expected = plain(&merged.accounts, &mine.accounts, |a| &a.id, true, Change::PutAccount);
+    expected.extend(plain(&merged.contacts, &mine.contacts, |c| &c.id, true, Change::PutContact));
+    expected.extend(plain(&merged.pipelines, &mine.pipelines, |p| &p.id, true, Change::PutPipeline));
+    expected.extend(plain(&merged.deals, &mine.deals, |d| &d.id, true, Change::PutDeal));
+    expected.extend(plain(&merged.events, &mine.events, |e| &e.id, false, Change::AppendEvent));
+    expected.extend(plain(&merged.category_changes, &mine.category_changes, |c| &c.id, false, Change::AppendCategory));
+    expected.extend(plain(&merged.activities, &mine.activities, |a| &a.id, true, Change::PutActivity));
+    expected.extend(plain(&merged.owners, &mine.owners, |o| &o.id, true, Change::PutOwner));
+    expected.extend(plain(&merged.leads, &mine.leads, |l| &l.id, true, Change::PutLead));
+    expected.push(Change::PutSettings(merged.settings.clone()));
+    // Not vacuous: edited deals, new deals and new events among them, and records of mine
+    // left out.
+    let edited = expected.iter().filter(|c| matches!(c, Change::PutDeal(d) if mine.deals.iter().any(|m| m.id == d.id))).count();
+    let appended = expected.iter().filter(|c| matches!(c, Change::AppendEvent(_))).count();
+    let all = merged.accounts.len() + merged.deals.len() + merged.events.len() + merged.activities.len() + merged.leads.len();
+    assert!(edited >= 2 && appended > 0 && expected.len() < all, "{edited} edited, {appended} appended, {} of {all}", expected.len());
+    assert_eq!(whole, expected);
+    // Each kind's records go through, and mine's of that kind (indexed first), when the
+    // merge has any of it.
+    let both = |m: usize, n: usize| if m > 0 { m + n } else { 0 };
+    let records = both(merged.accounts.len(), mine.accounts.len())
+        + both(merged.contacts.len(), mine.contacts.len())
+        + both(merged.pipelines.len(), mine.pipelines.len())
+        + both(merged.deals.len(), mine.deals.len())
+        + both(merged.events.len(), mine.events.len())
+        + both(merged.category_changes.len(), mine.category_changes.len())
+        + both(merged.activities.len(), mine.activities.len())
+        + both(merged.owners.len(), mine.owners.len())
+        + both(merged.leads.len(), mine.leads.len());
     for budget in [1, 13, 250, usize::MAX] {
         let mut c = ChangesFrom::new(merged.clone());
         let mut steps = 1;
