@@ -761,8 +761,10 @@ impl ChangesFrom {
             }
             // Mine's ids first (a set made again at each step cost a pass over all of
             // mine's records per step: ten passes over a million events at 100,000 deals).
-            let end = mine.len().min(ix.indexed.saturating_add(*budget));
-            for (k, r) in mine[ix.indexed..end].iter().enumerate() {
+            // Read with `get`: `mine` is the same at every step (the write queue holds
+            // other changes back), but one that shrank would leave records out, not panic.
+            let end = mine.len().min(ix.indexed.saturating_add(*budget)).max(ix.indexed);
+            for (k, r) in mine.get(ix.indexed..end).unwrap_or_default().iter().enumerate() {
                 match ix.ids.insert(id(r)) {
                     (_, true) => ix.at.push((ix.indexed + k) as u32),
                     // One id twice in mine: the later record, as a map filled in order keeps.
@@ -776,7 +778,7 @@ impl ChangesFrom {
             }
             let n = rest.len().min(*budget);
             *budget -= n;
-            let stored = |r: &T| ix.ids.get(id(r)).map(|n| &mine[ix.at[n as usize] as usize]);
+            let stored = |r: &T| ix.ids.get(id(r)).and_then(|n| ix.at.get(n as usize)).and_then(|&at| mine.get(at as usize));
             out.extend(rest.by_ref().take(n).filter(|r| if whole { stored(r) != Some(r) } else { stored(r).is_none() }).map(put));
             if rest.len() > 0 {
                 return false;
