@@ -62,6 +62,28 @@ const run = (cmd, args) => {
   }
 };
 
+// A wasm module's bytes with its custom sections (id 0: linking, relocations, names,
+// producers) left out; the sections the browser runs are copied as they are.
+function withoutCustomSections(b) {
+  if (b.length < 8 || b.readUInt32LE(0) !== 0x6d736100) throw new Error('not a wasm module');
+  const keep = [b.subarray(0, 8)];
+  let i = 8;
+  while (i < b.length) {
+    const start = i;
+    const id = b[i++];
+    let size = 0;
+    for (let shift = 0; ; shift += 7) {
+      const byte = b[i++];
+      size += (byte & 0x7f) * 2 ** shift;
+      if (!(byte & 0x80)) break;
+    }
+    i += size;
+    if (i > b.length) throw new Error('a section runs past the end');
+    if (id !== 0) keep.push(b.subarray(start, i));
+  }
+  return Buffer.concat(keep);
+}
+
 {
   const release = process.env.TRUNK_PROFILE === 'release';
   const js = (await readdir(dir)).find((f) => /^funnelscope-[0-9a-f]+\.js$/.test(f));
@@ -115,6 +137,50 @@ const run = (cmd, args) => {
   }
   await writeFile(indexPath, html);
   console.log(`post_build: split ${chunks.length} chunk(s) off the first download (${loaderName})`);
+}
+
+// 5. The engine's Web Worker (engine/, the forecast's Monte Carlo): Trunk names a worker's
+//    files after its binary (engine.js, engine_bg.wasm), since a page must name the script
+//    it starts. They get content-hashed names here like every other file, a worker script
+//    that loads them (worker-<hash>.js: the wasm-bindgen glue, then the wasm), and the page
+//    learns that script's name from a <meta name="funnelscope-engine"> in index.html.
+//    Not part of the first load: the page starts the worker when a forecast needs it.
+{
+  const release = process.env.TRUNK_PROFILE === 'release';
+  const glue = join(dir, 'engine.js');
+  const wasm = join(dir, 'engine_bg.wasm');
+  // Linked with relocations like the app (.cargo/config.toml applies to every wasm build),
+  // which nothing splits here: their custom sections (≈ 220 KB against 30 KB of code) go.
+  try {
+    await writeFile(wasm, withoutCustomSections(await readFile(wasm)));
+  } catch {
+    console.error('post_build: engine_bg.wasm is missing or not a wasm module (the worker link in index.html)');
+    process.exit(1);
+  }
+  if (release) run('wasm-opt', ['-O3', '--enable-bulk-memory', '--enable-nontrapping-float-to-int', '--enable-sign-ext', '--enable-mutable-globals', '--enable-reference-types', wasm, '-o', wasm]);
+  let glueText, wasmBytes;
+  try {
+    glueText = await readFile(glue, 'utf8');
+    wasmBytes = await readFile(wasm);
+  } catch {
+    console.error('post_build: no engine.js / engine_bg.wasm in the staging directory (the worker link in index.html)');
+    process.exit(1);
+  }
+  const glueName = `engine-${sha(glueText)}.js`;
+  const wasmName = `engine-${sha(wasmBytes)}_bg.wasm`;
+  await writeFile(join(dir, glueName), glueText);
+  await writeFile(join(dir, wasmName), wasmBytes);
+  await rm(glue);
+  await rm(wasm);
+  // A start that fails (the wasm missing, a broken build) is thrown where the page's
+  // Worker sees it as an error event: the page then runs the trials itself.
+  const shim = `importScripts('./${glueName}');\nwasm_bindgen({ module_or_path: './${wasmName}' }).catch((e) => setTimeout(() => { throw e; }));\n`;
+  const shimName = `worker-${sha(shim)}.js`;
+  await writeFile(join(dir, shimName), shim);
+  const indexPath = join(dir, 'index.html');
+  const html = await readFile(indexPath, 'utf8');
+  await writeFile(indexPath, html.replace('</head>', `  <meta name="funnelscope-engine" content="./${shimName}" />\n  </head>`));
+  console.log(`post_build: engine worker ${shimName} (${wasmBytes.length} bytes of wasm)`);
 }
 
 // `trunk serve` (a debug build) adds its live-reload script inline and rebuilds on every

@@ -352,3 +352,104 @@ fn undated_open_deals_are_counted_not_dropped_silently() {
     let flow = Flow::build(&ws, &ws.pipelines[0]);
     assert_eq!(forecast(&flow, &q).undated, (1, amount));
 }
+
+/// The plan and request of the demo pipeline's forecast, as the page sends it.
+fn engine_request(trials: u32) -> (Flow, ForecastQuery, Forecast, usize, engine::SimRequest) {
+    let ws = demo::generate(600, 3, 3, now(), Lang::En);
+    let flow = Flow::build(&ws, &ws.pipelines[0]);
+    let q = ForecastQuery { what_if: WhatIf { extra_deals: 4, ..WhatIf::default() }, ..query(now().timestamp(), 30, 0) };
+    let model = Model::estimate(&flow, q.as_of, &q.filter);
+    let f = forecast_with(&flow, &model, &q);
+    let plan = SimPlan::new(&f.deals, &model, f.horizon_days, q.what_if.extra_deals, q.seed);
+    (flow, q, f, model.won_amounts.len(), engine::SimRequest { id: 7, trials, plan })
+}
+
+#[test]
+fn the_engine_worker_answers_with_the_forecast_computed_in_one_go() {
+    // The worker gets the request's bytes and answers with progress after every 1,000
+    // trials, then the result: that result in the forecast is the forecast computed in one
+    // go with the same trials and seed, to the bit (same plan, same generator, same order).
+    let (flow, q, f, _, req) = engine_request(10_000);
+    assert!(req.plan.deals() > 20, "open deals with an amount: {}", req.plan.deals());
+    let mut replies = Vec::new();
+    engine::answer(&req.to_bytes(), |r| replies.push(r));
+    let progress: Vec<_> = (1..10).map(|k| engine::EngineReply::Progress { id: 7, done: k * 1_000, of: 10_000 }).collect();
+    assert_eq!(replies[..9], progress[..]);
+    assert_eq!(replies.len(), 10);
+    let engine::EngineReply::Done { id: 7, trials: 10_000, sim } = replies[9] else { panic!("last reply {:?}", replies[9]) };
+    let in_one_go = forecast(&flow, &ForecastQuery { trials: 10_000, ..q });
+    assert_eq!(f.with_simulation(&sim, 10_000), in_one_go);
+    assert!(in_one_go.p10 < in_one_go.p90, "a range, not a point: {} .. {}", in_one_go.p10, in_one_go.p90);
+    // Fewer trials than a slice: no progress, just the result.
+    let mut replies = Vec::new();
+    engine::answer(&engine::SimRequest { trials: 300, ..req.clone() }.to_bytes(), |r| replies.push(r));
+    assert!(matches!(replies[..], [engine::EngineReply::Done { id: 7, trials: 300, .. }]), "{replies:?}");
+}
+
+#[test]
+fn the_monte_carlo_range_does_not_depend_on_the_order_of_the_deals() {
+    // The same open deals listed in another order (as a pipeline read back from storage
+    // lists them): the same plan, so the same range to the bit.
+    let ws = demo::generate(600, 3, 3, now(), Lang::En);
+    let flow = Flow::build(&ws, &ws.pipelines[0]);
+    let q = query(now().timestamp(), 30, 0);
+    let model = Model::estimate(&flow, q.as_of, &q.filter);
+    let f = forecast_with(&flow, &model, &q);
+    let mut reversed = f.deals.clone();
+    reversed.reverse();
+    assert_ne!(reversed.first().map(|d| &d.id), f.deals.first().map(|d| &d.id));
+    // And the past won amounts new deals are drawn from.
+    let mut shuffled = model.clone();
+    shuffled.won_amounts.reverse();
+    assert_ne!(shuffled.won_amounts, model.won_amounts);
+    let run = |deals: &[DealScore], model: &Model| {
+        let mut sim = Simulator::new(deals, model, f.horizon_days, 0, q.seed);
+        sim.run(2_000);
+        sim.result()
+    };
+    assert_eq!(run(&reversed, &shuffled), run(&f.deals, &model));
+}
+
+#[test]
+fn engine_messages_read_back_exactly_and_anything_else_is_refused() {
+    let (_, _, _, won, req) = engine_request(10_000);
+    let bytes = req.to_bytes();
+    // 40 bytes of header, the deals' count and 12 bytes a deal, the amounts' count and 8
+    // bytes a past won amount.
+    assert!(won > 20, "past won amounts: {won}");
+    assert_eq!(bytes.len(), 40 + 4 + 12 * req.plan.deals() + 4 + 8 * won);
+    assert_eq!(engine::SimRequest::from_bytes(&bytes), Some(req.clone()));
+    // Cut anywhere, or with a byte more: not a request (and no panic).
+    for n in 0..bytes.len() {
+        assert_eq!(engine::SimRequest::from_bytes(&bytes[..n]), None, "cut at {n}");
+    }
+    let mut longer = bytes.clone();
+    longer.push(0);
+    assert_eq!(engine::SimRequest::from_bytes(&longer), None);
+    let mut other = bytes.clone();
+    other[0] = b'X';
+    assert_eq!(engine::SimRequest::from_bytes(&other), None, "magic");
+    // The new deals' mean (bytes 24..32) and the extra deals' chance (32..40) must be
+    // numbers in range: a NaN mean would never end the Poisson draw.
+    for (at, v) in [(24, f64::NAN), (24, -1.0), (24, f64::INFINITY), (32, 1.5), (32, f64::NAN)] {
+        let mut bad = bytes.clone();
+        bad[at..at + 8].copy_from_slice(&v.to_le_bytes());
+        assert_eq!(engine::SimRequest::from_bytes(&bad), None, "{v} at {at}");
+    }
+    // A list that says it is longer than the bytes left is refused before allocating it.
+    let mut huge = bytes.clone();
+    huge[40..44].copy_from_slice(&u32::MAX.to_le_bytes());
+    assert_eq!(engine::SimRequest::from_bytes(&huge), None);
+    let mut replies = Vec::new();
+    engine::answer(&huge, |r| replies.push(r));
+    assert_eq!(replies, [engine::EngineReply::Refused]);
+
+    use engine::EngineReply as R;
+    let sim = Simulation { mean: 1.5, sd: 0.25, p10: 1.0, p50: 1.5, p90: 2.0 };
+    for r in [R::Ready, R::Refused, R::Progress { id: u32::MAX, done: 3, of: 9 }, R::Done { id: 0, trials: 10_000, sim }] {
+        assert_eq!(R::from_words(&r.to_words()), Some(r));
+    }
+    for bad in [&[][..], &[4.0], &[1.0, 0.5, 1.0, 2.0], &[1.0, -1.0, 1.0, 2.0], &[1.0, 1.0, 2.0], &[0.0, 0.0], &[2.0, 1.0, 1.0, 0.0, 0.0, 0.0, 0.0], &[f64::NAN]] {
+        assert_eq!(R::from_words(bad), None, "{bad:?}");
+    }
+}

@@ -241,12 +241,11 @@ pub fn bench_last_commit_ms() -> f64 {
     APP.with(|a| a.borrow().map(|app| app.last_commit_ms.get_value()).unwrap_or(0.0))
 }
 
-/// Monte Carlo timing: `trials` simulated periods over `open_deals` open deals (random
-/// probabilities and amounts), with new deals from the demo history's model.
-#[wasm_bindgen]
-pub fn bench_monte_carlo(open_deals: u32, trials: u32) -> String {
+/// The Monte Carlo benchmarks' plan: `open_deals` open deals (random probabilities and
+/// amounts) over 30 days, with new deals from the demo history's model.
+fn monte_carlo_plan(open_deals: u32) -> crate::forecast::SimPlan {
     use crate::domain::Rng;
-    use crate::forecast::{DealScore, Model, Simulator};
+    use crate::forecast::{DealScore, Model, SimPlan};
     let now = super::state::now();
     let ws = demo::generate(300, demo::DEMO_SEED, 1, now, Lang::En);
     let flow = Flow::build(&ws, &ws.pipelines[0]);
@@ -269,10 +268,43 @@ pub fn bench_monte_carlo(open_deals: u32, trials: u32) -> String {
             rep_probability: None,
         })
         .collect();
+    SimPlan::new(&deals, &model, 30.0, 0, 7)
+}
+
+/// Monte Carlo timing on the page's thread, in one go: `trials` simulated periods.
+#[wasm_bindgen]
+pub fn bench_monte_carlo(open_deals: u32, trials: u32) -> String {
+    let plan = monte_carlo_plan(open_deals);
     let t0 = ms();
-    let mut sim = Simulator::new(&deals, &model, 30.0, 0, 7);
+    let mut sim = crate::forecast::Simulator::from_plan(plan);
     sim.run(trials as usize);
     let r = sim.result();
     let t1 = ms();
-    format!("{{\"open_deals\":{open_deals},\"trials\":{trials},\"ms\":{:.1},\"p50\":{:.0}}}", t1 - t0, r.p50)
+    format!("{{\"open_deals\":{open_deals},\"trials\":{trials},\"ms\":{:.1},\"p50\":{:.0},\"mean\":{:.0}}}", t1 - t0, r.p50, r.mean)
+}
+
+/// The same run in the engine's worker, as the forecast page makes it: from the request
+/// to the answer, the worker's start included; `progress` messages counted.
+#[wasm_bindgen]
+pub async fn bench_monte_carlo_worker(open_deals: u32, trials: u32) -> String {
+    let plan = monte_carlo_plan(open_deals);
+    // The plan made in a task of its own: the test counts the page's long tasks from `t0`.
+    super::state::yield_to_browser().await;
+    let mut messages = 0;
+    let t0 = ms();
+    let outcome = super::engine::simulate(&plan, trials, |_, _| {
+        messages += 1;
+        true
+    })
+    .await;
+    let t1 = ms();
+    match outcome {
+        super::engine::Outcome::Done(r) => format!(
+            "{{\"open_deals\":{open_deals},\"trials\":{trials},\"t0\":{t0:.1},\"ms\":{:.1},\"p50\":{:.0},\"mean\":{:.0},\"progress\":{messages}}}",
+            t1 - t0,
+            r.p50,
+            r.mean
+        ),
+        _ => "{\"error\":\"no worker\"}".to_string(),
+    }
 }

@@ -8,7 +8,8 @@ use super::{href, View};
 use crate::domain::money::format_estimate;
 use crate::domain::{Command, Id};
 use crate::forecast::backtest::{Backtest, Backtester};
-use crate::forecast::{forecast_with, horizon_end, Horizon, Forecast, ForecastQuery, Model, Ranker, Reason, Simulator, WhatIf, MIN_CLOSED_DEALS};
+use crate::forecast::{forecast_with, horizon_end, Horizon, Forecast, ForecastQuery, Model, Ranker, Reason, SimPlan, Simulator, WhatIf, MIN_CLOSED_DEALS};
+use super::engine::Outcome;
 use crate::i18n::{fill, K};
 use leptos::prelude::*;
 
@@ -151,17 +152,34 @@ pub fn ForecastPage() -> impl IntoView {
             let ranking = ranker.finish();
             let Some(stage_names) = app.with_index_untracked(|flow| flow.stages.iter().map(|s| s.name.clone()).collect::<Vec<_>>()) else { return results.set(None) };
             crate::storage::mark("fs:forecast:ranked");
-            let mut sim = Simulator::new(&f.deals, &model, f.horizon_days, q.what_if.extra_deals, q.seed);
-            while sim.done() < TRIALS {
-                sim.run(TRIAL_SLICE.min(TRIALS - sim.done()));
-                if sim.done() < TRIALS {
-                    progress.set(Some(sim.done() as f64 / TRIALS as f64));
-                    if pause().await {
-                        return;
-                    }
+            let plan = SimPlan::new(&f.deals, &model, f.horizon_days, q.what_if.extra_deals, q.seed);
+            // The trials in the engine's worker, off this thread; on this thread in slices
+            // only where no worker can run them. Same plan and seed: the same figures.
+            let wanted = move || generation.try_get_value() == Some(gen);
+            let in_worker = super::engine::simulate(&plan, TRIALS as u32, |done, of| {
+                wanted() && progress.try_set(Some(done as f64 / of as f64)).is_none()
+            });
+            let sim = match in_worker.await {
+                Outcome::Done(sim) if wanted() => {
+                    crate::storage::mark("fs:forecast:engine");
+                    sim
                 }
-            }
-            let forecast = f.with_simulation(&sim.result(), TRIALS);
+                Outcome::Done(_) | Outcome::Stopped => return,
+                Outcome::Unavailable => {
+                    let mut sim = Simulator::from_plan(plan);
+                    while sim.done() < TRIALS {
+                        sim.run(TRIAL_SLICE.min(TRIALS - sim.done()));
+                        if sim.done() < TRIALS {
+                            progress.set(Some(sim.done() as f64 / TRIALS as f64));
+                            if pause().await {
+                                return;
+                            }
+                        }
+                    }
+                    sim.result()
+                }
+            };
+            let forecast = f.with_simulation(&sim, TRIALS);
             crate::storage::mark("fs:forecast:simulated");
             results.set(Some(Results { forecast, backtest: bt, ranking, stage_names }));
             progress.set(None);

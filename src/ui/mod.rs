@@ -14,6 +14,7 @@ mod deal_detail;
 mod deal_list;
 mod deal_form;
 mod dialog;
+mod engine;
 mod forecast;
 mod format;
 mod leads;

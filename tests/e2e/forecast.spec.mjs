@@ -108,3 +108,52 @@ test('with too little history the forecast explains what is missing', async ({ p
   await expect(classic).toContainText("reps' commit");
   await expect(classic.getByRole('note')).toHaveText(/^1 open deals \(.5,000\) have no expected close date/);
 });
+
+test.describe('the engine worker', () => {
+  // The worker's script is refused below by routing, which a service worker would bypass.
+  test.use({ serviceWorkers: 'block' });
+
+  test("the Monte Carlo runs in the engine's Web Worker; without the worker the page runs it itself, to the same figures", async ({ page }) => {
+    // One moment for both forecasts (ages in stage, the period): the same question twice.
+    // The app's clock is Date.now (Playwright's own clock would also stand in for the
+    // performance marks read below).
+    await page.addInitScript(() => {
+      const t = Date.parse('2026-11-30T10:00:00Z');
+      Date.now = () => t;
+    });
+    const engine = [];
+    page.on('request', (r) => {
+      const file = r.url().split('/').pop();
+      if (/^(worker|engine)-[0-9a-f]+(_bg\.wasm|\.js)$/.test(file)) engine.push(file.replace(/-[0-9a-f]+/, ''));
+    });
+    await openApp(page);
+    await page.getByRole('button', { name: 'Load demo dataset' }).click();
+    await expect.poll(async () => dealCount(page)).toBe(300);
+    expect(engine, 'the engine is not part of the first load').toEqual([]);
+
+    const figures = async () => {
+      await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Forecast' }).click();
+      const range = page.locator('.callout', { hasText: 'Likely range' }).locator('.big');
+      await expect(range).toHaveText(/\$\d.*–.*\$\d/);
+      return {
+        range: await range.textContent(),
+        expected: await page.locator('.callout', { hasText: 'Expected won revenue' }).locator('.big').textContent(),
+        engine: await page.evaluate(() => performance.getEntriesByName('fs:forecast:engine').length),
+      };
+    };
+    const inWorker = await figures();
+    expect(inWorker.engine, 'the trials were answered by the worker').toBeGreaterThan(0);
+    expect(engine.sort()).toEqual(['engine.js', 'engine_bg.wasm', 'worker.js']);
+    const [p10, p90] = inWorker.range.split('–').map((s) => Number(s.replace(/[^0-9.]/g, '')));
+    expect(p10).toBeLessThan(p90);
+
+    // The worker's script cannot be fetched (a host that left it out, a blocked file): the
+    // page says nothing about it and computes the range itself.
+    await page.route(/\/worker-[0-9a-f]+\.js$/, (r) => r.abort());
+    await openApp(page);
+    await expect.poll(async () => dealCount(page)).toBe(300);
+    const onPage = await figures();
+    expect(onPage.engine, 'no answer from a worker').toBe(0);
+    expect({ ...onPage, engine: 0 }).toEqual({ ...inWorker, engine: 0 });
+  });
+});

@@ -3,12 +3,14 @@
 //! two classic methods side by side, backtests, calibration and what-if.
 
 pub mod backtest;
+pub mod engine;
 pub mod model;
 
 use crate::analytics::flow::Flow;
 use crate::analytics::report::{known, Selection};
 use crate::analytics::DealFilter;
 use crate::domain::{FastRng, ForecastCategory, Rng, StageKind};
+pub use engine::SimPlan;
 pub use model::{Model, DAY, LANDMARKS, MIN_SUBJECTS};
 use serde::Serialize;
 
@@ -363,6 +365,7 @@ impl Forecast {
     }
 }
 
+#[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Simulation {
     pub mean: f64,
     pub sd: f64,
@@ -395,26 +398,23 @@ fn poisson(rng: &mut Rng, mean: f64) -> u64 {
 /// Seeded Monte Carlo of revenue won in the period: every open deal wins with its
 /// probability; new deals arrive (Poisson) and win by the period's end following the
 /// lead-to-win curve, each worth a resampled past won amount. Runs in slices of trials so
-/// a UI can show progress.
-pub struct Simulator<'a> {
-    /// (32-bit win threshold, amount in minor units) per deal that can add revenue.
-    entries: Vec<(u32, i64)>,
-    model: &'a Model,
-    h: f64,
-    extra_deals: u32,
+/// a UI can show progress. It holds its `SimPlan` and nothing borrowed, so the same run can
+/// be made on the page or in the engine's worker (`engine`) from the plan's bytes.
+pub struct Simulator {
+    plan: SimPlan,
     rng: Rng,
     flips: FastRng,
     totals: Vec<f64>,
 }
 
-impl<'a> Simulator<'a> {
-    pub fn new(deals: &[DealScore], model: &'a Model, h: f64, extra_deals: u32, seed: u64) -> Self {
-        let entries = deals
-            .iter()
-            .filter(|d| d.amount.unwrap_or(0) > 0 && d.probability > 0.0)
-            .map(|d| ((d.probability.min(1.0) * u32::MAX as f64) as u32, d.amount.unwrap_or(0)))
-            .collect();
-        Simulator { entries, model, h, extra_deals, rng: Rng::new(seed), flips: FastRng::new(seed ^ 0xF11F), totals: Vec::new() }
+impl Simulator {
+    pub fn new(deals: &[DealScore], model: &Model, h: f64, extra_deals: u32, seed: u64) -> Self {
+        Simulator::from_plan(SimPlan::new(deals, model, h, extra_deals, seed))
+    }
+
+    pub fn from_plan(plan: SimPlan) -> Self {
+        let seed = plan.seed;
+        Simulator { plan, rng: Rng::new(seed), flips: FastRng::new(seed ^ 0xF11F), totals: Vec::new() }
     }
 
     pub fn done(&self) -> usize {
@@ -423,14 +423,7 @@ impl<'a> Simulator<'a> {
 
     /// Runs `n` more trials.
     pub fn run(&mut self, n: usize) {
-        // New deals arrive as a Poisson process and each, created at a uniform moment of
-        // the horizon, is won by its end with probability ∫₀ʰ F / h: the wins among them are
-        // themselves Poisson with mean λ ∫₀ʰ F (thinning), drawn at once instead of deal by
-        // deal (which made 10,000 trials on a busy pipeline take minutes).
-        let won_new_mean = self.model.creations_per_day * self.model.creation.inc.integral(self.h);
-        let amounts = &self.model.won_amounts;
-        let creation = &self.model.creation.inc;
-        let p_extra = creation.at(self.h).0;
+        let SimPlan { entries, won_new_mean, p_extra, extra_deals, amounts, .. } = &self.plan;
         let rng = &mut self.rng;
         let flips = &mut self.flips;
         for _ in 0..n {
@@ -438,7 +431,7 @@ impl<'a> Simulator<'a> {
             // branch: a win adds the amount through a mask (wins are coin flips, so a branch
             // would be mispredicted half the time).
             let mut won: i64 = 0;
-            let mut pairs = self.entries.chunks_exact(2);
+            let mut pairs = entries.chunks_exact(2);
             for pair in &mut pairs {
                 let r = flips.next_u64();
                 won += pair[0].1 & -((((r >> 32) as u32) < pair[0].0) as i64);
@@ -449,11 +442,11 @@ impl<'a> Simulator<'a> {
             }
             let mut total = won as f64;
             if !amounts.is_empty() {
-                for _ in 0..poisson(rng, won_new_mean) {
+                for _ in 0..poisson(rng, *won_new_mean) {
                     total += amounts[rng.below(amounts.len() as u64) as usize] as f64;
                 }
-                for _ in 0..self.extra_deals {
-                    if rng.next_f64() < p_extra {
+                for _ in 0..*extra_deals {
+                    if rng.next_f64() < *p_extra {
                         total += amounts[rng.below(amounts.len() as u64) as usize] as f64;
                     }
                 }
