@@ -21,6 +21,7 @@
 // 4. Every file is written precompressed beside itself (`name.br`, brotli at its best;
 //    `name.gz`, gzip -9) for static hosts that serve those when the browser accepts them
 //    (README); the sizes of the first load are printed.
+// 5. The engine's Web Worker and 6. the Chinese texts (below: they run after 0, before 1).
 import { readFile, writeFile, readdir, mkdtemp, rm } from 'node:fs/promises';
 import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
@@ -183,6 +184,29 @@ function withoutCustomSections(b) {
   console.log(`post_build: engine worker ${shimName} (${wasmBytes.length} bytes of wasm)`);
 }
 
+// 6. The Chinese UI texts: the app's wasm leaves them out (core's `zh_fetched`) and
+//    fetches this file, made from the same table by the native CLI (`funnel texts zh`),
+//    when Chinese is asked for; English users never download it. Its content-hashed name
+//    is in <meta name="funnelscope-zh">.
+{
+  const release = process.env.TRUNK_PROFILE === 'release';
+  let text;
+  try {
+    text = execFileSync('cargo', ['run', '--quiet', ...(release ? ['--release'] : []), '--bin', 'funnel', '--', 'texts', 'zh'], {
+      cwd: process.env.TRUNK_SOURCE_DIR, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 1 << 24,
+    });
+  } catch {
+    console.error('post_build: `funnel texts zh` failed');
+    process.exit(1);
+  }
+  const name = `texts-zh-${sha(text)}.txt`;
+  await writeFile(join(dir, name), text);
+  const indexPath = join(dir, 'index.html');
+  const html = await readFile(indexPath, 'utf8');
+  await writeFile(indexPath, html.replace('</head>', `  <meta name="funnelscope-zh" content="./${name}" />\n  </head>`));
+  console.log(`post_build: Chinese texts ${name} (${Buffer.byteLength(text)} bytes)`);
+}
+
 // `trunk serve` (a debug build) adds its live-reload script inline and rebuilds on every
 // change: a CSP would block that script and a cache-first worker would serve stale builds.
 // Both apply to release builds, which are what gets deployed and tested.
@@ -273,8 +297,9 @@ self.addEventListener('fetch', (event) => {
 await writeFile(join(dir, 'sw.js'), sw);
 console.log(`post_build: ${bootName}, CSP set, sw.js caches ${files.length + 1} files (version ${version})`);
 
-// Only files a browser fetches as text or wasm; images are small and svg is text too.
-const COMPRESS = /\.(html|js|css|wasm|svg|json)$/;
+// Only files a browser fetches as text or wasm (the Chinese texts too); images are small
+// and svg is text too.
+const COMPRESS = /\.(html|js|css|wasm|svg|json|txt)$/;
 const sizes = { raw: 0, gz: 0, br: 0 };
 const firstLoad = /^(index\.html|boot-.*\.js|funnelscope-[^_]*\.js|funnelscope-.*_bg\.wasm|split-.*\.js|main-.*\.css)$/;
 for (const f of [...files, 'sw.js'].filter((f) => COMPRESS.test(f))) {

@@ -11,7 +11,7 @@ fn help_lists_every_command_and_succeeds() {
         let out = Command::new(FUNNEL).arg(flag).output().unwrap();
         assert!(out.status.success(), "{flag}: {:?}", out.status);
         let text = String::from_utf8(out.stdout).unwrap();
-        for cmd in ["report", "forecast", "generate", "bench", "tables"] {
+        for cmd in ["report", "forecast", "generate", "bench", "tables", "texts"] {
             assert!(text.contains(&format!("funnel {cmd}")), "{flag} lists {cmd}");
         }
     }
@@ -44,4 +44,22 @@ fn a_reader_that_stops_early_is_no_crash() {
     assert!(!err.contains("panicked"), "{err}");
     assert!(out.status.success(), "{:?} {err}", out.status);
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The file the browser build fetches for Chinese (scripts/post_build.mjs writes it from
+/// this command): the table's texts in key order, read back by the app's own reader.
+#[test]
+fn texts_zh_writes_the_file_the_browser_reads() {
+    use funnelscope::domain::Lang;
+    use funnelscope::i18n::{parse_texts, tr, K};
+    let out = Command::new(FUNNEL).args(["texts", "zh"]).output().unwrap();
+    assert!(out.status.success(), "{:?}", out.status);
+    let texts = parse_texts(&String::from_utf8(out.stdout).unwrap()).unwrap();
+    assert_eq!(texts.len(), K::ALL.len());
+    for (&k, text) in K::ALL.iter().zip(&texts) {
+        assert_eq!(text, tr(Lang::Zh, k), "{k:?}");
+    }
+    let out = Command::new(FUNNEL).args(["texts", "fr"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("usage: funnel texts zh"));
 }

@@ -13,12 +13,169 @@ macro_rules! texts {
             pub const ALL: &'static [K] = &[$(K::$key),*];
         }
 
-        pub fn tr(lang: Lang, k: K) -> &'static str {
-            match (lang, k) {
-                $((Lang::En, K::$key) => $en, (Lang::Zh, K::$key) => $zh,)*
+        fn en(k: K) -> &'static str {
+            match k {
+                $(K::$key => $en,)*
             }
         }
+
+        /// The Chinese texts as compiled in. The browser build leaves them out
+        /// (`zh_fetched`) and fetches them as a file made from this table (`zh_file`).
+        #[cfg(any(test, not(feature = "zh_fetched")))]
+        fn zh_built_in(k: K) -> &'static str {
+            match k {
+                $(K::$key => $zh,)*
+            }
+        }
+
+        /// The key list's fingerprint (its names in order, hashed at compile time): a
+        /// texts file made for another list of keys is refused rather than misread.
+        pub const KEYS_PRINT: u64 = fnv1a(concat!($(stringify!($key), "\n"),*).as_bytes());
     };
+}
+
+const fn fnv1a(bytes: &[u8]) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    let mut i = 0;
+    while i < bytes.len() {
+        h ^= bytes[i] as u64;
+        h = h.wrapping_mul(0x0100_0000_01b3);
+        i += 1;
+    }
+    h
+}
+
+pub fn tr(lang: Lang, k: K) -> &'static str {
+    match lang {
+        Lang::En => en(k),
+        Lang::Zh => zh(k),
+    }
+}
+
+#[cfg(not(feature = "zh_fetched"))]
+fn zh(k: K) -> &'static str {
+    zh_built_in(k)
+}
+
+/// The fetched texts once `install_zh` has them; English until then (the app asks for
+/// Chinese only after they are in, so this fallback is never what a reader sees).
+#[cfg(feature = "zh_fetched")]
+fn zh(k: K) -> &'static str {
+    ZH.get().and_then(|t| t.get(k as usize).copied()).unwrap_or_else(|| en(k))
+}
+
+#[cfg(feature = "zh_fetched")]
+static ZH: std::sync::OnceLock<Vec<&'static str>> = std::sync::OnceLock::new();
+
+/// Whether `tr(Lang::Zh, _)` gives Chinese now: always natively; in the browser build
+/// once the texts file has been installed.
+#[cfg(feature = "zh_fetched")]
+pub fn zh_ready() -> bool {
+    ZH.get().is_some()
+}
+
+#[cfg(not(feature = "zh_fetched"))]
+pub fn zh_ready() -> bool {
+    true
+}
+
+/// Installs the fetched Chinese texts (the file `zh_file` writes). They live as long as
+/// the page, like the compiled-in English ones. A second install keeps the first.
+#[cfg(feature = "zh_fetched")]
+pub fn install_zh(file: &str) -> Result<(), TextsError> {
+    let texts = parse_texts(file)?;
+    let _ = ZH.set(texts.into_iter().map(|t| &*Box::leak(t.into_boxed_str())).collect());
+    Ok(())
+}
+
+/// The first line of a texts file: what it is, how many texts follow, the key list's
+/// fingerprint.
+const TEXTS_MAGIC: &str = "funnelscope-texts zh";
+
+/// The Chinese texts as the file the browser build fetches: a header line, then one text
+/// per line in key order, `\` and line breaks escaped.
+#[cfg(any(test, not(feature = "zh_fetched")))]
+pub fn zh_file() -> String {
+    let mut out = format!("{TEXTS_MAGIC} {} {KEYS_PRINT:016x}\n", K::ALL.len());
+    for &k in K::ALL {
+        for c in zh_built_in(k).chars() {
+            match c {
+                '\\' => out.push_str("\\\\"),
+                '\n' => out.push_str("\\n"),
+                c => out.push(c),
+            }
+        }
+        out.push('\n');
+    }
+    out
+}
+
+/// Why a texts file was refused.
+#[derive(Debug, PartialEq, Eq)]
+pub enum TextsError {
+    /// The first line is not a texts file's header.
+    NotTexts,
+    /// Made for another list of keys (another build of the app).
+    OtherKeys { expected: String, found: String },
+    /// A count that is not the header's.
+    Count { expected: usize, found: usize },
+    /// A backslash not followed by `\` or `n`, on this line (1-based, header included).
+    Escape { line: usize },
+}
+
+impl std::fmt::Display for TextsError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            TextsError::NotTexts => write!(f, "not a texts file"),
+            TextsError::OtherKeys { expected, found } => write!(f, "made for other keys ({found}, this build {expected})"),
+            TextsError::Count { expected, found } => write!(f, "{found} texts where {expected} were expected"),
+            TextsError::Escape { line } => write!(f, "a bad escape on line {line}"),
+        }
+    }
+}
+
+/// Reads a texts file: one text per key of this build, in key order.
+pub fn parse_texts(file: &str) -> Result<Vec<String>, TextsError> {
+    let mut lines = file.split('\n');
+    let header = lines.next().unwrap_or_default();
+    let mut parts = header.strip_prefix(TEXTS_MAGIC).ok_or(TextsError::NotTexts)?.split(' ');
+    let (Some(""), Some(count), Some(print), None) = (parts.next(), parts.next(), parts.next(), parts.next()) else {
+        return Err(TextsError::NotTexts);
+    };
+    let expected = format!("{KEYS_PRINT:016x}");
+    if print != expected {
+        return Err(TextsError::OtherKeys { expected, found: print.to_string() });
+    }
+    let count: usize = count.parse().map_err(|_| TextsError::NotTexts)?;
+    if count != K::ALL.len() {
+        return Err(TextsError::Count { expected: K::ALL.len(), found: count });
+    }
+    // One text per line, the last one ended by a line break like the others.
+    let body: Vec<&str> = lines.collect();
+    let body = match body.split_last() {
+        Some((&"", texts)) => texts,
+        _ => &body[..],
+    };
+    if body.len() != count {
+        return Err(TextsError::Count { expected: count, found: body.len() });
+    }
+    let mut texts = Vec::with_capacity(count);
+    for (i, line) in body.iter().enumerate() {
+        let mut text = String::with_capacity(line.len());
+        let mut chars = line.chars();
+        while let Some(c) = chars.next() {
+            match c {
+                '\\' => match chars.next() {
+                    Some('\\') => text.push('\\'),
+                    Some('n') => text.push('\n'),
+                    _ => return Err(TextsError::Escape { line: i + 2 }),
+                },
+                c => text.push(c),
+            }
+        }
+        texts.push(text);
+    }
+    Ok(texts)
 }
 
 texts! {
@@ -29,6 +186,7 @@ texts! {
     ScreenUnavailable => "This page could not be loaded: the connection to the site failed before this version of the app was fully downloaded. Your data is safe.", "无法加载此页面：在本版本应用下载完成之前与网站的连接中断了。您的数据不受影响。";
     DemoUnavailable => "The demo could not be loaded: the connection to the site failed before its part of the app was downloaded. Try again.", "无法加载演示数据：在应用的演示部分下载完成之前与网站的连接中断了。请重试。";
     ReloadPage => "Reload", "刷新";
+    ZhUnavailable => "简体中文界面文字无法下载（与网站的连接中断），暂以英文显示。The Chinese text could not be downloaded (the connection to the site failed), so the app stays in English.", "简体中文界面文字无法下载（与网站的连接中断），暂以英文显示。The Chinese text could not be downloaded (the connection to the site failed), so the app stays in English.";
     Pipeline => "Pipeline", "漏斗";
     MainNavigation => "Main", "主导航";
     Board => "Board", "看板";
@@ -965,7 +1123,69 @@ mod tests {
     use super::*;
 
     /// Keys whose text is the same in both languages on purpose (arrows, symbols).
-    const SAME_IN_BOTH: &[K] = &[K::MoveForward, K::MoveOther];
+    // ZhUnavailable is said when the Chinese texts are not there, so it says it in both.
+    const SAME_IN_BOTH: &[K] = &[K::MoveForward, K::MoveOther, K::ZhUnavailable];
+
+    #[test]
+    fn the_texts_file_reads_back_as_the_table() {
+        let file = zh_file();
+        // Header, then one line per key, each ended by a line break.
+        assert_eq!(file.lines().count(), K::ALL.len() + 1);
+        assert!(file.starts_with(&format!("funnelscope-texts zh {} ", K::ALL.len())));
+        let texts = parse_texts(&file).unwrap();
+        for (&k, text) in K::ALL.iter().zip(&texts) {
+            assert_eq!(text, zh_built_in(k), "{k:?}");
+        }
+        assert_eq!(texts[K::Board as usize], "看板");
+    }
+
+    /// The browser build's path (run by scripts/test with `--features zh_fetched`): English
+    /// until the file is installed, a refused file changes nothing, then every text.
+    #[cfg(feature = "zh_fetched")]
+    #[test]
+    fn the_browser_build_speaks_chinese_once_its_texts_are_installed() {
+        assert!(!zh_ready());
+        assert_eq!(tr(Lang::Zh, K::Board), "Board");
+        assert_eq!(install_zh(&zh_file().replacen(" zh ", " fr ", 1)), Err(TextsError::NotTexts));
+        assert!(!zh_ready());
+        install_zh(&zh_file()).unwrap();
+        assert!(zh_ready());
+        for &k in K::ALL {
+            assert_eq!(tr(Lang::Zh, k), zh_built_in(k), "{k:?}");
+            assert_eq!(tr(Lang::En, k), en(k), "{k:?}");
+        }
+    }
+
+    #[test]
+    fn the_keys_fingerprint_is_fnv1a() {
+        // FNV-1a 64 of "" and of "a", the published test vectors.
+        assert_eq!(fnv1a(b""), 0xcbf2_9ce4_8422_2325);
+        assert_eq!(fnv1a(b"a"), 0xaf63_dc4c_8601_ec8c);
+        assert_ne!(KEYS_PRINT, fnv1a(b""));
+    }
+
+    #[test]
+    fn a_texts_file_of_another_shape_is_refused() {
+        let file = zh_file();
+        let (header, body) = file.split_once('\n').unwrap();
+        let n = K::ALL.len();
+        assert_eq!(parse_texts(""), Err(TextsError::NotTexts));
+        assert_eq!(parse_texts(&file.replacen("funnelscope-texts zh", "funnelscope-texts fr", 1)), Err(TextsError::NotTexts));
+        let other = format!("funnelscope-texts zh {n} 0123456789abcdef\n{body}");
+        assert!(matches!(parse_texts(&other), Err(TextsError::OtherKeys { .. })));
+        // One text fewer, one more, a count in the header that is not this build's.
+        let fewer = format!("{header}\n{}", body.split_once('\n').unwrap().1);
+        assert_eq!(parse_texts(&fewer), Err(TextsError::Count { expected: n, found: n - 1 }));
+        assert_eq!(parse_texts(&format!("{file}extra\n")), Err(TextsError::Count { expected: n, found: n + 1 }));
+        let recount = file.replacen(&format!(" {n} "), &format!(" {} ", n + 1), 1);
+        assert_eq!(parse_texts(&recount), Err(TextsError::Count { expected: n, found: n + 1 }));
+        // Without the last line break it still reads; escapes are undone, a bad one refused.
+        assert_eq!(parse_texts(file.trim_end_matches('\n')).unwrap().len(), n);
+        let escaped = format!("{header}\na\\\\b\\nc\n{}", body.split_once('\n').unwrap().1);
+        assert_eq!(parse_texts(&escaped).unwrap()[0], "a\\b\nc");
+        let bad = format!("{header}\na\\tb\n{}", body.split_once('\n').unwrap().1);
+        assert_eq!(parse_texts(&bad), Err(TextsError::Escape { line: 2 }));
+    }
 
     #[test]
     fn every_key_is_translated_and_non_empty() {

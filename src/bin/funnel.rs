@@ -693,6 +693,16 @@ fn run(args: Args) -> Result<(), String> {
             let p = pick_pipeline(&ws, args.get("pipeline"))?;
             write_tables(&ws, p, dir).map_err(|e| format!("{dir}: {e}"))
         }
+        // The browser build fetches the Chinese UI texts as this file (scripts/post_build.mjs
+        // writes it beside the app; core's `zh_fetched`).
+        "texts" => match args.positional.get(1).map(String::as_str) {
+            #[cfg(not(target_arch = "wasm32"))]
+            Some("zh") => {
+                print!("{}", funnelscope::i18n::zh_file());
+                Ok(())
+            }
+            _ => Err("usage: funnel texts zh".into()),
+        },
         "help" => {
             print!("{USAGE}");
             Ok(())
@@ -717,6 +727,7 @@ usage:
                 [--source X] [--tag X] [--format table|json]
   funnel reps <export.json> [--pipeline NAME] [--as-of YYYY-MM-DD] [--format table|json]
   funnel tables <export.json> <dir>
+  funnel texts zh                  (the Chinese UI texts file the browser build fetches)
   funnel --help
 Periods are half-open (A inclusive, B exclusive). Figures: docs/analytics.md, docs/forecast.md.
 ";

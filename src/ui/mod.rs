@@ -25,6 +25,7 @@ mod stage_editor;
 mod sync;
 mod state;
 mod targets;
+mod texts;
 mod today;
 mod trash;
 mod undo;
@@ -41,7 +42,18 @@ use state::StorageStatus;
 
 pub fn mount() {
     console_error_panic_hook::set_once();
-    leptos::mount::mount_to_body(App);
+    if state::wanted_lang() == Lang::Zh && !crate::i18n::zh_ready() {
+        // A first screen in Chinese needs the Chinese texts (`texts`): fetched first, while
+        // nothing is drawn; without them the app starts in English and says why.
+        wasm_bindgen_futures::spawn_local(async {
+            if let Err(e) = texts::load_zh().await {
+                leptos::logging::warn!("Chinese texts: {e}");
+            }
+            leptos::mount::mount_to_body(App);
+        });
+    } else {
+        leptos::mount::mount_to_body(App);
+    }
 }
 
 /// Screens are addressed by query string (`?view=deal&deal=…`) rather than by path, so
@@ -361,9 +373,26 @@ fn Header() -> impl IntoView {
         app.select_pipeline(Some(Id::from(id)));
     };
     let menu_open = RwSignal::new(false);
-    let on_lang = move |ev| {
-        let lang = if event_target_value(&ev) == "zh" { Lang::Zh } else { Lang::En };
-        app.set_lang(lang);
+    let on_lang = move |ev: leptos::ev::Event| {
+        if event_target_value(&ev) != "zh" {
+            app.set_lang(Lang::En);
+            return;
+        }
+        // The Chinese texts may still have to be fetched (`texts`); a choice changed back
+        // meanwhile wins. The choice is kept at once, so a reload meanwhile opens in it.
+        state::save_lang(Lang::Zh);
+        let select: web_sys::HtmlSelectElement = event_target(&ev);
+        leptos::task::spawn_local(async move {
+            match texts::load_zh().await {
+                Ok(()) if select.value() == "zh" => app.set_lang(Lang::Zh),
+                Ok(()) => {}
+                Err(e) => {
+                    leptos::logging::warn!("Chinese texts: {e}");
+                    select.set_value("en");
+                    app.write_error.set(Some(app.t(K::ZhUnavailable).to_string()));
+                }
+            }
+        });
     };
     view! {
         <header class="topbar">

@@ -489,6 +489,18 @@ pub fn random_seed() -> u64 {
     }
 }
 
+/// Keeps the user's choice of language for the next visit.
+pub fn save_lang(lang: Lang) {
+    let mut prefs = Prefs::load();
+    prefs.lang = Some(lang);
+    prefs.save();
+}
+
+/// The language the user chose, else the browser's.
+pub fn wanted_lang() -> Lang {
+    Prefs::load().lang.unwrap_or_else(browser_lang)
+}
+
 fn browser_lang() -> Lang {
     let lang = web_sys::window().and_then(|w| w.navigator().language()).unwrap_or_default();
     if lang.to_lowercase().starts_with("zh") {
@@ -511,13 +523,17 @@ impl AppState {
         }
         let base_path = web_sys::window().and_then(|w| w.location().pathname().ok()).unwrap_or_else(|| "/".into());
         let model = RwSignal::new(Model::default());
+        // Chinese asked for, but its texts could not be fetched (`ui::mount`): English,
+        // saying why (in both languages); the choice stays saved for the next visit.
+        let wanted = prefs.lang.unwrap_or_else(browser_lang);
+        let zh_missing = wanted == Lang::Zh && !crate::i18n::zh_ready();
         AppState {
             ws: WorkspaceView(model),
             model,
-            lang: RwSignal::new(prefs.lang.unwrap_or_else(browser_lang)),
+            lang: RwSignal::new(if zh_missing { Lang::En } else { wanted }),
             pipeline: RwSignal::new(prefs.pipeline.map(Id::from)),
             storage: RwSignal::new(StorageStatus::Opening),
-            write_error: RwSignal::new(None),
+            write_error: RwSignal::new(zh_missing.then(|| tr(Lang::En, K::ZhUnavailable).to_string())),
             quarantined: RwSignal::new(Vec::new()),
             whole: RwSignal::new(false),
             saving: RwSignal::new(None),
@@ -815,9 +831,7 @@ impl AppState {
 
     pub fn set_lang(&self, lang: Lang) {
         self.lang.set(lang);
-        let mut prefs = Prefs::load();
-        prefs.lang = Some(lang);
-        prefs.save();
+        save_lang(lang);
     }
 
     /// A move the user is about to confirm, remembering where the deal is now.

@@ -239,3 +239,56 @@ test('the demo generator is fetched on the click; a failed fetch says so, and th
   await expect(page.getByRole('alert')).toHaveCount(0);
   expect(errors).toEqual([]);
 });
+
+test('the Chinese texts are fetched only when Chinese is asked for; not downloading, the app stays in English and says so in both languages; a visit in Chinese waits for them and shows no English', async ({ page }) => {
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(String(e)));
+  const texts = /\/texts-zh-[0-9a-f]{16}\.txt$/;
+  const fetched = [];
+  page.on('request', (r) => { if (texts.test(r.url())) fetched.push(r.url()); });
+  await openApp(page);
+  await page.getByRole('button', { name: 'Use B2B template' }).click();
+  const language = page.getByRole('combobox', { name: 'Language' });
+  await expect(page.getByRole('button', { name: 'Add deal', exact: true })).toBeVisible();
+  // Neither in the first load nor in what follows it.
+  await expect.poll(() => page.evaluate(() => performance.getEntriesByType('resource').filter((e) => /\/split_screens-/.test(e.name)).length)).toBeGreaterThan(0);
+  expect(fetched).toEqual([]);
+
+  // The file not downloading (two tries, a second apart): English stays, said in both.
+  await page.route(texts, (route) => route.abort());
+  await language.selectOption('简体中文');
+  const unavailable = page.getByRole('alert').filter({ hasText: '简体中文界面文字无法下载' }).filter({ hasText: 'The Chinese text could not be downloaded' });
+  await expect(unavailable).toBeVisible();
+  expect(fetched.length).toBe(2);
+  await expect(language).toHaveValue('en');
+  await expect(page.getByRole('button', { name: 'Add deal', exact: true })).toBeVisible();
+  // The choice is kept: a visit that still cannot download it opens in English, saying so.
+  await page.reload();
+  await expect(unavailable).toBeVisible();
+  await expect(page.getByRole('button', { name: 'Add deal', exact: true })).toBeVisible();
+  await expect(page.locator('html')).toHaveAttribute('lang', 'en');
+  expect(fetched.length).toBe(4);
+
+  // With the file back, the next visit waits for it: nothing English is ever drawn.
+  await page.unroute(texts);
+  await page.addInitScript(() => {
+    window.__english = [];
+    new MutationObserver(() => {
+      const m = (document.body?.textContent ?? '').match(/Opening your pipeline|Add deal|Board|Loading/);
+      if (m) window.__english.push(m[0]);
+    }).observe(document, { subtree: true, childList: true, characterData: true });
+  });
+  await page.reload();
+  await expect(page.getByRole('button', { name: '新建商机', exact: true })).toBeVisible();
+  await expect(page.locator('html')).toHaveAttribute('lang', 'zh-CN');
+  await expect(page.getByRole('alert')).toHaveCount(0);
+  expect(await page.evaluate(() => window.__english)).toEqual([]);
+  expect(fetched.length).toBe(5);
+  // Back to English and to Chinese again: the texts are in, nothing more is fetched.
+  await page.getByRole('combobox', { name: '语言' }).selectOption('English');
+  await expect(page.getByRole('button', { name: 'Add deal', exact: true })).toBeVisible();
+  await language.selectOption('简体中文');
+  await expect(page.getByRole('button', { name: '新建商机', exact: true })).toBeVisible();
+  expect(fetched.length).toBe(5);
+  expect(errors).toEqual([]);
+});
