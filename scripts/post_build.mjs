@@ -7,8 +7,9 @@
 //    use, out of the first download into chunks fetched after the first screen. It works
 //    on cargo's own output (linked with relocations, .cargo/config.toml), so Trunk's
 //    wasm-bindgen output is made again here from the split main module, and wasm-opt
-//    (release) runs here on every module. Chunks and their loader get content-hashed
-//    names like Trunk's files, so a new deploy never meets an old chunk in a cache.
+//    (release) runs here on every module, terser on the JS. Chunks and their loader get
+//    content-hashed names like Trunk's files, so a new deploy never meets an old chunk in
+//    a cache.
 // 1. Trunk writes its wasm bootstrap as an inline <script>. A Content-Security-Policy
 //    that allows only the app's own files would block it, so it is moved into a hashed
 //    file (boot-<hash>.js) with the service-worker registration appended.
@@ -28,6 +29,7 @@ import { tmpdir } from 'node:os';
 import { brotliCompressSync, gzipSync, constants as zlib } from 'node:zlib';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
+import { minify } from 'terser';
 
 const dir = process.env.TRUNK_STAGING_DIR;
 if (!dir) {
@@ -51,6 +53,17 @@ export const CSP = [
   "form-action 'none'",
   "object-src 'none'",
 ].join('; ');
+
+// The JS of a release build, minified (wasm-bindgen's glue, the split loader, the boot
+// script: 3 KB gzip of the first load). Trunk's own minifier cannot parse the glue.
+const minified = async (code) => {
+  try {
+    return (await minify(code, { module: true, compress: true, mangle: true, format: { comments: false } })).code;
+  } catch (e) {
+    console.error(`post_build: terser failed: ${e.message}`);
+    process.exit(1);
+  }
+};
 
 const sha = (text, n = 16) => createHash('sha256').update(text).digest('hex').slice(0, n);
 const sri = (bytes) => 'sha384-' + createHash('sha384').update(bytes).digest('base64');
@@ -118,6 +131,7 @@ function withoutCustomSections(b) {
     }
     loader = loader.replaceAll(`"./${chunk}"`, `"./${named}"`);
   }
+  if (release) loader = await minified(loader);
   const loaderName = `split-${sha(loader)}.js`;
   await writeFile(join(dir, loaderName), loader);
   // Only the JS import changes: the wasm's own import keeps the module name it was linked with.
@@ -127,7 +141,8 @@ function withoutCustomSections(b) {
     console.error('post_build: the main module does not import the split loader');
     process.exit(1);
   }
-  await writeFile(join(dir, js), mainJs.replaceAll(importLine, `from "./${loaderName}"`));
+  const glue = mainJs.replaceAll(importLine, `from "./${loaderName}"`);
+  await writeFile(join(dir, js), release ? await minified(glue) : glue);
   await rm(tmp, { recursive: true });
   // Trunk's index.html carries the integrity of the files it wrote: now those of ours.
   const indexPath = join(dir, 'index.html');
@@ -252,7 +267,7 @@ if (!m) {
   console.error('post_build: no inline bootstrap script found in index.html');
   process.exit(1);
 }
-const boot = m[1].trim() + '\n' + REGISTER;
+const boot = await minified(m[1].trim() + '\n' + REGISTER);
 const bootName = `boot-${sha(boot)}.js`;
 await writeFile(join(dir, bootName), boot);
 const integrity = sri(boot);

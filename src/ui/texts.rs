@@ -29,7 +29,8 @@ async fn fetch_zh() -> Result<(), String> {
         .and_then(|d| d.query_selector("meta[name=funnelscope-zh]").ok().flatten())
         .and_then(|m| m.get_attribute("content"))
         .ok_or("the page names no Chinese texts file")?;
-    let err = |e: wasm_bindgen::JsValue| format!("{name}: {e:?}");
+    // The browser's own reason is in its console already; naming the file is enough here.
+    let err = |_| format!("{name}: not downloaded");
     let response: web_sys::Response = JsFuture::from(window.fetch_with_str(&name)).await.map_err(err)?.unchecked_into();
     if !response.ok() {
         return Err(format!("{name}: HTTP {}", response.status()));
