@@ -259,6 +259,21 @@ if ('serviceWorker' in navigator) {
 }
 `;
 
+// A visit in Chinese (the saved choice, else the browser's language, as the app decides)
+// starts fetching the Chinese texts now, beside the wasm, instead of after it has started;
+// the app takes this answer as its first try (src/ui/texts.rs).
+const PREFETCH_ZH = `
+{
+  const meta = document.querySelector('meta[name=funnelscope-zh]');
+  let chosen = null;
+  try { chosen = JSON.parse(localStorage.getItem('funnelscope.prefs') || 'null')?.lang; } catch {}
+  const zh = chosen ? chosen === 'Zh' : (navigator.language || '').toLowerCase().startsWith('zh');
+  if (meta && zh) {
+    window.__funnelscopeZh = fetch(meta.content).then((r) => (r.ok ? r.text() : null)).catch(() => null);
+  }
+}
+`;
+
 const indexPath = join(dir, 'index.html');
 let html = await readFile(indexPath, 'utf8');
 const inline = /<script type="module">([\s\S]*?)<\/script>/;
@@ -267,7 +282,7 @@ if (!m) {
   console.error('post_build: no inline bootstrap script found in index.html');
   process.exit(1);
 }
-const boot = await minified(m[1].trim() + '\n' + REGISTER);
+const boot = await minified(PREFETCH_ZH + m[1].trim() + '\n' + REGISTER);
 const bootName = `boot-${sha(boot)}.js`;
 await writeFile(join(dir, bootName), boot);
 const integrity = sri(boot);

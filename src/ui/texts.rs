@@ -14,12 +14,27 @@ pub async fn load_zh() -> Result<(), String> {
     if zh_ready() {
         return Ok(());
     }
-    let first = fetch_zh().await;
+    let first = match prefetched().await {
+        // The boot script's fetch is the first try.
+        Some(Some(text)) => install_zh(&text).map_err(|e| e.to_string()),
+        Some(None) => Err("the boot script's fetch failed".into()),
+        None => fetch_zh().await,
+    };
     if first.is_ok() {
         return first;
     }
     super::state::sleep(1000).await;
     fetch_zh().await
+}
+
+/// What the boot script fetched for a visit in Chinese (`scripts/post_build.mjs`), taken
+/// once: `None` if it fetched nothing, `Some(None)` if its fetch failed.
+async fn prefetched() -> Option<Option<String>> {
+    let window = web_sys::window()?;
+    let key = wasm_bindgen::JsValue::from_str("__funnelscopeZh");
+    let pending = js_sys::Reflect::get(&window, &key).ok()?.dyn_into::<js_sys::Promise>().ok()?;
+    let _ = js_sys::Reflect::delete_property(&window, &key);
+    Some(JsFuture::from(pending).await.ok().and_then(|text| text.as_string()))
 }
 
 async fn fetch_zh() -> Result<(), String> {

@@ -240,7 +240,7 @@ test('the demo generator is fetched on the click; a failed fetch says so, and th
   expect(errors).toEqual([]);
 });
 
-test('the Chinese texts are fetched only when Chinese is asked for; not downloading, the app stays in English and says so in both languages; a visit in Chinese waits for them and shows no English', async ({ page }) => {
+test('the Chinese texts are fetched only when Chinese is asked for; not downloading, the app stays in English and says so in both languages; a visit in Chinese fetches them from the start, waits for them and shows no English', async ({ page }) => {
   const errors = [];
   page.on('pageerror', (e) => errors.push(String(e)));
   const texts = /\/texts-zh-[0-9a-f]{16}\.txt$/;
@@ -284,6 +284,13 @@ test('the Chinese texts are fetched only when Chinese is asked for; not download
   await expect(page.getByRole('alert')).toHaveCount(0);
   expect(await page.evaluate(() => window.__english)).toEqual([]);
   expect(fetched.length).toBe(5);
+  // The boot script asked for them before the app's code started, not after.
+  const { asked, started } = await page.evaluate(() => ({
+    asked: performance.getEntriesByType('resource').find((e) => /\/texts-zh-/.test(e.name))?.startTime,
+    started: performance.getEntriesByName('fs:started')[0]?.startTime,
+  }));
+  expect(started).toBeGreaterThan(0);
+  expect(asked).toBeLessThan(started);
   // Back to English and to Chinese again: the texts are in, nothing more is fetched.
   await page.getByRole('combobox', { name: '语言' }).selectOption('English');
   await expect(page.getByRole('button', { name: 'Add deal', exact: true })).toBeVisible();
