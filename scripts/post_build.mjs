@@ -259,9 +259,12 @@ if ('serviceWorker' in navigator) {
 }
 `;
 
-// A visit in Chinese (the saved choice, else the browser's language, as the app decides)
-// starts fetching the Chinese texts now, beside the wasm, instead of after it has started;
-// the app takes this answer as its first try (src/ui/texts.rs).
+// A visit in Chinese (the saved choice, else the browser's language) starts fetching the
+// Chinese texts now, beside the wasm, instead of after it has started; the app takes this
+// answer as its first try (src/ui/texts.rs). The choice is read as the app reads it
+// (`ui::state::wanted_lang`, the key and shape of `storage::Prefs`): if the two ever
+// disagree, the app fetches the file itself a moment later (`load.spec` would fail first:
+// it asserts this request comes before the app's code starts).
 const PREFETCH_ZH = `
 {
   const meta = document.querySelector('meta[name=funnelscope-zh]');
