@@ -165,7 +165,28 @@ impl Flow {
 
     /// Adds (or, its id seen before, replaces) a deal's row; returns its number.
     fn put_deal(&mut self, d: &Opportunity) -> u32 {
-        let row = DealRow {
+        let row = self.row(d);
+        match self.deal_lookup.insert(&d.id) {
+            (i, false) => {
+                self.deals[i as usize] = row;
+                i
+            }
+            (i, true) => {
+                self.push_row(row);
+                i
+            }
+        }
+    }
+
+    /// A new deal's row and (empty) lists, its id already numbered.
+    fn push_row(&mut self, row: DealRow) {
+        self.deals.push(row);
+        self.events.push_list();
+        self.categories.push_list();
+    }
+
+    fn row(&mut self, d: &Opportunity) -> DealRow {
+        DealRow {
             id: d.id.clone(),
             title: d.title.clone(),
             account: d.account.clone(),
@@ -177,18 +198,6 @@ impl Flow {
             expected_close: d.expected_close.and_then(|c| c.and_hms_opt(0, 0, 0)).map(|c| c.and_utc().timestamp()),
             category: d.forecast_category,
             probability: d.probability,
-        };
-        match self.deal_lookup.insert(&d.id) {
-            (i, false) => {
-                self.deals[i as usize] = row;
-                i
-            }
-            (i, true) => {
-                self.deals.push(row);
-                self.events.push_list();
-                self.categories.push_list();
-                i
-            }
         }
     }
 
@@ -528,6 +537,10 @@ pub struct FlowBuilder {
     /// its place as it is read, not gathered as (deal, time, value) and placed at the end:
     /// at a million events that was 24 MB written and read once more.
     laid: Option<Laid>,
+    /// Every deal of the workspace is in this pipeline and none in the trash, and their ids
+    /// (distinct) came numbered by position with the places: each deal's number here is
+    /// its position, its id already in the index.
+    numbered: bool,
 }
 
 struct Laid {
@@ -544,19 +557,33 @@ const COUNT_WEIGHT: usize = 8;
 
 impl FlowBuilder {
     pub fn new(ws: &Workspace, pipeline: &Pipeline) -> FlowBuilder {
+        let (mut b, n) = FlowBuilder::counted(ws, pipeline);
+        b.flow.deal_lookup = IdIndex::with_capacity(n);
+        b
+    }
+
+    /// The builder with room for the pipeline's deals, and how many they are.
+    fn counted(ws: &Workspace, pipeline: &Pipeline) -> (FlowBuilder, usize) {
         let mut flow = Flow::empty(ws, pipeline);
         // Trashed deals take no part until restored (the dashboard says how many).
         let n = ws.deals.iter().filter(|d| d.pipeline == pipeline.id && d.deleted_at.is_none()).count();
-        flow.deal_lookup = IdIndex::with_capacity(n);
         flow.deals.reserve_exact(n);
-        FlowBuilder { flow, deal: 0, event: 0, call: 0, events: Vec::new(), calls: Vec::new(), places: None, number_at: Vec::new(), laid: None }
+        (FlowBuilder { flow, deal: 0, event: 0, call: 0, events: Vec::new(), calls: Vec::new(), places: None, number_at: Vec::new(), laid: None, numbered: false }, n)
     }
 
     /// `new`, each record's deal (and each event's stage) taken from `places` rather than
     /// found by its id (when they fit `ws`; else by id as `new` does).
-    pub fn with_places(ws: &Workspace, pipeline: &Pipeline, places: Places) -> FlowBuilder {
-        let mut b = FlowBuilder::new(ws, pipeline);
-        if places.fits(ws) {
+    pub fn with_places(ws: &Workspace, pipeline: &Pipeline, mut places: Places) -> FlowBuilder {
+        let (mut b, n) = FlowBuilder::counted(ws, pipeline);
+        let fits = places.fits(ws);
+        b.flow.deal_lookup = match fits && n == ws.deals.len() {
+            true => {
+                b.numbered = true;
+                places.take_deal_ids()
+            }
+            false => IdIndex::with_capacity(n),
+        };
+        if fits {
             b.places = Some(places);
             b.number_at = vec![NONE; ws.deals.len()];
         }
@@ -572,7 +599,13 @@ impl FlowBuilder {
         let flow = &mut self.flow;
         while left > 0 && self.deal < ws.deals.len() {
             let d = &ws.deals[self.deal];
-            if d.pipeline == flow.pipeline && d.deleted_at.is_none() {
+            if self.numbered {
+                let row = flow.row(d);
+                flow.push_row(row);
+                if let Some(at) = self.number_at.get_mut(self.deal) {
+                    *at = self.deal as u32;
+                }
+            } else if d.pipeline == flow.pipeline && d.deleted_at.is_none() {
                 let n = flow.put_deal(d);
                 if let Some(at) = self.number_at.get_mut(self.deal) {
                     *at = n;
@@ -821,6 +854,47 @@ mod tests {
                 assert_eq!((&f.deals, &f.events, &f.categories), (&by_id.deals, &by_id.events, &by_id.categories), "{}", p.id);
             }
             assert!(by_id.deals.len() > 20 && by_id.events.entries() > 60 && by_id.categories.entries() > 0, "{}", p.id);
+        }
+    }
+
+    /// Every deal in the pipeline and none in the trash: the index takes over the deals'
+    /// ids numbered with the places (no id added one by one), and equals the index built
+    /// by id, its id lookup included; a new deal and its event are then followed on both
+    /// alike. One deal in the trash, or the places' ids not the workspace's (one id changed
+    /// since), and it numbers its own, still equal.
+    #[test]
+    fn the_places_deal_ids_serve_an_index_of_every_deal() {
+        let now = chrono::DateTime::parse_from_rfc3339("2026-11-27T00:00:00Z").map(|t| t.with_timezone(&chrono::Utc)).unwrap_or_default();
+        let ws = crate::domain::demo::generate(120, 3, 9, now, crate::domain::Lang::En);
+        assert_eq!(ws.pipelines.len(), 1);
+        let p = &ws.pipelines[0];
+        let Some(places) = Places::find(&ws) else { panic!("the demo's deals have distinct ids") };
+        let mut trashed = ws.clone();
+        trashed.deals[7].deleted_at = Some(now);
+        let mut renamed = ws.clone();
+        renamed.deals[0].id = Id::from("renamed");
+        // The first and last deal's ids are checked: either changed, the places do not fit.
+        let mut renamed_last = ws.clone();
+        if let Some(d) = renamed_last.deals.last_mut() {
+            d.id = Id::from("renamed-last");
+        }
+        assert!(places.fits(&ws) && !places.fits(&renamed) && !places.fits(&renamed_last));
+        for (ws, numbered) in [(&ws, true), (&trashed, false), (&renamed, false)] {
+            let mut b = FlowBuilder::with_places(ws, p, places.clone());
+            assert_eq!(b.numbered, numbered);
+            while !b.step(ws, 53) {}
+            let mut placed = b.finish();
+            let mut by_id = Flow::build(ws, p);
+            assert_eq!(placed.deal_lookup, by_id.deal_lookup);
+            assert_eq!((&placed.deals, &placed.events, &placed.categories), (&by_id.deals, &by_id.events, &by_id.categories));
+            let deal = Opportunity { id: Id::from("new-deal"), pipeline: p.id.clone(), title: "New".into(), ..ws.deals[0].clone() };
+            let event = StageChange { id: Id::from("new-event"), opportunity: deal.id.clone(), from: None, to: p.stages[1].id.clone(), ..ws.events[0].clone() };
+            for flow in [&mut placed, &mut by_id] {
+                assert!(flow.apply(&Change::PutDeal(deal.clone())) && flow.apply(&Change::AppendEvent(event.clone())));
+            }
+            let n = ws.deals.len() - usize::from(!numbered && ws.deals.iter().any(|d| d.deleted_at.is_some()));
+            assert_eq!((placed.deal_lookup.get(&deal.id), placed.events[n].len()), (Some(n as u32), 1));
+            assert_eq!((&placed.deals, &placed.events, &placed.deal_lookup), (&by_id.deals, &by_id.events, &by_id.deal_lookup));
         }
     }
 

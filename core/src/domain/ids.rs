@@ -433,6 +433,13 @@ pub struct IdIndex {
     bits: u32,
 }
 
+/// The same ids with the same numbers (the slots follow from them).
+impl PartialEq for IdIndex {
+    fn eq(&self, other: &IdIndex) -> bool {
+        self.keys == other.keys
+    }
+}
+
 impl Default for IdIndex {
     fn default() -> IdIndex {
         IdIndex::with_capacity(0)
@@ -453,6 +460,11 @@ impl IdIndex {
 
     pub fn is_empty(&self) -> bool {
         self.keys.is_empty()
+    }
+
+    /// Whether the id numbered `n` is `id`.
+    pub fn numbers(&self, n: usize, id: &Id) -> bool {
+        self.keys.get(n).is_some_and(|k| *k == IdKey::of(id))
     }
 
     fn hash(key: &IdKey) -> u64 {

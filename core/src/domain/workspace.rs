@@ -1517,9 +1517,13 @@ impl<'a> StagePositions<'a> {
 /// event is 232 bytes: reading one field of each of a million was a cache miss each,
 /// ≈ 40% of the index's events phase natively). Made only where the deals' ids are
 /// distinct, and good only for that workspace unchanged: whoever reads them checks `fits`
-/// first.
+/// first. With them, the index of the deals' ids opening made to find them (each id
+/// numbered by its deal's position): the analytics index, numbering the deals the same
+/// way when it holds them all, takes it over rather than adding 100,000 ids to one of its
+/// own (≈ 10 ms of wasm).
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Places {
+    deals: IdIndex,
     events: Vec<u32>,
     /// Per event: the position of the stage it entered in its deal's pipeline's `stages`.
     stages: Vec<u16>,
@@ -1533,6 +1537,8 @@ pub struct Places {
 /// Each event's and forecast call's position, and their times in seconds, as opening finds
 /// them (`Places::new` checks them against the workspace).
 pub struct LogPlaces {
+    /// Every deal's id, numbered by its position.
+    pub deals: IdIndex,
     pub events: Vec<u32>,
     pub stages: Vec<u16>,
     pub times: Vec<i64>,
@@ -1544,8 +1550,8 @@ impl Places {
     /// Positions and times in the logs' order; `None` unless there is one of each per
     /// record, each position a deal (and one stage per event): see `fits`.
     pub fn new(ws: &Workspace, found: LogPlaces) -> Option<Places> {
-        let LogPlaces { events, stages, times, calls, call_times } = found;
-        let p = Places { events, stages, times, calls, call_times };
+        let LogPlaces { deals, events, stages, times, calls, call_times } = found;
+        let p = Places { deals, events, stages, times, calls, call_times };
         p.fits(ws).then_some(p)
     }
 
@@ -1585,7 +1591,7 @@ impl Places {
         }
         let times = ws.events.iter().map(|e| e.at.timestamp()).collect();
         let call_times = ws.category_changes.iter().map(|c| c.at.timestamp()).collect();
-        Places::new(ws, LogPlaces { events, stages, times, calls, call_times })
+        Places::new(ws, LogPlaces { deals: ids, events, stages, times, calls, call_times })
     }
 
     /// One position and one time per record, each position within `deals`, and the first
@@ -1612,11 +1618,21 @@ impl Places {
                 .is_some_and(|stage| stage.id == e.to),
             _ => true,
         };
-        ends(&self.events, &self.times, &ws.events, &ws.deals, |e| (&e.opportunity, e.at.timestamp()))
+        // The deals' ids: one per deal, the first and last where their deals are.
+        let n = ws.deals.len();
+        self.deals.len() == n
+            && [0, n.saturating_sub(1)].iter().all(|&i| ws.deals.get(i).is_none_or(|d| self.deals.numbers(i, &d.id)))
+            && ends(&self.events, &self.times, &ws.events, &ws.deals, |e| (&e.opportunity, e.at.timestamp()))
             && self.stages.len() == self.events.len()
             && stage_fits(ws.events.first(), self.events.first(), self.stages.first())
             && stage_fits(ws.events.last(), self.events.last(), self.stages.last())
             && ends(&self.calls, &self.call_times, &ws.category_changes, &ws.deals, |c| (&c.opportunity, c.at.timestamp()))
+    }
+
+    /// The deals' ids, each numbered by its deal's position, handed over (the places keep
+    /// an empty index, and no longer `fit`).
+    pub fn take_deal_ids(&mut self) -> IdIndex {
+        std::mem::take(&mut self.deals)
     }
 
     /// The position of each event's deal, in the log's order.

@@ -693,6 +693,7 @@ fn set_aside(ws: &mut Workspace, bad: &mut Vec<Quarantined>, derive: bool) -> Op
     let mut kept = 0;
     let room = |n: usize| if derive { n } else { 0 };
     let mut places = LogPlaces {
+        deals: IdIndex::default(),
         events: Vec::with_capacity(room(events.len())),
         stages: Vec::with_capacity(room(events.len())),
         times: Vec::with_capacity(room(events.len())),
@@ -761,6 +762,9 @@ fn set_aside(ws: &mut Workspace, bad: &mut Vec<Quarantined>, derive: bool) -> Op
             d.stage = e.to.clone();
         }
     }
+    // Numbered by position: with `derive` every deal's id is distinct and every deal has
+    // a known pipeline (the others were set aside above).
+    places.deals = deal_ids;
     derive.then_some(places)
 }
 
