@@ -3,7 +3,7 @@
 //! event log. Definitions are documented in docs/analytics.md.
 
 use super::flow::{DealFilter, Flow};
-use super::stats::{km_quantiles, km_quantiles_sorted, merged, quantile_select, sort_seconds, Incidence, Outcome};
+use super::stats::{km_quantiles, km_quantiles_sorted, merged, pack, quantile_select, sort_seconds, Incidence, Outcome};
 use crate::domain::{Pipeline, StageKind, Workspace};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -341,7 +341,7 @@ pub struct ReportBuilder {
     conv: Vec<Conversion>,
     visits: Visits,
     /// Per rank: (seconds from first reach to the outcome or to as-of, outcome).
-    subjects: Vec<Vec<(i64, Outcome)>>,
+    subjects: Vec<Vec<i64>>,
     vel: Velocity,
     won_amount_sum: f64,
     won_amount_n: usize,
@@ -457,8 +457,8 @@ impl ReportBuilder {
                 StageKind::Open => {}
             }
             let subject = match self.next_terminal[origin] {
-                Some(j) => (evs[j].0 - t0, if kind_of(evs[j].1) == StageKind::Won { Outcome::Event } else { Outcome::Competing }),
-                None => (self.as_of - t0, Outcome::Censored),
+                Some(j) => pack(evs[j].0 - t0, if kind_of(evs[j].1) == StageKind::Won { Outcome::Event } else { Outcome::Competing }),
+                None => pack(self.as_of - t0, Outcome::Censored),
             };
             self.subjects[r].push(subject);
         }
@@ -521,7 +521,7 @@ impl ReportBuilder {
                 let open_rank = s.rank.filter(|_| s.kind == StageKind::Open);
                 let conversion = open_rank.map(|r| self.conv[r].clone());
                 let win_within = open_rank.map(|r| {
-                    let inc = Incidence::from_seconds(std::mem::take(&mut self.subjects[r]));
+                    let inc = Incidence::from_packed(std::mem::take(&mut self.subjects[r]));
                     let horizons = q
                         .horizons
                         .iter()
@@ -609,9 +609,12 @@ impl Visits {
         let s = &flow.stages[si];
         let mut secs = std::mem::take(&mut self.samples[si]);
         let mut running = std::mem::take(&mut self.running[si]);
-        let (instant, longest) = (secs.iter().filter(|&&x| x == 0).count(), secs.iter().max().copied());
-        let measured = dwell_measured(secs.len(), instant);
         let km = km_quantiles(&mut secs, &mut running, &[0.5, 0.75, 0.9]);
+        // Sorted now: the instant visits (0 s) and the longest read off it, not counted in
+        // two more passes over every visit.
+        let instant = secs.partition_point(|&x| x <= 0) - secs.partition_point(|&x| x < 0);
+        let longest = secs.last().copied();
+        let measured = dwell_measured(secs.len(), instant);
         let completed = secs.len();
         let km = |i: usize| km[i].filter(|_| measured).map(|x| x / DAY);
         let (p50, p75, p90) = (km(0), km(1), km(2));
