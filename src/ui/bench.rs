@@ -25,16 +25,18 @@ fn ms() -> f64 {
 }
 
 /// Full analytics on a generated busy history of `deals` deals (≈10 events each), from
-/// scratch three times: the first run is what the engine's first use costs (the browser
-/// runs a long first call of a function in its baseline compiler, and never swaps a
-/// running call for the optimised code), the others what it costs once compiled, as a
-/// native benchmark's runs are. The median of the three is reported, each run beside it.
+/// scratch five times (the figures are medians of at least five runs): the first
+/// run is what the engine's first use costs (the browser runs a long first call of a
+/// function in its baseline compiler, and never swaps a running call for the optimised
+/// code), the others what it costs once compiled, as a native benchmark's runs are. The
+/// median of the five is reported, each run beside it.
 /// Each run builds the index twice, in alternating order: each record's deal found by its
 /// id, and taken from where opening the app found it (`Places`, found here once, timed
 /// apart: opening finds them while checking the records). Then the stages' dwell alone
 /// (`dwell_now`, what the board works out when it opens), three times.
 #[wasm_bindgen]
 pub fn bench_analytics(deals: u32) -> String {
+    const RUNS: usize = 5;
     let now = super::state::now();
     let ws = demo::generate_chain(&demo::BUSY_CHAIN, deals as usize, 7, 7, now, Lang::En);
     let p = &ws.pipelines[0];
@@ -49,7 +51,7 @@ pub fn bench_analytics(deals: u32) -> String {
     // its place as it is read: that phase is then only the check of each list's order).
     let mut phases: [Vec<String>; 2] = Default::default();
     let mut stages = 0;
-    for run in 0..3 {
+    for run in 0..RUNS {
         for placed in [run % 2 == 0, run % 2 != 0] {
             let given = places.clone().filter(|_| placed);
             let t0 = ms();
