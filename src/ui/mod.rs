@@ -47,11 +47,10 @@ pub fn mount() {
     crate::storage::mark("fs:started");
     if state::wanted_lang() == Lang::Zh && !crate::i18n::zh_ready() {
         // A first screen in Chinese needs the Chinese texts (`texts`): fetched first, while
-        // nothing is drawn; without them the app starts in English and says why.
+        // nothing is drawn; without them the app starts in English and says why. Still
+        // not in after `texts::WAIT_MS`: drawn in English, switched when they arrive.
         wasm_bindgen_futures::spawn_local(async {
-            if let Err(e) = texts::load_zh().await {
-                leptos::logging::warn!("Chinese texts: {e}");
-            }
+            texts::wait_for_zh().await;
             leptos::mount::mount_to_body(App);
         });
     } else {

@@ -524,16 +524,18 @@ impl AppState {
         let base_path = web_sys::window().and_then(|w| w.location().pathname().ok()).unwrap_or_else(|| "/".into());
         let model = RwSignal::new(Model::default());
         // Chinese asked for, but its texts could not be fetched (`ui::mount`): English,
-        // saying why (in both languages); the choice stays saved for the next visit.
+        // saying why (in both languages); the choice stays saved for the next visit. Still
+        // on their way: English until they arrive, saying nothing unless they never do.
         let wanted = prefs.lang.unwrap_or_else(browser_lang);
         let zh_missing = wanted == Lang::Zh && !crate::i18n::zh_ready();
-        AppState {
+        let coming = super::texts::still_coming().filter(|_| zh_missing);
+        let app = AppState {
             ws: WorkspaceView(model),
             model,
             lang: RwSignal::new(if zh_missing { Lang::En } else { wanted }),
             pipeline: RwSignal::new(prefs.pipeline.map(Id::from)),
             storage: RwSignal::new(StorageStatus::Opening),
-            write_error: RwSignal::new(zh_missing.then(|| tr(Lang::En, K::ZhUnavailable).to_string())),
+            write_error: RwSignal::new((zh_missing && coming.is_none()).then(|| tr(Lang::En, K::ZhUnavailable).to_string())),
             quarantined: RwSignal::new(Vec::new()),
             whole: RwSignal::new(false),
             saving: RwSignal::new(None),
@@ -561,7 +563,21 @@ impl AppState {
             draining: StoredValue::new(false),
             sync_on: StoredValue::new(false),
             sync_kick: StoredValue::new_local(None),
+        };
+        if let Some(coming) = coming {
+            wasm_bindgen_futures::spawn_local(async move {
+                let arrived = coming.await;
+                // Unless English was chosen meanwhile.
+                if wanted_lang() != Lang::Zh {
+                    return;
+                }
+                match arrived {
+                    true => app.lang.set(Lang::Zh),
+                    false => app.write_error.set(Some(tr(Lang::En, K::ZhUnavailable).to_string())),
+                }
+            });
         }
+        app
     }
 
     /// Translated UI text; reactive on the language.

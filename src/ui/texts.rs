@@ -4,8 +4,54 @@
 //! `<meta name="funnelscope-zh">`. The offline cache holds it like every other file.
 
 use crate::i18n::{install_zh, zh_ready};
+use futures_channel::oneshot;
+use std::cell::RefCell;
+use std::future::Future;
+use std::pin::Pin;
+use std::task::Poll;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
+
+/// How long a visit in Chinese waits for the texts before drawing the app in English (then
+/// switched to Chinese when they arrive). They are fetched beside the wasm, so on a working
+/// connection they are in before the app's code starts; this bounds a connection that
+/// neither answers nor fails, which kept the page blank.
+pub const WAIT_MS: i32 = 3000;
+
+thread_local! {
+    /// Texts still on their way when the app was drawn without them (`wait_for_zh`): the
+    /// app takes the answer (`still_coming`) and switches to Chinese, or says why not.
+    static COMING: RefCell<Option<oneshot::Receiver<bool>>> = const { RefCell::new(None) };
+}
+
+/// Fetches the Chinese texts for a first screen in Chinese: true once they are in (or have
+/// failed), false after `WAIT_MS` with the fetch still going; its answer is then left for
+/// the app (`still_coming`).
+pub async fn wait_for_zh() -> bool {
+    let (tx, mut rx) = oneshot::channel();
+    wasm_bindgen_futures::spawn_local(async move {
+        let loaded = load_zh().await;
+        if let Err(e) = &loaded {
+            leptos::logging::warn!("Chinese texts: {e}");
+        }
+        let _ = tx.send(loaded.is_ok());
+    });
+    let mut timer = Box::pin(super::state::sleep(WAIT_MS));
+    let answered = std::future::poll_fn(|cx| match Pin::new(&mut rx).poll(cx) {
+        Poll::Ready(_) => Poll::Ready(true),
+        Poll::Pending => timer.as_mut().poll(cx).map(|()| false),
+    })
+    .await;
+    if !answered {
+        COMING.with(|c| *c.borrow_mut() = Some(rx));
+    }
+    answered
+}
+
+/// The answer `wait_for_zh` stopped waiting for, if it did: true when the texts came in.
+pub fn still_coming() -> Option<impl Future<Output = bool>> {
+    COMING.with(|c| c.borrow_mut().take()).map(|rx| async move { rx.await.unwrap_or(false) })
+}
 
 /// Makes `tr(Lang::Zh, _)` give Chinese: at once when the texts are in, else after
 /// fetching them (a second try a second later). An error says why in English, for the

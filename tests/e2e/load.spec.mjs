@@ -299,3 +299,44 @@ test('the Chinese texts are fetched only when Chinese is asked for; not download
   expect(fetched.length).toBe(5);
   expect(errors).toEqual([]);
 });
+
+test('a visit in Chinese whose texts neither arrive nor fail: the board in English after the wait, no alarm, then Chinese when they arrive; if they finally fail, English saying so', async ({ page }) => {
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(String(e)));
+  const texts = /\/texts-zh-[0-9a-f]{16}\.txt$/;
+  await openApp(page);
+  await page.getByRole('button', { name: 'Use B2B template' }).click();
+  await page.getByRole('combobox', { name: 'Language' }).selectOption('简体中文');
+  await expect(page.getByRole('button', { name: '新建商机', exact: true })).toBeVisible();
+
+  // The next visit's texts held (the boot script's fetch and any other) until released.
+  let release;
+  let held = new Promise((r) => { release = r; });
+  await page.route(texts, async (route) => { await held; await route.continue(); });
+  const reloaded = Date.now();
+  await page.reload();
+  await expect(page.getByRole('button', { name: 'Add deal', exact: true })).toBeVisible();
+  // Not before the wait (3 s from the app's start).
+  expect(Date.now() - reloaded).toBeGreaterThan(2500);
+  await expect(page.locator('html')).toHaveAttribute('lang', 'en');
+  await expect(page.getByRole('alert')).toHaveCount(0);
+  await expect(page.getByRole('combobox', { name: 'Language' })).toHaveValue('en');
+  release();
+  await expect(page.getByRole('button', { name: '新建商机', exact: true })).toBeVisible();
+  await expect(page.locator('html')).toHaveAttribute('lang', 'zh-CN');
+  await expect(page.getByRole('combobox', { name: '语言' })).toHaveValue('zh');
+  await expect(page.getByRole('alert')).toHaveCount(0);
+
+  // Held, then failing (and failing again on the second try): English, saying so.
+  await page.unroute(texts);
+  held = new Promise((r) => { release = r; });
+  await page.route(texts, async (route) => { await held; await route.abort(); });
+  await page.reload();
+  await expect(page.getByRole('button', { name: 'Add deal', exact: true })).toBeVisible();
+  await expect(page.getByRole('alert')).toHaveCount(0);
+  release();
+  await expect(page.getByRole('alert').filter({ hasText: '简体中文界面文字无法下载' }).filter({ hasText: 'The Chinese text could not be downloaded' })).toBeVisible();
+  await expect(page.getByRole('button', { name: 'Add deal', exact: true })).toBeVisible();
+  await expect(page.locator('html')).toHaveAttribute('lang', 'en');
+  expect(errors).toEqual([]);
+});
