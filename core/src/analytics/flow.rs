@@ -565,7 +565,6 @@ impl FlowBuilder {
         FlowBuilder { flow, deal: 0, event: 0, call: 0, events: Vec::new(), calls: Vec::new(), places: None, number_at: Vec::new(), laid: None, numbered: false }
     }
 
-
     /// `new`, each record's deal (and each event's stage) taken from `places` rather than
     /// found by its id (when they fit `ws`; else by id as `new` does).
     pub fn with_places(ws: &Workspace, pipeline: &Pipeline, mut places: Places) -> FlowBuilder {
