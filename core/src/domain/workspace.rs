@@ -1630,7 +1630,7 @@ impl Places {
     }
 
     /// The deals' ids, each numbered by its deal's position, handed over (the places keep
-    /// an empty index, and no longer `fit`).
+    /// an empty index, and no longer `fit` a workspace with deals).
     pub fn take_deal_ids(&mut self) -> IdIndex {
         std::mem::take(&mut self.deals)
     }
