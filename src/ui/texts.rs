@@ -24,10 +24,10 @@ thread_local! {
     static COMING: RefCell<Option<oneshot::Receiver<bool>>> = const { RefCell::new(None) };
 }
 
-/// Fetches the Chinese texts for a first screen in Chinese: true once they are in (or have
-/// failed), false after `WAIT_MS` with the fetch still going; its answer is then left for
+/// Fetches the Chinese texts for a first screen in Chinese: done once they are in (or have
+/// failed), or after `WAIT_MS` with the fetch still going, whose answer is then left for
 /// the app (`still_coming`).
-pub async fn wait_for_zh() -> bool {
+pub async fn wait_for_zh() {
     let (tx, mut rx) = oneshot::channel();
     wasm_bindgen_futures::spawn_local(async move {
         let loaded = load_zh().await;
@@ -45,7 +45,6 @@ pub async fn wait_for_zh() -> bool {
     if !answered {
         COMING.with(|c| *c.borrow_mut() = Some(rx));
     }
-    answered
 }
 
 /// The answer `wait_for_zh` stopped waiting for, if it did: true when the texts came in.
