@@ -259,6 +259,13 @@ pub struct Loaded {
     pub rest: Later,
 }
 
+impl Loaded {
+    /// What loading a database made by this visit's open (`Store::fresh`) would find.
+    pub fn empty() -> Self {
+        Loaded { workspace: Workspace::default(), places: None, rev: 0, quarantined: Vec::new(), loose: 0, legacy: 0, crowded: false, rest: Later::default() }
+    }
+}
+
 /// What a load leaves for after the board is shown: the segments of the kinds in
 /// `segments::LATER` as stored (still arriving when the load returns: `arrived`), and
 /// their loose records as read, not yet decoded, so that their decoders are not part of the
@@ -455,6 +462,9 @@ pub struct Store {
     db: Database,
     /// A database written by a newer build: read, never written.
     pub read_only: bool,
+    /// Made by this open (a first visit): nothing is stored yet, so nothing is read
+    /// (`Loaded::empty`), and the reader's code is not fetched before the first screen.
+    pub fresh: bool,
 }
 
 fn to_js<T: Serialize>(v: &T) -> Result<JsValue, StoreError> {
@@ -532,8 +542,12 @@ impl Store {
         let unavailable = |e: idb::Error| OpenError::Unavailable(e.to_string());
         let factory = Factory::new().map_err(unavailable)?;
         let mut request = factory.open(DB_NAME, Some(SCHEMA_VERSION)).map_err(unavailable)?;
-        request.on_upgrade_needed(|event| {
+        let fresh = std::rc::Rc::new(std::cell::Cell::new(false));
+        let made = fresh.clone();
+        request.on_upgrade_needed(move |event| {
             let (Ok(db), Ok(old)) = (event.database(), event.old_version()) else { return };
+            // Only the migrations run in this upgrade: they create stores, and write none.
+            made.set(old == 0);
             for migrate in MIGRATIONS.iter().skip(old as usize) {
                 if let Err(e) = migrate(&db) {
                     web_sys::console::error_1(&format!("migration failed: {e}").into());
@@ -558,7 +572,7 @@ impl Store {
             on_newer();
         });
         raw.set_onversionchange(Some(on_change.unchecked_ref()));
-        Ok(Store { db: Database::from(raw), read_only })
+        Ok(Store { db: Database::from(raw), read_only, fresh: fresh.get() })
     }
 
     /// Everything stored, with the revision it is at. Records that cannot be read are
