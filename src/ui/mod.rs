@@ -187,7 +187,7 @@ fn Shell() -> impl IntoView {
             View::Data => screen(app, chunks, data_screen()),
             View::Trash => screen(app, chunks, trash_screen()),
             _ if !has_pipelines.get() => view! { <welcome::Welcome/> }.into_any(),
-            View::Board => view! { <board::Board/> }.into_any(),
+            View::Board => screen(app, app.board_code, board_screen()),
             View::List => screen(app, chunks, list_screen()),
             View::Today => screen(app, chunks, today_screen()),
             View::Leads => screen(app, chunks, leads_screen()),
@@ -206,6 +206,12 @@ fn Shell() -> impl IntoView {
     Effect::new(move |done: Option<bool>| {
         if done == Some(true) || opening.get() {
             return done.unwrap_or(false);
+        }
+        // The board's, unless a visit with something stored fetched it to read it.
+        if app.board_code.get_untracked() != Chunks::Ready {
+            leptos::task::spawn_local(async move {
+                app.fetch_board().await;
+            });
         }
         leptos::task::spawn_local(async move {
             let state = match load_screens().await {
@@ -267,11 +273,11 @@ pub(crate) fn dialogs() -> Result<AnyView, SplitLoaderError> {
     .into_any())
 }
 
-/// Where the code of the screens other than the board and the welcome page stands: it is
-/// split off the first download (`wasm_split`, see scripts/post_build.mjs) and fetched
-/// after the first screen.
+/// Where split-off code stands (`wasm_split`, see scripts/post_build.mjs): the screens
+/// other than the welcome page, fetched after the first screen; the board and the store's
+/// reader (`AppState::board_code`), fetched before it when something is stored.
 #[derive(Clone, Copy, Debug, PartialEq)]
-enum Chunks {
+pub(crate) enum Chunks {
     Loading,
     Ready,
     Failed,
@@ -331,6 +337,16 @@ macro_rules! split_screen {
         }
     };
 }
+/// The board, split off with the store's reader (`state::loader`, the same `board` module):
+/// a first visit's first screen is the welcome page, which needs neither, and gets them
+/// after it (`AppState::fetch_board`); a visit with something stored fetches them before
+/// it reads (`AppState::init`).
+#[allow(improper_ctypes_definitions, improper_ctypes)]
+#[leptos::wasm_split::wasm_split(board, wasm_split_path = ::leptos::wasm_split, preload(preload_board), fallible)]
+pub(crate) fn board_screen() -> Result<AnyView, SplitLoaderError> {
+    Ok(view! { <board::Board/> }.into_any())
+}
+
 split_screen!(data_screen, preload_data, (), view! { <data::DataPage/> });
 split_screen!(trash_screen, preload_trash, (), view! { <trash::TrashPage/> });
 split_screen!(list_screen, preload_list, (), view! { <deal_list::DealList/> });

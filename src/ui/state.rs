@@ -239,6 +239,9 @@ pub struct AppState {
     pub logging: RwSignal<Option<(Id, crate::domain::ActivityKind)>>,
     /// The write path's code: the dialogs are drawn once it is in (`ui::dialogs`).
     pub write_code: RwSignal<WriteCode>,
+    /// The board's code and the store's reader (`board_code`): the board is drawn once it
+    /// is in.
+    pub(crate) board_code: RwSignal<super::Chunks>,
     /// The page's own path, so links work when the app is served under a sub-path.
     pub base_path: StoredValue<String>,
     store: StoredValue<Option<Rc<Store>>, LocalStorage>,
@@ -377,6 +380,32 @@ async fn fetch_code<F: std::future::Future<Output = Result<(), SplitLoaderError>
         }
     }
     false
+}
+
+/// `Store::load`, run by the board's chunk (`ui::board_screen`'s `board` module), so that
+/// the reader of the store (the segments' decoders, the opening's sorts) and the board are
+/// not part of a first visit's first download, whose first screen is the welcome page
+/// (first load 453 → 268 KB gzip). The future is made here, in the chunk, so the code it
+/// runs stays in the chunk.
+type Loading = std::pin::Pin<Box<dyn std::future::Future<Output = Result<crate::storage::Loaded, StoreError>>>>;
+
+#[allow(improper_ctypes_definitions, improper_ctypes)]
+#[leptos::wasm_split::wasm_split(board, wasm_split_path = ::leptos::wasm_split, preload(preload_loader), fallible)]
+fn loader(store: Rc<Store>, full: Option<FullReader>) -> Result<Loading, SplitLoaderError> {
+    Ok(Box::pin(async move { store.load(full.as_deref()).await }))
+}
+
+/// Fetches the board's code (`ui::board_screen`, `loader`): false if it never came. Once
+/// true, both are ready on their first poll.
+async fn board_code() -> bool {
+    fetch_code(preload_loader).await && super::preload_board().await.is_ok()
+}
+
+/// Reads the store with the board's chunk's `loader`, whose code is in (`board_code`);
+/// None if it is not.
+async fn load(store: &Rc<Store>, full: Option<FullReader>) -> Option<Result<crate::storage::Loaded, StoreError>> {
+    let loading = loader(store.clone(), full).await.ok()?;
+    Some(loading.await)
 }
 
 /// The reader of whatever any build stored (`reading::full_reader`); None if its code
@@ -544,6 +573,7 @@ impl AppState {
             deal_form: RwSignal::new(None),
             logging: RwSignal::new(None),
             write_code: RwSignal::new(WriteCode::Fetching),
+            board_code: RwSignal::new(super::Chunks::Loading),
             base_path: StoredValue::new(base_path),
             store: StoredValue::new_local(None),
             rev: StoredValue::new(0),
@@ -607,19 +637,28 @@ impl AppState {
                 let store = Rc::new(store);
                 self.store.set_value(Some(store.clone()));
                 crate::storage::mark("fs:opened");
-                let loaded = match store.load(None).await {
-                    // A segment the first download cannot read (an older build's JSON):
-                    // read again with the whole reader, fetched for it.
-                    Err(StoreError::NeedsReader) => match fetch_full_reader().await {
-                        Some(full) => store.load(Some(&*full)).await,
-                        None => {
-                            self.store.set_value(None);
-                            self.storage.set(StorageStatus::CodeMissing);
-                            self.history_ready.set(true);
-                            return;
-                        }
+                let code_missing = || {
+                    self.store.set_value(None);
+                    self.storage.set(StorageStatus::CodeMissing);
+                    self.history_ready.set(true);
+                };
+                let loaded = match store.fresh {
+                    // A first visit: nothing stored, nothing to read (nor its code to fetch).
+                    true => Ok(crate::storage::Loaded::empty()),
+                    false if !self.fetch_board().await => return code_missing(),
+                    false => match load(&store, None).await {
+                        // A segment the board's reader cannot read (an older build's
+                        // JSON): read again with the whole reader, fetched for it.
+                        Some(Err(StoreError::NeedsReader)) => match fetch_full_reader().await {
+                            Some(full) => match load(&store, Some(full)).await {
+                                Some(loaded) => loaded,
+                                None => return code_missing(),
+                            },
+                            None => return code_missing(),
+                        },
+                        Some(other) => other,
+                        None => return code_missing(),
                     },
-                    other => other,
                 };
                 match loaded {
                     Ok(loaded) => {
@@ -1012,6 +1051,13 @@ impl AppState {
             let this = *self;
             spawn_local(async move { this.drain().await });
         }
+    }
+
+    /// Fetches the board's code (`board_code`), and sets `board_code` by its outcome.
+    pub async fn fetch_board(&self) -> bool {
+        let ok = board_code().await;
+        self.board_code.set(if ok { super::Chunks::Ready } else { super::Chunks::Failed });
+        ok
     }
 
     /// `writer_code`, and `write_code` set by its outcome.

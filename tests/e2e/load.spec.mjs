@@ -38,6 +38,86 @@ test('first load: the files the first screen fetches, and their bytes over the w
   const sum = (list, k) => list.reduce((s, f) => s + f[k], 0);
   const names = (list) => list.map((f) => f.name.replace(/-[0-9a-f]{16}/, '')).join(', ');
   console.log(`first load: ${first.length} files (${names(first)}), ${sum(first, 'body')} bytes, ${sum(first, 'wire')} bytes over the wire (brotli); the wasm alone ${wasm.wire} (goal for everything: 300 KB); then, after the first screen, ${later.length} split-off chunk(s) (${names(later)}): ${sum(later, 'wire')} bytes over the wire`);
+
+  // A later visit, its database no longer new, without the service worker (which would
+  // answer everything from its cache) nor the HTTP cache (routing turns it off): it
+  // fetches the board's code and the store's reader before it reads.
+  const again = await page.context().newPage();
+  await again.route('**/*', (route) => route.continue());
+  await openApp(again);
+  await expect(again.getByRole('button', { name: 'Use B2B template' })).toBeVisible();
+  const before = await again.evaluate(() => {
+    const model = performance.getEntriesByName('fs:model')[0]?.startTime ?? 0;
+    return [...performance.getEntriesByType('navigation'), ...performance.getEntriesByType('resource')]
+      .filter((e) => e.startTime < model)
+      .map((e) => ({ name: new URL(e.name).pathname.split('/').pop() || 'index.html', wire: e.encodedBodySize, body: e.decodedBodySize }));
+  });
+  expect(before.some((f) => /^split_board-/.test(f.name)), 'the board\'s code comes before a later visit reads').toBe(true);
+  console.log(`a later visit without the service worker, before its first screen: ${before.length} files, ${sum(before, 'body')} bytes, ${sum(before, 'wire')} bytes over the wire (brotli)`);
+  await again.close();
+});
+
+test('the board and the store\'s reader: a first visit gets them after its welcome page, a later one before reading; not downloading, the page says so and offers nothing to write over; with them back, everything is there', async ({ page, browser, baseURL }) => {
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(String(e)));
+  const board = /\/split_board-[0-9a-f]{16}\.wasm$/;
+  const fetched = [];
+  page.on('request', (r) => { if (board.test(r.url())) fetched.push(r.url()); });
+  // A first visit: the welcome page is up before the board's code is asked for.
+  await openApp(page);
+  await expect(page.getByRole('button', { name: 'Use B2B template' })).toBeVisible();
+  // Its timing entry is there once its response is in.
+  const times = () => page.evaluate(() => ({
+    model: performance.getEntriesByName('fs:model')[0]?.startTime,
+    start: performance.getEntriesByType('resource').find((e) => /\/split_board-/.test(e.name))?.startTime,
+  }));
+  await expect.poll(async () => (await times()).start ?? 0).toBeGreaterThan(0);
+  const { model, start } = await times();
+  expect(fetched.length).toBe(1);
+  expect(model).toBeGreaterThan(0);
+  expect(start).toBeGreaterThan(model);
+  await page.getByRole('button', { name: 'Use B2B template' }).click();
+  await addDeal(page, { 'Deal title': 'Kept across visits' });
+  await expect(card(column(page, 'Qualification'), 'Kept across visits')).toBeVisible();
+
+  // A later visit whose fetch of it fails every time (tried three times).
+  const other = await page.context().newPage();
+  other.on('pageerror', (e) => errors.push(String(e)));
+  let tries = 0;
+  await other.route(board, (route) => { tries += 1; return route.abort(); });
+  await openApp(other);
+  await expect(other.getByRole('alert').filter({ hasText: 'Part of what is saved could not be read' })).toBeVisible({ timeout: 15_000 });
+  expect(tries).toBeGreaterThanOrEqual(3);
+  // Nothing was read: no board, and no welcome page offering to start afresh over it.
+  await expect(other.getByRole('button', { name: 'Use B2B template' })).toHaveCount(0);
+  await expect(card(other, 'Kept across visits')).toHaveCount(0);
+  // With it back, everything is read, the board's code fetched before (no mark of a
+  // model before its request).
+  await other.unroute(board);
+  await other.getByRole('button', { name: 'Reload' }).click();
+  await expect(card(column(other, 'Qualification'), 'Kept across visits')).toBeVisible();
+  const later = await other.evaluate(() => ({
+    model: performance.getEntriesByName('fs:model')[0]?.startTime,
+    start: performance.getEntriesByType('resource').find((e) => /\/split_board-/.test(e.name))?.startTime,
+  }));
+  expect(later.start).toBeLessThan(later.model);
+  await other.close();
+
+  // A first visit (a browser profile of its own) whose board's code never comes: the
+  // welcome page works; the board says it could not be loaded; the template was stored,
+  // and with the code back the board shows it.
+  const fresh = await browser.newContext({ baseURL, serviceWorkers: 'block' });
+  const first = await fresh.newPage();
+  first.on('pageerror', (e) => errors.push(String(e)));
+  await first.route(board, (route) => route.abort());
+  await openApp(first);
+  await first.getByRole('button', { name: 'Use B2B template' }).click();
+  await expect(first.getByRole('alert').filter({ hasText: 'This page could not be loaded' })).toBeVisible({ timeout: 15_000 });
+  await first.unroute(board);
+  await first.getByRole('button', { name: 'Reload' }).click();
+  await expect(column(first, 'Qualification')).toBeVisible();
+  await fresh.close();
+  expect(errors).toEqual([]);
 });
 
 test('the reader of activities and leads not downloading: the board is read and shown, the page says what could not be read; the next visit reads everything', async ({ page }) => {
