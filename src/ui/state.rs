@@ -401,11 +401,14 @@ async fn board_code() -> bool {
     fetch_code(preload_loader).await && super::preload_board().await.is_ok()
 }
 
-/// Reads the store with the board's chunk's `loader`, whose code is in (`board_code`);
-/// None if it is not.
-async fn load(store: &Rc<Store>, full: Option<FullReader>) -> Option<Result<crate::storage::Loaded, StoreError>> {
-    let loading = loader(store.clone(), full).await.ok()?;
-    Some(loading.await)
+/// Reads the store with the board's chunk's `loader`, whose code is in (`board_code`); a
+/// segment the board's reader cannot read (an older build's JSON) has it read again with
+/// the whole reader, fetched for it. None if code it needs never came.
+async fn load(store: &Rc<Store>) -> Option<Result<crate::storage::Loaded, StoreError>> {
+    match loader(store.clone(), None).await.ok()?.await {
+        Err(StoreError::NeedsReader) => Some(loader(store.clone(), Some(fetch_full_reader().await?)).await.ok()?.await),
+        other => Some(other),
+    }
 }
 
 /// The reader of whatever any build stored (`reading::full_reader`); None if its code
@@ -646,17 +649,8 @@ impl AppState {
                     // A first visit: nothing stored, nothing to read (nor its code to fetch).
                     true => Ok(crate::storage::Loaded::empty()),
                     false if !self.fetch_board().await => return code_missing(),
-                    false => match load(&store, None).await {
-                        // A segment the board's reader cannot read (an older build's
-                        // JSON): read again with the whole reader, fetched for it.
-                        Some(Err(StoreError::NeedsReader)) => match fetch_full_reader().await {
-                            Some(full) => match load(&store, Some(full)).await {
-                                Some(loaded) => loaded,
-                                None => return code_missing(),
-                            },
-                            None => return code_missing(),
-                        },
-                        Some(other) => other,
+                    false => match load(&store).await {
+                        Some(loaded) => loaded,
                         None => return code_missing(),
                     },
                 };

@@ -66,13 +66,14 @@ test('the board and the store\'s reader: a first visit gets them after its welco
   // A first visit: the welcome page is up before the board's code is asked for.
   await openApp(page);
   await expect(page.getByRole('button', { name: 'Use B2B template' })).toBeVisible();
-  // Its timing entry is there once its response is in.
-  const times = () => page.evaluate(() => ({
+  // When the model was ready, and when the board's code was asked for (its timing entry is
+  // there once its response is in).
+  const times = (p) => p.evaluate(() => ({
     model: performance.getEntriesByName('fs:model')[0]?.startTime,
     start: performance.getEntriesByType('resource').find((e) => /\/split_board-/.test(e.name))?.startTime,
   }));
-  await expect.poll(async () => (await times()).start ?? 0).toBeGreaterThan(0);
-  const { model, start } = await times();
+  await expect.poll(async () => (await times(page)).start ?? 0).toBeGreaterThan(0);
+  const { model, start } = await times(page);
   expect(fetched.length).toBe(1);
   expect(model).toBeGreaterThan(0);
   expect(start).toBeGreaterThan(model);
@@ -91,15 +92,11 @@ test('the board and the store\'s reader: a first visit gets them after its welco
   // Nothing was read: no board, and no welcome page offering to start afresh over it.
   await expect(other.getByRole('button', { name: 'Use B2B template' })).toHaveCount(0);
   await expect(card(other, 'Kept across visits')).toHaveCount(0);
-  // With it back, everything is read, the board's code fetched before (no mark of a
-  // model before its request).
+  // With it back, everything is read, the board's code asked for before the model.
   await other.unroute(board);
   await other.getByRole('button', { name: 'Reload' }).click();
   await expect(card(column(other, 'Qualification'), 'Kept across visits')).toBeVisible();
-  const later = await other.evaluate(() => ({
-    model: performance.getEntriesByName('fs:model')[0]?.startTime,
-    start: performance.getEntriesByType('resource').find((e) => /\/split_board-/.test(e.name))?.startTime,
-  }));
+  const later = await times(other);
   expect(later.start).toBeLessThan(later.model);
   await other.close();
 
