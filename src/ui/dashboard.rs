@@ -11,7 +11,7 @@ use leptos::prelude::*;
 use std::collections::BTreeSet;
 
 /// Deals per slice: about 10 ms of work in the browser on a busy history.
-const SLICE: usize = 10_000;
+pub(crate) const SLICE: usize = 10_000;
 
 
 fn pct(v: Option<f64>) -> String {

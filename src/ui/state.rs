@@ -34,7 +34,7 @@ const CHANNEL: &str = "funnelscope-changes";
 const BROADCAST_MAX_CHANGES: usize = 2_000;
 /// Records' worth of work per slice when a whole workspace is taken into memory
 /// (`ModelBuilder::step`): ≈ 25–40 ms of wasm each.
-const MODEL_SLICE: usize = 200_000;
+pub(crate) const MODEL_SLICE: usize = 200_000;
 /// Records whose ids are put in order per task before a replace's write (`Cutter::prepare`).
 const ORDER_SLICE: usize = 250_000;
 /// Change lists this long are applied to memory a slice at a time (`SlicedApply`): at once,
