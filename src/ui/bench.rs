@@ -28,11 +28,11 @@ fn ms() -> f64 {
 /// scratch seven times (the figures are medians of at least five runs), stepped
 /// as the app steps them: the index `MODEL_SLICE` records' worth at a time as opening
 /// builds it, the report the dashboard's `SLICE` deals at a time (no yield between: the
-/// browser's turns are not the engine's time). The first run is what the engine's first
-/// use costs: the browser starts a function in its baseline compiler and swaps in the
-/// optimised code at a later call, never during one (a single call over every record, as
-/// this ran before, stayed in baseline code to its end: ≈ 1.5–2× the other runs, where
-/// the app's slices are optimised after the first few). The others are what it costs once
+/// browser's turns are not the engine's time; it ran each as one call before). The first
+/// run is what the engine's first use costs: the browser starts a function in its baseline
+/// compiler and swaps in the optimised code at a later call, never during one, and the
+/// slices do not make that first run much faster (≈ 1.5× the others, its report ≈ 1.9×,
+/// in the clean-clone run that introduced them). The others are what it costs once
 /// compiled, as a native benchmark's runs are. The median is reported, each run beside it.
 /// Each run builds the index twice, in alternating order: each record's deal found by its
 /// id, and taken from where opening the app found it (`Places`, found here once, timed
